@@ -1,0 +1,59 @@
+#pragma once
+
+// The framework's JSON configuration: read models (declarative), supervision
+// and node limits. The shipped default is config/node.json, compiled into the
+// binaries so that they run without any file.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <caf/expected.hpp>
+
+#include "bus/read_model.hpp"
+
+namespace bus {
+
+/// How a supervisor restarts failed projectors.
+struct supervision_policy {
+  /// Delay before the first restart; doubled for each further one.
+  std::chrono::milliseconds initial_backoff{100};
+  /// Upper bound of the delay.
+  std::chrono::milliseconds max_backoff{5000};
+  /// Restarts allowed within `restart_window` before giving up.
+  std::size_t max_restarts = 5;
+  /// The window over which restarts are counted.
+  std::chrono::milliseconds restart_window{60000};
+};
+
+/// Limits of the JSON-lines node.
+struct node_limits {
+  /// Longer input lines are reported on stderr and skipped.
+  std::size_t max_line_bytes = 1 << 20;
+  /// Events per publish batch.
+  std::size_t batch_size = 1024;
+};
+
+/// A whole configuration.
+struct bus_config {
+  std::vector<model_spec> read_models;
+  supervision_policy supervision;
+  node_limits node;
+};
+
+/// Parses a configuration document. Unknown keys are rejected, so typos
+/// surface as errors rather than as silently ignored settings.
+caf::expected<bus_config> parse_config(const boost::json::value& doc);
+
+/// Parses JSON text, then the configuration in it.
+caf::expected<bus_config> parse_config(std::string_view text);
+
+/// Reads and parses the configuration file at `path`.
+caf::expected<bus_config> load_config(const std::string& path);
+
+/// Returns the text of the shipped default configuration (config/node.json).
+std::string_view default_config_text();
+
+} // namespace bus

@@ -1,0 +1,50 @@
+#pragma once
+
+// A declarative read model: one JSON document per key, the key taken from a
+// payload field. Some event types replace the document (upsert), some merge
+// their payload's fields into it, some delete it.
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/json_path.hpp"
+#include "bus/read_model.hpp"
+
+namespace bus {
+
+/// Settings of a document_model.
+struct document_model_config {
+  std::string name;
+  /// Payload field holding the document key, e.g. "id" or "user.id".
+  std::string key;
+  std::vector<std::string> upsert_on;
+  std::vector<std::string> merge_on;
+  std::vector<std::string> delete_on;
+};
+
+/// A key -> JSON document projection.
+class document_model final : public read_model {
+public:
+  explicit document_model(document_model_config cfg);
+
+  const std::string& name() const noexcept override { return cfg_.name; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const event& e) override;
+  std::optional<boost::json::value> query(std::string_view key) const override;
+  boost::json::value snapshot() const override;
+  void reset() override { docs_.clear(); }
+
+private:
+  enum class action { upsert, merge, remove };
+
+  document_model_config cfg_;
+  json_path key_path_;
+  std::vector<std::string> types_;
+  std::vector<std::pair<std::string, action>> actions_;
+  std::unordered_map<std::string, boost::json::object> docs_;
+};
+
+} // namespace bus

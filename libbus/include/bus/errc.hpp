@@ -1,0 +1,53 @@
+#pragma once
+
+// Error codes of the framework. They travel as caf::error values with the
+// category atom "bus", so every actor, app and node reports the same codes.
+// libbus uses only caf::error and caf::expected from CAF, nothing else.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+
+namespace bus {
+
+/// Everything that can go wrong inside the framework.
+enum class errc : std::uint8_t {
+  /// Not an error.
+  none = 0,
+  /// A configuration document is missing a field or has one of the wrong type.
+  invalid_config,
+  /// An event lacks a field it needs (for example an id and a payload.id).
+  invalid_event,
+  /// A query named a read model that does not exist.
+  no_such_model,
+  /// A query named a key that the read model does not hold.
+  no_such_key,
+  /// The read model exists but its projector is down (restarting or failed).
+  model_unavailable,
+  /// User read-model code threw while applying an event.
+  apply_failed,
+  /// A log read asked for a sequence number outside the log.
+  out_of_range,
+};
+
+/// Returns the name of `x`, e.g. "no_such_key".
+std::string to_string(errc x);
+
+/// The category atom under which `errc` values travel in caf::error.
+using errc_category = caf::atom_constant<caf::atom("bus")>;
+
+/// Builds a caf::error of category "bus" (also lets caf::error take an errc).
+caf::error make_error(errc x);
+
+/// Builds a caf::error of category "bus" carrying a context message.
+caf::error make_error(errc x, std::string context);
+
+/// Returns the errc of `x`, or errc::none when `x` is of another category.
+errc code_of(const caf::error& x);
+
+/// Returns the context text of `x` ("" when it has none).
+std::string context_of(const caf::error& x);
+
+} // namespace bus

@@ -1,0 +1,59 @@
+#pragma once
+
+// The append-only event log behind an interface, so that the in-memory log
+// of this release and a durable store can be swapped under the bus actor.
+// A log is owned by one actor at a time and is not thread-safe.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "bus/event.hpp"
+
+namespace bus {
+
+/// What happened to one event of an appended batch.
+struct append_outcome {
+  /// The seq the event got, or for a duplicate the seq it already had.
+  std::uint64_t seq = 0;
+  /// True when the id was already in the log and nothing was appended.
+  bool duplicate = false;
+};
+
+/// Result of appending a batch.
+struct append_result {
+  /// One outcome per event of the batch, in batch order.
+  std::vector<append_outcome> outcomes;
+  /// The events actually appended (duplicates left out), in seq order.
+  event_batch appended;
+};
+
+/// An append-only, idempotent log of events.
+class event_log {
+public:
+  virtual ~event_log();
+
+  /// Appends `batch` in order. Each new event gets the next `seq` (from 1)
+  /// and, when it has none, a timestamp. An event whose id is already in
+  /// the log, or earlier in the batch, is not appended. Events with
+  /// `id_derived` first get a unique id by the rule of event_id.hpp.
+  append_result append(std::vector<event> batch);
+
+  /// Returns the seq of the event with `id`, if the log holds it.
+  virtual std::optional<std::uint64_t> find(std::string_view id) const = 0;
+
+  /// Returns up to `max` events starting at seq `from`, in order. It may
+  /// return fewer (at the head or a storage boundary); it returns none
+  /// when `from` is past the head.
+  virtual event_batch read(std::uint64_t from, std::size_t max) const = 0;
+
+  /// Returns the seq of the last event, 0 when the log is empty.
+  virtual std::uint64_t head() const noexcept = 0;
+
+protected:
+  /// Appends `batch`, whose ids are final; see append().
+  virtual append_result do_append(std::vector<event> batch) = 0;
+};
+
+} // namespace bus

@@ -1,0 +1,54 @@
+#pragma once
+
+// A declarative read model: a secondary index from one payload field (say an
+// email) to the primary key (say a user id). Setting events map the current
+// value to the key and drop the key's previous value; deleting events drop
+// the key's entry.
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/json_path.hpp"
+#include "bus/read_model.hpp"
+
+namespace bus {
+
+/// Settings of an index_model.
+struct index_model_config {
+  std::string name;
+  /// Payload field indexed, e.g. "email".
+  std::string key;
+  /// Payload field holding the primary key it maps to, e.g. "id".
+  std::string target;
+  std::vector<std::string> set_on;
+  std::vector<std::string> delete_on;
+};
+
+/// A secondary-field -> primary-key projection.
+class index_model final : public read_model {
+public:
+  explicit index_model(index_model_config cfg);
+
+  const std::string& name() const noexcept override { return cfg_.name; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const event& e) override;
+  std::optional<boost::json::value> query(std::string_view key) const override;
+  boost::json::value snapshot() const override;
+  void reset() override;
+
+private:
+  void drop(const std::string& primary);
+
+  index_model_config cfg_;
+  json_path key_path_;
+  json_path target_path_;
+  std::vector<std::string> types_;
+  std::vector<std::pair<std::string, bool>> is_delete_;
+  std::unordered_map<std::string, std::string> index_;     // value -> primary
+  std::unordered_map<std::string, std::string> current_;   // primary -> value
+};
+
+} // namespace bus

@@ -1,0 +1,37 @@
+#pragma once
+
+// A dotted path into a JSON object ("id", "user.address.city"), resolved
+// without allocating, and a helper that renders scalar values as keys.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace bus {
+
+/// A parsed dotted path.
+class json_path {
+public:
+  json_path() = default;
+
+  /// Parses `dotted`; an empty segment makes the path invalid.
+  explicit json_path(std::string_view dotted);
+
+  /// Returns false for an empty or malformed path.
+  bool valid() const noexcept { return !segments_.empty(); }
+
+  /// Returns the value at the path, or nullptr.
+  const boost::json::value* find(const boost::json::object& root) const;
+
+  /// Returns the value at the path rendered as a key: strings as they are,
+  /// integers in decimal; nothing for other kinds or a missing field.
+  std::optional<std::string> find_key(const boost::json::object& root) const;
+
+private:
+  std::vector<std::string> segments_;
+};
+
+} // namespace bus

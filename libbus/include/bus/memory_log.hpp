@@ -1,0 +1,36 @@
+#pragma once
+
+// The in-memory event log: appended batches are kept as shared chunks, so
+// reads hand out views of stored events without copying them.
+
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/event_log.hpp"
+
+namespace bus {
+
+/// An event_log that lives in memory; what it holds is gone with it.
+class memory_log final : public event_log {
+public:
+  std::optional<std::uint64_t> find(std::string_view id) const override;
+  event_batch read(std::uint64_t from, std::size_t max) const override;
+  std::uint64_t head() const noexcept override { return head_; }
+
+protected:
+  append_result do_append(std::vector<event> batch) override;
+
+private:
+  struct chunk {
+    std::uint64_t first_seq;
+    shared_events events;
+  };
+
+  std::vector<chunk> chunks_;
+  // Keys view the ids stored in chunks_, which never move once appended.
+  std::unordered_map<std::string_view, std::uint64_t> ids_;
+  std::uint64_t head_ = 0;
+};
+
+} // namespace bus

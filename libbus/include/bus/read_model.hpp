@@ -1,0 +1,64 @@
+#pragma once
+
+// The read model interface: one CQRS projection that a projector actor owns
+// and feeds with events in seq order. User code implements it in C++; the
+// declarative models (document_model, index_model) implement it from JSON.
+// A read model is used by one actor at a time and needs no locking.
+// apply() may throw: the projector catches the exception and fails.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "bus/event.hpp"
+
+namespace bus {
+
+/// A view of the event log kept for fast queries.
+class read_model {
+public:
+  virtual ~read_model();
+
+  /// Returns the model's name, unique within a bus.
+  virtual const std::string& name() const noexcept = 0;
+
+  /// Returns the event types the model handles ("*" for every type).
+  virtual const std::vector<std::string>& event_types() const noexcept = 0;
+
+  /// Applies `e`, whose type the model handles. Returns true if the model
+  /// took the event, false if it ignored it (for instance, the payload lacks
+  /// the model's key). May throw.
+  virtual bool apply(const event& e) = 0;
+
+  /// Returns the value stored under `key`, or nothing.
+  virtual std::optional<boost::json::value> query(std::string_view key) const = 0;
+
+  /// Returns the whole state as JSON (for comparisons, dumps, snapshots).
+  virtual boost::json::value snapshot() const = 0;
+
+  /// Drops all state, as before the first event.
+  virtual void reset() = 0;
+
+  /// Returns true if the model handles events of `type`.
+  bool handles(std::string_view type) const;
+};
+
+using read_model_ptr = std::unique_ptr<read_model>;
+
+/// Makes a fresh, empty read model; called again for every restart.
+using read_model_factory = std::function<read_model_ptr()>;
+
+/// What a supervisor needs to run one projector.
+struct model_spec {
+  /// The read model's name.
+  std::string name;
+  /// Makes the read model.
+  read_model_factory make;
+};
+
+} // namespace bus

@@ -1,0 +1,222 @@
+#include "bus/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+
+#include "bus/document_model.hpp"
+#include "bus/errc.hpp"
+#include "bus/index_model.hpp"
+
+namespace bus {
+
+namespace {
+
+// Reads fields of one JSON object strictly, recording the first error with
+// the path of the offending field.
+class reader {
+public:
+  reader(const boost::json::value& v, std::string path, caf::error& err)
+    : path_(std::move(path)), err_(err) {
+    obj_ = v.if_object();
+    if (obj_ == nullptr)
+      fail(path_, "expected an object");
+  }
+
+  bool ok() const { return !err_; }
+
+  const boost::json::value* field(const char* key, bool required) {
+    if (obj_ == nullptr)
+      return nullptr;
+    known_.insert(key);
+    auto* v = obj_->if_contains(key);
+    if (v == nullptr && required)
+      fail(at(key), "missing");
+    return v;
+  }
+
+  void string(const char* key, std::string& out, bool required = true) {
+    if (auto* v = field(key, required)) {
+      if (auto* s = v->if_string(); s != nullptr && !s->empty())
+        out.assign(s->data(), s->size());
+      else
+        fail(at(key), "expected a non-empty string");
+    }
+  }
+
+  void strings(const char* key, std::vector<std::string>& out) {
+    if (auto* v = field(key, false)) {
+      auto* arr = v->if_array();
+      if (arr == nullptr)
+        return fail(at(key), "expected an array of strings");
+      for (auto& x : *arr) {
+        auto* s = x.if_string();
+        if (s == nullptr || s->empty())
+          return fail(at(key), "expected an array of non-empty strings");
+        out.emplace_back(s->data(), s->size());
+      }
+    }
+  }
+
+  template <class Int>
+  void number(const char* key, Int& out, Int min) {
+    if (auto* v = field(key, false)) {
+      boost::system::error_code ec;
+      auto x = v->to_number<Int>(ec);
+      if (ec || v->is_double() || x < min)
+        return fail(at(key), "expected an integer >= " + std::to_string(min));
+      out = x;
+    }
+  }
+
+  void millis(const char* key, std::chrono::milliseconds& out) {
+    auto count = static_cast<std::int64_t>(out.count());
+    number<std::int64_t>(key, count, 0);
+    out = std::chrono::milliseconds{count};
+  }
+
+  // Rejects keys that no field() call asked for.
+  void no_unknown_keys() {
+    if (obj_ == nullptr || err_)
+      return;
+    for (auto& kv : *obj_)
+      if (known_.count(std::string{kv.key()}) == 0)
+        return fail(at(std::string{kv.key()}), "unknown key");
+  }
+
+  std::string at(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  void fail(const std::string& where, const std::string& what) {
+    if (!err_)
+      err_ = make_error(errc::invalid_config, where + ": " + what);
+  }
+
+private:
+  const boost::json::object* obj_ = nullptr;
+  std::string path_;
+  caf::error& err_;
+  std::set<std::string> known_;
+};
+
+caf::expected<model_spec> parse_model(const boost::json::value& v,
+                                      const std::string& path) {
+  caf::error err;
+  reader r{v, path, err};
+  std::string name, kind;
+  r.string("name", name);
+  r.string("kind", kind);
+  if (!r.ok())
+    return err;
+  if (kind == "document") {
+    document_model_config cfg;
+    cfg.name = name;
+    r.string("key", cfg.key);
+    r.strings("upsert_on", cfg.upsert_on);
+    r.strings("merge_on", cfg.merge_on);
+    r.strings("delete_on", cfg.delete_on);
+    r.no_unknown_keys();
+    if (r.ok() && !json_path{cfg.key}.valid())
+      r.fail(r.at("key"), "expected a dotted field path");
+    if (r.ok() && cfg.upsert_on.empty() && cfg.merge_on.empty()
+        && cfg.delete_on.empty())
+      r.fail(path, "a document model needs upsert_on, merge_on or delete_on");
+    if (!r.ok())
+      return err;
+    return model_spec{name, [cfg] {
+                        return std::make_unique<document_model>(cfg);
+                      }};
+  }
+  if (kind == "index") {
+    index_model_config cfg;
+    cfg.name = name;
+    r.string("key", cfg.key);
+    r.string("target", cfg.target);
+    r.strings("set_on", cfg.set_on);
+    r.strings("delete_on", cfg.delete_on);
+    r.no_unknown_keys();
+    if (r.ok() && !json_path{cfg.key}.valid())
+      r.fail(r.at("key"), "expected a dotted field path");
+    if (r.ok() && !json_path{cfg.target}.valid())
+      r.fail(r.at("target"), "expected a dotted field path");
+    if (r.ok() && cfg.set_on.empty() && cfg.delete_on.empty())
+      r.fail(path, "an index model needs set_on or delete_on");
+    if (!r.ok())
+      return err;
+    return model_spec{name, [cfg] {
+                        return std::make_unique<index_model>(cfg);
+                      }};
+  }
+  return make_error(errc::invalid_config,
+                    path + ".kind: expected \"document\" or \"index\"");
+}
+
+} // namespace
+
+caf::expected<bus_config> parse_config(const boost::json::value& doc) {
+  caf::error err;
+  bus_config result;
+  reader top{doc, "", err};
+  if (auto* models = top.field("read_models", true)) {
+    auto* arr = models->if_array();
+    if (arr == nullptr)
+      return make_error(errc::invalid_config,
+                        "read_models: expected an array");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      auto path = "read_models[" + std::to_string(i) + "]";
+      auto spec = parse_model((*arr)[i], path);
+      if (!spec)
+        return spec.error();
+      if (!names.insert(spec->name).second)
+        return make_error(errc::invalid_config,
+                          path + ".name: duplicate name " + spec->name);
+      result.read_models.push_back(std::move(*spec));
+    }
+  }
+  if (auto* sup = top.field("supervision", false)) {
+    reader r{*sup, "supervision", err};
+    auto& s = result.supervision;
+    r.millis("initial_backoff_ms", s.initial_backoff);
+    r.millis("max_backoff_ms", s.max_backoff);
+    r.number<std::size_t>("max_restarts", s.max_restarts, 0);
+    r.millis("restart_window_ms", s.restart_window);
+    r.no_unknown_keys();
+  }
+  if (auto* node = top.field("node", false)) {
+    reader r{*node, "node", err};
+    r.number<std::size_t>("max_line_bytes", result.node.max_line_bytes, 64);
+    r.number<std::size_t>("batch_size", result.node.batch_size, 1);
+    r.no_unknown_keys();
+  }
+  top.no_unknown_keys();
+  if (err)
+    return err;
+  return result;
+}
+
+caf::expected<bus_config> parse_config(std::string_view text) {
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(text, ec);
+  if (ec)
+    return make_error(errc::invalid_config, "not JSON: " + ec.message());
+  return parse_config(doc);
+}
+
+caf::expected<bus_config> load_config(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    return make_error(errc::invalid_config, path + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto result = parse_config(text.str());
+  if (!result)
+    return make_error(errc::invalid_config,
+                      path + ": " + context_of(result.error()));
+  return result;
+}
+
+} // namespace bus

@@ -1,0 +1,60 @@
+#include "bus/document_model.hpp"
+
+#include <algorithm>
+
+namespace bus {
+
+document_model::document_model(document_model_config cfg)
+  : cfg_(std::move(cfg)), key_path_(cfg_.key) {
+  auto add = [this](const std::vector<std::string>& types, action what) {
+    for (auto& t : types) {
+      if (std::find(types_.begin(), types_.end(), t) == types_.end())
+        types_.push_back(t);
+      actions_.emplace_back(t, what);
+    }
+  };
+  add(cfg_.upsert_on, action::upsert);
+  add(cfg_.merge_on, action::merge);
+  add(cfg_.delete_on, action::remove);
+}
+
+bool document_model::apply(const event& e) {
+  auto i = std::find_if(actions_.begin(), actions_.end(),
+                        [&](const auto& a) { return a.first == e.type; });
+  if (i == actions_.end())
+    return false;
+  auto key = key_path_.find_key(e.payload);
+  if (!key)
+    return false;
+  switch (i->second) {
+    case action::upsert:
+      docs_[*key] = e.payload;
+      break;
+    case action::merge: {
+      auto& doc = docs_[*key];
+      for (auto& kv : e.payload)
+        doc[kv.key()] = kv.value();
+      break;
+    }
+    case action::remove:
+      docs_.erase(*key);
+      break;
+  }
+  return true;
+}
+
+std::optional<boost::json::value>
+document_model::query(std::string_view key) const {
+  if (auto i = docs_.find(std::string{key}); i != docs_.end())
+    return boost::json::value{i->second};
+  return std::nullopt;
+}
+
+boost::json::value document_model::snapshot() const {
+  boost::json::object result;
+  for (auto& [key, doc] : docs_)
+    result[key] = doc;
+  return result;
+}
+
+} // namespace bus

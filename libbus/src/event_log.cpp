@@ -1,0 +1,57 @@
+#include "bus/event_log.hpp"
+
+#include <string>
+#include <unordered_map>
+
+#include "bus/event_id.hpp"
+
+namespace bus {
+
+event_log::~event_log() {
+  // nop
+}
+
+namespace {
+
+bool same_content(const event& x, const event& y) {
+  return x.type == y.type && x.payload == y.payload;
+}
+
+} // namespace
+
+append_result event_log::append(std::vector<event> batch) {
+  // Derived ids are settled by content against the log and against the
+  // events earlier in this batch (see event_id.hpp).
+  std::unordered_map<std::string, std::size_t> claimed; // id -> batch index
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& e = batch[i];
+    if (!e.id_derived) {
+      claimed.emplace(e.id, i);
+      continue;
+    }
+    auto base = e.id;
+    std::uint64_t fingerprint = 0;
+    for (unsigned attempt = 0;; ++attempt) {
+      if (attempt > 0) {
+        if (attempt == 1)
+          fingerprint = content_fingerprint(e.type, e.payload);
+        e.id = alternate_event_id(base, fingerprint, attempt);
+      }
+      const event* holder = nullptr;
+      event_batch held;
+      if (auto j = claimed.find(e.id); j != claimed.end()) {
+        holder = &batch[j->second];
+      } else if (auto seq = find(e.id)) {
+        held = read(*seq, 1);
+        if (!held.empty())
+          holder = &held.front();
+      }
+      if (holder == nullptr || same_content(*holder, e))
+        break; // free, or a redelivery of the holder
+    }
+    claimed.emplace(e.id, i);
+  }
+  return do_append(std::move(batch));
+}
+
+} // namespace bus

@@ -1,0 +1,76 @@
+#include "bus/index_model.hpp"
+
+#include <algorithm>
+
+namespace bus {
+
+index_model::index_model(index_model_config cfg)
+  : cfg_(std::move(cfg)), key_path_(cfg_.key), target_path_(cfg_.target) {
+  auto add = [this](const std::vector<std::string>& types, bool is_delete) {
+    for (auto& t : types) {
+      if (std::find(types_.begin(), types_.end(), t) == types_.end())
+        types_.push_back(t);
+      is_delete_.emplace_back(t, is_delete);
+    }
+  };
+  add(cfg_.set_on, false);
+  add(cfg_.delete_on, true);
+}
+
+void index_model::drop(const std::string& primary) {
+  auto i = current_.find(primary);
+  if (i == current_.end())
+    return;
+  if (auto j = index_.find(i->second); j != index_.end() && j->second == primary)
+    index_.erase(j);
+  current_.erase(i);
+}
+
+bool index_model::apply(const event& e) {
+  auto i = std::find_if(is_delete_.begin(), is_delete_.end(),
+                        [&](const auto& a) { return a.first == e.type; });
+  if (i == is_delete_.end())
+    return false;
+  auto primary = target_path_.find_key(e.payload);
+  if (!primary)
+    return false;
+  if (i->second) {
+    drop(*primary);
+    return true;
+  }
+  // An event without the indexed field leaves the entry as it was: updates
+  // carry only what changed.
+  auto value = key_path_.find_key(e.payload);
+  if (!value)
+    return true;
+  if (auto c = current_.find(*primary); c != current_.end() && c->second == *value)
+    return true;
+  drop(*primary);
+  // A value taken over from another key moves to this one.
+  if (auto j = index_.find(*value); j != index_.end())
+    current_.erase(j->second);
+  index_[*value] = *primary;
+  current_[*primary] = *value;
+  return true;
+}
+
+std::optional<boost::json::value>
+index_model::query(std::string_view key) const {
+  if (auto i = index_.find(std::string{key}); i != index_.end())
+    return boost::json::value{i->second};
+  return std::nullopt;
+}
+
+boost::json::value index_model::snapshot() const {
+  boost::json::object result;
+  for (auto& [value, primary] : index_)
+    result[value] = primary;
+  return result;
+}
+
+void index_model::reset() {
+  index_.clear();
+  current_.clear();
+}
+
+} // namespace bus

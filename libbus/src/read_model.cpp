@@ -1,0 +1,20 @@
+#include "bus/read_model.hpp"
+
+#include <algorithm>
+
+#include "bus/subscriptions.hpp"
+
+namespace bus {
+
+read_model::~read_model() {
+  // nop
+}
+
+bool read_model::handles(std::string_view type) const {
+  auto& types = event_types();
+  return std::any_of(types.begin(), types.end(), [type](const auto& t) {
+    return t == type || t == wildcard_type;
+  });
+}
+
+} // namespace bus
