@@ -36,7 +36,7 @@ append_result memory_log::do_append(std::vector<event> batch) {
   stored.reserve(batch.size());
   for (auto& e : batch) {
     if (auto i = ids_.find(e.id); i != ids_.end()) {
-      result.outcomes.push_back({i->second, true});
+      result.outcomes.push_back({e.id, i->second, true});
       continue;
     }
     e.seq = ++head_;
@@ -44,7 +44,7 @@ append_result memory_log::do_append(std::vector<event> batch) {
       e.timestamp = now;
     stored.push_back(std::move(e));
     ids_.emplace(stored.back().id, head_);
-    result.outcomes.push_back({head_, false});
+    result.outcomes.push_back({stored.back().id, head_, false});
   }
   if (stored.empty())
     return result;

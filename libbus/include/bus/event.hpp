@@ -41,6 +41,8 @@ using shared_events = std::shared_ptr<const std::vector<event>>;
 /// ownership of its storage. Copying a batch copies a pointer.
 class event_batch {
 public:
+  using value_type = event;
+
   event_batch() = default;
 
   /// Views all of `storage`.

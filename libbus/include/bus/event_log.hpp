@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,8 @@ namespace bus {
 
 /// What happened to one event of an appended batch.
 struct append_outcome {
+  /// The event's final id (a derived id may have been made unique).
+  std::string id;
   /// The seq the event got, or for a duplicate the seq it already had.
   std::uint64_t seq = 0;
   /// True when the id was already in the log and nothing was appended.

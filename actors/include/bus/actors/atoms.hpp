@@ -1,0 +1,28 @@
+#pragma once
+
+// Every atom of the framework, in one place.
+
+#include <caf/atom.hpp>
+
+namespace bus::actors {
+
+/// Publishes a batch of events to the bus.
+using publish_atom = caf::atom_constant<caf::atom("bpublish")>;
+/// Registers a projector with the bus.
+using subscribe_atom = caf::atom_constant<caf::atom("bsubscrib")>;
+/// Reads events from the bus log.
+using replay_atom = caf::atom_constant<caf::atom("breplay")>;
+/// Asks the bus for the seq of its last event.
+using head_atom = caf::atom_constant<caf::atom("bhead")>;
+/// Pushes a batch of events to a projector.
+using deliver_atom = caf::atom_constant<caf::atom("bdeliver")>;
+/// Queries a read model.
+using query_atom = caf::atom_constant<caf::atom("bquery")>;
+/// Asks for a read model's whole state.
+using snapshot_atom = caf::atom_constant<caf::atom("bsnapshot")>;
+/// Asks for status (checkpoints, counters, states).
+using status_atom = caf::atom_constant<caf::atom("bstatus")>;
+/// Tells a supervisor to restart a projector (sent to itself after backoff).
+using restart_atom = caf::atom_constant<caf::atom("brestart")>;
+
+} // namespace bus::actors

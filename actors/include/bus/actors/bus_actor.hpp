@@ -1,0 +1,46 @@
+#pragma once
+
+// The bus actor: owns the event log and the subscriptions. It appends
+// published batches (idempotently, by id), pushes each appended batch to the
+// projectors subscribed to its types, and serves replays from the log.
+//
+// Every subscriber gets its batches in seq order, each tagged with the first
+// seq it covers, so a projector can tell a gap (it must pull) from events
+// that simply were not for it. Batches are shared, never copied per
+// subscriber.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "bus/actors/fwd.hpp"
+#include "bus/event_log.hpp"
+#include "bus/subscriptions.hpp"
+
+namespace bus::actors {
+
+struct bus_state {
+  struct subscriber {
+    projector_actor handle;
+    std::string name;
+    /// Every seq up to this one has been sent, or was of no interest.
+    std::uint64_t covered = 0;
+    /// The checkpoint the projector last acknowledged.
+    std::uint64_t acked = 0;
+  };
+
+  std::shared_ptr<event_log> log;
+  subscriptions subs;
+  std::unordered_map<subscriptions::subscriber_id, subscriber> subscribers;
+  subscriptions::subscriber_id next_id = 1;
+
+  static inline const char* name = "bus";
+};
+
+/// Spawns with `sys.spawn(bus_impl, log)`; the bus owns `log` from then on.
+bus_actor::behavior_type
+bus_impl(bus_actor::stateful_pointer<bus_state> self,
+         std::shared_ptr<event_log> log);
+
+} // namespace bus::actors

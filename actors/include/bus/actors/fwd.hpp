@@ -1,0 +1,52 @@
+#pragma once
+
+// The typed interfaces of the bus, projector and supervisor actors. Handles
+// are declared here so that each actor can name the others without pulling
+// in their implementations.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "bus/actors/atoms.hpp"
+#include "bus/actors/messages.hpp"
+#include "bus/event.hpp"
+
+namespace bus::actors {
+
+/// A projector: owns one read model and feeds it from the bus.
+using projector_actor = caf::typed_actor<
+  // Applies a pushed batch covering seqs [covers_from, batch.last_seq()].
+  caf::replies_to<deliver_atom, event_batch, std::uint64_t>::with<delivery_ack>,
+  // Looks a key up in the read model.
+  caf::replies_to<query_atom, std::string>::with<query_result>,
+  // Returns the read model's whole state.
+  caf::replies_to<snapshot_atom>::with<model_snapshot>,
+  caf::replies_to<status_atom>::with<projector_status>>;
+
+/// The bus: owns the log and the subscriptions.
+using bus_actor = caf::typed_actor<
+  // Appends events (bool: reply only once subscribed projectors applied them).
+  caf::replies_to<publish_atom, std::vector<event>, bool>::with<publish_ack>,
+  // Registers a projector for event types; replies with the head seq, the
+  // point from which the projector receives pushes.
+  caf::replies_to<subscribe_atom, projector_actor, std::string,
+                  std::vector<std::string>>::with<std::uint64_t>,
+  // Reads up to N events from a seq.
+  caf::replies_to<replay_atom, std::uint64_t, std::uint32_t>::with<event_batch>,
+  caf::replies_to<head_atom>::with<std::uint64_t>>;
+
+/// The supervisor: runs the projectors, restarts failed ones, routes queries.
+using supervisor_actor = caf::typed_actor<
+  // Queries model `name` for `key`.
+  caf::replies_to<query_atom, std::string, std::string>::with<query_result>,
+  caf::replies_to<snapshot_atom, std::string>::with<model_snapshot>,
+  // Status of every projector, in config order.
+  caf::replies_to<status_atom>::with<std::vector<projector_status>>,
+  // Internal: restart slot N of generation G once its backoff has passed.
+  caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>>;
+
+} // namespace bus::actors

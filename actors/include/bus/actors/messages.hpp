@@ -1,0 +1,186 @@
+#pragma once
+
+// The message types that actors exchange, with CAF inspectors so that they
+// can cross node boundaries. JSON values travel as their serialized text.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "bus/event.hpp"
+
+namespace bus {
+
+namespace internal {
+
+/// Serializes `x` for inspectors.
+std::string json_text(const boost::json::value& x);
+
+/// Parses `text` into `x` for inspectors.
+caf::error parse_json_text(const std::string& text, boost::json::value& x);
+
+/// Parses `text` into the object `x` for inspectors.
+caf::error parse_json_text(const std::string& text, boost::json::object& x);
+
+} // namespace internal
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  std::string payload;
+  std::string metadata;
+  if constexpr (Inspector::reads_state) {
+    payload = internal::json_text(x.payload);
+    metadata = internal::json_text(x.metadata);
+  }
+  return f(caf::meta::type_name("bus.event"), x.id, x.type, payload, x.seq,
+           x.timestamp, x.schema_version, x.id_derived, metadata,
+           caf::meta::load_callback([&]() -> caf::error {
+             if (auto err = internal::parse_json_text(payload, x.payload))
+               return err;
+             return internal::parse_json_text(metadata, x.metadata);
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
+  std::vector<event> events;
+  if constexpr (Inspector::reads_state)
+    events.assign(x.begin(), x.end());
+  return f(caf::meta::type_name("bus.event_batch"), events,
+           caf::meta::load_callback([&]() -> caf::error {
+             x = event_batch::of(std::move(events));
+             return caf::none;
+           }));
+}
+
+} // namespace bus
+
+namespace bus::actors {
+
+/// What the bus did with one published event.
+struct publish_outcome {
+  /// The event's final id (derived ids may have been made unique).
+  std::string id;
+  /// Its seq; for a duplicate, the seq of the event already in the log.
+  std::uint64_t seq = 0;
+  /// True when the id was in the log already and nothing was appended.
+  bool duplicate = false;
+};
+
+/// Which events of a publish one read model applied.
+struct model_ack {
+  std::string model;
+  /// Indexes into the published batch.
+  std::vector<std::uint32_t> applied;
+};
+
+/// The bus's answer to a publish.
+struct publish_ack {
+  /// One per published event, in publish order.
+  std::vector<publish_outcome> outcomes;
+  /// Per projector that was sent the events; filled only when the publisher
+  /// asked to wait for the projectors.
+  std::vector<model_ack> models;
+};
+
+/// A projector's answer to a delivery.
+struct delivery_ack {
+  /// Every seq up to this one is processed.
+  std::uint64_t checkpoint = 0;
+  /// Indexes into the delivered batch of the events the read model took.
+  std::vector<std::uint32_t> applied;
+  /// Indexes of events skipped because they were processed before.
+  std::vector<std::uint32_t> skipped;
+};
+
+/// A read model's answer to a query.
+struct query_result {
+  std::string model;
+  std::string key;
+  boost::json::value value;
+};
+
+/// A read model's whole state at a checkpoint.
+struct model_snapshot {
+  std::string model;
+  std::uint64_t checkpoint = 0;
+  boost::json::value state;
+};
+
+/// What a projector (or its supervisor slot) reports about itself.
+struct projector_status {
+  std::string model;
+  /// "running", "catching_up", "restarting", "failed" or "stopped".
+  std::string state;
+  std::uint64_t checkpoint = 0;
+  /// Events the read model took (live and replayed).
+  std::uint64_t applied = 0;
+  /// Events skipped because they were processed before.
+  std::uint64_t skipped = 0;
+  /// Events of a handled type that the read model ignored.
+  std::uint64_t ignored = 0;
+  /// Events applied while catching up from the log.
+  std::uint64_t replayed = 0;
+  /// Restarts so far (filled by the supervisor).
+  std::uint32_t restarts = 0;
+  /// Why the projector last failed ("" if it never did).
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, publish_outcome& x) {
+  return f(caf::meta::type_name("bus.publish_outcome"), x.id, x.seq,
+           x.duplicate);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_ack& x) {
+  return f(caf::meta::type_name("bus.model_ack"), x.model, x.applied);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, publish_ack& x) {
+  return f(caf::meta::type_name("bus.publish_ack"), x.outcomes, x.models);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delivery_ack& x) {
+  return f(caf::meta::type_name("bus.delivery_ack"), x.checkpoint, x.applied,
+           x.skipped);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, query_result& x) {
+  std::string value;
+  if constexpr (Inspector::reads_state)
+    value = internal::json_text(x.value);
+  return f(caf::meta::type_name("bus.query_result"), x.model, x.key, value,
+           caf::meta::load_callback([&]() -> caf::error {
+             return internal::parse_json_text(value, x.value);
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_snapshot& x) {
+  std::string state;
+  if constexpr (Inspector::reads_state)
+    state = internal::json_text(x.state);
+  return f(caf::meta::type_name("bus.model_snapshot"), x.model, x.checkpoint,
+           state, caf::meta::load_callback([&]() -> caf::error {
+             return internal::parse_json_text(state, x.state);
+           }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
+  return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
+           x.checkpoint, x.applied, x.skipped, x.ignored, x.replayed,
+           x.restarts, x.last_error);
+}
+
+} // namespace bus::actors

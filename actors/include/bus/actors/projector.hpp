@@ -1,0 +1,64 @@
+#pragma once
+
+// The projector actor: owns one read model, its processed-id set and its
+// checkpoint, and applies events to the model in seq order.
+//
+// On start it subscribes to the bus, which answers with the head seq, and
+// pulls the log up to that head (catching up) while holding live pushes.
+// A push that leaves a gap behind the checkpoint sends it back to pulling.
+// An event it has processed before is skipped and reported as skipped.
+// An exception from read-model code is caught here: the projector quits
+// with errc::apply_failed, naming the event and the error, and answers every
+// pending delivery with that error. Nothing is printed.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "bus/actors/fwd.hpp"
+#include "bus/processed_ids.hpp"
+#include "bus/read_model.hpp"
+
+namespace bus::actors {
+
+/// Tuning of a projector.
+struct projector_options {
+  /// Events per replay request while catching up.
+  std::uint32_t replay_batch = 4096;
+};
+
+struct projector_state {
+  struct held_delivery {
+    event_batch batch;
+    std::uint64_t covers_from;
+    caf::typed_response_promise<delivery_ack> promise;
+  };
+
+  bus_actor bus;
+  read_model_ptr model;
+  processed_ids processed;
+  projector_options options;
+  /// True until the checkpoint reaches catch_up_target.
+  bool catching_up = true;
+  std::uint64_t catch_up_target = 0;
+  bool pulling = false;
+  std::deque<held_delivery> held;
+  std::uint64_t applied = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t ignored = 0;
+  std::uint64_t replayed = 0;
+  /// Why the projector is failing, once it is.
+  caf::error failure;
+
+  static inline const char* name = "projector";
+};
+
+/// Spawns with `sys.spawn(projector_impl, bus, spec, options)`; the
+/// projector makes its read model with `spec.make()`.
+projector_actor::behavior_type
+projector_impl(projector_actor::stateful_pointer<projector_state> self,
+               bus_actor bus, model_spec spec, projector_options options);
+
+} // namespace bus::actors

@@ -1,0 +1,165 @@
+#include "bus/actors/bus_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::actors {
+
+namespace {
+
+using self_ptr = bus_actor::stateful_pointer<bus_state>;
+
+// Collects the projectors' acks for one publish whose publisher waits.
+struct pending_publish {
+  caf::typed_response_promise<publish_ack> promise;
+  publish_ack ack;
+  // Index in the published batch of each appended event.
+  std::vector<std::uint32_t> published_index;
+  std::size_t remaining = 0;
+
+  void done_one() {
+    if (--remaining == 0)
+      promise.deliver(std::move(ack));
+  }
+};
+
+std::vector<std::string_view> distinct_types(const event_batch& batch) {
+  std::vector<std::string_view> types;
+  for (auto& e : batch)
+    if (std::find(types.begin(), types.end(), e.type) == types.end())
+      types.emplace_back(e.type);
+  return types;
+}
+
+// Pushes `batch` to every subscriber that wants one of its types and moves
+// every subscriber's coverage past it.
+void fan_out(self_ptr self, const event_batch& batch,
+             std::shared_ptr<pending_publish> pending) {
+  auto& st = self->state;
+  auto wanted = st.subs.subscribers_of(distinct_types(batch));
+  if (pending) {
+    pending->remaining = wanted.size() + 1; // +1 released below
+    pending->ack.models.reserve(wanted.size());
+  }
+  for (auto& [id, sub] : st.subscribers) {
+    if (std::find(wanted.begin(), wanted.end(), id) == wanted.end())
+      sub.covered = std::max(sub.covered, batch.last_seq());
+  }
+  for (auto id : wanted) {
+    auto& sub = st.subscribers.at(id);
+    auto covers_from = sub.covered + 1;
+    sub.covered = batch.last_seq();
+    std::size_t slot = 0;
+    if (pending) {
+      slot = pending->ack.models.size();
+      pending->ack.models.push_back(model_ack{sub.name, {}});
+    }
+    self->request(sub.handle, caf::infinite, deliver_atom::value, batch,
+                  covers_from)
+      .then(
+        [self, id, pending, slot](delivery_ack& ack) {
+          if (auto i = self->state.subscribers.find(id);
+              i != self->state.subscribers.end())
+            i->second.acked = std::max(i->second.acked, ack.checkpoint);
+          if (pending) {
+            auto& applied = pending->ack.models[slot].applied;
+            applied.reserve(ack.applied.size());
+            for (auto j : ack.applied)
+              applied.push_back(pending->published_index[j]);
+            pending->done_one();
+          }
+        },
+        [pending](caf::error&) {
+          // The projector failed on this batch: it took none of it now. Its
+          // replacement replays the batch from the log.
+          if (pending)
+            pending->done_one();
+        });
+  }
+  if (pending)
+    pending->done_one();
+}
+
+} // namespace
+
+bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
+                                  std::shared_ptr<event_log> log) {
+  self->state.log = std::move(log);
+  self->set_default_handler(caf::drop);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto i = st.subscribers.begin(); i != st.subscribers.end(); ++i) {
+      if (i->second.handle.address() == dm.source) {
+        st.subs.unsubscribe(i->first);
+        st.subscribers.erase(i);
+        return;
+      }
+    }
+  });
+  return {
+    [self](publish_atom, std::vector<event>& events,
+           bool await_projectors) -> caf::result<publish_ack> {
+      for (std::size_t i = 0; i < events.size(); ++i)
+        if (events[i].id.empty() || events[i].type.empty())
+          return make_error(errc::invalid_event,
+                            "event " + std::to_string(i)
+                              + " of the batch has no id or no type");
+      auto published = events.size();
+      auto result = self->state.log->append(std::move(events));
+      publish_ack ack;
+      ack.outcomes.reserve(published);
+      for (auto& o : result.outcomes)
+        ack.outcomes.push_back({o.id, o.seq, o.duplicate});
+      if (result.appended.empty()) {
+        return ack;
+      }
+      if (!await_projectors) {
+        fan_out(self, result.appended, nullptr);
+        return ack;
+      }
+      auto pending = std::make_shared<pending_publish>();
+      pending->promise = self->make_response_promise<publish_ack>();
+      pending->published_index.reserve(result.appended.size());
+      for (std::uint32_t i = 0; i < ack.outcomes.size(); ++i)
+        if (!ack.outcomes[i].duplicate)
+          pending->published_index.push_back(i);
+      pending->ack = std::move(ack);
+      auto promise = pending->promise;
+      fan_out(self, result.appended, std::move(pending));
+      return promise;
+    },
+    [self](subscribe_atom, projector_actor& who, std::string& name,
+           std::vector<std::string>& types) -> std::uint64_t {
+      auto& st = self->state;
+      auto head = st.log->head();
+      for (auto& [id, sub] : st.subscribers) {
+        if (sub.handle == who) {
+          // A re-subscription replaces the types; pushes restart at head.
+          st.subs.unsubscribe(id);
+          st.subs.subscribe(id, types);
+          sub.covered = head;
+          return head;
+        }
+      }
+      auto id = st.next_id++;
+      st.subs.subscribe(id, types);
+      st.subscribers.emplace(
+        id, bus_state::subscriber{who, std::move(name), head, 0});
+      self->monitor(who);
+      return head;
+    },
+    [self](replay_atom, std::uint64_t from,
+           std::uint32_t max) -> caf::result<event_batch> {
+      auto& log = *self->state.log;
+      if (from == 0)
+        return make_error(errc::out_of_range, "replay starts at seq 1");
+      return log.read(from, max);
+    },
+    [self](head_atom) { return self->state.log->head(); },
+  };
+}
+
+} // namespace bus::actors

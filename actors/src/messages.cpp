@@ -1,0 +1,32 @@
+#include "bus/actors/messages.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::internal {
+
+std::string json_text(const boost::json::value& x) {
+  return boost::json::serialize(x);
+}
+
+caf::error parse_json_text(const std::string& text, boost::json::value& x) {
+  boost::system::error_code ec;
+  x = boost::json::parse(text, ec);
+  if (ec)
+    return make_error(errc::invalid_event, "bad JSON in message: " + ec.message());
+  return caf::none;
+}
+
+caf::error parse_json_text(const std::string& text, boost::json::object& x) {
+  boost::json::value v;
+  if (auto err = parse_json_text(text, v))
+    return err;
+  if (!v.is_object())
+    return make_error(errc::invalid_event, "expected a JSON object in message");
+  x = std::move(v.get_object());
+  return caf::none;
+}
+
+} // namespace bus::internal

@@ -1,0 +1,211 @@
+#include "bus/actors/projector.hpp"
+
+#include <exception>
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::actors {
+
+namespace {
+
+using self_ptr = projector_actor::stateful_pointer<projector_state>;
+
+// Quits with `reason` and answers every held delivery with it, so that no
+// publisher waits for a projector that is gone.
+void fail(self_ptr self, caf::error reason) {
+  self->state.failure = reason;
+  for (auto& h : self->state.held)
+    h.promise.deliver(reason);
+  self->state.held.clear();
+  self->quit(std::move(reason));
+}
+
+// Applies the events of `batch` that are new and of a handled type, then
+// marks the batch's whole range processed. Returns nothing when read-model
+// code threw (the projector is then failing).
+std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
+                                        bool replaying) {
+  auto& st = self->state;
+  auto& model = *st.model;
+  delivery_ack ack;
+  for (std::uint32_t i = 0; i < batch.size(); ++i) {
+    auto& e = batch[i];
+    if (st.processed.contains(e.seq)) {
+      if (model.handles(e.type)) {
+        ++st.skipped;
+        ack.skipped.push_back(i);
+      }
+      continue;
+    }
+    if (model.handles(e.type)) {
+      try {
+        if (model.apply(e)) {
+          ++st.applied;
+          if (replaying)
+            ++st.replayed;
+          ack.applied.push_back(i);
+        } else {
+          ++st.ignored;
+        }
+      } catch (const std::exception& ex) {
+        fail(self, make_error(errc::apply_failed,
+                              "read model '" + model.name()
+                                + "' failed on event '" + e.id + "' (seq "
+                                + std::to_string(e.seq) + ", type " + e.type
+                                + "): " + ex.what()));
+        return std::nullopt;
+      } catch (...) {
+        fail(self, make_error(errc::apply_failed,
+                              "read model '" + model.name()
+                                + "' failed on event '" + e.id + "' (seq "
+                                + std::to_string(e.seq)
+                                + "): unknown exception"));
+        return std::nullopt;
+      }
+    }
+    st.processed.insert(e.seq);
+  }
+  st.processed.advance_to(batch.last_seq());
+  ack.checkpoint = st.processed.watermark();
+  return ack;
+}
+
+void pull(self_ptr self);
+
+// Applies held pushes in order until one leaves a gap (then pulls again) or
+// none is left (then the projector runs live).
+void drain_held(self_ptr self) {
+  auto& st = self->state;
+  while (!st.held.empty()) {
+    auto& h = st.held.front();
+    if (h.covers_from > st.processed.watermark() + 1) {
+      st.catch_up_target = h.covers_from - 1;
+      st.catching_up = true;
+      pull(self);
+      return;
+    }
+    auto ack = apply_batch(self, h.batch, false);
+    if (!ack)
+      return;
+    h.promise.deliver(std::move(*ack));
+    st.held.pop_front();
+  }
+  st.catching_up = false;
+}
+
+// Reads the log from the checkpoint on until it reaches the catch-up target.
+void pull(self_ptr self) {
+  auto& st = self->state;
+  if (st.pulling)
+    return;
+  if (st.processed.watermark() >= st.catch_up_target) {
+    drain_held(self);
+    return;
+  }
+  st.pulling = true;
+  self
+    ->request(st.bus, caf::infinite, replay_atom::value,
+              st.processed.watermark() + 1, st.options.replay_batch)
+    .then(
+      [self](event_batch& batch) {
+        auto& st = self->state;
+        st.pulling = false;
+        if (batch.empty()) {
+          // The log ends before the target: nothing more to read.
+          st.catch_up_target = st.processed.watermark();
+        } else if (!apply_batch(self, batch, true)) {
+          return;
+        }
+        pull(self);
+      },
+      [self](caf::error& err) { fail(self, std::move(err)); });
+}
+
+// Registers with the bus, which answers with the head seq to catch up to.
+void subscribe(self_ptr self) {
+  auto& st = self->state;
+  self
+    ->request(st.bus, caf::infinite, subscribe_atom::value,
+              projector_actor{self}, st.model->name(),
+              st.model->event_types())
+    .then(
+      [self](std::uint64_t head) {
+        self->state.catch_up_target = head;
+        pull(self);
+      },
+      [self](caf::error& err) { fail(self, std::move(err)); });
+}
+
+} // namespace
+
+projector_actor::behavior_type
+projector_impl(projector_actor::stateful_pointer<projector_state> self,
+               bus_actor bus, model_spec spec, projector_options options) {
+  auto& st = self->state;
+  st.bus = std::move(bus);
+  st.options = options;
+  self->set_default_handler(caf::drop);
+  try {
+    st.model = spec.make();
+    if (!st.model)
+      st.failure = make_error(errc::invalid_config,
+                              "read model '" + spec.name + "': factory made none");
+  } catch (const std::exception& ex) {
+    st.failure = make_error(errc::apply_failed, "read model '" + spec.name
+                                                  + "' failed to start: "
+                                                  + ex.what());
+  }
+  if (st.failure)
+    self->quit(st.failure); // Handlers below never run then.
+  else
+    subscribe(self);
+  return {
+    [self](deliver_atom, event_batch& batch,
+           std::uint64_t covers_from) -> caf::result<delivery_ack> {
+      auto& st = self->state;
+      auto gap = covers_from > st.processed.watermark() + 1;
+      if (st.catching_up || !st.held.empty() || gap) {
+        auto promise = self->make_response_promise<delivery_ack>();
+        st.held.push_back({std::move(batch), covers_from, promise});
+        if (!st.catching_up) {
+          st.catching_up = true;
+          st.catch_up_target = covers_from - 1;
+          pull(self);
+        }
+        return promise;
+      }
+      if (auto ack = apply_batch(self, batch, false))
+        return std::move(*ack);
+      return self->state.failure;
+    },
+    [self](query_atom, std::string& key) -> caf::result<query_result> {
+      auto& model = *self->state.model;
+      if (auto value = model.query(key))
+        return query_result{model.name(), std::move(key), std::move(*value)};
+      return make_error(errc::no_such_key, "read model '" + model.name()
+                                             + "' has no key '" + key + "'");
+    },
+    [self](snapshot_atom) {
+      auto& st = self->state;
+      return model_snapshot{st.model->name(), st.processed.watermark(),
+                            st.model->snapshot()};
+    },
+    [self](status_atom) {
+      auto& st = self->state;
+      projector_status result;
+      result.model = st.model->name();
+      result.state = st.catching_up ? "catching_up" : "running";
+      result.checkpoint = st.processed.watermark();
+      result.applied = st.applied;
+      result.skipped = st.skipped;
+      result.ignored = st.ignored;
+      result.replayed = st.replayed;
+      return result;
+    },
+  };
+}
+
+} // namespace bus::actors
