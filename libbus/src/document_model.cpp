@@ -46,7 +46,7 @@ bool document_model::apply(const event& e) {
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
   if (auto i = docs_.find(std::string{key}); i != docs_.end())
-    return boost::json::value{i->second};
+    return boost::json::value(i->second);
   return std::nullopt;
 }
 

@@ -1,5 +1,7 @@
 #include "bus/errc.hpp"
 
+#include <ostream>
+
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
@@ -25,6 +27,10 @@ std::string to_string(errc x) {
       return "out_of_range";
   }
   return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, errc x) {
+  return out << to_string(x);
 }
 
 caf::error make_error(errc x) {

@@ -50,6 +50,8 @@ void mix(std::uint64_t& h, char tag) {
 // Hashes a canonical form: object keys sorted, every value tagged by kind,
 // strings length-prefixed, so that distinct values cannot hash as equal
 // token streams.
+void mix(std::uint64_t& h, const boost::json::object& obj);
+
 void mix(std::uint64_t& h, const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::null:
@@ -79,26 +81,27 @@ void mix(std::uint64_t& h, const boost::json::value& v) {
         mix(h, x);
       mix(h, ']');
       break;
-    case boost::json::kind::object: {
-      auto& obj = v.get_object();
-      std::vector<const boost::json::key_value_pair*> fields;
-      fields.reserve(obj.size());
-      for (auto& kv : obj)
-        fields.push_back(&kv);
-      std::sort(fields.begin(), fields.end(), [](auto* x, auto* y) {
-        return x->key() < y->key();
-      });
-      mix(h, '{');
-      for (auto* kv : fields) {
-        mix(h, std::to_string(kv->key().size()));
-        mix(h, ':');
-        mix(h, std::string_view{kv->key().data(), kv->key().size()});
-        mix(h, kv->value());
-      }
-      mix(h, '}');
+    case boost::json::kind::object:
+      mix(h, v.get_object());
       break;
-    }
   }
+}
+
+void mix(std::uint64_t& h, const boost::json::object& obj) {
+  std::vector<const boost::json::key_value_pair*> fields;
+  fields.reserve(obj.size());
+  for (auto& kv : obj)
+    fields.push_back(&kv);
+  std::sort(fields.begin(), fields.end(),
+            [](auto* x, auto* y) { return x->key() < y->key(); });
+  mix(h, '{');
+  for (auto* kv : fields) {
+    mix(h, std::to_string(kv->key().size()));
+    mix(h, ':');
+    mix(h, std::string_view{kv->key().data(), kv->key().size()});
+    mix(h, kv->value());
+  }
+  mix(h, '}');
 }
 
 } // namespace
@@ -109,7 +112,7 @@ std::uint64_t content_fingerprint(std::string_view type,
   mix(h, std::to_string(type.size()));
   mix(h, ':');
   mix(h, type);
-  mix(h, boost::json::value{payload});
+  mix(h, payload);
   return h;
 }
 

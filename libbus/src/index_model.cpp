@@ -57,7 +57,7 @@ bool index_model::apply(const event& e) {
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
   if (auto i = index_.find(std::string{key}); i != index_.end())
-    return boost::json::value{i->second};
+    return boost::json::value(i->second);
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 // libbus uses only caf::error and caf::expected from CAF, nothing else.
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 #include <caf/atom.hpp>
@@ -34,6 +35,9 @@ enum class errc : std::uint8_t {
 
 /// Returns the name of `x`, e.g. "no_such_key".
 std::string to_string(errc x);
+
+/// Prints the name of `x`.
+std::ostream& operator<<(std::ostream& out, errc x);
 
 /// The category atom under which `errc` values travel in caf::error.
 using errc_category = caf::atom_constant<caf::atom("bus")>;

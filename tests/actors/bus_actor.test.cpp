@@ -1,0 +1,133 @@
+#include "bus/actors/bus_actor.hpp"
+
+#include "bus/errc.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+BOOST_FIXTURE_TEST_SUITE(bus_actor, bus_fixture)
+
+BOOST_AUTO_TEST_CASE(fans_out_by_type_and_wildcard) {
+  auto a = spawn_projector(tally("a", {"A"}));
+  auto b = spawn_projector(tally("b", {"B"}));
+  auto all = spawn_projector(tally("all", {"*"}));
+  publish(events(1, 30, {"A", "B", "C"}));
+  auto log = whole_log();
+  BOOST_TEST(log.size() == 30u);
+  BOOST_TEST(snapshot_of(a) == expected_tally(log, {"A"}));
+  BOOST_TEST(snapshot_of(b) == expected_tally(log, {"B"}));
+  BOOST_TEST(snapshot_of(all) == expected_tally(log, {"*"}));
+  // The type filter really filtered: "a" saw 10 events, "all" saw 30.
+  BOOST_TEST(snapshot_of(a).at("seqs").as_array().size() == 10u);
+  BOOST_TEST(snapshot_of(all).at("seqs").as_array().size() == 30u);
+}
+
+BOOST_AUTO_TEST_CASE(events_reach_each_projector_in_seq_order) {
+  auto p = spawn_projector(tally("p", {"A", "B"}));
+  // Many small batches, some without any event for p.
+  for (std::size_t i = 0; i < 50; ++i)
+    publish(events(i * 4, 4, i % 3 == 0 ? std::vector<std::string>{"C"}
+                                        : std::vector<std::string>{"A", "B"}),
+            false);
+  run();
+  auto seqs = snapshot_of(p).at("seqs").as_array();
+  BOOST_REQUIRE(!seqs.empty());
+  for (std::size_t i = 1; i < seqs.size(); ++i)
+    BOOST_TEST(seqs[i - 1].as_uint64() < seqs[i].as_uint64());
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A", "B"}));
+}
+
+BOOST_AUTO_TEST_CASE(republished_id_is_appended_once_and_applied_once) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto first = publish(events(1, 5, {"A"}));
+  auto again = publish(events(3, 5, {"A"})); // e3..e5 again, e6, e7 new
+  BOOST_TEST(first.outcomes.size() == 5u);
+  BOOST_TEST(again.outcomes[0].duplicate);
+  BOOST_TEST(again.outcomes[0].seq == 3u); // the seq e3 already had
+  BOOST_TEST(again.outcomes[2].duplicate);
+  BOOST_TEST(!again.outcomes[3].duplicate);
+  BOOST_TEST(again.outcomes[3].seq == 6u);
+  BOOST_TEST(log->head() == 7u);
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(awaited_publish_names_the_models_that_took_each_event) {
+  auto a = spawn_projector(tally("a", {"A"}));
+  auto ab = spawn_projector(tally("ab", {"A", "B"}));
+  auto batch = events(0, 4, {"A", "B"}); // e0:A e1:B e2:A e3:B
+  batch[2].payload.erase("k");           // tally ignores an event without k
+  auto ack = publish(batch);
+  BOOST_REQUIRE(ack.models.size() == 2u);
+  std::map<std::string, std::vector<std::uint32_t>> by_model;
+  for (auto& m : ack.models)
+    by_model[m.model] = m.applied;
+  BOOST_TEST((by_model["a"] == std::vector<std::uint32_t>{0}));
+  BOOST_TEST((by_model["ab"] == std::vector<std::uint32_t>{0, 1, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(awaited_publish_with_duplicates_maps_to_published_indexes) {
+  auto a = spawn_projector(tally("a", {"A"}));
+  publish(events(0, 2, {"A"}));               // e0, e1
+  auto ack = publish(events(0, 4, {"A"}));    // e0, e1 dup; e2, e3 new
+  BOOST_REQUIRE(ack.models.size() == 1u);
+  BOOST_TEST((ack.models[0].applied == std::vector<std::uint32_t>{2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(publish_with_nobody_subscribed_still_appends) {
+  auto ack = publish(events(0, 3, {"A"}));
+  BOOST_TEST(ack.models.empty());
+  BOOST_TEST(log->head() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(publish_rejects_events_without_id_or_type) {
+  auto batch = events(0, 2, {"A"});
+  batch[1].id.clear();
+  auto ack = ask<publish_ack>(bus, publish_atom::value, batch, true);
+  BOOST_REQUIRE(!ack);
+  BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
+  BOOST_TEST(log->head() == 0u); // nothing of the batch was appended
+}
+
+BOOST_AUTO_TEST_CASE(replay_serves_the_log_in_ranges) {
+  publish(events(0, 10, {"A", "B"}));
+  auto batch = ask<event_batch>(bus, replay_atom::value, std::uint64_t{4},
+                                std::uint32_t{3});
+  BOOST_REQUIRE(batch);
+  BOOST_TEST(batch->size() == 3u);
+  BOOST_TEST(batch->first_seq() == 4u);
+  BOOST_TEST(batch->last_seq() == 6u);
+  auto past = ask<event_batch>(bus, replay_atom::value, std::uint64_t{11},
+                               std::uint32_t{3});
+  BOOST_REQUIRE(past);
+  BOOST_TEST(past->empty());
+  auto zero = ask<event_batch>(bus, replay_atom::value, std::uint64_t{0},
+                               std::uint32_t{3});
+  BOOST_TEST(!zero);
+}
+
+BOOST_AUTO_TEST_CASE(late_subscriber_catches_up_from_the_log_then_runs_live) {
+  publish(events(0, 25, {"A", "B"}));
+  // A small replay batch forces several pulls.
+  auto p = spawn_projector(tally("late", {"A"}), 4);
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(status);
+  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->checkpoint == 25u);
+  BOOST_TEST(status->replayed == 13u);
+  publish(events(25, 10, {"A", "B"}));
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(dead_projector_is_unsubscribed) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.size() == 1u);
+  self->send_exit(p, caf::exit_reason::user_shutdown);
+  run();
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.empty());
+  auto ack = publish(events(0, 3, {"A"}));
+  BOOST_TEST(ack.models.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,121 @@
+#include "bus/actors/projector.hpp"
+
+#include <iostream>
+#include <sstream>
+
+#include "bus/errc.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+// Captures what is written to std::cout while alive.
+struct stdout_capture {
+  std::stringstream text;
+  std::streambuf* old = std::cout.rdbuf(text.rdbuf());
+  ~stdout_capture() {
+    std::cout.rdbuf(old);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(projector, bus_fixture)
+
+BOOST_AUTO_TEST_CASE(redelivered_batch_is_skipped_and_reported) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  publish(events(0, 5, {"A"}));
+  auto before = snapshot_of(p);
+  // The bus delivers at least once; a transport retry resends a batch.
+  auto again = log->read(1, 5);
+  auto ack = ask<delivery_ack>(p, deliver_atom::value, again, std::uint64_t{1});
+  BOOST_REQUIRE(ack);
+  BOOST_TEST(ack->applied.empty());
+  BOOST_TEST((ack->skipped == std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+  BOOST_TEST(ack->checkpoint == 5u);
+  BOOST_TEST(snapshot_of(p) == before);
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_TEST(status->applied == 5u);
+  BOOST_TEST(status->skipped == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(partly_redelivered_batch_applies_only_the_new_events) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  publish(events(0, 3, {"A"}));
+  // Events 4..6 reach the log without reaching p (as if the push was lost),
+  // then a batch 2..6 arrives: 2..3 are skipped, 4..6 applied.
+  auto appended = log->append(events(3, 3, {"A"}));
+  BOOST_REQUIRE(appended.appended.size() == 3u);
+  auto all = whole_log();
+  auto batch = event_batch::of({all.begin() + 1, all.end()});
+  BOOST_REQUIRE(batch.first_seq() == 2u);
+  auto ack = ask<delivery_ack>(p, deliver_atom::value, batch, std::uint64_t{2});
+  BOOST_REQUIRE(ack);
+  BOOST_TEST((ack->skipped == std::vector<std::uint32_t>{0, 1}));
+  BOOST_TEST((ack->applied == std::vector<std::uint32_t>{2, 3, 4}));
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(push_after_a_gap_makes_the_projector_pull_the_log) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  // Seqs 1..4 are appended behind the bus's back; then seq 5 is pushed as
+  // covering only itself: p must first pull 1..4 from the log.
+  log->append(events(0, 4, {"A"}));
+  log->append(events(4, 1, {"A"}));
+  auto ack = ask<delivery_ack>(p, deliver_atom::value, log->read(5, 1),
+                               std::uint64_t{5});
+  BOOST_REQUIRE(ack);
+  BOOST_TEST(ack->checkpoint == 5u);
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(exception_in_read_model_fails_the_projector_with_reason) {
+  auto faults = std::make_shared<fault_plan>(fault_plan{3, -1});
+  auto p = spawn_projector(tally("fragile", {"A"}, faults));
+  caf::error reason;
+  self->monitor(p);
+  stdout_capture out;
+  auto ack = ask<publish_ack>(bus, publish_atom::value, events(0, 5, {"A"}),
+                              true);
+  BOOST_REQUIRE(ack); // the publish itself succeeded
+  BOOST_TEST(ack->models.size() == 1u);
+  BOOST_TEST(ack->models[0].applied.empty()); // fragile took none of it
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+  BOOST_TEST(code_of(reason) == errc::apply_failed);
+  auto text = context_of(reason);
+  BOOST_TEST(text.find("'fragile'") != std::string::npos);
+  BOOST_TEST(text.find("'e2'") != std::string::npos); // the event's id
+  BOOST_TEST(text.find("seq 3") != std::string::npos);
+  BOOST_TEST(text.find("injected fault") != std::string::npos);
+  BOOST_TEST(out.text.str() == "");
+}
+
+BOOST_AUTO_TEST_CASE(query_answers_value_or_no_such_key) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  publish(events(0, 6, {"A"}, 2)); // key0: 0+2+4, key1: 1+3+5
+  auto hit = ask<query_result>(p, query_atom::value, std::string{"key1"});
+  BOOST_REQUIRE(hit);
+  BOOST_TEST(hit->value.as_int64() == 9);
+  BOOST_TEST(hit->model == "p");
+  auto miss = ask<query_result>(p, query_atom::value, std::string{"nope"});
+  BOOST_REQUIRE(!miss);
+  BOOST_TEST(code_of(miss.error()) == errc::no_such_key);
+}
+
+BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
+  model_spec spec{"broken", []() -> read_model_ptr {
+                    throw std::runtime_error("no database");
+                  }};
+  auto p = sys.spawn(projector_impl, bus, spec, projector_options{});
+  self->monitor(p);
+  run();
+  caf::error reason;
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+  BOOST_TEST(code_of(reason) == errc::apply_failed);
+  BOOST_TEST(context_of(reason).find("no database") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,161 @@
+#include "bus/actors/supervisor.hpp"
+
+#include "bus/errc.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+struct supervisor_fixture : bus_fixture {
+  supervision_policy policy;
+  supervisor_actor sup;
+
+  supervisor_fixture() {
+    policy.initial_backoff = 100ms;
+    policy.max_backoff = 1s;
+    policy.max_restarts = 3;
+    policy.restart_window = 60s;
+  }
+
+  ~supervisor_fixture() {
+    if (sup)
+      self->send_exit(sup, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void start(std::vector<model_spec> specs) {
+    sup = sys.spawn(supervisor_impl, bus, std::move(specs), policy,
+                    projector_options{8});
+    run();
+  }
+
+  std::vector<projector_status> status() {
+    auto result = ask<std::vector<projector_status>>(sup, status_atom::value);
+    BOOST_REQUIRE(result);
+    return *result;
+  }
+
+  boost::json::value snapshot(const std::string& model) {
+    auto snap = ask<model_snapshot>(sup, snapshot_atom::value, model);
+    BOOST_REQUIRE(snap);
+    return snap->state;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(supervisor, supervisor_fixture)
+
+BOOST_AUTO_TEST_CASE(backoff_doubles_up_to_the_maximum) {
+  BOOST_TEST(backoff_delay(policy, 0).count() == caf::timespan{100ms}.count());
+  BOOST_TEST(backoff_delay(policy, 1).count() == caf::timespan{200ms}.count());
+  BOOST_TEST(backoff_delay(policy, 3).count() == caf::timespan{800ms}.count());
+  BOOST_TEST(backoff_delay(policy, 4).count() == caf::timespan{1s}.count());
+  BOOST_TEST(backoff_delay(policy, 60).count() == caf::timespan{1s}.count());
+}
+
+BOOST_AUTO_TEST_CASE(failed_projector_restarts_after_backoff_and_replays_to_the_fold) {
+  // "fragile" throws once, on the 7th event; "steady" never does.
+  auto faults = std::make_shared<fault_plan>(fault_plan{7, 1});
+  start({tally("fragile", {"A", "B"}, faults), tally("steady", {"A"})});
+  publish(events(0, 10, {"A", "B", "C"}));
+  auto st = status();
+  BOOST_TEST(st[0].state == "restarting");
+  BOOST_TEST(st[0].last_error.find("seq 7") != std::string::npos);
+  BOOST_TEST(st[1].state == "running");
+  // While it is down, queries name the model instead of hanging.
+  auto q = ask<query_result>(sup, query_atom::value, std::string{"fragile"},
+                             std::string{"key0"});
+  BOOST_REQUIRE(!q);
+  BOOST_TEST(code_of(q.error()) == errc::model_unavailable);
+  BOOST_TEST(context_of(q.error()).find("fragile") != std::string::npos);
+  // Events published while it is down stay in the log for its replay.
+  publish(events(10, 10, {"A", "B", "C"}));
+  // Not before the backoff has passed...
+  sched.advance_time(99ms);
+  run();
+  BOOST_TEST(status()[0].state == "restarting");
+  // ...and right after it.
+  sched.advance_time(1ms);
+  run();
+  st = status();
+  BOOST_TEST(st[0].state == "running");
+  BOOST_TEST(st[0].restarts == 1u);
+  BOOST_TEST(st[0].checkpoint == 20u);
+  auto log_events = whole_log();
+  BOOST_TEST(snapshot("fragile") == expected_tally(log_events, {"A", "B"}));
+  BOOST_TEST(snapshot("steady") == expected_tally(log_events, {"A"}));
+  // And it keeps running live afterwards.
+  publish(events(20, 6, {"A", "B", "C"}));
+  BOOST_TEST(snapshot("fragile") == expected_tally(whole_log(), {"A", "B"}));
+}
+
+BOOST_AUTO_TEST_CASE(projector_over_its_restart_budget_stays_down_others_go_on) {
+  // A deterministic bug: every incarnation throws on seq 4.
+  auto faults = std::make_shared<fault_plan>(fault_plan{4, -1});
+  start({tally("buggy", {"A"}, faults), tally("steady", {"A"})});
+  publish(events(0, 6, {"A"}));
+  // Each restart replays, hits seq 4 again and fails again.
+  for (int i = 0; i < 10 && status()[0].state == "restarting"; ++i) {
+    sched.trigger_timeout();
+    run();
+  }
+  auto st = status();
+  BOOST_TEST(st[0].state == "failed");
+  BOOST_TEST(st[0].restarts == policy.max_restarts);
+  BOOST_TEST(st[0].last_error.find("injected fault") != std::string::npos);
+  BOOST_TEST(st[1].state == "running");
+  publish(events(6, 4, {"A"}));
+  BOOST_TEST(snapshot("steady") == expected_tally(whole_log(), {"A"}));
+  auto q = ask<query_result>(sup, query_atom::value, std::string{"buggy"},
+                             std::string{"key0"});
+  BOOST_REQUIRE(!q);
+  BOOST_TEST(code_of(q.error()) == errc::model_unavailable);
+  // No timer is left behind for a model that stays down.
+  BOOST_TEST(sched.trigger_timeouts() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(restarts_outside_the_window_do_not_count) {
+  policy.max_restarts = 1;
+  policy.restart_window = 10s;
+  auto faults = std::make_shared<fault_plan>(fault_plan{2, 1});
+  start({tally("p", {"A"}, faults)});
+  publish(events(0, 3, {"A"}));
+  sched.advance_time(100ms);
+  run();
+  BOOST_TEST(status()[0].state == "running");
+  // A second, unrelated failure much later is again within budget.
+  faults->throw_on_seq = 5;
+  faults->times = 1;
+  sched.advance_time(20s);
+  publish(events(3, 3, {"A"}));
+  BOOST_TEST(status()[0].state == "restarting");
+  sched.advance_time(100ms); // the backoff starts over, too
+  run();
+  BOOST_TEST(status()[0].state == "running");
+  BOOST_TEST(snapshot("p") == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_model_is_reported_by_name) {
+  start({tally("p", {"A"})});
+  auto q = ask<query_result>(sup, query_atom::value, std::string{"ghost"},
+                             std::string{"k"});
+  BOOST_REQUIRE(!q);
+  BOOST_TEST(code_of(q.error()) == errc::no_such_model);
+  BOOST_TEST(context_of(q.error()).find("ghost") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_stops_every_projector) {
+  start({tally("a", {"A"}), tally("b", {"B"})});
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.size() == 2u);
+  self->send_exit(sup, caf::exit_reason::user_shutdown);
+  run();
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.empty());
+  sup = nullptr;
+}
+
+BOOST_AUTO_TEST_SUITE_END()

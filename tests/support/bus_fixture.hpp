@@ -1,0 +1,79 @@
+#pragma once
+
+// A deterministic fixture with a bus over an in-memory log, plus helpers to
+// publish events and read the whole log back.
+
+#include <string>
+#include <vector>
+
+#include "support/deterministic_fixture.hpp"
+#include "support/test_models.hpp"
+
+namespace bus::test {
+
+struct bus_fixture : deterministic_fixture {
+  std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
+  actors::bus_actor bus = sys.spawn(actors::bus_impl, log);
+
+  bus_fixture() {
+    run();
+  }
+
+  ~bus_fixture() {
+    self->send_exit(bus, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  /// Events "<prefix><i>" for i in [first, first + n), cycling through
+  /// `types`, with payload {"k": "key<i % keys>", "n": i}.
+  static std::vector<event> events(std::size_t first, std::size_t n,
+                                   std::vector<std::string> types,
+                                   std::size_t keys = 3,
+                                   const std::string& prefix = "e") {
+    std::vector<event> result;
+    for (auto i = first; i < first + n; ++i)
+      result.push_back(make_event(
+        prefix + std::to_string(i), types[i % types.size()],
+        {{"k", "key" + std::to_string(i % keys)},
+         {"n", static_cast<std::int64_t>(i)}}));
+    return result;
+  }
+
+  actors::publish_ack publish(std::vector<event> batch, bool await = true) {
+    auto ack = ask<actors::publish_ack>(bus, actors::publish_atom::value,
+                                        std::move(batch), await);
+    BOOST_REQUIRE(ack);
+    return std::move(*ack);
+  }
+
+  /// Reads every event of the log through the bus's replay.
+  std::vector<event> whole_log() {
+    std::vector<event> result;
+    std::uint64_t next = 1;
+    while (true) {
+      auto batch = ask<event_batch>(bus, actors::replay_atom::value, next,
+                                    std::uint32_t{100});
+      BOOST_REQUIRE(batch);
+      if (batch->empty())
+        return result;
+      result.insert(result.end(), batch->begin(), batch->end());
+      next = batch->last_seq() + 1;
+    }
+  }
+
+  actors::projector_actor spawn_projector(model_spec spec,
+                                          std::uint32_t replay_batch = 4096) {
+    auto p = sys.spawn(actors::projector_impl, bus, std::move(spec),
+                       actors::projector_options{replay_batch});
+    run();
+    return p;
+  }
+
+  boost::json::value snapshot_of(const actors::projector_actor& p) {
+    auto snap = ask<actors::model_snapshot>(p, actors::snapshot_atom::value);
+    BOOST_REQUIRE(snap);
+    return snap->state;
+  }
+};
+
+} // namespace bus::test
