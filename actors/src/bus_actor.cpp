@@ -131,6 +131,14 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       fan_out(self, result.appended, std::move(pending));
       return promise;
     },
+    [self](resolve_atom, std::vector<event>& events) {
+      auto outcomes = self->state.log->resolve(events);
+      std::vector<publish_outcome> result;
+      result.reserve(outcomes.size());
+      for (auto& o : outcomes)
+        result.push_back({std::move(o.id), o.seq, o.duplicate});
+      return result;
+    },
     [self](subscribe_atom, projector_actor& who, std::string& name,
            std::vector<std::string>& types) -> std::uint64_t {
       auto& st = self->state;

@@ -21,6 +21,8 @@ void init(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<event>>("std::vector<bus.event>");
   cfg.add_message_type<event_batch>("bus.event_batch");
   cfg.add_message_type<publish_outcome>("bus.publish_outcome");
+  cfg.add_message_type<std::vector<publish_outcome>>(
+    "std::vector<bus.publish_outcome>");
   cfg.add_message_type<model_ack>("bus.model_ack");
   cfg.add_message_type<publish_ack>("bus.publish_ack");
   cfg.add_message_type<delivery_ack>("bus.delivery_ack");

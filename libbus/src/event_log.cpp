@@ -19,7 +19,7 @@ bool same_content(const event& x, const event& y) {
 
 } // namespace
 
-append_result event_log::append(std::vector<event> batch) {
+void event_log::settle_ids(std::vector<event>& batch) const {
   // Derived ids are settled by content against the log and against the
   // events earlier in this batch (see event_id.hpp).
   std::unordered_map<std::string, std::size_t> claimed; // id -> batch index
@@ -51,7 +51,28 @@ append_result event_log::append(std::vector<event> batch) {
     }
     claimed.emplace(e.id, i);
   }
+}
+
+append_result event_log::append(std::vector<event> batch) {
+  settle_ids(batch);
   return do_append(std::move(batch));
+}
+
+std::vector<append_outcome> event_log::resolve(std::vector<event>& batch) const {
+  settle_ids(batch);
+  std::vector<append_outcome> result;
+  result.reserve(batch.size());
+  std::unordered_map<std::string_view, std::size_t> seen;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& e = batch[i];
+    if (auto seq = find(e.id))
+      result.push_back({e.id, *seq, true});
+    else if (!seen.emplace(e.id, i).second)
+      result.push_back({e.id, 0, true});
+    else
+      result.push_back({e.id, 0, false});
+  }
+  return result;
 }
 
 } // namespace bus

@@ -43,6 +43,12 @@ public:
   /// `id_derived` first get a unique id by the rule of event_id.hpp.
   append_result append(std::vector<event> batch);
 
+  /// Gives each event of `batch` the id it would be appended under (the rule
+  /// of event_id.hpp for derived ids) without appending anything. Outcomes
+  /// say which events the log already holds (with their seq); an event equal
+  /// to an earlier one of the batch is a duplicate with seq 0.
+  std::vector<append_outcome> resolve(std::vector<event>& batch) const;
+
   /// Returns the seq of the event with `id`, if the log holds it.
   virtual std::optional<std::uint64_t> find(std::string_view id) const = 0;
 
@@ -55,6 +61,9 @@ public:
   virtual std::uint64_t head() const noexcept = 0;
 
 protected:
+  /// Settles the derived ids of `batch` against the log and the batch.
+  void settle_ids(std::vector<event>& batch) const;
+
   /// Appends `batch`, whose ids are final; see append().
   virtual append_result do_append(std::vector<event> batch) = 0;
 };

@@ -8,6 +8,8 @@ namespace bus::actors {
 
 /// Publishes a batch of events to the bus.
 using publish_atom = caf::atom_constant<caf::atom("bpublish")>;
+/// Resolves event ids against the log without appending.
+using resolve_atom = caf::atom_constant<caf::atom("bresolve")>;
 /// Registers a projector with the bus.
 using subscribe_atom = caf::atom_constant<caf::atom("bsubscrib")>;
 /// Reads events from the bus log.

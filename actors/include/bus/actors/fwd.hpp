@@ -31,6 +31,10 @@ using projector_actor = caf::typed_actor<
 using bus_actor = caf::typed_actor<
   // Appends events (bool: reply only once subscribed projectors applied them).
   caf::replies_to<publish_atom, std::vector<event>, bool>::with<publish_ack>,
+  // Settles ids as a publish would, appending nothing (for events that are
+  // acknowledged but not taken); duplicate means the log holds the event.
+  caf::replies_to<resolve_atom, std::vector<event>>::with<
+    std::vector<publish_outcome>>,
   // Registers a projector for event types; replies with the head seq, the
   // point from which the projector receives pushes.
   caf::replies_to<subscribe_atom, projector_actor, std::string,

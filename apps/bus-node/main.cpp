@@ -1,0 +1,155 @@
+// bus-node: the event bus as a JSON-lines node (protocol of seed 000).
+// One request per line on stdin, one reply per line on stdout; logs go to
+// stderr. At end of input it finishes every reply and exits 0.
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <boost/json/parser.hpp>
+#include <caf/all.hpp>
+
+#include "bus/actors/bus_actor.hpp"
+#include "bus/actors/init.hpp"
+#include "bus/actors/supervisor.hpp"
+#include "bus/config.hpp"
+#include "bus/errc.hpp"
+#include "bus/memory_log.hpp"
+#include "line_reader.hpp"
+#include "session.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: bus-node [--config FILE] [--max-line-bytes N] [--batch-size N]
+
+Reads protocol requests (JSON, one per line) on stdin and writes replies on
+stdout. Without --config it runs the embedded default configuration
+(config/node.json: read models user_listing and user_by_email).
+)";
+
+// Keeps at most this many chunks between the reader and the session, so
+// that a fast producer cannot grow the session's mailbox without bound.
+constexpr int max_chunks_in_flight = 4;
+
+bool parse_size(const char* text, std::size_t& out) {
+  char* end = nullptr;
+  errno = 0;
+  auto x = std::strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || x == 0)
+    return false;
+  out = x;
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::size_t max_line = 0;
+  std::size_t batch_size = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::cerr << "bus-node: " << name << " needs a value\n" << usage;
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--config") {
+      config_path = value("--config");
+    } else if (arg == "--max-line-bytes") {
+      if (!parse_size(value("--max-line-bytes"), max_line)) {
+        std::cerr << "bus-node: --max-line-bytes takes a positive integer\n";
+        return 2;
+      }
+    } else if (arg == "--batch-size") {
+      if (!parse_size(value("--batch-size"), batch_size)) {
+        std::cerr << "bus-node: --batch-size takes a positive integer\n";
+        return 2;
+      }
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      return 0;
+    } else {
+      std::cerr << "bus-node: unknown option " << arg << "\n" << usage;
+      return 2;
+    }
+  }
+  auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
+                                    : bus::load_config(config_path);
+  if (!config) {
+    std::cerr << "bus-node: bad configuration: "
+              << bus::context_of(config.error()) << "\n";
+    return 2;
+  }
+  if (max_line > 0)
+    config->node.max_line_bytes = max_line;
+  if (batch_size > 0)
+    config->node.batch_size = batch_size;
+
+  caf::actor_system_config cfg;
+  bus::init(cfg);
+  caf::actor_system sys{cfg};
+  using namespace bus::actors;
+  auto bus = sys.spawn(bus_impl, std::make_shared<bus::memory_log>());
+  bus::node::session_options options;
+  for (auto& spec : config->read_models) {
+    options.models.push_back(spec.name);
+    auto model = spec.make(); // kept alive while its types are read
+    for (auto& type : model->event_types())
+      options.handled_types.insert(type);
+  }
+  options.batch_size = config->node.batch_size;
+  auto sup = sys.spawn(supervisor_impl, bus, config->read_models,
+                       config->supervision, projector_options{});
+  auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
+
+  caf::scoped_actor self{sys};
+  int in_flight = 0;
+  auto wait_one = [&] {
+    self->receive([&](bus::node::chunk_done_atom) { --in_flight; });
+  };
+  bus::node::line_reader reader{0, config->node.max_line_bytes};
+  boost::json::parser parser;
+  auto chunk = std::make_shared<std::vector<bus::node::request>>();
+  auto on_line = [&](std::string_view line, std::size_t number) {
+    parser.reset();
+    boost::system::error_code ec;
+    parser.write(line.data(), line.size(), ec); // the whole line, one value
+    if (!ec) {
+      auto value = parser.release();
+      if (auto* obj = value.if_object()) {
+        chunk->push_back(bus::node::parse_request(*obj));
+        return;
+      }
+    }
+    std::cerr << "bus-node: line " << number
+              << ": not a JSON object, skipped\n";
+  };
+  auto on_overlong = [&](std::size_t number) {
+    std::cerr << "bus-node: line " << number << ": longer than "
+              << config->node.max_line_bytes << " bytes, skipped\n";
+  };
+  bool more = true;
+  while (more) {
+    more = reader.read_block(on_line, on_overlong);
+    if (chunk->empty())
+      continue;
+    if (in_flight >= max_chunks_in_flight)
+      wait_one();
+    self->send(session, bus::node::chunk_atom::value, std::move(chunk),
+               caf::actor{self});
+    ++in_flight;
+    chunk = std::make_shared<std::vector<bus::node::request>>();
+  }
+  while (in_flight > 0)
+    wait_one();
+  self->send_exit(session, caf::exit_reason::user_shutdown);
+  self->send_exit(sup, caf::exit_reason::user_shutdown);
+  self->send_exit(bus, caf::exit_reason::user_shutdown);
+  self->wait_for(session, sup, bus);
+  return 0;
+}

@@ -1,0 +1,207 @@
+#include "protocol.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "bus/event_id.hpp"
+
+namespace bus::node {
+
+namespace {
+
+request malformed(request& req, std::string text) {
+  req.kind = request_kind::error;
+  req.code = error_code::malformed_request;
+  req.text = std::move(text);
+  return std::move(req);
+}
+
+bool read_strings(const boost::json::value* v, std::vector<std::string>& out) {
+  auto* arr = v ? v->if_array() : nullptr;
+  if (arr == nullptr)
+    return false;
+  out.reserve(arr->size());
+  for (auto& x : *arr) {
+    auto* s = x.if_string();
+    if (s == nullptr)
+      return false;
+    out.emplace_back(s->data(), s->size());
+  }
+  return true;
+}
+
+const boost::json::string* string_field(const boost::json::object& obj,
+                                        std::string_view name) {
+  auto* v = obj.if_contains(name);
+  return v ? v->if_string() : nullptr;
+}
+
+} // namespace
+
+request parse_request(boost::json::object& line) {
+  request req;
+  if (auto* s = string_field(line, "src"))
+    req.src = *s;
+  if (auto* d = string_field(line, "dest"))
+    req.dest = *d;
+  auto* body_value = line.if_contains("body");
+  auto* body = body_value ? body_value->if_object() : nullptr;
+  if (body == nullptr)
+    return malformed(req, "missing body object");
+  if (auto* id = body->if_contains("msg_id"))
+    req.msg_id = *id;
+  if (!line.contains("src") || !line.contains("dest")
+      || !line.at("src").is_string() || !line.at("dest").is_string())
+    return malformed(req, "src and dest must be strings");
+  if (auto* id = body->if_contains("msg_id");
+      id == nullptr || !(id->is_int64() || id->is_uint64() || id->is_string()))
+    return malformed(req, "body.msg_id must be an integer or a string");
+  auto* type = string_field(*body, "type");
+  if (type == nullptr)
+    return malformed(req, "body.type must be a string");
+  if (*type == "event") {
+    auto* ev_value = body->if_contains("event");
+    auto* ev = ev_value ? ev_value->if_object() : nullptr;
+    if (ev == nullptr)
+      return malformed(req, "body.event must be an object");
+    auto* ev_type = string_field(*ev, "type");
+    if (ev_type == nullptr || ev_type->empty())
+      return malformed(req, "event.type must be a non-empty string");
+    auto* payload = ev->if_contains("payload");
+    if (payload == nullptr || !payload->is_object())
+      return malformed(req, "event.payload must be an object");
+    req.kind = request_kind::event;
+    req.ev.type = *ev_type;
+    req.ev.payload = std::move(payload->get_object());
+    if (auto* id = ev->if_contains("id")) {
+      auto* s = id->if_string();
+      if (s == nullptr || s->empty())
+        return malformed(req, "event.id must be a non-empty string");
+      req.ev.id = *s;
+    } else if (auto derived = derive_event_id(req.ev.payload)) {
+      req.ev.id = std::move(*derived);
+      req.ev.id_derived = true;
+    } else {
+      return malformed(req, "event has no id and no payload.id to derive one");
+    }
+    return req;
+  }
+  if (*type == "subscribe" || *type == "unsubscribe") {
+    if (!read_strings(body->if_contains("event_types"), req.event_types))
+      return malformed(req, "body.event_types must be an array of strings");
+    req.kind = *type == "subscribe" ? request_kind::subscribe
+                                    : request_kind::unsubscribe;
+    return req;
+  }
+  if (*type == "query") {
+    auto* model = string_field(*body, "model");
+    auto* key_value = body->if_contains("key");
+    if (model == nullptr)
+      return malformed(req, "body.model must be a string");
+    if (key_value != nullptr && key_value->is_string())
+      req.key = key_value->get_string();
+    else if (key_value != nullptr
+             && (key_value->is_int64() || key_value->is_uint64()))
+      req.key = boost::json::serialize(*key_value);
+    else
+      return malformed(req, "body.key must be a string or an integer");
+    req.model = *model;
+    req.kind = request_kind::query;
+    return req;
+  }
+  if (*type == "init") {
+    auto* node_id = string_field(*body, "node_id");
+    if (node_id == nullptr)
+      return malformed(req, "body.node_id must be a string");
+    std::vector<std::string> ids;
+    if (!read_strings(body->if_contains("node_ids"), ids))
+      return malformed(req, "body.node_ids must be an array of strings");
+    req.node_id = *node_id;
+    req.kind = request_kind::init;
+    return req;
+  }
+  req.kind = request_kind::error;
+  req.code = error_code::not_supported;
+  req.text = "unknown message type '" + std::string{*type} + "'";
+  return req;
+}
+
+void render_string(std::string& out, std::string_view s) {
+  out += boost::json::serialize(boost::json::string_view{s.data(), s.size()});
+}
+
+void render_key(std::string& out, std::string_view name) {
+  render_string(out, name);
+  out += ": ";
+}
+
+void render_json(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (auto& kv : v.get_object()) {
+        if (!first)
+          out += ", ";
+        first = false;
+        render_key(out, std::string_view{kv.key().data(), kv.key().size()});
+        render_json(out, kv.value());
+      }
+      out += '}';
+      break;
+    }
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (auto& x : v.get_array()) {
+        if (!first)
+          out += ", ";
+        first = false;
+        render_json(out, x);
+      }
+      out += ']';
+      break;
+    }
+    default:
+      out += boost::json::serialize(v);
+  }
+}
+
+void render_strings(std::string& out, const std::vector<std::string>& xs) {
+  out += '[';
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ", ";
+    render_string(out, xs[i]);
+  }
+  out += ']';
+}
+
+void render_reply(std::string& out, const request& req, std::string_view type,
+                  std::string_view body_fields) {
+  out += "{\"src\": ";
+  render_string(out, req.dest);
+  out += ", \"dest\": ";
+  render_string(out, req.src);
+  out += ", \"body\": {\"type\": ";
+  render_string(out, type);
+  out += ", \"in_reply_to\": ";
+  render_json(out, req.msg_id);
+  if (!body_fields.empty()) {
+    out += ", ";
+    out += body_fields;
+  }
+  out += "}}\n";
+}
+
+void render_error(std::string& out, const request& req, error_code code,
+                  std::string_view text) {
+  std::string fields;
+  render_key(fields, "code");
+  fields += std::to_string(static_cast<int>(code));
+  fields += ", ";
+  render_key(fields, "text");
+  render_string(fields, text);
+  render_reply(out, req, "error", fields);
+}
+
+} // namespace bus::node

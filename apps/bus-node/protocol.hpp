@@ -1,0 +1,78 @@
+#pragma once
+
+// The JSON-lines protocol of bus-node (seed 000): requests parsed from one
+// line each, replies rendered as one line each. Replies use the separators
+// ", " and ": " so that bodies read exactly as in the protocol's samples.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "bus/event.hpp"
+
+namespace bus::node {
+
+/// Error codes of the protocol.
+enum class error_code : int {
+  /// The body's type is not one the node knows.
+  not_supported = 10,
+  /// The read model exists but is down (restarting or failed).
+  temporarily_unavailable = 11,
+  /// A field is missing or of the wrong type.
+  malformed_request = 12,
+  /// No such read model, or no such key in it.
+  key_does_not_exist = 20,
+};
+
+enum class request_kind { init, subscribe, unsubscribe, event, query, error };
+
+/// One parsed request line.
+struct request {
+  request_kind kind = request_kind::error;
+  std::string src;
+  std::string dest;
+  /// The body's msg_id as sent (null when missing).
+  boost::json::value msg_id;
+  /// init
+  std::string node_id;
+  /// subscribe, unsubscribe
+  std::vector<std::string> event_types;
+  /// event; `ev.id_derived` tells whether the id was derived.
+  event ev;
+  /// query
+  std::string model;
+  std::string key;
+  /// error: the code and text of the error reply to send.
+  error_code code = error_code::malformed_request;
+  std::string text;
+};
+
+/// Turns a parsed JSON object line into a request; requests that cannot be
+/// served become kind `error` with the reply's code and text.
+request parse_request(boost::json::object& line);
+
+/// Renders a reply line (ending in '\n') to `req`, with `body_fields` already
+/// rendered as `"name": value` pairs joined by ", " (may be empty).
+void render_reply(std::string& out, const request& req, std::string_view type,
+                  std::string_view body_fields);
+
+/// Appends `"name": ` to `out`.
+void render_key(std::string& out, std::string_view name);
+
+/// Appends `v` in the protocol's style (", " and ": " separators).
+void render_json(std::string& out, const boost::json::value& v);
+
+/// Appends a JSON string literal.
+void render_string(std::string& out, std::string_view s);
+
+/// Appends a JSON array of strings.
+void render_strings(std::string& out, const std::vector<std::string>& xs);
+
+/// Renders an error reply line to `req`.
+void render_error(std::string& out, const request& req, error_code code,
+                  std::string_view text);
+
+} // namespace bus::node

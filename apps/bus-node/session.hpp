@@ -1,0 +1,92 @@
+#pragma once
+
+// The node's session actor: takes chunks of parsed requests in input order,
+// turns runs of events into publish batches, and writes every reply to
+// stdout in request order.
+//
+// Consecutive publishes are pipelined (the bus and each projector process
+// them in order). A query waits until every earlier publish is acknowledged,
+// and later requests wait for the query, so a query sees exactly the events
+// sent before it.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "bus/actors/fwd.hpp"
+#include "protocol.hpp"
+
+namespace bus::node {
+
+/// A chunk of requests, shared (never copied) between threads.
+using request_chunk = std::shared_ptr<std::vector<request>>;
+
+using chunk_atom = caf::atom_constant<caf::atom("nchunk")>;
+using chunk_done_atom = caf::atom_constant<caf::atom("nchunkdone")>;
+
+/// Takes a chunk and the actor to tell `chunk_done_atom` once every reply of
+/// the chunk is written.
+using session_actor
+  = caf::typed_actor<caf::reacts_to<chunk_atom, request_chunk, caf::actor>>;
+
+struct session_options {
+  /// Read model names in config order (the order of updated_models).
+  std::vector<std::string> models;
+  /// Every event type the read models handle (the filter before the first
+  /// subscribe or unsubscribe).
+  std::set<std::string> handled_types;
+  std::size_t batch_size = 1024;
+  /// Where replies go (stdout in the node).
+  std::FILE* out = stdout;
+};
+
+struct session_state {
+  struct slot {
+    std::string text;
+    bool ready = false;
+    /// Tell this actor once this slot is written (last slot of a chunk).
+    caf::actor notify;
+  };
+
+  struct pending {
+    request req;
+    std::size_t slot;
+  };
+
+  actors::bus_actor bus;
+  actors::supervisor_actor supervisor;
+  session_options options;
+  std::unordered_map<std::string, std::size_t> model_index;
+
+  /// Replies not yet written; front() is slot number `first_slot`.
+  std::deque<slot> slots;
+  std::size_t first_slot = 0;
+  /// Requests not yet dispatched, in order.
+  std::deque<pending> queue;
+  std::size_t publishes_in_flight = 0;
+  bool query_in_flight = false;
+
+  /// Node-level subscription: until the first subscribe or unsubscribe,
+  /// every type passes; from then on only `event_types`.
+  bool subscribed = false;
+  std::set<std::string> event_types;
+
+  static inline const char* name = "session";
+};
+
+session_actor::behavior_type
+session_impl(session_actor::stateful_pointer<session_state> self,
+             actors::bus_actor bus, actors::supervisor_actor supervisor,
+             session_options options);
+
+} // namespace bus::node
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(bus::node::request_chunk)
