@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/json/parser.hpp>
 #include <caf/all.hpp>
@@ -92,6 +93,9 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   bus::init(cfg);
+  // CAF starts at least 4 workers; more than the cores only adds switches.
+  cfg.set("scheduler.max-threads",
+          std::max(2u, std::thread::hardware_concurrency()));
   caf::actor_system sys{cfg};
   using namespace bus::actors;
   auto bus = sys.spawn(bus_impl, std::make_shared<bus::memory_log>());
@@ -114,7 +118,12 @@ int main(int argc, char** argv) {
   };
   bus::node::line_reader reader{0, config->node.max_line_bytes};
   boost::json::parser parser;
-  auto chunk = std::make_shared<std::vector<bus::node::request>>();
+  auto new_chunk = [] {
+    auto result = std::make_shared<std::vector<bus::node::request>>();
+    result->reserve(8192);
+    return result;
+  };
+  auto chunk = new_chunk();
   auto on_line = [&](std::string_view line, std::size_t number) {
     parser.reset();
     boost::system::error_code ec;
@@ -143,7 +152,7 @@ int main(int argc, char** argv) {
     self->send(session, bus::node::chunk_atom::value, std::move(chunk),
                caf::actor{self});
     ++in_flight;
-    chunk = std::make_shared<std::vector<bus::node::request>>();
+    chunk = new_chunk();
   }
   while (in_flight > 0)
     wait_one();

@@ -1,5 +1,6 @@
 #include "bus/event_log.hpp"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -20,6 +21,9 @@ bool same_content(const event& x, const event& y) {
 } // namespace
 
 void event_log::settle_ids(std::vector<event>& batch) const {
+  auto derived = [](const event& e) { return e.id_derived; };
+  if (std::none_of(batch.begin(), batch.end(), derived))
+    return; // explicit ids need no settling: do_append dedups them
   // Derived ids are settled by content against the log and against the
   // events earlier in this batch (see event_id.hpp).
   std::unordered_map<std::string, std::size_t> claimed; // id -> batch index
