@@ -126,7 +126,45 @@ request parse_request(boost::json::object& line) {
 }
 
 void render_string(std::string& out, std::string_view s) {
-  out += boost::json::serialize(boost::json::string_view{s.data(), s.size()});
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  auto plain = s.begin();
+  for (auto i = s.begin(); i != s.end(); ++i) {
+    auto c = static_cast<unsigned char>(*i);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(plain, i);
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+  }
+  out.append(plain, s.end());
+  out += '"';
 }
 
 void render_key(std::string& out, std::string_view name) {
@@ -159,6 +197,11 @@ void render_json(std::string& out, const boost::json::value& v) {
         render_json(out, x);
       }
       out += ']';
+      break;
+    }
+    case boost::json::kind::string: {
+      auto& str = v.get_string();
+      render_string(out, std::string_view{str.data(), str.size()});
       break;
     }
     default:

@@ -28,8 +28,10 @@ void flush(self_ptr self) {
   std::string out;
   while (!st.slots.empty() && st.slots.front().ready) {
     out += st.slots.front().text;
-    if (st.slots.front().notify)
+    if (st.slots.front().notify) {
       caf::anon_send(st.slots.front().notify, chunk_done_atom::value);
+      st.chunks.pop_front(); // its last reply is written
+    }
     st.slots.pop_front();
     ++st.first_slot;
   }
@@ -50,7 +52,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
   std::vector<event> events;
   events.reserve(batch.size());
   for (auto& p : batch)
-    events.push_back(std::move(p.req.ev));
+    events.push_back(std::move(p.req->ev));
   ++st.publishes_in_flight;
   self
     ->request(st.bus, caf::infinite, actors::publish_atom::value,
@@ -76,7 +78,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
           std::string text;
           if (outcome.duplicate) {
             fields += ", \"reason\": \"already_processed\"";
-            render_reply(text, batch[j].req, "event_skipped", fields);
+            render_reply(text, *batch[j].req, "event_skipped", fields);
           } else {
             fields += ", \"updated_models\": [";
             bool first = true;
@@ -89,7 +91,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
               render_string(fields, st.options.models[m]);
             }
             fields += ']';
-            render_reply(text, batch[j].req, "read_models_updated", fields);
+            render_reply(text, *batch[j].req, "read_models_updated", fields);
           }
           finish(self, batch[j].slot, std::move(text));
         }
@@ -102,7 +104,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
         auto& st = self->state;
         for (auto& p : batch) {
           std::string text;
-          render_error(text, p.req, error_code::malformed_request,
+          render_error(text, *p.req, error_code::malformed_request,
                        context_of(err).empty() ? caf::to_string(err)
                                                : context_of(err));
           finish(self, p.slot, std::move(text));
@@ -120,7 +122,7 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
   std::vector<event> events;
   events.reserve(batch.size());
   for (auto& p : batch)
-    events.push_back(std::move(p.req.ev));
+    events.push_back(std::move(p.req->ev));
   ++st.publishes_in_flight;
   self
     ->request(st.bus, caf::infinite, actors::resolve_atom::value,
@@ -135,10 +137,10 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
           std::string text;
           if (outcomes[j].duplicate && outcomes[j].seq > 0) {
             fields += ", \"reason\": \"already_processed\"";
-            render_reply(text, batch[j].req, "event_skipped", fields);
+            render_reply(text, *batch[j].req, "event_skipped", fields);
           } else {
             fields += ", \"updated_models\": []";
-            render_reply(text, batch[j].req, "read_models_updated", fields);
+            render_reply(text, *batch[j].req, "read_models_updated", fields);
           }
           finish(self, batch[j].slot, std::move(text));
         }
@@ -149,7 +151,7 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
       [self, batch](caf::error& err) {
         for (auto& p : batch) {
           std::string text;
-          render_error(text, p.req, error_code::malformed_request,
+          render_error(text, *p.req, error_code::malformed_request,
                        context_of(err).empty() ? caf::to_string(err)
                                                : context_of(err));
           finish(self, p.slot, std::move(text));
@@ -163,8 +165,8 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
 void send_query(self_ptr self, session_state::pending p) {
   auto& st = self->state;
   st.query_in_flight = true;
-  auto model = p.req.model;
-  auto key = p.req.key;
+  auto model = p.req->model;
+  auto key = p.req->key;
   self
     ->request(st.supervisor, caf::infinite, actors::query_atom::value,
               std::move(model), std::move(key))
@@ -180,7 +182,7 @@ void send_query(self_ptr self, session_state::pending p) {
         render_key(fields, "value");
         render_json(fields, r.value);
         std::string text;
-        render_reply(text, p.req, "query_ok", fields);
+        render_reply(text, *p.req, "query_ok", fields);
         finish(self, p.slot, std::move(text));
         self->state.query_in_flight = false;
         dispatch(self);
@@ -196,7 +198,7 @@ void send_query(self_ptr self, session_state::pending p) {
         auto text = context_of(err).empty() ? caf::to_string(err)
                                             : context_of(err);
         std::string line;
-        render_error(line, p.req, code, text);
+        render_error(line, *p.req, code, text);
         finish(self, p.slot, std::move(line));
         self->state.query_in_flight = false;
         dispatch(self);
@@ -222,7 +224,7 @@ void dispatch(self_ptr self) {
   };
   while (!st.queue.empty() && !st.query_in_flight) {
     auto& p = st.queue.front();
-    auto& req = p.req;
+    auto& req = *p.req;
     std::string text;
     switch (req.kind) {
       case request_kind::event: {
@@ -231,7 +233,9 @@ void dispatch(self_ptr self) {
           flush_batch();
           batch_taken = taken;
         }
-        batch.push_back(std::move(p));
+        if (batch.empty())
+          batch.reserve(st.options.batch_size);
+        batch.push_back(p);
         if (batch.size() >= st.options.batch_size)
           flush_batch();
         break;
@@ -240,7 +244,7 @@ void dispatch(self_ptr self) {
         flush_batch();
         if (st.publishes_in_flight > 0)
           return; // resumed when the publishes are acknowledged
-        send_query(self, std::move(p));
+        send_query(self, p);
         break;
       case request_kind::init:
         render_reply(text, req, "init_ok", {});
@@ -304,9 +308,10 @@ session_impl(session_actor::stateful_pointer<session_state> self,
       for (auto& req : *chunk) {
         auto index = st.first_slot + st.slots.size();
         st.slots.emplace_back();
-        st.queue.push_back({std::move(req), index});
+        st.queue.push_back({&req, index});
       }
       st.slots.back().notify = notify;
+      st.chunks.push_back(std::move(chunk));
       dispatch(self);
       flush(self);
     },

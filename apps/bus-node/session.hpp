@@ -56,8 +56,10 @@ struct session_state {
     caf::actor notify;
   };
 
+  /// A request waiting for dispatch; it lives in its chunk, which stays
+  /// alive until the chunk's last reply is written.
   struct pending {
-    request req;
+    request* req;
     std::size_t slot;
   };
 
@@ -71,6 +73,8 @@ struct session_state {
   std::size_t first_slot = 0;
   /// Requests not yet dispatched, in order.
   std::deque<pending> queue;
+  /// Chunks with replies still to write, oldest first.
+  std::deque<request_chunk> chunks;
   std::size_t publishes_in_flight = 0;
   bool query_in_flight = false;
 

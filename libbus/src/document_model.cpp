@@ -23,21 +23,28 @@ bool document_model::apply(const event& e) {
                         [&](const auto& a) { return a.first == e.type; });
   if (i == actions_.end())
     return false;
-  auto key = key_path_.find_key(e.payload);
+  std::string buffer;
+  auto key = key_path_.find_key(e.payload, buffer);
   if (!key)
     return false;
   switch (i->second) {
     case action::upsert:
-      docs_[*key] = e.payload;
+      if (auto d = docs_.find(*key); d != docs_.end())
+        d->second = e.payload;
+      else
+        docs_.emplace(std::string{*key}, e.payload);
       break;
     case action::merge: {
-      auto& doc = docs_[*key];
+      auto d = docs_.find(*key);
+      if (d == docs_.end())
+        d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
       for (auto& kv : e.payload)
-        doc[kv.key()] = kv.value();
+        d->second[kv.key()] = kv.value();
       break;
     }
     case action::remove:
-      docs_.erase(*key);
+      if (auto d = docs_.find(*key); d != docs_.end())
+        docs_.erase(d);
       break;
   }
   return true;
@@ -45,7 +52,7 @@ bool document_model::apply(const event& e) {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = docs_.find(std::string{key}); i != docs_.end())
+  if (auto i = docs_.find(key); i != docs_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

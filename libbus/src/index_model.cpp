@@ -17,7 +17,7 @@ index_model::index_model(index_model_config cfg)
   add(cfg_.delete_on, true);
 }
 
-void index_model::drop(const std::string& primary) {
+void index_model::drop(std::string_view primary) {
   auto i = current_.find(primary);
   if (i == current_.end())
     return;
@@ -31,7 +31,8 @@ bool index_model::apply(const event& e) {
                         [&](const auto& a) { return a.first == e.type; });
   if (i == is_delete_.end())
     return false;
-  auto primary = target_path_.find_key(e.payload);
+  std::string primary_buffer;
+  auto primary = target_path_.find_key(e.payload, primary_buffer);
   if (!primary)
     return false;
   if (i->second) {
@@ -40,23 +41,28 @@ bool index_model::apply(const event& e) {
   }
   // An event without the indexed field leaves the entry as it was: updates
   // carry only what changed.
-  auto value = key_path_.find_key(e.payload);
+  std::string value_buffer;
+  auto value = key_path_.find_key(e.payload, value_buffer);
   if (!value)
     return true;
   if (auto c = current_.find(*primary); c != current_.end() && c->second == *value)
     return true;
   drop(*primary);
   // A value taken over from another key moves to this one.
-  if (auto j = index_.find(*value); j != index_.end())
-    current_.erase(j->second);
-  index_[*value] = *primary;
-  current_[*primary] = *value;
+  if (auto j = index_.find(*value); j != index_.end()) {
+    if (auto c = current_.find(j->second); c != current_.end())
+      current_.erase(c);
+    j->second = std::string{*primary};
+  } else {
+    index_.emplace(std::string{*value}, std::string{*primary});
+  }
+  current_.insert_or_assign(std::string{*primary}, std::string{*value});
   return true;
 }
 
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
-  if (auto i = index_.find(std::string{key}); i != index_.end())
+  if (auto i = index_.find(key); i != index_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

@@ -37,6 +37,22 @@ const boost::json::value* json_path::find(const boost::json::object& root) const
   return v;
 }
 
+std::optional<std::string_view>
+json_path::find_key(const boost::json::object& root, std::string& buffer) const {
+  auto* v = find(root);
+  if (v == nullptr)
+    return std::nullopt;
+  if (auto* s = v->if_string())
+    return std::string_view{s->data(), s->size()};
+  if (auto* i = v->if_int64())
+    buffer = std::to_string(*i);
+  else if (auto* u = v->if_uint64())
+    buffer = std::to_string(*u);
+  else
+    return std::nullopt;
+  return std::string_view{buffer};
+}
+
 std::optional<std::string>
 json_path::find_key(const boost::json::object& root) const {
   auto* v = find(root);

@@ -35,16 +35,19 @@ append_result memory_log::do_append(std::vector<event> batch) {
   auto stored = std::vector<event>{};
   stored.reserve(batch.size());
   for (auto& e : batch) {
-    if (auto i = ids_.find(e.id); i != ids_.end()) {
-      result.outcomes.push_back({e.id, i->second, true});
+    // Store first, then index the stored id: one hash probe per event.
+    stored.push_back(std::move(e));
+    auto& x = stored.back();
+    auto [i, added] = ids_.try_emplace(std::string_view{x.id}, head_ + 1);
+    if (!added) {
+      result.outcomes.push_back({x.id, i->second, true});
+      stored.pop_back();
       continue;
     }
-    e.seq = ++head_;
-    if (e.timestamp == 0)
-      e.timestamp = now;
-    stored.push_back(std::move(e));
-    ids_.emplace(stored.back().id, head_);
-    result.outcomes.push_back({stored.back().id, head_, false});
+    x.seq = ++head_;
+    if (x.timestamp == 0)
+      x.timestamp = now;
+    result.outcomes.push_back({x.id, head_, false});
   }
   if (stored.empty())
     return result;

@@ -10,6 +10,7 @@
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
+#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -44,7 +45,7 @@ private:
   json_path key_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
-  std::unordered_map<std::string, boost::json::object> docs_;
+  string_map<boost::json::object> docs_;
 };
 
 } // namespace bus

@@ -11,6 +11,7 @@
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
+#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -40,15 +41,15 @@ public:
   void reset() override;
 
 private:
-  void drop(const std::string& primary);
+  void drop(std::string_view primary);
 
   index_model_config cfg_;
   json_path key_path_;
   json_path target_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, bool>> is_delete_;
-  std::unordered_map<std::string, std::string> index_;     // value -> primary
-  std::unordered_map<std::string, std::string> current_;   // primary -> value
+  string_map<std::string> index_;   // value -> primary
+  string_map<std::string> current_; // primary -> value
 };
 
 } // namespace bus

@@ -30,6 +30,11 @@ public:
   /// integers in decimal; nothing for other kinds or a missing field.
   std::optional<std::string> find_key(const boost::json::object& root) const;
 
+  /// Like find_key, without allocating for string values: the view refers
+  /// into `root`, or into `buffer` for an integer.
+  std::optional<std::string_view> find_key(const boost::json::object& root,
+                                           std::string& buffer) const;
+
 private:
   std::vector<std::string> segments_;
 };
