@@ -29,13 +29,13 @@ bool document_model::apply(const event& e) {
     return false;
   switch (i->second) {
     case action::upsert:
-      if (auto d = docs_.find(*key); d != docs_.end())
+      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
         d->second = e.payload;
       else
         docs_.emplace(std::string{*key}, e.payload);
       break;
     case action::merge: {
-      auto d = docs_.find(*key);
+      auto d = find_view(docs_, *key, scratch_);
       if (d == docs_.end())
         d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
       for (auto& kv : e.payload)
@@ -43,7 +43,7 @@ bool document_model::apply(const event& e) {
       break;
     }
     case action::remove:
-      if (auto d = docs_.find(*key); d != docs_.end())
+      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
         docs_.erase(d);
       break;
   }
@@ -52,7 +52,7 @@ bool document_model::apply(const event& e) {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = docs_.find(key); i != docs_.end())
+  if (auto i = find_view(docs_, key, scratch_); i != docs_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

@@ -18,7 +18,7 @@ index_model::index_model(index_model_config cfg)
 }
 
 void index_model::drop(std::string_view primary) {
-  auto i = current_.find(primary);
+  auto i = find_view(current_, primary, scratch_);
   if (i == current_.end())
     return;
   if (auto j = index_.find(i->second); j != index_.end() && j->second == primary)
@@ -45,11 +45,12 @@ bool index_model::apply(const event& e) {
   auto value = key_path_.find_key(e.payload, value_buffer);
   if (!value)
     return true;
-  if (auto c = current_.find(*primary); c != current_.end() && c->second == *value)
+  if (auto c = find_view(current_, *primary, scratch_);
+      c != current_.end() && c->second == *value)
     return true;
   drop(*primary);
   // A value taken over from another key moves to this one.
-  if (auto j = index_.find(*value); j != index_.end()) {
+  if (auto j = find_view(index_, *value, scratch_); j != index_.end()) {
     if (auto c = current_.find(j->second); c != current_.end())
       current_.erase(c);
     j->second = std::string{*primary};
@@ -62,7 +63,7 @@ bool index_model::apply(const event& e) {
 
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
-  if (auto i = index_.find(key); i != index_.end())
+  if (auto i = find_view(index_, key, scratch_); i != index_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

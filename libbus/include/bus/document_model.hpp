@@ -46,6 +46,8 @@ private:
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
   string_map<boost::json::object> docs_;
+  // Reused to look keys up without allocating (see string_map.hpp).
+  mutable std::string scratch_;
 };
 
 } // namespace bus

@@ -50,6 +50,8 @@ private:
   std::vector<std::pair<std::string, bool>> is_delete_;
   string_map<std::string> index_;   // value -> primary
   string_map<std::string> current_; // primary -> value
+  // Reused to look keys up without allocating (see string_map.hpp).
+  mutable std::string scratch_;
 };
 
 } // namespace bus

@@ -1,26 +1,24 @@
 #pragma once
 
-// A string-keyed hash map that can be searched with a std::string_view, so
-// that read models look keys up without building temporary strings.
+// A string-keyed hash map and a lookup by std::string_view that does not
+// allocate: C++17 maps have no heterogeneous lookup, so the key is copied
+// into a caller-owned scratch string whose capacity is reused.
 
-#include <cstddef>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 namespace bus {
 
-/// Hashes std::string and std::string_view alike.
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-/// std::unordered_map<std::string, V> with heterogeneous lookup.
+/// std::unordered_map<std::string, V>.
 template <class V>
-using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+using string_map = std::unordered_map<std::string, V>;
+
+/// Returns `map.find(key)`, building the key in `scratch`.
+template <class Map>
+auto find_view(Map& map, std::string_view key, std::string& scratch) {
+  scratch.assign(key.data(), key.size());
+  return map.find(scratch);
+}
 
 } // namespace bus
