@@ -100,32 +100,31 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
         self->send_exit(s.handle, em.reason);
     self->quit(em.reason);
   });
-  auto find = [self](const std::string& model) -> supervisor_state::slot* {
-    for (auto& s : self->state.slots)
-      if (s.spec.name == model)
-        return &s;
-    return nullptr;
+  // The live projector of `model`, or why there is none.
+  auto route = [self](const std::string& model) -> caf::expected<projector_actor> {
+    for (auto& s : self->state.slots) {
+      if (s.spec.name != model)
+        continue;
+      if (!s.handle)
+        return unavailable(s);
+      return s.handle;
+    }
+    return make_error(errc::no_such_model, "no read model named '" + model + "'");
   };
   return {
-    [self, find](query_atom, std::string& model,
-                 std::string& key) -> caf::result<query_result> {
-      auto* s = find(model);
-      if (s == nullptr)
-        return make_error(errc::no_such_model,
-                          "no read model named '" + model + "'");
-      if (!s->handle)
-        return unavailable(*s);
-      return self->delegate(s->handle, query_atom::value, std::move(key));
+    [self, route](query_atom, std::string& model,
+                  std::string& key) -> caf::result<query_result> {
+      auto target = route(model);
+      if (!target)
+        return target.error();
+      return self->delegate(*target, query_atom::value, std::move(key));
     },
-    [self, find](snapshot_atom,
-                 std::string& model) -> caf::result<model_snapshot> {
-      auto* s = find(model);
-      if (s == nullptr)
-        return make_error(errc::no_such_model,
-                          "no read model named '" + model + "'");
-      if (!s->handle)
-        return unavailable(*s);
-      return self->delegate(s->handle, snapshot_atom::value);
+    [self, route](snapshot_atom,
+                  std::string& model) -> caf::result<model_snapshot> {
+      auto target = route(model);
+      if (!target)
+        return target.error();
+      return self->delegate(*target, snapshot_atom::value);
     },
     [self](status_atom) -> caf::result<std::vector<projector_status>> {
       auto& st = self->state;

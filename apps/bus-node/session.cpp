@@ -47,12 +47,36 @@ bool accepts(const session_state& st, const std::string& type) {
 
 void dispatch(self_ptr self);
 
-void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
-  auto& st = self->state;
+// Moves the events out of a batch of event requests.
+std::vector<event> take_events(std::vector<session_state::pending>& batch) {
   std::vector<event> events;
   events.reserve(batch.size());
   for (auto& p : batch)
     events.push_back(std::move(p.req->ev));
+  return events;
+}
+
+// The bus refused a batch: every event of it gets the error.
+void fail_batch(self_ptr self, const std::vector<session_state::pending>& batch,
+                const caf::error& err) {
+  auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
+  for (auto& p : batch) {
+    std::string line;
+    render_error(line, *p.req, error_code::malformed_request, text);
+    finish(self, p.slot, std::move(line));
+  }
+}
+
+// Ends a bus round trip: serve what waited for it, write what is ready.
+void bus_answered(self_ptr self) {
+  --self->state.publishes_in_flight;
+  dispatch(self);
+  flush(self);
+}
+
+void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
+  auto& st = self->state;
+  auto events = take_events(batch);
   ++st.publishes_in_flight;
   self
     ->request(st.bus, caf::infinite, actors::publish_atom::value,
@@ -95,23 +119,11 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
           }
           finish(self, batch[j].slot, std::move(text));
         }
-        --st.publishes_in_flight;
-        dispatch(self);
-        flush(self);
+        bus_answered(self);
       },
       [self, batch](caf::error& err) {
-        // The bus refused the batch: every event of it gets the error.
-        auto& st = self->state;
-        for (auto& p : batch) {
-          std::string text;
-          render_error(text, *p.req, error_code::malformed_request,
-                       context_of(err).empty() ? caf::to_string(err)
-                                               : context_of(err));
-          finish(self, p.slot, std::move(text));
-        }
-        --st.publishes_in_flight;
-        dispatch(self);
-        flush(self);
+        fail_batch(self, batch, err);
+        bus_answered(self);
       });
 }
 
@@ -119,10 +131,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
 // redeliveries of logged events) without appending them.
 void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
   auto& st = self->state;
-  std::vector<event> events;
-  events.reserve(batch.size());
-  for (auto& p : batch)
-    events.push_back(std::move(p.req->ev));
+  auto events = take_events(batch);
   ++st.publishes_in_flight;
   self
     ->request(st.bus, caf::infinite, actors::resolve_atom::value,
@@ -144,21 +153,11 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
           }
           finish(self, batch[j].slot, std::move(text));
         }
-        --self->state.publishes_in_flight;
-        dispatch(self);
-        flush(self);
+        bus_answered(self);
       },
       [self, batch](caf::error& err) {
-        for (auto& p : batch) {
-          std::string text;
-          render_error(text, *p.req, error_code::malformed_request,
-                       context_of(err).empty() ? caf::to_string(err)
-                                               : context_of(err));
-          finish(self, p.slot, std::move(text));
-        }
-        --self->state.publishes_in_flight;
-        dispatch(self);
-        flush(self);
+        fail_batch(self, batch, err);
+        bus_answered(self);
       });
 }
 
