@@ -182,7 +182,14 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       return self->state.failure;
     },
     [self](query_atom, std::string& key) -> caf::result<query_result> {
-      auto& model = *self->state.model;
+      auto& st = self->state;
+      auto& model = *st.model;
+      // A model that is still catching up would answer from a past state.
+      if (st.catching_up)
+        return make_error(errc::model_unavailable,
+                          "read model '" + model.name() + "' is catching up (at seq "
+                            + std::to_string(st.processed.watermark()) + " of "
+                            + std::to_string(st.catch_up_target) + ")");
       if (auto value = model.query(key))
         return query_result{model.name(), std::move(key), std::move(*value)};
       return make_error(errc::no_such_key, "read model '" + model.name()

@@ -2,6 +2,8 @@
 // One request per line on stdin, one reply per line on stdout; logs go to
 // stderr. At end of input it finishes every reply and exits 0.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -35,6 +37,9 @@ stdout. Without --config it runs the embedded default configuration
 constexpr int max_chunks_in_flight = 4;
 
 bool parse_size(const char* text, std::size_t& out) {
+  // strtoull would take a sign or blanks ("-5" wraps around): digits only.
+  if (*text < '0' || *text > '9')
+    return false;
   char* end = nullptr;
   errno = 0;
   auto x = std::strtoull(text, &end, 10);
@@ -42,6 +47,28 @@ bool parse_size(const char* text, std::size_t& out) {
     return false;
   out = x;
   return true;
+}
+
+// Waits until every projector runs (or has failed for good).
+bool wait_until_ready(caf::scoped_actor& self,
+                      const bus::actors::supervisor_actor& sup) {
+  using namespace std::chrono;
+  auto deadline = steady_clock::now() + seconds{30};
+  while (steady_clock::now() < deadline) {
+    bool ready = false;
+    self->request(sup, seconds{5}, bus::actors::status_atom::value)
+      .receive(
+        [&](std::vector<bus::actors::projector_status>& xs) {
+          ready = std::all_of(xs.begin(), xs.end(), [](auto& x) {
+            return x.state == "running" || x.state == "failed";
+          });
+        },
+        [](caf::error&) {});
+    if (ready)
+      return true;
+    std::this_thread::sleep_for(milliseconds{1});
+  }
+  return false;
 }
 
 } // namespace
@@ -112,6 +139,16 @@ int main(int argc, char** argv) {
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
   caf::scoped_actor self{sys};
+  // Read nothing before every projector is registered with the bus and
+  // caught up: an event published earlier would reach no read model in time
+  // for its reply.
+  if (!wait_until_ready(self, sup)) {
+    std::cerr << "bus-node: read models did not start in time\n";
+    self->send_exit(session, caf::exit_reason::user_shutdown);
+    self->send_exit(sup, caf::exit_reason::user_shutdown);
+    self->send_exit(bus, caf::exit_reason::user_shutdown);
+    return 1;
+  }
   int in_flight = 0;
   auto wait_one = [&] {
     self->receive([&](bus::node::chunk_done_atom) { --in_flight; });

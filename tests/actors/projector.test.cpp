@@ -105,6 +105,21 @@ BOOST_AUTO_TEST_CASE(query_answers_value_or_no_such_key) {
   BOOST_TEST(code_of(miss.error()) == errc::no_such_key);
 }
 
+BOOST_AUTO_TEST_CASE(query_while_catching_up_is_unavailable_not_stale) {
+  publish(events(0, 20, {"A"}));
+  // Spawned but not run yet: the query reaches it before its catch-up.
+  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}),
+                     projector_options{4});
+  auto early = ask<query_result>(p, query_atom::value, std::string{"key0"});
+  BOOST_REQUIRE(!early);
+  BOOST_TEST(code_of(early.error()) == errc::model_unavailable);
+  BOOST_TEST(context_of(early.error()).find("catching up") != std::string::npos);
+  // Once caught up, it answers from the whole log.
+  auto late = ask<query_result>(p, query_atom::value, std::string{"key0"});
+  BOOST_REQUIRE(late);
+  BOOST_TEST(late->value == expected_tally(whole_log(), {"A"}).at("sums").at("key0"));
+}
+
 BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
   model_spec spec{"broken", []() -> read_model_ptr {
                     throw std::runtime_error("no database");
