@@ -1,0 +1,185 @@
+#include "bus/document_model.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace bus;
+
+namespace {
+
+boost::json::value json(std::string_view text) {
+  return boost::json::parse(text);
+}
+
+event make_event(std::string type, std::string_view payload_text) {
+  event e;
+  e.id = "e-" + type;
+  e.type = std::move(type);
+  e.payload = boost::json::parse(payload_text).as_object();
+  return e;
+}
+
+document_model_config users_config() {
+  document_model_config cfg;
+  cfg.name = "users";
+  cfg.key = "id";
+  cfg.upsert_on = {"UserReplaced"};
+  cfg.merge_on = {"UserCreated", "UserUpdated"};
+  cfg.delete_on = {"UserDeleted"};
+  return cfg;
+}
+
+std::string query_text(const read_model& m, std::string_view key) {
+  auto v = m.query(key);
+  return v ? boost::json::serialize(*v) : "<none>";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(document_model)
+
+BOOST_AUTO_TEST_CASE(merge_creates_the_document_and_adds_fields) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(m.apply(make_event(
+    "UserCreated", R"({"id": "u1", "name": "John", "email": "j@x.org"})")));
+  BOOST_TEST(m.apply(
+    make_event("UserUpdated", R"({"id": "u1", "email": "k@x.org", "age": 30})")));
+  auto doc = m.query("u1");
+  BOOST_REQUIRE(doc.has_value());
+  BOOST_TEST(*doc
+             == json(R"({"id": "u1", "name": "John", "email": "k@x.org",
+                         "age": 30})"));
+}
+
+BOOST_AUTO_TEST_CASE(upsert_replaces_the_whole_document) {
+  bus::document_model m{users_config()};
+  m.apply(make_event("UserCreated",
+                     R"({"id": "u1", "name": "John", "email": "j@x.org"})"));
+  BOOST_TEST(m.apply(make_event("UserReplaced", R"({"id": "u1", "age": 3})")));
+  auto doc = m.query("u1");
+  BOOST_REQUIRE(doc.has_value());
+  BOOST_TEST(*doc == json(R"({"id": "u1", "age": 3})"));
+}
+
+BOOST_AUTO_TEST_CASE(upsert_of_a_new_key_creates_the_document) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(m.apply(make_event("UserReplaced", R"({"id": "u9", "a": 1})")));
+  BOOST_TEST(query_text(m, "u9") == R"({"id":"u9","a":1})");
+}
+
+BOOST_AUTO_TEST_CASE(delete_removes_only_that_document) {
+  bus::document_model m{users_config()};
+  m.apply(make_event("UserCreated", R"({"id": "u1", "name": "John"})"));
+  m.apply(make_event("UserCreated", R"({"id": "u2", "name": "Jane"})"));
+  BOOST_TEST(m.apply(make_event("UserDeleted", R"({"id": "u1"})")));
+  BOOST_TEST(!m.query("u1").has_value());
+  BOOST_TEST(m.snapshot() == json(R"({"u2": {"id": "u2", "name": "Jane"}})"));
+  // A merge after the delete starts from an empty document.
+  m.apply(make_event("UserUpdated", R"({"id": "u1", "age": 4})"));
+  BOOST_TEST(query_text(m, "u1") == R"({"id":"u1","age":4})");
+}
+
+BOOST_AUTO_TEST_CASE(key_is_read_from_a_dotted_path) {
+  auto cfg = users_config();
+  cfg.key = "user.id";
+  bus::document_model m{cfg};
+  BOOST_TEST(m.apply(
+    make_event("UserCreated", R"({"user": {"id": "u7"}, "plan": "pro"})")));
+  BOOST_TEST(query_text(m, "u7") == R"({"user":{"id":"u7"},"plan":"pro"})");
+  // A top-level "id" is not the configured key.
+  BOOST_TEST(!m.apply(make_event("UserCreated", R"({"id": "u8"})")));
+  BOOST_TEST(!m.query("u8").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(integer_key_is_queried_in_decimal) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(m.apply(make_event("UserCreated", R"({"id": 42, "name": "N"})")));
+  BOOST_TEST(query_text(m, "42") == R"({"id":42,"name":"N"})");
+}
+
+BOOST_AUTO_TEST_CASE(payload_without_the_key_is_ignored) {
+  bus::document_model m{users_config()};
+  m.apply(make_event("UserCreated", R"({"id": "u1", "name": "John"})"));
+  auto before = m.snapshot();
+  BOOST_TEST(!m.apply(make_event("UserCreated", R"({"name": "NoId"})")));
+  BOOST_TEST(!m.apply(make_event("UserReplaced", R"({"name": "NoId"})")));
+  BOOST_TEST(!m.apply(make_event("UserDeleted", R"({"name": "John"})")));
+  // A key of a kind that is no key (bool, object, double) counts as missing.
+  BOOST_TEST(!m.apply(make_event("UserUpdated", R"({"id": true})")));
+  BOOST_TEST(!m.apply(make_event("UserUpdated", R"({"id": {"v": "u1"}})")));
+  BOOST_TEST(!m.apply(make_event("UserUpdated", R"({"id": 1.5})")));
+  BOOST_TEST(m.snapshot() == before);
+}
+
+BOOST_AUTO_TEST_CASE(event_of_an_unhandled_type_is_ignored) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(!m.apply(make_event("OrderPlaced", R"({"id": "o1"})")));
+  BOOST_TEST(m.snapshot() == json("{}"));
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_maps_each_key_to_its_document) {
+  bus::document_model m{users_config()};
+  m.apply(make_event("UserCreated", R"({"id": "u1", "name": "John"})"));
+  m.apply(make_event("UserCreated", R"({"id": "u2", "name": "Jane"})"));
+  m.apply(make_event("UserUpdated", R"({"id": "u2", "name": "Janet"})"));
+  BOOST_TEST(m.snapshot()
+             == json(R"({"u1": {"id": "u1", "name": "John"},
+                         "u2": {"id": "u2", "name": "Janet"}})"));
+}
+
+BOOST_AUTO_TEST_CASE(reset_drops_all_state) {
+  bus::document_model m{users_config()};
+  m.apply(make_event("UserCreated", R"({"id": "u1", "name": "John"})"));
+  m.reset();
+  BOOST_TEST(m.snapshot() == json("{}"));
+  BOOST_TEST(!m.query("u1").has_value());
+  // The model works as new afterwards.
+  BOOST_TEST(m.apply(make_event("UserUpdated", R"({"id": "u1", "age": 1})")));
+  BOOST_TEST(query_text(m, "u1") == R"({"id":"u1","age":1})");
+}
+
+BOOST_AUTO_TEST_CASE(name_and_event_types_come_from_the_config) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(m.name() == "users");
+  BOOST_TEST((m.event_types()
+              == std::vector<std::string>{"UserReplaced", "UserCreated",
+                                          "UserUpdated", "UserDeleted"}));
+}
+
+BOOST_AUTO_TEST_CASE(type_listed_twice_is_one_event_type) {
+  auto cfg = users_config();
+  cfg.upsert_on = {"A"};
+  cfg.merge_on = {"A", "B"};
+  cfg.delete_on = {"B"};
+  bus::document_model m{cfg};
+  BOOST_TEST((m.event_types() == std::vector<std::string>{"A", "B"}));
+}
+
+BOOST_AUTO_TEST_CASE(handles_exactly_the_configured_types) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(m.handles("UserCreated"));
+  BOOST_TEST(m.handles("UserReplaced"));
+  BOOST_TEST(m.handles("UserDeleted"));
+  BOOST_TEST(!m.handles("OrderPlaced"));
+  BOOST_TEST(!m.handles("*"));
+}
+
+BOOST_AUTO_TEST_CASE(star_model_handles_and_applies_every_type) {
+  auto cfg = users_config();
+  cfg.upsert_on = {"*"};
+  cfg.merge_on = {};
+  cfg.delete_on = {};
+  bus::document_model m{cfg};
+  BOOST_TEST(m.handles("UserCreated"));
+  BOOST_TEST(m.handles("AnythingElse"));
+  // The projector applies whatever handles() accepts; the model must take it.
+  BOOST_TEST(m.apply(make_event("AnythingElse", R"({"id": "a1", "v": 1})")));
+  BOOST_TEST(query_text(m, "a1") == R"({"id":"a1","v":1})");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,254 @@
+#include "bus/event_codec.hpp"
+
+#include "bus/errc.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+using namespace bus;
+
+namespace {
+
+boost::json::value json(std::string_view text) {
+  return boost::json::parse(text);
+}
+
+event full_event() {
+  event e;
+  e.id = "evt-1";
+  e.type = "UserCreated";
+  e.payload = json(R"({"id": "user-1", "tags": ["a", "b"],
+                       "address": {"city": "Oslo"}, "age": 30, "ok": true,
+                       "score": 1.5, "none": null})")
+                .as_object();
+  e.seq = 42;
+  e.timestamp = 1'700'000'000'123'456'789;
+  e.schema_version = 3;
+  e.metadata = json(R"({"correlation_id": "c-1"})").as_object();
+  return e;
+}
+
+/// Checks that decoding `text` fails with invalid_event naming `field`.
+void check_rejected(std::string_view text, const std::string& field) {
+  BOOST_TEST_CONTEXT("event " << text) {
+    auto result = event_from_json(json(text));
+    BOOST_REQUIRE(!result);
+    BOOST_TEST(code_of(result.error()) == errc::invalid_event);
+    auto context = context_of(result.error());
+    BOOST_TEST_INFO("context: " << context);
+    auto where = "event." + field + ":";
+    BOOST_TEST(context.compare(0, where.size(), where) == 0);
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(event_codec)
+
+BOOST_AUTO_TEST_CASE(event_survives_a_round_trip_through_text) {
+  auto original = full_event();
+  auto text = boost::json::serialize(to_json(original));
+  auto decoded = event_from_json(json(text));
+  BOOST_REQUIRE(decoded);
+  BOOST_TEST(decoded->id == original.id);
+  BOOST_TEST(decoded->type == original.type);
+  BOOST_TEST(decoded->payload == original.payload);
+  BOOST_TEST(decoded->seq == original.seq);
+  BOOST_TEST(decoded->timestamp == original.timestamp);
+  BOOST_TEST(decoded->schema_version == original.schema_version);
+  BOOST_TEST(decoded->metadata == original.metadata);
+}
+
+BOOST_AUTO_TEST_CASE(extreme_numbers_survive_a_round_trip) {
+  auto original = full_event();
+  original.seq = std::numeric_limits<std::uint64_t>::max();
+  original.timestamp = std::numeric_limits<std::int64_t>::min();
+  original.schema_version = std::numeric_limits<std::uint32_t>::max();
+  auto decoded = event_from_json(json(boost::json::serialize(to_json(original))));
+  BOOST_REQUIRE(decoded);
+  BOOST_TEST(decoded->seq == original.seq);
+  BOOST_TEST(decoded->timestamp == original.timestamp);
+  BOOST_TEST(decoded->schema_version == original.schema_version);
+}
+
+BOOST_AUTO_TEST_CASE(to_json_writes_the_wire_form) {
+  auto obj = to_json(full_event());
+  BOOST_TEST(obj.at("id") == json(R"("evt-1")"));
+  BOOST_TEST(obj.at("type") == json(R"("UserCreated")"));
+  BOOST_TEST(obj.at("payload") == boost::json::value(full_event().payload));
+  BOOST_TEST(obj.at("seq") == json("42"));
+  BOOST_TEST(obj.at("timestamp") == json("1700000000123456789"));
+  BOOST_TEST(obj.at("schema_version") == json("3"));
+  BOOST_TEST(obj.at("metadata") == json(R"({"correlation_id": "c-1"})"));
+  BOOST_TEST(obj.size() == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(to_json_leaves_out_empty_metadata) {
+  auto e = full_event();
+  e.metadata.clear();
+  auto obj = to_json(e);
+  BOOST_TEST(!obj.contains("metadata"));
+  BOOST_TEST(obj.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(only_type_and_payload_are_required) {
+  auto decoded = event_from_json(json(R"({"type": "A", "payload": {}})"));
+  BOOST_REQUIRE(decoded);
+  BOOST_TEST(decoded->type == "A");
+  BOOST_TEST(decoded->payload.empty());
+  BOOST_TEST(decoded->id.empty());
+  BOOST_TEST(decoded->seq == 0u);
+  BOOST_TEST(decoded->timestamp == 0);
+  BOOST_TEST(decoded->schema_version == 1u);
+  BOOST_TEST(decoded->metadata.empty());
+  BOOST_TEST(!decoded->id_derived);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_fields_are_ignored) {
+  auto decoded = event_from_json(
+    json(R"({"type": "A", "payload": {"x": 1}, "extra": [1, 2]})"));
+  BOOST_REQUIRE(decoded);
+  BOOST_TEST(decoded->payload == json(R"({"x": 1})").as_object());
+}
+
+BOOST_AUTO_TEST_CASE(value_that_is_not_an_object_is_rejected) {
+  for (auto text : {"[]", "null", "1", R"("event")", "true"}) {
+    auto result = event_from_json(json(text));
+    BOOST_REQUIRE(!result);
+    BOOST_TEST(code_of(result.error()) == errc::invalid_event);
+    BOOST_TEST(context_of(result.error()) == "event: expected an object");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_type_is_rejected) {
+  check_rejected(R"({"payload": {}})", "type");
+  check_rejected(R"({"type": "", "payload": {}})", "type");
+  check_rejected(R"({"type": 1, "payload": {}})", "type");
+  check_rejected(R"({"type": null, "payload": {}})", "type");
+}
+
+BOOST_AUTO_TEST_CASE(bad_payload_is_rejected) {
+  check_rejected(R"({"type": "A"})", "payload");
+  check_rejected(R"({"type": "A", "payload": []})", "payload");
+  check_rejected(R"({"type": "A", "payload": "x"})", "payload");
+  check_rejected(R"({"type": "A", "payload": null})", "payload");
+}
+
+BOOST_AUTO_TEST_CASE(bad_id_is_rejected) {
+  check_rejected(R"({"type": "A", "payload": {}, "id": ""})", "id");
+  check_rejected(R"({"type": "A", "payload": {}, "id": 12})", "id");
+  check_rejected(R"({"type": "A", "payload": {}, "id": null})", "id");
+}
+
+BOOST_AUTO_TEST_CASE(bad_seq_is_rejected) {
+  check_rejected(R"({"type": "A", "payload": {}, "seq": -1})", "seq");
+  check_rejected(R"({"type": "A", "payload": {}, "seq": 1.5})", "seq");
+  check_rejected(R"({"type": "A", "payload": {}, "seq": 2.0})", "seq");
+  check_rejected(R"({"type": "A", "payload": {}, "seq": 1e300})", "seq");
+  check_rejected(R"({"type": "A", "payload": {}, "seq": "1"})", "seq");
+  check_rejected(R"({"type": "A", "payload": {}, "seq": true})", "seq");
+  check_rejected(R"({"type": "A", "payload": {}, "seq": null})", "seq");
+}
+
+BOOST_AUTO_TEST_CASE(bad_timestamp_is_rejected) {
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": 1.5})",
+                 "timestamp");
+  check_rejected(
+    R"({"type": "A", "payload": {}, "timestamp": 9223372036854775808})",
+    "timestamp");
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": "now"})",
+                 "timestamp");
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": []})",
+                 "timestamp");
+}
+
+BOOST_AUTO_TEST_CASE(bad_schema_version_is_rejected) {
+  check_rejected(
+    R"({"type": "A", "payload": {}, "schema_version": 4294967296})",
+    "schema_version");
+  check_rejected(R"({"type": "A", "payload": {}, "schema_version": -1})",
+                 "schema_version");
+  check_rejected(R"({"type": "A", "payload": {}, "schema_version": 1.0})",
+                 "schema_version");
+  check_rejected(R"({"type": "A", "payload": {}, "schema_version": {}})",
+                 "schema_version");
+}
+
+BOOST_AUTO_TEST_CASE(bad_metadata_is_rejected) {
+  check_rejected(R"({"type": "A", "payload": {}, "metadata": []})", "metadata");
+  check_rejected(R"({"type": "A", "payload": {}, "metadata": "c-1"})",
+                 "metadata");
+  check_rejected(R"({"type": "A", "payload": {}, "metadata": null})",
+                 "metadata");
+}
+
+BOOST_AUTO_TEST_CASE(hostile_values_in_any_field_fail_cleanly) {
+  // Every field set to every kind of value, including numbers at and past
+  // the limits: decoding never throws, and a rejection names that field.
+  const std::vector<std::string> fields{"id",        "type",
+                                        "payload",   "seq",
+                                        "timestamp", "schema_version",
+                                        "metadata"};
+  std::vector<boost::json::value> values;
+  values.emplace_back(nullptr);
+  values.emplace_back(true);
+  values.emplace_back(false);
+  values.emplace_back(0);
+  values.emplace_back(-1);
+  values.emplace_back(std::numeric_limits<std::int64_t>::min());
+  values.emplace_back(std::numeric_limits<std::int64_t>::max());
+  values.emplace_back(std::numeric_limits<std::uint64_t>::max());
+  values.emplace_back(0.0);
+  values.emplace_back(-0.0);
+  values.emplace_back(1.5);
+  values.emplace_back(1e300);
+  values.emplace_back(-1e300);
+  values.emplace_back(std::numeric_limits<double>::infinity());
+  values.emplace_back(std::numeric_limits<double>::quiet_NaN());
+  values.emplace_back("");
+  values.emplace_back("x");
+  values.emplace_back(boost::json::string(100'000, 'x'));
+  values.emplace_back(boost::json::array{});
+  values.emplace_back(boost::json::array{1, 2});
+  values.emplace_back(boost::json::object{});
+  values.push_back(json(R"({"a": {"b": [1, {"c": null}]}})"));
+  for (auto& field : fields) {
+    for (auto& value : values) {
+      auto obj = to_json(full_event());
+      obj[field] = value;
+      BOOST_TEST_CONTEXT("field " << field << " = "
+                                  << boost::json::serialize(value)
+                                       .substr(0, 40)) {
+        caf::expected<event> result{event{}};
+        BOOST_CHECK_NO_THROW(result = event_from_json(obj));
+        if (!result) {
+          BOOST_TEST(code_of(result.error()) == errc::invalid_event);
+          auto where = "event." + field + ":";
+          BOOST_TEST(context_of(result.error()).compare(0, where.size(), where)
+                     == 0);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(numbers_in_range_are_accepted_whatever_their_json_kind) {
+  // A uint64 that fits int64 and an int64 that fits uint64 are both fine.
+  boost::json::object obj{{"type", "A"}, {"payload", boost::json::object{}}};
+  obj["seq"] = std::int64_t{7};
+  obj["timestamp"] = std::uint64_t{8};
+  obj["schema_version"] = std::uint64_t{2};
+  auto decoded = event_from_json(obj);
+  BOOST_REQUIRE(decoded);
+  BOOST_TEST(decoded->seq == 7u);
+  BOOST_TEST(decoded->timestamp == 8);
+  BOOST_TEST(decoded->schema_version == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
