@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "internal/type_rules.hpp"
+
 namespace bus {
 
 document_model::document_model(document_model_config cfg)
@@ -19,9 +21,8 @@ document_model::document_model(document_model_config cfg)
 }
 
 bool document_model::apply(const event& e) {
-  auto i = std::find_if(actions_.begin(), actions_.end(),
-                        [&](const auto& a) { return a.first == e.type; });
-  if (i == actions_.end())
+  auto* i = internal::find_rule(actions_, e.type);
+  if (i == nullptr)
     return false;
   std::string buffer;
   auto key = key_path_.find_key(e.payload, buffer);

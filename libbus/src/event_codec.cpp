@@ -6,7 +6,8 @@ namespace bus {
 
 boost::json::object to_json(const event& e) {
   boost::json::object obj;
-  obj["id"] = e.id;
+  if (!e.id.empty())
+    obj["id"] = e.id;
   obj["type"] = e.type;
   obj["payload"] = e.payload;
   obj["seq"] = e.seq;

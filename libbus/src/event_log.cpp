@@ -30,7 +30,10 @@ void event_log::settle_ids(std::vector<event>& batch) const {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& e = batch[i];
     if (!e.id_derived) {
-      claimed.emplace(e.id, i);
+      // A given id already in the log is a duplicate, not a holder: the
+      // log's event holds that id.
+      if (!find(e.id))
+        claimed.emplace(e.id, i);
       continue;
     }
     auto base = e.id;

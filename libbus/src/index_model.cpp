@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "internal/type_rules.hpp"
+
 namespace bus {
 
 index_model::index_model(index_model_config cfg)
@@ -27,9 +29,8 @@ void index_model::drop(std::string_view primary) {
 }
 
 bool index_model::apply(const event& e) {
-  auto i = std::find_if(is_delete_.begin(), is_delete_.end(),
-                        [&](const auto& a) { return a.first == e.type; });
-  if (i == is_delete_.end())
+  auto* i = internal::find_rule(is_delete_, e.type);
+  if (i == nullptr)
     return false;
   std::string primary_buffer;
   auto primary = target_path_.find_key(e.payload, primary_buffer);

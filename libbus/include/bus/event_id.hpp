@@ -22,8 +22,9 @@ namespace bus {
 
 /// Derives the base id of an event from its payload: "evt-" plus what
 /// follows the last '-' of payload.id ("user-123" -> "evt-123"; an id
-/// without '-' is used whole). Returns nothing when payload.id is missing,
-/// empty or not a string or number.
+/// without '-' is used whole; an integer is used in decimal, so -5 gives
+/// "evt-5"). Returns nothing when payload.id is missing, empty, or neither a
+/// string nor an integer.
 std::optional<std::string> derive_event_id(const boost::json::object& payload);
 
 /// Returns a 64-bit fingerprint of an event's type and payload that does not
