@@ -6,18 +6,18 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/json_events.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
 using namespace bus;
+using bus::test::json;
+using bus::test::make_event;
 
 namespace {
-
-boost::json::value json(std::string_view text) {
-  return boost::json::parse(text);
-}
 
 event full_event() {
   event e;

@@ -5,24 +5,16 @@
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/json_events.hpp"
+
 #include <string>
 #include <vector>
 
 using namespace bus;
+using bus::test::json;
+using bus::test::make_event;
 
 namespace {
-
-boost::json::value json(std::string_view text) {
-  return boost::json::parse(text);
-}
-
-event make_event(std::string type, std::string_view payload_text) {
-  event e;
-  e.id = "e-" + type;
-  e.type = std::move(type);
-  e.payload = boost::json::parse(payload_text).as_object();
-  return e;
-}
 
 index_model_config by_email_config() {
   index_model_config cfg;
