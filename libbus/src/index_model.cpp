@@ -46,19 +46,31 @@ bool index_model::apply(const event& e) {
   auto value = key_path_.find_key(e.payload, value_buffer);
   if (!value)
     return true;
-  if (auto c = find_view(current_, *primary, scratch_);
-      c != current_.end() && c->second == *value)
+  auto c = find_view(current_, *primary, scratch_);
+  if (c != current_.end() && c->second == *value)
     return true;
-  drop(*primary);
-  // A value taken over from another key moves to this one.
+  // Unlink the key's previous value, keeping its node to reuse: values
+  // change often, and a node reused is an allocation saved.
+  decltype(index_)::node_type reuse;
+  if (c != current_.end())
+    if (auto j = index_.find(c->second);
+        j != index_.end() && j->second == *primary)
+      reuse = index_.extract(j);
   if (auto j = find_view(index_, *value, scratch_); j != index_.end()) {
-    if (auto c = current_.find(j->second); c != current_.end())
-      current_.erase(c);
-    j->second = std::string{*primary};
+    // A value taken over from another key moves to this one.
+    if (auto other = current_.find(j->second); other != current_.end())
+      current_.erase(other);
+    j->second.assign(primary->data(), primary->size());
+  } else if (reuse) {
+    reuse.key().assign(value->data(), value->size());
+    index_.insert(std::move(reuse));
   } else {
     index_.emplace(std::string{*value}, std::string{*primary});
   }
-  current_.insert_or_assign(std::string{*primary}, std::string{*value});
+  if (c != current_.end())
+    c->second.assign(value->data(), value->size());
+  else
+    current_.emplace(std::string{*primary}, std::string{*value});
   return true;
 }
 

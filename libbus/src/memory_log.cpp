@@ -2,19 +2,49 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+
+#include "internal/id_index.hpp"
 
 namespace bus {
 
+namespace {
+
+std::uint64_t hash_id(std::string_view id) {
+  return std::hash<std::string_view>{}(id);
+}
+
+} // namespace
+
+memory_log::memory_log() : ids_(std::make_unique<internal::id_index>()) {
+  // nop
+}
+
+memory_log::~memory_log() {
+  // nop
+}
+
+const event& memory_log::at(std::uint64_t seq) const {
+  // The chunk holding `seq` is the last one starting at or before it.
+  auto i = std::upper_bound(chunks_.begin(), chunks_.end(), seq,
+                            [](std::uint64_t x, const chunk& c) {
+                              return x < c.first_seq;
+                            });
+  --i;
+  return (*i->events)[seq - i->first_seq];
+}
+
 std::optional<std::uint64_t> memory_log::find(std::string_view id) const {
-  if (auto i = ids_.find(id); i != ids_.end())
-    return i->second;
-  return std::nullopt;
+  auto seq = ids_->find(hash_id(id),
+                        [&](std::uint64_t s) { return at(s).id == id; });
+  if (seq == 0)
+    return std::nullopt;
+  return seq;
 }
 
 event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
   if (from == 0 || from > head_ || max == 0)
     return {};
-  // The chunk holding `from` is the last one starting at or before it.
   auto i = std::upper_bound(chunks_.begin(), chunks_.end(), from,
                             [](std::uint64_t seq, const chunk& c) {
                               return seq < c.first_seq;
@@ -31,29 +61,29 @@ append_result memory_log::do_append(std::vector<event> batch) {
   auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
-  // Reserved up front, so the ids indexed below never move.
   auto stored = std::vector<event>{};
   stored.reserve(batch.size());
+  auto first_new = head_ + 1;
   for (auto& e : batch) {
-    // Store first, then index the stored id: one hash probe per event.
-    stored.push_back(std::move(e));
-    auto& x = stored.back();
-    auto [i, added] = ids_.try_emplace(std::string_view{x.id}, head_ + 1);
-    if (!added) {
-      result.outcomes.push_back({x.id, i->second, true});
-      stored.pop_back();
+    // Events of this batch are not in chunks_ yet: look them up in stored.
+    auto same = [&](std::uint64_t seq) {
+      auto& held = seq >= first_new ? stored[seq - first_new] : at(seq);
+      return held.id == e.id;
+    };
+    if (auto seq = ids_->insert(hash_id(e.id), head_ + 1, same); seq != 0) {
+      result.outcomes.push_back({e.id, seq, true});
       continue;
     }
-    x.seq = ++head_;
-    if (x.timestamp == 0)
-      x.timestamp = now;
-    result.outcomes.push_back({x.id, head_, false});
+    e.seq = ++head_;
+    if (e.timestamp == 0)
+      e.timestamp = now;
+    result.outcomes.push_back({e.id, head_, false});
+    stored.push_back(std::move(e));
   }
   if (stored.empty())
     return result;
-  auto first_seq = stored.front().seq;
   auto events = std::make_shared<const std::vector<event>>(std::move(stored));
-  chunks_.push_back({first_seq, events});
+  chunks_.push_back({first_new, events});
   result.appended = event_batch{std::move(events)};
   return result;
 }

@@ -3,17 +3,24 @@
 // The in-memory event log: appended batches are kept as shared chunks, so
 // reads hand out views of stored events without copying them.
 
+#include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/event_log.hpp"
+
+namespace bus::internal {
+class id_index;
+} // namespace bus::internal
 
 namespace bus {
 
 /// An event_log that lives in memory; what it holds is gone with it.
 class memory_log final : public event_log {
 public:
+  memory_log();
+  ~memory_log() override;
+
   std::optional<std::uint64_t> find(std::string_view id) const override;
   event_batch read(std::uint64_t from, std::size_t max) const override;
   std::uint64_t head() const noexcept override { return head_; }
@@ -27,9 +34,11 @@ private:
     shared_events events;
   };
 
+  /// Returns the stored event with `seq` (1 <= seq <= head).
+  const event& at(std::uint64_t seq) const;
+
   std::vector<chunk> chunks_;
-  // Keys view the ids stored in chunks_, which never move once appended.
-  std::unordered_map<std::string_view, std::uint64_t> ids_;
+  std::unique_ptr<internal::id_index> ids_;
   std::uint64_t head_ = 0;
 };
 
