@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
     if (!ec) {
       auto value = parser.release();
       if (auto* obj = value.if_object()) {
-        chunk->push_back(bus::node::parse_request(*obj));
+        bus::node::parse_request(*obj, chunk->emplace_back());
         return;
       }
     }

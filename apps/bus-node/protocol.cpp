@@ -8,11 +8,10 @@ namespace bus::node {
 
 namespace {
 
-request malformed(request& req, std::string text) {
+void malformed(request& req, std::string text) {
   req.kind = request_kind::error;
   req.code = error_code::malformed_request;
   req.text = std::move(text);
-  return std::move(req);
 }
 
 bool read_strings(const boost::json::value* v, std::vector<std::string>& out) {
@@ -37,8 +36,7 @@ const boost::json::string* string_field(const boost::json::object& obj,
 
 } // namespace
 
-request parse_request(boost::json::object& line) {
-  request req;
+void parse_request(boost::json::object& line, request& req) {
   if (auto* s = string_field(line, "src"))
     req.src = *s;
   if (auto* d = string_field(line, "dest"))
@@ -83,14 +81,14 @@ request parse_request(boost::json::object& line) {
     } else {
       return malformed(req, "event has no id and no payload.id to derive one");
     }
-    return req;
+    return;
   }
   if (*type == "subscribe" || *type == "unsubscribe") {
     if (!read_strings(body->if_contains("event_types"), req.event_types))
       return malformed(req, "body.event_types must be an array of strings");
     req.kind = *type == "subscribe" ? request_kind::subscribe
                                     : request_kind::unsubscribe;
-    return req;
+    return;
   }
   if (*type == "query") {
     auto* model = string_field(*body, "model");
@@ -106,7 +104,7 @@ request parse_request(boost::json::object& line) {
       return malformed(req, "body.key must be a string or an integer");
     req.model = *model;
     req.kind = request_kind::query;
-    return req;
+    return;
   }
   if (*type == "init") {
     auto* node_id = string_field(*body, "node_id");
@@ -117,12 +115,11 @@ request parse_request(boost::json::object& line) {
       return malformed(req, "body.node_ids must be an array of strings");
     req.node_id = *node_id;
     req.kind = request_kind::init;
-    return req;
+    return;
   }
   req.kind = request_kind::error;
   req.code = error_code::not_supported;
   req.text = "unknown message type '" + std::string{*type} + "'";
-  return req;
 }
 
 void render_string(std::string& out, std::string_view s) {

@@ -50,9 +50,9 @@ struct request {
   std::string text;
 };
 
-/// Turns a parsed JSON object line into a request; requests that cannot be
-/// served become kind `error` with the reply's code and text.
-request parse_request(boost::json::object& line);
+/// Turns a parsed JSON object line into `req` (a fresh request); requests
+/// that cannot be served become kind `error` with the reply's code and text.
+void parse_request(boost::json::object& line, request& req);
 
 /// Renders a reply line (ending in '\n') to `req`, with `body_fields` already
 /// rendered as `"name": value` pairs joined by ", " (may be empty).
