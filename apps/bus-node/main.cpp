@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,6 +75,11 @@ bool wait_until_ready(caf::scoped_actor& self,
 } // namespace
 
 int main(int argc, char** argv) {
+  // Chunks of requests are megabytes each: by default glibc would map and
+  // unmap every one (and trim the heap), so the kernel would fault the same
+  // memory in again for each chunk. Keep such blocks in the heap.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   std::string config_path;
   std::size_t max_line = 0;
   std::size_t batch_size = 0;
