@@ -166,6 +166,27 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return make_error(errc::out_of_range, "replay starts at seq 1");
       return log.read(from, max);
     },
+    [self](redeliver_atom, std::uint64_t from) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      if (from == 0)
+        return make_error(errc::out_of_range, "redelivery starts at seq 1");
+      std::uint64_t pushed = 0;
+      for (auto seq = from; seq <= st.log->head();) {
+        auto batch = st.log->read(seq, 4096);
+        if (batch.empty())
+          break;
+        auto types = distinct_types(batch);
+        for (auto id : st.subs.subscribers_of(types)) {
+          // Covers only its own range: every seq of it is already covered.
+          self->request(st.subscribers.at(id).handle, caf::infinite,
+                        deliver_atom::value, batch, batch.first_seq())
+            .then([](delivery_ack&) {}, [](caf::error&) {});
+        }
+        pushed += batch.size();
+        seq = batch.last_seq() + 1;
+      }
+      return pushed;
+    },
     [self](head_atom) { return self->state.log->head(); },
   };
 }

@@ -120,6 +120,27 @@ BOOST_AUTO_TEST_CASE(late_subscriber_catches_up_from_the_log_then_runs_live) {
   BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
 }
 
+BOOST_AUTO_TEST_CASE(redelivered_range_is_skipped_by_every_projector) {
+  auto a = spawn_projector(tally("a", {"A"}));
+  auto ab = spawn_projector(tally("ab", {"A", "B"}));
+  publish(events(0, 20, {"A", "B"}));
+  auto before_a = snapshot_of(a);
+  auto before_ab = snapshot_of(ab);
+  auto pushed = ask<std::uint64_t>(bus, redeliver_atom::value, std::uint64_t{6});
+  BOOST_REQUIRE(pushed);
+  BOOST_TEST(*pushed == 15u); // seqs 6..20
+  BOOST_TEST(snapshot_of(a) == before_a);
+  BOOST_TEST(snapshot_of(ab) == before_ab);
+  auto status_a = ask<projector_status>(a, status_atom::value);
+  auto status_ab = ask<projector_status>(ab, status_atom::value);
+  BOOST_TEST(status_a->skipped == 7u);  // the A events among 6..20
+  BOOST_TEST(status_ab->skipped == 15u);
+  BOOST_TEST(status_ab->applied == 20u);
+  // Live delivery goes on after the redelivery.
+  publish(events(20, 4, {"A", "B"}));
+  BOOST_TEST(snapshot_of(ab) == expected_tally(whole_log(), {"A", "B"}));
+}
+
 BOOST_AUTO_TEST_CASE(dead_projector_is_unsubscribed) {
   auto p = spawn_projector(tally("p", {"A"}));
   BOOST_TEST(state_of<bus_state>(bus).subscribers.size() == 1u);

@@ -14,6 +14,8 @@ using resolve_atom = caf::atom_constant<caf::atom("bresolve")>;
 using subscribe_atom = caf::atom_constant<caf::atom("bsubscrib")>;
 /// Reads events from the bus log.
 using replay_atom = caf::atom_constant<caf::atom("breplay")>;
+/// Makes the bus push a range of its log again (at-least-once delivery).
+using redeliver_atom = caf::atom_constant<caf::atom("bredeliver")>;
 /// Asks the bus for the seq of its last event.
 using head_atom = caf::atom_constant<caf::atom("bhead")>;
 /// Pushes a batch of events to a projector.

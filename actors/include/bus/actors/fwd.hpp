@@ -41,6 +41,10 @@ using bus_actor = caf::typed_actor<
                   std::vector<std::string>>::with<std::uint64_t>,
   // Reads up to N events from a seq.
   caf::replies_to<replay_atom, std::uint64_t, std::uint32_t>::with<event_batch>,
+  // Pushes the log from a seq to the head again to every subscriber, as a
+  // transport retry would; replies with the number of events re-pushed.
+  // Projectors skip what they processed before.
+  caf::replies_to<redeliver_atom, std::uint64_t>::with<std::uint64_t>,
   caf::replies_to<head_atom>::with<std::uint64_t>>;
 
 /// The supervisor: runs the projectors, restarts failed ones, routes queries.
