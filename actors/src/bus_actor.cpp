@@ -108,7 +108,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
                             "event " + std::to_string(i)
                               + " of the batch has no id or no type");
       auto published = events.size();
-      auto result = self->state.log->append(std::move(events));
+      append_result result;
+      try {
+        result = self->state.log->append(std::move(events));
+      } catch (const storage_error& ex) {
+        return make_error(errc::storage_failed, ex.what());
+      }
       publish_ack ack;
       ack.outcomes.reserve(published);
       for (auto& o : result.outcomes)
@@ -131,8 +136,14 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       fan_out(self, result.appended, std::move(pending));
       return promise;
     },
-    [self](resolve_atom, std::vector<event>& events) {
-      auto outcomes = self->state.log->resolve(events);
+    [self](resolve_atom,
+           std::vector<event>& events) -> caf::result<std::vector<publish_outcome>> {
+      std::vector<append_outcome> outcomes;
+      try {
+        outcomes = self->state.log->resolve(events);
+      } catch (const storage_error& ex) {
+        return make_error(errc::storage_failed, ex.what());
+      }
       std::vector<publish_outcome> result;
       result.reserve(outcomes.size());
       for (auto& o : outcomes)
@@ -164,7 +175,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto& log = *self->state.log;
       if (from == 0)
         return make_error(errc::out_of_range, "replay starts at seq 1");
-      return log.read(from, max);
+      try {
+        return log.read(from, max);
+      } catch (const storage_error& ex) {
+        return make_error(errc::storage_failed, ex.what());
+      }
     },
     [self](redeliver_atom, std::uint64_t from) -> caf::result<std::uint64_t> {
       auto& st = self->state;
@@ -172,7 +187,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return make_error(errc::out_of_range, "redelivery starts at seq 1");
       std::uint64_t pushed = 0;
       for (auto seq = from; seq <= st.log->head();) {
-        auto batch = st.log->read(seq, 4096);
+        event_batch batch;
+        try {
+          batch = st.log->read(seq, 4096);
+        } catch (const storage_error& ex) {
+          return make_error(errc::storage_failed, ex.what());
+        }
         if (batch.empty())
           break;
         auto types = distinct_types(batch);

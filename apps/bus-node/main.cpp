@@ -21,16 +21,22 @@
 #include "bus/config.hpp"
 #include "bus/errc.hpp"
 #include "bus/memory_log.hpp"
+#include "bus/sqlite_log.hpp"
 #include "line_reader.hpp"
 #include "session.hpp"
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-node [--config FILE] [--max-line-bytes N] [--batch-size N]
+constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH] [--durability fsync|os]
+                [--max-line-bytes N] [--batch-size N]
 
 Reads protocol requests (JSON, one per line) on stdin and writes replies on
 stdout. Without --config it runs the embedded default configuration
-(config/node.json: read models user_listing and user_by_email).
+(config/node.json: read models user_listing and user_by_email). Without
+--store the log lives in memory; with it, in the SQLite file PATH, and a
+restart on the same file rebuilds the read models from it. --durability
+fsync (default) syncs every batch to disk before acknowledging it; os leaves
+that to the OS (survives a crash of the node, not a power loss).
 )";
 
 // Keeps at most this many chunks between the reader and the session, so
@@ -81,6 +87,8 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   std::string config_path;
+  std::string store_path;
+  auto policy = bus::durability::fsync_each_batch;
   std::size_t max_line = 0;
   std::size_t batch_size = 0;
   for (int i = 1; i < argc; ++i) {
@@ -94,6 +102,15 @@ int main(int argc, char** argv) {
     };
     if (arg == "--config") {
       config_path = value("--config");
+    } else if (arg == "--store") {
+      store_path = value("--store");
+    } else if (arg == "--durability") {
+      auto parsed = bus::parse_durability(value("--durability"));
+      if (!parsed) {
+        std::cerr << "bus-node: " << bus::context_of(parsed.error()) << "\n";
+        return 2;
+      }
+      policy = *parsed;
     } else if (arg == "--max-line-bytes") {
       if (!parse_size(value("--max-line-bytes"), max_line)) {
         std::cerr << "bus-node: --max-line-bytes takes a positive integer\n";
@@ -124,6 +141,21 @@ int main(int argc, char** argv) {
   if (batch_size > 0)
     config->node.batch_size = batch_size;
 
+  std::shared_ptr<bus::event_log> log;
+  if (store_path.empty()) {
+    log = std::make_shared<bus::memory_log>();
+  } else {
+    auto opened = bus::sqlite_log::open(store_path, policy);
+    if (!opened) {
+      std::cerr << "bus-node: " << bus::context_of(opened.error()) << "\n";
+      return 2;
+    }
+    std::cerr << "bus-node: store " << store_path << " holds "
+              << (*opened)->head() << " events (durability "
+              << bus::to_string(policy) << ")\n";
+    log = std::move(*opened);
+  }
+
   caf::actor_system_config cfg;
   bus::init(cfg);
   // CAF starts at least 4 workers; more than the cores only adds switches.
@@ -131,7 +163,7 @@ int main(int argc, char** argv) {
           std::max(2u, std::thread::hardware_concurrency()));
   caf::actor_system sys{cfg};
   using namespace bus::actors;
-  auto bus = sys.spawn(bus_impl, std::make_shared<bus::memory_log>());
+  auto bus = sys.spawn(bus_impl, log);
   bus::node::session_options options;
   for (auto& spec : config->read_models) {
     options.models.push_back(spec.name);
@@ -148,6 +180,7 @@ int main(int argc, char** argv) {
   // Read nothing before every projector is registered with the bus and
   // caught up: an event published earlier would reach no read model in time
   // for its reply.
+  // With a store, this is where the read models are rebuilt from it.
   if (!wait_until_ready(self, sup)) {
     std::cerr << "bus-node: read models did not start in time\n";
     self->send_exit(session, caf::exit_reason::user_shutdown);

@@ -23,6 +23,11 @@ enum class error_code : int {
   temporarily_unavailable = 11,
   /// A field is missing or of the wrong type.
   malformed_request = 12,
+  /// Processing failed; the request may or may not have taken effect.
+  crash = 13,
+  /// The request failed and is known not to have taken effect (the store
+  /// could not commit the batch).
+  abort = 14,
   /// No such read model, or no such key in it.
   key_does_not_exist = 20,
 };

@@ -60,9 +60,12 @@ std::vector<event> take_events(std::vector<session_state::pending>& batch) {
 void fail_batch(self_ptr self, const std::vector<session_state::pending>& batch,
                 const caf::error& err) {
   auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
+  auto code = code_of(err) == errc::invalid_event    ? error_code::malformed_request
+              : code_of(err) == errc::storage_failed ? error_code::abort
+                                                     : error_code::crash;
   for (auto& p : batch) {
     std::string line;
-    render_error(line, *p.req, error_code::malformed_request, text);
+    render_error(line, *p.req, code, text);
     finish(self, p.slot, std::move(line));
   }
 }

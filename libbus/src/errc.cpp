@@ -25,6 +25,8 @@ std::string to_string(errc x) {
       return "apply_failed";
     case errc::out_of_range:
       return "out_of_range";
+    case errc::storage_failed:
+      return "storage_failed";
   }
   return "unknown";
 }

@@ -116,7 +116,8 @@ std::vector<std::string> process_result::out_lines() const {
 process_result run_process(const std::string& path,
                            const std::vector<std::string>& args,
                            std::string_view input,
-                           std::chrono::milliseconds limit) {
+                           std::chrono::milliseconds limit,
+                           std::size_t kill_after_lines) {
   // Once per test process: writing to a pipe whose reader is gone must fail
   // with EPIPE rather than kill the test.
   static const bool sigpipe_ignored = [] {
@@ -197,8 +198,16 @@ process_result run_process(const std::string& path,
       if (written == input.size())
         in.write.reset(); // end of input for the child
     }
-    if (stdout_poll && stdout_poll->revents != 0)
+    if (stdout_poll && stdout_poll->revents != 0) {
       drain(out.read, result.out);
+      if (kill_after_lines > 0 && !result.killed
+          && static_cast<std::size_t>(
+               std::count(result.out.begin(), result.out.end(), '\n'))
+               >= kill_after_lines) {
+        ::kill(pid, SIGKILL);
+        result.killed = true;
+      }
+    }
     if (stderr_poll && stderr_poll->revents != 0)
       drain(err.read, result.err);
     if (exit_poll && exit_poll->revents != 0) {

@@ -26,6 +26,8 @@ struct process_result {
   int term_signal = 0;
   /// True when the child was killed for exceeding the time limit.
   bool timed_out = false;
+  /// True when the child was killed on purpose (kill_after_lines).
+  bool killed = false;
   /// Everything the child wrote to stdout.
   std::string out;
   /// Everything the child wrote to stderr.
@@ -37,11 +39,14 @@ struct process_result {
 };
 
 /// Runs `path` with `args`, writes `input` to its stdin, then closes it.
+/// With `kill_after_lines` > 0, kills the child with SIGKILL as soon as that
+/// many complete lines have arrived on its stdout (a crash at that point).
 /// Throws std::system_error when the child cannot be started.
 process_result run_process(const std::string& path,
                            const std::vector<std::string>& args,
                            std::string_view input,
-                           std::chrono::milliseconds limit);
+                           std::chrono::milliseconds limit,
+                           std::size_t kill_after_lines = 0);
 
 /// Runs bus-node with `input` on stdin and `args` on its command line; fails
 /// the current test case when the run exceeds `limit`.

@@ -31,6 +31,9 @@ enum class errc : std::uint8_t {
   apply_failed,
   /// A log read asked for a sequence number outside the log.
   out_of_range,
+  /// The durable store failed (cannot open, disk full, I/O error, corrupt
+  /// data); nothing of the failed operation was acknowledged.
+  storage_failed,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

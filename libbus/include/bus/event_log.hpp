@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,14 @@
 #include "bus/event.hpp"
 
 namespace bus {
+
+/// Thrown by a durable log when its storage fails (disk full, I/O error,
+/// corrupt data). The bus turns it into an error reply: nothing of the
+/// batch is acknowledged. The in-memory log never throws it.
+class storage_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
 
 /// What happened to one event of an appended batch.
 struct append_outcome {

@@ -1,0 +1,199 @@
+// bus-node on a durable store (--store): restarts, and crashes by SIGKILL.
+
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "node_protocol.hpp"
+
+using namespace bus::node::test;
+
+namespace {
+
+// A scratch directory removed at the end of the test case.
+struct scratch_dir {
+  std::filesystem::path path;
+  scratch_dir() {
+    auto base = std::filesystem::temp_directory_path();
+    std::random_device rd;
+    path = base / ("bus-store-test-" + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string store() const {
+    return (path / "bus.db").string();
+  }
+};
+
+struct user_event {
+  std::string id;
+  std::string type;
+  boost::json::object payload;
+};
+
+// A stream of user events with explicit ids; `redeliver_percent` of the
+// deliveries repeat an earlier event (same id and content).
+std::vector<user_event> make_stream(std::size_t n, std::size_t users,
+                                    unsigned redeliver_percent) {
+  std::mt19937 rng{1234};
+  std::vector<user_event> out;
+  std::vector<std::size_t> firsts;
+  for (std::size_t i = 0; out.size() < n; ++i) {
+    if (!firsts.empty() && rng() % 100 < redeliver_percent) {
+      out.push_back(out[firsts[rng() % firsts.size()]]);
+      continue;
+    }
+    auto user = "user-" + std::to_string(i < users ? i : rng() % users);
+    user_event e;
+    e.id = "e" + std::to_string(i);
+    auto roll = i < users ? 0 : rng() % 100;
+    e.type = roll < 60 ? "UserCreated" : roll < 95 ? "UserUpdated" : "UserDeleted";
+    e.payload["id"] = user;
+    if (e.type != "UserDeleted") {
+      e.payload["name"] = "name " + std::to_string(rng() % 1000);
+      e.payload["email"] = "m" + std::to_string(rng() % 5000) + "@x.org";
+    }
+    firsts.push_back(out.size());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The request lines for `stream`, msg_id = index + 1, then queries of every
+// user's listing (msg_id from 1,000,000 on).
+std::string requests(const std::vector<user_event>& stream, std::size_t users) {
+  std::string text;
+  for (std::size_t i = 0; i < stream.size(); ++i)
+    text += event(static_cast<long long>(i + 1), stream[i].type,
+                  boost::json::serialize(stream[i].payload), stream[i].id);
+  for (std::size_t u = 0; u < users; ++u)
+    text += query(1000000 + static_cast<long long>(u), "user_listing",
+                  "user-" + std::to_string(u));
+  return text;
+}
+
+// The user_listing state expected from the distinct events in stream order,
+// computed here without the framework: merge on create/update, drop on
+// delete.
+std::map<std::string, boost::json::object>
+fold_listing(const std::vector<user_event>& stream) {
+  std::set<std::string> seen;
+  std::map<std::string, boost::json::object> docs;
+  for (auto& e : stream) {
+    if (!seen.insert(e.id).second)
+      continue;
+    auto key = std::string{e.payload.at("id").as_string()};
+    if (e.type == "UserDeleted") {
+      docs.erase(key);
+      continue;
+    }
+    for (auto& kv : e.payload)
+      docs[key][kv.key()] = kv.value();
+  }
+  return docs;
+}
+
+// Complete reply lines only: a crash may cut the last one.
+std::vector<reply> complete_replies(process_result result) {
+  auto end = result.out.rfind('\n');
+  result.out.resize(end == std::string::npos ? 0 : end + 1);
+  return replies_of(result);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(store)
+
+BOOST_AUTO_TEST_CASE(restart_on_the_store_rebuilds_models_and_skips_redeliveries) {
+  scratch_dir dir;
+  auto stream = make_stream(600, 50, 0);
+  auto first = replies_to(requests(stream, 50), {"--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(first.size(), 650u);
+  for (std::size_t i = 0; i < 600; ++i)
+    BOOST_TEST(first[i].text("type") == "read_models_updated");
+  auto second = replies_to(requests(stream, 50), {"--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(second.size(), 650u);
+  for (std::size_t i = 0; i < 600; ++i) {
+    BOOST_TEST(second[i].text("type") == "event_skipped");
+    BOOST_TEST(second[i].text("event_id") == stream[i].id);
+  }
+  // The read models came back: every query answers as before the restart.
+  for (std::size_t q = 600; q < 650; ++q)
+    BOOST_TEST(second[q].line == first[q].line);
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_mid_stream_loses_no_acknowledged_event) {
+  scratch_dir dir;
+  constexpr std::size_t users = 200;
+  auto stream = make_stream(6000, users, 10);
+  auto input = requests(stream, users);
+  std::set<std::string> acknowledged; // ids answered before some crash
+  // Crash three times at different points, restarting on the same store
+  // with the whole stream each time (a client retrying what it sent).
+  for (std::size_t kill_at : {300u, 2500u, 5000u}) {
+    auto result = run_process(BUS_NODE_PATH, {"--store", dir.store()}, input,
+                              std::chrono::seconds{30}, kill_at);
+    BOOST_REQUIRE(!result.timed_out);
+    BOOST_REQUIRE(result.killed);
+    BOOST_TEST(result.term_signal == SIGKILL);
+    for (auto& r : complete_replies(std::move(result))) {
+      auto i = static_cast<std::size_t>(r.in_reply_to() - 1);
+      if (i >= stream.size())
+        continue;
+      // Whatever was acknowledged before an earlier crash is skipped now.
+      if (acknowledged.count(stream[i].id) > 0)
+        BOOST_TEST(r.text("type") == "event_skipped",
+                   "event " << stream[i].id << " was lost: " << r.line);
+      acknowledged.insert(stream[i].id);
+    }
+  }
+  BOOST_TEST(acknowledged.size() > 100u);
+  // A last, complete run: every acknowledged event is skipped, and the read
+  // model equals a fold of the distinct events.
+  auto final_run = replies_to(input, {"--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(final_run.size(), stream.size() + users);
+  std::set<std::string> first_seen;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    auto& r = final_run[i];
+    auto redelivery = !first_seen.insert(stream[i].id).second;
+    if (acknowledged.count(stream[i].id) > 0 || redelivery)
+      BOOST_TEST(r.text("type") == "event_skipped", r.line);
+  }
+  auto expected = fold_listing(stream);
+  for (std::size_t u = 0; u < users; ++u) {
+    auto& r = final_run[stream.size() + u];
+    auto key = "user-" + std::to_string(u);
+    auto doc = expected.find(key);
+    if (doc == expected.end()) {
+      BOOST_TEST(r.text("type") == "error", r.line);
+      BOOST_TEST(r.json("code") == "20");
+    } else {
+      BOOST_REQUIRE(r.text("type") == "query_ok");
+      BOOST_TEST(r.body.at("value") == boost::json::value(doc->second), r.line);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unusable_store_path_exits_2_with_a_message) {
+  auto result = run_node("", {"--store", "/nonexistent/dir/bus.db"});
+  BOOST_TEST(result.exit_code == 2);
+  BOOST_TEST(result.err.find("/nonexistent/dir/bus.db") != std::string::npos);
+  BOOST_TEST(result.out.empty());
+  auto bad_policy = run_node("", {"--durability", "sometimes"});
+  BOOST_TEST(bad_policy.exit_code == 2);
+  BOOST_TEST(bad_policy.err.find("durability") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
