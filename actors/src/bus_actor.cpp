@@ -34,50 +34,93 @@ std::vector<std::string_view> distinct_types(const event_batch& batch) {
   return types;
 }
 
-// Pushes `batch` to every subscriber that wants one of its types and moves
-// every subscriber's coverage past it.
+void push(self_ptr self, subscriptions::subscriber_id id, const event_batch& batch,
+          std::uint64_t covers_from, std::shared_ptr<pending_publish> pending,
+          std::size_t slot);
+
+// Called when a delivery to `id` is answered: frees a place in its window
+// and, if pushes were withheld, sends an empty push that covers up to the
+// head, so that the projector pulls what it missed now rather than at the
+// next publish (which may never come).
+void delivery_done(self_ptr self, subscriptions::subscriber_id id) {
+  auto& st = self->state;
+  auto i = st.subscribers.find(id);
+  if (i == st.subscribers.end())
+    return;
+  auto& sub = i->second;
+  --sub.in_flight;
+  if (sub.lagging && sub.in_flight < st.options.max_in_flight) {
+    sub.lagging = false;
+    sub.covered = st.log->head();
+    push(self, id, event_batch{}, sub.covered + 1, nullptr, 0);
+  }
+}
+
+// Sends `batch` to subscriber `id` as covering [covers_from, last seq].
+void push(self_ptr self, subscriptions::subscriber_id id, const event_batch& batch,
+          std::uint64_t covers_from, std::shared_ptr<pending_publish> pending,
+          std::size_t slot) {
+  auto& sub = self->state.subscribers.at(id);
+  ++sub.in_flight;
+  self->request(sub.handle, caf::infinite, deliver_atom::value, batch, covers_from)
+    .then(
+      [self, id, pending, slot](delivery_ack& ack) {
+        if (auto i = self->state.subscribers.find(id);
+            i != self->state.subscribers.end())
+          i->second.acked = std::max(i->second.acked, ack.checkpoint);
+        delivery_done(self, id);
+        if (pending) {
+          auto& applied = pending->ack.models[slot].applied;
+          applied.reserve(ack.applied.size());
+          for (auto j : ack.applied)
+            applied.push_back(pending->published_index[j]);
+          pending->done_one();
+        }
+      },
+      [self, id, pending](caf::error&) {
+        // The projector failed on this batch: it took none of it now. Its
+        // replacement replays the batch from the log.
+        delivery_done(self, id);
+        if (pending)
+          pending->done_one();
+      });
+}
+
+// Pushes `batch` to every subscriber that wants one of its types and has
+// room in its window, and moves every subscriber's coverage past it.
 void fan_out(self_ptr self, const event_batch& batch,
              std::shared_ptr<pending_publish> pending) {
   auto& st = self->state;
   auto wanted = st.subs.subscribers_of(distinct_types(batch));
-  if (pending) {
-    pending->remaining = wanted.size() + 1; // +1 released below
-    pending->ack.models.reserve(wanted.size());
-  }
   for (auto& [id, sub] : st.subscribers) {
     if (std::find(wanted.begin(), wanted.end(), id) == wanted.end())
       sub.covered = std::max(sub.covered, batch.last_seq());
   }
+  std::vector<std::pair<subscriptions::subscriber_id, std::uint64_t>> targets;
   for (auto id : wanted) {
     auto& sub = st.subscribers.at(id);
-    auto covers_from = sub.covered + 1;
+    if (sub.in_flight >= st.options.max_in_flight) {
+      // Too far behind: withhold the push. The projector pulls the log
+      // when the next push it gets shows the gap.
+      sub.lagging = true;
+      continue;
+    }
+    auto covers_from = sub.lagging ? batch.first_seq() : sub.covered + 1;
+    sub.lagging = false;
     sub.covered = batch.last_seq();
+    targets.emplace_back(id, covers_from);
+  }
+  if (pending) {
+    pending->remaining = targets.size() + 1; // +1 released below
+    pending->ack.models.reserve(targets.size());
+  }
+  for (auto& [id, covers_from] : targets) {
     std::size_t slot = 0;
     if (pending) {
       slot = pending->ack.models.size();
-      pending->ack.models.push_back(model_ack{sub.name, {}});
+      pending->ack.models.push_back(model_ack{st.subscribers.at(id).name, {}});
     }
-    self->request(sub.handle, caf::infinite, deliver_atom::value, batch,
-                  covers_from)
-      .then(
-        [self, id, pending, slot](delivery_ack& ack) {
-          if (auto i = self->state.subscribers.find(id);
-              i != self->state.subscribers.end())
-            i->second.acked = std::max(i->second.acked, ack.checkpoint);
-          if (pending) {
-            auto& applied = pending->ack.models[slot].applied;
-            applied.reserve(ack.applied.size());
-            for (auto j : ack.applied)
-              applied.push_back(pending->published_index[j]);
-            pending->done_one();
-          }
-        },
-        [pending](caf::error&) {
-          // The projector failed on this batch: it took none of it now. Its
-          // replacement replays the batch from the log.
-          if (pending)
-            pending->done_one();
-        });
+    push(self, id, batch, covers_from, pending, slot);
   }
   if (pending)
     pending->done_one();
@@ -86,8 +129,10 @@ void fan_out(self_ptr self, const event_batch& batch,
 } // namespace
 
 bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
-                                  std::shared_ptr<event_log> log) {
+                                  std::shared_ptr<event_log> log,
+                                  bus_options options) {
   self->state.log = std::move(log);
+  self->state.options = options;
   self->set_default_handler(caf::drop);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -197,10 +242,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
           break;
         auto types = distinct_types(batch);
         for (auto id : st.subs.subscribers_of(types)) {
+          // A subscriber whose window is full pulls the log anyway.
+          if (st.subscribers.at(id).in_flight >= st.options.max_in_flight)
+            continue;
           // Covers only its own range: every seq of it is already covered.
-          self->request(st.subscribers.at(id).handle, caf::infinite,
-                        deliver_atom::value, batch, batch.first_seq())
-            .then([](delivery_ack&) {}, [](caf::error&) {});
+          push(self, id, batch, batch.first_seq(), nullptr, 0);
         }
         pushed += batch.size();
         seq = batch.last_seq() + 1;

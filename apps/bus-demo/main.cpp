@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
           std::max(2u, std::thread::hardware_concurrency()));
   caf::actor_system sys{cfg};
   auto log = std::make_shared<bus::memory_log>();
-  auto bus = sys.spawn(bus_impl, log);
+  auto bus = sys.spawn(bus_impl, log, bus_options{});
   auto sup = sys.spawn(supervisor_impl, bus, specs, config->supervision,
                        projector_options{});
   caf::scoped_actor self{sys};

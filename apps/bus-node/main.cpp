@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
           std::max(2u, std::thread::hardware_concurrency()));
   caf::actor_system sys{cfg};
   using namespace bus::actors;
-  auto bus = sys.spawn(bus_impl, log);
+  auto bus = sys.spawn(bus_impl, log, bus_options{});
   bus::node::session_options options;
   for (auto& spec : config->read_models) {
     options.models.push_back(spec.name);

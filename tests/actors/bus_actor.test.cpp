@@ -141,6 +141,43 @@ BOOST_AUTO_TEST_CASE(redelivered_range_is_skipped_by_every_projector) {
   BOOST_TEST(snapshot_of(ab) == expected_tally(whole_log(), {"A", "B"}));
 }
 
+BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
+  // A bus that lets each subscriber have at most 4 deliveries in flight.
+  auto small_log = std::make_shared<memory_log>();
+  auto small = sys.spawn(bus_impl, small_log, bus_options{4});
+  auto p = sys.spawn(projector_impl, small, tally("slow", {"A", "B"}),
+                     projector_options{8});
+  run();
+  // 50 batches reach the bus while the projector gets no CPU at all.
+  for (std::size_t i = 0; i < 50; ++i)
+    self->send(small, publish_atom::value, events(i * 3, 3, {"A", "B"}), false);
+  auto* bus_job = dynamic_cast<caf::resumable*>(
+    caf::actor_cast<caf::abstract_actor*>(small));
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job == bus_job; });
+  BOOST_TEST(small_log->head() == 150u);
+  auto& projector = dynamic_cast<caf::scheduled_actor&>(
+    *caf::actor_cast<caf::abstract_actor*>(p));
+  BOOST_TEST(projector.mailbox().size() <= 4u); // not 50
+  // Given CPU, it takes the pushes it got, sees the gap, pulls the rest.
+  run();
+  std::vector<event> all;
+  for (auto batch = small_log->read(1, 1000); !batch.empty();
+       batch = small_log->read(batch.last_seq() + 1, 1000))
+    all.insert(all.end(), batch.begin(), batch.end());
+  BOOST_TEST(snapshot_of(p) == expected_tally(all, {"A", "B"}));
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_TEST(status->checkpoint == 150u);
+  BOOST_TEST(status->state == "running");
+  // Back to live pushes afterwards.
+  self->send(small, publish_atom::value, events(150, 3, {"A", "B"}), false);
+  run();
+  BOOST_TEST(ask<projector_status>(p, status_atom::value)->checkpoint == 153u);
+  BOOST_TEST(state_of<bus_state>(small).subscribers.begin()->second.in_flight == 0u);
+  self->send_exit(p, caf::exit_reason::user_shutdown);
+  self->send_exit(small, caf::exit_reason::user_shutdown);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(dead_projector_is_unsubscribed) {
   auto p = spawn_projector(tally("p", {"A"}));
   BOOST_TEST(state_of<bus_state>(bus).subscribers.size() == 1u);

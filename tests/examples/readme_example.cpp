@@ -50,7 +50,7 @@ int main() {
 
   // The bus owns the log; the supervisor runs one projector per model and
   // restarts a failed one, which then replays the log.
-  auto bus = sys.spawn(bus_impl, std::make_shared<bus::memory_log>());
+  auto bus = sys.spawn(bus_impl, std::make_shared<bus::memory_log>(), bus_options{});
   std::vector<bus::model_spec> models{
     {"revenue", [] { return std::make_unique<revenue>(); }}};
   auto sup = sys.spawn(supervisor_impl, bus, models, bus::supervision_policy{},

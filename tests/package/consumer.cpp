@@ -11,7 +11,8 @@ int main() {
   caf::actor_system_config cfg;
   bus::init(cfg);
   caf::actor_system sys{cfg};
-  auto bus = sys.spawn(bus::actors::bus_impl, std::make_shared<bus::memory_log>());
+  auto bus = sys.spawn(bus::actors::bus_impl, std::make_shared<bus::memory_log>(),
+                       bus::actors::bus_options{});
   bus::event e;
   e.id = "e-1";
   e.type = "Installed";

@@ -13,7 +13,7 @@ namespace bus::test {
 
 struct bus_fixture : deterministic_fixture {
   std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
-  actors::bus_actor bus = sys.spawn(actors::bus_impl, log);
+  actors::bus_actor bus = sys.spawn(actors::bus_impl, log, actors::bus_options{});
 
   bus_fixture() {
     run();

@@ -20,6 +20,15 @@
 
 namespace bus::actors {
 
+/// Tuning of the bus.
+struct bus_options {
+  /// Deliveries a subscriber may have unacknowledged. Past that the bus
+  /// stops pushing to it; its next push covers only itself, so the projector
+  /// sees the gap and pulls the log until it has caught up. This bounds
+  /// every projector's mailbox, whatever the publish rate.
+  std::uint32_t max_in_flight = 64;
+};
+
 struct bus_state {
   struct subscriber {
     projector_actor handle;
@@ -28,9 +37,14 @@ struct bus_state {
     std::uint64_t covered = 0;
     /// The checkpoint the projector last acknowledged.
     std::uint64_t acked = 0;
+    /// Deliveries sent and not yet acknowledged.
+    std::uint32_t in_flight = 0;
+    /// True after a push was withheld: the next one covers only itself.
+    bool lagging = false;
   };
 
   std::shared_ptr<event_log> log;
+  bus_options options;
   subscriptions subs;
   std::unordered_map<subscriptions::subscriber_id, subscriber> subscribers;
   subscriptions::subscriber_id next_id = 1;
@@ -38,9 +52,10 @@ struct bus_state {
   static inline const char* name = "bus";
 };
 
-/// Spawns with `sys.spawn(bus_impl, log)`; the bus owns `log` from then on.
+/// Spawns with `sys.spawn(bus_impl, log, bus_options{})`; the bus owns
+/// `log` from then on.
 bus_actor::behavior_type
 bus_impl(bus_actor::stateful_pointer<bus_state> self,
-         std::shared_ptr<event_log> log);
+         std::shared_ptr<event_log> log, bus_options options);
 
 } // namespace bus::actors
