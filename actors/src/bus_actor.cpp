@@ -215,6 +215,18 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       self->monitor(who);
       return head;
     },
+    [self](unsubscribe_atom, projector_actor& who) {
+      auto& st = self->state;
+      for (auto i = st.subscribers.begin(); i != st.subscribers.end(); ++i) {
+        if (i->second.handle == who) {
+          st.subs.unsubscribe(i->first);
+          st.subscribers.erase(i);
+          self->demonitor(who.address());
+          return true;
+        }
+      }
+      return false;
+    },
     [self](replay_atom, std::uint64_t from,
            std::uint32_t max) -> caf::result<event_batch> {
       auto& log = *self->state.log;
@@ -254,6 +266,19 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       return pushed;
     },
     [self](head_atom) { return self->state.log->head(); },
+    [self](status_atom) -> caf::result<bus_status> {
+      auto& st = self->state;
+      bus_status result;
+      result.head = st.log->head();
+      result.subscribers = static_cast<std::uint32_t>(st.subscribers.size());
+      try {
+        if (auto last = st.log->read(result.head, 1); !last.empty())
+          result.head_timestamp = last.front().timestamp;
+      } catch (const storage_error& ex) {
+        return make_error(errc::storage_failed, ex.what());
+      }
+      return result;
+    },
   };
 }
 

@@ -29,6 +29,7 @@ void init(caf::actor_system_config& cfg) {
   cfg.add_message_type<query_result>("bus.query_result");
   cfg.add_message_type<model_snapshot>("bus.model_snapshot");
   cfg.add_message_type<projector_status>("bus.projector_status");
+  cfg.add_message_type<bus_status>("bus.bus_status");
   cfg.add_message_type<std::vector<projector_status>>(
     "std::vector<bus.projector_status>");
   cfg.add_message_type<projector_actor>("bus.projector_actor");

@@ -20,6 +20,9 @@ void fail(self_ptr self, caf::error reason) {
   for (auto& h : self->state.held)
     h.promise.deliver(reason);
   self->state.held.clear();
+  for (auto& rp : self->state.resumes)
+    rp.deliver(reason);
+  self->state.resumes.clear();
   self->quit(std::move(reason));
 }
 
@@ -69,16 +72,22 @@ std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
     st.processed.insert(e.seq);
   }
   st.processed.advance_to(batch.last_seq());
+  if (!batch.empty())
+    st.checkpoint_timestamp = batch.back().timestamp;
   ack.checkpoint = st.processed.watermark();
   return ack;
 }
 
 void pull(self_ptr self);
 
+projector_status status_of(self_ptr self);
+
 // Applies held pushes in order until one leaves a gap (then pulls again) or
 // none is left (then the projector runs live).
 void drain_held(self_ptr self) {
   auto& st = self->state;
+  if (st.paused)
+    return; // resume drains
   while (!st.held.empty()) {
     auto& h = st.held.front();
     if (h.covers_from > st.processed.watermark() + 1) {
@@ -94,12 +103,17 @@ void drain_held(self_ptr self) {
     st.held.pop_front();
   }
   st.catching_up = false;
+  st.rebuilding = false;
+  auto resumes = std::move(st.resumes);
+  st.resumes.clear();
+  for (auto& rp : resumes)
+    rp.deliver(status_of(self));
 }
 
 // Reads the log from the checkpoint on until it reaches the catch-up target.
 void pull(self_ptr self) {
   auto& st = self->state;
-  if (st.pulling)
+  if (st.pulling || st.paused)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
     drain_held(self);
@@ -110,8 +124,10 @@ void pull(self_ptr self) {
     ->request(st.bus, caf::infinite, replay_atom::value,
               st.processed.watermark() + 1, st.options.replay_batch)
     .then(
-      [self](event_batch& batch) {
+      [self, epoch = st.pull_epoch](event_batch& batch) {
         auto& st = self->state;
+        if (epoch != st.pull_epoch)
+          return; // asked before a rebuild: its pull is under way
         st.pulling = false;
         if (batch.empty()) {
           // The log ends before the target: nothing more to read.
@@ -124,6 +140,24 @@ void pull(self_ptr self) {
       [self](caf::error& err) { fail(self, std::move(err)); });
 }
 
+projector_status status_of(self_ptr self) {
+  auto& st = self->state;
+  projector_status result;
+  result.model = st.model->name();
+  result.state = st.paused        ? "paused"
+                 : st.rebuilding  ? "rebuilding"
+                 : st.catching_up ? "catching_up"
+                                  : "running";
+  result.checkpoint = st.processed.watermark();
+  result.checkpoint_timestamp = st.checkpoint_timestamp;
+  result.applied = st.applied;
+  result.skipped = st.skipped;
+  result.ignored = st.ignored;
+  result.replayed = st.replayed;
+  result.rebuilds = st.rebuilds;
+  return result;
+}
+
 // Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(self_ptr self) {
   auto& st = self->state;
@@ -133,7 +167,8 @@ void subscribe(self_ptr self) {
               st.model->event_types())
     .then(
       [self](std::uint64_t head) {
-        self->state.catch_up_target = head;
+        auto& st = self->state;
+        st.catch_up_target = std::max(st.catch_up_target, head);
         pull(self);
       },
       [self](caf::error& err) { fail(self, std::move(err)); });
@@ -167,6 +202,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
            std::uint64_t covers_from) -> caf::result<delivery_ack> {
       auto& st = self->state;
       auto gap = covers_from > st.processed.watermark() + 1;
+      if (st.paused) {
+        // Taken by nothing now; pulled from the log after resuming.
+        delivery_ack ack;
+        ack.checkpoint = st.processed.watermark();
+        return ack;
+      }
       if (st.catching_up || !st.held.empty() || gap) {
         auto promise = self->make_response_promise<delivery_ack>();
         st.held.push_back({std::move(batch), covers_from, promise});
@@ -185,11 +226,16 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       auto& st = self->state;
       auto& model = *st.model;
       // A model that is still catching up would answer from a past state.
-      if (st.catching_up)
+      // Still catching up (or rebuilding) it would answer from a past state;
+      // paused, it answers from its frozen state, and status shows the lag.
+      if (st.catching_up && !st.paused) {
+        auto what = std::string{st.rebuilding ? "rebuilding" : "catching up"}
+                    + " (at seq " + std::to_string(st.processed.watermark());
+        if (st.catch_up_target > st.processed.watermark())
+          what += " of " + std::to_string(st.catch_up_target);
         return make_error(errc::model_unavailable,
-                          "read model '" + model.name() + "' is catching up (at seq "
-                            + std::to_string(st.processed.watermark()) + " of "
-                            + std::to_string(st.catch_up_target) + ")");
+                          "read model '" + model.name() + "' is " + what + ")");
+      }
       if (auto value = model.query(key))
         return query_result{model.name(), std::move(key), std::move(*value)};
       return make_error(errc::no_such_key, "read model '" + model.name()
@@ -200,18 +246,55 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       return model_snapshot{st.model->name(), st.processed.watermark(),
                             st.model->snapshot()};
     },
-    [self](status_atom) {
+    [self](pause_atom) {
       auto& st = self->state;
-      projector_status result;
-      result.model = st.model->name();
-      result.state = st.catching_up ? "catching_up" : "running";
-      result.checkpoint = st.processed.watermark();
-      result.applied = st.applied;
-      result.skipped = st.skipped;
-      result.ignored = st.ignored;
-      result.replayed = st.replayed;
-      return result;
+      if (!st.paused) {
+        st.paused = true;
+        // Answer held pushes unapplied: publishers must not wait for a
+        // paused model. The log keeps the events for the resume.
+        for (auto& h : st.held) {
+          delivery_ack ack;
+          ack.checkpoint = st.processed.watermark();
+          h.promise.deliver(std::move(ack));
+        }
+        st.held.clear();
+        self->request(st.bus, caf::infinite, unsubscribe_atom::value,
+                      projector_actor{self})
+          .then([](bool) {}, [](caf::error&) {});
+      }
+      return status_of(self);
     },
+    [self](resume_atom) -> caf::result<projector_status> {
+      auto& st = self->state;
+      if (st.paused) {
+        st.paused = false;
+        st.catching_up = true;
+        subscribe(self); // then pulls from the checkpoint to the head
+      }
+      if (!st.catching_up)
+        return status_of(self);
+      // Answered once caught up: "resumed" means running again.
+      auto rp = self->make_response_promise<projector_status>();
+      st.resumes.push_back(rp);
+      return rp;
+    },
+    [self](rebuild_atom) {
+      auto& st = self->state;
+      // Reproject everything processed so far; pushes that arrive meanwhile
+      // are held and applied after it, in order.
+      st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
+      st.model->reset();
+      st.processed.clear();
+      st.checkpoint_timestamp = 0;
+      st.catching_up = true;
+      st.rebuilding = true;
+      ++st.rebuilds;
+      ++st.pull_epoch;
+      st.pulling = false;
+      pull(self);
+      return status_of(self);
+    },
+    [self](status_atom) { return status_of(self); },
   };
 }
 

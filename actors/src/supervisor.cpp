@@ -69,6 +69,15 @@ caf::error unavailable(const supervisor_state::slot& s) {
                       + (s.last_error.empty() ? "" : ": " + s.last_error));
 }
 
+// Delegates to the model's live projector, or answers why there is none.
+template <class T, class... Ts>
+caf::result<T> forward(self_ptr self, caf::expected<projector_actor> target,
+                       Ts&&... xs) {
+  if (!target)
+    return target.error();
+  return self->delegate(*target, std::forward<Ts>(xs)...);
+}
+
 } // namespace
 
 caf::timespan backoff_delay(const supervision_policy& policy, std::size_t n) {
@@ -112,19 +121,21 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
     return make_error(errc::no_such_model, "no read model named '" + model + "'");
   };
   return {
-    [self, route](query_atom, std::string& model,
-                  std::string& key) -> caf::result<query_result> {
-      auto target = route(model);
-      if (!target)
-        return target.error();
-      return self->delegate(*target, query_atom::value, std::move(key));
+    [self, route](query_atom, std::string& model, std::string& key) {
+      return forward<query_result>(self, route(model), query_atom::value,
+                                   std::move(key));
     },
-    [self, route](snapshot_atom,
-                  std::string& model) -> caf::result<model_snapshot> {
-      auto target = route(model);
-      if (!target)
-        return target.error();
-      return self->delegate(*target, snapshot_atom::value);
+    [self, route](snapshot_atom, std::string& model) {
+      return forward<model_snapshot>(self, route(model), snapshot_atom::value);
+    },
+    [self, route](pause_atom, std::string& model) {
+      return forward<projector_status>(self, route(model), pause_atom::value);
+    },
+    [self, route](resume_atom, std::string& model) {
+      return forward<projector_status>(self, route(model), resume_atom::value);
+    },
+    [self, route](rebuild_atom, std::string& model) {
+      return forward<projector_status>(self, route(model), rebuild_atom::value);
     },
     [self](status_atom) -> caf::result<std::vector<projector_status>> {
       auto& st = self->state;

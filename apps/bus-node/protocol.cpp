@@ -106,6 +106,20 @@ void parse_request(boost::json::object& line, request& req) {
     req.kind = request_kind::query;
     return;
   }
+  if (*type == "status") {
+    req.kind = request_kind::status;
+    return;
+  }
+  if (*type == "pause" || *type == "resume" || *type == "rebuild") {
+    auto* model = string_field(*body, "model");
+    if (model == nullptr)
+      return malformed(req, "body.model must be a string");
+    req.model = *model;
+    req.kind = *type == "pause"    ? request_kind::pause
+               : *type == "resume" ? request_kind::resume
+                                   : request_kind::rebuild;
+    return;
+  }
   if (*type == "init") {
     auto* node_id = string_field(*body, "node_id");
     if (node_id == nullptr)

@@ -32,7 +32,18 @@ enum class error_code : int {
   key_does_not_exist = 20,
 };
 
-enum class request_kind { init, subscribe, unsubscribe, event, query, error };
+enum class request_kind {
+  init,
+  subscribe,
+  unsubscribe,
+  event,
+  query,
+  status,
+  pause,
+  resume,
+  rebuild,
+  error,
+};
 
 /// One parsed request line.
 struct request {
@@ -47,7 +58,7 @@ struct request {
   std::vector<std::string> event_types;
   /// event; `ev.id_derived` tells whether the id was derived.
   event ev;
-  /// query
+  /// query, pause, resume, rebuild
   std::string model;
   std::string key;
   /// error: the code and text of the error reply to send.

@@ -164,14 +164,31 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
       });
 }
 
+// Ends a control request: its reply is `text`; later requests may go on.
+void control_answered(self_ptr self, const session_state::pending& p,
+                      std::string text) {
+  finish(self, p.slot, std::move(text));
+  self->state.control_in_flight = false;
+  dispatch(self);
+  flush(self);
+}
+
+// Renders the error reply of a failed control request.
+std::string control_error(const session_state::pending& p, const caf::error& err) {
+  auto code = code_of(err) == errc::no_such_key || code_of(err) == errc::no_such_model
+                ? error_code::key_does_not_exist
+                : error_code::temporarily_unavailable;
+  auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
+  std::string line;
+  render_error(line, *p.req, code, text);
+  return line;
+}
+
 void send_query(self_ptr self, session_state::pending p) {
   auto& st = self->state;
-  st.query_in_flight = true;
-  auto model = p.req->model;
-  auto key = p.req->key;
   self
     ->request(st.supervisor, caf::infinite, actors::query_atom::value,
-              std::move(model), std::move(key))
+              p.req->model, p.req->key)
     .then(
       [self, p](actors::query_result& r) {
         std::string fields;
@@ -185,27 +202,96 @@ void send_query(self_ptr self, session_state::pending p) {
         render_json(fields, r.value);
         std::string text;
         render_reply(text, *p.req, "query_ok", fields);
-        finish(self, p.slot, std::move(text));
-        self->state.query_in_flight = false;
-        dispatch(self);
-        flush(self);
+        control_answered(self, p, std::move(text));
       },
-      [self, p](caf::error& err) {
-        auto code = code_of(err) == errc::model_unavailable
-                      ? error_code::temporarily_unavailable
-                    : code_of(err) == errc::no_such_key
-                        || code_of(err) == errc::no_such_model
-                      ? error_code::key_does_not_exist
-                      : error_code::temporarily_unavailable;
-        auto text = context_of(err).empty() ? caf::to_string(err)
-                                            : context_of(err);
-        std::string line;
-        render_error(line, *p.req, code, text);
-        finish(self, p.slot, std::move(line));
-        self->state.query_in_flight = false;
-        dispatch(self);
-        flush(self);
-      });
+      [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
+}
+
+void render_model_status(std::string& out, const actors::projector_status& s,
+                         const actors::bus_status& bus) {
+  auto lag = bus.head > s.checkpoint ? bus.head - s.checkpoint : 0;
+  std::int64_t lag_ms = 0;
+  if (lag > 0 && s.checkpoint_timestamp > 0 && bus.head_timestamp > s.checkpoint_timestamp)
+    lag_ms = (bus.head_timestamp - s.checkpoint_timestamp) / 1000000;
+  out += '{';
+  render_key(out, "model");
+  render_string(out, s.model);
+  out += ", ";
+  render_key(out, "state");
+  render_string(out, s.state);
+  out += ", \"checkpoint\": " + std::to_string(s.checkpoint);
+  out += ", \"lag_events\": " + std::to_string(lag);
+  out += ", \"lag_ms\": " + std::to_string(lag_ms);
+  out += ", \"applied\": " + std::to_string(s.applied);
+  out += ", \"skipped\": " + std::to_string(s.skipped);
+  out += ", \"rebuilds\": " + std::to_string(s.rebuilds);
+  out += ", \"restarts\": " + std::to_string(s.restarts);
+  out += ", ";
+  render_key(out, "last_error");
+  render_string(out, s.last_error);
+  out += '}';
+}
+
+void send_status(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  self->request(st.bus, caf::infinite, actors::status_atom::value)
+    .then(
+      [self, p](actors::bus_status& bus) {
+        self->request(self->state.supervisor, caf::infinite, actors::status_atom::value)
+          .then(
+            [self, p, bus](std::vector<actors::projector_status>& models) {
+              std::string fields = "\"head\": " + std::to_string(bus.head);
+              fields += ", \"read_models\": [";
+              for (std::size_t i = 0; i < models.size(); ++i) {
+                if (i > 0)
+                  fields += ", ";
+                render_model_status(fields, models[i], bus);
+              }
+              fields += ']';
+              std::string text;
+              render_reply(text, *p.req, "status_ok", fields);
+              control_answered(self, p, std::move(text));
+            },
+            [self, p](caf::error& err) {
+              control_answered(self, p, control_error(p, err));
+            });
+      },
+      [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
+}
+
+void send_lifecycle(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  auto reply_type = p.req->kind == request_kind::pause    ? "paused"
+                    : p.req->kind == request_kind::resume ? "resumed"
+                                                          : "rebuilding";
+  auto on_status = [self, p, reply_type](actors::projector_status& s) {
+    std::string fields;
+    render_key(fields, "model");
+    render_string(fields, s.model);
+    fields += ", ";
+    render_key(fields, "state");
+    render_string(fields, s.state);
+    std::string text;
+    render_reply(text, *p.req, reply_type, fields);
+    control_answered(self, p, std::move(text));
+  };
+  auto on_error = [self, p](caf::error& err) {
+    control_answered(self, p, control_error(p, err));
+  };
+  auto& model = p.req->model;
+  switch (p.req->kind) {
+    case request_kind::pause:
+      self->request(st.supervisor, caf::infinite, actors::pause_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::resume:
+      self->request(st.supervisor, caf::infinite, actors::resume_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    default:
+      self->request(st.supervisor, caf::infinite, actors::rebuild_atom::value, model)
+        .then(on_status, on_error);
+  }
 }
 
 // Serves queued requests in order as far as ordering allows.
@@ -224,7 +310,7 @@ void dispatch(self_ptr self) {
       send_resolve(self, std::move(batch));
     batch = {};
   };
-  while (!st.queue.empty() && !st.query_in_flight) {
+  while (!st.queue.empty() && !st.control_in_flight) {
     auto& p = st.queue.front();
     auto& req = *p.req;
     std::string text;
@@ -243,10 +329,22 @@ void dispatch(self_ptr self) {
         break;
       }
       case request_kind::query:
+      case request_kind::status:
+      case request_kind::pause:
+      case request_kind::resume:
+      case request_kind::rebuild:
+        // Sees exactly the requests before it: waits for their publishes,
+        // and holds the ones after it until it is answered.
         flush_batch();
         if (st.publishes_in_flight > 0)
           return; // resumed when the publishes are acknowledged
-        send_query(self, p);
+        st.control_in_flight = true;
+        if (req.kind == request_kind::query)
+          send_query(self, p);
+        else if (req.kind == request_kind::status)
+          send_status(self, p);
+        else
+          send_lifecycle(self, p);
         break;
       case request_kind::init:
         render_reply(text, req, "init_ok", {});

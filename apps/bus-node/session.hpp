@@ -76,7 +76,8 @@ struct session_state {
   /// Chunks with replies still to write, oldest first.
   std::deque<request_chunk> chunks;
   std::size_t publishes_in_flight = 0;
-  bool query_in_flight = false;
+  /// A query, status or lifecycle request is under way: later requests wait.
+  bool control_in_flight = false;
 
   /// Node-level subscription: until the first subscribe or unsubscribe,
   /// every type passes; from then on only `event_types`.

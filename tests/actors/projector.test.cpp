@@ -134,3 +134,69 @@ BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(projector_lifecycle, bus_fixture)
+
+BOOST_AUTO_TEST_CASE(paused_projector_applies_nothing_and_resume_catches_up) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  publish(events(0, 5, {"A"}));
+  auto paused = ask<projector_status>(p, pause_atom::value);
+  BOOST_REQUIRE(paused);
+  BOOST_TEST(paused->state == "paused");
+  run();
+  auto before = snapshot_of(p);
+  // Publishers do not wait for a paused model, and it takes nothing.
+  for (std::size_t i = 1; i <= 10; ++i) {
+    auto ack = publish(events(i * 5, 5, {"A"}));
+    BOOST_TEST(ack.models.empty());
+  }
+  BOOST_TEST(snapshot_of(p) == before);
+  BOOST_TEST(ask<projector_status>(p, status_atom::value)->checkpoint == 5u);
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.empty());
+  auto resumed = ask<projector_status>(p, resume_atom::value);
+  BOOST_REQUIRE(resumed);
+  run();
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->checkpoint == 55u);
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
+  // And it is live again.
+  auto ack = publish(events(55, 5, {"A"}));
+  BOOST_REQUIRE_EQUAL(ack.models.size(), 1u);
+  BOOST_TEST(ack.models[0].applied.size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(rebuild_reprojects_from_the_log_while_pushes_wait) {
+  auto p = spawn_projector(tally("p", {"A", "B"}), 4);
+  publish(events(0, 30, {"A", "B", "C"}));
+  // The rebuild and new events arrive together; the query sees the rebuild
+  // under way and does not answer from a half-built model.
+  self->send(p, rebuild_atom::value);
+  self->send(bus, publish_atom::value, events(30, 9, {"A", "B", "C"}), false);
+  auto during = ask<query_result>(p, query_atom::value, std::string{"key0"});
+  BOOST_REQUIRE(!during);
+  BOOST_TEST(code_of(during.error()) == errc::model_unavailable);
+  run();
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->rebuilds == 1u);
+  BOOST_TEST(status->checkpoint == 39u);
+  // Every event applied exactly once since the reset, in order.
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A", "B"}));
+}
+
+BOOST_AUTO_TEST_CASE(status_reports_the_time_of_the_checkpoint) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto batch = events(0, 3, {"A"});
+  batch[2].timestamp = 1234567;
+  publish(batch);
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_TEST(status->checkpoint_timestamp == 1234567);
+  auto bus_st = ask<bus_status>(bus, status_atom::value);
+  BOOST_REQUIRE(bus_st);
+  BOOST_TEST(bus_st->head == 3u);
+  BOOST_TEST(bus_st->head_timestamp == 1234567);
+  BOOST_TEST(bus_st->subscribers == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

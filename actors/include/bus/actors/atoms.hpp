@@ -12,6 +12,8 @@ using publish_atom = caf::atom_constant<caf::atom("bpublish")>;
 using resolve_atom = caf::atom_constant<caf::atom("bresolve")>;
 /// Registers a projector with the bus.
 using subscribe_atom = caf::atom_constant<caf::atom("bsubscrib")>;
+/// Removes a projector's subscription.
+using unsubscribe_atom = caf::atom_constant<caf::atom("bunsub")>;
 /// Reads events from the bus log.
 using replay_atom = caf::atom_constant<caf::atom("breplay")>;
 /// Makes the bus push a range of its log again (at-least-once delivery).
@@ -26,6 +28,12 @@ using query_atom = caf::atom_constant<caf::atom("bquery")>;
 using snapshot_atom = caf::atom_constant<caf::atom("bsnapshot")>;
 /// Asks for status (checkpoints, counters, states).
 using status_atom = caf::atom_constant<caf::atom("bstatus")>;
+/// Pauses a projector: it holds pushes unapplied until resumed.
+using pause_atom = caf::atom_constant<caf::atom("bpause")>;
+/// Resumes a paused projector.
+using resume_atom = caf::atom_constant<caf::atom("bresume")>;
+/// Resets a read model and reprojects it from seq 1.
+using rebuild_atom = caf::atom_constant<caf::atom("brebuild")>;
 /// Tells a supervisor to restart a projector (sent to itself after backoff).
 using restart_atom = caf::atom_constant<caf::atom("brestart")>;
 

@@ -25,7 +25,11 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<query_atom, std::string>::with<query_result>,
   // Returns the read model's whole state.
   caf::replies_to<snapshot_atom>::with<model_snapshot>,
-  caf::replies_to<status_atom>::with<projector_status>>;
+  caf::replies_to<status_atom>::with<projector_status>,
+  // Lifecycle: each answers with the status after the change.
+  caf::replies_to<pause_atom>::with<projector_status>,
+  caf::replies_to<resume_atom>::with<projector_status>,
+  caf::replies_to<rebuild_atom>::with<projector_status>>;
 
 /// The bus: owns the log and the subscriptions.
 using bus_actor = caf::typed_actor<
@@ -39,13 +43,16 @@ using bus_actor = caf::typed_actor<
   // point from which the projector receives pushes.
   caf::replies_to<subscribe_atom, projector_actor, std::string,
                   std::vector<std::string>>::with<std::uint64_t>,
+  // Removes a projector's subscription (pause); true if it had one.
+  caf::replies_to<unsubscribe_atom, projector_actor>::with<bool>,
   // Reads up to N events from a seq.
   caf::replies_to<replay_atom, std::uint64_t, std::uint32_t>::with<event_batch>,
   // Pushes the log from a seq to the head again to every subscriber, as a
   // transport retry would; replies with the number of events re-pushed.
   // Projectors skip what they processed before.
   caf::replies_to<redeliver_atom, std::uint64_t>::with<std::uint64_t>,
-  caf::replies_to<head_atom>::with<std::uint64_t>>;
+  caf::replies_to<head_atom>::with<std::uint64_t>,
+  caf::replies_to<status_atom>::with<bus_status>>;
 
 /// The supervisor: runs the projectors, restarts failed ones, routes queries.
 using supervisor_actor = caf::typed_actor<
@@ -54,6 +61,10 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<snapshot_atom, std::string>::with<model_snapshot>,
   // Status of every projector, in config order.
   caf::replies_to<status_atom>::with<std::vector<projector_status>>,
+  // Lifecycle of model `name`, delegated to its projector.
+  caf::replies_to<pause_atom, std::string>::with<projector_status>,
+  caf::replies_to<resume_atom, std::string>::with<projector_status>,
+  caf::replies_to<rebuild_atom, std::string>::with<projector_status>,
   // Internal: restart slot N of generation G once its backoff has passed.
   caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>>;
 

@@ -115,9 +115,12 @@ struct model_snapshot {
 /// What a projector (or its supervisor slot) reports about itself.
 struct projector_status {
   std::string model;
-  /// "running", "catching_up", "restarting", "failed" or "stopped".
+  /// "running", "catching_up", "paused", "rebuilding", "restarting",
+  /// "failed" or "stopped".
   std::string state;
   std::uint64_t checkpoint = 0;
+  /// Timestamp of the event at the checkpoint (0 before any).
+  std::int64_t checkpoint_timestamp = 0;
   /// Events the read model took (live and replayed).
   std::uint64_t applied = 0;
   /// Events skipped because they were processed before.
@@ -126,11 +129,28 @@ struct projector_status {
   std::uint64_t ignored = 0;
   /// Events applied while catching up from the log.
   std::uint64_t replayed = 0;
+  /// Rebuilds requested so far.
+  std::uint32_t rebuilds = 0;
   /// Restarts so far (filled by the supervisor).
   std::uint32_t restarts = 0;
   /// Why the projector last failed ("" if it never did).
   std::string last_error;
 };
+
+/// The bus's own status.
+struct bus_status {
+  /// Seq of the last event (0: empty log).
+  std::uint64_t head = 0;
+  /// Timestamp of the last event (0: empty log).
+  std::int64_t head_timestamp = 0;
+  std::uint32_t subscribers = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_status& x) {
+  return f(caf::meta::type_name("bus.bus_status"), x.head, x.head_timestamp,
+           x.subscribers);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, publish_outcome& x) {
@@ -179,8 +199,8 @@ typename Inspector::result_type inspect(Inspector& f, model_snapshot& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
-           x.checkpoint, x.applied, x.skipped, x.ignored, x.replayed,
-           x.restarts, x.last_error);
+           x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
+           x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error);
 }
 
 } // namespace bus::actors

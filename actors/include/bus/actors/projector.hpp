@@ -6,6 +6,10 @@
 // On start it subscribes to the bus, which answers with the head seq, and
 // pulls the log up to that head (catching up) while holding live pushes.
 // A push that leaves a gap behind the checkpoint sends it back to pulling.
+// Paused, it leaves the bus's subscriptions and applies nothing; resumed, it
+// subscribes again and pulls from its checkpoint, as after a start. A
+// rebuild resets the read model and its processed ids and pulls the log
+// from seq 1.
 // An event it has processed before is skipped and reported as skipped.
 // An exception from read-model code is caught here: the projector quits
 // with errc::apply_failed, naming the event and the error, and answers every
@@ -13,6 +17,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <vector>
 #include <memory>
 
 #include <caf/typed_response_promise.hpp>
@@ -44,6 +49,18 @@ struct projector_state {
   bool catching_up = true;
   std::uint64_t catch_up_target = 0;
   bool pulling = false;
+  /// Bumped by a rebuild, so that a replay answer from before it is dropped.
+  std::uint64_t pull_epoch = 0;
+  /// Paused: unsubscribed from the bus; pushes still under way are
+  /// acknowledged unapplied and pulled from the log after resuming.
+  bool paused = false;
+  /// Rebuilding: reprojecting from seq 1 after a reset.
+  bool rebuilding = false;
+  std::uint32_t rebuilds = 0;
+  /// Resume requests, answered once the catch-up after them is done.
+  std::vector<caf::typed_response_promise<projector_status>> resumes;
+  /// Timestamp of the last event processed.
+  std::int64_t checkpoint_timestamp = 0;
   std::deque<held_delivery> held;
   std::uint64_t applied = 0;
   std::uint64_t skipped = 0;
