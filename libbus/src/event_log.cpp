@@ -1,6 +1,7 @@
 #include "bus/event_log.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <unordered_map>
 
@@ -10,6 +11,12 @@ namespace bus {
 
 event_log::~event_log() {
   // nop
+}
+
+std::int64_t event_log::now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
 }
 
 namespace {

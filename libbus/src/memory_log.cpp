@@ -1,7 +1,6 @@
 #include "bus/memory_log.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <functional>
 
 #include "internal/id_index.hpp"
@@ -58,9 +57,7 @@ event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
 append_result memory_log::do_append(std::vector<event> batch) {
   append_result result;
   result.outcomes.reserve(batch.size());
-  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+  auto now = now_ns();
   auto stored = std::vector<event>{};
   stored.reserve(batch.size());
   auto first_new = head_ + 1;

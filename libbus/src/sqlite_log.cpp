@@ -1,6 +1,5 @@
 #include "bus/sqlite_log.hpp"
 
-#include <chrono>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -168,9 +167,7 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
 append_result sqlite_log::do_append(std::vector<event> batch) {
   append_result result;
   result.outcomes.reserve(batch.size());
-  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+  auto now = now_ns();
   std::vector<event> stored;
   stored.reserve(batch.size());
   auto head = head_;

@@ -70,6 +70,10 @@ public:
   virtual std::uint64_t head() const noexcept = 0;
 
 protected:
+  /// Returns the time stamped on events appended without one: nanoseconds
+  /// since the Unix epoch.
+  static std::int64_t now_ns();
+
   /// Settles the derived ids of `batch` against the log and the batch.
   void settle_ids(std::vector<event>& batch) const;
 
