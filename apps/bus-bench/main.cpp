@@ -1,0 +1,339 @@
+// bus-bench: throughput of the framework beside plain single-thread loops
+// doing the same work in the same process. Not a test: it prints a table of
+// medians over several runs. The machine is noisy; compare ratios.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <malloc.h>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "bus/actors/bus_actor.hpp"
+#include "bus/actors/init.hpp"
+#include "bus/actors/projector.hpp"
+#include "bus/memory_log.hpp"
+#include "bus/processed_ids.hpp"
+#include "bus/sqlite_log.hpp"
+#include "workload.hpp"
+
+using namespace bus::actors;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* usage = R"(usage: bus-bench [--events N] [--runs R] [--batch B] [--dir DIR]
+
+Runs each scenario R times (default 3) on N events (default 1000000) in
+batches of B (default 1024) and prints medians beside a plain loop doing the
+same work. DIR (default: the system's temp dir) holds the SQLite stores.
+)";
+
+struct options {
+  std::size_t events = 1000000;
+  std::size_t runs = 3;
+  std::size_t batch = 1024;
+  std::filesystem::path dir = std::filesystem::temp_directory_path();
+};
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs[xs.size() / 2];
+}
+
+std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events,
+                                           std::size_t batch) {
+  std::vector<std::vector<bus::event>> result;
+  for (std::size_t i = 0; i < events.size(); i += batch)
+    result.emplace_back(events.begin() + i,
+                        events.begin() + std::min(events.size(), i + batch));
+  return result;
+}
+
+std::string rate(double events_per_second) {
+  char text[32];
+  if (events_per_second >= 1e6)
+    std::snprintf(text, sizeof(text), "%.2f M/s", events_per_second / 1e6);
+  else
+    std::snprintf(text, sizeof(text), "%.0f k/s", events_per_second / 1e3);
+  return text;
+}
+
+void row(const std::string& name, double bus, double loop, const std::string& loop_name) {
+  std::printf("%-44s %12s   %12s   %5.2fx   (loop: %s)\n", name.c_str(),
+              rate(bus).c_str(), rate(loop).c_str(), bus / loop, loop_name.c_str());
+  std::fflush(stdout);
+}
+
+// An actor system sized like the apps: one worker per core.
+struct system_holder {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  system_holder() {
+    bus::init(cfg);
+    cfg.set("scheduler.max-threads",
+            std::max(2u, std::thread::hardware_concurrency()));
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+// Blocks until every projector's checkpoint reaches `head`.
+void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>& ps,
+                    std::uint64_t head) {
+  for (auto& p : ps) {
+    while (true) {
+      std::uint64_t checkpoint = 0;
+      self->request(p, caf::infinite, status_atom::value)
+        .receive([&](projector_status& s) { checkpoint = s.checkpoint; },
+                 [](caf::error&) {});
+      if (checkpoint >= head)
+        break;
+      std::this_thread::sleep_for(std::chrono::microseconds{200});
+    }
+  }
+}
+
+std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
+                                              const bus_actor& bus, std::size_t n,
+                                              caf::scoped_actor& self) {
+  std::vector<projector_actor> ps;
+  for (std::size_t i = 0; i < n; ++i)
+    ps.push_back(sys.spawn(projector_impl, bus, bench::sum_spec("m" + std::to_string(i)),
+                           projector_options{}));
+  wait_caught_up(self, ps, 0);
+  return ps;
+}
+
+void shutdown(caf::scoped_actor& self, const bus_actor& bus,
+              const std::vector<projector_actor>& ps) {
+  for (auto& p : ps)
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+  self->send_exit(bus, caf::exit_reason::user_shutdown);
+}
+
+// Publish -> log -> 4 projectors with dedup -> applied.
+void pipeline(const options& opt, const std::vector<bus::event>& events) {
+  std::vector<double> bus_rates, loop_rates;
+  for (std::size_t run = 0; run < opt.runs; ++run) {
+    {
+      auto batches = split(events, opt.batch);
+      system_holder h;
+      caf::scoped_actor self{*h.sys};
+      auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(),
+                              bus_options{});
+      auto ps = spawn_projectors(*h.sys, bus, 4, self);
+      auto t0 = clock_type::now();
+      for (auto& b : batches)
+        caf::anon_send(bus, publish_atom::value, std::move(b), false);
+      wait_caught_up(self, ps, events.size());
+      bus_rates.push_back(events.size() / seconds_since(t0));
+      shutdown(self, bus, ps);
+    }
+    {
+      auto batches = split(events, opt.batch);
+      bus::memory_log log;
+      std::vector<bench::sum_model> models;
+      std::vector<bus::processed_ids> dedup(4);
+      for (int i = 0; i < 4; ++i)
+        models.emplace_back("m" + std::to_string(i));
+      auto t0 = clock_type::now();
+      for (auto& b : batches) {
+        auto result = log.append(std::move(b));
+        for (std::size_t m = 0; m < 4; ++m)
+          for (auto& e : result.appended)
+            if (dedup[m].insert(e.seq))
+              models[m].apply(e);
+      }
+      loop_rates.push_back(events.size() / seconds_since(t0));
+    }
+  }
+  row("pipeline: publish, log, 4 projectors", median(bus_rates), median(loop_rates),
+      "append + 4 x (dedup + apply), 1 thread");
+}
+
+// Appending to the durable log under each policy, beside the memory log.
+void durable_append(const options& opt, const std::vector<bus::event>& events) {
+  for (auto policy : {bus::durability::fsync_each_batch, bus::durability::os_buffered}) {
+    std::vector<double> store_rates, memory_rates;
+    for (std::size_t run = 0; run < opt.runs; ++run) {
+      auto path = opt.dir / ("bus-bench-append-" + std::to_string(run) + ".db");
+      std::filesystem::remove(path);
+      {
+        auto batches = split(events, opt.batch);
+        auto log = bus::sqlite_log::open(path.string(), policy);
+        if (!log) {
+          std::cerr << "bus-bench: cannot open " << path << "\n";
+          return;
+        }
+        auto t0 = clock_type::now();
+        for (auto& b : batches)
+          (*log)->append(std::move(b));
+        store_rates.push_back(events.size() / seconds_since(t0));
+      }
+      for (auto suffix : {"", "-wal", "-shm"})
+        std::filesystem::remove(path.string() + suffix);
+      auto batches = split(events, opt.batch);
+      bus::memory_log memory;
+      auto t0 = clock_type::now();
+      for (auto& b : batches)
+        memory.append(std::move(b));
+      memory_rates.push_back(events.size() / seconds_since(t0));
+    }
+    row("durable append (" + bus::to_string(policy) + ")",
+        median(store_rates), median(memory_rates), "memory_log append");
+  }
+}
+
+// A projector rebuilding from the durable log, beside a raw read-and-apply.
+void rebuild_from_store(const options& opt, const std::vector<bus::event>& events) {
+  auto path = opt.dir / "bus-bench-rebuild.db";
+  std::filesystem::remove(path);
+  {
+    auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
+    for (auto& b : split(events, 16384))
+      (*log)->append(std::move(b));
+  }
+  std::vector<double> bus_rates, loop_rates;
+  for (std::size_t run = 0; run < opt.runs; ++run) {
+    {
+      auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
+      system_holder h;
+      caf::scoped_actor self{*h.sys};
+      auto bus = h.sys->spawn(bus_impl, std::shared_ptr<bus::event_log>{*log},
+                              bus_options{});
+      auto t0 = clock_type::now();
+      auto ps = std::vector<projector_actor>{h.sys->spawn(
+        projector_impl, bus, bench::sum_spec("rebuilt"), projector_options{})};
+      wait_caught_up(self, ps, events.size());
+      bus_rates.push_back(events.size() / seconds_since(t0));
+      shutdown(self, bus, ps);
+    }
+    {
+      auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
+      bench::sum_model model{"raw"};
+      auto t0 = clock_type::now();
+      for (std::uint64_t seq = 1; seq <= (*log)->head();) {
+        auto batch = (*log)->read(seq, 4096);
+        for (auto& e : batch)
+          model.apply(e);
+        seq = batch.last_seq() + 1;
+      }
+      loop_rates.push_back(events.size() / seconds_since(t0));
+    }
+  }
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path.string() + suffix);
+  row("rebuild from the durable log", median(bus_rates),
+      median(loop_rates), "read store + apply");
+}
+
+// A projector catching up a backlog in the memory log.
+void recovery(const options& opt, const std::vector<bus::event>& events) {
+  std::vector<double> bus_rates, loop_rates, millis;
+  for (std::size_t run = 0; run < opt.runs; ++run) {
+    auto log = std::make_shared<bus::memory_log>();
+    for (auto& b : split(events, opt.batch))
+      log->append(std::move(b));
+    {
+      system_holder h;
+      caf::scoped_actor self{*h.sys};
+      auto bus = h.sys->spawn(bus_impl, log, bus_options{});
+      auto t0 = clock_type::now();
+      auto ps = std::vector<projector_actor>{h.sys->spawn(
+        projector_impl, bus, bench::sum_spec("late"), projector_options{})};
+      wait_caught_up(self, ps, events.size());
+      auto s = seconds_since(t0);
+      bus_rates.push_back(events.size() / s);
+      millis.push_back(s * 1000);
+      shutdown(self, bus, ps);
+    }
+    bench::sum_model model{"loop"};
+    bus::processed_ids dedup;
+    auto t0 = clock_type::now();
+    for (std::uint64_t seq = 1; seq <= log->head();) {
+      auto batch = log->read(seq, 4096);
+      for (auto& e : batch)
+        if (dedup.insert(e.seq))
+          model.apply(e);
+      seq = batch.last_seq() + 1;
+    }
+    loop_rates.push_back(events.size() / seconds_since(t0));
+  }
+  row("catch-up of the whole backlog (" + std::to_string(static_cast<int>(median(millis)))
+        + " ms)",
+      median(bus_rates), median(loop_rates), "read memory log + dedup + apply");
+}
+
+// Heap bytes per processed event: processed_ids against a string set.
+void dedup_memory(std::size_t n) {
+  auto used = [] { return mallinfo2().uordblks; };
+  bus::processed_ids ids;
+  for (std::uint64_t seq = 1; seq <= n; ++seq)
+    ids.insert(seq);
+  auto ours = static_cast<double>(ids.memory_bytes()) / n;
+  auto before = used();
+  {
+    std::unordered_set<std::string> set;
+    for (std::size_t i = 0; i < n; ++i)
+      set.insert("e" + std::to_string(i));
+    auto theirs = static_cast<double>(used() - before) / n;
+    std::printf("%-44s %8.2f B/ev   %8.2f B/ev           (loop: "
+                "std::unordered_set<std::string> of the %zu M ids)\n",
+                "dedup memory per processed event", ours, theirs, n / 1000000);
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto number = [&](std::size_t& out) {
+      char* end = nullptr;
+      if (i + 1 >= argc || *argv[i + 1] < '1' || *argv[i + 1] > '9')
+        return false;
+      out = std::strtoull(argv[++i], &end, 10);
+      return *end == '\0';
+    };
+    bool ok = true;
+    if (arg == "--events")
+      ok = number(opt.events);
+    else if (arg == "--runs")
+      ok = number(opt.runs);
+    else if (arg == "--batch")
+      ok = number(opt.batch);
+    else if (arg == "--dir" && i + 1 < argc)
+      opt.dir = argv[++i];
+    else if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      return 0;
+    } else
+      ok = false;
+    if (!ok) {
+      std::cerr << "bus-bench: bad option " << arg << "\n" << usage;
+      return 2;
+    }
+  }
+  auto events = bench::make_events(opt.events);
+  std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores\n\n",
+              opt.events, opt.batch, opt.runs, std::thread::hardware_concurrency());
+  std::printf("%-44s %12s   %12s   %6s\n", "scenario", "bus", "plain loop", "ratio");
+  pipeline(opt, events);
+  recovery(opt, events);
+  durable_append(opt, events);
+  rebuild_from_store(opt, events);
+  dedup_memory(10000000);
+  return 0;
+}
