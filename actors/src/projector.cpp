@@ -26,6 +26,8 @@ void fail(self_ptr self, caf::error reason) {
   self->quit(std::move(reason));
 }
 
+void maybe_snapshot(self_ptr self);
+
 // Applies the events of `batch` that are new and of a handled type, then
 // marks the batch's whole range processed. Returns nothing when read-model
 // code threw (the projector is then failing).
@@ -75,12 +77,58 @@ std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
   if (!batch.empty())
     st.checkpoint_timestamp = batch.back().timestamp;
   ack.checkpoint = st.processed.watermark();
+  maybe_snapshot(self);
+  if (self->state.failure)
+    return std::nullopt;
   return ack;
 }
 
 void pull(self_ptr self);
 
 projector_status status_of(self_ptr self);
+
+// Saves a snapshot once `snapshot_every` events were processed since the
+// last one. Called between batches, where state and checkpoint agree.
+void maybe_snapshot(self_ptr self) {
+  auto& st = self->state;
+  if (!st.snapshots || st.options.snapshot_every == 0
+      || st.processed.watermark() < st.snapshot_seq + st.options.snapshot_every)
+    return;
+  snapshot x;
+  x.checkpoint = st.processed.watermark();
+  x.above = st.processed.sparse();
+  x.definition = st.model->definition();
+  x.state = internal::json_text(st.model->snapshot());
+  if (auto err = st.snapshots->save(st.model->name(), x))
+    fail(self, std::move(err)); // a store that cannot save is reported
+  else
+    st.snapshot_seq = x.checkpoint;
+}
+
+// Restores the model's latest snapshot, if it fits the model's definition.
+void restore_snapshot(self_ptr self) {
+  auto& st = self->state;
+  auto store = snapshot_store::open(st.options.snapshot_path);
+  if (!store) {
+    fail(self, store.error());
+    return;
+  }
+  st.snapshots = std::move(*store);
+  auto loaded = st.snapshots->load(st.model->name());
+  if (!loaded) {
+    fail(self, loaded.error());
+    return;
+  }
+  if (!*loaded || (*loaded)->definition != st.model->definition())
+    return; // none, or taken under another definition: rebuild from the log
+  boost::json::value state;
+  if (internal::parse_json_text((*loaded)->state, state) || !st.model->restore(state)) {
+    st.model->reset();
+    return;
+  }
+  st.processed.restore((*loaded)->checkpoint, (*loaded)->above);
+  st.snapshot_seq = (*loaded)->checkpoint;
+}
 
 // Applies held pushes in order until one leaves a gap (then pulls again) or
 // none is left (then the projector runs live).
@@ -193,6 +241,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                                                   + "' failed to start: "
                                                   + ex.what());
   }
+  if (!st.failure && !st.options.snapshot_path.empty())
+    restore_snapshot(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
   else

@@ -28,7 +28,7 @@
 namespace {
 
 constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH] [--durability fsync|os]
-                [--max-line-bytes N] [--batch-size N]
+                [--snapshot-every N] [--max-line-bytes N] [--batch-size N]
 
 Reads protocol requests (JSON, one per line) on stdin and writes replies on
 stdout. Without --config it runs the embedded default configuration
@@ -36,7 +36,9 @@ stdout. Without --config it runs the embedded default configuration
 --store the log lives in memory; with it, in the SQLite file PATH, and a
 restart on the same file rebuilds the read models from it. --durability
 fsync (default) syncs every batch to disk before acknowledging it; os leaves
-that to the OS (survives a crash of the node, not a power loss).
+that to the OS (survives a crash of the node, not a power loss). With a
+store, read models are snapshotted every --snapshot-every events (default
+from the config: 10000; 0: never), and a restart replays only the tail.
 )";
 
 // Keeps at most this many chunks between the reader and the session, so
@@ -91,6 +93,8 @@ int main(int argc, char** argv) {
   auto policy = bus::durability::fsync_each_batch;
   std::size_t max_line = 0;
   std::size_t batch_size = 0;
+  std::size_t snapshot_every = 0;
+  bool snapshot_every_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -114,6 +118,13 @@ int main(int argc, char** argv) {
     } else if (arg == "--max-line-bytes") {
       if (!parse_size(value("--max-line-bytes"), max_line)) {
         std::cerr << "bus-node: --max-line-bytes takes a positive integer\n";
+        return 2;
+      }
+    } else if (arg == "--snapshot-every") {
+      auto text = value("--snapshot-every");
+      snapshot_every_given = true;
+      if (std::string{text} != "0" && !parse_size(text, snapshot_every)) {
+        std::cerr << "bus-node: --snapshot-every takes a non-negative integer\n";
         return 2;
       }
     } else if (arg == "--batch-size") {
@@ -140,6 +151,8 @@ int main(int argc, char** argv) {
     config->node.max_line_bytes = max_line;
   if (batch_size > 0)
     config->node.batch_size = batch_size;
+  if (snapshot_every_given)
+    config->node.snapshot_every = snapshot_every;
 
   std::shared_ptr<bus::event_log> log;
   if (store_path.empty()) {
@@ -172,8 +185,14 @@ int main(int argc, char** argv) {
       options.handled_types.insert(type);
   }
   options.batch_size = config->node.batch_size;
+  projector_options projection;
+  if (!store_path.empty()) {
+    // Their own file: a snapshot being written never blocks log appends.
+    projection.snapshot_path = store_path + ".snapshots";
+    projection.snapshot_every = config->node.snapshot_every;
+  }
   auto sup = sys.spawn(supervisor_impl, bus, config->read_models,
-                       config->supervision, projector_options{});
+                       config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
   caf::scoped_actor self{sys};

@@ -190,6 +190,7 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
     reader r{*node, "node", err};
     r.number<std::size_t>("max_line_bytes", result.node.max_line_bytes, 64);
     r.number<std::size_t>("batch_size", result.node.batch_size, 1);
+    r.number<std::size_t>("snapshot_every", result.node.snapshot_every, 0);
     r.no_unknown_keys();
   }
   top.no_unknown_keys();

@@ -66,3 +66,34 @@ boost::json::value document_model::snapshot() const {
 }
 
 } // namespace bus
+
+namespace bus {
+
+bool document_model::restore(const boost::json::value& state) {
+  auto* obj = state.if_object();
+  if (obj == nullptr)
+    return false;
+  docs_.clear();
+  for (auto& kv : *obj) {
+    auto* doc = kv.value().if_object();
+    if (doc == nullptr) {
+      docs_.clear();
+      return false;
+    }
+    docs_.emplace(std::string{kv.key()}, *doc);
+  }
+  return true;
+}
+
+std::string document_model::definition() const {
+  auto list = [](const std::vector<std::string>& xs) {
+    std::string out;
+    for (auto& x : xs)
+      out += x + ",";
+    return out;
+  };
+  return "document;" + cfg_.key + ";upsert:" + list(cfg_.upsert_on) + ";merge:"
+         + list(cfg_.merge_on) + ";delete:" + list(cfg_.delete_on);
+}
+
+} // namespace bus

@@ -94,3 +94,35 @@ void index_model::reset() {
 }
 
 } // namespace bus
+
+namespace bus {
+
+bool index_model::restore(const boost::json::value& state) {
+  auto* obj = state.if_object();
+  if (obj == nullptr)
+    return false;
+  reset();
+  for (auto& kv : *obj) {
+    auto* primary = kv.value().if_string();
+    if (primary == nullptr) {
+      reset();
+      return false;
+    }
+    index_.emplace(std::string{kv.key()}, std::string{*primary});
+    current_.emplace(std::string{*primary}, std::string{kv.key()});
+  }
+  return true;
+}
+
+std::string index_model::definition() const {
+  auto list = [](const std::vector<std::string>& xs) {
+    std::string out;
+    for (auto& x : xs)
+      out += x + ",";
+    return out;
+  };
+  return "index;" + cfg_.key + ";" + cfg_.target + ";set:" + list(cfg_.set_on)
+         + ";delete:" + list(cfg_.delete_on);
+}
+
+} // namespace bus

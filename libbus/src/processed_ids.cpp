@@ -37,6 +37,20 @@ std::size_t processed_ids::memory_bytes() const noexcept {
   return above_.size() * node_bytes;
 }
 
+std::vector<std::uint64_t> processed_ids::sparse() const {
+  return {above_.begin(), above_.end()};
+}
+
+void processed_ids::restore(std::uint64_t watermark,
+                            const std::vector<std::uint64_t>& above) {
+  watermark_ = watermark;
+  above_.clear();
+  for (auto seq : above)
+    if (seq > watermark_)
+      above_.insert(seq);
+  compact();
+}
+
 void processed_ids::clear() noexcept {
   watermark_ = 0;
   above_.clear();

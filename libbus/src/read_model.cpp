@@ -10,6 +10,14 @@ read_model::~read_model() {
   // nop
 }
 
+bool read_model::restore(const boost::json::value&) {
+  return false;
+}
+
+std::string read_model::definition() const {
+  return {};
+}
+
 bool read_model::handles(std::string_view type) const {
   auto& types = event_types();
   return std::any_of(types.begin(), types.end(), [type](const auto& t) {

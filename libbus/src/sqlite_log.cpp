@@ -69,6 +69,8 @@ sqlite_log::open(const std::string& path, durability policy) {
     return make_error(errc::storage_failed,
                       path + ": cannot open: "
                         + (log->db_ ? sqlite3_errmsg(log->db_) : sqlite3_errstr(rc)));
+  // Another process may read the file: wait for it rather than fail.
+  sqlite3_busy_timeout(log->db_, 10000);
   try {
     log->exec("PRAGMA journal_mode=WAL");
     log->exec(policy == durability::fsync_each_batch ? "PRAGMA synchronous=FULL"

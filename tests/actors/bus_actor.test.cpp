@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
   auto small_log = std::make_shared<memory_log>();
   auto small = sys.spawn(bus_impl, small_log, bus_options{4});
   auto p = sys.spawn(projector_impl, small, tally("slow", {"A", "B"}),
-                     projector_options{8});
+                     replaying(8));
   run();
   // 50 batches reach the bus while the projector gets no CPU at all.
   for (std::size_t i = 0; i < 50; ++i)

@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(query_while_catching_up_is_unavailable_not_stale) {
   publish(events(0, 20, {"A"}));
   // Spawned but not run yet: the query reaches it before its catch-up.
   auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}),
-                     projector_options{4});
+                     replaying(4));
   auto early = ask<query_result>(p, query_atom::value, std::string{"key0"});
   BOOST_REQUIRE(!early);
   BOOST_TEST(code_of(early.error()) == errc::model_unavailable);

@@ -29,7 +29,7 @@ struct supervisor_fixture : bus_fixture {
 
   void start(std::vector<model_spec> specs) {
     sup = sys.spawn(supervisor_impl, bus, std::move(specs), policy,
-                    projector_options{8});
+                    replaying(8));
     run();
   }
 

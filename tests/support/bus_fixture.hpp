@@ -11,6 +11,13 @@
 
 namespace bus::test {
 
+/// Projector options with a given replay batch.
+inline actors::projector_options replaying(std::uint32_t replay_batch) {
+  actors::projector_options result;
+  result.replay_batch = replay_batch;
+  return result;
+}
+
 struct bus_fixture : deterministic_fixture {
   std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
   actors::bus_actor bus = sys.spawn(actors::bus_impl, log, actors::bus_options{});
@@ -64,7 +71,7 @@ struct bus_fixture : deterministic_fixture {
   actors::projector_actor spawn_projector(model_spec spec,
                                           std::uint32_t replay_batch = 4096) {
     auto p = sys.spawn(actors::projector_impl, bus, std::move(spec),
-                       actors::projector_options{replay_batch});
+                       replaying(replay_batch));
     run();
     return p;
   }

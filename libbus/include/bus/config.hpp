@@ -34,6 +34,9 @@ struct node_limits {
   std::size_t max_line_bytes = 1 << 20;
   /// Events per publish batch.
   std::size_t batch_size = 1024;
+  /// With a store: snapshot each read model after this many processed
+  /// events (0: never), so that a restart replays only what came after.
+  std::size_t snapshot_every = 10000;
 };
 
 /// A whole configuration.

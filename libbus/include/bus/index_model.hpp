@@ -38,6 +38,8 @@ public:
   bool apply(const event& e) override;
   std::optional<boost::json::value> query(std::string_view key) const override;
   boost::json::value snapshot() const override;
+  bool restore(const boost::json::value& state) override;
+  std::string definition() const override;
   void reset() override;
 
 private:

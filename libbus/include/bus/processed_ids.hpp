@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <set>
+#include <vector>
 
 namespace bus {
 
@@ -42,6 +43,12 @@ public:
 
   /// Forgets everything.
   void clear() noexcept;
+
+  /// Returns the seqs processed above the watermark, in order (snapshots).
+  std::vector<std::uint64_t> sparse() const;
+
+  /// Replaces the set with `watermark` and the seqs `above` it (restore).
+  void restore(std::uint64_t watermark, const std::vector<std::uint64_t>& above);
 
 private:
   void compact();

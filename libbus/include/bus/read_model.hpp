@@ -44,6 +44,16 @@ public:
   /// Drops all state, as before the first event.
   virtual void reset() = 0;
 
+  /// Replaces the state with one that snapshot() returned. Returns false
+  /// when the model cannot restore (the default): it is then rebuilt from
+  /// the log instead.
+  virtual bool restore(const boost::json::value& state);
+
+  /// Returns what defines the model's behaviour (for declarative models,
+  /// their configuration). A snapshot taken under another definition is
+  /// not restored. The default, "", means "always the same".
+  virtual std::string definition() const;
+
   /// Returns true if the model handles events of `type`.
   bool handles(std::string_view type) const;
 };

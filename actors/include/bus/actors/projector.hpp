@@ -19,12 +19,14 @@
 #include <deque>
 #include <vector>
 #include <memory>
+#include <string>
 
 #include <caf/typed_response_promise.hpp>
 
 #include "bus/actors/fwd.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/read_model.hpp"
+#include "bus/snapshot_store.hpp"
 
 namespace bus::actors {
 
@@ -32,6 +34,11 @@ namespace bus::actors {
 struct projector_options {
   /// Events per replay request while catching up.
   std::uint32_t replay_batch = 4096;
+  /// SQLite file for snapshots ("" for none). With one, a projector starts
+  /// from its model's latest snapshot and pulls only the events after it.
+  std::string snapshot_path;
+  /// Snapshot after this many processed events (0: never).
+  std::uint64_t snapshot_every = 0;
 };
 
 struct projector_state {
@@ -43,6 +50,9 @@ struct projector_state {
 
   bus_actor bus;
   read_model_ptr model;
+  std::unique_ptr<snapshot_store> snapshots;
+  /// Checkpoint of the last snapshot taken or restored.
+  std::uint64_t snapshot_seq = 0;
   processed_ids processed;
   projector_options options;
   /// True until the checkpoint reaches catch_up_target.

@@ -1,0 +1,114 @@
+#include "bus/snapshot_store.hpp"
+
+#include <sstream>
+
+#include <sqlite3.h>
+
+#include "bus/errc.hpp"
+
+namespace bus {
+
+namespace {
+
+caf::error sqlite_error(sqlite3* db, const std::string& what) {
+  return make_error(errc::storage_failed,
+                    "snapshots: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
+}
+
+std::string join(const std::vector<std::uint64_t>& xs) {
+  std::string out;
+  for (auto x : xs)
+    out += std::to_string(x) + " ";
+  return out;
+}
+
+std::vector<std::uint64_t> split(const std::string& text) {
+  std::vector<std::uint64_t> out;
+  std::istringstream in{text};
+  std::uint64_t x;
+  while (in >> x)
+    out.push_back(x);
+  return out;
+}
+
+// A prepared statement finalized at scope exit.
+struct statement {
+  sqlite3_stmt* stmt = nullptr;
+  ~statement() {
+    sqlite3_finalize(stmt);
+  }
+};
+
+} // namespace
+
+caf::expected<std::unique_ptr<snapshot_store>>
+snapshot_store::open(const std::string& path) {
+  std::unique_ptr<snapshot_store> store{new snapshot_store};
+  if (sqlite3_open_v2(path.c_str(), &store->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr)
+      != SQLITE_OK)
+    return sqlite_error(store->db_, path + ": cannot open");
+  // Several projectors write the same file in turn: wait for each other.
+  sqlite3_busy_timeout(store->db_, 10000);
+  for (auto* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                    "CREATE TABLE IF NOT EXISTS snapshots (model TEXT PRIMARY KEY, "
+                    "checkpoint INTEGER NOT NULL, above TEXT NOT NULL, "
+                    "definition TEXT NOT NULL, state TEXT NOT NULL)"})
+    if (sqlite3_exec(store->db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+      return sqlite_error(store->db_, path);
+  return store;
+}
+
+snapshot_store::~snapshot_store() {
+  sqlite3_close_v2(db_);
+}
+
+caf::error snapshot_store::save(const std::string& model, const snapshot& x) {
+  statement s;
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT OR REPLACE INTO snapshots (model, checkpoint, above, "
+                         "definition, state) VALUES (?,?,?,?,?)",
+                         -1, &s.stmt, nullptr)
+      != SQLITE_OK)
+    return sqlite_error(db_, "save");
+  auto above = join(x.above);
+  sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s.stmt, 2, static_cast<sqlite3_int64>(x.checkpoint));
+  sqlite3_bind_text(s.stmt, 3, above.data(), static_cast<int>(above.size()), SQLITE_STATIC);
+  sqlite3_bind_text(s.stmt, 4, x.definition.data(), static_cast<int>(x.definition.size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_text(s.stmt, 5, x.state.data(), static_cast<int>(x.state.size()),
+                    SQLITE_STATIC);
+  if (sqlite3_step(s.stmt) != SQLITE_DONE)
+    return sqlite_error(db_, "save");
+  return caf::none;
+}
+
+caf::expected<std::optional<snapshot>> snapshot_store::load(const std::string& model) {
+  statement s;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT checkpoint, above, definition, state FROM snapshots "
+                         "WHERE model = ?",
+                         -1, &s.stmt, nullptr)
+      != SQLITE_OK)
+    return sqlite_error(db_, "load");
+  sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()), SQLITE_STATIC);
+  auto rc = sqlite3_step(s.stmt);
+  if (rc == SQLITE_DONE)
+    return std::optional<snapshot>{};
+  if (rc != SQLITE_ROW)
+    return sqlite_error(db_, "load");
+  auto text = [&](int i) {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, i));
+    return std::string{p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s.stmt, i))};
+  };
+  snapshot x;
+  x.checkpoint = static_cast<std::uint64_t>(sqlite3_column_int64(s.stmt, 0));
+  x.above = split(text(1));
+  x.definition = text(2);
+  x.state = text(3);
+  return std::optional<snapshot>{std::move(x)};
+}
+
+} // namespace bus
