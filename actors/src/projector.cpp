@@ -26,13 +26,11 @@ void fail(self_ptr self, caf::error reason) {
   self->quit(std::move(reason));
 }
 
-void maybe_snapshot(self_ptr self);
-
 // Applies the events of `batch` that are new and of a handled type, then
 // marks the batch's whole range processed. Returns nothing when read-model
 // code threw (the projector is then failing).
-std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
-                                        bool replaying) {
+std::optional<delivery_ack> apply_events(self_ptr self, const event_batch& batch,
+                                         bool replaying) {
   auto& st = self->state;
   auto& model = *st.model;
   delivery_ack ack;
@@ -77,7 +75,44 @@ std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
   if (!batch.empty())
     st.checkpoint_timestamp = batch.back().timestamp;
   ack.checkpoint = st.processed.watermark();
-  maybe_snapshot(self);
+  return ack;
+}
+
+void maybe_snapshot(self_ptr self);
+
+// Runs a batch hook; an exception from it fails the projector.
+template <class F>
+bool run_hook(self_ptr self, const char* which, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& ex) {
+    fail(self, make_error(errc::apply_failed, std::string{"batch hook '"} + which
+                                                + "' of read model '"
+                                                + self->state.model->name()
+                                                + "' failed: " + ex.what()));
+  } catch (...) {
+    fail(self, make_error(errc::apply_failed, std::string{"batch hook '"} + which
+                                                + "' failed: unknown exception"));
+  }
+  return false;
+}
+
+// apply_events between the batch hooks.
+std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
+                                        bool replaying) {
+  auto& hooks = self->state.options.hooks;
+  auto& model = *self->state.model;
+  if (hooks.before && !batch.empty()
+      && !run_hook(self, "before", [&] { hooks.before(model, batch); }))
+    return std::nullopt;
+  auto ack = apply_events(self, batch, replaying);
+  if (ack && hooks.after && !batch.empty()
+      && !run_hook(self, "after",
+                   [&] { hooks.after(model, batch, ack->applied.size()); }))
+    return std::nullopt;
+  if (ack)
+    maybe_snapshot(self); // after the hooks: a hook may be the commit
   if (self->state.failure)
     return std::nullopt;
   return ack;

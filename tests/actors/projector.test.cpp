@@ -200,3 +200,43 @@ BOOST_AUTO_TEST_CASE(status_reports_the_time_of_the_checkpoint) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(projector_hooks, bus_fixture)
+
+BOOST_AUTO_TEST_CASE(hooks_run_around_every_batch_live_and_replayed) {
+  publish(events(0, 10, {"A", "B"})); // 10 events before the projector
+  auto calls = std::make_shared<std::vector<std::string>>();
+  auto opts = replaying(4);
+  opts.hooks.before = [calls](const read_model& m, const event_batch& b) {
+    calls->push_back("before " + m.name() + " " + std::to_string(b.first_seq()));
+  };
+  opts.hooks.after = [calls](const read_model&, const event_batch& b, std::size_t n) {
+    calls->push_back("after " + std::to_string(b.last_seq()) + " took "
+                     + std::to_string(n));
+  };
+  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), opts);
+  run();
+  publish(events(10, 2, {"A", "B"})); // one live batch
+  auto expected = std::vector<std::string>{
+    "before p 1", "after 4 took 2",  "before p 5",  "after 8 took 2",
+    "before p 9", "after 10 took 1", "before p 11", "after 12 took 1"};
+  BOOST_TEST(*calls == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(throwing_hook_fails_the_projector_naming_the_hook) {
+  auto opts = replaying(4);
+  opts.hooks.after = [](const read_model&, const event_batch&, std::size_t) {
+    throw std::runtime_error("commit refused");
+  };
+  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), opts);
+  run();
+  self->monitor(p);
+  publish(events(0, 3, {"A"}));
+  caf::error reason;
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+  BOOST_TEST(code_of(reason) == errc::apply_failed);
+  BOOST_TEST(context_of(reason).find("'after'") != std::string::npos);
+  BOOST_TEST(context_of(reason).find("commit refused") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <vector>
 #include <memory>
 #include <string>
@@ -30,6 +31,17 @@
 
 namespace bus::actors {
 
+/// Code run around every batch a projector applies (live or replayed), in
+/// the projector's actor: the place for a transaction around a batch, or
+/// for metrics. An exception thrown here fails the projector, as one thrown
+/// by the read model does.
+struct batch_hooks {
+  /// Before the first event of a batch is applied.
+  std::function<void(const read_model&, const event_batch&)> before;
+  /// After the batch, with the number of events the model took.
+  std::function<void(const read_model&, const event_batch&, std::size_t applied)> after;
+};
+
 /// Tuning of a projector.
 struct projector_options {
   /// Events per replay request while catching up.
@@ -39,6 +51,7 @@ struct projector_options {
   std::string snapshot_path;
   /// Snapshot after this many processed events (0: never).
   std::uint64_t snapshot_every = 0;
+  batch_hooks hooks;
 };
 
 struct projector_state {
