@@ -178,6 +178,13 @@ void render_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void render_field(std::string& out, std::string_view name, std::string_view value) {
+  if (!out.empty())
+    out += ", ";
+  render_key(out, name);
+  render_string(out, value);
+}
+
 void render_key(std::string& out, std::string_view name) {
   render_string(out, name);
   out += ": ";

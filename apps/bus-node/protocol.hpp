@@ -75,6 +75,9 @@ void parse_request(boost::json::object& line, request& req);
 void render_reply(std::string& out, const request& req, std::string_view type,
                   std::string_view body_fields);
 
+/// Appends `"name": "value"` to `out`, after ", " unless `out` is empty.
+void render_field(std::string& out, std::string_view name, std::string_view value);
+
 /// Appends `"name": ` to `out`.
 void render_key(std::string& out, std::string_view name);
 

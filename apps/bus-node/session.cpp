@@ -192,11 +192,8 @@ void send_query(self_ptr self, session_state::pending p) {
     .then(
       [self, p](actors::query_result& r) {
         std::string fields;
-        render_key(fields, "model");
-        render_string(fields, r.model);
-        fields += ", ";
-        render_key(fields, "key");
-        render_string(fields, r.key);
+        render_field(fields, "model", r.model);
+        render_field(fields, "key", r.key);
         fields += ", ";
         render_key(fields, "value");
         render_json(fields, r.value);
@@ -266,11 +263,8 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
                                                           : "rebuilding";
   auto on_status = [self, p, reply_type](actors::projector_status& s) {
     std::string fields;
-    render_key(fields, "model");
-    render_string(fields, s.model);
-    fields += ", ";
-    render_key(fields, "state");
-    render_string(fields, s.state);
+    render_field(fields, "model", s.model);
+    render_field(fields, "state", s.state);
     std::string text;
     render_reply(text, *p.req, reply_type, fields);
     control_answered(self, p, std::move(text));

@@ -86,12 +86,7 @@ bool document_model::restore(const boost::json::value& state) {
 }
 
 std::string document_model::definition() const {
-  auto list = [](const std::vector<std::string>& xs) {
-    std::string out;
-    for (auto& x : xs)
-      out += x + ",";
-    return out;
-  };
+  auto list = internal::join_types;
   return "document;" + cfg_.key + ";upsert:" + list(cfg_.upsert_on) + ";merge:"
          + list(cfg_.merge_on) + ";delete:" + list(cfg_.delete_on);
 }

@@ -115,12 +115,7 @@ bool index_model::restore(const boost::json::value& state) {
 }
 
 std::string index_model::definition() const {
-  auto list = [](const std::vector<std::string>& xs) {
-    std::string out;
-    for (auto& x : xs)
-      out += x + ",";
-    return out;
-  };
+  auto list = internal::join_types;
   return "index;" + cfg_.key + ";" + cfg_.target + ";set:" + list(cfg_.set_on)
          + ";delete:" + list(cfg_.delete_on);
 }

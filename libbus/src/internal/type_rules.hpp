@@ -27,4 +27,12 @@ find_rule(const std::vector<std::pair<std::string, Action>>& rules,
   return wildcard;
 }
 
+/// Joins event types for a model's definition(): "A,B,".
+inline std::string join_types(const std::vector<std::string>& types) {
+  std::string out;
+  for (auto& t : types)
+    out += t + ",";
+  return out;
+}
+
 } // namespace bus::internal
