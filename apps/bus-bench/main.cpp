@@ -3,6 +3,7 @@
 // medians over several runs. The machine is noisy; compare ratios.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -61,7 +62,13 @@ std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events
   return result;
 }
 
+std::string rate_text(double events_per_second);
+
 std::string rate(double events_per_second) {
+  return rate_text(events_per_second);
+}
+
+std::string rate_text(double events_per_second) {
   char text[32];
   if (events_per_second >= 1e6)
     std::snprintf(text, sizeof(text), "%.2f M/s", events_per_second / 1e6);
@@ -122,8 +129,9 @@ void shutdown(caf::scoped_actor& self, const bus_actor& bus,
   self->send_exit(bus, caf::exit_reason::user_shutdown);
 }
 
-// Publish -> log -> 4 projectors with dedup -> applied.
-void pipeline(const options& opt, const std::vector<bus::event>& events) {
+// Publish -> log -> 4 projectors with dedup -> applied; returns the median
+// rate of the framework.
+double pipeline(const options& opt, const std::vector<bus::event>& events) {
   std::vector<double> bus_rates, loop_rates;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     {
@@ -160,6 +168,59 @@ void pipeline(const options& opt, const std::vector<bus::event>& events) {
   }
   row("pipeline: publish, log, 4 projectors", median(bus_rates), median(loop_rates),
       "append + 4 x (dedup + apply), 1 thread");
+  return median(bus_rates);
+}
+
+// Open-loop latency from publish to applied by all 4 projectors, at a fixed
+// rate: a load actor publishes one batch per tick and records, per batch,
+// the time until the bus reports every projector done.
+void latency(const std::vector<bus::event>& events, double rate) {
+  constexpr std::size_t batch = 256;
+  auto batches = split(events, batch);
+  auto tick = std::chrono::nanoseconds{
+    static_cast<std::int64_t>(1e9 * batch / rate)};
+  system_holder h;
+  caf::scoped_actor self{*h.sys};
+  auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), bus_options{});
+  auto ps = spawn_projectors(*h.sys, bus, 4, self);
+  auto samples = std::make_shared<std::vector<double>>();
+  samples->reserve(batches.size());
+  auto done = std::make_shared<std::atomic<std::size_t>>(0);
+  auto total = batches.size();
+  auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(std::move(batches));
+  h.sys->spawn([=](caf::event_based_actor* a) {
+    auto next = std::make_shared<std::size_t>(0);
+    auto start = std::make_shared<clock_type::time_point>(clock_type::now());
+    a->become([=](caf::tick_atom) {
+      // Publish every batch whose time has come (ticks may bunch up).
+      auto due = static_cast<std::size_t>((clock_type::now() - *start) / tick) + 1;
+      for (; *next < std::min(due, total); ++*next) {
+        auto sent = clock_type::now();
+        a->request(bus, caf::infinite, publish_atom::value,
+                   std::move((*shared)[*next]), true)
+          .then([=](publish_ack&) {
+            samples->push_back(
+              std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());
+            ++*done;
+          },
+                [=](caf::error&) { ++*done; });
+      }
+      if (*next < total)
+        a->delayed_send(a, tick, caf::tick_atom::value);
+    });
+    a->send(a, caf::tick_atom::value);
+  });
+  while (done->load() < total)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  shutdown(self, bus, ps);
+  std::sort(samples->begin(), samples->end());
+  auto pct = [&](double p) {
+    return (*samples)[std::min(samples->size() - 1,
+                               static_cast<std::size_t>(p * samples->size()))];
+  };
+  std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (%s, batches of %zu)\n",
+              "latency publish -> applied by 4 projectors", pct(0.50), pct(0.99),
+              samples->back(), rate_text(rate).c_str(), batch);
 }
 
 // Appending to the durable log under each policy, beside the memory log.
@@ -330,10 +391,11 @@ int main(int argc, char** argv) {
   std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores\n\n",
               opt.events, opt.batch, opt.runs, std::thread::hardware_concurrency());
   std::printf("%-44s %12s   %12s   %6s\n", "scenario", "bus", "plain loop", "ratio");
-  pipeline(opt, events);
+  auto max_rate = pipeline(opt, events);
   recovery(opt, events);
   durable_append(opt, events);
   rebuild_from_store(opt, events);
   dedup_memory(10000000);
+  latency(events, max_rate / 2); // at half the pipeline's maximum
   return 0;
 }
