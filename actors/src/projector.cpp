@@ -193,34 +193,49 @@ void drain_held(self_ptr self) {
     rp.deliver(status_of(self));
 }
 
-// Reads the log from the checkpoint on until it reaches the catch-up target.
-void pull(self_ptr self) {
+// Asks the bus for the events from `next_pull` on.
+void request_range(self_ptr self) {
   auto& st = self->state;
-  if (st.pulling || st.paused)
-    return;
-  if (st.processed.watermark() >= st.catch_up_target) {
-    drain_held(self);
-    return;
-  }
-  st.pulling = true;
+  ++st.pulls_in_flight;
   self
-    ->request(st.bus, caf::infinite, replay_atom::value,
-              st.processed.watermark() + 1, st.options.replay_batch)
+    ->request(st.bus, caf::infinite, replay_atom::value, st.next_pull,
+              st.options.replay_batch)
     .then(
       [self, epoch = st.pull_epoch](event_batch& batch) {
         auto& st = self->state;
         if (epoch != st.pull_epoch)
           return; // asked before a rebuild: its pull is under way
-        st.pulling = false;
+        --st.pulls_in_flight;
         if (batch.empty()) {
           // The log ends before the target: nothing more to read.
           st.catch_up_target = st.processed.watermark();
-        } else if (!apply_batch(self, batch, true)) {
-          return;
+        } else {
+          st.next_pull = batch.last_seq() + 1;
+          // Keep one request ahead while this batch is applied, so that the
+          // round trip to the bus overlaps the work.
+          if (st.next_pull <= st.catch_up_target && st.pulls_in_flight == 0
+              && !st.paused)
+            request_range(self);
+          if (!apply_batch(self, batch, true))
+            return;
         }
-        pull(self);
+        if (st.pulls_in_flight == 0)
+          pull(self);
       },
       [self](caf::error& err) { fail(self, std::move(err)); });
+}
+
+// Reads the log from the checkpoint on until it reaches the catch-up target.
+void pull(self_ptr self) {
+  auto& st = self->state;
+  if (st.pulls_in_flight > 0 || st.paused)
+    return;
+  if (st.processed.watermark() >= st.catch_up_target) {
+    drain_held(self);
+    return;
+  }
+  st.next_pull = st.processed.watermark() + 1;
+  request_range(self);
 }
 
 projector_status status_of(self_ptr self) {
@@ -375,7 +390,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       st.rebuilding = true;
       ++st.rebuilds;
       ++st.pull_epoch;
-      st.pulling = false;
+      st.pulls_in_flight = 0;
       pull(self);
       return status_of(self);
     },

@@ -71,7 +71,10 @@ struct projector_state {
   /// True until the checkpoint reaches catch_up_target.
   bool catching_up = true;
   std::uint64_t catch_up_target = 0;
-  bool pulling = false;
+  /// Replay requests under way (at most two: one is read ahead).
+  std::uint32_t pulls_in_flight = 0;
+  /// The seq the next replay request starts at.
+  std::uint64_t next_pull = 0;
   /// Bumped by a rebuild, so that a replay answer from before it is dropped.
   std::uint64_t pull_epoch = 0;
   /// Paused: unsubscribed from the bus; pushes still under way are
