@@ -47,6 +47,32 @@ bool accepts(const session_state& st, const std::string& type) {
 
 void dispatch(self_ptr self);
 
+// Renders the reply to an event: event_skipped, or read_models_updated with
+// the models that `for_each_model(emit)` emits, in config order.
+template <class ForEachModel>
+std::string event_reply(const request& req, std::string_view id, bool skipped,
+                        ForEachModel for_each_model) {
+  std::string fields;
+  render_field(fields, "event_id", id);
+  std::string text;
+  if (skipped) {
+    fields += ", \"reason\": \"already_processed\"";
+    render_reply(text, req, "event_skipped", fields);
+    return text;
+  }
+  fields += ", \"updated_models\": [";
+  bool first = true;
+  for_each_model([&](std::string_view name) {
+    if (!first)
+      fields += ", ";
+    first = false;
+    render_string(fields, name);
+  });
+  fields += ']';
+  render_reply(text, req, "read_models_updated", fields);
+  return text;
+}
+
 // Moves the events out of a batch of event requests.
 std::vector<event> take_events(std::vector<session_state::pending>& batch) {
   std::vector<event> events;
@@ -99,27 +125,12 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
         }
         for (std::size_t j = 0; j < batch.size(); ++j) {
           auto& outcome = ack.outcomes[j];
-          std::string fields;
-          render_key(fields, "event_id");
-          render_string(fields, outcome.id);
-          std::string text;
-          if (outcome.duplicate) {
-            fields += ", \"reason\": \"already_processed\"";
-            render_reply(text, *batch[j].req, "event_skipped", fields);
-          } else {
-            fields += ", \"updated_models\": [";
-            bool first = true;
-            for (std::size_t m = 0; m < n; ++m) {
-              if (!took[j * n + m])
-                continue;
-              if (!first)
-                fields += ", ";
-              first = false;
-              render_string(fields, st.options.models[m]);
-            }
-            fields += ']';
-            render_reply(text, *batch[j].req, "read_models_updated", fields);
-          }
+          auto text = event_reply(*batch[j].req, outcome.id, outcome.duplicate,
+                                  [&](auto emit) {
+                                    for (std::size_t m = 0; m < n; ++m)
+                                      if (took[j * n + m])
+                                        emit(st.options.models[m]);
+                                  });
           finish(self, batch[j].slot, std::move(text));
         }
         bus_answered(self);
@@ -143,17 +154,10 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
       [self, batch = std::move(batch)](
         std::vector<actors::publish_outcome>& outcomes) {
         for (std::size_t j = 0; j < batch.size(); ++j) {
-          std::string fields;
-          render_key(fields, "event_id");
-          render_string(fields, outcomes[j].id);
-          std::string text;
-          if (outcomes[j].duplicate && outcomes[j].seq > 0) {
-            fields += ", \"reason\": \"already_processed\"";
-            render_reply(text, *batch[j].req, "event_skipped", fields);
-          } else {
-            fields += ", \"updated_models\": []";
-            render_reply(text, *batch[j].req, "read_models_updated", fields);
-          }
+          // Only a logged event (seq > 0) counts as processed before.
+          auto skipped = outcomes[j].duplicate && outcomes[j].seq > 0;
+          auto text = event_reply(*batch[j].req, outcomes[j].id, skipped,
+                                  [](auto) {});
           finish(self, batch[j].slot, std::move(text));
         }
         bus_answered(self);
