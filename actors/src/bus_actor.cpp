@@ -26,6 +26,16 @@ struct pending_publish {
   }
 };
 
+// Runs a log operation; a storage failure becomes errc::storage_failed.
+template <class F>
+auto guarded(F&& f) -> caf::expected<decltype(f())> {
+  try {
+    return f();
+  } catch (const storage_error& ex) {
+    return make_error(errc::storage_failed, ex.what());
+  }
+}
+
 std::vector<std::string_view> distinct_types(const event_batch& batch) {
   std::vector<std::string_view> types;
   for (auto& e : batch)
@@ -65,9 +75,6 @@ void push(self_ptr self, subscriptions::subscriber_id id, const event_batch& bat
   self->request(sub.handle, caf::infinite, deliver_atom::value, batch, covers_from)
     .then(
       [self, id, pending, slot](delivery_ack& ack) {
-        if (auto i = self->state.subscribers.find(id);
-            i != self->state.subscribers.end())
-          i->second.acked = std::max(i->second.acked, ack.checkpoint);
         delivery_done(self, id);
         if (pending) {
           auto& applied = pending->ack.models[slot].applied;
@@ -153,12 +160,10 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
                             "event " + std::to_string(i)
                               + " of the batch has no id or no type");
       auto published = events.size();
-      append_result result;
-      try {
-        result = self->state.log->append(std::move(events));
-      } catch (const storage_error& ex) {
-        return make_error(errc::storage_failed, ex.what());
-      }
+      auto appended = guarded([&] { return self->state.log->append(std::move(events)); });
+      if (!appended)
+        return appended.error();
+      auto& result = *appended;
       publish_ack ack;
       ack.outcomes.reserve(published);
       for (auto& o : result.outcomes)
@@ -183,15 +188,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     },
     [self](resolve_atom,
            std::vector<event>& events) -> caf::result<std::vector<publish_outcome>> {
-      std::vector<append_outcome> outcomes;
-      try {
-        outcomes = self->state.log->resolve(events);
-      } catch (const storage_error& ex) {
-        return make_error(errc::storage_failed, ex.what());
-      }
+      auto outcomes = guarded([&] { return self->state.log->resolve(events); });
+      if (!outcomes)
+        return outcomes.error();
       std::vector<publish_outcome> result;
-      result.reserve(outcomes.size());
-      for (auto& o : outcomes)
+      result.reserve(outcomes->size());
+      for (auto& o : *outcomes)
         result.push_back({std::move(o.id), o.seq, o.duplicate});
       return result;
     },
@@ -210,8 +212,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       }
       auto id = st.next_id++;
       st.subs.subscribe(id, types);
-      st.subscribers.emplace(
-        id, bus_state::subscriber{who, std::move(name), head, 0});
+      bus_state::subscriber sub;
+      sub.handle = who;
+      sub.name = std::move(name);
+      sub.covered = head;
+      st.subscribers.emplace(id, std::move(sub));
       self->monitor(who);
       return head;
     },
@@ -232,11 +237,10 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto& log = *self->state.log;
       if (from == 0)
         return make_error(errc::out_of_range, "replay starts at seq 1");
-      try {
-        return log.read(from, max);
-      } catch (const storage_error& ex) {
-        return make_error(errc::storage_failed, ex.what());
-      }
+      auto batch = guarded([&] { return log.read(from, max); });
+      if (!batch)
+        return batch.error();
+      return std::move(*batch);
     },
     [self](redeliver_atom, std::uint64_t from) -> caf::result<std::uint64_t> {
       auto& st = self->state;
@@ -244,12 +248,10 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return make_error(errc::out_of_range, "redelivery starts at seq 1");
       std::uint64_t pushed = 0;
       for (auto seq = from; seq <= st.log->head();) {
-        event_batch batch;
-        try {
-          batch = st.log->read(seq, 4096);
-        } catch (const storage_error& ex) {
-          return make_error(errc::storage_failed, ex.what());
-        }
+        auto read = guarded([&] { return st.log->read(seq, 4096); });
+        if (!read)
+          return read.error();
+        auto& batch = *read;
         if (batch.empty())
           break;
         auto types = distinct_types(batch);
@@ -271,12 +273,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       bus_status result;
       result.head = st.log->head();
       result.subscribers = static_cast<std::uint32_t>(st.subscribers.size());
-      try {
-        if (auto last = st.log->read(result.head, 1); !last.empty())
-          result.head_timestamp = last.front().timestamp;
-      } catch (const storage_error& ex) {
-        return make_error(errc::storage_failed, ex.what());
-      }
+      auto last = guarded([&] { return st.log->read(result.head, 1); });
+      if (!last)
+        return last.error();
+      if (!last->empty())
+        result.head_timestamp = last->front().timestamp;
       return result;
     },
   };

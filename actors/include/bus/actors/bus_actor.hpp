@@ -35,8 +35,6 @@ struct bus_state {
     std::string name;
     /// Every seq up to this one has been sent, or was of no interest.
     std::uint64_t covered = 0;
-    /// The checkpoint the projector last acknowledged.
-    std::uint64_t acked = 0;
     /// Deliveries sent and not yet acknowledged.
     std::uint32_t in_flight = 0;
     /// True after a push was withheld: the next one covers only itself.
