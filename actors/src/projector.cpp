@@ -26,6 +26,23 @@ void fail(self_ptr self, caf::error reason) {
   self->quit(std::move(reason));
 }
 
+// The reason a projector fails with when its model throws on `e`.
+caf::error apply_failure(const read_model& model, const event& e,
+                         std::string_view what) {
+  return make_error(errc::apply_failed,
+                    "read model '" + model.name() + "' failed on event '" + e.id
+                      + "' (seq " + std::to_string(e.seq) + ", type " + e.type
+                      + "): " + std::string{what});
+}
+
+// An acknowledgement that applies nothing: the events come back later from
+// the log (a paused projector answers pushes with it).
+delivery_ack unapplied_ack(const projector_state& st) {
+  delivery_ack ack;
+  ack.checkpoint = st.processed.watermark();
+  return ack;
+}
+
 // Applies the events of `batch` that are new and of a handled type, then
 // marks the batch's whole range processed. Returns nothing when read-model
 // code threw (the projector is then failing).
@@ -54,18 +71,10 @@ std::optional<delivery_ack> apply_events(self_ptr self, const event_batch& batch
           ++st.ignored;
         }
       } catch (const std::exception& ex) {
-        fail(self, make_error(errc::apply_failed,
-                              "read model '" + model.name()
-                                + "' failed on event '" + e.id + "' (seq "
-                                + std::to_string(e.seq) + ", type " + e.type
-                                + "): " + ex.what()));
+        fail(self, apply_failure(model, e, ex.what()));
         return std::nullopt;
       } catch (...) {
-        fail(self, make_error(errc::apply_failed,
-                              "read model '" + model.name()
-                                + "' failed on event '" + e.id + "' (seq "
-                                + std::to_string(e.seq)
-                                + "): unknown exception"));
+        fail(self, apply_failure(model, e, "unknown exception"));
         return std::nullopt;
       }
     }
@@ -302,12 +311,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
            std::uint64_t covers_from) -> caf::result<delivery_ack> {
       auto& st = self->state;
       auto gap = covers_from > st.processed.watermark() + 1;
-      if (st.paused) {
-        // Taken by nothing now; pulled from the log after resuming.
-        delivery_ack ack;
-        ack.checkpoint = st.processed.watermark();
-        return ack;
-      }
+      if (st.paused) // taken by nothing now; pulled after resuming
+        return unapplied_ack(st);
       if (st.catching_up || !st.held.empty() || gap) {
         auto promise = self->make_response_promise<delivery_ack>();
         st.held.push_back({std::move(batch), covers_from, promise});
@@ -352,11 +357,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         st.paused = true;
         // Answer held pushes unapplied: publishers must not wait for a
         // paused model. The log keeps the events for the resume.
-        for (auto& h : st.held) {
-          delivery_ack ack;
-          ack.checkpoint = st.processed.watermark();
-          h.promise.deliver(std::move(ack));
-        }
+        for (auto& h : st.held)
+          h.promise.deliver(unapplied_ack(st));
         st.held.clear();
         self->request(st.bus, caf::infinite, unsubscribe_atom::value,
                       projector_actor{self})
