@@ -20,9 +20,9 @@ void fail(self_ptr self, caf::error reason) {
   for (auto& h : self->state.held)
     h.promise.deliver(reason);
   self->state.held.clear();
-  for (auto& rp : self->state.resumes)
+  for (auto& rp : self->state.waiting)
     rp.deliver(reason);
-  self->state.resumes.clear();
+  self->state.waiting.clear();
   self->quit(std::move(reason));
 }
 
@@ -196,9 +196,9 @@ void drain_held(self_ptr self) {
   }
   st.catching_up = false;
   st.rebuilding = false;
-  auto resumes = std::move(st.resumes);
-  st.resumes.clear();
-  for (auto& rp : resumes)
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  for (auto& rp : waiting)
     rp.deliver(status_of(self));
 }
 
@@ -263,6 +263,16 @@ projector_status status_of(self_ptr self) {
   result.replayed = st.replayed;
   result.rebuilds = st.rebuilds;
   return result;
+}
+
+// Answers with the status now, or once the current catch-up is done.
+caf::result<projector_status> when_caught_up(self_ptr self) {
+  auto& st = self->state;
+  if (!st.catching_up || st.paused)
+    return status_of(self);
+  auto rp = self->make_response_promise<projector_status>();
+  st.waiting.push_back(rp);
+  return rp;
 }
 
 // Registers with the bus, which answers with the head seq to catch up to.
@@ -373,13 +383,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         st.catching_up = true;
         subscribe(self); // then pulls from the checkpoint to the head
       }
-      if (!st.catching_up)
-        return status_of(self);
       // Answered once caught up: "resumed" means running again.
-      auto rp = self->make_response_promise<projector_status>();
-      st.resumes.push_back(rp);
-      return rp;
+      return when_caught_up(self);
     },
+    [self](ready_atom) { return when_caught_up(self); },
     [self](rebuild_atom) {
       auto& st = self->state;
       // Reproject everything processed so far; pushes that arrive meanwhile

@@ -69,6 +69,54 @@ caf::error unavailable(const supervisor_state::slot& s) {
                       + (s.last_error.empty() ? "" : ": " + s.last_error));
 }
 
+// Asks every live projector `atom` (status, or ready) and answers with all
+// their statuses in config order; slots without a projector report theirs.
+template <class Atom>
+caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
+  auto& st = self->state;
+  struct collector {
+    caf::typed_response_promise<std::vector<projector_status>> promise;
+    std::vector<projector_status> result;
+    std::size_t remaining;
+  };
+  auto c = std::make_shared<collector>();
+  c->promise = self->make_response_promise<std::vector<projector_status>>();
+  c->result.resize(st.slots.size());
+  c->remaining = st.slots.size() + 1;
+  auto done_one = [c] {
+    if (--c->remaining == 0)
+      c->promise.deliver(std::move(c->result));
+  };
+  for (std::size_t i = 0; i < st.slots.size(); ++i) {
+    auto& s = st.slots[i];
+    auto& out = c->result[i];
+    out.model = s.spec.name;
+    out.state = s.state;
+    out.restarts = s.restarts;
+    out.last_error = s.last_error;
+    if (!s.handle) {
+      --c->remaining;
+      continue;
+    }
+    self->request(s.handle, caf::infinite, atom)
+      .then(
+        [c, i, done_one](projector_status& ps) {
+          auto& out = c->result[i];
+          ps.restarts = out.restarts;
+          ps.last_error = std::move(out.last_error);
+          out = std::move(ps);
+          done_one();
+        },
+        [c, i, done_one](caf::error&) {
+          c->result[i].state = "restarting";
+          done_one();
+        });
+  }
+  auto promise = c->promise;
+  done_one();
+  return promise;
+}
+
 // Delegates to the model's live projector, or answers why there is none.
 template <class T, class... Ts>
 caf::result<T> forward(self_ptr self, caf::expected<projector_actor> target,
@@ -137,50 +185,8 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
     [self, route](rebuild_atom, std::string& model) {
       return forward<projector_status>(self, route(model), rebuild_atom::value);
     },
-    [self](status_atom) -> caf::result<std::vector<projector_status>> {
-      auto& st = self->state;
-      struct collector {
-        caf::typed_response_promise<std::vector<projector_status>> promise;
-        std::vector<projector_status> result;
-        std::size_t remaining;
-      };
-      auto c = std::make_shared<collector>();
-      c->promise = self->make_response_promise<std::vector<projector_status>>();
-      c->result.resize(st.slots.size());
-      c->remaining = st.slots.size() + 1;
-      auto done_one = [c] {
-        if (--c->remaining == 0)
-          c->promise.deliver(std::move(c->result));
-      };
-      for (std::size_t i = 0; i < st.slots.size(); ++i) {
-        auto& s = st.slots[i];
-        auto& out = c->result[i];
-        out.model = s.spec.name;
-        out.state = s.state;
-        out.restarts = s.restarts;
-        out.last_error = s.last_error;
-        if (!s.handle) {
-          --c->remaining;
-          continue;
-        }
-        self->request(s.handle, caf::infinite, status_atom::value)
-          .then(
-            [c, i, done_one](projector_status& ps) {
-              auto& out = c->result[i];
-              ps.restarts = out.restarts;
-              ps.last_error = std::move(out.last_error);
-              out = std::move(ps);
-              done_one();
-            },
-            [c, i, done_one](caf::error&) {
-              c->result[i].state = "restarting";
-              done_one();
-            });
-      }
-      auto promise = c->promise;
-      done_one();
-      return promise;
-    },
+    [self](status_atom) { return collect(self, status_atom::value); },
+    [self](ready_atom) { return collect(self, ready_atom::value); },
     [self](restart_atom, std::uint64_t index, std::uint64_t generation) {
       auto& st = self->state;
       if (index >= st.slots.size())

@@ -58,14 +58,15 @@ bool parse_size(const char* text, std::size_t& out) {
   return true;
 }
 
-// Waits until every projector runs (or has failed for good).
+// Waits until every projector has caught up (or has failed for good); a
+// projector restarting at start is waited for, up to a deadline.
 bool wait_until_ready(caf::scoped_actor& self,
                       const bus::actors::supervisor_actor& sup) {
   using namespace std::chrono;
   auto deadline = steady_clock::now() + seconds{30};
   while (steady_clock::now() < deadline) {
     bool ready = false;
-    self->request(sup, seconds{5}, bus::actors::status_atom::value)
+    self->request(sup, seconds{30}, bus::actors::ready_atom::value)
       .receive(
         [&](std::vector<bus::actors::projector_status>& xs) {
           ready = std::all_of(xs.begin(), xs.end(), [](auto& x) {
@@ -75,7 +76,7 @@ bool wait_until_ready(caf::scoped_actor& self,
         [](caf::error&) {});
     if (ready)
       return true;
-    std::this_thread::sleep_for(milliseconds{1});
+    std::this_thread::sleep_for(milliseconds{10}); // a restart's backoff
   }
   return false;
 }

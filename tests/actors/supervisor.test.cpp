@@ -140,6 +140,24 @@ BOOST_AUTO_TEST_CASE(restarts_outside_the_window_do_not_count) {
   BOOST_TEST(snapshot("p") == expected_tally(whole_log(), {"A"}));
 }
 
+BOOST_AUTO_TEST_CASE(ready_answers_once_every_projector_has_caught_up) {
+  publish(events(0, 40, {"A"}));
+  // Not run yet: the projectors have not even subscribed.
+  sup = sys.spawn(supervisor_impl, bus,
+                  std::vector<model_spec>{tally("a", {"A"}), tally("b", {"A"})},
+                  policy, replaying(8));
+  auto ready = ask<std::vector<projector_status>>(sup, ready_atom::value);
+  BOOST_REQUIRE(ready);
+  BOOST_REQUIRE_EQUAL(ready->size(), 2u);
+  for (auto& s : *ready) {
+    BOOST_TEST(s.state == "running");
+    BOOST_TEST(s.checkpoint == 40u);
+  }
+  // From then on a publish is applied by both before it is acknowledged.
+  auto ack = publish(events(40, 1, {"A"}));
+  BOOST_TEST(ack.models.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_model_is_reported_by_name) {
   start({tally("p", {"A"})});
   auto q = ask<query_result>(sup, query_atom::value, std::string{"ghost"},

@@ -62,6 +62,10 @@ int main() {
   placed.payload = {{"customer", "ada"}, {"amount", 4200}};
 
   caf::scoped_actor self{sys};
+  // Projectors register with the bus as they start: wait until they have,
+  // or the first events could be acknowledged before they apply them.
+  self->request(sup, caf::infinite, ready_atom::value)
+    .receive([](std::vector<projector_status>&) {}, [](caf::error&) {});
   // true: answer once the subscribed projectors have applied the events.
   self->request(bus, caf::infinite, publish_atom::value,
                 std::vector<bus::event>{placed, placed}, true)

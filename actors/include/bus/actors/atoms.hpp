@@ -34,6 +34,8 @@ using pause_atom = caf::atom_constant<caf::atom("bpause")>;
 using resume_atom = caf::atom_constant<caf::atom("bresume")>;
 /// Resets a read model and reprojects it from seq 1.
 using rebuild_atom = caf::atom_constant<caf::atom("brebuild")>;
+/// Asks to be answered once caught up with the log (ready for queries).
+using ready_atom = caf::atom_constant<caf::atom("bready")>;
 /// Tells a supervisor to restart a projector (sent to itself after backoff).
 using restart_atom = caf::atom_constant<caf::atom("brestart")>;
 

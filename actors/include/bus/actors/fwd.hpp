@@ -26,6 +26,9 @@ using projector_actor = caf::typed_actor<
   // Returns the read model's whole state.
   caf::replies_to<snapshot_atom>::with<model_snapshot>,
   caf::replies_to<status_atom>::with<projector_status>,
+  // Answered once the projector has caught up with the log (at once when it
+  // has): from then on, events published are applied before their acks.
+  caf::replies_to<ready_atom>::with<projector_status>,
   // Lifecycle: each answers with the status after the change.
   caf::replies_to<pause_atom>::with<projector_status>,
   caf::replies_to<resume_atom>::with<projector_status>,
@@ -61,6 +64,8 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<snapshot_atom, std::string>::with<model_snapshot>,
   // Status of every projector, in config order.
   caf::replies_to<status_atom>::with<std::vector<projector_status>>,
+  // Like status, answered once every running projector is ready.
+  caf::replies_to<ready_atom>::with<std::vector<projector_status>>,
   // Lifecycle of model `name`, delegated to its projector.
   caf::replies_to<pause_atom, std::string>::with<projector_status>,
   caf::replies_to<resume_atom, std::string>::with<projector_status>,

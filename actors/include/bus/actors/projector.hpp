@@ -83,8 +83,8 @@ struct projector_state {
   /// Rebuilding: reprojecting from seq 1 after a reset.
   bool rebuilding = false;
   std::uint32_t rebuilds = 0;
-  /// Resume requests, answered once the catch-up after them is done.
-  std::vector<caf::typed_response_promise<projector_status>> resumes;
+  /// Resume and ready requests, answered once the catch-up is done.
+  std::vector<caf::typed_response_promise<projector_status>> waiting;
   /// Timestamp of the last event processed.
   std::int64_t checkpoint_timestamp = 0;
   std::deque<held_delivery> held;
