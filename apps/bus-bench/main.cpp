@@ -62,13 +62,7 @@ std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events
   return result;
 }
 
-std::string rate_text(double events_per_second);
-
 std::string rate(double events_per_second) {
-  return rate_text(events_per_second);
-}
-
-std::string rate_text(double events_per_second) {
   char text[32];
   if (events_per_second >= 1e6)
     std::snprintf(text, sizeof(text), "%.2f M/s", events_per_second / 1e6);
@@ -174,11 +168,11 @@ double pipeline(const options& opt, const std::vector<bus::event>& events) {
 // Open-loop latency from publish to applied by all 4 projectors, at a fixed
 // rate: a load actor publishes one batch per tick and records, per batch,
 // the time until the bus reports every projector done.
-void latency(const std::vector<bus::event>& events, double rate) {
+void latency(const std::vector<bus::event>& events, double per_second) {
   constexpr std::size_t batch = 256;
   auto batches = split(events, batch);
   auto tick = std::chrono::nanoseconds{
-    static_cast<std::int64_t>(1e9 * batch / rate)};
+    static_cast<std::int64_t>(1e9 * batch / per_second)};
   system_holder h;
   caf::scoped_actor self{*h.sys};
   auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), bus_options{});
@@ -220,7 +214,7 @@ void latency(const std::vector<bus::event>& events, double rate) {
   };
   std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (%s, batches of %zu)\n",
               "latency publish -> applied by 4 projectors", pct(0.50), pct(0.99),
-              samples->back(), rate_text(rate).c_str(), batch);
+              samples->back(), rate(per_second).c_str(), batch);
 }
 
 // Appending to the durable log under each policy, beside the memory log.
@@ -284,12 +278,10 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
       auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
       bench::sum_model model{"raw"};
       auto t0 = clock_type::now();
-      for (std::uint64_t seq = 1; seq <= (*log)->head();) {
-        auto batch = (*log)->read(seq, 4096);
+      bus::for_each_batch(**log, [&](const bus::event_batch& batch) {
         for (auto& e : batch)
           model.apply(e);
-        seq = batch.last_seq() + 1;
-      }
+      });
       loop_rates.push_back(events.size() / seconds_since(t0));
     }
   }
@@ -322,13 +314,11 @@ void recovery(const options& opt, const std::vector<bus::event>& events) {
     bench::sum_model model{"loop"};
     bus::processed_ids dedup;
     auto t0 = clock_type::now();
-    for (std::uint64_t seq = 1; seq <= log->head();) {
-      auto batch = log->read(seq, 4096);
+    bus::for_each_batch(*log, [&](const bus::event_batch& batch) {
       for (auto& e : batch)
         if (dedup.insert(e.seq))
           model.apply(e);
-      seq = batch.last_seq() + 1;
-    }
+    });
     loop_rates.push_back(events.size() / seconds_since(t0));
   }
   row("catch-up of the whole backlog (" + std::to_string(static_cast<int>(median(millis)))

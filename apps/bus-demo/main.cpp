@@ -224,13 +224,11 @@ int main(int argc, char** argv) {
 
   // The restarted model must equal a fold of the whole log by a fresh one.
   demo::order_totals fresh{0, nullptr};
-  for (std::uint64_t seq = 1; seq <= head;) {
-    auto batch = log->read(seq, 65536);
+  bus::for_each_batch(*log, [&](const bus::event_batch& batch) {
     for (auto& e : batch)
       if (fresh.handles(e.type))
         fresh.apply(e);
-    seq = batch.last_seq() + 1;
-  }
+  });
   self->request(sup, caf::infinite, snapshot_atom::value, std::string{"order_totals"})
     .receive(
       [&](model_snapshot& snap) {

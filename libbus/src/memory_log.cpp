@@ -23,14 +23,18 @@ memory_log::~memory_log() {
   // nop
 }
 
-const event& memory_log::at(std::uint64_t seq) const {
-  // The chunk holding `seq` is the last one starting at or before it.
+const memory_log::chunk& memory_log::chunk_of(std::uint64_t seq) const {
+  // The last chunk starting at or before `seq`.
   auto i = std::upper_bound(chunks_.begin(), chunks_.end(), seq,
                             [](std::uint64_t x, const chunk& c) {
                               return x < c.first_seq;
                             });
-  --i;
-  return (*i->events)[seq - i->first_seq];
+  return *--i;
+}
+
+const event& memory_log::at(std::uint64_t seq) const {
+  auto& c = chunk_of(seq);
+  return (*c.events)[seq - c.first_seq];
 }
 
 std::optional<std::uint64_t> memory_log::find(std::string_view id) const {
@@ -44,14 +48,10 @@ std::optional<std::uint64_t> memory_log::find(std::string_view id) const {
 event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
   if (from == 0 || from > head_ || max == 0)
     return {};
-  auto i = std::upper_bound(chunks_.begin(), chunks_.end(), from,
-                            [](std::uint64_t seq, const chunk& c) {
-                              return seq < c.first_seq;
-                            });
-  --i;
-  auto first = static_cast<std::size_t>(from - i->first_seq);
-  auto last = std::min(i->events->size(), first + max);
-  return event_batch{i->events, first, last};
+  auto& c = chunk_of(from);
+  auto first = static_cast<std::size_t>(from - c.first_seq);
+  auto last = std::min(c.events->size(), first + max);
+  return event_batch{c.events, first, last};
 }
 
 append_result memory_log::do_append(std::vector<event> batch) {

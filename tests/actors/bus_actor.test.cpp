@@ -161,9 +161,9 @@ BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
   // Given CPU, it takes the pushes it got, sees the gap, pulls the rest.
   run();
   std::vector<event> all;
-  for (auto batch = small_log->read(1, 1000); !batch.empty();
-       batch = small_log->read(batch.last_seq() + 1, 1000))
+  for_each_batch(*small_log, [&](const event_batch& batch) {
     all.insert(all.end(), batch.begin(), batch.end());
+  });
   BOOST_TEST(snapshot_of(p) == expected_tally(all, {"A", "B"}));
   auto status = ask<projector_status>(p, status_atom::value);
   BOOST_TEST(status->checkpoint == 150u);

@@ -303,3 +303,30 @@ BOOST_AUTO_TEST_CASE(ids_stay_findable_after_many_batches) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(memory_log_walk)
+
+BOOST_AUTO_TEST_CASE(for_each_batch_visits_every_event_once_in_order) {
+  bus::memory_log store;
+  store.append(events(0, 5));
+  store.append(events(5, 3)); // a second chunk
+  store.append(events(8, 4));
+  std::vector<std::uint64_t> seen;
+  for_each_batch(store, [&](const event_batch& b) {
+    for (auto& e : b)
+      seen.push_back(e.seq);
+  }, 1, 2);
+  std::vector<std::uint64_t> all{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  BOOST_TEST(seen == all, boost::test_tools::per_element());
+  seen.clear();
+  for_each_batch(store, [&](const event_batch& b) {
+    for (auto& e : b)
+      seen.push_back(e.seq);
+  }, 7);
+  BOOST_TEST((seen == std::vector<std::uint64_t>{7, 8, 9, 10, 11, 12}));
+  seen.clear();
+  for_each_batch(bus::memory_log{}, [&](const event_batch&) { seen.push_back(0); });
+  BOOST_TEST(seen.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -81,4 +81,14 @@ protected:
   virtual append_result do_append(std::vector<event> batch) = 0;
 };
 
+/// Calls `f(batch)` for the whole log from `from` on, in seq order, in
+/// batches of at most `max` events.
+template <class F>
+void for_each_batch(const event_log& log, F&& f, std::uint64_t from = 1,
+                    std::size_t max = 4096) {
+  for (auto batch = log.read(from, max); !batch.empty();
+       batch = log.read(batch.last_seq() + 1, max))
+    f(batch);
+}
+
 } // namespace bus

@@ -34,6 +34,9 @@ private:
     shared_events events;
   };
 
+  /// Returns the chunk holding `seq` (1 <= seq <= head).
+  const chunk& chunk_of(std::uint64_t seq) const;
+
   /// Returns the stored event with `seq` (1 <= seq <= head).
   const event& at(std::uint64_t seq) const;
 
