@@ -1,5 +1,8 @@
 #include "bus/actors/init.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "bus/actors/fwd.hpp"
@@ -35,6 +38,11 @@ void init(caf::actor_system_config& cfg) {
   cfg.add_message_type<projector_actor>("bus.projector_actor");
   cfg.add_message_type<bus_actor>("bus.bus_actor");
   cfg.add_message_type<supervisor_actor>("bus.supervisor_actor");
+}
+
+void one_worker_per_core(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.max-threads",
+          std::max(2u, std::thread::hardware_concurrency()));
 }
 
 } // namespace bus

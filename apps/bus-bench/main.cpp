@@ -83,8 +83,7 @@ struct system_holder {
   std::unique_ptr<caf::actor_system> sys;
   system_holder() {
     bus::init(cfg);
-    cfg.set("scheduler.max-threads",
-            std::max(2u, std::thread::hardware_concurrency()));
+    bus::one_worker_per_core(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 };

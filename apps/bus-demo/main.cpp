@@ -109,8 +109,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   bus::init(cfg);
-  cfg.set("scheduler.max-threads",
-          std::max(2u, std::thread::hardware_concurrency()));
+  bus::one_worker_per_core(cfg);
   caf::actor_system sys{cfg};
   auto log = std::make_shared<bus::memory_log>();
   auto bus = sys.spawn(bus_impl, log, bus_options{});

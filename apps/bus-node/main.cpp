@@ -172,9 +172,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   bus::init(cfg);
-  // CAF starts at least 4 workers; more than the cores only adds switches.
-  cfg.set("scheduler.max-threads",
-          std::max(2u, std::thread::hardware_concurrency()));
+  bus::one_worker_per_core(cfg);
   caf::actor_system sys{cfg};
   using namespace bus::actors;
   auto bus = sys.spawn(bus_impl, log, bus_options{});

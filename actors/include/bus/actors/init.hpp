@@ -11,4 +11,8 @@ namespace bus {
 /// Registers the framework's message types and the "bus" error category.
 void init(caf::actor_system_config& cfg);
 
+/// Sizes the scheduler at one worker per core: CAF 0.17 starts at least
+/// four, and more workers than cores only add context switches.
+void one_worker_per_core(caf::actor_system_config& cfg);
+
 } // namespace bus
