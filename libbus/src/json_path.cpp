@@ -55,15 +55,9 @@ json_path::find_key(const boost::json::object& root, std::string& buffer) const 
 
 std::optional<std::string>
 json_path::find_key(const boost::json::object& root) const {
-  auto* v = find(root);
-  if (v == nullptr)
-    return std::nullopt;
-  if (auto* s = v->if_string())
-    return std::string{s->data(), s->size()};
-  if (auto* i = v->if_int64())
-    return std::to_string(*i);
-  if (auto* u = v->if_uint64())
-    return std::to_string(*u);
+  std::string buffer;
+  if (auto key = find_key(root, buffer))
+    return std::string{*key};
   return std::nullopt;
 }
 
