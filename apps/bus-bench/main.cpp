@@ -111,7 +111,9 @@ std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
   for (std::size_t i = 0; i < n; ++i)
     ps.push_back(sys.spawn(projector_impl, bus, bench::sum_spec("m" + std::to_string(i)),
                            projector_options{}));
-  wait_caught_up(self, ps, 0);
+  for (auto& p : ps) // subscribed and caught up before the clock starts
+    self->request(p, caf::infinite, ready_atom::value)
+      .receive([](projector_status&) {}, [](caf::error&) {});
   return ps;
 }
 
