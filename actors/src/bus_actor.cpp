@@ -26,6 +26,16 @@ struct pending_publish {
   }
 };
 
+} // namespace
+
+struct outstanding_delivery {
+  std::shared_ptr<pending_publish> pending; // null: nobody waits for it
+  std::size_t slot = 0;
+  bool settled = false;
+};
+
+namespace {
+
 // Runs a log operation; a storage failure becomes errc::storage_failed.
 template <class F>
 auto guarded(F&& f) -> caf::expected<decltype(f())> {
@@ -66,31 +76,68 @@ void delivery_done(self_ptr self, subscriptions::subscriber_id id) {
   }
 }
 
+// Ends delivery `d` to subscriber `id`: with the projector's ack, or without
+// one (it failed, timed out or is gone: it took none of the batch now, and
+// it or its replacement pulls the batch from the log later).
+void settle(self_ptr self, subscriptions::subscriber_id id,
+            const std::shared_ptr<outstanding_delivery>& d,
+            const delivery_ack* ack) {
+  d->settled = true;
+  auto& st = self->state;
+  if (auto i = st.subscribers.find(id); i != st.subscribers.end()) {
+    auto& queue = i->second.outstanding;
+    queue.erase(std::find(queue.begin(), queue.end(), d));
+    delivery_done(self, id);
+  }
+  if (auto& pending = d->pending) {
+    if (ack) {
+      auto& applied = pending->ack.models[d->slot].applied;
+      applied.reserve(ack->applied.size());
+      for (auto j : ack->applied)
+        applied.push_back(pending->published_index[j]);
+    }
+    pending->done_one();
+  }
+}
+
 // Sends `batch` to subscriber `id` as covering [covers_from, last seq].
 void push(self_ptr self, subscriptions::subscriber_id id, const event_batch& batch,
           std::uint64_t covers_from, std::shared_ptr<pending_publish> pending,
           std::size_t slot) {
-  auto& sub = self->state.subscribers.at(id);
+  auto& st = self->state;
+  auto& sub = st.subscribers.at(id);
   ++sub.in_flight;
-  self->request(sub.handle, caf::infinite, deliver_atom::value, batch, covers_from)
+  auto d = std::make_shared<outstanding_delivery>();
+  d->pending = std::move(pending);
+  d->slot = slot;
+  sub.outstanding.push_back(d);
+  self
+    ->request(sub.handle, st.options.delivery_timeout, deliver_atom::value,
+              batch, covers_from)
     .then(
-      [self, id, pending, slot](delivery_ack& ack) {
-        delivery_done(self, id);
-        if (pending) {
-          auto& applied = pending->ack.models[slot].applied;
-          applied.reserve(ack.applied.size());
-          for (auto j : ack.applied)
-            applied.push_back(pending->published_index[j]);
-          pending->done_one();
-        }
+      [self, id, d](delivery_ack& ack) {
+        if (!d->settled)
+          settle(self, id, d, &ack);
       },
-      [self, id, pending](caf::error&) {
-        // The projector failed on this batch: it took none of it now. Its
-        // replacement replays the batch from the log.
-        delivery_done(self, id);
-        if (pending)
-          pending->done_one();
+      [self, id, d](caf::error&) {
+        if (!d->settled)
+          settle(self, id, d, nullptr);
       });
+}
+
+// Forgets a subscriber that is gone, settling what it left unanswered.
+void drop_subscriber(self_ptr self,
+                     std::unordered_map<subscriptions::subscriber_id,
+                                        bus_state::subscriber>::iterator i) {
+  auto& st = self->state;
+  auto outstanding = std::move(i->second.outstanding);
+  st.subs.unsubscribe(i->first);
+  st.subscribers.erase(i);
+  for (auto& d : outstanding) {
+    d->settled = true;
+    if (d->pending)
+      d->pending->done_one();
+  }
 }
 
 // Pushes `batch` to every subscriber that wants one of its types and has
@@ -142,14 +189,21 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
   self->state.options = options;
   self->set_default_handler(caf::drop);
   self->set_down_handler([self](caf::down_msg& dm) {
+    // A projector or an attached node is gone (stopped, failed, or its node
+    // is unreachable): drop it and go on serving everyone else. Its events
+    // stay in the log for when it comes back.
     auto& st = self->state;
     for (auto i = st.subscribers.begin(); i != st.subscribers.end(); ++i) {
       if (i->second.handle.address() == dm.source) {
-        st.subs.unsubscribe(i->first);
-        st.subscribers.erase(i);
-        return;
+        drop_subscriber(self, i);
+        break;
       }
     }
+    // A lost node stays listed without a supervisor, so that a query for
+    // one of its models can say where the model went.
+    for (auto& n : st.nodes)
+      if (n.supervisor && n.supervisor.address() == dm.source)
+        n.supervisor = nullptr;
   });
   return {
     [self](publish_atom, std::vector<event>& events,
@@ -224,8 +278,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto& st = self->state;
       for (auto i = st.subscribers.begin(); i != st.subscribers.end(); ++i) {
         if (i->second.handle == who) {
-          st.subs.unsubscribe(i->first);
-          st.subscribers.erase(i);
+          drop_subscriber(self, i);
           self->demonitor(who.address());
           return true;
         }
@@ -268,6 +321,23 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       return pushed;
     },
     [self](head_atom) { return self->state.log->head(); },
+    [self](attach_atom, std::string& node, caf::actor& supervisor,
+           std::vector<std::string>& models) {
+      auto& st = self->state;
+      // A node that attaches again (after a reconnect, or restarted under
+      // the same name) replaces its entry.
+      auto& nodes = st.nodes;
+      nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
+                                 [&](const node_entry& n) {
+                                   return n.node == node
+                                          || n.supervisor == supervisor;
+                                 }),
+                  nodes.end());
+      self->monitor(supervisor);
+      nodes.push_back({std::move(node), std::move(supervisor), std::move(models)});
+      return st.log->head();
+    },
+    [self](directory_atom) { return self->state.nodes; },
     [self](status_atom) -> caf::result<bus_status> {
       auto& st = self->state;
       bus_status result;

@@ -4,8 +4,9 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/wire_types.hpp"
 #include "bus/errc.hpp"
 
 namespace bus {
@@ -20,24 +21,17 @@ void init(caf::actor_system_config& cfg) {
         text += " (" + ctx.get_as<std::string>(0) + ")";
       return text;
     });
-  cfg.add_message_type<event>("bus.event");
-  cfg.add_message_type<std::vector<event>>("std::vector<bus.event>");
-  cfg.add_message_type<event_batch>("bus.event_batch");
-  cfg.add_message_type<publish_outcome>("bus.publish_outcome");
-  cfg.add_message_type<std::vector<publish_outcome>>(
-    "std::vector<bus.publish_outcome>");
-  cfg.add_message_type<model_ack>("bus.model_ack");
-  cfg.add_message_type<publish_ack>("bus.publish_ack");
-  cfg.add_message_type<delivery_ack>("bus.delivery_ack");
-  cfg.add_message_type<query_result>("bus.query_result");
-  cfg.add_message_type<model_snapshot>("bus.model_snapshot");
-  cfg.add_message_type<projector_status>("bus.projector_status");
-  cfg.add_message_type<bus_status>("bus.bus_status");
-  cfg.add_message_type<std::vector<projector_status>>(
-    "std::vector<bus.projector_status>");
-  cfg.add_message_type<projector_actor>("bus.projector_actor");
-  cfg.add_message_type<bus_actor>("bus.bus_actor");
-  cfg.add_message_type<supervisor_actor>("bus.supervisor_actor");
+  std::apply(
+    [&](auto... types) {
+      (cfg.add_message_type<typename decltype(types)::type>(types.name), ...);
+    },
+    actors::wire_types());
+}
+
+void enable_network(caf::actor_system_config& cfg, network_options options) {
+  cfg.load<caf::io::middleman>();
+  cfg.set("middleman.heartbeat-interval", options.heartbeat_interval);
+  cfg.set("middleman.connection-timeout", options.connection_timeout);
 }
 
 void one_worker_per_core(caf::actor_system_config& cfg) {

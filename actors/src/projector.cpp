@@ -43,6 +43,22 @@ delivery_ack unapplied_ack(const projector_state& st) {
   return ack;
 }
 
+// True when `err` means the bus did not answer because it (or its node) is
+// out of reach, not because it refused: the projector then waits for its bus
+// to come back instead of failing.
+bool bus_lost(const caf::error& err) {
+  return err == caf::sec::request_timeout || err == caf::sec::request_receiver_down
+         || err == caf::sec::no_route_to_receiving_node
+         || err == caf::exit_reason::remote_link_unreachable;
+}
+
+// Answers every held push unapplied: its events come back from the log.
+void release_held(projector_state& st) {
+  for (auto& h : st.held)
+    h.promise.deliver(unapplied_ack(st));
+  st.held.clear();
+}
+
 // Applies the events of `batch` that are new and of a handled type, then
 // marks the batch's whole range processed. Returns nothing when read-model
 // code threw (the projector is then failing).
@@ -131,6 +147,41 @@ void pull(self_ptr self);
 
 projector_status status_of(self_ptr self);
 
+// A request to the bus failed: wait and retry when the bus is out of reach,
+// fail otherwise (it refused, e.g. its store failed).
+void bus_failed(self_ptr self, caf::error err) {
+  auto& st = self->state;
+  if (!bus_lost(err)) {
+    fail(self, std::move(err));
+    return;
+  }
+  if (st.detached)
+    return;
+  st.detached = true;
+  ++st.pull_epoch; // answers still under way are dropped
+  st.pulls_in_flight = 0;
+  st.catching_up = true;
+  release_held(st);
+  self->delayed_send(self, st.options.retry_delay, retry_atom::value,
+                     st.bus_generation);
+}
+
+// Forgets the processed ids and the read model's state, and pulls the log
+// from seq 1 up to at least what was processed.
+void start_rebuild(self_ptr self) {
+  auto& st = self->state;
+  st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
+  st.model->reset();
+  st.processed.clear();
+  st.checkpoint_timestamp = 0;
+  st.catching_up = true;
+  st.rebuilding = true;
+  ++st.rebuilds;
+  ++st.pull_epoch;
+  st.pulls_in_flight = 0;
+  pull(self);
+}
+
 // Saves a snapshot once `snapshot_every` events were processed since the
 // last one. Called between batches, where state and checkpoint agree.
 void maybe_snapshot(self_ptr self) {
@@ -207,7 +258,7 @@ void request_range(self_ptr self) {
   auto& st = self->state;
   ++st.pulls_in_flight;
   self
-    ->request(st.bus, caf::infinite, replay_atom::value, st.next_pull,
+    ->request(st.bus, st.options.bus_timeout, replay_atom::value, st.next_pull,
               st.options.replay_batch)
     .then(
       [self, epoch = st.pull_epoch](event_batch& batch) {
@@ -231,7 +282,7 @@ void request_range(self_ptr self) {
         if (st.pulls_in_flight == 0)
           pull(self);
       },
-      [self](caf::error& err) { fail(self, std::move(err)); });
+      [self](caf::error& err) { bus_failed(self, std::move(err)); });
 }
 
 // Reads the log from the checkpoint on until it reaches the catch-up target.
@@ -252,6 +303,7 @@ projector_status status_of(self_ptr self) {
   projector_status result;
   result.model = st.model->name();
   result.state = st.paused        ? "paused"
+                 : st.detached    ? "disconnected"
                  : st.rebuilding  ? "rebuilding"
                  : st.catching_up ? "catching_up"
                                   : "running";
@@ -279,16 +331,29 @@ caf::result<projector_status> when_caught_up(self_ptr self) {
 void subscribe(self_ptr self) {
   auto& st = self->state;
   self
-    ->request(st.bus, caf::infinite, subscribe_atom::value,
+    ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
               projector_actor{self}, st.model->name(),
               st.model->event_types())
     .then(
-      [self](std::uint64_t head) {
+      [self, generation = st.bus_generation](std::uint64_t head) {
         auto& st = self->state;
+        if (generation != st.bus_generation)
+          return; // subscribed to a bus it has left since
+        if (head < st.processed.watermark()) {
+          // The bus has fewer events than this model took: it lost its
+          // log (restarted without a store). Its seqs now name other
+          // events, so nothing projected so far can be trusted.
+          st.catch_up_target = head;
+          start_rebuild(self);
+          return;
+        }
         st.catch_up_target = std::max(st.catch_up_target, head);
         pull(self);
       },
-      [self](caf::error& err) { fail(self, std::move(err)); });
+      [self, generation = st.bus_generation](caf::error& err) {
+        if (generation == self->state.bus_generation)
+          bus_failed(self, std::move(err));
+      });
 }
 
 } // namespace
@@ -344,7 +409,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // Still catching up (or rebuilding) it would answer from a past state;
       // paused, it answers from its frozen state, and status shows the lag.
       if (st.catching_up && !st.paused) {
-        auto what = std::string{st.rebuilding ? "rebuilding" : "catching up"}
+        auto what = std::string{st.detached     ? "waiting for its bus"
+                                : st.rebuilding ? "rebuilding"
+                                                : "catching up"}
                     + " (at seq " + std::to_string(st.processed.watermark());
         if (st.catch_up_target > st.processed.watermark())
           what += " of " + std::to_string(st.catch_up_target);
@@ -367,10 +434,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         st.paused = true;
         // Answer held pushes unapplied: publishers must not wait for a
         // paused model. The log keeps the events for the resume.
-        for (auto& h : st.held)
-          h.promise.deliver(unapplied_ack(st));
-        st.held.clear();
-        self->request(st.bus, caf::infinite, unsubscribe_atom::value,
+        release_held(st);
+        self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
                       projector_actor{self})
           .then([](bool) {}, [](caf::error&) {});
       }
@@ -388,20 +453,31 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
     },
     [self](ready_atom) { return when_caught_up(self); },
     [self](rebuild_atom) {
-      auto& st = self->state;
       // Reproject everything processed so far; pushes that arrive meanwhile
       // are held and applied after it, in order.
-      st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
-      st.model->reset();
-      st.processed.clear();
-      st.checkpoint_timestamp = 0;
-      st.catching_up = true;
-      st.rebuilding = true;
-      ++st.rebuilds;
-      ++st.pull_epoch;
-      st.pulls_in_flight = 0;
-      pull(self);
+      start_rebuild(self);
       return status_of(self);
+    },
+    [self](rebind_atom, caf::actor& bus) {
+      auto& st = self->state;
+      st.bus = caf::actor_cast<bus_actor>(bus);
+      ++st.bus_generation;
+      st.detached = false;
+      ++st.pull_epoch; // what the old bus still owes is dropped
+      st.pulls_in_flight = 0;
+      release_held(st);
+      if (st.paused)
+        return; // resuming subscribes to the new bus
+      st.catching_up = true;
+      subscribe(self); // then pulls from the checkpoint to the new head
+    },
+    [self](retry_atom, std::uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.bus_generation || !st.detached)
+        return;
+      st.detached = false;
+      if (!st.paused)
+        subscribe(self);
     },
     [self](status_atom) { return status_of(self); },
   };

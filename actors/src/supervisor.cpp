@@ -69,6 +69,74 @@ caf::error unavailable(const supervisor_state::slot& s) {
                       + (s.last_error.empty() ? "" : ": " + s.last_error));
 }
 
+// Statuses standing for the models of node `n` when it cannot answer.
+std::vector<projector_status> absent(const node_entry& n, const char* state,
+                                     const std::string& why) {
+  std::vector<projector_status> result;
+  for (auto& model : n.models) {
+    auto& x = result.emplace_back();
+    x.model = model;
+    x.state = state;
+    x.last_error = why;
+  }
+  return result;
+}
+
+// The error for a request to node `node` about `model` that failed with
+// `err`: the model's own answer when there is one, otherwise why the node
+// did not give one.
+caf::error remote_failure(const caf::error& err, const std::string& model,
+                          const std::string& node, caf::timespan timeout) {
+  if (code_of(err) != errc::none)
+    return err;
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(timeout).count();
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::model_unavailable,
+                      "read model '" + model + "' on node '" + node
+                        + "' did not answer within " + std::to_string(ms) + " ms");
+  return make_error(errc::model_unavailable, "read model '" + model + "' on node '"
+                                               + node + "' is unreachable: "
+                                               + caf::to_string(err));
+}
+
+// Adds the models of the nodes attached to the bus to a status collection:
+// asks the bus's directory, then every node, each with the routing timeout.
+template <class Atom, class Collector, class Done>
+void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
+                    Done done_one) {
+  auto timeout = self->state.routing->timeout;
+  ++c->remaining;
+  self->request(self->state.bus, timeout, directory_atom::value)
+    .then(
+      [self, atom, c, done_one, timeout](std::vector<node_entry>& nodes) {
+        c->remote.resize(nodes.size());
+        for (std::size_t k = 0; k < nodes.size(); ++k) {
+          auto& n = nodes[k];
+          if (!n.supervisor) {
+            c->remote[k] = absent(n, "away", "node '" + n.node + "' is not connected");
+            continue;
+          }
+          ++c->remaining;
+          c->remote[k] = absent(n, "unreachable", "");
+          self->request(caf::actor_cast<supervisor_actor>(n.supervisor), timeout, atom)
+            .then(
+              [c, k, done_one](std::vector<projector_status>& xs) {
+                c->remote[k] = std::move(xs);
+                done_one();
+              },
+              [c, k, n, done_one, timeout](caf::error& err) {
+                auto why = context_of(remote_failure(err, "*", n.node, timeout));
+                for (auto& x : c->remote[k])
+                  x.last_error = why;
+                done_one();
+              });
+        }
+        done_one();
+      },
+      [done_one](caf::error&) { done_one(); });
+}
+
 // Asks every live projector `atom` (status, or ready) and answers with all
 // their statuses in config order; slots without a projector report theirs.
 template <class Atom>
@@ -77,6 +145,8 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   struct collector {
     caf::typed_response_promise<std::vector<projector_status>> promise;
     std::vector<projector_status> result;
+    // The models of other nodes, in directory order (routing only).
+    std::vector<std::vector<projector_status>> remote;
     std::size_t remaining;
   };
   auto c = std::make_shared<collector>();
@@ -84,8 +154,12 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   c->result.resize(st.slots.size());
   c->remaining = st.slots.size() + 1;
   auto done_one = [c] {
-    if (--c->remaining == 0)
-      c->promise.deliver(std::move(c->result));
+    if (--c->remaining > 0)
+      return;
+    for (auto& xs : c->remote)
+      for (auto& x : xs)
+        c->result.push_back(std::move(x));
+    c->promise.deliver(std::move(c->result));
   };
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
@@ -112,6 +186,8 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
           done_one();
         });
   }
+  if (st.routing)
+    collect_remote(self, atom, c, done_one);
   auto promise = c->promise;
   done_one();
   return promise;
@@ -126,6 +202,64 @@ caf::result<T> forward(self_ptr self, caf::expected<projector_actor> target,
   return self->delegate(*target, std::forward<Ts>(xs)...);
 }
 
+// True when `model` runs on another node (routing only).
+bool is_remote(self_ptr self, const std::string& model) {
+  auto& st = self->state;
+  return st.routing
+         && std::none_of(st.slots.begin(), st.slots.end(),
+                         [&](const auto& s) { return s.spec.name == model; });
+}
+
+// Forwards a request about `model`, which does not run here, to the node
+// that serves it, as the bus's directory says; every step has a timeout.
+template <class T, class... Ts>
+caf::result<T> forward_remote(self_ptr self, const std::string& model, Ts... xs) {
+  auto rp = self->make_response_promise<T>();
+  auto timeout = self->state.routing->timeout;
+  self->request(self->state.bus, timeout, directory_atom::value)
+    .then(
+      [self, rp, model, timeout, xs...](std::vector<node_entry>& nodes) mutable {
+        // The last node to attach with the model serves it.
+        auto n = std::find_if(nodes.rbegin(), nodes.rend(), [&](auto& x) {
+          return std::find(x.models.begin(), x.models.end(), model) != x.models.end();
+        });
+        if (n == nodes.rend()) {
+          rp.deliver(make_error(errc::no_such_model,
+                                "no read model named '" + model + "'"));
+          return;
+        }
+        if (!n->supervisor) {
+          rp.deliver(make_error(errc::model_unavailable,
+                                "read model '" + model + "' is away: its node '"
+                                  + n->node + "' is not connected"));
+          return;
+        }
+        self
+          ->request(caf::actor_cast<supervisor_actor>(n->supervisor), timeout,
+                    std::move(xs)...)
+          .then([rp](T& x) mutable { rp.deliver(std::move(x)); },
+                [rp, model, node = n->node, timeout](caf::error& err) mutable {
+                  rp.deliver(remote_failure(err, model, node, timeout));
+                });
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+// Delegates to the local projector of `model`, or to the node serving it.
+template <class T, class Route, class Atom, class... Ts>
+caf::result<T> dispatch(self_ptr self, const Route& route, Atom atom,
+                        std::string& model, Ts&&... xs) {
+  if (is_remote(self, model))
+    return forward_remote<T>(self, model, atom, model, std::forward<Ts>(xs)...);
+  return forward<T>(self, route(model), atom, std::forward<Ts>(xs)...);
+}
+
+supervisor_actor::behavior_type
+make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
+              supervision_policy policy, projector_options options,
+              std::optional<remote_routing> routing);
+
 } // namespace
 
 caf::timespan backoff_delay(const supervision_policy& policy, std::size_t n) {
@@ -139,10 +273,30 @@ supervisor_actor::behavior_type
 supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
                 bus_actor bus, std::vector<model_spec> specs,
                 supervision_policy policy, projector_options options) {
+  return make_behavior(self, std::move(bus), std::move(specs), policy,
+                       std::move(options), std::nullopt);
+}
+
+supervisor_actor::behavior_type
+routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                        bus_actor bus, std::vector<model_spec> specs,
+                        supervision_policy policy, projector_options options,
+                        remote_routing routing) {
+  return make_behavior(self, std::move(bus), std::move(specs), policy,
+                       std::move(options), routing);
+}
+
+namespace {
+
+supervisor_actor::behavior_type
+make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
+              supervision_policy policy, projector_options options,
+              std::optional<remote_routing> routing) {
   auto& st = self->state;
   st.bus = std::move(bus);
   st.policy = policy;
   st.options = options;
+  st.routing = routing;
   self->set_default_handler(caf::drop);
   for (auto& spec : specs) {
     st.slots.emplace_back();
@@ -170,20 +324,20 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
   };
   return {
     [self, route](query_atom, std::string& model, std::string& key) {
-      return forward<query_result>(self, route(model), query_atom::value,
-                                   std::move(key));
+      return dispatch<query_result>(self, route, query_atom::value, model,
+                                    std::move(key));
     },
     [self, route](snapshot_atom, std::string& model) {
-      return forward<model_snapshot>(self, route(model), snapshot_atom::value);
+      return dispatch<model_snapshot>(self, route, snapshot_atom::value, model);
     },
     [self, route](pause_atom, std::string& model) {
-      return forward<projector_status>(self, route(model), pause_atom::value);
+      return dispatch<projector_status>(self, route, pause_atom::value, model);
     },
     [self, route](resume_atom, std::string& model) {
-      return forward<projector_status>(self, route(model), resume_atom::value);
+      return dispatch<projector_status>(self, route, resume_atom::value, model);
     },
     [self, route](rebuild_atom, std::string& model) {
-      return forward<projector_status>(self, route(model), rebuild_atom::value);
+      return dispatch<projector_status>(self, route, rebuild_atom::value, model);
     },
     [self](status_atom) { return collect(self, status_atom::value); },
     [self](ready_atom) { return collect(self, ready_atom::value); },
@@ -197,7 +351,16 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
       ++s.restarts;
       start(self, index);
     },
+    [self](rebind_atom, bus_actor& bus) {
+      // Restarts use the new handle too.
+      self->state.bus = bus;
+      for (auto& s : self->state.slots)
+        if (s.handle)
+          self->send(s.handle, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
+    },
   };
 }
+
+} // namespace
 
 } // namespace bus::actors

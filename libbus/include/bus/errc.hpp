@@ -34,6 +34,9 @@ enum class errc : std::uint8_t {
   /// The durable store failed (cannot open, disk full, I/O error, corrupt
   /// data); nothing of the failed operation was acknowledged.
   storage_failed,
+  /// Another node cannot be reached, or is not what was expected there (no
+  /// bus published at the address).
+  unreachable,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

@@ -38,5 +38,15 @@ using rebuild_atom = caf::atom_constant<caf::atom("brebuild")>;
 using ready_atom = caf::atom_constant<caf::atom("bready")>;
 /// Tells a supervisor to restart a projector (sent to itself after backoff).
 using restart_atom = caf::atom_constant<caf::atom("brestart")>;
+/// Registers a node's supervisor and the read models it serves with a bus.
+using attach_atom = caf::atom_constant<caf::atom("battach")>;
+/// Asks a bus for the supervisors attached to it.
+using directory_atom = caf::atom_constant<caf::atom("bdirectory")>;
+/// Gives a supervisor or projector a new bus handle (after a reconnect).
+using rebind_atom = caf::atom_constant<caf::atom("brebind")>;
+/// Tells a projector to try its bus again (sent to itself after a loss).
+using retry_atom = caf::atom_constant<caf::atom("bretry")>;
+/// Asks a dialer for a connection to the bus.
+using dial_atom = caf::atom_constant<caf::atom("bdial")>;
 
 } // namespace bus::actors

@@ -10,9 +10,13 @@
 // subscriber.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
+
+#include <caf/duration.hpp>
 
 #include "bus/actors/fwd.hpp"
 #include "bus/event_log.hpp"
@@ -27,7 +31,17 @@ struct bus_options {
   /// sees the gap and pulls the log until it has caught up. This bounds
   /// every projector's mailbox, whatever the publish rate.
   std::uint32_t max_in_flight = 64;
+  /// How long a delivery may stay unanswered before the bus stops waiting
+  /// for it (the publish is then acknowledged without that model, which
+  /// pulls the events from the log later). A lost projector is noticed
+  /// through its down message; with projectors on other nodes, set a finite
+  /// timeout to bound what that cannot notice.
+  caf::duration delivery_timeout = caf::infinite;
 };
+
+/// One delivery under way; settled once, by its answer, its timeout or the
+/// subscriber's loss, whichever comes first.
+struct outstanding_delivery;
 
 struct bus_state {
   struct subscriber {
@@ -39,6 +53,8 @@ struct bus_state {
     std::uint32_t in_flight = 0;
     /// True after a push was withheld: the next one covers only itself.
     bool lagging = false;
+    /// Deliveries sent and not yet settled, oldest first.
+    std::deque<std::shared_ptr<outstanding_delivery>> outstanding;
   };
 
   std::shared_ptr<event_log> log;
@@ -46,6 +62,8 @@ struct bus_state {
   subscriptions subs;
   std::unordered_map<subscriptions::subscriber_id, subscriber> subscribers;
   subscriptions::subscriber_id next_id = 1;
+  /// Nodes attached for query routing, by supervisor address.
+  std::vector<node_entry> nodes;
 
   static inline const char* name = "bus";
 };

@@ -32,7 +32,12 @@ using projector_actor = caf::typed_actor<
   // Lifecycle: each answers with the status after the change.
   caf::replies_to<pause_atom>::with<projector_status>,
   caf::replies_to<resume_atom>::with<projector_status>,
-  caf::replies_to<rebuild_atom>::with<projector_status>>;
+  caf::replies_to<rebuild_atom>::with<projector_status>,
+  // Switches to another bus handle (a reconnect): subscribes there and
+  // pulls from the checkpoint. Untyped: bus_actor is declared below.
+  caf::reacts_to<rebind_atom, caf::actor>,
+  // Internal: tries bus handle generation N again after losing it.
+  caf::reacts_to<retry_atom, std::uint64_t>>;
 
 /// The bus: owns the log and the subscriptions.
 using bus_actor = caf::typed_actor<
@@ -55,7 +60,14 @@ using bus_actor = caf::typed_actor<
   // Projectors skip what they processed before.
   caf::replies_to<redeliver_atom, std::uint64_t>::with<std::uint64_t>,
   caf::replies_to<head_atom>::with<std::uint64_t>,
-  caf::replies_to<status_atom>::with<bus_status>>;
+  caf::replies_to<status_atom>::with<bus_status>,
+  // Registers a node's supervisor (a supervisor_actor) for the models it
+  // serves, so that queries on the bus's node can reach them; the bus drops
+  // the entry when the supervisor goes down. Replies with the head seq.
+  caf::replies_to<attach_atom, std::string, caf::actor,
+                  std::vector<std::string>>::with<std::uint64_t>,
+  // The nodes attached now.
+  caf::replies_to<directory_atom>::with<std::vector<node_entry>>>;
 
 /// The supervisor: runs the projectors, restarts failed ones, routes queries.
 using supervisor_actor = caf::typed_actor<
@@ -71,6 +83,13 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<resume_atom, std::string>::with<projector_status>,
   caf::replies_to<rebuild_atom, std::string>::with<projector_status>,
   // Internal: restart slot N of generation G once its backoff has passed.
-  caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>>;
+  caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>,
+  // Switches every projector to another bus handle (after a reconnect).
+  caf::reacts_to<rebind_atom, bus_actor>>;
+
+/// Connects a node to its bus: answers with a bus handle, or an error when
+/// the bus cannot be reached now.
+using dialer_actor
+  = caf::typed_actor<caf::replies_to<dial_atom>::with<bus_actor>>;
 
 } // namespace bus::actors

@@ -4,12 +4,28 @@
 // the framework. Every actor system that runs bus actors calls it, locally
 // or on any node, so no node can miss a type.
 
+#include <chrono>
+
 #include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
 
 namespace bus {
 
 /// Registers the framework's message types and the "bus" error category.
 void init(caf::actor_system_config& cfg);
+
+/// How nodes watch their connections.
+struct network_options {
+  /// Every connection carries a heartbeat this often.
+  caf::timespan heartbeat_interval = std::chrono::milliseconds{500};
+  /// A peer silent for this long is declared lost: the actors of its node
+  /// go down with remote_link_unreachable, as when its process dies.
+  caf::timespan connection_timeout = std::chrono::seconds{3};
+};
+
+/// Loads CAF's middleman so that actors can cross node boundaries, with
+/// heartbeats on. Call after init on every node that listens or connects.
+void enable_network(caf::actor_system_config& cfg, network_options options = {});
 
 /// Sizes the scheduler at one worker per core: CAF 0.17 starts at least
 /// four, and more workers than cores only add context switches.

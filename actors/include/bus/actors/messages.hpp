@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/json/value.hpp>
+#include <caf/actor.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
@@ -145,6 +146,22 @@ struct bus_status {
   std::int64_t head_timestamp = 0;
   std::uint32_t subscribers = 0;
 };
+
+/// A node attached to a bus: its supervisor (a `supervisor_actor`, carried
+/// untyped because the bus's interface is declared before the supervisor's)
+/// and the read models it serves.
+struct node_entry {
+  std::string node;
+  /// Null once the node is lost (its models are then "away").
+  caf::actor supervisor;
+  std::vector<std::string> models;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
+  return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor,
+           x.models);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_status& x) {

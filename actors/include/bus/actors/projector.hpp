@@ -15,6 +15,7 @@
 // with errc::apply_failed, naming the event and the error, and answers every
 // pending delivery with that error. Nothing is printed.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -22,6 +23,8 @@
 #include <memory>
 #include <string>
 
+#include <caf/duration.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "bus/actors/fwd.hpp"
@@ -52,6 +55,13 @@ struct projector_options {
   /// Snapshot after this many processed events (0: never).
   std::uint64_t snapshot_every = 0;
   batch_hooks hooks;
+  /// Timeout of every request to the bus: finite when the bus is on another
+  /// node, where a lost connection may otherwise never answer.
+  caf::duration bus_timeout = caf::infinite;
+  /// After losing the bus (a request timed out or its node is unreachable),
+  /// the projector subscribes again this long later, until it succeeds or
+  /// is rebound to a reconnected bus.
+  caf::timespan retry_delay = std::chrono::seconds{1};
 };
 
 struct projector_state {
@@ -83,6 +93,10 @@ struct projector_state {
   /// Rebuilding: reprojecting from seq 1 after a reset.
   bool rebuilding = false;
   std::uint32_t rebuilds = 0;
+  /// Lost the bus: waits for a retry or a rebind.
+  bool detached = false;
+  /// Bumped by every rebind, so that a retry for an older bus is dropped.
+  std::uint64_t bus_generation = 0;
   /// Resume and ready requests, answered once the catch-up is done.
   std::vector<caf::typed_response_promise<projector_status>> waiting;
   /// Timestamp of the last event processed.

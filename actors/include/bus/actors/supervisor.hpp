@@ -6,12 +6,16 @@
 // state it would have had without the failure. A projector that fails more
 // than `max_restarts` times within `restart_window` stays down and reports
 // "failed"; the others go on. Queries to models are routed here, so callers
-// need not track projector handles across restarts.
+// need not track projector handles across restarts. On a bus's node, the
+// routing supervisor also reaches models that run on other nodes; on a
+// projector node, `rebind` moves every projector to a reconnected bus.
 //
 // An exit message (shutdown) stops every projector, then the supervisor.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,15 @@
 #include "bus/config.hpp"
 
 namespace bus::actors {
+
+/// How a supervisor on a bus's node reaches read models that run on other
+/// nodes (attached to the bus): it asks the bus's directory which node
+/// serves a model and forwards the request there.
+struct remote_routing {
+  /// Every request to another node fails after this long, with an error
+  /// naming the model: a lost node never makes a caller hang.
+  caf::timespan timeout = std::chrono::seconds{5};
+};
 
 struct supervisor_state {
   struct slot {
@@ -41,6 +54,8 @@ struct supervisor_state {
   supervision_policy policy;
   projector_options options;
   std::vector<slot> slots;
+  /// Set on a bus's node: models not run here are looked up remotely.
+  std::optional<remote_routing> routing;
 
   static inline const char* name = "supervisor";
 };
@@ -50,6 +65,14 @@ supervisor_actor::behavior_type
 supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
                 bus_actor bus, std::vector<model_spec> specs,
                 supervision_policy policy, projector_options options);
+
+/// Like supervisor_impl, and routes requests for models it does not run to
+/// the nodes attached to `bus`; status and ready include those nodes' models.
+supervisor_actor::behavior_type
+routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                        bus_actor bus, std::vector<model_spec> specs,
+                        supervision_policy policy, projector_options options,
+                        remote_routing routing);
 
 /// Returns the delay before restart number `n` (0-based) within the window:
 /// initial_backoff * 2^n, at most max_backoff.

@@ -1,0 +1,112 @@
+#pragma once
+
+// Every custom type that crosses a node boundary, in one list with its wire
+// name. bus::init registers exactly this list, and the static check below
+// proves at compile time that every type in every actor interface is either
+// in it or built into CAF: a message type that a node forgets to register
+// cannot compile.
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/detail/type_list.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_nr.hpp>
+
+#include "bus/actors/fwd.hpp"
+
+namespace bus::actors {
+
+/// A registered type and its name on the wire.
+template <class T>
+struct wire_type {
+  using type = T;
+  const char* name;
+};
+
+/// The types bus::init registers, with their names.
+inline auto wire_types() {
+  return std::make_tuple(
+    wire_type<event>{"bus.event"},
+    wire_type<std::vector<event>>{"std::vector<bus.event>"},
+    wire_type<event_batch>{"bus.event_batch"},
+    wire_type<publish_outcome>{"bus.publish_outcome"},
+    wire_type<std::vector<publish_outcome>>{"std::vector<bus.publish_outcome>"},
+    wire_type<model_ack>{"bus.model_ack"},
+    wire_type<publish_ack>{"bus.publish_ack"},
+    wire_type<delivery_ack>{"bus.delivery_ack"},
+    wire_type<query_result>{"bus.query_result"},
+    wire_type<model_snapshot>{"bus.model_snapshot"},
+    wire_type<projector_status>{"bus.projector_status"},
+    wire_type<std::vector<projector_status>>{"std::vector<bus.projector_status>"},
+    wire_type<bus_status>{"bus.bus_status"},
+    wire_type<node_entry>{"bus.node_entry"},
+    wire_type<std::vector<node_entry>>{"std::vector<bus.node_entry>"},
+    wire_type<projector_actor>{"bus.projector_actor"},
+    wire_type<bus_actor>{"bus.bus_actor"},
+    wire_type<supervisor_actor>{"bus.supervisor_actor"},
+    wire_type<dialer_actor>{"bus.dialer_actor"});
+}
+
+/// The actor interfaces whose messages may cross a node boundary.
+using wire_interfaces = caf::detail::type_list<projector_actor, bus_actor,
+                                               supervisor_actor, dialer_actor>;
+
+namespace detail {
+
+template <class T>
+struct is_atom : std::false_type {};
+
+template <caf::atom_value V>
+struct is_atom<caf::atom_constant<V>> : std::true_type {};
+
+template <class T, class Tuple>
+struct in_tuple;
+
+template <class T, class... Ts>
+struct in_tuple<T, std::tuple<wire_type<Ts>...>>
+  : std::disjunction<std::is_same<T, Ts>...> {};
+
+// Fails to compile, naming T in the error's context, when T cannot travel.
+template <class T>
+constexpr bool travels() {
+  constexpr bool ok = std::is_void<T>::value || is_atom<T>::value
+                      || caf::type_nr<T>::value != 0
+                      || in_tuple<T, decltype(wire_types())>::value;
+  static_assert(ok, "a type in an actor interface is missing from wire_types()");
+  return ok;
+}
+
+template <class... Ts>
+constexpr bool all_travel(caf::detail::type_list<Ts...>) {
+  return (travels<Ts>() && ...);
+}
+
+template <class... Ts>
+constexpr bool all_travel(caf::output_tuple<Ts...>) {
+  return (travels<Ts>() && ...);
+}
+
+template <class In, class Out>
+constexpr bool signature_travels(caf::typed_mpi<In, Out>) {
+  return all_travel(In{}) && all_travel(Out{});
+}
+
+template <class... Sigs>
+constexpr bool interface_travels(caf::detail::type_list<Sigs...>) {
+  return (signature_travels(Sigs{}) && ...);
+}
+
+template <class... Interfaces>
+constexpr bool interfaces_travel(caf::detail::type_list<Interfaces...>) {
+  return (interface_travels(typename Interfaces::signatures{}) && ...);
+}
+
+} // namespace detail
+
+static_assert(detail::interfaces_travel(wire_interfaces{}));
+
+} // namespace bus::actors

@@ -1,0 +1,154 @@
+#include "bus/actors/connector.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "bus/actors/supervisor.hpp"
+#include "bus/errc.hpp"
+
+namespace bus::actors {
+
+namespace {
+
+using self_ptr = connector_actor::stateful_pointer<connector_state>;
+
+void say(self_ptr self, const std::string& what) {
+  if (self->state.options.log)
+    self->state.options.log(what);
+}
+
+// Dials again after the backoff for the failures so far.
+void redial_later(self_ptr self) {
+  auto& st = self->state;
+  auto delay = st.options.initial_backoff;
+  for (std::uint32_t i = 1; i < st.link.failed_attempts && delay < st.options.max_backoff; ++i)
+    delay *= 2;
+  delay = std::min(delay, st.options.max_backoff);
+  self->delayed_send(self, delay, dial_atom::value, ++st.dial_generation);
+}
+
+void lost(self_ptr self, const caf::error& why) {
+  auto& st = self->state;
+  st.link.connected = false;
+  st.link.last_error = caf::to_string(why);
+  ++st.link.failed_attempts;
+  redial_later(self);
+}
+
+// Registers the supervisor with a bus just reached.
+void attach(self_ptr self) {
+  auto& st = self->state;
+  self
+    ->request(st.bus, st.options.timeout, attach_atom::value, st.options.node,
+              caf::actor_cast<caf::actor>(st.supervisor), st.options.models)
+    .then(
+      [self, bus = st.bus](std::uint64_t head) {
+        auto& st = self->state;
+        if (bus != st.bus)
+          return; // lost and replaced meanwhile
+        st.link.connected = true;
+        st.link.failed_attempts = 0;
+        ++st.link.connections;
+        say(self, "attached to the bus (head seq " + std::to_string(head) + ")");
+      },
+      [self, bus = st.bus](caf::error& err) {
+        if (bus == self->state.bus)
+          lost(self, err); // the down message may follow: dial once
+      });
+}
+
+void connected(self_ptr self, bus_actor bus) {
+  auto& st = self->state;
+  st.bus = std::move(bus);
+  self->monitor(st.bus);
+  if (!st.supervisor) {
+    st.supervisor = st.make_supervisor(st.bus);
+    self->link_to(st.supervisor);
+  } else {
+    // The projectors subscribe to the new bus and pull from their
+    // checkpoints: nothing published meanwhile is missed or applied twice.
+    self->send(st.supervisor, rebind_atom::value, st.bus);
+  }
+  attach(self);
+}
+
+void dial(self_ptr self) {
+  auto& st = self->state;
+  if (st.bus)
+    return;
+  self->request(st.dialer, st.options.timeout, dial_atom::value)
+    .then([self](bus_actor& bus) { connected(self, std::move(bus)); },
+          [self](caf::error& err) {
+            auto& st = self->state;
+            if (st.link.failed_attempts == 0)
+              say(self, "cannot reach the bus (" + caf::to_string(err)
+                          + "); retrying with backoff");
+            lost(self, err);
+          });
+}
+
+} // namespace
+
+connector_actor::behavior_type
+connector_impl(connector_actor::stateful_pointer<connector_state> self,
+               dialer_actor dialer, supervisor_factory make_supervisor,
+               connector_options options) {
+  auto& st = self->state;
+  st.dialer = std::move(dialer);
+  st.make_supervisor = std::move(make_supervisor);
+  st.options = std::move(options);
+  self->set_default_handler(caf::drop);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.bus || dm.source != st.bus.address())
+      return;
+    say(self, "lost the bus (" + caf::to_string(dm.reason) + "); reconnecting");
+    st.bus = nullptr;
+    st.link.connected = false;
+    st.link.last_error = caf::to_string(dm.reason);
+    redial_later(self);
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (self->state.supervisor)
+      self->send_exit(self->state.supervisor, em.reason);
+    self->quit(em.reason);
+  });
+  dial(self);
+  return {
+    [self](status_atom) { return self->state.link; },
+    [self](dial_atom, std::uint64_t generation) {
+      if (generation == self->state.dial_generation)
+        dial(self);
+    },
+  };
+}
+
+dialer_actor::behavior_type
+remote_dialer_impl(dialer_actor::pointer self, std::string host,
+                   std::uint16_t port, caf::timespan timeout) {
+  return {
+    [self, host, port, timeout](dial_atom) -> caf::result<bus_actor> {
+      auto rp = self->make_response_promise<bus_actor>();
+      auto where = host + ":" + std::to_string(port);
+      auto mm = self->home_system().middleman().actor_handle();
+      self->request(mm, timeout, caf::connect_atom::value, host, port)
+        .then(
+          [self, rp, where](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                            const std::set<std::string>& ifs) mutable {
+            if (!ptr)
+              rp.deliver(make_error(errc::unreachable,
+                                    "nothing is published at " + where));
+            else if (!self->home_system().assignable<bus_actor>(ifs))
+              rp.deliver(make_error(errc::unreachable,
+                                    "the actor published at " + where
+                                      + " is not a bus"));
+            else
+              rp.deliver(caf::actor_cast<bus_actor>(std::move(ptr)));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+  };
+}
+
+} // namespace bus::actors
