@@ -14,6 +14,7 @@
 
 #include <boost/json/parser.hpp>
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
@@ -29,6 +30,7 @@ namespace {
 
 constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH] [--durability fsync|os]
                 [--snapshot-every N] [--max-line-bytes N] [--batch-size N]
+                [--listen HOST:PORT [--allow-remote] [--timeout-ms N]]
 
 Reads protocol requests (JSON, one per line) on stdin and writes replies on
 stdout. Without --config it runs the embedded default configuration
@@ -39,7 +41,35 @@ fsync (default) syncs every batch to disk before acknowledging it; os leaves
 that to the OS (survives a crash of the node, not a power loss). With a
 store, read models are snapshotted every --snapshot-every events (default
 from the config: 10000; 0: never), and a restart replays only the tail.
+--listen publishes the bus at HOST:PORT (port 0 picks a free one; the port
+is reported on stderr) for projector nodes (bus-projector --connect): they
+take events like local models, and queries, status and updated_models cover
+their models too. HOST must be a loopback address unless --allow-remote is
+given: the bus protocol has no authentication or encryption, so anyone who
+reaches the port can read and publish every event. Requests to other nodes
+fail after --timeout-ms (default 5000) with an error naming the model.
 )";
+
+// Splits "HOST:PORT"; false when it is not that.
+bool parse_endpoint(const std::string& text, std::string& host,
+                    std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return false;
+  auto digits = text.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  auto value = std::stoul(digits);
+  if (value > 65535)
+    return false;
+  host = text.substr(0, colon);
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 // Keeps at most this many chunks between the reader and the session, so
 // that a fast producer cannot grow the session's mailbox without bound.
@@ -96,6 +126,11 @@ int main(int argc, char** argv) {
   std::size_t batch_size = 0;
   std::size_t snapshot_every = 0;
   bool snapshot_every_given = false;
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
+  bool listening = false;
+  bool allow_remote = false;
+  std::size_t timeout_ms = 5000;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -133,6 +168,19 @@ int main(int argc, char** argv) {
         std::cerr << "bus-node: --batch-size takes a positive integer\n";
         return 2;
       }
+    } else if (arg == "--listen") {
+      if (!parse_endpoint(value("--listen"), listen_host, listen_port)) {
+        std::cerr << "bus-node: --listen takes HOST:PORT, e.g. 127.0.0.1:4100\n";
+        return 2;
+      }
+      listening = true;
+    } else if (arg == "--allow-remote") {
+      allow_remote = true;
+    } else if (arg == "--timeout-ms") {
+      if (!parse_size(value("--timeout-ms"), timeout_ms)) {
+        std::cerr << "bus-node: --timeout-ms takes a positive integer\n";
+        return 2;
+      }
     } else if (arg == "--help" || arg == "-h") {
       std::cout << usage;
       return 0;
@@ -140,6 +188,12 @@ int main(int argc, char** argv) {
       std::cerr << "bus-node: unknown option " << arg << "\n" << usage;
       return 2;
     }
+  }
+  if (listening && !allow_remote && !is_loopback(listen_host)) {
+    std::cerr << "bus-node: --listen " << listen_host
+              << " is not a loopback address; the bus protocol has no "
+                 "authentication, so pass --allow-remote to listen there\n";
+    return 2;
   }
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
                                     : bus::load_config(config_path);
@@ -173,9 +227,15 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   bus::init(cfg);
   bus::one_worker_per_core(cfg);
+  if (listening)
+    bus::enable_network(cfg);
   caf::actor_system sys{cfg};
   using namespace bus::actors;
-  auto bus = sys.spawn(bus_impl, log, bus_options{});
+  auto timeout = std::chrono::milliseconds{timeout_ms};
+  bus_options bus_opts;
+  if (listening) // a delivery to a silent node must not hold a publish
+    bus_opts.delivery_timeout = caf::duration{timeout * 6};
+  auto bus = sys.spawn(bus_impl, log, bus_opts);
   bus::node::session_options options;
   for (auto& spec : config->read_models) {
     options.models.push_back(spec.name);
@@ -190,20 +250,38 @@ int main(int argc, char** argv) {
     projection.snapshot_path = store_path + ".snapshots";
     projection.snapshot_every = config->node.snapshot_every;
   }
-  auto sup = sys.spawn(supervisor_impl, bus, config->read_models,
-                       config->supervision, projection);
+  auto sup = listening
+               ? sys.spawn(routing_supervisor_impl, bus, config->read_models,
+                           config->supervision, projection,
+                           remote_routing{timeout})
+               : sys.spawn(supervisor_impl, bus, config->read_models,
+                           config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
   caf::scoped_actor self{sys};
+  auto stop = [&] {
+    self->send_exit(session, caf::exit_reason::user_shutdown);
+    self->send_exit(sup, caf::exit_reason::user_shutdown);
+    self->send_exit(bus, caf::exit_reason::user_shutdown);
+  };
+  if (listening) {
+    auto port = sys.middleman().publish(bus, listen_port, listen_host.c_str(), true);
+    if (!port) {
+      std::cerr << "bus-node: cannot listen on " << listen_host << ":"
+                << listen_port << ": " << sys.render(port.error()) << "\n";
+      stop();
+      return 2;
+    }
+    std::cerr << "bus-node: listening on " << listen_host << ":" << *port
+              << std::endl;
+  }
   // Read nothing before every projector is registered with the bus and
   // caught up: an event published earlier would reach no read model in time
   // for its reply.
   // With a store, this is where the read models are rebuilt from it.
   if (!wait_until_ready(self, sup)) {
     std::cerr << "bus-node: read models did not start in time\n";
-    self->send_exit(session, caf::exit_reason::user_shutdown);
-    self->send_exit(sup, caf::exit_reason::user_shutdown);
-    self->send_exit(bus, caf::exit_reason::user_shutdown);
+    stop();
     return 1;
   }
   int in_flight = 0;
@@ -250,9 +328,7 @@ int main(int argc, char** argv) {
   }
   while (in_flight > 0)
     wait_one();
-  self->send_exit(session, caf::exit_reason::user_shutdown);
-  self->send_exit(sup, caf::exit_reason::user_shutdown);
-  self->send_exit(bus, caf::exit_reason::user_shutdown);
+  stop();
   self->wait_for(session, sup, bus);
   return 0;
 }

@@ -113,6 +113,14 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
     .then(
       [self, batch = std::move(batch)](actors::publish_ack& ack) {
         auto& st = self->state;
+        // Models on other nodes are named after the local ones, in the
+        // order they first took an event.
+        for (auto& m : ack.models) {
+          if (st.model_index.count(m.model) == 0) {
+            st.model_index.emplace(m.model, st.options.models.size());
+            st.options.models.push_back(m.model);
+          }
+        }
         // took[j * n + m]: model m (config order) took event j.
         auto n = st.options.models.size();
         std::vector<bool> took(batch.size() * n, false);

@@ -38,7 +38,8 @@ using session_actor
   = caf::typed_actor<caf::reacts_to<chunk_atom, request_chunk, caf::actor>>;
 
 struct session_options {
-  /// Read model names in config order (the order of updated_models).
+  /// Read model names in config order (the order of updated_models); models
+  /// of other nodes are added after them as they first take an event.
   std::vector<std::string> models;
   /// Every event type the read models handle (the filter before the first
   /// subscribe or unsubscribe).
