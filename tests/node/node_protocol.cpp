@@ -90,19 +90,22 @@ long long reply::in_reply_to() const {
   return v->get_int64();
 }
 
+reply parse_reply(const std::string& line) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(line, ec);
+  BOOST_REQUIRE_MESSAGE(!ec && value.is_object(),
+                        "stdout line is not a JSON object: " << line);
+  auto& envelope = value.get_object();
+  auto* body = envelope.if_contains("body");
+  BOOST_REQUIRE_MESSAGE(body != nullptr && body->is_object(),
+                        "reply has no body object: " << line);
+  return reply{line, envelope, body->get_object()};
+}
+
 std::vector<reply> replies_of(const process_result& result) {
   std::vector<reply> replies;
-  for (auto& line : result.out_lines()) {
-    boost::system::error_code ec;
-    auto value = boost::json::parse(line, ec);
-    BOOST_REQUIRE_MESSAGE(!ec && value.is_object(),
-                          "stdout line is not a JSON object: " << line);
-    auto& envelope = value.get_object();
-    auto* body = envelope.if_contains("body");
-    BOOST_REQUIRE_MESSAGE(body != nullptr && body->is_object(),
-                          "reply has no body object: " << line);
-    replies.push_back(reply{line, envelope, body->get_object()});
-  }
+  for (auto& line : result.out_lines())
+    replies.push_back(parse_reply(line));
   return replies;
 }
 

@@ -62,6 +62,10 @@ struct reply {
   long long in_reply_to() const;
 };
 
+/// Parses one reply line; fails the test when it is not a JSON object with
+/// a body object.
+reply parse_reply(const std::string& line);
+
 /// Parses every stdout line of `result`; fails the test when a line is not
 /// a JSON object with a body object.
 std::vector<reply> replies_of(const process_result& result);
