@@ -1,10 +1,12 @@
 #include "bus/actors/supervisor.hpp"
 
 #include <iostream>
+#include <type_traits>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/blue_green.hpp"
 
 namespace bus::actors {
 
@@ -27,6 +29,8 @@ std::string describe(const caf::error& reason) {
 }
 
 void on_down(self_ptr self, const caf::down_msg& dm) {
+  if (internal::blue_green_down(self, dm))
+    return;
   auto& st = self->state;
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
@@ -71,9 +75,13 @@ caf::error unavailable(const supervisor_state::slot& s) {
 
 // Asks every live projector `atom` (status, or ready) and answers with all
 // their statuses in config order; slots without a projector report theirs.
+// Status also reports blue/green shadows and kept projectors after them.
 template <class Atom>
 caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   auto& st = self->state;
+  std::vector<internal::blue_green_entry> extra;
+  if constexpr (std::is_same_v<Atom, status_atom>)
+    extra = internal::blue_green_entries(st);
   struct collector {
     caf::typed_response_promise<std::vector<projector_status>> promise;
     std::vector<projector_status> result;
@@ -81,8 +89,8 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   };
   auto c = std::make_shared<collector>();
   c->promise = self->make_response_promise<std::vector<projector_status>>();
-  c->result.resize(st.slots.size());
-  c->remaining = st.slots.size() + 1;
+  c->result.resize(st.slots.size() + extra.size());
+  c->remaining = c->result.size() + 1;
   auto done_one = [c] {
     if (--c->remaining == 0)
       c->promise.deliver(std::move(c->result));
@@ -104,6 +112,7 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
           auto& out = c->result[i];
           ps.restarts = out.restarts;
           ps.last_error = std::move(out.last_error);
+          ps.role = std::move(out.role);
           out = std::move(ps);
           done_one();
         },
@@ -111,6 +120,27 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
           c->result[i].state = "restarting";
           done_one();
         });
+  }
+  for (std::size_t j = 0; j < extra.size(); ++j) {
+    auto i = st.slots.size() + j;
+    c->result[i] = std::move(extra[j].status);
+    if (!extra[j].handle) {
+      --c->remaining;
+      continue;
+    }
+    self->request(extra[j].handle, caf::infinite, status_atom::value)
+      .then(
+        [c, i, done_one](projector_status& ps) {
+          auto& out = c->result[i];
+          ps.restarts = out.restarts;
+          ps.last_error = std::move(out.last_error);
+          ps.role = std::move(out.role);
+          if (out.state == "switching")
+            ps.state = out.state;
+          out = std::move(ps);
+          done_one();
+        },
+        [done_one](caf::error&) { done_one(); });
   }
   auto promise = c->promise;
   done_one();
@@ -155,6 +185,7 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
     for (auto& s : self->state.slots)
       if (s.handle)
         self->send_exit(s.handle, em.reason);
+    internal::stop_blue_green(self, em.reason);
     self->quit(em.reason);
   });
   // The live projector of `model`, or why there is none.
@@ -184,6 +215,19 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
     },
     [self, route](rebuild_atom, std::string& model) {
       return forward<projector_status>(self, route(model), rebuild_atom::value);
+    },
+    [self](shadow_atom, model_spec& spec, bool await) {
+      return internal::start_shadow(self, std::move(spec), await);
+    },
+    [self](rollback_atom, std::string& model) {
+      return internal::roll_back(self, model);
+    },
+    [self](discard_atom, std::string& model) {
+      return internal::discard(self, model);
+    },
+    [self](restart_atom, shadow_atom, std::uint64_t index,
+           std::uint64_t generation) {
+      internal::restart_shadow(self, index, generation);
     },
     [self](status_atom) { return collect(self, status_atom::value); },
     [self](ready_atom) { return collect(self, ready_atom::value); },

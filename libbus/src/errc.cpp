@@ -27,6 +27,8 @@ std::string to_string(errc x) {
       return "out_of_range";
     case errc::storage_failed:
       return "storage_failed";
+    case errc::precondition_failed:
+      return "precondition_failed";
   }
   return "unknown";
 }

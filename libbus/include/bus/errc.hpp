@@ -34,6 +34,10 @@ enum class errc : std::uint8_t {
   /// The durable store failed (cannot open, disk full, I/O error, corrupt
   /// data); nothing of the failed operation was acknowledged.
   storage_failed,
+  /// A lifecycle request does not fit the model's current state (a
+  /// blue/green rebuild is already under way, nothing to roll back or to
+  /// discard).
+  precondition_failed,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".
