@@ -194,7 +194,7 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
   auto delay = backoff_delay(st.policy, sh.recent.size());
   sh.recent.push_back(now);
   sh.state = "restarting";
-  ++sh.generation;
+  sh.generation = ++s.shadow_generations;
   std::cerr << "supervisor: the shadow of read model '" << s.spec.name
             << "' failed (" << sh.last_error << "); restarting in "
             << std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()

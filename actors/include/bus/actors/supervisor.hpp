@@ -71,6 +71,9 @@ struct supervisor_state {
     model_spec previous_spec;
     /// Blue/green: a rollback is under way.
     bool rolling_back = false;
+    /// Blue/green: the last generation given to a shadow of this slot, so
+    /// that a timer of a discarded shadow never restarts a later one.
+    std::uint64_t shadow_generations = 0;
   };
 
   bus_actor bus;
