@@ -182,6 +182,8 @@ void start_rebuild(self_ptr self) {
   pull(self);
 }
 
+void save_snapshot(self_ptr self);
+
 // Saves a snapshot once `snapshot_every` events were processed since the
 // last one. Called between batches, where state and checkpoint agree.
 void maybe_snapshot(self_ptr self) {
@@ -189,6 +191,12 @@ void maybe_snapshot(self_ptr self) {
   if (!st.snapshots || st.options.snapshot_every == 0
       || st.processed.watermark() < st.snapshot_seq + st.options.snapshot_every)
     return;
+  save_snapshot(self);
+}
+
+// Saves a snapshot of the state now (between batches).
+void save_snapshot(self_ptr self) {
+  auto& st = self->state;
   snapshot x;
   x.checkpoint = st.processed.watermark();
   x.above = st.processed.sparse();
@@ -200,15 +208,23 @@ void maybe_snapshot(self_ptr self) {
     st.snapshot_seq = x.checkpoint;
 }
 
-// Restores the model's latest snapshot, if it fits the model's definition.
-void restore_snapshot(self_ptr self) {
+// Opens the snapshot store; false (and failing) when it cannot.
+bool open_snapshots(self_ptr self) {
   auto& st = self->state;
   auto store = snapshot_store::open(st.options.snapshot_path);
   if (!store) {
     fail(self, store.error());
-    return;
+    return false;
   }
   st.snapshots = std::move(*store);
+  return true;
+}
+
+// Restores the model's latest snapshot, if it fits the model's definition.
+void restore_snapshot(self_ptr self) {
+  auto& st = self->state;
+  if (!open_snapshots(self))
+    return;
   auto loaded = st.snapshots->load(st.model->name());
   if (!loaded) {
     fail(self, loaded.error());
@@ -285,13 +301,18 @@ void request_range(self_ptr self) {
       [self](caf::error& err) { bus_failed(self, std::move(err)); });
 }
 
+void approach_head(self_ptr self);
+
 // Reads the log from the checkpoint on until it reaches the catch-up target.
 void pull(self_ptr self) {
   auto& st = self->state;
   if (st.pulls_in_flight > 0 || st.paused)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
-    drain_held(self);
+    if (st.subscribed)
+      drain_held(self);
+    else
+      approach_head(self); // a shadow not yet subscribed
     return;
   }
   st.next_pull = st.processed.watermark() + 1;
@@ -330,9 +351,11 @@ caf::result<projector_status> when_caught_up(self_ptr self) {
 // Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(self_ptr self) {
   auto& st = self->state;
+  st.subscribed = true;
+  auto name = st.shadow ? st.model->name() + "~shadow" : st.model->name();
   self
     ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
-              projector_actor{self}, st.model->name(),
+              projector_actor{self}, std::move(name),
               st.model->event_types())
     .then(
       [self, generation = st.bus_generation](std::uint64_t head) {
@@ -356,6 +379,31 @@ void subscribe(self_ptr self) {
       });
 }
 
+// A shadow reads the log without subscribing, so that publishers never wait
+// for its catch-up; it subscribes once it is within a replay batch of the
+// head, and catches up the rest like any projector.
+void approach_head(self_ptr self) {
+  auto& st = self->state;
+  if (st.asking_head)
+    return;
+  st.asking_head = true;
+  self->request(st.bus, st.options.bus_timeout, head_atom::value)
+    .then(
+      [self](std::uint64_t head) {
+        auto& st = self->state;
+        st.asking_head = false;
+        if (st.subscribed)
+          return; // promoted meanwhile
+        if (head <= st.processed.watermark() + st.options.replay_batch) {
+          subscribe(self);
+          return;
+        }
+        st.catch_up_target = std::max(st.catch_up_target, head);
+        pull(self);
+      },
+      [self](caf::error& err) { fail(self, std::move(err)); });
+}
+
 } // namespace
 
 projector_actor::behavior_type
@@ -375,10 +423,14 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                                                   + "' failed to start: "
                                                   + ex.what());
   }
-  if (!st.failure && !st.options.snapshot_path.empty())
+  st.shadow = options.shadow;
+  // A shadow's model is new: whatever the store holds is not its state.
+  if (!st.failure && !st.options.snapshot_path.empty() && !st.shadow)
     restore_snapshot(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
+  else if (st.shadow)
+    approach_head(self);
   else
     subscribe(self);
   return {
@@ -435,6 +487,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         // Answer held pushes unapplied: publishers must not wait for a
         // paused model. The log keeps the events for the resume.
         release_held(st);
+        st.subscribed = false;
         self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
                       projector_actor{self})
           .then([](bool) {}, [](caf::error&) {});
@@ -480,6 +533,36 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         subscribe(self);
     },
     [self](status_atom) { return status_of(self); },
+    [self](promote_atom) -> caf::result<projector_status> {
+      auto& st = self->state;
+      // Own the model's snapshots from here, starting with one now: a
+      // restart then restores this model's state, not its predecessor's.
+      if (!st.options.snapshot_path.empty() && !st.snapshots
+          && !open_snapshots(self))
+        return st.failure;
+      if (st.snapshots) {
+        save_snapshot(self);
+        if (st.failure)
+          return st.failure;
+      }
+      if (st.shadow || st.paused) {
+        // Subscribe again under the model's name; the bus keeps a
+        // subscriber's name, so leave first (in order: same sender).
+        if (st.subscribed)
+          self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
+                        projector_actor{self})
+            .then([](bool) {}, [](caf::error&) {});
+        st.shadow = false;
+        st.paused = false;
+        st.catching_up = true;
+        subscribe(self); // then pulls from the checkpoint to the head
+      }
+      return when_caught_up(self);
+    },
+    [self](demote_atom) {
+      self->state.snapshots.reset();
+      return status_of(self);
+    },
   };
 }
 

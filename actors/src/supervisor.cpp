@@ -1,10 +1,12 @@
 #include "bus/actors/supervisor.hpp"
 
 #include <iostream>
+#include <type_traits>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/blue_green.hpp"
 
 namespace bus::actors {
 
@@ -27,6 +29,8 @@ std::string describe(const caf::error& reason) {
 }
 
 void on_down(self_ptr self, const caf::down_msg& dm) {
+  if (internal::blue_green_down(self, dm))
+    return;
   auto& st = self->state;
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
@@ -139,9 +143,13 @@ void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
 
 // Asks every live projector `atom` (status, or ready) and answers with all
 // their statuses in config order; slots without a projector report theirs.
+// Status also reports blue/green shadows and kept projectors after them.
 template <class Atom>
 caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   auto& st = self->state;
+  std::vector<internal::blue_green_entry> extra;
+  if constexpr (std::is_same_v<Atom, status_atom>)
+    extra = internal::blue_green_entries(st);
   struct collector {
     caf::typed_response_promise<std::vector<projector_status>> promise;
     std::vector<projector_status> result;
@@ -151,8 +159,8 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   };
   auto c = std::make_shared<collector>();
   c->promise = self->make_response_promise<std::vector<projector_status>>();
-  c->result.resize(st.slots.size());
-  c->remaining = st.slots.size() + 1;
+  c->result.resize(st.slots.size() + extra.size());
+  c->remaining = c->result.size() + 1;
   auto done_one = [c] {
     if (--c->remaining > 0)
       return;
@@ -178,6 +186,7 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
           auto& out = c->result[i];
           ps.restarts = out.restarts;
           ps.last_error = std::move(out.last_error);
+          ps.role = std::move(out.role);
           out = std::move(ps);
           done_one();
         },
@@ -185,6 +194,27 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
           c->result[i].state = "restarting";
           done_one();
         });
+  }
+  for (std::size_t j = 0; j < extra.size(); ++j) {
+    auto i = st.slots.size() + j;
+    c->result[i] = std::move(extra[j].status);
+    if (!extra[j].handle) {
+      --c->remaining;
+      continue;
+    }
+    self->request(extra[j].handle, caf::infinite, status_atom::value)
+      .then(
+        [c, i, done_one](projector_status& ps) {
+          auto& out = c->result[i];
+          ps.restarts = out.restarts;
+          ps.last_error = std::move(out.last_error);
+          ps.role = std::move(out.role);
+          if (out.state == "switching")
+            ps.state = out.state;
+          out = std::move(ps);
+          done_one();
+        },
+        [done_one](caf::error&) { done_one(); });
   }
   if (st.routing)
     collect_remote(self, atom, c, done_one);
@@ -309,6 +339,7 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     for (auto& s : self->state.slots)
       if (s.handle)
         self->send_exit(s.handle, em.reason);
+    internal::stop_blue_green(self, em.reason);
     self->quit(em.reason);
   });
   // The live projector of `model`, or why there is none.
@@ -339,6 +370,19 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self, route](rebuild_atom, std::string& model) {
       return dispatch<projector_status>(self, route, rebuild_atom::value, model);
     },
+    [self](shadow_atom, model_spec& spec, bool await) {
+      return internal::start_shadow(self, std::move(spec), await);
+    },
+    [self](rollback_atom, std::string& model) {
+      return internal::roll_back(self, model);
+    },
+    [self](discard_atom, std::string& model) {
+      return internal::discard(self, model);
+    },
+    [self](restart_atom, shadow_atom, std::uint64_t index,
+           std::uint64_t generation) {
+      internal::restart_shadow(self, index, generation);
+    },
     [self](status_atom) { return collect(self, status_atom::value); },
     [self](ready_atom) { return collect(self, ready_atom::value); },
     [self](restart_atom, std::uint64_t index, std::uint64_t generation) {
@@ -354,9 +398,13 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self](rebind_atom, bus_actor& bus) {
       // Restarts use the new handle too.
       self->state.bus = bus;
-      for (auto& s : self->state.slots)
-        if (s.handle)
-          self->send(s.handle, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
+      auto moved = caf::actor_cast<caf::actor>(bus);
+      for (auto& s : self->state.slots) {
+        // Shadows and kept projectors read the same log: they move too.
+        for (auto* p : {&s.handle, &s.previous, s.shadow ? &s.shadow->handle : nullptr})
+          if (p && *p)
+            self->send(*p, rebind_atom::value, moved);
+      }
     },
   };
 }

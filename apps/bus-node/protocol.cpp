@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "bus/config.hpp"
+#include "bus/errc.hpp"
 #include "bus/event_id.hpp"
 
 namespace bus::node {
@@ -32,6 +34,41 @@ const boost::json::string* string_field(const boost::json::object& obj,
                                         std::string_view name) {
   auto* v = obj.if_contains(name);
   return v ? v->if_string() : nullptr;
+}
+
+// A rebuild with "mode": "blue_green", a "definition" (a read_models entry
+// of the configuration, "name" optional) and an optional "await".
+void parse_blue_green(boost::json::object& body, request& req) {
+  auto* mode = string_field(body, "mode");
+  if (mode == nullptr || (*mode != "blue_green" && *mode != "in_place"))
+    return malformed(req, "body.mode must be \"in_place\" or \"blue_green\"");
+  if (*mode == "in_place") {
+    if (body.contains("definition"))
+      return malformed(req, "body.definition needs \"mode\": \"blue_green\"");
+    req.kind = request_kind::rebuild;
+    return;
+  }
+  auto* definition = body.if_contains("definition");
+  if (definition == nullptr || !definition->is_object())
+    return malformed(req, "body.definition must be an object");
+  auto& def = definition->get_object();
+  if (auto* name = def.if_contains("name")) {
+    if (!name->is_string() || name->get_string() != req.model)
+      return malformed(req, "body.definition.name must be the model's name, \""
+                              + req.model + "\"");
+  } else {
+    def["name"] = req.model;
+  }
+  auto spec = parse_model_definition(*definition, "body.definition");
+  if (!spec)
+    return malformed(req, context_of(spec.error()));
+  if (auto* await = body.if_contains("await")) {
+    if (!await->is_bool())
+      return malformed(req, "body.await must be true or false");
+    req.await_switch = await->get_bool();
+  }
+  req.definition = std::move(*spec);
+  req.kind = request_kind::blue_green;
 }
 
 } // namespace
@@ -110,11 +147,19 @@ void parse_request(boost::json::object& line, request& req) {
     req.kind = request_kind::status;
     return;
   }
-  if (*type == "pause" || *type == "resume" || *type == "rebuild") {
+  if (*type == "pause" || *type == "resume" || *type == "rebuild"
+      || *type == "rollback" || *type == "discard") {
     auto* model = string_field(*body, "model");
     if (model == nullptr)
       return malformed(req, "body.model must be a string");
     req.model = *model;
+    if (*type == "rollback" || *type == "discard") {
+      req.kind = *type == "rollback" ? request_kind::rollback
+                                     : request_kind::discard;
+      return;
+    }
+    if (*type == "rebuild" && (body->contains("mode") || body->contains("definition")))
+      return parse_blue_green(*body, req);
     req.kind = *type == "pause"    ? request_kind::pause
                : *type == "resume" ? request_kind::resume
                                    : request_kind::rebuild;

@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include "bus/event.hpp"
+#include "bus/read_model.hpp"
 
 namespace bus::node {
 
@@ -30,6 +31,9 @@ enum class error_code : int {
   abort = 14,
   /// No such read model, or no such key in it.
   key_does_not_exist = 20,
+  /// The request does not fit the model's state (a blue/green rebuild is
+  /// already under way, nothing to roll back or to discard).
+  precondition_failed = 22,
 };
 
 enum class request_kind {
@@ -42,6 +46,10 @@ enum class request_kind {
   pause,
   resume,
   rebuild,
+  /// rebuild with "mode": "blue_green"
+  blue_green,
+  rollback,
+  discard,
   error,
 };
 
@@ -58,8 +66,12 @@ struct request {
   std::vector<std::string> event_types;
   /// event; `ev.id_derived` tells whether the id was derived.
   event ev;
-  /// query, pause, resume, rebuild
+  /// query, pause, resume, rebuild, blue_green, rollback, discard
   std::string model;
+  /// blue_green: the new definition, and whether to answer only once the
+  /// shadow has replaced the live model.
+  model_spec definition;
+  bool await_switch = false;
   std::string key;
   /// error: the code and text of the error reply to send.
   error_code code = error_code::malformed_request;

@@ -189,7 +189,9 @@ void control_answered(self_ptr self, const session_state::pending& p,
 std::string control_error(const session_state::pending& p, const caf::error& err) {
   auto code = code_of(err) == errc::no_such_key || code_of(err) == errc::no_such_model
                 ? error_code::key_does_not_exist
-                : error_code::temporarily_unavailable;
+              : code_of(err) == errc::precondition_failed ? error_code::precondition_failed
+              : code_of(err) == errc::invalid_config      ? error_code::malformed_request
+                                                          : error_code::temporarily_unavailable;
   auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
   std::string line;
   render_error(line, *p.req, code, text);
@@ -216,8 +218,11 @@ void send_query(self_ptr self, session_state::pending p) {
       [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
 }
 
+// Renders one model's status; `extra` are the blue/green projectors of the
+// same model (a shadow, a kept previous one), nested under their role.
 void render_model_status(std::string& out, const actors::projector_status& s,
-                         const actors::bus_status& bus) {
+                         const actors::bus_status& bus,
+                         const std::vector<actors::projector_status>& extra = {}) {
   auto lag = bus.head > s.checkpoint ? bus.head - s.checkpoint : 0;
   std::int64_t lag_ms = 0;
   if (lag > 0 && s.checkpoint_timestamp > 0 && bus.head_timestamp > s.checkpoint_timestamp)
@@ -238,6 +243,13 @@ void render_model_status(std::string& out, const actors::projector_status& s,
   out += ", ";
   render_key(out, "last_error");
   render_string(out, s.last_error);
+  for (auto& x : extra) {
+    if (x.model != s.model || x.role == s.role)
+      continue;
+    out += ", ";
+    render_key(out, x.role);
+    render_model_status(out, x, bus);
+  }
   out += '}';
 }
 
@@ -251,10 +263,20 @@ void send_status(self_ptr self, session_state::pending p) {
             [self, p, bus](std::vector<actors::projector_status>& models) {
               std::string fields = "\"head\": " + std::to_string(bus.head);
               fields += ", \"read_models\": [";
-              for (std::size_t i = 0; i < models.size(); ++i) {
-                if (i > 0)
+              // Live projectors come first, in config order; blue/green
+              // shadows and kept projectors after them.
+              std::vector<actors::projector_status> extra;
+              for (auto& m : models)
+                if (m.role != "live")
+                  extra.push_back(m);
+              bool first = true;
+              for (auto& m : models) {
+                if (m.role != "live")
+                  continue;
+                if (!first)
                   fields += ", ";
-                render_model_status(fields, models[i], bus);
+                first = false;
+                render_model_status(fields, m, bus, extra);
               }
               fields += ']';
               std::string text;
@@ -270,13 +292,22 @@ void send_status(self_ptr self, session_state::pending p) {
 
 void send_lifecycle(self_ptr self, session_state::pending p) {
   auto& st = self->state;
-  auto reply_type = p.req->kind == request_kind::pause    ? "paused"
-                    : p.req->kind == request_kind::resume ? "resumed"
-                                                          : "rebuilding";
+  auto kind = p.req->kind;
+  auto reply_type = kind == request_kind::pause      ? "paused"
+                    : kind == request_kind::resume   ? "resumed"
+                    : kind == request_kind::rollback ? "rolled_back"
+                    : kind == request_kind::discard  ? "discarded"
+                    : kind == request_kind::blue_green && p.req->await_switch
+                      ? "switched"
+                      : "rebuilding";
   auto on_status = [self, p, reply_type](actors::projector_status& s) {
     std::string fields;
     render_field(fields, "model", s.model);
     render_field(fields, "state", s.state);
+    if (p.req->kind == request_kind::blue_green)
+      render_field(fields, "mode", "blue_green");
+    if (p.req->kind == request_kind::discard)
+      render_field(fields, "discarded", s.role);
     std::string text;
     render_reply(text, *p.req, reply_type, fields);
     control_answered(self, p, std::move(text));
@@ -292,6 +323,20 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
       break;
     case request_kind::resume:
       self->request(st.supervisor, caf::infinite, actors::resume_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::blue_green:
+      self
+        ->request(st.supervisor, caf::infinite, actors::shadow_atom::value,
+                  p.req->definition, p.req->await_switch)
+        .then(on_status, on_error);
+      break;
+    case request_kind::rollback:
+      self->request(st.supervisor, caf::infinite, actors::rollback_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::discard:
+      self->request(st.supervisor, caf::infinite, actors::discard_atom::value, model)
         .then(on_status, on_error);
       break;
     default:
@@ -339,6 +384,9 @@ void dispatch(self_ptr self) {
       case request_kind::pause:
       case request_kind::resume:
       case request_kind::rebuild:
+      case request_kind::blue_green:
+      case request_kind::rollback:
+      case request_kind::discard:
         // Sees exactly the requests before it: waits for their publishes,
         // and holds the ones after it until it is answered.
         flush_batch();

@@ -156,6 +156,11 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
 
 } // namespace
 
+caf::expected<model_spec> parse_model_definition(const boost::json::value& v,
+                                                 const std::string& path) {
+  return parse_model(v, path);
+}
+
 caf::expected<bus_config> parse_config(const boost::json::value& doc) {
   caf::error err;
   bus_config result;

@@ -29,6 +29,8 @@ std::string to_string(errc x) {
       return "storage_failed";
     case errc::unreachable:
       return "unreachable";
+    case errc::precondition_failed:
+      return "precondition_failed";
   }
   return "unknown";
 }

@@ -401,4 +401,18 @@ BOOST_AUTO_TEST_CASE(load_config_error_names_the_file_and_the_field) {
              == file.path + ": read_models[0].name: missing");
 }
 
+BOOST_AUTO_TEST_CASE(one_model_definition_parses_alone_and_names_its_path) {
+  auto good = parse_model_definition(boost::json::parse(listing_model),
+                                     "definition");
+  BOOST_REQUIRE_MESSAGE(good, why(good));
+  BOOST_TEST(good->name == "listing");
+  BOOST_TEST(good->make()->handles("A"));
+  auto bad = parse_model_definition(
+    boost::json::parse(R"({"name": "x", "kind": "index", "key": "email"})"),
+    "definition");
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(code_of(bad.error()) == errc::invalid_config);
+  BOOST_TEST(context_of(bad.error()) == "definition.target: missing");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,6 +53,12 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc);
 /// Parses JSON text, then the configuration in it.
 caf::expected<bus_config> parse_config(std::string_view text);
 
+/// Parses one declarative read-model definition, an entry of the
+/// configuration's `read_models` (a blue/green rebuild takes one at run
+/// time). Errors name the offending field under `path`.
+caf::expected<model_spec> parse_model_definition(const boost::json::value& v,
+                                                 const std::string& path);
+
 /// Reads and parses the configuration file at `path`.
 caf::expected<bus_config> load_config(const std::string& path);
 

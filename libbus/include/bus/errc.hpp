@@ -37,6 +37,10 @@ enum class errc : std::uint8_t {
   /// Another node cannot be reached, or is not what was expected there (no
   /// bus published at the address).
   unreachable,
+  /// A lifecycle request does not fit the model's current state (a
+  /// blue/green rebuild is already under way, nothing to roll back or to
+  /// discard).
+  precondition_failed,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

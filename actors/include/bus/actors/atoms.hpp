@@ -48,5 +48,15 @@ using rebind_atom = caf::atom_constant<caf::atom("brebind")>;
 using retry_atom = caf::atom_constant<caf::atom("bretry")>;
 /// Asks a dialer for a connection to the bus.
 using dial_atom = caf::atom_constant<caf::atom("bdial")>;
+/// Blue/green rebuild: starts a shadow projector with a new definition.
+using shadow_atom = caf::atom_constant<caf::atom("bshadow")>;
+/// Blue/green rebuild: swaps the replaced projector back in.
+using rollback_atom = caf::atom_constant<caf::atom("brollback")>;
+/// Blue/green rebuild: stops the replaced projector (or a shadow).
+using discard_atom = caf::atom_constant<caf::atom("bdiscard")>;
+/// Makes a projector the live one of its model (it owns the snapshots).
+using promote_atom = caf::atom_constant<caf::atom("bpromote")>;
+/// Makes a projector step aside: it stops saving its model's snapshots.
+using demote_atom = caf::atom_constant<caf::atom("bdemote")>;
 
 } // namespace bus::actors

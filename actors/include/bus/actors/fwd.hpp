@@ -14,6 +14,7 @@
 #include "bus/actors/atoms.hpp"
 #include "bus/actors/messages.hpp"
 #include "bus/event.hpp"
+#include "bus/read_model.hpp"
 
 namespace bus::actors {
 
@@ -37,7 +38,12 @@ using projector_actor = caf::typed_actor<
   // pulls from the checkpoint. Untyped: bus_actor is declared below.
   caf::reacts_to<rebind_atom, caf::actor>,
   // Internal: tries bus handle generation N again after losing it.
-  caf::reacts_to<retry_atom, std::uint64_t>>;
+  caf::reacts_to<retry_atom, std::uint64_t>,
+  // Blue/green: becomes the model's live projector (subscribes under the
+  // model's name, owns its snapshots); answered once caught up.
+  caf::replies_to<promote_atom>::with<projector_status>,
+  // Blue/green: stops saving the model's snapshots (another takes over).
+  caf::replies_to<demote_atom>::with<projector_status>>;
 
 /// The bus: owns the log and the subscriptions.
 using bus_actor = caf::typed_actor<
@@ -82,8 +88,19 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<pause_atom, std::string>::with<projector_status>,
   caf::replies_to<resume_atom, std::string>::with<projector_status>,
   caf::replies_to<rebuild_atom, std::string>::with<projector_status>,
+  // Blue/green rebuild of model `spec.name` with the model `spec` makes: a
+  // shadow catches up, then replaces the live projector. Answered with the
+  // shadow's status at once (bool false) or once it has gone live (true).
+  caf::replies_to<shadow_atom, model_spec, bool>::with<projector_status>,
+  // Swaps the projector that a blue/green switch replaced back in; answered
+  // once it has caught up and answers queries.
+  caf::replies_to<rollback_atom, std::string>::with<projector_status>,
+  // Stops the projector a switch replaced, or else a shadow not yet live.
+  caf::replies_to<discard_atom, std::string>::with<projector_status>,
   // Internal: restart slot N of generation G once its backoff has passed.
   caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>,
+  // Internal: the same for slot N's blue/green shadow.
+  caf::reacts_to<restart_atom, shadow_atom, std::uint64_t, std::uint64_t>,
   // Switches every projector to another bus handle (after a reconnect).
   caf::reacts_to<rebind_atom, bus_actor>>;
 

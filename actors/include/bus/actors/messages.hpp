@@ -9,11 +9,13 @@
 
 #include <boost/json/value.hpp>
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "bus/event.hpp"
+#include "bus/read_model.hpp"
 
 namespace bus {
 
@@ -136,6 +138,9 @@ struct projector_status {
   std::uint32_t restarts = 0;
   /// Why the projector last failed ("" if it never did).
   std::string last_error;
+  /// "live"; for a blue/green rebuild also "shadow" (the new definition
+  /// catching up) or "previous" (the projector a switch replaced).
+  std::string role = "live";
 };
 
 /// The bus's own status.
@@ -217,7 +222,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
            x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
-           x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error);
+           x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error,
+           x.role);
 }
 
 } // namespace bus::actors
+
+// A model_spec holds a factory: it travels between local actors only (a
+// blue/green rebuild starts with one), never across nodes.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(bus::model_spec)

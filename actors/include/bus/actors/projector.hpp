@@ -10,6 +10,12 @@
 // subscribes again and pulls from its checkpoint, as after a start. A
 // rebuild resets the read model and its processed ids and pulls the log
 // from seq 1.
+// A shadow (blue/green rebuild, see supervisor.hpp) first pulls the log up
+// to near the head without subscribing, so that no publisher waits for its
+// catch-up, then subscribes under "<model>~shadow" (publish acks do not
+// count it as the model). It neither restores nor saves snapshots until it
+// is promoted to the model's live projector; demoted, a projector stops
+// saving snapshots, so that two projectors never write the same model's.
 // An event it has processed before is skipped and reported as skipped.
 // An exception from read-model code is caught here: the projector quits
 // with errc::apply_failed, naming the event and the error, and answers every
@@ -54,6 +60,8 @@ struct projector_options {
   std::string snapshot_path;
   /// Snapshot after this many processed events (0: never).
   std::uint64_t snapshot_every = 0;
+  /// Start as a blue/green shadow (see above) rather than as the live one.
+  bool shadow = false;
   batch_hooks hooks;
   /// Timeout of every request to the bus: finite when the bus is on another
   /// node, where a lost connection may otherwise never answer.
@@ -90,6 +98,12 @@ struct projector_state {
   /// Paused: unsubscribed from the bus; pushes still under way are
   /// acknowledged unapplied and pulled from the log after resuming.
   bool paused = false;
+  /// A shadow until promoted: subscribes under "<model>~shadow", no snapshots.
+  bool shadow = false;
+  /// Subscribed to the bus (a shadow is not while it approaches the head).
+  bool subscribed = false;
+  /// A shadow's head request is under way.
+  bool asking_head = false;
   /// Rebuilding: reprojecting from seq 1 after a reset.
   bool rebuilding = false;
   std::uint32_t rebuilds = 0;

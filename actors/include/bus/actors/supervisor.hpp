@@ -10,6 +10,17 @@
 // routing supervisor also reaches models that run on other nodes; on a
 // projector node, `rebind` moves every projector to a reconnected bus.
 //
+// Blue/green rebuild: a shadow projector with a new model spec reads the log
+// while the live projector keeps answering queries (it neither subscribes
+// until near the head nor writes the model's snapshots). Once the shadow is
+// caught up, the supervisor demotes the live projector (it stops writing
+// snapshots), promotes the shadow (it subscribes under the model's name and
+// snapshots at once), and on the shadow's answer swaps the two in one step:
+// queries go to the new projector, and restarts make the new spec. The old
+// projector is kept paused until `discard`; `rollback` resumes it, swaps it
+// back once it has caught up, and stops the new one. A shadow that fails is
+// restarted like any projector (or reported failed) and never goes live.
+//
 // An exit message (shutdown) stops every projector, then the supervisor.
 
 #include <chrono>
@@ -20,6 +31,7 @@
 #include <vector>
 
 #include <caf/actor_clock.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "bus/actors/fwd.hpp"
 #include "bus/actors/projector.hpp"
@@ -37,6 +49,21 @@ struct remote_routing {
 };
 
 struct supervisor_state {
+  /// A blue/green rebuild's new projector, until it replaces the live one.
+  struct shadow_slot {
+    model_spec spec;
+    projector_actor handle;
+    /// "catching_up", "switching", "restarting" or "failed".
+    std::string state = "catching_up";
+    /// Bumped on every restart so that stale restart timers are ignored.
+    std::uint64_t generation = 0;
+    std::uint32_t restarts = 0;
+    std::deque<caf::actor_clock::time_point> recent;
+    std::string last_error;
+    /// Blue/green requests answered once the shadow is live.
+    std::vector<caf::typed_response_promise<projector_status>> waiting;
+  };
+
   struct slot {
     model_spec spec;
     projector_actor handle;
@@ -48,6 +75,17 @@ struct supervisor_state {
     /// Times of the restarts that are still inside the window.
     std::deque<caf::actor_clock::time_point> recent;
     std::string last_error;
+    /// Blue/green: the shadow under way, if any.
+    std::optional<shadow_slot> shadow;
+    /// Blue/green: the projector a switch replaced (paused) and its spec,
+    /// kept until discarded or rolled back.
+    projector_actor previous;
+    model_spec previous_spec;
+    /// Blue/green: a rollback is under way.
+    bool rolling_back = false;
+    /// Blue/green: the last generation given to a shadow of this slot, so
+    /// that a timer of a discarded shadow never restarts a later one.
+    std::uint64_t shadow_generations = 0;
   };
 
   bus_actor bus;

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/detail/type_list.hpp>
 #include <caf/replies_to.hpp>
@@ -73,7 +74,10 @@ struct in_tuple<T, std::tuple<wire_type<Ts>...>>
 // Fails to compile, naming T in the error's context, when T cannot travel.
 template <class T>
 constexpr bool travels() {
+  // allowed_unsafe_message_type marks what never leaves its node (a
+  // model_spec carries a factory function).
   constexpr bool ok = std::is_void<T>::value || is_atom<T>::value
+                      || caf::allowed_unsafe_message_type<T>::value
                       || caf::type_nr<T>::value != 0
                       || in_tuple<T, decltype(wire_types())>::value;
   static_assert(ok, "a type in an actor interface is missing from wire_types()");

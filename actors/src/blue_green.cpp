@@ -1,0 +1,397 @@
+#include "internal/blue_green.hpp"
+
+#include <exception>
+#include <iostream>
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::internal {
+
+using namespace actors;
+
+namespace {
+
+using slot = supervisor_state::slot;
+
+caf::expected<std::size_t> slot_of(supervisor_ptr self, const std::string& model) {
+  auto& slots = self->state.slots;
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    if (slots[i].spec.name == model)
+      return i;
+  return make_error(errc::no_such_model, "no read model named '" + model + "'");
+}
+
+caf::error precondition(std::string text) {
+  return make_error(errc::precondition_failed, std::move(text));
+}
+
+std::string describe(const caf::error& reason) {
+  if (code_of(reason) != errc::none)
+    return context_of(reason);
+  return caf::to_string(reason);
+}
+
+// Makes one model from `spec` to check it before any projector runs it, so
+// that a bad definition is an error to the request, not a failing shadow.
+caf::error check_spec(const model_spec& spec) {
+  try {
+    auto model = spec.make ? spec.make() : nullptr;
+    if (!model)
+      return make_error(errc::invalid_config,
+                        "read model '" + spec.name + "': factory made none");
+    if (model->name() != spec.name)
+      return make_error(errc::invalid_config,
+                        "the new definition's model is named '" + model->name()
+                          + "', not '" + spec.name + "'");
+  } catch (const std::exception& ex) {
+    return make_error(errc::invalid_config, "read model '" + spec.name
+                                              + "' failed to start: " + ex.what());
+  }
+  return caf::none;
+}
+
+// Answers the requests that waited for a switch that will not happen.
+void give_up(slot& s, const caf::error& reason) {
+  for (auto& rp : s.shadow->waiting)
+    rp.deliver(reason);
+  s.shadow->waiting.clear();
+}
+
+void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow);
+
+void spawn_shadow(supervisor_ptr self, std::size_t index) {
+  auto& st = self->state;
+  auto& sh = *st.slots[index].shadow;
+  auto options = st.options;
+  options.shadow = true;
+  sh.handle = self->spawn(projector_impl, st.bus, sh.spec, options);
+  self->monitor(sh.handle);
+  sh.state = "catching_up";
+  // A shadow answers ready once it has caught up with the log and runs live.
+  self->request(sh.handle, caf::infinite, ready_atom::value)
+    .then(
+      [self, index, h = sh.handle](projector_status&) {
+        auto& s = self->state.slots[index];
+        if (s.shadow && s.shadow->handle == h && s.shadow->state == "catching_up")
+          begin_switch(self, index, h);
+      },
+      [](caf::error&) {
+        // nop: its down message reports the failure
+      });
+}
+
+void complete_switch(supervisor_ptr self, std::size_t index, projector_actor shadow,
+                     projector_status status);
+
+// Hands the model's snapshots over: the live projector stops writing them
+// before the shadow writes its first, so the two never overwrite each other.
+void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow) {
+  auto& s = self->state.slots[index];
+  s.shadow->state = "switching";
+  auto promote = [self, index, shadow] {
+    self->request(shadow, caf::infinite, promote_atom::value)
+      .then(
+        [self, index, shadow](projector_status& ps) {
+          complete_switch(self, index, shadow, std::move(ps));
+        },
+        [](caf::error&) {
+          // nop: its down message undoes the switch
+        });
+  };
+  if (!s.handle) {
+    promote(); // the live projector is down: nothing to hand over from
+    return;
+  }
+  self->request(s.handle, caf::infinite, demote_atom::value)
+    .then([promote](projector_status&) { promote(); },
+          [promote](caf::error&) { promote(); });
+}
+
+// The one step: from here on queries and restarts use the new projector.
+void complete_switch(supervisor_ptr self, std::size_t index, projector_actor shadow,
+                     projector_status status) {
+  auto& s = self->state.slots[index];
+  if (!s.shadow || s.shadow->handle != shadow || s.shadow->state != "switching")
+    return;
+  if (s.handle) {
+    s.previous = s.handle;
+    s.previous_spec = std::move(s.spec);
+    // Kept paused: it costs nothing, and a rollback catches it up.
+    self->request(s.previous, caf::infinite, pause_atom::value)
+      .then([](projector_status&) {}, [](caf::error&) {});
+  }
+  s.spec = std::move(s.shadow->spec);
+  s.handle = shadow;
+  s.state = "running";
+  ++s.generation; // a restart pending for the old projector is void
+  s.restarts = 0;
+  s.recent.clear();
+  s.last_error.clear();
+  auto waiting = std::move(s.shadow->waiting);
+  s.shadow.reset();
+  std::cerr << "supervisor: read model '" << s.spec.name
+            << "' switched to its new definition"
+            << (s.previous ? "; the previous projector is kept paused" : "")
+            << std::endl;
+  status.role = "live";
+  for (auto& rp : waiting)
+    rp.deliver(status);
+}
+
+void finish_rollback(supervisor_ptr self, std::size_t index,
+                     projector_actor previous, projector_actor current,
+                     projector_status status,
+                     caf::typed_response_promise<projector_status> promise) {
+  auto& s = self->state.slots[index];
+  s.rolling_back = false;
+  if (s.previous != previous) {
+    promise.deliver(make_error(errc::model_unavailable,
+                               "the previous projector of '" + s.spec.name
+                                 + "' went down during the rollback"));
+    return;
+  }
+  s.spec = std::move(s.previous_spec);
+  s.previous_spec = {};
+  s.handle = previous;
+  s.previous = nullptr;
+  s.state = "running";
+  ++s.generation;
+  s.restarts = 0;
+  s.recent.clear();
+  s.last_error.clear();
+  if (current)
+    self->send_exit(current, caf::exit_reason::user_shutdown);
+  std::cerr << "supervisor: read model '" << s.spec.name
+            << "' rolled back to its previous definition" << std::endl;
+  status.role = "live";
+  promise.deliver(std::move(status));
+}
+
+// Restarts a failed shadow after a backoff, or gives up on it; true when it
+// stays down.
+bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& reason) {
+  auto& st = self->state;
+  auto& s = st.slots[index];
+  auto& sh = *s.shadow;
+  sh.last_error = describe(reason);
+  auto now = self->clock().now();
+  while (!sh.recent.empty() && now - sh.recent.front() > st.policy.restart_window)
+    sh.recent.pop_front();
+  if (sh.recent.size() >= st.policy.max_restarts) {
+    sh.state = "failed";
+    std::cerr << "supervisor: the shadow of read model '" << s.spec.name
+              << "' stays down after " << sh.restarts
+              << " restarts; the live projector goes on: " << sh.last_error
+              << std::endl;
+    give_up(s, make_error(errc::model_unavailable,
+                          "the shadow of '" + s.spec.name + "' failed: "
+                            + sh.last_error));
+    return true;
+  }
+  auto delay = backoff_delay(st.policy, sh.recent.size());
+  sh.recent.push_back(now);
+  sh.state = "restarting";
+  sh.generation = ++s.shadow_generations;
+  std::cerr << "supervisor: the shadow of read model '" << s.spec.name
+            << "' failed (" << sh.last_error << "); restarting in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()
+            << " ms" << std::endl;
+  self->delayed_send(self, delay, restart_atom::value, shadow_atom::value,
+                     static_cast<std::uint64_t>(index), sh.generation);
+  return false;
+}
+
+projector_status stopped_status(const std::string& model, const char* role) {
+  projector_status result;
+  result.model = model;
+  result.state = "stopped";
+  result.role = role;
+  return result;
+}
+
+} // namespace
+
+caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
+                                           bool await) {
+  auto index = slot_of(self, spec.name);
+  if (!index)
+    return index.error();
+  auto& s = self->state.slots[*index];
+  if (s.shadow)
+    return precondition("a blue/green rebuild of '" + s.spec.name
+                        + "' is under way (shadow " + s.shadow->state
+                        + "): discard it first");
+  if (s.previous || s.rolling_back)
+    return precondition("'" + s.spec.name
+                        + "' keeps the projector of its last switch: roll back "
+                          "or discard it first");
+  if (auto err = check_spec(spec))
+    return err;
+  s.shadow.emplace();
+  s.shadow->spec = std::move(spec);
+  spawn_shadow(self, *index);
+  if (await) {
+    auto rp = self->make_response_promise<projector_status>();
+    s.shadow->waiting.push_back(rp);
+    return rp;
+  }
+  projector_status result;
+  result.model = s.spec.name;
+  result.state = s.shadow->state;
+  result.role = "shadow";
+  return result;
+}
+
+caf::result<projector_status> roll_back(supervisor_ptr self, const std::string& model) {
+  auto index = slot_of(self, model);
+  if (!index)
+    return index.error();
+  auto& s = self->state.slots[*index];
+  if (s.rolling_back)
+    return precondition("a rollback of '" + model + "' is under way");
+  if (!s.previous)
+    return precondition("'" + model + "' has no previous projector to roll back to"
+                        + std::string{s.shadow ? " (its shadow has not switched yet:"
+                                                 " discard it instead)"
+                                               : ""});
+  s.rolling_back = true;
+  auto promise = self->make_response_promise<projector_status>();
+  auto previous = s.previous;
+  auto current = s.handle;
+  auto i = *index;
+  // The same hand-over as a switch, the other way round; the current
+  // projector answers queries until the previous one has caught up.
+  auto promote = [self, i, previous, current, promise] {
+    self->request(previous, caf::infinite, promote_atom::value)
+      .then(
+        [self, i, previous, current, promise](projector_status& ps) {
+          finish_rollback(self, i, previous, current, std::move(ps), promise);
+        },
+        [self, i, current, promise](caf::error& err) mutable {
+          self->state.slots[i].rolling_back = false;
+          if (current) // it stays live: it owns the snapshots again
+            self->request(current, caf::infinite, promote_atom::value)
+              .then([](projector_status&) {}, [](caf::error&) {});
+          promise.deliver(std::move(err));
+        });
+  };
+  if (!current)
+    promote();
+  else
+    self->request(current, caf::infinite, demote_atom::value)
+      .then([promote](projector_status&) { promote(); },
+            [promote](caf::error&) { promote(); });
+  return promise;
+}
+
+caf::result<projector_status> discard(supervisor_ptr self, const std::string& model) {
+  auto index = slot_of(self, model);
+  if (!index)
+    return index.error();
+  auto& s = self->state.slots[*index];
+  if (s.rolling_back)
+    return precondition("a rollback of '" + model + "' is under way");
+  if (s.previous) {
+    self->send_exit(s.previous, caf::exit_reason::user_shutdown);
+    s.previous = nullptr;
+    s.previous_spec = {};
+    return stopped_status(model, "previous");
+  }
+  if (s.shadow) {
+    if (s.shadow->state == "switching")
+      return precondition("the shadow of '" + model
+                          + "' is switching in now: roll it back once it is live");
+    if (s.shadow->handle)
+      self->send_exit(s.shadow->handle, caf::exit_reason::user_shutdown);
+    give_up(s, precondition("the blue/green rebuild of '" + model
+                            + "' was discarded"));
+    s.shadow.reset();
+    return stopped_status(model, "shadow");
+  }
+  return precondition("'" + model + "' has no shadow and no previous projector "
+                      "to discard");
+}
+
+void restart_shadow(supervisor_ptr self, std::uint64_t index,
+                    std::uint64_t generation) {
+  auto& slots = self->state.slots;
+  if (index >= slots.size())
+    return;
+  auto& s = slots[index];
+  if (!s.shadow || s.shadow->generation != generation
+      || s.shadow->state != "restarting")
+    return;
+  ++s.shadow->restarts;
+  spawn_shadow(self, index);
+}
+
+bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm) {
+  auto& slots = self->state.slots;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    auto& s = slots[i];
+    if (s.previous && s.previous.address() == dm.source) {
+      std::cerr << "supervisor: the previous projector of read model '"
+                << s.spec.name << "' went down: nothing to roll back to"
+                << std::endl;
+      s.previous = nullptr;
+      s.previous_spec = {};
+      return true;
+    }
+    if (!s.shadow || !s.shadow->handle || s.shadow->handle.address() != dm.source)
+      continue;
+    auto& sh = *s.shadow;
+    sh.handle = nullptr;
+    if (sh.state == "switching" && s.handle)
+      // The live projector was demoted for the hand-over: it stays live.
+      self->request(s.handle, caf::infinite, promote_atom::value)
+        .then([](projector_status&) {}, [](caf::error&) {});
+    if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) {
+      give_up(s, make_error(errc::model_unavailable,
+                            "the shadow of '" + s.spec.name + "' stopped"));
+      s.shadow.reset();
+      return true;
+    }
+    shadow_failed(self, i, dm.reason);
+    return true;
+  }
+  return false;
+}
+
+std::vector<blue_green_entry> blue_green_entries(const supervisor_state& st) {
+  std::vector<blue_green_entry> result;
+  for (auto& s : st.slots) {
+    if (s.shadow) {
+      blue_green_entry x;
+      x.handle = s.shadow->handle;
+      x.status.model = s.spec.name;
+      x.status.role = "shadow";
+      x.status.state = s.shadow->state;
+      x.status.restarts = s.shadow->restarts;
+      x.status.last_error = s.shadow->last_error;
+      result.push_back(std::move(x));
+    }
+    if (s.previous) {
+      blue_green_entry x;
+      x.handle = s.previous;
+      x.status.model = s.spec.name;
+      x.status.role = "previous";
+      x.status.state = "paused";
+      result.push_back(std::move(x));
+    }
+  }
+  return result;
+}
+
+void stop_blue_green(supervisor_ptr self, const caf::error& reason) {
+  for (auto& s : self->state.slots) {
+    if (s.shadow && s.shadow->handle)
+      self->send_exit(s.shadow->handle, reason);
+    if (s.previous)
+      self->send_exit(s.previous, reason);
+  }
+}
+
+} // namespace bus::internal

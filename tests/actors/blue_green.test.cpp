@@ -1,0 +1,473 @@
+// Blue/green rebuild through the supervisor: a shadow with a new definition
+// catches up while the live projector answers, then replaces it in one step;
+// rollback and discard; a failing shadow never goes live; snapshots follow
+// the live definition.
+
+#include "bus/actors/supervisor.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <unistd.h>
+
+#include "bus/errc.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+// Sums payload.n times a factor per payload.k and can restore its state;
+// its definition() is the default "" (like most C++ models), so only the
+// projectors' snapshot hand-over keeps one factor's state from another's.
+class scaled_sum final : public read_model {
+public:
+  scaled_sum(std::string name, std::int64_t factor)
+    : name_(std::move(name)), factor_(factor) {
+    // nop
+  }
+
+  const std::string& name() const noexcept override { return name_; }
+
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+
+  bool apply(const event& e) override {
+    sums_[std::string{e.payload.at("k").as_string()}]
+      += e.payload.at("n").as_int64() * factor_;
+    return true;
+  }
+
+  std::optional<boost::json::value> query(std::string_view key) const override {
+    if (auto i = sums_.find(std::string{key}); i != sums_.end())
+      return boost::json::value(i->second);
+    return std::nullopt;
+  }
+
+  boost::json::value snapshot() const override {
+    boost::json::object result;
+    for (auto& [k, n] : sums_)
+      result[k] = n;
+    return result;
+  }
+
+  bool restore(const boost::json::value& state) override {
+    sums_.clear();
+    for (auto& kv : state.as_object())
+      sums_[std::string{kv.key()}] = kv.value().as_int64();
+    return true;
+  }
+
+  void reset() override { sums_.clear(); }
+
+private:
+  std::string name_;
+  std::int64_t factor_;
+  std::vector<std::string> types_{"A"};
+  std::map<std::string, std::int64_t> sums_;
+};
+
+model_spec scaled(std::string name, std::int64_t factor) {
+  return model_spec{name, [=] { return std::make_unique<scaled_sum>(name, factor); }};
+}
+
+boost::json::value expected_scaled(const std::vector<event>& log, std::int64_t factor) {
+  boost::json::object result;
+  for (auto& e : log) {
+    if (e.type != "A")
+      continue;
+    auto key = e.payload.at("k").as_string();
+    auto n = e.payload.at("n").as_int64() * factor;
+    if (auto* v = result.if_contains(key))
+      *v = v->as_int64() + n;
+    else
+      result[key] = n;
+  }
+  return result;
+}
+
+struct blue_green_fixture : bus_fixture {
+  supervision_policy policy;
+  projector_options options = replaying(8);
+  supervisor_actor sup;
+
+  blue_green_fixture() {
+    policy.initial_backoff = 100ms;
+    policy.max_backoff = 1s;
+    policy.max_restarts = 2;
+    policy.restart_window = 60s;
+  }
+
+  ~blue_green_fixture() {
+    if (sup)
+      self->send_exit(sup, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void start(std::vector<model_spec> specs) {
+    sup = sys.spawn(supervisor_impl, bus, std::move(specs), policy, options);
+    run();
+  }
+
+  supervisor_state::slot& slot(std::size_t i = 0) {
+    return state_of<supervisor_state>(sup).slots.at(i);
+  }
+
+  /// Runs one job at a time until `done()`; fails after `limit` jobs.
+  template <class F>
+  void step_until(F done, std::size_t limit = 100000) {
+    for (std::size_t i = 0; !done(); ++i) {
+      BOOST_REQUIRE_MESSAGE(i < limit, "condition not reached");
+      BOOST_REQUIRE_MESSAGE(sched.try_run_once(), "system idle, condition not reached");
+    }
+  }
+
+  /// Sends a request from a fresh actor without running anything; the
+  /// answer lands in the returned slot.
+  template <class T, class... Ts>
+  std::shared_ptr<std::optional<caf::expected<T>>> send_request(Ts... xs) {
+    auto result = std::make_shared<std::optional<caf::expected<T>>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(caf::actor_cast<caf::actor>(sup), caf::infinite, xs...)
+        .then([=](T& x) { *result = std::move(x); },
+              [=](caf::error& err) { *result = std::move(err); });
+    });
+    return result;
+  }
+
+  caf::expected<projector_status> shadow(model_spec spec, bool await = false) {
+    return ask<projector_status>(sup, shadow_atom::value, std::move(spec), await);
+  }
+
+  caf::expected<projector_status> lifecycle_request(caf::atom_value which,
+                                                    const std::string& model) {
+    if (which == rollback_atom::value)
+      return ask<projector_status>(sup, rollback_atom::value, model);
+    return ask<projector_status>(sup, discard_atom::value, model);
+  }
+
+  caf::expected<query_result> query(const std::string& model, const std::string& key) {
+    return ask<query_result>(sup, query_atom::value, model, key);
+  }
+
+  boost::json::value model_state(const std::string& model) {
+    auto snap = ask<model_snapshot>(sup, snapshot_atom::value, model);
+    BOOST_REQUIRE(snap);
+    return snap->state;
+  }
+
+  std::vector<projector_status> status() {
+    auto result = ask<std::vector<projector_status>>(sup, status_atom::value);
+    BOOST_REQUIRE(result);
+    return *result;
+  }
+
+  /// The status entry of `model` in `role`, or nothing.
+  std::optional<projector_status> entry(const std::string& model,
+                                        const std::string& role) {
+    for (auto& s : status())
+      if (s.model == model && s.role == role)
+        return s;
+    return std::nullopt;
+  }
+
+  std::size_t subscribers() {
+    return state_of<bus_state>(bus).subscribers.size();
+  }
+};
+
+// A fresh SQLite file for snapshots, removed afterwards.
+struct temp_store {
+  std::string path;
+  temp_store() {
+    static std::atomic<int> counter{0};
+    path = (std::filesystem::temp_directory_path()
+            / ("bus-blue-green-" + std::to_string(::getpid()) + "-"
+               + std::to_string(counter++) + ".snapshots"))
+             .string();
+  }
+  ~temp_store() {
+    for (auto suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path + suffix);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(supervisor_blue_green, blue_green_fixture)
+
+BOOST_AUTO_TEST_CASE(live_model_answers_while_the_shadow_catches_up) {
+  start({tally("m", {"A"})});
+  publish(events(0, 200, {"A", "B"}, 1));
+  auto old_answer = query("m", "key0");
+  BOOST_REQUIRE(old_answer);
+  // The new definition also counts B events: a different answer for key0.
+  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), false);
+  step_until([&] {
+    return slot().shadow && slot().shadow->handle
+           && state_of<projector_state>(slot().shadow->handle).processed.watermark()
+                > 0;
+  });
+  auto shadow_handle = slot().shadow->handle;
+  // Queries while it catches up: answered by the live model, unchanged.
+  auto answer = send_request<query_result>(query_atom::value, std::string{"m"},
+                                           std::string{"key0"});
+  step_until([&] { return answer->has_value(); });
+  BOOST_REQUIRE(**answer);
+  BOOST_TEST((**answer)->value == old_answer->value);
+  auto wm = state_of<projector_state>(shadow_handle).processed.watermark();
+  BOOST_TEST(wm < 200u); // the shadow was still catching up
+  BOOST_TEST(slot().shadow.has_value());
+  // A publish now is acknowledged without waiting for the shadow, and the
+  // acknowledgement counts only the live model.
+  auto published = std::make_shared<std::optional<publish_ack>>();
+  sys.spawn([=, b = bus](caf::event_based_actor* a) {
+    a->request(b, caf::infinite, publish_atom::value, events(200, 1, {"A"}, 1), true)
+      .then([=](publish_ack& x) { *published = std::move(x); });
+  });
+  step_until([&] { return published->has_value(); });
+  BOOST_REQUIRE_EQUAL((*published)->models.size(), 1u);
+  BOOST_TEST((*published)->models[0].model == "m");
+  BOOST_TEST(slot().shadow.has_value()); // still not switched
+  run();
+  // Caught up, it replaced the live model: the new answer.
+  BOOST_TEST(!slot().shadow.has_value());
+  BOOST_TEST((slot().handle == shadow_handle));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A", "B"}));
+}
+
+BOOST_AUTO_TEST_CASE(switch_happens_only_at_the_head_and_events_apply_exactly_once) {
+  start({tally("m", {"A"})});
+  publish(events(0, 100, {"A", "B"}));
+  auto old_handle = slot().handle;
+  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), false);
+  // Publish a batch every few jobs, during the catch-up, the hand-over and
+  // after the switch; at the moment of the switch the new model must have
+  // processed the whole log.
+  std::size_t next = 100;
+  bool switched = false;
+  std::size_t batches_after_switch = 0;
+  for (std::size_t job = 0; job < 100000 && batches_after_switch < 5; ++job) {
+    if (job % 7 == 0) {
+      self->send(bus, publish_atom::value, events(next, 3, {"A", "B"}), false);
+      next += 3;
+      if (switched)
+        ++batches_after_switch;
+    }
+    if (!switched && slot().handle != old_handle) {
+      switched = true;
+      auto& ps = state_of<projector_state>(slot().handle);
+      BOOST_TEST(ps.processed.watermark() == log->head());
+      BOOST_TEST(!ps.catching_up);
+    }
+    if (!sched.try_run_once() && switched)
+      break;
+  }
+  BOOST_REQUIRE(switched);
+  BOOST_TEST(batches_after_switch > 0u);
+  run();
+  auto all = whole_log();
+  BOOST_TEST(all.size() == next);
+  // seqs in the tally list every event applied, in order: exactly once.
+  BOOST_TEST(model_state("m") == expected_tally(all, {"A", "B"}));
+  // And it stays live for later events, with the old one kept paused.
+  publish(events(next, 4, {"A", "B"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A", "B"}));
+  auto previous = entry("m", "previous");
+  BOOST_REQUIRE(previous);
+  BOOST_TEST(previous->state == "paused");
+  BOOST_TEST(subscribers() == 1u); // the paused one takes no pushes
+}
+
+BOOST_AUTO_TEST_CASE(await_answers_once_live_and_rollback_restores_the_old_answers) {
+  start({tally("m", {"A"})});
+  publish(events(0, 30, {"A", "B"}));
+  auto switched = shadow(tally("m", {"A", "B"}), true);
+  BOOST_REQUIRE(switched);
+  BOOST_TEST(switched->state == "running");
+  BOOST_TEST(switched->role == "live");
+  BOOST_TEST(switched->checkpoint == 30u);
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A", "B"}));
+  // Events after the switch: the old projector, paused, misses them...
+  publish(events(30, 10, {"A", "B"}));
+  auto rolled = lifecycle_request(rollback_atom::value, "m");
+  BOOST_REQUIRE(rolled);
+  BOOST_TEST(rolled->role == "live");
+  BOOST_TEST(rolled->checkpoint == 40u);
+  // ...and has caught up with them before it answers again.
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+  BOOST_TEST(!entry("m", "previous"));
+  BOOST_TEST(subscribers() == 1u); // the new one is stopped
+  publish(events(40, 4, {"A", "B"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+  // Nothing left to roll back.
+  auto again = lifecycle_request(rollback_atom::value, "m");
+  BOOST_REQUIRE(!again);
+  BOOST_TEST(code_of(again.error()) == errc::precondition_failed);
+}
+
+BOOST_AUTO_TEST_CASE(discard_stops_the_previous_projector) {
+  start({tally("m", {"A"})});
+  publish(events(0, 10, {"A"}));
+  BOOST_REQUIRE(shadow(tally("m", {"A", "B"}), true));
+  auto previous = slot().previous;
+  BOOST_REQUIRE(previous);
+  auto discarded = lifecycle_request(discard_atom::value, "m");
+  BOOST_REQUIRE(discarded);
+  BOOST_TEST(discarded->role == "previous");
+  BOOST_TEST(discarded->state == "stopped");
+  // The old projector is gone: requests to it bounce.
+  auto probe = ask<projector_status>(previous, status_atom::value);
+  BOOST_REQUIRE(!probe);
+  BOOST_TEST((probe.error() == caf::sec::request_receiver_down));
+  BOOST_TEST(!entry("m", "previous"));
+  BOOST_TEST(status().size() == 1u);
+  auto rollback = lifecycle_request(rollback_atom::value, "m");
+  BOOST_REQUIRE(!rollback);
+  BOOST_TEST(code_of(rollback.error()) == errc::precondition_failed);
+  auto discard_again = lifecycle_request(discard_atom::value, "m");
+  BOOST_REQUIRE(!discard_again);
+  BOOST_TEST(code_of(discard_again.error()) == errc::precondition_failed);
+  // A new blue/green rebuild may start now.
+  BOOST_TEST(static_cast<bool>(shadow(tally("m", {"B"}), true)));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"B"}));
+}
+
+BOOST_AUTO_TEST_CASE(failing_shadow_is_restarted_then_reported_and_never_goes_live) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A", "B"}));
+  auto old_handle = slot().handle;
+  // Every incarnation of the new definition throws on seq 6.
+  auto faults = std::make_shared<fault_plan>(fault_plan{6, -1});
+  auto awaiting = send_request<projector_status>(
+    shadow_atom::value, tally("m", {"A", "B"}, faults), true);
+  run();
+  auto sh = entry("m", "shadow");
+  BOOST_REQUIRE(sh);
+  BOOST_TEST(sh->state == "restarting");
+  BOOST_TEST(sh->last_error.find("injected fault") != std::string::npos);
+  for (int i = 0; i < 10 && entry("m", "shadow")->state == "restarting"; ++i) {
+    sched.trigger_timeout();
+    run();
+  }
+  sh = entry("m", "shadow");
+  BOOST_REQUIRE(sh);
+  BOOST_TEST(sh->state == "failed");
+  BOOST_TEST(sh->restarts == policy.max_restarts);
+  // The request that waited for the switch learns it will not happen.
+  BOOST_REQUIRE(awaiting->has_value());
+  BOOST_REQUIRE(!**awaiting);
+  BOOST_TEST(code_of((*awaiting)->error()) == errc::model_unavailable);
+  // The live model never stopped answering and never changed.
+  BOOST_TEST((slot().handle == old_handle));
+  BOOST_TEST(status()[0].state == "running");
+  publish(events(20, 5, {"A", "B"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+  // A second rebuild must wait until the failed one is discarded.
+  auto second = shadow(tally("m", {"B"}));
+  BOOST_REQUIRE(!second);
+  BOOST_TEST(code_of(second.error()) == errc::precondition_failed);
+  auto discarded = lifecycle_request(discard_atom::value, "m");
+  BOOST_REQUIRE(discarded);
+  BOOST_TEST(discarded->role == "shadow");
+  BOOST_TEST(!entry("m", "shadow"));
+  BOOST_TEST(sched.trigger_timeouts() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(status_shows_the_shadow_and_its_progress) {
+  start({tally("m", {"A"}), tally("other", {"A"})});
+  publish(events(0, 50, {"A"}));
+  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), false);
+  step_until([&] {
+    return slot().shadow && slot().shadow->handle
+           && state_of<projector_state>(slot().shadow->handle).processed.watermark()
+                >= 8;
+  });
+  auto result = send_request<std::vector<projector_status>>(status_atom::value);
+  step_until([&] { return result->has_value(); });
+  BOOST_REQUIRE(**result);
+  auto& st = ***result;
+  BOOST_REQUIRE_EQUAL(st.size(), 3u);
+  BOOST_TEST(st[0].model == "m");
+  BOOST_TEST(st[0].role == "live");
+  BOOST_TEST(st[1].model == "other");
+  BOOST_TEST(st[2].model == "m");
+  BOOST_TEST(st[2].role == "shadow");
+  BOOST_TEST(st[2].state == "catching_up");
+  BOOST_TEST(st[2].checkpoint >= 8u);
+  BOOST_TEST(st[2].checkpoint < 50u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors) {
+  start({tally("m", {"A"})});
+  auto unknown = shadow(tally("ghost", {"A"}));
+  BOOST_REQUIRE(!unknown);
+  BOOST_TEST(code_of(unknown.error()) == errc::no_such_model);
+  BOOST_TEST(context_of(unknown.error()).find("ghost") != std::string::npos);
+  // The factory must make a model of that name.
+  auto misnamed = shadow(model_spec{"m", [] {
+                                      return std::make_unique<tally_model>(
+                                        "n", std::vector<std::string>{"A"});
+                                    }});
+  BOOST_REQUIRE(!misnamed);
+  BOOST_TEST(code_of(misnamed.error()) == errc::invalid_config);
+  auto throwing = shadow(model_spec{"m", []() -> read_model_ptr {
+                                      throw std::runtime_error("bad definition");
+                                    }});
+  BOOST_REQUIRE(!throwing);
+  BOOST_TEST(code_of(throwing.error()) == errc::invalid_config);
+  BOOST_TEST(context_of(throwing.error()).find("bad definition") != std::string::npos);
+  BOOST_TEST(!slot().shadow.has_value());
+  for (caf::atom_value which : std::vector<caf::atom_value>{rollback_atom::value, discard_atom::value}) {
+    auto none = lifecycle_request(which, "m");
+    BOOST_REQUIRE(!none);
+    BOOST_TEST(code_of(none.error()) == errc::precondition_failed);
+    auto ghost = lifecycle_request(which, "ghost");
+    BOOST_REQUIRE(!ghost);
+    BOOST_TEST(code_of(ghost.error()) == errc::no_such_model);
+  }
+  // One shadow at a time.
+  publish(events(0, 5, {"A"}));
+  BOOST_REQUIRE(shadow(tally("m", {"A", "B"})));
+  auto second = shadow(tally("m", {"B"}));
+  BOOST_REQUIRE(!second);
+  BOOST_TEST(code_of(second.error()) == errc::precondition_failed);
+}
+
+BOOST_AUTO_TEST_CASE(restart_after_the_switch_restores_the_new_definitions_snapshot) {
+  temp_store store;
+  options.snapshot_path = store.path;
+  options.snapshot_every = 4;
+  start({scaled("m", 1)});
+  publish(events(0, 20, {"A"}));
+  BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 1));
+  BOOST_REQUIRE(shadow(scaled("m", 10), true));
+  publish(events(20, 2, {"A"})); // fewer than snapshot_every: no new one
+  BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 10));
+  // The new live projector fails; its restart must make the new model and
+  // restore the snapshot the switch took, not the old definition's.
+  self->send_exit(slot().handle, make_error(errc::apply_failed, "test crash"));
+  run();
+  BOOST_TEST(status()[0].state == "restarting");
+  sched.trigger_timeout();
+  run();
+  auto st = status()[0];
+  BOOST_TEST(st.state == "running");
+  BOOST_TEST(st.replayed == 2u); // only the tail after the switch's snapshot
+  BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 10));
+  // Rolled back, the old definition owns the snapshots again.
+  publish(events(22, 2, {"A"}));
+  BOOST_REQUIRE(lifecycle_request(rollback_atom::value, "m"));
+  BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 1));
+  self->send_exit(slot().handle, make_error(errc::apply_failed, "test crash"));
+  run();
+  sched.trigger_timeout();
+  run();
+  BOOST_TEST(status()[0].replayed == 0u);
+  BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 1));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
