@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   std::string config_path;
   std::string store_path;
-  auto policy = bus::durability::fsync_each_batch;
+  bus::durability policy = bus::durability::fsync_each_batch;
   std::size_t max_line = 0;
   std::size_t batch_size = 0;
   std::size_t snapshot_every = 0;

@@ -152,8 +152,13 @@ BOOST_AUTO_TEST_CASE(corrupt_payload_is_reported_not_returned) {
   open()->append(numbered(0, 2));
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_exec(db, "UPDATE events SET payload = 'not json' WHERE seq = 2", nullptr,
-               nullptr, nullptr);
+  // Both events share a row: overwrite the end of the second one's record
+  // (its payload and metadata) with bytes that are no value.
+  BOOST_REQUIRE(sqlite3_exec(db,
+                             "UPDATE batches SET events = "
+                             "substr(events, 1, length(events) - 3) || x'ffffff'",
+                             nullptr, nullptr, nullptr)
+                == SQLITE_OK);
   sqlite3_close(db);
   auto log = open();
   BOOST_TEST(log->read(1, 1).size() == 1u);
