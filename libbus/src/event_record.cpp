@@ -244,10 +244,10 @@ struct reader {
 } // namespace
 
 void encode_event(const event& e, std::string& out) {
-  // The body is built after a two-byte placeholder (the usual length of
-  // the length), which is then replaced by the real one.
+  // The body is built after a one-byte placeholder for its length, which
+  // fits bodies under 128 bytes; a longer body is shifted to make room.
   auto start = out.size();
-  out.append(2, '\0');
+  out.push_back('\0');
   put_str(out, e.id);
   put_str(out, e.type);
   put_varint(out, zigzag(e.timestamp));
@@ -255,10 +255,14 @@ void encode_event(const event& e, std::string& out) {
   out.push_back(static_cast<char>(e.id_derived ? 1 : 0));
   put_object(out, e.payload);
   put_object(out, e.metadata);
-  auto body = out.size() - start - 2;
+  auto body = out.size() - start - 1;
+  if (body < 0x80) {
+    out[start] = static_cast<char>(body);
+    return;
+  }
   std::string prefix;
   put_varint(prefix, body);
-  out.replace(start, 2, prefix); // shifts the body if the length is not 2 bytes
+  out.replace(start, 1, prefix);
 }
 
 std::string_view record_cursor::next() {
@@ -274,10 +278,9 @@ std::string_view record_id(std::string_view body) {
   return r.str();
 }
 
-event decode_event(std::string_view body, std::uint64_t seq) {
+void decode_event(std::string_view body, std::uint64_t seq, event& e) {
   try {
     reader r{body};
-    event e;
     e.seq = seq;
     e.id = r.str();
     e.type = r.str();
@@ -288,7 +291,6 @@ event decode_event(std::string_view body, std::uint64_t seq) {
     r.object(e.metadata, 0);
     if (r.pos != r.end)
       corrupt();
-    return e;
   } catch (const storage_error&) {
     throw storage_error("event seq " + std::to_string(seq)
                         + " has a corrupt record");

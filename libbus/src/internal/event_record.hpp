@@ -50,8 +50,8 @@ private:
 /// Returns the id of the event in `body`; throws storage_error if corrupt.
 std::string_view record_id(std::string_view body);
 
-/// Decodes the event in `body` and gives it `seq`; throws storage_error
-/// naming `seq` if the record is corrupt.
-event decode_event(std::string_view body, std::uint64_t seq);
+/// Decodes the event in `body` into the empty event `out` and gives it
+/// `seq`; throws storage_error naming `seq` if the record is corrupt.
+void decode_event(std::string_view body, std::uint64_t seq, event& out);
 
 } // namespace bus::internal
