@@ -38,5 +38,7 @@ using rebuild_atom = caf::atom_constant<caf::atom("brebuild")>;
 using ready_atom = caf::atom_constant<caf::atom("bready")>;
 /// Tells a supervisor to restart a projector (sent to itself after backoff).
 using restart_atom = caf::atom_constant<caf::atom("brestart")>;
+/// Tells the bus that a group commit of its log is due (sent to itself).
+using sync_atom = caf::atom_constant<caf::atom("bsync")>;
 
 } // namespace bus::actors

@@ -55,7 +55,9 @@ using bus_actor = caf::typed_actor<
   // Projectors skip what they processed before.
   caf::replies_to<redeliver_atom, std::uint64_t>::with<std::uint64_t>,
   caf::replies_to<head_atom>::with<std::uint64_t>,
-  caf::replies_to<status_atom>::with<bus_status>>;
+  caf::replies_to<status_atom>::with<bus_status>,
+  // Internal: the group-commit timer of a log with a sync interval.
+  caf::reacts_to<sync_atom>>;
 
 /// The supervisor: runs the projectors, restarts failed ones, routes queries.
 using supervisor_actor = caf::typed_actor<
