@@ -27,8 +27,9 @@
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH] [--durability fsync|os]
-                [--snapshot-every N] [--max-line-bytes N] [--batch-size N]
+constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH]
+                [--durability fsync|os|interval:N] [--snapshot-every N]
+                [--max-line-bytes N] [--batch-size N]
 
 Reads protocol requests (JSON, one per line) on stdin and writes replies on
 stdout. Without --config it runs the embedded default configuration
@@ -36,9 +37,11 @@ stdout. Without --config it runs the embedded default configuration
 --store the log lives in memory; with it, in the SQLite file PATH, and a
 restart on the same file rebuilds the read models from it. --durability
 fsync (default) syncs every batch to disk before acknowledging it; os leaves
-that to the OS (survives a crash of the node, not a power loss). With a
-store, read models are snapshotted every --snapshot-every events (default
-from the config: 10000; 0: never), and a restart replays only the tail.
+that to the OS (survives a crash of the node, not a power loss); interval:N
+syncs the batches of N milliseconds together (1 to 60000), acknowledging
+each after the sync that covers it. With a store, read models are
+snapshotted every --snapshot-every events (default from the config: 10000;
+0: never), and a restart replays only the tail.
 )";
 
 // Keeps at most this many chunks between the reader and the session, so
