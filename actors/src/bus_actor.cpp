@@ -71,7 +71,7 @@ void delivery_done(self_ptr self, subscriptions::subscriber_id id) {
   --sub.in_flight;
   if (sub.lagging && sub.in_flight < st.options.max_in_flight) {
     sub.lagging = false;
-    sub.covered = st.log->head();
+    sub.covered = st.log->durable_head();
     push(self, id, event_batch{}, sub.covered + 1, nullptr, 0);
   }
 }
@@ -180,6 +180,56 @@ void fan_out(self_ptr self, const event_batch& batch,
     pending->done_one();
 }
 
+// Answers a publish whose events are durable: at once, or once subscribed
+// projectors applied them (await).
+void finish_publish(self_ptr self, publish_ack ack, const event_batch& appended,
+                    bool await_projectors,
+                    caf::typed_response_promise<publish_ack> promise) {
+  if (appended.empty() || !await_projectors) {
+    if (!appended.empty())
+      fan_out(self, appended, nullptr);
+    promise.deliver(std::move(ack));
+    return;
+  }
+  auto pending = std::make_shared<pending_publish>();
+  pending->promise = std::move(promise);
+  pending->published_index.reserve(appended.size());
+  for (std::uint32_t i = 0; i < ack.outcomes.size(); ++i)
+    if (!ack.outcomes[i].duplicate)
+      pending->published_index.push_back(i);
+  pending->ack = std::move(ack);
+  fan_out(self, appended, std::move(pending));
+}
+
+// Returns the highest seq that `outcomes` name (duplicates included).
+template <class Outcomes>
+std::uint64_t last_named(const Outcomes& outcomes) {
+  std::uint64_t result = 0;
+  for (auto& o : outcomes)
+    result = std::max(result, o.seq);
+  return result;
+}
+
+// Holds `f` until the log's next sync; arms the sync timer if needed.
+void after_sync(self_ptr self, std::function<void(const caf::error&)> f) {
+  auto& st = self->state;
+  st.awaiting_sync.push_back(std::move(f));
+  if (!st.sync_armed) {
+    st.sync_armed = true;
+    self->delayed_send(self, st.log->sync_interval(), sync_atom::value);
+  }
+}
+
+// Reads at most `max` events from `from` on, none past the durable head.
+caf::expected<event_batch> read_durable(const event_log& log, std::uint64_t from,
+                                        std::size_t max) {
+  auto durable = log.durable_head();
+  if (from > durable)
+    return event_batch{};
+  max = static_cast<std::size_t>(std::min<std::uint64_t>(max, durable - from + 1));
+  return guarded([&] { return log.read(from, max); });
+}
+
 } // namespace
 
 bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
@@ -222,6 +272,19 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       ack.outcomes.reserve(published);
       for (auto& o : result.outcomes)
         ack.outcomes.push_back({o.id, o.seq, o.duplicate});
+      if (last_named(result.outcomes) > self->state.log->durable_head()) {
+        // Group commit: no reply, no fan-out before the sync covers it.
+        auto promise = self->make_response_promise<publish_ack>();
+        after_sync(self, [self, promise, ack = std::move(ack),
+                          batch = std::move(result.appended),
+                          await_projectors](const caf::error& err) mutable {
+          if (err)
+            promise.deliver(err);
+          else
+            finish_publish(self, std::move(ack), batch, await_projectors, promise);
+        });
+        return promise;
+      }
       if (result.appended.empty()) {
         return ack;
       }
@@ -229,15 +292,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         fan_out(self, result.appended, nullptr);
         return ack;
       }
-      auto pending = std::make_shared<pending_publish>();
-      pending->promise = self->make_response_promise<publish_ack>();
-      pending->published_index.reserve(result.appended.size());
-      for (std::uint32_t i = 0; i < ack.outcomes.size(); ++i)
-        if (!ack.outcomes[i].duplicate)
-          pending->published_index.push_back(i);
-      pending->ack = std::move(ack);
-      auto promise = pending->promise;
-      fan_out(self, result.appended, std::move(pending));
+      auto promise = self->make_response_promise<publish_ack>();
+      finish_publish(self, std::move(ack), result.appended, true, promise);
       return promise;
     },
     [self](resolve_atom,
@@ -245,16 +301,28 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto outcomes = guarded([&] { return self->state.log->resolve(events); });
       if (!outcomes)
         return outcomes.error();
+      auto named = last_named(*outcomes);
       std::vector<publish_outcome> result;
       result.reserve(outcomes->size());
       for (auto& o : *outcomes)
         result.push_back({std::move(o.id), o.seq, o.duplicate});
-      return result;
+      if (named <= self->state.log->durable_head())
+        return result;
+      // A duplicate of an event not durable yet: "logged" only after the sync.
+      auto promise = self->make_response_promise<std::vector<publish_outcome>>();
+      after_sync(self, [promise, result = std::move(result)](
+                         const caf::error& err) mutable {
+        if (err)
+          promise.deliver(err);
+        else
+          promise.deliver(std::move(result));
+      });
+      return promise;
     },
     [self](subscribe_atom, projector_actor& who, std::string& name,
            std::vector<std::string>& types) -> std::uint64_t {
       auto& st = self->state;
-      auto head = st.log->head();
+      auto head = st.log->durable_head();
       for (auto& [id, sub] : st.subscribers) {
         if (sub.handle == who) {
           // A re-subscription replaces the types; pushes restart at head.
@@ -290,7 +358,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto& log = *self->state.log;
       if (from == 0)
         return make_error(errc::out_of_range, "replay starts at seq 1");
-      auto batch = guarded([&] { return log.read(from, max); });
+      auto batch = read_durable(log, from, max);
       if (!batch)
         return batch.error();
       return std::move(*batch);
@@ -300,8 +368,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       if (from == 0)
         return make_error(errc::out_of_range, "redelivery starts at seq 1");
       std::uint64_t pushed = 0;
-      for (auto seq = from; seq <= st.log->head();) {
-        auto read = guarded([&] { return st.log->read(seq, 4096); });
+      for (auto seq = from; seq <= st.log->durable_head();) {
+        auto read = read_durable(*st.log, seq, 4096);
         if (!read)
           return read.error();
         auto& batch = *read;
@@ -320,7 +388,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       }
       return pushed;
     },
-    [self](head_atom) { return self->state.log->head(); },
+    [self](head_atom) { return self->state.log->durable_head(); },
     [self](attach_atom, std::string& node, caf::actor& supervisor,
            std::vector<std::string>& models) {
       auto& st = self->state;
@@ -335,13 +403,13 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
                   nodes.end());
       self->monitor(supervisor);
       nodes.push_back({std::move(node), std::move(supervisor), std::move(models)});
-      return st.log->head();
+      return st.log->durable_head();
     },
     [self](directory_atom) { return self->state.nodes; },
     [self](status_atom) -> caf::result<bus_status> {
       auto& st = self->state;
       bus_status result;
-      result.head = st.log->head();
+      result.head = st.log->durable_head();
       result.subscribers = static_cast<std::uint32_t>(st.subscribers.size());
       auto last = guarded([&] { return st.log->read(result.head, 1); });
       if (!last)
@@ -349,6 +417,21 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       if (!last->empty())
         result.head_timestamp = last->front().timestamp;
       return result;
+    },
+    [self](sync_atom) {
+      auto& st = self->state;
+      st.sync_armed = false;
+      auto waiting = std::move(st.awaiting_sync);
+      st.awaiting_sync.clear();
+      auto synced = guarded([&] {
+        st.log->sync();
+        return true;
+      });
+      // On failure the log dropped every event past its durable head: each
+      // held reply names one of them, so each gets the error.
+      auto err = synced ? caf::error{} : synced.error();
+      for (auto& f : waiting)
+        f(err);
     },
   };
 }

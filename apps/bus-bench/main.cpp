@@ -31,10 +31,13 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* usage = R"(usage: bus-bench [--events N] [--runs R] [--batch B] [--dir DIR]
+                 [--only S[,S...]]
 
 Runs each scenario R times (default 3) on N events (default 1000000) in
 batches of B (default 1024) and prints medians beside a plain loop doing the
 same work. DIR (default: the system's temp dir) holds the SQLite stores.
+--only runs just the named scenarios: pipeline, recovery, append, rebuild,
+dedup, latency (latency also runs the pipeline, for its maximum rate).
 )";
 
 struct options {
@@ -42,6 +45,14 @@ struct options {
   std::size_t runs = 3;
   std::size_t batch = 1024;
   std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::string only; // comma-separated scenario names; empty: all
+
+  bool runs_scenario(std::string_view name) const {
+    if (only.empty())
+      return true;
+    auto list = "," + only + ",";
+    return list.find("," + std::string{name} + ",") != std::string::npos;
+  }
 };
 
 double seconds_since(clock_type::time_point t0) {
@@ -218,9 +229,32 @@ void latency(const std::vector<bus::event>& events, double per_second) {
               samples->back(), rate(per_second).c_str(), batch);
 }
 
+// Appends `batches` to `log` as the bus does under the log's policy: with
+// an interval, sync() once the oldest unsynced batch is that old, and at
+// the end, so that every event counted is durable.
+void append_durably(bus::event_log& log, std::vector<std::vector<bus::event>> batches) {
+  auto interval = log.sync_interval();
+  auto oldest = clock_type::time_point{};
+  for (auto& b : batches) {
+    log.append(std::move(b));
+    if (interval.count() == 0)
+      continue;
+    auto now = clock_type::now();
+    if (oldest == clock_type::time_point{})
+      oldest = now; // the first batch since the last sync
+    if (now - oldest >= interval) {
+      log.sync();
+      oldest = clock_type::time_point{};
+    }
+  }
+  log.sync();
+}
+
 // Appending to the durable log under each policy, beside the memory log.
 void durable_append(const options& opt, const std::vector<bus::event>& events) {
-  for (auto policy : {bus::durability::fsync_each_batch, bus::durability::os_buffered}) {
+  for (auto policy : {bus::durability{bus::durability::fsync_each_batch},
+                      bus::durability{bus::durability::os_buffered},
+                      bus::durability::every(std::chrono::milliseconds{10})}) {
     std::vector<double> store_rates, memory_rates;
     for (std::size_t run = 0; run < opt.runs; ++run) {
       auto path = opt.dir / ("bus-bench-append-" + std::to_string(run) + ".db");
@@ -233,8 +267,7 @@ void durable_append(const options& opt, const std::vector<bus::event>& events) {
           return;
         }
         auto t0 = clock_type::now();
-        for (auto& b : batches)
-          (*log)->append(std::move(b));
+        append_durably(**log, std::move(batches));
         store_rates.push_back(events.size() / seconds_since(t0));
       }
       for (auto suffix : {"", "-wal", "-shm"})
@@ -368,6 +401,8 @@ int main(int argc, char** argv) {
       ok = number(opt.batch);
     else if (arg == "--dir" && i + 1 < argc)
       opt.dir = argv[++i];
+    else if (arg == "--only" && i + 1 < argc)
+      opt.only = argv[++i];
     else if (arg == "--help" || arg == "-h") {
       std::cout << usage;
       return 0;
@@ -382,14 +417,22 @@ int main(int argc, char** argv) {
   std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores\n\n",
               opt.events, opt.batch, opt.runs, std::thread::hardware_concurrency());
   std::printf("%-44s %12s   %12s   %6s\n", "scenario", "bus", "plain loop", "ratio");
-  auto max_rate = pipeline(opt, events);
-  recovery(opt, events);
-  durable_append(opt, events);
-  rebuild_from_store(opt, events);
-  dedup_memory(10000000);
+  double max_rate = 0;
+  if (opt.runs_scenario("pipeline") || opt.runs_scenario("latency"))
+    max_rate = pipeline(opt, events);
+  if (opt.runs_scenario("recovery"))
+    recovery(opt, events);
+  if (opt.runs_scenario("append"))
+    durable_append(opt, events);
+  if (opt.runs_scenario("rebuild"))
+    rebuild_from_store(opt, events);
+  if (opt.runs_scenario("dedup"))
+    dedup_memory(10000000);
   // At half the pipeline's maximum, and at a quarter: the tail shows where
   // the awaited path (an acknowledgement per projector per batch) saturates.
-  latency(events, max_rate / 2);
-  latency(events, max_rate / 4);
+  if (opt.runs_scenario("latency")) {
+    latency(events, max_rate / 2);
+    latency(events, max_rate / 4);
+  }
   return 0;
 }

@@ -28,8 +28,9 @@
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH] [--durability fsync|os]
-                [--snapshot-every N] [--max-line-bytes N] [--batch-size N]
+constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH]
+                [--durability fsync|os|interval:N] [--snapshot-every N]
+                [--max-line-bytes N] [--batch-size N]
                 [--listen HOST:PORT [--allow-remote] [--timeout-ms N]]
 
 Reads protocol requests (JSON, one per line) on stdin and writes replies on
@@ -38,9 +39,11 @@ stdout. Without --config it runs the embedded default configuration
 --store the log lives in memory; with it, in the SQLite file PATH, and a
 restart on the same file rebuilds the read models from it. --durability
 fsync (default) syncs every batch to disk before acknowledging it; os leaves
-that to the OS (survives a crash of the node, not a power loss). With a
-store, read models are snapshotted every --snapshot-every events (default
-from the config: 10000; 0: never), and a restart replays only the tail.
+that to the OS (survives a crash of the node, not a power loss); interval:N
+syncs the batches of N milliseconds together (1 to 60000), acknowledging
+each after the sync that covers it. With a store, read models are
+snapshotted every --snapshot-every events (default from the config: 10000;
+0: never), and a restart replays only the tail.
 --listen publishes the bus at HOST:PORT (port 0 picks a free one; the port
 is reported on stderr) for projector nodes (bus-projector --connect): they
 take events like local models, and queries, status and updated_models cover
@@ -121,7 +124,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   std::string config_path;
   std::string store_path;
-  auto policy = bus::durability::fsync_each_batch;
+  bus::durability policy = bus::durability::fsync_each_batch;
   std::size_t max_line = 0;
   std::size_t batch_size = 0;
   std::size_t snapshot_every = 0;

@@ -152,8 +152,13 @@ BOOST_AUTO_TEST_CASE(corrupt_payload_is_reported_not_returned) {
   open()->append(numbered(0, 2));
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_exec(db, "UPDATE events SET payload = 'not json' WHERE seq = 2", nullptr,
-               nullptr, nullptr);
+  // Both events share a row: overwrite the end of the second one's record
+  // (its payload and metadata) with bytes that are no value.
+  BOOST_REQUIRE(sqlite3_exec(db,
+                             "UPDATE batches SET events = "
+                             "substr(events, 1, length(events) - 3) || x'ffffff'",
+                             nullptr, nullptr, nullptr)
+                == SQLITE_OK);
   sqlite3_close(db);
   auto log = open();
   BOOST_TEST(log->read(1, 1).size() == 1u);
@@ -167,6 +172,203 @@ BOOST_AUTO_TEST_CASE(durability_names_parse_and_print) {
   auto bad = parse_durability("never");
   BOOST_REQUIRE(!bad);
   BOOST_TEST(code_of(bad.error()) == errc::invalid_config);
+}
+
+BOOST_AUTO_TEST_CASE(interval_names_parse_and_print) {
+  auto every_25 = parse_durability("interval:25");
+  BOOST_REQUIRE(every_25);
+  BOOST_TEST((*every_25 == durability::every(std::chrono::milliseconds{25})));
+  BOOST_TEST(every_25->interval().count() == 25);
+  BOOST_TEST(to_string(*every_25) == "interval:25");
+  for (auto bad : {"interval:", "interval:0", "interval:-5", "interval:10ms",
+                   "interval:60001", "interval"}) {
+    auto parsed = parse_durability(bad);
+    BOOST_TEST(!parsed, bad);
+    if (!parsed)
+      BOOST_TEST(context_of(parsed.error()).find("interval:N") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(interval_policy_holds_events_until_sync) {
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  BOOST_TEST(log->sync_interval().count() == 10);
+  auto result = log->append(numbered(0, 3));
+  BOOST_TEST(result.appended.size() == 3u);
+  BOOST_TEST(log->head() == 3u);
+  BOOST_TEST(log->durable_head() == 0u);
+  // Readable and unique before the sync, for the owner of the log...
+  BOOST_TEST(log->read(2, 5).size() == 2u);
+  BOOST_TEST(*log->find("e2") == 3u);
+  BOOST_TEST(log->append(numbered(2, 1)).outcomes[0].duplicate);
+  // ...but not in the file.
+  BOOST_TEST(open(durability::os_buffered)->head() == 0u);
+  log->sync();
+  BOOST_TEST(log->durable_head() == 3u);
+  BOOST_TEST(open(durability::os_buffered)->head() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(events_never_synced_are_gone_after_reopening) {
+  {
+    auto log = open(durability::every(std::chrono::milliseconds{10}));
+    log->append(numbered(0, 3));
+    log->sync();
+    log->append(numbered(3, 2)); // never acknowledged
+  }
+  auto log = open();
+  BOOST_TEST(log->head() == 3u);
+  BOOST_TEST(!log->find("e3"));
+  BOOST_TEST(log->append(numbered(3, 1)).outcomes[0].seq == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_sync_drops_the_unsynced_events_and_frees_their_ids) {
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  log->append(numbered(0, 2));
+  log->sync();
+  log->append(numbered(2, 3));
+  auto exec = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    auto rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    BOOST_REQUIRE(rc == SQLITE_OK);
+  };
+  exec("CREATE TRIGGER refuse BEFORE INSERT ON batches "
+       "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  BOOST_CHECK_EXCEPTION(log->sync(), storage_error, [&](const storage_error& ex) {
+    return std::string{ex.what()}.find(path) != std::string::npos;
+  });
+  BOOST_TEST(log->head() == 2u);
+  BOOST_TEST(log->durable_head() == 2u);
+  BOOST_TEST(!log->find("e3"));
+  BOOST_TEST(log->read(3, 1).empty());
+  exec("DROP TRIGGER refuse");
+  auto again = log->append(numbered(2, 3));
+  BOOST_TEST(!again.outcomes[0].duplicate);
+  BOOST_TEST(again.outcomes[2].seq == 5u);
+  log->sync();
+  BOOST_TEST(open()->head() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_fsync_policy_append_acknowledges_nothing) {
+  auto log = open();
+  log->append(numbered(0, 2));
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE INSERT ON batches "
+                   "BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+               nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  BOOST_CHECK_THROW(log->append(numbered(2, 2)), storage_error);
+  BOOST_TEST(log->head() == 2u);
+  BOOST_TEST(!log->find("e2"));
+}
+
+BOOST_AUTO_TEST_CASE(reads_cross_row_boundaries) {
+  // Batches of 7 under os: a row each. Then 1500 events in batches of 3,
+  // synced together: stored in rows of hundreds.
+  {
+    auto log = open(durability::os_buffered);
+    for (std::size_t i = 0; i < 140; i += 7)
+      log->append(numbered(i, 7));
+  }
+  {
+    auto log = open(durability::every(std::chrono::milliseconds{10}));
+    for (std::size_t i = 140; i < 1640; i += 3)
+      log->append(numbered(i, 3));
+    log->sync();
+  }
+  auto log = open();
+  BOOST_REQUIRE_EQUAL(log->head(), 1640u);
+  for (std::uint64_t from : {1, 5, 7, 8, 130, 139, 140, 141, 600, 652, 653, 1163,
+                             1639, 1640}) {
+    for (std::size_t max : {1, 3, 8, 600, 5000}) {
+      auto batch = log->read(from, max);
+      BOOST_TEST(batch.size() == std::min<std::size_t>(max, 1640 - from + 1));
+      bool in_order = true;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto n = from + i - 1; // event "e<n>" has seq n + 1
+        in_order = in_order && batch[i].seq == from + i
+                   && batch[i].id == "e" + std::to_string(n)
+                   && batch[i].payload.at("n").as_int64()
+                        == static_cast<std::int64_t>(n);
+      }
+      BOOST_TEST(in_order, "read(" << from << ", " << max << ")");
+    }
+  }
+  std::size_t walked = 0;
+  for_each_batch(*log, [&](const event_batch& b) { walked += b.size(); }, 1, 100);
+  BOOST_TEST(walked == 1640u);
+}
+
+BOOST_AUTO_TEST_CASE(store_of_the_old_layout_is_migrated_on_open) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto rc = sqlite3_exec(db, R"sql(
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE events (
+      seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+      payload TEXT NOT NULL, timestamp INTEGER NOT NULL,
+      schema_version INTEGER NOT NULL, metadata TEXT NOT NULL,
+      id_derived INTEGER NOT NULL);
+    INSERT INTO events VALUES
+      (1, 'a', 'UserCreated', '{"id": "u1", "n": 1.5}', 42, 2, '{"c": "x"}', 0),
+      (2, 'evt-u1', 'UserUpdated', '{"id": "u1"}', 43, 1, '{}', 1);
+  )sql", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  BOOST_REQUIRE(rc == SQLITE_OK);
+  auto log = open();
+  BOOST_TEST(log->head() == 2u);
+  auto all = log->read(1, 10);
+  BOOST_REQUIRE_EQUAL(all.size(), 2u);
+  BOOST_TEST(all[0].payload == json(R"({"id": "u1", "n": 1.5})").as_object());
+  BOOST_TEST(all[0].metadata.at("c").as_string() == "x");
+  BOOST_TEST(all[0].timestamp == 42);
+  BOOST_TEST(all[0].schema_version == 2u);
+  BOOST_TEST(all[1].id_derived);
+  BOOST_TEST(*log->find("evt-u1") == 2u);
+  BOOST_TEST(log->append(numbered(0, 1)).outcomes[0].seq == 3u);
+  // Migrated once: the old table is gone, the new layout reopens as is.
+  BOOST_TEST(open()->head() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(damaged_or_newer_stores_are_refused_naming_the_file) {
+  open()->append(numbered(0, 5));
+  open()->append(numbered(5, 5));
+  auto exec = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    auto rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    BOOST_REQUIRE(rc == SQLITE_OK);
+  };
+  exec("DELETE FROM batches WHERE first_seq = 1"); // a gap at the start
+  auto gap = bus::sqlite_log::open(path);
+  BOOST_REQUIRE(!gap);
+  BOOST_TEST(code_of(gap.error()) == errc::storage_failed);
+  BOOST_TEST(context_of(gap.error()).find(path) != std::string::npos);
+  BOOST_TEST(context_of(gap.error()).find("seq 1") != std::string::npos);
+  exec("PRAGMA user_version = 9");
+  auto newer = bus::sqlite_log::open(path);
+  BOOST_REQUIRE(!newer);
+  BOOST_TEST(context_of(newer.error()).find(path) != std::string::npos);
+  BOOST_TEST(context_of(newer.error()).find("newer") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(ids_stay_unique_across_reopening_many_rows) {
+  {
+    auto log = open(durability::os_buffered);
+    for (std::size_t i = 0; i < 3000; i += 100)
+      log->append(numbered(i, 100));
+  }
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  BOOST_TEST(log->head() == 3000u);
+  auto again = log->append(numbered(2950, 100)); // 50 known, 50 new
+  for (std::size_t i = 0; i < 100; ++i) {
+    BOOST_TEST(again.outcomes[i].duplicate == (i < 50));
+    BOOST_TEST(again.outcomes[i].seq == 2951 + i);
+  }
+  BOOST_TEST(*log->find("e17") == 18u);
+  BOOST_TEST(*log->find("e1234") == 1235u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -27,6 +27,65 @@ std::vector<reply> complete_replies(process_result result) {
   return replies_of(result);
 }
 
+// Kills the node three times mid-stream on one store, restarting it with the
+// whole stream each time, then checks nothing acknowledged was lost.
+void check_sigkill_mid_stream(const std::vector<std::string>& durability_args) {
+  scratch_dir dir;
+  constexpr std::size_t users = 200;
+  auto stream = make_stream(6000, users, 10);
+  auto input = requests(stream, users);
+  std::set<std::string> acknowledged; // ids answered before some crash
+  // Crash three times at different points, restarting on the same store
+  // with the whole stream each time (a client retrying what it sent).
+  for (std::size_t kill_at : {300u, 2500u, 5000u}) {
+    // Snapshots every 700 events: crashes fall between and during them.
+    std::vector<std::string> args{"--store", dir.store(), "--snapshot-every", "700"};
+    args.insert(args.end(), durability_args.begin(), durability_args.end());
+    auto result = run_process(BUS_NODE_PATH, args, input,
+                              std::chrono::seconds{30}, kill_at);
+    BOOST_REQUIRE(!result.timed_out);
+    BOOST_REQUIRE(result.killed);
+    BOOST_TEST(result.term_signal == SIGKILL);
+    for (auto& r : complete_replies(std::move(result))) {
+      auto i = static_cast<std::size_t>(r.in_reply_to() - 1);
+      if (i >= stream.size())
+        continue;
+      // Whatever was acknowledged before an earlier crash is skipped now.
+      if (acknowledged.count(stream[i].id) > 0)
+        BOOST_TEST(r.text("type") == "event_skipped",
+                   "event " << stream[i].id << " was lost: " << r.line);
+      acknowledged.insert(stream[i].id);
+    }
+  }
+  BOOST_TEST(acknowledged.size() > 100u);
+  // A last, complete run: every acknowledged event is skipped, and the read
+  // model equals a fold of the distinct events.
+  std::vector<std::string> args{"--store", dir.store(), "--snapshot-every", "700"};
+  args.insert(args.end(), durability_args.begin(), durability_args.end());
+  auto final_run = replies_to(input, args);
+  BOOST_REQUIRE_EQUAL(final_run.size(), stream.size() + users);
+  std::set<std::string> first_seen;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    auto& r = final_run[i];
+    auto redelivery = !first_seen.insert(stream[i].id).second;
+    if (acknowledged.count(stream[i].id) > 0 || redelivery)
+      BOOST_TEST(r.text("type") == "event_skipped", r.line);
+  }
+  auto expected = fold_listing(stream);
+  for (std::size_t u = 0; u < users; ++u) {
+    auto& r = final_run[stream.size() + u];
+    auto key = "user-" + std::to_string(u);
+    auto doc = expected.find(key);
+    if (doc == expected.end()) {
+      BOOST_TEST(r.text("type") == "error", r.line);
+      BOOST_TEST(r.json("code") == "20");
+    } else {
+      BOOST_REQUIRE(r.text("type") == "query_ok");
+      BOOST_TEST(r.body.at("value") == boost::json::value(doc->second), r.line);
+    }
+  }
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(store)
@@ -50,57 +109,12 @@ BOOST_AUTO_TEST_CASE(restart_on_the_store_rebuilds_models_and_skips_redeliveries
 }
 
 BOOST_AUTO_TEST_CASE(sigkill_mid_stream_loses_no_acknowledged_event) {
-  scratch_dir dir;
-  constexpr std::size_t users = 200;
-  auto stream = make_stream(6000, users, 10);
-  auto input = requests(stream, users);
-  std::set<std::string> acknowledged; // ids answered before some crash
-  // Crash three times at different points, restarting on the same store
-  // with the whole stream each time (a client retrying what it sent).
-  for (std::size_t kill_at : {300u, 2500u, 5000u}) {
-    // Snapshots every 700 events: crashes fall between and during them.
-    auto result = run_process(BUS_NODE_PATH,
-                              {"--store", dir.store(), "--snapshot-every", "700"},
-                              input, std::chrono::seconds{30}, kill_at);
-    BOOST_REQUIRE(!result.timed_out);
-    BOOST_REQUIRE(result.killed);
-    BOOST_TEST(result.term_signal == SIGKILL);
-    for (auto& r : complete_replies(std::move(result))) {
-      auto i = static_cast<std::size_t>(r.in_reply_to() - 1);
-      if (i >= stream.size())
-        continue;
-      // Whatever was acknowledged before an earlier crash is skipped now.
-      if (acknowledged.count(stream[i].id) > 0)
-        BOOST_TEST(r.text("type") == "event_skipped",
-                   "event " << stream[i].id << " was lost: " << r.line);
-      acknowledged.insert(stream[i].id);
-    }
-  }
-  BOOST_TEST(acknowledged.size() > 100u);
-  // A last, complete run: every acknowledged event is skipped, and the read
-  // model equals a fold of the distinct events.
-  auto final_run = replies_to(input, {"--store", dir.store(), "--snapshot-every", "700"});
-  BOOST_REQUIRE_EQUAL(final_run.size(), stream.size() + users);
-  std::set<std::string> first_seen;
-  for (std::size_t i = 0; i < stream.size(); ++i) {
-    auto& r = final_run[i];
-    auto redelivery = !first_seen.insert(stream[i].id).second;
-    if (acknowledged.count(stream[i].id) > 0 || redelivery)
-      BOOST_TEST(r.text("type") == "event_skipped", r.line);
-  }
-  auto expected = fold_listing(stream);
-  for (std::size_t u = 0; u < users; ++u) {
-    auto& r = final_run[stream.size() + u];
-    auto key = "user-" + std::to_string(u);
-    auto doc = expected.find(key);
-    if (doc == expected.end()) {
-      BOOST_TEST(r.text("type") == "error", r.line);
-      BOOST_TEST(r.json("code") == "20");
-    } else {
-      BOOST_REQUIRE(r.text("type") == "query_ok");
-      BOOST_TEST(r.body.at("value") == boost::json::value(doc->second), r.line);
-    }
-  }
+  check_sigkill_mid_stream({});
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_mid_stream_loses_nothing_acknowledged_under_interval_sync) {
+  // Group commit: replies wait for the sync that covers their events.
+  check_sigkill_mid_stream({"--durability", "interval:5"});
 }
 
 BOOST_AUTO_TEST_CASE(restart_replays_only_the_tail_after_the_latest_snapshot) {
@@ -127,9 +141,12 @@ BOOST_AUTO_TEST_CASE(unusable_store_path_exits_2_with_a_message) {
   BOOST_TEST(result.exit_code == 2);
   BOOST_TEST(result.err.find("/nonexistent/dir/bus.db") != std::string::npos);
   BOOST_TEST(result.out.empty());
-  auto bad_policy = run_node("", {"--durability", "sometimes"});
-  BOOST_TEST(bad_policy.exit_code == 2);
-  BOOST_TEST(bad_policy.err.find("durability") != std::string::npos);
+  for (auto bad : {"sometimes", "interval:0", "interval:", "interval:5ms"}) {
+    auto bad_policy = run_node("", {"--durability", bad});
+    BOOST_TEST(bad_policy.exit_code == 2, bad);
+    BOOST_TEST(bad_policy.err.find("durability") != std::string::npos, bad);
+    BOOST_TEST(bad_policy.out.empty());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

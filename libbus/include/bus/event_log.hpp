@@ -4,6 +4,7 @@
 // of this release and a durable store can be swapped under the bus actor.
 // A log is owned by one actor at a time and is not thread-safe.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -68,6 +69,23 @@ public:
 
   /// Returns the seq of the last event, 0 when the log is empty.
   virtual std::uint64_t head() const noexcept = 0;
+
+  /// Returns the seq up to which appended events are durable. Events past
+  /// it may still be lost by a crash: they must not be acknowledged, nor
+  /// shown to a projector, before a sync() covers them. Equals head() for a
+  /// log whose append() is durable on return.
+  virtual std::uint64_t durable_head() const noexcept { return head(); }
+
+  /// Makes every appended event durable. On a storage_error the events past
+  /// the previous durable_head() are gone from the log (head() is back to
+  /// it and their ids are free again); nothing durable is lost.
+  virtual void sync();
+
+  /// How long the log may hold appended events before sync() is due; zero
+  /// when append() makes them durable itself.
+  virtual std::chrono::milliseconds sync_interval() const noexcept {
+    return std::chrono::milliseconds{0};
+  }
 
 protected:
   /// Returns the time stamped on events appended without one: nanoseconds

@@ -1,13 +1,22 @@
 #pragma once
 
-// The durable event log on SQLite (WAL mode): one row per event, the id
-// unique in the store, each appended batch one transaction. A batch counts
-// as acknowledged once append() returns: by then it is committed under the
-// chosen durability policy. Reopening the same file gives back every
-// acknowledged event. Owned by one actor at a time; not thread-safe.
+// The durable event log on SQLite (WAL mode). Each row holds the compact
+// records of consecutive events (see src/internal/event_record.hpp) under
+// the seq of its first one; ids are kept unique by an in-memory index that
+// open() rebuilds from the rows. Appended batches reach SQLite at sync(),
+// committed together in one transaction: under fsync_each_batch and
+// os_buffered append() syncs itself, so a batch is acknowledged once
+// append() returns; under fsync_interval the owner calls sync() at most
+// every interval and acknowledges nothing past durable_head() before.
+// Reopening the same file gives back every durable event. A store in the
+// layout of earlier releases (one row per event) is migrated on open.
+// Owned by one actor at a time; not thread-safe.
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -16,26 +25,65 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
+namespace bus::internal {
+class id_index;
+} // namespace bus::internal
+
 namespace bus {
 
-/// When a committed batch reaches the disk.
-enum class durability {
-  /// fsync at every commit (synchronous=FULL): survives a power loss.
-  fsync_each_batch,
-  /// Leave it to the OS (synchronous=NORMAL in WAL): survives a crash of
-  /// the process, may lose the last batches on a power loss.
-  os_buffered,
+/// When appended events reach the disk, and so when they count as
+/// acknowledged.
+class durability {
+public:
+  enum mode_type : std::uint8_t {
+    /// fsync at every appended batch (synchronous=FULL): survives a power
+    /// loss.
+    fsync_each_batch,
+    /// Leave it to the OS (synchronous=NORMAL in WAL): survives a crash of
+    /// the process, may lose the last batches on a power loss.
+    os_buffered,
+    /// Group commit: the batches appended within an interval are committed
+    /// together with one fsync, at most once per interval. Survives a power
+    /// loss; a batch is acknowledged only once that fsync covers it.
+    fsync_interval,
+  };
+
+  /// The policy `mode` (for fsync_interval, with an interval of 10 ms).
+  durability(mode_type mode = fsync_each_batch) noexcept;
+
+  /// fsync at most every `interval` (fsync_interval).
+  static durability every(std::chrono::milliseconds interval) noexcept;
+
+  mode_type mode() const noexcept { return mode_; }
+
+  /// The group-commit interval (fsync_interval only; zero otherwise).
+  std::chrono::milliseconds interval() const noexcept { return interval_; }
+
+  friend bool operator==(durability x, durability y) noexcept {
+    return x.mode_ == y.mode_ && x.interval_ == y.interval_;
+  }
+
+  friend bool operator!=(durability x, durability y) noexcept {
+    return !(x == y);
+  }
+
+private:
+  mode_type mode_;
+  std::chrono::milliseconds interval_;
 };
 
-/// Returns "fsync" or "os", as accepted by parse_durability.
+/// Returns "fsync", "os" or "interval:N" (N in ms), as parse_durability
+/// accepts them.
 std::string to_string(durability x);
 
-/// Parses "fsync" or "os".
+/// Parses "fsync", "os" or "interval:N" with N a whole number of
+/// milliseconds from 1 to 60000.
 caf::expected<durability> parse_durability(const std::string& text);
 
 class sqlite_log final : public event_log {
 public:
-  /// Opens (or creates) the store at `path`.
+  /// Opens (or creates) the store at `path`, migrating a store of the old
+  /// layout. Errors name the file.
   static caf::expected<std::shared_ptr<sqlite_log>>
   open(const std::string& path, durability policy = durability::fsync_each_batch);
 
@@ -47,21 +95,56 @@ public:
   std::optional<std::uint64_t> find(std::string_view id) const override;
   event_batch read(std::uint64_t from, std::size_t max) const override;
   std::uint64_t head() const noexcept override { return head_; }
+  std::uint64_t durable_head() const noexcept override { return durable_head_; }
+  void sync() override;
+  std::chrono::milliseconds sync_interval() const noexcept override {
+    return policy_.interval();
+  }
+
+  /// Returns the policy the store was opened with.
+  durability policy() const noexcept { return policy_; }
 
 protected:
   append_result do_append(std::vector<event> batch) override;
 
 private:
-  sqlite_log() = default;
+  // Appended events not yet in SQLite (all of them past durable_head_).
+  struct chunk {
+    std::uint64_t first_seq;
+    shared_events events;
+  };
 
+  // The last row read for an id check, kept because checks cluster.
+  struct cached_row {
+    std::uint64_t first_seq = 0;
+    std::string blob;
+    std::vector<std::uint32_t> offsets; // of each record, from the blob's start
+  };
+
+  explicit sqlite_log(std::string path, durability policy);
+
+  void open_db();
+  void load();
+  void migrate_old_layout();
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
 
+  /// Returns the id of the event at `seq` (1 <= seq <= head).
+  std::string_view id_at(std::uint64_t seq) const;
+
+  /// Forgets every appended event past durable_head_.
+  void drop_pending() noexcept;
+
+  std::string path_;
+  durability policy_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
-  sqlite3_stmt* find_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
+  std::unique_ptr<internal::id_index> ids_;
+  std::vector<chunk> pending_;
+  mutable cached_row cache_;
   std::uint64_t head_ = 0;
+  std::uint64_t durable_head_ = 0;
 };
 
 } // namespace bus

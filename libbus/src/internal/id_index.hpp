@@ -47,6 +47,58 @@ public:
     }
   }
 
+  /// Makes room for `n` entries at once (one allocation instead of a
+  /// doubling and rehash per power of two, e.g. when loading a store).
+  void reserve(std::size_t n) {
+    auto want = std::size_t{1024};
+    while (want < n * 2)
+      want *= 2;
+    if (want <= slots_.size())
+      return;
+    std::vector<slot> old;
+    old.swap(slots_);
+    slots_.resize(want);
+    mask_ = want - 1;
+    for (auto& s : old) {
+      if (s.seq == 0)
+        continue;
+      auto i = s.hash & mask_;
+      while (slots_[i].seq != 0)
+        i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+
+  /// Adds {h, seq} without looking for an equal entry (the caller knows
+  /// the id is new, e.g. when loading a store whose ids are unique).
+  void insert_new(std::uint64_t h, std::uint64_t seq) {
+    if ((size_ + 1) * 2 > slots_.size())
+      grow();
+    auto i = h & mask_;
+    while (slots_[i].seq != 0)
+      i = (i + 1) & mask_;
+    slots_[i] = slot{h, seq};
+    ++size_;
+  }
+
+  /// Removes every entry whose seq is above `seq` (undoing appends that
+  /// did not become durable). Rebuilds the table: meant for rare failures.
+  void erase_above(std::uint64_t seq) {
+    std::vector<slot> old;
+    old.swap(slots_);
+    slots_.assign(old.size(), slot{});
+    size_ = 0;
+    for (auto& s : old) {
+      if (s.seq == 0 || s.seq > seq)
+        continue;
+      auto i = s.hash & mask_;
+      while (slots_[i].seq != 0)
+        i = (i + 1) & mask_;
+      slots_[i] = s;
+      ++size_;
+    }
+  }
+
   std::size_t size() const noexcept { return size_; }
 
   /// Returns the bytes the table uses.

@@ -58,5 +58,7 @@ using discard_atom = caf::atom_constant<caf::atom("bdiscard")>;
 using promote_atom = caf::atom_constant<caf::atom("bpromote")>;
 /// Makes a projector step aside: it stops saving its model's snapshots.
 using demote_atom = caf::atom_constant<caf::atom("bdemote")>;
+/// Tells the bus that a group commit of its log is due (sent to itself).
+using sync_atom = caf::atom_constant<caf::atom("bsync")>;
 
 } // namespace bus::actors

@@ -4,6 +4,13 @@
 // published batches (idempotently, by id), pushes each appended batch to the
 // projectors subscribed to its types, and serves replays from the log.
 //
+// With a log that syncs at an interval (group commit), the bus holds every
+// reply that names an event not yet durable (a publish, also of a duplicate
+// of such an event, and a resolve) until the sync that covers it, and fans
+// a batch out only once it is durable: no projector, snapshot or reply ever
+// covers an event a crash could lose. A failed sync answers every held
+// reply with the storage error.
+//
 // Every subscriber gets its batches in seq order, each tagged with the first
 // seq it covers, so a projector can tell a gap (it must pull) from events
 // that simply were not for it. Batches are shared, never copied per
@@ -11,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -64,6 +72,11 @@ struct bus_state {
   subscriptions::subscriber_id next_id = 1;
   /// Nodes attached for query routing, by supervisor address.
   std::vector<node_entry> nodes;
+  /// Replies held until the log's next sync, in arrival order; each is
+  /// called with the sync's error, or with none once its events are durable.
+  std::vector<std::function<void(const caf::error&)>> awaiting_sync;
+  /// True while a sync_atom is on its way.
+  bool sync_armed = false;
 
   static inline const char* name = "bus";
 };

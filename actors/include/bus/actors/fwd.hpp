@@ -73,7 +73,9 @@ using bus_actor = caf::typed_actor<
   caf::replies_to<attach_atom, std::string, caf::actor,
                   std::vector<std::string>>::with<std::uint64_t>,
   // The nodes attached now.
-  caf::replies_to<directory_atom>::with<std::vector<node_entry>>>;
+  caf::replies_to<directory_atom>::with<std::vector<node_entry>>,
+  // Internal: the group-commit timer of a log with a sync interval.
+  caf::reacts_to<sync_atom>>;
 
 /// The supervisor: runs the projectors, restarts failed ones, routes queries.
 using supervisor_actor = caf::typed_actor<

@@ -1,0 +1,300 @@
+#include "internal/event_record.hpp"
+
+#include <cstring>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
+
+#include "bus/event_log.hpp"
+
+namespace bus::internal {
+
+namespace {
+
+enum tag : unsigned char {
+  tag_null = 0,
+  tag_false,
+  tag_true,
+  tag_int64,
+  tag_uint64,
+  tag_double,
+  tag_string,
+  tag_array,
+  tag_object,
+};
+
+// Corrupt data nests no deeper than this: the decoder recurses per level.
+constexpr int max_depth = 256;
+
+// -- encoding -----------------------------------------------------------------
+
+void put_varint(std::string& out, std::uint64_t x) {
+  char buf[10];
+  int n = 0;
+  while (x >= 0x80) {
+    buf[n++] = static_cast<char>(x | 0x80);
+    x >>= 7;
+  }
+  buf[n++] = static_cast<char>(x);
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+std::uint64_t zigzag(std::int64_t x) {
+  return (static_cast<std::uint64_t>(x) << 1) ^ static_cast<std::uint64_t>(x >> 63);
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+void put_value(std::string& out, const boost::json::value& v);
+
+void put_object(std::string& out, const boost::json::object& obj) {
+  put_varint(out, obj.size());
+  for (auto& kv : obj) {
+    put_str(out, kv.key());
+    put_value(out, kv.value());
+  }
+}
+
+void put_value(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      out.push_back(static_cast<char>(tag_null));
+      break;
+    case boost::json::kind::bool_:
+      out.push_back(static_cast<char>(v.get_bool() ? tag_true : tag_false));
+      break;
+    case boost::json::kind::int64:
+      out.push_back(static_cast<char>(tag_int64));
+      put_varint(out, zigzag(v.get_int64()));
+      break;
+    case boost::json::kind::uint64:
+      out.push_back(static_cast<char>(tag_uint64));
+      put_varint(out, v.get_uint64());
+      break;
+    case boost::json::kind::double_: {
+      out.push_back(static_cast<char>(tag_double));
+      std::uint64_t bits;
+      auto d = v.get_double();
+      std::memcpy(&bits, &d, sizeof(bits));
+      for (int i = 0; i < 8; ++i)
+        out.push_back(static_cast<char>(bits >> (8 * i)));
+      break;
+    }
+    case boost::json::kind::string:
+      out.push_back(static_cast<char>(tag_string));
+      put_str(out, v.get_string());
+      break;
+    case boost::json::kind::array:
+      out.push_back(static_cast<char>(tag_array));
+      put_varint(out, v.get_array().size());
+      for (auto& x : v.get_array())
+        put_value(out, x);
+      break;
+    case boost::json::kind::object:
+      out.push_back(static_cast<char>(tag_object));
+      put_object(out, v.get_object());
+      break;
+  }
+}
+
+// -- decoding -----------------------------------------------------------------
+
+[[noreturn]] void corrupt() {
+  throw storage_error("corrupt event record");
+}
+
+struct reader {
+  const unsigned char* pos;
+  const unsigned char* end;
+
+  explicit reader(std::string_view body)
+    : pos(reinterpret_cast<const unsigned char*>(body.data())),
+      end(pos + body.size()) {
+    // nop
+  }
+
+  std::uint64_t varint() {
+    std::uint64_t x = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos == end)
+        corrupt();
+      auto b = *pos++;
+      x |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0)
+        return x;
+    }
+    corrupt();
+  }
+
+  std::int64_t zigzag() {
+    auto x = varint();
+    return static_cast<std::int64_t>(x >> 1) ^ -static_cast<std::int64_t>(x & 1);
+  }
+
+  unsigned char byte() {
+    if (pos == end)
+      corrupt();
+    return *pos++;
+  }
+
+  std::string_view str() {
+    auto n = varint();
+    if (n > static_cast<std::uint64_t>(end - pos))
+      corrupt();
+    std::string_view result{reinterpret_cast<const char*>(pos),
+                            static_cast<std::size_t>(n)};
+    pos += n;
+    return result;
+  }
+
+  // A count of elements that each take at least one byte.
+  std::size_t count() {
+    auto n = varint();
+    if (n > static_cast<std::uint64_t>(end - pos))
+      corrupt();
+    return static_cast<std::size_t>(n);
+  }
+
+  void object(boost::json::object& out, int depth) {
+    auto n = count();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto key = str();
+      value_into(key, out, depth);
+    }
+  }
+
+  // Decodes the next value into `out[key]`, avoiding a temporary for scalars.
+  void value_into(std::string_view key, boost::json::object& out, int depth) {
+    switch (byte()) {
+      case tag_null:
+        out.emplace(key, nullptr);
+        return;
+      case tag_false:
+        out.emplace(key, false);
+        return;
+      case tag_true:
+        out.emplace(key, true);
+        return;
+      case tag_int64:
+        out.emplace(key, zigzag());
+        return;
+      case tag_uint64:
+        out.emplace(key, varint());
+        return;
+      case tag_string:
+        out.emplace(key, boost::json::string_view{str()});
+        return;
+      default:
+        --pos;
+        out.emplace(key, value(depth + 1));
+    }
+  }
+
+  boost::json::value value(int depth) {
+    if (depth > max_depth)
+      corrupt();
+    switch (byte()) {
+      case tag_null:
+        return nullptr;
+      case tag_false:
+        return false;
+      case tag_true:
+        return true;
+      case tag_int64:
+        return zigzag();
+      case tag_uint64:
+        return varint();
+      case tag_double: {
+        if (end - pos < 8)
+          corrupt();
+        std::uint64_t bits = 0;
+        for (int i = 0; i < 8; ++i)
+          bits |= static_cast<std::uint64_t>(*pos++) << (8 * i);
+        double d;
+        std::memcpy(&d, &bits, sizeof(d));
+        return d;
+      }
+      case tag_string:
+        return boost::json::string_view{str()};
+      case tag_array: {
+        auto n = count();
+        boost::json::array arr;
+        arr.reserve(n);
+        for (std::size_t i = 0; i < n; ++i)
+          arr.push_back(value(depth + 1));
+        return arr;
+      }
+      case tag_object: {
+        boost::json::object obj;
+        object(obj, depth);
+        return obj;
+      }
+      default:
+        corrupt();
+    }
+  }
+};
+
+} // namespace
+
+void encode_event(const event& e, std::string& out) {
+  // The body is built after a one-byte placeholder for its length, which
+  // fits bodies under 128 bytes; a longer body is shifted to make room.
+  auto start = out.size();
+  out.push_back('\0');
+  put_str(out, e.id);
+  put_str(out, e.type);
+  put_varint(out, zigzag(e.timestamp));
+  put_varint(out, e.schema_version);
+  out.push_back(static_cast<char>(e.id_derived ? 1 : 0));
+  put_object(out, e.payload);
+  put_object(out, e.metadata);
+  auto body = out.size() - start - 1;
+  if (body < 0x80) {
+    out[start] = static_cast<char>(body);
+    return;
+  }
+  std::string prefix;
+  put_varint(prefix, body);
+  out.replace(start, 1, prefix);
+}
+
+std::string_view record_cursor::next() {
+  reader r{std::string_view{reinterpret_cast<const char*>(pos_),
+                            static_cast<std::size_t>(end_ - pos_)}};
+  auto body = r.str();
+  pos_ = r.pos;
+  return body;
+}
+
+std::string_view record_id(std::string_view body) {
+  reader r{body};
+  return r.str();
+}
+
+void decode_event(std::string_view body, std::uint64_t seq, event& e) {
+  try {
+    reader r{body};
+    e.seq = seq;
+    e.id = r.str();
+    e.type = r.str();
+    e.timestamp = r.zigzag();
+    e.schema_version = static_cast<std::uint32_t>(r.varint());
+    e.id_derived = (r.byte() & 1) != 0;
+    r.object(e.payload, 0);
+    r.object(e.metadata, 0);
+    if (r.pos != r.end)
+      corrupt();
+  } catch (const storage_error&) {
+    throw storage_error("event seq " + std::to_string(seq)
+                        + " has a corrupt record");
+  }
+}
+
+} // namespace bus::internal

@@ -1,0 +1,236 @@
+// The bus over a store that syncs at most every 10 ms (group commit): no
+// reply and no fan-out names an event before the sync that makes it durable,
+// and a failed sync answers every held reply with the storage error.
+
+#include "bus/actors/bus_actor.hpp"
+
+#include <filesystem>
+#include <random>
+
+#include <sqlite3.h>
+
+#include "bus/errc.hpp"
+#include "bus/sqlite_log.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+constexpr auto interval = std::chrono::milliseconds{10};
+
+// A scratch directory, removed after the actor system is gone.
+struct scratch_dir {
+  std::filesystem::path dir;
+  scratch_dir() {
+    std::random_device rd;
+    dir = std::filesystem::temp_directory_path()
+          / ("bus-interval-test-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir);
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string store() const {
+    return (dir / "log.db").string();
+  }
+};
+
+std::shared_ptr<sqlite_log> open_store(const std::string& path) {
+  auto log = sqlite_log::open(path, durability::every(interval));
+  if (!log)
+    BOOST_FAIL(context_of(log.error()));
+  return *log;
+}
+
+// A reply that may not have come yet.
+template <class T>
+using held = std::shared_ptr<std::optional<caf::expected<T>>>;
+
+struct interval_fixture : scratch_dir, deterministic_fixture {
+  std::shared_ptr<sqlite_log> log = open_store(store());
+  bus_actor bus = sys.spawn(bus_impl, std::shared_ptr<event_log>{log},
+                            bus_options{});
+
+  interval_fixture() {
+    run();
+  }
+
+  ~interval_fixture() {
+    self->send_exit(bus, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  /// Sends a request and runs the system until idle, without firing any
+  /// timer: the reply is there only if the bus gave it without a sync.
+  template <class T, class... Ts>
+  held<T> send(Ts... xs) {
+    auto result = std::make_shared<std::optional<caf::expected<T>>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(caf::actor_cast<caf::actor>(bus), caf::infinite, xs...)
+        .then([=](T& x) { *result = std::move(x); },
+              [=](caf::error& err) { *result = std::move(err); });
+    });
+    run();
+    return result;
+  }
+
+  held<publish_ack> publish(std::vector<event> batch, bool await = true) {
+    return send<publish_ack>(publish_atom::value, std::move(batch), await);
+  }
+
+  /// Lets the sync interval pass: the bus's timer fires.
+  void let_interval_pass() {
+    sched.advance_time(interval);
+    run();
+  }
+
+  projector_actor spawn_projector(model_spec spec) {
+    auto p = sys.spawn(projector_impl, bus, std::move(spec), replaying(100));
+    run();
+    return p;
+  }
+
+  std::vector<std::uint64_t> seqs_applied_by(const projector_actor& p) {
+    auto snap = ask<model_snapshot>(p, snapshot_atom::value);
+    BOOST_REQUIRE(snap);
+    std::vector<std::uint64_t> result;
+    for (auto& s : snap->state.at("seqs").as_array())
+      result.push_back(s.as_uint64());
+    return result;
+  }
+
+  /// Makes every further commit of the store fail, as a full disk would.
+  void break_store() {
+    exec_on_store("CREATE TRIGGER refuse BEFORE INSERT ON batches "
+                  "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  }
+
+  void repair_store() {
+    exec_on_store("DROP TRIGGER refuse");
+  }
+
+  void exec_on_store(const char* sql) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(store().c_str(), &db) == SQLITE_OK);
+    auto rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    BOOST_REQUIRE(rc == SQLITE_OK);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(bus_actor_interval, interval_fixture)
+
+BOOST_AUTO_TEST_CASE(publish_is_acknowledged_only_when_the_sync_timer_fires) {
+  auto ack = publish(bus_fixture::events(0, 3, {"A"}));
+  BOOST_TEST(!ack->has_value()); // appended, not durable: no reply yet
+  BOOST_TEST(log->head() == 3u);
+  BOOST_TEST(log->durable_head() == 0u);
+  sched.advance_time(interval - std::chrono::milliseconds{1});
+  run();
+  BOOST_TEST(!ack->has_value()); // the interval has not passed
+  sched.advance_time(std::chrono::milliseconds{1});
+  run();
+  BOOST_REQUIRE(ack->has_value());
+  BOOST_REQUIRE(**ack);
+  BOOST_TEST((**ack)->outcomes.size() == 3u);
+  BOOST_TEST((**ack)->outcomes[2].seq == 3u);
+  BOOST_TEST(log->durable_head() == 3u);
+  // What was acknowledged is in the file: a second handle sees it.
+  BOOST_TEST(open_store(store())->head() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(batches_of_one_interval_share_one_sync) {
+  auto first = publish(bus_fixture::events(0, 2, {"A"}), false);
+  auto second = publish(bus_fixture::events(2, 2, {"A"}), false);
+  BOOST_TEST(!first->has_value());
+  BOOST_TEST(!second->has_value());
+  let_interval_pass();
+  BOOST_REQUIRE(first->has_value());
+  BOOST_REQUIRE(second->has_value());
+  BOOST_TEST((**second)->outcomes[1].seq == 4u);
+  BOOST_TEST(sched.trigger_timeouts() == 0u); // one timer served both
+}
+
+BOOST_AUTO_TEST_CASE(fan_out_and_replay_wait_for_durability) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto ack = publish(bus_fixture::events(0, 4, {"A"}), false);
+  // Appended but not durable: no projector sees it, nor a replay or head.
+  BOOST_TEST(seqs_applied_by(p).empty());
+  auto replayed = ask<event_batch>(bus, replay_atom::value, std::uint64_t{1},
+                                   std::uint32_t{10});
+  BOOST_REQUIRE(replayed);
+  BOOST_TEST(replayed->empty());
+  BOOST_TEST(*ask<std::uint64_t>(bus, head_atom::value) == 0u);
+  let_interval_pass();
+  BOOST_REQUIRE(ack->has_value());
+  BOOST_TEST((seqs_applied_by(p) == std::vector<std::uint64_t>{1, 2, 3, 4}));
+  BOOST_TEST(*ask<std::uint64_t>(bus, head_atom::value) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(awaited_publish_names_the_models_after_the_sync) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto ack = publish(bus_fixture::events(0, 2, {"A"}), true);
+  BOOST_TEST(!ack->has_value());
+  let_interval_pass();
+  BOOST_REQUIRE(ack->has_value());
+  BOOST_REQUIRE(**ack);
+  BOOST_REQUIRE((**ack)->models.size() == 1u);
+  BOOST_TEST(((**ack)->models[0].applied == std::vector<std::uint32_t>{0, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_of_a_pending_event_is_acknowledged_after_the_sync) {
+  auto first = publish(bus_fixture::events(0, 2, {"A"}));
+  auto again = publish(bus_fixture::events(0, 2, {"A"})); // both duplicates
+  auto resolved = send<std::vector<publish_outcome>>(
+    resolve_atom::value, bus_fixture::events(1, 1, {"A"}));
+  // The duplicates name events a crash could still lose: held as well.
+  BOOST_TEST(!again->has_value());
+  BOOST_TEST(!resolved->has_value());
+  let_interval_pass();
+  BOOST_REQUIRE(first->has_value() && again->has_value() && resolved->has_value());
+  BOOST_REQUIRE(**again);
+  BOOST_TEST((**again)->outcomes[0].duplicate);
+  BOOST_TEST((**again)->outcomes[1].seq == 2u);
+  BOOST_REQUIRE(**resolved);
+  BOOST_TEST((***resolved)[0].duplicate);
+  BOOST_TEST((***resolved)[0].seq == 2u);
+  // Once durable, a duplicate is acknowledged at once.
+  auto later = publish(bus_fixture::events(0, 1, {"A"}));
+  BOOST_REQUIRE(later->has_value());
+  BOOST_TEST((**later)->outcomes[0].duplicate);
+}
+
+BOOST_AUTO_TEST_CASE(failed_sync_answers_every_held_publish_with_the_error) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto first = publish(bus_fixture::events(0, 2, {"A"}));
+  auto second = publish(bus_fixture::events(2, 2, {"A"}), false);
+  auto duplicate = publish(bus_fixture::events(1, 1, {"A"}));
+  break_store();
+  let_interval_pass();
+  for (auto& reply : {first, second, duplicate}) {
+    BOOST_REQUIRE(reply->has_value());
+    BOOST_REQUIRE(!**reply);
+    BOOST_TEST(code_of((*reply)->error()) == errc::storage_failed);
+    BOOST_TEST(context_of((*reply)->error()).find("injected failure")
+               != std::string::npos);
+  }
+  // Nothing of it was applied, nor kept: the events can be sent again.
+  BOOST_TEST(seqs_applied_by(p).empty());
+  BOOST_TEST(log->head() == 0u);
+  repair_store();
+  auto retry = publish(bus_fixture::events(0, 4, {"A"}));
+  let_interval_pass();
+  BOOST_REQUIRE(retry->has_value());
+  BOOST_REQUIRE(**retry);
+  BOOST_TEST(!(**retry)->outcomes[0].duplicate);
+  BOOST_TEST((**retry)->outcomes[3].seq == 4u);
+  BOOST_TEST((seqs_applied_by(p) == std::vector<std::uint64_t>{1, 2, 3, 4}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
