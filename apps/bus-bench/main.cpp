@@ -3,7 +3,6 @@
 // medians over several runs. The machine is noisy; compare ratios.
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,10 +22,12 @@
 #include "bus/memory_log.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/sqlite_log.hpp"
+#include "harness.hpp"
+#include "remote.hpp"
 #include "workload.hpp"
 
 using namespace bus::actors;
-using clock_type = std::chrono::steady_clock;
+using namespace bench;
 
 namespace {
 
@@ -37,67 +38,9 @@ Runs each scenario R times (default 3) on N events (default 1000000) in
 batches of B (default 1024) and prints medians beside a plain loop doing the
 same work. DIR (default: the system's temp dir) holds the SQLite stores.
 --only runs just the named scenarios: pipeline, recovery, append, rebuild,
-dedup, latency (latency also runs the pipeline, for its maximum rate).
+dedup, latency (latency also runs the pipeline, for its maximum rate),
+remote (a bus and two projector nodes on loopback, and its latency).
 )";
-
-struct options {
-  std::size_t events = 1000000;
-  std::size_t runs = 3;
-  std::size_t batch = 1024;
-  std::filesystem::path dir = std::filesystem::temp_directory_path();
-  std::string only; // comma-separated scenario names; empty: all
-
-  bool runs_scenario(std::string_view name) const {
-    if (only.empty())
-      return true;
-    auto list = "," + only + ",";
-    return list.find("," + std::string{name} + ",") != std::string::npos;
-  }
-};
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  return xs[xs.size() / 2];
-}
-
-std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events,
-                                           std::size_t batch) {
-  std::vector<std::vector<bus::event>> result;
-  for (std::size_t i = 0; i < events.size(); i += batch)
-    result.emplace_back(events.begin() + i,
-                        events.begin() + std::min(events.size(), i + batch));
-  return result;
-}
-
-std::string rate(double events_per_second) {
-  char text[32];
-  if (events_per_second >= 1e6)
-    std::snprintf(text, sizeof(text), "%.2f M/s", events_per_second / 1e6);
-  else
-    std::snprintf(text, sizeof(text), "%.0f k/s", events_per_second / 1e3);
-  return text;
-}
-
-void row(const std::string& name, double bus, double loop, const std::string& loop_name) {
-  std::printf("%-44s %12s   %12s   %5.2fx   (loop: %s)\n", name.c_str(),
-              rate(bus).c_str(), rate(loop).c_str(), bus / loop, loop_name.c_str());
-  std::fflush(stdout);
-}
-
-// An actor system sized like the apps: one worker per core.
-struct system_holder {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  system_holder() {
-    bus::init(cfg);
-    bus::one_worker_per_core(cfg);
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
-};
 
 // Blocks until every projector's checkpoint reaches `head`.
 void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>& ps,
@@ -178,55 +121,15 @@ double pipeline(const options& opt, const std::vector<bus::event>& events) {
 }
 
 // Open-loop latency from publish to applied by all 4 projectors, at a fixed
-// rate: a load actor publishes one batch per tick and records, per batch,
-// the time until the bus reports every projector done.
+// rate (see bench::measure_latency).
 void latency(const std::vector<bus::event>& events, double per_second) {
-  constexpr std::size_t batch = 256;
-  auto batches = split(events, batch);
-  auto tick = std::chrono::nanoseconds{
-    static_cast<std::int64_t>(1e9 * batch / per_second)};
   system_holder h;
   caf::scoped_actor self{*h.sys};
   auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), bus_options{});
   auto ps = spawn_projectors(*h.sys, bus, 4, self);
-  auto samples = std::make_shared<std::vector<double>>();
-  samples->reserve(batches.size());
-  auto done = std::make_shared<std::atomic<std::size_t>>(0);
-  auto total = batches.size();
-  auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(std::move(batches));
-  h.sys->spawn([=](caf::event_based_actor* a) {
-    auto next = std::make_shared<std::size_t>(0);
-    auto start = std::make_shared<clock_type::time_point>(clock_type::now());
-    a->become([=](caf::tick_atom) {
-      // Publish every batch whose time has come (ticks may bunch up).
-      auto due = static_cast<std::size_t>((clock_type::now() - *start) / tick) + 1;
-      for (; *next < std::min(due, total); ++*next) {
-        auto sent = clock_type::now();
-        a->request(bus, caf::infinite, publish_atom::value,
-                   std::move((*shared)[*next]), true)
-          .then([=](publish_ack&) {
-            samples->push_back(
-              std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());
-            ++*done;
-          },
-                [=](caf::error&) { ++*done; });
-      }
-      if (*next < total)
-        a->delayed_send(a, tick, caf::tick_atom::value);
-    });
-    a->send(a, caf::tick_atom::value);
-  });
-  while (done->load() < total)
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  measure_latency(*h.sys, bus, events, per_second,
+                  "latency publish -> applied by 4 projectors");
   shutdown(self, bus, ps);
-  std::sort(samples->begin(), samples->end());
-  auto pct = [&](double p) {
-    return (*samples)[std::min(samples->size() - 1,
-                               static_cast<std::size_t>(p * samples->size()))];
-  };
-  std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (%s, batches of %zu)\n",
-              "latency publish -> applied by 4 projectors", pct(0.50), pct(0.99),
-              samples->back(), rate(per_second).c_str(), batch);
 }
 
 // Appends `batches` to `log` as the bus does under the log's policy: with
@@ -433,6 +336,10 @@ int main(int argc, char** argv) {
   if (opt.runs_scenario("latency")) {
     latency(events, max_rate / 2);
     latency(events, max_rate / 4);
+  }
+  if (opt.runs_scenario("remote")) {
+    auto remote_max = remote_pipeline(opt, events);
+    remote_latency(events, remote_max / 2);
   }
   return 0;
 }

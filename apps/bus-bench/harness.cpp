@@ -1,0 +1,110 @@
+#include "harness.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "bus/actors/init.hpp"
+
+using namespace bus::actors;
+
+namespace bench {
+
+bool options::runs_scenario(std::string_view name) const {
+  if (only.empty())
+    return true;
+  auto list = "," + only + ",";
+  return list.find("," + std::string{name} + ",") != std::string::npos;
+}
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs[xs.size() / 2];
+}
+
+std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events,
+                                           std::size_t batch) {
+  std::vector<std::vector<bus::event>> result;
+  for (std::size_t i = 0; i < events.size(); i += batch)
+    result.emplace_back(events.begin() + i,
+                        events.begin() + std::min(events.size(), i + batch));
+  return result;
+}
+
+std::string rate(double events_per_second) {
+  char text[32];
+  if (events_per_second >= 1e6)
+    std::snprintf(text, sizeof(text), "%.2f M/s", events_per_second / 1e6);
+  else
+    std::snprintf(text, sizeof(text), "%.0f k/s", events_per_second / 1e3);
+  return text;
+}
+
+void row(const std::string& name, double bus, double loop, const std::string& loop_name) {
+  std::printf("%-44s %12s   %12s   %5.2fx   (loop: %s)\n", name.c_str(),
+              rate(bus).c_str(), rate(loop).c_str(), bus / loop, loop_name.c_str());
+  std::fflush(stdout);
+}
+
+system_holder::system_holder(bool network) {
+  bus::init(cfg);
+  bus::one_worker_per_core(cfg);
+  if (network)
+    bus::enable_network(cfg);
+  sys = std::make_unique<caf::actor_system>(cfg);
+}
+
+void measure_latency(caf::actor_system& sys, const bus_actor& bus,
+                     const std::vector<bus::event>& events, double per_second,
+                     const std::string& label) {
+  constexpr std::size_t batch = 256;
+  auto batches = split(events, batch);
+  auto tick = std::chrono::nanoseconds{
+    static_cast<std::int64_t>(1e9 * batch / per_second)};
+  auto samples = std::make_shared<std::vector<double>>();
+  samples->reserve(batches.size());
+  auto done = std::make_shared<std::atomic<std::size_t>>(0);
+  auto total = batches.size();
+  auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(std::move(batches));
+  sys.spawn([=](caf::event_based_actor* a) {
+    auto next = std::make_shared<std::size_t>(0);
+    auto start = std::make_shared<clock_type::time_point>(clock_type::now());
+    a->become([=](caf::tick_atom) {
+      // Publish every batch whose time has come (ticks may bunch up).
+      auto due = static_cast<std::size_t>((clock_type::now() - *start) / tick) + 1;
+      for (; *next < std::min(due, total); ++*next) {
+        auto sent = clock_type::now();
+        a->request(bus, caf::infinite, publish_atom::value,
+                   std::move((*shared)[*next]), true)
+          .then([=](publish_ack&) {
+            samples->push_back(
+              std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());
+            ++*done;
+          },
+                [=](caf::error&) { ++*done; });
+      }
+      if (*next < total)
+        a->delayed_send(a, tick, caf::tick_atom::value);
+    });
+    a->send(a, caf::tick_atom::value);
+  });
+  while (done->load() < total)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  std::sort(samples->begin(), samples->end());
+  auto pct = [&](double p) {
+    return (*samples)[std::min(samples->size() - 1,
+                               static_cast<std::size_t>(p * samples->size()))];
+  };
+  std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (%s, batches of %zu)\n",
+              label.c_str(), pct(0.50), pct(0.99),
+              samples->back(), rate(per_second).c_str(), batch);
+}
+
+} // namespace bench

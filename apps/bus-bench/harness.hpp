@@ -1,0 +1,62 @@
+#pragma once
+
+// What every bus-bench scenario shares: options, timing, the report's rows,
+// actor systems sized like the apps, and the open-loop latency probe.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "bus/actors/fwd.hpp"
+#include "bus/event.hpp"
+
+namespace bench {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::size_t events = 1000000;
+  std::size_t runs = 3;
+  std::size_t batch = 1024;
+  std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::string only; // comma-separated scenario names; empty: all
+
+  bool runs_scenario(std::string_view name) const;
+};
+
+double seconds_since(clock_type::time_point t0);
+
+double median(std::vector<double> xs);
+
+std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events,
+                                           std::size_t batch);
+
+/// "1.23 M/s" or "456 k/s".
+std::string rate(double events_per_second);
+
+/// Prints one row of the report: the framework beside its plain loop.
+void row(const std::string& name, double bus, double loop, const std::string& loop_name);
+
+/// An actor system sized like the apps: one worker per core; with
+/// `network`, the middleman is loaded too.
+struct system_holder {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  explicit system_holder(bool network = false);
+};
+
+/// Publishes `events` in batches of 256 at `per_second` from a load actor
+/// (open loop: a late batch does not delay the next), each awaited until
+/// every subscribed projector applied it, and prints p50/p99/max of the
+/// time from publish to that acknowledgement.
+void measure_latency(caf::actor_system& sys, const bus::actors::bus_actor& bus,
+                     const std::vector<bus::event>& events, double per_second,
+                     const std::string& label);
+
+} // namespace bench
