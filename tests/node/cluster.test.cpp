@@ -245,6 +245,33 @@ BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_ba
   BOOST_TEST(ms["user_by_email"].at("applied").as_int64() == static_cast<std::int64_t>(head));
 }
 
+BOOST_AUTO_TEST_CASE(silent_projector_node_is_declared_lost_by_heartbeat) {
+  constexpr std::size_t users = 30;
+  auto stream = make_stream(200, users, 0);
+  cluster c;
+  c.start_bus();
+  c.start_projector("node-a", "projector-listing.json");
+  c.start_projector("node-b", "projector-email.json");
+  c.until_caught_up({"user_listing", "user_by_email"});
+  std::set<std::string> seen;
+  check_replies(stream, 0, c.publish(stream, 0, 100), seen,
+                {"user_listing", "user_by_email"});
+  // Node B hangs (its process stopped, its socket open): only missing
+  // heartbeats tell. The publish is answered once B is declared lost (3 s
+  // without a message), without B, and far within the reply time limit.
+  ::kill(c.projectors["node-b"]->pid(), SIGSTOP);
+  auto t0 = std::chrono::steady_clock::now();
+  check_replies(stream, 100, c.publish(stream, 100, 101), seen, {"user_listing"});
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 15s));
+  std::uint64_t head = 0;
+  BOOST_TEST(std::string{c.models(head)["user_by_email"].at("state").as_string()} == "away");
+  check_replies(stream, 101, c.publish(stream, 101, 200), seen, {"user_listing"});
+  // It wakes up, finds its bus gone, reconnects and catches up.
+  ::kill(c.projectors["node-b"]->pid(), SIGCONT);
+  c.until_caught_up({"user_listing", "user_by_email"});
+  c.check_models_equal_folds(stream, users);
+}
+
 BOOST_AUTO_TEST_CASE(listening_beyond_loopback_needs_an_explicit_option) {
   auto refused = run_process(BUS_NODE_PATH, {"--listen", "0.0.0.0:0"}, "", 10s);
   BOOST_TEST(refused.exit_code == 2);
