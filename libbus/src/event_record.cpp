@@ -30,17 +30,6 @@ constexpr int max_depth = 256;
 
 // -- encoding -----------------------------------------------------------------
 
-void put_varint(std::string& out, std::uint64_t x) {
-  char buf[10];
-  int n = 0;
-  while (x >= 0x80) {
-    buf[n++] = static_cast<char>(x | 0x80);
-    x >>= 7;
-  }
-  buf[n++] = static_cast<char>(x);
-  out.append(buf, static_cast<std::size_t>(n));
-}
-
 std::uint64_t zigzag(std::int64_t x) {
   return (static_cast<std::uint64_t>(x) << 1) ^ static_cast<std::uint64_t>(x >> 63);
 }
@@ -242,6 +231,24 @@ struct reader {
 };
 
 } // namespace
+
+void put_varint(std::string& out, std::uint64_t x) {
+  char buf[10];
+  int n = 0;
+  while (x >= 0x80) {
+    buf[n++] = static_cast<char>(x | 0x80);
+    x >>= 7;
+  }
+  buf[n++] = static_cast<char>(x);
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+std::uint64_t take_varint(std::string_view& in) {
+  reader r{in};
+  auto x = r.varint();
+  in.remove_prefix(static_cast<std::size_t>(r.pos - reinterpret_cast<const unsigned char*>(in.data())));
+  return x;
+}
 
 void encode_event(const event& e, std::string& out) {
   // The body is built after a one-byte placeholder for its length, which

@@ -24,6 +24,13 @@
 
 namespace bus::internal {
 
+/// Appends `x` to `out` as a base-128 varint.
+void put_varint(std::string& out, std::uint64_t x);
+
+/// Reads a varint from the front of `in` and drops it from `in`; throws
+/// storage_error when `in` ends inside it.
+std::uint64_t take_varint(std::string_view& in);
+
 /// Appends the record of `e` to `out`.
 void encode_event(const event& e, std::string& out);
 

@@ -15,6 +15,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "bus/event.hpp"
+#include "bus/event_wire.hpp"
 #include "bus/read_model.hpp"
 
 namespace bus {
@@ -49,14 +50,19 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
            }));
 }
 
+// A batch travels in the compact binary form of event_wire.hpp: the bulk of
+// what crosses nodes, so it is not JSON text.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
-  std::vector<event> events;
+  std::string bytes;
   if constexpr (Inspector::reads_state)
-    events.assign(x.begin(), x.end());
-  return f(caf::meta::type_name("bus.event_batch"), events,
+    bytes = encode_events(x.begin(), x.end());
+  return f(caf::meta::type_name("bus.event_batch"), bytes,
            caf::meta::load_callback([&]() -> caf::error {
-             x = event_batch::of(std::move(events));
+             auto events = decode_events(bytes);
+             if (!events)
+               return std::move(events.error());
+             x = event_batch::of(std::move(*events));
              return caf::none;
            }));
 }
