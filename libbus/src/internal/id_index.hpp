@@ -1,14 +1,23 @@
 #pragma once
 
-// The memory log's id index: an open-addressing table of {hash, seq} slots.
-// Ids are not stored; a slot whose hash matches is confirmed by comparing
-// the id of the event at its seq. Against a node-based map of string views
-// this is one cache miss per probe instead of three or four, and 16 bytes
-// per slot instead of some 64 per entry.
+// The logs' id index: an open-addressing table of {hash, seq} slots. Ids are
+// not stored; a slot whose hash matches is confirmed by comparing the id of
+// the event at its seq. Against a node-based map of string views this is
+// one cache miss per probe instead of three or four, and 16 bytes per slot
+// instead of some 64 per entry.
+//
+// The table grows without stalls: a doubling allocates the new table (left
+// to the kernel to zero, page by page) and moves a few old slots per insert
+// after that, instead of rehashing everything at once. A one-shot rehash of
+// a million entries stopped the log's owner for some 200 ms here, which
+// showed as the tail of the publish latency. While a move is under way,
+// lookups search both tables; an entry found in either is a valid answer.
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <new>
+#include <sys/mman.h>
+#include <utility>
 
 namespace bus::internal {
 
@@ -18,92 +27,71 @@ public:
   /// or 0 when there is none.
   template <class Same>
   std::uint64_t find(std::uint64_t h, Same same) const {
-    if (slots_.empty())
-      return 0;
-    for (auto i = h & mask_;; i = (i + 1) & mask_) {
-      auto& s = slots_[i];
-      if (s.seq == 0)
-        return 0;
-      if (s.hash == h && same(s.seq))
-        return s.seq;
-    }
+    if (auto seq = table_.find(h, same))
+      return seq;
+    return old_.find(h, same);
   }
 
   /// Adds {h, seq} unless an entry with hash `h` and `same(seq)` exists;
   /// returns that entry's seq, or 0 after adding.
   template <class Same>
   std::uint64_t insert(std::uint64_t h, std::uint64_t seq, Same same) {
-    if ((size_ + 1) * 2 > slots_.size())
-      grow();
-    for (auto i = h & mask_;; i = (i + 1) & mask_) {
-      auto& s = slots_[i];
-      if (s.seq == 0) {
-        s = slot{h, seq};
-        ++size_;
-        return 0;
-      }
-      if (s.hash == h && same(s.seq))
-        return s.seq;
-    }
-  }
-
-  /// Makes room for `n` entries at once (one allocation instead of a
-  /// doubling and rehash per power of two, e.g. when loading a store).
-  void reserve(std::size_t n) {
-    auto want = std::size_t{1024};
-    while (want < n * 2)
-      want *= 2;
-    if (want <= slots_.size())
-      return;
-    std::vector<slot> old;
-    old.swap(slots_);
-    slots_.resize(want);
-    mask_ = want - 1;
-    for (auto& s : old) {
-      if (s.seq == 0)
-        continue;
-      auto i = s.hash & mask_;
-      while (slots_[i].seq != 0)
-        i = (i + 1) & mask_;
-      slots_[i] = s;
-    }
+    if (auto found = find(h, same))
+      return found;
+    insert_new(h, seq);
+    return 0;
   }
 
   /// Adds {h, seq} without looking for an equal entry (the caller knows
   /// the id is new, e.g. when loading a store whose ids are unique).
   void insert_new(std::uint64_t h, std::uint64_t seq) {
-    if ((size_ + 1) * 2 > slots_.size())
-      grow();
-    auto i = h & mask_;
-    while (slots_[i].seq != 0)
-      i = (i + 1) & mask_;
-    slots_[i] = slot{h, seq};
+    if ((size_ + 1) * 2 > table_.capacity())
+      start_growing(table_.capacity() == 0 ? 1024 : table_.capacity() * 2);
+    table_.put(h, seq);
     ++size_;
+    move_some();
+    unmap_some();
+    prefault_some();
+  }
+
+  /// Makes room for `n` entries at once (one allocation instead of a
+  /// doubling per power of two, e.g. when loading a store).
+  void reserve(std::size_t n) {
+    auto want = std::size_t{1024};
+    while (want < n * 2)
+      want *= 2;
+    if (want <= table_.capacity())
+      return;
+    finish_growing();
+    start_growing(want);
+    finish_growing();
   }
 
   /// Removes every entry whose seq is above `seq` (undoing appends that
   /// did not become durable). Rebuilds the table: meant for rare failures.
   void erase_above(std::uint64_t seq) {
-    std::vector<slot> old;
-    old.swap(slots_);
-    slots_.assign(old.size(), slot{});
+    finish_growing();
+    auto capacity = table_.capacity();
+    table old;
+    old.swap(table_);
+    table_.allocate(capacity);
     size_ = 0;
-    for (auto& s : old) {
-      if (s.seq == 0 || s.seq > seq)
-        continue;
-      auto i = s.hash & mask_;
-      while (slots_[i].seq != 0)
-        i = (i + 1) & mask_;
-      slots_[i] = s;
-      ++size_;
+    for (std::size_t i = 0; i < old.capacity(); ++i) {
+      auto& s = old.at(i);
+      if (s.seq != 0 && s.seq <= seq) {
+        table_.put(s.hash, s.seq);
+        ++size_;
+      }
     }
   }
 
   std::size_t size() const noexcept { return size_; }
 
-  /// Returns the bytes the table uses.
+  /// Returns the bytes the tables use.
   std::size_t memory_bytes() const noexcept {
-    return slots_.capacity() * sizeof(slot);
+    return (table_.capacity() + old_.capacity() + retired_.capacity()
+            + next_.capacity())
+           * sizeof(slot);
   }
 
 private:
@@ -112,23 +100,170 @@ private:
     std::uint64_t seq = 0; // 0: empty
   };
 
-  void grow() {
-    std::vector<slot> old;
-    old.swap(slots_);
-    slots_.resize(old.empty() ? 1024 : old.size() * 2);
-    mask_ = slots_.size() - 1;
-    for (auto& s : old) {
-      if (s.seq == 0)
-        continue;
-      auto i = s.hash & mask_;
+  // One open-addressing table in its own anonymous mapping: its pages are
+  // zero-filled by the kernel when first touched (no memset of the whole
+  // table), and the old table is unmapped piece by piece as its slots move
+  // (no single munmap of tens of megabytes, which costs milliseconds here).
+  class table {
+  public:
+    table() = default;
+    table(const table&) = delete;
+    table& operator=(const table&) = delete;
+    ~table() { release(); }
+
+    void allocate(std::size_t capacity) {
+      release();
+      auto bytes = capacity * sizeof(slot);
+      auto* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED)
+        throw std::bad_alloc{};
+      slots_ = static_cast<slot*>(p);
+      capacity_ = capacity;
+      unmapped_ = 0;
+    }
+
+    void swap(table& other) noexcept {
+      std::swap(slots_, other.slots_);
+      std::swap(capacity_, other.capacity_);
+      std::swap(unmapped_, other.unmapped_);
+    }
+
+    void release() noexcept {
+      if (slots_ != nullptr)
+        ::munmap(slots_ + unmapped_, (capacity_ - unmapped_) * sizeof(slot));
+      slots_ = nullptr;
+      capacity_ = 0;
+      unmapped_ = 0;
+    }
+
+    /// Unmaps the slots below `end` (a multiple of unmap_step, or of the
+    /// page size) that are not unmapped yet; they are never read again.
+    void release_below(std::size_t end) noexcept {
+      if (end <= unmapped_)
+        return;
+      ::munmap(slots_ + unmapped_, (end - unmapped_) * sizeof(slot));
+      unmapped_ = end;
+    }
+
+    std::size_t capacity() const noexcept { return capacity_; }
+
+    slot& at(std::size_t i) noexcept { return slots_[i]; }
+
+    template <class Same>
+    std::uint64_t find(std::uint64_t h, Same& same) const {
+      if (capacity_ == 0)
+        return 0;
+      auto mask = capacity_ - 1;
+      for (auto i = h & mask;; i = (i + 1) & mask) {
+        auto& s = slots_[i];
+        if (s.seq == 0)
+          return 0;
+        if (s.hash == h && same(s.seq))
+          return s.seq;
+      }
+    }
+
+    void put(std::uint64_t h, std::uint64_t seq) noexcept {
+      auto mask = capacity_ - 1;
+      auto i = h & mask;
       while (slots_[i].seq != 0)
-        i = (i + 1) & mask_;
-      slots_[i] = s;
+        i = (i + 1) & mask;
+      slots_[i] = slot{h, seq};
+    }
+
+  private:
+    slot* slots_ = nullptr;
+    std::size_t capacity_ = 0;
+    std::size_t unmapped_ = 0;
+  };
+
+  // Slots per memory page.
+  static constexpr std::size_t page_slots = 4096 / sizeof(slot);
+
+  // Slots per piece of the old table unmapped at once (1 MiB).
+  static constexpr std::size_t unmap_step = (1u << 20) / sizeof(slot);
+
+  // The old table holds at most capacity/4 entries of the new one's
+  // capacity when a doubling starts, and the new one reaches its own limit
+  // after capacity/4 more inserts: moving 4 old slots per insert empties
+  // the old table (capacity/2 slots) well before that.
+  static constexpr std::size_t moves_per_insert = 4;
+
+  void start_growing(std::size_t capacity) {
+    finish_growing();
+    old_.swap(table_);
+    if (next_.capacity() == capacity)
+      table_.swap(next_);
+    else
+      table_.allocate(capacity);
+    next_.release();
+    next_move_ = 0;
+    prefaulted_ = 0;
+  }
+
+  // From a quarter full on, maps the next (doubled) table ahead of time and
+  // touches one of its pages every few inserts: a page fault costs some
+  // 10 us on this kind of machine, and the move into a fresh table would
+  // otherwise take all of them at once (milliseconds per batch while it
+  // lasts). There are capacity/4 inserts left before the doubling and
+  // capacity/128 pages to touch: one page per 16 inserts is done in time.
+  void prefault_some() {
+    auto capacity = table_.capacity();
+    if (old_.capacity() > 0 || size_ * 4 < capacity || size_ % 16 != 0)
+      return;
+    if (next_.capacity() != capacity * 2) {
+      next_.allocate(capacity * 2);
+      prefaulted_ = 0;
+    }
+    if (prefaulted_ < next_.capacity()) {
+      next_.at(prefaulted_).seq = 0; // a write maps the page
+      prefaulted_ += page_slots;
     }
   }
 
-  std::vector<slot> slots_;
-  std::size_t mask_ = 0;
+  void move_some() {
+    for (std::size_t n = 0; n < moves_per_insert && old_.capacity() > 0; ++n)
+      move_one();
+  }
+
+  void finish_growing() {
+    while (old_.capacity() > 0)
+      move_one();
+  }
+
+  void move_one() {
+    auto& s = old_.at(next_move_);
+    if (s.seq != 0)
+      table_.put(s.hash, s.seq);
+    if (++next_move_ == old_.capacity()) {
+      // Lookups probe the old table (wrapping around) until the move is
+      // done; only then is it retired and unmapped, a piece per insert.
+      retired_.release();
+      retired_.swap(old_);
+      retired_end_ = 0;
+    }
+  }
+
+  void unmap_some() noexcept {
+    if (retired_.capacity() == 0)
+      return;
+    retired_end_ += unmap_step;
+    if (retired_end_ >= retired_.capacity())
+      retired_.release();
+    else
+      retired_.release_below(retired_end_);
+  }
+
+  table table_;
+  table old_;
+  std::size_t next_move_ = 0;
+  // A moved-out old table being unmapped, and how far.
+  table retired_;
+  std::size_t retired_end_ = 0;
+  // The next, doubled table, mapped ahead, and how far it is touched.
+  table next_;
+  std::size_t prefaulted_ = 0;
   std::size_t size_ = 0;
 };
 
