@@ -302,6 +302,27 @@ BOOST_AUTO_TEST_CASE(ids_stay_findable_after_many_batches) {
   BOOST_TEST(dup.outcomes.at(0).seq == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(ids_stay_unique_while_the_index_grows_in_steps) {
+  // The id index doubles incrementally (old entries move a few per insert):
+  // every id must stay findable, and every repeat a duplicate, before,
+  // during and after each move, across several doublings.
+  bus::memory_log log;
+  constexpr std::size_t n = 40000;
+  for (std::size_t i = 0; i < n; i += 100) {
+    log.append(events(i, 100));
+    // A repeat of an early id, of the previous batch, and of this one.
+    auto again = log.append(events(i / 2, 1));
+    BOOST_REQUIRE(again.outcomes.at(0).duplicate);
+    BOOST_REQUIRE_EQUAL(again.outcomes.at(0).seq, i / 2 + 1);
+    again = log.append(events(i + 99, 1));
+    BOOST_REQUIRE(again.outcomes.at(0).duplicate);
+  }
+  BOOST_REQUIRE_EQUAL(log.head(), n);
+  for (std::size_t i = 0; i < n; ++i)
+    BOOST_REQUIRE_EQUAL(log.find(id_of(i)).value_or(0), i + 1);
+  BOOST_TEST(!log.find(id_of(n)).has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(memory_log_walk)
