@@ -216,7 +216,9 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
         },
         [done_one](caf::error&) { done_one(); });
   }
-  if (st.routing)
+  // Ready covers this node's models only: a node starting up must not wait
+  // for (or on the loss of) another node's.
+  if (st.routing && std::is_same<Atom, status_atom>::value)
     collect_remote(self, atom, c, done_one);
   auto promise = c->promise;
   done_one();

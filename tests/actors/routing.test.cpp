@@ -140,6 +140,23 @@ BOOST_AUTO_TEST_CASE(a_silent_node_is_answered_with_a_timeout_error) {
   run();
 }
 
+BOOST_AUTO_TEST_CASE(ready_waits_for_this_nodes_models_only) {
+  // A node that never answers must not hold up this node's readiness.
+  auto silent = sys.spawn([](caf::event_based_actor* a) -> caf::behavior {
+    return {[a](ready_atom) { return a->make_response_promise(); }};
+  });
+  auto head = ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-c"},
+                                 caf::actor_cast<caf::actor>(silent),
+                                 std::vector<std::string>{"mute"});
+  BOOST_REQUIRE(head);
+  auto ready = ask<std::vector<projector_status>>(front, ready_atom::value);
+  BOOST_REQUIRE(ready);
+  BOOST_REQUIRE_EQUAL(ready->size(), 1u);
+  BOOST_TEST((*ready)[0].model == "local");
+  self->send_exit(silent, caf::exit_reason::user_shutdown);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(a_publish_is_acknowledged_when_a_subscriber_node_is_lost) {
   // A remote projector that takes a delivery and is lost before answering.
   auto taker = sys.spawn([](caf::event_based_actor* a) -> caf::behavior {

@@ -105,7 +105,8 @@ supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
                 supervision_policy policy, projector_options options);
 
 /// Like supervisor_impl, and routes requests for models it does not run to
-/// the nodes attached to `bus`; status and ready include those nodes' models.
+/// the nodes attached to `bus`; status includes those nodes' models (ready
+/// waits for this node's own models only).
 supervisor_actor::behavior_type
 routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
                         bus_actor bus, std::vector<model_spec> specs,
