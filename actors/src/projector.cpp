@@ -89,6 +89,8 @@ std::optional<delivery_ack> apply_events(self_ptr self, const event_batch& batch
 
 void maybe_snapshot(self_ptr self);
 
+bool commit_table(self_ptr self);
+
 // Runs a batch hook; an exception from it fails the projector.
 template <class F>
 bool run_hook(self_ptr self, const char* which, F&& f) {
@@ -116,6 +118,9 @@ std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
       && !run_hook(self, "before", [&] { hooks.before(model, batch); }))
     return std::nullopt;
   auto ack = apply_events(self, batch, replaying);
+  // The rows, checkpoint and processed ids are durable before the ack.
+  if (ack && self->state.table && !batch.empty() && !commit_table(self))
+    return std::nullopt;
   if (ack && hooks.after && !batch.empty()
       && !run_hook(self, "after",
                    [&] { hooks.after(model, batch, ack->applied.size()); }))
@@ -172,6 +177,53 @@ void restore_snapshot(self_ptr self) {
   }
   st.processed.restore((*loaded)->checkpoint, (*loaded)->above);
   st.snapshot_seq = (*loaded)->checkpoint;
+}
+
+// Commits the rows the last batch changed with the checkpoint and the
+// processed ids, in one transaction. Returns false (the projector is then
+// failing) when the commit fails: the model is ahead of its table, and a
+// replacement reloads the table's consistent state.
+bool commit_table(self_ptr self) {
+  auto& st = self->state;
+  if (auto err = st.table->commit(*st.model, st.processed.watermark(),
+                                  st.processed.sparse())) {
+    fail(self, std::move(err));
+    return false;
+  }
+  return true;
+}
+
+// Opens the model's table and loads its rows, checkpoint and processed ids.
+void open_table(self_ptr self) {
+  auto& st = self->state;
+  auto& model = *st.model;
+  if (!model.track_changes()) {
+    st.failure = make_error(errc::invalid_config,
+                            "read model '" + model.name()
+                              + "' cannot persist to a table (it does not "
+                                "track its changes): use memory storage");
+    return;
+  }
+  auto table = model_table::open(st.options.models_path, model.name(),
+                                 model.definition());
+  if (!table) {
+    st.failure = std::move(table.error());
+    return;
+  }
+  auto loaded = (*table)->load();
+  if (!loaded) {
+    st.failure = std::move(loaded.error());
+    return;
+  }
+  st.table = std::move(*table);
+  if (!model.restore(loaded->rows)) {
+    // Rows this model cannot take: start over from the log.
+    model.reset();
+    if (auto err = st.table->clear())
+      st.failure = std::move(err);
+    return;
+  }
+  st.processed.restore(loaded->checkpoint, loaded->above);
 }
 
 // Applies held pushes in order until one leaves a gap (then pulls again) or
@@ -310,7 +362,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                                                   + "' failed to start: "
                                                   + ex.what());
   }
-  if (!st.failure && !st.options.snapshot_path.empty())
+  if (!st.failure && spec.storage == model_storage::sqlite
+      && !st.options.models_path.empty())
+    open_table(self);
+  else if (!st.failure && !st.options.snapshot_path.empty())
     restore_snapshot(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
@@ -394,6 +449,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
       st.model->reset();
       st.processed.clear();
+      if (st.table) {
+        if (auto err = st.table->clear()) {
+          fail(self, std::move(err));
+          return status_of(self);
+        }
+      }
       st.checkpoint_timestamp = 0;
       st.catching_up = true;
       st.rebuilding = true;

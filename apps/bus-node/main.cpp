@@ -39,6 +39,9 @@ fsync (default) syncs every batch to disk before acknowledging it; os leaves
 that to the OS (survives a crash of the node, not a power loss). With a
 store, read models are snapshotted every --snapshot-every events (default
 from the config: 10000; 0: never), and a restart replays only the tail.
+Read models configured with "storage": "sqlite" live in tables of
+PATH.models instead, committed with their checkpoint after every batch;
+without --store they stay in memory.
 )";
 
 // Keeps at most this many chunks between the reader and the session, so
@@ -189,6 +192,8 @@ int main(int argc, char** argv) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";
     projection.snapshot_every = config->node.snapshot_every;
+    // Models with "storage": "sqlite" keep their tables and checkpoints here.
+    projection.models_path = store_path + ".models";
   }
   auto sup = sys.spawn(supervisor_impl, bus, config->read_models,
                        config->supervision, projection);
