@@ -1,0 +1,59 @@
+#pragma once
+
+// A stream of user events for the store tests, its request lines, and the
+// read-model states expected from it, folded here without the framework.
+// Also a scratch directory for stores.
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "node_protocol.hpp"
+
+namespace bus::node::test {
+
+/// A scratch directory removed at the end of the test case.
+struct scratch_dir {
+  std::filesystem::path path;
+  scratch_dir();
+  ~scratch_dir();
+  /// Returns the path of the store file in it.
+  std::string store() const;
+};
+
+/// One event of a user stream.
+struct user_event {
+  std::string id;
+  std::string type;
+  boost::json::object payload;
+};
+
+/// A stream of `n` user events with explicit ids over `users` users;
+/// `redeliver_percent` of the deliveries repeat an earlier event (same id
+/// and content).
+std::vector<user_event> make_stream(std::size_t n, std::size_t users,
+                                    unsigned redeliver_percent);
+
+/// The request lines for `stream`, msg_id = index + 1, then queries of every
+/// user's listing (msg_id from 1,000,000 on).
+std::string requests(const std::vector<user_event>& stream, std::size_t users);
+
+/// The user_listing state expected from the distinct events in stream
+/// order: merge on create/update, drop on delete.
+std::map<std::string, boost::json::object>
+fold_listing(const std::vector<user_event>& stream);
+
+/// The user_by_email state expected from the distinct events in stream
+/// order: email -> user id; a user's new email replaces its old one, an
+/// email taken by another user moves to it, a deleted user's email goes.
+std::map<std::string, std::string>
+fold_emails(const std::vector<user_event>& stream);
+
+/// Complete reply lines only: a crash may cut the last one.
+std::vector<reply> complete_replies(process_result result);
+
+} // namespace bus::node::test
