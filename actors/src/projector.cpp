@@ -327,6 +327,23 @@ caf::result<projector_status> when_caught_up(self_ptr self) {
   return rp;
 }
 
+// Empties the read model, its processed ids and its table. Returns false
+// (the projector is then failing) when the table cannot be cleared.
+bool reset_model(self_ptr self) {
+  auto& st = self->state;
+  st.model->reset();
+  st.processed.clear();
+  st.checkpoint_timestamp = 0;
+  st.snapshot_seq = 0;
+  if (st.table) {
+    if (auto err = st.table->clear()) {
+      fail(self, std::move(err));
+      return false;
+    }
+  }
+  return true;
+}
+
 // Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(self_ptr self) {
   auto& st = self->state;
@@ -337,6 +354,11 @@ void subscribe(self_ptr self) {
     .then(
       [self](std::uint64_t head) {
         auto& st = self->state;
+        // A stored state (table or snapshot) past the log's head was folded
+        // from another log (the store was replaced): taking it would skip
+        // this log's events. Start over from seq 1.
+        if (head < st.processed.watermark() && !reset_model(self))
+          return;
         st.catch_up_target = std::max(st.catch_up_target, head);
         pull(self);
       },
@@ -447,15 +469,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // Reproject everything processed so far; pushes that arrive meanwhile
       // are held and applied after it, in order.
       st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
-      st.model->reset();
-      st.processed.clear();
-      if (st.table) {
-        if (auto err = st.table->clear()) {
-          fail(self, std::move(err));
-          return status_of(self);
-        }
-      }
-      st.checkpoint_timestamp = 0;
+      if (!reset_model(self))
+        return status_of(self);
       st.catching_up = true;
       st.rebuilding = true;
       ++st.rebuilds;

@@ -234,6 +234,30 @@ BOOST_AUTO_TEST_CASE(failed_commit_fails_the_projector_and_loses_nothing) {
   BOOST_TEST(snapshot_of(second) == fold());
 }
 
+BOOST_AUTO_TEST_CASE(table_ahead_of_a_replaced_log_is_rebuilt_from_it) {
+  auto first = start();
+  publish(abc(0, 40));
+  stop(first);
+  // The log is replaced by a shorter one (a store deleted, the models
+  // database kept): the table's checkpoint 40 is not this log's.
+  auto other_log = std::make_shared<memory_log>();
+  auto other_bus = sys.spawn(bus_impl, other_log, bus_options{});
+  run();
+  auto fresh = abc(100, 10);
+  other_log->append(fresh);
+  auto p = sys.spawn(projector_impl, other_bus, docs_spec(), options());
+  run();
+  document_model expected{docs_config()};
+  for (auto& e : other_log->read(1, 100))
+    expected.apply(e);
+  BOOST_TEST(status(p).checkpoint == 10u);
+  BOOST_TEST(snapshot_of(p) == expected.snapshot());
+  BOOST_TEST(stored().checkpoint == 10u);
+  BOOST_TEST(boost::json::value(stored().rows) == expected.snapshot());
+  self->send_exit(other_bus, caf::exit_reason::user_shutdown);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(model_that_cannot_track_changes_fails_with_a_clear_error) {
   auto spec = tally("tally", {"A"});
   spec.storage = model_storage::sqlite;
