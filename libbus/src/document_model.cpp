@@ -76,6 +76,7 @@ bool document_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
+  docs_.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* doc = kv.value().if_object();
     if (doc == nullptr) {

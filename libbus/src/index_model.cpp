@@ -125,6 +125,8 @@ bool index_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
+  index_.reserve(obj->size());
+  current_.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* primary = kv.value().if_string();
     if (primary == nullptr) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <sqlite3.h>
 
@@ -194,15 +194,24 @@ caf::expected<table_contents> model_table::load() {
   if (auto err = prepare(rows.stmt, "SELECT key, value FROM " + quoted(table_)))
     return err;
   int rc;
+  // One parser for every row: constructing one per row costs more than the
+  // parse of a small document.
+  boost::json::parser parser;
   while ((rc = sqlite3_step(rows.stmt)) == SQLITE_ROW) {
-    auto key = column_text(rows.stmt, 0);
+    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(rows.stmt, 1));
+    auto size = static_cast<std::size_t>(sqlite3_column_bytes(rows.stmt, 1));
     boost::system::error_code ec;
-    auto value = boost::json::parse(column_text(rows.stmt, 1), ec);
+    parser.reset();
+    parser.write(text ? text : "", size, ec); // the whole value
     if (ec)
-      return make_error(errc::storage_failed, "models table of '" + model_
-                                                + "': the value of key '" + key
-                                                + "' is not JSON");
-    result.rows.emplace(key, std::move(value));
+      return make_error(errc::storage_failed,
+                        "models table of '" + model_ + "': the value of key '"
+                          + column_text(rows.stmt, 0) + "' is not JSON");
+    auto* key = reinterpret_cast<const char*>(sqlite3_column_text(rows.stmt, 0));
+    result.rows.emplace(
+      boost::json::string_view{key ? key : "",
+                               static_cast<std::size_t>(sqlite3_column_bytes(rows.stmt, 0))},
+      parser.release());
   }
   if (rc != SQLITE_DONE)
     return failure("reading its rows");
