@@ -105,6 +105,8 @@ std::optional<delivery_ack> apply_events(self_ptr self, const event_batch& batch
 
 void maybe_snapshot(self_ptr self);
 
+bool commit_table(self_ptr self);
+
 // Runs a batch hook; an exception from it fails the projector.
 template <class F>
 bool run_hook(self_ptr self, const char* which, F&& f) {
@@ -132,6 +134,9 @@ std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
       && !run_hook(self, "before", [&] { hooks.before(model, batch); }))
     return std::nullopt;
   auto ack = apply_events(self, batch, replaying);
+  // The rows, checkpoint and processed ids are durable before the ack.
+  if (ack && self->state.table && !batch.empty() && !commit_table(self))
+    return std::nullopt;
   if (ack && hooks.after && !batch.empty()
       && !run_hook(self, "after",
                    [&] { hooks.after(model, batch, ack->applied.size()); }))
@@ -166,14 +171,15 @@ void bus_failed(self_ptr self, caf::error err) {
                      st.bus_generation);
 }
 
+bool reset_model(self_ptr self);
+
 // Forgets the processed ids and the read model's state, and pulls the log
 // from seq 1 up to at least what was processed.
 void start_rebuild(self_ptr self) {
   auto& st = self->state;
   st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
-  st.model->reset();
-  st.processed.clear();
-  st.checkpoint_timestamp = 0;
+  if (!reset_model(self))
+    return;
   st.catching_up = true;
   st.rebuilding = true;
   ++st.rebuilds;
@@ -239,6 +245,53 @@ void restore_snapshot(self_ptr self) {
   }
   st.processed.restore((*loaded)->checkpoint, (*loaded)->above);
   st.snapshot_seq = (*loaded)->checkpoint;
+}
+
+// Commits the rows the last batch changed with the checkpoint and the
+// processed ids, in one transaction. Returns false (the projector is then
+// failing) when the commit fails: the model is ahead of its table, and a
+// replacement reloads the table's consistent state.
+bool commit_table(self_ptr self) {
+  auto& st = self->state;
+  if (auto err = st.table->commit(*st.model, st.processed.watermark(),
+                                  st.processed.sparse())) {
+    fail(self, std::move(err));
+    return false;
+  }
+  return true;
+}
+
+// Opens the model's table and loads its rows, checkpoint and processed ids.
+void open_table(self_ptr self) {
+  auto& st = self->state;
+  auto& model = *st.model;
+  if (!model.track_changes()) {
+    st.failure = make_error(errc::invalid_config,
+                            "read model '" + model.name()
+                              + "' cannot persist to a table (it does not "
+                                "track its changes): use memory storage");
+    return;
+  }
+  auto table = model_table::open(st.options.models_path, model.name(),
+                                 model.definition());
+  if (!table) {
+    st.failure = std::move(table.error());
+    return;
+  }
+  auto loaded = (*table)->load();
+  if (!loaded) {
+    st.failure = std::move(loaded.error());
+    return;
+  }
+  st.table = std::move(*table);
+  if (!model.restore(loaded->rows)) {
+    // Rows this model cannot take: start over from the log.
+    model.reset();
+    if (auto err = st.table->clear())
+      st.failure = std::move(err);
+    return;
+  }
+  st.processed.restore(loaded->checkpoint, loaded->above);
 }
 
 // Applies held pushes in order until one leaves a gap (then pulls again) or
@@ -348,6 +401,23 @@ caf::result<projector_status> when_caught_up(self_ptr self) {
   return rp;
 }
 
+// Empties the read model, its processed ids and its table. Returns false
+// (the projector is then failing) when the table cannot be cleared.
+bool reset_model(self_ptr self) {
+  auto& st = self->state;
+  st.model->reset();
+  st.processed.clear();
+  st.checkpoint_timestamp = 0;
+  st.snapshot_seq = 0;
+  if (st.table) {
+    if (auto err = st.table->clear()) {
+      fail(self, std::move(err));
+      return false;
+    }
+  }
+  return true;
+}
+
 // Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(self_ptr self) {
   auto& st = self->state;
@@ -424,8 +494,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                                                   + ex.what());
   }
   st.shadow = options.shadow;
-  // A shadow's model is new: whatever the store holds is not its state.
-  if (!st.failure && !st.options.snapshot_path.empty() && !st.shadow)
+  // A shadow's model is new: whatever the store holds is not its state, and
+  // its table (if any) belongs to the live model.
+  if (!st.failure && !st.shadow && spec.storage == model_storage::sqlite
+      && !st.options.models_path.empty())
+    open_table(self);
+  else if (!st.failure && !st.options.snapshot_path.empty() && !st.shadow)
     restore_snapshot(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.

@@ -43,7 +43,9 @@ that to the OS (survives a crash of the node, not a power loss); interval:N
 syncs the batches of N milliseconds together (1 to 60000), acknowledging
 each after the sync that covers it. With a store, read models are
 snapshotted every --snapshot-every events (default from the config: 10000;
-0: never), and a restart replays only the tail.
+0: never), and a restart replays only the tail. Read models configured with
+"storage": "sqlite" live in tables of PATH.models instead, committed with
+their checkpoint after every batch; without --store they stay in memory.
 --listen publishes the bus at HOST:PORT (port 0 picks a free one; the port
 is reported on stderr) for projector nodes (bus-projector --connect): they
 take events like local models, and queries, status and updated_models cover
@@ -252,6 +254,8 @@ int main(int argc, char** argv) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";
     projection.snapshot_every = config->node.snapshot_every;
+    // Models with "storage": "sqlite" keep their tables and checkpoints here.
+    projection.models_path = store_path + ".models";
   }
   auto sup = listening
                ? sys.spawn(routing_supervisor_impl, bus, config->read_models,

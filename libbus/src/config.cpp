@@ -102,6 +102,19 @@ private:
   std::set<std::string> known_;
 };
 
+// Reads the optional "storage" field of a model: "memory" (the default) or
+// "sqlite".
+void read_storage(reader& r, model_storage& out) {
+  std::string storage;
+  r.string("storage", storage, false);
+  if (storage.empty() || storage == "memory")
+    out = model_storage::memory;
+  else if (storage == "sqlite")
+    out = model_storage::sqlite;
+  else
+    r.fail(r.at("storage"), "expected \"memory\" or \"sqlite\"");
+}
+
 caf::expected<model_spec> parse_model(const boost::json::value& v,
                                       const std::string& path) {
   caf::error err;
@@ -111,6 +124,8 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
   r.string("kind", kind);
   if (!r.ok())
     return err;
+  auto storage = model_storage::memory;
+  read_storage(r, storage);
   if (kind == "document") {
     document_model_config cfg;
     cfg.name = name;
@@ -126,9 +141,9 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       r.fail(path, "a document model needs upsert_on, merge_on or delete_on");
     if (!r.ok())
       return err;
-    return model_spec{name, [cfg] {
-                        return std::make_unique<document_model>(cfg);
-                      }};
+    return model_spec{name,
+                      [cfg] { return std::make_unique<document_model>(cfg); },
+                      storage};
   }
   if (kind == "index") {
     index_model_config cfg;
@@ -146,9 +161,9 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       r.fail(path, "an index model needs set_on or delete_on");
     if (!r.ok())
       return err;
-    return model_spec{name, [cfg] {
-                        return std::make_unique<index_model>(cfg);
-                      }};
+    return model_spec{name,
+                      [cfg] { return std::make_unique<index_model>(cfg); },
+                      storage};
   }
   return make_error(errc::invalid_config,
                     path + ".kind: expected \"document\" or \"index\"");

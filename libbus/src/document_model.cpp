@@ -48,6 +48,8 @@ bool document_model::apply(const event& e) {
         docs_.erase(d);
       break;
   }
+  if (tracking_)
+    changed_.emplace_back(*key);
   return true;
 }
 
@@ -73,7 +75,8 @@ bool document_model::restore(const boost::json::value& state) {
   auto* obj = state.if_object();
   if (obj == nullptr)
     return false;
-  docs_.clear();
+  reset();
+  docs_.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* doc = kv.value().if_object();
     if (doc == nullptr) {
@@ -83,6 +86,24 @@ bool document_model::restore(const boost::json::value& state) {
     docs_.emplace(std::string{kv.key()}, *doc);
   }
   return true;
+}
+
+void document_model::reset() {
+  docs_.clear();
+  changed_.clear();
+}
+
+bool document_model::track_changes() {
+  tracking_ = true;
+  return true;
+}
+
+void document_model::take_changes(std::vector<std::string>& out) {
+  if (out.empty())
+    out.swap(changed_);
+  else
+    out.insert(out.end(), changed_.begin(), changed_.end());
+  changed_.clear();
 }
 
 std::string document_model::definition() const {

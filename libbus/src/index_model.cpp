@@ -23,8 +23,11 @@ void index_model::drop(std::string_view primary) {
   auto i = find_view(current_, primary, scratch_);
   if (i == current_.end())
     return;
-  if (auto j = index_.find(i->second); j != index_.end() && j->second == primary)
+  if (auto j = index_.find(i->second); j != index_.end() && j->second == primary) {
+    if (tracking_)
+      changed_.push_back(j->first);
     index_.erase(j);
+  }
   current_.erase(i);
 }
 
@@ -49,6 +52,12 @@ bool index_model::apply(const event& e) {
   auto c = find_view(current_, *primary, scratch_);
   if (c != current_.end() && c->second == *value)
     return true;
+  if (tracking_) {
+    // The value now maps here; the key's previous value maps nowhere.
+    changed_.emplace_back(*value);
+    if (c != current_.end())
+      changed_.push_back(c->second);
+  }
   // Unlink the key's previous value, keeping its node to reuse: values
   // change often, and a node reused is an allocation saved.
   decltype(index_)::node_type reuse;
@@ -91,6 +100,20 @@ boost::json::value index_model::snapshot() const {
 void index_model::reset() {
   index_.clear();
   current_.clear();
+  changed_.clear();
+}
+
+bool index_model::track_changes() {
+  tracking_ = true;
+  return true;
+}
+
+void index_model::take_changes(std::vector<std::string>& out) {
+  if (out.empty())
+    out.swap(changed_);
+  else
+    out.insert(out.end(), changed_.begin(), changed_.end());
+  changed_.clear();
 }
 
 } // namespace bus
@@ -102,6 +125,8 @@ bool index_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
+  index_.reserve(obj->size());
+  current_.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* primary = kv.value().if_string();
     if (primary == nullptr) {

@@ -18,6 +18,18 @@ std::string read_model::definition() const {
   return {};
 }
 
+bool read_model::track_changes() {
+  return false;
+}
+
+void read_model::take_changes(std::vector<std::string>&) {
+  // nop: nothing is recorded
+}
+
+const char* to_string(model_storage x) noexcept {
+  return x == model_storage::sqlite ? "sqlite" : "memory";
+}
+
 bool read_model::handles(std::string_view type) const {
   auto& types = event_types();
   return std::any_of(types.begin(), types.end(), [type](const auto& t) {

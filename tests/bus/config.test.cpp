@@ -415,4 +415,43 @@ BOOST_AUTO_TEST_CASE(one_model_definition_parses_alone_and_names_its_path) {
   BOOST_TEST(context_of(bad.error()) == "definition.target: missing");
 }
 
+BOOST_AUTO_TEST_CASE(storage_defaults_to_memory_and_sqlite_is_read) {
+  std::string models = listing_model;
+  models += R"(, {"name": "docs", "kind": "document", "key": "id",
+                  "merge_on": ["A"], "storage": "sqlite"},
+                {"name": "idx", "kind": "index", "key": "email", "target": "id",
+                  "set_on": ["A"], "storage": "memory"},
+                {"name": "idx2", "kind": "index", "key": "email", "target": "id",
+                  "set_on": ["A"], "storage": "sqlite"})";
+  auto cfg = parse(with_models(models));
+  BOOST_REQUIRE_MESSAGE(cfg, why(cfg));
+  BOOST_REQUIRE_EQUAL(cfg->read_models.size(), 4u);
+  BOOST_TEST(to_string(cfg->read_models[0].storage) == "memory"s);
+  BOOST_TEST(to_string(cfg->read_models[1].storage) == "sqlite"s);
+  BOOST_TEST(to_string(cfg->read_models[2].storage) == "memory"s);
+  BOOST_TEST(to_string(cfg->read_models[3].storage) == "sqlite"s);
+  // The shipped default keeps its models in memory.
+  auto shipped = parse(default_config_text());
+  BOOST_REQUIRE(shipped);
+  for (auto& spec : shipped->read_models)
+    BOOST_TEST(to_string(spec.storage) == "memory"s);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_or_malformed_storage_is_rejected) {
+  check_rejected(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                 "merge_on": ["A"], "storage": "postgres"})"),
+                 "read_models[0].storage");
+  check_rejected(with_models(R"({"name": "m", "kind": "index", "key": "e",
+                                 "target": "id", "set_on": ["A"], "storage": 1})"),
+                 "read_models[0].storage");
+  check_rejected(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                 "merge_on": ["A"], "storage": ""})"),
+                 "read_models[0].storage");
+  auto result = parse(with_models(R"({"name": "m", "kind": "document",
+    "key": "id", "merge_on": ["A"], "storage": "postgres"})"));
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(context_of(result.error())
+             == R"(read_models[0].storage: expected "memory" or "sqlite")");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

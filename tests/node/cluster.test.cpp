@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json/serialize.hpp>
+
 #include "node_child.hpp"
 #include "node_protocol.hpp"
 #include "user_stream.hpp"
@@ -122,7 +124,7 @@ struct cluster {
         BOOST_TEST(r.body.at("value") == boost::json::value(doc->second), r.line);
       }
     }
-    auto emails = fold_email(stream);
+    auto emails = fold_emails(stream);
     std::set<std::string> all_emails;
     for (auto& e : stream)
       if (auto* m = e.payload.if_contains("email"))

@@ -20,13 +20,6 @@ using namespace bus::node::test;
 
 namespace {
 
-// Complete reply lines only: a crash may cut the last one.
-std::vector<reply> complete_replies(process_result result) {
-  auto end = result.out.rfind('\n');
-  result.out.resize(end == std::string::npos ? 0 : end + 1);
-  return replies_of(result);
-}
-
 // Kills the node three times mid-stream on one store, restarting it with the
 // whole stream each time, then checks nothing acknowledged was lost.
 void check_sigkill_mid_stream(const std::vector<std::string>& durability_args) {

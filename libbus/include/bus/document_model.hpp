@@ -38,7 +38,9 @@ public:
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
   std::string definition() const override;
-  void reset() override { docs_.clear(); }
+  void reset() override;
+  bool track_changes() override;
+  void take_changes(std::vector<std::string>& out) override;
 
 private:
   enum class action { upsert, merge, remove };
@@ -48,6 +50,9 @@ private:
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
   string_map<boost::json::object> docs_;
+  // Keys changed since take_changes(), when tracking (tables).
+  bool tracking_ = false;
+  std::vector<std::string> changed_;
   // Reused to look keys up without allocating (see string_map.hpp).
   mutable std::string scratch_;
 };

@@ -41,6 +41,8 @@ public:
   bool restore(const boost::json::value& state) override;
   std::string definition() const override;
   void reset() override;
+  bool track_changes() override;
+  void take_changes(std::vector<std::string>& out) override;
 
 private:
   void drop(std::string_view primary);
@@ -52,6 +54,9 @@ private:
   std::vector<std::pair<std::string, bool>> is_delete_;
   string_map<std::string> index_;   // value -> primary
   string_map<std::string> current_; // primary -> value
+  // Indexed values changed since take_changes(), when tracking (tables).
+  bool tracking_ = false;
+  std::vector<std::string> changed_;
   // Reused to look keys up without allocating (see string_map.hpp).
   mutable std::string scratch_;
 };

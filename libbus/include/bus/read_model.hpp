@@ -54,6 +54,16 @@ public:
   /// not restored. The default, "", means "always the same".
   virtual std::string definition() const;
 
+  /// Starts recording the keys whose query() answer may change, so that
+  /// the model can persist to a table of key -> value rows (see
+  /// model_table.hpp). Returns false when the model cannot (the default):
+  /// it then keeps its state in memory, with snapshots if any.
+  virtual bool track_changes();
+
+  /// Moves the keys recorded since the last call (or reset()) to the end of
+  /// `out`; a key may repeat. Does nothing for a model that does not track.
+  virtual void take_changes(std::vector<std::string>& out);
+
   /// Returns true if the model handles events of `type`.
   bool handles(std::string_view type) const;
 };
@@ -63,12 +73,26 @@ using read_model_ptr = std::unique_ptr<read_model>;
 /// Makes a fresh, empty read model; called again for every restart.
 using read_model_factory = std::function<read_model_ptr()>;
 
+/// Where a projector keeps its read model's state.
+enum class model_storage {
+  /// In memory (with snapshots, if the projector takes them).
+  memory,
+  /// In a table of a SQLite models database, committed with the checkpoint
+  /// and processed ids after every batch (the model must track_changes()).
+  sqlite,
+};
+
+/// Returns "memory" or "sqlite".
+const char* to_string(model_storage x) noexcept;
+
 /// What a supervisor needs to run one projector.
 struct model_spec {
   /// The read model's name.
   std::string name;
   /// Makes the read model.
   read_model_factory make;
+  /// Where its state lives.
+  model_storage storage = model_storage::memory;
 };
 
 } // namespace bus

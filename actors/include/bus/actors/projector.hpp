@@ -20,6 +20,13 @@
 // An exception from read-model code is caught here: the projector quits
 // with errc::apply_failed, naming the event and the error, and answers every
 // pending delivery with that error. Nothing is printed.
+//
+// A model whose spec asks for sqlite storage (and that can track its
+// changes) lives in a table of the models database `models_path`: after
+// every batch its changed rows, the checkpoint and the processed ids are
+// committed in one transaction, and a new projector loads them and pulls
+// only the events after the checkpoint. A commit that fails fails the
+// projector (its replacement reloads the last commit).
 
 #include <chrono>
 #include <cstdint>
@@ -34,6 +41,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "bus/actors/fwd.hpp"
+#include "bus/model_table.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/read_model.hpp"
 #include "bus/snapshot_store.hpp"
@@ -62,6 +70,9 @@ struct projector_options {
   std::uint64_t snapshot_every = 0;
   /// Start as a blue/green shadow (see above) rather than as the live one.
   bool shadow = false;
+  /// SQLite models database for models with model_storage::sqlite ("" keeps
+  /// them in memory, like the others).
+  std::string models_path;
   batch_hooks hooks;
   /// Timeout of every request to the bus: finite when the bus is on another
   /// node, where a lost connection may otherwise never answer.
@@ -84,6 +95,8 @@ struct projector_state {
   std::unique_ptr<snapshot_store> snapshots;
   /// Checkpoint of the last snapshot taken or restored.
   std::uint64_t snapshot_seq = 0;
+  /// The model's table, when it persists to one (then no snapshots).
+  std::unique_ptr<model_table> table;
   processed_ids processed;
   projector_options options;
   /// True until the checkpoint reaches catch_up_target.

@@ -1,0 +1,282 @@
+// Projectors of read models persisted to SQLite tables (model_storage::sqlite):
+// restarts on the same models database, exactly-once across them, rebuilds
+// and failed commits.
+
+#include "bus/actors/projector.hpp"
+
+#include <filesystem>
+#include <random>
+
+#include <sqlite3.h>
+
+#include "bus/document_model.hpp"
+#include "bus/errc.hpp"
+#include "bus/model_table.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+// Documents keyed by payload.k: "A" merges, "B" deletes, "C" is not handled.
+document_model_config docs_config(bool with_deletes = true) {
+  document_model_config cfg;
+  cfg.name = "docs";
+  cfg.key = "k";
+  cfg.merge_on = {"A"};
+  if (with_deletes)
+    cfg.delete_on = {"B"};
+  return cfg;
+}
+
+model_spec docs_spec(bool with_deletes = true) {
+  auto cfg = docs_config(with_deletes);
+  return model_spec{cfg.name, [cfg] { return std::make_unique<document_model>(cfg); },
+                    model_storage::sqlite};
+}
+
+struct tables_fixture : bus_fixture {
+  std::filesystem::path dir;
+  std::string models_path;
+
+  tables_fixture() {
+    std::random_device rd;
+    dir = std::filesystem::temp_directory_path()
+          / ("bus-projector-tables-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir);
+    models_path = (dir / "bus.db.models").string();
+  }
+
+  ~tables_fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  projector_options options(std::uint32_t replay_batch = 16) {
+    auto result = replaying(replay_batch);
+    result.models_path = models_path;
+    return result;
+  }
+
+  projector_actor start(model_spec spec = docs_spec()) {
+    auto p = sys.spawn(projector_impl, bus, std::move(spec), options());
+    run();
+    return p;
+  }
+
+  void stop(const projector_actor& p) {
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  projector_status status(const projector_actor& p) {
+    auto result = ask<projector_status>(p, status_atom::value);
+    BOOST_REQUIRE(result);
+    return *result;
+  }
+
+  /// The docs model folded from the whole log by a memory model.
+  boost::json::value fold(bool with_deletes = true) {
+    document_model m{docs_config(with_deletes)};
+    for (auto& e : whole_log())
+      m.apply(e);
+    return m.snapshot();
+  }
+
+  /// What the models database holds for "docs", read with a connection of
+  /// its own.
+  table_contents stored(bool with_deletes = true) {
+    auto table = model_table::open(models_path, "docs",
+                                   document_model{docs_config(with_deletes)}.definition());
+    BOOST_REQUIRE(table);
+    auto loaded = (*table)->load();
+    BOOST_REQUIRE(loaded);
+    return std::move(*loaded);
+  }
+
+  void sql(const std::string& text) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(models_path.c_str(), &db) == SQLITE_OK);
+    auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    BOOST_REQUIRE(rc == SQLITE_OK);
+  }
+};
+
+// Events of types A, B and C over 7 keys.
+std::vector<event> abc(std::size_t first, std::size_t n) {
+  return bus_fixture::events(first, n, {"A", "A", "B", "C"}, 7);
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(projector_tables, tables_fixture)
+
+BOOST_AUTO_TEST_CASE(every_batch_commits_rows_and_checkpoint_together) {
+  auto p = start();
+  publish(abc(0, 20));
+  publish(abc(20, 20));
+  auto table = stored();
+  BOOST_TEST(table.checkpoint == 40u);
+  BOOST_TEST(boost::json::value(table.rows) == fold());
+  BOOST_TEST(snapshot_of(p) == fold());
+}
+
+BOOST_AUTO_TEST_CASE(restarted_projector_loads_its_table_and_pulls_only_the_tail) {
+  auto first = start();
+  for (std::size_t i = 0; i < 100; i += 10)
+    publish(abc(i, 10));
+  BOOST_TEST(status(first).checkpoint == 100u);
+  stop(first);
+  publish(abc(100, 12)); // while no projector runs
+  auto second = start();
+  auto st = status(second);
+  BOOST_TEST(st.state == "running");
+  BOOST_TEST(st.checkpoint == 112u);
+  // Only the 12 events after the committed checkpoint came from the log
+  // (9 of them of a handled type), none of the 100 before.
+  BOOST_TEST(st.replayed == 9u);
+  BOOST_TEST(st.applied == 9u);
+  BOOST_TEST(snapshot_of(second) == fold());
+  auto folded = fold().as_object();
+  BOOST_REQUIRE(!folded.empty());
+  auto key = std::string{folded.begin()->key()};
+  auto answer = ask<query_result>(second, query_atom::value, key);
+  BOOST_REQUIRE(answer);
+  BOOST_TEST(answer->value == folded.at(key));
+  // And it runs live from there.
+  publish(abc(112, 8));
+  BOOST_TEST(status(second).checkpoint == 120u);
+  BOOST_TEST(stored().checkpoint == 120u);
+  BOOST_TEST(snapshot_of(second) == fold());
+}
+
+BOOST_AUTO_TEST_CASE(events_delivered_twice_are_applied_once_across_a_restart) {
+  auto first = start();
+  publish(abc(0, 40));
+  stop(first);
+  auto second = start();
+  // A transport retry re-pushes the whole log: the restarted projector knows
+  // from its table that it processed all of it.
+  auto pushed = ask<std::uint64_t>(bus, redeliver_atom::value, std::uint64_t{1});
+  BOOST_REQUIRE(pushed);
+  BOOST_TEST(*pushed == 40u);
+  run();
+  auto st = status(second);
+  BOOST_TEST(st.applied == 0u);
+  BOOST_TEST(st.skipped == 30u); // the A and B events; C is not handled
+  BOOST_TEST(snapshot_of(second) == fold());
+  // A batch delivered again by hand is skipped too.
+  auto ack = ask<delivery_ack>(second, deliver_atom::value, log->read(1, 8),
+                               std::uint64_t{1});
+  BOOST_REQUIRE(ack);
+  BOOST_TEST(ack->applied.empty());
+  BOOST_TEST(ack->skipped.size() == 6u);
+  BOOST_TEST(stored().checkpoint == 40u);
+}
+
+BOOST_AUTO_TEST_CASE(rebuild_empties_the_table_then_refills_it_from_the_log) {
+  auto p = start();
+  publish(abc(0, 50));
+  self->send(p, rebuild_atom::value);
+  sched.run_once(); // the projector takes the rebuild request
+  auto during = stored();
+  BOOST_TEST(during.checkpoint == 0u);
+  BOOST_TEST(during.rows.empty());
+  run();
+  auto st = status(p);
+  BOOST_TEST(st.rebuilds == 1u);
+  BOOST_TEST(st.state == "running");
+  auto after = stored();
+  BOOST_TEST(after.checkpoint == 50u);
+  BOOST_TEST(boost::json::value(after.rows) == fold());
+}
+
+BOOST_AUTO_TEST_CASE(changed_definition_rebuilds_the_table_from_the_log) {
+  auto first = start(docs_spec(true));
+  publish(abc(0, 30));
+  stop(first);
+  // The same model now ignores deletes: its old rows mean nothing.
+  auto second = start(docs_spec(false));
+  auto st = status(second);
+  BOOST_TEST(st.checkpoint == 30u);
+  BOOST_TEST(st.replayed == 16u); // every A event again, from seq 1
+  BOOST_TEST(snapshot_of(second) == fold(false));
+  BOOST_TEST(boost::json::value(stored(false).rows) == fold(false));
+}
+
+BOOST_AUTO_TEST_CASE(failed_commit_fails_the_projector_and_loses_nothing) {
+  auto first = start();
+  publish(abc(0, 20));
+  self->monitor(first);
+  sql("CREATE TRIGGER refuse BEFORE UPDATE ON checkpoints "
+      "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  auto ack = publish(abc(20, 20));
+  // The projector did not acknowledge what it could not commit.
+  for (auto& m : ack.models)
+    BOOST_TEST(m.applied.empty());
+  caf::error reason;
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+  BOOST_TEST(code_of(reason) == errc::storage_failed);
+  BOOST_TEST(context_of(reason).find("disk full") != std::string::npos,
+             context_of(reason));
+  // The table kept its last commit, consistent with its checkpoint.
+  sql("DROP TRIGGER refuse");
+  auto table = stored();
+  BOOST_TEST(table.checkpoint == 20u);
+  // A replacement loads it and pulls the rest from the log.
+  auto second = start();
+  auto st = status(second);
+  BOOST_TEST(st.checkpoint == 40u);
+  BOOST_TEST(st.replayed == 15u);
+  BOOST_TEST(snapshot_of(second) == fold());
+}
+
+BOOST_AUTO_TEST_CASE(table_ahead_of_a_replaced_log_is_rebuilt_from_it) {
+  auto first = start();
+  publish(abc(0, 40));
+  stop(first);
+  // The log is replaced by a shorter one (a store deleted, the models
+  // database kept): the table's checkpoint 40 is not this log's.
+  auto other_log = std::make_shared<memory_log>();
+  auto other_bus = sys.spawn(bus_impl, other_log, bus_options{});
+  run();
+  auto fresh = abc(100, 10);
+  other_log->append(fresh);
+  auto p = sys.spawn(projector_impl, other_bus, docs_spec(), options());
+  run();
+  document_model expected{docs_config()};
+  for (auto& e : other_log->read(1, 100))
+    expected.apply(e);
+  BOOST_TEST(status(p).checkpoint == 10u);
+  BOOST_TEST(snapshot_of(p) == expected.snapshot());
+  BOOST_TEST(stored().checkpoint == 10u);
+  BOOST_TEST(boost::json::value(stored().rows) == expected.snapshot());
+  self->send_exit(other_bus, caf::exit_reason::user_shutdown);
+  run();
+}
+
+BOOST_AUTO_TEST_CASE(model_that_cannot_track_changes_fails_with_a_clear_error) {
+  auto spec = tally("tally", {"A"});
+  spec.storage = model_storage::sqlite;
+  auto p = sys.spawn(projector_impl, bus, spec, options());
+  self->monitor(p);
+  run();
+  caf::error reason;
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+  BOOST_TEST(code_of(reason) == errc::invalid_config);
+  BOOST_TEST(context_of(reason).find("'tally' cannot persist to a table")
+             != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(without_a_models_path_sqlite_models_stay_in_memory) {
+  auto p = sys.spawn(projector_impl, bus, docs_spec(), replaying(16));
+  run();
+  publish(abc(0, 20));
+  BOOST_TEST(snapshot_of(p) == fold());
+  BOOST_TEST(!std::filesystem::exists(models_path));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

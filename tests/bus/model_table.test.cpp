@@ -1,0 +1,355 @@
+#include "bus/model_table.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+#include <sqlite3.h>
+
+#include "bus/document_model.hpp"
+#include "bus/errc.hpp"
+#include "bus/index_model.hpp"
+
+using namespace bus;
+
+namespace {
+
+struct scratch {
+  std::filesystem::path dir;
+  std::string path;
+  scratch() {
+    std::random_device rd;
+    dir = std::filesystem::temp_directory_path()
+          / ("bus-model-table-test-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir);
+    path = (dir / "models.db").string();
+  }
+  ~scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  /// Runs `sql` on the models database through a connection of its own
+  /// (what an operator with the sqlite3 shell would do).
+  void sql(const std::string& text) const {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    char* message = nullptr;
+    auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+    std::string why = message ? message : "";
+    sqlite3_free(message);
+    sqlite3_close(db);
+    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
+  }
+
+  /// Returns the single text value `query` selects, or "<none>".
+  std::string select(const std::string& query) const {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::string result = "<none>";
+    if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK
+        && sqlite3_step(stmt) == SQLITE_ROW)
+      result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
+  }
+};
+
+document_model_config users_config() {
+  document_model_config cfg;
+  cfg.name = "users";
+  cfg.key = "id";
+  cfg.upsert_on = {"UserReplaced"};
+  cfg.merge_on = {"UserCreated", "UserUpdated"};
+  cfg.delete_on = {"UserDeleted"};
+  return cfg;
+}
+
+index_model_config emails_config() {
+  index_model_config cfg;
+  cfg.name = "emails";
+  cfg.key = "email";
+  cfg.target = "id";
+  cfg.set_on = {"UserCreated", "UserUpdated", "UserReplaced"};
+  cfg.delete_on = {"UserDeleted"};
+  return cfg;
+}
+
+// Events over few users and fewer emails, so that documents are merged,
+// replaced and deleted, and emails move from user to user.
+std::vector<event> user_stream(std::size_t n, unsigned seed = 7) {
+  std::mt19937 rng{seed};
+  std::vector<event> out;
+  const char* types[] = {"UserCreated", "UserUpdated", "UserReplaced", "UserDeleted"};
+  for (std::size_t i = 0; i < n; ++i) {
+    event e;
+    e.seq = i + 1;
+    e.id = "e" + std::to_string(i);
+    e.type = types[rng() % 4];
+    e.payload["id"] = "u" + std::to_string(rng() % 30);
+    if (e.type != "UserDeleted") {
+      if (rng() % 3 != 0)
+        e.payload["email"] = "m" + std::to_string(rng() % 20) + "@x.org";
+      e.payload["n"] = static_cast<std::int64_t>(i);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Applies events [first, last) of `stream` to `m`.
+void apply_range(read_model& m, const std::vector<event>& stream,
+                 std::size_t first, std::size_t last) {
+  for (auto i = first; i < last; ++i)
+    m.apply(stream[i]);
+}
+
+// Applies `stream` to a tracking `model` in batches of `batch`, committing
+// each to `table` with its last seq as the checkpoint.
+void apply_and_commit(read_model& model, model_table& table,
+                      const std::vector<event>& stream, std::size_t batch) {
+  for (std::size_t i = 0; i < stream.size(); i += batch) {
+    auto last = std::min(i + batch, stream.size());
+    apply_range(model, stream, i, last);
+    BOOST_REQUIRE(!table.commit(model, stream[last - 1].seq, {}));
+  }
+}
+
+template <class Model, class Config>
+void check_reopen_equals_memory_model(const std::string& path, Config cfg) {
+  auto stream = user_stream(500);
+  Model memory{cfg};
+  apply_range(memory, stream, 0, stream.size());
+  {
+    Model persisted{cfg};
+    BOOST_REQUIRE(persisted.track_changes());
+    auto table = model_table::open(path, cfg.name, persisted.definition());
+    BOOST_REQUIRE(table);
+    apply_and_commit(persisted, **table, stream, 7);
+  }
+  auto table = model_table::open(path, cfg.name, Model{cfg}.definition());
+  BOOST_REQUIRE(table);
+  auto loaded = (*table)->load();
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->checkpoint == 500u);
+  BOOST_TEST(!loaded->definition_changed);
+  Model reopened{cfg};
+  BOOST_REQUIRE(reopened.restore(loaded->rows));
+  BOOST_TEST(reopened.snapshot() == memory.snapshot());
+  // The table holds exactly the keys the memory model answers, and a row
+  // is what a query answers.
+  BOOST_TEST(boost::json::value(loaded->rows) == memory.snapshot());
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(model_table, scratch)
+
+BOOST_AUTO_TEST_CASE(document_rows_reopen_equal_to_the_memory_model) {
+  check_reopen_equals_memory_model<bus::document_model>(path, users_config());
+}
+
+BOOST_AUTO_TEST_CASE(index_rows_reopen_equal_to_the_memory_model) {
+  check_reopen_equals_memory_model<bus::index_model>(path, emails_config());
+}
+
+BOOST_AUTO_TEST_CASE(rows_are_plain_sql_one_per_key) {
+  bus::document_model users{users_config()};
+  users.track_changes();
+  auto table = bus::model_table::open(path, "users", users.definition());
+  BOOST_REQUIRE(table);
+  BOOST_TEST((*table)->table_name() == "model_users");
+  event e;
+  e.seq = 1;
+  e.type = "UserCreated";
+  e.payload = {{"id", "u1"}, {"name", "Ada"}};
+  users.apply(e);
+  BOOST_REQUIRE(!(*table)->commit(users, 1, {}));
+  BOOST_TEST(select("SELECT value FROM model_users WHERE key = 'u1'")
+             == R"({"id":"u1","name":"Ada"})");
+  BOOST_TEST(select("SELECT json_extract(value, '$.name') FROM model_users") == "Ada");
+  BOOST_TEST(select("SELECT checkpoint FROM checkpoints WHERE model = 'users'") == "1");
+  BOOST_TEST(select("SELECT table_name FROM checkpoints") == "model_users");
+  e.seq = 2;
+  e.type = "UserDeleted";
+  users.apply(e);
+  BOOST_REQUIRE(!(*table)->commit(users, 2, {}));
+  BOOST_TEST(select("SELECT count(*) FROM model_users") == "0");
+  BOOST_TEST(select("SELECT checkpoint FROM checkpoints") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(commit_writes_only_the_keys_the_batch_changed) {
+  bus::document_model users{users_config()};
+  users.track_changes();
+  auto table = bus::model_table::open(path, "users", users.definition());
+  BOOST_REQUIRE(table);
+  auto stream = user_stream(100);
+  apply_range(users, stream, 0, 100);
+  BOOST_REQUIRE(!(*table)->commit(users, 100, {}));
+  auto after_first = (*table)->rows_written();
+  BOOST_TEST(after_first <= 30u); // 30 users, each written once
+  BOOST_REQUIRE(!(*table)->commit(users, 101, {})); // nothing changed
+  BOOST_TEST((*table)->rows_written() == after_first);
+}
+
+BOOST_AUTO_TEST_CASE(failed_commit_leaves_rows_and_checkpoint_of_the_last_commit) {
+  auto stream = user_stream(200);
+  bus::document_model expected{users_config()};
+  apply_range(expected, stream, 0, 100);
+  {
+    bus::document_model users{users_config()};
+    users.track_changes();
+    auto table = bus::model_table::open(path, "users", users.definition());
+    BOOST_REQUIRE(table);
+    apply_range(users, stream, 0, 100);
+    BOOST_REQUIRE(!(*table)->commit(users, 100, {}));
+    // The next commit fails after some of its rows were written, at the
+    // checkpoint: a crash between the rows and the checkpoint.
+    sql("CREATE TRIGGER fail_checkpoint BEFORE UPDATE ON checkpoints "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    apply_range(users, stream, 100, 150);
+    auto err = (*table)->commit(users, 150, {});
+    BOOST_REQUIRE(err);
+    BOOST_TEST(code_of(err) == errc::storage_failed);
+    BOOST_TEST(context_of(err).find("injected failure") != std::string::npos,
+               context_of(err));
+    sql("DROP TRIGGER fail_checkpoint");
+    // And one fails in the middle of its rows.
+    sql("CREATE TRIGGER fail_row BEFORE INSERT ON model_users "
+        "WHEN NEW.key = 'u3' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    bus::document_model again{users_config()};
+    again.track_changes();
+    apply_range(again, stream, 0, 200); // every user changes, u3 among them
+    BOOST_REQUIRE((*table)->commit(again, 200, {}));
+    sql("DROP TRIGGER fail_row");
+  }
+  auto table = bus::model_table::open(path, "users",
+                                      bus::document_model{users_config()}.definition());
+  BOOST_REQUIRE(table);
+  auto loaded = (*table)->load();
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->checkpoint == 100u);
+  BOOST_TEST(boost::json::value(loaded->rows) == expected.snapshot());
+}
+
+BOOST_AUTO_TEST_CASE(seqs_above_the_checkpoint_come_back) {
+  bus::index_model emails{emails_config()};
+  emails.track_changes();
+  {
+    auto table = bus::model_table::open(path, "emails", emails.definition());
+    BOOST_REQUIRE(table);
+    BOOST_REQUIRE(!(*table)->commit(emails, 40, {42, 45}));
+  }
+  auto table = bus::model_table::open(path, "emails", emails.definition());
+  BOOST_REQUIRE(table);
+  auto loaded = (*table)->load();
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->checkpoint == 40u);
+  BOOST_TEST(loaded->above == (std::vector<std::uint64_t>{42, 45}));
+}
+
+BOOST_AUTO_TEST_CASE(changed_definition_empties_the_table_and_resets_the_checkpoint) {
+  auto stream = user_stream(50);
+  {
+    bus::document_model users{users_config()};
+    users.track_changes();
+    auto table = bus::model_table::open(path, "users", users.definition());
+    BOOST_REQUIRE(table);
+    apply_and_commit(users, **table, stream, 10);
+  }
+  auto cfg = users_config();
+  cfg.delete_on.clear(); // another definition
+  bus::document_model changed{cfg};
+  {
+    auto table = bus::model_table::open(path, "users", changed.definition());
+    BOOST_REQUIRE(table);
+    auto loaded = (*table)->load();
+    BOOST_REQUIRE(loaded);
+    BOOST_TEST(loaded->definition_changed);
+    BOOST_TEST(loaded->checkpoint == 0u);
+    BOOST_TEST(loaded->rows.empty());
+  }
+  // Opened again under the same (new) definition, nothing more is dropped.
+  changed.track_changes();
+  auto table = bus::model_table::open(path, "users", changed.definition());
+  BOOST_REQUIRE(table);
+  apply_and_commit(changed, **table, stream, 10);
+  auto reopened = bus::model_table::open(path, "users", changed.definition());
+  BOOST_REQUIRE(reopened);
+  auto loaded = (*reopened)->load();
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(!loaded->definition_changed);
+  BOOST_TEST(loaded->checkpoint == 50u);
+  BOOST_TEST(boost::json::value(loaded->rows) == changed.snapshot());
+}
+
+BOOST_AUTO_TEST_CASE(clear_empties_the_table_and_resets_the_checkpoint) {
+  bus::document_model users{users_config()};
+  users.track_changes();
+  auto table = bus::model_table::open(path, "users", users.definition());
+  BOOST_REQUIRE(table);
+  apply_and_commit(users, **table, user_stream(30), 10);
+  BOOST_REQUIRE(!(*table)->clear());
+  auto loaded = (*table)->load();
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->checkpoint == 0u);
+  BOOST_TEST(loaded->rows.empty());
+}
+
+BOOST_AUTO_TEST_CASE(models_share_a_database_each_with_its_own_table) {
+  bus::document_model users{users_config()};
+  bus::index_model emails{emails_config()};
+  users.track_changes();
+  emails.track_changes();
+  // A model name that SQL would otherwise misread.
+  auto a = bus::model_table::open(path, R"(users "v2"; drop)", users.definition());
+  auto b = bus::model_table::open(path, "emails", emails.definition());
+  BOOST_REQUIRE(a);
+  BOOST_REQUIRE(b);
+  auto stream = user_stream(60);
+  apply_and_commit(users, **a, stream, 60);
+  apply_range(emails, stream, 0, 30);
+  BOOST_REQUIRE(!(*b)->commit(emails, 30, {}));
+  auto la = (*a)->load();
+  auto lb = (*b)->load();
+  BOOST_REQUIRE(la);
+  BOOST_REQUIRE(lb);
+  BOOST_TEST(la->checkpoint == 60u);
+  BOOST_TEST(lb->checkpoint == 30u);
+  BOOST_TEST(boost::json::value(la->rows) == users.snapshot());
+  BOOST_TEST(boost::json::value(lb->rows) == emails.snapshot());
+}
+
+BOOST_AUTO_TEST_CASE(unusable_path_is_a_storage_error_naming_it) {
+  auto table = bus::model_table::open("/nonexistent/dir/models.db", "users", "");
+  BOOST_REQUIRE(!table);
+  BOOST_TEST(code_of(table.error()) == errc::storage_failed);
+  BOOST_TEST(context_of(table.error()).find("/nonexistent/dir/models.db")
+             != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(models_that_do_not_track_changes_say_so) {
+  struct plain final : read_model {
+    std::string name_ = "plain";
+    std::vector<std::string> types_;
+    const std::string& name() const noexcept override { return name_; }
+    const std::vector<std::string>& event_types() const noexcept override {
+      return types_;
+    }
+    bool apply(const event&) override { return true; }
+    std::optional<boost::json::value> query(std::string_view) const override {
+      return std::nullopt;
+    }
+    boost::json::value snapshot() const override { return nullptr; }
+    void reset() override {}
+  } m;
+  BOOST_TEST(!m.track_changes());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,123 @@
+#include "user_stream.hpp"
+
+#include <random>
+#include <set>
+
+#include <boost/json/serialize.hpp>
+
+namespace bus::node::test {
+
+scratch_dir::scratch_dir() {
+  auto base = std::filesystem::temp_directory_path();
+  std::random_device rd;
+  path = base / ("bus-store-test-" + std::to_string(rd()));
+  std::filesystem::create_directories(path);
+}
+
+scratch_dir::~scratch_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+std::string scratch_dir::store() const {
+  return (path / "bus.db").string();
+}
+
+std::vector<user_event> make_stream(std::size_t n, std::size_t users,
+                                    unsigned redeliver_percent) {
+  std::mt19937 rng{1234};
+  std::vector<user_event> out;
+  std::vector<std::size_t> firsts;
+  for (std::size_t i = 0; out.size() < n; ++i) {
+    if (!firsts.empty() && rng() % 100 < redeliver_percent) {
+      out.push_back(out[firsts[rng() % firsts.size()]]);
+      continue;
+    }
+    auto user = "user-" + std::to_string(i < users ? i : rng() % users);
+    user_event e;
+    e.id = "e" + std::to_string(i);
+    auto roll = i < users ? 0 : rng() % 100;
+    e.type = roll < 60 ? "UserCreated" : roll < 95 ? "UserUpdated" : "UserDeleted";
+    e.payload["id"] = user;
+    if (e.type != "UserDeleted") {
+      e.payload["name"] = "name " + std::to_string(rng() % 1000);
+      e.payload["email"] = "m" + std::to_string(rng() % 5000) + "@x.org";
+    }
+    firsts.push_back(out.size());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string requests(const std::vector<user_event>& stream, std::size_t users) {
+  std::string text;
+  for (std::size_t i = 0; i < stream.size(); ++i)
+    text += event(static_cast<long long>(i + 1), stream[i].type,
+                  boost::json::serialize(stream[i].payload), stream[i].id);
+  for (std::size_t u = 0; u < users; ++u)
+    text += query(1000000 + static_cast<long long>(u), "user_listing",
+                  "user-" + std::to_string(u));
+  return text;
+}
+
+std::map<std::string, boost::json::object>
+fold_listing(const std::vector<user_event>& stream) {
+  std::set<std::string> seen;
+  std::map<std::string, boost::json::object> docs;
+  for (auto& e : stream) {
+    if (!seen.insert(e.id).second)
+      continue;
+    auto key = std::string{e.payload.at("id").as_string()};
+    if (e.type == "UserDeleted") {
+      docs.erase(key);
+      continue;
+    }
+    for (auto& kv : e.payload)
+      docs[key][kv.key()] = kv.value();
+  }
+  return docs;
+}
+
+std::map<std::string, std::string>
+fold_emails(const std::vector<user_event>& stream) {
+  std::set<std::string> seen;
+  std::map<std::string, std::string> owner;   // email -> user
+  std::map<std::string, std::string> current; // user -> email
+  auto drop = [&](const std::string& user) {
+    auto c = current.find(user);
+    if (c == current.end())
+      return;
+    if (auto o = owner.find(c->second); o != owner.end() && o->second == user)
+      owner.erase(o);
+    current.erase(c);
+  };
+  for (auto& e : stream) {
+    if (!seen.insert(e.id).second)
+      continue;
+    auto user = std::string{e.payload.at("id").as_string()};
+    if (e.type == "UserDeleted") {
+      drop(user);
+      continue;
+    }
+    auto* email = e.payload.if_contains("email");
+    if (email == nullptr)
+      continue;
+    auto address = std::string{email->as_string()};
+    if (auto c = current.find(user); c != current.end() && c->second == address)
+      continue;
+    drop(user);
+    if (auto o = owner.find(address); o != owner.end())
+      current.erase(o->second);
+    owner[address] = user;
+    current[user] = address;
+  }
+  return owner;
+}
+
+std::vector<reply> complete_replies(process_result result) {
+  auto end = result.out.rfind('\n');
+  result.out.resize(end == std::string::npos ? 0 : end + 1);
+  return replies_of(result);
+}
+
+} // namespace bus::node::test
