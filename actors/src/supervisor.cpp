@@ -141,6 +141,15 @@ void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
       [done_one](caf::error&) { done_one(); });
 }
 
+// Takes a projector's own status into `out`, keeping what only the
+// supervisor knows (restarts, the last failure, the role).
+void adopt(projector_status& out, projector_status ps) {
+  ps.restarts = out.restarts;
+  ps.last_error = std::move(out.last_error);
+  ps.role = std::move(out.role);
+  out = std::move(ps);
+}
+
 // Asks every live projector `atom` (status, or ready) and answers with all
 // their statuses in config order; slots without a projector report theirs.
 // Status also reports blue/green shadows and kept projectors after them.
@@ -183,11 +192,7 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
     self->request(s.handle, caf::infinite, atom)
       .then(
         [c, i, done_one](projector_status& ps) {
-          auto& out = c->result[i];
-          ps.restarts = out.restarts;
-          ps.last_error = std::move(out.last_error);
-          ps.role = std::move(out.role);
-          out = std::move(ps);
+          adopt(c->result[i], std::move(ps));
           done_one();
         },
         [c, i, done_one](caf::error&) {
@@ -206,12 +211,10 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
       .then(
         [c, i, done_one](projector_status& ps) {
           auto& out = c->result[i];
-          ps.restarts = out.restarts;
-          ps.last_error = std::move(out.last_error);
-          ps.role = std::move(out.role);
-          if (out.state == "switching")
-            ps.state = out.state;
-          out = std::move(ps);
+          auto switching = out.state == "switching";
+          adopt(out, std::move(ps));
+          if (switching)
+            out.state = "switching";
           done_one();
         },
         [done_one](caf::error&) { done_one(); });

@@ -53,6 +53,21 @@ void row(const std::string& name, double bus, double loop, const std::string& lo
   std::fflush(stdout);
 }
 
+void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>& ps,
+                    std::uint64_t head) {
+  for (auto& p : ps) {
+    while (true) {
+      std::uint64_t checkpoint = 0;
+      self->request(p, caf::infinite, status_atom::value)
+        .receive([&](projector_status& s) { checkpoint = s.checkpoint; },
+                 [](caf::error&) {});
+      if (checkpoint >= head)
+        break;
+      std::this_thread::sleep_for(std::chrono::microseconds{200});
+    }
+  }
+}
+
 system_holder::system_holder(bool network) {
   bus::init(cfg);
   bus::one_worker_per_core(cfg);

@@ -12,6 +12,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "bus/actors/fwd.hpp"
 #include "bus/event.hpp"
@@ -50,6 +51,12 @@ struct system_holder {
   std::unique_ptr<caf::actor_system> sys;
   explicit system_holder(bool network = false);
 };
+
+/// Blocks until every projector's checkpoint reaches `head` (polling their
+/// status from `self`).
+void wait_caught_up(caf::scoped_actor& self,
+                    const std::vector<bus::actors::projector_actor>& ps,
+                    std::uint64_t head);
 
 /// Publishes `events` in batches of 256 at `per_second` from a load actor
 /// (open loop: a late batch does not delay the next), each awaited until

@@ -42,22 +42,6 @@ dedup, latency (latency also runs the pipeline, for its maximum rate),
 remote (a bus and two projector nodes on loopback, and its latency).
 )";
 
-// Blocks until every projector's checkpoint reaches `head`.
-void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>& ps,
-                    std::uint64_t head) {
-  for (auto& p : ps) {
-    while (true) {
-      std::uint64_t checkpoint = 0;
-      self->request(p, caf::infinite, status_atom::value)
-        .receive([&](projector_status& s) { checkpoint = s.checkpoint; },
-                 [](caf::error&) {});
-      if (checkpoint >= head)
-        break;
-      std::this_thread::sleep_for(std::chrono::microseconds{200});
-    }
-  }
-}
-
 std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
                                               const bus_actor& bus, std::size_t n,
                                               caf::scoped_actor& self) {

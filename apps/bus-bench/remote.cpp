@@ -59,15 +59,7 @@ struct loopback_cluster {
   void wait_caught_up(std::uint64_t head) {
     for (int i = 0; i < 2; ++i) {
       caf::scoped_actor self{*nodes[i].sys};
-      while (true) {
-        std::uint64_t checkpoint = 0;
-        self->request(projectors[i], caf::infinite, status_atom::value)
-          .receive([&](projector_status& s) { checkpoint = s.checkpoint; },
-                   [](caf::error&) {});
-        if (checkpoint >= head)
-          break;
-        std::this_thread::sleep_for(std::chrono::microseconds{200});
-      }
+      bench::wait_caught_up(self, {projectors[i]}, head);
     }
   }
 };

@@ -20,6 +20,7 @@
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
 #include "bus/config.hpp"
+#include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
@@ -55,26 +56,6 @@ reaches the port can read and publish every event. Requests to other nodes
 fail after --timeout-ms (default 5000) with an error naming the model.
 )";
 
-// Splits "HOST:PORT"; false when it is not that.
-bool parse_endpoint(const std::string& text, std::string& host,
-                    std::uint16_t& port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    return false;
-  auto digits = text.substr(colon + 1);
-  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  auto value = std::stoul(digits);
-  if (value > 65535)
-    return false;
-  host = text.substr(0, colon);
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 // Keeps at most this many chunks between the reader and the session, so
 // that a fast producer cannot grow the session's mailbox without bound.
@@ -131,8 +112,7 @@ int main(int argc, char** argv) {
   std::size_t batch_size = 0;
   std::size_t snapshot_every = 0;
   bool snapshot_every_given = false;
-  std::string listen_host;
-  std::uint16_t listen_port = 0;
+  bus::endpoint listen_at;
   bool listening = false;
   bool allow_remote = false;
   std::size_t timeout_ms = 5000;
@@ -174,10 +154,12 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (arg == "--listen") {
-      if (!parse_endpoint(value("--listen"), listen_host, listen_port)) {
-        std::cerr << "bus-node: --listen takes HOST:PORT, e.g. 127.0.0.1:4100\n";
+      auto parsed = bus::parse_endpoint(value("--listen"));
+      if (!parsed) {
+        std::cerr << "bus-node: --listen: " << bus::context_of(parsed.error()) << "\n";
         return 2;
       }
+      listen_at = std::move(*parsed);
       listening = true;
     } else if (arg == "--allow-remote") {
       allow_remote = true;
@@ -194,8 +176,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (listening && !allow_remote && !is_loopback(listen_host)) {
-    std::cerr << "bus-node: --listen " << listen_host
+  if (listening && !allow_remote && !bus::is_loopback(listen_at.host)) {
+    std::cerr << "bus-node: --listen " << listen_at.host
               << " is not a loopback address; the bus protocol has no "
                  "authentication, so pass --allow-remote to listen there\n";
     return 2;
@@ -272,14 +254,15 @@ int main(int argc, char** argv) {
     self->send_exit(bus, caf::exit_reason::user_shutdown);
   };
   if (listening) {
-    auto port = sys.middleman().publish(bus, listen_port, listen_host.c_str(), true);
+    auto port = sys.middleman().publish(bus, listen_at.port,
+                                        listen_at.host.c_str(), true);
     if (!port) {
-      std::cerr << "bus-node: cannot listen on " << listen_host << ":"
-                << listen_port << ": " << sys.render(port.error()) << "\n";
+      std::cerr << "bus-node: cannot listen on " << listen_at.host << ":"
+                << listen_at.port << ": " << sys.render(port.error()) << "\n";
       stop();
       return 2;
     }
-    std::cerr << "bus-node: listening on " << listen_host << ":" << *port
+    std::cerr << "bus-node: listening on " << listen_at.host << ":" << *port
               << std::endl;
   }
   // Read nothing before every projector is registered with the bus and

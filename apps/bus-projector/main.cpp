@@ -16,6 +16,7 @@
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
 #include "bus/config.hpp"
+#include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
 
 namespace {
@@ -33,22 +34,6 @@ the bus's directory (default: "projector:" and its model names). With
 restarted node pulls only the events after its snapshots. Requests to the
 bus time out after --timeout-ms (default 5000).
 )";
-
-bool parse_endpoint(const std::string& text, std::string& host,
-                    std::uint16_t& port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    return false;
-  auto digits = text.substr(colon + 1);
-  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  auto value = std::stoul(digits);
-  if (value == 0 || value > 65535)
-    return false;
-  host = text.substr(0, colon);
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
 
 bool parse_count(const std::string& text, std::size_t& out, bool zero_ok) {
   if (text.empty() || text.size() > 12
@@ -104,13 +89,19 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::string host;
-  std::uint16_t port = 0;
-  if (endpoint.empty() || !parse_endpoint(endpoint, host, port)) {
-    std::cerr << "bus-projector: --connect HOST:PORT is required (PORT 1-65535)\n"
-              << usage;
+  if (endpoint.empty()) {
+    std::cerr << "bus-projector: --connect HOST:PORT is required\n" << usage;
     return 2;
   }
+  auto bus_at = bus::parse_endpoint(endpoint);
+  if (!bus_at || bus_at->port == 0) {
+    std::cerr << "bus-projector: --connect: "
+              << (bus_at ? "port 0 names no bus" : bus::context_of(bus_at.error()))
+              << "\n";
+    return 2;
+  }
+  auto& host = bus_at->host;
+  auto port = bus_at->port;
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
                                     : bus::load_config(config_path);
   if (!config) {

@@ -25,6 +25,7 @@ namespace {
 const std::string config_dir = BUS_CONFIG_DIR;
 
 struct cluster {
+  const std::vector<std::string> both{"user_listing", "user_by_email"};
   std::unique_ptr<node_child> bus;
   std::string port;
   std::map<std::string, std::unique_ptr<node_child>> projectors;
@@ -39,6 +40,28 @@ struct cluster {
     auto err = bus->wait_for_err("listening on 127.0.0.1:");
     auto at = err.find("listening on 127.0.0.1:") + 23;
     port = err.substr(at, err.find('\n', at) - at);
+  }
+
+  // A bus node (with `bus_args`) and node-a (user_listing) and node-b
+  // (user_by_email), attached and caught up.
+  void start_all(std::vector<std::string> bus_args = {}) {
+    start_bus(std::move(bus_args));
+    start_projector("node-a", "projector-listing.json");
+    start_projector("node-b", "projector-email.json");
+    until_caught_up(both);
+  }
+
+  // Every event of `stream` was applied exactly once by each model.
+  void check_applied_once(const std::vector<user_event>& stream) {
+    std::uint64_t head = 0;
+    auto ms = models(head);
+    std::set<std::string> ids;
+    for (auto& e : stream)
+      ids.insert(e.id);
+    BOOST_TEST(head == ids.size());
+    for (auto& name : both)
+      BOOST_TEST(ms[name].at("applied").as_int64() == static_cast<std::int64_t>(head),
+                 name);
   }
 
   void start_projector(const std::string& name, const std::string& config) {
@@ -142,13 +165,6 @@ struct cluster {
   }
 };
 
-std::size_t distinct(const std::vector<user_event>& stream) {
-  std::set<std::string> ids;
-  for (auto& e : stream)
-    ids.insert(e.id);
-  return ids.size();
-}
-
 // Checks that every redelivery of an event seen before is skipped, and
 // every first delivery is taken by the models in `takers`.
 void check_replies(const std::vector<user_event>& stream, std::size_t first,
@@ -176,13 +192,10 @@ BOOST_AUTO_TEST_CASE(projector_node_killed_mid_stream_comes_back_equal_to_the_fo
   constexpr std::size_t users = 150;
   auto stream = make_stream(3000, users, 10);
   cluster c;
-  c.start_bus();
-  c.start_projector("node-a", "projector-listing.json");
-  c.start_projector("node-b", "projector-email.json");
-  c.until_caught_up({"user_listing", "user_by_email"});
+  c.start_all();
   std::set<std::string> seen;
   check_replies(stream, 0, c.publish(stream, 0, 1000), seen,
-                {"user_listing", "user_by_email"});
+                c.both);
   // Node A dies mid-stream; publishing goes on, node B takes everything.
   c.projectors["node-a"]->stop(SIGKILL);
   check_replies(stream, 1000, c.publish(stream, 1000, 2000), seen, {"user_by_email"});
@@ -191,19 +204,16 @@ BOOST_AUTO_TEST_CASE(projector_node_killed_mid_stream_comes_back_equal_to_the_fo
   BOOST_TEST(away.text("text").find("user_listing") != std::string::npos, away.line);
   // A comes back (same name, memory only: it replays the log from seq 1).
   c.start_projector("node-a", "projector-listing.json");
-  c.until_caught_up({"user_listing", "user_by_email"});
+  c.until_caught_up(c.both);
   check_replies(stream, 2000, c.publish(stream, 2000, 3000), seen,
-                {"user_listing", "user_by_email"});
-  c.until_caught_up({"user_listing", "user_by_email"});
+                c.both);
+  c.until_caught_up(c.both);
   c.check_models_equal_folds(stream, users);
   // Every event was applied once by each model: B never stopped or
   // replayed, A's replacement replayed the log exactly once.
+  c.check_applied_once(stream);
   std::uint64_t head = 0;
-  auto ms = c.models(head);
-  BOOST_TEST(head == distinct(stream));
-  BOOST_TEST(ms["user_by_email"].at("applied").as_int64() == static_cast<std::int64_t>(head));
-  BOOST_TEST(ms["user_by_email"].at("restarts").as_int64() == 0);
-  BOOST_TEST(ms["user_listing"].at("applied").as_int64() == static_cast<std::int64_t>(head));
+  BOOST_TEST(c.models(head)["user_by_email"].at("restarts").as_int64() == 0);
   BOOST_TEST(c.projectors["node-b"]->running());
   auto b_err = c.projectors["node-b"]->err();
   BOOST_TEST(b_err.find("lost the bus") == std::string::npos, b_err);
@@ -214,18 +224,15 @@ BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_ba
   auto stream = make_stream(2000, users, 10);
   scratch_dir dir;
   cluster c;
-  c.start_bus({"--store", dir.store()});
-  c.start_projector("node-a", "projector-listing.json");
-  c.start_projector("node-b", "projector-email.json");
-  c.until_caught_up({"user_listing", "user_by_email"});
+  c.start_all({"--store", dir.store()});
   std::set<std::string> seen;
   check_replies(stream, 0, c.publish(stream, 0, 1000), seen,
-                {"user_listing", "user_by_email"});
+                c.both);
   // The bus node dies; it comes back on the same store and port, and both
   // projector nodes reconnect on their own.
   c.bus->stop(SIGKILL);
   c.start_bus({"--store", dir.store()}, c.port);
-  c.until_caught_up({"user_listing", "user_by_email"});
+  c.until_caught_up(c.both);
   for (auto& name : {"node-a", "node-b"}) {
     auto err = c.projectors[name]->err();
     auto lost = err.find("lost the bus");
@@ -235,29 +242,22 @@ BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_ba
   // Redeliveries of what the old bus acknowledged are skipped.
   check_replies(stream, 0, c.publish(stream, 0, 200), seen, {});
   check_replies(stream, 1000, c.publish(stream, 1000, 2000), seen,
-                {"user_listing", "user_by_email"});
-  c.until_caught_up({"user_listing", "user_by_email"});
+                c.both);
+  c.until_caught_up(c.both);
   c.check_models_equal_folds(stream, users);
   // The projector nodes kept their state across the bus's restart and
   // pulled only what they missed: nothing was applied twice.
-  std::uint64_t head = 0;
-  auto ms = c.models(head);
-  BOOST_TEST(head == distinct(stream));
-  BOOST_TEST(ms["user_listing"].at("applied").as_int64() == static_cast<std::int64_t>(head));
-  BOOST_TEST(ms["user_by_email"].at("applied").as_int64() == static_cast<std::int64_t>(head));
+  c.check_applied_once(stream);
 }
 
 BOOST_AUTO_TEST_CASE(silent_projector_node_is_declared_lost_by_heartbeat) {
   constexpr std::size_t users = 30;
   auto stream = make_stream(200, users, 0);
   cluster c;
-  c.start_bus();
-  c.start_projector("node-a", "projector-listing.json");
-  c.start_projector("node-b", "projector-email.json");
-  c.until_caught_up({"user_listing", "user_by_email"});
+  c.start_all();
   std::set<std::string> seen;
   check_replies(stream, 0, c.publish(stream, 0, 100), seen,
-                {"user_listing", "user_by_email"});
+                c.both);
   // Node B hangs (its process stopped, its socket open): only missing
   // heartbeats tell. The publish is answered once B is declared lost (3 s
   // without a message), without B, and far within the reply time limit.
@@ -270,7 +270,7 @@ BOOST_AUTO_TEST_CASE(silent_projector_node_is_declared_lost_by_heartbeat) {
   check_replies(stream, 101, c.publish(stream, 101, 200), seen, {"user_listing"});
   // It wakes up, finds its bus gone, reconnects and catches up.
   ::kill(c.projectors["node-b"]->pid(), SIGCONT);
-  c.until_caught_up({"user_listing", "user_by_email"});
+  c.until_caught_up(c.both);
   c.check_models_equal_folds(stream, users);
 }
 

@@ -95,23 +95,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_tables_equal_to_a_fold_of_the_log
   auto emails = some_emails(stream, 300);
   auto input = requests(stream, users) + email_queries(emails);
   std::vector<std::string> args{"--config", config, "--store", dir.store()};
-  std::set<std::string> acknowledged;
-  for (std::size_t kill_at : {400u, 2700u, 5200u}) {
-    auto result = run_process(BUS_NODE_PATH, args, input, std::chrono::seconds{30},
-                              kill_at);
-    BOOST_REQUIRE(!result.timed_out);
-    BOOST_REQUIRE(result.killed);
-    BOOST_TEST(result.term_signal == SIGKILL);
-    for (auto& r : complete_replies(std::move(result))) {
-      auto i = static_cast<std::size_t>(r.in_reply_to() - 1);
-      if (i >= stream.size())
-        continue;
-      if (acknowledged.count(stream[i].id) > 0)
-        BOOST_TEST(r.text("type") == "event_skipped",
-                   "event " << stream[i].id << " was lost: " << r.line);
-      acknowledged.insert(stream[i].id);
-    }
-  }
+  auto acknowledged = crash_repeatedly(args, input, stream, {400u, 2700u, 5200u});
   BOOST_TEST(acknowledged.size() > 100u);
   BOOST_TEST(std::filesystem::exists(dir.store() + ".models"));
   auto final_run = replies_to(input, args);

@@ -1,5 +1,8 @@
 #include "user_stream.hpp"
 
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
 #include <random>
 #include <set>
 
@@ -118,6 +121,31 @@ std::vector<reply> complete_replies(process_result result) {
   auto end = result.out.rfind('\n');
   result.out.resize(end == std::string::npos ? 0 : end + 1);
   return replies_of(result);
+}
+
+std::set<std::string> crash_repeatedly(const std::vector<std::string>& args,
+                                       const std::string& input,
+                                       const std::vector<user_event>& stream,
+                                       std::initializer_list<std::size_t> kill_at) {
+  std::set<std::string> acknowledged;
+  for (auto lines : kill_at) {
+    auto result = run_process(BUS_NODE_PATH, args, input, std::chrono::seconds{30},
+                              lines);
+    BOOST_REQUIRE(!result.timed_out);
+    BOOST_REQUIRE(result.killed);
+    BOOST_TEST(result.term_signal == SIGKILL);
+    for (auto& r : complete_replies(std::move(result))) {
+      auto i = static_cast<std::size_t>(r.in_reply_to() - 1);
+      if (i >= stream.size())
+        continue;
+      // Whatever was acknowledged before an earlier crash is skipped now.
+      if (acknowledged.count(stream[i].id) > 0)
+        BOOST_TEST(r.text("type") == "event_skipped",
+                   "event " << stream[i].id << " was lost: " << r.line);
+      acknowledged.insert(stream[i].id);
+    }
+  }
+  return acknowledged;
 }
 
 } // namespace bus::node::test

@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,5 +57,14 @@ fold_emails(const std::vector<user_event>& stream);
 
 /// Complete reply lines only: a crash may cut the last one.
 std::vector<reply> complete_replies(process_result result);
+
+/// Runs bus-node with `args` on `input` once per entry of `kill_at`, each
+/// time killed with SIGKILL after that many reply lines (a crash there), and
+/// checks that every event acknowledged by an earlier run is answered
+/// event_skipped. Returns the ids acknowledged in all.
+std::set<std::string> crash_repeatedly(const std::vector<std::string>& args,
+                                       const std::string& input,
+                                       const std::vector<user_event>& stream,
+                                       std::initializer_list<std::size_t> kill_at);
 
 } // namespace bus::node::test
