@@ -1,10 +1,12 @@
 // bus-demo: the framework on its embedded default, end to end. It publishes
 // a generated stream of a small shop (users and orders, with redeliveries)
-// to an in-memory bus, lets four projectors build their read models while
-// one of them fails once midway, and reports what happened.
+// to a bus on a durable store in a data directory, lets four projectors
+// build their read models while one of them fails once midway, and reports
+// what happened.
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -20,6 +22,7 @@
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
 #include "bus/memory_log.hpp"
+#include "bus/sqlite_log.hpp"
 #include "order_totals.hpp"
 #include "stream.hpp"
 
@@ -29,11 +32,16 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* usage = R"(usage: bus-demo [--events N] [--redeliveries PERCENT] [--batch N] [--fail-at N]
+                [--data DIR | --memory] [--keep]
 
 Publishes N generated events (default 200000; PERCENT redelivered, default
-10) in batches of N (default 1024) to an in-memory bus with four read
-models; order_totals fails once on its event number --fail-at (default:
-half of its events; 0: never).
+10) in batches of N (default 1024) to a bus with four read models;
+order_totals fails once on its event number --fail-at (default: half of its
+events; 0: never). The log lives in the SQLite store DIR/demo.db (default
+DIR: ./bus-demo-data), started afresh on every run unless --keep is given:
+then the previous run's store is reopened, the read models come back from
+it, and the same stream is answered as redeliveries. --memory keeps the log
+in memory instead.
 )";
 
 std::string with_commas(std::uint64_t n) {
@@ -58,12 +66,27 @@ int main(int argc, char** argv) {
   std::uint64_t batch_size = 1024;
   std::uint64_t fail_at = 0;
   bool fail_at_given = false;
+  std::filesystem::path data_dir = "bus-demo-data";
+  bool in_memory = false;
+  bool keep = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::uint64_t x = 0;
     if (arg == "--help" || arg == "-h") {
       std::cout << usage;
       return 0;
+    }
+    if (arg == "--memory" || arg == "--keep") {
+      (arg == "--memory" ? in_memory : keep) = true;
+      continue;
+    }
+    if (arg == "--data") {
+      if (i + 1 >= argc) {
+        std::cerr << "bus-demo: --data needs a directory\n" << usage;
+        return 2;
+      }
+      data_dir = argv[++i];
+      continue;
     }
     if (!number_arg(i, argc, argv, x)) {
       std::cerr << "bus-demo: bad or missing value for " << arg << "\n" << usage;
@@ -107,18 +130,51 @@ int main(int argc, char** argv) {
                      return std::make_unique<demo::order_totals>(fail_at, fail_once);
                    }});
 
+  std::shared_ptr<bus::event_log> log;
+  projector_options projection;
+  std::string where = "an in-memory bus";
+  if (in_memory) {
+    log = std::make_shared<bus::memory_log>();
+  } else {
+    auto store = data_dir / "demo.db";
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (!keep) // a fresh store per run: the demo's own files only
+      for (auto suffix : {"", "-wal", "-shm", ".snapshots", ".snapshots-wal",
+                          ".snapshots-shm", ".models", ".models-wal", ".models-shm"})
+        std::filesystem::remove(store.string() + suffix, ec);
+    auto opened = bus::sqlite_log::open(store.string());
+    if (!opened) {
+      std::cerr << "bus-demo: " << bus::context_of(opened.error())
+                << " (choose another place with --data DIR, or --memory)\n";
+      return 2;
+    }
+    where = "a bus on the store " + std::filesystem::absolute(store).string() + " ("
+            + (keep ? "reopened: " + with_commas((*opened)->head()) + " events"
+                    : std::string{"fresh"})
+            + ", durability " + bus::to_string((*opened)->policy()) + ")";
+    log = std::move(*opened);
+    projection.snapshot_path = store.string() + ".snapshots";
+    projection.snapshot_every = config->node.snapshot_every;
+  }
+
   caf::actor_system_config cfg;
   bus::init(cfg);
   bus::one_worker_per_core(cfg);
   caf::actor_system sys{cfg};
-  auto log = std::make_shared<bus::memory_log>();
   auto bus = sys.spawn(bus_impl, log, bus_options{});
-  auto sup = sys.spawn(supervisor_impl, bus, specs, config->supervision,
-                       projector_options{});
+  auto sup = sys.spawn(supervisor_impl, bus, specs, config->supervision, projection);
   caf::scoped_actor self{sys};
+  // The log belongs to the bus actor from here: ask it, never read it.
+  auto bus_head = [&] {
+    std::uint64_t head = 0;
+    self->request(bus, caf::infinite, head_atom::value)
+      .receive([&](std::uint64_t h) { head = h; }, [](caf::error&) {});
+    return head;
+  };
 
-  std::cout << "bus-demo: " << specs.size()
-            << " read models on an in-memory bus (embedded default config)\n";
+  std::cout << "bus-demo: " << specs.size() << " read models on " << where
+            << " (embedded default config)\n";
   auto start = clock_type::now();
   std::uint64_t appended = 0, duplicates = 0, batches = 0;
   std::uint64_t redelivered_from = 0, redelivered = 0;
@@ -128,7 +184,7 @@ int main(int argc, char** argv) {
       // transport would after a lost acknowledgement: every projector must
       // skip what it already applied. (Events published afterwards make
       // sure the re-pushes are processed before the final counts.)
-      auto head = log->head();
+      auto head = bus_head();
       redelivered_from = head > 5000 ? head - 4999 : 1;
       self->request(bus, caf::infinite, redeliver_atom::value, redelivered_from)
         .receive([&](std::uint64_t n) { redelivered = n; }, [](caf::error&) {});
@@ -150,7 +206,7 @@ int main(int argc, char** argv) {
 
   // Wait until every projector that is not down for good has caught up.
   std::vector<projector_status> status;
-  auto head = log->head();
+  auto head = bus_head();
   auto deadline = clock_type::now() + std::chrono::seconds{60};
   while (true) {
     self->request(sup, caf::infinite, status_atom::value)
@@ -223,11 +279,17 @@ int main(int argc, char** argv) {
 
   // The restarted model must equal a fold of the whole log by a fresh one.
   demo::order_totals fresh{0, nullptr};
-  bus::for_each_batch(*log, [&](const bus::event_batch& batch) {
+  for (std::uint64_t next = 1; next <= head;) {
+    bus::event_batch batch;
+    self->request(bus, caf::infinite, replay_atom::value, next, std::uint32_t{4096})
+      .receive([&](bus::event_batch& b) { batch = std::move(b); }, [](caf::error&) {});
+    if (batch.empty())
+      break;
     for (auto& e : batch)
       if (fresh.handles(e.type))
         fresh.apply(e);
-  });
+    next = batch.last_seq() + 1;
+  }
   self->request(sup, caf::infinite, snapshot_atom::value, std::string{"order_totals"})
     .receive(
       [&](model_snapshot& snap) {
