@@ -30,9 +30,10 @@ them with the bus, which then fans events out to them and routes queries on
 its node to them. When the bus is lost, it reconnects with backoff and every
 model pulls what it missed from its checkpoint. NAME identifies the node in
 the bus's directory (default: "projector:" and its model names). With
---store, models are snapshotted to PATH every N events (default 10000), so a
-restarted node pulls only the events after its snapshots. Requests to the
-bus time out after --timeout-ms (default 5000).
+--store, memory models are snapshotted to PATH.snapshots every N events
+(default 10000) and "storage": "sqlite" models live in tables of
+PATH.models, so a restarted node pulls only the events after them.
+Requests to the bus time out after --timeout-ms (default 5000).
 )";
 
 bool parse_count(const std::string& text, std::size_t& out, bool zero_ok) {
@@ -133,7 +134,10 @@ int main(int argc, char** argv) {
   projector_options projection;
   projection.bus_timeout = caf::duration{timeout * 2};
   if (!store_path.empty()) {
-    projection.snapshot_path = store_path;
+    // As bus-node keeps its models beside its log: snapshots of memory
+    // models, and the tables of "storage": "sqlite" models.
+    projection.snapshot_path = store_path + ".snapshots";
+    projection.models_path = store_path + ".models";
     projection.snapshot_every = config->node.snapshot_every;
   }
 
