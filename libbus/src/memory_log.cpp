@@ -58,15 +58,21 @@ append_result memory_log::do_append(std::vector<event> batch) {
   append_result result;
   result.outcomes.reserve(batch.size());
   auto now = now_ns();
-  auto stored = std::vector<event>{};
-  stored.reserve(batch.size());
-  auto first_new = head_ + 1;
+  // New events go to the last chunk if it has room for the whole batch
+  // (its views stay valid: no reallocation), else to a fresh one.
+  if (chunks_.empty()
+      || chunks_.back().events->capacity() - chunks_.back().events->size()
+           < batch.size()) {
+    auto events = std::make_shared<std::vector<event>>();
+    events->reserve(std::max(chunk_capacity, batch.size()));
+    chunks_.push_back({head_ + 1, std::move(events)});
+  }
+  auto& target = chunks_.back();
+  auto& stored = *target.events;
+  auto first_index = stored.size();
   for (auto& e : batch) {
-    // Events of this batch are not in chunks_ yet: look them up in stored.
-    auto same = [&](std::uint64_t seq) {
-      auto& held = seq >= first_new ? stored[seq - first_new] : at(seq);
-      return held.id == e.id;
-    };
+    // Events appended earlier in this batch are in `target` already.
+    auto same = [&](std::uint64_t seq) { return at(seq).id == e.id; };
     if (auto seq = ids_->insert(hash_id(e.id), head_ + 1, same); seq != 0) {
       result.outcomes.push_back({e.id, seq, true});
       continue;
@@ -77,11 +83,8 @@ append_result memory_log::do_append(std::vector<event> batch) {
     result.outcomes.push_back({e.id, head_, false});
     stored.push_back(std::move(e));
   }
-  if (stored.empty())
-    return result;
-  auto events = std::make_shared<const std::vector<event>>(std::move(stored));
-  chunks_.push_back({first_new, events});
-  result.appended = event_batch{std::move(events)};
+  if (stored.size() > first_index)
+    result.appended = event_batch{target.events, first_index, stored.size()};
   return result;
 }
 

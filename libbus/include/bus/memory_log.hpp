@@ -1,7 +1,12 @@
 #pragma once
 
-// The in-memory event log: appended batches are kept as shared chunks, so
-// reads hand out views of stored events without copying them.
+// The in-memory event log: events are kept in shared chunks of reserved
+// capacity, filled by successive appends, so reads hand out views of stored
+// events without copying them, and a replay returns up to a whole chunk
+// (thousands of events) per read whatever the publishers' batch size. A
+// chunk never reallocates: views taken earlier stay valid while later
+// appends fill it. Owned by one actor at a time; views may be read from
+// any thread.
 
 #include <memory>
 #include <string_view>
@@ -31,8 +36,12 @@ protected:
 private:
   struct chunk {
     std::uint64_t first_seq;
-    shared_events events;
+    /// Filled up to its reserved capacity, never beyond.
+    std::shared_ptr<std::vector<event>> events;
   };
+
+  /// Events a chunk reserves room for (more if one batch is larger).
+  static constexpr std::size_t chunk_capacity = 8192;
 
   /// Returns the chunk holding `seq` (1 <= seq <= head).
   const chunk& chunk_of(std::uint64_t seq) const;
