@@ -1,13 +1,13 @@
 #include "bus/model_table.hpp"
 
 #include <algorithm>
-#include <sstream>
 
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <sqlite3.h>
 
 #include "bus/errc.hpp"
+#include "internal/seq_list.hpp"
 
 namespace bus {
 
@@ -22,25 +22,6 @@ std::string quoted(const std::string& name) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string join(const std::vector<std::uint64_t>& xs) {
-  std::string out;
-  for (auto x : xs) {
-    if (!out.empty())
-      out += ' ';
-    out += std::to_string(x);
-  }
-  return out;
-}
-
-std::vector<std::uint64_t> split(const std::string& text) {
-  std::vector<std::uint64_t> out;
-  std::istringstream in{text};
-  std::uint64_t x;
-  while (in >> x)
-    out.push_back(x);
-  return out;
 }
 
 std::string column_text(sqlite3_stmt* stmt, int i) {
@@ -189,7 +170,7 @@ caf::expected<table_contents> model_table::load() {
   if (sqlite3_step(cp.stmt) != SQLITE_ROW)
     return failure("reading its checkpoint");
   result.checkpoint = static_cast<std::uint64_t>(sqlite3_column_int64(cp.stmt, 0));
-  result.above = split(column_text(cp.stmt, 1));
+  result.above = internal::split_seqs(column_text(cp.stmt, 1));
   statement rows;
   if (auto err = prepare(rows.stmt, "SELECT key, value FROM " + quoted(table_)))
     return err;
@@ -220,7 +201,7 @@ caf::expected<table_contents> model_table::load() {
 
 caf::error model_table::write_checkpoint(std::uint64_t checkpoint,
                                          const std::vector<std::uint64_t>& above) {
-  auto text = join(above);
+  auto text = internal::join_seqs(above);
   sqlite3_reset(checkpoint_);
   sqlite3_bind_int64(checkpoint_, 1, static_cast<sqlite3_int64>(checkpoint));
   bind_text(checkpoint_, 2, text);

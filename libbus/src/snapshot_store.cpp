@@ -1,10 +1,10 @@
 #include "bus/snapshot_store.hpp"
 
-#include <sstream>
 
 #include <sqlite3.h>
 
 #include "bus/errc.hpp"
+#include "internal/seq_list.hpp"
 
 namespace bus {
 
@@ -13,22 +13,6 @@ namespace {
 caf::error sqlite_error(sqlite3* db, const std::string& what) {
   return make_error(errc::storage_failed,
                     "snapshots: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
-}
-
-std::string join(const std::vector<std::uint64_t>& xs) {
-  std::string out;
-  for (auto x : xs)
-    out += std::to_string(x) + " ";
-  return out;
-}
-
-std::vector<std::uint64_t> split(const std::string& text) {
-  std::vector<std::uint64_t> out;
-  std::istringstream in{text};
-  std::uint64_t x;
-  while (in >> x)
-    out.push_back(x);
-  return out;
 }
 
 // A prepared statement finalized at scope exit.
@@ -72,7 +56,7 @@ caf::error snapshot_store::save(const std::string& model, const snapshot& x) {
                          -1, &s.stmt, nullptr)
       != SQLITE_OK)
     return sqlite_error(db_, "save");
-  auto above = join(x.above);
+  auto above = internal::join_seqs(x.above);
   sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()), SQLITE_STATIC);
   sqlite3_bind_int64(s.stmt, 2, static_cast<sqlite3_int64>(x.checkpoint));
   sqlite3_bind_text(s.stmt, 3, above.data(), static_cast<int>(above.size()), SQLITE_STATIC);
@@ -105,7 +89,7 @@ caf::expected<std::optional<snapshot>> snapshot_store::load(const std::string& m
   };
   snapshot x;
   x.checkpoint = static_cast<std::uint64_t>(sqlite3_column_int64(s.stmt, 0));
-  x.above = split(text(1));
+  x.above = internal::split_seqs(text(1));
   x.definition = text(2);
   x.state = text(3);
   return std::optional<snapshot>{std::move(x)};
