@@ -125,6 +125,12 @@ void push(self_ptr self, subscriptions::subscriber_id id, const event_batch& bat
       });
 }
 
+// The subscriber whose projector has address `who`, or end().
+auto find_subscriber(bus_state& st, const caf::actor_addr& who) {
+  return std::find_if(st.subscribers.begin(), st.subscribers.end(),
+                      [&](const auto& kv) { return kv.second.handle.address() == who; });
+}
+
 // Forgets a subscriber that is gone, settling what it left unanswered.
 void drop_subscriber(self_ptr self,
                      std::unordered_map<subscriptions::subscriber_id,
@@ -243,12 +249,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     // is unreachable): drop it and go on serving everyone else. Its events
     // stay in the log for when it comes back.
     auto& st = self->state;
-    for (auto i = st.subscribers.begin(); i != st.subscribers.end(); ++i) {
-      if (i->second.handle.address() == dm.source) {
-        drop_subscriber(self, i);
-        break;
-      }
-    }
+    if (auto i = find_subscriber(st, dm.source); i != st.subscribers.end())
+      drop_subscriber(self, i);
     // A lost node stays listed without a supervisor, so that a query for
     // one of its models can say where the model went.
     for (auto& n : st.nodes)
@@ -323,14 +325,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
            std::vector<std::string>& types) -> std::uint64_t {
       auto& st = self->state;
       auto head = st.log->durable_head();
-      for (auto& [id, sub] : st.subscribers) {
-        if (sub.handle == who) {
-          // A re-subscription replaces the types; pushes restart at head.
-          st.subs.unsubscribe(id);
-          st.subs.subscribe(id, types);
-          sub.covered = head;
-          return head;
-        }
+      if (auto i = find_subscriber(st, who.address()); i != st.subscribers.end()) {
+        // A re-subscription replaces the types; pushes restart at head.
+        st.subs.unsubscribe(i->first);
+        st.subs.subscribe(i->first, types);
+        i->second.covered = head;
+        return head;
       }
       auto id = st.next_id++;
       st.subs.subscribe(id, types);
@@ -344,14 +344,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     },
     [self](unsubscribe_atom, projector_actor& who) {
       auto& st = self->state;
-      for (auto i = st.subscribers.begin(); i != st.subscribers.end(); ++i) {
-        if (i->second.handle == who) {
-          drop_subscriber(self, i);
-          self->demonitor(who.address());
-          return true;
-        }
-      }
-      return false;
+      auto i = find_subscriber(st, who.address());
+      if (i == st.subscribers.end())
+        return false;
+      drop_subscriber(self, i);
+      self->demonitor(who.address());
+      return true;
     },
     [self](replay_atom, std::uint64_t from,
            std::uint32_t max) -> caf::result<event_batch> {
