@@ -294,6 +294,15 @@ void open_table(self_ptr self) {
   st.processed.restore(loaded->checkpoint, loaded->above);
 }
 
+// Marks the rest of an announced range processed: the bus said that none
+// of it up to `covers_to` is of interest to this projector.
+void pass_to(projector_state& st, std::uint64_t covers_to, delivery_ack& ack) {
+  if (covers_to <= st.processed.watermark())
+    return;
+  st.processed.advance_to(covers_to);
+  ack.checkpoint = st.processed.watermark();
+}
+
 // Applies held pushes in order until one leaves a gap (then pulls again) or
 // none is left (then the projector runs live).
 void drain_held(self_ptr self) {
@@ -311,6 +320,7 @@ void drain_held(self_ptr self) {
     auto ack = apply_batch(self, h.batch, false);
     if (!ack)
       return;
+    pass_to(st, h.covers_to, *ack);
     h.promise.deliver(std::move(*ack));
     st.held.pop_front();
   }
@@ -326,9 +336,13 @@ void drain_held(self_ptr self) {
 void request_range(self_ptr self) {
   auto& st = self->state;
   ++st.pulls_in_flight;
+  // Never past the target: what comes after it arrives in held pushes,
+  // which must find those events new to report them applied.
+  auto max = std::min<std::uint64_t>(st.options.replay_batch,
+                                     st.catch_up_target - st.next_pull + 1);
   self
     ->request(st.bus, st.options.bus_timeout, replay_atom::value, st.next_pull,
-              st.options.replay_batch)
+              static_cast<std::uint32_t>(max))
     .then(
       [self, epoch = st.pull_epoch](event_batch& batch) {
         auto& st = self->state;
@@ -474,6 +488,32 @@ void approach_head(self_ptr self) {
       [self](caf::error& err) { fail(self, std::move(err)); });
 }
 
+// Applies a push or progress note announcing [covers_from, covers_to] now,
+// or holds it while catching up (or when it shows a gap: then pulls first).
+caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
+                                        std::uint64_t covers_from,
+                                        std::uint64_t covers_to) {
+  auto& st = self->state;
+  auto gap = covers_from > st.processed.watermark() + 1;
+  if (st.paused) // taken by nothing now; pulled after resuming
+    return unapplied_ack(st);
+  if (st.catching_up || !st.held.empty() || gap) {
+    auto promise = self->make_response_promise<delivery_ack>();
+    st.held.push_back({std::move(batch), covers_from, covers_to, promise});
+    if (!st.catching_up) {
+      st.catching_up = true;
+      st.catch_up_target = covers_from - 1;
+      pull(self);
+    }
+    return promise;
+  }
+  auto ack = apply_batch(self, batch, false);
+  if (!ack)
+    return self->state.failure;
+  pass_to(st, covers_to, *ack);
+  return std::move(*ack);
+}
+
 } // namespace
 
 projector_actor::behavior_type
@@ -510,23 +550,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
   return {
     [self](deliver_atom, event_batch& batch,
            std::uint64_t covers_from) -> caf::result<delivery_ack> {
-      auto& st = self->state;
-      auto gap = covers_from > st.processed.watermark() + 1;
-      if (st.paused) // taken by nothing now; pulled after resuming
-        return unapplied_ack(st);
-      if (st.catching_up || !st.held.empty() || gap) {
-        auto promise = self->make_response_promise<delivery_ack>();
-        st.held.push_back({std::move(batch), covers_from, promise});
-        if (!st.catching_up) {
-          st.catching_up = true;
-          st.catch_up_target = covers_from - 1;
-          pull(self);
-        }
-        return promise;
-      }
-      if (auto ack = apply_batch(self, batch, false))
-        return std::move(*ack);
-      return self->state.failure;
+      auto covers_to = batch.empty() ? covers_from - 1 : batch.last_seq();
+      return take_delivery(self, std::move(batch), covers_from, covers_to);
+    },
+    [self](progress_atom, std::uint64_t from,
+           std::uint64_t to) -> caf::result<delivery_ack> {
+      return take_delivery(self, event_batch{}, from, to);
     },
     [self](query_atom, std::string& key) -> caf::result<query_result> {
       auto& st = self->state;

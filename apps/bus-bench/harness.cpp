@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <atomic>
 #include <cstdio>
 #include <thread>
@@ -74,6 +75,12 @@ system_holder::system_holder(bool network) {
   if (network)
     bus::enable_network(cfg);
   sys = std::make_unique<caf::actor_system>(cfg);
+}
+
+bus::actors::bus_options open_loop_bus() {
+  bus::actors::bus_options result;
+  result.max_publishes_in_flight = std::numeric_limits<std::uint32_t>::max();
+  return result;
 }
 
 void measure_latency(caf::actor_system& sys, const bus_actor& bus,

@@ -14,6 +14,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "bus/actors/bus_actor.hpp"
 #include "bus/actors/fwd.hpp"
 #include "bus/event.hpp"
 
@@ -57,6 +58,10 @@ struct system_holder {
 void wait_caught_up(caf::scoped_actor& self,
                     const std::vector<bus::actors::projector_actor>& ps,
                     std::uint64_t head);
+
+/// Bus options for open-loop measurements: the load actor never waits for
+/// its answers, so the bus must let it have any number unanswered.
+bus::actors::bus_options open_loop_bus();
 
 /// Publishes `events` in batches of 256 at `per_second` from a load actor
 /// (open loop: a late batch does not delay the next), each awaited until

@@ -109,7 +109,7 @@ double pipeline(const options& opt, const std::vector<bus::event>& events) {
 void latency(const std::vector<bus::event>& events, double per_second) {
   system_holder h;
   caf::scoped_actor self{*h.sys};
-  auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), bus_options{});
+  auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), open_loop_bus());
   auto ps = spawn_projectors(*h.sys, bus, 4, self);
   measure_latency(*h.sys, bus, events, per_second,
                   "latency publish -> applied by 4 projectors");

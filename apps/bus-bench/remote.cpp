@@ -27,7 +27,7 @@ struct loopback_cluster {
 
   loopback_cluster() {
     bus = bus_node.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(),
-                              bus_options{});
+                              open_loop_bus());
     auto port = bus_node.sys->middleman().publish(bus, 0, "127.0.0.1", true);
     if (!port)
       throw std::runtime_error("cannot publish the bus: " + bus_node.sys->render(port.error()));

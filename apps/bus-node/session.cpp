@@ -367,6 +367,10 @@ void dispatch(self_ptr self) {
     std::string text;
     switch (req.kind) {
       case request_kind::event: {
+        // Flow control: a new batch waits while the bus holds as many of
+        // this session's publishes as it may (resumed by their answers).
+        if (batch.empty() && st.publishes_in_flight >= st.options.max_publishes_in_flight)
+          return;
         auto taken = accepts(st, req.ev.type);
         if (taken != batch_taken) {
           flush_batch();

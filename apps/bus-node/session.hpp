@@ -45,6 +45,9 @@ struct session_options {
   /// subscribe or unsubscribe).
   std::set<std::string> handled_types;
   std::size_t batch_size = 1024;
+  /// Publish batches under way at once; at most the bus's
+  /// max_publishes_in_flight, or the bus refuses the excess.
+  std::size_t max_publishes_in_flight = 16;
   /// Where replies go (stdout in the node).
   std::FILE* out = stdout;
 };

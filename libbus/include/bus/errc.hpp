@@ -41,6 +41,10 @@ enum class errc : std::uint8_t {
   /// blue/green rebuild is already under way, nothing to roll back or to
   /// discard).
   precondition_failed,
+  /// A publisher has as many publishes unanswered as the bus allows it: it
+  /// must wait for an acknowledgement before publishing more. Nothing of the
+  /// refused publish was appended.
+  overloaded,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

@@ -22,6 +22,8 @@ using redeliver_atom = caf::atom_constant<caf::atom("bredeliver")>;
 using head_atom = caf::atom_constant<caf::atom("bhead")>;
 /// Pushes a batch of events to a projector.
 using deliver_atom = caf::atom_constant<caf::atom("bdeliver")>;
+/// Tells a projector that a range of seqs holds nothing of interest to it.
+using progress_atom = caf::atom_constant<caf::atom("bprogress")>;
 /// Queries a read model.
 using query_atom = caf::atom_constant<caf::atom("bquery")>;
 /// Asks for a read model's whole state.

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/actor_addr.hpp>
 #include <caf/duration.hpp>
 
 #include "bus/actors/fwd.hpp"
@@ -35,8 +36,9 @@ namespace bus::actors {
 /// Tuning of the bus.
 struct bus_options {
   /// Deliveries a subscriber may have unacknowledged. Past that the bus
-  /// stops pushing to it; its next push covers only itself, so the projector
-  /// sees the gap and pulls the log until it has caught up. This bounds
+  /// queues the batches whose publishers wait for the projectors (bounded
+  /// by max_publishes_in_flight) and withholds the others: the projector
+  /// then sees a gap and pulls the log until it has caught up. This bounds
   /// every projector's mailbox, whatever the publish rate.
   std::uint32_t max_in_flight = 64;
   /// How long a delivery may stay unanswered before the bus stops waiting
@@ -45,24 +47,57 @@ struct bus_options {
   /// through its down message; with projectors on other nodes, set a finite
   /// timeout to bound what that cannot notice.
   caf::duration delivery_timeout = caf::infinite;
+  /// Publishes one publisher may have unanswered (appended and waiting for
+  /// a sync or for projectors). A publish past that is refused at once with
+  /// errc::overloaded, appending nothing: the publisher must wait for an
+  /// answer first. This bounds what the bus holds for its publishers.
+  std::uint32_t max_publishes_in_flight = 64;
 };
 
 /// One delivery under way; settled once, by its answer, its timeout or the
 /// subscriber's loss, whichever comes first.
 struct outstanding_delivery;
 
+namespace internal {
+struct pending_publish;
+} // namespace internal
+
 struct bus_state {
+  /// Whether a subscriber has been sent every batch of interest to it.
+  enum class delivery_mode {
+    /// Every batch for it was sent or is queued.
+    in_step,
+    /// A batch nobody waited for was withheld (its window was full): its
+    /// next push makes it pull the gap from the log.
+    lagging,
+  };
+
+  /// A batch waiting for room in a subscriber's window.
+  struct queued_push {
+    event_batch batch;
+    std::shared_ptr<internal::pending_publish> pending;
+    std::size_t slot = 0;
+  };
+
   struct subscriber {
     projector_actor handle;
     std::string name;
-    /// Every seq up to this one has been sent, or was of no interest.
+    /// Every seq up to this one was sent, queued, withheld or of no
+    /// interest to it.
     std::uint64_t covered = 0;
-    /// Deliveries sent and not yet acknowledged.
+    /// Every seq up to this one was announced to it: in a push, or as of no
+    /// interest in a progress note.
+    std::uint64_t announced = 0;
+    delivery_mode mode = delivery_mode::in_step;
+    /// Deliveries sent and not yet answered.
     std::uint32_t in_flight = 0;
-    /// True after a push was withheld: the next one covers only itself.
-    bool lagging = false;
     /// Deliveries sent and not yet settled, oldest first.
     std::deque<std::shared_ptr<outstanding_delivery>> outstanding;
+    /// Awaited batches waiting for room in the window, oldest first.
+    std::deque<queued_push> queued;
+    /// Awaited publishes of no interest to it, answered once it has passed
+    /// them (with its next delivery).
+    std::vector<std::shared_ptr<internal::pending_publish>> passing;
   };
 
   std::shared_ptr<event_log> log;
@@ -77,6 +112,9 @@ struct bus_state {
   std::vector<std::function<void(const caf::error&)>> awaiting_sync;
   /// True while a sync_atom is on its way.
   bool sync_armed = false;
+  /// Publishes answered later (after a sync, or once projectors applied
+  /// them), per publisher; bounded by options.max_publishes_in_flight.
+  std::unordered_map<caf::actor_addr, std::uint32_t> publishing;
 
   static inline const char* name = "bus";
 };

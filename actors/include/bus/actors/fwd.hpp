@@ -22,6 +22,9 @@ namespace bus::actors {
 using projector_actor = caf::typed_actor<
   // Applies a pushed batch covering seqs [covers_from, batch.last_seq()].
   caf::replies_to<deliver_atom, event_batch, std::uint64_t>::with<delivery_ack>,
+  // Passes seqs [from, to], none of which is of interest to it (so that its
+  // checkpoint keeps up with the head); answered like a delivery.
+  caf::replies_to<progress_atom, std::uint64_t, std::uint64_t>::with<delivery_ack>,
   // Looks a key up in the read model.
   caf::replies_to<query_atom, std::string>::with<query_result>,
   // Returns the read model's whole state.

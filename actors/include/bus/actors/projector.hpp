@@ -84,9 +84,13 @@ struct projector_options {
 };
 
 struct projector_state {
+  /// A push or progress note held while the projector catches up.
   struct held_delivery {
     event_batch batch;
+    /// It announces seqs [covers_from, covers_to]; events of the range not in
+    /// the batch are of no interest to this projector.
     std::uint64_t covers_from;
+    std::uint64_t covers_to;
     caf::typed_response_promise<delivery_ack> promise;
   };
 

@@ -1,0 +1,232 @@
+#include "fan_out.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+namespace bus::actors {
+
+/// One delivery under way (a push or a progress note).
+struct outstanding_delivery {
+  /// The awaited publish of a pushed batch (null: nobody waits for it).
+  internal::pending_ptr pending;
+  std::size_t slot = 0;
+  /// Awaited publishes of no interest to the subscriber that this delivery
+  /// carries it past.
+  std::vector<internal::pending_ptr> passing;
+  bool settled = false;
+};
+
+namespace internal {
+
+namespace {
+
+using subscriber_map = decltype(bus_state::subscribers);
+
+std::vector<std::string_view> distinct_types(const event_batch& batch) {
+  std::vector<std::string_view> types;
+  for (auto& e : batch)
+    if (std::find(types.begin(), types.end(), e.type) == types.end())
+      types.emplace_back(e.type);
+  return types;
+}
+
+void done_one(bus_self self, const pending_ptr& p) {
+  if (--p->remaining == 0)
+    answer_publish(self, p->promise, std::move(p->ack), p->publisher);
+}
+
+void pump(bus_self self, subscriptions::subscriber_id id);
+
+// Ends delivery `d` to subscriber `id`: with the projector's ack, or without
+// one (it failed, timed out or is gone: it took none of the batch now, and
+// it or its replacement pulls the batch from the log later).
+void settle(bus_self self, subscriptions::subscriber_id id,
+            const std::shared_ptr<outstanding_delivery>& d, const delivery_ack* ack) {
+  d->settled = true;
+  auto& st = self->state;
+  if (auto i = st.subscribers.find(id); i != st.subscribers.end()) {
+    auto& sub = i->second;
+    sub.outstanding.erase(std::find(sub.outstanding.begin(), sub.outstanding.end(), d));
+    --sub.in_flight;
+  }
+  if (auto& pending = d->pending) {
+    if (ack) {
+      auto& applied = pending->ack.models[d->slot].applied;
+      applied.reserve(ack->applied.size());
+      for (auto j : ack->applied)
+        applied.push_back(pending->published_index[j]);
+    }
+    done_one(self, pending);
+  }
+  for (auto& p : d->passing)
+    done_one(self, p);
+  pump(self, id);
+}
+
+// Sends one delivery to `sub` and tracks it until it is answered.
+template <class... Ts>
+void send_delivery(bus_self self, subscriptions::subscriber_id id,
+                   bus_state::subscriber& sub, std::shared_ptr<outstanding_delivery> d,
+                   Ts&&... xs) {
+  ++sub.in_flight;
+  sub.outstanding.push_back(d);
+  self->request(sub.handle, self->state.options.delivery_timeout, std::forward<Ts>(xs)...)
+    .then(
+      [self, id, d](delivery_ack& ack) {
+        if (!d->settled)
+          settle(self, id, d, &ack);
+      },
+      [self, id, d](caf::error&) {
+        if (!d->settled)
+          settle(self, id, d, nullptr);
+      });
+}
+
+// Sends `batch` as covering [covers_from, batch.last_seq()].
+void send_push(bus_self self, subscriptions::subscriber_id id, bus_state::subscriber& sub,
+               const event_batch& batch, std::uint64_t covers_from,
+               pending_ptr pending, std::size_t slot) {
+  auto d = std::make_shared<outstanding_delivery>();
+  d->pending = std::move(pending);
+  d->slot = slot;
+  send_delivery(self, id, sub, std::move(d), deliver_atom::value, batch, covers_from);
+}
+
+// Sends what a subscriber can take now: queued batches while its window has
+// room; once nothing is in flight, the gap it must pull (lagging) or a
+// progress note past the seqs of no interest to it.
+void pump(bus_self self, subscriptions::subscriber_id id) {
+  auto& st = self->state;
+  auto i = st.subscribers.find(id);
+  if (i == st.subscribers.end())
+    return;
+  auto& sub = i->second;
+  using mode = bus_state::delivery_mode;
+  while (sub.in_flight < st.options.max_in_flight && !sub.queued.empty()) {
+    auto q = std::move(sub.queued.front());
+    sub.queued.pop_front();
+    // Lagging, it covers only itself: the projector pulls what is before.
+    auto covers_from = sub.mode == mode::lagging ? q.batch.first_seq()
+                                                 : sub.announced + 1;
+    sub.mode = mode::in_step;
+    sub.announced = q.batch.last_seq();
+    send_push(self, id, sub, q.batch, covers_from, std::move(q.pending), q.slot);
+  }
+  // Progress notes and catch-up pushes wait until nothing is in flight, so
+  // that one of them covers everything passed meanwhile.
+  if (sub.in_flight > 0 || !sub.queued.empty())
+    return;
+  if (sub.mode == mode::lagging) {
+    // An empty push past the covered range: the projector pulls up to it.
+    auto d = std::make_shared<outstanding_delivery>();
+    d->passing = std::move(sub.passing);
+    sub.passing.clear();
+    sub.mode = mode::in_step;
+    sub.announced = sub.covered;
+    send_delivery(self, id, sub, std::move(d), deliver_atom::value, event_batch{},
+                  sub.covered + 1);
+  } else if (sub.covered > sub.announced) {
+    auto d = std::make_shared<outstanding_delivery>();
+    d->passing = std::move(sub.passing);
+    sub.passing.clear();
+    auto from = sub.announced + 1;
+    sub.announced = sub.covered;
+    send_delivery(self, id, sub, std::move(d), progress_atom::value, from, sub.covered);
+  } else if (!sub.passing.empty()) {
+    // Announced already (by a delivery that settled first): nothing to wait for.
+    auto passing = std::move(sub.passing);
+    sub.passing.clear();
+    for (auto& p : passing)
+      done_one(self, p);
+  }
+}
+
+} // namespace
+
+void fan_out(bus_self self, const event_batch& batch, pending_ptr pending) {
+  auto& st = self->state;
+  auto wanted = st.subs.subscribers_of(distinct_types(batch));
+  std::vector<subscriptions::subscriber_id> touched;
+  touched.reserve(st.subscribers.size());
+  for (auto& [id, sub] : st.subscribers) {
+    touched.push_back(id);
+    sub.covered = batch.last_seq();
+    if (std::find(wanted.begin(), wanted.end(), id) == wanted.end()) {
+      if (pending) {
+        ++pending->remaining;
+        sub.passing.push_back(pending);
+      }
+      continue;
+    }
+    if (pending) {
+      ++pending->remaining;
+      auto slot = pending->ack.models.size();
+      pending->ack.models.push_back(model_ack{sub.name, {}});
+      sub.queued.push_back({batch, pending, slot});
+    } else if (sub.in_flight < st.options.max_in_flight && sub.queued.empty()) {
+      sub.queued.push_back({batch, nullptr, 0});
+    } else {
+      // Too far behind, and nobody waits: withhold the push. The
+      // projector pulls the log when its next push shows the gap.
+      sub.mode = bus_state::delivery_mode::lagging;
+    }
+  }
+  for (auto id : touched)
+    pump(self, id);
+  if (pending)
+    done_one(self, pending);
+}
+
+void push_again(bus_self self, const event_batch& batch) {
+  auto& st = self->state;
+  for (auto id : st.subs.subscribers_of(distinct_types(batch))) {
+    auto& sub = st.subscribers.at(id);
+    // A subscriber whose window is full pulls the log anyway.
+    if (sub.in_flight >= st.options.max_in_flight)
+      continue;
+    // Covers only its own range: every seq of it was announced before.
+    send_push(self, id, sub, batch, batch.first_seq(), nullptr, 0);
+  }
+}
+
+bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  auto i = std::find_if(st.subscribers.begin(), st.subscribers.end(),
+                        [&](const auto& kv) { return kv.second.handle.address() == who; });
+  if (i == st.subscribers.end())
+    return false;
+  auto sub = std::move(i->second);
+  st.subs.unsubscribe(i->first);
+  st.subscribers.erase(i);
+  // Whatever it did not answer, it took none of: its publishers go on
+  // without it, and it (or its replacement) pulls from the log later.
+  for (auto& d : sub.outstanding) {
+    d->settled = true;
+    if (d->pending)
+      done_one(self, d->pending);
+    for (auto& p : d->passing)
+      done_one(self, p);
+  }
+  for (auto& q : sub.queued)
+    if (q.pending)
+      done_one(self, q.pending);
+  for (auto& p : sub.passing)
+    done_one(self, p);
+  return true;
+}
+
+void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& promise,
+                    caf::expected<publish_ack> answer, const caf::actor_addr& publisher) {
+  auto& publishing = self->state.publishing;
+  if (auto i = publishing.find(publisher); i != publishing.end() && --i->second == 0)
+    publishing.erase(i);
+  if (answer)
+    promise.deliver(std::move(*answer));
+  else
+    promise.deliver(std::move(answer.error()));
+}
+
+} // namespace internal
+
+} // namespace bus::actors
