@@ -31,6 +31,8 @@ std::string to_string(errc x) {
       return "unreachable";
     case errc::precondition_failed:
       return "precondition_failed";
+    case errc::not_parked:
+      return "not_parked";
   }
   return "unknown";
 }

@@ -41,6 +41,9 @@ enum class errc : std::uint8_t {
   /// blue/green rebuild is already under way, nothing to roll back or to
   /// discard).
   precondition_failed,
+  /// A retry or discard named a seq that is not parked in the model's
+  /// dead-letter store (never parked, or retried or discarded since).
+  not_parked,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".
