@@ -115,8 +115,8 @@ caf::error snapshot_store::save(const std::string& model, const snapshot& x) {
 caf::expected<std::optional<snapshot>> snapshot_store::load(const std::string& model) {
   statement s;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT checkpoint, above, definition, state, parked FROM snapshots "
-                         "WHERE model = ?",
+                         "SELECT checkpoint, above, definition, state, parked "
+                         "FROM snapshots WHERE model = ?",
                          -1, &s.stmt, nullptr)
       != SQLITE_OK)
     return sqlite_error(db_, "load");

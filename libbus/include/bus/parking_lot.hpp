@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -43,8 +44,8 @@ public:
   /// event without a key (read_model::key_of) is never blocked.
   bool blocks(std::string_view key) const;
 
-  /// Returns the seq of the first parked event of `key`, which holds the
-  /// key's later events back; nothing when none is parked.
+  /// Returns the seq of the first parked event of `key` (under per_key,
+  /// the one its later events wait behind); nothing when none is parked.
   std::optional<std::uint64_t> first_of(std::string_view key) const;
 
   /// Parks `x`. Returns false, changing nothing, when its seq is parked
