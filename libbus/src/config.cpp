@@ -115,6 +115,41 @@ void read_storage(reader& r, model_storage& out) {
     r.fail(r.at("storage"), "expected \"memory\" or \"sqlite\"");
 }
 
+// Reads the optional "on_error" object of a model into its recovery policy:
+// {"attempts", "backoff_ms", "max_backoff_ms", "then", "order"}.
+void read_recovery(reader& model, caf::error& err, recovery_policy& out) {
+  auto* v = model.field("on_error", false);
+  if (v == nullptr)
+    return;
+  auto path = model.at("on_error");
+  reader r{*v, path, err};
+  r.number<std::uint32_t>("attempts", out.attempts, 1);
+  r.millis("backoff_ms", out.backoff);
+  r.millis("max_backoff_ms", out.max_backoff);
+  std::string then, order;
+  r.string("then", then, false);
+  r.string("order", order, false);
+  r.no_unknown_keys();
+  if (!r.ok())
+    return;
+  if (out.max_backoff < out.backoff)
+    return r.fail(r.at("max_backoff_ms"), "expected at least backoff_ms ("
+                                            + std::to_string(out.backoff.count())
+                                            + ")");
+  if (!then.empty()) {
+    if (auto x = on_poison_from_string(then))
+      out.then = *x;
+    else
+      return r.fail(r.at("then"), "expected \"park\" or \"stop\"");
+  }
+  if (!order.empty()) {
+    if (auto x = key_order_from_string(order))
+      out.order = *x;
+    else
+      r.fail(r.at("order"), "expected \"per_key\" or \"none\"");
+  }
+}
+
 caf::expected<model_spec> parse_model(const boost::json::value& v,
                                       const std::string& path) {
   caf::error err;
@@ -126,6 +161,8 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
     return err;
   auto storage = model_storage::memory;
   read_storage(r, storage);
+  recovery_policy recovery;
+  read_recovery(r, err, recovery);
   if (kind == "document") {
     document_model_config cfg;
     cfg.name = name;
@@ -143,7 +180,7 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       return err;
     return model_spec{name,
                       [cfg] { return std::make_unique<document_model>(cfg); },
-                      storage};
+                      storage, recovery};
   }
   if (kind == "index") {
     index_model_config cfg;
@@ -163,7 +200,7 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       return err;
     return model_spec{name,
                       [cfg] { return std::make_unique<index_model>(cfg); },
-                      storage};
+                      storage, recovery};
   }
   return make_error(errc::invalid_config,
                     path + ".kind: expected \"document\" or \"index\"");

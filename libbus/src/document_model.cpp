@@ -53,6 +53,12 @@ bool document_model::apply(const event& e) {
   return true;
 }
 
+std::optional<std::string> document_model::key_of(const event& e) const {
+  // Nothing for an event without the key: apply() ignores it, so it can
+  // neither fail nor be held back.
+  return key_path_.find_key(e.payload);
+}
+
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
   if (auto i = find_view(docs_, key, scratch_); i != docs_.end())

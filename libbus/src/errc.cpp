@@ -33,6 +33,8 @@ std::string to_string(errc x) {
       return "precondition_failed";
     case errc::overloaded:
       return "overloaded";
+    case errc::not_parked:
+      return "not_parked";
   }
   return "unknown";
 }

@@ -83,6 +83,15 @@ bool index_model::apply(const event& e) {
   return true;
 }
 
+std::optional<std::string> index_model::key_of(const event& e) const {
+  // The target, not the indexed value: an entity's events decide which
+  // value it holds, and an update may not carry the value at all.
+  // Per-target order does not cover a value two entities claim in turn: if
+  // the first claim is parked and the second applied, retrying the first
+  // takes the value back, where the log's order leaves it with the second.
+  return target_path_.find_key(e.payload);
+}
+
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
   if (auto i = find_view(index_, key, scratch_); i != index_.end())

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <sqlite3.h>
 
 #include "bus/errc.hpp"
+#include "bus/parking_lot.hpp"
 #include "internal/seq_list.hpp"
 
 namespace bus {
@@ -95,7 +97,11 @@ model_table::open(const std::string& path, const std::string& model,
                     "PRAGMA wal_autocheckpoint=256", "PRAGMA synchronous=NORMAL",
                     "CREATE TABLE IF NOT EXISTS checkpoints (model TEXT PRIMARY KEY, "
                     "definition TEXT NOT NULL, checkpoint INTEGER NOT NULL, "
-                    "above TEXT NOT NULL, table_name TEXT NOT NULL)"})
+                    "above TEXT NOT NULL, table_name TEXT NOT NULL)",
+                    // Also what migrates a database written before parking.
+                    "CREATE TABLE IF NOT EXISTS parked (model TEXT NOT NULL, "
+                    "seq INTEGER NOT NULL, entry TEXT NOT NULL, "
+                    "PRIMARY KEY (model, seq)) WITHOUT ROWID"})
     if (auto err = t->exec(sql))
       return err;
   auto table = quoted(t->table_);
@@ -118,6 +124,9 @@ model_table::open(const std::string& path, const std::string& model,
   if (known && column_text(find.stmt, 0) != definition) {
     // Rows folded under another definition mean nothing under this one.
     if (auto err = t->exec(("DELETE FROM " + table).c_str()))
+      return err;
+    // Events parked under it are replayed and park again if they fail.
+    if (auto err = t->drop_parked())
       return err;
     t->definition_changed_ = true;
   }
@@ -145,6 +154,11 @@ model_table::open(const std::string& path, const std::string& model,
                             "UPDATE checkpoints SET checkpoint = ?, above = ? "
                             "WHERE model = ?"))
     return err;
+  if (auto err = t->prepare(t->park_, "INSERT OR REPLACE INTO parked (model, seq, "
+                                      "entry) VALUES (?, ?, ?)"))
+    return err;
+  if (auto err = t->prepare(t->unpark_, "DELETE FROM parked WHERE model = ? AND seq = ?"))
+    return err;
   return t;
 }
 
@@ -152,6 +166,8 @@ model_table::~model_table() {
   sqlite3_finalize(upsert_);
   sqlite3_finalize(erase_);
   sqlite3_finalize(checkpoint_);
+  sqlite3_finalize(park_);
+  sqlite3_finalize(unpark_);
   sqlite3_close_v2(db_);
 }
 
@@ -196,6 +212,26 @@ caf::expected<table_contents> model_table::load() {
   }
   if (rc != SQLITE_DONE)
     return failure("reading its rows");
+  statement parked;
+  if (auto err = prepare(parked.stmt,
+                         "SELECT seq, entry FROM parked WHERE model = ? ORDER BY seq"))
+    return err;
+  bind_text(parked.stmt, 1, model_);
+  while ((rc = sqlite3_step(parked.stmt)) == SQLITE_ROW) {
+    boost::system::error_code ec;
+    auto entry = boost::json::parse(column_text(parked.stmt, 1), ec);
+    auto x = ec ? caf::expected<parked_event>{make_error(errc::invalid_event,
+                                                         "not JSON")}
+                : parked_event_from_json(entry);
+    if (!x)
+      return make_error(errc::storage_failed,
+                        "models table of '" + model_ + "': parked event "
+                          + column_text(parked.stmt, 0)
+                          + " does not decode: " + context_of(x.error()));
+    result.parked.push_back(std::move(*x));
+  }
+  if (rc != SQLITE_DONE)
+    return failure("reading its parked events");
   return result;
 }
 
@@ -211,8 +247,43 @@ caf::error model_table::write_checkpoint(std::uint64_t checkpoint,
   return caf::none;
 }
 
+caf::error model_table::write_parked(parking_lot& parked) {
+  changed_parked_.clear();
+  parked.take_changes(changed_parked_);
+  // A seq parked and taken again in one batch is written once, as it ends.
+  std::sort(changed_parked_.begin(), changed_parked_.end());
+  changed_parked_.erase(std::unique(changed_parked_.begin(), changed_parked_.end()),
+                        changed_parked_.end());
+  std::string text;
+  for (auto seq : changed_parked_) {
+    auto* x = parked.find(seq);
+    auto* stmt = x ? park_ : unpark_;
+    sqlite3_reset(stmt);
+    bind_text(stmt, 1, model_);
+    sqlite3_bind_int64(stmt, 2, static_cast<sqlite3_int64>(seq));
+    if (x) {
+      text = boost::json::serialize(to_json(*x));
+      bind_text(stmt, 3, text);
+    }
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+      return failure("writing parked event " + std::to_string(seq));
+  }
+  return caf::none;
+}
+
+caf::error model_table::drop_parked() {
+  statement drop;
+  if (auto err = prepare(drop.stmt, "DELETE FROM parked WHERE model = ?"))
+    return err;
+  bind_text(drop.stmt, 1, model_);
+  if (sqlite3_step(drop.stmt) != SQLITE_DONE)
+    return failure("dropping its parked events");
+  return caf::none;
+}
+
 caf::error model_table::commit(read_model& model, std::uint64_t checkpoint,
-                               const std::vector<std::uint64_t>& above) {
+                               const std::vector<std::uint64_t>& above,
+                               parking_lot* parked) {
   changed_.clear();
   model.take_changes(changed_);
   // A key changed several times in a batch is written once, as it ends.
@@ -234,6 +305,9 @@ caf::error model_table::commit(read_model& model, std::uint64_t checkpoint,
     if (sqlite3_step(stmt) != SQLITE_DONE)
       return failure("writing key '" + key + "'");
   }
+  if (parked != nullptr)
+    if (auto err = write_parked(*parked))
+      return err;
   if (auto err = write_checkpoint(checkpoint, above))
     return err;
   if (auto err = exec("COMMIT"))
@@ -248,6 +322,8 @@ caf::error model_table::clear() {
     return err;
   transaction txn{db_};
   if (auto err = exec(("DELETE FROM " + quoted(table_)).c_str()))
+    return err;
+  if (auto err = drop_parked())
     return err;
   if (auto err = write_checkpoint(0, {}))
     return err;

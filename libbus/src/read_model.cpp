@@ -26,6 +26,10 @@ void read_model::take_changes(std::vector<std::string>&) {
   // nop: nothing is recorded
 }
 
+std::optional<std::string> read_model::key_of(const event&) const {
+  return std::nullopt;
+}
+
 const char* to_string(model_storage x) noexcept {
   return x == model_storage::sqlite ? "sqlite" : "memory";
 }

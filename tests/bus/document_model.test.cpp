@@ -174,4 +174,18 @@ BOOST_AUTO_TEST_CASE(star_model_handles_and_applies_every_type) {
   BOOST_TEST(query_text(m, "a1") == R"({"id":"a1","v":1})");
 }
 
+BOOST_AUTO_TEST_CASE(key_of_an_event_is_its_document_key) {
+  bus::document_model m{users_config()};
+  BOOST_TEST(*m.key_of(make_event("UserCreated", R"({"id": "u1", "n": 1})")) == "u1");
+  // Integer keys read as the query key they fold into.
+  BOOST_TEST(*m.key_of(make_event("UserDeleted", R"({"id": 42})")) == "42");
+  // No key: apply() ignores the event, so nothing waits for it.
+  BOOST_TEST(!m.key_of(make_event("UserCreated", R"({"name": "x"})")));
+  auto cfg = users_config();
+  cfg.key = "user.id";
+  bus::document_model nested{cfg};
+  BOOST_TEST(*nested.key_of(make_event("UserCreated", R"({"user": {"id": "u7"}})"))
+             == "u7");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

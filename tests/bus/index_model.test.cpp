@@ -182,4 +182,16 @@ BOOST_AUTO_TEST_CASE(star_model_handles_and_applies_every_type) {
   BOOST_TEST(owner(m, "a@x.org") == "a1");
 }
 
+BOOST_AUTO_TEST_CASE(key_of_an_event_is_its_primary_key_not_the_indexed_value) {
+  bus::index_model m{by_email_config()};
+  // The entity whose value the event sets: its events keep their order.
+  BOOST_TEST(*m.key_of(make_event("UserUpdated", R"({"id": "u1", "email": "a@x"})"))
+             == "u1");
+  // An update without the indexed field still belongs to its entity.
+  BOOST_TEST(*m.key_of(make_event("UserUpdated", R"({"id": "u1", "name": "A"})"))
+             == "u1");
+  BOOST_TEST(*m.key_of(make_event("UserDeleted", R"({"id": 7})")) == "7");
+  BOOST_TEST(!m.key_of(make_event("UserCreated", R"({"email": "a@x"})")));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

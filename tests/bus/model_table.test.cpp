@@ -2,62 +2,24 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <boost/json/serialize.hpp>
-#include <sqlite3.h>
 
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
 #include "bus/index_model.hpp"
+#include "support/sqlite_scratch.hpp"
 
 using namespace bus;
 
 namespace {
 
-struct scratch {
-  std::filesystem::path dir;
-  std::string path;
-  scratch() {
-    std::random_device rd;
-    dir = std::filesystem::temp_directory_path()
-          / ("bus-model-table-test-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir);
-    path = (dir / "models.db").string();
-  }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
-  /// Runs `sql` on the models database through a connection of its own
-  /// (what an operator with the sqlite3 shell would do).
-  void sql(const std::string& text) const {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    char* message = nullptr;
-    auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
-    std::string why = message ? message : "";
-    sqlite3_free(message);
-    sqlite3_close(db);
-    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
-  }
-
-  /// Returns the single text value `query` selects, or "<none>".
-  std::string select(const std::string& query) const {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    std::string result = "<none>";
-    if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK
-        && sqlite3_step(stmt) == SQLITE_ROW)
-      result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return result;
+struct scratch : bus::test::sqlite_scratch {
+  scratch() : sqlite_scratch("bus-model-table-test-") {
+    // nop
   }
 };
 

@@ -82,4 +82,24 @@ BOOST_AUTO_TEST_CASE(factory_makes_a_fresh_model_each_call) {
   BOOST_TEST(spec.name == "counting");
 }
 
+BOOST_AUTO_TEST_CASE(a_model_has_no_key_unless_it_says_so) {
+  // Its events are independent: a parked one holds nothing back.
+  counting_model m{{"A"}};
+  bus::event e;
+  e.type = "A";
+  e.payload["id"] = "u1";
+  BOOST_TEST(!m.key_of(e));
+}
+
+BOOST_AUTO_TEST_CASE(a_spec_parks_poison_events_unless_told_otherwise) {
+  model_spec spec{"counting", [] {
+                    return std::make_unique<counting_model>(
+                      std::vector<std::string>{"A"});
+                  }};
+  BOOST_TEST((spec.recovery.then == on_poison::park));
+  spec.recovery.then = on_poison::stop; // a C++ model may choose
+  spec.recovery.order = key_order::none;
+  BOOST_TEST((spec.recovery.order == key_order::none));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,6 +34,8 @@ public:
     return types_;
   }
   bool apply(const event& e) override;
+  /// Returns the document key of `e` (the `key` field of its payload).
+  std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;

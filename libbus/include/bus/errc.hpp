@@ -45,6 +45,9 @@ enum class errc : std::uint8_t {
   /// must wait for an acknowledgement before publishing more. Nothing of the
   /// refused publish was appended.
   overloaded,
+  /// A retry or discard named a seq that is not parked in the model's
+  /// dead-letter store (never parked, or retried or discarded since).
+  not_parked,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

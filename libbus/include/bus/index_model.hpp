@@ -36,6 +36,11 @@ public:
     return types_;
   }
   bool apply(const event& e) override;
+  /// Returns the primary key of `e` (its `target` field): the entity whose
+  /// indexed value the event sets or drops. Two events of one entity must
+  /// keep their order (set a, then set b, leaves b); see the .cpp for what
+  /// per-target order does not cover.
+  std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;

@@ -16,6 +16,7 @@
 #include <boost/json/value.hpp>
 
 #include "bus/event.hpp"
+#include "bus/recovery_policy.hpp"
 
 namespace bus {
 
@@ -64,6 +65,13 @@ public:
   /// `out`; a key may repeat. Does nothing for a model that does not track.
   virtual void take_changes(std::vector<std::string>& out);
 
+  /// Returns the key that orders `e` among the model's events: events of
+  /// one key must be applied in seq order, events of different keys need
+  /// not. When an event is parked, the later events of its key are parked
+  /// behind it (see recovery_policy.hpp). The default, nothing, means the
+  /// model's events are independent: a parked event holds nothing back.
+  virtual std::optional<std::string> key_of(const event& e) const;
+
   /// Returns true if the model handles events of `type`.
   bool handles(std::string_view type) const;
 };
@@ -93,6 +101,8 @@ struct model_spec {
   read_model_factory make;
   /// Where its state lives.
   model_storage storage = model_storage::memory;
+  /// What happens when its apply() throws.
+  recovery_policy recovery{};
 };
 
 } // namespace bus

@@ -1,0 +1,63 @@
+#pragma once
+
+// A scratch directory holding one SQLite file, removed when the test ends,
+// and raw SQL on that file through a connection of its own (what an
+// operator with the sqlite3 shell would do): to inject failures with
+// triggers, to write old layouts, and to read what the stores wrote.
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
+
+namespace bus::test {
+
+struct sqlite_scratch {
+  std::filesystem::path dir;
+  std::string path;
+
+  explicit sqlite_scratch(const std::string& prefix = "bus-sqlite-test-",
+                          const std::string& file = "models.db") {
+    std::random_device rd;
+    dir = std::filesystem::temp_directory_path() / (prefix + std::to_string(rd()));
+    std::filesystem::create_directories(dir);
+    path = (dir / file).string();
+  }
+
+  ~sqlite_scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  /// Runs `text` on the database.
+  void sql(const std::string& text) const {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    char* message = nullptr;
+    auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+    std::string why = message ? message : "";
+    sqlite3_free(message);
+    sqlite3_close(db);
+    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
+  }
+
+  /// Returns the single text value `query` selects, or "<none>".
+  std::string select(const std::string& query) const {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::string result = "<none>";
+    if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK
+        && sqlite3_step(stmt) == SQLITE_ROW) {
+      auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      result = text ? text : "<null>";
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
+  }
+};
+
+} // namespace bus::test
