@@ -224,12 +224,8 @@ int main(int argc, char** argv) {
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
   auto bus = sys.spawn(bus_impl, log, bus_opts);
   bus::node::session_options options;
-  for (auto& spec : config->read_models) {
+  for (auto& spec : config->read_models)
     options.models.push_back(spec.name);
-    auto model = spec.make(); // kept alive while its types are read
-    for (auto& type : model->event_types())
-      options.handled_types.insert(type);
-  }
   options.batch_size = config->node.batch_size;
   projector_options projection;
   if (!store_path.empty()) {

@@ -41,10 +41,6 @@ void flush(self_ptr self) {
   }
 }
 
-bool accepts(const session_state& st, const std::string& type) {
-  return !st.subscribed || st.event_types.count(type) > 0;
-}
-
 void dispatch(self_ptr self);
 
 // Renders the reply to an event: event_skipped, or read_models_updated with
@@ -371,7 +367,7 @@ void dispatch(self_ptr self) {
         // this session's publishes as it may (resumed by their answers).
         if (batch.empty() && st.publishes_in_flight >= st.options.max_publishes_in_flight)
           return;
-        auto taken = accepts(st, req.ev.type);
+        auto taken = st.subscription.takes(req.ev.type);
         if (taken != batch_taken) {
           flush_batch();
           batch_taken = taken;
@@ -409,10 +405,7 @@ void dispatch(self_ptr self) {
         finish(self, p.slot, std::move(text));
         break;
       case request_kind::subscribe: {
-        if (!st.subscribed)
-          st.event_types.clear();
-        st.subscribed = true;
-        st.event_types.insert(req.event_types.begin(), req.event_types.end());
+        st.subscription.subscribe(req.event_types);
         std::string fields;
         render_key(fields, "event_types");
         render_strings(fields, req.event_types);
@@ -421,11 +414,7 @@ void dispatch(self_ptr self) {
         break;
       }
       case request_kind::unsubscribe: {
-        if (!st.subscribed)
-          st.event_types = st.options.handled_types;
-        st.subscribed = true;
-        for (auto& t : req.event_types)
-          st.event_types.erase(t);
+        st.subscription.unsubscribe(req.event_types);
         std::string fields;
         render_key(fields, "event_types");
         render_strings(fields, req.event_types);

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +21,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "bus/actors/fwd.hpp"
+#include "node_subscription.hpp"
 #include "protocol.hpp"
 
 namespace bus::node {
@@ -41,9 +41,6 @@ struct session_options {
   /// Read model names in config order (the order of updated_models); models
   /// of other nodes are added after them as they first take an event.
   std::vector<std::string> models;
-  /// Every event type the read models handle (the filter before the first
-  /// subscribe or unsubscribe).
-  std::set<std::string> handled_types;
   std::size_t batch_size = 1024;
   /// Publish batches under way at once; at most the bus's
   /// max_publishes_in_flight, or the bus refuses the excess.
@@ -83,10 +80,8 @@ struct session_state {
   /// A query, status or lifecycle request is under way: later requests wait.
   bool control_in_flight = false;
 
-  /// Node-level subscription: until the first subscribe or unsubscribe,
-  /// every type passes; from then on only `event_types`.
-  bool subscribed = false;
-  std::set<std::string> event_types;
+  /// The event types the node takes (logs and hands to its read models).
+  node_subscription subscription;
 
   static inline const char* name = "session";
 };
