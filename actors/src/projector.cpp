@@ -6,34 +6,16 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/projector_parts.hpp"
 
 namespace bus::actors {
 
 namespace {
 
 using self_ptr = projector_actor::stateful_pointer<projector_state>;
-
-// Quits with `reason` and answers every held delivery with it, so that no
-// publisher waits for a projector that is gone.
-void fail(self_ptr self, caf::error reason) {
-  self->state.failure = reason;
-  for (auto& h : self->state.held)
-    h.promise.deliver(reason);
-  self->state.held.clear();
-  for (auto& rp : self->state.waiting)
-    rp.deliver(reason);
-  self->state.waiting.clear();
-  self->quit(std::move(reason));
-}
-
-// The reason a projector fails with when its model throws on `e`.
-caf::error apply_failure(const read_model& model, const event& e,
-                         std::string_view what) {
-  return make_error(errc::apply_failed,
-                    "read model '" + model.name() + "' failed on event '" + e.id
-                      + "' (seq " + std::to_string(e.seq) + ", type " + e.type
-                      + "): " + std::string{what});
-}
+using internal::apply_outcome;
+using internal::fail;
+using internal::pass_to;
 
 // An acknowledgement that applies nothing: the events come back later from
 // the log (a paused projector answers pushes with it).
@@ -54,98 +36,10 @@ bool bus_lost(const caf::error& err) {
 
 // Answers every held push unapplied: its events come back from the log.
 void release_held(projector_state& st) {
+  internal::abandon_suspended(st);
   for (auto& h : st.held)
     h.promise.deliver(unapplied_ack(st));
   st.held.clear();
-}
-
-// Applies the events of `batch` that are new and of a handled type, then
-// marks the batch's whole range processed. Returns nothing when read-model
-// code threw (the projector is then failing).
-std::optional<delivery_ack> apply_events(self_ptr self, const event_batch& batch,
-                                         bool replaying) {
-  auto& st = self->state;
-  auto& model = *st.model;
-  delivery_ack ack;
-  for (std::uint32_t i = 0; i < batch.size(); ++i) {
-    auto& e = batch[i];
-    if (st.processed.contains(e.seq)) {
-      if (model.handles(e.type)) {
-        ++st.skipped;
-        ack.skipped.push_back(i);
-      }
-      continue;
-    }
-    if (model.handles(e.type)) {
-      try {
-        if (model.apply(e)) {
-          ++st.applied;
-          if (replaying)
-            ++st.replayed;
-          ack.applied.push_back(i);
-        } else {
-          ++st.ignored;
-        }
-      } catch (const std::exception& ex) {
-        fail(self, apply_failure(model, e, ex.what()));
-        return std::nullopt;
-      } catch (...) {
-        fail(self, apply_failure(model, e, "unknown exception"));
-        return std::nullopt;
-      }
-    }
-    st.processed.insert(e.seq);
-  }
-  st.processed.advance_to(batch.last_seq());
-  if (!batch.empty())
-    st.checkpoint_timestamp = batch.back().timestamp;
-  ack.checkpoint = st.processed.watermark();
-  return ack;
-}
-
-void maybe_snapshot(self_ptr self);
-
-bool commit_table(self_ptr self);
-
-// Runs a batch hook; an exception from it fails the projector.
-template <class F>
-bool run_hook(self_ptr self, const char* which, F&& f) {
-  try {
-    f();
-    return true;
-  } catch (const std::exception& ex) {
-    fail(self, make_error(errc::apply_failed, std::string{"batch hook '"} + which
-                                                + "' of read model '"
-                                                + self->state.model->name()
-                                                + "' failed: " + ex.what()));
-  } catch (...) {
-    fail(self, make_error(errc::apply_failed, std::string{"batch hook '"} + which
-                                                + "' failed: unknown exception"));
-  }
-  return false;
-}
-
-// apply_events between the batch hooks.
-std::optional<delivery_ack> apply_batch(self_ptr self, const event_batch& batch,
-                                        bool replaying) {
-  auto& hooks = self->state.options.hooks;
-  auto& model = *self->state.model;
-  if (hooks.before && !batch.empty()
-      && !run_hook(self, "before", [&] { hooks.before(model, batch); }))
-    return std::nullopt;
-  auto ack = apply_events(self, batch, replaying);
-  // The rows, checkpoint and processed ids are durable before the ack.
-  if (ack && self->state.table && !batch.empty() && !commit_table(self))
-    return std::nullopt;
-  if (ack && hooks.after && !batch.empty()
-      && !run_hook(self, "after",
-                   [&] { hooks.after(model, batch, ack->applied.size()); }))
-    return std::nullopt;
-  if (ack)
-    maybe_snapshot(self); // after the hooks: a hook may be the commit
-  if (self->state.failure)
-    return std::nullopt;
-  return ack;
 }
 
 void pull(self_ptr self);
@@ -188,127 +82,32 @@ void start_rebuild(self_ptr self) {
   pull(self);
 }
 
-void save_snapshot(self_ptr self);
-
-// Saves a snapshot once `snapshot_every` events were processed since the
-// last one. Called between batches, where state and checkpoint agree.
-void maybe_snapshot(self_ptr self) {
+// Applies `work` and answers its push; false when it is suspended (its
+// retry resumes) or the projector is failing.
+bool finish_work(self_ptr self, internal::suspended_batch& work) {
   auto& st = self->state;
-  if (!st.snapshots || st.options.snapshot_every == 0
-      || st.processed.watermark() < st.snapshot_seq + st.options.snapshot_every)
-    return;
-  save_snapshot(self);
-}
-
-// Saves a snapshot of the state now (between batches).
-void save_snapshot(self_ptr self) {
-  auto& st = self->state;
-  snapshot x;
-  x.checkpoint = st.processed.watermark();
-  x.above = st.processed.sparse();
-  x.definition = st.model->definition();
-  x.state = internal::json_text(st.model->snapshot());
-  if (auto err = st.snapshots->save(st.model->name(), x))
-    fail(self, std::move(err)); // a store that cannot save is reported
-  else
-    st.snapshot_seq = x.checkpoint;
-}
-
-// Opens the snapshot store; false (and failing) when it cannot.
-bool open_snapshots(self_ptr self) {
-  auto& st = self->state;
-  auto store = snapshot_store::open(st.options.snapshot_path);
-  if (!store) {
-    fail(self, store.error());
-    return false;
+  switch (internal::apply_batch(self, work)) {
+    case apply_outcome::suspended:
+      return false;
+    case apply_outcome::failed:
+      if (work.promise)
+        work.promise->deliver(st.failure);
+      return false;
+    case apply_outcome::done:
+      break;
   }
-  st.snapshots = std::move(*store);
+  pass_to(st, work.covers_to, work.ack);
+  if (work.promise)
+    work.promise->deliver(std::move(work.ack));
   return true;
-}
-
-// Restores the model's latest snapshot, if it fits the model's definition.
-void restore_snapshot(self_ptr self) {
-  auto& st = self->state;
-  if (!open_snapshots(self))
-    return;
-  auto loaded = st.snapshots->load(st.model->name());
-  if (!loaded) {
-    fail(self, loaded.error());
-    return;
-  }
-  if (!*loaded || (*loaded)->definition != st.model->definition())
-    return; // none, or taken under another definition: rebuild from the log
-  boost::json::value state;
-  if (internal::parse_json_text((*loaded)->state, state) || !st.model->restore(state)) {
-    st.model->reset();
-    return;
-  }
-  st.processed.restore((*loaded)->checkpoint, (*loaded)->above);
-  st.snapshot_seq = (*loaded)->checkpoint;
-}
-
-// Commits the rows the last batch changed with the checkpoint and the
-// processed ids, in one transaction. Returns false (the projector is then
-// failing) when the commit fails: the model is ahead of its table, and a
-// replacement reloads the table's consistent state.
-bool commit_table(self_ptr self) {
-  auto& st = self->state;
-  if (auto err = st.table->commit(*st.model, st.processed.watermark(),
-                                  st.processed.sparse())) {
-    fail(self, std::move(err));
-    return false;
-  }
-  return true;
-}
-
-// Opens the model's table and loads its rows, checkpoint and processed ids.
-void open_table(self_ptr self) {
-  auto& st = self->state;
-  auto& model = *st.model;
-  if (!model.track_changes()) {
-    st.failure = make_error(errc::invalid_config,
-                            "read model '" + model.name()
-                              + "' cannot persist to a table (it does not "
-                                "track its changes): use memory storage");
-    return;
-  }
-  auto table = model_table::open(st.options.models_path, model.name(),
-                                 model.definition());
-  if (!table) {
-    st.failure = std::move(table.error());
-    return;
-  }
-  auto loaded = (*table)->load();
-  if (!loaded) {
-    st.failure = std::move(loaded.error());
-    return;
-  }
-  st.table = std::move(*table);
-  if (!model.restore(loaded->rows)) {
-    // Rows this model cannot take: start over from the log.
-    model.reset();
-    if (auto err = st.table->clear())
-      st.failure = std::move(err);
-    return;
-  }
-  st.processed.restore(loaded->checkpoint, loaded->above);
-}
-
-// Marks the rest of an announced range processed: the bus said that none
-// of it up to `covers_to` is of interest to this projector.
-void pass_to(projector_state& st, std::uint64_t covers_to, delivery_ack& ack) {
-  if (covers_to <= st.processed.watermark())
-    return;
-  st.processed.advance_to(covers_to);
-  ack.checkpoint = st.processed.watermark();
 }
 
 // Applies held pushes in order until one leaves a gap (then pulls again) or
 // none is left (then the projector runs live).
 void drain_held(self_ptr self) {
   auto& st = self->state;
-  if (st.paused)
-    return; // resume drains
+  if (st.paused || st.suspended)
+    return; // resume drains, and so does the end of a suspended batch
   while (!st.held.empty()) {
     auto& h = st.held.front();
     if (h.covers_from > st.processed.watermark() + 1) {
@@ -317,12 +116,10 @@ void drain_held(self_ptr self) {
       pull(self);
       return;
     }
-    auto ack = apply_batch(self, h.batch, false);
-    if (!ack)
-      return;
-    pass_to(st, h.covers_to, *ack);
-    h.promise.deliver(std::move(*ack));
+    auto work = internal::make_work(h.batch, h.covers_to, h.promise, false);
     st.held.pop_front();
+    if (!finish_work(self, work))
+      return;
   }
   st.catching_up = false;
   st.rebuilding = false;
@@ -359,7 +156,16 @@ void request_range(self_ptr self) {
           if (st.next_pull <= st.catch_up_target && st.pulls_in_flight == 0
               && !st.paused)
             request_range(self);
-          if (!apply_batch(self, batch, true))
+          auto work = internal::make_work(batch, batch.last_seq(), std::nullopt, true);
+          auto outcome = internal::apply_batch(self, work);
+          if (outcome == apply_outcome::suspended) {
+            // Read-ahead answers are dropped: the retry pulls on from the
+            // checkpoint once the batch is done.
+            ++st.pull_epoch;
+            st.pulls_in_flight = 0;
+            return;
+          }
+          if (outcome == apply_outcome::failed)
             return;
         }
         if (st.pulls_in_flight == 0)
@@ -373,7 +179,7 @@ void approach_head(self_ptr self);
 // Reads the log from the checkpoint on until it reaches the catch-up target.
 void pull(self_ptr self) {
   auto& st = self->state;
-  if (st.pulls_in_flight > 0 || st.paused)
+  if (st.pulls_in_flight > 0 || st.paused || st.suspended)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
     if (st.subscribed)
@@ -402,6 +208,7 @@ projector_status status_of(self_ptr self) {
   result.ignored = st.ignored;
   result.replayed = st.replayed;
   result.rebuilds = st.rebuilds;
+  result.parked = st.parked.size();
   return result;
 }
 
@@ -419,8 +226,10 @@ caf::result<projector_status> when_caught_up(self_ptr self) {
 // (the projector is then failing) when the table cannot be cleared.
 bool reset_model(self_ptr self) {
   auto& st = self->state;
+  internal::abandon_suspended(st);
   st.model->reset();
   st.processed.clear();
+  st.parked.clear();
   st.checkpoint_timestamp = 0;
   st.snapshot_seq = 0;
   if (st.table) {
@@ -497,7 +306,7 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
   auto gap = covers_from > st.processed.watermark() + 1;
   if (st.paused) // taken by nothing now; pulled after resuming
     return unapplied_ack(st);
-  if (st.catching_up || !st.held.empty() || gap) {
+  if (st.catching_up || !st.held.empty() || gap || st.suspended) {
     auto promise = self->make_response_promise<delivery_ack>();
     st.held.push_back({std::move(batch), covers_from, covers_to, promise});
     if (!st.catching_up) {
@@ -507,14 +316,61 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
     }
     return promise;
   }
-  auto ack = apply_batch(self, batch, false);
-  if (!ack)
-    return self->state.failure;
-  pass_to(st, covers_to, *ack);
-  return std::move(*ack);
+  auto work = internal::make_work(std::move(batch), covers_to, std::nullopt, false);
+  switch (internal::apply_batch(self, work)) {
+    case apply_outcome::suspended: {
+      auto promise = self->make_response_promise<delivery_ack>();
+      st.suspended->promise = promise;
+      return promise;
+    }
+    case apply_outcome::failed:
+      return st.failure;
+    case apply_outcome::done:
+      break;
+  }
+  pass_to(st, covers_to, work.ack);
+  return std::move(work.ack);
+}
+
+// Tries the suspended batch again; once done, goes on where it stopped.
+void resume_suspended(self_ptr self, std::uint64_t epoch) {
+  auto& st = self->state;
+  if (epoch != st.suspend_epoch || !st.suspended)
+    return; // abandoned since
+  auto work = std::move(*st.suspended);
+  st.suspended.reset();
+  if (!finish_work(self, work))
+    return;
+  if (st.catching_up)
+    pull(self); // drains the held pushes once at the target
+  else
+    drain_held(self);
 }
 
 } // namespace
+
+} // namespace bus::actors
+
+namespace bus::internal {
+
+void fail(projector_ptr self, caf::error reason) {
+  auto& st = self->state;
+  st.failure = reason;
+  if (st.suspended && st.suspended->promise)
+    st.suspended->promise->deliver(reason);
+  st.suspended.reset();
+  for (auto& h : st.held)
+    h.promise.deliver(reason);
+  st.held.clear();
+  for (auto& rp : st.waiting)
+    rp.deliver(reason);
+  st.waiting.clear();
+  self->quit(std::move(reason));
+}
+
+} // namespace bus::internal
+
+namespace bus::actors {
 
 projector_actor::behavior_type
 projector_impl(projector_actor::stateful_pointer<projector_state> self,
@@ -523,6 +379,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
   st.bus = std::move(bus);
   st.options = options;
   self->set_default_handler(caf::drop);
+  st.recovery = spec.recovery;
+  st.parked = parking_lot{spec.recovery.order};
   try {
     st.model = spec.make();
     if (!st.model)
@@ -538,9 +396,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
   // its table (if any) belongs to the live model.
   if (!st.failure && !st.shadow && spec.storage == model_storage::sqlite
       && !st.options.models_path.empty())
-    open_table(self);
+    internal::open_table(self);
   else if (!st.failure && !st.options.snapshot_path.empty() && !st.shadow)
-    restore_snapshot(self);
+    internal::restore_snapshot(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
   else if (st.shadow)
@@ -641,10 +499,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // Own the model's snapshots from here, starting with one now: a
       // restart then restores this model's state, not its predecessor's.
       if (!st.options.snapshot_path.empty() && !st.snapshots
-          && !open_snapshots(self))
+          && !internal::open_snapshots(self))
         return st.failure;
       if (st.snapshots) {
-        save_snapshot(self);
+        internal::save_snapshot(self);
         if (st.failure)
           return st.failure;
       }
@@ -662,6 +520,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       }
       return when_caught_up(self);
     },
+    [self](parked_atom) { return internal::list_parked(self); },
+    [self](unpark_atom, std::uint64_t seq) { return internal::retry_parked(self, seq); },
+    [self](drop_parked_atom, std::uint64_t seq) {
+      return internal::discard_parked(self, seq);
+    },
+    [self](reapply_atom, std::uint64_t epoch) { resume_suspended(self, epoch); },
     [self](demote_atom) {
       self->state.snapshots.reset();
       return status_of(self);

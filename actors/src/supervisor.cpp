@@ -375,6 +375,15 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self, route](rebuild_atom, std::string& model) {
       return dispatch<projector_status>(self, route, rebuild_atom::value, model);
     },
+    [self, route](parked_atom, std::string& model) {
+      return dispatch<parked_list>(self, route, parked_atom::value, model);
+    },
+    [self, route](unpark_atom, std::string& model, std::uint64_t seq) {
+      return dispatch<parked_list>(self, route, unpark_atom::value, model, seq);
+    },
+    [self, route](drop_parked_atom, std::string& model, std::uint64_t seq) {
+      return dispatch<parked_list>(self, route, drop_parked_atom::value, model, seq);
+    },
     [self](shadow_atom, model_spec& spec, bool await) {
       return internal::start_shadow(self, std::move(spec), await);
     },

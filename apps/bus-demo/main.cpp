@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
   specs.push_back({"order_totals", [fail_at, fail_once] {
                      return std::make_unique<demo::order_totals>(fail_at, fail_once);
                    }});
+  // The demo shows supervision: its ledger failure stops the model, which
+  // the supervisor restarts (rather than retrying and parking the event).
+  specs.back().recovery.attempts = 1;
+  specs.back().recovery.then = bus::on_poison::stop;
 
   std::shared_ptr<bus::event_log> log;
   projector_options projection;

@@ -84,11 +84,23 @@ private:
   std::vector<std::uint64_t> seqs_;
 };
 
+/// The policy of a model that fails at once on an event it throws on (no
+/// retry, no parking): supervision tests see the failure and the restart.
+inline recovery_policy stop_at_once() {
+  recovery_policy result;
+  result.attempts = 1;
+  result.then = on_poison::stop;
+  return result;
+}
+
+/// A tally model that stops at its first failure (stop_at_once).
 inline model_spec tally(std::string name, std::vector<std::string> types,
                         std::shared_ptr<fault_plan> faults = nullptr) {
-  return model_spec{name, [=] {
+  model_spec result{name, [=] {
                       return std::make_unique<tally_model>(name, types, faults);
                     }};
+  result.recovery = stop_at_once();
+  return result;
 }
 
 /// The state a tally model of `types` must reach after `events`, computed

@@ -56,6 +56,14 @@ using shadow_atom = caf::atom_constant<caf::atom("bshadow")>;
 using rollback_atom = caf::atom_constant<caf::atom("brollback")>;
 /// Blue/green rebuild: stops the replaced projector (or a shadow).
 using discard_atom = caf::atom_constant<caf::atom("bdiscard")>;
+/// Lists a read model's parked events.
+using parked_atom = caf::atom_constant<caf::atom("bparked")>;
+/// Applies a read model's parked events again (one seq, or 0 for all).
+using unpark_atom = caf::atom_constant<caf::atom("bunpark")>;
+/// Drops a read model's parked events for good (one seq, or 0 for all).
+using drop_parked_atom = caf::atom_constant<caf::atom("bdropprk")>;
+/// Internal: a projector tries a failed event again after its backoff.
+using reapply_atom = caf::atom_constant<caf::atom("breapply")>;
 /// Makes a projector the live one of its model (it owns the snapshots).
 using promote_atom = caf::atom_constant<caf::atom("bpromote")>;
 /// Makes a projector step aside: it stops saving its model's snapshots.

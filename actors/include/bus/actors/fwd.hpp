@@ -46,7 +46,14 @@ using projector_actor = caf::typed_actor<
   // model's name, owns its snapshots); answered once caught up.
   caf::replies_to<promote_atom>::with<projector_status>,
   // Blue/green: stops saving the model's snapshots (another takes over).
-  caf::replies_to<demote_atom>::with<projector_status>>;
+  caf::replies_to<demote_atom>::with<projector_status>,
+  // Dead-letter store: lists, retries or discards parked events (seq 0:
+  // all of them); answered with what is parked afterwards.
+  caf::replies_to<parked_atom>::with<parked_list>,
+  caf::replies_to<unpark_atom, std::uint64_t>::with<parked_list>,
+  caf::replies_to<drop_parked_atom, std::uint64_t>::with<parked_list>,
+  // Internal: tries the suspended batch again (epoch N).
+  caf::reacts_to<reapply_atom, std::uint64_t>>;
 
 /// The bus: owns the log and the subscriptions.
 using bus_actor = caf::typed_actor<
@@ -93,6 +100,10 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<pause_atom, std::string>::with<projector_status>,
   caf::replies_to<resume_atom, std::string>::with<projector_status>,
   caf::replies_to<rebuild_atom, std::string>::with<projector_status>,
+  // Dead-letter store of model `name` (seq 0: every parked event).
+  caf::replies_to<parked_atom, std::string>::with<parked_list>,
+  caf::replies_to<unpark_atom, std::string, std::uint64_t>::with<parked_list>,
+  caf::replies_to<drop_parked_atom, std::string, std::uint64_t>::with<parked_list>,
   // Blue/green rebuild of model `spec.name` with the model `spec` makes: a
   // shadow catches up, then replaces the live projector. Answered with the
   // shadow's status at once (bool false) or once it has gone live (true).

@@ -144,9 +144,23 @@ struct projector_status {
   std::uint32_t restarts = 0;
   /// Why the projector last failed ("" if it never did).
   std::string last_error;
+  /// Events parked in the model's dead-letter store now.
+  std::uint64_t parked = 0;
   /// "live"; for a blue/green rebuild also "shadow" (the new definition
   /// catching up) or "previous" (the projector a switch replaced).
   std::string role = "live";
+};
+
+/// A read model's parked events (its dead-letter store), after a listing,
+/// a retry or a discard.
+struct parked_list {
+  std::string model;
+  /// Events the request retried and applied, or discarded (0 for a
+  /// listing); a retried event that failed again is parked again.
+  std::uint64_t done = 0;
+  /// The events parked now: a JSON array of parked_event objects
+  /// (bus/parked_event.hpp), in seq order.
+  boost::json::value entries;
 };
 
 /// The bus's own status.
@@ -229,7 +243,18 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
            x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
            x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error,
-           x.role);
+           x.parked, x.role);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, parked_list& x) {
+  std::string entries;
+  if constexpr (Inspector::reads_state)
+    entries = internal::json_text(x.entries);
+  return f(caf::meta::type_name("bus.parked_list"), x.model, x.done, entries,
+           caf::meta::load_callback([&]() -> caf::error {
+             return internal::parse_json_text(entries, x.entries);
+           }));
 }
 
 } // namespace bus::actors

@@ -17,9 +17,13 @@
 // is promoted to the model's live projector; demoted, a projector stops
 // saving snapshots, so that two projectors never write the same model's.
 // An event it has processed before is skipped and reported as skipped.
-// An exception from read-model code is caught here: the projector quits
-// with errc::apply_failed, naming the event and the error, and answers every
-// pending delivery with that error. Nothing is printed.
+// An exception from read-model code is caught here and handled by the
+// model's recovery policy: the event is tried again after a backoff (the
+// rest of its batch and later deliveries wait), then parked in the model's
+// dead-letter store, or the projector quits with errc::apply_failed, naming
+// the event and the error, and answers every pending delivery with that
+// error. Under per-key order, later events of a parked event's key park
+// behind it. Nothing is printed.
 //
 // A model whose spec asks for sqlite storage (and that can track its
 // changes) lives in a table of the models database `models_path`: after
@@ -34,6 +38,7 @@
 #include <functional>
 #include <vector>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/duration.hpp>
@@ -42,6 +47,7 @@
 
 #include "bus/actors/fwd.hpp"
 #include "bus/model_table.hpp"
+#include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/read_model.hpp"
 #include "bus/snapshot_store.hpp"
@@ -94,8 +100,33 @@ struct projector_state {
     caf::typed_response_promise<delivery_ack> promise;
   };
 
+  /// A batch part-way through apply: its next event failed and is tried
+  /// again after a backoff (recovery_policy); later deliveries wait.
+  struct suspended_batch {
+    event_batch batch;
+    /// The range the batch announces ends here (see held_delivery).
+    std::uint64_t covers_to = 0;
+    /// Answered once the batch is done: a push (pulled batches have none).
+    std::optional<caf::typed_response_promise<delivery_ack>> promise;
+    bool replaying = false;
+    /// Index of the event to try again, and its failed attempts so far.
+    std::size_t next = 0;
+    std::uint32_t attempts = 0;
+    /// What the batch applied and skipped so far.
+    delivery_ack ack;
+  };
+
   bus_actor bus;
   read_model_ptr model;
+  /// What to do when the model throws on an event.
+  recovery_policy recovery;
+  /// The model's parked events (its dead-letter store).
+  parking_lot parked;
+  /// The batch waiting for a retry of one of its events, if any.
+  std::optional<suspended_batch> suspended;
+  /// Bumped whenever a suspended batch is abandoned, so that its retry
+  /// timer is dropped.
+  std::uint64_t suspend_epoch = 0;
   std::unique_ptr<snapshot_store> snapshots;
   /// Checkpoint of the last snapshot taken or restored.
   std::uint64_t snapshot_seq = 0;

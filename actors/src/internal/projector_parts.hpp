@@ -1,0 +1,101 @@
+#pragma once
+
+// The projector's parts, each in its own source, all running in the
+// projector's actor (see projector.hpp):
+// - projector_apply.cpp: applying a batch, retrying and parking events its
+//   model throws on, and the operator's requests on parked events;
+// - projector_store.cpp: snapshots and model tables (persistence);
+// - projector.cpp: the behavior, catch-up from the log, and bus loss.
+
+#include <cstdint>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/result.hpp>
+
+#include "bus/actors/projector.hpp"
+
+namespace bus::internal {
+
+using projector_ptr
+  = actors::projector_actor::stateful_pointer<actors::projector_state>;
+
+using suspended_batch = actors::projector_state::suspended_batch;
+
+/// A batch to apply from its first event: a push (with its promise, once
+/// one is needed) or a pulled batch (`replaying`).
+inline suspended_batch
+make_work(event_batch batch, std::uint64_t covers_to,
+          std::optional<caf::typed_response_promise<actors::delivery_ack>> promise,
+          bool replaying) {
+  suspended_batch result;
+  result.batch = std::move(batch);
+  result.covers_to = covers_to;
+  result.promise = std::move(promise);
+  result.replaying = replaying;
+  return result;
+}
+
+/// Quits with `reason` and answers every held delivery with it, so that no
+/// publisher waits for a projector that is gone.
+void fail(projector_ptr self, caf::error reason);
+
+/// How far apply_batch got.
+enum class apply_outcome {
+  /// Every event of the batch is processed: applied, skipped or parked.
+  done,
+  /// An event failed and is tried again after a backoff: the batch is in
+  /// `state.suspended`, and a reapply_atom resumes it.
+  suspended,
+  /// The projector is failing (its model or a hook threw past its policy,
+  /// or a commit failed).
+  failed,
+};
+
+/// Applies `work` from `work.next` on between the batch hooks, then commits
+/// the table or takes a snapshot when due. On `suspended` the batch has
+/// moved to `state.suspended`.
+apply_outcome apply_batch(projector_ptr self, suspended_batch& work);
+
+/// Marks the rest of an announced range processed: the bus said that none
+/// of it up to `covers_to` is of interest to this projector.
+void pass_to(actors::projector_state& st, std::uint64_t covers_to,
+             actors::delivery_ack& ack);
+
+/// Drops the suspended batch (pause, rebuild, lost bus): answers its push
+/// with what it applied so far; the rest comes back from the log.
+void abandon_suspended(actors::projector_state& st);
+
+/// The operator's requests on parked events (seq 0: every parked event).
+actors::parked_list list_parked(projector_ptr self);
+caf::result<actors::parked_list> retry_parked(projector_ptr self, std::uint64_t seq);
+caf::result<actors::parked_list> discard_parked(projector_ptr self, std::uint64_t seq);
+
+/// Saves a snapshot once `snapshot_every` events were processed since the
+/// last one. Called between batches, where state and checkpoint agree.
+void maybe_snapshot(projector_ptr self);
+
+/// Saves a snapshot now (between batches); false (and failing) when the
+/// store cannot.
+bool save_snapshot(projector_ptr self);
+
+/// Opens the snapshot store; false (and failing) when it cannot.
+bool open_snapshots(projector_ptr self);
+
+/// Restores the model's latest snapshot, if it fits the model's definition.
+void restore_snapshot(projector_ptr self);
+
+/// Commits the rows the last batch changed, the checkpoint, the processed
+/// ids and the parked events in one transaction; false (and failing) when
+/// the commit fails.
+bool commit_table(projector_ptr self);
+
+/// Opens the model's table and loads its rows, checkpoint, processed ids
+/// and parked events (sets `state.failure` when it cannot).
+void open_table(projector_ptr self);
+
+/// Persists a change of the parked events made without a new event (a
+/// retry or discard): a table commit, or a snapshot; false when failing.
+bool persist_now(projector_ptr self);
+
+} // namespace bus::internal

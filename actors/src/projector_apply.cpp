@@ -1,0 +1,263 @@
+// Applying batches to the read model: skipping what was processed before,
+// trying again an event the model throws on (after a backoff, without
+// blocking the actor), parking it when its attempts are spent, and parking
+// later events of its key behind it. Also the operator's requests on parked
+// events.
+
+#include "internal/projector_parts.hpp"
+
+#include <exception>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::internal {
+
+namespace {
+
+using actors::delivery_ack;
+using actors::parked_list;
+
+// The reason a projector fails with when its model throws on `e`.
+caf::error apply_failure(const read_model& model, const event& e,
+                         std::string_view what) {
+  return make_error(errc::apply_failed,
+                    "read model '" + model.name() + "' failed on event '" + e.id
+                      + "' (seq " + std::to_string(e.seq) + ", type " + e.type
+                      + "): " + std::string{what});
+}
+
+// Runs read-model code; returns the exception's text when it threw.
+template <class F>
+std::optional<std::string> guarded(F&& f) {
+  try {
+    f();
+    return std::nullopt;
+  } catch (const std::exception& ex) {
+    return std::string{ex.what()};
+  } catch (...) {
+    return std::string{"unknown exception"};
+  }
+}
+
+// The key that orders `e` among the model's events, if it has one. A
+// model whose key_of throws has none for that event.
+std::optional<std::string> key_of(const read_model& model, const event& e) {
+  std::optional<std::string> result;
+  if (guarded([&] { result = model.key_of(e); }))
+    return std::nullopt;
+  return result;
+}
+
+// True when `e` must park behind a parked event of its key (and parks it).
+bool parked_behind(actors::projector_state& st, const event& e) {
+  if (st.parked.empty() || st.parked.order() != key_order::per_key)
+    return false;
+  auto key = key_of(*st.model, e);
+  return key && st.parked.park_behind(e, *key, now_ms());
+}
+
+// Parks `e`, which failed `attempts` times with `what`.
+void park(actors::projector_state& st, const event& e, std::string what,
+          std::uint32_t attempts) {
+  parked_event x;
+  x.event = e;
+  x.key = key_of(*st.model, e);
+  x.reason = park_reason::failed;
+  x.error = std::move(what);
+  x.attempts = attempts;
+  x.parked_at = now_ms();
+  st.parked.park(std::move(x));
+}
+
+enum class event_outcome { next, suspend, fail };
+
+// Decides what follows a failed apply of `work.batch[work.next]`.
+event_outcome on_failure(projector_ptr self, suspended_batch& work, std::string what) {
+  auto& st = self->state;
+  auto& e = work.batch[work.next];
+  ++work.attempts;
+  if (work.attempts < st.recovery.attempts) {
+    self->delayed_send(self, st.recovery.delay_before(work.attempts + 1),
+                       actors::reapply_atom::value, st.suspend_epoch);
+    return event_outcome::suspend;
+  }
+  if (st.recovery.then == on_poison::stop) {
+    fail(self, apply_failure(*st.model, e, what));
+    return event_outcome::fail;
+  }
+  park(st, e, std::move(what), work.attempts);
+  return event_outcome::next;
+}
+
+// Applies the events of `work` from `work.next` on that are new and of a
+// handled type, then marks the batch's whole range processed.
+apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
+  auto& st = self->state;
+  auto& model = *st.model;
+  auto& batch = work.batch;
+  auto& ack = work.ack;
+  for (; work.next < batch.size(); ++work.next, work.attempts = 0) {
+    auto i = static_cast<std::uint32_t>(work.next);
+    auto& e = batch[i];
+    if (st.processed.contains(e.seq)) {
+      if (model.handles(e.type)) {
+        ++st.skipped;
+        ack.skipped.push_back(i);
+      }
+      continue;
+    }
+    if (model.handles(e.type) && !parked_behind(st, e)) {
+      bool took = false;
+      if (auto what = guarded([&] { took = model.apply(e); })) {
+        switch (on_failure(self, work, std::move(*what))) {
+          case event_outcome::suspend:
+            return apply_outcome::suspended;
+          case event_outcome::fail:
+            return apply_outcome::failed;
+          case event_outcome::next:
+            break;
+        }
+      } else if (took) {
+        ++st.applied;
+        if (work.replaying)
+          ++st.replayed;
+        ack.applied.push_back(i);
+      } else {
+        ++st.ignored;
+      }
+    }
+    st.processed.insert(e.seq);
+  }
+  st.processed.advance_to(batch.last_seq());
+  if (!batch.empty())
+    st.checkpoint_timestamp = batch.back().timestamp;
+  ack.checkpoint = st.processed.watermark();
+  return apply_outcome::done;
+}
+
+// Runs a batch hook; an exception from it fails the projector.
+template <class F>
+bool run_hook(projector_ptr self, const char* which, F&& f) {
+  auto what = guarded(std::forward<F>(f));
+  if (!what)
+    return true;
+  fail(self, make_error(errc::apply_failed, std::string{"batch hook '"} + which
+                                              + "' of read model '"
+                                              + self->state.model->name()
+                                              + "' failed: " + *what));
+  return false;
+}
+
+parked_list listing(const actors::projector_state& st, std::uint64_t done) {
+  boost::json::array entries;
+  for (auto& x : st.parked.list())
+    entries.push_back(to_json(x));
+  return parked_list{st.model->name(), done, std::move(entries)};
+}
+
+} // namespace
+
+apply_outcome apply_batch(projector_ptr self, suspended_batch& work) {
+  auto& st = self->state;
+  auto& hooks = st.options.hooks;
+  auto& model = *st.model;
+  auto& batch = work.batch;
+  auto fresh = work.next == 0 && work.attempts == 0;
+  if (fresh && hooks.before && !batch.empty()
+      && !run_hook(self, "before", [&] { hooks.before(model, batch); }))
+    return apply_outcome::failed;
+  auto outcome = apply_events(self, work);
+  if (outcome == apply_outcome::suspended) {
+    st.suspended = std::move(work);
+    return outcome;
+  }
+  if (outcome == apply_outcome::failed)
+    return outcome;
+  // The rows, checkpoint, processed ids and parked events are durable
+  // before the ack.
+  if (st.table && !batch.empty() && !commit_table(self))
+    return apply_outcome::failed;
+  if (hooks.after && !batch.empty()
+      && !run_hook(self, "after",
+                   [&] { hooks.after(model, batch, work.ack.applied.size()); }))
+    return apply_outcome::failed;
+  maybe_snapshot(self); // after the hooks: a hook may be the commit
+  return st.failure ? apply_outcome::failed : apply_outcome::done;
+}
+
+void pass_to(actors::projector_state& st, std::uint64_t covers_to, delivery_ack& ack) {
+  if (covers_to <= st.processed.watermark())
+    return;
+  st.processed.advance_to(covers_to);
+  ack.checkpoint = st.processed.watermark();
+}
+
+void abandon_suspended(actors::projector_state& st) {
+  if (!st.suspended)
+    return;
+  ++st.suspend_epoch;
+  auto work = std::move(*st.suspended);
+  st.suspended.reset();
+  if (work.promise) {
+    work.ack.checkpoint = st.processed.watermark();
+    work.promise->deliver(std::move(work.ack));
+  }
+}
+
+parked_list list_parked(projector_ptr self) {
+  return listing(self->state, 0);
+}
+
+caf::result<parked_list> retry_parked(projector_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  std::vector<parked_event> taken;
+  if (seq == 0) {
+    taken = st.parked.take_all();
+  } else {
+    auto xs = st.parked.take(seq);
+    if (!xs)
+      return std::move(xs.error());
+    taken = std::move(*xs);
+  }
+  // In seq order: one that fails again parks again, and the rest of its key
+  // parks behind it, as live events would.
+  std::uint64_t done = 0;
+  for (auto& x : taken) {
+    auto& e = x.event;
+    if (parked_behind(st, e))
+      continue;
+    bool took = false;
+    if (auto what = guarded([&] { took = st.model->apply(e); })) {
+      park(st, e, std::move(*what), x.attempts + 1);
+      continue;
+    }
+    ++done;
+    if (took)
+      ++st.applied;
+    else
+      ++st.ignored;
+  }
+  if (!persist_now(self))
+    return st.failure;
+  return listing(st, done);
+}
+
+caf::result<parked_list> discard_parked(projector_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  std::uint64_t done = 0;
+  if (seq == 0) {
+    done = st.parked.discard_all();
+  } else {
+    auto x = st.parked.discard(seq);
+    if (!x)
+      return std::move(x.error());
+    done = 1;
+  }
+  if (!persist_now(self))
+    return st.failure;
+  return listing(st, done);
+}
+
+} // namespace bus::internal
