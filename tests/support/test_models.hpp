@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ struct fault_plan {
   std::uint64_t throw_on_seq = 0;
   /// How many incarnations still throw there (-1: every one).
   int times = 1;
+  /// Seqs that throw on every attempt while `poisoned` (a bug in the model
+  /// until it is fixed).
+  std::set<std::uint64_t> poison{};
+  bool poisoned = true;
+  /// Throws left for each seq that throws a few times and then works.
+  std::map<std::uint64_t, int> transient{};
 };
 
 class tally_model final : public read_model {
@@ -45,6 +52,15 @@ public:
         --faults_->times;
       throw std::runtime_error("injected fault");
     }
+    if (faults_ && faults_->poisoned && faults_->poison.count(e.seq) > 0)
+      throw std::runtime_error("poison at seq " + std::to_string(e.seq));
+    if (faults_) {
+      if (auto i = faults_->transient.find(e.seq);
+          i != faults_->transient.end() && i->second > 0) {
+        --i->second;
+        throw std::runtime_error("transient fault");
+      }
+    }
     auto* k = e.payload.if_contains("k");
     if (k == nullptr || !k->is_string())
       return false;
@@ -52,6 +68,12 @@ public:
     sums_[std::string{k->get_string()}] += n;
     seqs_.push_back(e.seq);
     return true;
+  }
+
+  std::optional<std::string> key_of(const event& e) const override {
+    if (auto* k = e.payload.if_contains("k"); k && k->is_string())
+      return std::string{k->get_string()};
+    return std::nullopt;
   }
 
   std::optional<boost::json::value> query(std::string_view key) const override {
