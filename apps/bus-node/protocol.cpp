@@ -165,6 +165,26 @@ void parse_request(boost::json::object& line, request& req) {
                                    : request_kind::rebuild;
     return;
   }
+  if (*type == "parked" || *type == "retry_parked" || *type == "discard_parked") {
+    auto* model = string_field(*body, "model");
+    if (model == nullptr)
+      return malformed(req, "body.model must be a string");
+    req.model = *model;
+    if (auto* seq = body->if_contains("seq")) {
+      if (*type == "parked")
+        return malformed(req, "body.seq is not taken by parked (it lists them all)");
+      if (seq->is_uint64())
+        req.seq = seq->get_uint64();
+      else if (seq->is_int64() && seq->get_int64() > 0)
+        req.seq = static_cast<std::uint64_t>(seq->get_int64());
+      else
+        return malformed(req, "body.seq must be a positive integer (omit it for all)");
+    }
+    req.kind = *type == "parked"         ? request_kind::parked
+               : *type == "retry_parked" ? request_kind::retry_parked
+                                         : request_kind::discard_parked;
+    return;
+  }
   if (*type == "init") {
     auto* node_id = string_field(*body, "node_id");
     if (node_id == nullptr)

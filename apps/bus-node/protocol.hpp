@@ -50,6 +50,10 @@ enum class request_kind {
   blue_green,
   rollback,
   discard,
+  /// The dead-letter store: list, retry or discard parked events.
+  parked,
+  retry_parked,
+  discard_parked,
   error,
 };
 
@@ -73,6 +77,8 @@ struct request {
   model_spec definition;
   bool await_switch = false;
   std::string key;
+  /// retry_parked, discard_parked: the seq of one parked event (0: all).
+  std::uint64_t seq = 0;
   /// error: the code and text of the error reply to send.
   error_code code = error_code::malformed_request;
   std::string text;

@@ -185,6 +185,7 @@ void control_answered(self_ptr self, const session_state::pending& p,
 std::string control_error(const session_state::pending& p, const caf::error& err) {
   auto code = code_of(err) == errc::no_such_key || code_of(err) == errc::no_such_model
                 ? error_code::key_does_not_exist
+              : code_of(err) == errc::not_parked ? error_code::key_does_not_exist
               : code_of(err) == errc::precondition_failed ? error_code::precondition_failed
               : code_of(err) == errc::invalid_config      ? error_code::malformed_request
                                                           : error_code::temporarily_unavailable;
@@ -236,6 +237,7 @@ void render_model_status(std::string& out, const actors::projector_status& s,
   out += ", \"skipped\": " + std::to_string(s.skipped);
   out += ", \"rebuilds\": " + std::to_string(s.rebuilds);
   out += ", \"restarts\": " + std::to_string(s.restarts);
+  out += ", \"parked\": " + std::to_string(s.parked);
   out += ", ";
   render_key(out, "last_error");
   render_string(out, s.last_error);
@@ -341,6 +343,43 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
   }
 }
 
+// Sends a request on a model's parked events; the reply lists what is
+// parked afterwards.
+void send_parked(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  auto kind = p.req->kind;
+  auto reply_type = kind == request_kind::parked         ? "parked_ok"
+                    : kind == request_kind::retry_parked ? "parked_retried"
+                                                         : "parked_discarded";
+  auto on_list = [self, p, reply_type](actors::parked_list& xs) {
+    std::string fields;
+    render_field(fields, "model", xs.model);
+    if (p.req->kind != request_kind::parked)
+      fields += ", \"done\": " + std::to_string(xs.done);
+    fields += ", ";
+    render_key(fields, "parked");
+    render_json(fields, xs.entries);
+    std::string text;
+    render_reply(text, *p.req, reply_type, fields);
+    control_answered(self, p, std::move(text));
+  };
+  auto on_error = [self, p](caf::error& err) {
+    control_answered(self, p, control_error(p, err));
+  };
+  auto& model = p.req->model;
+  if (kind == request_kind::parked)
+    self->request(st.supervisor, caf::infinite, actors::parked_atom::value, model)
+      .then(on_list, on_error);
+  else if (kind == request_kind::retry_parked)
+    self->request(st.supervisor, caf::infinite, actors::unpark_atom::value, model,
+                  p.req->seq)
+      .then(on_list, on_error);
+  else
+    self->request(st.supervisor, caf::infinite, actors::drop_parked_atom::value, model,
+                  p.req->seq)
+      .then(on_list, on_error);
+}
+
 // Serves queued requests in order as far as ordering allows.
 void dispatch(self_ptr self) {
   auto& st = self->state;
@@ -387,6 +426,9 @@ void dispatch(self_ptr self) {
       case request_kind::blue_green:
       case request_kind::rollback:
       case request_kind::discard:
+      case request_kind::parked:
+      case request_kind::retry_parked:
+      case request_kind::discard_parked:
         // Sees exactly the requests before it: waits for their publishes,
         // and holds the ones after it until it is answered.
         flush_batch();
@@ -397,6 +439,9 @@ void dispatch(self_ptr self) {
           send_query(self, p);
         else if (req.kind == request_kind::status)
           send_status(self, p);
+        else if (req.kind == request_kind::parked || req.kind == request_kind::retry_parked
+                 || req.kind == request_kind::discard_parked)
+          send_parked(self, p);
         else
           send_lifecycle(self, p);
         break;
