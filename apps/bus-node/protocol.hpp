@@ -50,6 +50,7 @@ enum class request_kind {
   blue_green,
   rollback,
   discard,
+  restart,
   error,
 };
 
@@ -66,7 +67,7 @@ struct request {
   std::vector<std::string> event_types;
   /// event; `ev.id_derived` tells whether the id was derived.
   event ev;
-  /// query, pause, resume, rebuild, blue_green, rollback, discard
+  /// query, pause, resume, rebuild, blue_green, rollback, discard, restart
   std::string model;
   /// blue_green: the new definition, and whether to answer only once the
   /// shadow has replaced the live model.
