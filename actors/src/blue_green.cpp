@@ -129,6 +129,8 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
   ++s.generation; // a restart pending for the old projector is void
   s.restarts = 0;
   s.recent.clear();
+  s.cooldowns = 0;
+  s.trial = false;
   s.last_error.clear();
   auto waiting = std::move(s.shadow->waiting);
   s.shadow.reset();
@@ -161,6 +163,8 @@ void finish_rollback(supervisor_ptr self, std::size_t index,
   ++s.generation;
   s.restarts = 0;
   s.recent.clear();
+  s.cooldowns = 0;
+  s.trial = false;
   s.last_error.clear();
   if (current)
     self->send_exit(current, caf::exit_reason::user_shutdown);
