@@ -69,13 +69,13 @@ void spawn_shadow(supervisor_ptr self, std::size_t index) {
   options.shadow = true;
   sh.handle = self->spawn(projector_impl, st.bus, sh.spec, options);
   self->monitor(sh.handle);
-  sh.state = "catching_up";
+  sh.state = model_state::catching_up;
   // A shadow answers ready once it has caught up with the log and runs live.
   self->request(sh.handle, caf::infinite, ready_atom::value)
     .then(
       [self, index, h = sh.handle](projector_status&) {
         auto& s = self->state.slots[index];
-        if (s.shadow && s.shadow->handle == h && s.shadow->state == "catching_up")
+        if (s.shadow && s.shadow->handle == h && s.shadow->state == model_state::catching_up)
           begin_switch(self, index, h);
       },
       [](caf::error&) {
@@ -90,7 +90,7 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
 // before the shadow writes its first, so the two never overwrite each other.
 void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow) {
   auto& s = self->state.slots[index];
-  s.shadow->state = "switching";
+  s.shadow->state = model_state::switching;
   auto promote = [self, index, shadow] {
     self->request(shadow, caf::infinite, promote_atom::value)
       .then(
@@ -114,7 +114,7 @@ void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow
 void complete_switch(supervisor_ptr self, std::size_t index, projector_actor shadow,
                      projector_status status) {
   auto& s = self->state.slots[index];
-  if (!s.shadow || s.shadow->handle != shadow || s.shadow->state != "switching")
+  if (!s.shadow || s.shadow->handle != shadow || s.shadow->state != model_state::switching)
     return;
   if (s.handle) {
     s.previous = s.handle;
@@ -125,10 +125,12 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
   }
   s.spec = std::move(s.shadow->spec);
   s.handle = shadow;
-  s.state = "running";
+  s.state = model_state::running;
   ++s.generation; // a restart pending for the old projector is void
   s.restarts = 0;
   s.recent.clear();
+  s.cooldowns = 0;
+  s.trial = false;
   s.last_error.clear();
   auto waiting = std::move(s.shadow->waiting);
   s.shadow.reset();
@@ -136,7 +138,7 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
             << "' switched to its new definition"
             << (s.previous ? "; the previous projector is kept paused" : "")
             << std::endl;
-  status.role = "live";
+  status.role = model_role::live;
   for (auto& rp : waiting)
     rp.deliver(status);
 }
@@ -157,16 +159,18 @@ void finish_rollback(supervisor_ptr self, std::size_t index,
   s.previous_spec = {};
   s.handle = previous;
   s.previous = nullptr;
-  s.state = "running";
+  s.state = model_state::running;
   ++s.generation;
   s.restarts = 0;
   s.recent.clear();
+  s.cooldowns = 0;
+  s.trial = false;
   s.last_error.clear();
   if (current)
     self->send_exit(current, caf::exit_reason::user_shutdown);
   std::cerr << "supervisor: read model '" << s.spec.name
             << "' rolled back to its previous definition" << std::endl;
-  status.role = "live";
+  status.role = model_role::live;
   promise.deliver(std::move(status));
 }
 
@@ -181,7 +185,7 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
   while (!sh.recent.empty() && now - sh.recent.front() > st.policy.restart_window)
     sh.recent.pop_front();
   if (sh.recent.size() >= st.policy.max_restarts) {
-    sh.state = "failed";
+    sh.state = model_state::failed;
     std::cerr << "supervisor: the shadow of read model '" << s.spec.name
               << "' stays down after " << sh.restarts
               << " restarts; the live projector goes on: " << sh.last_error
@@ -193,7 +197,7 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
   }
   auto delay = backoff_delay(st.policy, sh.recent.size());
   sh.recent.push_back(now);
-  sh.state = "restarting";
+  sh.state = model_state::restarting;
   sh.generation = ++s.shadow_generations;
   std::cerr << "supervisor: the shadow of read model '" << s.spec.name
             << "' failed (" << sh.last_error << "); restarting in "
@@ -204,10 +208,10 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
   return false;
 }
 
-projector_status stopped_status(const std::string& model, const char* role) {
+projector_status stopped_status(const std::string& model, model_role role) {
   projector_status result;
   result.model = model;
-  result.state = "stopped";
+  result.state = model_state::stopped;
   result.role = role;
   return result;
 }
@@ -222,7 +226,7 @@ caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
   auto& s = self->state.slots[*index];
   if (s.shadow)
     return precondition("a blue/green rebuild of '" + s.spec.name
-                        + "' is under way (shadow " + s.shadow->state
+                        + "' is under way (shadow " + to_string(s.shadow->state)
                         + "): discard it first");
   if (s.previous || s.rolling_back)
     return precondition("'" + s.spec.name
@@ -241,7 +245,7 @@ caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
   projector_status result;
   result.model = s.spec.name;
   result.state = s.shadow->state;
-  result.role = "shadow";
+  result.role = model_role::shadow;
   return result;
 }
 
@@ -298,10 +302,10 @@ caf::result<projector_status> discard(supervisor_ptr self, const std::string& mo
     self->send_exit(s.previous, caf::exit_reason::user_shutdown);
     s.previous = nullptr;
     s.previous_spec = {};
-    return stopped_status(model, "previous");
+    return stopped_status(model, model_role::previous);
   }
   if (s.shadow) {
-    if (s.shadow->state == "switching")
+    if (s.shadow->state == model_state::switching)
       return precondition("the shadow of '" + model
                           + "' is switching in now: roll it back once it is live");
     if (s.shadow->handle)
@@ -309,7 +313,7 @@ caf::result<projector_status> discard(supervisor_ptr self, const std::string& mo
     give_up(s, precondition("the blue/green rebuild of '" + model
                             + "' was discarded"));
     s.shadow.reset();
-    return stopped_status(model, "shadow");
+    return stopped_status(model, model_role::shadow);
   }
   return precondition("'" + model + "' has no shadow and no previous projector "
                       "to discard");
@@ -322,7 +326,7 @@ void restart_shadow(supervisor_ptr self, std::uint64_t index,
     return;
   auto& s = slots[index];
   if (!s.shadow || s.shadow->generation != generation
-      || s.shadow->state != "restarting")
+      || s.shadow->state != model_state::restarting)
     return;
   ++s.shadow->restarts;
   spawn_shadow(self, index);
@@ -344,7 +348,7 @@ bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm) {
       continue;
     auto& sh = *s.shadow;
     sh.handle = nullptr;
-    if (sh.state == "switching" && s.handle)
+    if (sh.state == model_state::switching && s.handle)
       // The live projector was demoted for the hand-over: it stays live.
       self->request(s.handle, caf::infinite, promote_atom::value)
         .then([](projector_status&) {}, [](caf::error&) {});
@@ -367,7 +371,7 @@ std::vector<blue_green_entry> blue_green_entries(const supervisor_state& st) {
       blue_green_entry x;
       x.handle = s.shadow->handle;
       x.status.model = s.spec.name;
-      x.status.role = "shadow";
+      x.status.role = model_role::shadow;
       x.status.state = s.shadow->state;
       x.status.restarts = s.shadow->restarts;
       x.status.last_error = s.shadow->last_error;
@@ -377,8 +381,8 @@ std::vector<blue_green_entry> blue_green_entries(const supervisor_state& st) {
       blue_green_entry x;
       x.handle = s.previous;
       x.status.model = s.spec.name;
-      x.status.role = "previous";
-      x.status.state = "paused";
+      x.status.role = model_role::previous;
+      x.status.state = model_state::paused;
       result.push_back(std::move(x));
     }
   }

@@ -196,11 +196,11 @@ projector_status status_of(self_ptr self) {
   auto& st = self->state;
   projector_status result;
   result.model = st.model->name();
-  result.state = st.paused        ? "paused"
-                 : st.detached    ? "disconnected"
-                 : st.rebuilding  ? "rebuilding"
-                 : st.catching_up ? "catching_up"
-                                  : "running";
+  result.state = st.paused        ? model_state::paused
+                 : st.detached    ? model_state::disconnected
+                 : st.rebuilding  ? model_state::rebuilding
+                 : st.catching_up ? model_state::catching_up
+                                  : model_state::running;
   result.checkpoint = st.processed.watermark();
   result.checkpoint_timestamp = st.checkpoint_timestamp;
   result.applied = st.applied;

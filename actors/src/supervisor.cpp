@@ -1,12 +1,13 @@
 #include "bus/actors/supervisor.hpp"
 
-#include <iostream>
 #include <type_traits>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
 #include "internal/blue_green.hpp"
+#include "internal/health.hpp"
+#include "internal/restarts.hpp"
 
 namespace bus::actors {
 
@@ -14,67 +15,19 @@ namespace {
 
 using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 
-void start(self_ptr self, std::size_t index) {
-  auto& st = self->state;
-  auto& s = st.slots[index];
-  s.handle = self->spawn(projector_impl, st.bus, s.spec, st.options);
-  self->monitor(s.handle);
-  s.state = "running";
-}
-
-std::string describe(const caf::error& reason) {
-  if (code_of(reason) != errc::none)
-    return context_of(reason);
-  return caf::to_string(reason);
-}
-
 void on_down(self_ptr self, const caf::down_msg& dm) {
-  if (internal::blue_green_down(self, dm))
-    return;
-  auto& st = self->state;
-  for (std::size_t i = 0; i < st.slots.size(); ++i) {
-    auto& s = st.slots[i];
-    if (!s.handle || s.handle.address() != dm.source)
-      continue;
-    s.handle = nullptr;
-    if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) {
-      s.state = "stopped";
-      return;
-    }
-    s.last_error = describe(dm.reason);
-    auto now = self->clock().now();
-    while (!s.recent.empty() && now - s.recent.front() > st.policy.restart_window)
-      s.recent.pop_front();
-    if (s.recent.size() >= st.policy.max_restarts) {
-      s.state = "failed";
-      std::cerr << "supervisor: read model '" << s.spec.name
-                << "' stays down after " << s.restarts
-                << " restarts: " << s.last_error << std::endl;
-      return;
-    }
-    auto delay = backoff_delay(st.policy, s.recent.size());
-    s.recent.push_back(now);
-    s.state = "restarting";
-    ++s.generation;
-    std::cerr << "supervisor: read model '" << s.spec.name << "' failed ("
-              << s.last_error << "); restarting in "
-              << std::chrono::duration_cast<std::chrono::milliseconds>(delay)
-                   .count()
-              << " ms" << std::endl;
-    self->delayed_send(self, delay, restart_atom::value,
-                       static_cast<std::uint64_t>(i), s.generation);
-    return;
-  }
+  if (!internal::blue_green_down(self, dm))
+    internal::live_down(self, dm);
 }
 
 caf::error unavailable(const supervisor_state::slot& s) {
   return make_error(errc::model_unavailable,
-                    "read model '" + s.spec.name + "' is " + s.state
+                    "read model '" + s.spec.name + "' is " + to_string(s.state)
                       + (s.last_error.empty() ? "" : ": " + s.last_error));
 }
 
 // Statuses standing for the models of node `n` when it cannot answer.
-std::vector<projector_status> absent(const node_entry& n, const char* state,
+std::vector<projector_status> absent(const node_entry& n, model_state state,
                                      const std::string& why) {
   std::vector<projector_status> result;
   for (auto& model : n.models) {
@@ -118,11 +71,11 @@ void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
         for (std::size_t k = 0; k < nodes.size(); ++k) {
           auto& n = nodes[k];
           if (!n.supervisor) {
-            c->remote[k] = absent(n, "away", "node '" + n.node + "' is not connected");
+            c->remote[k] = absent(n, model_state::away, "node '" + n.node + "' is not connected");
             continue;
           }
           ++c->remaining;
-          c->remote[k] = absent(n, "unreachable", "");
+          c->remote[k] = absent(n, model_state::unreachable, "");
           self->request(caf::actor_cast<supervisor_actor>(n.supervisor), timeout, atom)
             .then(
               [c, k, done_one](std::vector<projector_status>& xs) {
@@ -146,7 +99,7 @@ void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
 void adopt(projector_status& out, projector_status ps) {
   ps.restarts = out.restarts;
   ps.last_error = std::move(out.last_error);
-  ps.role = std::move(out.role);
+  ps.role = out.role;
   out = std::move(ps);
 }
 
@@ -159,25 +112,49 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
   std::vector<internal::blue_green_entry> extra;
   if constexpr (std::is_same_v<Atom, status_atom>)
     extra = internal::blue_green_entries(st);
+  constexpr bool is_status = std::is_same_v<Atom, status_atom>;
   struct collector {
     caf::typed_response_promise<std::vector<projector_status>> promise;
     std::vector<projector_status> result;
     // The models of other nodes, in directory order (routing only).
     std::vector<std::vector<projector_status>> remote;
+    // The log's head, to tell a stalled model from an idle one (status).
+    std::optional<std::uint64_t> head;
     std::size_t remaining;
   };
   auto c = std::make_shared<collector>();
   c->promise = self->make_response_promise<std::vector<projector_status>>();
   c->result.resize(st.slots.size() + extra.size());
   c->remaining = c->result.size() + 1;
-  auto done_one = [c] {
+  auto done_one = [self, c] {
     if (--c->remaining > 0)
       return;
+    if constexpr (is_status) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      for (std::size_t i = 0; i < st.slots.size(); ++i)
+        internal::judge(c->result[i], st.slots[i], c->head, now,
+                        st.policy.stall_after);
+    }
     for (auto& xs : c->remote)
       for (auto& x : xs)
         c->result.push_back(std::move(x));
     c->promise.deliver(std::move(c->result));
   };
+  // Status never waits for one stuck model: each answer has a deadline.
+  // Ready waits for catching up, however long that takes.
+  caf::duration deadline = caf::infinite;
+  if constexpr (is_status) {
+    deadline = caf::duration{st.policy.status_timeout};
+    ++c->remaining;
+    self->request(st.bus, deadline, head_atom::value)
+      .then(
+        [c, done_one](std::uint64_t head) {
+          c->head = head;
+          done_one();
+        },
+        [done_one](caf::error&) { done_one(); });
+  }
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
     auto& out = c->result[i];
@@ -185,18 +162,26 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
     out.state = s.state;
     out.restarts = s.restarts;
     out.last_error = s.last_error;
+    out.checkpoint = s.seen_checkpoint;
     if (!s.handle) {
       --c->remaining;
       continue;
     }
-    self->request(s.handle, caf::infinite, atom)
+    self->request(s.handle, deadline, atom)
       .then(
-        [c, i, done_one](projector_status& ps) {
+        [self, c, i, done_one, h = s.handle](projector_status& ps) {
+          auto& s = self->state.slots[i];
+          if (s.handle == h)
+            internal::note_progress(s, ps, self->clock().now());
           adopt(c->result[i], std::move(ps));
           done_one();
         },
-        [c, i, done_one](caf::error&) {
-          c->result[i].state = "restarting";
+        [self, c, i, done_one](caf::error& err) {
+          if (err == caf::sec::request_timeout)
+            internal::report_unanswered(c->result[i], self->state.slots[i],
+                                        self->clock().now());
+          else
+            c->result[i].state = model_state::restarting;
           done_one();
         });
   }
@@ -207,17 +192,21 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
       --c->remaining;
       continue;
     }
-    self->request(extra[j].handle, caf::infinite, status_atom::value)
+    self->request(extra[j].handle, deadline, status_atom::value)
       .then(
         [c, i, done_one](projector_status& ps) {
           auto& out = c->result[i];
-          auto switching = out.state == "switching";
+          auto switching = out.state == model_state::switching;
           adopt(out, std::move(ps));
           if (switching)
-            out.state = "switching";
+            out.state = model_state::switching;
           done_one();
         },
-        [done_one](caf::error&) { done_one(); });
+        [c, i, done_one](caf::error& err) {
+          if (err == caf::sec::request_timeout)
+            c->result[i].state = model_state::stalled;
+          done_one();
+        });
   }
   // Ready covers this node's models only: a node starting up must not wait
   // for (or on the loss of) another node's.
@@ -297,13 +286,6 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
 
 } // namespace
 
-caf::timespan backoff_delay(const supervision_policy& policy, std::size_t n) {
-  auto delay = policy.initial_backoff;
-  for (std::size_t i = 0; i < n && delay < policy.max_backoff; ++i)
-    delay *= 2;
-  return std::min(delay, policy.max_backoff);
-}
-
 supervisor_actor::behavior_type
 supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
                 bus_actor bus, std::vector<model_spec> specs,
@@ -338,7 +320,7 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     st.slots.back().spec = std::move(spec);
   }
   for (std::size_t i = 0; i < st.slots.size(); ++i)
-    start(self, i);
+    internal::start(self, i);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& s : self->state.slots)
@@ -400,14 +382,17 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self](status_atom) { return collect(self, status_atom::value); },
     [self](ready_atom) { return collect(self, ready_atom::value); },
     [self](restart_atom, std::uint64_t index, std::uint64_t generation) {
-      auto& st = self->state;
-      if (index >= st.slots.size())
-        return;
-      auto& s = st.slots[index];
-      if (s.generation != generation || s.state != "restarting")
-        return;
-      ++s.restarts;
-      start(self, index);
+      internal::restart_due(self, index, generation);
+    },
+    [self](restart_atom, std::string& model) -> caf::result<projector_status> {
+      if (is_remote(self, model))
+        return forward_remote<projector_status>(self, model, restart_atom::value,
+                                                model);
+      auto& slots = self->state.slots;
+      for (std::size_t i = 0; i < slots.size(); ++i)
+        if (slots[i].spec.name == model)
+          return internal::restart_model(self, i);
+      return make_error(errc::no_such_model, "no read model named '" + model + "'");
     },
     [self](rebind_atom, bus_actor& bus) {
       // Restarts use the new handle too.

@@ -218,7 +218,8 @@ int main(int argc, char** argv) {
                [&](caf::error&) { status.clear(); });
     bool done = !status.empty();
     for (auto& s : status)
-      done = done && (s.state == "failed" || (s.state == "running" && s.checkpoint == head));
+      done = done && (s.state == model_state::failed
+                      || (s.state == model_state::running && s.checkpoint == head));
     if (done || clock_type::now() > deadline)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
@@ -239,7 +240,7 @@ int main(int argc, char** argv) {
   for (auto& s : status) {
     std::printf("projector   %-14s applied %9s  skipped %s  state %s  checkpoint %s\n",
                 s.model.c_str(), with_commas(s.applied).c_str(),
-                with_commas(s.skipped).c_str(), s.state.c_str(),
+                with_commas(s.skipped).c_str(), to_string(s.state),
                 with_commas(s.checkpoint).c_str());
   }
   for (auto& s : status) {

@@ -86,7 +86,8 @@ bool wait_until_ready(caf::scoped_actor& self,
       .receive(
         [&](std::vector<bus::actors::projector_status>& xs) {
           ready = std::all_of(xs.begin(), xs.end(), [](auto& x) {
-            return x.state == "running" || x.state == "failed";
+            using bus::actors::model_state;
+            return x.state == model_state::running || x.state == model_state::failed;
           });
         },
         [](caf::error&) {});

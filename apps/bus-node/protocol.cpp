@@ -148,14 +148,15 @@ void parse_request(boost::json::object& line, request& req) {
     return;
   }
   if (*type == "pause" || *type == "resume" || *type == "rebuild"
-      || *type == "rollback" || *type == "discard") {
+      || *type == "rollback" || *type == "discard" || *type == "restart") {
     auto* model = string_field(*body, "model");
     if (model == nullptr)
       return malformed(req, "body.model must be a string");
     req.model = *model;
-    if (*type == "rollback" || *type == "discard") {
-      req.kind = *type == "rollback" ? request_kind::rollback
-                                     : request_kind::discard;
+    if (*type == "rollback" || *type == "discard" || *type == "restart") {
+      req.kind = *type == "rollback"  ? request_kind::rollback
+                 : *type == "discard" ? request_kind::discard
+                                      : request_kind::restart;
       return;
     }
     if (*type == "rebuild" && (body->contains("mode") || body->contains("definition")))

@@ -54,6 +54,7 @@ enum class request_kind {
   parked,
   retry_parked,
   discard_parked,
+  restart,
   error,
 };
 
@@ -70,7 +71,7 @@ struct request {
   std::vector<std::string> event_types;
   /// event; `ev.id_derived` tells whether the id was derived.
   event ev;
-  /// query, pause, resume, rebuild, blue_green, rollback, discard
+  /// query, pause, resume, rebuild, blue_green, rollback, discard, restart
   std::string model;
   /// blue_green: the new definition, and whether to answer only once the
   /// shadow has replaced the live model.

@@ -229,7 +229,7 @@ void render_model_status(std::string& out, const actors::projector_status& s,
   render_string(out, s.model);
   out += ", ";
   render_key(out, "state");
-  render_string(out, s.state);
+  render_string(out, to_string(s.state));
   out += ", \"checkpoint\": " + std::to_string(s.checkpoint);
   out += ", \"lag_events\": " + std::to_string(lag);
   out += ", \"lag_ms\": " + std::to_string(lag_ms);
@@ -238,6 +238,7 @@ void render_model_status(std::string& out, const actors::projector_status& s,
   out += ", \"rebuilds\": " + std::to_string(s.rebuilds);
   out += ", \"restarts\": " + std::to_string(s.restarts);
   out += ", \"parked\": " + std::to_string(s.parked);
+  out += ", \"stalled_ms\": " + std::to_string(s.stalled_ms);
   out += ", ";
   render_key(out, "last_error");
   render_string(out, s.last_error);
@@ -245,7 +246,7 @@ void render_model_status(std::string& out, const actors::projector_status& s,
     if (x.model != s.model || x.role == s.role)
       continue;
     out += ", ";
-    render_key(out, x.role);
+    render_key(out, to_string(x.role));
     render_model_status(out, x, bus);
   }
   out += '}';
@@ -265,11 +266,11 @@ void send_status(self_ptr self, session_state::pending p) {
               // shadows and kept projectors after them.
               std::vector<actors::projector_status> extra;
               for (auto& m : models)
-                if (m.role != "live")
+                if (m.role != actors::model_role::live)
                   extra.push_back(m);
               bool first = true;
               for (auto& m : models) {
-                if (m.role != "live")
+                if (m.role != actors::model_role::live)
                   continue;
                 if (!first)
                   fields += ", ";
@@ -295,17 +296,18 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
                     : kind == request_kind::resume   ? "resumed"
                     : kind == request_kind::rollback ? "rolled_back"
                     : kind == request_kind::discard  ? "discarded"
+                    : kind == request_kind::restart  ? "restart_ok"
                     : kind == request_kind::blue_green && p.req->await_switch
                       ? "switched"
                       : "rebuilding";
   auto on_status = [self, p, reply_type](actors::projector_status& s) {
     std::string fields;
     render_field(fields, "model", s.model);
-    render_field(fields, "state", s.state);
+    render_field(fields, "state", to_string(s.state));
     if (p.req->kind == request_kind::blue_green)
       render_field(fields, "mode", "blue_green");
     if (p.req->kind == request_kind::discard)
-      render_field(fields, "discarded", s.role);
+      render_field(fields, "discarded", to_string(s.role));
     std::string text;
     render_reply(text, *p.req, reply_type, fields);
     control_answered(self, p, std::move(text));
@@ -335,6 +337,10 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
       break;
     case request_kind::discard:
       self->request(st.supervisor, caf::infinite, actors::discard_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::restart:
+      self->request(st.supervisor, caf::infinite, actors::restart_atom::value, model)
         .then(on_status, on_error);
       break;
     default:
@@ -429,6 +435,7 @@ void dispatch(self_ptr self) {
       case request_kind::parked:
       case request_kind::retry_parked:
       case request_kind::discard_parked:
+      case request_kind::restart:
         // Sees exactly the requests before it: waits for their publishes,
         // and holds the ones after it until it is answered.
         flush_batch();

@@ -241,6 +241,13 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
     r.millis("max_backoff_ms", s.max_backoff);
     r.number<std::size_t>("max_restarts", s.max_restarts, 0);
     r.millis("restart_window_ms", s.restart_window);
+    r.millis("cooldown_ms", s.cooldown);
+    r.millis("max_cooldown_ms", s.max_cooldown);
+    r.millis("status_timeout_ms", s.status_timeout);
+    r.millis("stall_after_ms", s.stall_after);
+    if (r.ok() && s.status_timeout.count() == 0)
+      return make_error(errc::invalid_config,
+                        "supervision.status_timeout_ms: expected an integer >= 1");
     r.no_unknown_keys();
   }
   if (auto* node = top.field("node", false)) {

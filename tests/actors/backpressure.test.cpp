@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(idle_model_keeps_up_with_the_head) {
   BOOST_REQUIRE(acks.size() == 25u);
   auto status = ask<projector_status>(idle, status_atom::value);
   BOOST_TEST(status->checkpoint == 100u); // not 0: nothing was for it
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
   BOOST_TEST(status->skipped == 0u);
   BOOST_TEST(ask<projector_status>(busy, status_atom::value)->checkpoint == 100u);
 }
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(idle_model_keeps_up_after_unawaited_publishes) {
   run();
   auto status = ask<projector_status>(idle, status_atom::value);
   BOOST_TEST(status->checkpoint == 50u);
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
 }
 
 BOOST_AUTO_TEST_CASE(publisher_over_its_limit_is_told_to_wait) {

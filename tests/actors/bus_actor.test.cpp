@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(late_subscriber_catches_up_from_the_log_then_runs_live) {
   auto p = spawn_projector(tally("late", {"A"}), 4);
   auto status = ask<projector_status>(p, status_atom::value);
   BOOST_REQUIRE(status);
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
   BOOST_TEST(status->checkpoint == 25u);
   BOOST_TEST(status->replayed == 13u);
   publish(events(25, 10, {"A", "B"}));
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
   BOOST_TEST(snapshot_of(p) == expected_tally(all, {"A", "B"}));
   auto status = ask<projector_status>(p, status_atom::value);
   BOOST_TEST(status->checkpoint == 150u);
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
   // Back to live pushes afterwards.
   self->send(small, publish_atom::value, events(150, 3, {"A", "B"}), false);
   run();

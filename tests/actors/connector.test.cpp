@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(node_reconnects_to_a_restarted_bus_and_replays_from_its_che
   run();
   BOOST_TEST(link().connections == 2u);
   auto after = model_status(node_sup);
-  BOOST_TEST(after.state == "running");
+  BOOST_TEST(after.state == model_state::running);
   BOOST_TEST(after.checkpoint == 17u);
   // Pulled only what it had not processed: nothing applied twice.
   BOOST_TEST(after.applied == 17u);
@@ -169,7 +169,7 @@ BOOST_AUTO_TEST_CASE(projector_that_loses_its_bus_mid_catch_up_waits_for_it) {
   run();
   auto st = ask<projector_status>(p, status_atom::value);
   BOOST_REQUIRE(st);
-  BOOST_TEST(st->state == "disconnected");
+  BOOST_TEST(st->state == model_state::disconnected);
   auto q = ask<query_result>(p, query_atom::value, std::string{"key0"});
   BOOST_REQUIRE(!q);
   BOOST_TEST(code_of(q.error()) == errc::model_unavailable);
@@ -184,7 +184,7 @@ BOOST_AUTO_TEST_CASE(projector_that_loses_its_bus_mid_catch_up_waits_for_it) {
   run();
   st = ask<projector_status>(p, status_atom::value);
   BOOST_REQUIRE(st);
-  BOOST_TEST(st->state == "running");
+  BOOST_TEST(st->state == model_state::running);
   BOOST_TEST(st->checkpoint == 40u);
   BOOST_TEST(st->applied == 40u);
   BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));

@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(poison_events_are_parked_and_the_rest_is_the_fold) {
   auto status = ask<projector_status>(p, status_atom::value);
   BOOST_TEST(status->parked == 4u);
   BOOST_TEST(status->checkpoint == 24u);
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_a_fix_yields_the_full_fold) {

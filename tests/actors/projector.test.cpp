@@ -142,7 +142,7 @@ BOOST_AUTO_TEST_CASE(paused_projector_applies_nothing_and_resume_catches_up) {
   publish(events(0, 5, {"A"}));
   auto paused = ask<projector_status>(p, pause_atom::value);
   BOOST_REQUIRE(paused);
-  BOOST_TEST(paused->state == "paused");
+  BOOST_TEST(paused->state == model_state::paused);
   run();
   auto before = snapshot_of(p);
   // Publishers do not wait for a paused model, and it takes nothing.
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(paused_projector_applies_nothing_and_resume_catches_up) {
   BOOST_REQUIRE(resumed);
   run();
   auto status = ask<projector_status>(p, status_atom::value);
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
   BOOST_TEST(status->checkpoint == 55u);
   BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
   // And it is live again.
@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE(rebuild_reprojects_from_the_log_while_pushes_wait) {
   BOOST_TEST(code_of(during.error()) == errc::model_unavailable);
   run();
   auto status = ask<projector_status>(p, status_atom::value);
-  BOOST_TEST(status->state == "running");
+  BOOST_TEST(status->state == model_state::running);
   BOOST_TEST(status->rebuilds == 1u);
   BOOST_TEST(status->checkpoint == 39u);
   // Every event applied exactly once since the reset, in order.

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(restarted_projector_loads_its_table_and_pulls_only_the_tail
   publish(abc(100, 12)); // while no projector runs
   auto second = start();
   auto st = status(second);
-  BOOST_TEST(st.state == "running");
+  BOOST_TEST(st.state == model_state::running);
   BOOST_TEST(st.checkpoint == 112u);
   // Only the 12 events after the committed checkpoint came from the log
   // (9 of them of a handled type), none of the 100 before.
@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(rebuild_empties_the_table_then_refills_it_from_the_log) {
   run();
   auto st = status(p);
   BOOST_TEST(st.rebuilds == 1u);
-  BOOST_TEST(st.state == "running");
+  BOOST_TEST(st.state == model_state::running);
   auto after = stored();
   BOOST_TEST(after.checkpoint == 50u);
   BOOST_TEST(boost::json::value(after.rows) == fold());

@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(a_lost_node_makes_its_models_away_and_publishing_goes_on) {
   auto st = status();
   BOOST_REQUIRE(st.size() == 2u);
   BOOST_TEST(st[1].model == "far");
-  BOOST_TEST(st[1].state == "away");
+  BOOST_TEST(st[1].state == model_state::away);
   // Everyone else is served; the events stay in the log.
   auto ack = publish(events(3, 3, {"A"}));
   BOOST_REQUIRE(ack.models.size() == 1u);

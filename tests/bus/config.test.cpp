@@ -116,6 +116,10 @@ BOOST_AUTO_TEST_CASE(default_config_has_the_documented_limits) {
   BOOST_TEST(cfg->supervision.max_backoff.count() == 5000);
   BOOST_TEST(cfg->supervision.max_restarts == 5u);
   BOOST_TEST(cfg->supervision.restart_window.count() == 60000);
+  BOOST_TEST(cfg->supervision.cooldown.count() == 60000);
+  BOOST_TEST(cfg->supervision.max_cooldown.count() == 3600000);
+  BOOST_TEST(cfg->supervision.status_timeout.count() == 1000);
+  BOOST_TEST(cfg->supervision.stall_after.count() == 30000);
   BOOST_TEST(cfg->node.max_line_bytes == 1048576u);
   BOOST_TEST(cfg->node.batch_size == 1024u);
 }
@@ -180,13 +184,19 @@ BOOST_AUTO_TEST_CASE(all_settings_are_read) {
     R"({"name": "byname", "kind": "index", "key": "user.name",
         "target": "user.id", "set_on": ["A"], "delete_on": ["B"]})",
     R"("supervision": {"initial_backoff_ms": 1, "max_backoff_ms": 2,
-                       "max_restarts": 0, "restart_window_ms": 3},
+                       "max_restarts": 0, "restart_window_ms": 3,
+                       "cooldown_ms": 0, "max_cooldown_ms": 4,
+                       "status_timeout_ms": 5, "stall_after_ms": 6},
        "node": {"max_line_bytes": 64, "batch_size": 1})"));
   BOOST_REQUIRE_MESSAGE(cfg, why(cfg));
   BOOST_TEST(cfg->supervision.initial_backoff.count() == 1);
   BOOST_TEST(cfg->supervision.max_backoff.count() == 2);
   BOOST_TEST(cfg->supervision.max_restarts == 0u);
   BOOST_TEST(cfg->supervision.restart_window.count() == 3);
+  BOOST_TEST(cfg->supervision.cooldown.count() == 0);
+  BOOST_TEST(cfg->supervision.max_cooldown.count() == 4);
+  BOOST_TEST(cfg->supervision.status_timeout.count() == 5);
+  BOOST_TEST(cfg->supervision.stall_after.count() == 6);
   BOOST_TEST(cfg->node.max_line_bytes == 64u);
   BOOST_TEST(cfg->node.batch_size == 1u);
   auto m = cfg->read_models.at(0).make();
@@ -294,6 +304,12 @@ BOOST_AUTO_TEST_CASE(negative_numbers_are_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(numbers_below_their_minimum_are_rejected) {
+  // Status must not wait forever for a stuck model.
+  check_rejected(
+    with_models(listing_model, R"("supervision": {"status_timeout_ms": 0})"),
+    "supervision.status_timeout_ms");
+  check_rejected(with_models(listing_model, R"("supervision": {"cooldown_ms": -1})"),
+                 "supervision.cooldown_ms");
   check_rejected(with_models(listing_model, R"("node": {"batch_size": 0})"),
                  "node.batch_size");
   check_rejected(with_models(listing_model, R"("node": {"max_line_bytes": 63})"),

@@ -105,6 +105,31 @@ BOOST_AUTO_TEST_CASE(rebuild_reprojects_and_ends_in_the_same_state) {
   BOOST_TEST(by_email.at("checkpoint").as_int64() == 51);
 }
 
+BOOST_AUTO_TEST_CASE(restart_replaces_a_model_which_then_answers_from_the_same_state) {
+  auto replies = replies_to(
+    user_event(1, "UserCreated", "user-1", R"(, "name": "Ann")")
+    + control(2, "restart", "user_listing") + query(3, "user_listing", "user-1")
+    + user_event(4, "UserUpdated", "user-1", R"(, "name": "Bea")")
+    + query(5, "user_listing", "user-1") + control(6, "status")
+    + control(7, "restart", "nope") + control(8, "restart"));
+  BOOST_REQUIRE_EQUAL(replies.size(), 8u);
+  BOOST_TEST(replies[1].text("type") == "restart_ok");
+  BOOST_TEST(replies[1].text("model") == "user_listing");
+  // Answered once the new projector has caught up: queries see everything.
+  BOOST_TEST(replies[1].text("state") == "running");
+  BOOST_TEST(replies[2].body.at("value").at("name").as_string() == "Ann");
+  BOOST_TEST(replies[3].json("updated_models") == R"(["user_listing","user_by_email"])");
+  BOOST_TEST(replies[4].body.at("value").at("name").as_string() == "Bea");
+  for (auto& m : replies[5].body.at("read_models").as_array()) {
+    BOOST_TEST(m.at("state").as_string() == "running");
+    BOOST_TEST(m.at("parked").as_int64() == 0);
+    BOOST_TEST(m.at("stalled_ms").as_int64() == 0);
+    BOOST_TEST(m.at("restarts").as_int64() == 0); // failures only
+  }
+  BOOST_TEST(replies[6].json("code") == "20");
+  BOOST_TEST(replies[7].json("code") == "12");
+}
+
 BOOST_AUTO_TEST_CASE(lifecycle_of_an_unknown_model_is_error_20_and_missing_model_12) {
   auto replies = replies_to(control(1, "pause", "nope") + control(2, "rebuild")
                             + control(3, "resume", "nope"));

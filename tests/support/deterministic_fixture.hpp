@@ -19,6 +19,7 @@
 #include "bus/actors/projector.hpp"
 #include "bus/actors/supervisor.hpp"
 #include "bus/memory_log.hpp"
+#include "support/model_state_print.hpp"
 
 namespace bus::test {
 

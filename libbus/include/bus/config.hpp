@@ -26,6 +26,18 @@ struct supervision_policy {
   std::size_t max_restarts = 5;
   /// The window over which restarts are counted.
   std::chrono::milliseconds restart_window{60000};
+  /// A model that stays down after its budget (state failed) is tried again
+  /// this long later (a half-open circuit breaker); 0 never retries it.
+  std::chrono::milliseconds cooldown{60000};
+  /// Each failed retry doubles the cool-down, up to this.
+  std::chrono::milliseconds max_cooldown{3600000};
+  /// How long status waits for each projector's answer; one that does not
+  /// answer in time (its apply is busy) is reported stalled. Finite, so
+  /// that one stuck model never makes status hang.
+  std::chrono::milliseconds status_timeout{1000};
+  /// A model behind the log's head whose checkpoint has not moved for this
+  /// long is reported stalled.
+  std::chrono::milliseconds stall_after{30000};
 };
 
 /// Limits of the JSON-lines node.

@@ -38,7 +38,8 @@ using resume_atom = caf::atom_constant<caf::atom("bresume")>;
 using rebuild_atom = caf::atom_constant<caf::atom("brebuild")>;
 /// Asks to be answered once caught up with the log (ready for queries).
 using ready_atom = caf::atom_constant<caf::atom("bready")>;
-/// Tells a supervisor to restart a projector (sent to itself after backoff).
+/// Restarts a model: an operator's request to a supervisor (with the
+/// model's name), or its own timer after a backoff or cool-down.
 using restart_atom = caf::atom_constant<caf::atom("brestart")>;
 /// Registers a node's supervisor and the read models it serves with a bus.
 using attach_atom = caf::atom_constant<caf::atom("battach")>;

@@ -113,6 +113,10 @@ using supervisor_actor = caf::typed_actor<
   caf::replies_to<rollback_atom, std::string>::with<projector_status>,
   // Stops the projector a switch replaced, or else a shadow not yet live.
   caf::replies_to<discard_atom, std::string>::with<projector_status>,
+  // Operator restart of model `name`: stops its projector (if any) and
+  // starts a fresh one with a fresh restart budget, also after it failed;
+  // answered once the new projector has caught up.
+  caf::replies_to<restart_atom, std::string>::with<projector_status>,
   // Internal: restart slot N of generation G once its backoff has passed.
   caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>,
   // Internal: the same for slot N's blue/green shadow.

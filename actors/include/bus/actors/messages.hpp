@@ -14,6 +14,7 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "bus/actors/model_state.hpp"
 #include "bus/event.hpp"
 #include "bus/event_wire.hpp"
 #include "bus/read_model.hpp"
@@ -124,9 +125,7 @@ struct model_snapshot {
 /// What a projector (or its supervisor slot) reports about itself.
 struct projector_status {
   std::string model;
-  /// "running", "catching_up", "paused", "rebuilding", "restarting",
-  /// "failed" or "stopped".
-  std::string state;
+  model_state state = model_state::running;
   std::uint64_t checkpoint = 0;
   /// Timestamp of the event at the checkpoint (0 before any).
   std::int64_t checkpoint_timestamp = 0;
@@ -144,11 +143,14 @@ struct projector_status {
   std::uint32_t restarts = 0;
   /// Why the projector last failed ("" if it never did).
   std::string last_error;
-  /// Events parked in the model's dead-letter store now.
+  /// Live; for a blue/green rebuild also the shadow (the new definition
+  /// catching up) or the previous one (the projector a switch replaced).
+  model_role role = model_role::live;
+  /// Events parked as poison (filled by the projector).
   std::uint64_t parked = 0;
-  /// "live"; for a blue/green rebuild also "shadow" (the new definition
-  /// catching up) or "previous" (the projector a switch replaced).
-  std::string role = "live";
+  /// When stalled: milliseconds since its checkpoint last moved, as the
+  /// supervisor saw it (0 otherwise).
+  std::int64_t stalled_ms = 0;
 };
 
 /// A read model's parked events (its dead-letter store), after a listing,
@@ -243,7 +245,7 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
            x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
            x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error,
-           x.parked, x.role);
+           x.role, x.parked, x.stalled_ms);
 }
 
 template <class Inspector>

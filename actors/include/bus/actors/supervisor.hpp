@@ -5,7 +5,18 @@
 // replays the bus log from its (fresh) checkpoint, so it ends in exactly the
 // state it would have had without the failure. A projector that fails more
 // than `max_restarts` times within `restart_window` stays down and reports
-// "failed"; the others go on. Queries to models are routed here, so callers
+// failed; the others go on. After `cooldown` the supervisor tries a failed
+// model once more (a half-open circuit breaker): if the new projector
+// catches up, the model has a fresh budget; if it fails first, it is failed
+// again for twice the cool-down (at most `max_cooldown`). An operator's
+// `restart` stops a model's projector and starts a fresh one, also a failed
+// model's, with a fresh budget.
+//
+// Status is honest about stuck models: each projector's answer has a
+// deadline (`status_timeout`), and one that does not answer in time (its
+// apply is busy) is reported stalled, with the time since its checkpoint last
+// moved; so is one behind the head whose checkpoint has not moved for
+// `stall_after`. A caught-up model with parked events is reported parked. Queries to models are routed here, so callers
 // need not track projector handles across restarts. On a bus's node, the
 // routing supervisor also reaches models that run on other nodes; on a
 // projector node, `rebind` moves every projector to a reconnected bus.
@@ -34,6 +45,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "bus/actors/fwd.hpp"
+#include "bus/actors/model_state.hpp"
 #include "bus/actors/projector.hpp"
 #include "bus/config.hpp"
 
@@ -53,8 +65,8 @@ struct supervisor_state {
   struct shadow_slot {
     model_spec spec;
     projector_actor handle;
-    /// "catching_up", "switching", "restarting" or "failed".
-    std::string state = "catching_up";
+    /// catching_up, switching, restarting or failed.
+    model_state state = model_state::catching_up;
     /// Bumped on every restart so that stale restart timers are ignored.
     std::uint64_t generation = 0;
     std::uint32_t restarts = 0;
@@ -67,14 +79,27 @@ struct supervisor_state {
   struct slot {
     model_spec spec;
     projector_actor handle;
-    /// "running", "restarting", "failed" or "stopped".
-    std::string state = "running";
+    /// running, restarting, failed or stopped (the projector reports the
+    /// rest).
+    model_state state = model_state::running;
     /// Bumped on every restart so that stale restart timers are ignored.
     std::uint64_t generation = 0;
     std::uint32_t restarts = 0;
     /// Times of the restarts that are still inside the window.
     std::deque<caf::actor_clock::time_point> recent;
     std::string last_error;
+    /// The last checkpoint status saw, and when it last moved: a model that
+    /// cannot answer is reported with the time since its last progress.
+    std::uint64_t seen_checkpoint = 0;
+    caf::actor_clock::time_point progress_at;
+    /// Failed retries after cool-downs since the model last caught up; the
+    /// next cool-down is `cooldown * 2^cooldowns`.
+    std::uint32_t cooldowns = 0;
+    /// The projector running now is a half-open retry after a cool-down: it
+    /// closes the circuit once caught up, and reopens it if it fails first.
+    bool trial = false;
+    /// Operator restarts waiting for the old projector to go down.
+    std::vector<caf::typed_response_promise<projector_status>> restarting;
     /// Blue/green: the shadow under way, if any.
     std::optional<shadow_slot> shadow;
     /// Blue/green: the projector a switch replaced (paused) and its spec,
@@ -116,5 +141,9 @@ routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> sel
 /// Returns the delay before restart number `n` (0-based) within the window:
 /// initial_backoff * 2^n, at most max_backoff.
 caf::timespan backoff_delay(const supervision_policy& policy, std::size_t n);
+
+/// Returns the cool-down before retry number `n` (0-based) of a failed
+/// model: cooldown * 2^n, at most max_cooldown (at least cooldown).
+caf::timespan cooldown_delay(const supervision_policy& policy, std::size_t n);
 
 } // namespace bus::actors

@@ -1,0 +1,35 @@
+#pragma once
+
+// The supervisor's restarts of live projectors (see supervisor.hpp): the
+// backoff after a failure, the failed state and its half-open retry after a
+// cool-down, and the operator's restart. Runs in the supervisor's actor.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/result.hpp>
+#include <caf/system_messages.hpp>
+
+#include "bus/actors/supervisor.hpp"
+
+namespace bus::internal {
+
+using supervisor_ptr
+  = actors::supervisor_actor::stateful_pointer<actors::supervisor_state>;
+
+/// Spawns and monitors the projector of slot `index`.
+void start(supervisor_ptr self, std::size_t index);
+
+/// Handles the down message of a live projector: a restart after the
+/// backoff, failed (with a retry after the cool-down), or stopped.
+void live_down(supervisor_ptr self, const caf::down_msg& dm);
+
+/// The timer of slot `index`: a restart after the backoff, or the half-open
+/// retry of a failed model; ignored unless `generation` is still current.
+void restart_due(supervisor_ptr self, std::uint64_t index, std::uint64_t generation);
+
+/// The operator's restart of the local model in slot `index`.
+caf::result<actors::projector_status> restart_model(supervisor_ptr self,
+                                                    std::size_t index);
+
+} // namespace bus::internal

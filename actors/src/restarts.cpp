@@ -1,0 +1,217 @@
+#include "internal/restarts.hpp"
+
+#include <iostream>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::internal {
+
+using namespace actors;
+
+namespace {
+
+using slot = supervisor_state::slot;
+
+std::string describe(const caf::error& reason) {
+  if (code_of(reason) != errc::none)
+    return context_of(reason);
+  return caf::to_string(reason);
+}
+
+long long millis(caf::timespan x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
+}
+
+// Leaves slot `index` failed; with a cool-down, a timer retries it then.
+void open_circuit(supervisor_ptr self, std::size_t index) {
+  auto& st = self->state;
+  auto& s = st.slots[index];
+  s.state = model_state::failed;
+  s.trial = false;
+  ++s.generation; // a timer still pending is void
+  if (st.policy.cooldown.count() == 0) {
+    std::cerr << "supervisor: read model '" << s.spec.name << "' stays down after "
+              << s.restarts << " restarts: " << s.last_error << std::endl;
+    return;
+  }
+  auto delay = cooldown_delay(st.policy, s.cooldowns);
+  ++s.cooldowns;
+  std::cerr << "supervisor: read model '" << s.spec.name << "' failed after "
+            << s.restarts << " restarts (" << s.last_error << "); trying it again in "
+            << millis(delay) << " ms" << std::endl;
+  self->delayed_send(self, delay, restart_atom::value,
+                     static_cast<std::uint64_t>(index), s.generation);
+}
+
+// Answers the operator's restarts of slot `index` once its new projector has
+// caught up (or with why it went down first).
+void answer_when_ready(supervisor_ptr self, std::size_t index) {
+  auto& s = self->state.slots[index];
+  auto waiting = std::move(s.restarting);
+  s.restarting.clear();
+  if (waiting.empty() || !s.handle)
+    return;
+  self->request(s.handle, caf::infinite, ready_atom::value)
+    .then(
+      [self, index, waiting](projector_status& ps) mutable {
+        auto& s = self->state.slots[index];
+        ps.restarts = s.restarts;
+        ps.last_error = s.last_error;
+        for (auto& rp : waiting)
+          rp.deliver(ps);
+      },
+      [self, index, waiting](caf::error& err) mutable {
+        auto& s = self->state.slots[index];
+        auto why = make_error(errc::model_unavailable,
+                              "read model '" + s.spec.name
+                                + "' went down again after the restart: "
+                                + describe(err));
+        for (auto& rp : waiting)
+          rp.deliver(why);
+      });
+}
+
+// A half-open retry that catches up closes the circuit: the model runs
+// again with a fresh restart budget.
+void watch_trial(supervisor_ptr self, std::size_t index) {
+  auto h = self->state.slots[index].handle;
+  self->request(h, caf::infinite, ready_atom::value)
+    .then(
+      [self, index, h](projector_status&) {
+        auto& s = self->state.slots[index];
+        if (s.handle != h || !s.trial)
+          return;
+        s.trial = false;
+        s.cooldowns = 0;
+        s.recent.clear();
+        std::cerr << "supervisor: read model '" << s.spec.name
+                  << "' runs again after its cool-down" << std::endl;
+      },
+      [](caf::error&) {
+        // nop: its down message reopens the circuit
+      });
+}
+
+} // namespace
+
+void start(supervisor_ptr self, std::size_t index) {
+  auto& st = self->state;
+  auto& s = st.slots[index];
+  s.handle = self->spawn(projector_impl, st.bus, s.spec, st.options);
+  self->monitor(s.handle);
+  s.state = model_state::running;
+  // A new projector has made no progress yet; status measures from here.
+  s.seen_checkpoint = 0;
+  s.progress_at = self->clock().now();
+}
+
+void live_down(supervisor_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < st.slots.size(); ++i) {
+    auto& s = st.slots[i];
+    if (!s.handle || s.handle.address() != dm.source)
+      continue;
+    s.handle = nullptr;
+    if (!s.restarting.empty()) {
+      // The operator stopped it: start the fresh one now that it is gone,
+      // so that the two never write the model's snapshots or table at once.
+      start(self, i);
+      answer_when_ready(self, i);
+      return;
+    }
+    if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) {
+      s.state = model_state::stopped;
+      return;
+    }
+    s.last_error = describe(dm.reason);
+    if (s.trial) {
+      open_circuit(self, i); // the retry failed before catching up
+      return;
+    }
+    auto now = self->clock().now();
+    while (!s.recent.empty() && now - s.recent.front() > st.policy.restart_window)
+      s.recent.pop_front();
+    if (s.recent.size() >= st.policy.max_restarts) {
+      open_circuit(self, i);
+      return;
+    }
+    auto delay = backoff_delay(st.policy, s.recent.size());
+    s.recent.push_back(now);
+    s.state = model_state::restarting;
+    ++s.generation;
+    std::cerr << "supervisor: read model '" << s.spec.name << "' failed ("
+              << s.last_error << "); restarting in " << millis(delay) << " ms"
+              << std::endl;
+    self->delayed_send(self, delay, restart_atom::value,
+                       static_cast<std::uint64_t>(i), s.generation);
+    return;
+  }
+}
+
+void restart_due(supervisor_ptr self, std::uint64_t index, std::uint64_t generation) {
+  auto& st = self->state;
+  if (index >= st.slots.size())
+    return;
+  auto& s = st.slots[index];
+  if (s.generation != generation || s.handle)
+    return;
+  if (s.state == model_state::restarting) {
+    ++s.restarts;
+    start(self, index);
+  } else if (s.state == model_state::failed) {
+    ++s.restarts;
+    start(self, index);
+    s.trial = true;
+    watch_trial(self, index);
+  }
+}
+
+caf::result<projector_status> restart_model(supervisor_ptr self, std::size_t index) {
+  auto& s = self->state.slots[index];
+  if (s.rolling_back || (s.shadow && s.shadow->state == model_state::switching))
+    return make_error(errc::precondition_failed,
+                      "read model '" + s.spec.name
+                        + "' is in a blue/green hand-over: restart it after");
+  auto rp = self->make_response_promise<projector_status>();
+  s.restarting.push_back(rp);
+  // A fresh start: the operator has looked at it, so the budget and the
+  // cool-downs start over, and any timer pending for it is void.
+  ++s.generation;
+  s.recent.clear();
+  s.cooldowns = 0;
+  s.trial = false;
+  std::cerr << "supervisor: restarting read model '" << s.spec.name
+            << "' on request" << std::endl;
+  if (s.handle) {
+    s.state = model_state::restarting;
+    if (s.restarting.size() == 1)
+      self->send_exit(s.handle, caf::exit_reason::user_shutdown);
+    // live_down starts the new projector once this one is gone.
+  } else {
+    start(self, index);
+    answer_when_ready(self, index);
+  }
+  return rp;
+}
+
+} // namespace bus::internal
+
+namespace bus::actors {
+
+caf::timespan backoff_delay(const supervision_policy& policy, std::size_t n) {
+  auto delay = policy.initial_backoff;
+  for (std::size_t i = 0; i < n && delay < policy.max_backoff; ++i)
+    delay *= 2;
+  return std::min(delay, policy.max_backoff);
+}
+
+caf::timespan cooldown_delay(const supervision_policy& policy, std::size_t n) {
+  auto delay = policy.cooldown;
+  for (std::size_t i = 0; i < n && delay < policy.max_cooldown; ++i)
+    delay *= 2;
+  return std::max(policy.cooldown, std::min(delay, policy.max_cooldown));
+}
+
+} // namespace bus::actors
