@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <caf/sec.hpp>
+
 #include "bus/actors/messages.hpp"
 #include "bus/sim/simulator.hpp"
 
@@ -67,6 +69,19 @@ struct journal {
   std::vector<violation> found;
   /// Replies to lifecycle requests still awaited.
   std::size_t open_requests = 0;
+  /// Logical time of the last crash of the bus or the node: a request sent
+  /// before it may time out legitimately.
+  std::uint64_t crashed_at = 0;
+  /// Requests that timed out with nothing crashed since they were sent.
+  std::vector<std::string> unanswered;
+
+  /// Records a request that failed; a timeout is a hang unless a crash
+  /// came after it was sent.
+  void request_failed(const caf::error& err, std::uint64_t sent_at,
+                      const std::string& what) {
+    if (err == caf::sec::request_timeout && crashed_at < sent_at)
+      unanswered.push_back(what);
+  }
 
   std::uint64_t tick() { return ++clock; }
 

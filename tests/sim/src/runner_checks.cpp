@@ -39,6 +39,8 @@ void runner::check(rest r) {
   }
   if (r == rest::final) {
     check_ack_models();
+    for (auto& what : journal_->unanswered)
+      fail(invariant::liveness, what + " was never answered (timed out)");
     if (journal_->open_requests != 0)
       fail(invariant::liveness, std::to_string(journal_->open_requests)
                                   + " lifecycle request(s) never answered");
@@ -146,7 +148,7 @@ void runner::check_lag(rest r) {
       return v.model == spec.name && v.role == "live";
     });
     bool poisoned_for_good = rec.poison.remaining < 0 && rec.poison.pinned != 0;
-    std::string slot_state = live == views.end() ? "none" : live->slot_state;
+    auto slot_state = world_->slot_state(spec.name);
     if (poisoned_for_good) {
       if (slot_state != "failed")
         fail(invariant::failed_state, spec.name + " throws on every apply of seq "

@@ -18,10 +18,13 @@ void runner::ask_supervisor(const std::string& model, const std::string& what,
   journal_->disturb(model);
   auto j = journal_;
   ++j->open_requests;
+  auto sent_at = j->tick();
   world_->request<T>(
     sup,
-    [j, model](caf::expected<T>) {
+    [j, model, sent_at, what](caf::expected<T> reply) {
       --j->open_requests;
+      if (!reply)
+        j->request_failed(reply.error(), sent_at, what + " " + model);
       // Settling again after the answer: the model is disturbed until the
       // next settled point sees it running.
       j->disturb(model);
@@ -81,8 +84,8 @@ void runner::node_fault() {
     return;
   }
   if (world_->node_phase() == phase::up) {
-    note("node-b crashes");
-    world_->kill_node();
+    note(world_->kill_node() ? "node-b crashes"
+                             : "node-b crash deferred: it is still starting");
   } else {
     note("node-b starts again (fresh projectors)");
     world_->start_node();

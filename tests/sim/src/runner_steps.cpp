@@ -1,5 +1,8 @@
 // The scenario: the configuration a seed draws and the steps it takes.
 
+#include <cstdlib>
+#include <iostream>
+
 #include "recording_model.hpp"
 #include "runner.hpp"
 
@@ -82,6 +85,10 @@ sim_result runner::run() {
 }
 
 void runner::note(std::string what) {
+  // BUS_SIM_LIVE=1 prints steps as they happen: for a run that hangs.
+  static const bool live = std::getenv("BUS_SIM_LIVE") != nullptr;
+  if (live)
+    std::cerr << result_.steps << ": " << what << std::endl;
   if (options_.trace)
     result_.trace.push_back(std::to_string(result_.steps) + ": " + std::move(what));
 }
@@ -121,6 +128,9 @@ void runner::one_step() {
     else
       check(rest::idle);
   } else {
+    // With the bus down, projectors and the connector retry for ever:
+    // rest needs the crashed parts back.
+    heal(false);
     note("quiescent point (timers fired too)");
     if (!world_->settle())
       fail(invariant::liveness, "the system did not come to rest");
@@ -175,6 +185,7 @@ void runner::publish() {
       auto& p = j->publishes[number];
       if (!ack) {
         p.failed = true;
+        j->request_failed(ack.error(), p.sent_at, "publish #" + std::to_string(number));
         return;
       }
       p.ack = std::move(*ack);

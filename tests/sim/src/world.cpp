@@ -3,6 +3,9 @@
 #include "bus/actors/init.hpp"
 #include "bus/errc.hpp"
 
+#include <cstdlib>
+#include <iostream>
+
 namespace bus::sim {
 
 namespace {
@@ -67,6 +70,10 @@ bool world::step() {
   auto pick = rng_() % jobs.size();
   if (pick != 0)
     std::rotate(jobs.begin(), jobs.begin() + pick, jobs.begin() + pick + 1);
+  static const bool live = std::getenv("BUS_SIM_JOBS") != nullptr;
+  if (live)
+    if (auto* a = dynamic_cast<caf::scheduled_actor*>(jobs.front()))
+      std::cerr << "  job " << a->name() << " #" << a->id() << " " << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content()) : std::string{"-"}) << "\n";
   sched_.run_once();
   return true;
 }
@@ -94,6 +101,7 @@ void world::kill_bus() {
   *reachable_ = nullptr;
   bus_phase_ = phase::down;
   journal_->disturb_all();
+  journal_->crashed_at = journal_->tick();
 }
 
 void world::restart_bus() {
@@ -106,9 +114,16 @@ void world::restart_bus() {
   journal_->disturb_all();
 }
 
-void world::kill_node() {
+bool world::kill_node() {
   if (node_phase_ != phase::up)
-    return;
+    return false;
+  // A supervisor that has not run yet would still spawn its projectors
+  // when its first job runs, and they would outlive the crash; the node
+  // crashes once its supervisor has started.
+  if (*node_sup_ && !dead(node_sup_->address())
+      && state_of_actor<actors::supervisor_state>(*node_sup_).slots.size()
+           != remote_.size())
+    return false;
   // A crash: every actor of the node dies at once, nothing is stopped
   // cleanly, and the bus learns of it through its monitors.
   for (auto& p : projectors())
@@ -118,8 +133,10 @@ void world::kill_node() {
     caf::anon_send_exit(*node_sup_, caf::exit_reason::kill);
   caf::anon_send_exit(connector_, caf::exit_reason::kill);
   node_phase_ = phase::down;
+  journal_->crashed_at = journal_->tick();
   for (auto& s : remote_)
     journal_->disturb(s.name);
+  return true;
 }
 
 void world::start_node() {
@@ -203,6 +220,19 @@ std::vector<projector_view> world::projectors() {
     }
   }
   return result;
+}
+
+std::string world::slot_state(const std::string& model) {
+  auto sup = supervisor_of(model);
+  if (!sup)
+    return "none";
+  watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
+  if (dead(sup.address()))
+    return "none";
+  for (auto& slot : state_of_actor<actors::supervisor_state>(sup).slots)
+    if (slot.spec.name == model)
+      return slot.state;
+  return "none";
 }
 
 actors::projector_state* world::state_of(const actors::projector_actor& p) {

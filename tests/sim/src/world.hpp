@@ -70,7 +70,8 @@ public:
 
   void kill_bus();
   void restart_bus();
-  void kill_node();
+  /// Crashes the node; false if it is down or still starting.
+  bool kill_node();
   void start_node();
 
   /// The supervisor that runs `model`, or null (its node is down).
@@ -85,15 +86,21 @@ public:
   /// The most messages an actor called `name` may hold.
   std::size_t mailbox_bound(const std::string& name, std::size_t slack) const;
 
+  /// The state of `model`'s supervisor slot ("none" if unknown now).
+  std::string slot_state(const std::string& model);
+
   /// Reads the state of a live projector (never of a dead one).
   actors::projector_state* state_of(const actors::projector_actor& p);
 
-  /// Sends a request from a fresh client actor; `done` gets the answer.
+  /// Sends a request from a fresh client actor; `done` gets the answer. A
+  /// client gives up after a minute of simulated time: in CAF 0.17 a request
+  /// held by an actor that crashes is never answered, as a real client
+  /// with a timeout would see it.
   template <class T, class Handle, class... Ts>
   void request(const Handle& dest, std::function<void(caf::expected<T>)> done,
                Ts... xs) {
     sys_.spawn([=](caf::event_based_actor* self) {
-      self->request(caf::actor_cast<caf::actor>(dest), caf::infinite, xs...)
+      self->request(caf::actor_cast<caf::actor>(dest), std::chrono::minutes{1}, xs...)
         .then([=](T& x) { done(std::move(x)); },
               [=](caf::error& err) { done(std::move(err)); });
     });
