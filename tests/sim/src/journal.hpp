@@ -1,0 +1,104 @@
+#pragma once
+
+// What the simulator records while actors run: a logical clock, every
+// apply of every model instance, injected throws, publish acknowledgements
+// and violations found on the spot (a double apply is seen when it
+// happens). Shared by the recording models, the clients and the checks; one
+// thread (the test coordinator's) touches it.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/sec.hpp>
+
+#include "bus/actors/messages.hpp"
+#include "bus/sim/simulator.hpp"
+
+namespace bus::sim {
+
+/// Decides when a model's apply throws: on the first event it applies with
+/// a seq at or past `from`, then on that same seq in every later instance
+/// while `remaining` allows (-1: always, a poison event).
+struct poison_plan {
+  std::uint64_t from = 0;
+  std::uint64_t pinned = 0;
+  int remaining = 0;
+};
+
+/// One apply that a model took (apply returned true).
+struct take {
+  std::uint64_t seq;
+  std::uint64_t at; // logical time
+};
+
+struct model_record {
+  /// Takes per seq, across instances (for the acknowledgement check).
+  std::map<std::uint64_t, std::vector<std::uint64_t>> took_at;
+  poison_plan poison;
+  /// Logical time of the last event that makes acks of this model
+  /// legitimately partial (pause, rebuild, throw, node loss, ...).
+  std::uint64_t disturbed_at = 0;
+  /// Logical time from which the model was seen running since then.
+  std::uint64_t stable_since = 0;
+  std::uint64_t instances = 0;
+};
+
+/// A publish sent by a client: what it asked and what it got.
+struct publish_record {
+  std::size_t number = 0;
+  std::vector<event> events;
+  bool await = false;
+  std::uint64_t sent_at = 0;
+  std::optional<actors::publish_ack> ack;
+  std::uint64_t acked_at = 0;
+  bool failed = false;
+  /// Models steady from before the publish until its ack (set at the ack).
+  std::vector<std::string> steady;
+};
+
+struct journal {
+  std::uint64_t clock = 0;
+  std::map<std::string, model_record> models;
+  std::vector<publish_record> publishes;
+  /// Violations seen while actors ran.
+  std::vector<violation> found;
+  /// Replies to lifecycle requests still awaited.
+  std::size_t open_requests = 0;
+  /// Logical time of the last crash of the bus or the node: a request sent
+  /// before it may time out legitimately.
+  std::uint64_t crashed_at = 0;
+  /// Requests that timed out with nothing crashed since they were sent.
+  std::vector<std::string> unanswered;
+
+  /// Records a request that failed; a timeout is a hang unless a crash
+  /// came after it was sent.
+  void request_failed(const caf::error& err, std::uint64_t sent_at,
+                      const std::string& what) {
+    if (err == caf::sec::request_timeout && crashed_at < sent_at)
+      unanswered.push_back(what);
+  }
+
+  std::uint64_t tick() { return ++clock; }
+
+  void disturb(const std::string& model) {
+    auto& m = models[model];
+    m.disturbed_at = tick();
+    m.stable_since = 0;
+  }
+
+  void disturb_all() {
+    for (auto& [name, m] : models) {
+      m.disturbed_at = tick();
+      m.stable_since = 0;
+    }
+  }
+};
+
+using journal_ptr = std::shared_ptr<journal>;
+
+} // namespace bus::sim

@@ -1,0 +1,43 @@
+#pragma once
+
+// Wraps a user's read model so that every apply is recorded in the journal:
+// each instance (and each reset of it, an explicit rebuild) is an epoch in
+// which a seq may be applied once and in increasing order; a violation is
+// recorded the moment it happens. The wrapper also injects the poison
+// plan's throws. Everything else is forwarded unchanged.
+
+#include <set>
+
+#include "bus/read_model.hpp"
+#include "journal.hpp"
+
+namespace bus::sim {
+
+class recording_model final : public read_model {
+public:
+  recording_model(read_model_ptr inner, journal_ptr log);
+
+  const std::string& name() const noexcept override { return inner_->name(); }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return inner_->event_types();
+  }
+  bool apply(const event& e) override;
+  std::optional<boost::json::value> query(std::string_view key) const override {
+    return inner_->query(key);
+  }
+  boost::json::value snapshot() const override { return inner_->snapshot(); }
+  void reset() override;
+  bool restore(const boost::json::value& state) override;
+  std::string definition() const override { return inner_->definition(); }
+
+private:
+  read_model_ptr inner_;
+  journal_ptr journal_;
+  std::set<std::uint64_t> applied_;
+  std::uint64_t last_seq_ = 0;
+};
+
+/// The spec of `spec` with its models wrapped.
+model_spec recorded(const model_spec& spec, journal_ptr log);
+
+} // namespace bus::sim

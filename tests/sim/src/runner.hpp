@@ -1,0 +1,86 @@
+#pragma once
+
+// One simulation run: the scenario's steps (runner_steps.cpp) and the
+// invariant checks (runner_checks.cpp) over a world. The PRNG is consumed
+// in a fixed order (configuration first, then one draw sequence per step),
+// so a run with a smaller step budget is a prefix of the longer one.
+
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bus/sim/simulator.hpp"
+#include "journal.hpp"
+#include "world.hpp"
+
+namespace bus::sim {
+
+/// Where a quiescent point stands: jobs done only, or also every timer
+/// fired and every fault healed.
+enum class rest : std::uint8_t { idle, settled, final };
+
+class runner {
+public:
+  runner(const std::vector<model_spec>& models, const sim_options& options,
+         std::uint64_t seed);
+
+  /// Runs the scenario and returns the result.
+  sim_result run();
+
+private:
+  // -- steps (runner_steps.cpp) ---------------------------------------------
+  void one_step();
+  void publish();
+  void run_jobs();
+  void fire_timeout();
+  void redeliver();
+  void poison(int times);
+  void lifecycle();
+  void blue_green();
+  void node_fault();
+  void bus_fault();
+  void sync_fault();
+  /// Brings back what is down and resumes paused models (final settle).
+  void heal(bool resume_paused);
+  template <class T, class... Ts>
+  void ask_supervisor(const std::string& model, const std::string& what, Ts... xs);
+
+  // -- checks (runner_checks.cpp) -------------------------------------------
+  /// Checks the invariants that hold at a quiescent point of kind `r`.
+  void check(rest r);
+  void check_found();
+  void check_mailboxes();
+  void check_folds();
+  void check_acks_logged();
+  void check_checkpoints();
+  void check_lag(rest r);
+  void check_ack_models();
+  void mark_stable();
+  void fail(invariant what, std::string detail);
+  bool failed() const { return result_.failure.has_value(); }
+
+  void note(std::string what);
+  std::string pick_model();
+
+  const sim_options& options_;
+  std::mt19937_64 rng_;
+  journal_ptr journal_;
+  std::vector<model_spec> raw_;
+  std::vector<std::string> remote_names_;
+  std::unique_ptr<world> world_;
+  sim_result result_;
+  std::size_t next_event_ = 0;
+  std::vector<event> published_;
+  std::map<std::string, bool> paused_;
+  struct seen_checkpoint {
+    caf::actor_addr handle;
+    std::uint32_t rebuilds = 0;
+    std::uint64_t checkpoint = 0;
+  };
+  std::map<std::string, seen_checkpoint> seen_;
+  bool poisoned_always_ = false;
+};
+
+} // namespace bus::sim

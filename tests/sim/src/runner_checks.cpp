@@ -1,0 +1,226 @@
+// The invariants, checked at quiescent points (see simulator.hpp).
+
+#include <algorithm>
+
+#include <boost/json/serialize.hpp>
+
+#include "runner.hpp"
+
+namespace bus::sim {
+
+namespace {
+
+const char* state_name(const actors::projector_state& st) {
+  return st.paused        ? "paused"
+         : st.detached    ? "disconnected"
+         : st.rebuilding  ? "rebuilding"
+         : st.catching_up ? "catching_up"
+                          : "running";
+}
+
+} // namespace
+
+void runner::fail(invariant what, std::string detail) {
+  if (failed() || !options_.checked(what))
+    return;
+  note(std::string{"BROKEN "} + to_string(what) + ": " + detail);
+  result_.failure = violation{what, std::move(detail)};
+}
+
+void runner::check(rest r) {
+  check_found();
+  check_mailboxes();
+  check_folds();
+  check_acks_logged();
+  check_checkpoints();
+  if (r != rest::idle) {
+    check_lag(r);
+    mark_stable();
+  }
+  if (r == rest::final) {
+    check_ack_models();
+    for (auto& what : journal_->unanswered)
+      fail(invariant::liveness, what + " was never answered (timed out)");
+    if (journal_->open_requests != 0)
+      fail(invariant::liveness, std::to_string(journal_->open_requests)
+                                  + " lifecycle request(s) never answered");
+    for (auto& p : journal_->publishes)
+      if (!p.ack && !p.failed)
+        fail(invariant::liveness,
+             "publish #" + std::to_string(p.number) + " never answered");
+  }
+}
+
+void runner::check_found() {
+  for (auto& v : journal_->found)
+    fail(v.what, v.detail);
+}
+
+void runner::check_mailboxes() {
+  for (auto& [name, size] : world_->mailboxes()) {
+    auto bound = world_->mailbox_bound(name, options_.mailbox_slack);
+    if (size > bound)
+      fail(invariant::mailbox, name + " holds " + std::to_string(size)
+                                 + " messages (bound " + std::to_string(bound) + ")");
+  }
+}
+
+void runner::check_folds() {
+  auto& log = world_->log();
+  for (auto& v : world_->projectors()) {
+    auto* st = world_->state_of(v.handle);
+    if (st == nullptr || st->failure)
+      continue;
+    auto spec = std::find_if(raw_.begin(), raw_.end(),
+                             [&](const model_spec& s) { return s.name == v.model; });
+    auto fresh = spec->make();
+    auto upto = st->processed.watermark();
+    auto sparse = st->processed.sparse();
+    if (!sparse.empty())
+      upto = sparse.back();
+    if (upto > log.durable_head()) {
+      fail(invariant::fold, v.model + " (" + v.role + ") processed up to seq "
+                              + std::to_string(upto) + " past the durable head "
+                              + std::to_string(log.durable_head()));
+      return;
+    }
+    for_each_batch(log, [&](const event_batch& batch) {
+      for (auto& e : batch)
+        if (e.seq <= upto && st->processed.contains(e.seq) && fresh->handles(e.type))
+          fresh->apply(e);
+    });
+    auto expected = fresh->snapshot();
+    auto actual = st->model->snapshot();
+    if (expected != actual)
+      fail(invariant::fold,
+           v.model + " (" + v.role + ", checkpoint "
+             + std::to_string(st->processed.watermark()) + ") is "
+             + boost::json::serialize(actual) + ", a fold of the log gives "
+             + boost::json::serialize(expected));
+  }
+}
+
+void runner::check_acks_logged() {
+  auto& log = world_->log();
+  for (auto& p : journal_->publishes) {
+    if (!p.ack)
+      continue;
+    for (auto& o : p.ack->outcomes) {
+      auto seq = log.find(o.id);
+      if (!seq || *seq != o.seq || o.seq > log.durable_head())
+        fail(invariant::ack_lost, "publish #" + std::to_string(p.number)
+                                    + " acknowledged " + o.id + " at seq "
+                                    + std::to_string(o.seq) + "; the log has it "
+                                    + (seq ? "at seq " + std::to_string(*seq) : "not"));
+    }
+  }
+}
+
+void runner::check_checkpoints() {
+  for (auto& v : world_->projectors()) {
+    if (v.role != "live")
+      continue;
+    auto* st = world_->state_of(v.handle);
+    if (st == nullptr)
+      continue;
+    auto& seen = seen_[v.model];
+    auto now = st->processed.watermark();
+    // A new projector (restart, switch, new node) or a rebuild starts over.
+    if (seen.handle == v.handle.address() && seen.rebuilds == st->rebuilds
+        && now < seen.checkpoint)
+      fail(invariant::checkpoint_backwards,
+           v.model + " went from checkpoint " + std::to_string(seen.checkpoint)
+             + " back to " + std::to_string(now));
+    seen = {v.handle.address(), st->rebuilds, now};
+  }
+}
+
+void runner::check_lag(rest r) {
+  auto head = world_->log().durable_head();
+  auto views = world_->projectors();
+  for (auto& spec : raw_) {
+    auto& rec = journal_->models[spec.name];
+    bool remote = std::find(remote_names_.begin(), remote_names_.end(), spec.name)
+                  != remote_names_.end();
+    if (remote && world_->node_phase() == phase::down)
+      continue;
+    auto live = std::find_if(views.begin(), views.end(), [&](const projector_view& v) {
+      return v.model == spec.name && v.role == "live";
+    });
+    bool poisoned_for_good = rec.poison.remaining < 0 && rec.poison.pinned != 0;
+    auto slot_state = world_->slot_state(spec.name);
+    if (poisoned_for_good) {
+      if (slot_state != "failed")
+        fail(invariant::failed_state, spec.name + " throws on every apply of seq "
+                                        + std::to_string(rec.poison.pinned)
+                                        + " but its state is " + slot_state);
+      continue;
+    }
+    if (live == views.end() || slot_state != "running") {
+      fail(invariant::failed_state, spec.name + " is down (" + slot_state
+                                      + ") though nothing keeps it down");
+      continue;
+    }
+    auto* st = world_->state_of(live->handle);
+    if (st == nullptr || (st->paused && r != rest::final))
+      continue;
+    auto cp = st->processed.watermark();
+    if (cp != head || std::string{state_name(*st)} != "running")
+      fail(invariant::lag, spec.name + " at rest is " + state_name(*st)
+                             + " at checkpoint " + std::to_string(cp)
+                             + ", the durable head is " + std::to_string(head));
+  }
+}
+
+void runner::mark_stable() {
+  // Steady from now on: up, subscribed to the current bus, at the head.
+  if (world_->bus_phase() == phase::down)
+    return;
+  for (auto& v : world_->projectors()) {
+    auto* st = world_->state_of(v.handle);
+    if (v.role != "live" || v.slot_state != "running" || st == nullptr
+        || std::string{state_name(*st)} != "running")
+      continue;
+    auto& rec = journal_->models[v.model];
+    if (rec.stable_since == 0)
+      rec.stable_since = journal_->tick();
+  }
+}
+
+void runner::check_ack_models() {
+  for (auto& p : journal_->publishes) {
+    if (!p.ack || !p.await)
+      continue;
+    for (std::uint32_t i = 0; i < p.ack->outcomes.size(); ++i) {
+      auto& o = p.ack->outcomes[i];
+      if (o.duplicate)
+        continue;
+      std::vector<std::string> named;
+      for (auto& m : p.ack->models)
+        if (std::find(m.applied.begin(), m.applied.end(), i) != m.applied.end())
+          named.push_back(m.model.substr(0, m.model.find('~')));
+      auto what = "publish #" + std::to_string(p.number) + " event " + o.id
+                  + " (seq " + std::to_string(o.seq) + "): ";
+      // Named: the model took the event before the ack came.
+      for (auto& name : named) {
+        auto& took = journal_->models[name].took_at[o.seq];
+        if (std::none_of(took.begin(), took.end(),
+                         [&](std::uint64_t t) { return t < p.acked_at; }))
+          fail(invariant::ack_models,
+               what + "the ack names " + name + ", which had not applied it");
+      }
+      // Steady throughout and takes the event: must be named.
+      for (auto& name : p.steady) {
+        auto& took = journal_->models[name].took_at;
+        if (took.count(o.seq) == 0)
+          continue;
+        if (std::find(named.begin(), named.end(), name) == named.end())
+          fail(invariant::ack_models,
+               what + "the ack leaves out " + name
+                 + ", which was steady throughout and applied it");
+      }
+    }
+  }
+}
+
+} // namespace bus::sim

@@ -1,0 +1,138 @@
+// The scenario's operator steps: lifecycle requests, blue/green, node and
+// bus faults, failed syncs, and healing before the final check.
+
+#include "recording_model.hpp"
+#include "runner.hpp"
+
+namespace bus::sim {
+
+template <class T, class... Ts>
+void runner::ask_supervisor(const std::string& model, const std::string& what,
+                            Ts... xs) {
+  auto sup = world_->supervisor_of(model);
+  if (!sup) {
+    note(what + " " + model + ": skipped, its node is down");
+    return;
+  }
+  note(what + " " + model);
+  journal_->disturb(model);
+  auto j = journal_;
+  ++j->open_requests;
+  auto sent_at = j->tick();
+  world_->request<T>(
+    sup,
+    [j, model, sent_at, what](caf::expected<T> reply) {
+      --j->open_requests;
+      if (!reply)
+        j->request_failed(reply.error(), sent_at, what + " " + model);
+      // Settling again after the answer: the model is disturbed until the
+      // next settled point sees it running.
+      j->disturb(model);
+    },
+    xs...);
+}
+
+void runner::lifecycle() {
+  auto model = pick_model();
+  if (journal_->models[model].poison.remaining < 0) {
+    run_jobs();
+    return;
+  }
+  auto roll = rng_() % 3;
+  if (roll == 0 && options_.enabled(fault::pause) && !paused_[model]) {
+    paused_[model] = true;
+    ask_supervisor<actors::projector_status>(model, "pause", actors::pause_atom::value,
+                                             model);
+  } else if (roll == 1 && paused_[model]) {
+    paused_[model] = false;
+    ask_supervisor<actors::projector_status>(model, "resume",
+                                             actors::resume_atom::value, model);
+  } else if (roll == 2 && options_.enabled(fault::rebuild)) {
+    ask_supervisor<actors::projector_status>(model, "rebuild",
+                                             actors::rebuild_atom::value, model);
+  } else {
+    run_jobs();
+  }
+}
+
+void runner::blue_green() {
+  auto i = rng_() % raw_.size();
+  auto& model = raw_[i].name;
+  if (!options_.enabled(fault::blue_green)
+      || journal_->models[model].poison.remaining < 0) {
+    run_jobs();
+    return;
+  }
+  auto roll = rng_() % 4;
+  if (roll < 2) {
+    // The same definition again: the fold of the log stays the reference.
+    ask_supervisor<actors::projector_status>(
+      model, "blue/green shadow of", actors::shadow_atom::value,
+      recorded(raw_[i], journal_), roll == 0);
+  } else if (roll == 2) {
+    ask_supervisor<actors::projector_status>(model, "blue/green rollback of",
+                                             actors::rollback_atom::value, model);
+  } else {
+    ask_supervisor<actors::projector_status>(model, "blue/green discard of",
+                                             actors::discard_atom::value, model);
+  }
+}
+
+void runner::node_fault() {
+  if (!options_.enabled(fault::node_loss) || !world_->has_node()) {
+    run_jobs();
+    return;
+  }
+  if (world_->node_phase() == phase::up) {
+    note(world_->kill_node() ? "node-b crashes"
+                             : "node-b crash deferred: it is still starting");
+  } else {
+    note("node-b starts again (fresh projectors)");
+    world_->start_node();
+  }
+}
+
+void runner::bus_fault() {
+  if (!options_.enabled(fault::bus_restart)) {
+    run_jobs();
+    return;
+  }
+  if (world_->bus_phase() == phase::up) {
+    note("the bus crashes (its log survives)");
+    world_->kill_bus();
+  } else {
+    note("the bus restarts on the same log; the local supervisor rebinds");
+    world_->restart_bus();
+  }
+}
+
+void runner::sync_fault() {
+  if (!options_.enabled(fault::sync_failure)
+      || world_->log().sync_interval().count() == 0) {
+    run_jobs();
+    return;
+  }
+  note("the log's next sync fails");
+  world_->log().fail_next_sync();
+}
+
+void runner::heal(bool resume_paused) {
+  if (world_->bus_phase() == phase::down) {
+    note("the bus restarts on the same log; the local supervisor rebinds");
+    world_->restart_bus();
+  }
+  if (world_->has_node() && world_->node_phase() == phase::down) {
+    note("node-b starts again (fresh projectors)");
+    world_->start_node();
+  }
+  if (!resume_paused)
+    return;
+  for (auto& [model, paused] : paused_)
+    if (paused) {
+      paused = false;
+      ask_supervisor<actors::projector_status>(model, "resume",
+                                               actors::resume_atom::value, model);
+    }
+}
+
+} // namespace bus::sim

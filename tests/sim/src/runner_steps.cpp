@@ -1,0 +1,247 @@
+// The scenario: the configuration a seed draws and the steps it takes.
+
+#include <cstdlib>
+#include <iostream>
+
+#include "recording_model.hpp"
+#include "runner.hpp"
+
+namespace bus::sim {
+
+namespace {
+
+template <class T>
+const T& choose(std::mt19937_64& rng, const std::vector<T>& xs) {
+  return xs[rng() % xs.size()];
+}
+
+} // namespace
+
+runner::runner(const std::vector<model_spec>& models, const sim_options& options,
+               std::uint64_t seed)
+  : options_(options), rng_(seed), journal_(std::make_shared<journal>()),
+    raw_(models) {
+  result_.seed = seed;
+  world_config config;
+  config.bus.max_in_flight = options_.enabled(fault::backpressure) && rng_() % 5 != 0
+                               ? 1 + rng_() % 4
+                               : 64;
+  config.pipeline = options_.enabled(fault::pipelining) ? 1 + rng_() % 6 : 1;
+  config.sync_interval = options_.enabled(fault::sync_failure) && rng_() % 2 == 0
+                           ? std::chrono::milliseconds{5}
+                           : std::chrono::milliseconds{0};
+  config.projector.replay_batch = 1 + rng_() % 8;
+  config.projector.retry_delay = std::chrono::milliseconds{20};
+  config.policy.initial_backoff = std::chrono::milliseconds{10};
+  config.policy.max_backoff = std::chrono::milliseconds{40};
+  config.policy.max_restarts = 2;
+  config.policy.restart_window = std::chrono::milliseconds{60000};
+  // Some models run on a remote node when the seed has one.
+  std::vector<model_spec> local;
+  std::vector<model_spec> remote;
+  bool with_node = models.size() > 1 && rng_() % 2 == 0;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    auto spec = recorded(models[i], journal_);
+    journal_->models[spec.name];
+    if (with_node && i > 0 && rng_() % 2 == 0)
+      remote.push_back(spec);
+    else
+      local.push_back(spec);
+  }
+  for (auto& s : remote)
+    remote_names_.push_back(s.name);
+  note("config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
+       + std::to_string(config.pipeline) + ", sync interval "
+       + std::to_string(config.sync_interval.count()) + " ms, replay batch "
+       + std::to_string(config.projector.replay_batch) + ", "
+       + std::to_string(remote.size()) + " model(s) on node-b");
+  world_ = std::make_unique<world>(std::move(local), std::move(remote), config,
+                                   journal_, rng_);
+}
+
+sim_result runner::run() {
+  if (!world_->settle())
+    fail(invariant::liveness, "the system did not come to rest after start");
+  else
+    check(rest::settled);
+  for (std::size_t i = 0; i < options_.steps && !failed(); ++i) {
+    ++result_.steps;
+    one_step();
+    check_found();
+    check_mailboxes();
+  }
+  if (!failed()) {
+    note("final: heal everything, resume paused models, settle");
+    heal(true);
+    if (!world_->settle())
+      fail(invariant::liveness, "the system did not come to rest at the end");
+    else
+      check(rest::final);
+  }
+  result_.head = world_->log().durable_head();
+  if (!options_.trace)
+    result_.trace.clear();
+  return result_;
+}
+
+void runner::note(std::string what) {
+  // BUS_SIM_LIVE=1 prints steps as they happen: for a run that hangs.
+  static const bool live = std::getenv("BUS_SIM_LIVE") != nullptr;
+  if (live)
+    std::cerr << result_.steps << ": " << what << std::endl;
+  if (options_.trace)
+    result_.trace.push_back(std::to_string(result_.steps) + ": " + std::move(what));
+}
+
+std::string runner::pick_model() {
+  return choose(rng_, raw_).name;
+}
+
+void runner::one_step() {
+  auto roll = rng_() % 100;
+  if (roll < 32)
+    publish();
+  else if (roll < 58)
+    run_jobs();
+  else if (roll < 62)
+    fire_timeout();
+  else if (roll < 66)
+    redeliver();
+  else if (roll < 69)
+    poison(1);
+  else if (roll < 70)
+    poison(-1);
+  else if (roll < 78)
+    lifecycle();
+  else if (roll < 82)
+    blue_green();
+  else if (roll < 86)
+    node_fault();
+  else if (roll < 90)
+    bus_fault();
+  else if (roll < 93)
+    sync_fault();
+  else if (roll < 97) {
+    note("quiescent point (jobs done)");
+    if (!world_->drain())
+      fail(invariant::liveness, "jobs kept coming after 20000 steps");
+    else
+      check(rest::idle);
+  } else {
+    // With the bus down, projectors and the connector retry for ever:
+    // rest needs the crashed parts back.
+    heal(false);
+    note("quiescent point (timers fired too)");
+    if (!world_->settle())
+      fail(invariant::liveness, "the system did not come to rest");
+    else
+      check(rest::settled);
+  }
+}
+
+void runner::publish() {
+  auto& cfg = world_->config();
+  std::size_t outstanding = 0;
+  for (auto& p : journal_->publishes)
+    outstanding += !p.ack && !p.failed;
+  if (world_->bus_phase() == phase::down || outstanding >= cfg.pipeline
+      || next_event_ >= options_.max_events) {
+    run_jobs();
+    return;
+  }
+  auto n = 1 + rng_() % 5;
+  std::vector<event> batch;
+  std::string ids;
+  for (std::size_t i = 0; i < n; ++i) {
+    bool dup = options_.enabled(fault::duplicates) && !published_.empty()
+               && rng_() % 8 == 0;
+    if (dup) {
+      batch.push_back(choose(rng_, published_));
+    } else {
+      auto e = options_.events ? options_.events(rng_, next_event_)
+                               : shop_event(rng_, next_event_);
+      ++next_event_;
+      published_.push_back(e);
+      batch.push_back(std::move(e));
+    }
+    ids += (ids.empty() ? "" : " ") + batch.back().id + (dup ? "(dup)" : "") + ":"
+           + batch.back().type;
+  }
+  bool await = rng_() % 5 != 0;
+  publish_record rec;
+  rec.number = journal_->publishes.size();
+  rec.events = batch;
+  rec.await = await;
+  rec.sent_at = journal_->tick();
+  journal_->publishes.push_back(rec);
+  note("publish #" + std::to_string(rec.number) + " of " + std::to_string(n)
+       + " event(s) [" + ids + "]" + (await ? " awaiting projectors" : ""));
+  auto j = journal_;
+  auto number = rec.number;
+  auto models = raw_;
+  world_->request<actors::publish_ack>(
+    world_->bus(),
+    [j, number](caf::expected<actors::publish_ack> ack) {
+      auto& p = j->publishes[number];
+      if (!ack) {
+        p.failed = true;
+        j->request_failed(ack.error(), p.sent_at, "publish #" + std::to_string(number));
+        return;
+      }
+      p.ack = std::move(*ack);
+      p.acked_at = j->tick();
+      // The models that were steady for the whole publish: each of them
+      // must be named for every event it takes (checked at the end).
+      for (auto& [name, m] : j->models)
+        if (m.stable_since != 0 && m.stable_since < p.sent_at)
+          p.steady.push_back(name);
+    },
+    actors::publish_atom::value, std::move(batch), await);
+}
+
+void runner::run_jobs() {
+  auto n = 1 + rng_() % 12;
+  note("run " + std::to_string(n) + " job(s)");
+  for (std::size_t i = 0; i < n && world_->step(); ++i)
+    check_mailboxes();
+}
+
+void runner::fire_timeout() {
+  if (!options_.enabled(fault::early_timeouts) || !world_->sched().has_pending_timeout()) {
+    run_jobs();
+    return;
+  }
+  note("fire the next timeout");
+  world_->sched().trigger_timeout();
+}
+
+void runner::redeliver() {
+  auto head = world_->log().durable_head();
+  if (!options_.enabled(fault::redelivery) || world_->bus_phase() == phase::down
+      || head == 0) {
+    run_jobs();
+    return;
+  }
+  std::uint64_t from = 1 + rng_() % head;
+  note("redeliver from seq " + std::to_string(from));
+  world_->request<std::uint64_t>(world_->bus(), [](caf::expected<std::uint64_t>) {},
+                                 actors::redeliver_atom::value, from);
+}
+
+void runner::poison(int times) {
+  auto kind = times < 0 ? fault::poison_always : fault::poison_once;
+  auto model = pick_model();
+  auto& plan = journal_->models[model].poison;
+  if (!options_.enabled(kind) || plan.remaining != 0 || plan.pinned != 0
+      || (times < 0 && poisoned_always_)) {
+    run_jobs();
+    return;
+  }
+  poisoned_always_ = poisoned_always_ || times < 0;
+  plan.from = world_->log().head() + 1 + rng_() % 4;
+  plan.remaining = times;
+  note("poison " + model + ": apply throws " + (times < 0 ? "always" : "once")
+       + " on its first event from seq " + std::to_string(plan.from));
+}
+
+} // namespace bus::sim

@@ -1,0 +1,159 @@
+// The simulator's default read models and event stream (see simulator.hpp).
+
+#include <map>
+
+#include <boost/json.hpp>
+
+#include "bus/config.hpp"
+#include "bus/sim/simulator.hpp"
+
+namespace bus::sim {
+
+namespace {
+
+// Sums order amounts per user; cancellations count separately.
+class order_totals final : public read_model {
+public:
+  const std::string& name() const noexcept override { return name_; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const event& e) override {
+    auto* user = e.payload.if_contains("user");
+    if (user == nullptr || !user->is_string())
+      return false;
+    auto& t = totals_[std::string{user->get_string()}];
+    if (e.type == "OrderCancelled") {
+      ++t.cancelled;
+    } else {
+      ++t.orders;
+      t.cents += e.payload.at("amount_cents").as_int64();
+    }
+    return true;
+  }
+  std::optional<boost::json::value> query(std::string_view key) const override {
+    auto i = totals_.find(std::string{key});
+    if (i == totals_.end())
+      return std::nullopt;
+    return to_json(i->second);
+  }
+  boost::json::value snapshot() const override {
+    boost::json::object result;
+    for (auto& [k, t] : totals_)
+      result[k] = to_json(t);
+    return result;
+  }
+  void reset() override { totals_.clear(); }
+
+private:
+  struct totals {
+    std::int64_t orders = 0;
+    std::int64_t cancelled = 0;
+    std::int64_t cents = 0;
+  };
+  static boost::json::value to_json(const totals& t) {
+    return boost::json::object{
+      {"orders", t.orders}, {"cancelled", t.cancelled}, {"cents", t.cents}};
+  }
+  std::string name_ = "order_totals";
+  std::vector<std::string> types_{"OrderPlaced", "OrderCancelled"};
+  std::map<std::string, totals> totals_;
+};
+
+// Counts events per type: for rare and absent types (an idle model), and
+// for every type ("*").
+class type_counter final : public read_model {
+public:
+  type_counter(std::string name, std::vector<std::string> types)
+    : name_(std::move(name)), types_(std::move(types)) {
+    // nop
+  }
+  const std::string& name() const noexcept override { return name_; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const event& e) override {
+    ++counts_[e.type];
+    last_ = e.seq;
+    return true;
+  }
+  std::optional<boost::json::value> query(std::string_view key) const override {
+    auto i = counts_.find(std::string{key});
+    if (i == counts_.end())
+      return std::nullopt;
+    return boost::json::value(i->second);
+  }
+  boost::json::value snapshot() const override {
+    boost::json::object counts;
+    for (auto& [k, n] : counts_)
+      counts[k] = n;
+    return boost::json::object{{"counts", std::move(counts)}, {"last", last_}};
+  }
+  void reset() override {
+    counts_.clear();
+    last_ = 0;
+  }
+
+private:
+  std::string name_;
+  std::vector<std::string> types_;
+  std::map<std::string, std::int64_t> counts_;
+  std::uint64_t last_ = 0;
+};
+
+} // namespace
+
+std::vector<model_spec> shop_models() {
+  std::vector<model_spec> result;
+  result.push_back({"order_totals", [] { return std::make_unique<order_totals>(); }});
+  // The declarative models exactly as the node ships them.
+  auto config = parse_config(default_config_text());
+  if (config)
+    for (auto& spec : config->read_models)
+      result.push_back(spec);
+  result.push_back({"audit_log", [] {
+                      return std::make_unique<type_counter>(
+                        "audit_log", std::vector<std::string>{"Audit", "Refund"});
+                    }});
+  result.push_back({"every_event", [] {
+                      return std::make_unique<type_counter>(
+                        "every_event", std::vector<std::string>{"*"});
+                    }});
+  return result;
+}
+
+event shop_event(std::mt19937_64& rng, std::size_t index) {
+  event e;
+  e.id = "e" + std::to_string(index);
+  auto user = "user-" + std::to_string(rng() % 6);
+  auto roll = rng() % 100;
+  if (roll < 2) {
+    // Rare: most runs have none, so audit_log sits idle.
+    e.type = "Audit";
+    e.payload = {{"note", "audit " + std::to_string(index)}};
+  } else if (roll < 30) {
+    e.type = "UserCreated";
+    e.payload = {{"id", user},
+                 {"email", user + "@shop.example"},
+                 {"name", "User " + user}};
+  } else if (roll < 45) {
+    e.type = "UserUpdated";
+    e.payload = {{"id", user},
+                 {"email", user + "." + std::to_string(rng() % 3) + "@shop.example"}};
+  } else if (roll < 52) {
+    e.type = "UserDeleted";
+    e.payload = {{"id", user}};
+  } else if (roll < 88) {
+    e.type = "OrderPlaced";
+    e.payload = {{"order_id", "order-" + std::to_string(index)},
+                 {"user", user},
+                 {"amount_cents", static_cast<std::int64_t>(100 + rng() % 9900)}};
+  } else {
+    e.type = "OrderCancelled";
+    e.payload = {{"order_id", "order-" + std::to_string(rng() % (index + 1))},
+                 {"user", user}};
+  }
+  return e;
+}
+
+} // namespace bus::sim

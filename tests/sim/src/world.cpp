@@ -1,0 +1,266 @@
+#include "world.hpp"
+
+#include "bus/actors/init.hpp"
+#include "bus/errc.hpp"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace bus::sim {
+
+namespace {
+
+caf::actor_system_config& testing(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  bus::init(cfg);
+  return cfg;
+}
+
+template <class State, class Handle>
+State& state_of_actor(const Handle& h) {
+  auto ptr = caf::actor_cast<caf::abstract_actor*>(h);
+  using impl = typename Handle::template stateful_base<State>;
+  return dynamic_cast<impl&>(*ptr).state;
+}
+
+} // namespace
+
+world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
+             world_config config, journal_ptr log, std::mt19937_64& rng)
+  : sys_(testing(cfg_)),
+    sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
+    rng_(rng),
+    journal_(std::move(log)),
+    config_(std::move(config)),
+    local_(std::move(local)),
+    remote_(std::move(remote)),
+    log_(std::make_shared<sim_log>(config_.sync_interval)),
+    dead_(std::make_shared<std::set<caf::actor_addr>>()) {
+  bus_ = sys_.spawn(actors::bus_impl, log_, config_.bus);
+  reachable_ = std::make_shared<actors::bus_actor>(bus_);
+  sched_.run();
+  local_sup_ = sys_.spawn(actors::supervisor_impl, bus_, local_, config_.policy,
+                          config_.projector);
+  if (!remote_.empty())
+    start_node();
+  sched_.run();
+}
+
+world::~world() {
+  // Stop everything, then let the system drain: a pending timer would keep
+  // an actor alive and hang the actor system's destructor.
+  if (connector_)
+    caf::anon_send_exit(connector_, caf::exit_reason::kill);
+  if (node_sup_ && *node_sup_)
+    caf::anon_send_exit(*node_sup_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(local_sup_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bus_, caf::exit_reason::kill);
+  for (int i = 0; i < 1000; ++i) {
+    sched_.run();
+    if (sched_.trigger_timeouts() == 0 && !sched_.has_job())
+      break;
+  }
+}
+
+bool world::step() {
+  auto& jobs = sched_.jobs;
+  if (jobs.empty())
+    return false;
+  auto pick = rng_() % jobs.size();
+  if (pick != 0)
+    std::rotate(jobs.begin(), jobs.begin() + pick, jobs.begin() + pick + 1);
+  static const bool live = std::getenv("BUS_SIM_JOBS") != nullptr;
+  if (live)
+    if (auto* a = dynamic_cast<caf::scheduled_actor*>(jobs.front()))
+      std::cerr << "  job " << a->name() << " #" << a->id() << " " << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content()) : std::string{"-"}) << "\n";
+  sched_.run_once();
+  return true;
+}
+
+bool world::drain(std::size_t limit) {
+  for (std::size_t i = 0; i < limit; ++i)
+    if (!step())
+      return true;
+  return !sched_.has_job();
+}
+
+bool world::settle(std::size_t max_timeouts) {
+  for (std::size_t i = 0; i < max_timeouts; ++i) {
+    if (!drain())
+      return false;
+    if (!sched_.has_pending_timeout())
+      return true;
+    sched_.trigger_timeout();
+  }
+  return false;
+}
+
+void world::kill_bus() {
+  caf::anon_send_exit(bus_, caf::exit_reason::kill);
+  *reachable_ = nullptr;
+  bus_phase_ = phase::down;
+  journal_->disturb_all();
+  journal_->crashed_at = journal_->tick();
+}
+
+void world::restart_bus() {
+  // The store survives: a new bus on the same log, and the local node's
+  // supervisor moves its projectors to it. The remote node redials.
+  bus_ = sys_.spawn(actors::bus_impl, log_, config_.bus);
+  *reachable_ = bus_;
+  bus_phase_ = phase::up;
+  caf::anon_send(local_sup_, actors::rebind_atom::value, bus_);
+  journal_->disturb_all();
+}
+
+bool world::kill_node() {
+  if (node_phase_ != phase::up)
+    return false;
+  // A supervisor that has not run yet would still spawn its projectors
+  // when its first job runs, and they would outlive the crash; the node
+  // crashes once its supervisor has started.
+  if (*node_sup_ && !dead(node_sup_->address())
+      && state_of_actor<actors::supervisor_state>(*node_sup_).slots.size()
+           != remote_.size())
+    return false;
+  // A crash: every actor of the node dies at once, nothing is stopped
+  // cleanly, and the bus learns of it through its monitors.
+  for (auto& p : projectors())
+    if (supervisor_of(p.model) == *node_sup_)
+      caf::anon_send_exit(p.handle, caf::exit_reason::kill);
+  if (*node_sup_)
+    caf::anon_send_exit(*node_sup_, caf::exit_reason::kill);
+  caf::anon_send_exit(connector_, caf::exit_reason::kill);
+  node_phase_ = phase::down;
+  journal_->crashed_at = journal_->tick();
+  for (auto& s : remote_)
+    journal_->disturb(s.name);
+  return true;
+}
+
+void world::start_node() {
+  auto target = reachable_;
+  auto dialer = sys_.spawn(
+    [target](actors::dialer_actor::pointer) -> actors::dialer_actor::behavior_type {
+      return {
+        [target](actors::dial_atom) -> caf::result<actors::bus_actor> {
+          if (!*target)
+            return make_error(errc::unreachable, "the bus is down");
+          return *target;
+        },
+      };
+    });
+  actors::connector_options options;
+  options.node = "node-b";
+  for (auto& s : remote_)
+    options.models.push_back(s.name);
+  options.initial_backoff = std::chrono::milliseconds{10};
+  options.max_backoff = std::chrono::milliseconds{40};
+  options.timeout = std::chrono::milliseconds{500};
+  node_sup_ = std::make_shared<actors::supervisor_actor>();
+  auto sup = node_sup_;
+  auto specs = remote_;
+  auto config = config_;
+  auto* sys = &sys_;
+  auto make = [sup, specs, config, sys](actors::bus_actor b) {
+    *sup = sys->spawn(actors::supervisor_impl, b, specs, config.policy,
+                      config.projector);
+    return *sup;
+  };
+  connector_ = sys_.spawn(actors::connector_impl, dialer, make, options);
+  node_phase_ = phase::up;
+  for (auto& s : remote_)
+    journal_->disturb(s.name);
+}
+
+actors::supervisor_actor world::supervisor_of(const std::string& model) const {
+  for (auto& s : local_)
+    if (s.name == model)
+      return local_sup_;
+  if (node_phase_ == phase::up && node_sup_)
+    return *node_sup_;
+  return {};
+}
+
+void world::watch(const caf::actor_addr& who, caf::abstract_actor* ptr) {
+  if (!watched_.insert(who).second)
+    return;
+  auto dead = dead_;
+  ptr->attach_functor([dead, who](const caf::error&) { dead->insert(who); });
+}
+
+bool world::dead(const caf::actor_addr& who) const {
+  return dead_->count(who) > 0;
+}
+
+std::vector<projector_view> world::projectors() {
+  std::vector<projector_view> result;
+  std::vector<actors::supervisor_actor> sups{local_sup_};
+  if (node_phase_ == phase::up && node_sup_ && *node_sup_)
+    sups.push_back(*node_sup_);
+  for (auto& sup : sups) {
+    watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
+    if (dead(sup.address()))
+      continue;
+    auto& st = state_of_actor<actors::supervisor_state>(sup);
+    for (auto& slot : st.slots) {
+      auto add = [&](const actors::projector_actor& h, const char* role,
+                     const std::string& state) {
+        if (!h)
+          return;
+        watch(h.address(), caf::actor_cast<caf::abstract_actor*>(h));
+        if (!dead(h.address()))
+          result.push_back({slot.spec.name, h, role, state});
+      };
+      add(slot.handle, "live", slot.state);
+      if (slot.shadow)
+        add(slot.shadow->handle, "shadow", slot.shadow->state);
+      add(slot.previous, "previous", slot.state);
+    }
+  }
+  return result;
+}
+
+std::string world::slot_state(const std::string& model) {
+  auto sup = supervisor_of(model);
+  if (!sup)
+    return "none";
+  watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
+  if (dead(sup.address()))
+    return "none";
+  for (auto& slot : state_of_actor<actors::supervisor_state>(sup).slots)
+    if (slot.spec.name == model)
+      return slot.state;
+  return "none";
+}
+
+actors::projector_state* world::state_of(const actors::projector_actor& p) {
+  watch(p.address(), caf::actor_cast<caf::abstract_actor*>(p));
+  if (dead(p.address()))
+    return nullptr;
+  return &state_of_actor<actors::projector_state>(p);
+}
+
+std::vector<std::pair<std::string, std::size_t>> world::mailboxes() {
+  // Only actors waiting in the coordinator's queue: reading the mailbox of
+  // a blocked actor would unblock it without scheduling it.
+  std::vector<std::pair<std::string, std::size_t>> result;
+  for (auto* job : sched_.jobs)
+    if (auto* a = dynamic_cast<caf::scheduled_actor*>(job))
+      result.emplace_back(a->name(), a->mailbox().size());
+  return result;
+}
+
+std::size_t world::mailbox_bound(const std::string& name, std::size_t slack) const {
+  auto window = config_.bus.max_in_flight;
+  // A projector holds at most its window of pushes plus a few requests;
+  // anyone else at most the outstanding publishes plus every projector's
+  // acks and pulls.
+  if (name == "projector")
+    return window + slack;
+  auto projectors = local_.size() * 3 + remote_.size() * 3;
+  return config_.pipeline + (window + 2) * projectors + slack;
+}
+
+} // namespace bus::sim

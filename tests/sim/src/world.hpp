@@ -1,0 +1,135 @@
+#pragma once
+
+// The simulated system of one run: an actor system on CAF's test
+// coordinator, the log, the bus, the local supervisor, and at most one
+// remote node (a connector whose dialer hands out the current bus, or fails
+// while the bus is down). It knows how to step the coordinator under the
+// run's PRNG and how to inject each fault; it checks nothing (checks.hpp).
+
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "bus/actors/bus_actor.hpp"
+#include "bus/actors/connector.hpp"
+#include "bus/actors/supervisor.hpp"
+#include "journal.hpp"
+#include "sim_log.hpp"
+
+namespace bus::sim {
+
+/// Whether a part of the system is running.
+enum class phase : std::uint8_t { up, down };
+
+/// One projector seen through its supervisor.
+struct projector_view {
+  std::string model;
+  actors::projector_actor handle;
+  /// "live", "shadow" or "previous".
+  std::string role;
+  /// The supervisor slot's state ("running", "restarting", "failed", ...).
+  std::string slot_state;
+};
+
+struct world_config {
+  actors::bus_options bus;
+  actors::projector_options projector;
+  supervision_policy policy;
+  std::chrono::milliseconds sync_interval{0};
+  std::size_t pipeline = 1;
+};
+
+class world {
+public:
+  world(std::vector<model_spec> local, std::vector<model_spec> remote,
+        world_config config, journal_ptr log, std::mt19937_64& rng);
+  ~world();
+
+  caf::actor_system& system() { return sys_; }
+  caf::scheduler::test_coordinator& sched() { return sched_; }
+  sim_log& log() { return *log_; }
+  const world_config& config() const { return config_; }
+  phase bus_phase() const { return bus_phase_; }
+  phase node_phase() const { return node_phase_; }
+  bool has_node() const { return !remote_.empty(); }
+
+  /// Runs one job, chosen by the PRNG; false when none is pending.
+  bool step();
+
+  /// Runs jobs until none is pending (at most `limit`); false if it hit it.
+  bool drain(std::size_t limit = 20000);
+
+  /// Drains and fires timeouts until neither is left; false if the system
+  /// did not come to rest within `max_timeouts`.
+  bool settle(std::size_t max_timeouts = 400);
+
+  void kill_bus();
+  void restart_bus();
+  /// Crashes the node; false if it is down or still starting.
+  bool kill_node();
+  void start_node();
+
+  /// The supervisor that runs `model`, or null (its node is down).
+  actors::supervisor_actor supervisor_of(const std::string& model) const;
+
+  /// Every projector alive now, by way of the supervisors' state.
+  std::vector<projector_view> projectors();
+
+  /// The name and mailbox size of every actor with messages waiting.
+  std::vector<std::pair<std::string, std::size_t>> mailboxes();
+
+  /// The most messages an actor called `name` may hold.
+  std::size_t mailbox_bound(const std::string& name, std::size_t slack) const;
+
+  /// The state of `model`'s supervisor slot ("none" if unknown now).
+  std::string slot_state(const std::string& model);
+
+  /// Reads the state of a live projector (never of a dead one).
+  actors::projector_state* state_of(const actors::projector_actor& p);
+
+  /// Sends a request from a fresh client actor; `done` gets the answer. A
+  /// client gives up after a minute of simulated time: in CAF 0.17 a request
+  /// held by an actor that crashes is never answered, as a real client
+  /// with a timeout would see it.
+  template <class T, class Handle, class... Ts>
+  void request(const Handle& dest, std::function<void(caf::expected<T>)> done,
+               Ts... xs) {
+    sys_.spawn([=](caf::event_based_actor* self) {
+      self->request(caf::actor_cast<caf::actor>(dest), std::chrono::minutes{1}, xs...)
+        .then([=](T& x) { done(std::move(x)); },
+              [=](caf::error& err) { done(std::move(err)); });
+    });
+  }
+
+  actors::bus_actor bus() const { return bus_; }
+
+private:
+  void watch(const caf::actor_addr& who, caf::abstract_actor* ptr);
+  bool dead(const caf::actor_addr& who) const;
+
+  caf::actor_system_config cfg_;
+  caf::actor_system sys_;
+  caf::scheduler::test_coordinator& sched_;
+  std::mt19937_64& rng_;
+  journal_ptr journal_;
+  world_config config_;
+  std::vector<model_spec> local_;
+  std::vector<model_spec> remote_;
+  std::shared_ptr<sim_log> log_;
+  actors::bus_actor bus_;
+  phase bus_phase_ = phase::up;
+  std::shared_ptr<actors::bus_actor> reachable_;
+  actors::supervisor_actor local_sup_;
+  std::shared_ptr<actors::supervisor_actor> node_sup_;
+  actors::connector_actor connector_;
+  phase node_phase_ = phase::down;
+  std::shared_ptr<std::set<caf::actor_addr>> dead_;
+  std::set<caf::actor_addr> watched_;
+};
+
+} // namespace bus::sim
