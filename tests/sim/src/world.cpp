@@ -213,10 +213,10 @@ std::vector<projector_view> world::projectors() {
         if (!dead(h.address()))
           result.push_back({slot.spec.name, h, role, state});
       };
-      add(slot.handle, "live", slot.state);
+      add(slot.handle, "live", std::string{to_string(slot.state)});
       if (slot.shadow)
-        add(slot.shadow->handle, "shadow", slot.shadow->state);
-      add(slot.previous, "previous", slot.state);
+        add(slot.shadow->handle, "shadow", std::string{to_string(slot.shadow->state)});
+      add(slot.previous, "previous", std::string{to_string(slot.state)});
     }
   }
   return result;
@@ -231,7 +231,7 @@ std::string world::slot_state(const std::string& model) {
     return "none";
   for (auto& slot : state_of_actor<actors::supervisor_state>(sup).slots)
     if (slot.spec.name == model)
-      return slot.state;
+      return std::string{to_string(slot.state)};
   return "none";
 }
 
