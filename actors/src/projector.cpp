@@ -1,5 +1,6 @@
 #include "bus/actors/projector.hpp"
 
+#include <cstdio>
 #include <exception>
 #include <optional>
 
@@ -46,6 +47,42 @@ void pull(self_ptr self);
 
 projector_status status_of(self_ptr self);
 
+// True when a projector may move from phase `from` to `to` (projector.hpp
+// lists the moves).
+constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
+  using p = projector_phase;
+  switch (to) {
+    case p::approaching:
+      return false; // only a new shadow starts there
+    case p::catching_up:
+      return from != p::rebuilding;
+    case p::rebuilding:
+      return from != p::paused;
+    case p::running:
+      return from == p::catching_up || from == p::rebuilding;
+    case p::detached:
+      return from != p::paused;
+    case p::paused:
+      return true;
+  }
+  return false;
+}
+
+// Moves the projector to phase `to`: the one place its phase changes.
+void enter(projector_state& st, projector_phase to) {
+  if (st.phase == to)
+    return;
+  // A move outside the list is a bug in this file; keep the phase rather
+  // than enter a state nobody designed for.
+  if (!allowed(st.phase, to)) {
+    std::fprintf(stderr, "projector '%s': ignored phase change %d -> %d\n",
+                 st.model ? st.model->name().c_str() : "?", static_cast<int>(st.phase),
+                 static_cast<int>(to));
+    return;
+  }
+  st.phase = to;
+}
+
 // A request to the bus failed: wait and retry when the bus is out of reach,
 // fail otherwise (it refused, e.g. its store failed).
 void bus_failed(self_ptr self, caf::error err) {
@@ -54,13 +91,14 @@ void bus_failed(self_ptr self, caf::error err) {
     fail(self, std::move(err));
     return;
   }
-  if (st.detached)
+  if (st.phase == projector_phase::detached)
     return;
-  st.detached = true;
   ++st.pull_epoch; // answers still under way are dropped
   st.pulls_in_flight = 0;
-  st.catching_up = true;
   release_held(st);
+  if (st.phase == projector_phase::paused)
+    return; // resuming subscribes again
+  enter(st, projector_phase::detached);
   self->delayed_send(self, st.options.retry_delay, retry_atom::value,
                      st.bus_generation);
 }
@@ -74,11 +112,13 @@ void start_rebuild(self_ptr self) {
   st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
   if (!reset_model(self))
     return;
-  st.catching_up = true;
-  st.rebuilding = true;
   ++st.rebuilds;
   ++st.pull_epoch;
   st.pulls_in_flight = 0;
+  // Paused or without a bus, it pulls once resumed or reconnected.
+  if (st.phase == projector_phase::paused || st.phase == projector_phase::detached)
+    return;
+  enter(st, projector_phase::rebuilding);
   pull(self);
 }
 
@@ -106,13 +146,14 @@ bool finish_work(self_ptr self, internal::suspended_batch& work) {
 // none is left (then the projector runs live).
 void drain_held(self_ptr self) {
   auto& st = self->state;
-  if (st.paused || st.suspended)
+  if (st.phase == projector_phase::paused || st.suspended)
     return; // resume drains, and so does the end of a suspended batch
   while (!st.held.empty()) {
     auto& h = st.held.front();
     if (h.covers_from > st.processed.watermark() + 1) {
       st.catch_up_target = h.covers_from - 1;
-      st.catching_up = true;
+      if (st.phase == projector_phase::running)
+        enter(st, projector_phase::catching_up);
       pull(self);
       return;
     }
@@ -121,8 +162,7 @@ void drain_held(self_ptr self) {
     if (!finish_work(self, work))
       return;
   }
-  st.catching_up = false;
-  st.rebuilding = false;
+  enter(st, projector_phase::running);
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   for (auto& rp : waiting)
@@ -154,7 +194,7 @@ void request_range(self_ptr self) {
           // Keep one request ahead while this batch is applied, so that the
           // round trip to the bus overlaps the work.
           if (st.next_pull <= st.catch_up_target && st.pulls_in_flight == 0
-              && !st.paused)
+              && st.phase != projector_phase::paused)
             request_range(self);
           auto work = internal::make_work(batch, batch.last_seq(), std::nullopt, true);
           auto outcome = internal::apply_batch(self, work);
@@ -179,7 +219,8 @@ void approach_head(self_ptr self);
 // Reads the log from the checkpoint on until it reaches the catch-up target.
 void pull(self_ptr self) {
   auto& st = self->state;
-  if (st.pulls_in_flight > 0 || st.paused || st.suspended)
+  if (st.pulls_in_flight > 0 || st.phase == projector_phase::paused
+      || st.phase == projector_phase::detached || st.suspended)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
     if (st.subscribed)
@@ -192,15 +233,29 @@ void pull(self_ptr self) {
   request_range(self);
 }
 
+// The state a status reports for a projector in phase `x`.
+model_state state_of(projector_phase x) noexcept {
+  switch (x) {
+    case projector_phase::approaching:
+    case projector_phase::catching_up:
+      return model_state::catching_up;
+    case projector_phase::rebuilding:
+      return model_state::rebuilding;
+    case projector_phase::running:
+      return model_state::running;
+    case projector_phase::detached:
+      return model_state::disconnected;
+    case projector_phase::paused:
+      return model_state::paused;
+  }
+  return model_state::catching_up;
+}
+
 projector_status status_of(self_ptr self) {
   auto& st = self->state;
   projector_status result;
   result.model = st.model->name();
-  result.state = st.paused        ? model_state::paused
-                 : st.detached    ? model_state::disconnected
-                 : st.rebuilding  ? model_state::rebuilding
-                 : st.catching_up ? model_state::catching_up
-                                  : model_state::running;
+  result.state = state_of(st.phase);
   result.checkpoint = st.processed.watermark();
   result.checkpoint_timestamp = st.checkpoint_timestamp;
   result.applied = st.applied;
@@ -215,7 +270,7 @@ projector_status status_of(self_ptr self) {
 // Answers with the status now, or once the current catch-up is done.
 caf::result<projector_status> when_caught_up(self_ptr self) {
   auto& st = self->state;
-  if (!st.catching_up || st.paused)
+  if (!behind(st.phase))
     return status_of(self);
   auto rp = self->make_response_promise<projector_status>();
   st.waiting.push_back(rp);
@@ -245,7 +300,11 @@ bool reset_model(self_ptr self) {
 void subscribe(self_ptr self) {
   auto& st = self->state;
   st.subscribed = true;
-  auto name = st.shadow ? st.model->name() + "~shadow" : st.model->name();
+  // A rebuild under way stays one; every other phase catches up from here.
+  if (st.phase != projector_phase::rebuilding)
+    enter(st, projector_phase::catching_up);
+  auto name = st.role == model_role::shadow ? st.model->name() + "~shadow"
+                                            : st.model->name();
   self
     ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
               projector_actor{self}, std::move(name),
@@ -304,13 +363,16 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
                                         std::uint64_t covers_to) {
   auto& st = self->state;
   auto gap = covers_from > st.processed.watermark() + 1;
-  if (st.paused) // taken by nothing now; pulled after resuming
+  if (st.phase == projector_phase::paused) // pulled after resuming
     return unapplied_ack(st);
-  if (st.catching_up || !st.held.empty() || gap || st.suspended) {
+  if (st.phase != projector_phase::running || !st.held.empty() || gap || st.suspended) {
     auto promise = self->make_response_promise<delivery_ack>();
     st.held.push_back({std::move(batch), covers_from, covers_to, promise});
-    if (!st.catching_up) {
-      st.catching_up = true;
+    // Running, a gap sends it back to the log; behind a suspended batch it
+    // only waits (drain_held finds any gap when it gets there).
+    if (st.phase == projector_phase::running && gap && !st.suspended
+        && st.held.size() == 1) {
+      enter(st, projector_phase::catching_up);
       st.catch_up_target = covers_from - 1;
       pull(self);
     }
@@ -341,10 +403,10 @@ void resume_suspended(self_ptr self, std::uint64_t epoch) {
   st.suspended.reset();
   if (!finish_work(self, work))
     return;
-  if (st.catching_up)
-    pull(self); // drains the held pushes once at the target
-  else
+  if (st.phase == projector_phase::running)
     drain_held(self);
+  else
+    pull(self); // drains the held pushes once at the target
 }
 
 } // namespace
@@ -391,17 +453,21 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                                                   + "' failed to start: "
                                                   + ex.what());
   }
-  st.shadow = options.shadow;
+  auto shadow = options.shadow;
+  if (shadow) {
+    st.role = model_role::shadow;
+    st.phase = projector_phase::approaching;
+  }
   // A shadow's model is new: whatever the store holds is not its state, and
   // its table (if any) belongs to the live model.
-  if (!st.failure && !st.shadow && spec.storage == model_storage::sqlite
+  if (!st.failure && !shadow && spec.storage == model_storage::sqlite
       && !st.options.models_path.empty())
     internal::open_table(self);
-  else if (!st.failure && !st.options.snapshot_path.empty() && !st.shadow)
+  else if (!st.failure && !st.options.snapshot_path.empty() && !shadow)
     internal::restore_snapshot(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
-  else if (st.shadow)
+  else if (shadow)
     approach_head(self);
   else
     subscribe(self);
@@ -421,10 +487,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // A model that is still catching up would answer from a past state.
       // Still catching up (or rebuilding) it would answer from a past state;
       // paused, it answers from its frozen state, and status shows the lag.
-      if (st.catching_up && !st.paused) {
-        auto what = std::string{st.detached     ? "waiting for its bus"
-                                : st.rebuilding ? "rebuilding"
-                                                : "catching up"}
+      if (behind(st.phase)) {
+        auto what = std::string{st.phase == projector_phase::detached ? "waiting for its bus"
+                                : st.phase == projector_phase::rebuilding ? "rebuilding"
+                                                                          : "catching up"}
                     + " (at seq " + std::to_string(st.processed.watermark());
         if (st.catch_up_target > st.processed.watermark())
           what += " of " + std::to_string(st.catch_up_target);
@@ -443,8 +509,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
     },
     [self](pause_atom) {
       auto& st = self->state;
-      if (!st.paused) {
-        st.paused = true;
+      if (st.phase != projector_phase::paused) {
+        enter(st, projector_phase::paused);
         // Answer held pushes unapplied: publishers must not wait for a
         // paused model. The log keeps the events for the resume.
         release_held(st);
@@ -457,11 +523,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
     },
     [self](resume_atom) -> caf::result<projector_status> {
       auto& st = self->state;
-      if (st.paused) {
-        st.paused = false;
-        st.catching_up = true;
+      if (st.phase == projector_phase::paused)
         subscribe(self); // then pulls from the checkpoint to the head
-      }
       // Answered once caught up: "resumed" means running again.
       return when_caught_up(self);
     },
@@ -476,22 +539,18 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       auto& st = self->state;
       st.bus = caf::actor_cast<bus_actor>(bus);
       ++st.bus_generation;
-      st.detached = false;
       ++st.pull_epoch; // what the old bus still owes is dropped
       st.pulls_in_flight = 0;
       release_held(st);
-      if (st.paused)
+      if (st.phase == projector_phase::paused)
         return; // resuming subscribes to the new bus
-      st.catching_up = true;
       subscribe(self); // then pulls from the checkpoint to the new head
     },
     [self](retry_atom, std::uint64_t generation) {
       auto& st = self->state;
-      if (generation != st.bus_generation || !st.detached)
+      if (generation != st.bus_generation || st.phase != projector_phase::detached)
         return;
-      st.detached = false;
-      if (!st.paused)
-        subscribe(self);
+      subscribe(self);
     },
     [self](status_atom) { return status_of(self); },
     [self](promote_atom) -> caf::result<projector_status> {
@@ -506,16 +565,14 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         if (st.failure)
           return st.failure;
       }
-      if (st.shadow || st.paused) {
+      if (st.role == model_role::shadow || st.phase == projector_phase::paused) {
         // Subscribe again under the model's name; the bus keeps a
         // subscriber's name, so leave first (in order: same sender).
         if (st.subscribed)
           self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
                         projector_actor{self})
             .then([](bool) {}, [](caf::error&) {});
-        st.shadow = false;
-        st.paused = false;
-        st.catching_up = true;
+        st.role = model_role::live;
         subscribe(self); // then pulls from the checkpoint to the head
       }
       return when_caught_up(self);

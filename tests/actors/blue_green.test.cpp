@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(switch_happens_only_at_the_head_and_events_apply_exactly_on
       switched = true;
       auto& ps = state_of<projector_state>(slot().handle);
       BOOST_TEST(ps.processed.watermark() == log->head());
-      BOOST_TEST(!ps.catching_up);
+      BOOST_TEST((ps.phase == projector_phase::running));
     }
     if (!sched.try_run_once() && switched)
       break;

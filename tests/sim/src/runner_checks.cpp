@@ -11,11 +11,19 @@ namespace bus::sim {
 namespace {
 
 const char* state_name(const actors::projector_state& st) {
-  return st.paused        ? "paused"
-         : st.detached    ? "disconnected"
-         : st.rebuilding  ? "rebuilding"
-         : st.catching_up ? "catching_up"
-                          : "running";
+  using actors::projector_phase;
+  switch (st.phase) {
+    case projector_phase::paused:
+      return "paused";
+    case projector_phase::detached:
+      return "disconnected";
+    case projector_phase::rebuilding:
+      return "rebuilding";
+    case projector_phase::running:
+      return "running";
+    default:
+      return "catching_up";
+  }
 }
 
 } // namespace
@@ -162,7 +170,7 @@ void runner::check_lag(rest r) {
       continue;
     }
     auto* st = world_->state_of(live->handle);
-    if (st == nullptr || (st->paused && r != rest::final))
+    if (st == nullptr || (st->phase == actors::projector_phase::paused && r != rest::final))
       continue;
     auto cp = st->processed.watermark();
     if (cp != head || std::string{state_name(*st)} != "running")

@@ -46,6 +46,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "bus/actors/fwd.hpp"
+#include "bus/actors/model_state.hpp"
 #include "bus/model_table.hpp"
 #include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
@@ -88,6 +89,36 @@ struct projector_options {
   /// is rebound to a reconnected bus.
   caf::timespan retry_delay = std::chrono::seconds{1};
 };
+
+/// The phases of a projector. Allowed moves (enter() checks them):
+///   approaching -> catching_up | rebuilding | detached | paused
+///   catching_up -> running | rebuilding | detached | paused
+///   rebuilding  -> running | detached | paused
+///   running     -> catching_up | rebuilding | detached | paused
+///   detached    -> catching_up | rebuilding | paused
+///   paused      -> catching_up
+enum class projector_phase : std::uint8_t {
+  /// A shadow reading the log up to near the head before it subscribes.
+  approaching,
+  /// Subscribed, pulling the log up to its catch-up target; pushes are held
+  /// and queries refused (they would see a past state).
+  catching_up,
+  /// Catching up after a reset of the model (rebuild).
+  rebuilding,
+  /// Caught up: applies pushes as they come.
+  running,
+  /// Lost its bus: waits for a retry or a rebind, then catches up.
+  detached,
+  /// Unsubscribed by an operator: applies nothing, answers queries from its
+  /// frozen state.
+  paused,
+};
+
+/// Returns true while the projector must reach its catch-up target before
+/// it answers queries (every phase but running and paused).
+constexpr bool behind(projector_phase x) noexcept {
+  return x != projector_phase::running && x != projector_phase::paused;
+}
 
 struct projector_state {
   /// A push or progress note held while the projector catches up.
@@ -134,8 +165,9 @@ struct projector_state {
   std::unique_ptr<model_table> table;
   processed_ids processed;
   projector_options options;
-  /// True until the checkpoint reaches catch_up_target.
-  bool catching_up = true;
+  /// Where the projector is; moved only through enter() (projector.cpp),
+  /// which checks each transition against the documented ones.
+  projector_phase phase = projector_phase::catching_up;
   std::uint64_t catch_up_target = 0;
   /// Replay requests under way (at most two: one is read ahead).
   std::uint32_t pulls_in_flight = 0;
@@ -143,20 +175,15 @@ struct projector_state {
   std::uint64_t next_pull = 0;
   /// Bumped by a rebuild, so that a replay answer from before it is dropped.
   std::uint64_t pull_epoch = 0;
-  /// Paused: unsubscribed from the bus; pushes still under way are
-  /// acknowledged unapplied and pulled from the log after resuming.
-  bool paused = false;
-  /// A shadow until promoted: subscribes under "<model>~shadow", no snapshots.
-  bool shadow = false;
-  /// Subscribed to the bus (a shadow is not while it approaches the head).
+  /// A blue/green shadow until promoted: subscribes under
+  /// "<model>~shadow", saves no snapshots.
+  model_role role = model_role::live;
+  /// Registered with the bus (a shadow is not while approaching the head,
+  /// nor is a paused projector).
   bool subscribed = false;
   /// A shadow's head request is under way.
   bool asking_head = false;
-  /// Rebuilding: reprojecting from seq 1 after a reset.
-  bool rebuilding = false;
   std::uint32_t rebuilds = 0;
-  /// Lost the bus: waits for a retry or a rebind.
-  bool detached = false;
   /// Bumped by every rebind, so that a retry for an older bus is dropped.
   std::uint64_t bus_generation = 0;
   /// Resume and ready requests, answered once the catch-up is done.
