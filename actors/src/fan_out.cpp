@@ -106,6 +106,11 @@ void pump(bus_self self, subscriptions::subscriber_id id) {
   while (sub.in_flight < st.options.max_in_flight && !sub.queued.empty()) {
     auto q = std::move(sub.queued.front());
     sub.queued.pop_front();
+    if (q.batch.empty()) {
+      // A batch was withheld here: what follows must show the gap.
+      sub.mode = mode::lagging;
+      continue;
+    }
     // Lagging, it covers only itself: the projector pulls what is before.
     auto covers_from = sub.mode == mode::lagging ? q.batch.first_seq()
                                                  : sub.announced + 1;
@@ -166,10 +171,15 @@ void fan_out(bus_self self, const event_batch& batch, pending_ptr pending) {
       sub.queued.push_back({batch, pending, slot});
     } else if (sub.in_flight < st.options.max_in_flight && sub.queued.empty()) {
       sub.queued.push_back({batch, nullptr, 0});
-    } else {
+    } else if (sub.queued.empty()) {
       // Too far behind, and nobody waits: withhold the push. The
       // projector pulls the log when its next push shows the gap.
       sub.mode = bus_state::delivery_mode::lagging;
+    } else if (!sub.queued.back().batch.empty()) {
+      // Withheld behind queued batches: the gap takes its place in the
+      // queue (one for a run of withheld batches), so that the queued
+      // ones still cover their own ranges and only what follows pulls.
+      sub.queued.push_back({event_batch{}, nullptr, 0});
     }
   }
   for (auto id : touched)

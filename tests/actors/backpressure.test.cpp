@@ -174,4 +174,31 @@ BOOST_AUTO_TEST_CASE(publisher_over_its_limit_is_told_to_wait) {
   run();
 }
 
+BOOST_AUTO_TEST_CASE(batch_withheld_behind_queued_ones_is_pulled_not_passed) {
+  // Found by bus-sim (seed 11): an unawaited batch withheld while awaited
+  // ones were queued was later announced as "of no interest".
+  auto p = spawn_on_small(tally("p", {"A"}));
+  auto* p_job = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(p));
+  // Awaited e0 (in flight), awaited e1 (queued), unawaited e2 (withheld),
+  // all while the projector gets no CPU.
+  auto acks = std::make_shared<std::vector<publish_ack>>();
+  sys.spawn([=](caf::event_based_actor* a) {
+    for (std::size_t i = 0; i < 2; ++i)
+      a->request(caf::actor_cast<caf::actor>(small), caf::infinite,
+                 publish_atom::value, events(i, 1, {"A"}), true)
+        .then([=](publish_ack& ack) { acks->push_back(std::move(ack)); },
+              [](caf::error&) {});
+  });
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job != p_job; });
+  self->send(small, publish_atom::value, events(2, 1, {"A"}), false);
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job != p_job; });
+  run();
+  BOOST_TEST(acks->size() == 2u);
+  std::vector<event> all;
+  for_each_batch(*small_log, [&](const event_batch& batch) {
+    all.insert(all.end(), batch.begin(), batch.end());
+  });
+  BOOST_TEST(snapshot_of(p) == expected_tally(all, {"A"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

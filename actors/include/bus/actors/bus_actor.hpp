@@ -72,7 +72,9 @@ struct bus_state {
     lagging,
   };
 
-  /// A batch waiting for room in a subscriber's window.
+  /// A batch waiting for room in a subscriber's window, or a gap: a batch
+  /// that was withheld behind the queued ones (an empty `batch`), after
+  /// which the next push covers only itself.
   struct queued_push {
     event_batch batch;
     std::shared_ptr<internal::pending_publish> pending;
