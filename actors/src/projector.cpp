@@ -1,3 +1,6 @@
+// The projector's behavior, its phases and status (see projector.hpp); the
+// catch-up, apply and store parts live beside it (projector_parts.hpp).
+
 #include "bus/actors/projector.hpp"
 
 #include <cstdio>
@@ -9,14 +12,11 @@
 #include "bus/errc.hpp"
 #include "internal/projector_parts.hpp"
 
-namespace bus::actors {
+namespace bus::internal {
 
-namespace {
+using namespace actors;
 
-using self_ptr = projector_actor::stateful_pointer<projector_state>;
-using internal::apply_outcome;
-using internal::fail;
-using internal::pass_to;
+using self_ptr = projector_ptr;
 
 // An acknowledgement that applies nothing: the events come back later from
 // the log (a paused projector answers pushes with it).
@@ -26,26 +26,7 @@ delivery_ack unapplied_ack(const projector_state& st) {
   return ack;
 }
 
-// True when `err` means the bus did not answer because it (or its node) is
-// out of reach, not because it refused: the projector then waits for its bus
-// to come back instead of failing.
-bool bus_lost(const caf::error& err) {
-  return err == caf::sec::request_timeout || err == caf::sec::request_receiver_down
-         || err == caf::sec::no_route_to_receiving_node
-         || err == caf::exit_reason::remote_link_unreachable;
-}
-
-// Answers every held push unapplied: its events come back from the log.
-void release_held(projector_state& st) {
-  internal::abandon_suspended(st);
-  for (auto& h : st.held)
-    h.promise.deliver(unapplied_ack(st));
-  st.held.clear();
-}
-
-void pull(self_ptr self);
-
-projector_status status_of(self_ptr self);
+namespace {
 
 // True when a projector may move from phase `from` to `to` (projector.hpp
 // lists the moves).
@@ -68,7 +49,8 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
   return false;
 }
 
-// Moves the projector to phase `to`: the one place its phase changes.
+} // namespace
+
 void enter(projector_state& st, projector_phase to) {
   if (st.phase == to)
     return;
@@ -83,155 +65,7 @@ void enter(projector_state& st, projector_phase to) {
   st.phase = to;
 }
 
-// A request to the bus failed: wait and retry when the bus is out of reach,
-// fail otherwise (it refused, e.g. its store failed).
-void bus_failed(self_ptr self, caf::error err) {
-  auto& st = self->state;
-  if (!bus_lost(err)) {
-    fail(self, std::move(err));
-    return;
-  }
-  if (st.phase == projector_phase::detached)
-    return;
-  ++st.pull_epoch; // answers still under way are dropped
-  st.pulls_in_flight = 0;
-  release_held(st);
-  if (st.phase == projector_phase::paused)
-    return; // resuming subscribes again
-  enter(st, projector_phase::detached);
-  self->delayed_send(self, st.options.retry_delay, retry_atom::value,
-                     st.bus_generation);
-}
-
-bool reset_model(self_ptr self);
-
-// Forgets the processed ids and the read model's state, and pulls the log
-// from seq 1 up to at least what was processed.
-void start_rebuild(self_ptr self) {
-  auto& st = self->state;
-  st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
-  if (!reset_model(self))
-    return;
-  ++st.rebuilds;
-  ++st.pull_epoch;
-  st.pulls_in_flight = 0;
-  // Paused or without a bus, it pulls once resumed or reconnected.
-  if (st.phase == projector_phase::paused || st.phase == projector_phase::detached)
-    return;
-  enter(st, projector_phase::rebuilding);
-  pull(self);
-}
-
-// Applies `work` and answers its push; false when it is suspended (its
-// retry resumes) or the projector is failing.
-bool finish_work(self_ptr self, internal::suspended_batch& work) {
-  auto& st = self->state;
-  switch (internal::apply_batch(self, work)) {
-    case apply_outcome::suspended:
-      return false;
-    case apply_outcome::failed:
-      if (work.promise)
-        work.promise->deliver(st.failure);
-      return false;
-    case apply_outcome::done:
-      break;
-  }
-  pass_to(st, work.covers_to, work.ack);
-  if (work.promise)
-    work.promise->deliver(std::move(work.ack));
-  return true;
-}
-
-// Applies held pushes in order until one leaves a gap (then pulls again) or
-// none is left (then the projector runs live).
-void drain_held(self_ptr self) {
-  auto& st = self->state;
-  if (st.phase == projector_phase::paused || st.suspended)
-    return; // resume drains, and so does the end of a suspended batch
-  while (!st.held.empty()) {
-    auto& h = st.held.front();
-    if (h.covers_from > st.processed.watermark() + 1) {
-      st.catch_up_target = h.covers_from - 1;
-      if (st.phase == projector_phase::running)
-        enter(st, projector_phase::catching_up);
-      pull(self);
-      return;
-    }
-    auto work = internal::make_work(h.batch, h.covers_to, h.promise, false);
-    st.held.pop_front();
-    if (!finish_work(self, work))
-      return;
-  }
-  enter(st, projector_phase::running);
-  auto waiting = std::move(st.waiting);
-  st.waiting.clear();
-  for (auto& rp : waiting)
-    rp.deliver(status_of(self));
-}
-
-// Asks the bus for the events from `next_pull` on.
-void request_range(self_ptr self) {
-  auto& st = self->state;
-  ++st.pulls_in_flight;
-  // Never past the target: what comes after it arrives in held pushes,
-  // which must find those events new to report them applied.
-  auto max = std::min<std::uint64_t>(st.options.replay_batch,
-                                     st.catch_up_target - st.next_pull + 1);
-  self
-    ->request(st.bus, st.options.bus_timeout, replay_atom::value, st.next_pull,
-              static_cast<std::uint32_t>(max))
-    .then(
-      [self, epoch = st.pull_epoch](event_batch& batch) {
-        auto& st = self->state;
-        if (epoch != st.pull_epoch)
-          return; // asked before a rebuild: its pull is under way
-        --st.pulls_in_flight;
-        if (batch.empty()) {
-          // The log ends before the target: nothing more to read.
-          st.catch_up_target = st.processed.watermark();
-        } else {
-          st.next_pull = batch.last_seq() + 1;
-          // Keep one request ahead while this batch is applied, so that the
-          // round trip to the bus overlaps the work.
-          if (st.next_pull <= st.catch_up_target && st.pulls_in_flight == 0
-              && st.phase != projector_phase::paused)
-            request_range(self);
-          auto work = internal::make_work(batch, batch.last_seq(), std::nullopt, true);
-          auto outcome = internal::apply_batch(self, work);
-          if (outcome == apply_outcome::suspended) {
-            // Read-ahead answers are dropped: the retry pulls on from the
-            // checkpoint once the batch is done.
-            ++st.pull_epoch;
-            st.pulls_in_flight = 0;
-            return;
-          }
-          if (outcome == apply_outcome::failed)
-            return;
-        }
-        if (st.pulls_in_flight == 0)
-          pull(self);
-      },
-      [self](caf::error& err) { bus_failed(self, std::move(err)); });
-}
-
-void approach_head(self_ptr self);
-
-// Reads the log from the checkpoint on until it reaches the catch-up target.
-void pull(self_ptr self) {
-  auto& st = self->state;
-  if (st.pulls_in_flight > 0 || st.phase == projector_phase::paused
-      || st.phase == projector_phase::detached || st.suspended)
-    return;
-  if (st.processed.watermark() >= st.catch_up_target) {
-    if (st.subscribed)
-      drain_held(self);
-    else
-      approach_head(self); // a shadow not yet subscribed
-    return;
-  }
-  st.next_pull = st.processed.watermark() + 1;
-  request_range(self);
-}
+namespace {
 
 // The state a status reports for a projector in phase `x`.
 model_state state_of(projector_phase x) noexcept {
@@ -250,6 +84,8 @@ model_state state_of(projector_phase x) noexcept {
   }
   return model_state::catching_up;
 }
+
+} // namespace
 
 projector_status status_of(self_ptr self) {
   auto& st = self->state;
@@ -296,124 +132,8 @@ bool reset_model(self_ptr self) {
   return true;
 }
 
-// Registers with the bus, which answers with the head seq to catch up to.
-void subscribe(self_ptr self) {
-  auto& st = self->state;
-  st.subscribed = true;
-  // A rebuild under way stays one; every other phase catches up from here.
-  if (st.phase != projector_phase::rebuilding)
-    enter(st, projector_phase::catching_up);
-  auto name = st.role == model_role::shadow ? st.model->name() + "~shadow"
-                                            : st.model->name();
-  self
-    ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
-              projector_actor{self}, std::move(name),
-              st.model->event_types())
-    .then(
-      [self, generation = st.bus_generation](std::uint64_t head) {
-        auto& st = self->state;
-        if (generation != st.bus_generation)
-          return; // subscribed to a bus it has left since
-        if (head < st.processed.watermark()) {
-          // The bus has fewer events than this model took: it lost its
-          // log (restarted without a store). Its seqs now name other
-          // events, so nothing projected so far can be trusted.
-          st.catch_up_target = head;
-          start_rebuild(self);
-          return;
-        }
-        st.catch_up_target = std::max(st.catch_up_target, head);
-        pull(self);
-      },
-      [self, generation = st.bus_generation](caf::error& err) {
-        if (generation == self->state.bus_generation)
-          bus_failed(self, std::move(err));
-      });
-}
 
-// A shadow reads the log without subscribing, so that publishers never wait
-// for its catch-up; it subscribes once it is within a replay batch of the
-// head, and catches up the rest like any projector.
-void approach_head(self_ptr self) {
-  auto& st = self->state;
-  if (st.asking_head)
-    return;
-  st.asking_head = true;
-  self->request(st.bus, st.options.bus_timeout, head_atom::value)
-    .then(
-      [self](std::uint64_t head) {
-        auto& st = self->state;
-        st.asking_head = false;
-        if (st.subscribed)
-          return; // promoted meanwhile
-        if (head <= st.processed.watermark() + st.options.replay_batch) {
-          subscribe(self);
-          return;
-        }
-        st.catch_up_target = std::max(st.catch_up_target, head);
-        pull(self);
-      },
-      [self](caf::error& err) { fail(self, std::move(err)); });
-}
 
-// Applies a push or progress note announcing [covers_from, covers_to] now,
-// or holds it while catching up (or when it shows a gap: then pulls first).
-caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
-                                        std::uint64_t covers_from,
-                                        std::uint64_t covers_to) {
-  auto& st = self->state;
-  auto gap = covers_from > st.processed.watermark() + 1;
-  if (st.phase == projector_phase::paused) // pulled after resuming
-    return unapplied_ack(st);
-  if (st.phase != projector_phase::running || !st.held.empty() || gap || st.suspended) {
-    auto promise = self->make_response_promise<delivery_ack>();
-    st.held.push_back({std::move(batch), covers_from, covers_to, promise});
-    // Running, a gap sends it back to the log; behind a suspended batch it
-    // only waits (drain_held finds any gap when it gets there).
-    if (st.phase == projector_phase::running && gap && !st.suspended
-        && st.held.size() == 1) {
-      enter(st, projector_phase::catching_up);
-      st.catch_up_target = covers_from - 1;
-      pull(self);
-    }
-    return promise;
-  }
-  auto work = internal::make_work(std::move(batch), covers_to, std::nullopt, false);
-  switch (internal::apply_batch(self, work)) {
-    case apply_outcome::suspended: {
-      auto promise = self->make_response_promise<delivery_ack>();
-      st.suspended->promise = promise;
-      return promise;
-    }
-    case apply_outcome::failed:
-      return st.failure;
-    case apply_outcome::done:
-      break;
-  }
-  pass_to(st, covers_to, work.ack);
-  return std::move(work.ack);
-}
-
-// Tries the suspended batch again; once done, goes on where it stopped.
-void resume_suspended(self_ptr self, std::uint64_t epoch) {
-  auto& st = self->state;
-  if (epoch != st.suspend_epoch || !st.suspended)
-    return; // abandoned since
-  auto work = std::move(*st.suspended);
-  st.suspended.reset();
-  if (!finish_work(self, work))
-    return;
-  if (st.phase == projector_phase::running)
-    drain_held(self);
-  else
-    pull(self); // drains the held pushes once at the target
-}
-
-} // namespace
-
-} // namespace bus::actors
-
-namespace bus::internal {
 
 void fail(projector_ptr self, caf::error reason) {
   auto& st = self->state;
@@ -433,6 +153,8 @@ void fail(projector_ptr self, caf::error reason) {
 } // namespace bus::internal
 
 namespace bus::actors {
+
+using namespace bus::internal;
 
 projector_actor::behavior_type
 projector_impl(projector_actor::stateful_pointer<projector_state> self,

@@ -5,7 +5,8 @@
 // - projector_apply.cpp: applying a batch, retrying and parking events its
 //   model throws on, and the operator's requests on parked events;
 // - projector_store.cpp: snapshots and model tables (persistence);
-// - projector.cpp: the behavior, catch-up from the log, and bus loss.
+// - projector_catch_up.cpp: catch-up from the log, live pushes, bus loss;
+// - projector.cpp: the behavior, the phases and the status.
 
 #include <cstdint>
 
@@ -35,6 +36,56 @@ make_work(event_batch batch, std::uint64_t covers_to,
   result.replaying = replaying;
   return result;
 }
+
+/// Moves the projector to phase `to`: the one place its phase changes (an
+/// unlisted move is reported on stderr and ignored).
+void enter(actors::projector_state& st, actors::projector_phase to);
+
+/// An acknowledgement that applies nothing: the events come back later from
+/// the log (a paused projector answers pushes with it).
+actors::delivery_ack unapplied_ack(const actors::projector_state& st);
+
+actors::projector_status status_of(projector_ptr self);
+
+/// Answers with the status now, or once the current catch-up is done.
+caf::result<actors::projector_status> when_caught_up(projector_ptr self);
+
+/// Empties the read model, its processed ids, parked events and table;
+/// false (and failing) when the table cannot be cleared.
+bool reset_model(projector_ptr self);
+
+/// Answers every held push unapplied (and drops a suspended batch): their
+/// events come back from the log.
+void release_held(actors::projector_state& st);
+
+/// A request to the bus failed: wait and retry when the bus is out of
+/// reach, fail otherwise (it refused, e.g. its store failed).
+void bus_failed(projector_ptr self, caf::error err);
+
+/// Forgets the model's state and pulls the log from seq 1 (at once, or once
+/// resumed or reconnected).
+void start_rebuild(projector_ptr self);
+
+/// Applies held pushes in order until one shows a gap or none is left.
+void drain_held(projector_ptr self);
+
+/// Reads the log from the checkpoint on until the catch-up target.
+void pull(projector_ptr self);
+
+/// Registers with the bus, which answers with the head to catch up to.
+void subscribe(projector_ptr self);
+
+/// A shadow reads the log without subscribing until near the head.
+void approach_head(projector_ptr self);
+
+/// Applies a push or progress note announcing [covers_from, covers_to], or
+/// holds it while behind.
+caf::result<actors::delivery_ack> take_delivery(projector_ptr self, event_batch batch,
+                                                std::uint64_t covers_from,
+                                                std::uint64_t covers_to);
+
+/// Tries the suspended batch again (epoch: see suspend_epoch).
+void resume_suspended(projector_ptr self, std::uint64_t epoch);
 
 /// Quits with `reason` and answers every held delivery with it, so that no
 /// publisher waits for a projector that is gone.
