@@ -60,17 +60,19 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
 }
 
 sim_result runner::run() {
-  if (!world_->settle())
+  if (!world_->settle()) {
     fail(invariant::liveness, "the system did not come to rest after start");
+    stop_ = true;
+  }
   else
     check(rest::settled);
-  for (std::size_t i = 0; i < options_.steps && !failed(); ++i) {
+  for (std::size_t i = 0; i < options_.steps && !stop_; ++i) {
     ++result_.steps;
     one_step();
     check_found();
     check_mailboxes();
   }
-  if (!failed()) {
+  if (!stop_) {
     note("final: heal everything, resume paused models, settle");
     heal(true);
     if (!world_->settle())
@@ -123,8 +125,10 @@ void runner::one_step() {
     sync_fault();
   else if (roll < 97) {
     note("quiescent point (jobs done)");
-    if (!world_->drain())
+    if (!world_->drain()) {
       fail(invariant::liveness, "jobs kept coming after 20000 steps");
+      stop_ = true;
+    }
     else
       check(rest::idle);
   } else {
@@ -132,8 +136,10 @@ void runner::one_step() {
     // rest needs the crashed parts back.
     heal(false);
     note("quiescent point (timers fired too)");
-    if (!world_->settle())
+    if (!world_->settle()) {
       fail(invariant::liveness, "the system did not come to rest");
+      stop_ = true;
+    }
     else
       check(rest::settled);
   }
