@@ -75,12 +75,19 @@ sim_result runner::run() {
   if (!stop_) {
     note("final: heal everything, resume paused models, settle");
     heal(true);
-    if (!world_->settle())
+    if (!world_->settle()) {
       fail(invariant::liveness, "the system did not come to rest at the end");
+      stop_ = true;
+    }
     else
       check(rest::final);
   }
   result_.head = world_->log().durable_head();
+  // A system that never came to rest still has actors that keep running
+  // (a retry loop): the actor system's destructor would wait for them for
+  // ever. The run's world is leaked instead, and the violation reported.
+  if (stop_)
+    (void) world_.release();
   if (!options_.trace)
     result_.trace.clear();
   return result_;

@@ -58,6 +58,8 @@ world::~world() {
   caf::anon_send_exit(bus_, caf::exit_reason::kill);
   for (auto& p : node_projectors_)
     caf::anon_send_exit(p, caf::exit_reason::kill);
+  for (auto& sup : node_sups_)
+    caf::anon_send_exit(sup, caf::exit_reason::kill);
   for (int i = 0; i < 1000; ++i) {
     sched_.run();
     if (sched_.trigger_timeouts() == 0 && !sched_.has_job())
@@ -92,7 +94,10 @@ void world::note_node_spawns(caf::resumable* job) {
     watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
     if (dead(sup.address()))
       return;
-    sweep(sup, node_phase_ == phase::down || !node_sup_ || *node_sup_ != sup);
+    bool crashed = node_phase_ == phase::down || !node_sup_ || *node_sup_ != sup;
+    sweep(sup, crashed);
+    if (crashed) // spawned by a connector after its node crashed
+      caf::anon_send_exit(sup, caf::exit_reason::kill);
     return;
   }
 }
@@ -162,8 +167,8 @@ bool world::kill_node() {
     sweep(*node_sup_, false);
   for (auto& p : node_projectors_)
     caf::anon_send_exit(p, caf::exit_reason::kill);
-  if (*node_sup_)
-    caf::anon_send_exit(*node_sup_, caf::exit_reason::kill);
+  for (auto& sup : node_sups_)
+    caf::anon_send_exit(sup, caf::exit_reason::kill);
   caf::anon_send_exit(connector_, caf::exit_reason::kill);
   node_phase_ = phase::down;
   journal_->crashed_at = journal_->tick();
