@@ -1,6 +1,7 @@
 // bus-sim: runs the seeded simulator over many seeds, or replays one.
 //
-//   bus-sim --seeds N [--from S]      one line per failing seed, then a summary
+//   bus-sim --seeds N [--from S]      one line per failing seed and invariant,
+//                                     then a summary
 //   bus-sim --seed S [--trace]        replays one seed (shrunk with --trace)
 //   --without FAULT                   never inject FAULT (repeatable)
 //   --ignore INVARIANT                do not check INVARIANT (repeatable)
@@ -82,13 +83,14 @@ int main(int argc, char** argv) {
       ++passed;
       continue;
     }
-    auto name = to_string(result.failure->what);
-    ++per_invariant[name];
-    std::cout << "seed " << seed << " " << name << ": " << result.failure->detail
-              << "\n";
+    for (auto& v : result.violations) {
+      ++per_invariant[to_string(v.what)];
+      std::cout << "seed " << seed << " " << to_string(v.what) << ": " << v.detail
+                << "\n";
+    }
   }
   for (auto& [name, n] : per_invariant)
-    std::cout << "failed " << name << ": " << n << "\n";
+    std::cout << "seeds breaking " << name << ": " << n << "\n";
   std::cout << passed << " passed, " << count - passed << " failed\n";
   return passed == count ? 0 : 1;
 }

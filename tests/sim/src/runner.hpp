@@ -81,6 +81,8 @@ private:
   };
   std::map<std::string, seen_checkpoint> seen_;
   bool poisoned_always_ = false;
+  /// Set when the system cannot be driven further (it never came to rest).
+  bool stop_ = false;
 };
 
 } // namespace bus::sim

@@ -127,6 +127,10 @@ void runner::heal(bool resume_paused) {
   }
   if (!resume_paused)
     return;
+  // Requests from different clients may arrive in any order: let the
+  // scenario's own pauses land before resuming, or a late pause would undo
+  // the resume.
+  world_->settle();
   for (auto& [model, paused] : paused_)
     if (paused) {
       paused = false;

@@ -58,8 +58,10 @@ sim_result shrink(const std::vector<model_spec>& models, sim_options options,
   for (std::size_t budget = 0; budget < full.steps; ++budget) {
     options.steps = budget;
     auto shorter = simulate(models, options, seed);
-    if (shorter.failure && shorter.failure->what == full.failure->what)
+    if (shorter.failure && shorter.failure->what == full.failure->what) {
+      shorter.violations.assign(1, *shorter.failure);
       return shorter;
+    }
   }
   return full;
 }

@@ -56,6 +56,10 @@ world::~world() {
     caf::anon_send_exit(*node_sup_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(local_sup_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bus_, caf::exit_reason::kill);
+  for (auto& p : node_projectors_)
+    caf::anon_send_exit(p, caf::exit_reason::kill);
+  for (auto& sup : node_sups_)
+    caf::anon_send_exit(sup, caf::exit_reason::kill);
   for (int i = 0; i < 1000; ++i) {
     sched_.run();
     if (sched_.trigger_timeouts() == 0 && !sched_.has_job())
@@ -74,8 +78,39 @@ bool world::step() {
   if (live)
     if (auto* a = dynamic_cast<caf::scheduled_actor*>(jobs.front()))
       std::cerr << "  job " << a->name() << " #" << a->id() << " " << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content()) : std::string{"-"}) << "\n";
+  auto* job = jobs.front();
   sched_.run_once();
+  note_node_spawns(job);
   return true;
+}
+
+void world::note_node_spawns(caf::resumable* job) {
+  // Every projector a node's supervisor spawns is noted the moment it
+  // does: a crash must take all of them, also one spawned by a message the
+  // supervisor handled after the crash was decided.
+  for (auto& sup : node_sups_) {
+    if (job != dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(sup)))
+      continue;
+    watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
+    if (dead(sup.address()))
+      return;
+    bool crashed = node_phase_ == phase::down || !node_sup_ || *node_sup_ != sup;
+    sweep(sup, crashed);
+    if (crashed) // spawned by a connector after its node crashed
+      caf::anon_send_exit(sup, caf::exit_reason::kill);
+    return;
+  }
+}
+
+void world::sweep(const actors::supervisor_actor& sup, bool crashed) {
+  for (auto& slot : state_of_actor<actors::supervisor_state>(sup).slots)
+    for (auto* p : {&slot.handle, &slot.previous,
+                    slot.shadow ? &slot.shadow->handle : nullptr})
+      if (p && *p) {
+        node_projectors_.push_back(*p);
+        if (crashed)
+          caf::anon_send_exit(*p, caf::exit_reason::kill);
+      }
 }
 
 bool world::drain(std::size_t limit) {
@@ -117,6 +152,8 @@ void world::restart_bus() {
 bool world::kill_node() {
   if (node_phase_ != phase::up)
     return false;
+  if (*node_sup_)
+    watch(node_sup_->address(), caf::actor_cast<caf::abstract_actor*>(*node_sup_));
   // A supervisor that has not run yet would still spawn its projectors
   // when its first job runs, and they would outlive the crash; the node
   // crashes once its supervisor has started.
@@ -126,11 +163,12 @@ bool world::kill_node() {
     return false;
   // A crash: every actor of the node dies at once, nothing is stopped
   // cleanly, and the bus learns of it through its monitors.
-  for (auto& p : projectors())
-    if (supervisor_of(p.model) == *node_sup_)
-      caf::anon_send_exit(p.handle, caf::exit_reason::kill);
-  if (*node_sup_)
-    caf::anon_send_exit(*node_sup_, caf::exit_reason::kill);
+  if (*node_sup_ && !dead(node_sup_->address()))
+    sweep(*node_sup_, false);
+  for (auto& p : node_projectors_)
+    caf::anon_send_exit(p, caf::exit_reason::kill);
+  for (auto& sup : node_sups_)
+    caf::anon_send_exit(sup, caf::exit_reason::kill);
   caf::anon_send_exit(connector_, caf::exit_reason::kill);
   node_phase_ = phase::down;
   journal_->crashed_at = journal_->tick();
@@ -163,9 +201,11 @@ void world::start_node() {
   auto specs = remote_;
   auto config = config_;
   auto* sys = &sys_;
-  auto make = [sup, specs, config, sys](actors::bus_actor b) {
+  auto all = &node_sups_;
+  auto make = [sup, specs, config, sys, all](actors::bus_actor b) {
     *sup = sys->spawn(actors::supervisor_impl, b, specs, config.policy,
                       config.projector);
+    all->push_back(*sup);
     return *sup;
   };
   connector_ = sys_.spawn(actors::connector_impl, dialer, make, options);

@@ -110,6 +110,8 @@ public:
 
 private:
   void watch(const caf::actor_addr& who, caf::abstract_actor* ptr);
+  void note_node_spawns(caf::resumable* job);
+  void sweep(const actors::supervisor_actor& sup, bool crashed);
   bool dead(const caf::actor_addr& who) const;
 
   caf::actor_system_config cfg_;
@@ -128,6 +130,9 @@ private:
   std::shared_ptr<actors::supervisor_actor> node_sup_;
   actors::connector_actor connector_;
   phase node_phase_ = phase::down;
+  /// Every supervisor the node ever ran, and every projector they spawned.
+  std::vector<actors::supervisor_actor> node_sups_;
+  std::vector<actors::projector_actor> node_projectors_;
   std::shared_ptr<std::set<caf::actor_addr>> dead_;
   std::set<caf::actor_addr> watched_;
 };

@@ -133,6 +133,9 @@ struct sim_result {
   std::uint64_t seed = 0;
   /// The first broken invariant, if any.
   std::optional<violation> failure;
+  /// The first violation of each invariant broken, in the order found (a
+  /// run goes on after a violation, so that one bug does not hide another).
+  std::vector<violation> violations;
   /// Steps run (the failing one last), when tracing.
   std::vector<std::string> trace;
   std::size_t steps = 0;
