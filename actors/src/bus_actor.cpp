@@ -85,6 +85,16 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
                                   bus_options options) {
   self->state.log = std::move(log);
   self->state.options = options;
+  // Events a previous bus appended but did not sync (it died first) would
+  // become durable with this bus's first sync without being fanned out:
+  // settle them now, before anyone subscribes, so that subscribers count
+  // them in the head they catch up to (a failing sync drops them instead;
+  // their publishers were never acknowledged).
+  if (self->state.log->head() > self->state.log->durable_head())
+    guarded([&] {
+      self->state.log->sync();
+      return true;
+    });
   self->set_default_handler(caf::drop);
   self->set_down_handler([self](caf::down_msg& dm) {
     // A projector or an attached node is gone (stopped, failed, or its node

@@ -233,4 +233,28 @@ BOOST_AUTO_TEST_CASE(failed_sync_answers_every_held_publish_with_the_error) {
   BOOST_TEST((seqs_applied_by(p) == std::vector<std::uint64_t>{1, 2, 3, 4}));
 }
 
+BOOST_AUTO_TEST_CASE(events_a_dead_bus_left_undurable_still_reach_projectors) {
+  // Found by bus-sim: a bus restarted on the same log found events appended
+  // but not yet synced by its predecessor; its first sync made them durable
+  // without fanning them out, and projectors passed over them for good.
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto lost = publish(bus_fixture::events(0, 2, {"A"}));
+  BOOST_TEST(log->head() == 2u);
+  BOOST_TEST(log->durable_head() == 0u);
+  self->send_exit(bus, caf::exit_reason::kill);
+  run();
+  BOOST_TEST(!lost->has_value()); // never acknowledged
+  bus = sys.spawn(bus_impl, std::shared_ptr<event_log>{log}, bus_options{});
+  run();
+  self->send(p, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
+  run();
+  auto ack = publish(bus_fixture::events(2, 2, {"A"}));
+  let_interval_pass();
+  BOOST_REQUIRE(ack->has_value());
+  BOOST_REQUIRE(**ack);
+  // Every event the log holds durably is applied, the two orphans too.
+  BOOST_TEST(log->durable_head() == 4u);
+  BOOST_TEST((seqs_applied_by(p) == std::vector<std::uint64_t>{1, 2, 3, 4}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

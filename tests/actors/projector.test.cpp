@@ -137,6 +137,29 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(projector_lifecycle, bus_fixture)
 
+BOOST_AUTO_TEST_CASE(pause_answers_a_resume_still_catching_up) {
+  // Found by bus-sim: a resume waiting for its catch-up, overtaken by a
+  // pause, was never answered.
+  auto p = spawn_projector(tally("p", {"A"}));
+  ask<projector_status>(p, pause_atom::value);
+  publish(events(0, 10, {"A"}));
+  auto resumed = std::make_shared<std::optional<caf::expected<projector_status>>>();
+  auto paused = std::make_shared<std::optional<caf::expected<projector_status>>>();
+  sys.spawn([=](caf::event_based_actor* a) {
+    a->request(caf::actor_cast<caf::actor>(p), caf::infinite, resume_atom::value)
+      .then([=](projector_status& s) { *resumed = s; },
+            [=](caf::error& err) { *resumed = err; });
+    a->request(caf::actor_cast<caf::actor>(p), caf::infinite, pause_atom::value)
+      .then([=](projector_status& s) { *paused = s; },
+            [=](caf::error& err) { *paused = err; });
+  });
+  run();
+  BOOST_REQUIRE(paused->has_value());
+  BOOST_REQUIRE(resumed->has_value()); // answered, not left waiting
+  BOOST_REQUIRE(**resumed);
+  BOOST_TEST(((**resumed)->state == model_state::paused));
+}
+
 BOOST_AUTO_TEST_CASE(paused_projector_applies_nothing_and_resume_catches_up) {
   auto p = spawn_projector(tally("p", {"A"}));
   publish(events(0, 5, {"A"}));
