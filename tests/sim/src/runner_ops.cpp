@@ -6,35 +6,12 @@
 
 namespace bus::sim {
 
-template <class T, class... Ts>
-void runner::ask_supervisor(const std::string& model, const std::string& what,
-                            Ts... xs) {
-  auto sup = world_->supervisor_of(model);
-  if (!sup) {
-    note(what + " " + model + ": skipped, its node is down");
-    return;
-  }
-  note(what + " " + model);
-  journal_->disturb(model);
-  auto j = journal_;
-  ++j->open_requests;
-  auto sent_at = j->tick();
-  world_->request<T>(
-    sup,
-    [j, model, sent_at, what](caf::expected<T> reply) {
-      --j->open_requests;
-      if (!reply)
-        j->request_failed(reply.error(), sent_at, what + " " + model);
-      // Settling again after the answer: the model is disturbed until the
-      // next settled point sees it running.
-      j->disturb(model);
-    },
-    xs...);
-}
-
 void runner::lifecycle() {
   auto model = pick_model();
-  if (journal_->models[model].poison.remaining < 0) {
+  // A model that stops on its poison is left alone; one that parks it
+  // goes through every lifecycle step with the event parked.
+  if (journal_->models[model].poison.remaining < 0
+      && spec_of(model).recovery.then == on_poison::stop) {
     run_jobs();
     return;
   }
@@ -59,7 +36,8 @@ void runner::blue_green() {
   auto i = rng_() % raw_.size();
   auto& model = raw_[i].name;
   if (!options_.enabled(fault::blue_green)
-      || journal_->models[model].poison.remaining < 0) {
+      || (journal_->models[model].poison.remaining < 0
+          && spec_of(model).recovery.then == on_poison::stop)) {
     run_jobs();
     return;
   }
