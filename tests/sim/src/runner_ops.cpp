@@ -1,6 +1,8 @@
 // The scenario's operator steps: lifecycle requests, blue/green, node and
 // bus faults, failed syncs, and healing before the final check.
 
+#include <set>
+
 #include "recording_model.hpp"
 #include "runner.hpp"
 
@@ -109,12 +111,25 @@ void runner::heal(bool resume_paused) {
   // scenario's own pauses land before resuming, or a late pause would undo
   // the resume.
   world_->settle();
+  // A pause and a later resume come from different clients and may arrive
+  // in either order: the model may be paused though the scenario resumed
+  // it. Every live projector that is paused now is resumed.
+  std::set<std::string> paused_now;
+  for (auto& v : world_->projectors())
+    if (v.role == "live")
+      if (auto* st = world_->state_of(v.handle))
+        if (st->phase == actors::projector_phase::paused)
+          paused_now.insert(v.model);
   for (auto& [model, paused] : paused_)
-    if (paused) {
+    if (paused || paused_now.count(model) != 0) {
       paused = false;
+      paused_now.erase(model);
       ask_supervisor<actors::projector_status>(model, "resume",
                                                actors::resume_atom::value, model);
     }
+  for (auto& model : paused_now)
+    ask_supervisor<actors::projector_status>(model, "resume",
+                                             actors::resume_atom::value, model);
 }
 
 } // namespace bus::sim
