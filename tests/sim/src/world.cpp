@@ -37,7 +37,8 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
     remote_(std::move(remote)),
     log_(std::make_shared<sim_log>(config_.sync_interval)),
     dead_(std::make_shared<std::set<caf::actor_addr>>()) {
-  bus_ = sys_.spawn(actors::bus_impl, log_, config_.bus);
+  bus_log_ = std::make_shared<fenced_log>(log_);
+  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
   sched_.run();
   local_sup_ = sys_.spawn(actors::supervisor_impl, bus_, local_, config_.policy,
@@ -207,6 +208,7 @@ bool world::settle(std::size_t max_timeouts, bool fire_cooldowns) {
 
 void world::kill_bus() {
   caf::anon_send_exit(bus_, caf::exit_reason::kill);
+  bus_log_->fence(); // dead from now on, whenever it reads its exit message
   *reachable_ = nullptr;
   bus_phase_ = phase::down;
   journal_->disturb_all();
@@ -216,7 +218,8 @@ void world::kill_bus() {
 void world::restart_bus() {
   // The store survives: a new bus on the same log, and the local node's
   // supervisor moves its projectors to it. The remote node redials.
-  bus_ = sys_.spawn(actors::bus_impl, log_, config_.bus);
+  bus_log_ = std::make_shared<fenced_log>(log_);
+  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
   *reachable_ = bus_;
   bus_phase_ = phase::up;
   caf::anon_send(local_sup_, actors::rebind_atom::value, bus_);

@@ -135,6 +135,8 @@ private:
   std::vector<model_spec> local_;
   std::vector<model_spec> remote_;
   std::shared_ptr<sim_log> log_;
+  /// The current bus's view of the log, fenced when it crashes.
+  std::shared_ptr<fenced_log> bus_log_;
   actors::bus_actor bus_;
   phase bus_phase_ = phase::up;
   std::shared_ptr<actors::bus_actor> reachable_;
