@@ -60,6 +60,11 @@ void bus_failed(self_ptr self, caf::error err) {
 void start_rebuild(self_ptr self) {
   auto& st = self->state;
   st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
+  // A batch waiting for a retry is answered unapplied by the reset: the
+  // events of its push come back from the log only if the pull reaches the
+  // end of the range the push announced.
+  if (st.suspended)
+    st.catch_up_target = std::max(st.catch_up_target, st.suspended->covers_to);
   if (!reset_model(self))
     return;
   ++st.rebuilds;

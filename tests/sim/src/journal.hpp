@@ -37,8 +37,14 @@ struct take {
 };
 
 struct model_record {
-  /// Takes per seq, across instances (for the acknowledgement check).
+  /// Takes per seq, across instances (for the acknowledgement check). A
+  /// retry of a parked event is not among them: it comes after the event's
+  /// publish was answered without it, rightly.
   std::map<std::uint64_t, std::vector<std::uint64_t>> took_at;
+  /// Takes by an operator's retry of parked events, per seq.
+  std::map<std::uint64_t, std::vector<std::uint64_t>> retried_at;
+  /// Seqs the model's apply threw on (a failed attempt), across instances.
+  std::set<std::uint64_t> threw;
   poison_plan poison;
   /// Logical time of the last event that makes acks of this model
   /// legitimately partial (pause, rebuild, throw, node loss, ...).
@@ -67,6 +73,9 @@ struct journal {
   std::vector<publish_record> publishes;
   /// Violations seen while actors ran.
   std::vector<violation> found;
+  /// Set while a projector handles an operator's retry of parked events
+  /// (world::step): its applies may go back in seq order.
+  bool retrying = false;
   /// Replies to lifecycle requests still awaited.
   std::size_t open_requests = 0;
   /// Logical time of the last crash of the bus or the node: a request sent

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,18 @@ private:
   void sync_fault();
   /// Brings back what is down and resumes paused models (final settle).
   void heal(bool resume_paused);
+  // -- parked events (runner_parking.cpp) -----------------------------------
+  /// Retries or discards parked events of a model.
+  void parked_step();
+  /// An operator's restart of a model.
+  void operator_restart();
+  /// Final: heals every poison, brings failed models back, retries every
+  /// parked event.
+  void heal_parking();
+  /// True when `model` stops (rather than parks) on a poison event and is
+  /// poisoned for good: it must stay failed, nothing is checked in it.
+  bool stopped_for_good(const std::string& model);
+  const model_spec& spec_of(const std::string& model) const;
   template <class T, class... Ts>
   void ask_supervisor(const std::string& model, const std::string& what, Ts... xs);
 
@@ -57,6 +70,9 @@ private:
   void check_checkpoints();
   void check_lag(rest r);
   void check_ack_models();
+  void check_parked(const projector_view& v, const actors::projector_state& st,
+                    const read_model& fresh, const std::set<std::uint64_t>& applied,
+                    const std::map<std::uint64_t, const event*>& by_seq);
   void mark_stable();
   void fail(invariant what, std::string detail);
   bool failed() const { return result_.failure.has_value(); }
@@ -80,9 +96,40 @@ private:
     std::uint64_t checkpoint = 0;
   };
   std::map<std::string, seen_checkpoint> seen_;
+  /// A model that stops on poison is poisoned for good.
   bool poisoned_always_ = false;
+  /// Failed models are retried after a cool-down.
+  bool cooldown_ = false;
   /// Set when the system cannot be driven further (it never came to rest).
   bool stop_ = false;
 };
+
+// A lifecycle request to the supervisor of `model` (runner_ops.cpp and
+// runner_parking.cpp send them).
+template <class T, class... Ts>
+void runner::ask_supervisor(const std::string& model, const std::string& what,
+                            Ts... xs) {
+  auto sup = world_->supervisor_of(model);
+  if (!sup) {
+    note(what + " " + model + ": skipped, its node is down");
+    return;
+  }
+  note(what + " " + model);
+  journal_->disturb(model);
+  auto j = journal_;
+  ++j->open_requests;
+  auto sent_at = j->tick();
+  world_->request<T>(
+    sup,
+    [j, model, sent_at, what](caf::expected<T> reply) {
+      --j->open_requests;
+      if (!reply)
+        j->request_failed(reply.error(), sent_at, what + " " + model);
+      // Settling again after the answer: the model is disturbed until the
+      // next settled point sees it running.
+      j->disturb(model);
+    },
+    xs...);
+}
 
 } // namespace bus::sim

@@ -1,9 +1,12 @@
 // The invariants, checked at quiescent points (see simulator.hpp).
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include <boost/json/serialize.hpp>
 
+#include "recording_model.hpp"
 #include "runner.hpp"
 
 namespace bus::sim {
@@ -79,37 +82,93 @@ void runner::check_mailboxes() {
 }
 
 void runner::check_folds() {
+  // A model is the fold of the log up to its checkpoint without its parked
+  // events and those it discarded: it applied exactly that set of seqs
+  // (recording_model), and its state is a fresh instance's fold of those
+  // events in the order it applied them (a retry applies a parked event
+  // after later ones; the order checks say when that is allowed).
   auto& log = world_->log();
+  std::map<std::uint64_t, const event*> by_seq;
+  std::vector<event_batch> batches;
+  for_each_batch(log, [&](const event_batch& batch) { batches.push_back(batch); });
+  for (auto& batch : batches)
+    for (auto& e : batch)
+      by_seq[e.seq] = &e;
   for (auto& v : world_->projectors()) {
     auto* st = world_->state_of(v.handle);
     if (st == nullptr || st->failure)
       continue;
-    auto spec = std::find_if(raw_.begin(), raw_.end(),
-                             [&](const model_spec& s) { return s.name == v.model; });
-    auto fresh = spec->make();
+    auto fresh = spec_of(v.model).make();
     auto upto = st->processed.watermark();
     auto sparse = st->processed.sparse();
     if (!sparse.empty())
-      upto = sparse.back();
+      upto = std::max(upto, sparse.back());
     if (upto > log.durable_head()) {
       fail(invariant::fold, v.model + " (" + v.role + ") processed up to seq "
                               + std::to_string(upto) + " past the durable head "
                               + std::to_string(log.durable_head()));
       return;
     }
-    for_each_batch(log, [&](const event_batch& batch) {
-      for (auto& e : batch)
-        if (e.seq <= upto && st->processed.contains(e.seq) && fresh->handles(e.type))
-          fresh->apply(e);
-    });
-    auto expected = fresh->snapshot();
+    auto discarded = world_->discarded(v.handle, st->rebuilds);
+    std::set<std::uint64_t> expected;
+    for (auto& [seq, e] : by_seq)
+      if (seq <= upto && st->processed.contains(seq) && fresh->handles(e->type)
+          && st->parked.find(seq) == nullptr && discarded.count(seq) == 0)
+        expected.insert(seq);
+    auto& order = dynamic_cast<const recording_model&>(*st->model).applied_order();
+    std::set<std::uint64_t> applied(order.begin(), order.end());
+    auto what = v.model + " (" + v.role + ", checkpoint "
+                + std::to_string(st->processed.watermark()) + ", "
+                + std::to_string(st->parked.size()) + " parked) ";
+    if (applied != expected) {
+      std::string extra;
+      std::string missing;
+      for (auto seq : applied)
+        if (expected.count(seq) == 0)
+          extra += " " + std::to_string(seq);
+      for (auto seq : expected)
+        if (applied.count(seq) == 0)
+          missing += " " + std::to_string(seq);
+      fail(invariant::fold, what + "applied seqs the fold leaves out [" + extra
+                              + " ] and not seqs it takes [" + missing + " ]");
+      continue;
+    }
+    for (auto seq : order)
+      fresh->apply(*by_seq.at(seq));
+    auto expected_state = fresh->snapshot();
     auto actual = st->model->snapshot();
-    if (expected != actual)
-      fail(invariant::fold,
-           v.model + " (" + v.role + ", checkpoint "
-             + std::to_string(st->processed.watermark()) + ") is "
-             + boost::json::serialize(actual) + ", a fold of the log gives "
-             + boost::json::serialize(expected));
+    if (expected_state != actual)
+      fail(invariant::fold, what + "is " + boost::json::serialize(actual)
+                              + ", a fold of the log gives "
+                              + boost::json::serialize(expected_state));
+    check_parked(v, *st, *fresh, applied, by_seq);
+  }
+}
+
+void runner::check_parked(const projector_view& v, const actors::projector_state& st,
+                          const read_model& fresh,
+                          const std::set<std::uint64_t>& applied,
+                          const std::map<std::uint64_t, const event*>& by_seq) {
+  // Per-key order, independently of the lot's own bookkeeping: no event of
+  // a key is applied after a parked event of that key.
+  if (spec_of(v.model).recovery.order != key_order::per_key)
+    return;
+  std::map<std::string, std::uint64_t> first;
+  for (auto& x : st.parked.list())
+    if (auto key = fresh.key_of(x.event))
+      first.emplace(*key, x.event.seq); // list() is in seq order
+  if (first.empty())
+    return;
+  for (auto seq : applied) {
+    auto key = fresh.key_of(*by_seq.at(seq));
+    if (!key)
+      continue;
+    auto i = first.find(*key);
+    if (i != first.end() && seq > i->second)
+      fail(invariant::out_of_order,
+           v.model + " (" + v.role + ") applied seq " + std::to_string(seq) + " of key "
+             + *key + " though seq " + std::to_string(i->second)
+             + " of that key is parked (per-key order)");
   }
 }
 
@@ -160,9 +219,8 @@ void runner::check_lag(rest r) {
     auto live = std::find_if(views.begin(), views.end(), [&](const projector_view& v) {
       return v.model == spec.name && v.role == "live";
     });
-    bool poisoned_for_good = rec.poison.remaining < 0 && rec.poison.pinned != 0;
     auto slot_state = world_->slot_state(spec.name);
-    if (poisoned_for_good) {
+    if (stopped_for_good(spec.name)) {
       if (slot_state != "failed")
         fail(invariant::failed_state, spec.name + " throws on every apply of seq "
                                         + std::to_string(rec.poison.pinned)
@@ -177,6 +235,17 @@ void runner::check_lag(rest r) {
     auto* st = world_->state_of(live->handle);
     if (st == nullptr || (st->phase == actors::projector_phase::paused && r != rest::final))
       continue;
+    // A model that parks its poison goes on, with the event parked.
+    auto pinned = rec.poison.pinned;
+    if (rec.poison.remaining < 0 && pinned != 0 && st->processed.contains(pinned)
+        && st->parked.find(pinned) == nullptr
+        && world_->discarded(live->handle, st->rebuilds).count(pinned) == 0)
+      fail(invariant::failed_state, spec.name + " throws on every apply of seq "
+                                      + std::to_string(pinned)
+                                      + " but has not parked it");
+    if (r == rest::final && !st->parked.empty())
+      fail(invariant::fold, spec.name + " still has " + std::to_string(st->parked.size())
+                              + " parked event(s) after the final retry of them all");
     auto cp = st->processed.watermark();
     if (cp != head || std::string{state_name(*st)} != "running")
       fail(invariant::lag, spec.name + " at rest is " + state_name(*st)
@@ -220,7 +289,8 @@ void runner::check_ack_models() {
         if (std::none_of(took.begin(), took.end(),
                          [&](std::uint64_t t) { return t < p.acked_at; }))
           fail(invariant::ack_models,
-               what + "the ack names " + name + ", which had not applied it");
+               what + "the ack names " + name + ", which had not applied it"
+                 + (journal_->models[name].threw.count(o.seq) ? " (it parked it)" : ""));
       }
       // Steady throughout and takes the event: must be named.
       for (auto& name : p.steady) {

@@ -1,40 +1,19 @@
 // The scenario's operator steps: lifecycle requests, blue/green, node and
 // bus faults, failed syncs, and healing before the final check.
 
+#include <set>
+
 #include "recording_model.hpp"
 #include "runner.hpp"
 
 namespace bus::sim {
 
-template <class T, class... Ts>
-void runner::ask_supervisor(const std::string& model, const std::string& what,
-                            Ts... xs) {
-  auto sup = world_->supervisor_of(model);
-  if (!sup) {
-    note(what + " " + model + ": skipped, its node is down");
-    return;
-  }
-  note(what + " " + model);
-  journal_->disturb(model);
-  auto j = journal_;
-  ++j->open_requests;
-  auto sent_at = j->tick();
-  world_->request<T>(
-    sup,
-    [j, model, sent_at, what](caf::expected<T> reply) {
-      --j->open_requests;
-      if (!reply)
-        j->request_failed(reply.error(), sent_at, what + " " + model);
-      // Settling again after the answer: the model is disturbed until the
-      // next settled point sees it running.
-      j->disturb(model);
-    },
-    xs...);
-}
-
 void runner::lifecycle() {
   auto model = pick_model();
-  if (journal_->models[model].poison.remaining < 0) {
+  // A model that stops on its poison is left alone; one that parks it
+  // goes through every lifecycle step with the event parked.
+  if (journal_->models[model].poison.remaining < 0
+      && spec_of(model).recovery.then == on_poison::stop) {
     run_jobs();
     return;
   }
@@ -59,7 +38,8 @@ void runner::blue_green() {
   auto i = rng_() % raw_.size();
   auto& model = raw_[i].name;
   if (!options_.enabled(fault::blue_green)
-      || journal_->models[model].poison.remaining < 0) {
+      || (journal_->models[model].poison.remaining < 0
+          && spec_of(model).recovery.then == on_poison::stop)) {
     run_jobs();
     return;
   }
@@ -131,12 +111,25 @@ void runner::heal(bool resume_paused) {
   // scenario's own pauses land before resuming, or a late pause would undo
   // the resume.
   world_->settle();
+  // A pause and a later resume come from different clients and may arrive
+  // in either order: the model may be paused though the scenario resumed
+  // it. Every live projector that is paused now is resumed.
+  std::set<std::string> paused_now;
+  for (auto& v : world_->projectors())
+    if (v.role == "live")
+      if (auto* st = world_->state_of(v.handle))
+        if (st->phase == actors::projector_phase::paused)
+          paused_now.insert(v.model);
   for (auto& [model, paused] : paused_)
-    if (paused) {
+    if (paused || paused_now.count(model) != 0) {
       paused = false;
+      paused_now.erase(model);
       ask_supervisor<actors::projector_status>(model, "resume",
                                                actors::resume_atom::value, model);
     }
+  for (auto& model : paused_now)
+    ask_supervisor<actors::projector_status>(model, "resume",
+                                             actors::resume_atom::value, model);
 }
 
 } // namespace bus::sim

@@ -36,12 +36,42 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   config.policy.max_backoff = std::chrono::milliseconds{40};
   config.policy.max_restarts = 2;
   config.policy.restart_window = std::chrono::milliseconds{60000};
+  // A model failed for good: never retried, retried after a short cool-down
+  // (so that runs see the half-open retry), or after the default minute.
+  switch (rng_() % 3) {
+    case 0:
+      config.policy.cooldown = std::chrono::milliseconds{0};
+      break;
+    case 1:
+      config.policy.cooldown = std::chrono::milliseconds{300};
+      config.policy.max_cooldown = std::chrono::milliseconds{1200};
+      break;
+    default:
+      break;
+  }
+  cooldown_ = config.policy.cooldown.count() > 0;
+  // Each model's recovery policy (a user's models too): park per key, park
+  // in no order, or stop; 1-3 attempts, short backoffs.
+  for (auto& spec : raw_) {
+    auto roll = rng_() % 3;
+    spec.recovery.then = roll == 2 ? on_poison::stop : on_poison::park;
+    spec.recovery.order = roll == 1 ? key_order::none : key_order::per_key;
+    spec.recovery.attempts = 1 + static_cast<std::uint32_t>(rng_() % 3);
+    spec.recovery.backoff = std::chrono::milliseconds{1 + rng_() % 20};
+    spec.recovery.max_backoff = std::chrono::milliseconds{40};
+  }
   // Some models run on a remote node when the seed has one.
   std::vector<model_spec> local;
   std::vector<model_spec> remote;
   bool with_node = models.size() > 1 && rng_() % 2 == 0;
-  for (std::size_t i = 0; i < models.size(); ++i) {
-    auto spec = recorded(models[i], journal_);
+  std::string policies;
+  for (std::size_t i = 0; i < raw_.size(); ++i) {
+    auto& r = raw_[i].recovery;
+    policies += std::string{policies.empty() ? "" : ", "} + raw_[i].name + " "
+                + to_string(r.then) + "/" + to_string(r.order) + "/"
+                + std::to_string(r.attempts) + "x" + std::to_string(r.backoff.count())
+                + "ms";
+    auto spec = recorded(raw_[i], journal_);
     journal_->models[spec.name];
     if (with_node && i > 0 && rng_() % 2 == 0)
       remote.push_back(spec);
@@ -54,7 +84,8 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
        + std::to_string(config.pipeline) + ", sync interval "
        + std::to_string(config.sync_interval.count()) + " ms, replay batch "
        + std::to_string(config.projector.replay_batch) + ", "
-       + std::to_string(remote.size()) + " model(s) on node-b");
+       + std::to_string(remote.size()) + " model(s) on node-b, cool-down "
+       + std::to_string(config.policy.cooldown.count()) + " ms; recovery: " + policies);
   world_ = std::make_unique<world>(std::move(local), std::move(remote), config,
                                    journal_, rng_);
 }
@@ -75,7 +106,8 @@ sim_result runner::run() {
   if (!stop_) {
     note("final: heal everything, resume paused models, settle");
     heal(true);
-    if (!world_->settle()) {
+    heal_parking();
+    if (!stop_ && !world_->settle()) {
       fail(invariant::liveness, "the system did not come to rest at the end");
       stop_ = true;
     }
@@ -108,28 +140,32 @@ std::string runner::pick_model() {
 
 void runner::one_step() {
   auto roll = rng_() % 100;
-  if (roll < 32)
+  if (roll < 30)
     publish();
-  else if (roll < 58)
+  else if (roll < 54)
     run_jobs();
-  else if (roll < 62)
+  else if (roll < 58)
     fire_timeout();
-  else if (roll < 66)
+  else if (roll < 62)
     redeliver();
-  else if (roll < 69)
+  else if (roll < 65)
     poison(1);
-  else if (roll < 70)
+  else if (roll < 67)
     poison(-1);
-  else if (roll < 78)
+  else if (roll < 74)
     lifecycle();
-  else if (roll < 82)
+  else if (roll < 78)
     blue_green();
-  else if (roll < 86)
+  else if (roll < 82)
     node_fault();
-  else if (roll < 90)
+  else if (roll < 86)
     bus_fault();
-  else if (roll < 93)
+  else if (roll < 89)
     sync_fault();
+  else if (roll < 92)
+    parked_step();
+  else if (roll < 93)
+    operator_restart();
   else if (roll < 97) {
     note("quiescent point (jobs done)");
     if (!world_->drain()) {
@@ -251,12 +287,14 @@ void runner::poison(int times) {
   auto kind = times < 0 ? fault::poison_always : fault::poison_once;
   auto model = pick_model();
   auto& plan = journal_->models[model].poison;
+  // One model that stops for good at a time: the others stay checkable.
+  bool stops = spec_of(model).recovery.then == on_poison::stop;
   if (!options_.enabled(kind) || plan.remaining != 0 || plan.pinned != 0
-      || (times < 0 && poisoned_always_)) {
+      || (times < 0 && stops && poisoned_always_)) {
     run_jobs();
     return;
   }
-  poisoned_always_ = poisoned_always_ || times < 0;
+  poisoned_always_ = poisoned_always_ || (times < 0 && stops);
   plan.from = world_->log().head() + 1 + rng_() % 4;
   plan.remaining = times;
   note("poison " + model + ": apply throws " + (times < 0 ? "always" : "once")

@@ -58,4 +58,16 @@ append_result sim_log::do_append(std::vector<event> batch) {
   return result;
 }
 
+void fenced_log::sync() {
+  if (fenced_)
+    throw storage_error("the bus crashed");
+  target_->sync();
+}
+
+append_result fenced_log::do_append(std::vector<event> batch) {
+  if (fenced_)
+    throw storage_error("the bus crashed");
+  return target_->append(std::move(batch));
+}
+
 } // namespace bus::sim

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,6 +51,40 @@ private:
   std::uint64_t durable_ = 0;
   bool fail_next_ = false;
   std::size_t failed_syncs_ = 0;
+};
+
+/// The log as one bus incarnation sees it. A crash is an exit message that
+/// the killed bus handles only when its turn comes, and until then it would
+/// go on appending to the log the new bus owns (two writers, which no real
+/// crash produces). Once fenced, appends and syncs fail as on a dead disk;
+/// reads go on (harmless).
+class fenced_log final : public event_log {
+public:
+  explicit fenced_log(std::shared_ptr<sim_log> target) : target_(std::move(target)) {
+    // nop
+  }
+  void fence() noexcept { fenced_ = true; }
+  std::optional<std::uint64_t> find(std::string_view id) const override {
+    return target_->find(id);
+  }
+  event_batch read(std::uint64_t from, std::size_t max) const override {
+    return target_->read(from, max);
+  }
+  std::uint64_t head() const noexcept override { return target_->head(); }
+  std::uint64_t durable_head() const noexcept override {
+    return target_->durable_head();
+  }
+  void sync() override;
+  std::chrono::milliseconds sync_interval() const noexcept override {
+    return target_->sync_interval();
+  }
+
+protected:
+  append_result do_append(std::vector<event> batch) override;
+
+private:
+  std::shared_ptr<sim_log> target_;
+  bool fenced_ = false;
 };
 
 } // namespace bus::sim

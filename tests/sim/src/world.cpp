@@ -37,7 +37,8 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
     remote_(std::move(remote)),
     log_(std::make_shared<sim_log>(config_.sync_interval)),
     dead_(std::make_shared<std::set<caf::actor_addr>>()) {
-  bus_ = sys_.spawn(actors::bus_impl, log_, config_.bus);
+  bus_log_ = std::make_shared<fenced_log>(log_);
+  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
   sched_.run();
   local_sup_ = sys_.spawn(actors::supervisor_impl, bus_, local_, config_.policy,
@@ -79,8 +80,82 @@ bool world::step() {
     if (auto* a = dynamic_cast<caf::scheduled_actor*>(jobs.front()))
       std::cerr << "  job " << a->name() << " #" << a->id() << " " << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content()) : std::string{"-"}) << "\n";
   auto* job = jobs.front();
+  note_parking(job, true);
   sched_.run_once();
+  note_parking(job, false);
   note_node_spawns(job);
+  return true;
+}
+
+void world::note_parking(caf::resumable* job, bool before) {
+  // Before: a projector about to run an operator's retry may apply parked
+  // events below seqs it applied (journal::retrying); one about to run a
+  // discard has its parked seqs noted. After: what the discard removed.
+  if (!before) {
+    journal_->retrying = false;
+    if (!parked_before_)
+      return;
+    auto* a = dynamic_cast<caf::scheduled_actor*>(job);
+    auto p = caf::actor_cast<actors::projector_actor>(a);
+    auto& st = state_of_actor<actors::projector_state>(p);
+    auto& entry = discarded_[p.address()];
+    if (entry.first != st.rebuilds)
+      entry = {st.rebuilds, {}};
+    for (auto seq : *parked_before_)
+      if (st.parked.find(seq) == nullptr)
+        entry.second.insert(seq);
+    parked_before_.reset();
+    return;
+  }
+  auto* a = dynamic_cast<caf::scheduled_actor*>(job);
+  if (a == nullptr || std::string{a->name()} != actors::projector_state::name)
+    return;
+  auto* next = a->mailbox().peek();
+  if (next == nullptr)
+    return;
+  auto& msg = next->content();
+  if (msg.match_elements<actors::unpark_atom, std::uint64_t>()) {
+    journal_->retrying = true;
+  } else if (msg.match_elements<actors::drop_parked_atom, std::uint64_t>()) {
+    auto p = caf::actor_cast<actors::projector_actor>(a);
+    std::set<std::uint64_t> seqs;
+    for (auto& x : state_of_actor<actors::projector_state>(p).parked.list())
+      seqs.insert(x.event.seq);
+    parked_before_ = std::move(seqs);
+  }
+}
+
+std::set<std::uint64_t> world::discarded(const actors::projector_actor& p,
+                                         std::uint32_t rebuilds) const {
+  auto i = discarded_.find(p.address());
+  if (i == discarded_.end() || i->second.first != rebuilds)
+    return {};
+  return i->second.second;
+}
+
+bool world::only_cooldowns() {
+  // A cool-down is the supervisor's restart timer of a slot that is failed
+  // (a backoff restart is one of a slot that is restarting).
+  using simple_clock = caf::detail::simple_actor_clock;
+  for (auto& [due, ev] : sched_.clock().schedule()) {
+    (void) due;
+    if (ev->subtype != simple_clock::actor_msg_type)
+      return false;
+    auto& x = static_cast<const simple_clock::actor_msg&>(*ev);
+    auto& msg = x.content->content();
+    if (!msg.match_elements<actors::restart_atom, std::uint64_t, std::uint64_t>())
+      return false;
+    auto index = msg.get_as<std::uint64_t>(1);
+    auto generation = msg.get_as<std::uint64_t>(2);
+    auto sup = caf::actor_cast<actors::supervisor_actor>(x.receiver);
+    watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
+    if (dead(sup.address()))
+      continue; // a timer of a crashed node's supervisor goes nowhere
+    auto& slots = state_of_actor<actors::supervisor_state>(sup).slots;
+    if (index >= slots.size() || slots[index].generation != generation
+        || slots[index].state != actors::model_state::failed)
+      return false;
+  }
   return true;
 }
 
@@ -120,11 +195,11 @@ bool world::drain(std::size_t limit) {
   return !sched_.has_job();
 }
 
-bool world::settle(std::size_t max_timeouts) {
+bool world::settle(std::size_t max_timeouts, bool fire_cooldowns) {
   for (std::size_t i = 0; i < max_timeouts; ++i) {
     if (!drain())
       return false;
-    if (!sched_.has_pending_timeout())
+    if (!sched_.has_pending_timeout() || (!fire_cooldowns && only_cooldowns()))
       return true;
     sched_.trigger_timeout();
   }
@@ -133,6 +208,7 @@ bool world::settle(std::size_t max_timeouts) {
 
 void world::kill_bus() {
   caf::anon_send_exit(bus_, caf::exit_reason::kill);
+  bus_log_->fence(); // dead from now on, whenever it reads its exit message
   *reachable_ = nullptr;
   bus_phase_ = phase::down;
   journal_->disturb_all();
@@ -142,7 +218,8 @@ void world::kill_bus() {
 void world::restart_bus() {
   // The store survives: a new bus on the same log, and the local node's
   // supervisor moves its projectors to it. The remote node redials.
-  bus_ = sys_.spawn(actors::bus_impl, log_, config_.bus);
+  bus_log_ = std::make_shared<fenced_log>(log_);
+  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
   *reachable_ = bus_;
   bus_phase_ = phase::up;
   caf::anon_send(local_sup_, actors::rebind_atom::value, bus_);

@@ -6,7 +6,9 @@
 // while the bus is down). It knows how to step the coordinator under the
 // run's PRNG and how to inject each fault; it checks nothing (checks.hpp).
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -65,8 +67,11 @@ public:
   bool drain(std::size_t limit = 20000);
 
   /// Drains and fires timeouts until neither is left; false if the system
-  /// did not come to rest within `max_timeouts`.
-  bool settle(std::size_t max_timeouts = 400);
+  /// did not come to rest within `max_timeouts`. The cool-down retry of a
+  /// model failed for good comes back for ever (each retry fails again
+  /// while its poison lasts): unless `fire_cooldowns`, a system whose only
+  /// timers are such retries is at rest.
+  bool settle(std::size_t max_timeouts = 400, bool fire_cooldowns = false);
 
   void kill_bus();
   void restart_bus();
@@ -108,11 +113,18 @@ public:
 
   actors::bus_actor bus() const { return bus_; }
 
+  /// The seqs projector `p` discarded from its parked events since its
+  /// last rebuild (`rebuilds`): a fold of what it applied leaves them out.
+  std::set<std::uint64_t> discarded(const actors::projector_actor& p,
+                                    std::uint32_t rebuilds) const;
+
 private:
   void watch(const caf::actor_addr& who, caf::abstract_actor* ptr);
   void note_node_spawns(caf::resumable* job);
   void sweep(const actors::supervisor_actor& sup, bool crashed);
   bool dead(const caf::actor_addr& who) const;
+  bool only_cooldowns();
+  void note_parking(caf::resumable* job, bool before);
 
   caf::actor_system_config cfg_;
   caf::actor_system sys_;
@@ -123,6 +135,8 @@ private:
   std::vector<model_spec> local_;
   std::vector<model_spec> remote_;
   std::shared_ptr<sim_log> log_;
+  /// The current bus's view of the log, fenced when it crashes.
+  std::shared_ptr<fenced_log> bus_log_;
   actors::bus_actor bus_;
   phase bus_phase_ = phase::up;
   std::shared_ptr<actors::bus_actor> reachable_;
@@ -135,6 +149,11 @@ private:
   std::vector<actors::projector_actor> node_projectors_;
   std::shared_ptr<std::set<caf::actor_addr>> dead_;
   std::set<caf::actor_addr> watched_;
+  /// Per projector: its rebuild count and the seqs it discarded since.
+  std::map<caf::actor_addr, std::pair<std::uint32_t, std::set<std::uint64_t>>>
+    discarded_;
+  /// The parked seqs of the projector whose job runs a discard now.
+  std::optional<std::set<std::uint64_t>> parked_before_;
 };
 
 } // namespace bus::sim
