@@ -163,6 +163,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
   st.bus = std::move(bus);
   st.options = options;
   self->set_default_handler(caf::drop);
+  // Stopped on purpose (a restart, a discard, a shutdown), it answers what
+  // it holds with the reason, so that nobody waits for a projector that is
+  // gone (a kill cannot be trapped, but then the caller's monitor tells).
+  self->set_exit_handler([self](caf::exit_msg& em) { fail(self, em.reason); });
   st.recovery = spec.recovery;
   st.parked = parking_lot{spec.recovery.order};
   try {
@@ -240,6 +244,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
                       projector_actor{self})
           .then([](bool) {}, [](caf::error&) {});
+        // A resume or ready still waiting for its catch-up is answered now:
+        // the catch-up will not happen until the next resume.
+        auto waiting = std::move(st.waiting);
+        st.waiting.clear();
+        for (auto& rp : waiting)
+          rp.deliver(status_of(self));
       }
       return status_of(self);
     },

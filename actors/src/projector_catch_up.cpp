@@ -180,8 +180,9 @@ void request_range(self_ptr self) {
 // Reads the log from the checkpoint on until it reaches the catch-up target.
 void pull(self_ptr self) {
   auto& st = self->state;
+  // Nothing to pull to before the bus has said where its head is.
   if (st.pulls_in_flight > 0 || st.phase == projector_phase::paused
-      || st.phase == projector_phase::detached || st.suspended)
+      || st.phase == projector_phase::detached || st.suspended || st.subscribing)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
     if (st.subscribed)
@@ -198,6 +199,7 @@ void pull(self_ptr self) {
 void subscribe(self_ptr self) {
   auto& st = self->state;
   st.subscribed = true;
+  st.subscribing = true;
   // A rebuild under way stays one; every other phase catches up from here.
   if (st.phase != projector_phase::rebuilding)
     enter(st, projector_phase::catching_up);
@@ -212,6 +214,7 @@ void subscribe(self_ptr self) {
         auto& st = self->state;
         if (generation != st.bus_generation)
           return; // subscribed to a bus it has left since
+        st.subscribing = false;
         if (head < st.processed.watermark()) {
           // The bus has fewer events than this model took: it lost its
           // log (restarted without a store). Its seqs now name other
@@ -224,8 +227,10 @@ void subscribe(self_ptr self) {
         pull(self);
       },
       [self, generation = st.bus_generation](caf::error& err) {
-        if (generation == self->state.bus_generation)
-          bus_failed(self, std::move(err));
+        if (generation != self->state.bus_generation)
+          return;
+        self->state.subscribing = false;
+        bus_failed(self, std::move(err));
       });
 }
 
@@ -301,10 +306,10 @@ void resume_suspended(self_ptr self, std::uint64_t epoch) {
   st.suspended.reset();
   if (!finish_work(self, work))
     return;
-  if (st.phase == projector_phase::running)
-    drain_held(self);
-  else
-    pull(self); // drains the held pushes once at the target
+  // Pulls on if the batch came from a pull (even when running: a rebuild
+  // or a gap may have sent it back to the log), and drains the held pushes
+  // once at the target.
+  pull(self);
 }
 
 

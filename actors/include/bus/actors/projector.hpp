@@ -181,6 +181,9 @@ struct projector_state {
   /// Registered with the bus (a shadow is not while approaching the head,
   /// nor is a paused projector).
   bool subscribed = false;
+  /// A subscribe request is under way: the head to catch up to is not
+  /// known yet.
+  bool subscribing = false;
   /// A shadow's head request is under way.
   bool asking_head = false;
   std::uint32_t rebuilds = 0;
