@@ -182,7 +182,11 @@ void world::sweep(const actors::supervisor_actor& sup, bool crashed) {
     for (auto* p : {&slot.handle, &slot.previous,
                     slot.shadow ? &slot.shadow->handle : nullptr})
       if (p && *p) {
-        node_projectors_.push_back(*p);
+        // Once each: a crash sends one kill per projector, as a real one
+        // would end each actor once.
+        if (std::find(node_projectors_.begin(), node_projectors_.end(), *p)
+            == node_projectors_.end())
+          node_projectors_.push_back(*p);
         if (crashed)
           caf::anon_send_exit(*p, caf::exit_reason::kill);
       }
@@ -244,6 +248,7 @@ bool world::kill_node() {
     sweep(*node_sup_, false);
   for (auto& p : node_projectors_)
     caf::anon_send_exit(p, caf::exit_reason::kill);
+  node_projectors_.clear();
   for (auto& sup : node_sups_)
     caf::anon_send_exit(sup, caf::exit_reason::kill);
   caf::anon_send_exit(connector_, caf::exit_reason::kill);
@@ -364,8 +369,15 @@ std::vector<std::pair<std::string, std::size_t>> world::mailboxes() {
   // a blocked actor would unblock it without scheduling it.
   std::vector<std::pair<std::string, std::size_t>> result;
   for (auto* job : sched_.jobs)
-    if (auto* a = dynamic_cast<caf::scheduled_actor*>(job))
+    if (auto* a = dynamic_cast<caf::scheduled_actor*>(job)) {
       result.emplace_back(a->name(), a->mailbox().size());
+      if (std::getenv("BUS_SIM_DUMP_MAILBOX") && a->mailbox().size() > 18) {
+        a->mailbox().queue().peek_all([](const caf::mailbox_element& x) {
+          std::fprintf(stderr, "  mailbox: %s\n",
+                       caf::to_string(x.content()).substr(0, 120).c_str());
+        });
+      }
+    }
   return result;
 }
 
