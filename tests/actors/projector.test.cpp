@@ -137,6 +137,29 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(projector_lifecycle, bus_fixture)
 
+BOOST_AUTO_TEST_CASE(a_stopped_projector_answers_the_ready_it_holds) {
+  // Found by bus-sim: an operator restart waits for the new projector's
+  // ready; a second restart stopping that projector left it unanswered.
+  publish(events(0, 10, {"A"}));
+  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), replaying(4));
+  auto ready = std::make_shared<std::optional<caf::expected<projector_status>>>();
+  sys.spawn([=](caf::event_based_actor* a) {
+    a->request(caf::actor_cast<caf::actor>(p), caf::infinite, ready_atom::value)
+      .then([=](projector_status& s) { *ready = s; },
+            [=](caf::error& err) { *ready = err; });
+  });
+  auto* bus_job = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(bus));
+  // The projector starts and takes the ready; its bus gets no CPU, so it
+  // is still catching up when it is stopped.
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job != bus_job; });
+  BOOST_TEST(!ready->has_value());
+  self->send_exit(p, caf::exit_reason::user_shutdown);
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job != bus_job; });
+  BOOST_REQUIRE(ready->has_value());
+  BOOST_TEST(!**ready); // an error naming the stop, not silence
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(pause_answers_a_resume_still_catching_up) {
   // Found by bus-sim: a resume waiting for its catch-up, overtaken by a
   // pause, was never answered.
