@@ -49,6 +49,10 @@ struct model_record {
   /// Logical time of the last event that makes acks of this model
   /// legitimately partial (pause, rebuild, throw, node loss, ...).
   std::uint64_t disturbed_at = 0;
+  /// Every such time, in order: a take after the first one following a
+  /// publish belongs to another history (a new incarnation replaying the
+  /// log, a retry), not to that publish.
+  std::vector<std::uint64_t> disturbances;
   /// Logical time from which the model was seen running since then.
   std::uint64_t stable_since = 0;
   std::uint64_t instances = 0;
@@ -97,12 +101,14 @@ struct journal {
   void disturb(const std::string& model) {
     auto& m = models[model];
     m.disturbed_at = tick();
+    m.disturbances.push_back(m.disturbed_at);
     m.stable_since = 0;
   }
 
   void disturb_all() {
     for (auto& [name, m] : models) {
       m.disturbed_at = tick();
+      m.disturbances.push_back(m.disturbed_at);
       m.stable_since = 0;
     }
   }

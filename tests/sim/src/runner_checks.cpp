@@ -297,8 +297,19 @@ void runner::check_ack_models() {
       }
       // Steady throughout and takes the event: must be named.
       for (auto& name : p.steady) {
-        auto& took = journal_->models[name].took_at;
-        if (took.count(o.seq) == 0)
+        auto& m = journal_->models[name];
+        auto took = m.took_at.find(o.seq);
+        if (took == m.took_at.end())
+          continue;
+        // Only takes before the model's first disturbance after the ack
+        // count: a late take (bug 1's symptom) is still caught, but not a
+        // take by a later history, e.g. a fresh projector replaying an
+        // event that the acked one had rightly parked behind its key.
+        auto next = std::upper_bound(m.disturbances.begin(), m.disturbances.end(),
+                                     p.acked_at);
+        auto until = next == m.disturbances.end() ? ~std::uint64_t{0} : *next;
+        if (std::none_of(took->second.begin(), took->second.end(),
+                         [&](std::uint64_t t) { return t < until; }))
           continue;
         if (std::find(named.begin(), named.end(), name) != named.end())
           continue;

@@ -16,8 +16,12 @@ const model_spec& runner::spec_of(const std::string& model) const {
 }
 
 bool runner::stopped_for_good(const std::string& model) {
-  auto& plan = journal_->models[model].poison;
-  return plan.remaining < 0 && plan.pinned != 0
+  auto& rec = journal_->models[model];
+  auto& plan = rec.poison;
+  // Only once it has met its poison: a paused model, or one that had passed
+  // the pinned seq before the poison was planted, never throws (the fold
+  // check catches a model that skipped the event instead).
+  return plan.remaining < 0 && plan.pinned != 0 && rec.threw.count(plan.pinned) > 0
          && spec_of(model).recovery.then == on_poison::stop;
 }
 
