@@ -67,6 +67,7 @@ void spawn_shadow(supervisor_ptr self, std::size_t index) {
   auto& sh = *st.slots[index].shadow;
   auto options = st.options;
   options.shadow = true;
+  options.owner = self->address();
   sh.handle = self->spawn(projector_impl, st.bus, sh.spec, options);
   self->monitor(sh.handle);
   sh.state = model_state::catching_up;

@@ -167,6 +167,13 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
   // it holds with the reason, so that nobody waits for a projector that is
   // gone (a kill cannot be trapped, but then the caller's monitor tells).
   self->set_exit_handler([self](caf::exit_msg& em) { fail(self, em.reason); });
+  if (options.owner) {
+    self->monitor(options.owner);
+    self->set_down_handler([self](caf::down_msg& dm) {
+      if (dm.source == self->state.options.owner)
+        fail(self, dm.reason ? dm.reason : caf::error{caf::exit_reason::user_shutdown});
+    });
+  }
   st.recovery = spec.recovery;
   st.parked = parking_lot{spec.recovery.order};
   try {

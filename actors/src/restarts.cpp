@@ -99,7 +99,9 @@ void watch_trial(supervisor_ptr self, std::size_t index) {
 void start(supervisor_ptr self, std::size_t index) {
   auto& st = self->state;
   auto& s = st.slots[index];
-  s.handle = self->spawn(projector_impl, st.bus, s.spec, st.options);
+  auto options = st.options;
+  options.owner = self->address();
+  s.handle = self->spawn(projector_impl, st.bus, s.spec, options);
   self->monitor(s.handle);
   s.state = model_state::running;
   // A new projector has made no progress yet; status measures from here.

@@ -51,6 +51,17 @@ struct supervisor_fixture : bus_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(supervisor, supervisor_fixture)
 
+BOOST_AUTO_TEST_CASE(projectors_of_a_killed_supervisor_stop_too) {
+  // Found by bus-sim: a kill skips the supervisor's exit handler, and its
+  // projectors lived on, retrying a bus nobody would rebind them to.
+  start({tally("a", {"A"}), tally("b", {"B"})});
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.size() == 2u);
+  self->send_exit(sup, caf::exit_reason::kill);
+  run();
+  BOOST_TEST(state_of<bus_state>(bus).subscribers.empty());
+  sup = nullptr;
+}
+
 BOOST_AUTO_TEST_CASE(backoff_doubles_up_to_the_maximum) {
   BOOST_TEST(backoff_delay(policy, 0).count() == caf::timespan{100ms}.count());
   BOOST_TEST(backoff_delay(policy, 1).count() == caf::timespan{200ms}.count());

@@ -41,6 +41,7 @@
 #include <optional>
 #include <string>
 
+#include <caf/actor_addr.hpp>
 #include <caf/duration.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -88,6 +89,11 @@ struct projector_options {
   /// the projector subscribes again this long later, until it succeeds or
   /// is rebound to a reconnected bus.
   caf::timespan retry_delay = std::chrono::seconds{1};
+  /// The actor that owns this projector (its supervisor, set when it spawns
+  /// it): the projector monitors it and stops when it is gone, however it
+  /// went (a kill skips the supervisor's own cleanup), rather than live on
+  /// retrying a bus nobody will rebind it to.
+  caf::actor_addr owner;
 };
 
 /// The phases of a projector. Allowed moves (enter() checks them):
