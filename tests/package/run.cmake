@@ -22,3 +22,10 @@ message(STATUS "${out}")
 if(rc OR NOT out MATCHES "consumer: seq 1")
   message(FATAL_ERROR "the consumer did not run: ${out}")
 endif()
+
+execute_process(COMMAND "${work}/sim_consumer" RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+message(STATUS "${out}")
+if(rc OR NOT out MATCHES "sim_consumer: 50 of 50 seeds passed")
+  message(FATAL_ERROR "the simulator consumer failed: ${out} ${err}")
+endif()
