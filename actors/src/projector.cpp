@@ -52,6 +52,9 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
 } // namespace
 
 void enter(projector_state& st, projector_phase to) {
+  // Every move, also a new catch-up from catching up (a subscribe), ends a
+  // gap fill: the gap sites set it again after entering.
+  st.filling_gap = false;
   if (st.phase == to)
     return;
   // A move outside the list is a bug in this file; keep the phase rather
@@ -213,7 +216,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // A model that is still catching up would answer from a past state.
       // Still catching up (or rebuilding) it would answer from a past state;
       // paused, it answers from its frozen state, and status shows the lag.
-      if (behind(st.phase)) {
+      // Filling a gap, it holds every event acknowledged for it: later ones
+      // it has not seen yet are as in flight to a running projector.
+      if (behind(st.phase) && !st.filling_gap) {
         auto what = std::string{st.phase == projector_phase::detached ? "waiting for its bus"
                                 : st.phase == projector_phase::rebuilding ? "rebuilding"
                                                                           : "catching up"}

@@ -111,8 +111,10 @@ void drain_held(self_ptr self) {
     auto& h = st.held.front();
     if (h.covers_from > st.processed.watermark() + 1) {
       st.catch_up_target = h.covers_from - 1;
-      if (st.phase == projector_phase::running)
+      if (st.phase == projector_phase::running) {
         enter(st, projector_phase::catching_up);
+        st.filling_gap = true;
+      }
       pull(self);
       return;
     }
@@ -276,6 +278,7 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
     if (st.phase == projector_phase::running && gap && !st.suspended
         && st.held.size() == 1) {
       enter(st, projector_phase::catching_up);
+      st.filling_gap = true;
       st.catch_up_target = covers_from - 1;
       pull(self);
     }

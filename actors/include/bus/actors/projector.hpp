@@ -194,6 +194,11 @@ struct projector_state {
   /// Timestamp of the last event processed.
   std::int64_t checkpoint_timestamp = 0;
   std::deque<held_delivery> held;
+  /// Catching up only to fill a gap that a push showed while running (the
+  /// bus withheld batches nobody awaited): the model holds every event it
+  /// was acknowledged for, so it answers queries (any other phase change
+  /// clears it).
+  bool filling_gap = false;
   std::uint64_t applied = 0;
   std::uint64_t skipped = 0;
   std::uint64_t ignored = 0;
