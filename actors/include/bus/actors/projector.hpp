@@ -101,7 +101,8 @@ enum class projector_phase : std::uint8_t {
   /// A shadow reading the log up to near the head before it subscribes.
   approaching,
   /// Subscribed, pulling the log up to its catch-up target; pushes are held
-  /// and queries refused (they would see a past state).
+  /// and queries refused (they would see a past state), except while it
+  /// fills a gap seen running (projector_state::filling_gap).
   catching_up,
   /// Catching up after a reset of the model (rebuild).
   rebuilding,
