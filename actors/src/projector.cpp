@@ -37,10 +37,12 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
       return false; // only a new shadow starts there
     case p::catching_up:
       return from != p::rebuilding;
+    case p::filling_gap:
+      return from == p::running;
     case p::rebuilding:
       return from != p::paused;
     case p::running:
-      return from == p::catching_up || from == p::rebuilding;
+      return from == p::catching_up || from == p::rebuilding || from == p::filling_gap;
     case p::detached:
       return from != p::paused;
     case p::paused:
@@ -72,6 +74,7 @@ model_state state_of(projector_phase x) noexcept {
   switch (x) {
     case projector_phase::approaching:
     case projector_phase::catching_up:
+    case projector_phase::filling_gap:
       return model_state::catching_up;
     case projector_phase::rebuilding:
       return model_state::rebuilding;
@@ -220,7 +223,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // A model that is still catching up would answer from a past state.
       // Still catching up (or rebuilding) it would answer from a past state;
       // paused, it answers from its frozen state, and status shows the lag.
-      if (behind(st.phase)) {
+      // Filling a gap, it holds every event acknowledged for it: later ones
+      // it has not seen yet are as in flight to a running projector.
+      if (!answers_queries(st.phase)) {
         auto what = std::string{st.phase == projector_phase::detached ? "waiting for its bus"
                                 : st.phase == projector_phase::rebuilding ? "rebuilding"
                                                                           : "catching up"}

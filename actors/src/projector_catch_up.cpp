@@ -112,7 +112,7 @@ void drain_held(self_ptr self) {
     if (h.covers_from > st.processed.watermark() + 1) {
       st.catch_up_target = h.covers_from - 1;
       if (st.phase == projector_phase::running)
-        enter(st, projector_phase::catching_up);
+        enter(st, projector_phase::filling_gap);
       pull(self);
       return;
     }
@@ -275,7 +275,7 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
     // only waits (drain_held finds any gap when it gets there).
     if (st.phase == projector_phase::running && gap && !st.suspended
         && st.held.size() == 1) {
-      enter(st, projector_phase::catching_up);
+      enter(st, projector_phase::filling_gap);
       st.catch_up_target = covers_from - 1;
       pull(self);
     }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/value.hpp>
+#include <caf/error.hpp>
 #include <caf/sec.hpp>
 
 #include "bus/actors/messages.hpp"
@@ -71,6 +73,30 @@ struct publish_record {
   std::vector<std::string> steady;
 };
 
+/// A query the scenario sent to a model's supervisor after an awaited
+/// publish's ack named the model (runner_query.cpp).
+struct query_record {
+  std::string model;
+  std::string key;
+  /// The publish whose ack named the model, and when the ack came.
+  std::size_t publish = 0;
+  std::uint64_t acked_at = 0;
+  std::uint64_t sent_at = 0;
+  /// The scenario had paused the model when the query was sent.
+  bool paused = false;
+  /// Set by world::step when a projector of the model takes the query from
+  /// its mailbox: the seqs its model had applied then, in the order
+  /// applied (the state the answer comes from), and its role.
+  bool reached = false;
+  std::vector<std::uint64_t> applied;
+  /// The answer (none: the key is absent), or the error.
+  bool answered = false;
+  std::uint64_t replied_at = 0;
+  std::optional<boost::json::value> value;
+  std::optional<caf::error> error;
+  bool checked = false;
+};
+
 struct journal {
   std::uint64_t clock = 0;
   std::map<std::string, model_record> models;
@@ -87,6 +113,8 @@ struct journal {
   std::uint64_t crashed_at = 0;
   /// Requests that timed out with nothing crashed since they were sent.
   std::vector<std::string> unanswered;
+  /// Queries sent, at most one per model outstanding.
+  std::vector<query_record> queries;
 
   /// Records a request that failed; a timeout is a hang unless a crash
   /// came after it was sent.

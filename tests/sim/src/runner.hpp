@@ -43,6 +43,13 @@ private:
   void node_fault();
   void bus_fault();
   void sync_fault();
+  // -- queries (runner_query.cpp) -------------------------------------------
+  /// Queries a model that the latest awaited ack named, for a key of an
+  /// event it applied.
+  void query();
+  /// Checks the queries answered since the last call.
+  void check_queries();
+  std::optional<std::string> query_key(const std::string& model, const event& e);
   /// Brings back what is down and resumes paused models (final settle).
   void heal(bool resume_paused);
   // -- parked events (runner_parking.cpp) -----------------------------------
@@ -85,6 +92,8 @@ private:
   journal_ptr journal_;
   std::vector<model_spec> raw_;
   std::vector<std::string> remote_names_;
+  /// Per model: the name of the model given that it is an instance of.
+  std::map<std::string, std::string> base_;
   std::unique_ptr<world> world_;
   sim_result result_;
   std::size_t next_event_ = 0;

@@ -45,6 +45,7 @@ void runner::fail(invariant what, std::string detail) {
 
 void runner::check(rest r) {
   check_found();
+  check_queries();
   check_mailboxes();
   check_folds();
   check_acks_logged();

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "model_mix.hpp"
 #include "recording_model.hpp"
 #include "runner.hpp"
 
@@ -22,6 +23,11 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   : options_(options), rng_(seed), journal_(std::make_shared<journal>()),
     raw_(models) {
   result_.seed = seed;
+  // Drawn first: the rest of the configuration is per model.
+  auto mix = options_.enabled(fault::model_counts) ? choose_models(rng_, models)
+                                                   : all_models(models);
+  raw_ = std::move(mix.specs);
+  base_ = std::move(mix.base);
   world_config config;
   config.bus.max_in_flight = options_.enabled(fault::backpressure) && rng_() % 5 != 0
                                ? 1 + rng_() % 4
@@ -63,7 +69,7 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   // Some models run on a remote node when the seed has one.
   std::vector<model_spec> local;
   std::vector<model_spec> remote;
-  bool with_node = models.size() > 1 && rng_() % 2 == 0;
+  bool with_node = raw_.size() > 1 && rng_() % 2 == 0;
   std::string policies;
   for (std::size_t i = 0; i < raw_.size(); ++i) {
     auto& r = raw_[i].recovery;
@@ -80,6 +86,10 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   }
   for (auto& s : remote)
     remote_names_.push_back(s.name);
+  std::string names;
+  for (auto& spec : raw_)
+    names += (names.empty() ? "" : " ") + spec.name;
+  note("models: " + names);
   note("config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
        + std::to_string(config.pipeline) + ", sync interval "
        + std::to_string(config.sync_interval.count()) + " ms, replay batch "
@@ -101,6 +111,7 @@ sim_result runner::run() {
     ++result_.steps;
     one_step();
     check_found();
+    check_queries();
     check_mailboxes();
   }
   if (!stop_) {
@@ -142,8 +153,12 @@ void runner::one_step() {
   auto roll = rng_() % 100;
   if (roll < 30)
     publish();
-  else if (roll < 54)
-    run_jobs();
+  else if (roll < 54) {
+    if (options_.enabled(fault::queries) && rng_() % 3 == 0)
+      query();
+    else
+      run_jobs();
+  }
   else if (roll < 58)
     fire_timeout();
   else if (roll < 62)

@@ -122,6 +122,24 @@ std::vector<model_spec> shop_models() {
   return result;
 }
 
+std::optional<std::string> shop_query_key(const std::string& model, const event& e) {
+  auto field = [&](const char* name) -> std::optional<std::string> {
+    auto* x = e.payload.if_contains(name);
+    if (x == nullptr || !x->is_string())
+      return std::nullopt;
+    return std::string{x->get_string()};
+  };
+  if (model == "order_totals")
+    return field("user");
+  if (model == "user_listing")
+    return field("id");
+  if (model == "user_by_email")
+    return field("email");
+  if (model == "audit_log" || model == "every_event")
+    return e.type;
+  return std::nullopt;
+}
+
 event shop_event(std::mt19937_64& rng, std::size_t index) {
   event e;
   e.id = "e" + std::to_string(index);

@@ -11,11 +11,11 @@ namespace {
 constexpr std::array<const char*, fault_count> fault_names{
   "backpressure", "pipelining",   "redelivery", "duplicates",   "poison_once",
   "poison_always", "node_loss",   "bus_restart", "sync_failure", "pause",
-  "rebuild",       "blue_green",  "early_timeouts"};
+  "rebuild",       "blue_green",  "early_timeouts", "model_counts", "queries"};
 
 constexpr std::array<const char*, invariant_count> invariant_names{
   "fold",        "applied_twice", "out_of_order", "ack_lost", "ack_models",
-  "checkpoint_backwards", "lag",  "failed_state", "mailbox",  "liveness"};
+  "checkpoint_backwards", "lag",  "failed_state", "mailbox",  "liveness", "query"};
 
 } // namespace
 

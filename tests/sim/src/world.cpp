@@ -81,6 +81,7 @@ bool world::step() {
       std::cerr << "  job " << a->name() << " #" << a->id() << " " << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content()) : std::string{"-"}) << "\n";
   auto* job = jobs.front();
   note_parking(job, true);
+  note_query(job);
   sched_.run_once();
   note_parking(job, false);
   note_node_spawns(job);

@@ -125,6 +125,8 @@ private:
   bool dead(const caf::actor_addr& who) const;
   bool only_cooldowns();
   void note_parking(caf::resumable* job, bool before);
+  /// Records the state of a projector about to answer a query (journal).
+  void note_query(caf::resumable* job);
 
   caf::actor_system_config cfg_;
   caf::actor_system sys_;

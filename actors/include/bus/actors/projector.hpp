@@ -100,7 +100,8 @@ struct projector_options {
 ///   approaching -> catching_up | rebuilding | detached | paused
 ///   catching_up -> running | rebuilding | detached | paused
 ///   rebuilding  -> running | detached | paused
-///   running     -> catching_up | rebuilding | detached | paused
+///   running     -> filling_gap | catching_up | rebuilding | detached | paused
+///   filling_gap -> running | catching_up | rebuilding | detached | paused
 ///   detached    -> catching_up | rebuilding | paused
 ///   paused      -> catching_up
 enum class projector_phase : std::uint8_t {
@@ -113,6 +114,11 @@ enum class projector_phase : std::uint8_t {
   rebuilding,
   /// Caught up: applies pushes as they come.
   running,
+  /// Running, but a push showed a gap (the bus withheld batches nobody
+  /// awaited): it pulls the gap while holding pushes. It holds every event
+  /// it was acknowledged for, so it answers queries; later events are as
+  /// if still in flight.
+  filling_gap,
   /// Lost its bus: waits for a retry or a rebind, then catches up.
   detached,
   /// Unsubscribed by an operator: applies nothing, answers queries from its
@@ -121,9 +127,15 @@ enum class projector_phase : std::uint8_t {
 };
 
 /// Returns true while the projector must reach its catch-up target before
-/// it answers queries (every phase but running and paused).
+/// it is ready (every phase but running and paused).
 constexpr bool behind(projector_phase x) noexcept {
   return x != projector_phase::running && x != projector_phase::paused;
+}
+
+/// Returns true when a query sees every event acknowledged for the model
+/// (running, filling a gap, or paused with its frozen state).
+constexpr bool answers_queries(projector_phase x) noexcept {
+  return !behind(x) || x == projector_phase::filling_gap;
 }
 
 struct projector_state {

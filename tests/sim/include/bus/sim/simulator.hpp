@@ -52,9 +52,15 @@ enum class fault : std::uint8_t {
   blue_green,
   /// Timeouts fire at random points, not only when the system is idle.
   early_timeouts,
+  /// The seed chooses 1-8 models: some of those given, and extra instances
+  /// of them under other names (`order_totals_2`); off, every model given
+  /// runs once.
+  model_counts,
+  /// Queries of a model after an awaited publish named it.
+  queries,
 };
 
-constexpr std::size_t fault_count = 13;
+constexpr std::size_t fault_count = 15;
 
 /// Returns the flag name of `x` ("backpressure", ...).
 const char* to_string(fault x) noexcept;
@@ -85,9 +91,13 @@ enum class invariant : std::uint8_t {
   mailbox,
   /// The system did not come to rest, or a request was never answered.
   liveness,
+  /// A query to a model that a publish ack named, sent after the ack while
+  /// the model stayed steady, was refused, or its answer missed an event
+  /// the model had applied before the ack.
+  query,
 };
 
-constexpr std::size_t invariant_count = 10;
+constexpr std::size_t invariant_count = 11;
 
 /// Returns the name of `x` ("fold", ...).
 const char* to_string(invariant x) noexcept;
@@ -105,6 +115,12 @@ struct violation {
 /// generator may use `rng` freely (it is the run's PRNG).
 using event_source = std::function<event(std::mt19937_64& rng, std::size_t index)>;
 
+/// The key under which `model` (the name of the model as given, also for
+/// an extra instance of it) answers for event `e`, if any: what the query
+/// invariant asks it for.
+using query_key_source
+  = std::function<std::optional<std::string>(const std::string& model, const event& e)>;
+
 struct sim_options {
   /// Steps of the scenario before the final settle (a step budget; the
   /// shrinker lowers it).
@@ -117,6 +133,9 @@ struct sim_options {
   std::bitset<invariant_count> checks = std::bitset<invariant_count>{}.set();
   /// Makes the published events; empty: the shop stream of shop_events().
   event_source events;
+  /// The query key of an event per model; empty: shop_query_key, then the
+  /// model's key_of.
+  query_key_source query_key;
   /// Per actor: messages a mailbox may hold beyond the bound the windows
   /// and outstanding requests allow.
   std::size_t mailbox_slack = 16;
@@ -157,6 +176,11 @@ sim_result shrink(const std::vector<model_spec>& models, sim_options options,
 /// declarative document and index models of config/node.json, a model of
 /// rare and absent types, and a model of every type ("*").
 std::vector<model_spec> shop_models();
+
+/// The key a shop model answers queries under for `e`: the user of an
+/// order (`order_totals`), the user id (`user_listing`), the email
+/// (`user_by_email`), the event type (`audit_log`, `every_event`).
+std::optional<std::string> shop_query_key(const std::string& model, const event& e);
 
 /// The default event stream: users created, updated and deleted, orders
 /// placed and cancelled, and a rare audit event.
