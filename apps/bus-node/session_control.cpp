@@ -1,0 +1,235 @@
+// The session's control requests: a query, status, the lifecycle of a model
+// and its parked events. Each waits for the publishes before it and holds
+// the requests after it until it is answered (see session.hpp).
+
+#include "session_parts.hpp"
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+
+namespace bus::node {
+
+namespace {
+
+// Ends a control request: its reply is `text`; later requests may go on.
+void control_answered(self_ptr self, const session_state::pending& p,
+                      std::string text) {
+  finish(self, p.slot, std::move(text));
+  self->state.control_in_flight = false;
+  dispatch(self);
+  flush(self);
+}
+
+// Renders the error reply of a failed control request.
+std::string control_error(const session_state::pending& p, const caf::error& err) {
+  auto code = code_of(err) == errc::no_such_key || code_of(err) == errc::no_such_model
+                ? error_code::key_does_not_exist
+              : code_of(err) == errc::not_parked ? error_code::key_does_not_exist
+              : code_of(err) == errc::precondition_failed ? error_code::precondition_failed
+              : code_of(err) == errc::invalid_config      ? error_code::malformed_request
+                                                          : error_code::temporarily_unavailable;
+  auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
+  std::string line;
+  render_error(line, *p.req, code, text);
+  return line;
+}
+
+} // namespace
+
+void send_query(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  self
+    ->request(st.supervisor, caf::infinite, actors::query_atom::value,
+              p.req->model, p.req->key)
+    .then(
+      [self, p](actors::query_result& r) {
+        std::string fields;
+        render_field(fields, "model", r.model);
+        render_field(fields, "key", r.key);
+        fields += ", ";
+        render_key(fields, "value");
+        render_json(fields, r.value);
+        std::string text;
+        render_reply(text, *p.req, "query_ok", fields);
+        control_answered(self, p, std::move(text));
+      },
+      [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
+}
+
+namespace {
+
+// Renders one model's status; `extra` are the blue/green projectors of the
+// same model (a shadow, a kept previous one), nested under their role.
+void render_model_status(std::string& out, const actors::projector_status& s,
+                         const actors::bus_status& bus,
+                         const std::vector<actors::projector_status>& extra = {}) {
+  auto lag = bus.head > s.checkpoint ? bus.head - s.checkpoint : 0;
+  std::int64_t lag_ms = 0;
+  if (lag > 0 && s.checkpoint_timestamp > 0 && bus.head_timestamp > s.checkpoint_timestamp)
+    lag_ms = (bus.head_timestamp - s.checkpoint_timestamp) / 1000000;
+  out += '{';
+  render_key(out, "model");
+  render_string(out, s.model);
+  out += ", ";
+  render_key(out, "state");
+  render_string(out, to_string(s.state));
+  out += ", \"checkpoint\": " + std::to_string(s.checkpoint);
+  out += ", \"lag_events\": " + std::to_string(lag);
+  out += ", \"lag_ms\": " + std::to_string(lag_ms);
+  out += ", \"applied\": " + std::to_string(s.applied);
+  out += ", \"skipped\": " + std::to_string(s.skipped);
+  out += ", \"rebuilds\": " + std::to_string(s.rebuilds);
+  out += ", \"restarts\": " + std::to_string(s.restarts);
+  out += ", \"parked\": " + std::to_string(s.parked);
+  out += ", \"stalled_ms\": " + std::to_string(s.stalled_ms);
+  out += ", ";
+  render_key(out, "last_error");
+  render_string(out, s.last_error);
+  for (auto& x : extra) {
+    if (x.model != s.model || x.role == s.role)
+      continue;
+    out += ", ";
+    render_key(out, to_string(x.role));
+    render_model_status(out, x, bus);
+  }
+  out += '}';
+}
+
+} // namespace
+
+void send_status(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  self->request(st.bus, caf::infinite, actors::status_atom::value)
+    .then(
+      [self, p](actors::bus_status& bus) {
+        self->request(self->state.supervisor, caf::infinite, actors::status_atom::value)
+          .then(
+            [self, p, bus](std::vector<actors::projector_status>& models) {
+              std::string fields = "\"head\": " + std::to_string(bus.head);
+              fields += ", \"read_models\": [";
+              // Live projectors come first, in config order; blue/green
+              // shadows and kept projectors after them.
+              std::vector<actors::projector_status> extra;
+              for (auto& m : models)
+                if (m.role != actors::model_role::live)
+                  extra.push_back(m);
+              bool first = true;
+              for (auto& m : models) {
+                if (m.role != actors::model_role::live)
+                  continue;
+                if (!first)
+                  fields += ", ";
+                first = false;
+                render_model_status(fields, m, bus, extra);
+              }
+              fields += ']';
+              std::string text;
+              render_reply(text, *p.req, "status_ok", fields);
+              control_answered(self, p, std::move(text));
+            },
+            [self, p](caf::error& err) {
+              control_answered(self, p, control_error(p, err));
+            });
+      },
+      [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
+}
+
+void send_lifecycle(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  auto kind = p.req->kind;
+  auto reply_type = kind == request_kind::pause      ? "paused"
+                    : kind == request_kind::resume   ? "resumed"
+                    : kind == request_kind::rollback ? "rolled_back"
+                    : kind == request_kind::discard  ? "discarded"
+                    : kind == request_kind::restart  ? "restart_ok"
+                    : kind == request_kind::blue_green && p.req->await_switch
+                      ? "switched"
+                      : "rebuilding";
+  auto on_status = [self, p, reply_type](actors::projector_status& s) {
+    std::string fields;
+    render_field(fields, "model", s.model);
+    render_field(fields, "state", to_string(s.state));
+    if (p.req->kind == request_kind::blue_green)
+      render_field(fields, "mode", "blue_green");
+    if (p.req->kind == request_kind::discard)
+      render_field(fields, "discarded", to_string(s.role));
+    std::string text;
+    render_reply(text, *p.req, reply_type, fields);
+    control_answered(self, p, std::move(text));
+  };
+  auto on_error = [self, p](caf::error& err) {
+    control_answered(self, p, control_error(p, err));
+  };
+  auto& model = p.req->model;
+  switch (p.req->kind) {
+    case request_kind::pause:
+      self->request(st.supervisor, caf::infinite, actors::pause_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::resume:
+      self->request(st.supervisor, caf::infinite, actors::resume_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::blue_green:
+      self
+        ->request(st.supervisor, caf::infinite, actors::shadow_atom::value,
+                  p.req->definition, p.req->await_switch)
+        .then(on_status, on_error);
+      break;
+    case request_kind::rollback:
+      self->request(st.supervisor, caf::infinite, actors::rollback_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::discard:
+      self->request(st.supervisor, caf::infinite, actors::discard_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    case request_kind::restart:
+      self->request(st.supervisor, caf::infinite, actors::restart_atom::value, model)
+        .then(on_status, on_error);
+      break;
+    default:
+      self->request(st.supervisor, caf::infinite, actors::rebuild_atom::value, model)
+        .then(on_status, on_error);
+  }
+}
+
+// Sends a request on a model's parked events; the reply lists what is
+// parked afterwards.
+void send_parked(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  auto kind = p.req->kind;
+  auto reply_type = kind == request_kind::parked         ? "parked_ok"
+                    : kind == request_kind::retry_parked ? "parked_retried"
+                                                         : "parked_discarded";
+  auto on_list = [self, p, reply_type](actors::parked_list& xs) {
+    std::string fields;
+    render_field(fields, "model", xs.model);
+    if (p.req->kind != request_kind::parked)
+      fields += ", \"done\": " + std::to_string(xs.done);
+    fields += ", ";
+    render_key(fields, "parked");
+    render_json(fields, xs.entries);
+    std::string text;
+    render_reply(text, *p.req, reply_type, fields);
+    control_answered(self, p, std::move(text));
+  };
+  auto on_error = [self, p](caf::error& err) {
+    control_answered(self, p, control_error(p, err));
+  };
+  auto& model = p.req->model;
+  if (kind == request_kind::parked)
+    self->request(st.supervisor, caf::infinite, actors::parked_atom::value, model)
+      .then(on_list, on_error);
+  else if (kind == request_kind::retry_parked)
+    self->request(st.supervisor, caf::infinite, actors::unpark_atom::value, model,
+                  p.req->seq)
+      .then(on_list, on_error);
+  else
+    self->request(st.supervisor, caf::infinite, actors::drop_parked_atom::value, model,
+                  p.req->seq)
+      .then(on_list, on_error);
+}
+
+} // namespace bus::node
