@@ -24,8 +24,8 @@ void control_answered(self_ptr self, const session_state::pending& p,
 // Renders the error reply of a failed control request.
 std::string control_error(const session_state::pending& p, const caf::error& err) {
   auto code = code_of(err) == errc::no_such_key || code_of(err) == errc::no_such_model
+                  || code_of(err) == errc::not_parked
                 ? error_code::key_does_not_exist
-              : code_of(err) == errc::not_parked ? error_code::key_does_not_exist
               : code_of(err) == errc::precondition_failed ? error_code::precondition_failed
               : code_of(err) == errc::invalid_config      ? error_code::malformed_request
                                                           : error_code::temporarily_unavailable;
@@ -33,6 +33,20 @@ std::string control_error(const session_state::pending& p, const caf::error& err
   std::string line;
   render_error(line, *p.req, code, text);
   return line;
+}
+
+// Ends a control request with the reply `type` carrying `fields`.
+void control_reply(self_ptr self, const session_state::pending& p,
+                   std::string_view type, const std::string& fields) {
+  std::string text;
+  render_reply(text, *p.req, type, fields);
+  control_answered(self, p, std::move(text));
+}
+
+// Ends a control request that failed with `err`.
+void control_failed(self_ptr self, const session_state::pending& p,
+                    const caf::error& err) {
+  control_answered(self, p, control_error(p, err));
 }
 
 } // namespace
@@ -50,11 +64,9 @@ void send_query(self_ptr self, session_state::pending p) {
         fields += ", ";
         render_key(fields, "value");
         render_json(fields, r.value);
-        std::string text;
-        render_reply(text, *p.req, "query_ok", fields);
-        control_answered(self, p, std::move(text));
+        control_reply(self, p, "query_ok", fields);
       },
-      [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
+      [self, p](caf::error& err) { control_failed(self, p, err); });
 }
 
 namespace {
@@ -124,15 +136,13 @@ void send_status(self_ptr self, session_state::pending p) {
                 render_model_status(fields, m, bus, extra);
               }
               fields += ']';
-              std::string text;
-              render_reply(text, *p.req, "status_ok", fields);
-              control_answered(self, p, std::move(text));
+              control_reply(self, p, "status_ok", fields);
             },
             [self, p](caf::error& err) {
-              control_answered(self, p, control_error(p, err));
+              control_failed(self, p, err);
             });
       },
-      [self, p](caf::error& err) { control_answered(self, p, control_error(p, err)); });
+      [self, p](caf::error& err) { control_failed(self, p, err); });
 }
 
 void send_lifecycle(self_ptr self, session_state::pending p) {
@@ -154,12 +164,10 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
       render_field(fields, "mode", "blue_green");
     if (p.req->kind == request_kind::discard)
       render_field(fields, "discarded", to_string(s.role));
-    std::string text;
-    render_reply(text, *p.req, reply_type, fields);
-    control_answered(self, p, std::move(text));
+    control_reply(self, p, reply_type, fields);
   };
   auto on_error = [self, p](caf::error& err) {
-    control_answered(self, p, control_error(p, err));
+    control_failed(self, p, err);
   };
   auto& model = p.req->model;
   switch (p.req->kind) {
@@ -211,12 +219,10 @@ void send_parked(self_ptr self, session_state::pending p) {
     fields += ", ";
     render_key(fields, "parked");
     render_json(fields, xs.entries);
-    std::string text;
-    render_reply(text, *p.req, reply_type, fields);
-    control_answered(self, p, std::move(text));
+    control_reply(self, p, reply_type, fields);
   };
   auto on_error = [self, p](caf::error& err) {
-    control_answered(self, p, control_error(p, err));
+    control_failed(self, p, err);
   };
   auto& model = p.req->model;
   if (kind == request_kind::parked)
