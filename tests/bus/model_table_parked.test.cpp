@@ -15,8 +15,12 @@
 #include "bus/errc.hpp"
 #include "bus/parking_lot.hpp"
 #include "support/sqlite_scratch.hpp"
+#include "support/parked_seqs.hpp"
 
 using namespace bus;
+
+using bus::test::seq_list;
+using bus::test::seqs;
 
 namespace {
 
@@ -54,14 +58,6 @@ parked_event poison(std::uint64_t seq, const std::string& user) {
   return x;
 }
 
-std::vector<std::uint64_t> seqs(const std::vector<parked_event>& xs) {
-  std::vector<std::uint64_t> out;
-  for (auto& x : xs)
-    out.push_back(x.seq());
-  return out;
-}
-
-using seq_list = std::vector<std::uint64_t>;
 
 // A users model with its table and a tracking lot, as a projector holds them.
 struct projection {

@@ -7,8 +7,12 @@
 #include <vector>
 
 #include "bus/errc.hpp"
+#include "support/parked_seqs.hpp"
 
 using namespace bus;
+
+using bus::test::seq_list;
+using bus::test::seqs;
 
 namespace {
 
@@ -33,14 +37,6 @@ parked_event failed(std::uint64_t seq, const std::string& user,
   return x;
 }
 
-std::vector<std::uint64_t> seqs(const std::vector<parked_event>& xs) {
-  std::vector<std::uint64_t> out;
-  for (auto& x : xs)
-    out.push_back(x.seq());
-  return out;
-}
-
-using seq_list = std::vector<std::uint64_t>;
 
 } // namespace
 
