@@ -11,6 +11,7 @@
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/sum_model.hpp"
 
 using namespace std::chrono_literals;
 using namespace bus;
@@ -22,7 +23,7 @@ namespace {
 // Sums payload.n times a factor per payload.k and can restore its state;
 // its definition() is the default "" (like most C++ models), so only the
 // projectors' snapshot hand-over keeps one factor's state from another's.
-class scaled_sum final : public read_model {
+class scaled_sum final : public sum_model {
 public:
   scaled_sum(std::string name, std::int64_t factor)
     : name_(std::move(name)), factor_(factor) {
@@ -36,38 +37,14 @@ public:
   }
 
   bool apply(const event& e) override {
-    sums_[std::string{e.payload.at("k").as_string()}]
-      += e.payload.at("n").as_int64() * factor_;
+    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64() * factor_);
     return true;
   }
-
-  std::optional<boost::json::value> query(std::string_view key) const override {
-    if (auto i = sums_.find(std::string{key}); i != sums_.end())
-      return boost::json::value(i->second);
-    return std::nullopt;
-  }
-
-  boost::json::value snapshot() const override {
-    boost::json::object result;
-    for (auto& [k, n] : sums_)
-      result[k] = n;
-    return result;
-  }
-
-  bool restore(const boost::json::value& state) override {
-    sums_.clear();
-    for (auto& kv : state.as_object())
-      sums_[std::string{kv.key()}] = kv.value().as_int64();
-    return true;
-  }
-
-  void reset() override { sums_.clear(); }
 
 private:
   std::string name_;
   std::int64_t factor_;
   std::vector<std::string> types_{"A"};
-  std::map<std::string, std::int64_t> sums_;
 };
 
 model_spec scaled(std::string name, std::int64_t factor) {

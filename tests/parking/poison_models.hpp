@@ -20,10 +20,11 @@
 
 #include "bus/document_model.hpp"
 #include "bus/read_model.hpp"
+#include "support/sum_model.hpp"
 
 namespace bus::parking::test {
 
-class poisoned_tally final : public read_model {
+class poisoned_tally final : public bus::test::sum_model {
 public:
   poisoned_tally(std::set<std::string> poison, bool fixed)
     : poison_(std::move(poison)), fixed_(fixed) {
@@ -38,7 +39,7 @@ public:
   bool apply(const event& e) override {
     if (!fixed_ && poison_.count(e.id) > 0)
       throw std::runtime_error("tally poisoned by " + e.id);
-    sums_[std::string{e.payload.at("id").as_string()}] += e.payload.at("n").as_int64();
+    add(e.payload.at("id").as_string(), e.payload.at("n").as_int64());
     return true;
   }
 
@@ -46,37 +47,14 @@ public:
     return std::string{e.payload.at("id").as_string()};
   }
 
-  std::optional<boost::json::value> query(std::string_view key) const override {
-    if (auto i = sums_.find(std::string{key}); i != sums_.end())
-      return boost::json::value(i->second);
-    return std::nullopt;
-  }
-
-  boost::json::value snapshot() const override {
-    boost::json::object result;
-    for (auto& [k, n] : sums_)
-      result[k] = n;
-    return result;
-  }
-
-  bool restore(const boost::json::value& state) override {
-    sums_.clear();
-    for (auto& kv : state.as_object())
-      sums_[std::string{kv.key()}] = kv.value().as_int64();
-    return true;
-  }
-
   // The same whether fixed or not: a fix must not throw the snapshot away.
   std::string definition() const override { return "poisoned_tally/1"; }
-
-  void reset() override { sums_.clear(); }
 
 private:
   std::string name_ = "tally";
   std::vector<std::string> types_{"Set", "Add"};
   std::set<std::string> poison_;
   bool fixed_;
-  std::map<std::string, std::int64_t> sums_;
 };
 
 class poisoned_listing final : public read_model {
