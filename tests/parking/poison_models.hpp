@@ -9,7 +9,6 @@
 //   declarative models do; a poison event throws before the document model
 //   sees it, so a failed apply records no change.
 
-#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
