@@ -22,6 +22,7 @@
 #include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
+#include "await_models.hpp"
 #include "catch_up.hpp"
 #include "command_line.hpp"
 #include "line_reader.hpp"
@@ -56,6 +57,8 @@ must be a loopback address unless --allow-remote is given: the bus protocol
 has no authentication or encryption, so anyone who reaches the port can
 read and publish every event. Requests to other nodes fail after
 --timeout-ms (default 5000) with an error naming the model.
+--await-models holds the input until the named read models run (on this
+node or on projector nodes that attached), for a multi-node start.
 Exit status: 0 at the end of the input, 1 when the read models did not
 start, 2 for a bad option, configuration or store.
 )";
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
   bool allow_remote = false;
   std::size_t timeout_ms = 5000;
   std::size_t startup_timeout_s = 30;
+  std::vector<std::string> await_names;
   bus::app::command_line cli{"bus-node", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -130,6 +134,11 @@ int main(int argc, char** argv) {
                  "progress for this long (default 30; 0: no limit)")
     ->transform(count_in(0, 31'536'000))
     ->type_name("SECONDS");
+  app.add_option("--await-models", await_names,
+                 "Read no input until these read models (here or on "
+                 "projector nodes) run; gives up like --startup-timeout")
+    ->delimiter(',')
+    ->type_name("NAME,...");
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
@@ -234,6 +243,20 @@ int main(int argc, char** argv) {
               << "); giving up (--startup-timeout, 0: no limit)");
     stop();
     return 1;
+  }
+  if (!await_names.empty()) {
+    auto awaited = bus::node::await_models(self, sup, await_names, catch_up.patience);
+    if (awaited.outcome != bus::node::await_outcome::ready) {
+      std::string missing;
+      for (auto& name : awaited.missing)
+        missing += (missing.empty() ? "" : ", ") + name;
+      BUS_LOG(bus::log_level::error, "bus-node",
+              "read models " << missing << " did not attach within "
+                             << startup_timeout_s
+                             << " s (--await-models, --startup-timeout)");
+      stop();
+      return 1;
+    }
   }
   int in_flight = 0;
   auto wait_one = [&] {
