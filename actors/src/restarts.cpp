@@ -106,6 +106,11 @@ void start(supervisor_ptr self, std::size_t index) {
   s.handle = self->spawn(projector_impl, st.bus, s.spec, options);
   self->monitor(s.handle);
   s.state = model_state::running;
+  // The operator paused the model: its new projector is paused before it
+  // handles anything else (the first message in its mailbox).
+  if (s.wanted == supervisor_state::intent::pause)
+    self->request(s.handle, caf::infinite, pause_atom::value)
+      .then([](projector_status&) {}, [](caf::error&) {});
   // A new projector has made no progress yet; status measures from here.
   s.seen_checkpoint = 0;
   s.progress_at = self->clock().now();

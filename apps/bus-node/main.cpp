@@ -199,6 +199,8 @@ int main(int argc, char** argv) {
     projection.snapshot_every = config->node.snapshot_every;
     // Models with "storage": "sqlite" keep their tables and checkpoints here.
     projection.models_path = store_path + ".models";
+    // Pauses, so that they survive a restart of the node.
+    projection.lifecycle_path = store_path + ".lifecycle";
   }
   auto sup = listening
                ? sys.spawn(routing_supervisor_impl, bus, config->read_models,

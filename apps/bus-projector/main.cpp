@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
     // models, and the tables of "storage": "sqlite" models.
     projection.snapshot_path = store_path + ".snapshots";
     projection.models_path = store_path + ".models";
+    projection.lifecycle_path = store_path + ".lifecycle"; // pauses survive restarts
     projection.snapshot_every = config->node.snapshot_every;
   }
 

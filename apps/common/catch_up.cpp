@@ -16,15 +16,16 @@ using namespace actors;
 using clock_type = std::chrono::steady_clock;
 
 // Caught up as far as start-up goes: applying live events (parked events
-// aside), or down for good, which waiting would not change.
+// aside), or down for good or paused by an operator, which waiting would
+// not change.
 bool settled(model_state s) {
   return s == model_state::running || s == model_state::parked
-         || s == model_state::failed;
+         || s == model_state::failed || s == model_state::paused;
 }
 
 bool all_at_head(const std::vector<projector_status>& xs, std::uint64_t head) {
   return !xs.empty() && std::all_of(xs.begin(), xs.end(), [head](auto& x) {
-    return x.state == model_state::failed
+    return x.state == model_state::failed || x.state == model_state::paused
            || (x.state == model_state::running && x.checkpoint == head);
   });
 }

@@ -81,6 +81,10 @@ struct projector_options {
   /// SQLite models database for models with model_storage::sqlite ("" keeps
   /// them in memory, like the others).
   std::string models_path;
+  /// SQLite file of the operator's lasting choices ("" keeps them in
+  /// memory): the supervisor records there which models are paused, so a
+  /// pause survives a restart of the projector and of the node.
+  std::string lifecycle_path;
   batch_hooks hooks;
   /// Timeout of every request to the bus: finite when the bus is on another
   /// node, where a lost connection may otherwise never answer.

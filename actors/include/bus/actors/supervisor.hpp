@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,7 @@
 #include "bus/actors/model_state.hpp"
 #include "bus/actors/projector.hpp"
 #include "bus/config.hpp"
+#include "bus/lifecycle_store.hpp"
 
 namespace bus::actors {
 
@@ -76,8 +78,16 @@ struct supervisor_state {
     std::vector<caf::typed_response_promise<projector_status>> waiting;
   };
 
+  /// What the operator asked of a model, kept across its restarts.
+  enum class intent {
+    run,
+    /// Paused: every new projector of the model starts paused.
+    pause,
+  };
+
   struct slot {
     model_spec spec;
+    intent wanted = intent::run;
     projector_actor handle;
     /// running, restarting, failed or stopped (the projector reports the
     /// rest).
@@ -119,6 +129,8 @@ struct supervisor_state {
   std::vector<slot> slots;
   /// Set on a bus's node: models not run here are looked up remotely.
   std::optional<remote_routing> routing;
+  /// Where pauses are kept (projector_options::lifecycle_path), if anywhere.
+  std::unique_ptr<lifecycle_store> lifecycle;
 
   static inline const char* name = "supervisor";
 };
