@@ -16,6 +16,7 @@
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/admin/server.hpp"
 #include "bus/config.hpp"
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
@@ -59,6 +60,10 @@ read and publish every event. Requests to other nodes fail after
 --timeout-ms (default 5000) with an error naming the model.
 --await-models holds the input until the named read models run (on this
 node or on projector nodes that attached), for a multi-node start.
+--admin serves the admin endpoint over HTTP at HOST:PORT (status, health,
+metrics, the log, lifecycle and parked events; docs/admin-api.md), loopback
+only unless --allow-remote is given; port 0 picks a free one, reported on
+stderr.
 Exit status: 0 at the end of the input, 1 when the read models did not
 start, 2 for a bad option, configuration or store.
 )";
@@ -87,6 +92,8 @@ int main(int argc, char** argv) {
   std::size_t timeout_ms = 5000;
   std::size_t startup_timeout_s = 30;
   std::vector<std::string> await_names;
+  bus::endpoint admin_at;
+  bool serving_admin = false;
   bus::app::command_line cli{"bus-node", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -123,7 +130,7 @@ int main(int argc, char** argv) {
                        [&] { listening = true; })
     ->type_name("HOST:PORT");
   app.add_flag("--allow-remote", allow_remote,
-               "Let --listen take an address that is not loopback");
+               "Let --listen and --admin take an address that is not loopback");
   app.add_option("--timeout-ms", timeout_ms,
                  "With --listen: requests to other nodes fail after N ms "
                  "(default 5000)")
@@ -139,9 +146,17 @@ int main(int argc, char** argv) {
                  "projector nodes) run; gives up like --startup-timeout")
     ->delimiter(',')
     ->type_name("NAME,...");
+  bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
+                       "Serve the admin endpoint over HTTP at HOST:PORT "
+                       "(port 0: a free one, reported on stderr)",
+                       [&] { serving_admin = true; })
+    ->type_name("HOST:PORT");
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
+  if (serving_admin)
+    if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
+      return cli.usage_error("--admin " + bus::context_of(err));
   if (listening && !allow_remote && !bus::is_loopback(listen_at.host))
     return cli.usage_error("--listen " + listen_at.host
                            + " is not a loopback address; the bus protocol has "
@@ -228,6 +243,18 @@ int main(int argc, char** argv) {
     }
     BUS_LOG(bus::log_level::info, "bus-node",
             "listening on " << listen_at.host << ":" << *port);
+  }
+  std::unique_ptr<bus::admin::server> admin;
+  if (serving_admin) {
+    using bus::admin::admin_options;
+    auto served = bus::admin::serve(sys, admin_options::of_bus_node(admin_at, bus, sup));
+    if (!served) {
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(served.error()));
+      stop();
+      return 2;
+    }
+    admin = std::move(*served);
+    BUS_LOG(bus::log_level::info, "bus-node", "admin endpoint on " << admin->url());
   }
   // Read nothing before every projector is registered with the bus and
   // caught up: an event published earlier would reach no read model in time

@@ -14,6 +14,7 @@
 #include "bus/actors/connector.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/admin/server.hpp"
 #include "bus/config.hpp"
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
@@ -37,6 +38,10 @@ the bus's directory (default: "projector:" and its model names). With
 (default 10000) and "storage": "sqlite" models live in tables of
 PATH.models, so a restarted node pulls only the events after them.
 Requests to the bus time out after --timeout-ms (default 5000).
+--admin serves this node's admin endpoint over HTTP at HOST:PORT (status,
+health and metrics of its models, their lifecycle and parked events;
+docs/admin-api.md); HOST must be a loopback address unless --allow-remote
+is given. Port 0 picks a free one, reported on stderr.
 Exit status: 0 after SIGINT or SIGTERM, 2 for a bad option or
 configuration.
 )";
@@ -50,6 +55,9 @@ int main(int argc, char** argv) {
   std::string store_path;
   std::size_t snapshot_every = 0;
   std::size_t timeout_ms = 5000;
+  bus::endpoint admin_at;
+  bool serving_admin = false;
+  bool allow_remote = false;
   bus::app::command_line cli{"bus-projector", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -86,9 +94,19 @@ int main(int argc, char** argv) {
                  "Requests to the bus fail after N ms (default 5000)")
     ->transform(count_in(1, 86'400'000))
     ->type_name("N");
+  bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
+                       "Serve this node's admin endpoint over HTTP at "
+                       "HOST:PORT (port 0: a free one, reported on stderr)",
+                       [&] { serving_admin = true; })
+    ->type_name("HOST:PORT");
+  app.add_flag("--allow-remote", allow_remote,
+               "Let --admin take an address that is not loopback");
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
+  if (serving_admin)
+    if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
+      return cli.usage_error("--admin " + bus::context_of(err));
   auto& host = bus_at.host;
   auto port = bus_at.port;
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
@@ -150,10 +168,26 @@ int main(int argc, char** argv) {
   BUS_LOG(bus::log_level::info, "bus-projector",
           name << ": connecting to " << host << ":" << port);
   auto connector = sys.spawn(connector_impl, dialer, make_supervisor, options);
+  caf::scoped_actor self{sys};
+  std::unique_ptr<bus::admin::server> admin;
+  if (serving_admin) {
+    using bus::admin::admin_options;
+    auto served = bus::admin::serve(sys, admin_options::of_projector_node(admin_at, connector));
+    if (!served) {
+      BUS_LOG(bus::log_level::error, "bus-projector",
+              name << ": " << bus::context_of(served.error()));
+      self->send_exit(connector, caf::exit_reason::user_shutdown);
+      self->send_exit(dialer, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+    admin = std::move(*served);
+    BUS_LOG(bus::log_level::info, "bus-projector",
+            name << ": admin endpoint on " << admin->url());
+  }
   int signal = 0;
   sigwait(&stop_signals, &signal);
   BUS_LOG(bus::log_level::info, "bus-projector", name << ": stopping");
-  caf::scoped_actor self{sys};
+  admin.reset();
   self->send_exit(connector, caf::exit_reason::user_shutdown);
   self->send_exit(dialer, caf::exit_reason::user_shutdown);
   self->wait_for(connector, dialer);
