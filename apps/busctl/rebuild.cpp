@@ -126,7 +126,8 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
   std::int64_t rebuilds_before = 0;
   if (opts.wait) {
     // An unknown model is left to the rebuild request to name.
-    if (auto* obj = find_model(get_json(ctx, "/status"), model))
+    auto status = get_json(ctx, "/status");
+    if (auto* obj = find_model(status, model))
       rebuilds_before = int_of(*obj, "rebuilds");
   }
   auto reply = post_json(ctx, model_path(model, "/rebuild"));

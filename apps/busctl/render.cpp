@@ -207,8 +207,6 @@ std::string render_unparked(const json::object& reply, const char* verb) {
   auto out = string_of(reply, "model") + ": " + verb + " " + with_commas(done)
              + (done == 1 ? " event" : " events") + ", " + std::to_string(left)
              + " still parked\n";
-  if (left > 0)
-    out += "\n" + parked_table(array_of(reply, "parked"));
   return out;
 }
 
