@@ -131,6 +131,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       if (!appended)
         return appended.error();
       auto& result = *appended;
+      auto fresh = result.appended.size();
+      auto repeated = published - fresh;
       publish_ack ack;
       ack.outcomes.reserve(published);
       for (auto& o : result.outcomes)
@@ -141,15 +143,20 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         auto promise = self->make_response_promise<publish_ack>();
         after_sync(self, [self, promise, ack = std::move(ack),
                           batch = std::move(result.appended), await_projectors,
-                          publisher](const caf::error& err) mutable {
-          if (err)
+                          publisher, repeated](const caf::error& err) mutable {
+          if (err) {
             answer_publish(self, promise, err, publisher);
-          else
-            finish_publish(self, std::move(ack), batch, await_projectors, promise,
-                           publisher);
+            return;
+          }
+          self->state.appended += batch.size();
+          self->state.duplicates += repeated;
+          finish_publish(self, std::move(ack), batch, await_projectors, promise,
+                         publisher);
         });
         return promise;
       }
+      st.appended += fresh;
+      st.duplicates += repeated;
       if (result.appended.empty()) {
         return ack;
       }
@@ -261,6 +268,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       bus_status result;
       result.head = st.log->durable_head();
       result.subscribers = static_cast<std::uint32_t>(st.subscribers.size());
+      result.appended = st.appended;
+      result.duplicates = st.duplicates;
+      result.store = st.log->timings();
+      // Its own mailbox, from inside its own handler: the only safe reader.
+      result.mailbox = self->mailbox().size();
       auto last = guarded([&] { return st.log->read(result.head, 1); });
       if (!last)
         return last.error();

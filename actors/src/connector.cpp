@@ -116,6 +116,9 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
   dial(self);
   return {
     [self](status_atom) { return self->state.link; },
+    [self](handles_atom) {
+      return std::make_tuple(self->state.supervisor, self->state.bus);
+    },
     [self](dial_atom, std::uint64_t generation) {
       if (generation == self->state.dial_generation)
         dial(self);

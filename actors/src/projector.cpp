@@ -103,6 +103,9 @@ projector_status status_of(self_ptr self) {
   result.replayed = st.replayed;
   result.rebuilds = st.rebuilds;
   result.parked = st.parked.size();
+  result.apply_latency = st.apply_latency;
+  // Its own mailbox, read from inside its own handler (never another's).
+  result.mailbox = self->mailbox().size();
   return result;
 }
 

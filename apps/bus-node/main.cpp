@@ -19,6 +19,7 @@
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/admin/server.hpp"
 #include "bus/config.hpp"
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
@@ -33,6 +34,7 @@ constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH]
                 [--durability fsync|os|interval:N] [--snapshot-every N]
                 [--max-line-bytes N] [--batch-size N]
                 [--listen HOST:PORT [--allow-remote] [--timeout-ms N]]
+                [--admin HOST:PORT]
 
 Reads protocol requests (JSON, one per line) on stdin and writes replies on
 stdout. Without --config it runs the embedded default configuration
@@ -54,6 +56,10 @@ their models too. HOST must be a loopback address unless --allow-remote is
 given: the bus protocol has no authentication or encryption, so anyone who
 reaches the port can read and publish every event. Requests to other nodes
 fail after --timeout-ms (default 5000) with an error naming the model.
+--admin serves the admin endpoint over HTTP at HOST:PORT (status, health,
+metrics, the log, lifecycle and parked events; docs/admin-api.md), loopback
+only unless --allow-remote is given; port 0 picks a free one, reported on
+stderr.
 )";
 
 
@@ -117,6 +123,7 @@ int main(int argc, char** argv) {
   bool listening = false;
   bool allow_remote = false;
   std::size_t timeout_ms = 5000;
+  std::string admin_text;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -162,6 +169,8 @@ int main(int argc, char** argv) {
       }
       listen_at = std::move(*parsed);
       listening = true;
+    } else if (arg == "--admin") {
+      admin_text = value("--admin");
     } else if (arg == "--allow-remote") {
       allow_remote = true;
     } else if (arg == "--timeout-ms") {
@@ -181,6 +190,11 @@ int main(int argc, char** argv) {
     std::cerr << "bus-node: --listen " << listen_at.host
               << " is not a loopback address; the bus protocol has no "
                  "authentication, so pass --allow-remote to listen there\n";
+    return 2;
+  }
+  auto admin_at = bus::admin::admin_endpoint(admin_text, allow_remote);
+  if (!admin_at) {
+    std::cerr << "bus-node: --admin: " << bus::context_of(admin_at.error()) << "\n";
     return 2;
   }
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
@@ -261,6 +275,18 @@ int main(int argc, char** argv) {
     }
     std::cerr << "bus-node: listening on " << listen_at.host << ":" << *port
               << std::endl;
+  }
+  std::unique_ptr<bus::admin::server> admin;
+  if (*admin_at) {
+    using bus::admin::admin_options;
+    auto served = bus::admin::serve(sys, admin_options::of_bus_node(**admin_at, bus, sup));
+    if (!served) {
+      std::cerr << "bus-node: --admin: " << bus::context_of(served.error()) << "\n";
+      stop();
+      return 2;
+    }
+    admin = std::move(*served);
+    std::cerr << "bus-node: admin endpoint on " << admin->url() << std::endl;
   }
   // Read nothing before every projector is registered with the bus and
   // caught up: an event published earlier would reach no read model in time

@@ -15,6 +15,7 @@
 #include "bus/actors/connector.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/admin/server.hpp"
 #include "bus/config.hpp"
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
@@ -23,6 +24,7 @@ namespace {
 
 constexpr const char* usage = R"(usage: bus-projector --connect HOST:PORT [--config FILE] [--name NAME]
                      [--store PATH] [--snapshot-every N] [--timeout-ms N]
+                     [--admin HOST:PORT [--allow-remote]]
 
 Connects to the bus published by `bus-node --listen HOST:PORT`, runs the
 read models of FILE (default: the embedded config/node.json) and registers
@@ -34,6 +36,10 @@ the bus's directory (default: "projector:" and its model names). With
 (default 10000) and "storage": "sqlite" models live in tables of
 PATH.models, so a restarted node pulls only the events after them.
 Requests to the bus time out after --timeout-ms (default 5000).
+--admin serves this node's admin endpoint over HTTP at HOST:PORT (status,
+health and metrics of its models, their lifecycle and parked events;
+docs/admin-api.md); HOST must be a loopback address unless --allow-remote is
+given. Port 0 picks a free one, reported on stderr.
 )";
 
 bool parse_count(const std::string& text, std::size_t& out, bool zero_ok) {
@@ -54,6 +60,8 @@ int main(int argc, char** argv) {
   std::size_t snapshot_every = 0;
   bool snapshot_every_given = false;
   std::size_t timeout_ms = 5000;
+  std::string admin_text;
+  bool allow_remote = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -82,6 +90,10 @@ int main(int argc, char** argv) {
         std::cerr << "bus-projector: --timeout-ms takes a positive integer\n";
         return 2;
       }
+    } else if (arg == "--admin") {
+      admin_text = value();
+    } else if (arg == "--allow-remote") {
+      allow_remote = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << usage;
       return 0;
@@ -99,6 +111,11 @@ int main(int argc, char** argv) {
     std::cerr << "bus-projector: --connect: "
               << (bus_at ? "port 0 names no bus" : bus::context_of(bus_at.error()))
               << "\n";
+    return 2;
+  }
+  auto admin_at = bus::admin::admin_endpoint(admin_text, allow_remote);
+  if (!admin_at) {
+    std::cerr << "bus-projector: --admin: " << bus::context_of(admin_at.error()) << "\n";
     return 2;
   }
   auto& host = bus_at->host;
@@ -163,9 +180,26 @@ int main(int argc, char** argv) {
   std::cerr << "bus-projector " << name << ": connecting to " << host << ":"
             << port << std::endl;
   auto connector = sys.spawn(connector_impl, dialer, make_supervisor, options);
+  std::unique_ptr<bus::admin::server> admin;
+  if (*admin_at) {
+    using bus::admin::admin_options;
+    auto served
+      = bus::admin::serve(sys, admin_options::of_projector_node(**admin_at, connector));
+    if (!served) {
+      std::cerr << "bus-projector " << name << ": --admin: "
+                << bus::context_of(served.error()) << std::endl;
+      caf::anon_send_exit(connector, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(dialer, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+    admin = std::move(*served);
+    std::cerr << "bus-projector " << name << ": admin endpoint on " << admin->url()
+              << std::endl;
+  }
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::cerr << "bus-projector " << name << ": stopping" << std::endl;
+  admin.reset();
   caf::scoped_actor self{sys};
   self->send_exit(connector, caf::exit_reason::user_shutdown);
   self->send_exit(dialer, caf::exit_reason::user_shutdown);

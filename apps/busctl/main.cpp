@@ -16,7 +16,7 @@
 
 namespace {
 
-constexpr const char* default_admin = "127.0.0.1:8180";
+constexpr const char* default_admin = "127.0.0.1:8080";
 constexpr const char* admin_env = "BUSCTL_ADMIN";
 
 std::chrono::milliseconds millis(double seconds) {

@@ -1,6 +1,7 @@
 #include "bus/sqlite_log.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 
 #include <boost/json/parse.hpp>
@@ -9,6 +10,7 @@
 #include "bus/errc.hpp"
 #include "internal/event_record.hpp"
 #include "internal/id_index.hpp"
+#include "internal/timed_vfs.hpp"
 
 namespace bus {
 
@@ -152,16 +154,21 @@ sqlite_log::sqlite_log(std::string path, durability policy)
   : path_(std::move(path)),
     policy_(policy),
     ids_(std::make_unique<internal::id_index>()) {
-  // nop
+  timings_.measured = true;
 }
 
 caf::expected<std::shared_ptr<sqlite_log>>
 sqlite_log::open(const std::string& path, durability policy) {
   std::shared_ptr<sqlite_log> log{new sqlite_log(path, policy)};
+  try {
+    log->vfs_ = std::make_unique<internal::timed_vfs>(log->timings_.fsync);
+  } catch (const storage_error& ex) {
+    return make_error(errc::storage_failed, path + ": " + ex.what());
+  }
   auto rc = sqlite3_open_v2(path.c_str(), &log->db_,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                               | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
+                            log->vfs_->name());
   if (rc != SQLITE_OK)
     return make_error(errc::storage_failed,
                       path + ": cannot open: "
@@ -504,6 +511,7 @@ void sqlite_log::drop_pending() noexcept {
 void sqlite_log::sync() {
   if (pending_.empty())
     return;
+  auto start = std::chrono::steady_clock::now();
   try {
     exec("BEGIN IMMEDIATE");
     row_builder rows{[this](std::uint64_t first, std::uint32_t count,
@@ -530,6 +538,7 @@ void sqlite_log::sync() {
                         + std::to_string(lost)
                         + " events appended since the last sync were not stored)");
   }
+  timings_.commit.observe(std::chrono::steady_clock::now() - start);
   durable_head_ = head_;
   pending_.clear();
 }

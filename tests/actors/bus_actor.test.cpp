@@ -9,6 +9,28 @@ using namespace bus::test;
 
 BOOST_FIXTURE_TEST_SUITE(bus_actor, bus_fixture)
 
+BOOST_AUTO_TEST_CASE(status_counts_appended_events_and_duplicates) {
+  publish(events(0, 3, {"A"}));
+  publish(events(2, 2, {"A"})); // e2 again, e3 new
+  auto status = ask<bus_status>(bus, status_atom::value);
+  BOOST_REQUIRE(status);
+  BOOST_TEST(status->head == 4u);
+  BOOST_TEST(status->appended == 4u);
+  BOOST_TEST(status->duplicates == 1u);
+  // A log in memory measures no store timings.
+  BOOST_TEST(!status->store.measured);
+}
+
+BOOST_AUTO_TEST_CASE(status_reports_the_messages_waiting_in_its_own_mailbox) {
+  self->send(bus, status_atom::value);
+  self->send(bus, head_atom::value);
+  self->send(bus, head_atom::value);
+  run();
+  bus_status status;
+  self->receive([&](bus_status& x) { status = x; });
+  BOOST_TEST(status.mailbox == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(fans_out_by_type_and_wildcard) {
   auto a = spawn_projector(tally("a", {"A"}));
   auto b = spawn_projector(tally("b", {"B"}));

@@ -94,6 +94,29 @@ BOOST_AUTO_TEST_CASE(first_connection_spawns_the_supervisor_and_attaches_it) {
   BOOST_TEST(snap->state == expected_tally(whole_log(), {"A"}));
 }
 
+BOOST_AUTO_TEST_CASE(handles_name_the_supervisor_and_the_bus_once_connected) {
+  // What a projector node's admin endpoint asks to reach its models.
+  auto handles = [this] {
+    auto result = std::make_shared<std::pair<supervisor_actor, bus_actor>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(connector, caf::infinite, handles_atom::value)
+        .then([=](supervisor_actor& s, bus_actor& b) { *result = {s, b}; });
+    });
+    run();
+    return *result;
+  };
+  *reachable = nullptr;
+  start_node({tally("totals", {"A"})});
+  auto before = handles();
+  BOOST_TEST(!before.first);
+  BOOST_TEST(!before.second);
+  *reachable = bus;
+  until_connected();
+  auto after = handles();
+  BOOST_TEST((after.first == node_sup));
+  BOOST_TEST((after.second == bus));
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_bus_is_dialed_again_with_backoff) {
   *reachable = nullptr;
   start_node({tally("totals", {"A"})});

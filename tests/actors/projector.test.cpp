@@ -1,5 +1,7 @@
 #include "bus/actors/projector.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <sstream>
 
@@ -163,6 +165,50 @@ BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
   self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
   BOOST_TEST(code_of(reason) == errc::apply_failed);
   BOOST_TEST(context_of(reason).find("no database") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(live_events_are_timed_from_append_to_apply_replayed_ones_not) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  // Appended 3 s ago (the log keeps a timestamp it is given): each is
+  // applied about 3 s after its append, in the bucket up to 5 s.
+  auto batch = events(0, 2, {"A"});
+  auto three_s_ago = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()
+                       - std::chrono::seconds{3})
+                       .count();
+  for (auto& e : batch)
+    e.timestamp = three_s_ago;
+  publish(batch);
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(status);
+  auto& h = status->apply_latency;
+  BOOST_TEST(h.count() == 2u);
+  auto five_s = std::find(latency_histogram::bounds_ns.begin(),
+                          latency_histogram::bounds_ns.end(), 5'000'000'000)
+                - latency_histogram::bounds_ns.begin();
+  BOOST_TEST(h.counts()[static_cast<std::size_t>(five_s)] == 2u);
+  BOOST_TEST(h.sum_ns() >= 2 * 3'000'000'000LL);
+  // A projector that pulls the same events from the log applies them, but
+  // their age says how far behind it was, not how fast the bus is.
+  auto late = spawn_projector(tally("late", {"A"}));
+  auto late_status = ask<projector_status>(late, status_atom::value);
+  BOOST_REQUIRE(late_status);
+  BOOST_TEST(late_status->applied == 2u);
+  BOOST_TEST(late_status->apply_latency.count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(status_reports_the_messages_waiting_in_its_own_mailbox) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  // A status request, then three more messages behind it: when the
+  // projector answers the first, three are waiting.
+  self->send(p, status_atom::value);
+  for (int i = 0; i < 3; ++i)
+    self->send(p, status_atom::value);
+  run();
+  std::vector<std::uint64_t> seen;
+  for (int i = 0; i < 4; ++i)
+    self->receive([&](projector_status& s) { seen.push_back(s.mailbox); });
+  BOOST_TEST((seen == std::vector<std::uint64_t>{3, 2, 1, 0}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

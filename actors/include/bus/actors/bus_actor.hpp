@@ -117,6 +117,9 @@ struct bus_state {
   /// Publishes answered later (after a sync, or once projectors applied
   /// them), per publisher; bounded by options.max_publishes_in_flight.
   std::unordered_map<caf::actor_addr, std::uint32_t> publishing;
+  /// Events appended (durable) and duplicates found, for status.
+  std::uint64_t appended = 0;
+  std::uint64_t duplicates = 0;
 
   static inline const char* name = "bus";
 };

@@ -61,6 +61,10 @@ typename Inspector::result_type inspect(Inspector& f, link_status& x) {
 
 using connector_actor
   = caf::typed_actor<caf::replies_to<status_atom>::with<link_status>,
+                     // The node's supervisor and the bus it is attached to
+                     // now; null handles before the first connection (the
+                     // supervisor) or while the bus is lost (the bus).
+                     caf::replies_to<handles_atom>::with<supervisor_actor, bus_actor>,
                      // Internal: dial now (sent to itself after a backoff).
                      caf::reacts_to<dial_atom, std::uint64_t>>;
 

@@ -16,7 +16,9 @@
 
 #include "bus/actors/model_state.hpp"
 #include "bus/event.hpp"
+#include "bus/event_log.hpp"
 #include "bus/event_wire.hpp"
+#include "bus/latency_histogram.hpp"
 #include "bus/read_model.hpp"
 
 namespace bus {
@@ -66,6 +68,12 @@ typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
              x = event_batch::of(std::move(*events));
              return caf::none;
            }));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_timings& x) {
+  return f(caf::meta::type_name("bus.store_timings"), x.measured, x.commit,
+           x.fsync);
 }
 
 } // namespace bus
@@ -151,6 +159,13 @@ struct projector_status {
   /// When stalled: milliseconds since its checkpoint last moved, as the
   /// supervisor saw it (0 otherwise).
   std::int64_t stalled_ms = 0;
+  /// Publish-to-applied latency of the events it applied from live pushes
+  /// (not those pulled from the log while catching up): the time of
+  /// applying minus the event's timestamp, set when it was appended.
+  latency_histogram apply_latency;
+  /// Messages waiting in the projector's mailbox when it answered (read by
+  /// the projector itself: reading another actor's mailbox is unsafe).
+  std::uint64_t mailbox = 0;
 };
 
 /// A read model's parked events (its dead-letter store), after a listing,
@@ -172,6 +187,16 @@ struct bus_status {
   /// Timestamp of the last event (0: empty log).
   std::int64_t head_timestamp = 0;
   std::uint32_t subscribers = 0;
+  /// Events this bus appended to its log since it started (durable ones:
+  /// under group commit, once their sync succeeded).
+  std::uint64_t appended = 0;
+  /// Published events it found in the log already (redeliveries).
+  std::uint64_t duplicates = 0;
+  /// The store's commit and fsync times (not measured: a log in memory).
+  store_timings store;
+  /// Messages waiting in the bus's mailbox when it answered (read by the
+  /// bus itself).
+  std::uint64_t mailbox = 0;
 };
 
 /// A node attached to a bus: its supervisor (a `supervisor_actor`, carried
@@ -193,7 +218,7 @@ typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_status& x) {
   return f(caf::meta::type_name("bus.bus_status"), x.head, x.head_timestamp,
-           x.subscribers);
+           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox);
 }
 
 template <class Inspector>
@@ -245,7 +270,7 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
            x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
            x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error,
-           x.role, x.parked, x.stalled_ms);
+           x.role, x.parked, x.stalled_ms, x.apply_latency, x.mailbox);
 }
 
 template <class Inspector>

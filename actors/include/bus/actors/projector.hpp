@@ -48,6 +48,7 @@
 
 #include "bus/actors/fwd.hpp"
 #include "bus/actors/model_state.hpp"
+#include "bus/latency_histogram.hpp"
 #include "bus/model_table.hpp"
 #include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
@@ -216,6 +217,8 @@ struct projector_state {
   std::uint64_t skipped = 0;
   std::uint64_t ignored = 0;
   std::uint64_t replayed = 0;
+  /// Publish-to-applied latency of live events (see projector_status).
+  latency_histogram apply_latency;
   /// Why the projector is failing, once it is.
   caf::error failure;
 
