@@ -21,7 +21,7 @@ ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C element key
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1000", "--hide-scrollbars"]
+                 "--hide-scrollbars"]
 
 
 class WebDriverError(RuntimeError):
@@ -29,7 +29,8 @@ class WebDriverError(RuntimeError):
 
 
 class Browser:
-    def __init__(self, chromedriver="chromedriver", start_timeout=75):
+    def __init__(self, chromedriver="chromedriver", start_timeout=75,
+                 window=(1280, 1000)):
         path = shutil.which(chromedriver)
         if path is None:
             # Not a skip: CI installs chromium-driver (config/dependencies.txt).
@@ -54,7 +55,8 @@ class Browser:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise WebDriverError("chromedriver did not get ready:\n" + self._log())
                 time.sleep(0.1)
-            args = CHROMIUM_ARGS + ["--user-data-dir=" + os.path.join(self.profile.name,
+            args = CHROMIUM_ARGS + ["--window-size=%d,%d" % window,
+                                    "--user-data-dir=" + os.path.join(self.profile.name,
                                                                       "profile")]
             caps = {"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",

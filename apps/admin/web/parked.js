@@ -4,7 +4,7 @@
 "use strict";
 
 const PARKED_REFRESH_MS = 5000;
-const PARKED_ROWS = 50;
+const PARKED_ROWS = 10; // the rest: busctl parked
 
 class ParkedList {
   constructor(model, api, report) {
