@@ -5,6 +5,7 @@
 
 #include "bus/actors/supervisor.hpp"
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 
 namespace bus::actors {
 
@@ -12,9 +13,8 @@ namespace {
 
 using self_ptr = connector_actor::stateful_pointer<connector_state>;
 
-void say(self_ptr self, const std::string& what) {
-  if (self->state.options.log)
-    self->state.options.log(what);
+void say(self_ptr self, log_level level, const std::string& what) {
+  BUS_LOG(level, "connector", self->state.options.node << ": " << what);
 }
 
 // Dials again after the backoff for the failures so far.
@@ -49,7 +49,8 @@ void attach(self_ptr self) {
         st.link.connected = true;
         st.link.failed_attempts = 0;
         ++st.link.connections;
-        say(self, "attached to the bus (head seq " + std::to_string(head) + ")");
+        say(self, log_level::info,
+            "attached to the bus (head seq " + std::to_string(head) + ")");
       },
       [self, bus = st.bus](caf::error& err) {
         if (bus == self->state.bus)
@@ -81,8 +82,9 @@ void dial(self_ptr self) {
           [self](caf::error& err) {
             auto& st = self->state;
             if (st.link.failed_attempts == 0)
-              say(self, "cannot reach the bus (" + caf::to_string(err)
-                          + "); retrying with backoff");
+              say(self, log_level::warning,
+                  "cannot reach the bus (" + caf::to_string(err)
+                    + "); retrying with backoff");
             lost(self, err);
           });
 }
@@ -102,7 +104,8 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
     auto& st = self->state;
     if (!st.bus || dm.source != st.bus.address())
       return;
-    say(self, "lost the bus (" + caf::to_string(dm.reason) + "); reconnecting");
+    say(self, log_level::warning,
+        "lost the bus (" + caf::to_string(dm.reason) + "); reconnecting");
     st.bus = nullptr;
     st.link.connected = false;
     st.link.last_error = caf::to_string(dm.reason);

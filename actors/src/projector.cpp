@@ -3,13 +3,13 @@
 
 #include "bus/actors/projector.hpp"
 
-#include <cstdio>
 #include <exception>
 #include <optional>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "internal/projector_parts.hpp"
 
 namespace bus::internal {
@@ -59,9 +59,10 @@ void enter(projector_state& st, projector_phase to) {
   // A move outside the list is a bug in this file; keep the phase rather
   // than enter a state nobody designed for.
   if (!allowed(st.phase, to)) {
-    std::fprintf(stderr, "projector '%s': ignored phase change %d -> %d\n",
-                 st.model ? st.model->name().c_str() : "?", static_cast<int>(st.phase),
-                 static_cast<int>(to));
+    BUS_LOG(log_level::error, "projector",
+            "read model '" << (st.model ? st.model->name() : std::string{"?"})
+                           << "': ignored phase change " << static_cast<int>(st.phase)
+                           << " -> " << static_cast<int>(to));
     return;
   }
   st.phase = to;

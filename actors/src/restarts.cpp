@@ -1,10 +1,10 @@
 #include "internal/restarts.hpp"
 
-#include <iostream>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 
 namespace bus::internal {
 
@@ -32,15 +32,17 @@ void open_circuit(supervisor_ptr self, std::size_t index) {
   s.trial = false;
   ++s.generation; // a timer still pending is void
   if (st.policy.cooldown.count() == 0) {
-    std::cerr << "supervisor: read model '" << s.spec.name << "' stays down after "
-              << s.restarts << " restarts: " << s.last_error << std::endl;
+    BUS_LOG(log_level::error, "supervisor",
+            "read model '" << s.spec.name << "' stays down after " << s.restarts
+                           << " restarts: " << s.last_error);
     return;
   }
   auto delay = cooldown_delay(st.policy, s.cooldowns);
   ++s.cooldowns;
-  std::cerr << "supervisor: read model '" << s.spec.name << "' failed after "
-            << s.restarts << " restarts (" << s.last_error << "); trying it again in "
-            << millis(delay) << " ms" << std::endl;
+  BUS_LOG(log_level::error, "supervisor",
+          "read model '" << s.spec.name << "' failed after " << s.restarts
+                         << " restarts (" << s.last_error << "); trying it again in "
+                         << millis(delay) << " ms");
   self->delayed_send(self, delay, restart_atom::value,
                      static_cast<std::uint64_t>(index), s.generation);
 }
@@ -86,8 +88,8 @@ void watch_trial(supervisor_ptr self, std::size_t index) {
         s.trial = false;
         s.cooldowns = 0;
         s.recent.clear();
-        std::cerr << "supervisor: read model '" << s.spec.name
-                  << "' runs again after its cool-down" << std::endl;
+        BUS_LOG(log_level::info, "supervisor",
+                "read model '" << s.spec.name << "' runs again after its cool-down");
       },
       [](caf::error&) {
         // nop: its down message reopens the circuit
@@ -143,9 +145,9 @@ void live_down(supervisor_ptr self, const caf::down_msg& dm) {
     s.recent.push_back(now);
     s.state = model_state::restarting;
     ++s.generation;
-    std::cerr << "supervisor: read model '" << s.spec.name << "' failed ("
-              << s.last_error << "); restarting in " << millis(delay) << " ms"
-              << std::endl;
+    BUS_LOG(log_level::warning, "supervisor",
+            "read model '" << s.spec.name << "' failed (" << s.last_error
+                           << "); restarting in " << millis(delay) << " ms");
     self->delayed_send(self, delay, restart_atom::value,
                        static_cast<std::uint64_t>(i), s.generation);
     return;
@@ -184,8 +186,8 @@ caf::result<projector_status> restart_model(supervisor_ptr self, std::size_t ind
   s.recent.clear();
   s.cooldowns = 0;
   s.trial = false;
-  std::cerr << "supervisor: restarting read model '" << s.spec.name
-            << "' on request" << std::endl;
+  BUS_LOG(log_level::info, "supervisor",
+          "restarting read model '" << s.spec.name << "' on request");
   if (s.handle) {
     s.state = model_state::restarting;
     if (s.restarting.size() == 1)

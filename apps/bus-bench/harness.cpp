@@ -15,10 +15,7 @@ using namespace bus::actors;
 namespace bench {
 
 bool options::runs_scenario(std::string_view name) const {
-  if (only.empty())
-    return true;
-  auto list = "," + only + ",";
-  return list.find("," + std::string{name} + ",") != std::string::npos;
+  return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
 }
 
 double seconds_since(clock_type::time_point t0) {

@@ -70,7 +70,7 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
   std::vector<double> bus_rates, loop_rates;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     {
-      auto batches = split(events, opt.batch);
+      auto batches = split(events, opt.batch_size);
       loopback_cluster c;
       auto t0 = clock_type::now();
       for (auto& b : batches)
@@ -79,7 +79,7 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
       bus_rates.push_back(events.size() / seconds_since(t0));
     }
     {
-      auto batches = split(events, opt.batch);
+      auto batches = split(events, opt.batch_size);
       bus::memory_log log;
       std::vector<sum_model> models{sum_model{"m0"}, sum_model{"m1"}};
       std::vector<bus::processed_ids> dedup(2);

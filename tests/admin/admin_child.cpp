@@ -28,6 +28,7 @@
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
 #include "bus/admin/server.hpp"
+#include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
 #include "bus/event_codec.hpp"
 #include "bus/memory_log.hpp"
@@ -129,10 +130,9 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bus-admin-child --admin HOST:PORT\n";
     return 2;
   }
-  auto at = admin::admin_endpoint(argv[2], false);
-  if (!at || !*at) {
-    std::cerr << "bus-admin-child: --admin: "
-              << (at ? "missing" : context_of(at.error())) << "\n";
+  auto at = parse_endpoint(argv[2]);
+  if (!at) {
+    std::cerr << "bus-admin-child: --admin: " << context_of(at.error()) << "\n";
     return 2;
   }
   caf::actor_system_config cfg;
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   self->request(sup, caf::infinite, ready_atom::value)
     .receive([](std::vector<projector_status>&) {}, [](caf::error&) {});
-  auto served = admin::serve(sys, admin::admin_options::of_bus_node(**at, bus, sup));
+  auto served = admin::serve(sys, admin::admin_options::of_bus_node(*at, bus, sup));
   if (!served) {
     std::cerr << "bus-admin-child: " << context_of(served.error()) << "\n";
     self->send_exit(sup, caf::exit_reason::user_shutdown);

@@ -51,7 +51,7 @@ class CommandLine(unittest.TestCase):
         for cmd in ["status", "lag", "health", "pause", "resume", "restart", "rebuild",
                     "parked", "retry", "discard", "events", "watch"]:
             self.assertRegex(out, r"\n  %s " % cmd)
-        self.assertIn("Exit codes", out)
+        self.assertIn("Exit status", out)
 
     def test_version(self):
         code, out, _ = busctl("", "--version")

@@ -30,10 +30,24 @@ caf::duration timeout_of(self_ptr self) {
   return caf::duration{self->state.config.timeout};
 }
 
+// The answer to a request of kind `kind` that the node could not serve:
+// its error, but health always answers its own body (a node that cannot
+// tell is not healthy).
+answer unanswered(route_kind kind, const caf::error& err) {
+  if (kind != route_kind::health)
+    return error_answer(err);
+  health_verdict verdict;
+  verdict.healthy = false;
+  auto why = context_of(err);
+  verdict.reason = "the node could not report its models: "
+                   + (why.empty() ? caf::to_string(err) : why);
+  return json_answer(render_health(verdict, {}), 503);
+}
+
 // Calls `f` with the node's actors; on a projector node the connector says
 // what they are now.
 template <class F>
-void with_handles(self_ptr self, const reply_fn& reply, F f) {
+void with_handles(self_ptr self, route_kind kind, const reply_fn& reply, F f) {
   auto& config = self->state.config;
   if (!config.connector) {
     f(node_handles{config.bus, config.supervisor});
@@ -41,16 +55,16 @@ void with_handles(self_ptr self, const reply_fn& reply, F f) {
   }
   self->request(config.connector, timeout_of(self), handles_atom::value)
     .then(
-      [reply, f](supervisor_actor& sup, bus_actor& bus) {
+      [kind, reply, f](supervisor_actor& sup, bus_actor& bus) {
         if (!sup) {
-          reply(error_answer(error_code::unavailable,
-                             "the node has not reached its bus yet: its read "
-                             "models start once it has"));
+          reply(unanswered(kind, make_error(errc::model_unavailable,
+                                            "the node has not reached its bus yet: "
+                                            "its read models start once it has")));
           return;
         }
         f(node_handles{std::move(bus), std::move(sup)});
       },
-      [reply](caf::error& err) { reply(error_answer(err)); });
+      [kind, reply](caf::error& err) { reply(unanswered(kind, err)); });
 }
 
 // Asks for the bus's status and then every model's, and calls `done` with
@@ -106,20 +120,7 @@ void serve_status(self_ptr self, const node_handles& h, route_kind kind,
           reply(json_answer(render_status(node, bus, xs)));
       }
     },
-    [kind, reply](const caf::error& err) {
-      if (kind != route_kind::health) {
-        reply(error_answer(err));
-        return;
-      }
-      // Health always answers its own body: a node that cannot tell is not
-      // healthy.
-      health_verdict verdict;
-      verdict.healthy = false;
-      auto why = context_of(err);
-      verdict.reason = "the node could not report its models: "
-                       + (why.empty() ? caf::to_string(err) : why);
-      reply(json_answer(render_health(verdict, {}), 503));
-    });
+    [kind, reply](const caf::error& err) { reply(unanswered(kind, err)); });
 }
 
 void serve_events(self_ptr self, const node_handles& h, const route& r,
@@ -197,7 +198,7 @@ gateway_impl(gateway_actor::stateful_pointer<gateway_state> self,
     [self](admin_call& call) {
       auto r = std::move(call.what);
       auto reply = std::move(call.reply);
-      with_handles(self, reply, [self, r, reply](const node_handles& h) {
+      with_handles(self, r.kind, reply, [self, r, reply](const node_handles& h) {
         switch (r.kind) {
           case route_kind::status:
           case route_kind::health:

@@ -340,19 +340,13 @@ std::string server::url() const {
   return "http://" + host + ":" + std::to_string(port()) + "/";
 }
 
-caf::expected<std::optional<endpoint>> admin_endpoint(const std::string& text,
-                                                      bool allow_remote) {
-  if (text.empty())
-    return std::optional<endpoint>{};
-  auto parsed = parse_endpoint(text);
-  if (!parsed)
-    return std::move(parsed.error());
-  if (!allow_remote && !is_loopback(parsed->host))
-    return make_error(errc::invalid_config,
-                      parsed->host
-                        + " is not a loopback address; the admin endpoint has no "
-                          "authentication, so pass --allow-remote to serve there");
-  return std::optional<endpoint>{std::move(*parsed)};
+caf::error check_endpoint(const endpoint& at, bool allow_remote) {
+  if (allow_remote || is_loopback(at.host))
+    return caf::none;
+  return make_error(errc::invalid_config,
+                    at.host
+                      + " is not a loopback address; the admin endpoint has no "
+                        "authentication, so pass --allow-remote to serve there");
 }
 
 caf::expected<std::unique_ptr<server>> serve(caf::actor_system& sys,

@@ -9,6 +9,8 @@
 // each reconnection it rebinds the supervisor to the new bus handle, whose
 // projectors subscribe again and pull from their checkpoints, then attaches
 // again. An exit message stops the supervisor, then the connector.
+// Connections and losses are logged through bus/log.hpp (source
+// "connector", the node's name first in the message).
 
 #include <chrono>
 #include <cstdint>
@@ -34,9 +36,6 @@ struct connector_options {
   caf::timespan max_backoff = std::chrono::seconds{5};
   /// Timeout of a dial and of the attach request.
   caf::timespan timeout = std::chrono::seconds{5};
-  /// Where the connector reports connections and losses ("" lines are not
-  /// sent); none by default.
-  std::function<void(const std::string&)> log;
 };
 
 /// Spawns the node's supervisor for a bus handle (once, on the first

@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -74,11 +73,10 @@ private:
   std::string host_;
 };
 
-/// Parses `--admin HOST:PORT`: nothing for "" (no endpoint), an error
-/// naming the problem for a bad one or for a HOST that is not loopback
-/// without `allow_remote` (the endpoint has no authentication).
-caf::expected<std::optional<endpoint>> admin_endpoint(const std::string& text,
-                                                      bool allow_remote);
+/// Checks that the endpoint may serve at `at`: a HOST that is not loopback
+/// needs `allow_remote` (the endpoint has no authentication); the error
+/// says so, naming the host.
+caf::error check_endpoint(const endpoint& at, bool allow_remote);
 
 /// Starts serving; fails when it cannot listen there.
 caf::expected<std::unique_ptr<server>> serve(caf::actor_system& sys,
