@@ -171,9 +171,13 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
     r.strings("upsert_on", cfg.upsert_on);
     r.strings("merge_on", cfg.merge_on);
     r.strings("delete_on", cfg.delete_on);
+    r.strings("require", cfg.require);
     r.no_unknown_keys();
     if (r.ok() && !json_path{cfg.key}.valid())
       r.fail(r.at("key"), "expected a dotted field path");
+    for (auto& field : cfg.require)
+      if (r.ok() && !json_path{field}.valid())
+        r.fail(r.at("require"), "expected dotted field paths");
     if (r.ok() && cfg.upsert_on.empty() && cfg.merge_on.empty()
         && cfg.delete_on.empty())
       r.fail(path, "a document model needs upsert_on, merge_on or delete_on");

@@ -94,7 +94,11 @@ class BusNodeTest(unittest.TestCase):
         code, headers, text = http.call("GET", "/")
         self.assertEqual(code, 200)
         self.assertTrue(headers["Content-Type"].startswith("text/html"))
-        self.assertIn("fetch(\"/status\"", text)
+        self.assertIn("<title>bus dashboard</title>", text)
+        code, headers, text = http.call("GET", "/dashboard.js")
+        self.assertEqual(code, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/javascript"))
+        self.assertIn('api("GET", "status")', text)
 
     def test_lifecycle_requests_show_up_in_status_and_health(self):
         node, http = self.start()

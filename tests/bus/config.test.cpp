@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -387,6 +388,23 @@ BOOST_AUTO_TEST_CASE(model_fields_of_the_wrong_type_are_rejected) {
   check_rejected(with_models(R"({"name": "m", "kind": "index", "key": "email",
                                  "target": ["id"], "set_on": ["A"]})"),
                  "read_models[0].target");
+}
+
+BOOST_AUTO_TEST_CASE(document_required_fields_are_read_and_checked) {
+  auto cfg = parse(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                   "merge_on": ["A"], "require": ["email"]})"));
+  BOOST_REQUIRE_MESSAGE(cfg, why(cfg));
+  auto m = cfg->read_models.at(0).make();
+  event e;
+  e.type = "A";
+  e.payload = boost::json::parse(R"({"id": "u1"})").as_object();
+  BOOST_CHECK_THROW(m->apply(e), std::runtime_error);
+  check_rejected(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                 "merge_on": ["A"], "require": "email"})"),
+                 "read_models[0].require");
+  check_rejected(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                 "merge_on": ["A"], "require": ["a..b"]})"),
+                 "read_models[0].require");
 }
 
 BOOST_AUTO_TEST_CASE(model_without_key_or_target_is_rejected) {

@@ -22,6 +22,10 @@ struct document_model_config {
   std::vector<std::string> upsert_on;
   std::vector<std::string> merge_on;
   std::vector<std::string> delete_on;
+  /// Payload fields (dotted paths) every upsert and merge must carry: an
+  /// event without one throws, so that the model's recovery policy parks
+  /// it instead of folding an incomplete document.
+  std::vector<std::string> require;
 };
 
 /// A key -> JSON document projection.
@@ -49,6 +53,7 @@ private:
 
   document_model_config cfg_;
   json_path key_path_;
+  std::vector<json_path> required_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
   string_map<boost::json::object> docs_;
