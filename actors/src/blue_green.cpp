@@ -237,8 +237,11 @@ caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
                           "or discard it first");
   if (auto err = check_spec(spec))
     return err;
-  s.shadow.emplace();
-  s.shadow->spec = std::move(spec);
+  // Assigned, not emplace()d: clang finds the nested slot type incomplete
+  // for optional's constructibility check, gcc does not.
+  supervisor_state::shadow_slot shadow;
+  shadow.spec = std::move(spec);
+  s.shadow = std::move(shadow);
   spawn_shadow(self, *index);
   if (await) {
     auto rp = self->make_response_promise<projector_status>();

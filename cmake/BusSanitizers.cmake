@@ -1,0 +1,41 @@
+# Sanitizer and fuzzing builds (docs/testing.md, "Sanitizers" and "Fuzzing").
+#
+#   -DBUS_SANITIZE=address,undefined   the whole project and its tests under
+#                                      ASan and UBSan (gcc or clang)
+#   -DBUS_SANITIZE=thread              under ThreadSanitizer
+#   -DBUS_FUZZ=ON                      (clang only) the fuzz targets of
+#                                      tests/fuzz link libFuzzer; implies
+#                                      address,undefined
+#
+# These flags are global, unlike the warnings: a sanitizer must see every
+# object file of the process (a library built without it reports false
+# positives or misses what happens inside it). A finding aborts: UBSan
+# does not recover, so a test or a fuzz run cannot pass over one.
+
+set(BUS_SANITIZE "" CACHE STRING
+    "Sanitizers for the whole build, as -fsanitize= takes them (address,undefined or thread)")
+option(BUS_FUZZ "Build the fuzz targets with libFuzzer (clang only)" OFF)
+
+if(BUS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "BUS_FUZZ=ON needs clang (libFuzzer): configure with "
+                        "-DCMAKE_CXX_COMPILER=clang++ (Debian packages clang, "
+                        "libclang-rt-14-dev)")
+  endif()
+  if(BUS_SANITIZE STREQUAL "")
+    set(BUS_SANITIZE "address,undefined" CACHE STRING "" FORCE)
+  endif()
+  # Coverage feedback from every library the targets link, not only from
+  # the targets themselves; the targets add -fsanitize=fuzzer (the driver).
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
+if(NOT BUS_SANITIZE STREQUAL "")
+  if(BUS_SANITIZE MATCHES "thread" AND BUS_SANITIZE MATCHES "address")
+    message(FATAL_ERROR "BUS_SANITIZE: thread and address cannot be combined")
+  endif()
+  add_compile_options(-fsanitize=${BUS_SANITIZE} -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=${BUS_SANITIZE})
+  message(STATUS "bus: sanitizers ${BUS_SANITIZE}")
+endif()
