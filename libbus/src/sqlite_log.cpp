@@ -244,14 +244,23 @@ void sqlite_log::load() {
       != SQLITE_OK)
     fail("load");
   {
+    // The index is sized by the head the last row claims, but never beyond
+    // what the file can hold (a record takes at least 8 bytes): a damaged
+    // row's count looped here or threw std::bad_alloc.
     statement last;
-    if (sqlite3_prepare_v2(db_, "SELECT first_seq + count FROM batches "
+    if (sqlite3_prepare_v2(db_, "SELECT first_seq + count, (SELECT page_count "
+                                "FROM pragma_page_count) * (SELECT page_size "
+                                "FROM pragma_page_size) / 8 FROM batches "
                                 "ORDER BY first_seq DESC LIMIT 1",
                            -1, &last.stmt, nullptr)
         != SQLITE_OK)
       fail("load");
-    if (sqlite3_step(last.stmt) == SQLITE_ROW)
-      ids_->reserve(static_cast<std::size_t>(sqlite3_column_int64(last.stmt, 0)));
+    if (sqlite3_step(last.stmt) == SQLITE_ROW) {
+      auto claimed = sqlite3_column_int64(last.stmt, 0);
+      auto bound = sqlite3_column_int64(last.stmt, 1);
+      if (claimed > 0)
+        ids_->reserve(static_cast<std::size_t>(std::min(claimed, bound)));
+    }
   }
   std::uint64_t next = 1;
   int rc;
