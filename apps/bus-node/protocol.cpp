@@ -1,5 +1,7 @@
 #include "protocol.hpp"
 
+#include <cmath>
+
 #include <boost/json/serialize.hpp>
 
 #include "bus/config.hpp"
@@ -28,6 +30,28 @@ bool read_strings(const boost::json::value* v, std::vector<std::string>& out) {
     out.emplace_back(s->data(), s->size());
   }
   return true;
+}
+
+// False when `v` holds a number that is not finite: the parser reads 1e999
+// as infinity, which no JSON text can carry, so neither the replies nor the
+// stores could write it back (the parser caps nesting at 32 levels).
+bool finite_numbers(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (auto& x : v.get_array())
+        if (!finite_numbers(x))
+          return false;
+      return true;
+    case boost::json::kind::object:
+      for (auto& kv : v.get_object())
+        if (!finite_numbers(kv.value()))
+          return false;
+      return true;
+    default:
+      return true;
+  }
 }
 
 const boost::json::string* string_field(const boost::json::object& obj,
@@ -82,7 +106,9 @@ void parse_request(boost::json::object& line, request& req) {
   auto* body = body_value ? body_value->if_object() : nullptr;
   if (body == nullptr)
     return malformed(req, "missing body object");
-  if (auto* id = body->if_contains("msg_id"))
+  // Only a usable msg_id is echoed: in_reply_to is null otherwise.
+  if (auto* id = body->if_contains("msg_id");
+      id != nullptr && (id->is_int64() || id->is_uint64() || id->is_string()))
     req.msg_id = *id;
   if (!line.contains("src") || !line.contains("dest")
       || !line.at("src").is_string() || !line.at("dest").is_string())
@@ -104,6 +130,8 @@ void parse_request(boost::json::object& line, request& req) {
     auto* payload = ev->if_contains("payload");
     if (payload == nullptr || !payload->is_object())
       return malformed(req, "event.payload must be an object");
+    if (!finite_numbers(*payload))
+      return malformed(req, "event.payload holds a number out of range (over 1.8e308)");
     req.kind = request_kind::event;
     req.ev.type = *ev_type;
     req.ev.payload = std::move(payload->get_object());
