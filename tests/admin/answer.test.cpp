@@ -26,6 +26,23 @@ BOOST_AUTO_TEST_CASE(an_error_body_names_its_code_and_message) {
              == R"({"error": {"code": "no_such_model", "message": "no read model named 'nosuch'"}})");
 }
 
+BOOST_AUTO_TEST_CASE(a_message_that_is_not_utf8_still_gives_a_json_body) {
+  // A %-decoded model name holds any bytes; the body must stay JSON (which
+  // is UTF-8): bytes that are not UTF-8 become U+FFFD. Found by the hostile
+  // lines sent to the admin endpoint (tests/hostile).
+  std::string name = "a\xfe" "b\xc0\x80" "c\xed\xa0\x80" "d\xf4\x90\x80\x80" "e\xe2\x82";
+  auto a = error_answer(error_code::no_such_model, "no read model named '" + name + "'");
+  boost::system::error_code ec;
+  auto body = boost::json::parse(a.body, ec);
+  BOOST_TEST_REQUIRE(!ec, a.body);
+  BOOST_TEST(body.at("error").at("message").as_string()
+             == "no read model named 'a\ufffdb\ufffd\ufffdc\ufffd\ufffd\ufffdd"
+                "\ufffd\ufffd\ufffd\ufffde\ufffd'");
+  // Valid UTF-8 passes unchanged.
+  auto b = error_answer(error_code::no_such_model, "\u00e9 \u65e5 \U0001f600");
+  BOOST_TEST(error_of(b).at("message").as_string() == "\u00e9 \u65e5 \U0001f600");
+}
+
 BOOST_AUTO_TEST_CASE(every_code_has_its_status) {
   std::pair<error_code, unsigned> expected[] = {
     {error_code::bad_request, 400},      {error_code::not_found, 404},

@@ -64,7 +64,8 @@ answer error_answer(error_code code, std::string_view message, std::string allow
   std::string body = "{\"error\": {\"code\": ";
   render_string(body, to_string(code));
   body += ", \"message\": ";
-  render_string(body, message);
+  // Messages quote paths and names from the request, in any bytes.
+  render_string(body, valid_utf8(message));
   body += "}}";
   auto result = json_answer(std::move(body), http_status(code));
   result.allow = std::move(allow);

@@ -17,6 +17,11 @@ void render_string(std::string& out, std::string_view s);
 /// Appends `"name": `.
 void render_key(std::string& out, std::string_view name);
 
+/// Returns `s` with each maximal part that is not UTF-8 replaced by U+FFFD,
+/// for text from outside (a %-decoded path) that goes into JSON, which is
+/// UTF-8: valid text passes unchanged.
+std::string valid_utf8(std::string_view s);
+
 /// Appends `v` in the protocol's style.
 void render_json(std::string& out, const boost::json::value& v);
 
