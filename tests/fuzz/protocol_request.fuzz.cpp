@@ -1,0 +1,94 @@
+// The node's request decoder: one line of JSON text as bus-node parses it
+// (boost::json::parser with its default options, then parse_request), and
+// the reply rendered for it. Properties: a request that parses as an event
+// has a non-empty type and id, its payload renders as JSON again (as query
+// answers and the stores write it) and its record (as the store and the
+// wire keep it) decodes back to the same event; every reply is one line of
+// JSON.
+
+#include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "bus/event_id.hpp"
+#include "fuzz_support.hpp"
+#include "internal/event_record.hpp"
+#include "protocol.hpp"
+
+using namespace bus;
+
+namespace {
+
+void check_reply(const std::string& line) {
+  fuzz::require(!line.empty() && line.back() == '\n'
+                  && line.find('\n') == line.size() - 1,
+                "a reply is one line");
+  boost::system::error_code ec;
+  auto v = boost::json::parse(line, ec);
+  fuzz::require(!ec && v.is_object(), "a reply is a JSON object");
+}
+
+void check_event_round_trip(const event& e) {
+  fuzz::require(!e.type.empty() && !e.id.empty(), "an event has a type and an id");
+  (void) content_fingerprint(e.type, e.payload);
+  for (auto& text : {boost::json::serialize(e.payload), [&] {
+                       std::string out;
+                       node::render_json(out, e.payload);
+                       return out;
+                     }()}) {
+    boost::system::error_code ec;
+    (void) boost::json::parse(text, ec);
+    fuzz::require(!ec, "a payload renders as JSON");
+  }
+  std::string record;
+  internal::encode_event(e, record);
+  internal::record_cursor cursor{record.data(), record.size()};
+  event back;
+  internal::decode_event(cursor.next(), 1, back);
+  fuzz::require(cursor.at_end(), "one record");
+  fuzz::require(back.id == e.id && back.type == e.type && back.payload == e.payload
+                  && back.metadata == e.metadata && back.id_derived == e.id_derived,
+                "an event's record decodes to the event");
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto text = fuzz::text_of(data, size);
+  boost::json::parser parser;
+  boost::system::error_code ec;
+  parser.write(text.data(), text.size(), ec); // as bus-node: the whole line
+  if (ec)
+    return 0;
+  auto value = parser.release();
+  auto* obj = value.if_object();
+  if (obj == nullptr)
+    return 0;
+  node::request req;
+  node::parse_request(*obj, req);
+  std::string line;
+  if (req.kind == node::request_kind::error) {
+    fuzz::require(!req.text.empty(), "an error names what is wrong");
+    node::render_error(line, req, req.code, req.text);
+  } else {
+    std::string fields;
+    node::render_field(fields, "model", req.model);
+    node::render_field(fields, "key", req.key);
+    if (!req.event_types.empty()) {
+      fields += ", ";
+      node::render_key(fields, "event_types");
+      node::render_strings(fields, req.event_types);
+    }
+    node::render_reply(line, req, "ok", fields);
+  }
+  check_reply(line);
+  if (req.kind == node::request_kind::event)
+    check_event_round_trip(req.ev);
+  if (req.kind == node::request_kind::blue_green) {
+    auto model = req.definition.make(); // what the shadow will run
+    fuzz::require(model != nullptr && model->name() == req.model,
+                  "a definition makes the model it names");
+    (void) model->definition();
+  }
+  return 0;
+}

@@ -1,0 +1,100 @@
+// The text a projector restores from its snapshot or its model table
+// (snapshot_store.hpp, model_table.hpp), as it restores it. Byte 0 chooses
+// the decoder; the rest is the stored text:
+//   0: the parked events (a JSON array), restored into a parking lot under
+//      either key order, then retried and discarded as an operator would;
+//   1: the seqs processed above a checkpoint ("17 19 23"), restored into a
+//      processed-id set;
+//   2, 3: a model's state (JSON text, parsed as the projector does), restored
+//      into the document model and the index model of config/node.json.
+// Text that does not decode gives an error or a refused restore, never a
+// crash; what decodes survives a save and a restore unchanged.
+
+#include <boost/json/serialize.hpp>
+
+#include "bus/actors/messages.hpp"
+#include "bus/config.hpp"
+#include "bus/parked_event.hpp"
+#include "bus/parking_lot.hpp"
+#include "bus/processed_ids.hpp"
+#include "fuzz_support.hpp"
+#include "internal/seq_list.hpp"
+
+using namespace bus;
+
+namespace {
+
+void parked_text(std::string_view text) {
+  auto parked = parked_events_from_text(text);
+  if (!parked)
+    return;
+  auto saved = parked_events_text(*parked);
+  auto again = parked_events_from_text(saved);
+  fuzz::require(again && parked_events_text(*again) == saved,
+                "parked events survive a save");
+  for (auto order : {key_order::per_key, key_order::none}) {
+    parking_lot lot{order};
+    lot.restore(*parked);
+    for (auto& x : lot.list()) {
+      if (lot.find(x.seq()) == nullptr)
+        continue; // taken with an earlier one of its key
+      auto taken = lot.take(x.seq());
+      if (!taken)
+        (void) lot.discard(x.seq());
+    }
+    fuzz::require(lot.empty(), "every parked event can be retried or discarded");
+  }
+}
+
+void seq_text(std::string_view text) {
+  auto seqs = internal::split_seqs(std::string{text});
+  fuzz::require(internal::split_seqs(internal::join_seqs(seqs)) == seqs,
+                "seqs survive a save");
+  processed_ids ids;
+  ids.restore(seqs.empty() ? 0 : seqs.front(), seqs);
+  auto sparse = ids.sparse();
+  for (auto seq : sparse)
+    fuzz::require(seq > ids.watermark() && ids.contains(seq),
+                  "the sparse seqs lie above the watermark");
+}
+
+void model_text(std::string_view text, const model_spec& spec) {
+  boost::json::value state;
+  if (internal::parse_json_text(std::string{text}, state))
+    return;
+  auto model = spec.make();
+  if (!model->restore(state))
+    return;
+  auto saved = model->snapshot();
+  auto fresh = spec.make();
+  fuzz::require(fresh->restore(saved) && fresh->snapshot() == saved,
+                "a restored state survives a snapshot");
+  if (auto* obj = saved.if_object())
+    for (auto& kv : *obj)
+      fuzz::require(static_cast<bool>(fresh->query(kv.key())),
+                    "every restored key answers a query");
+}
+
+const std::vector<model_spec>& shipped_models() {
+  static auto config = parse_config(default_config_text());
+  return config->read_models;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1)
+    return 0;
+  auto text = fuzz::text_of(data + 1, size - 1);
+  switch (data[0] % 4) {
+    case 0:
+      parked_text(text);
+      break;
+    case 1:
+      seq_text(text);
+      break;
+    default:
+      model_text(text, shipped_models().at(data[0] % 4 - 2));
+  }
+  return 0;
+}
