@@ -1,11 +1,10 @@
 #include "protocol.hpp"
 
-#include <cmath>
-
 #include <boost/json/serialize.hpp>
 
 #include "bus/config.hpp"
 #include "bus/errc.hpp"
+#include "bus/event_codec.hpp"
 #include "bus/event_id.hpp"
 
 namespace bus::node {
@@ -30,28 +29,6 @@ bool read_strings(const boost::json::value* v, std::vector<std::string>& out) {
     out.emplace_back(s->data(), s->size());
   }
   return true;
-}
-
-// False when `v` holds a number that is not finite: the parser reads 1e999
-// as infinity, which no JSON text can carry, so neither the replies nor the
-// stores could write it back (the parser caps nesting at 32 levels).
-bool finite_numbers(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::double_:
-      return std::isfinite(v.get_double());
-    case boost::json::kind::array:
-      for (auto& x : v.get_array())
-        if (!finite_numbers(x))
-          return false;
-      return true;
-    case boost::json::kind::object:
-      for (auto& kv : v.get_object())
-        if (!finite_numbers(kv.value()))
-          return false;
-      return true;
-    default:
-      return true;
-  }
 }
 
 const boost::json::string* string_field(const boost::json::object& obj,
@@ -130,7 +107,7 @@ void parse_request(boost::json::object& line, request& req) {
     auto* payload = ev->if_contains("payload");
     if (payload == nullptr || !payload->is_object())
       return malformed(req, "event.payload must be an object");
-    if (!finite_numbers(*payload))
+    if (!finite_json(*payload))
       return malformed(req, "event.payload holds a number out of range (over 1.8e308)");
     req.kind = request_kind::event;
     req.ev.type = *ev_type;

@@ -1,5 +1,7 @@
 #include "bus/event_codec.hpp"
 
+#include <cmath>
+
 #include "bus/errc.hpp"
 
 namespace bus {
@@ -16,6 +18,25 @@ boost::json::object to_json(const event& e) {
   if (!e.metadata.empty())
     obj["metadata"] = e.metadata;
   return obj;
+}
+
+bool finite_json(const boost::json::value& v) noexcept {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (auto& x : v.get_array())
+        if (!finite_json(x))
+          return false;
+      return true;
+    case boost::json::kind::object:
+      for (auto& kv : v.get_object())
+        if (!finite_json(kv.value()))
+          return false;
+      return true;
+    default:
+      return true;
+  }
 }
 
 namespace {
@@ -39,6 +60,8 @@ caf::expected<event> event_from_json(const boost::json::value& v) {
   auto* payload = obj->if_contains("payload");
   if (payload == nullptr || !payload->is_object())
     return bad("payload", "an object");
+  if (!finite_json(*payload))
+    return bad("payload", "finite numbers");
   e.payload = payload->get_object();
   if (auto* id = obj->if_contains("id")) {
     if (!id->is_string() || id->get_string().empty())
@@ -66,6 +89,8 @@ caf::expected<event> event_from_json(const boost::json::value& v) {
   if (auto* md = obj->if_contains("metadata")) {
     if (!md->is_object())
       return bad("metadata", "an object");
+    if (!finite_json(*md))
+      return bad("metadata", "finite numbers");
     e.metadata = md->get_object();
   }
   return e;

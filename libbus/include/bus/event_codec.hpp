@@ -15,7 +15,13 @@ namespace bus {
 /// Encodes `e` as a JSON object.
 boost::json::object to_json(const event& e);
 
-/// Decodes an event; fails with errc::invalid_event naming the bad field.
+/// Returns false when `v` holds a number that is not finite: JSON text such
+/// as 1e999 parses as infinity, which no JSON text can carry, so a value
+/// holding one could not be written back.
+bool finite_json(const boost::json::value& v) noexcept;
+
+/// Decodes an event; fails with errc::invalid_event naming the bad field
+/// (also a payload or metadata number that is not finite).
 caf::expected<event> event_from_json(const boost::json::value& v);
 
 } // namespace bus
