@@ -39,3 +39,15 @@ if(NOT BUS_SANITIZE STREQUAL "")
   add_link_options(-fsanitize=${BUS_SANITIZE})
   message(STATUS "bus: sanitizers ${BUS_SANITIZE}")
 endif()
+
+# A static library built with sanitizers needs their runtimes in whatever
+# links it: the installed targets ask for them (tests/package builds a
+# consumer of the sanitized build that way).
+function(bus_sanitize_exports)
+  if(NOT BUS_SANITIZE STREQUAL "")
+    foreach(target IN LISTS ARGN)
+      target_link_options(${target} INTERFACE
+                          $<INSTALL_INTERFACE:-fsanitize=${BUS_SANITIZE}>)
+    endforeach()
+  endif()
+endfunction()
