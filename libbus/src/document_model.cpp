@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
 namespace bus {
@@ -39,13 +40,13 @@ bool document_model::apply(const event& e) {
                                  + cfg_.require[k] + "'");
   switch (i->second) {
     case action::upsert:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
+      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end())
         d->second = e.payload;
       else
         docs_.emplace(std::string{*key}, e.payload);
       break;
     case action::merge: {
-      auto d = find_view(docs_, *key, scratch_);
+      auto d = internal::find_view(docs_, *key, scratch_);
       if (d == docs_.end())
         d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
       for (auto& kv : e.payload)
@@ -53,7 +54,7 @@ bool document_model::apply(const event& e) {
       break;
     }
     case action::remove:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
+      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end())
         docs_.erase(d);
       break;
   }
@@ -70,7 +71,7 @@ std::optional<std::string> document_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = find_view(docs_, key, scratch_); i != docs_.end())
+  if (auto i = internal::find_view(docs_, key, scratch_); i != docs_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

@@ -11,15 +11,16 @@ int main() {
   caf::actor_system_config cfg;
   bus::init(cfg);
   caf::actor_system sys{cfg};
-  auto bus = sys.spawn(bus::actors::bus_impl, std::make_shared<bus::memory_log>(),
-                       bus::actors::bus_options{});
+  auto bus = bus::actors::spawn_bus(sys, std::make_shared<bus::memory_log>(),
+                                    bus::actors::bus_options{});
   bus::event e;
   e.id = "e-1";
   e.type = "Installed";
   caf::scoped_actor self{sys};
   int status = 1;
-  self->request(bus, caf::infinite, bus::actors::publish_atom::value,
-                std::vector<bus::event>{e}, false)
+  self
+    ->request(bus, caf::infinite, bus::actors::publish_atom::value,
+              std::vector<bus::event>{e}, bus::actors::publish_wait::log)
     .receive(
       [&](bus::actors::publish_ack& ack) {
         std::cout << "consumer: seq " << ack.outcomes.at(0).seq << "\n";

@@ -10,7 +10,6 @@
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
-#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -56,11 +55,11 @@ private:
   std::vector<json_path> required_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
-  string_map<boost::json::object> docs_;
+  std::unordered_map<std::string, boost::json::object> docs_;
   // Keys changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
+  // Reused to look keys up without allocating (internal::find_view).
   mutable std::string scratch_;
 };
 
