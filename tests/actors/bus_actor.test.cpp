@@ -115,6 +115,15 @@ BOOST_AUTO_TEST_CASE(publish_rejects_events_without_id_or_type) {
   BOOST_TEST(log->head() == 0u); // nothing of the batch was appended
 }
 
+BOOST_AUTO_TEST_CASE(publish_rejects_an_unknown_wait_mode) {
+  // Only a faulty or foreign node can send a value outside the enum.
+  auto ack = ask<publish_ack>(bus, publish_atom::value, events(0, 2, {"A"}),
+                              static_cast<publish_wait>(7));
+  BOOST_REQUIRE(!ack);
+  BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
+  BOOST_TEST(log->head() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(replay_serves_the_log_in_ranges) {
   publish(events(0, 10, {"A", "B"}));
   auto batch = ask<event_batch>(bus, replay_atom::value, std::uint64_t{4},
