@@ -39,7 +39,7 @@ foreach(std 17 20)
   run_checked("configuring the README project (C++${std})"
               ${CMAKE_COMMAND} -S "${work}/readme-src" -B "${dir}" ${args})
   run_checked("building the README project (C++${std})"
-              ${CMAKE_COMMAND} --build "${dir}")
+              ${CMAKE_COMMAND} --build "${dir}" -j 2)
   if(std EQUAL 20)
     expect_standard("${dir}" 20)
   endif()
@@ -54,13 +54,13 @@ endforeach()
 set(dir "${work}/package-cxx17")
 run_checked("configuring tests/package" ${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/package"
             -B "${dir}" ${configure_args} "-DBUS_SOURCE_DIR=${SOURCE_DIR}")
-run_checked("building tests/package" ${CMAKE_COMMAND} --build "${dir}")
+run_checked("building tests/package" ${CMAKE_COMMAND} --build "${dir}" -j 2)
 set(dir20 "${work}/package-cxx20")
 run_checked("configuring tests/package (C++20)" ${CMAKE_COMMAND}
             -S "${SOURCE_DIR}/tests/package" -B "${dir20}" ${configure_args}
             "-DBUS_SOURCE_DIR=${SOURCE_DIR}" "-DCMAKE_CXX_STANDARD=20")
 run_checked("building the README example (C++20)" ${CMAKE_COMMAND} --build "${dir20}"
-            --target readme_example)
+            --target readme_example -j 2)
 expect_standard("${dir20}" 20)
 
 foreach(d "${dir}" "${dir20}")
