@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "bus/snapshot_rows.hpp"
 #include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
@@ -38,12 +39,15 @@ bool document_model::apply(const event& e) {
         throw std::runtime_error("event '" + e.id + "' (" + e.type
                                  + ") lacks the required field '"
                                  + cfg_.require[k] + "'");
+  last_ = nullptr;
   switch (i->second) {
     case action::upsert:
-      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end())
+      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end()) {
         d->second = e.payload;
-      else
-        docs_.emplace(std::string{*key}, e.payload);
+        last_ = &*d;
+      } else {
+        last_ = &*docs_.emplace(std::string{*key}, e.payload).first;
+      }
       break;
     case action::merge: {
       auto d = internal::find_view(docs_, *key, scratch_);
@@ -51,6 +55,7 @@ bool document_model::apply(const event& e) {
         d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
       for (auto& kv : e.payload)
         d->second[kv.key()] = kv.value();
+      last_ = &*d;
       break;
     }
     case action::remove:
@@ -74,6 +79,19 @@ document_model::query(std::string_view key) const {
   if (auto i = internal::find_view(docs_, key, scratch_); i != docs_.end())
     return boost::json::value(i->second);
   return std::nullopt;
+}
+
+bool document_model::write_value(std::string_view key, std::string& out) const {
+  // No copy of the document, and no lookup of the one just applied.
+  if (last_ != nullptr && last_->first == key) {
+    append_json(out, last_->second);
+    return true;
+  }
+  auto i = internal::find_view(docs_, key, scratch_);
+  if (i == docs_.end())
+    return false;
+  append_json(out, i->second);
+  return true;
 }
 
 boost::json::value document_model::snapshot() const {
@@ -105,6 +123,7 @@ bool document_model::restore(const boost::json::value& state) {
 }
 
 void document_model::reset() {
+  last_ = nullptr;
   docs_.clear();
   changed_.clear();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bus/snapshot_rows.hpp"
 #include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
@@ -27,6 +28,7 @@ void index_model::drop(std::string_view primary) {
   if (auto j = index_.find(i->second); j != index_.end() && j->second == primary) {
     if (tracking_)
       changed_.push_back(j->first);
+    dropped_ = j->first;
     index_.erase(j);
   }
   current_.erase(i);
@@ -40,6 +42,8 @@ bool index_model::apply(const event& e) {
   auto primary = target_path_.find_key(e.payload, primary_buffer);
   if (!primary)
     return false;
+  last_set_ = nullptr;
+  dropped_.clear();
   if (i->second) {
     drop(*primary);
     return true;
@@ -64,18 +68,21 @@ bool index_model::apply(const event& e) {
   decltype(index_)::node_type reuse;
   if (c != current_.end())
     if (auto j = index_.find(c->second);
-        j != index_.end() && j->second == *primary)
+        j != index_.end() && j->second == *primary) {
       reuse = index_.extract(j);
+      dropped_ = reuse.key();
+    }
   if (auto j = internal::find_view(index_, *value, scratch_); j != index_.end()) {
     // A value taken over from another key moves to this one.
     if (auto other = current_.find(j->second); other != current_.end())
       current_.erase(other);
     j->second.assign(primary->data(), primary->size());
+    last_set_ = &*j;
   } else if (reuse) {
     reuse.key().assign(value->data(), value->size());
-    index_.insert(std::move(reuse));
+    last_set_ = &*index_.insert(std::move(reuse)).position;
   } else {
-    index_.emplace(std::string{*value}, std::string{*primary});
+    last_set_ = &*index_.emplace(std::string{*value}, std::string{*primary}).first;
   }
   if (c != current_.end())
     c->second.assign(value->data(), value->size());
@@ -100,6 +107,21 @@ index_model::query(std::string_view key) const {
   return std::nullopt;
 }
 
+bool index_model::write_value(std::string_view key, std::string& out) const {
+  // The values the last apply() set and unlinked need no lookup.
+  if (last_set_ != nullptr && last_set_->first == key) {
+    append_json(out, std::string_view{last_set_->second});
+    return true;
+  }
+  if (!dropped_.empty() && dropped_ == key)
+    return false;
+  auto i = internal::find_view(index_, key, scratch_);
+  if (i == index_.end())
+    return false;
+  append_json(out, std::string_view{i->second});
+  return true;
+}
+
 boost::json::value index_model::snapshot() const {
   boost::json::object result;
   for (auto& [value, primary] : index_)
@@ -108,6 +130,8 @@ boost::json::value index_model::snapshot() const {
 }
 
 void index_model::reset() {
+  last_set_ = nullptr;
+  dropped_.clear();
   index_.clear();
   current_.clear();
   changed_.clear();

@@ -6,8 +6,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <caf/typed_response_promise.hpp>
@@ -19,6 +22,7 @@
 #include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/snapshot_store.hpp"
+#include "internal/snapshot_writer.hpp"
 
 namespace bus::actors {
 
@@ -64,6 +68,24 @@ constexpr bool answers_queries(projector_phase x) noexcept {
   return !behind(x) || x == projector_phase::filling_gap;
 }
 
+/// What a projector's next snapshot holds (projector_snapshots.cpp).
+enum class snapshot_basis : std::uint8_t {
+  /// None is taken: no snapshot file, a shadow, or demoted.
+  off,
+  /// The model's whole state, snapshot(): it does not track its changes
+  /// (or snapshots are taken only on request, snapshot_every 0).
+  whole,
+  /// Every row, from snapshot(), replacing what is stored: a model that
+  /// tracks its changes, restored from a whole snapshot or just promoted.
+  /// Then deltas.
+  full_rows,
+  /// The rows recorded since the model was empty, replacing what is stored.
+  /// Then deltas.
+  rows_since_empty,
+  /// The rows recorded since the last snapshot, appended to the stored ones.
+  delta,
+};
+
 struct projector_state {
   // Not an aggregate: CAF would otherwise try to build it from the actor's
   // self pointer in C++20.
@@ -106,7 +128,26 @@ struct projector_state {
   /// Bumped whenever a suspended batch is abandoned, so that its retry
   /// timer is dropped.
   std::uint64_t suspend_epoch = 0;
-  std::unique_ptr<snapshot_store> snapshots;
+  /// What the next snapshot holds; `off` without a snapshot writer.
+  snapshot_basis snapshots = snapshot_basis::off;
+  /// Writes the snapshots, under the generation the model was claimed with.
+  snapshot_writer_actor snapshot_writer;
+  std::uint64_t snapshot_generation = 0;
+  /// Snapshots handed to the writer and not answered yet.
+  std::uint32_t snapshots_in_flight = 0;
+  /// What waits for a snapshot to be written (a retry or discard of parked
+  /// events, a promote), by the number of the write: answered with the
+  /// failure if the projector fails first.
+  std::map<std::uint64_t, std::function<void(const caf::error&)>> snapshot_waiting;
+  std::uint64_t snapshot_writes = 0;
+  /// The model records its changes for rows snapshots (track_changes()):
+  /// they are taken after every apply.
+  bool model_tracks_changes = false;
+  /// The rows changed since the last snapshot (snapshot_rows.hpp), while
+  /// the basis is rows_since_empty or delta.
+  std::string changed_rows;
+  /// Reused by every apply: the keys the model changed.
+  std::vector<std::string> changed_keys;
   /// Checkpoint of the last snapshot taken or restored.
   std::uint64_t snapshot_seq = 0;
   /// The model's table, when it persists to one (then no snapshots).

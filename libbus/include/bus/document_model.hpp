@@ -40,6 +40,7 @@ public:
   /// Returns the document key of `e` (the `key` field of its payload).
   std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
+  bool write_value(std::string_view key, std::string& out) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
   std::string definition() const override;
@@ -56,6 +57,10 @@ private:
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
   std::unordered_map<std::string, boost::json::object> docs_;
+  // The document the last apply() left (none after a removal): a rows
+  // snapshot asks write_value() for it right after, which then needs no
+  // lookup. Elements of an unordered_map do not move on rehash.
+  const std::unordered_map<std::string, boost::json::object>::value_type* last_ = nullptr;
   // Keys changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;

@@ -41,6 +41,7 @@ public:
   /// per-target order does not cover.
   std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
+  bool write_value(std::string_view key, std::string& out) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
   std::string definition() const override;
@@ -58,6 +59,11 @@ private:
   std::vector<std::pair<std::string, bool>> is_delete_;
   std::unordered_map<std::string, std::string> index_;   // value -> primary
   std::unordered_map<std::string, std::string> current_; // primary -> value
+  // The entry the last apply() set and the value it unlinked (if any): a
+  // rows snapshot asks write_value() for both right after, which then need
+  // no lookup. Elements of an unordered_map do not move on rehash.
+  const std::unordered_map<std::string, std::string>::value_type* last_set_ = nullptr;
+  std::string dropped_;
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;

@@ -16,6 +16,16 @@
 // count it as the model). It neither restores nor saves snapshots until it
 // is promoted to the model's live projector; demoted, a projector stops
 // saving snapshots, so that two projectors never write the same model's.
+//
+// Snapshots (options.snapshot_path) are written by a snapshot writer, an
+// actor on a thread of its own: the projector hands each one over and goes
+// on, so publishing never waits for one. A model that tracks its changes
+// is snapshotted row by row: after every apply the projector records the
+// rows the event changed (what write_value() writes for each key
+// take_changes() names), and a snapshot is those rows, appended to the
+// stored ones, so it costs what changed. Other models are snapshotted
+// whole. A stopped projector (not a killed one) takes a last snapshot on
+// its way out.
 // An event it has processed before is skipped and reported as skipped.
 // An exception from read-model code is caught here and handled by the
 // model's recovery policy: the event is tried again after a backoff (the
@@ -65,7 +75,8 @@ struct projector_options {
   /// SQLite file for snapshots ("" for none). With one, a projector starts
   /// from its model's latest snapshot and pulls only the events after it.
   std::string snapshot_path;
-  /// Snapshot after this many processed events (0: never).
+  /// Snapshot after this many processed events (0: only when a promote, a
+  /// retry or a discard of parked events needs one).
   std::uint64_t snapshot_every = 0;
   /// Start as a blue/green shadow (see above) rather than as the live one.
   bool shadow = false;
