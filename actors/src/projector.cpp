@@ -164,6 +164,13 @@ void go_live(self_ptr self) {
 
 void fail(projector_ptr self, caf::error reason) {
   auto& st = self->state;
+  // A last snapshot, written before the writer quits: state and checkpoint
+  // agree between messages, and a restart then pulls only what came after
+  // (not if the failure came from taking one: then st.failure is set).
+  if (st.snapshots != snapshot_basis::off && !st.failure) {
+    st.failure = reason;
+    take_snapshot(self);
+  }
   st.failure = reason;
   if (st.suspended && st.suspended->promise)
     st.suspended->promise->deliver(reason);
@@ -174,6 +181,10 @@ void fail(projector_ptr self, caf::error reason) {
   for (auto& rp : st.waiting)
     rp.deliver(reason);
   st.waiting.clear();
+  auto snapshot_waiting = std::move(st.snapshot_waiting);
+  st.snapshot_waiting.clear();
+  for (auto& [number, done] : snapshot_waiting)
+    done(reason);
   self->quit(std::move(reason));
 }
 

@@ -47,7 +47,8 @@ void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis f
   st.snapshot_generation = generation;
   st.snapshot_writer
     = actors::spawn_snapshot_writer(self->system(), st.options.snapshot_path,
-                                    st.model->name(), generation, self->address());
+                                    st.model->name(), generation,
+                                    caf::actor_cast<caf::actor>(self));
   st.snapshots_in_flight = 0;
   st.changed_rows.clear();
   st.snapshots = first;
@@ -169,6 +170,13 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
       then(caf::none);
     return;
   }
+  // What the model recorded since its last apply (a model may change
+  // outside one) belongs to this snapshot too.
+  if (!capture_changes(self)) {
+    if (then)
+      then(st.failure);
+    return;
+  }
   actors::snapshot_write w;
   w.x.checkpoint = st.processed.watermark();
   w.x.above = st.processed.sparse();
@@ -206,27 +214,37 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
   st.snapshot_seq = w.x.checkpoint;
   ++st.snapshots_in_flight;
   auto generation = st.snapshot_generation;
+  auto number = ++st.snapshot_writes;
+  if (then)
+    st.snapshot_waiting.emplace(number, std::move(then));
+  // Runs what waits for write `number`, if anything still does.
+  auto done = [self, number](const caf::error& err) {
+    auto& waiting = self->state.snapshot_waiting;
+    if (auto i = waiting.find(number); i != waiting.end()) {
+      auto f = std::move(i->second);
+      waiting.erase(i);
+      f(err);
+    }
+  };
   self->request(st.snapshot_writer, caf::infinite, actors::write_atom::value, std::move(w))
     .then(
-      [self, generation, then](save_outcome outcome) {
+      [self, generation, done](save_outcome outcome) {
         auto& st = self->state;
         if (generation == st.snapshot_generation) {
           --st.snapshots_in_flight;
           if (outcome == save_outcome::superseded)
             stop_snapshots(st); // another projector owns the model now
         }
-        if (then)
-          then(caf::none);
+        done(caf::none);
         maybe_snapshot(self); // one may have come due meanwhile
       },
-      [self, generation, then](caf::error& err) {
+      [self, generation, done](caf::error& err) {
         if (generation != self->state.snapshot_generation) {
-          if (then)
-            then(caf::none); // a writer stopped since: its answers do not count
+          done(caf::none); // a writer stopped since: its answers do not count
           return;
         }
-        if (then)
-          then(err);
+        done(err);
+        stop_snapshots(self->state); // no last one on the way out
         fail(self, std::move(err)); // a store that cannot save is reported
       });
 }

@@ -81,7 +81,7 @@ void lower_priority() {
 
 snapshot_writer_actor::behavior_type
 snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
-                     std::uint64_t generation, caf::actor_addr owner,
+                     std::uint64_t generation, caf::actor owner,
                      writer_thread thread) {
   auto& st = self->state;
   st.path = std::move(path);
@@ -129,7 +129,7 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
 
 snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys, std::string path,
                                             std::string model, std::uint64_t generation,
-                                            caf::actor_addr owner) {
+                                            caf::actor owner) {
   // A detached actor gets a thread of its own even under the test
   // scheduler, out of the test's reach: there it is scheduled instead.
   if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr)

@@ -79,6 +79,12 @@ struct snapshots_fixture : bus_fixture {
     run();
   }
 
+  /// Kills `p`: no last snapshot on its way out, as in a crash.
+  void crash(const projector_actor& p) {
+    self->send_exit(p, caf::exit_reason::kill);
+    run();
+  }
+
   projector_status status(const projector_actor& p) {
     auto result = ask<projector_status>(p, status_atom::value);
     BOOST_REQUIRE(result);
@@ -153,16 +159,18 @@ BOOST_AUTO_TEST_CASE(a_tracking_model_is_snapshotted_by_the_rows_it_changed) {
 BOOST_AUTO_TEST_CASE(a_restart_restores_the_rows_and_pulls_only_the_tail) {
   auto first = start(docs_spec(), 5);
   publish_each(events(0, 23, {"A", "A", "B"}, 4));
-  stop(first);
+  crash(first);
   auto second = start(docs_spec(), 5);
   auto st = status(second);
   BOOST_TEST(st.checkpoint == 23u);
   // From the snapshot at 20: only 21..23 come from the log.
   BOOST_TEST(st.replayed == 3u);
   BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
-  // And it goes on with deltas after the restored rows.
-  publish_each(events(23, 7, {"A"}, 4));
+  // It goes on with deltas after the restored rows; stopped (not killed),
+  // it takes a last one on its way out.
+  publish_each(events(23, 9, {"A"}, 4));
   stop(second);
+  BOOST_TEST(stored("docs").checkpoint == 32u);
   auto third = start(docs_spec(), 5);
   BOOST_TEST(status(third).replayed == 0u);
   BOOST_TEST(snapshot_of(third) == fold(document_model{docs_config()}));
@@ -175,7 +183,7 @@ BOOST_AUTO_TEST_CASE(a_model_that_does_not_track_is_snapshotted_whole) {
   BOOST_TEST((stored("sums").layout == snapshot_layout::whole));
   BOOST_TEST(stored("sums").checkpoint == 8u);
   BOOST_TEST(parts("sums") == 0u);
-  stop(first);
+  crash(first);
   auto second = start(sums_spec(), 4);
   BOOST_TEST(status(second).replayed == 2u);
   BOOST_TEST(snapshot_of(second) == fold(sums{}));
@@ -260,6 +268,28 @@ BOOST_AUTO_TEST_CASE(with_snapshot_every_0_a_projector_restores_and_writes_none)
   BOOST_TEST(state_of<projector_state>(second).changed_rows.empty());
   BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
   stop(second);
+}
+
+BOOST_AUTO_TEST_CASE(a_writer_whose_projector_is_gone_before_it_starts_just_quits) {
+  // Found by bus-sim (seed 2953): a projector killed before its writer ran
+  // for the first time left the writer monitoring an actor that no longer
+  // existed, and the process crashed.
+  auto but_the_writer = [](caf::resumable* job) {
+    auto* a = dynamic_cast<caf::scheduled_actor*>(job);
+    return a == nullptr || std::string{a->name()} != snapshot_writer_state::name;
+  };
+  {
+    auto p = sys.spawn(projector_impl, bus, docs_spec(), options(1));
+    sched.run_jobs_filtered(but_the_writer); // started, subscribed, caught up
+    self->send_exit(p, caf::exit_reason::kill);
+    sched.run_jobs_filtered(but_the_writer); // gone, and let go by the bus
+  }
+  run(); // only now does its writer run for the first time
+  // The next projector of the model snapshots it as usual.
+  auto again = start(docs_spec(), 1);
+  publish_each(events(0, 3, {"A"}, 2));
+  BOOST_TEST(stored("docs").checkpoint == 3u);
+  stop(again);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

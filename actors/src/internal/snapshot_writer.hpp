@@ -27,7 +27,7 @@
 #include <string>
 
 #include <boost/json/value.hpp>
-#include <caf/actor_addr.hpp>
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
@@ -78,17 +78,19 @@ struct snapshot_writer_state {
 
 /// The writer of `model`'s snapshots in the file `path`, under `generation`
 /// (from snapshot_store::claim), for the projector `owner`, running on
-/// `thread` (own: it lowers its thread's priority).
+/// `thread` (own: it lowers its thread's priority). The writer holds
+/// `owner` only until it starts (a strong handle: the projector may be gone
+/// by then, and is then still there to monitor).
 snapshot_writer_actor::behavior_type
 snapshot_writer_impl(snapshot_writer_actor::stateful_pointer<snapshot_writer_state> self,
                      std::string path, std::string model, std::uint64_t generation,
-                     caf::actor_addr owner, writer_thread thread);
+                     caf::actor owner, writer_thread thread);
 
 /// Spawns a writer (see above: detached, but scheduled under the
 /// deterministic test scheduler).
 snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys, std::string path,
                                             std::string model, std::uint64_t generation,
-                                            caf::actor_addr owner);
+                                            caf::actor owner);
 
 } // namespace bus::actors
 
