@@ -27,6 +27,7 @@
 #include "command_line.hpp"
 #include "harness.hpp"
 #include "remote.hpp"
+#include "snapshots.hpp"
 #include "workload.hpp"
 
 using namespace bus::actors;
@@ -44,7 +45,9 @@ loop doing the same work. DIR (default: the system's temp dir) holds the
 SQLite stores. --only runs just the named scenarios: pipeline, recovery,
 append, rebuild, dedup, latency (latency also runs the pipeline, for its
 maximum rate), remote (a bus and two projector nodes on loopback, and its
-latency). The old spellings --batch N and --dir DIR still work.
+latency), snapshots (the node's two read models on the memory log, on a
+store, and on a store with snapshots every 10000 events). The old
+spellings --batch N and --dir DIR still work.
 )";
 
 std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
@@ -326,5 +329,7 @@ int main(int argc, char** argv) {
     auto remote_max = remote_pipeline(opt, events);
     remote_latency(events, remote_max / 2);
   }
+  if (opt.runs_scenario("snapshots"))
+    snapshots(opt);
   return 0;
 }

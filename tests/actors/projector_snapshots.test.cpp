@@ -13,6 +13,8 @@
 #include "bus/errc.hpp"
 #include "bus/snapshot_rows.hpp"
 #include "bus/snapshot_store.hpp"
+#include "internal/projector_state.hpp"
+#include "internal/snapshot_writer.hpp"
 #include "support/bus_fixture.hpp"
 #include "support/sqlite_scratch.hpp"
 #include "support/sum_model.hpp"
@@ -69,7 +71,7 @@ struct snapshots_fixture : bus_fixture {
   }
 
   projector_actor start(model_spec spec, std::uint64_t every) {
-    auto p = sys.spawn(projector_impl, bus, std::move(spec), options(every));
+    auto p = bus::actors::spawn_projector(sys, bus, std::move(spec), options(every));
     run();
     return p;
   }
@@ -279,7 +281,7 @@ BOOST_AUTO_TEST_CASE(a_writer_whose_projector_is_gone_before_it_starts_just_quit
     return a == nullptr || std::string{a->name()} != snapshot_writer_state::name;
   };
   {
-    auto p = sys.spawn(projector_impl, bus, docs_spec(), options(1));
+    auto p = bus::actors::spawn_projector(sys, bus, docs_spec(), options(1));
     sched.run_jobs_filtered(but_the_writer); // started, subscribed, caught up
     self->send_exit(p, caf::exit_reason::kill);
     sched.run_jobs_filtered(but_the_writer); // gone, and let go by the bus

@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(models_write_what_their_queries_answer) {
   // write_value (the rows of a snapshot) answers what query() does for
   // every key at every point, also right after an apply, for the
   // declarative models and for a model that leaves it to the default.
-  document_model docs{{"docs", "id", {"Set"}, {"Merge"}, {"Drop"}}};
+  document_model docs{{"docs", "id", {"Set"}, {"Merge"}, {"Drop"}, {}}};
   index_model emails{{"emails", "email", "id", {"Set", "Merge"}, {"Drop"}}};
   tally counts;
   std::vector<read_model*> models{&docs, &emails, &counts};

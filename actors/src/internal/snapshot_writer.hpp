@@ -12,15 +12,16 @@
 // in other stores: on a busy machine the projectors and the bus go first,
 // and the writer takes what is left (its next snapshot then simply covers
 // more events). Under CAF's deterministic test scheduler it is an ordinary
-// actor, so that tests and the simulator step it like any other. Snapshots are
-// written in the order they were handed over. The writer writes under the
+// actor, so that tests and the simulator step it like any other. Snapshots
+// are written in the order they were handed over. The writer writes under the
 // generation its projector claimed the model with: once another projector
 // claims the model, every write answers save_outcome::superseded. After a
 // failed write it refuses every later one with the same error (a delta
 // must not follow a snapshot that is missing). It quits once its projector
 // is gone, after writing what it was handed before.
 //
-// Local only: its messages never cross nodes.
+// Local only (its messages never cross nodes) and never installed: the
+// projector spawns it.
 
 #include <cstdint>
 #include <memory>
