@@ -13,7 +13,7 @@ void record_store::append(const event& e) {
       || blocks_.back().bytes.capacity() - blocks_.back().bytes.size()
            < scratch_.size()) {
     auto& b = blocks_.emplace_back();
-    b.first_seq = size_ + 1;
+    first_seqs_.push_back(size_ + 1);
     b.bytes.reserve(std::max(block_bytes, scratch_.size()));
   }
   auto& b = blocks_.back();
@@ -24,18 +24,17 @@ void record_store::append(const event& e) {
   ++size_;
 }
 
-const record_store::block& record_store::block_of(std::uint64_t seq) const {
+std::pair<const record_store::block*, std::uint64_t>
+record_store::block_of(std::uint64_t seq) const {
   // The last block starting at or before `seq`.
-  auto i = std::upper_bound(blocks_.begin(), blocks_.end(), seq,
-                            [](std::uint64_t x, const block& b) {
-                              return x < b.first_seq;
-                            });
-  return *--i;
+  auto i = std::upper_bound(first_seqs_.begin(), first_seqs_.end(), seq) - 1;
+  return {&blocks_[static_cast<std::size_t>(i - first_seqs_.begin())], *i};
 }
 
 std::string_view record_store::body(std::uint64_t seq) const {
-  auto& b = block_of(seq);
-  auto index = static_cast<std::size_t>(seq - b.first_seq);
+  auto [bp, first] = block_of(seq);
+  auto& b = *bp;
+  auto index = static_cast<std::size_t>(seq - first);
   auto offset = b.marks[index / mark_every];
   record_cursor records{b.bytes.data() + offset, b.bytes.size() - offset};
   for (auto skip = index % mark_every; skip > 0; --skip)
@@ -52,8 +51,9 @@ std::vector<event> record_store::read(std::uint64_t from, std::size_t max) const
   auto n = static_cast<std::size_t>(std::min<std::uint64_t>(max, size_ - from + 1));
   result.reserve(n);
   while (result.size() < n) {
-    auto& b = block_of(from);
-    auto index = static_cast<std::size_t>(from - b.first_seq);
+    auto [bp, first] = block_of(from);
+    auto& b = *bp;
+    auto index = static_cast<std::size_t>(from - first);
     auto offset = b.marks[index / mark_every];
     record_cursor records{b.bytes.data() + offset, b.bytes.size() - offset};
     for (auto skip = index % mark_every; skip > 0; --skip)
@@ -65,7 +65,8 @@ std::vector<event> record_store::read(std::uint64_t from, std::size_t max) const
 }
 
 std::size_t record_store::memory_bytes() const noexcept {
-  std::size_t result = blocks_.capacity() * sizeof(block);
+  std::size_t result = blocks_.capacity() * sizeof(block)
+                       + first_seqs_.capacity() * sizeof(std::uint64_t);
   for (auto& b : blocks_)
     result += b.bytes.capacity() + b.marks.capacity() * sizeof(std::uint32_t);
   return result;

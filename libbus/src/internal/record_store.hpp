@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bus/event.hpp"
@@ -43,7 +44,6 @@ private:
   static constexpr std::size_t mark_every = 8;
 
   struct block {
-    std::uint64_t first_seq = 0;
     std::uint32_t count = 0;
     /// Never grows past its first capacity: no reallocation, no slack.
     std::string bytes;
@@ -51,9 +51,13 @@ private:
     std::vector<std::uint32_t> marks;
   };
 
-  const block& block_of(std::uint64_t seq) const;
+  /// Returns the block holding `seq` and the seq of its first record.
+  std::pair<const block*, std::uint64_t> block_of(std::uint64_t seq) const;
 
   std::vector<block> blocks_;
+  /// The seq of each block's first record: searched apart from the blocks,
+  /// so that a lookup touches a few cache lines, not a block each.
+  std::vector<std::uint64_t> first_seqs_;
   std::uint64_t size_ = 0;
   std::string scratch_; // the record being appended
 };
