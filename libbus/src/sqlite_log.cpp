@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "internal/id_filter.hpp"
+#include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
 #include "internal/tail_cache.hpp"
@@ -81,13 +82,25 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
     return cached;
   if (from > durable_head_)
     return {}; // not reached: the tail holds every event not yet written
-  // Older than the tail: decode rows, up to the durable head.
-  max = static_cast<std::size_t>(std::min<std::uint64_t>(max, durable_head_ - from + 1));
+  // Older than the tail: decoded from the rows, up to the durable head.
+  auto end = durable_head_ + 1;
+  if (max < min_shared_read) // a point read decodes only itself
+    return event_batch::of(
+      decode_rows(from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
+  if (auto cached = reads_->read(from, max); !cached.empty())
+    return cached;
+  auto first = reads_->stretch_of(from);
+  auto last = std::min(reads_->stretch_end(from), end);
+  return reads_->add(first, decode_rows(first, static_cast<std::size_t>(last - first)),
+                     from, max);
+}
+
+std::vector<event> sqlite_log::decode_rows(std::uint64_t from, std::size_t n) const {
   reset_on_exit guard{read_};
   sqlite3_bind_int64(read_, 1, static_cast<sqlite3_int64>(from));
   std::vector<event> events;
-  events.reserve(max);
-  while (events.size() < max) {
+  events.reserve(n);
+  while (events.size() < n) {
     auto rc = sqlite3_step(read_);
     if (rc == SQLITE_DONE)
       break;
@@ -97,7 +110,7 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
     auto count = static_cast<std::uint64_t>(sqlite3_column_int64(read_, 1));
     auto blob = column_blob(read_, 2);
     record_cursor records{blob.data(), blob.size()};
-    for (auto end = seq + count; seq < end && events.size() < max; ++seq) {
+    for (auto end = seq + count; seq < end && events.size() < n; ++seq) {
       std::string_view body;
       try {
         body = records.next();
@@ -109,7 +122,7 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
         decode_event(body, seq, events.emplace_back());
     }
   }
-  return event_batch::of(std::move(events));
+  return events;
 }
 
 // -- appending --------------------------------------------------------------------

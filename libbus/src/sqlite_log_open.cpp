@@ -7,6 +7,7 @@
 
 #include "bus/errc.hpp"
 #include "internal/id_filter.hpp"
+#include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
 #include "internal/tail_cache.hpp"
@@ -47,7 +48,9 @@ sqlite_log::sqlite_log(std::string path, durability policy, std::size_t tail_eve
     filter_(std::make_unique<id_filter>()),
     // Its ids are those of the tail: a hit is confirmed in memory.
     recent_(std::make_unique<recent_ids>(tail_events / 2)),
-    tail_(std::make_unique<tail_cache>(tail_events)) {
+    tail_(std::make_unique<tail_cache>(tail_events)),
+    reads_(std::make_unique<read_cache>(read_cache_slots,
+                                        tail_cache::default_chunk_events)) {
   // nop
 }
 

@@ -133,4 +133,29 @@ BOOST_AUTO_TEST_CASE(appended_views_outlive_the_tail) {
   BOOST_TEST(first.back().payload.at("n").as_int64() == 9);
 }
 
+BOOST_AUTO_TEST_CASE(readers_of_an_old_stretch_share_one_decoding) {
+  // Four projectors catching up over the same range: one decoded copy of
+  // it, not four.
+  bus::memory_log log{16};
+  for (std::size_t i = 0; i < 20000; i += 100)
+    log.append(numbered(i, 100));
+  auto first = log.read(1, 4096);
+  auto second = log.read(1, 4096);
+  BOOST_REQUIRE(first.size() == 4096u);
+  BOOST_TEST(&first.front() == &second.front());
+  auto later = log.read(100, 50000); // within the same stretch
+  BOOST_TEST(&later.front() == &first[99]);
+  BOOST_TEST(later.size() == 4096u - 99u); // to the end of the stretch
+  // Reads of other stretches replace the least recently used ones; views
+  // of a replaced stretch stay valid.
+  for (std::uint64_t from = 4097; from < 20000; from += 4096)
+    log.read(from, 4096);
+  BOOST_TEST(first.back().id == "e4095");
+  BOOST_TEST(log.read(1, 4096).front().id == "e0");
+  // A point read (an id check) decodes only itself.
+  auto point = log.read(5000, 1);
+  BOOST_TEST(point.size() == 1u);
+  BOOST_TEST(point.front().id == "e4999");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,8 @@
 // memory of the event as Boost.JSON objects, and the recent tail is also
 // kept as events in shared chunks, so that a fan-out or a read of recent
 // seqs hands out views of stored events without decoding or copying them.
-// A read of older seqs decodes fresh events from the records. Ids are
+// A read of older seqs decodes its stretch of the records once, for every
+// reader of it. Ids are
 // indexed in memory by hash and seq. Owned by one actor at a time; views
 // may be read from any thread.
 
@@ -17,6 +18,7 @@
 
 namespace bus::internal {
 class id_index;
+class read_cache;
 class record_store;
 class tail_cache;
 } // namespace bus::internal
@@ -47,6 +49,8 @@ private:
 
   std::unique_ptr<internal::record_store> records_;
   std::unique_ptr<internal::tail_cache> tail_;
+  /// Stretches older than the tail decoded lately, shared by their readers.
+  std::unique_ptr<internal::read_cache> reads_;
   std::unique_ptr<internal::id_index> ids_;
   std::uint64_t head_ = 0;
 };

@@ -7,7 +7,8 @@
 // filter of every id and an exact index of the recent ones in memory in
 // front of it: a new id costs no disk access, a redelivery of an old one
 // one indexed lookup. The recent tail is also kept as events in memory;
-// reads of older seqs decode the rows. So the memory the log takes is
+// a read of older seqs decodes its stretch of the rows once, for every
+// reader of it. So the memory the log takes is
 // bounded by its tail, plus 1.5 bytes per id for the filter.
 // Appended batches reach SQLite at sync(), committed together in one
 // transaction: under fsync_each_batch and os_buffered append() syncs
@@ -32,6 +33,7 @@ struct sqlite3_stmt;
 
 namespace bus::internal {
 class id_filter;
+class read_cache;
 class recent_ids;
 class tail_cache;
 } // namespace bus::internal
@@ -141,6 +143,9 @@ private:
   /// Returns the id of the event at `seq` (1 <= seq <= head).
   std::string_view id_at(std::uint64_t seq) const;
 
+  /// Decodes up to `n` durable events from `from` on.
+  std::vector<event> decode_rows(std::uint64_t from, std::size_t n) const;
+
   /// Returns the seq the id table gives `id`, 0 when it has none.
   std::uint64_t find_on_disk(std::string_view id) const;
 
@@ -164,6 +169,8 @@ private:
   std::unique_ptr<internal::recent_ids> recent_;
   /// The recent events, and every event not yet written.
   std::unique_ptr<internal::tail_cache> tail_;
+  /// Stretches older than the tail decoded lately, shared by their readers.
+  std::unique_ptr<internal::read_cache> reads_;
   mutable cached_row cache_;
   std::uint64_t head_ = 0;
   std::uint64_t durable_head_ = 0;
