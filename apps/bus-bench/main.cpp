@@ -38,7 +38,7 @@ batches of B (default 1024) and prints medians beside a plain loop doing the
 same work. DIR (default: the system's temp dir) holds the SQLite stores.
 --only runs just the named scenarios: pipeline, recovery, append, rebuild,
 memory (what the whole process grows by per event: a bus and 4 projectors
-on each log, from N events to 2N; "dedup" is the same), latency (latency
+on each log, from N events to 4N; "dedup" is the same), latency (latency
 also runs the pipeline, for its maximum rate), remote (a bus and two
 projector nodes on loopback, and its latency).
 )";

@@ -7,9 +7,9 @@
 
 namespace bench {
 
-/// Runs a bus with 4 projectors on each log, publishes `opt.events` new
-/// events, then as many again, and prints the growth of the process's
-/// resident memory between the two points per event of the second part.
+/// Runs a bus with 4 projectors on each log, publishes 4 x `opt.events`
+/// new events and prints how much the process's resident memory grows per
+/// event past the first `opt.events`.
 void memory_per_event(const options& opt);
 
 } // namespace bench

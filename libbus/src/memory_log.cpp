@@ -63,6 +63,10 @@ event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
 }
 
 append_result memory_log::do_append(std::vector<event> batch) {
+  if (batch.size() > internal::id_index::max_seq - head_)
+    throw storage_error("the memory log is full: it holds " + std::to_string(head_)
+                        + " events and takes at most "
+                        + std::to_string(internal::id_index::max_seq));
   append_result result;
   result.outcomes.reserve(batch.size());
   auto now = now_ns();
