@@ -1,12 +1,13 @@
 #include "internal/blue_green.hpp"
 
 #include <exception>
-#include <iostream>
 #include <memory>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 
@@ -135,10 +136,10 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
   s.last_error.clear();
   auto waiting = std::move(s.shadow->waiting);
   s.shadow.reset();
-  std::cerr << "supervisor: read model '" << s.spec.name
-            << "' switched to its new definition"
-            << (s.previous ? "; the previous projector is kept paused" : "")
-            << std::endl;
+  BUS_LOG(log_level::info, "supervisor",
+          "read model '" << s.spec.name << "' switched to its new definition"
+                         << (s.previous ? "; the previous projector is kept paused"
+                                        : ""));
   status.role = model_role::live;
   for (auto& rp : waiting)
     rp.deliver(status);
@@ -169,8 +170,8 @@ void finish_rollback(supervisor_ptr self, std::size_t index,
   s.last_error.clear();
   if (current)
     self->send_exit(current, caf::exit_reason::user_shutdown);
-  std::cerr << "supervisor: read model '" << s.spec.name
-            << "' rolled back to its previous definition" << std::endl;
+  BUS_LOG(log_level::info, "supervisor",
+          "read model '" << s.spec.name << "' rolled back to its previous definition");
   status.role = model_role::live;
   promise.deliver(std::move(status));
 }
@@ -187,10 +188,11 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
     sh.recent.pop_front();
   if (sh.recent.size() >= st.policy.max_restarts) {
     sh.state = model_state::failed;
-    std::cerr << "supervisor: the shadow of read model '" << s.spec.name
-              << "' stays down after " << sh.restarts
-              << " restarts; the live projector goes on: " << sh.last_error
-              << std::endl;
+    BUS_LOG(log_level::error, "supervisor",
+            "the shadow of read model '" << s.spec.name << "' stays down after "
+                                         << sh.restarts
+                                         << " restarts; the live projector goes on: "
+                                         << sh.last_error);
     give_up(s, make_error(errc::model_unavailable,
                           "the shadow of '" + s.spec.name + "' failed: "
                             + sh.last_error));
@@ -200,10 +202,11 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
   sh.recent.push_back(now);
   sh.state = model_state::restarting;
   sh.generation = ++s.shadow_generations;
-  std::cerr << "supervisor: the shadow of read model '" << s.spec.name
-            << "' failed (" << sh.last_error << "); restarting in "
+  BUS_LOG(log_level::warning, "supervisor",
+          "the shadow of read model '"
+            << s.spec.name << "' failed (" << sh.last_error << "); restarting in "
             << std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()
-            << " ms" << std::endl;
+            << " ms");
   self->delayed_send(self, delay, restart_atom::value, shadow_atom::value,
                      static_cast<std::uint64_t>(index), sh.generation);
   return false;
@@ -220,7 +223,7 @@ projector_status stopped_status(const std::string& model, model_role role) {
 } // namespace
 
 caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
-                                           bool await) {
+                                           shadow_wait wait) {
   auto index = slot_of(self, spec.name);
   if (!index)
     return index.error();
@@ -238,7 +241,7 @@ caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
   s.shadow.emplace();
   s.shadow->spec = std::move(spec);
   spawn_shadow(self, *index);
-  if (await) {
+  if (wait == shadow_wait::live) {
     auto rp = self->make_response_promise<projector_status>();
     s.shadow->waiting.push_back(rp);
     return rp;
@@ -338,9 +341,9 @@ bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm) {
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& s = slots[i];
     if (s.previous && s.previous.address() == dm.source) {
-      std::cerr << "supervisor: the previous projector of read model '"
-                << s.spec.name << "' went down: nothing to roll back to"
-                << std::endl;
+      BUS_LOG(log_level::warning, "supervisor",
+              "the previous projector of read model '"
+                << s.spec.name << "' went down: nothing to roll back to");
       s.previous = nullptr;
       s.previous_spec = {};
       return true;

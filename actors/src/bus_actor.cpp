@@ -5,7 +5,8 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
-#include "fan_out.hpp"
+#include "internal/bus_state.hpp"
+#include "internal/fan_out.hpp"
 
 namespace bus::actors {
 
@@ -27,12 +28,11 @@ auto guarded(F&& f) -> caf::expected<decltype(f())> {
 }
 
 // Answers a publish whose events are durable: at once, or once subscribed
-// projectors processed them (await).
+// projectors processed them.
 void finish_publish(self_ptr self, publish_ack ack, const event_batch& appended,
-                    bool await_projectors,
-                    caf::typed_response_promise<publish_ack> promise,
+                    publish_wait wait, caf::typed_response_promise<publish_ack> promise,
                     const caf::actor_addr& publisher) {
-  if (appended.empty() || !await_projectors) {
+  if (appended.empty() || wait == publish_wait::log) {
     if (!appended.empty())
       fan_out(self, appended, nullptr);
     answer_publish(self, promise, std::move(ack), publisher);
@@ -110,7 +110,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
   });
   return {
     [self](publish_atom, std::vector<event>& events,
-           bool await_projectors) -> caf::result<publish_ack> {
+           publish_wait wait) -> caf::result<publish_ack> {
+      // Only another node can send a value outside the enum.
+      if (wait != publish_wait::log && wait != publish_wait::projectors)
+        return make_error(errc::invalid_event,
+                          "publish: unknown publish_wait value "
+                            + std::to_string(static_cast<int>(wait)));
       for (std::size_t i = 0; i < events.size(); ++i)
         if (events[i].id.empty() || events[i].type.empty())
           return make_error(errc::invalid_event,
@@ -131,6 +136,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       if (!appended)
         return appended.error();
       auto& result = *appended;
+      auto fresh = result.appended.size();
+      auto repeated = published - fresh;
       publish_ack ack;
       ack.outcomes.reserve(published);
       for (auto& o : result.outcomes)
@@ -140,26 +147,31 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         ++st.publishing[publisher];
         auto promise = self->make_response_promise<publish_ack>();
         after_sync(self, [self, promise, ack = std::move(ack),
-                          batch = std::move(result.appended), await_projectors,
-                          publisher](const caf::error& err) mutable {
-          if (err)
+                          batch = std::move(result.appended), wait,
+                          publisher, repeated](const caf::error& err) mutable {
+          if (err) {
             answer_publish(self, promise, err, publisher);
-          else
-            finish_publish(self, std::move(ack), batch, await_projectors, promise,
-                           publisher);
+            return;
+          }
+          self->state.appended += batch.size();
+          self->state.duplicates += repeated;
+          finish_publish(self, std::move(ack), batch, wait, promise,
+                         publisher);
         });
         return promise;
       }
+      st.appended += fresh;
+      st.duplicates += repeated;
       if (result.appended.empty()) {
         return ack;
       }
-      if (!await_projectors) {
+      if (wait == publish_wait::log) {
         fan_out(self, result.appended, nullptr);
         return ack;
       }
       ++st.publishing[publisher];
       auto promise = self->make_response_promise<publish_ack>();
-      finish_publish(self, std::move(ack), result.appended, true, promise, publisher);
+      finish_publish(self, std::move(ack), result.appended, wait, promise, publisher);
       return promise;
     },
     [self](resolve_atom,
@@ -261,6 +273,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       bus_status result;
       result.head = st.log->durable_head();
       result.subscribers = static_cast<std::uint32_t>(st.subscribers.size());
+      result.appended = st.appended;
+      result.duplicates = st.duplicates;
+      result.store = st.log->timings();
+      // Its own mailbox, from inside its own handler: the only safe reader.
+      result.mailbox = self->mailbox().size();
       auto last = guarded([&] { return st.log->read(result.head, 1); });
       if (!last)
         return last.error();
@@ -284,6 +301,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         f(err);
     },
   };
+}
+
+bus_actor spawn_bus(caf::actor_system& sys, std::shared_ptr<event_log> log,
+                    bus_options options) {
+  return sys.spawn(bus_impl, std::move(log), std::move(options));
 }
 
 } // namespace bus::actors

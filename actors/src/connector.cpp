@@ -5,6 +5,8 @@
 
 #include "bus/actors/supervisor.hpp"
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
+#include "internal/connector_state.hpp"
 
 namespace bus::actors {
 
@@ -12,9 +14,8 @@ namespace {
 
 using self_ptr = connector_actor::stateful_pointer<connector_state>;
 
-void say(self_ptr self, const std::string& what) {
-  if (self->state.options.log)
-    self->state.options.log(what);
+void say(self_ptr self, log_level level, const std::string& what) {
+  BUS_LOG(level, "connector", self->state.options.node << ": " << what);
 }
 
 // Dials again after the backoff for the failures so far.
@@ -49,7 +50,8 @@ void attach(self_ptr self) {
         st.link.connected = true;
         st.link.failed_attempts = 0;
         ++st.link.connections;
-        say(self, "attached to the bus (head seq " + std::to_string(head) + ")");
+        say(self, log_level::info,
+            "attached to the bus (head seq " + std::to_string(head) + ")");
       },
       [self, bus = st.bus](caf::error& err) {
         if (bus == self->state.bus)
@@ -81,8 +83,9 @@ void dial(self_ptr self) {
           [self](caf::error& err) {
             auto& st = self->state;
             if (st.link.failed_attempts == 0)
-              say(self, "cannot reach the bus (" + caf::to_string(err)
-                          + "); retrying with backoff");
+              say(self, log_level::warning,
+                  "cannot reach the bus (" + caf::to_string(err)
+                    + "); retrying with backoff");
             lost(self, err);
           });
 }
@@ -102,7 +105,8 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
     auto& st = self->state;
     if (!st.bus || dm.source != st.bus.address())
       return;
-    say(self, "lost the bus (" + caf::to_string(dm.reason) + "); reconnecting");
+    say(self, log_level::warning,
+        "lost the bus (" + caf::to_string(dm.reason) + "); reconnecting");
     st.bus = nullptr;
     st.link.connected = false;
     st.link.last_error = caf::to_string(dm.reason);
@@ -116,6 +120,9 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
   dial(self);
   return {
     [self](status_atom) { return self->state.link; },
+    [self](handles_atom) {
+      return std::make_tuple(self->state.supervisor, self->state.bus);
+    },
     [self](dial_atom, std::uint64_t generation) {
       if (generation == self->state.dial_generation)
         dial(self);
@@ -149,6 +156,18 @@ remote_dialer_impl(dialer_actor::pointer self, std::string host,
       return rp;
     },
   };
+}
+
+connector_actor spawn_connector(caf::actor_system& sys, dialer_actor dialer,
+                                supervisor_factory make_supervisor,
+                                connector_options options) {
+  return sys.spawn(connector_impl, std::move(dialer), std::move(make_supervisor),
+                   std::move(options));
+}
+
+dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
+                                 std::uint16_t port, caf::timespan timeout) {
+  return sys.spawn(remote_dialer_impl, std::move(host), port, timeout);
 }
 
 } // namespace bus::actors

@@ -3,13 +3,13 @@
 
 #include "bus/actors/projector.hpp"
 
-#include <cstdio>
 #include <exception>
 #include <optional>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "internal/projector_parts.hpp"
 
 namespace bus::internal {
@@ -59,9 +59,10 @@ void enter(projector_state& st, projector_phase to) {
   // A move outside the list is a bug in this file; keep the phase rather
   // than enter a state nobody designed for.
   if (!allowed(st.phase, to)) {
-    std::fprintf(stderr, "projector '%s': ignored phase change %d -> %d\n",
-                 st.model ? st.model->name().c_str() : "?", static_cast<int>(st.phase),
-                 static_cast<int>(to));
+    BUS_LOG(log_level::error, "projector",
+            "read model '" << (st.model ? st.model->name() : std::string{"?"})
+                           << "': ignored phase change " << static_cast<int>(st.phase)
+                           << " -> " << static_cast<int>(to));
     return;
   }
   st.phase = to;
@@ -103,6 +104,9 @@ projector_status status_of(self_ptr self) {
   result.replayed = st.replayed;
   result.rebuilds = st.rebuilds;
   result.parked = st.parked.size();
+  result.apply_latency = st.apply_latency;
+  // Its own mailbox, read from inside its own handler (never another's).
+  result.mailbox = self->mailbox().size();
   return result;
 }
 
@@ -332,6 +336,11 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       return status_of(self);
     },
   };
+}
+
+projector_actor spawn_projector(caf::actor_system& sys, bus_actor bus, model_spec spec,
+                                projector_options options) {
+  return sys.spawn(projector_impl, std::move(bus), std::move(spec), std::move(options));
 }
 
 } // namespace bus::actors

@@ -6,6 +6,7 @@
 
 #include "internal/projector_parts.hpp"
 
+#include <chrono>
 #include <exception>
 
 #include <caf/all.hpp>
@@ -98,6 +99,13 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
   auto& model = *st.model;
   auto& batch = work.batch;
   auto& ack = work.ack;
+  // Publish-to-applied latency, of live events only: a pulled event's age
+  // is how far behind the projector was, not how fast the bus is.
+  std::int64_t now = 0;
+  if (!work.replaying && !batch.empty())
+    now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count();
   for (; work.next < batch.size(); ++work.next, work.attempts = 0) {
     auto i = static_cast<std::uint32_t>(work.next);
     auto& e = batch[i];
@@ -123,6 +131,8 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
         ++st.applied;
         if (work.replaying)
           ++st.replayed;
+        else if (e.timestamp > 0)
+          st.apply_latency.observe(now - e.timestamp);
         ack.applied.push_back(i);
       } else {
         ++st.ignored;

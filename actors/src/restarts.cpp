@@ -1,10 +1,11 @@
 #include "internal/restarts.hpp"
 
-#include <iostream>
 
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 
@@ -32,15 +33,17 @@ void open_circuit(supervisor_ptr self, std::size_t index) {
   s.trial = false;
   ++s.generation; // a timer still pending is void
   if (st.policy.cooldown.count() == 0) {
-    std::cerr << "supervisor: read model '" << s.spec.name << "' stays down after "
-              << s.restarts << " restarts: " << s.last_error << std::endl;
+    BUS_LOG(log_level::error, "supervisor",
+            "read model '" << s.spec.name << "' stays down after " << s.restarts
+                           << " restarts: " << s.last_error);
     return;
   }
   auto delay = cooldown_delay(st.policy, s.cooldowns);
   ++s.cooldowns;
-  std::cerr << "supervisor: read model '" << s.spec.name << "' failed after "
-            << s.restarts << " restarts (" << s.last_error << "); trying it again in "
-            << millis(delay) << " ms" << std::endl;
+  BUS_LOG(log_level::error, "supervisor",
+          "read model '" << s.spec.name << "' failed after " << s.restarts
+                         << " restarts (" << s.last_error << "); trying it again in "
+                         << millis(delay) << " ms");
   self->delayed_send(self, delay, restart_atom::value,
                      static_cast<std::uint64_t>(index), s.generation);
 }
@@ -86,8 +89,8 @@ void watch_trial(supervisor_ptr self, std::size_t index) {
         s.trial = false;
         s.cooldowns = 0;
         s.recent.clear();
-        std::cerr << "supervisor: read model '" << s.spec.name
-                  << "' runs again after its cool-down" << std::endl;
+        BUS_LOG(log_level::info, "supervisor",
+                "read model '" << s.spec.name << "' runs again after its cool-down");
       },
       [](caf::error&) {
         // nop: its down message reopens the circuit
@@ -104,6 +107,11 @@ void start(supervisor_ptr self, std::size_t index) {
   s.handle = self->spawn(projector_impl, st.bus, s.spec, options);
   self->monitor(s.handle);
   s.state = model_state::running;
+  // The operator paused the model: its new projector is paused before it
+  // handles anything else (the first message in its mailbox).
+  if (s.wanted == supervisor_state::intent::pause)
+    self->request(s.handle, caf::infinite, pause_atom::value)
+      .then([](projector_status&) {}, [](caf::error&) {});
   // A new projector has made no progress yet; status measures from here.
   s.seen_checkpoint = 0;
   s.progress_at = self->clock().now();
@@ -143,9 +151,9 @@ void live_down(supervisor_ptr self, const caf::down_msg& dm) {
     s.recent.push_back(now);
     s.state = model_state::restarting;
     ++s.generation;
-    std::cerr << "supervisor: read model '" << s.spec.name << "' failed ("
-              << s.last_error << "); restarting in " << millis(delay) << " ms"
-              << std::endl;
+    BUS_LOG(log_level::warning, "supervisor",
+            "read model '" << s.spec.name << "' failed (" << s.last_error
+                           << "); restarting in " << millis(delay) << " ms");
     self->delayed_send(self, delay, restart_atom::value,
                        static_cast<std::uint64_t>(i), s.generation);
     return;
@@ -184,8 +192,8 @@ caf::result<projector_status> restart_model(supervisor_ptr self, std::size_t ind
   s.recent.clear();
   s.cooldowns = 0;
   s.trial = false;
-  std::cerr << "supervisor: restarting read model '" << s.spec.name
-            << "' on request" << std::endl;
+  BUS_LOG(log_level::info, "supervisor",
+          "restarting read model '" << s.spec.name << "' on request");
   if (s.handle) {
     s.state = model_state::restarting;
     if (s.restarting.size() == 1)

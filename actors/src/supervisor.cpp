@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "internal/blue_green.hpp"
 #include "internal/health.hpp"
 #include "internal/restarts.hpp"
@@ -279,6 +280,65 @@ caf::result<T> dispatch(self_ptr self, const Route& route, Atom atom,
   return forward<T>(self, route(model), atom, std::forward<Ts>(xs)...);
 }
 
+// Records what the operator wants of `model` where pauses are kept.
+void keep_intent(self_ptr self, const std::string& model, supervisor_state::intent x) {
+  auto& st = self->state;
+  for (auto& s : st.slots)
+    if (s.spec.name == model)
+      s.wanted = x;
+  if (!st.lifecycle)
+    return;
+  if (auto err = st.lifecycle->set_paused(model, x == supervisor_state::intent::pause))
+    BUS_LOG(log_level::error, "supervisor",
+            "read model '" << model << "': cannot keep its pause: " << context_of(err));
+}
+
+// Pauses or resumes the local projector of `model`; once it answers, the
+// intent holds for every later projector of the model (restarts, the node's).
+caf::result<projector_status> steer(self_ptr self, caf::expected<projector_actor> target,
+                                    const std::string& model,
+                                    supervisor_state::intent x) {
+  if (!target)
+    return std::move(target.error());
+  auto rp = self->make_response_promise<projector_status>();
+  auto reply = [self, rp, model, x](projector_status& s) mutable {
+    keep_intent(self, model, x);
+    rp.deliver(std::move(s));
+  };
+  auto failed = [rp](caf::error& err) mutable { rp.deliver(std::move(err)); };
+  if (x == supervisor_state::intent::pause)
+    self->request(*target, caf::infinite, pause_atom::value).then(reply, failed);
+  else
+    self->request(*target, caf::infinite, resume_atom::value).then(reply, failed);
+  return rp;
+}
+
+// Opens the store of pauses, if any, and marks the models paused there.
+void restore_pauses(self_ptr self) {
+  auto& st = self->state;
+  if (st.options.lifecycle_path.empty())
+    return;
+  auto opened = lifecycle_store::open(st.options.lifecycle_path);
+  if (!opened) {
+    BUS_LOG(log_level::error, "supervisor",
+            "pauses will not survive a restart: " << context_of(opened.error()));
+    return;
+  }
+  st.lifecycle = std::move(*opened);
+  auto paused = st.lifecycle->paused();
+  if (!paused) {
+    BUS_LOG(log_level::error, "supervisor", context_of(paused.error()));
+    return;
+  }
+  for (auto& name : *paused)
+    for (auto& s : st.slots)
+      if (s.spec.name == name) {
+        s.wanted = supervisor_state::intent::pause;
+        BUS_LOG(log_level::info, "supervisor",
+                "read model '" << name << "' stays paused, as before the restart");
+      }
+}
+
 supervisor_actor::behavior_type
 make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
               supervision_policy policy, projector_options options,
@@ -319,6 +379,7 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     st.slots.emplace_back();
     st.slots.back().spec = std::move(spec);
   }
+  restore_pauses(self);
   for (std::size_t i = 0; i < st.slots.size(); ++i)
     internal::start(self, i);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
@@ -348,11 +409,15 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self, route](snapshot_atom, std::string& model) {
       return dispatch<model_snapshot>(self, route, snapshot_atom::value, model);
     },
-    [self, route](pause_atom, std::string& model) {
-      return dispatch<projector_status>(self, route, pause_atom::value, model);
+    [self, route](pause_atom, std::string& model) -> caf::result<projector_status> {
+      if (is_remote(self, model)) // its own node keeps the pause
+        return dispatch<projector_status>(self, route, pause_atom::value, model);
+      return steer(self, route(model), model, supervisor_state::intent::pause);
     },
-    [self, route](resume_atom, std::string& model) {
-      return dispatch<projector_status>(self, route, resume_atom::value, model);
+    [self, route](resume_atom, std::string& model) -> caf::result<projector_status> {
+      if (is_remote(self, model))
+        return dispatch<projector_status>(self, route, resume_atom::value, model);
+      return steer(self, route(model), model, supervisor_state::intent::run);
     },
     [self, route](rebuild_atom, std::string& model) {
       return dispatch<projector_status>(self, route, rebuild_atom::value, model);
@@ -366,8 +431,8 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self, route](drop_parked_atom, std::string& model, std::uint64_t seq) {
       return dispatch<parked_list>(self, route, drop_parked_atom::value, model, seq);
     },
-    [self](shadow_atom, model_spec& spec, bool await) {
-      return internal::start_shadow(self, std::move(spec), await);
+    [self](shadow_atom, model_spec& spec, shadow_wait wait) {
+      return internal::start_shadow(self, std::move(spec), wait);
     },
     [self](rollback_atom, std::string& model) {
       return internal::roll_back(self, model);
@@ -409,5 +474,22 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
 }
 
 } // namespace
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, bus_actor bus,
+                                  std::vector<model_spec> specs,
+                                  supervision_policy policy,
+                                  projector_options options) {
+  return sys.spawn(supervisor_impl, std::move(bus), std::move(specs), policy,
+                   std::move(options));
+}
+
+supervisor_actor spawn_routing_supervisor(caf::actor_system& sys, bus_actor bus,
+                                          std::vector<model_spec> specs,
+                                          supervision_policy policy,
+                                          projector_options options,
+                                          remote_routing routing) {
+  return sys.spawn(routing_supervisor_impl, std::move(bus), std::move(specs),
+                   policy, std::move(options), routing);
+}
 
 } // namespace bus::actors

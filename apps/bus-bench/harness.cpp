@@ -15,10 +15,7 @@ using namespace bus::actors;
 namespace bench {
 
 bool options::runs_scenario(std::string_view name) const {
-  if (only.empty())
-    return true;
-  auto list = "," + only + ",";
-  return list.find("," + std::string{name} + ",") != std::string::npos;
+  return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
 }
 
 double seconds_since(clock_type::time_point t0) {
@@ -104,7 +101,7 @@ void measure_latency(caf::actor_system& sys, const bus_actor& bus,
       for (; *next < std::min(due, total); ++*next) {
         auto sent = clock_type::now();
         a->request(bus, caf::infinite, publish_atom::value,
-                   std::move((*shared)[*next]), true)
+                   std::move((*shared)[*next]), publish_wait::projectors)
           .then([=](publish_ack&) {
             samples->push_back(
               std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());

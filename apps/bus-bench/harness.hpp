@@ -15,19 +15,26 @@
 #include <caf/scoped_actor.hpp>
 
 #include "bus/actors/bus_actor.hpp"
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/event.hpp"
 
 namespace bench {
 
 using clock_type = std::chrono::steady_clock;
 
+/// The names of the scenarios, in the order they run.
+inline const std::vector<std::string> scenarios{
+  "pipeline", "recovery", "append", "rebuild", "memory", "dedup", "latency",
+  "remote"};
+
 struct options {
   std::size_t events = 1000000;
   std::size_t runs = 3;
-  std::size_t batch = 1024;
-  std::filesystem::path dir = std::filesystem::temp_directory_path();
-  std::string only; // comma-separated scenario names; empty: all
+  std::size_t batch_size = 1024;
+  /// Where the scenarios create their SQLite stores.
+  std::filesystem::path store_dir = std::filesystem::temp_directory_path();
+  /// The scenarios to run (names from `scenarios`); empty: all.
+  std::vector<std::string> only;
 
   bool runs_scenario(std::string_view name) const;
 };

@@ -17,9 +17,12 @@
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/projector.hpp"
+#include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/sqlite_log.hpp"
+#include "command_line.hpp"
 #include "harness.hpp"
 #include "memory.hpp"
 #include "remote.hpp"
@@ -30,17 +33,19 @@ using namespace bench;
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-bench [--events N] [--runs R] [--batch B] [--dir DIR]
-                 [--only S[,S...]]
+constexpr const char* summary =
+  "bus-bench: throughput of the framework beside plain single-thread loops "
+  "doing the same work in the same process; prints a table of medians.";
 
-Runs each scenario R times (default 3) on N events (default 1000000) in
-batches of B (default 1024) and prints medians beside a plain loop doing the
-same work. DIR (default: the system's temp dir) holds the SQLite stores.
---only runs just the named scenarios: pipeline, recovery, append, rebuild,
-memory (what the whole process grows by per event: a bus and 4 projectors
-on each log, from N events to 4N; "dedup" is the same), latency (latency
-also runs the pipeline, for its maximum rate), remote (a bus and two
-projector nodes on loopback, and its latency).
+constexpr const char* details = R"(Runs each scenario R times (default 3) on N events (default 1000000) in
+batches of --batch-size (default 1024) and prints medians beside a plain
+loop doing the same work. DIR (default: the system's temp dir) holds the
+SQLite stores. --only runs just the named scenarios: pipeline, recovery,
+append, rebuild, memory (what the whole process grows by per event: a bus
+and 4 projectors on each log, from N events to 4N; "dedup" is the same),
+latency (latency also runs the pipeline, for its maximum rate), remote (a
+bus and two projector nodes on loopback, and its latency). The old
+spellings --batch N and --dir DIR still work.
 )";
 
 std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
@@ -48,8 +53,8 @@ std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
                                               caf::scoped_actor& self) {
   std::vector<projector_actor> ps;
   for (std::size_t i = 0; i < n; ++i)
-    ps.push_back(sys.spawn(projector_impl, bus, bench::sum_spec("m" + std::to_string(i)),
-                           projector_options{}));
+    ps.push_back(spawn_projector(sys, bus, bench::sum_spec("m" + std::to_string(i)),
+                                 projector_options{}));
   for (auto& p : ps) // subscribed and caught up before the clock starts
     self->request(p, caf::infinite, ready_atom::value)
       .receive([](projector_status&) {}, [](caf::error&) {});
@@ -69,21 +74,20 @@ double pipeline(const options& opt, const std::vector<bus::event>& events) {
   std::vector<double> bus_rates, loop_rates;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     {
-      auto batches = split(events, opt.batch);
+      auto batches = split(events, opt.batch_size);
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(),
-                              bus_options{});
+      auto bus = spawn_bus(*h.sys, std::make_shared<bus::memory_log>(), bus_options{});
       auto ps = spawn_projectors(*h.sys, bus, 4, self);
       auto t0 = clock_type::now();
       for (auto& b : batches)
-        caf::anon_send(bus, publish_atom::value, std::move(b), false);
+        caf::anon_send(bus, publish_atom::value, std::move(b), publish_wait::log);
       wait_caught_up(self, ps, events.size());
       bus_rates.push_back(events.size() / seconds_since(t0));
       shutdown(self, bus, ps);
     }
     {
-      auto batches = split(events, opt.batch);
+      auto batches = split(events, opt.batch_size);
       bus::memory_log log;
       std::vector<bench::sum_model> models;
       std::vector<bus::processed_ids> dedup(4);
@@ -110,7 +114,7 @@ double pipeline(const options& opt, const std::vector<bus::event>& events) {
 void latency(const std::vector<bus::event>& events, double per_second) {
   system_holder h;
   caf::scoped_actor self{*h.sys};
-  auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), open_loop_bus());
+  auto bus = spawn_bus(*h.sys, std::make_shared<bus::memory_log>(), open_loop_bus());
   auto ps = spawn_projectors(*h.sys, bus, 4, self);
   measure_latency(*h.sys, bus, events, per_second,
                   "latency publish -> applied by 4 projectors");
@@ -145,13 +149,15 @@ void durable_append(const options& opt, const std::vector<bus::event>& events) {
                       bus::durability::every(std::chrono::milliseconds{10})}) {
     std::vector<double> store_rates, memory_rates;
     for (std::size_t run = 0; run < opt.runs; ++run) {
-      auto path = opt.dir / ("bus-bench-append-" + std::to_string(run) + ".db");
+      auto path = opt.store_dir / ("bus-bench-append-" + std::to_string(run) + ".db");
       std::filesystem::remove(path);
       {
-        auto batches = split(events, opt.batch);
+        auto batches = split(events, opt.batch_size);
         auto log = bus::sqlite_log::open(path.string(), policy);
         if (!log) {
-          std::cerr << "bus-bench: cannot open " << path << "\n";
+          BUS_LOG(bus::log_level::error, "bus-bench",
+                  "cannot open " << path.string() << ": "
+                                 << bus::context_of(log.error()));
           return;
         }
         auto t0 = clock_type::now();
@@ -160,7 +166,7 @@ void durable_append(const options& opt, const std::vector<bus::event>& events) {
       }
       for (auto suffix : {"", "-wal", "-shm"})
         std::filesystem::remove(path.string() + suffix);
-      auto batches = split(events, opt.batch);
+      auto batches = split(events, opt.batch_size);
       bus::memory_log memory;
       auto t0 = clock_type::now();
       for (auto& b : batches)
@@ -174,7 +180,7 @@ void durable_append(const options& opt, const std::vector<bus::event>& events) {
 
 // A projector rebuilding from the durable log, beside a raw read-and-apply.
 void rebuild_from_store(const options& opt, const std::vector<bus::event>& events) {
-  auto path = opt.dir / "bus-bench-rebuild.db";
+  auto path = opt.store_dir / "bus-bench-rebuild.db";
   std::filesystem::remove(path);
   {
     auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
@@ -187,11 +193,11 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
       auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus = h.sys->spawn(bus_impl, std::shared_ptr<bus::event_log>{*log},
-                              bus_options{});
+      auto bus =
+        spawn_bus(*h.sys, std::shared_ptr<bus::event_log>{*log}, bus_options{});
       auto t0 = clock_type::now();
-      auto ps = std::vector<projector_actor>{h.sys->spawn(
-        projector_impl, bus, bench::sum_spec("rebuilt"), projector_options{})};
+      auto ps = std::vector<projector_actor>{
+        spawn_projector(*h.sys, bus, bench::sum_spec("rebuilt"), projector_options{})};
       wait_caught_up(self, ps, events.size());
       bus_rates.push_back(events.size() / seconds_since(t0));
       shutdown(self, bus, ps);
@@ -218,15 +224,15 @@ void recovery(const options& opt, const std::vector<bus::event>& events) {
   std::vector<double> bus_rates, loop_rates, millis;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     auto log = std::make_shared<bus::memory_log>();
-    for (auto& b : split(events, opt.batch))
+    for (auto& b : split(events, opt.batch_size))
       log->append(std::move(b));
     {
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus = h.sys->spawn(bus_impl, log, bus_options{});
+      auto bus = spawn_bus(*h.sys, log, bus_options{});
       auto t0 = clock_type::now();
-      auto ps = std::vector<projector_actor>{h.sys->spawn(
-        projector_impl, bus, bench::sum_spec("late"), projector_options{})};
+      auto ps = std::vector<projector_actor>{
+        spawn_projector(*h.sys, bus, bench::sum_spec("late"), projector_options{})};
       wait_caught_up(self, ps, events.size());
       auto s = seconds_since(t0);
       bus_rates.push_back(events.size() / s);
@@ -252,39 +258,34 @@ void recovery(const options& opt, const std::vector<bus::event>& events) {
 
 int main(int argc, char** argv) {
   options opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto number = [&](std::size_t& out) {
-      char* end = nullptr;
-      if (i + 1 >= argc || *argv[i + 1] < '1' || *argv[i + 1] > '9')
-        return false;
-      out = std::strtoull(argv[++i], &end, 10);
-      return *end == '\0';
-    };
-    bool ok = true;
-    if (arg == "--events")
-      ok = number(opt.events);
-    else if (arg == "--runs")
-      ok = number(opt.runs);
-    else if (arg == "--batch")
-      ok = number(opt.batch);
-    else if (arg == "--dir" && i + 1 < argc)
-      opt.dir = argv[++i];
-    else if (arg == "--only" && i + 1 < argc)
-      opt.only = argv[++i];
-    else if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
-      return 0;
-    } else
-      ok = false;
-    if (!ok) {
-      std::cerr << "bus-bench: bad option " << arg << "\n" << usage;
-      return 2;
-    }
-  }
+  bus::app::command_line cli{"bus-bench", summary, details};
+  auto& app = cli.app();
+  using bus::app::count_in;
+  app.add_option("--events", opt.events, "Events per run (default 1000000)")
+    ->transform(count_in(1, 10'000'000))
+    ->type_name("N");
+  app.add_option("--runs", opt.runs, "Runs per scenario (default 3)")
+    ->transform(count_in(1, 1000))
+    ->type_name("R");
+  app.add_option("--batch-size", opt.batch_size, "Events per batch (default 1024)")
+    ->transform(count_in(1, 1 << 20))
+    ->type_name("N");
+  app.add_option("--batch", opt.batch_size)->transform(count_in(1, 1 << 20))->group("");
+  app.add_option("--store-dir", opt.store_dir,
+                 "Where the scenarios create their SQLite stores (default: "
+                 "the system's temp dir)")
+    ->type_name("DIR");
+  app.add_option("--dir", opt.store_dir)->group("");
+  app.add_option("--only", opt.only, "Run just these scenarios (comma-separated)")
+    ->delimiter(',')
+    ->check(bus::app::one_of(scenarios))
+    ->type_name("S[,S...]");
+  cli.add_logging();
+  if (auto status = cli.parse(argc, argv))
+    return *status;
   auto events = bench::make_events(opt.events);
   std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores\n\n",
-              opt.events, opt.batch, opt.runs, std::thread::hardware_concurrency());
+              opt.events, opt.batch_size, opt.runs, std::thread::hardware_concurrency());
   std::printf("%-44s %12s   %12s   %6s\n", "scenario", "bus", "plain loop", "ratio");
   double max_rate = 0;
   if (opt.runs_scenario("pipeline") || opt.runs_scenario("latency"))

@@ -44,7 +44,8 @@ void publish(caf::scoped_actor& self, const bus_actor& bus,
              std::size_t n, std::size_t batch) {
   for (auto i = first; i < first + n; i += batch) {
     auto events = make_event_range(i, std::min(batch, first + n - i));
-    self->request(bus, caf::infinite, publish_atom::value, std::move(events), false)
+    self->request(bus, caf::infinite, publish_atom::value, std::move(events),
+                  publish_wait::log)
       .receive([](publish_ack&) {},
                [](caf::error& err) {
                  std::cerr << "bus-bench: publish failed: " << to_string(err) << "\n";
@@ -60,17 +61,17 @@ void publish(caf::scoped_actor& self, const bus_actor& bus,
 double growth_per_event(const options& opt, std::shared_ptr<bus::event_log> log) {
   system_holder h;
   caf::scoped_actor self{*h.sys};
-  auto bus = h.sys->spawn(bus_impl, std::move(log), bus_options{});
+  auto bus = spawn_bus(*h.sys, std::move(log), bus_options{});
   std::vector<projector_actor> ps;
   for (int i = 0; i < 4; ++i)
-    ps.push_back(h.sys->spawn(projector_impl, bus, sum_spec("m" + std::to_string(i)),
-                              projector_options{}));
+    ps.push_back(spawn_projector(*h.sys, bus, sum_spec("m" + std::to_string(i)),
+                                 projector_options{}));
   // The first part fills every bounded cache (the logs' tails, SQLite's
   // pages, the models' keys): growth past it is what history costs.
   constexpr int points = 4;
   std::vector<double> xs, ys;
   for (int i = 0; i < points; ++i) {
-    publish(self, bus, ps, i * opt.events, opt.events, opt.batch);
+    publish(self, bus, ps, i * opt.events, opt.events, opt.batch_size);
     xs.push_back(static_cast<double>((i + 1) * opt.events));
     ys.push_back(resident_bytes());
   }
@@ -106,7 +107,7 @@ double string_set_per_event(std::size_t n) {
 
 void memory_per_event(const options& opt) {
   auto loop = string_set_per_event(opt.events);
-  auto path = opt.dir / "bus-bench-memory.db";
+  auto path = opt.store_dir / "bus-bench-memory.db";
   auto remove_store = [&] {
     for (auto suffix : {"", "-wal", "-shm"})
       std::filesystem::remove(path.string() + suffix);

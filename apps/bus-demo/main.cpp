@@ -1,16 +1,15 @@
 // bus-demo: the framework on its embedded default, end to end. It publishes
 // a generated stream of a small shop (users and orders, with redeliveries)
-// to a bus on a durable store in a data directory, lets four projectors
+// to a bus on a durable store (bus-demo-data/demo.db by default), lets four projectors
 // build their read models while one of them fails once midway, and reports
 // what happened.
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
@@ -21,43 +20,36 @@
 #include "bus/config.hpp"
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
+#include "catch_up.hpp"
+#include "command_line.hpp"
 #include "order_totals.hpp"
 #include "stream.hpp"
 
 using namespace bus::actors;
+using namespace bus::app;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-demo [--events N] [--redeliveries PERCENT] [--batch N] [--fail-at N]
-                [--data DIR | --memory] [--keep]
+constexpr const char* summary =
+  "bus-demo: the framework on its embedded default, end to end: a generated "
+  "shop stream published to a bus with four read models, one of which fails "
+  "once midway; prints what happened on stdout, logs on stderr.";
 
-Publishes N generated events (default 200000; PERCENT redelivered, default
-10) in batches of N (default 1024) to a bus with four read models;
-order_totals fails once on its event number --fail-at (default: half of its
-events; 0: never). The log lives in the SQLite store DIR/demo.db (default
-DIR: ./bus-demo-data), started afresh on every run unless --keep is given:
-then the previous run's store is reopened, the read models come back from
-it, and the same stream is answered as redeliveries. --memory keeps the log
-in memory instead.
+constexpr const char* details = R"(Publishes N generated events (default 200000; PERCENT redelivered, default
+10) in batches of --batch-size (default 1024) to a bus with four read
+models; order_totals fails once on its event number --fail-at (default:
+half of its events; 0: never). The log lives in the SQLite store PATH
+(default ./bus-demo-data/demo.db), started afresh on every run unless
+--keep is given: then the previous run's store is reopened, the read models
+come back from it (with progress on stderr while that takes long), and the
+same stream is answered as redeliveries. --memory keeps the log in memory
+instead. The old spellings --batch N and --data DIR (the store DIR/demo.db)
+still work.
 )";
-
-std::string with_commas(std::uint64_t n) {
-  auto s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
-
-bool number_arg(int& i, int argc, char** argv, std::uint64_t& out) {
-  if (i + 1 >= argc)
-    return false;
-  char* end = nullptr;
-  out = std::strtoull(argv[++i], &end, 10);
-  return end != argv[i] && *end == '\0';
-}
 
 } // namespace
 
@@ -65,50 +57,50 @@ int main(int argc, char** argv) {
   demo::stream_options stream;
   std::uint64_t batch_size = 1024;
   std::uint64_t fail_at = 0;
-  bool fail_at_given = false;
-  std::filesystem::path data_dir = "bus-demo-data";
+  std::filesystem::path store = "bus-demo-data/demo.db";
   bool in_memory = false;
   bool keep = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::uint64_t x = 0;
-    if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
-      return 0;
-    }
-    if (arg == "--memory" || arg == "--keep") {
-      (arg == "--memory" ? in_memory : keep) = true;
-      continue;
-    }
-    if (arg == "--data") {
-      if (i + 1 >= argc) {
-        std::cerr << "bus-demo: --data needs a directory\n" << usage;
-        return 2;
-      }
-      data_dir = argv[++i];
-      continue;
-    }
-    if (!number_arg(i, argc, argv, x)) {
-      std::cerr << "bus-demo: bad or missing value for " << arg << "\n" << usage;
-      return 2;
-    }
-    if (arg == "--events" && x > 0)
-      stream.events = x;
-    else if (arg == "--redeliveries" && x <= 100)
-      stream.redelivery_percent = static_cast<unsigned>(x);
-    else if (arg == "--batch" && x > 0)
-      batch_size = x;
-    else if (arg == "--fail-at") {
-      fail_at = x;
-      fail_at_given = true;
-    } else {
-      std::cerr << "bus-demo: bad option " << arg << "\n" << usage;
-      return 2;
-    }
-  }
+  bus::app::command_line cli{"bus-demo", summary, details};
+  auto& app = cli.app();
+  using bus::app::count_in;
+  app.add_option("--events", stream.events, "Events to publish (default 200000)")
+    ->transform(count_in(1, 10'000'000))
+    ->type_name("N");
+  app.add_option("--redeliveries", stream.redelivery_percent,
+                 "Share of redeliveries, in percent (default 10)")
+    ->transform(count_in(0, 100))
+    ->type_name("PERCENT");
+  app.add_option("--batch-size", batch_size, "Events per publish (default 1024)")
+    ->transform(count_in(1, 1 << 20))
+    ->type_name("N");
+  app.add_option("--batch", batch_size)->transform(count_in(1, 1 << 20))->group("");
+  auto* fail_at_opt =
+    app.add_option("--fail-at", fail_at,
+                   "order_totals fails once on its event number N (default: "
+                   "half of its events; 0: never)")
+      ->transform(count_in(0, UINT64_MAX))
+      ->type_name("N");
+  auto* store_opt =
+    app.add_option("--store", store,
+                   "The SQLite store of the log (default: "
+                   "./bus-demo-data/demo.db)")
+      ->type_name("PATH");
+  auto* data_opt = app.add_option_function<std::string>(
+                        "--data", [&](const std::string& dir) {
+                          store = std::filesystem::path{dir} / "demo.db";
+                        })
+                     ->group("");
+  app.add_flag("--memory", in_memory, "Keep the log in memory instead");
+  app.add_flag("--keep", keep,
+               "Reopen the previous run's store instead of starting afresh");
+  cli.add_logging();
+  if (auto status = cli.parse(argc, argv))
+    return *status;
+  if (in_memory && (*store_opt || *data_opt))
+    return cli.usage_error("--memory keeps the log in memory: it takes no --store");
   auto config = bus::parse_config(bus::default_config_text());
   if (!config) {
-    std::cerr << "bus-demo: " << bus::context_of(config.error()) << "\n";
+    BUS_LOG(bus::log_level::error, "bus-demo", bus::context_of(config.error()));
     return 1;
   }
   // The shipped models (user_listing, user_by_email), one more declarative
@@ -123,7 +115,7 @@ int main(int argc, char** argv) {
                      return std::make_unique<bus::document_model>(orders);
                    }});
   auto events = demo::make_stream(stream);
-  if (!fail_at_given)
+  if (!*fail_at_opt)
     fail_at = events.size() * 6 / 20; // about half of order_totals' events
   auto fail_once = std::make_shared<std::atomic<bool>>(fail_at > 0);
   specs.push_back({"order_totals", [fail_at, fail_once] {
@@ -140,17 +132,18 @@ int main(int argc, char** argv) {
   if (in_memory) {
     log = std::make_shared<bus::memory_log>();
   } else {
-    auto store = data_dir / "demo.db";
     std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
+    if (store.has_parent_path())
+      std::filesystem::create_directories(store.parent_path(), ec);
     if (!keep) // a fresh store per run: the demo's own files only
       for (auto suffix : {"", "-wal", "-shm", ".snapshots", ".snapshots-wal",
                           ".snapshots-shm", ".models", ".models-wal", ".models-shm"})
         std::filesystem::remove(store.string() + suffix, ec);
     auto opened = bus::sqlite_log::open(store.string());
     if (!opened) {
-      std::cerr << "bus-demo: " << bus::context_of(opened.error())
-                << " (choose another place with --data DIR, or --memory)\n";
+      BUS_LOG(bus::log_level::error, "bus-demo",
+              bus::context_of(opened.error())
+                << " (choose another place with --store PATH, or --memory)");
       return 2;
     }
     where = "a bus on the store " + std::filesystem::absolute(store).string() + " ("
@@ -166,8 +159,8 @@ int main(int argc, char** argv) {
   bus::init(cfg);
   bus::one_worker_per_core(cfg);
   caf::actor_system sys{cfg};
-  auto bus = sys.spawn(bus_impl, log, bus_options{});
-  auto sup = sys.spawn(supervisor_impl, bus, specs, config->supervision, projection);
+  auto bus = spawn_bus(sys, log, bus_options{});
+  auto sup = spawn_supervisor(sys, bus, specs, config->supervision, projection);
   caf::scoped_actor self{sys};
   // The log belongs to the bus actor from here: ask it, never read it.
   auto bus_head = [&] {
@@ -177,8 +170,24 @@ int main(int argc, char** argv) {
     return head;
   };
 
+  auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+
   std::cout << "bus-demo: " << specs.size() << " read models on " << where
-            << " (embedded default config)\n";
+            << " (embedded default config)" << std::endl;
+  if (keep && !in_memory) {
+    // The read models come back from the reopened store (their snapshots
+    // plus the log's tail) before the stream is published again.
+    auto t0 = clock_type::now();
+    catch_up_options rebuild;
+    rebuild.source = "bus-demo";
+    rebuild.patience = std::chrono::seconds{60};
+    auto back = wait_for_catch_up(self, sup, bus, rebuild);
+    std::cout << "rebuild     the read models came back from the store (seq 1.."
+              << with_commas(back.head) << ") in " << ms(clock_type::now() - t0)
+              << " ms\n";
+  }
   auto start = clock_type::now();
   std::uint64_t appended = 0, duplicates = 0, batches = 0;
   std::uint64_t redelivered_from = 0, redelivered = 0;
@@ -195,39 +204,35 @@ int main(int argc, char** argv) {
     }
     auto end = std::min(events.size(), i + batch_size);
     std::vector<bus::event> batch(events.begin() + i, events.begin() + end);
-    self->request(bus, caf::infinite, publish_atom::value, std::move(batch), false)
+    self
+      ->request(bus, caf::infinite, publish_atom::value, std::move(batch),
+                publish_wait::log)
       .receive(
         [&](publish_ack& ack) {
           for (auto& o : ack.outcomes)
             ++(o.duplicate ? duplicates : appended);
         },
         [&](caf::error& err) {
-          std::cerr << "bus-demo: publish failed: " << sys.render(err) << "\n";
+          BUS_LOG(bus::log_level::error, "bus-demo",
+                  "publish failed: " << sys.render(err));
         });
     ++batches;
   }
   auto published = clock_type::now();
 
   // Wait until every projector that is not down for good has caught up.
-  std::vector<projector_status> status;
-  auto head = bus_head();
-  auto deadline = clock_type::now() + std::chrono::seconds{60};
-  while (true) {
-    self->request(sup, caf::infinite, status_atom::value)
-      .receive([&](std::vector<projector_status>& xs) { status = std::move(xs); },
-               [&](caf::error&) { status.clear(); });
-    bool done = !status.empty();
-    for (auto& s : status)
-      done = done && (s.state == model_state::failed
-                      || (s.state == model_state::running && s.checkpoint == head));
-    if (done || clock_type::now() > deadline)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  }
+  catch_up_options final_wait;
+  final_wait.goal = catch_up_goal::head;
+  final_wait.source = "bus-demo";
+  final_wait.patience = std::chrono::seconds{60};
+  auto last = wait_for_catch_up(self, sup, bus, final_wait);
+  if (last.outcome != catch_up_outcome::caught_up)
+    BUS_LOG(bus::log_level::warning, "bus-demo",
+            "the read models made no progress for 60 s: "
+              << describe_progress(last.models, last.head, 0));
+  auto& status = last.models;
+  auto head = last.head;
   auto caught_up = clock_type::now();
-  auto ms = [](auto d) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  };
 
   std::cout << "published   " << with_commas(events.size()) << " events in "
             << batches << " batches: " << with_commas(appended)

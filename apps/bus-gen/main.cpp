@@ -2,88 +2,101 @@
 // benchmarks and load tests: users created, updated and deleted, with a
 // share of redeliveries (the same event sent again).
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
+
 namespace {
 
-constexpr const char* usage = R"(usage: bus-gen [--events N] [--redeliveries PERCENT] [--users N] [--seed S] [--derived-ids]
+constexpr const char* summary =
+  "bus-gen: writes a stream of protocol requests for bus-node to stdout, "
+  "for benchmarks and load tests.";
 
-Writes N protocol "event" requests to stdout, PERCENT of them redeliveries
-of an earlier event. With --derived-ids the events carry no id, so the node
-derives them from payload.id.
+constexpr const char* details = R"(Writes N protocol "event" requests (users created, updated and deleted),
+PERCENT of them redeliveries of an earlier event: the same line again, its
+msg_id included, as a client resends it. With --derived-ids the events
+carry no id, so the node derives them from payload.id. The same seed gives
+the same stream.
 )";
 
-bool parse_number(const char* text, unsigned long long& out) {
-  char* end = nullptr;
-  auto x = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0')
-    return false;
-  out = x;
-  return true;
+const char* const types[] = {"UserCreated", "UserUpdated", "UserUpdated",
+                             "UserDeleted"};
+
+// A first delivery, kept for redelivery: far smaller than its line, so
+// that a long stream fits in memory.
+struct sent_event {
+  std::uint64_t msg_id;
+  std::uint64_t id;
+  std::uint64_t user;
+  std::uint32_t type;
+};
+
+void append_line(std::string& out, const sent_event& e, bool derived) {
+  out += "{\"src\":\"gen\",\"dest\":\"node\",\"body\":{\"type\":\"event\",\"msg_id\":";
+  out += std::to_string(e.msg_id);
+  out += ",\"event\":{\"type\":\"";
+  out += types[e.type];
+  out += '"';
+  if (!derived) {
+    out += ",\"id\":\"e";
+    out += std::to_string(e.id);
+    out += '"';
+  }
+  auto user = std::to_string(e.user);
+  out += ",\"payload\":{\"id\":\"user-" + user + "\",\"name\":\"User " + user
+         + "\",\"email\":\"u" + user + "-" + std::to_string(e.id % 7)
+         + "@example.org\"}}}}\n";
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  unsigned long long events = 100000, percent = 10, users = 10000, seed = 42;
+  std::uint64_t events = 100000, percent = 10, users = 10000, seed = 42;
   bool derived = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    unsigned long long* target = nullptr;
-    if (arg == "--events")
-      target = &events;
-    else if (arg == "--redeliveries")
-      target = &percent;
-    else if (arg == "--users")
-      target = &users;
-    else if (arg == "--seed")
-      target = &seed;
-    else if (arg == "--derived-ids") {
-      derived = true;
-      continue;
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
-      return 0;
-    }
-    if (target == nullptr || i + 1 >= argc || !parse_number(argv[++i], *target)
-        || (target == &percent && percent > 100) || (target == &users && users == 0)) {
-      std::cerr << "bus-gen: bad argument " << arg << "\n" << usage;
-      return 2;
-    }
-  }
+  bus::app::command_line cli{"bus-gen", summary, details};
+  auto& app = cli.app();
+  using bus::app::count_in;
+  app.add_option("--events", events, "Requests to write (default 100000)")
+    ->transform(count_in(1, 100'000'000))
+    ->type_name("N");
+  app.add_option("--redeliveries", percent,
+                 "Share of redeliveries, in percent (default 10)")
+    ->transform(count_in(0, 100))
+    ->type_name("PERCENT");
+  app.add_option("--users", users, "Distinct users (default 10000)")
+    ->transform(count_in(1, 1'000'000'000))
+    ->type_name("N");
+  app.add_option("--seed", seed, "Seed of the random stream (default 42)")
+    ->transform(count_in(0, UINT64_MAX))
+    ->type_name("S");
+  app.add_flag("--derived-ids", derived,
+               "Leave the event ids out: the node derives them from payload.id");
+  if (auto status = cli.parse(argc, argv))
+    return *status;
   std::mt19937_64 rng{seed};
-  std::vector<std::string> sent; // lines of first deliveries, for redelivery
-  sent.reserve(events);
+  std::vector<sent_event> sent; // first deliveries, for redelivery
+  sent.reserve(std::min<std::uint64_t>(events, 1 << 20));
   std::string out;
-  out.reserve(1 << 20);
-  unsigned long long next_id = 1;
-  const char* types[] = {"UserCreated", "UserUpdated", "UserUpdated", "UserDeleted"};
-  for (unsigned long long n = 0; n < events; ++n) {
-    std::string line;
+  out.reserve(2 << 20);
+  std::uint64_t next_id = 1;
+  for (std::uint64_t n = 0; n < events; ++n) {
     if (!sent.empty() && rng() % 100 < percent) {
-      line = sent[rng() % sent.size()];
+      // Redeliveries keep their original msg_id: the client resends the line.
+      append_line(out, sent[rng() % sent.size()], derived);
     } else {
-      auto user = rng() % users;
-      auto type = types[rng() % 4];
-      auto id = next_id++;
-      line = "{\"src\":\"gen\",\"dest\":\"node\",\"body\":{\"type\":\"event\",\"msg_id\":"
-             + std::to_string(n + 1) + ",\"event\":{\"type\":\"" + type + "\"";
-      if (!derived)
-        line += ",\"id\":\"e" + std::to_string(id) + "\"";
-      line += ",\"payload\":{\"id\":\"user-" + std::to_string(user)
-              + "\",\"name\":\"User " + std::to_string(user) + "\",\"email\":\"u"
-              + std::to_string(user) + "-" + std::to_string(id % 7)
-              + "@example.org\"}}}}";
-      sent.push_back(line);
+      sent_event e;
+      e.msg_id = n + 1;
+      e.user = rng() % users;
+      e.type = static_cast<std::uint32_t>(rng() % 4);
+      e.id = next_id++;
+      append_line(out, e, derived);
+      sent.push_back(e);
     }
-    // Redeliveries keep their original msg_id: the client resends the line.
-    out += line;
-    out += '\n';
     if (out.size() > (1 << 20)) {
       std::fwrite(out.data(), 1, out.size(), stdout);
       out.clear();

@@ -1,16 +1,13 @@
 // bus-node: the event bus as a JSON-lines node (protocol of seed 000).
 // One request per line on stdin, one reply per line on stdout; logs go to
 // stderr. At end of input it finishes every reply and exits 0.
+// Options: see `summary` and `details` below, and docs/protocol.md.
 
-#include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
-#include <iostream>
+#include <cstdint>
 #include <malloc.h>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <boost/json/parser.hpp>
 #include <caf/all.hpp>
@@ -19,84 +16,61 @@
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/admin/server.hpp"
 #include "bus/config.hpp"
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
+#include "await_models.hpp"
+#include "catch_up.hpp"
+#include "command_line.hpp"
 #include "line_reader.hpp"
 #include "session.hpp"
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-node [--config FILE] [--store PATH]
-                [--durability fsync|os|interval:N] [--snapshot-every N]
-                [--max-line-bytes N] [--batch-size N]
-                [--listen HOST:PORT [--allow-remote] [--timeout-ms N]]
+constexpr const char* summary =
+  "bus-node: the event bus as a JSON-lines node. Reads protocol requests "
+  "(JSON, one per line) on stdin and writes replies on stdout; logs go to "
+  "stderr. At the end of its input it finishes every reply and exits 0.";
 
-Reads protocol requests (JSON, one per line) on stdin and writes replies on
-stdout. Without --config it runs the embedded default configuration
+constexpr const char* details = R"(Without --config it runs the embedded default configuration
 (config/node.json: read models user_listing and user_by_email). Without
 --store the log lives in memory; with it, in the SQLite file PATH, and a
-restart on the same file rebuilds the read models from it. --durability
-fsync (default) syncs every batch to disk before acknowledging it; os leaves
-that to the OS (survives a crash of the node, not a power loss); interval:N
-syncs the batches of N milliseconds together (1 to 60000), acknowledging
-each after the sync that covers it. With a store, read models are
-snapshotted every --snapshot-every events (default from the config: 10000;
-0: never), and a restart replays only the tail. Read models configured with
-"storage": "sqlite" live in tables of PATH.models instead, committed with
-their checkpoint after every batch; without --store they stay in memory.
---listen publishes the bus at HOST:PORT (port 0 picks a free one; the port
-is reported on stderr) for projector nodes (bus-projector --connect): they
-take events like local models, and queries, status and updated_models cover
-their models too. HOST must be a loopback address unless --allow-remote is
-given: the bus protocol has no authentication or encryption, so anyone who
-reaches the port can read and publish every event. Requests to other nodes
-fail after --timeout-ms (default 5000) with an error naming the model.
+restart on the same file rebuilds the read models from it. Before it reads
+its input it waits for every read model to catch up with the log, logging
+progress about once a second, and gives up (exit 1) when none moved for
+--startup-timeout seconds. --durability fsync (default) syncs every batch
+to disk before acknowledging it; os leaves that to the OS (survives a crash
+of the node, not a power loss); interval:N syncs the batches of N
+milliseconds together (1 to 60000), acknowledging each after the sync that
+covers it. With a store, read models are snapshotted every --snapshot-every
+events (default from the config: 10000; 0: never), and a restart replays
+only the tail. Read models configured with "storage": "sqlite" live in
+tables of PATH.models instead, committed with their checkpoint after every
+batch; without --store they stay in memory. --listen publishes the bus at
+HOST:PORT (port 0 picks a free one; the port is reported on stderr) for
+projector nodes (bus-projector --connect): they take events like local
+models, and queries, status and updated_models cover their models too. HOST
+must be a loopback address unless --allow-remote is given: the bus protocol
+has no authentication or encryption, so anyone who reaches the port can
+read and publish every event. Requests to other nodes fail after
+--timeout-ms (default 5000) with an error naming the model.
+--await-models holds the input until the named read models run (on this
+node or on projector nodes that attached), for a multi-node start.
+--admin serves the admin endpoint over HTTP at HOST:PORT (status, health,
+metrics, the log, lifecycle and parked events; docs/admin-api.md), loopback
+only unless --allow-remote is given; port 0 picks a free one, reported on
+stderr.
+Exit status: 0 at the end of the input, 1 when the read models did not
+start, 2 for a bad option, configuration or store.
 )";
-
 
 // Keeps at most this many chunks between the reader and the session, so
 // that a fast producer cannot grow the session's mailbox without bound.
 constexpr int max_chunks_in_flight = 4;
-
-bool parse_size(const char* text, std::size_t& out) {
-  // strtoull would take a sign or blanks ("-5" wraps around): digits only.
-  if (*text < '0' || *text > '9')
-    return false;
-  char* end = nullptr;
-  errno = 0;
-  auto x = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || x == 0)
-    return false;
-  out = x;
-  return true;
-}
-
-// Waits until every projector has caught up (or has failed for good); a
-// projector restarting at start is waited for, up to a deadline.
-bool wait_until_ready(caf::scoped_actor& self,
-                      const bus::actors::supervisor_actor& sup) {
-  using namespace std::chrono;
-  auto deadline = steady_clock::now() + seconds{30};
-  while (steady_clock::now() < deadline) {
-    bool ready = false;
-    self->request(sup, seconds{30}, bus::actors::ready_atom::value)
-      .receive(
-        [&](std::vector<bus::actors::projector_status>& xs) {
-          ready = std::all_of(xs.begin(), xs.end(), [](auto& x) {
-            using bus::actors::model_state;
-            return x.state == model_state::running || x.state == model_state::failed;
-          });
-        },
-        [](caf::error&) {});
-    if (ready)
-      return true;
-    std::this_thread::sleep_for(milliseconds{10}); // a restart's backoff
-  }
-  return false;
-}
 
 } // namespace
 
@@ -114,89 +88,94 @@ int main(int argc, char** argv) {
   std::size_t max_line = 0;
   std::size_t batch_size = 0;
   std::size_t snapshot_every = 0;
-  bool snapshot_every_given = false;
   bus::endpoint listen_at;
   bool listening = false;
   bool allow_remote = false;
   std::size_t timeout_ms = 5000;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* name) -> const char* {
-      if (i + 1 >= argc) {
-        std::cerr << "bus-node: " << name << " needs a value\n" << usage;
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--config") {
-      config_path = value("--config");
-    } else if (arg == "--store") {
-      store_path = value("--store");
-    } else if (arg == "--durability") {
-      auto parsed = bus::parse_durability(value("--durability"));
-      if (!parsed) {
-        std::cerr << "bus-node: " << bus::context_of(parsed.error()) << "\n";
-        return 2;
-      }
-      policy = *parsed;
-    } else if (arg == "--max-line-bytes") {
-      if (!parse_size(value("--max-line-bytes"), max_line)) {
-        std::cerr << "bus-node: --max-line-bytes takes a positive integer\n";
-        return 2;
-      }
-    } else if (arg == "--snapshot-every") {
-      auto text = value("--snapshot-every");
-      snapshot_every_given = true;
-      if (std::string{text} != "0" && !parse_size(text, snapshot_every)) {
-        std::cerr << "bus-node: --snapshot-every takes a non-negative integer\n";
-        return 2;
-      }
-    } else if (arg == "--batch-size") {
-      if (!parse_size(value("--batch-size"), batch_size)) {
-        std::cerr << "bus-node: --batch-size takes a positive integer\n";
-        return 2;
-      }
-    } else if (arg == "--listen") {
-      auto parsed = bus::parse_endpoint(value("--listen"));
-      if (!parsed) {
-        std::cerr << "bus-node: --listen: " << bus::context_of(parsed.error()) << "\n";
-        return 2;
-      }
-      listen_at = std::move(*parsed);
-      listening = true;
-    } else if (arg == "--allow-remote") {
-      allow_remote = true;
-    } else if (arg == "--timeout-ms") {
-      if (!parse_size(value("--timeout-ms"), timeout_ms)) {
-        std::cerr << "bus-node: --timeout-ms takes a positive integer\n";
-        return 2;
-      }
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
-      return 0;
-    } else {
-      std::cerr << "bus-node: unknown option " << arg << "\n" << usage;
-      return 2;
-    }
-  }
-  if (listening && !allow_remote && !bus::is_loopback(listen_at.host)) {
-    std::cerr << "bus-node: --listen " << listen_at.host
-              << " is not a loopback address; the bus protocol has no "
-                 "authentication, so pass --allow-remote to listen there\n";
-    return 2;
-  }
+  std::size_t startup_timeout_s = 30;
+  std::vector<std::string> await_names;
+  bus::endpoint admin_at;
+  bool serving_admin = false;
+  bus::app::command_line cli{"bus-node", summary, details};
+  auto& app = cli.app();
+  using bus::app::count_in;
+  app.add_option("--config", config_path,
+                 "Read models, supervision and node limits (default: the "
+                 "embedded config/node.json)")
+    ->type_name("FILE");
+  app.add_option("--store", store_path,
+                 "Keep the log in the SQLite file PATH, created if missing "
+                 "(default: in memory)")
+    ->type_name("PATH");
+  bus::app::add_parsed(app, "--durability", policy, bus::parse_durability,
+                       "With --store: fsync (default), os or interval:N "
+                       "(N: 1 to 60000 ms, group commit)")
+    ->type_name("POLICY");
+  auto* snapshot_opt =
+    app.add_option("--snapshot-every", snapshot_every,
+                   "With --store: snapshot each read model every N events "
+                   "(default: node.snapshot_every, 10000; 0: never)")
+      ->transform(count_in(0, UINT64_MAX))
+      ->type_name("N");
+  app.add_option("--max-line-bytes", max_line,
+                 "Skip longer input lines (default: node.max_line_bytes, "
+                 "1048576)")
+    ->transform(count_in(1, 1 << 30))
+    ->type_name("N");
+  app.add_option("--batch-size", batch_size,
+                 "Events per publish batch (default: node.batch_size, 1024)")
+    ->transform(count_in(1, 1 << 20))
+    ->type_name("N");
+  bus::app::add_parsed(app, "--listen", listen_at, bus::parse_endpoint,
+                       "Publish the bus for projector nodes at HOST:PORT "
+                       "(port 0: a free one, reported on stderr)",
+                       [&] { listening = true; })
+    ->type_name("HOST:PORT");
+  app.add_flag("--allow-remote", allow_remote,
+               "Let --listen and --admin take an address that is not loopback");
+  app.add_option("--timeout-ms", timeout_ms,
+                 "With --listen: requests to other nodes fail after N ms "
+                 "(default 5000)")
+    ->transform(count_in(1, 86'400'000))
+    ->type_name("N");
+  app.add_option("--startup-timeout", startup_timeout_s,
+                 "Exit 1 when the read models catching up at start make no "
+                 "progress for this long (default 30; 0: no limit)")
+    ->transform(count_in(0, 31'536'000))
+    ->type_name("SECONDS");
+  app.add_option("--await-models", await_names,
+                 "Read no input until these read models (here or on "
+                 "projector nodes) run; gives up like --startup-timeout")
+    ->delimiter(',')
+    ->type_name("NAME,...");
+  bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
+                       "Serve the admin endpoint over HTTP at HOST:PORT "
+                       "(port 0: a free one, reported on stderr)",
+                       [&] { serving_admin = true; })
+    ->type_name("HOST:PORT");
+  cli.add_logging();
+  if (auto status = cli.parse(argc, argv))
+    return *status;
+  if (serving_admin)
+    if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
+      return cli.usage_error("--admin " + bus::context_of(err));
+  if (listening && !allow_remote && !bus::is_loopback(listen_at.host))
+    return cli.usage_error("--listen " + listen_at.host
+                           + " is not a loopback address; the bus protocol has "
+                             "no authentication, so pass --allow-remote to "
+                             "listen there");
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
                                     : bus::load_config(config_path);
   if (!config) {
-    std::cerr << "bus-node: bad configuration: "
-              << bus::context_of(config.error()) << "\n";
+    BUS_LOG(bus::log_level::error, "bus-node",
+            "bad configuration: " << bus::context_of(config.error()));
     return 2;
   }
   if (max_line > 0)
     config->node.max_line_bytes = max_line;
   if (batch_size > 0)
     config->node.batch_size = batch_size;
-  if (snapshot_every_given)
+  if (*snapshot_opt)
     config->node.snapshot_every = snapshot_every;
 
   std::shared_ptr<bus::event_log> log;
@@ -205,12 +184,12 @@ int main(int argc, char** argv) {
   } else {
     auto opened = bus::sqlite_log::open(store_path, policy);
     if (!opened) {
-      std::cerr << "bus-node: " << bus::context_of(opened.error()) << "\n";
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(opened.error()));
       return 2;
     }
-    std::cerr << "bus-node: store " << store_path << " holds "
-              << (*opened)->head() << " events (durability "
-              << bus::to_string(policy) << ")\n";
+    BUS_LOG(bus::log_level::info, "bus-node",
+            "store " << store_path << " holds " << (*opened)->head()
+                     << " events (durability " << bus::to_string(policy) << ")");
     log = std::move(*opened);
   }
 
@@ -225,7 +204,7 @@ int main(int argc, char** argv) {
   bus_options bus_opts;
   if (listening) // a delivery to a silent node must not hold a publish
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
-  auto bus = sys.spawn(bus_impl, log, bus_opts);
+  auto bus = spawn_bus(sys, log, bus_opts);
   bus::node::session_options options;
   for (auto& spec : config->read_models)
     options.models.push_back(spec.name);
@@ -237,13 +216,13 @@ int main(int argc, char** argv) {
     projection.snapshot_every = config->node.snapshot_every;
     // Models with "storage": "sqlite" keep their tables and checkpoints here.
     projection.models_path = store_path + ".models";
+    // Pauses, so that they survive a restart of the node.
+    projection.lifecycle_path = store_path + ".lifecycle";
   }
   auto sup = listening
-               ? sys.spawn(routing_supervisor_impl, bus, config->read_models,
-                           config->supervision, projection,
-                           remote_routing{timeout})
-               : sys.spawn(supervisor_impl, bus, config->read_models,
-                           config->supervision, projection);
+    ? spawn_routing_supervisor(sys, bus, config->read_models, config->supervision,
+                               projection, remote_routing{timeout})
+    : spawn_supervisor(sys, bus, config->read_models, config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
   caf::scoped_actor self{sys};
@@ -256,22 +235,57 @@ int main(int argc, char** argv) {
     auto port = sys.middleman().publish(bus, listen_at.port,
                                         listen_at.host.c_str(), true);
     if (!port) {
-      std::cerr << "bus-node: cannot listen on " << listen_at.host << ":"
-                << listen_at.port << ": " << sys.render(port.error()) << "\n";
+      BUS_LOG(bus::log_level::error, "bus-node",
+              "cannot listen on " << listen_at.host << ":" << listen_at.port
+                                  << ": " << sys.render(port.error()));
       stop();
       return 2;
     }
-    std::cerr << "bus-node: listening on " << listen_at.host << ":" << *port
-              << std::endl;
+    BUS_LOG(bus::log_level::info, "bus-node",
+            "listening on " << listen_at.host << ":" << *port);
+  }
+  std::unique_ptr<bus::admin::server> admin;
+  if (serving_admin) {
+    using bus::admin::admin_options;
+    auto served = bus::admin::serve(sys, admin_options::of_bus_node(admin_at, bus, sup));
+    if (!served) {
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(served.error()));
+      stop();
+      return 2;
+    }
+    admin = std::move(*served);
+    BUS_LOG(bus::log_level::info, "bus-node", "admin endpoint on " << admin->url());
   }
   // Read nothing before every projector is registered with the bus and
   // caught up: an event published earlier would reach no read model in time
   // for its reply.
   // With a store, this is where the read models are rebuilt from it.
-  if (!wait_until_ready(self, sup)) {
-    std::cerr << "bus-node: read models did not start in time\n";
+  bus::app::catch_up_options catch_up;
+  catch_up.patience = std::chrono::seconds{startup_timeout_s};
+  catch_up.source = "bus-node";
+  auto started = bus::app::wait_for_catch_up(self, sup, bus, catch_up);
+  if (started.outcome != bus::app::catch_up_outcome::caught_up) {
+    BUS_LOG(bus::log_level::error, "bus-node",
+            "the read models made no progress for "
+              << startup_timeout_s << " s while catching up ("
+              << bus::app::describe_progress(started.models, started.head, 0)
+              << "); giving up (--startup-timeout, 0: no limit)");
     stop();
     return 1;
+  }
+  if (!await_names.empty()) {
+    auto awaited = bus::node::await_models(self, sup, await_names, catch_up.patience);
+    if (awaited.outcome != bus::node::await_outcome::ready) {
+      std::string missing;
+      for (auto& name : awaited.missing)
+        missing += (missing.empty() ? "" : ", ") + name;
+      BUS_LOG(bus::log_level::error, "bus-node",
+              "read models " << missing << " did not attach within "
+                             << startup_timeout_s
+                             << " s (--await-models, --startup-timeout)");
+      stop();
+      return 1;
+    }
   }
   int in_flight = 0;
   auto wait_one = [&] {
@@ -296,12 +310,13 @@ int main(int argc, char** argv) {
         return;
       }
     }
-    std::cerr << "bus-node: line " << number
-              << ": not a JSON object, skipped\n";
+    BUS_LOG(bus::log_level::warning, "bus-node",
+            "line " << number << ": not a JSON object, skipped");
   };
   auto on_overlong = [&](std::size_t number) {
-    std::cerr << "bus-node: line " << number << ": longer than "
-              << config->node.max_line_bytes << " bytes, skipped\n";
+    BUS_LOG(bus::log_level::warning, "bus-node",
+            "line " << number << ": longer than " << config->node.max_line_bytes
+                    << " bytes, skipped");
   };
   bool more = true;
   while (more) {

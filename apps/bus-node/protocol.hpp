@@ -11,6 +11,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "bus/admin/json_style.hpp"
 #include "bus/event.hpp"
 #include "bus/read_model.hpp"
 
@@ -97,14 +98,11 @@ void render_reply(std::string& out, const request& req, std::string_view type,
 /// Appends `"name": "value"` to `out`, after ", " unless `out` is empty.
 void render_field(std::string& out, std::string_view name, std::string_view value);
 
-/// Appends `"name": ` to `out`.
-void render_key(std::string& out, std::string_view name);
-
-/// Appends `v` in the protocol's style (", " and ": " separators).
-void render_json(std::string& out, const boost::json::value& v);
-
-/// Appends a JSON string literal.
-void render_string(std::string& out, std::string_view s);
+// Strings, keys and JSON values in the protocol's style, shared with the
+// admin endpoint.
+using admin::render_json;
+using admin::render_key;
+using admin::render_string;
 
 /// Appends a JSON array of strings.
 void render_strings(std::string& out, const std::vector<std::string>& xs);

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "bus/admin/status_render.hpp"
 #include "bus/errc.hpp"
 
 namespace bus::node {
@@ -69,47 +70,6 @@ void send_query(self_ptr self, session_state::pending p) {
       [self, p](caf::error& err) { control_failed(self, p, err); });
 }
 
-namespace {
-
-// Renders one model's status; `extra` are the blue/green projectors of the
-// same model (a shadow, a kept previous one), nested under their role.
-void render_model_status(std::string& out, const actors::projector_status& s,
-                         const actors::bus_status& bus,
-                         const std::vector<actors::projector_status>& extra = {}) {
-  auto lag = bus.head > s.checkpoint ? bus.head - s.checkpoint : 0;
-  std::int64_t lag_ms = 0;
-  if (lag > 0 && s.checkpoint_timestamp > 0 && bus.head_timestamp > s.checkpoint_timestamp)
-    lag_ms = (bus.head_timestamp - s.checkpoint_timestamp) / 1000000;
-  out += '{';
-  render_key(out, "model");
-  render_string(out, s.model);
-  out += ", ";
-  render_key(out, "state");
-  render_string(out, to_string(s.state));
-  out += ", \"checkpoint\": " + std::to_string(s.checkpoint);
-  out += ", \"lag_events\": " + std::to_string(lag);
-  out += ", \"lag_ms\": " + std::to_string(lag_ms);
-  out += ", \"applied\": " + std::to_string(s.applied);
-  out += ", \"skipped\": " + std::to_string(s.skipped);
-  out += ", \"rebuilds\": " + std::to_string(s.rebuilds);
-  out += ", \"restarts\": " + std::to_string(s.restarts);
-  out += ", \"parked\": " + std::to_string(s.parked);
-  out += ", \"stalled_ms\": " + std::to_string(s.stalled_ms);
-  out += ", ";
-  render_key(out, "last_error");
-  render_string(out, s.last_error);
-  for (auto& x : extra) {
-    if (x.model != s.model || x.role == s.role)
-      continue;
-    out += ", ";
-    render_key(out, to_string(x.role));
-    render_model_status(out, x, bus);
-  }
-  out += '}';
-}
-
-} // namespace
-
 void send_status(self_ptr self, session_state::pending p) {
   auto& st = self->state;
   self->request(st.bus, caf::infinite, actors::status_atom::value)
@@ -118,24 +78,8 @@ void send_status(self_ptr self, session_state::pending p) {
         self->request(self->state.supervisor, caf::infinite, actors::status_atom::value)
           .then(
             [self, p, bus](std::vector<actors::projector_status>& models) {
-              std::string fields = "\"head\": " + std::to_string(bus.head);
-              fields += ", \"read_models\": [";
-              // Live projectors come first, in config order; blue/green
-              // shadows and kept projectors after them.
-              std::vector<actors::projector_status> extra;
-              for (auto& m : models)
-                if (m.role != actors::model_role::live)
-                  extra.push_back(m);
-              bool first = true;
-              for (auto& m : models) {
-                if (m.role != actors::model_role::live)
-                  continue;
-                if (!first)
-                  fields += ", ";
-                first = false;
-                render_model_status(fields, m, bus, extra);
-              }
-              fields += ']';
+              std::string fields;
+              admin::render_status_fields(fields, bus, models);
               control_reply(self, p, "status_ok", fields);
             },
             [self, p](caf::error& err) {
@@ -181,8 +125,9 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
       break;
     case request_kind::blue_green:
       self
-        ->request(st.supervisor, caf::infinite, actors::shadow_atom::value,
-                  p.req->definition, p.req->await_switch)
+        ->request(
+          st.supervisor, caf::infinite, actors::shadow_atom::value, p.req->definition,
+          p.req->await_switch ? actors::shadow_wait::live : actors::shadow_wait::start)
         .then(on_status, on_error);
       break;
     case request_kind::rollback:

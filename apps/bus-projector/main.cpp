@@ -4,8 +4,7 @@
 // until SIGINT or SIGTERM.
 
 #include <csignal>
-#include <cstdlib>
-#include <iostream>
+#include <cstdint>
 #include <string>
 #include <unistd.h>
 
@@ -15,16 +14,21 @@
 #include "bus/actors/connector.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/admin/server.hpp"
 #include "bus/config.hpp"
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
+#include "command_line.hpp"
 
 namespace {
 
-constexpr const char* usage = R"(usage: bus-projector --connect HOST:PORT [--config FILE] [--name NAME]
-                     [--store PATH] [--snapshot-every N] [--timeout-ms N]
+constexpr const char* summary =
+  "bus-projector: a projector node. Runs the read models of its config, "
+  "projected from a bus on another node (bus-node --listen), until SIGINT "
+  "or SIGTERM; logs go to stderr.";
 
-Connects to the bus published by `bus-node --listen HOST:PORT`, runs the
+constexpr const char* details = R"(Connects to the bus published by `bus-node --listen HOST:PORT`, runs the
 read models of FILE (default: the embedded config/node.json) and registers
 them with the bus, which then fans events out to them and routes queries on
 its node to them. When the bus is lost, it reconnects with backoff and every
@@ -34,87 +38,90 @@ the bus's directory (default: "projector:" and its model names). With
 (default 10000) and "storage": "sqlite" models live in tables of
 PATH.models, so a restarted node pulls only the events after them.
 Requests to the bus time out after --timeout-ms (default 5000).
+--admin serves this node's admin endpoint over HTTP at HOST:PORT (status,
+health and metrics of its models, their lifecycle and parked events;
+docs/admin-api.md); HOST must be a loopback address unless --allow-remote
+is given. Port 0 picks a free one, reported on stderr.
+Exit status: 0 after SIGINT or SIGTERM, 2 for a bad option or
+configuration.
 )";
-
-bool parse_count(const std::string& text, std::size_t& out, bool zero_ok) {
-  if (text.empty() || text.size() > 12
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  out = std::stoull(text);
-  return zero_ok || out > 0;
-}
 
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string endpoint;
+  bus::endpoint bus_at;
   std::string config_path;
   std::string name;
   std::string store_path;
   std::size_t snapshot_every = 0;
-  bool snapshot_every_given = false;
   std::size_t timeout_ms = 5000;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "bus-projector: " << arg << " needs a value\n" << usage;
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--connect") {
-      endpoint = value();
-    } else if (arg == "--config") {
-      config_path = value();
-    } else if (arg == "--name") {
-      name = value();
-    } else if (arg == "--store") {
-      store_path = value();
-    } else if (arg == "--snapshot-every") {
-      snapshot_every_given = true;
-      if (!parse_count(value(), snapshot_every, true)) {
-        std::cerr << "bus-projector: --snapshot-every takes a non-negative integer\n";
-        return 2;
-      }
-    } else if (arg == "--timeout-ms") {
-      if (!parse_count(value(), timeout_ms, false)) {
-        std::cerr << "bus-projector: --timeout-ms takes a positive integer\n";
-        return 2;
-      }
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
-      return 0;
-    } else {
-      std::cerr << "bus-projector: unknown option " << arg << "\n" << usage;
-      return 2;
-    }
-  }
-  if (endpoint.empty()) {
-    std::cerr << "bus-projector: --connect HOST:PORT is required\n" << usage;
-    return 2;
-  }
-  auto bus_at = bus::parse_endpoint(endpoint);
-  if (!bus_at || bus_at->port == 0) {
-    std::cerr << "bus-projector: --connect: "
-              << (bus_at ? "port 0 names no bus" : bus::context_of(bus_at.error()))
-              << "\n";
-    return 2;
-  }
-  auto& host = bus_at->host;
-  auto port = bus_at->port;
+  bus::endpoint admin_at;
+  bool serving_admin = false;
+  bool allow_remote = false;
+  bus::app::command_line cli{"bus-projector", summary, details};
+  auto& app = cli.app();
+  using bus::app::count_in;
+  auto connect_port = [](const std::string& text) -> caf::expected<bus::endpoint> {
+    auto parsed = bus::parse_endpoint(text);
+    if (parsed && parsed->port == 0)
+      return bus::make_error(bus::errc::invalid_config, "port 0 names no bus");
+    return parsed;
+  };
+  bus::app::add_parsed(app, "--connect", bus_at, connect_port,
+                       "The bus to project from, published by bus-node "
+                       "--listen HOST:PORT")
+    ->type_name("HOST:PORT")
+    ->required();
+  app.add_option("--config", config_path,
+                 "The read models to run (default: the embedded "
+                 "config/node.json)")
+    ->type_name("FILE");
+  app.add_option("--name", name,
+                 "This node's name in the bus's directory (default: "
+                 "\"projector:\" and its model names)")
+    ->type_name("NAME");
+  app.add_option("--store", store_path,
+                 "Keep snapshots in PATH.snapshots and \"storage\": "
+                 "\"sqlite\" models in PATH.models (default: in memory)")
+    ->type_name("PATH");
+  auto* snapshot_opt =
+    app.add_option("--snapshot-every", snapshot_every,
+                   "With --store: snapshot each memory model every N events "
+                   "(default: node.snapshot_every, 10000; 0: never)")
+      ->transform(count_in(0, UINT64_MAX))
+      ->type_name("N");
+  app.add_option("--timeout-ms", timeout_ms,
+                 "Requests to the bus fail after N ms (default 5000)")
+    ->transform(count_in(1, 86'400'000))
+    ->type_name("N");
+  bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
+                       "Serve this node's admin endpoint over HTTP at "
+                       "HOST:PORT (port 0: a free one, reported on stderr)",
+                       [&] { serving_admin = true; })
+    ->type_name("HOST:PORT");
+  app.add_flag("--allow-remote", allow_remote,
+               "Let --admin take an address that is not loopback");
+  cli.add_logging();
+  if (auto status = cli.parse(argc, argv))
+    return *status;
+  if (serving_admin)
+    if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
+      return cli.usage_error("--admin " + bus::context_of(err));
+  auto& host = bus_at.host;
+  auto port = bus_at.port;
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
                                     : bus::load_config(config_path);
   if (!config) {
-    std::cerr << "bus-projector: bad configuration: "
-              << bus::context_of(config.error()) << "\n";
+    BUS_LOG(bus::log_level::error, "bus-projector",
+            "bad configuration: " << bus::context_of(config.error()));
     return 2;
   }
   if (config->read_models.empty()) {
-    std::cerr << "bus-projector: the configuration has no read models to run\n";
+    BUS_LOG(bus::log_level::error, "bus-projector",
+            "the configuration has no read models to run");
     return 2;
   }
-  if (snapshot_every_given)
+  if (*snapshot_opt)
     config->node.snapshot_every = snapshot_every;
   using namespace bus::actors;
   connector_options options;
@@ -128,9 +135,6 @@ int main(int argc, char** argv) {
   options.node = name;
   auto timeout = std::chrono::milliseconds{timeout_ms};
   options.timeout = timeout;
-  options.log = [name](const std::string& line) {
-    std::cerr << "bus-projector " << name << ": " << line << std::endl;
-  };
   projector_options projection;
   projection.bus_timeout = caf::duration{timeout * 2};
   if (!store_path.empty()) {
@@ -138,6 +142,7 @@ int main(int argc, char** argv) {
     // models, and the tables of "storage": "sqlite" models.
     projection.snapshot_path = store_path + ".snapshots";
     projection.models_path = store_path + ".models";
+    projection.lifecycle_path = store_path + ".lifecycle"; // pauses survive restarts
     projection.snapshot_every = config->node.snapshot_every;
   }
 
@@ -154,19 +159,35 @@ int main(int argc, char** argv) {
   bus::one_worker_per_core(cfg);
   bus::enable_network(cfg);
   caf::actor_system sys{cfg};
-  auto dialer = sys.spawn(remote_dialer_impl, host, port, caf::timespan{timeout});
+  auto dialer = spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
   auto specs = config->read_models;
   auto policy = config->supervision;
   auto make_supervisor = [&sys, specs, policy, projection](bus_actor bus) {
-    return sys.spawn(supervisor_impl, std::move(bus), specs, policy, projection);
+    return spawn_supervisor(sys, std::move(bus), specs, policy, projection);
   };
-  std::cerr << "bus-projector " << name << ": connecting to " << host << ":"
-            << port << std::endl;
-  auto connector = sys.spawn(connector_impl, dialer, make_supervisor, options);
+  BUS_LOG(bus::log_level::info, "bus-projector",
+          name << ": connecting to " << host << ":" << port);
+  auto connector = spawn_connector(sys, dialer, make_supervisor, options);
+  caf::scoped_actor self{sys};
+  std::unique_ptr<bus::admin::server> admin;
+  if (serving_admin) {
+    using bus::admin::admin_options;
+    auto served = bus::admin::serve(sys, admin_options::of_projector_node(admin_at, connector));
+    if (!served) {
+      BUS_LOG(bus::log_level::error, "bus-projector",
+              name << ": " << bus::context_of(served.error()));
+      self->send_exit(connector, caf::exit_reason::user_shutdown);
+      self->send_exit(dialer, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+    admin = std::move(*served);
+    BUS_LOG(bus::log_level::info, "bus-projector",
+            name << ": admin endpoint on " << admin->url());
+  }
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::cerr << "bus-projector " << name << ": stopping" << std::endl;
-  caf::scoped_actor self{sys};
+  BUS_LOG(bus::log_level::info, "bus-projector", name << ": stopping");
+  admin.reset();
   self->send_exit(connector, caf::exit_reason::user_shutdown);
   self->send_exit(dialer, caf::exit_reason::user_shutdown);
   self->wait_for(connector, dialer);

@@ -1,10 +1,11 @@
 #include "bus/config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include <boost/json/parse.hpp>
+#include <boost/json/stream_parser.hpp>
 
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
@@ -170,9 +171,13 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
     r.strings("upsert_on", cfg.upsert_on);
     r.strings("merge_on", cfg.merge_on);
     r.strings("delete_on", cfg.delete_on);
+    r.strings("require", cfg.require);
     r.no_unknown_keys();
     if (r.ok() && !json_path{cfg.key}.valid())
       r.fail(r.at("key"), "expected a dotted field path");
+    for (auto& field : cfg.require)
+      if (r.ok() && !json_path{field}.valid())
+        r.fail(r.at("require"), "expected dotted field paths");
     if (r.ok() && cfg.upsert_on.empty() && cfg.merge_on.empty()
         && cfg.delete_on.empty())
       r.fail(path, "a document model needs upsert_on, merge_on or delete_on");
@@ -204,6 +209,21 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
   }
   return make_error(errc::invalid_config,
                     path + ".kind: expected \"document\" or \"index\"");
+}
+
+// "line L, column C" (both from 1, columns in bytes) of `offset` in `text`.
+std::string position_of(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return "line " + std::to_string(line) + ", column "
+         + std::to_string(offset - line_start + 1);
 }
 
 } // namespace
@@ -264,11 +284,17 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
 }
 
 caf::expected<bus_config> parse_config(std::string_view text) {
+  boost::json::stream_parser parser;
   boost::system::error_code ec;
-  auto doc = boost::json::parse(text, ec);
+  // write() stops at the first error and says how far it got; text that
+  // stops early is reported at its end.
+  auto consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec)
+    parser.finish(ec);
   if (ec)
-    return make_error(errc::invalid_config, "not JSON: " + ec.message());
-  return parse_config(doc);
+    return make_error(errc::invalid_config,
+                      "not JSON: " + position_of(text, consumed) + ": " + ec.message());
+  return parse_config(parser.release());
 }
 
 caf::expected<bus_config> load_config(const std::string& path) {

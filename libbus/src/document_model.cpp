@@ -1,13 +1,17 @@
 #include "bus/document_model.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
+#include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
 namespace bus {
 
 document_model::document_model(document_model_config cfg)
   : cfg_(std::move(cfg)), key_path_(cfg_.key) {
+  for (auto& field : cfg_.require)
+    required_.emplace_back(field);
   auto add = [this](const std::vector<std::string>& types, action what) {
     for (auto& t : types) {
       if (std::find(types_.begin(), types_.end(), t) == types_.end())
@@ -28,15 +32,21 @@ bool document_model::apply(const event& e) {
   auto key = key_path_.find_key(e.payload, buffer);
   if (!key)
     return false;
+  if (i->second != action::remove)
+    for (std::size_t k = 0; k < required_.size(); ++k)
+      if (required_[k].find(e.payload) == nullptr)
+        throw std::runtime_error("event '" + e.id + "' (" + e.type
+                                 + ") lacks the required field '"
+                                 + cfg_.require[k] + "'");
   switch (i->second) {
     case action::upsert:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
+      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end())
         d->second = e.payload;
       else
         docs_.emplace(std::string{*key}, e.payload);
       break;
     case action::merge: {
-      auto d = find_view(docs_, *key, scratch_);
+      auto d = internal::find_view(docs_, *key, scratch_);
       if (d == docs_.end())
         d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
       for (auto& kv : e.payload)
@@ -44,7 +54,7 @@ bool document_model::apply(const event& e) {
       break;
     }
     case action::remove:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
+      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end())
         docs_.erase(d);
       break;
   }
@@ -61,7 +71,7 @@ std::optional<std::string> document_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = find_view(docs_, key, scratch_); i != docs_.end())
+  if (auto i = internal::find_view(docs_, key, scratch_); i != docs_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }
@@ -115,7 +125,10 @@ void document_model::take_changes(std::vector<std::string>& out) {
 std::string document_model::definition() const {
   auto list = internal::join_types;
   return "document;" + cfg_.key + ";upsert:" + list(cfg_.upsert_on) + ";merge:"
-         + list(cfg_.merge_on) + ";delete:" + list(cfg_.delete_on);
+         + list(cfg_.merge_on) + ";delete:" + list(cfg_.delete_on)
+         // Only when set, so that stored snapshots of models without it
+         // still match their definition.
+         + (cfg_.require.empty() ? "" : ";require:" + list(cfg_.require));
 }
 
 } // namespace bus

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
 namespace bus {
@@ -20,7 +21,7 @@ index_model::index_model(index_model_config cfg)
 }
 
 void index_model::drop(std::string_view primary) {
-  auto i = find_view(current_, primary, scratch_);
+  auto i = internal::find_view(current_, primary, scratch_);
   if (i == current_.end())
     return;
   if (auto j = index_.find(i->second); j != index_.end() && j->second == primary) {
@@ -49,7 +50,7 @@ bool index_model::apply(const event& e) {
   auto value = key_path_.find_key(e.payload, value_buffer);
   if (!value)
     return true;
-  auto c = find_view(current_, *primary, scratch_);
+  auto c = internal::find_view(current_, *primary, scratch_);
   if (c != current_.end() && c->second == *value)
     return true;
   if (tracking_) {
@@ -65,7 +66,7 @@ bool index_model::apply(const event& e) {
     if (auto j = index_.find(c->second);
         j != index_.end() && j->second == *primary)
       reuse = index_.extract(j);
-  if (auto j = find_view(index_, *value, scratch_); j != index_.end()) {
+  if (auto j = internal::find_view(index_, *value, scratch_); j != index_.end()) {
     // A value taken over from another key moves to this one.
     if (auto other = current_.find(j->second); other != current_.end())
       current_.erase(other);
@@ -94,7 +95,7 @@ std::optional<std::string> index_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
-  if (auto i = find_view(index_, key, scratch_); i != index_.end())
+  if (auto i = internal::find_view(index_, key, scratch_); i != index_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

@@ -1,6 +1,7 @@
 #include "bus/sqlite_log.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "internal/id_filter.hpp"
@@ -8,6 +9,7 @@
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
 #include "internal/tail_cache.hpp"
+#include "internal/timed_vfs.hpp"
 
 namespace bus {
 
@@ -225,6 +227,7 @@ void sqlite_log::drop_pending() noexcept {
 void sqlite_log::sync() {
   if (head_ == durable_head_)
     return;
+  auto start = std::chrono::steady_clock::now();
   try {
     exec("BEGIN IMMEDIATE");
     write_pending();
@@ -238,6 +241,7 @@ void sqlite_log::sync() {
                         + std::to_string(lost)
                         + " events appended since the last sync were not stored)");
   }
+  timings_.commit.observe(std::chrono::steady_clock::now() - start);
   durable_head_ = head_;
   tail_->evict(durable_head_);
   recent_->rotate(durable_head_);

@@ -11,6 +11,7 @@
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
 #include "internal/tail_cache.hpp"
+#include "internal/timed_vfs.hpp"
 
 namespace bus {
 
@@ -51,16 +52,21 @@ sqlite_log::sqlite_log(std::string path, durability policy, std::size_t tail_eve
     tail_(std::make_unique<tail_cache>(tail_events)),
     reads_(std::make_unique<read_cache>(read_cache_slots,
                                         tail_cache::default_chunk_events)) {
-  // nop
+  timings_.measured = true;
 }
 
 caf::expected<std::shared_ptr<sqlite_log>>
 sqlite_log::open(const std::string& path, durability policy, std::size_t tail_events) {
   std::shared_ptr<sqlite_log> log{new sqlite_log(path, policy, tail_events)};
+  try {
+    log->vfs_ = std::make_unique<timed_vfs>(log->timings_.fsync);
+  } catch (const storage_error& ex) {
+    return make_error(errc::storage_failed, path + ": " + ex.what());
+  }
   auto rc = sqlite3_open_v2(path.c_str(), &log->db_,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                               | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
+                            log->vfs_->name());
   if (rc != SQLITE_OK)
     return make_error(errc::storage_failed,
                       path + ": cannot open: "

@@ -1,10 +1,13 @@
 #include "bus/actors/projector.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <sstream>
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "internal/bus_state.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -79,7 +82,7 @@ BOOST_AUTO_TEST_CASE(exception_in_read_model_fails_the_projector_with_reason) {
   self->monitor(p);
   stdout_capture out;
   auto ack = ask<publish_ack>(bus, publish_atom::value, events(0, 5, {"A"}),
-                              true);
+                              publish_wait::projectors);
   BOOST_REQUIRE(ack); // the publish itself succeeded
   BOOST_TEST(ack->models.size() == 1u);
   BOOST_TEST(ack->models[0].applied.empty()); // fragile took none of it
@@ -108,8 +111,7 @@ BOOST_AUTO_TEST_CASE(query_answers_value_or_no_such_key) {
 BOOST_AUTO_TEST_CASE(query_while_catching_up_is_unavailable_not_stale) {
   publish(events(0, 20, {"A"}));
   // Spawned but not run yet: the query reaches it before its catch-up.
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}),
-                     replaying(4));
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), replaying(4));
   auto early = ask<query_result>(p, query_atom::value, std::string{"key0"});
   BOOST_REQUIRE(!early);
   BOOST_TEST(code_of(early.error()) == errc::model_unavailable);
@@ -156,13 +158,57 @@ BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
   model_spec spec{"broken", []() -> read_model_ptr {
                     throw std::runtime_error("no database");
                   }};
-  auto p = sys.spawn(projector_impl, bus, spec, projector_options{});
+  auto p = bus::actors::spawn_projector(sys, bus, spec, projector_options{});
   self->monitor(p);
   run();
   caf::error reason;
   self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
   BOOST_TEST(code_of(reason) == errc::apply_failed);
   BOOST_TEST(context_of(reason).find("no database") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(live_events_are_timed_from_append_to_apply_replayed_ones_not) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  // Appended 3 s ago (the log keeps a timestamp it is given): each is
+  // applied about 3 s after its append, in the bucket up to 5 s.
+  auto batch = events(0, 2, {"A"});
+  auto three_s_ago = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()
+                       - std::chrono::seconds{3})
+                       .count();
+  for (auto& e : batch)
+    e.timestamp = three_s_ago;
+  publish(batch);
+  auto status = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(status);
+  auto& h = status->apply_latency;
+  BOOST_TEST(h.count() == 2u);
+  auto five_s = std::find(latency_histogram::bounds_ns.begin(),
+                          latency_histogram::bounds_ns.end(), 5'000'000'000)
+                - latency_histogram::bounds_ns.begin();
+  BOOST_TEST(h.counts()[static_cast<std::size_t>(five_s)] == 2u);
+  BOOST_TEST(h.sum_ns() >= 2 * 3'000'000'000LL);
+  // A projector that pulls the same events from the log applies them, but
+  // their age says how far behind it was, not how fast the bus is.
+  auto late = spawn_projector(tally("late", {"A"}));
+  auto late_status = ask<projector_status>(late, status_atom::value);
+  BOOST_REQUIRE(late_status);
+  BOOST_TEST(late_status->applied == 2u);
+  BOOST_TEST(late_status->apply_latency.count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(status_reports_the_messages_waiting_in_its_own_mailbox) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  // A status request, then three more messages behind it: when the
+  // projector answers the first, three are waiting.
+  self->send(p, status_atom::value);
+  for (int i = 0; i < 3; ++i)
+    self->send(p, status_atom::value);
+  run();
+  std::vector<std::uint64_t> seen;
+  for (int i = 0; i < 4; ++i)
+    self->receive([&](projector_status& s) { seen.push_back(s.mailbox); });
+  BOOST_TEST((seen == std::vector<std::uint64_t>{3, 2, 1, 0}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -173,7 +219,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_projector_answers_the_ready_it_holds) {
   // Found by bus-sim: an operator restart waits for the new projector's
   // ready; a second restart stopping that projector left it unanswered.
   publish(events(0, 10, {"A"}));
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), replaying(4));
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), replaying(4));
   auto ready = std::make_shared<std::optional<caf::expected<projector_status>>>();
   sys.spawn([=](caf::event_based_actor* a) {
     a->request(caf::actor_cast<caf::actor>(p), caf::infinite, ready_atom::value)
@@ -250,7 +296,8 @@ BOOST_AUTO_TEST_CASE(rebuild_reprojects_from_the_log_while_pushes_wait) {
   // The rebuild and new events arrive together; the query sees the rebuild
   // under way and does not answer from a half-built model.
   self->send(p, rebuild_atom::value);
-  self->send(bus, publish_atom::value, events(30, 9, {"A", "B", "C"}), false);
+  self->send(bus, publish_atom::value, events(30, 9, {"A", "B", "C"}),
+             publish_wait::log);
   auto during = ask<query_result>(p, query_atom::value, std::string{"key0"});
   BOOST_REQUIRE(!during);
   BOOST_TEST(code_of(during.error()) == errc::model_unavailable);
@@ -292,7 +339,7 @@ BOOST_AUTO_TEST_CASE(hooks_run_around_every_batch_live_and_replayed) {
     calls->push_back("after " + std::to_string(b.last_seq()) + " took "
                      + std::to_string(n));
   };
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), opts);
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), opts);
   run();
   publish(events(10, 2, {"A", "B"})); // one live batch
   auto expected = std::vector<std::string>{
@@ -306,7 +353,7 @@ BOOST_AUTO_TEST_CASE(throwing_hook_fails_the_projector_naming_the_hook) {
   opts.hooks.after = [](const read_model&, const event_batch&, std::size_t) {
     throw std::runtime_error("commit refused");
   };
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), opts);
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), opts);
   run();
   self->monitor(p);
   publish(events(0, 3, {"A"}));

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -221,6 +222,29 @@ BOOST_AUTO_TEST_CASE(text_that_is_not_json_is_rejected) {
   check_rejected("read_models", "not JSON");
 }
 
+BOOST_AUTO_TEST_CASE(json_syntax_error_names_its_line_and_column) {
+  // The second comma of "2,,3" on line 3 is the error.
+  check_rejected("{\n  \"read_models\": [1,\n  2,,3]}", "not JSON: line 3, column 5");
+  check_rejected("{\"read_models\": []} x", "not JSON: line 1, column 21");
+  // Text that stops early: the position is its end.
+  check_rejected("{\n\"read_models\": [", "not JSON: line 2, column 17");
+}
+
+BOOST_AUTO_TEST_CASE(load_config_reports_a_syntax_error_with_file_line_and_column) {
+  auto path = std::filesystem::temp_directory_path()
+              / ("bus-config-syntax-" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream out{path};
+    out << "{\n  \"read_models\": [\n    {\"name\": \"m\" \"kind\": \"document\"}\n  ]\n}\n";
+  }
+  auto result = bus::load_config(path.string());
+  std::filesystem::remove(path);
+  BOOST_REQUIRE(!result);
+  auto text = context_of(result.error());
+  BOOST_TEST(text.find(path.string() + ": not JSON") != std::string::npos, text);
+  BOOST_TEST(text.find("line 3, column 18") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(document_that_is_not_an_object_is_rejected) {
   for (auto text : {"[]"sv, "42"sv, "null"sv, R"("read_models")"sv}) {
     auto result = parse(text);
@@ -364,6 +388,23 @@ BOOST_AUTO_TEST_CASE(model_fields_of_the_wrong_type_are_rejected) {
   check_rejected(with_models(R"({"name": "m", "kind": "index", "key": "email",
                                  "target": ["id"], "set_on": ["A"]})"),
                  "read_models[0].target");
+}
+
+BOOST_AUTO_TEST_CASE(document_required_fields_are_read_and_checked) {
+  auto cfg = parse(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                   "merge_on": ["A"], "require": ["email"]})"));
+  BOOST_REQUIRE_MESSAGE(cfg, why(cfg));
+  auto m = cfg->read_models.at(0).make();
+  event e;
+  e.type = "A";
+  e.payload = boost::json::parse(R"({"id": "u1"})").as_object();
+  BOOST_CHECK_THROW(m->apply(e), std::runtime_error);
+  check_rejected(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                 "merge_on": ["A"], "require": "email"})"),
+                 "read_models[0].require");
+  check_rejected(with_models(R"({"name": "m", "kind": "document", "key": "id",
+                                 "merge_on": ["A"], "require": ["a..b"]})"),
+                 "read_models[0].require");
 }
 
 BOOST_AUTO_TEST_CASE(model_without_key_or_target_is_rejected) {

@@ -7,6 +7,7 @@
 
 #include "support/json_events.hpp"
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -186,6 +187,35 @@ BOOST_AUTO_TEST_CASE(key_of_an_event_is_its_document_key) {
   bus::document_model nested{cfg};
   BOOST_TEST(*nested.key_of(make_event("UserCreated", R"({"user": {"id": "u7"}})"))
              == "u7");
+}
+
+BOOST_AUTO_TEST_CASE(event_lacking_a_required_field_throws_and_changes_nothing) {
+  auto cfg = users_config();
+  cfg.require = {"email", "profile.name"};
+  bus::document_model m{cfg};
+  BOOST_TEST(m.apply(make_event(
+    "UserCreated", R"({"id": "u1", "email": "a@x", "profile": {"name": "A"}})")));
+  auto before = m.snapshot();
+  auto names_field = [](const std::runtime_error& ex) {
+    return std::string{ex.what()}.find("'profile.name'") != std::string::npos;
+  };
+  BOOST_CHECK_EXCEPTION(
+    m.apply(make_event("UserUpdated", R"({"id": "u1", "email": "b@x"})")),
+    std::runtime_error, names_field);
+  BOOST_CHECK_EXCEPTION(
+    m.apply(make_event("UserReplaced", R"({"id": "u1", "email": "b@x"})")),
+    std::runtime_error, names_field);
+  BOOST_TEST(m.snapshot() == before);
+  // A delete carries only the key.
+  BOOST_TEST(m.apply(make_event("UserDeleted", R"({"id": "u1"})")));
+  BOOST_TEST(query_text(m, "u1") == "<none>");
+}
+
+BOOST_AUTO_TEST_CASE(required_fields_are_part_of_the_definition) {
+  auto cfg = users_config();
+  auto plain = bus::document_model{cfg}.definition();
+  cfg.require = {"email"};
+  BOOST_TEST(bus::document_model{cfg}.definition() != plain);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -77,6 +77,12 @@ BOOST_AUTO_TEST_CASE(empty_log_has_head_zero_and_reads_nothing) {
   BOOST_TEST(!log.find("e0").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(measures_no_store_timings) {
+  // Metrics leave the store's histograms out for a log in memory.
+  bus::memory_log log;
+  BOOST_TEST(!log.timings().measured);
+}
+
 BOOST_AUTO_TEST_CASE(seqs_are_dense_from_one_across_batches) {
   bus::memory_log log;
   auto first = log.append(events(0, 3));

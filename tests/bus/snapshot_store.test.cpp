@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(unopenable_path_is_a_storage_error) {
 }
 
 BOOST_AUTO_TEST_CASE(declarative_models_restore_their_own_snapshots) {
-  document_model_config dc{"docs", "id", {}, {"Set"}, {"Drop"}};
+  document_model_config dc{"docs", "id", {}, {"Set"}, {"Drop"}, {}};
   document_model docs{dc};
   docs.apply(make_event("Set", R"({"id": "a", "x": 1})"));
   docs.apply(make_event("Set", R"({"id": "b", "y": [1, 2]})"));

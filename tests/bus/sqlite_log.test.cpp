@@ -371,4 +371,38 @@ BOOST_AUTO_TEST_CASE(ids_stay_unique_across_reopening_many_rows) {
   BOOST_TEST(*log->find("e1234") == 1235u);
 }
 
+BOOST_AUTO_TEST_CASE(every_commit_is_timed_and_fsync_policy_fsyncs_each_one) {
+  auto log = open(durability::fsync_each_batch);
+  auto before = log->timings();
+  BOOST_TEST(before.measured);
+  for (std::size_t i = 0; i < 3; ++i)
+    log->append(numbered(i * 10, 10));
+  auto after = log->timings();
+  BOOST_TEST(after.commit.count() == before.commit.count() + 3);
+  // synchronous=FULL: each commit fsyncs the WAL at least once, timed by
+  // the store's VFS.
+  BOOST_TEST(after.fsync.count() >= before.fsync.count() + 3);
+  BOOST_TEST(after.commit.sum_ns() > before.commit.sum_ns());
+}
+
+BOOST_AUTO_TEST_CASE(os_policy_commits_without_fsync) {
+  auto log = open(durability::os_buffered);
+  auto before = log->timings();
+  for (std::size_t i = 0; i < 3; ++i)
+    log->append(numbered(i * 10, 10));
+  auto after = log->timings();
+  BOOST_TEST(after.commit.count() == before.commit.count() + 3);
+  BOOST_TEST(after.fsync.count() == before.fsync.count());
+}
+
+BOOST_AUTO_TEST_CASE(group_commit_times_one_commit_per_sync) {
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  auto before = log->timings().commit.count();
+  log->append(numbered(0, 10));
+  log->append(numbered(10, 10));
+  BOOST_TEST(log->timings().commit.count() == before);
+  log->sync();
+  BOOST_TEST(log->timings().commit.count() == before + 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

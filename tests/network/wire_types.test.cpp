@@ -105,6 +105,42 @@ BOOST_AUTO_TEST_CASE(values_arrive_intact) {
       [&](caf::error& err) { BOOST_FAIL(client.render(err)); });
 }
 
+BOOST_AUTO_TEST_CASE(metrics_in_statuses_arrive_intact) {
+  // The admin endpoint of a bus node reports remote models' latencies.
+  projector_status ps;
+  ps.model = "orders";
+  ps.apply_latency.observe(3ms);
+  ps.apply_latency.observe(7s);
+  ps.mailbox = 7;
+  bus_status bs;
+  bs.appended = 5;
+  bs.duplicates = 2;
+  bs.store.measured = true;
+  bs.store.commit.observe(2ms);
+  bs.store.fsync.observe(1ms);
+  bs.mailbox = 4;
+  caf::scoped_actor self{client};
+  self->request(remote_echo, 5s, ps)
+    .receive(
+      [&](projector_status& x) {
+        BOOST_TEST(x.model == "orders");
+        BOOST_TEST((x.apply_latency == ps.apply_latency));
+        BOOST_TEST(x.mailbox == 7u);
+      },
+      [&](caf::error& err) { BOOST_FAIL(client.render(err)); });
+  self->request(remote_echo, 5s, bs)
+    .receive(
+      [&](bus_status& x) {
+        BOOST_TEST(x.appended == 5u);
+        BOOST_TEST(x.duplicates == 2u);
+        BOOST_TEST(x.store.measured);
+        BOOST_TEST((x.store.commit == bs.store.commit));
+        BOOST_TEST((x.store.fsync == bs.store.fsync));
+        BOOST_TEST(x.mailbox == 4u);
+      },
+      [&](caf::error& err) { BOOST_FAIL(client.render(err)); });
+}
+
 BOOST_AUTO_TEST_CASE(an_unregistered_type_does_not_cross) {
   BOOST_TEST(!round_trip(unregistered{"lost"}));
 }

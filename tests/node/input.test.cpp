@@ -348,4 +348,35 @@ BOOST_AUTO_TEST_CASE(updated_models_follow_config_order) {
       R"({"type": "query_ok", "in_reply_to": 3, "model": "z_by_sku", "key": "S1", "value": "item-1"})");
 }
 
+BOOST_AUTO_TEST_CASE(log_format_json_writes_one_object_per_stderr_line) {
+  auto result = run_ok(init(1) + "not json\n" + init(2), {"--log-format=json"});
+  BOOST_TEST(replies_of(result).size() == 2u);
+  std::size_t lines = 0;
+  bool skipped_reported = false;
+  for (std::size_t at = 0; at < result.err.size();) {
+    auto end = result.err.find('\n', at);
+    BOOST_REQUIRE_MESSAGE(end != std::string::npos, result.err);
+    auto v = boost::json::parse(result.err.substr(at, end - at));
+    auto& o = v.as_object();
+    BOOST_TEST(o.size() == 4u);
+    for (auto key : {"time", "level", "source", "message"})
+      BOOST_TEST(o.at(key).is_string(), key);
+    if (o.at("message").as_string() == "line 2: not a JSON object, skipped") {
+      skipped_reported = true;
+      BOOST_TEST(o.at("level").as_string() == "warning");
+      BOOST_TEST(o.at("source").as_string() == "bus-node");
+    }
+    ++lines;
+    at = end + 1;
+  }
+  BOOST_TEST(lines >= 1u);
+  BOOST_TEST(skipped_reported, result.err);
+}
+
+BOOST_AUTO_TEST_CASE(log_level_error_silences_the_warnings) {
+  auto result = run_ok(init(1) + "not json\n" + init(2), {"--log-level", "error"});
+  BOOST_TEST(replies_of(result).size() == 2u);
+  BOOST_TEST(result.err.empty(), result.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

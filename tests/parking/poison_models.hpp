@@ -59,7 +59,7 @@ private:
 class poisoned_listing final : public read_model {
 public:
   poisoned_listing(std::set<std::string> poison, bool fixed)
-    : inner_(document_model_config{"listing", "id", {"Set"}, {"Add"}, {}}),
+    : inner_(document_model_config{"listing", "id", {"Set"}, {"Add"}, {}, {}}),
       poison_(std::move(poison)),
       fixed_(fixed) {
     // nop

@@ -14,7 +14,7 @@
 #include <caf/make_message.hpp>
 #include <caf/result.hpp>
 
-#include "bus/actors/projector.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 
@@ -38,7 +38,7 @@ make_work(event_batch batch, std::uint64_t covers_to,
 }
 
 /// Moves the projector to phase `to`: the one place its phase changes (an
-/// unlisted move is reported on stderr and ignored).
+/// unlisted move is logged as an error and ignored).
 void enter(actors::projector_state& st, actors::projector_phase to);
 
 /// An acknowledgement that applies nothing: the events come back later from

@@ -10,7 +10,6 @@
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
-#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -22,6 +21,10 @@ struct document_model_config {
   std::vector<std::string> upsert_on;
   std::vector<std::string> merge_on;
   std::vector<std::string> delete_on;
+  /// Payload fields (dotted paths) every upsert and merge must carry: an
+  /// event without one throws, so that the model's recovery policy parks
+  /// it instead of folding an incomplete document.
+  std::vector<std::string> require;
 };
 
 /// A key -> JSON document projection.
@@ -49,13 +52,14 @@ private:
 
   document_model_config cfg_;
   json_path key_path_;
+  std::vector<json_path> required_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
-  string_map<boost::json::object> docs_;
+  std::unordered_map<std::string, boost::json::object> docs_;
   // Keys changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
+  // Reused to look keys up without allocating (internal::find_view).
   mutable std::string scratch_;
 };
 

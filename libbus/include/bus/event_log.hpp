@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bus/event.hpp"
+#include "bus/latency_histogram.hpp"
 
 namespace bus {
 
@@ -40,6 +41,18 @@ struct append_result {
   std::vector<append_outcome> outcomes;
   /// The events actually appended (duplicates left out), in seq order.
   event_batch appended;
+};
+
+/// What a durable store measured of its own work, for metrics.
+struct store_timings {
+  /// False for a log that measures nothing (the in-memory log).
+  bool measured = false;
+  /// Time per commit of appended events: the writes and the fsync
+  /// together, from the start of the transaction to its end.
+  latency_histogram commit;
+  /// Time per fsync the store asked of the file system (a commit may need
+  /// several, and a WAL checkpoint adds its own).
+  latency_histogram fsync;
 };
 
 /// An append-only, idempotent log of events.
@@ -86,6 +99,10 @@ public:
   virtual std::chrono::milliseconds sync_interval() const noexcept {
     return std::chrono::milliseconds{0};
   }
+
+  /// Returns what the store measured so far (nothing, by default). Cheap:
+  /// a copy of two histograms.
+  virtual store_timings timings() const { return {}; }
 
 protected:
   /// Returns the time stamped on events appended without one: nanoseconds

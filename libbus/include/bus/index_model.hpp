@@ -11,7 +11,6 @@
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
-#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -57,12 +56,12 @@ private:
   json_path target_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, bool>> is_delete_;
-  string_map<std::string> index_;   // value -> primary
-  string_map<std::string> current_; // primary -> value
+  std::unordered_map<std::string, std::string> index_;   // value -> primary
+  std::unordered_map<std::string, std::string> current_; // primary -> value
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
+  // Reused to look keys up without allocating (internal::find_view).
   mutable std::string scratch_;
 };
 

@@ -36,6 +36,7 @@ class id_filter;
 class read_cache;
 class recent_ids;
 class tail_cache;
+class timed_vfs;
 } // namespace bus::internal
 
 namespace bus {
@@ -118,6 +119,9 @@ public:
   /// Returns the policy the store was opened with.
   durability policy() const noexcept { return policy_; }
 
+  /// Commit and fsync times of this store (see store_timings).
+  store_timings timings() const override { return timings_; }
+
 protected:
   append_result do_append(std::vector<event> batch) override;
 
@@ -158,6 +162,10 @@ private:
 
   std::string path_;
   durability policy_;
+  store_timings timings_;
+  /// Times the fsyncs of this store's files into timings_.fsync (the
+  /// destructor closes db_, which uses it, before it goes).
+  std::unique_ptr<internal::timed_vfs> vfs_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* read_ = nullptr;

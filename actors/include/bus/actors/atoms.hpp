@@ -69,6 +69,9 @@ using reapply_atom = caf::atom_constant<caf::atom("breapply")>;
 using promote_atom = caf::atom_constant<caf::atom("bpromote")>;
 /// Makes a projector step aside: it stops saving its model's snapshots.
 using demote_atom = caf::atom_constant<caf::atom("bdemote")>;
+/// Asks a connector for its node's supervisor and the bus it is attached
+/// to (for the admin endpoint of a projector node).
+using handles_atom = caf::atom_constant<caf::atom("bhandles")>;
 /// Tells the bus that a group commit of its log is due (sent to itself).
 using sync_atom = caf::atom_constant<caf::atom("bsync")>;
 

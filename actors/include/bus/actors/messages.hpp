@@ -14,40 +14,30 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "bus/actors/detail/json_text.hpp"
 #include "bus/actors/model_state.hpp"
 #include "bus/event.hpp"
+#include "bus/event_log.hpp"
 #include "bus/event_wire.hpp"
+#include "bus/latency_histogram.hpp"
 #include "bus/read_model.hpp"
 
 namespace bus {
-
-namespace internal {
-
-/// Serializes `x` for inspectors.
-std::string json_text(const boost::json::value& x);
-
-/// Parses `text` into `x` for inspectors.
-caf::error parse_json_text(const std::string& text, boost::json::value& x);
-
-/// Parses `text` into the object `x` for inspectors.
-caf::error parse_json_text(const std::string& text, boost::json::object& x);
-
-} // namespace internal
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   std::string payload;
   std::string metadata;
   if constexpr (Inspector::reads_state) {
-    payload = internal::json_text(x.payload);
-    metadata = internal::json_text(x.metadata);
+    payload = bus::detail::json_text(x.payload);
+    metadata = bus::detail::json_text(x.metadata);
   }
   return f(caf::meta::type_name("bus.event"), x.id, x.type, payload, x.seq,
            x.timestamp, x.schema_version, x.id_derived, metadata,
            caf::meta::load_callback([&]() -> caf::error {
-             if (auto err = internal::parse_json_text(payload, x.payload))
+             if (auto err = bus::detail::parse_json_text(payload, x.payload))
                return err;
-             return internal::parse_json_text(metadata, x.metadata);
+             return bus::detail::parse_json_text(metadata, x.metadata);
            }));
 }
 
@@ -68,9 +58,39 @@ typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
            }));
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_timings& x) {
+  return f(caf::meta::type_name("bus.store_timings"), x.measured, x.commit,
+           x.fsync);
+}
+
 } // namespace bus
 
 namespace bus::actors {
+
+/// When the bus answers a publish.
+enum class publish_wait : std::uint8_t {
+  /// Once the events are in the log (durable, with a log that syncs at an
+  /// interval); the ack's `models` is empty.
+  log,
+  /// Once every subscribed projector has also applied them (or passed
+  /// them); the ack's `models` names the models that applied each event.
+  projectors,
+};
+
+/// Returns "log" or "projectors".
+const char* to_string(publish_wait x) noexcept;
+
+/// When a supervisor answers a blue/green rebuild (shadow_atom).
+enum class shadow_wait : std::uint8_t {
+  /// At once, with the shadow's status as it starts catching up.
+  start,
+  /// Once the shadow has caught up and replaced the live projector.
+  live,
+};
+
+/// Returns "start" or "live".
+const char* to_string(shadow_wait x) noexcept;
 
 /// What the bus did with one published event.
 struct publish_outcome {
@@ -151,6 +171,13 @@ struct projector_status {
   /// When stalled: milliseconds since its checkpoint last moved, as the
   /// supervisor saw it (0 otherwise).
   std::int64_t stalled_ms = 0;
+  /// Publish-to-applied latency of the events it applied from live pushes
+  /// (not those pulled from the log while catching up): the time of
+  /// applying minus the event's timestamp, set when it was appended.
+  latency_histogram apply_latency;
+  /// Messages waiting in the projector's mailbox when it answered (read by
+  /// the projector itself: reading another actor's mailbox is unsafe).
+  std::uint64_t mailbox = 0;
 };
 
 /// A read model's parked events (its dead-letter store), after a listing,
@@ -172,6 +199,16 @@ struct bus_status {
   /// Timestamp of the last event (0: empty log).
   std::int64_t head_timestamp = 0;
   std::uint32_t subscribers = 0;
+  /// Events this bus appended to its log since it started (durable ones:
+  /// under group commit, once their sync succeeded).
+  std::uint64_t appended = 0;
+  /// Published events it found in the log already (redeliveries).
+  std::uint64_t duplicates = 0;
+  /// The store's commit and fsync times (not measured: a log in memory).
+  store_timings store;
+  /// Messages waiting in the bus's mailbox when it answered (read by the
+  /// bus itself).
+  std::uint64_t mailbox = 0;
 };
 
 /// A node attached to a bus: its supervisor (a `supervisor_actor`, carried
@@ -184,6 +221,22 @@ struct node_entry {
   std::vector<std::string> models;
 };
 
+/// What a connector (connector.hpp) reports about its link to the bus.
+struct link_status {
+  bool connected = false;
+  /// Successful connections so far (reconnections included).
+  std::uint32_t connections = 0;
+  /// Failed dials since the last connection.
+  std::uint32_t failed_attempts = 0;
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_status& x) {
+  return f(caf::meta::type_name("bus.link_status"), x.connected, x.connections,
+           x.failed_attempts, x.last_error);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
   return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor,
@@ -193,7 +246,7 @@ typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_status& x) {
   return f(caf::meta::type_name("bus.bus_status"), x.head, x.head_timestamp,
-           x.subscribers);
+           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox);
 }
 
 template <class Inspector>
@@ -222,10 +275,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_result& x) {
   std::string value;
   if constexpr (Inspector::reads_state)
-    value = internal::json_text(x.value);
+    value = bus::detail::json_text(x.value);
   return f(caf::meta::type_name("bus.query_result"), x.model, x.key, value,
            caf::meta::load_callback([&]() -> caf::error {
-             return internal::parse_json_text(value, x.value);
+             return bus::detail::parse_json_text(value, x.value);
            }));
 }
 
@@ -233,10 +286,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_snapshot& x) {
   std::string state;
   if constexpr (Inspector::reads_state)
-    state = internal::json_text(x.state);
+    state = bus::detail::json_text(x.state);
   return f(caf::meta::type_name("bus.model_snapshot"), x.model, x.checkpoint,
            state, caf::meta::load_callback([&]() -> caf::error {
-             return internal::parse_json_text(state, x.state);
+             return bus::detail::parse_json_text(state, x.state);
            }));
 }
 
@@ -245,17 +298,17 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
            x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
            x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error,
-           x.role, x.parked, x.stalled_ms);
+           x.role, x.parked, x.stalled_ms, x.apply_latency, x.mailbox);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, parked_list& x) {
   std::string entries;
   if constexpr (Inspector::reads_state)
-    entries = internal::json_text(x.entries);
+    entries = bus::detail::json_text(x.entries);
   return f(caf::meta::type_name("bus.parked_list"), x.model, x.done, entries,
            caf::meta::load_callback([&]() -> caf::error {
-             return internal::parse_json_text(entries, x.entries);
+             return bus::detail::parse_json_text(entries, x.entries);
            }));
 }
 

@@ -1,18 +1,13 @@
 #pragma once
 
-// A string-keyed hash map and a lookup by std::string_view that does not
+// A lookup by std::string_view in a string-keyed map that does not
 // allocate: C++17 maps have no heterogeneous lookup, so the key is copied
 // into a caller-owned scratch string whose capacity is reused.
 
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
-namespace bus {
-
-/// std::unordered_map<std::string, V>.
-template <class V>
-using string_map = std::unordered_map<std::string, V>;
+namespace bus::internal {
 
 /// Returns `map.find(key)`, building the key in `scratch`.
 template <class Map>
@@ -21,4 +16,4 @@ auto find_view(Map& map, std::string_view key, std::string& scratch) {
   return map.find(scratch);
 }
 
-} // namespace bus
+} // namespace bus::internal

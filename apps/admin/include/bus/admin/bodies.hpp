@@ -1,0 +1,40 @@
+#pragma once
+
+// The JSON bodies of the admin endpoint (docs/admin-api.md), rendered from
+// what the actors answer; /status and /health have their own headers.
+
+#include <cstdint>
+#include <string>
+
+#include "bus/actors/messages.hpp"
+#include "bus/event.hpp"
+
+namespace bus::admin {
+
+/// Which kind of node serves the endpoint (`node` in /status).
+enum class node_kind { bus, projector };
+
+/// "bus" or "projector".
+const char* to_string(node_kind x) noexcept;
+
+/// GET /status: `{"node": ..., "head": ..., "read_models": [...]}`.
+std::string render_status(node_kind node, const actors::bus_status& bus,
+                          const std::vector<actors::projector_status>& models);
+
+/// GET /events: the page of `events` asked from `from`, with the log's head
+/// and the `from` of the next page (the seq after the last event, or
+/// `from` itself when there is none yet).
+std::string render_events(std::uint64_t from, std::uint64_t head,
+                          const event_batch& events);
+
+/// One logged event: the protocol's event object plus seq and timestamp_ms.
+std::string render_event(const event& e);
+
+/// GET /models/{name}/parked (`with_done` false) and the retry and discard
+/// answers (`with_done` true): each entry gains the event's seq.
+std::string render_parked(const actors::parked_list& xs, bool with_done);
+
+/// A lifecycle answer: `{"model": ..., "state": ...}`.
+std::string render_lifecycle(const actors::projector_status& s);
+
+} // namespace bus::admin

@@ -1,0 +1,33 @@
+#pragma once
+
+// The health decision behind GET /health: a node is healthy when every one
+// of its live read models is running or catching up. Everything else
+// (paused, stalled, parked, rebuilding, failed, away, ...) needs an
+// operator or is not serving, and makes the node unhealthy. Blue/green
+// shadows and kept projectors do not count: the live model serves.
+
+#include <string>
+#include <vector>
+
+#include "bus/actors/messages.hpp"
+
+namespace bus::admin {
+
+/// True for running and catching_up.
+bool healthy_state(actors::model_state x) noexcept;
+
+struct health_verdict {
+  bool healthy = true;
+  /// Why not: "model orders is failed: ..." per unhealthy model, joined by
+  /// "; " ("" when healthy).
+  std::string reason;
+};
+
+/// Judges the live models of `models`.
+health_verdict judge_health(const std::vector<actors::projector_status>& models);
+
+/// `{"healthy": ..., "reason": ..., "models": [{"model", "state"}, ...]}`.
+std::string render_health(const health_verdict& verdict,
+                          const std::vector<actors::projector_status>& models);
+
+} // namespace bus::admin

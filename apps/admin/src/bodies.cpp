@@ -1,0 +1,100 @@
+#include "bus/admin/bodies.hpp"
+
+#include "bus/admin/json_style.hpp"
+#include "bus/admin/status_render.hpp"
+
+namespace bus::admin {
+
+const char* to_string(node_kind x) noexcept {
+  return x == node_kind::bus ? "bus" : "projector";
+}
+
+std::string render_status(node_kind node, const actors::bus_status& bus,
+                          const std::vector<actors::projector_status>& models) {
+  std::string out = "{\"node\": ";
+  render_string(out, to_string(node));
+  out += ", ";
+  render_status_fields(out, bus, models);
+  out += '}';
+  return out;
+}
+
+std::string render_event(const event& e) {
+  std::string out = "{\"seq\": " + std::to_string(e.seq);
+  out += ", \"type\": ";
+  render_string(out, e.type);
+  out += ", \"id\": ";
+  render_string(out, e.id);
+  out += ", \"timestamp_ms\": " + std::to_string(e.timestamp / 1000000);
+  out += ", \"payload\": ";
+  render_json(out, e.payload);
+  if (!e.metadata.empty()) {
+    out += ", \"metadata\": ";
+    render_json(out, e.metadata);
+  }
+  out += '}';
+  return out;
+}
+
+std::string render_events(std::uint64_t from, std::uint64_t head,
+                          const event_batch& events) {
+  auto next = events.empty() ? from : events.last_seq() + 1;
+  std::string out = "{\"from\": " + std::to_string(from);
+  out += ", \"head\": " + std::to_string(head);
+  out += ", \"next\": " + std::to_string(next);
+  out += ", \"events\": [";
+  bool first = true;
+  for (auto& e : events) {
+    if (!first)
+      out += ", ";
+    first = false;
+    out += render_event(e);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string render_parked(const actors::parked_list& xs, bool with_done) {
+  std::string out = "{\"model\": ";
+  render_string(out, xs.model);
+  if (with_done)
+    out += ", \"done\": " + std::to_string(xs.done);
+  out += ", \"parked\": [";
+  bool first = true;
+  if (auto* entries = xs.entries.if_array()) {
+    for (auto& entry : *entries) {
+      if (!first)
+        out += ", ";
+      first = false;
+      // The entry as the protocol's parked_ok has it, led by its seq.
+      auto* obj = entry.if_object();
+      auto* ev = obj ? obj->if_contains("event") : nullptr;
+      auto* seq = ev && ev->is_object() ? ev->get_object().if_contains("seq") : nullptr;
+      if (obj == nullptr || seq == nullptr) {
+        render_json(out, entry);
+        continue;
+      }
+      out += "{\"seq\": ";
+      render_json(out, *seq);
+      for (auto& kv : *obj) {
+        out += ", ";
+        render_key(out, std::string_view{kv.key().data(), kv.key().size()});
+        render_json(out, kv.value());
+      }
+      out += '}';
+    }
+  }
+  out += "]}";
+  return out;
+}
+
+std::string render_lifecycle(const actors::projector_status& s) {
+  std::string out = "{\"model\": ";
+  render_string(out, s.model);
+  out += ", \"state\": ";
+  render_string(out, to_string(s.state));
+  out += '}';
+  return out;
+}
+
+} // namespace bus::admin

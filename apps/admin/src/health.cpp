@@ -1,0 +1,53 @@
+#include "bus/admin/health.hpp"
+
+#include "bus/admin/json_style.hpp"
+
+namespace bus::admin {
+
+using actors::model_role;
+using actors::model_state;
+
+bool healthy_state(model_state x) noexcept {
+  return x == model_state::running || x == model_state::catching_up;
+}
+
+health_verdict judge_health(const std::vector<actors::projector_status>& models) {
+  health_verdict result;
+  for (auto& m : models) {
+    if (m.role != model_role::live || healthy_state(m.state))
+      continue;
+    result.healthy = false;
+    if (!result.reason.empty())
+      result.reason += "; ";
+    result.reason += "model " + m.model + " is " + to_string(m.state);
+    if (!m.last_error.empty())
+      result.reason += ": " + m.last_error;
+  }
+  return result;
+}
+
+std::string render_health(const health_verdict& verdict,
+                          const std::vector<actors::projector_status>& models) {
+  std::string out = "{\"healthy\": ";
+  out += verdict.healthy ? "true" : "false";
+  out += ", \"reason\": ";
+  render_string(out, verdict.reason);
+  out += ", \"models\": [";
+  bool first = true;
+  for (auto& m : models) {
+    if (m.role != model_role::live)
+      continue;
+    if (!first)
+      out += ", ";
+    first = false;
+    out += "{\"model\": ";
+    render_string(out, m.model);
+    out += ", \"state\": ";
+    render_string(out, to_string(m.state));
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+} // namespace bus::admin

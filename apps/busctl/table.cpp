@@ -1,0 +1,97 @@
+#include "table.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace busctl {
+
+table::table(std::vector<column> columns) : columns_(std::move(columns)) {
+  // nop
+}
+
+void table::add(std::vector<std::string> cells) {
+  cells.resize(columns_.size());
+  rows_.push_back(std::move(cells));
+}
+
+std::string table::render() const {
+  std::vector<std::size_t> widths;
+  for (auto& c : columns_)
+    widths.push_back(display_width(c.title));
+  for (auto& row : rows_)
+    for (std::size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      auto pad = std::string(widths[i] - display_width(cells[i]), ' ');
+      bool last = i + 1 == cells.size();
+      if (i > 0)
+        text += "  ";
+      if (columns_[i].side == align::right)
+        text += pad + cells[i];
+      else
+        text += last ? cells[i] : cells[i] + pad;
+    }
+    while (!text.empty() && text.back() == ' ')
+      text.pop_back();
+    out += text + "\n";
+  };
+  std::vector<std::string> header;
+  for (auto& c : columns_)
+    header.push_back(c.title);
+  line(header);
+  for (auto& row : rows_)
+    line(row);
+  return out;
+}
+
+std::string with_commas(std::int64_t x) {
+  auto digits = std::to_string(x < 0 ? -(x + 1) + 1ull : x + 0ull);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return x < 0 ? "-" + out : out;
+}
+
+std::string duration_text(std::int64_t ms) {
+  ms = std::max<std::int64_t>(ms, 0); // clocks of two hosts may disagree
+  if (ms < 1000)
+    return std::to_string(ms) + " ms";
+  if (ms < 60'000) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000);
+    return buf;
+  }
+  auto s = ms / 1000;
+  if (s < 3600)
+    return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
+  return std::to_string(s / 3600) + " h " + std::to_string(s % 3600 / 60) + " min";
+}
+
+std::size_t display_width(const std::string& text) {
+  // Continuation bytes (10xxxxxx) do not start a character.
+  return static_cast<std::size_t>(std::count_if(
+    text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string clip(const std::string& text, std::size_t width) {
+  if (display_width(text) <= width)
+    return text;
+  std::string out;
+  std::size_t chars = 0;
+  for (char c : text) {
+    bool starts = (c & 0xC0) != 0x80;
+    if (starts && chars == width - std::min<std::size_t>(width, 3))
+      break;
+    chars += starts;
+    out += c;
+  }
+  return out + std::string(std::min<std::size_t>(width, 3), '.');
+}
+
+} // namespace busctl

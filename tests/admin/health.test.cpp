@@ -1,0 +1,77 @@
+#include "bus/admin/health.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace bus::admin;
+using namespace bus::actors;
+
+namespace {
+
+projector_status model(std::string name, model_state state, std::string error = "",
+                       model_role role = model_role::live) {
+  projector_status x;
+  x.model = std::move(name);
+  x.state = state;
+  x.last_error = std::move(error);
+  x.role = role;
+  return x;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(health)
+
+BOOST_AUTO_TEST_CASE(only_running_and_catching_up_are_healthy) {
+  for (auto state : all_model_states)
+    BOOST_TEST(healthy_state(state)
+                 == (state == model_state::running || state == model_state::catching_up),
+               to_string(state));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_whose_models_all_serve_is_healthy) {
+  auto verdict = judge_health({model("a", model_state::running),
+                               model("b", model_state::catching_up)});
+  BOOST_TEST(verdict.healthy);
+  BOOST_TEST(verdict.reason == "");
+}
+
+BOOST_AUTO_TEST_CASE(the_reason_names_every_unhealthy_model_and_its_error) {
+  auto verdict = judge_health({model("a", model_state::running),
+                               model("orders", model_state::failed, "disk full"),
+                               model("listing", model_state::paused)});
+  BOOST_TEST(!verdict.healthy);
+  BOOST_TEST(verdict.reason
+             == "model orders is failed: disk full; model listing is paused");
+}
+
+BOOST_AUTO_TEST_CASE(parked_and_stalled_models_need_an_operator) {
+  BOOST_TEST(!judge_health({model("a", model_state::parked)}).healthy);
+  BOOST_TEST(!judge_health({model("a", model_state::stalled)}).healthy);
+  BOOST_TEST(!judge_health({model("a", model_state::away)}).healthy);
+}
+
+BOOST_AUTO_TEST_CASE(blue_green_projectors_beside_the_live_one_do_not_count) {
+  // A failed shadow or a paused kept projector: the live model still serves.
+  auto verdict = judge_health(
+    {model("a", model_state::running),
+     model("a", model_state::failed, "bad definition", model_role::shadow),
+     model("a", model_state::paused, "", model_role::previous)});
+  BOOST_TEST(verdict.healthy);
+}
+
+BOOST_AUTO_TEST_CASE(the_body_lists_the_live_models_and_their_states) {
+  std::vector<projector_status> xs{model("a", model_state::running),
+                                   model("b", model_state::paused),
+                                   model("b", model_state::catching_up, "",
+                                         model_role::shadow)};
+  auto body = boost::json::parse(render_health(judge_health(xs), xs));
+  BOOST_TEST(body.at("healthy").as_bool() == false);
+  BOOST_TEST(body.at("reason").as_string() == "model b is paused");
+  auto& models = body.at("models").as_array();
+  BOOST_REQUIRE_EQUAL(models.size(), 2u);
+  BOOST_TEST(models[1].at("model").as_string() == "b");
+  BOOST_TEST(models[1].at("state").as_string() == "paused");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

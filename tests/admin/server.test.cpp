@@ -1,0 +1,225 @@
+// The admin endpoint's HTTP server on a real socket, against a bus and a
+// supervisor in this process: the bounds a client could abuse (a request
+// never finished, too many connections, a body or header too large, a
+// malformed request). Threads and sockets: every wait has a deadline.
+
+#include "bus/admin/server.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+#include <caf/all.hpp>
+#include <sys/socket.h>
+
+#include "bus/actors/bus_actor.hpp"
+#include "bus/actors/init.hpp"
+#include "bus/actors/supervisor.hpp"
+#include "bus/errc.hpp"
+#include "bus/memory_log.hpp"
+#include "support/test_models.hpp"
+
+using namespace std::chrono_literals;
+using namespace bus;
+using namespace bus::actors;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+caf::actor_system_config& quiet(caf::actor_system_config& cfg) {
+  bus::init(cfg);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  return cfg;
+}
+
+// A client socket whose reads give up after a few seconds, so that a
+// server that never answers fails the test instead of hanging it.
+struct client {
+  asio::io_context ioc;
+  tcp::socket socket{ioc};
+
+  explicit client(std::uint16_t port) {
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{5, 0};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
+  void send(const std::string& text) {
+    asio::write(socket, asio::buffer(text));
+  }
+
+  // Reads until the server closes the connection (or the read times out).
+  std::string read_all() {
+    std::string result;
+    char buf[4096];
+    for (;;) {
+      boost::system::error_code ec;
+      auto n = socket.read_some(asio::buffer(buf), ec);
+      result.append(buf, n);
+      if (ec)
+        return result;
+    }
+  }
+
+  // Reads one response of a kept-alive connection (its Content-Length).
+  std::string read_response() {
+    std::string result;
+    char buf[4096];
+    for (;;) {
+      auto end = result.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        auto at = result.find("Content-Length: ");
+        auto length = std::stoul(result.substr(at + 16));
+        if (result.size() >= end + 4 + length)
+          return result;
+      }
+      boost::system::error_code ec;
+      auto n = socket.read_some(asio::buffer(buf), ec);
+      result.append(buf, n);
+      if (ec)
+        return result;
+    }
+  }
+};
+
+std::string get(std::uint16_t port, const std::string& path) {
+  client c{port};
+  c.send("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+  return c.read_all();
+}
+
+struct server_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{quiet(cfg)};
+  bus_actor bus = spawn_bus(sys, std::make_shared<memory_log>(), bus_options{});
+  supervisor_actor sup
+    = spawn_supervisor(sys, bus, std::vector<model_spec>{test::tally("t", {"A"})},
+                supervision_policy{}, projector_options{});
+  std::unique_ptr<admin::server> server;
+
+  void start(std::chrono::milliseconds read_timeout, std::size_t max_connections) {
+    auto options = admin::admin_options::of_bus_node({"127.0.0.1", 0}, bus, sup);
+    options.read_timeout = read_timeout;
+    options.max_connections = max_connections;
+    auto served = admin::serve(sys, options);
+    if (!served)
+      BOOST_FAIL(context_of(served.error()));
+    server = std::move(*served);
+  }
+
+  ~server_fixture() {
+    server.reset();
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+  }
+};
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(server_multithread, server_fixture)
+
+BOOST_AUTO_TEST_CASE(a_client_that_never_finishes_its_request_is_dropped) {
+  start(300ms, 64);
+  client slow{server->port()};
+  slow.send("GET /status HTTP/1.1\r\nHo"); // and nothing more
+  // Others are served meanwhile: the slow one holds nothing.
+  BOOST_TEST(starts_with(get(server->port(), "/status"), "HTTP/1.1 200"));
+  auto start = std::chrono::steady_clock::now();
+  auto rest = slow.read_all();
+  auto waited = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(rest.empty()); // closed without an answer
+  BOOST_TEST((waited < 4s), "closed after "
+                              << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+                              << " ms");
+}
+
+BOOST_AUTO_TEST_CASE(connections_over_the_bound_get_503_and_the_rest_go_on) {
+  start(10s, 4);
+  std::vector<std::unique_ptr<client>> idle;
+  for (int i = 0; i < 4; ++i)
+    idle.push_back(std::make_unique<client>(server->port()));
+  // The server counts a connection once it has accepted it: give the idle
+  // ones a moment to be accepted, then the fifth is refused.
+  std::string refused;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  do {
+    refused = get(server->port(), "/status");
+  } while (starts_with(refused, "HTTP/1.1 200") && std::chrono::steady_clock::now() < deadline);
+  BOOST_TEST(starts_with(refused, "HTTP/1.1 503"), refused);
+  BOOST_TEST(refused.find("too many connections") != std::string::npos);
+  // An idle one keeps its connection and is served.
+  idle[0]->send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n");
+  BOOST_TEST(starts_with(idle[0]->read_response(), "HTTP/1.1 200"));
+  // Once one goes, a new client is served again.
+  idle.pop_back();
+  std::string answer;
+  deadline = std::chrono::steady_clock::now() + 5s;
+  do {
+    answer = get(server->port(), "/status");
+  } while (!starts_with(answer, "HTTP/1.1 200") && std::chrono::steady_clock::now() < deadline);
+  BOOST_TEST(starts_with(answer, "HTTP/1.1 200"), answer);
+}
+
+BOOST_AUTO_TEST_CASE(a_kept_alive_connection_serves_request_after_request) {
+  start(10s, 64);
+  client c{server->port()};
+  for (auto path : {"/status", "/health", "/metrics", "/"}) {
+    c.send(std::string{"GET "} + path + " HTTP/1.1\r\nHost: test\r\n\r\n");
+    BOOST_TEST(starts_with(c.read_response(), "HTTP/1.1 200"), path);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_body_over_its_bound_is_413) {
+  start(10s, 64);
+  client c{server->port()};
+  c.send("POST /models/t/pause HTTP/1.1\r\nHost: test\r\nContent-Length: 70000\r\n\r\n");
+  auto answer = c.read_all();
+  BOOST_TEST(starts_with(answer, "HTTP/1.1 413"), answer);
+  BOOST_TEST(answer.find("\"payload_too_large\"") != std::string::npos);
+  // A body within it is taken (and ignored).
+  client ok{server->port()};
+  ok.send("POST /models/t/pause HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+          "Content-Length: 5\r\n\r\nhello");
+  BOOST_TEST(starts_with(ok.read_all(), "HTTP/1.1 200"));
+}
+
+BOOST_AUTO_TEST_CASE(a_header_over_its_bound_is_431) {
+  start(10s, 64);
+  client c{server->port()};
+  c.send("GET /status HTTP/1.1\r\nHost: test\r\nX-Big: " + std::string(9000, 'x')
+         + "\r\n\r\n");
+  auto answer = c.read_all();
+  BOOST_TEST(starts_with(answer, "HTTP/1.1 431"), answer);
+  BOOST_TEST(answer.find("\"header_too_large\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_request_is_400) {
+  start(10s, 64);
+  client c{server->port()};
+  c.send("THIS IS NOT HTTP\r\n\r\n");
+  auto answer = c.read_all();
+  BOOST_TEST(starts_with(answer, "HTTP/1.1 400"), answer);
+  BOOST_TEST(answer.find("\"bad_request\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_that_is_not_loopback_needs_allow_remote) {
+  auto refused = admin::check_endpoint({"0.0.0.0", 0}, false);
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(context_of(refused).find("0.0.0.0 is not a loopback address")
+             != std::string::npos);
+  BOOST_TEST(context_of(refused).find("--allow-remote") != std::string::npos);
+  BOOST_TEST(!admin::check_endpoint({"0.0.0.0", 0}, true));
+  BOOST_TEST(!admin::check_endpoint({"127.0.0.1", 0}, false));
+  BOOST_TEST(!admin::check_endpoint({"::1", 0}, false));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,175 @@
+// The catch-up wait of the apps (apps/common/catch_up.hpp) on a real actor
+// system: it returns once the models caught up, logs progress while they
+// work, and gives up after a time without progress. Real threads and time:
+// every wait is bounded, and the CTest entry has a hard limit.
+
+#include "catch_up.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "bus/actors/bus_actor.hpp"
+#include "bus/actors/init.hpp"
+#include "bus/actors/supervisor.hpp"
+#include "bus/log.hpp"
+#include "bus/memory_log.hpp"
+#include "support/sum_model.hpp"
+
+using namespace bus::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Opens once; every apply waits for it (a model whose work hangs).
+struct gate {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool open = false;
+  void wait() {
+    std::unique_lock<std::mutex> lock{mtx};
+    cv.wait(lock, [this] { return open; });
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock{mtx};
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+// Sums payload.n per payload.k; waits at `g` first, if given.
+class gated_sum final : public bus::test::sum_model {
+public:
+  explicit gated_sum(std::shared_ptr<gate> g) : gate_(std::move(g)) {}
+  const std::string& name() const noexcept override { return name_; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const bus::event& e) override {
+    if (gate_)
+      gate_->wait();
+    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64());
+    return true;
+  }
+
+private:
+  std::shared_ptr<gate> gate_;
+  std::string name_ = "sums";
+  std::vector<std::string> types_{"Added"};
+};
+
+std::shared_ptr<bus::memory_log> log_of(std::size_t n) {
+  auto log = std::make_shared<bus::memory_log>();
+  std::vector<bus::event> events;
+  for (std::size_t i = 1; i <= n; ++i) {
+    bus::event e;
+    e.id = "e" + std::to_string(i);
+    e.type = "Added";
+    e.payload = {{"k", "k" + std::to_string(i % 7)}, {"n", 1}};
+    events.push_back(std::move(e));
+  }
+  log->append(std::move(events));
+  return log;
+}
+
+// Keeps the progress records of a wait; restores the default sink after.
+struct captured_progress {
+  std::mutex mtx;
+  std::vector<std::string> lines;
+  captured_progress() {
+    bus::set_log_sink([this](const bus::log_record& r) {
+      if (r.source == "test") {
+        std::lock_guard<std::mutex> lock{mtx};
+        lines.emplace_back(r.message);
+      }
+    });
+  }
+  ~captured_progress() { bus::set_log_sink({}); }
+};
+
+struct node {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  bus_actor bus;
+  supervisor_actor sup;
+  node(std::shared_ptr<bus::memory_log> log, std::shared_ptr<gate> g) {
+    bus::init(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    bus = spawn_bus(*sys, log, bus_options{});
+    std::vector<bus::model_spec> models{
+      {"sums", [g] { return std::make_unique<gated_sum>(g); }}};
+    sup = spawn_supervisor(*sys, bus, models, bus::supervision_policy{},
+                           projector_options{});
+  }
+  ~node() {
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(catch_up_multithread)
+
+BOOST_AUTO_TEST_CASE(returns_once_every_model_has_caught_up) {
+  node n{log_of(5000), nullptr};
+  caf::scoped_actor self{*n.sys};
+  bus::app::catch_up_options opts;
+  opts.source = "test";
+  auto result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
+  BOOST_TEST((result.outcome == bus::app::catch_up_outcome::caught_up));
+  BOOST_TEST(result.head == 5000u);
+  BOOST_REQUIRE(result.models.size() == 1u);
+  BOOST_TEST(result.models[0].checkpoint == 5000u);
+}
+
+BOOST_AUTO_TEST_CASE(gives_up_after_the_patience_without_progress_and_reports_it) {
+  auto g = std::make_shared<gate>();
+  captured_progress progress;
+  {
+    node n{log_of(100), g};
+    caf::scoped_actor self{*n.sys};
+    bus::app::catch_up_options opts;
+    opts.source = "test";
+    opts.patience = 1500ms;
+    opts.report_every = 100ms;
+    auto result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
+    g->release(); // lets the projector finish before the system stops
+    BOOST_TEST((result.outcome == bus::app::catch_up_outcome::no_progress));
+    BOOST_TEST(result.head == 100u);
+  }
+  std::lock_guard<std::mutex> lock{progress.mtx};
+  BOOST_REQUIRE(!progress.lines.empty());
+  auto& first = progress.lines.front();
+  BOOST_TEST(first.find("catching up: 0/1 read models caught up") == 0u, first);
+  BOOST_TEST(first.find("of head 100 (slowest: sums") != std::string::npos, first);
+}
+
+BOOST_AUTO_TEST_CASE(progress_names_the_slowest_model_and_the_rate) {
+  std::vector<projector_status> models(3);
+  models[0].model = "a";
+  models[0].state = model_state::running;
+  models[0].checkpoint = 1000000;
+  models[1].model = "b";
+  models[1].state = model_state::catching_up;
+  models[1].checkpoint = 1200;
+  models[2].model = "c";
+  models[2].state = model_state::catching_up;
+  models[2].checkpoint = 90000;
+  BOOST_TEST(bus::app::describe_progress(models, 1000000, 2500.7)
+             == "1/3 read models caught up, checkpoints 1,200 to 1,000,000 of "
+                "head 1,000,000 (slowest: b, catching_up), 2,500 events/s");
+  models[1].state = model_state::failed;
+  models[2].state = model_state::parked;
+  BOOST_TEST(bus::app::describe_progress(models, 1000000, 0)
+             == "3/3 read models caught up, head 1,000,000");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
