@@ -24,7 +24,8 @@ using clock_type = std::chrono::steady_clock;
 
 /// The names of the scenarios, in the order they run.
 inline const std::vector<std::string> scenarios{
-  "pipeline", "recovery", "append", "rebuild", "dedup", "latency", "remote", "snapshots"};
+  "pipeline", "recovery", "append", "rebuild", "memory", "dedup", "latency",
+  "remote", "snapshots"};
 
 struct options {
   std::size_t events = 1000000;

@@ -8,10 +8,8 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <malloc.h>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -26,6 +24,7 @@
 #include "bus/sqlite_log.hpp"
 #include "command_line.hpp"
 #include "harness.hpp"
+#include "memory.hpp"
 #include "remote.hpp"
 #include "snapshots.hpp"
 #include "workload.hpp"
@@ -43,10 +42,12 @@ constexpr const char* details = R"(Runs each scenario R times (default 3) on N e
 batches of --batch-size (default 1024) and prints medians beside a plain
 loop doing the same work. DIR (default: the system's temp dir) holds the
 SQLite stores. --only runs just the named scenarios: pipeline, recovery,
-append, rebuild, dedup, latency (latency also runs the pipeline, for its
-maximum rate), remote (a bus and two projector nodes on loopback, and its
-latency), snapshots (the node's two read models on the memory log, on a
-store, and on a store with snapshots every 10000 events). The old
+append, rebuild, memory (what the whole process grows by per event: a bus
+and 4 projectors on each log, from N events to 4N; "dedup" is the same),
+latency (latency also runs the pipeline, for its maximum rate), remote (a
+bus and two projector nodes on loopback, and its latency), snapshots (the
+node's two read models on the memory log, on a store, and on a store with
+snapshots every 10000 events). The old
 spellings --batch N and --dir DIR still work.
 )";
 
@@ -256,25 +257,6 @@ void recovery(const options& opt, const std::vector<bus::event>& events) {
       median(bus_rates), median(loop_rates), "read memory log + dedup + apply");
 }
 
-// Heap bytes per processed event: processed_ids against a string set.
-void dedup_memory(std::size_t n) {
-  auto used = [] { return mallinfo2().uordblks; };
-  bus::processed_ids ids;
-  for (std::uint64_t seq = 1; seq <= n; ++seq)
-    ids.insert(seq);
-  auto ours = static_cast<double>(ids.memory_bytes()) / n;
-  auto before = used();
-  {
-    std::unordered_set<std::string> set;
-    for (std::size_t i = 0; i < n; ++i)
-      set.insert("e" + std::to_string(i));
-    auto theirs = static_cast<double>(used() - before) / n;
-    std::printf("%-44s %8.2f B/ev   %8.2f B/ev           (loop: "
-                "std::unordered_set<std::string> of the %zu M ids)\n",
-                "dedup memory per processed event", ours, theirs, n / 1000000);
-  }
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -317,8 +299,8 @@ int main(int argc, char** argv) {
     durable_append(opt, events);
   if (opt.runs_scenario("rebuild"))
     rebuild_from_store(opt, events);
-  if (opt.runs_scenario("dedup"))
-    dedup_memory(10000000);
+  if (opt.runs_scenario("memory") || opt.runs_scenario("dedup"))
+    memory_per_event(opt);
   // At half the pipeline's maximum, and at a quarter: the tail shows where
   // the awaited path (an acknowledgement per projector per batch) saturates.
   if (opt.runs_scenario("latency")) {

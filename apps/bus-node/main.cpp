@@ -75,11 +75,13 @@ constexpr int max_chunks_in_flight = 4;
 } // namespace
 
 int main(int argc, char** argv) {
+#ifndef BUS_JEMALLOC
   // Chunks of requests are megabytes each: by default glibc would map and
   // unmap every one (and trim the heap), so the kernel would fault the same
   // memory in again for each chunk. Keep such blocks in the heap.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
   std::string config_path;
   std::string store_path;
   bus::durability policy = bus::durability::fsync_each_batch;

@@ -86,6 +86,32 @@ BOOST_AUTO_TEST_CASE(restart_on_the_store_rebuilds_models_and_skips_redeliveries
     BOOST_TEST(second[q].line == first[q].line);
 }
 
+BOOST_AUTO_TEST_CASE(redelivery_of_an_event_far_beyond_the_log_tail_is_skipped_across_a_restart) {
+  // More events than the log keeps in memory (16,384): the first ones are
+  // checked against the id table on disk, during the run and after it.
+  scratch_dir dir;
+  auto stream = make_stream(20000, 100, 0);
+  auto old_ones = std::vector<user_event>{stream[0], stream[10000]};
+  auto first = replies_to(requests(stream, 0) + requests(old_ones, 0),
+                          {"--store", dir.store(), "--durability", "os"});
+  BOOST_REQUIRE_EQUAL(first.size(), 20002u);
+  BOOST_TEST(first[19999].text("type") == "read_models_updated");
+  for (std::size_t i : {20000u, 20001u})
+    BOOST_TEST(first[i].text("type") == "event_skipped", first[i].line);
+  auto fresh = stream[1];
+  fresh.id = "fresh";
+  auto again = std::vector<user_event>{stream[0], stream[12345], fresh};
+  auto second = replies_to(requests(again, 0) + request(R"({"type": "status", "msg_id": 9})"),
+                           {"--store", dir.store(), "--durability", "os"});
+  BOOST_REQUIRE_EQUAL(second.size(), 4u);
+  BOOST_TEST(second[0].text("type") == "event_skipped", second[0].line);
+  BOOST_TEST(second[0].text("event_id") == stream[0].id);
+  BOOST_TEST(second[1].text("type") == "event_skipped", second[1].line);
+  BOOST_TEST(second[2].text("type") == "read_models_updated", second[2].line);
+  // Appended once each: 20,000 events, then the fresh one.
+  BOOST_TEST(second[3].body.at("head").as_int64() == 20001, second[3].line);
+}
+
 BOOST_AUTO_TEST_CASE(sigkill_mid_stream_loses_no_acknowledged_event) {
   check_sigkill_mid_stream({});
 }
