@@ -7,6 +7,26 @@
 
 namespace bus {
 
+namespace {
+
+// A copy in the default storage: a document must not keep alive the memory
+// of the event it came from (bus-node parses each chunk of input into an
+// arena of its own, freed once its events are done).
+boost::json::object own_copy(const boost::json::object& x) {
+  return boost::json::object(x, boost::json::storage_ptr{});
+}
+
+// `to = from`, reusing the capacity of a string replaced by a string (the
+// common update of a field), where value assignment allocates anew.
+void assign_reusing(boost::json::value& to, const boost::json::value& from) {
+  if (auto* s = to.if_string(); s != nullptr && from.is_string())
+    s->assign(from.get_string());
+  else
+    to = from;
+}
+
+} // namespace
+
 document_model::document_model(document_model_config cfg)
   : cfg_(std::move(cfg)), key_path_(cfg_.key) {
   for (auto& field : cfg_.require)
@@ -39,21 +59,22 @@ bool document_model::apply(const event& e) {
                                  + cfg_.require[k] + "'");
   switch (i->second) {
     case action::upsert:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
-        d->second = e.payload;
+      if (auto d = docs_.find(*key); d != docs_.end())
+        d->second = e.payload; // copied into the document's own storage
       else
-        docs_.emplace(std::string{*key}, e.payload);
+        docs_.emplace(std::string{*key}, own_copy(e.payload));
       break;
-    case action::merge: {
-      auto d = find_view(docs_, *key, scratch_);
-      if (d == docs_.end())
-        d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
-      for (auto& kv : e.payload)
-        d->second[kv.key()] = kv.value();
+    case action::merge:
+      if (auto d = docs_.find(*key); d != docs_.end()) {
+        for (auto& kv : e.payload)
+          assign_reusing(d->second[kv.key()], kv.value());
+      } else {
+        // A new document is the payload, fields in the payload's order.
+        docs_.emplace(std::string{*key}, own_copy(e.payload));
+      }
       break;
-    }
     case action::remove:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
+      if (auto d = docs_.find(*key); d != docs_.end())
         docs_.erase(d);
       break;
   }
@@ -70,7 +91,7 @@ std::optional<std::string> document_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = find_view(docs_, key, scratch_); i != docs_.end())
+  if (auto i = docs_.find(key); i != docs_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }
@@ -98,7 +119,7 @@ bool document_model::restore(const boost::json::value& state) {
       docs_.clear();
       return false;
     }
-    docs_.emplace(std::string{kv.key()}, *doc);
+    docs_.emplace(std::string{kv.key()}, own_copy(*doc));
   }
   return true;
 }

@@ -20,7 +20,7 @@ index_model::index_model(index_model_config cfg)
 }
 
 void index_model::drop(std::string_view primary) {
-  auto i = find_view(current_, primary, scratch_);
+  auto i = current_.find(primary);
   if (i == current_.end())
     return;
   if (auto j = index_.find(i->second); j != index_.end() && j->second == primary) {
@@ -49,7 +49,7 @@ bool index_model::apply(const event& e) {
   auto value = key_path_.find_key(e.payload, value_buffer);
   if (!value)
     return true;
-  auto c = find_view(current_, *primary, scratch_);
+  auto c = current_.find(*primary);
   if (c != current_.end() && c->second == *value)
     return true;
   if (tracking_) {
@@ -58,24 +58,18 @@ bool index_model::apply(const event& e) {
     if (c != current_.end())
       changed_.push_back(c->second);
   }
-  // Unlink the key's previous value, keeping its node to reuse: values
-  // change often, and a node reused is an allocation saved.
-  decltype(index_)::node_type reuse;
   if (c != current_.end())
-    if (auto j = index_.find(c->second);
-        j != index_.end() && j->second == *primary)
-      reuse = index_.extract(j);
-  if (auto j = find_view(index_, *value, scratch_); j != index_.end()) {
+    if (auto j = index_.find(c->second); j != index_.end() && j->second == *primary)
+      index_.erase(j);
+  if (auto j = index_.find(*value); j != index_.end()) {
     // A value taken over from another key moves to this one.
     if (auto other = current_.find(j->second); other != current_.end())
       current_.erase(other);
     j->second.assign(primary->data(), primary->size());
-  } else if (reuse) {
-    reuse.key().assign(value->data(), value->size());
-    index_.insert(std::move(reuse));
   } else {
     index_.emplace(std::string{*value}, std::string{*primary});
   }
+  // Erasing leaves other iterators valid: `c` still points at the key.
   if (c != current_.end())
     c->second.assign(value->data(), value->size());
   else
@@ -94,7 +88,7 @@ std::optional<std::string> index_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
-  if (auto i = find_view(index_, key, scratch_); i != index_.end())
+  if (auto i = index_.find(key); i != index_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

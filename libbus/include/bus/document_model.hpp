@@ -5,7 +5,6 @@
 // their payload's fields into it, some delete it.
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/json_path.hpp"
@@ -60,8 +59,6 @@ private:
   // Keys changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
-  mutable std::string scratch_;
 };
 
 } // namespace bus

@@ -6,7 +6,6 @@
 // the key's entry.
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/json_path.hpp"
@@ -62,8 +61,6 @@ private:
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
-  mutable std::string scratch_;
 };
 
 } // namespace bus

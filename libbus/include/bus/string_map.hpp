@@ -1,24 +1,40 @@
 #pragma once
 
-// A string-keyed hash map and a lookup by std::string_view that does not
-// allocate: C++17 maps have no heterogeneous lookup, so the key is copied
-// into a caller-owned scratch string whose capacity is reused.
+// A string-keyed hash map for the read models' hot paths: open addressing
+// (Boost's flat map: keys, values and probe metadata in one array, so a
+// lookup touches one or two cache lines instead of walking heap nodes), and
+// lookup by std::string_view without building a std::string key.
+// References and iterators are invalidated by inserts, as in std::vector.
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace bus {
 
-/// std::unordered_map<std::string, V>.
-template <class V>
-using string_map = std::unordered_map<std::string, V>;
+/// Hashes std::string and std::string_view alike (transparent).
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
 
-/// Returns `map.find(key)`, building the key in `scratch`.
-template <class Map>
-auto find_view(Map& map, std::string_view key, std::string& scratch) {
-  scratch.assign(key.data(), key.size());
-  return map.find(scratch);
-}
+/// Compares std::string and std::string_view alike (transparent).
+struct string_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view x, std::string_view y) const noexcept {
+    return x == y;
+  }
+};
+
+/// A hash map from std::string to V that finds, erases and counts by
+/// std::string_view.
+template <class V>
+using string_map
+  = boost::unordered_flat_map<std::string, V, string_hash, string_equal>;
 
 } // namespace bus
