@@ -95,14 +95,32 @@ void parse_request(boost::json::object& line, request& req);
 void render_reply(std::string& out, const request& req, std::string_view type,
                   std::string_view body_fields);
 
+/// Renders the start of a reply to `req` up to its `in_reply_to` value: the
+/// caller appends `, "name": value` fields and then `end_reply`. The same
+/// text as render_reply, without a temporary string for the fields.
+void begin_reply(std::string& out, const request& req, std::string_view type);
+
+/// Appends the reply to an event: event_skipped (`skipped`), or
+/// read_models_updated naming `updated_models` (JSON string literals joined
+/// by ", ").
+void render_event_reply(std::string& out, const request& req, std::string_view id,
+                        bool skipped, std::string_view updated_models);
+
+/// Ends a reply begun with begin_reply.
+inline void end_reply(std::string& out) {
+  out += "}}\n";
+}
+
 /// Appends `"name": "value"` to `out`, after ", " unless `out` is empty.
 void render_field(std::string& out, std::string_view name, std::string_view value);
 
 // Strings, keys and JSON values in the protocol's style, shared with the
 // admin endpoint.
+using admin::max_string_size;
 using admin::render_json;
 using admin::render_key;
 using admin::render_string;
+using admin::write_string;
 
 /// Appends a JSON array of strings.
 void render_strings(std::string& out, const std::vector<std::string>& xs);

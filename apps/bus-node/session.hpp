@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -51,10 +52,21 @@ struct session_options {
 
 struct session_state {
   struct slot {
+    /// The reply when it has a text of its own (control requests, errors).
     std::string text;
+    /// Otherwise the reply is `shared[offset, offset + size)`: the replies
+    /// of a publish batch are rendered into one string, not one each.
+    std::shared_ptr<const std::string> shared;
+    std::size_t offset = 0;
+    std::size_t size = 0;
     bool ready = false;
     /// Tell this actor once this slot is written (last slot of a chunk).
     caf::actor notify;
+
+    std::string_view reply() const noexcept {
+      return shared ? std::string_view{*shared}.substr(offset, size)
+                    : std::string_view{text};
+    }
   };
 
   /// A request waiting for dispatch; it lives in its chunk, which stays
@@ -68,6 +80,10 @@ struct session_state {
   actors::supervisor_actor supervisor;
   session_options options;
   std::unordered_map<std::string, std::size_t> model_index;
+  /// options.models as JSON string literals, for the replies.
+  std::vector<std::string> quoted_models;
+  /// Replies written together (kept for its capacity).
+  std::string out;
 
   /// Replies not yet written; front() is slot number `first_slot`.
   std::deque<slot> slots;
