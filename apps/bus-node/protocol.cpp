@@ -109,7 +109,7 @@ void parse_request(boost::json::object& line, request& req) {
       return malformed(req, "event.payload must be an object");
     req.kind = request_kind::event;
     req.ev.type = *ev_type;
-    req.ev.payload = std::move(payload->get_object());
+    req.ev.payload = payload->get_object(); // a copy in req's payload storage
     if (auto* id = ev->if_contains("id")) {
       auto* s = id->if_string();
       if (s == nullptr || s->empty())

@@ -5,6 +5,7 @@
 // ", " and ": " so that bodies read exactly as in the protocol's samples.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,18 @@ enum class request_kind {
 
 /// One parsed request line.
 struct request {
+  request() = default;
+
+  /// A request whose event payload, if any, will live in `payload_storage`
+  /// (see request_reader.hpp).
+#pragma GCC diagnostic push // the event's other members keep their defaults
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+  explicit request(boost::json::storage_ptr payload_storage)
+    : ev{{}, {}, boost::json::object(std::move(payload_storage))} {
+    // nop
+  }
+#pragma GCC diagnostic pop
+
   request_kind kind = request_kind::error;
   std::string src;
   std::string dest;
@@ -86,8 +99,13 @@ struct request {
   std::string text;
 };
 
+/// A chunk of requests, shared (never copied) between threads.
+using request_chunk = std::shared_ptr<std::vector<request>>;
+
 /// Turns a parsed JSON object line into `req` (a fresh request); requests
 /// that cannot be served become kind `error` with the reply's code and text.
+/// Nothing of `req` refers to `line` afterwards: an event's payload is
+/// copied into the storage `req.ev.payload` was made with.
 void parse_request(boost::json::object& line, request& req);
 
 /// Renders a reply line (ending in '\n') to `req`, with `body_fields` already

@@ -27,9 +27,6 @@
 
 namespace bus::node {
 
-/// A chunk of requests, shared (never copied) between threads.
-using request_chunk = std::shared_ptr<std::vector<request>>;
-
 using chunk_atom = caf::atom_constant<caf::atom("nchunk")>;
 using chunk_done_atom = caf::atom_constant<caf::atom("nchunkdone")>;
 
