@@ -37,11 +37,12 @@ void flush(self_ptr self) {
   auto& st = self->state;
   auto& out = st.out;
   out.clear();
+  std::size_t chunks_done = 0;
   while (!st.slots.empty() && st.slots.front().ready) {
     out += st.slots.front().reply();
     if (st.slots.front().notify) {
-      caf::anon_send(st.slots.front().notify, chunk_done_atom::value);
-      st.chunks.pop_front(); // its last reply is written
+      st.done_notices.push_back(std::move(st.slots.front().notify));
+      ++chunks_done;
     }
     st.slots.pop_front();
     ++st.first_slot;
@@ -50,6 +51,11 @@ void flush(self_ptr self) {
     std::fwrite(out.data(), 1, out.size(), st.options.out);
     std::fflush(st.options.out);
   }
+  // Only now are their replies written: the reader may exit on the last.
+  for (auto& notify : st.done_notices)
+    caf::anon_send(notify, chunk_done_atom::value);
+  st.done_notices.clear();
+  st.chunks.erase(st.chunks.begin(), st.chunks.begin() + chunks_done);
 }
 
 namespace {

@@ -81,6 +81,8 @@ struct session_state {
   std::vector<std::string> quoted_models;
   /// Replies written together (kept for its capacity).
   std::string out;
+  /// Chunks written by the current flush, told once the write is done.
+  std::vector<caf::actor> done_notices;
 
   /// Replies not yet written; front() is slot number `first_slot`.
   std::deque<slot> slots;
