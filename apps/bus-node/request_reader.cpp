@@ -25,6 +25,9 @@ request_reader::request_reader(int fd, std::size_t max_line_bytes)
 }
 
 void request_reader::parse_line(std::string_view line, std::size_t number) {
+  auto& req = chunk_->emplace_back(payloads_);
+  if (fast_path_.parse(line, req))
+    return;
   bool parsed = false;
   {
     parser_.reset(&scratch_);
@@ -33,7 +36,7 @@ void request_reader::parse_line(std::string_view line, std::size_t number) {
     if (!ec) {
       auto value = parser_.release();
       if (auto* obj = value.if_object()) {
-        parse_request(*obj, chunk_->emplace_back(payloads_));
+        parse_request(*obj, req);
         parsed = true;
       }
     } else {
@@ -41,8 +44,10 @@ void request_reader::parse_line(std::string_view line, std::size_t number) {
     }
   }
   scratch_.release(); // the line's values are gone: reuse their memory
-  if (!parsed)
-    BUS_LOG(log_level::warning, "bus-node",
+  if (parsed)
+    return;
+  chunk_->pop_back();
+  BUS_LOG(log_level::warning, "bus-node",
             "line " << number << ": not a JSON object, skipped");
 }
 

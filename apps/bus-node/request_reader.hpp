@@ -3,10 +3,12 @@
 // Reads protocol requests from a file descriptor, a block of lines at a
 // time, into chunks for the session. Used by the node's main thread only.
 //
-// Allocation: a line is parsed into a scratch arena that is reset for the
-// next line, so the request's envelope (src, dest, body, ...) costs no
-// allocation; only an event's payload is copied out, into an arena that the
-// chunk's events share and that is freed when the last of them is.
+// Event requests in their plain form take event_fast_path (simdjson); the
+// other lines are parsed with Boost.JSON, into a scratch arena that is reset
+// for the next line, so that the request's envelope (src, dest, body, ...)
+// costs no allocation. Either way only an event's payload is kept, built in
+// an arena that the chunk's events share and that is freed with the last
+// of them.
 
 #include <cstddef>
 #include <memory>
@@ -14,6 +16,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
+#include "event_fast_path.hpp"
 #include "line_reader.hpp"
 #include "protocol.hpp"
 
@@ -34,6 +37,7 @@ private:
 
   line_reader lines_;
   std::size_t max_line_bytes_;
+  event_fast_path fast_path_;
   boost::json::parser parser_;
   std::unique_ptr<unsigned char[]> scratch_buffer_;
   boost::json::monotonic_resource scratch_;
