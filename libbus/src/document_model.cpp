@@ -25,6 +25,20 @@ void assign_reusing(boost::json::value& to, const boost::json::value& from) {
     to = from;
 }
 
+// Merges the fields of `from` into `doc`. A document usually has the
+// fields of the payloads merged into it in the same order: each field is
+// looked for at its own position first, then searched.
+void merge(boost::json::object& doc, const boost::json::object& from) {
+  std::size_t i = 0;
+  for (auto& kv : from) {
+    if (i < doc.size() && doc.begin()[i].key() == kv.key())
+      assign_reusing(doc.begin()[i].value(), kv.value());
+    else
+      assign_reusing(doc[kv.key()], kv.value());
+    ++i;
+  }
+}
+
 } // namespace
 
 document_model::document_model(document_model_config cfg)
@@ -66,8 +80,7 @@ bool document_model::apply(const event& e) {
       break;
     case action::merge:
       if (auto d = docs_.find(*key); d != docs_.end()) {
-        for (auto& kv : e.payload)
-          assign_reusing(d->second[kv.key()], kv.value());
+        merge(d->second, e.payload);
       } else {
         // A new document is the payload, fields in the payload's order.
         docs_.emplace(std::string{*key}, own_copy(e.payload));

@@ -61,14 +61,13 @@ bool index_model::apply(const event& e) {
   if (c != current_.end())
     if (auto j = index_.find(c->second); j != index_.end() && j->second == *primary)
       index_.erase(j);
-  if (auto j = index_.find(*value); j != index_.end()) {
-    // A value taken over from another key moves to this one.
+  // One lookup: a value new to the index (the common case) needs its key
+  // built anyway.
+  auto [j, inserted] = index_.try_emplace(std::string{*value});
+  if (!inserted) // a value taken over from another key moves to this one
     if (auto other = current_.find(j->second); other != current_.end())
       current_.erase(other);
-    j->second.assign(primary->data(), primary->size());
-  } else {
-    index_.emplace(std::string{*value}, std::string{*primary});
-  }
+  j->second.assign(primary->data(), primary->size());
   // Erasing leaves other iterators valid: `c` still points at the key.
   if (c != current_.end())
     c->second.assign(value->data(), value->size());
