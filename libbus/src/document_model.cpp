@@ -76,14 +76,14 @@ bool document_model::apply(const event& e) {
       if (auto d = docs_.find(*key); d != docs_.end())
         d->second = e.payload; // copied into the document's own storage
       else
-        docs_.emplace(std::string{*key}, own_copy(e.payload));
+        docs_.emplace(compact_string{*key}, own_copy(e.payload));
       break;
     case action::merge:
       if (auto d = docs_.find(*key); d != docs_.end()) {
         merge(d->second, e.payload);
       } else {
         // A new document is the payload, fields in the payload's order.
-        docs_.emplace(std::string{*key}, own_copy(e.payload));
+        docs_.emplace(compact_string{*key}, own_copy(e.payload));
       }
       break;
     case action::remove:
@@ -112,7 +112,7 @@ document_model::query(std::string_view key) const {
 boost::json::value document_model::snapshot() const {
   boost::json::object result;
   for (auto& [key, doc] : docs_)
-    result[key] = doc;
+    result[key.view()] = doc;
   return result;
 }
 
@@ -132,7 +132,7 @@ bool document_model::restore(const boost::json::value& state) {
       docs_.clear();
       return false;
     }
-    docs_.emplace(std::string{kv.key()}, own_copy(*doc));
+    docs_.emplace(compact_string{kv.key()}, own_copy(*doc));
   }
   return true;
 }

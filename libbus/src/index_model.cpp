@@ -25,7 +25,7 @@ void index_model::drop(std::string_view primary) {
     return;
   if (auto j = index_.find(i->second); j != index_.end() && j->second == primary) {
     if (tracking_)
-      changed_.push_back(j->first);
+      changed_.emplace_back(j->first.view());
     index_.erase(j);
   }
   current_.erase(i);
@@ -56,23 +56,23 @@ bool index_model::apply(const event& e) {
     // The value now maps here; the key's previous value maps nowhere.
     changed_.emplace_back(*value);
     if (c != current_.end())
-      changed_.push_back(c->second);
+      changed_.emplace_back(c->second.view());
   }
   if (c != current_.end())
     if (auto j = index_.find(c->second); j != index_.end() && j->second == *primary)
       index_.erase(j);
   // One lookup: a value new to the index (the common case) needs its key
   // built anyway.
-  auto [j, inserted] = index_.try_emplace(std::string{*value});
+  auto [j, inserted] = index_.try_emplace(compact_string{*value});
   if (!inserted) // a value taken over from another key moves to this one
     if (auto other = current_.find(j->second); other != current_.end())
       current_.erase(other);
-  j->second.assign(primary->data(), primary->size());
+  j->second.assign(*primary);
   // Erasing leaves other iterators valid: `c` still points at the key.
   if (c != current_.end())
-    c->second.assign(value->data(), value->size());
+    c->second.assign(*value);
   else
-    current_.emplace(std::string{*primary}, std::string{*value});
+    current_.emplace(compact_string{*primary}, compact_string{*value});
   return true;
 }
 
@@ -88,14 +88,14 @@ std::optional<std::string> index_model::key_of(const event& e) const {
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
   if (auto i = index_.find(key); i != index_.end())
-    return boost::json::value(i->second);
+    return boost::json::value(i->second.view());
   return std::nullopt;
 }
 
 boost::json::value index_model::snapshot() const {
   boost::json::object result;
   for (auto& [value, primary] : index_)
-    result[value] = primary;
+    result[value.view()] = primary.view();
   return result;
 }
 
@@ -135,8 +135,8 @@ bool index_model::restore(const boost::json::value& state) {
       reset();
       return false;
     }
-    index_.emplace(std::string{kv.key()}, std::string{*primary});
-    current_.emplace(std::string{*primary}, std::string{kv.key()});
+    index_.emplace(compact_string{kv.key()}, compact_string{*primary});
+    current_.emplace(compact_string{*primary}, compact_string{kv.key()});
   }
   return true;
 }

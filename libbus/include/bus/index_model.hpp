@@ -56,8 +56,8 @@ private:
   json_path target_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, bool>> is_delete_;
-  string_map<std::string> index_;   // value -> primary
-  string_map<std::string> current_; // primary -> value
+  string_map<compact_string> index_;   // value -> primary
+  string_map<compact_string> current_; // primary -> value
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;

@@ -2,8 +2,9 @@
 
 // A string-keyed hash map for the read models' hot paths: open addressing
 // (Boost's flat map: keys, values and probe metadata in one array, so a
-// lookup touches one or two cache lines instead of walking heap nodes), and
-// lookup by std::string_view without building a std::string key.
+// lookup touches one or two cache lines instead of walking heap nodes),
+// keys kept in the slots (compact_string: up to 31 bytes in place), and
+// lookup by std::string_view without building a key.
 // References and iterators are invalidated by inserts, as in std::vector.
 
 #include <cstddef>
@@ -12,6 +13,8 @@
 #include <string_view>
 
 #include <boost/unordered/unordered_flat_map.hpp>
+
+#include "bus/compact_string.hpp"
 
 namespace bus {
 
@@ -31,10 +34,10 @@ struct string_equal {
   }
 };
 
-/// A hash map from std::string to V that finds, erases and counts by
+/// A hash map from strings to V that finds, erases and counts by
 /// std::string_view.
 template <class V>
 using string_map
-  = boost::unordered_flat_map<std::string, V, string_hash, string_equal>;
+  = boost::unordered_flat_map<compact_string, V, string_hash, string_equal>;
 
 } // namespace bus
