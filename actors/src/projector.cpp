@@ -338,4 +338,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
   };
 }
 
+projector_actor spawn_projector(caf::actor_system& sys, bus_actor bus, model_spec spec,
+                                projector_options options) {
+  return sys.spawn(projector_impl, std::move(bus), std::move(spec), std::move(options));
+}
+
 } // namespace bus::actors

@@ -24,7 +24,7 @@ bool save_snapshot(projector_ptr self) {
   x.checkpoint = st.processed.watermark();
   x.above = st.processed.sparse();
   x.definition = st.model->definition();
-  x.state = internal::json_text(st.model->snapshot());
+  x.state = bus::detail::json_text(st.model->snapshot());
   x.parked = st.parked.list();
   if (auto err = st.snapshots->save(st.model->name(), x)) {
     fail(self, std::move(err)); // a store that cannot save is reported
@@ -57,7 +57,8 @@ void restore_snapshot(projector_ptr self) {
   if (!*loaded || (*loaded)->definition != st.model->definition())
     return; // none, or taken under another definition: rebuild from the log
   boost::json::value state;
-  if (internal::parse_json_text((*loaded)->state, state) || !st.model->restore(state)) {
+  if (bus::detail::parse_json_text((*loaded)->state, state)
+      || !st.model->restore(state)) {
     st.model->reset();
     return;
   }

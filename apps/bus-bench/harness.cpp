@@ -94,7 +94,7 @@ percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
       for (; *next < std::min(due, total); ++*next) {
         auto sent = clock_type::now();
         a->request(bus, caf::infinite, publish_atom::value,
-                   std::move((*shared)[*next]), true)
+                   std::move((*shared)[*next]), publish_wait::projectors)
           .then([=](publish_ack&) {
             samples->push_back(
               std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());

@@ -15,7 +15,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "bus/actors/bus_actor.hpp"
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/event.hpp"
 #include "report.hpp"
 

@@ -30,8 +30,8 @@ std::vector<projector_actor> spawn_projectors(caf::actor_system& sys,
                                               caf::scoped_actor& self) {
   std::vector<projector_actor> ps;
   for (std::size_t i = 0; i < n; ++i)
-    ps.push_back(sys.spawn(projector_impl, bus, bench::sum_spec("m" + std::to_string(i)),
-                           projector_options{}));
+    ps.push_back(spawn_projector(sys, bus, bench::sum_spec("m" + std::to_string(i)),
+                                 projector_options{}));
   for (auto& p : ps) // subscribed and caught up before the clock starts
     self->request(p, caf::infinite, ready_atom::value)
       .receive([](projector_status&) {}, [](caf::error&) {});
@@ -78,12 +78,11 @@ double pipeline(const options& opt, const std::vector<bus::event>& events,
       auto batches = split(events, opt.batch_size);
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(),
-                              bus_options{});
+      auto bus = spawn_bus(*h.sys, std::make_shared<bus::memory_log>(), bus_options{});
       auto ps = spawn_projectors(*h.sys, bus, 4, self);
       auto t0 = clock_type::now();
       for (auto& b : batches)
-        caf::anon_send(bus, publish_atom::value, std::move(b), false);
+        caf::anon_send(bus, publish_atom::value, std::move(b), publish_wait::log);
       wait_caught_up(self, ps, events.size());
       bus_rates.push_back(events.size() / seconds_since(t0));
       shutdown(self, bus, ps);
@@ -117,7 +116,7 @@ void latency(const std::vector<bus::event>& events, double per_second,
              const std::string& id, report& out) {
   system_holder h;
   caf::scoped_actor self{*h.sys};
-  auto bus = h.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(), open_loop_bus());
+  auto bus = spawn_bus(*h.sys, std::make_shared<bus::memory_log>(), open_loop_bus());
   auto ps = spawn_projectors(*h.sys, bus, 4, self);
   noise_floor floor; // in the same run: the same machine, the same neighbours
   auto measured = measure_latency(*h.sys, bus, events, per_second);
@@ -181,11 +180,11 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
       auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus = h.sys->spawn(bus_impl, std::shared_ptr<bus::event_log>{*log},
-                              bus_options{});
+      auto bus =
+        spawn_bus(*h.sys, std::shared_ptr<bus::event_log>{*log}, bus_options{});
       auto t0 = clock_type::now();
-      auto ps = std::vector<projector_actor>{h.sys->spawn(
-        projector_impl, bus, bench::sum_spec("rebuilt"), projector_options{})};
+      auto ps = std::vector<projector_actor>{
+        spawn_projector(*h.sys, bus, bench::sum_spec("rebuilt"), projector_options{})};
       wait_caught_up(self, ps, events.size());
       bus_rates.push_back(events.size() / seconds_since(t0));
       shutdown(self, bus, ps);
@@ -218,10 +217,10 @@ void recovery(const options& opt, const std::vector<bus::event>& events,
     {
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus = h.sys->spawn(bus_impl, log, bus_options{});
+      auto bus = spawn_bus(*h.sys, log, bus_options{});
       auto t0 = clock_type::now();
-      auto ps = std::vector<projector_actor>{h.sys->spawn(
-        projector_impl, bus, bench::sum_spec("late"), projector_options{})};
+      auto ps = std::vector<projector_actor>{
+        spawn_projector(*h.sys, bus, bench::sum_spec("late"), projector_options{})};
       wait_caught_up(self, ps, events.size());
       auto s = seconds_since(t0);
       bus_rates.push_back(events.size() / s);

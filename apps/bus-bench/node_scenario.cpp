@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #include "bus/config.hpp"
-#include "bus/string_map.hpp"
 #include "request_reader.hpp"
 
 extern char** environ;
@@ -116,7 +116,8 @@ loop_result plain_loop(const std::string& input, std::size_t events) {
     models.push_back(spec.make());
     bus::node::render_string(quoted.emplace_back(), spec.name);
   }
-  bus::string_map<std::uint64_t> ids; // id -> seq, as the log dedups
+  std::unordered_set<std::string> ids; // as the log dedups
+  ids.reserve(events);
   int in_fd = ::open(input.c_str(), O_RDONLY);
   int out_fd = ::open("/dev/null", O_WRONLY);
   bus::node::request_reader reader{in_fd, config->node.max_line_bytes};
@@ -132,7 +133,7 @@ loop_result plain_loop(const std::string& input, std::size_t events) {
         bus::node::render_error(out, req, req.code, req.text);
         continue;
       }
-      if (!ids.emplace(req.ev.id, seq + 1).second) {
+      if (!ids.insert(req.ev.id).second) {
         bus::node::render_event_reply(out, req, req.ev.id, true, {});
         continue;
       }

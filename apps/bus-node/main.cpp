@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
   bus_options bus_opts;
   if (listening) // a delivery to a silent node must not hold a publish
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
-  auto bus = sys.spawn(bus_impl, log, bus_opts);
+  auto bus = spawn_bus(sys, log, bus_opts);
   bus::node::session_options options;
   for (auto& spec : config->read_models)
     options.models.push_back(spec.name);
@@ -219,11 +219,9 @@ int main(int argc, char** argv) {
     projection.lifecycle_path = store_path + ".lifecycle";
   }
   auto sup = listening
-               ? sys.spawn(routing_supervisor_impl, bus, config->read_models,
-                           config->supervision, projection,
-                           remote_routing{timeout})
-               : sys.spawn(supervisor_impl, bus, config->read_models,
-                           config->supervision, projection);
+    ? spawn_routing_supervisor(sys, bus, config->read_models, config->supervision,
+                               projection, remote_routing{timeout})
+    : spawn_supervisor(sys, bus, config->read_models, config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
   caf::scoped_actor self{sys};

@@ -110,8 +110,8 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
   auto events = take_events(batch);
   ++st.publishes_in_flight;
   self
-    ->request(st.bus, caf::infinite, actors::publish_atom::value,
-              std::move(events), true)
+    ->request(st.bus, caf::infinite, actors::publish_atom::value, std::move(events),
+              actors::publish_wait::projectors)
     .then(
       [self, batch = std::move(batch)](actors::publish_ack& ack) {
         auto& st = self->state;

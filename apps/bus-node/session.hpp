@@ -21,7 +21,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "node_subscription.hpp"
 #include "protocol.hpp"
 

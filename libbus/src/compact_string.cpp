@@ -1,6 +1,6 @@
-#include "bus/compact_string.hpp"
+#include "internal/compact_string.hpp"
 
-namespace bus {
+namespace bus::internal {
 
 static_assert(sizeof(compact_string) == 32, "a compact_string fills 32 bytes");
 
@@ -48,4 +48,4 @@ void compact_string::assign(std::string_view s) {
   set_heap({data, s.size(), s.size()});
 }
 
-} // namespace bus
+} // namespace bus::internal

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
 namespace bus {
@@ -41,8 +42,12 @@ void merge(boost::json::object& doc, const boost::json::object& from) {
 
 } // namespace
 
+struct document_model::documents {
+  internal::string_map<boost::json::object> map;
+};
+
 document_model::document_model(document_model_config cfg)
-  : cfg_(std::move(cfg)), key_path_(cfg_.key) {
+  : cfg_(std::move(cfg)), key_path_(cfg_.key), docs_(std::make_unique<documents>()) {
   for (auto& field : cfg_.require)
     required_.emplace_back(field);
   auto add = [this](const std::vector<std::string>& types, action what) {
@@ -55,6 +60,10 @@ document_model::document_model(document_model_config cfg)
   add(cfg_.upsert_on, action::upsert);
   add(cfg_.merge_on, action::merge);
   add(cfg_.delete_on, action::remove);
+}
+
+document_model::~document_model() {
+  // nop: here, where `documents` is complete
 }
 
 bool document_model::apply(const event& e) {
@@ -73,22 +82,22 @@ bool document_model::apply(const event& e) {
                                  + cfg_.require[k] + "'");
   switch (i->second) {
     case action::upsert:
-      if (auto d = docs_.find(*key); d != docs_.end())
+      if (auto d = docs_->map.find(*key); d != docs_->map.end())
         d->second = e.payload; // copied into the document's own storage
       else
-        docs_.emplace(compact_string{*key}, own_copy(e.payload));
+        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
       break;
     case action::merge:
-      if (auto d = docs_.find(*key); d != docs_.end()) {
+      if (auto d = docs_->map.find(*key); d != docs_->map.end()) {
         merge(d->second, e.payload);
       } else {
         // A new document is the payload, fields in the payload's order.
-        docs_.emplace(compact_string{*key}, own_copy(e.payload));
+        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
       }
       break;
     case action::remove:
-      if (auto d = docs_.find(*key); d != docs_.end())
-        docs_.erase(d);
+      if (auto d = docs_->map.find(*key); d != docs_->map.end())
+        docs_->map.erase(d);
       break;
   }
   if (tracking_)
@@ -104,14 +113,14 @@ std::optional<std::string> document_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = docs_.find(key); i != docs_.end())
+  if (auto i = docs_->map.find(key); i != docs_->map.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }
 
 boost::json::value document_model::snapshot() const {
   boost::json::object result;
-  for (auto& [key, doc] : docs_)
+  for (auto& [key, doc] : docs_->map)
     result[key.view()] = doc;
   return result;
 }
@@ -125,20 +134,20 @@ bool document_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
-  docs_.reserve(obj->size());
+  docs_->map.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* doc = kv.value().if_object();
     if (doc == nullptr) {
-      docs_.clear();
+      docs_->map.clear();
       return false;
     }
-    docs_.emplace(compact_string{kv.key()}, own_copy(*doc));
+    docs_->map.emplace(internal::compact_string{kv.key()}, own_copy(*doc));
   }
   return true;
 }
 
 void document_model::reset() {
-  docs_.clear();
+  docs_->map.clear();
   changed_.clear();
 }
 

@@ -1,4 +1,4 @@
-#include "bus/compact_string.hpp"
+#include "internal/compact_string.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "bus/string_map.hpp"
+#include "internal/string_map.hpp"
 
 namespace {
 
@@ -25,7 +25,7 @@ BOOST_AUTO_TEST_SUITE(compact_string)
 
 BOOST_AUTO_TEST_CASE(holds_any_string_in_place_or_on_the_heap) {
   for (auto& s : samples()) {
-    bus::compact_string x{s};
+    bus::internal::compact_string x{s};
     BOOST_TEST(x.view() == s);
     BOOST_TEST(x.size() == s.size());
   }
@@ -35,18 +35,18 @@ BOOST_AUTO_TEST_CASE(assign_copy_and_move_between_any_two_sizes) {
   for (auto& from : samples()) {
     for (auto& to : samples()) {
       BOOST_TEST_CONTEXT(from.size() << " -> " << to.size()) {
-        bus::compact_string x{from};
+        bus::internal::compact_string x{from};
         x.assign(to);
         BOOST_TEST(x.view() == to);
-        bus::compact_string copy{x};
+        bus::internal::compact_string copy{x};
         BOOST_TEST(copy.view() == to);
-        bus::compact_string target{from};
+        bus::internal::compact_string target{from};
         target = copy;
         BOOST_TEST(target.view() == to);
-        bus::compact_string moved{std::move(copy)};
+        bus::internal::compact_string moved{std::move(copy)};
         BOOST_TEST(moved.view() == to);
         BOOST_TEST(copy.view().empty()); // NOLINT: moved-from is empty
-        bus::compact_string other{from};
+        bus::internal::compact_string other{from};
         other = std::move(moved);
         BOOST_TEST(other.view() == to);
         other = other; // NOLINT: self-assignment keeps the contents
@@ -58,17 +58,17 @@ BOOST_AUTO_TEST_CASE(assign_copy_and_move_between_any_two_sizes) {
 
 BOOST_AUTO_TEST_CASE(assign_from_its_own_contents) {
   for (auto& s : samples()) {
-    bus::compact_string x{s};
+    bus::internal::compact_string x{s};
     x.assign(x.view().substr(s.size() / 2));
     BOOST_TEST(x.view() == s.substr(s.size() / 2));
   }
 }
 
 BOOST_AUTO_TEST_CASE(a_string_map_finds_keys_of_every_size_by_view) {
-  bus::string_map<int> map;
+  bus::internal::string_map<int> map;
   auto keys = samples();
   for (std::size_t i = 0; i < keys.size(); ++i)
-    map.emplace(bus::compact_string{keys[i]}, static_cast<int>(i));
+    map.emplace(bus::internal::compact_string{keys[i]}, static_cast<int>(i));
   for (std::size_t i = 0; i < keys.size(); ++i) {
     auto found = map.find(std::string_view{keys[i]});
     BOOST_TEST_REQUIRE((found != map.end()));

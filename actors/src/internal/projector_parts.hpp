@@ -14,7 +14,7 @@
 #include <caf/make_message.hpp>
 #include <caf/result.hpp>
 
-#include "bus/actors/projector.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 

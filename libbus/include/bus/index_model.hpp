@@ -5,12 +5,12 @@
 // value to the key and drop the key's previous value; deleting events drop
 // the key's entry.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
-#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -29,6 +29,7 @@ struct index_model_config {
 class index_model final : public read_model {
 public:
   explicit index_model(index_model_config cfg);
+  ~index_model() override;
 
   const std::string& name() const noexcept override { return cfg_.name; }
   const std::vector<std::string>& event_types() const noexcept override {
@@ -56,8 +57,9 @@ private:
   json_path target_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, bool>> is_delete_;
-  string_map<compact_string> index_;   // value -> primary
-  string_map<compact_string> current_; // primary -> value
+  // value -> primary and primary -> value, in maps of the library's internals.
+  struct tables;
+  std::unique_ptr<tables> tables_;
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;

@@ -260,7 +260,8 @@ void runner::publish() {
         if (m.stable_since != 0 && m.stable_since < p.sent_at)
           p.steady.push_back(name);
     },
-    actors::publish_atom::value, std::move(batch), await);
+    actors::publish_atom::value, std::move(batch),
+    await ? actors::publish_wait::projectors : actors::publish_wait::log);
 }
 
 void runner::run_jobs() {

@@ -38,11 +38,11 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
     log_(std::make_shared<sim_log>(config_.sync_interval)),
     dead_(std::make_shared<std::set<caf::actor_addr>>()) {
   bus_log_ = std::make_shared<fenced_log>(log_);
-  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
+  bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
   sched_.run();
-  local_sup_ = sys_.spawn(actors::supervisor_impl, bus_, local_, config_.policy,
-                          config_.projector);
+  local_sup_ =
+    actors::spawn_supervisor(sys_, bus_, local_, config_.policy, config_.projector);
   if (!remote_.empty())
     start_node();
   sched_.run();
@@ -224,7 +224,7 @@ void world::restart_bus() {
   // The store survives: a new bus on the same log, and the local node's
   // supervisor moves its projectors to it. The remote node redials.
   bus_log_ = std::make_shared<fenced_log>(log_);
-  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
+  bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   *reachable_ = bus_;
   bus_phase_ = phase::up;
   caf::anon_send(local_sup_, actors::rebind_atom::value, bus_);
@@ -286,12 +286,11 @@ void world::start_node() {
   auto* sys = &sys_;
   auto all = &node_sups_;
   auto make = [sup, specs, config, sys, all](actors::bus_actor b) {
-    *sup = sys->spawn(actors::supervisor_impl, b, specs, config.policy,
-                      config.projector);
+    *sup = actors::spawn_supervisor(*sys, b, specs, config.policy, config.projector);
     all->push_back(*sup);
     return *sup;
   };
-  connector_ = sys_.spawn(actors::connector_impl, dialer, make, options);
+  connector_ = actors::spawn_connector(sys_, dialer, make, options);
   node_phase_ = phase::up;
   for (auto& s : remote_)
     journal_->disturb(s.name);

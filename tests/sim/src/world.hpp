@@ -22,6 +22,8 @@
 #include "bus/actors/supervisor.hpp"
 #include "journal.hpp"
 #include "sim_log.hpp"
+#include "internal/projector_state.hpp"
+#include "internal/supervisor_state.hpp"
 
 namespace bus::sim {
 

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace bus {
+namespace bus::internal {
 
 class compact_string {
 public:
@@ -107,4 +107,4 @@ inline bool operator!=(const compact_string& x, std::string_view y) noexcept {
   return x.view() != y;
 }
 
-} // namespace bus
+} // namespace bus::internal

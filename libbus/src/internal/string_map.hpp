@@ -14,9 +14,9 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
-#include "bus/compact_string.hpp"
+#include "internal/compact_string.hpp"
 
-namespace bus {
+namespace bus::internal {
 
 /// Hashes std::string and std::string_view alike (transparent).
 struct string_hash {
@@ -40,4 +40,4 @@ template <class V>
 using string_map
   = boost::unordered_flat_map<compact_string, V, string_hash, string_equal>;
 
-} // namespace bus
+} // namespace bus::internal
