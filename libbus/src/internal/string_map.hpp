@@ -14,7 +14,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
-#include "internal/compact_string.hpp"
+#include "compact_string.hpp"
 
 namespace bus::internal {
 
