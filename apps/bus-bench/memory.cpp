@@ -105,7 +105,7 @@ double string_set_per_event(std::size_t n) {
 
 } // namespace
 
-void memory_per_event(const options& opt) {
+void memory_per_event(const options& opt, report& out) {
   auto loop = string_set_per_event(opt.events);
   auto path = opt.store_dir / "bus-bench-memory.db";
   auto remove_store = [&] {
@@ -121,12 +121,10 @@ void memory_per_event(const options& opt) {
   auto durable = growth_per_event(opt, std::move(*store));
   remove_store();
   auto memory = growth_per_event(opt, std::make_shared<bus::memory_log>());
-  std::printf("%-44s %8.2f B/ev   %8.2f B/ev           (loop: "
-              "std::unordered_set<std::string> of the ids)\n",
-              "memory per event, durable log (process)", durable, loop);
-  std::printf("%-44s %8.2f B/ev   %8.2f B/ev           (the memory log holds "
-              "every event's record)\n",
-              "memory per event, memory log (process)", memory, loop);
+  out.memory("memory_durable", "memory per event, durable log (process)", durable, loop,
+             "std::unordered_set<std::string> of the ids");
+  out.memory("memory_memory_log", "memory per event, memory log (process)", memory, loop,
+             "std::unordered_set<std::string> of the ids");
 }
 
 } // namespace bench

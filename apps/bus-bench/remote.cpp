@@ -10,6 +10,7 @@
 #include "bus/actors/projector.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/processed_ids.hpp"
+#include "noise_floor.hpp"
 #include "workload.hpp"
 
 using namespace bus::actors;
@@ -66,7 +67,8 @@ struct loopback_cluster {
 
 } // namespace
 
-double remote_pipeline(const options& opt, const std::vector<bus::event>& events) {
+double remote_pipeline(const options& opt, const std::vector<bus::event>& events,
+                       report& out) {
   std::vector<double> bus_rates, loop_rates;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     {
@@ -94,15 +96,18 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
       loop_rates.push_back(events.size() / seconds_since(t0));
     }
   }
-  row("remote: publish, log, 2 projector nodes", median(bus_rates),
-      median(loop_rates), "append + 2 x (dedup + apply), 1 thread");
+  out.rate("remote", "remote: publish, log, 2 projector nodes", median(bus_rates),
+           median(loop_rates), "append + 2 x (dedup + apply), 1 thread");
   return median(bus_rates);
 }
 
-void remote_latency(const std::vector<bus::event>& events, double per_second) {
+void remote_latency(const std::vector<bus::event>& events, double per_second,
+                    report& out) {
   loopback_cluster c;
-  measure_latency(*c.bus_node.sys, c.bus, events, per_second,
-                  "latency publish -> applied on 2 nodes");
+  noise_floor floor;
+  auto latency = measure_latency(*c.bus_node.sys, c.bus, events, per_second);
+  out.latency("remote_latency_half", "latency publish -> applied on 2 nodes",
+              per_second, latency_batch, latency, floor.stop());
 }
 
 } // namespace bench

@@ -131,7 +131,7 @@ double plain_loop(const std::vector<bus::event>& events) {
 
 } // namespace
 
-void snapshots(const options& opt) {
+void snapshots(const options& opt, report& out) {
   auto events = user_events(opt.events);
   // The node's default, or a hundredth of the stream below a million
   // events, so that a short run snapshots too.
@@ -151,15 +151,25 @@ void snapshots(const options& opt) {
     loop_rates.push_back(plain_loop(events));
   }
   auto loop = median(loop_rates);
-  for (std::size_t i = 0; i < variants.size(); ++i)
-    row(variants[i].name, median(rates[i]), loop,
-        "apply to both models, 1 thread");
   auto with = median(rates[2]);
   auto without = median(rates[1]);
   auto memory = median(rates[0]);
-  std::printf("%-44s %5.2fx of the store without, %5.2fx of the memory log\n",
-              "  snapshots cost (median rates)", without > 0 ? with / without : 0,
-              memory > 0 ? with / memory : 0);
+  const char* ids[] = {"snapshots_memory_log", "snapshots_store", "snapshots_store_snapshots"};
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    boost::json::object extra;
+    std::string note;
+    if (i == 2) {
+      // What snapshots cost: the rate with them over the rate without.
+      extra["of_store_without"] = without > 0 ? with / without : 0;
+      extra["of_memory_log"] = memory > 0 ? with / memory : 0;
+      char text[96];
+      std::snprintf(text, sizeof text, "%.2fx of the store without, %.2fx of the memory log",
+                    with / std::max(without, 1e-9), with / std::max(memory, 1e-9));
+      note = text;
+    }
+    out.rate(ids[i], variants[i].name, median(rates[i]), loop,
+             "apply to both models, 1 thread", std::move(extra), note);
+  }
 }
 
 } // namespace bench

@@ -7,11 +7,12 @@
 // of the last two is what snapshots cost the pipeline.
 
 #include "harness.hpp"
+#include "report.hpp"
 
 namespace bench {
 
 /// Runs the scenario on `opt.events` events over a tenth as many users and
-/// prints its rows.
-void snapshots(const options& opt);
+/// reports its rows to `out`.
+void snapshots(const options& opt, report& out);
 
 } // namespace bench

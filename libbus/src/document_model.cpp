@@ -9,8 +9,46 @@
 
 namespace bus {
 
+namespace {
+
+// A copy in the default storage: a document must not keep alive the memory
+// of the event it came from (bus-node parses each chunk of input into an
+// arena of its own, freed once its events are done).
+boost::json::object own_copy(const boost::json::object& x) {
+  return boost::json::object(x, boost::json::storage_ptr{});
+}
+
+// `to = from`, reusing the capacity of a string replaced by a string (the
+// common update of a field), where value assignment allocates anew.
+void assign_reusing(boost::json::value& to, const boost::json::value& from) {
+  if (auto* s = to.if_string(); s != nullptr && from.is_string())
+    s->assign(from.get_string());
+  else
+    to = from;
+}
+
+// Merges the fields of `from` into `doc`. A document usually has the
+// fields of the payloads merged into it in the same order: each field is
+// looked for at its own position first, then searched.
+void merge(boost::json::object& doc, const boost::json::object& from) {
+  std::size_t i = 0;
+  for (auto& kv : from) {
+    if (i < doc.size() && doc.begin()[i].key() == kv.key())
+      assign_reusing(doc.begin()[i].value(), kv.value());
+    else
+      assign_reusing(doc[kv.key()], kv.value());
+    ++i;
+  }
+}
+
+} // namespace
+
+struct document_model::documents {
+  internal::string_map<boost::json::object> map;
+};
+
 document_model::document_model(document_model_config cfg)
-  : cfg_(std::move(cfg)), key_path_(cfg_.key) {
+  : cfg_(std::move(cfg)), key_path_(cfg_.key), docs_(std::make_unique<documents>()) {
   for (auto& field : cfg_.require)
     required_.emplace_back(field);
   auto add = [this](const std::vector<std::string>& types, action what) {
@@ -23,6 +61,10 @@ document_model::document_model(document_model_config cfg)
   add(cfg_.upsert_on, action::upsert);
   add(cfg_.merge_on, action::merge);
   add(cfg_.delete_on, action::remove);
+}
+
+document_model::~document_model() {
+  // nop: here, where `documents` is complete
 }
 
 bool document_model::apply(const event& e) {
@@ -39,28 +81,24 @@ bool document_model::apply(const event& e) {
         throw std::runtime_error("event '" + e.id + "' (" + e.type
                                  + ") lacks the required field '"
                                  + cfg_.require[k] + "'");
-  last_ = nullptr;
   switch (i->second) {
     case action::upsert:
-      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end()) {
-        d->second = e.payload;
-        last_ = &*d;
+      if (auto d = docs_->map.find(*key); d != docs_->map.end())
+        d->second = e.payload; // copied into the document's own storage
+      else
+        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
+      break;
+    case action::merge:
+      if (auto d = docs_->map.find(*key); d != docs_->map.end()) {
+        merge(d->second, e.payload);
       } else {
-        last_ = &*docs_.emplace(std::string{*key}, e.payload).first;
+        // A new document is the payload, fields in the payload's order.
+        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
       }
       break;
-    case action::merge: {
-      auto d = internal::find_view(docs_, *key, scratch_);
-      if (d == docs_.end())
-        d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
-      for (auto& kv : e.payload)
-        d->second[kv.key()] = kv.value();
-      last_ = &*d;
-      break;
-    }
     case action::remove:
-      if (auto d = internal::find_view(docs_, *key, scratch_); d != docs_.end())
-        docs_.erase(d);
+      if (auto d = docs_->map.find(*key); d != docs_->map.end())
+        docs_->map.erase(d);
       break;
   }
   if (tracking_)
@@ -76,19 +114,15 @@ std::optional<std::string> document_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = internal::find_view(docs_, key, scratch_); i != docs_.end())
+  if (auto i = docs_->map.find(key); i != docs_->map.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }
 
 bool document_model::write_value(std::string_view key, std::string& out) const {
-  // No copy of the document, and no lookup of the one just applied.
-  if (last_ != nullptr && last_->first == key) {
-    append_json(out, last_->second);
-    return true;
-  }
-  auto i = internal::find_view(docs_, key, scratch_);
-  if (i == docs_.end())
+  // No copy of the document.
+  auto i = docs_->map.find(key);
+  if (i == docs_->map.end())
     return false;
   append_json(out, i->second);
   return true;
@@ -96,8 +130,8 @@ bool document_model::write_value(std::string_view key, std::string& out) const {
 
 boost::json::value document_model::snapshot() const {
   boost::json::object result;
-  for (auto& [key, doc] : docs_)
-    result[key] = doc;
+  for (auto& [key, doc] : docs_->map)
+    result[key.view()] = doc;
   return result;
 }
 
@@ -110,21 +144,20 @@ bool document_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
-  docs_.reserve(obj->size());
+  docs_->map.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* doc = kv.value().if_object();
     if (doc == nullptr) {
-      docs_.clear();
+      docs_->map.clear();
       return false;
     }
-    docs_.emplace(std::string{kv.key()}, *doc);
+    docs_->map.emplace(internal::compact_string{kv.key()}, own_copy(*doc));
   }
   return true;
 }
 
 void document_model::reset() {
-  last_ = nullptr;
-  docs_.clear();
+  docs_->map.clear();
   changed_.clear();
 }
 

@@ -4,8 +4,8 @@
 // payload field. Some event types replace the document (upsert), some merge
 // their payload's fields into it, some delete it.
 
+#include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/json_path.hpp"
@@ -31,6 +31,7 @@ struct document_model_config {
 class document_model final : public read_model {
 public:
   explicit document_model(document_model_config cfg);
+  ~document_model() override;
 
   const std::string& name() const noexcept override { return cfg_.name; }
   const std::vector<std::string>& event_types() const noexcept override {
@@ -50,22 +51,18 @@ public:
 
 private:
   enum class action { upsert, merge, remove };
+  // The documents by key, in a map of the library's internals.
+  struct documents;
 
   document_model_config cfg_;
   json_path key_path_;
   std::vector<json_path> required_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
-  std::unordered_map<std::string, boost::json::object> docs_;
-  // The document the last apply() left (none after a removal): a rows
-  // snapshot asks write_value() for it right after, which then needs no
-  // lookup. Elements of an unordered_map do not move on rehash.
-  const std::unordered_map<std::string, boost::json::object>::value_type* last_ = nullptr;
+  std::unique_ptr<documents> docs_;
   // Keys changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (internal::find_view).
-  mutable std::string scratch_;
 };
 
 } // namespace bus

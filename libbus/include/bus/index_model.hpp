@@ -5,8 +5,8 @@
 // value to the key and drop the key's previous value; deleting events drop
 // the key's entry.
 
+#include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/json_path.hpp"
@@ -29,6 +29,7 @@ struct index_model_config {
 class index_model final : public read_model {
 public:
   explicit index_model(index_model_config cfg);
+  ~index_model() override;
 
   const std::string& name() const noexcept override { return cfg_.name; }
   const std::vector<std::string>& event_types() const noexcept override {
@@ -57,18 +58,12 @@ private:
   json_path target_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, bool>> is_delete_;
-  std::unordered_map<std::string, std::string> index_;   // value -> primary
-  std::unordered_map<std::string, std::string> current_; // primary -> value
-  // The entry the last apply() set and the value it unlinked (if any): a
-  // rows snapshot asks write_value() for both right after, which then need
-  // no lookup. Elements of an unordered_map do not move on rehash.
-  const std::unordered_map<std::string, std::string>::value_type* last_set_ = nullptr;
-  std::string dropped_;
+  // value -> primary and primary -> value, in maps of the library's internals.
+  struct tables;
+  std::unique_ptr<tables> tables_;
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (internal::find_view).
-  mutable std::string scratch_;
 };
 
 } // namespace bus
