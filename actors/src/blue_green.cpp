@@ -7,6 +7,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 
@@ -222,7 +223,7 @@ projector_status stopped_status(const std::string& model, model_role role) {
 } // namespace
 
 caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
-                                           bool await) {
+                                           shadow_wait wait) {
   auto index = slot_of(self, spec.name);
   if (!index)
     return index.error();
@@ -243,7 +244,7 @@ caf::result<projector_status> start_shadow(supervisor_ptr self, model_spec spec,
   shadow.spec = std::move(spec);
   s.shadow = std::move(shadow);
   spawn_shadow(self, *index);
-  if (await) {
+  if (wait == shadow_wait::live) {
     auto rp = self->make_response_promise<projector_status>();
     s.shadow->waiting.push_back(rp);
     return rp;

@@ -5,7 +5,8 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
-#include "fan_out.hpp"
+#include "internal/bus_state.hpp"
+#include "internal/fan_out.hpp"
 
 namespace bus::actors {
 
@@ -27,12 +28,11 @@ auto guarded(F&& f) -> caf::expected<decltype(f())> {
 }
 
 // Answers a publish whose events are durable: at once, or once subscribed
-// projectors processed them (await).
+// projectors processed them.
 void finish_publish(self_ptr self, publish_ack ack, const event_batch& appended,
-                    bool await_projectors,
-                    caf::typed_response_promise<publish_ack> promise,
+                    publish_wait wait, caf::typed_response_promise<publish_ack> promise,
                     const caf::actor_addr& publisher) {
-  if (appended.empty() || !await_projectors) {
+  if (appended.empty() || wait == publish_wait::log) {
     if (!appended.empty())
       fan_out(self, appended, nullptr);
     answer_publish(self, promise, std::move(ack), publisher);
@@ -110,7 +110,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
   });
   return {
     [self](publish_atom, std::vector<event>& events,
-           bool await_projectors) -> caf::result<publish_ack> {
+           publish_wait wait) -> caf::result<publish_ack> {
+      // Only another node can send a value outside the enum.
+      if (wait != publish_wait::log && wait != publish_wait::projectors)
+        return make_error(errc::invalid_event,
+                          "publish: unknown publish_wait value "
+                            + std::to_string(static_cast<int>(wait)));
       for (std::size_t i = 0; i < events.size(); ++i)
         if (events[i].id.empty() || events[i].type.empty())
           return make_error(errc::invalid_event,
@@ -142,7 +147,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         ++st.publishing[publisher];
         auto promise = self->make_response_promise<publish_ack>();
         after_sync(self, [self, promise, ack = std::move(ack),
-                          batch = std::move(result.appended), await_projectors,
+                          batch = std::move(result.appended), wait,
                           publisher, repeated](const caf::error& err) mutable {
           if (err) {
             answer_publish(self, promise, err, publisher);
@@ -150,7 +155,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
           }
           self->state.appended += batch.size();
           self->state.duplicates += repeated;
-          finish_publish(self, std::move(ack), batch, await_projectors, promise,
+          finish_publish(self, std::move(ack), batch, wait, promise,
                          publisher);
         });
         return promise;
@@ -160,13 +165,13 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       if (result.appended.empty()) {
         return ack;
       }
-      if (!await_projectors) {
+      if (wait == publish_wait::log) {
         fan_out(self, result.appended, nullptr);
         return ack;
       }
       ++st.publishing[publisher];
       auto promise = self->make_response_promise<publish_ack>();
-      finish_publish(self, std::move(ack), result.appended, true, promise, publisher);
+      finish_publish(self, std::move(ack), result.appended, wait, promise, publisher);
       return promise;
     },
     [self](resolve_atom,
@@ -296,6 +301,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         f(err);
     },
   };
+}
+
+bus_actor spawn_bus(caf::actor_system& sys, std::shared_ptr<event_log> log,
+                    bus_options options) {
+  return sys.spawn(bus_impl, std::move(log), std::move(options));
 }
 
 } // namespace bus::actors

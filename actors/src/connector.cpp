@@ -6,6 +6,7 @@
 #include "bus/actors/supervisor.hpp"
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/connector_state.hpp"
 
 namespace bus::actors {
 
@@ -155,6 +156,18 @@ remote_dialer_impl(dialer_actor::pointer self, std::string host,
       return rp;
     },
   };
+}
+
+connector_actor spawn_connector(caf::actor_system& sys, dialer_actor dialer,
+                                supervisor_factory make_supervisor,
+                                connector_options options) {
+  return sys.spawn(connector_impl, std::move(dialer), std::move(make_supervisor),
+                   std::move(options));
+}
+
+dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
+                                 std::uint16_t port, caf::timespan timeout) {
+  return sys.spawn(remote_dialer_impl, std::move(host), port, timeout);
 }
 
 } // namespace bus::actors

@@ -1,4 +1,4 @@
-#include "fan_out.hpp"
+#include "internal/fan_out.hpp"
 
 #include <algorithm>
 

@@ -3,9 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "bus/actors/detail/json_text.hpp"
 #include "bus/errc.hpp"
 
-namespace bus::internal {
+namespace bus::detail {
 
 std::string json_text(const boost::json::value& x) {
   return boost::json::serialize(x);
@@ -29,4 +30,28 @@ caf::error parse_json_text(const std::string& text, boost::json::object& x) {
   return caf::none;
 }
 
-} // namespace bus::internal
+} // namespace bus::detail
+
+namespace bus::actors {
+
+const char* to_string(publish_wait x) noexcept {
+  switch (x) {
+    case publish_wait::log:
+      return "log";
+    case publish_wait::projectors:
+      return "projectors";
+  }
+  return "unknown";
+}
+
+const char* to_string(shadow_wait x) noexcept {
+  switch (x) {
+    case shadow_wait::start:
+      return "start";
+    case shadow_wait::live:
+      return "live";
+  }
+  return "unknown";
+}
+
+} // namespace bus::actors

@@ -130,6 +130,7 @@ bool reset_model(self_ptr self) {
   st.parked.clear();
   st.checkpoint_timestamp = 0;
   st.snapshot_seq = 0;
+  restart_capture(st);
   if (st.table) {
     if (auto err = st.table->clear()) {
       fail(self, std::move(err));
@@ -142,8 +143,34 @@ bool reset_model(self_ptr self) {
 
 
 
+namespace {
+
+// Subscribes under the model's name (a promote).
+void go_live(self_ptr self) {
+  auto& st = self->state;
+  if (st.role == model_role::shadow || st.phase == projector_phase::paused) {
+    // Subscribe again under the model's name; the bus keeps a subscriber's
+    // name, so leave first (in order: same sender).
+    if (st.subscribed)
+      self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
+                    projector_actor{self})
+        .then([](bool) {}, [](caf::error&) {});
+    st.role = model_role::live;
+    subscribe(self); // then pulls from the checkpoint to the head
+  }
+}
+
+} // namespace
+
 void fail(projector_ptr self, caf::error reason) {
   auto& st = self->state;
+  // A last snapshot, written before the writer quits: state and checkpoint
+  // agree between messages, and a restart then pulls only what came after
+  // (not if the failure came from taking one: then st.failure is set).
+  if (st.snapshots != snapshot_basis::off && !st.failure) {
+    st.failure = reason;
+    take_snapshot(self);
+  }
   st.failure = reason;
   if (st.suspended && st.suspended->promise)
     st.suspended->promise->deliver(reason);
@@ -154,6 +181,10 @@ void fail(projector_ptr self, caf::error reason) {
   for (auto& rp : st.waiting)
     rp.deliver(reason);
   st.waiting.clear();
+  auto snapshot_waiting = std::move(st.snapshot_waiting);
+  st.snapshot_waiting.clear();
+  for (auto& [number, done] : snapshot_waiting)
+    done(reason);
   self->quit(std::move(reason));
 }
 
@@ -204,7 +235,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       && !st.options.models_path.empty())
     internal::open_table(self);
   else if (!st.failure && !st.options.snapshot_path.empty() && !shadow)
-    internal::restore_snapshot(self);
+    internal::start_snapshots(self);
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
   else if (shadow)
@@ -303,27 +334,28 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
     [self](status_atom) { return status_of(self); },
     [self](promote_atom) -> caf::result<projector_status> {
       auto& st = self->state;
+      if (st.options.snapshot_path.empty()) {
+        go_live(self);
+        return when_caught_up(self); // answered once caught up
+      }
       // Own the model's snapshots from here, starting with one now: a
       // restart then restores this model's state, not its predecessor's.
-      if (!st.options.snapshot_path.empty() && !st.snapshots
-          && !internal::open_snapshots(self))
+      // Live only once that snapshot is written.
+      if (st.snapshots == snapshot_basis::off && !own_snapshots(self))
         return st.failure;
-      if (st.snapshots) {
-        internal::save_snapshot(self);
-        if (st.failure)
-          return st.failure;
-      }
-      if (st.role == model_role::shadow || st.phase == projector_phase::paused) {
-        // Subscribe again under the model's name; the bus keeps a
-        // subscriber's name, so leave first (in order: same sender).
-        if (st.subscribed)
-          self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
-                        projector_actor{self})
-            .then([](bool) {}, [](caf::error&) {});
-        st.role = model_role::live;
-        subscribe(self); // then pulls from the checkpoint to the head
-      }
-      return when_caught_up(self);
+      auto rp = self->make_response_promise<projector_status>();
+      take_snapshot(self, [self, rp](const caf::error& err) mutable {
+        if (err) {
+          rp.deliver(err);
+          return;
+        }
+        go_live(self);
+        if (behind(self->state.phase))
+          self->state.waiting.push_back(rp);
+        else
+          rp.deliver(status_of(self));
+      });
+      return rp;
     },
     [self](parked_atom) { return internal::list_parked(self); },
     [self](unpark_atom, std::uint64_t seq) { return internal::retry_parked(self, seq); },
@@ -332,10 +364,15 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
     },
     [self](reapply_atom, std::uint64_t epoch) { resume_suspended(self, epoch); },
     [self](demote_atom) {
-      self->state.snapshots.reset();
+      stop_snapshots(self->state);
       return status_of(self);
     },
   };
+}
+
+projector_actor spawn_projector(caf::actor_system& sys, bus_actor bus, model_spec spec,
+                                projector_options options) {
+  return sys.spawn(projector_impl, std::move(bus), std::move(spec), std::move(options));
 }
 
 } // namespace bus::actors

@@ -118,7 +118,11 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
     }
     if (model.handles(e.type) && !parked_behind(st, e)) {
       bool took = false;
-      if (auto what = guarded([&] { took = model.apply(e); })) {
+      auto what = guarded([&] { took = model.apply(e); });
+      // Also after a throw: what the model changed before it is its state.
+      if (!capture_changes(self))
+        return apply_outcome::failed;
+      if (what) {
         switch (on_failure(self, work, std::move(*what))) {
           case event_outcome::suspend:
             return apply_outcome::suspended;
@@ -239,7 +243,10 @@ caf::result<parked_list> retry_parked(projector_ptr self, std::uint64_t seq) {
     if (parked_behind(st, e))
       continue;
     bool took = false;
-    if (auto what = guarded([&] { took = st.model->apply(e); })) {
+    auto what = guarded([&] { took = st.model->apply(e); });
+    if (!capture_changes(self))
+      return st.failure;
+    if (what) {
       park(st, e, std::move(*what), x.attempts + 1);
       continue;
     }
@@ -249,9 +256,7 @@ caf::result<parked_list> retry_parked(projector_ptr self, std::uint64_t seq) {
     else
       ++st.ignored;
   }
-  if (!persist_now(self))
-    return st.failure;
-  return listing(st, done);
+  return persist_now(self, listing(st, done));
 }
 
 caf::result<parked_list> discard_parked(projector_ptr self, std::uint64_t seq) {
@@ -265,9 +270,7 @@ caf::result<parked_list> discard_parked(projector_ptr self, std::uint64_t seq) {
       return std::move(x.error());
     done = 1;
   }
-  if (!persist_now(self))
-    return st.failure;
-  return listing(st, done);
+  return persist_now(self, listing(st, done));
 }
 
 } // namespace bus::internal

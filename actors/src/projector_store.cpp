@@ -1,6 +1,8 @@
-// The projector's persistence: snapshots of memory models and tables of
-// table models, each written with the checkpoint, the processed ids and the
-// parked events, so that none of them can disagree after a crash.
+// The projector's tables: a model kept in a table commits its changed rows
+// with the checkpoint, the processed ids and the parked events after every
+// batch, so that none of them can disagree after a crash. Also what
+// persists a change of the parked events: a table commit or a snapshot
+// (projector_snapshots.cpp).
 
 #include "internal/projector_parts.hpp"
 
@@ -9,62 +11,6 @@
 #include "bus/errc.hpp"
 
 namespace bus::internal {
-
-void maybe_snapshot(projector_ptr self) {
-  auto& st = self->state;
-  if (!st.snapshots || st.options.snapshot_every == 0
-      || st.processed.watermark() < st.snapshot_seq + st.options.snapshot_every)
-    return;
-  save_snapshot(self);
-}
-
-bool save_snapshot(projector_ptr self) {
-  auto& st = self->state;
-  snapshot x;
-  x.checkpoint = st.processed.watermark();
-  x.above = st.processed.sparse();
-  x.definition = st.model->definition();
-  x.state = internal::json_text(st.model->snapshot());
-  x.parked = st.parked.list();
-  if (auto err = st.snapshots->save(st.model->name(), x)) {
-    fail(self, std::move(err)); // a store that cannot save is reported
-    return false;
-  }
-  st.snapshot_seq = x.checkpoint;
-  return true;
-}
-
-bool open_snapshots(projector_ptr self) {
-  auto& st = self->state;
-  auto store = snapshot_store::open(st.options.snapshot_path);
-  if (!store) {
-    fail(self, store.error());
-    return false;
-  }
-  st.snapshots = std::move(*store);
-  return true;
-}
-
-void restore_snapshot(projector_ptr self) {
-  auto& st = self->state;
-  if (!open_snapshots(self))
-    return;
-  auto loaded = st.snapshots->load(st.model->name());
-  if (!loaded) {
-    fail(self, loaded.error());
-    return;
-  }
-  if (!*loaded || (*loaded)->definition != st.model->definition())
-    return; // none, or taken under another definition: rebuild from the log
-  boost::json::value state;
-  if (internal::parse_json_text((*loaded)->state, state) || !st.model->restore(state)) {
-    st.model->reset();
-    return;
-  }
-  st.processed.restore((*loaded)->checkpoint, (*loaded)->above);
-  st.parked.restore(std::move((*loaded)->parked));
-  st.snapshot_seq = (*loaded)->checkpoint;
-}
 
 bool commit_table(projector_ptr self) {
   // On failure the model is ahead of its table: a replacement reloads the
@@ -112,13 +58,24 @@ void open_table(projector_ptr self) {
   st.parked.restore(std::move(loaded->parked));
 }
 
-bool persist_now(projector_ptr self) {
+caf::result<actors::parked_list> persist_now(projector_ptr self,
+                                             actors::parked_list answer) {
   auto& st = self->state;
-  if (st.table)
-    return commit_table(self);
-  if (st.snapshots)
-    return save_snapshot(self);
-  return true; // nothing durable: a restart parks again from the log
+  if (st.table) {
+    if (!commit_table(self))
+      return st.failure;
+    return answer;
+  }
+  if (st.snapshots == actors::snapshot_basis::off)
+    return answer; // nothing durable: a restart parks again from the log
+  auto rp = self->make_response_promise<actors::parked_list>();
+  take_snapshot(self, [rp, answer](const caf::error& err) mutable {
+    if (err)
+      rp.deliver(err);
+    else
+      rp.deliver(std::move(answer));
+  });
+  return rp;
 }
 
 } // namespace bus::internal

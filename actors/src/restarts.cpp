@@ -5,6 +5,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 

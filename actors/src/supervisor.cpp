@@ -431,8 +431,8 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
     [self, route](drop_parked_atom, std::string& model, std::uint64_t seq) {
       return dispatch<parked_list>(self, route, drop_parked_atom::value, model, seq);
     },
-    [self](shadow_atom, model_spec& spec, bool await) {
-      return internal::start_shadow(self, std::move(spec), await);
+    [self](shadow_atom, model_spec& spec, shadow_wait wait) {
+      return internal::start_shadow(self, std::move(spec), wait);
     },
     [self](rollback_atom, std::string& model) {
       return internal::roll_back(self, model);
@@ -474,5 +474,22 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
 }
 
 } // namespace
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, bus_actor bus,
+                                  std::vector<model_spec> specs,
+                                  supervision_policy policy,
+                                  projector_options options) {
+  return sys.spawn(supervisor_impl, std::move(bus), std::move(specs), policy,
+                   std::move(options));
+}
+
+supervisor_actor spawn_routing_supervisor(caf::actor_system& sys, bus_actor bus,
+                                          std::vector<model_spec> specs,
+                                          supervision_policy policy,
+                                          projector_options options,
+                                          remote_routing routing) {
+  return sys.spawn(routing_supervisor_impl, std::move(bus), std::move(specs),
+                   policy, std::move(options), routing);
+}
 
 } // namespace bus::actors

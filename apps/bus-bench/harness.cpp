@@ -45,12 +45,6 @@ std::string rate(double events_per_second) {
   return text;
 }
 
-void row(const std::string& name, double bus, double loop, const std::string& loop_name) {
-  std::printf("%-44s %12s   %12s   %5.2fx   (loop: %s)\n", name.c_str(),
-              rate(bus).c_str(), rate(loop).c_str(), bus / loop, loop_name.c_str());
-  std::fflush(stdout);
-}
-
 void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>& ps,
                     std::uint64_t head) {
   for (auto& p : ps) {
@@ -80,10 +74,9 @@ bus::actors::bus_options open_loop_bus() {
   return result;
 }
 
-void measure_latency(caf::actor_system& sys, const bus_actor& bus,
-                     const std::vector<bus::event>& events, double per_second,
-                     const std::string& label) {
-  constexpr std::size_t batch = 256;
+percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
+                            const std::vector<bus::event>& events, double per_second) {
+  constexpr std::size_t batch = latency_batch;
   auto batches = split(events, batch);
   auto tick = std::chrono::nanoseconds{
     static_cast<std::int64_t>(1e9 * batch / per_second)};
@@ -101,7 +94,7 @@ void measure_latency(caf::actor_system& sys, const bus_actor& bus,
       for (; *next < std::min(due, total); ++*next) {
         auto sent = clock_type::now();
         a->request(bus, caf::infinite, publish_atom::value,
-                   std::move((*shared)[*next]), true)
+                   std::move((*shared)[*next]), publish_wait::projectors)
           .then([=](publish_ack&) {
             samples->push_back(
               std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());
@@ -116,14 +109,7 @@ void measure_latency(caf::actor_system& sys, const bus_actor& bus,
   });
   while (done->load() < total)
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  std::sort(samples->begin(), samples->end());
-  auto pct = [&](double p) {
-    return (*samples)[std::min(samples->size() - 1,
-                               static_cast<std::size_t>(p * samples->size()))];
-  };
-  std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (%s, batches of %zu)\n",
-              label.c_str(), pct(0.50), pct(0.99),
-              samples->back(), rate(per_second).c_str(), batch);
+  return percentiles_of(*samples);
 }
 
 } // namespace bench

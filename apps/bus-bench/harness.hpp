@@ -15,8 +15,9 @@
 #include <caf/scoped_actor.hpp>
 
 #include "bus/actors/bus_actor.hpp"
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/event.hpp"
+#include "report.hpp"
 
 namespace bench {
 
@@ -24,16 +25,24 @@ using clock_type = std::chrono::steady_clock;
 
 /// The names of the scenarios, in the order they run.
 inline const std::vector<std::string> scenarios{
-  "pipeline", "recovery", "append", "rebuild", "dedup", "latency", "remote"};
+  "pipeline", "recovery", "append", "rebuild", "memory", "dedup", "latency",
+  "remote", "node", "floor", "snapshots"};
 
 struct options {
   std::size_t events = 1000000;
   std::size_t runs = 3;
   std::size_t batch_size = 1024;
-  /// Where the scenarios create their SQLite stores.
+  /// Where the scenarios create their SQLite stores (and the node's input).
   std::filesystem::path store_dir = std::filesystem::temp_directory_path();
   /// The scenarios to run (names from `scenarios`); empty: all.
   std::vector<std::string> only;
+  /// The binaries the node scenario runs.
+  std::string node_binary;
+  std::string gen_binary;
+  /// One JSON document instead of a table.
+  bool json = false;
+  /// Copied into the JSON document (say, the commit measured).
+  std::string label;
 
   bool runs_scenario(std::string_view name) const;
 };
@@ -47,9 +56,6 @@ std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events
 
 /// "1.23 M/s" or "456 k/s".
 std::string rate(double events_per_second);
-
-/// Prints one row of the report: the framework beside its plain loop.
-void row(const std::string& name, double bus, double loop, const std::string& loop_name);
 
 /// An actor system sized like the apps: one worker per core; with
 /// `network`, the middleman is loaded too.
@@ -69,12 +75,14 @@ void wait_caught_up(caf::scoped_actor& self,
 /// its answers, so the bus must let it have any number unanswered.
 bus::actors::bus_options open_loop_bus();
 
-/// Publishes `events` in batches of 256 at `per_second` from a load actor
-/// (open loop: a late batch does not delay the next), each awaited until
-/// every subscribed projector applied it, and prints p50/p99/max of the
-/// time from publish to that acknowledgement.
-void measure_latency(caf::actor_system& sys, const bus::actors::bus_actor& bus,
-                     const std::vector<bus::event>& events, double per_second,
-                     const std::string& label);
+/// Events per batch of measure_latency.
+constexpr std::size_t latency_batch = 256;
+
+/// Publishes `events` in batches of latency_batch at `per_second` from a
+/// load actor (open loop: a late batch does not delay the next), each
+/// awaited until every subscribed projector applied it, and returns the
+/// percentiles of the time (us) from publish to that acknowledgement.
+percentiles measure_latency(caf::actor_system& sys, const bus::actors::bus_actor& bus,
+                            const std::vector<bus::event>& events, double per_second);
 
 } // namespace bench

@@ -10,6 +10,7 @@
 #include "bus/actors/projector.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/processed_ids.hpp"
+#include "noise_floor.hpp"
 #include "workload.hpp"
 
 using namespace bus::actors;
@@ -26,8 +27,8 @@ struct loopback_cluster {
   projector_actor projectors[2];
 
   loopback_cluster() {
-    bus = bus_node.sys->spawn(bus_impl, std::make_shared<bus::memory_log>(),
-                              open_loop_bus());
+    bus =
+      spawn_bus(*bus_node.sys, std::make_shared<bus::memory_log>(), open_loop_bus());
     auto port = bus_node.sys->middleman().publish(bus, 0, "127.0.0.1", true);
     if (!port)
       throw std::runtime_error("cannot publish the bus: " + bus_node.sys->render(port.error()));
@@ -36,8 +37,8 @@ struct loopback_cluster {
       auto remote = sys.middleman().remote_actor<bus_actor>("127.0.0.1", *port);
       if (!remote)
         throw std::runtime_error("cannot reach the bus: " + sys.render(remote.error()));
-      projectors[i] = sys.spawn(projector_impl, *remote,
-                                sum_spec("m" + std::to_string(i)), projector_options{});
+      projectors[i] = spawn_projector(sys, *remote, sum_spec("m" + std::to_string(i)),
+                                      projector_options{});
       caf::scoped_actor self{sys};
       self->request(projectors[i], caf::infinite, ready_atom::value)
         .receive([](projector_status&) {}, [](caf::error&) {});
@@ -66,7 +67,8 @@ struct loopback_cluster {
 
 } // namespace
 
-double remote_pipeline(const options& opt, const std::vector<bus::event>& events) {
+double remote_pipeline(const options& opt, const std::vector<bus::event>& events,
+                       report& out) {
   std::vector<double> bus_rates, loop_rates;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     {
@@ -74,7 +76,7 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
       loopback_cluster c;
       auto t0 = clock_type::now();
       for (auto& b : batches)
-        caf::anon_send(c.bus, publish_atom::value, std::move(b), false);
+        caf::anon_send(c.bus, publish_atom::value, std::move(b), publish_wait::log);
       c.wait_caught_up(events.size());
       bus_rates.push_back(events.size() / seconds_since(t0));
     }
@@ -94,15 +96,18 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
       loop_rates.push_back(events.size() / seconds_since(t0));
     }
   }
-  row("remote: publish, log, 2 projector nodes", median(bus_rates),
-      median(loop_rates), "append + 2 x (dedup + apply), 1 thread");
+  out.rate("remote", "remote: publish, log, 2 projector nodes", median(bus_rates),
+           median(loop_rates), "append + 2 x (dedup + apply), 1 thread");
   return median(bus_rates);
 }
 
-void remote_latency(const std::vector<bus::event>& events, double per_second) {
+void remote_latency(const std::vector<bus::event>& events, double per_second,
+                    report& out) {
   loopback_cluster c;
-  measure_latency(*c.bus_node.sys, c.bus, events, per_second,
-                  "latency publish -> applied on 2 nodes");
+  noise_floor floor;
+  auto latency = measure_latency(*c.bus_node.sys, c.bus, events, per_second);
+  out.latency("remote_latency_half", "latency publish -> applied on 2 nodes",
+              per_second, latency_batch, latency, floor.stop());
 }
 
 } // namespace bench

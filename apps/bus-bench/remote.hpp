@@ -8,14 +8,18 @@
 
 #include "bus/event.hpp"
 #include "harness.hpp"
+#include "report.hpp"
 
 namespace bench {
 
-/// Publish -> log -> 2 remote projectors with dedup -> applied; prints the
+/// Publish -> log -> 2 remote projectors with dedup -> applied; reports the
 /// row beside its loop and returns the median rate.
-double remote_pipeline(const options& opt, const std::vector<bus::event>& events);
+double remote_pipeline(const options& opt, const std::vector<bus::event>& events,
+                       report& out);
 
-/// Latency from publish to applied by both remote projectors at `per_second`.
-void remote_latency(const std::vector<bus::event>& events, double per_second);
+/// Latency from publish to applied by both remote projectors at `per_second`,
+/// beside the noise floor measured meanwhile.
+void remote_latency(const std::vector<bus::event>& events, double per_second,
+                    report& out);
 
 } // namespace bench

@@ -5,10 +5,15 @@
 namespace bench {
 
 std::vector<bus::event> make_events(std::size_t n, std::size_t keys) {
+  return make_event_range(0, n, keys);
+}
+
+std::vector<bus::event> make_event_range(std::size_t first, std::size_t n,
+                                         std::size_t keys) {
   static const char* types[] = {"A", "B", "C", "D"};
   std::vector<bus::event> result;
   result.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
+  for (auto i = first; i < first + n; ++i) {
     bus::event e;
     e.id = "e" + std::to_string(i);
     e.type = types[i % 4];

@@ -16,6 +16,10 @@ namespace bench {
 /// `n` events "e<i>" of types A..D with payload {"k": "key<i % keys>", "n": i}.
 std::vector<bus::event> make_events(std::size_t n, std::size_t keys = 100000);
 
+/// The same events for i in [first, first + n).
+std::vector<bus::event> make_event_range(std::size_t first, std::size_t n,
+                                         std::size_t keys = 100000);
+
 /// Folds payload.n per payload.k: the apply every projector does.
 class sum_model final : public bus::read_model {
 public:

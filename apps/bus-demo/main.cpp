@@ -159,8 +159,8 @@ int main(int argc, char** argv) {
   bus::init(cfg);
   bus::one_worker_per_core(cfg);
   caf::actor_system sys{cfg};
-  auto bus = sys.spawn(bus_impl, log, bus_options{});
-  auto sup = sys.spawn(supervisor_impl, bus, specs, config->supervision, projection);
+  auto bus = spawn_bus(sys, log, bus_options{});
+  auto sup = spawn_supervisor(sys, bus, specs, config->supervision, projection);
   caf::scoped_actor self{sys};
   // The log belongs to the bus actor from here: ask it, never read it.
   auto bus_head = [&] {
@@ -204,7 +204,9 @@ int main(int argc, char** argv) {
     }
     auto end = std::min(events.size(), i + batch_size);
     std::vector<bus::event> batch(events.begin() + i, events.begin() + end);
-    self->request(bus, caf::infinite, publish_atom::value, std::move(batch), false)
+    self
+      ->request(bus, caf::infinite, publish_atom::value, std::move(batch),
+                publish_wait::log)
       .receive(
         [&](publish_ack& ack) {
           for (auto& o : ack.outcomes)

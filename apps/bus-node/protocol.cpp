@@ -1,5 +1,8 @@
 #include "protocol.hpp"
 
+#include <charconv>
+#include <cstring>
+
 #include <boost/json/serialize.hpp>
 
 #include "bus/config.hpp"
@@ -111,7 +114,7 @@ void parse_request(boost::json::object& line, request& req) {
       return malformed(req, "event.payload holds a number out of range (over 1.8e308)");
     req.kind = request_kind::event;
     req.ev.type = *ev_type;
-    req.ev.payload = std::move(payload->get_object());
+    req.ev.payload = payload->get_object(); // a copy in req's payload storage
     if (auto* id = ev->if_contains("id")) {
       auto* s = id->if_string();
       if (s == nullptr || s->empty())
@@ -224,8 +227,7 @@ void render_strings(std::string& out, const std::vector<std::string>& xs) {
   out += ']';
 }
 
-void render_reply(std::string& out, const request& req, std::string_view type,
-                  std::string_view body_fields) {
+void begin_reply(std::string& out, const request& req, std::string_view type) {
   out += "{\"src\": ";
   render_string(out, req.dest);
   out += ", \"dest\": ";
@@ -234,11 +236,71 @@ void render_reply(std::string& out, const request& req, std::string_view type,
   render_string(out, type);
   out += ", \"in_reply_to\": ";
   render_json(out, req.msg_id);
+}
+
+namespace {
+
+char* put(char* p, std::string_view s) noexcept {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+} // namespace
+
+void render_event_reply(std::string& out, const request& req, std::string_view id,
+                        bool skipped, std::string_view updated_models) {
+  std::string_view type = skipped ? "event_skipped" : "read_models_updated";
+  if (!req.msg_id.is_int64() && !req.msg_id.is_uint64()) {
+    // A string msg_id: rare, rendered piece by piece.
+    begin_reply(out, req, type);
+    out += ", \"event_id\": ";
+    render_string(out, id);
+    if (skipped) {
+      out += ", \"reason\": \"already_processed\"";
+    } else {
+      out += ", \"updated_models\": [";
+      out += updated_models;
+      out += ']';
+    }
+    end_reply(out);
+    return;
+  }
+  // One reply per event: written in place, after one resize to the most it
+  // can take (replies are the node's hottest output).
+  auto old = out.size();
+  out.resize(old + max_string_size(req.dest) + max_string_size(req.src)
+             + max_string_size(id) + updated_models.size() + 160);
+  auto* p = out.data() + old;
+  p = put(p, "{\"src\": ");
+  p = write_string(p, req.dest);
+  p = put(p, ", \"dest\": ");
+  p = write_string(p, req.src);
+  p = put(p, ", \"body\": {\"type\": \"");
+  p = put(p, type);
+  p = put(p, "\", \"in_reply_to\": ");
+  p = req.msg_id.is_int64()
+        ? std::to_chars(p, p + 20, req.msg_id.get_int64()).ptr
+        : std::to_chars(p, p + 20, req.msg_id.get_uint64()).ptr;
+  p = put(p, ", \"event_id\": ");
+  p = write_string(p, id);
+  if (skipped) {
+    p = put(p, ", \"reason\": \"already_processed\"}}\n");
+  } else {
+    p = put(p, ", \"updated_models\": [");
+    p = put(p, updated_models);
+    p = put(p, "]}}\n");
+  }
+  out.resize(static_cast<std::size_t>(p - out.data()));
+}
+
+void render_reply(std::string& out, const request& req, std::string_view type,
+                  std::string_view body_fields) {
+  begin_reply(out, req, type);
   if (!body_fields.empty()) {
     out += ", ";
     out += body_fields;
   }
-  out += "}}\n";
+  end_reply(out);
 }
 
 void render_error(std::string& out, const request& req, error_code code,

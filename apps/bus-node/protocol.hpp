@@ -5,6 +5,7 @@
 // ", " and ": " so that bodies read exactly as in the protocol's samples.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,18 @@ enum class request_kind {
 
 /// One parsed request line.
 struct request {
+  request() = default;
+
+  /// A request whose event payload, if any, will live in `payload_storage`
+  /// (see request_reader.hpp).
+#pragma GCC diagnostic push // the event's other members keep their defaults
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+  explicit request(boost::json::storage_ptr payload_storage)
+    : ev{{}, {}, boost::json::object(std::move(payload_storage))} {
+    // nop
+  }
+#pragma GCC diagnostic pop
+
   request_kind kind = request_kind::error;
   std::string src;
   std::string dest;
@@ -86,8 +99,13 @@ struct request {
   std::string text;
 };
 
+/// A chunk of requests, shared (never copied) between threads.
+using request_chunk = std::shared_ptr<std::vector<request>>;
+
 /// Turns a parsed JSON object line into `req` (a fresh request); requests
 /// that cannot be served become kind `error` with the reply's code and text.
+/// Nothing of `req` refers to `line` afterwards: an event's payload is
+/// copied into the storage `req.ev.payload` was made with.
 void parse_request(boost::json::object& line, request& req);
 
 /// Renders a reply line (ending in '\n') to `req`, with `body_fields` already
@@ -95,14 +113,32 @@ void parse_request(boost::json::object& line, request& req);
 void render_reply(std::string& out, const request& req, std::string_view type,
                   std::string_view body_fields);
 
+/// Renders the start of a reply to `req` up to its `in_reply_to` value: the
+/// caller appends `, "name": value` fields and then `end_reply`. The same
+/// text as render_reply, without a temporary string for the fields.
+void begin_reply(std::string& out, const request& req, std::string_view type);
+
+/// Appends the reply to an event: event_skipped (`skipped`), or
+/// read_models_updated naming `updated_models` (JSON string literals joined
+/// by ", ").
+void render_event_reply(std::string& out, const request& req, std::string_view id,
+                        bool skipped, std::string_view updated_models);
+
+/// Ends a reply begun with begin_reply.
+inline void end_reply(std::string& out) {
+  out += "}}\n";
+}
+
 /// Appends `"name": "value"` to `out`, after ", " unless `out` is empty.
 void render_field(std::string& out, std::string_view name, std::string_view value);
 
 // Strings, keys and JSON values in the protocol's style, shared with the
 // admin endpoint.
+using admin::max_string_size;
 using admin::render_json;
 using admin::render_key;
 using admin::render_string;
+using admin::write_string;
 
 /// Appends a JSON array of strings.
 void render_strings(std::string& out, const std::vector<std::string>& xs);

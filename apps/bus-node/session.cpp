@@ -23,14 +23,26 @@ void finish(self_ptr self, std::size_t index, std::string text) {
   s.ready = true;
 }
 
+void finish(self_ptr self, std::size_t index,
+            const std::shared_ptr<const std::string>& text, std::size_t offset,
+            std::size_t size) {
+  auto& s = slot_at(self, index);
+  s.shared = text;
+  s.offset = offset;
+  s.size = size;
+  s.ready = true;
+}
+
 void flush(self_ptr self) {
   auto& st = self->state;
-  std::string out;
+  auto& out = st.out;
+  out.clear();
+  std::size_t chunks_done = 0;
   while (!st.slots.empty() && st.slots.front().ready) {
-    out += st.slots.front().text;
+    out += st.slots.front().reply();
     if (st.slots.front().notify) {
-      caf::anon_send(st.slots.front().notify, chunk_done_atom::value);
-      st.chunks.pop_front(); // its last reply is written
+      st.done_notices.push_back(std::move(st.slots.front().notify));
+      ++chunks_done;
     }
     st.slots.pop_front();
     ++st.first_slot;
@@ -39,34 +51,28 @@ void flush(self_ptr self) {
     std::fwrite(out.data(), 1, out.size(), st.options.out);
     std::fflush(st.options.out);
   }
+  // Only now are their replies written: the reader may exit on the last.
+  for (auto& notify : st.done_notices)
+    caf::anon_send(notify, chunk_done_atom::value);
+  st.done_notices.clear();
+  st.chunks.erase(st.chunks.begin(), st.chunks.begin() + chunks_done);
 }
 
 namespace {
 
-// Renders the reply to an event: event_skipped, or read_models_updated with
-// the models that `for_each_model(emit)` emits, in config order.
-template <class ForEachModel>
-std::string event_reply(const request& req, std::string_view id, bool skipped,
-                        ForEachModel for_each_model) {
-  std::string fields;
-  render_field(fields, "event_id", id);
-  std::string text;
-  if (skipped) {
-    fields += ", \"reason\": \"already_processed\"";
-    render_reply(text, req, "event_skipped", fields);
-    return text;
+// Renders the replies of a batch into one string, `render(out, j)` each,
+// and hands each slot its piece.
+template <class Render>
+void finish_batch(self_ptr self, const std::vector<session_state::pending>& batch,
+                  Render render) {
+  auto text = std::make_shared<std::string>();
+  for (std::size_t j = 0; j < batch.size(); ++j) {
+    auto offset = text->size();
+    render(*text, j);
+    if (j == 0) // replies of a batch are about the same length
+      text->reserve(text->size() * batch.size() * 5 / 4);
+    finish(self, batch[j].slot, text, offset, text->size() - offset);
   }
-  fields += ", \"updated_models\": [";
-  bool first = true;
-  for_each_model([&](std::string_view name) {
-    if (!first)
-      fields += ", ";
-    first = false;
-    render_string(fields, name);
-  });
-  fields += ']';
-  render_reply(text, req, "read_models_updated", fields);
-  return text;
 }
 
 // Moves the events out of a batch of event requests.
@@ -104,8 +110,8 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
   auto events = take_events(batch);
   ++st.publishes_in_flight;
   self
-    ->request(st.bus, caf::infinite, actors::publish_atom::value,
-              std::move(events), true)
+    ->request(st.bus, caf::infinite, actors::publish_atom::value, std::move(events),
+              actors::publish_wait::projectors)
     .then(
       [self, batch = std::move(batch)](actors::publish_ack& ack) {
         auto& st = self->state;
@@ -115,6 +121,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
           if (st.model_index.count(m.model) == 0) {
             st.model_index.emplace(m.model, st.options.models.size());
             st.options.models.push_back(m.model);
+            render_string(st.quoted_models.emplace_back(), m.model);
           }
         }
         // took[j * n + m]: model m (config order) took event j.
@@ -127,16 +134,20 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
           for (auto j : m.applied)
             took[j * n + i->second] = true;
         }
-        for (std::size_t j = 0; j < batch.size(); ++j) {
+        std::string updated; // the models that took event j, in config order
+        finish_batch(self, batch, [&](std::string& out, std::size_t j) {
+          updated.clear();
+          for (std::size_t m = 0; m < n; ++m) {
+            if (took[j * n + m]) {
+              if (!updated.empty())
+                updated += ", ";
+              updated += st.quoted_models[m];
+            }
+          }
           auto& outcome = ack.outcomes[j];
-          auto text = event_reply(*batch[j].req, outcome.id, outcome.duplicate,
-                                  [&](auto emit) {
-                                    for (std::size_t m = 0; m < n; ++m)
-                                      if (took[j * n + m])
-                                        emit(st.options.models[m]);
-                                  });
-          finish(self, batch[j].slot, std::move(text));
-        }
+          render_event_reply(out, *batch[j].req, outcome.id, outcome.duplicate,
+                             updated);
+        });
         bus_answered(self);
       },
       [self, batch](caf::error& err) {
@@ -157,13 +168,11 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
     .then(
       [self, batch = std::move(batch)](
         std::vector<actors::publish_outcome>& outcomes) {
-        for (std::size_t j = 0; j < batch.size(); ++j) {
+        finish_batch(self, batch, [&](std::string& out, std::size_t j) {
           // Only a logged event (seq > 0) counts as processed before.
           auto skipped = outcomes[j].duplicate && outcomes[j].seq > 0;
-          auto text = event_reply(*batch[j].req, outcomes[j].id, skipped,
-                                  [](auto) {});
-          finish(self, batch[j].slot, std::move(text));
-        }
+          render_event_reply(out, *batch[j].req, outcomes[j].id, skipped, {});
+        });
         bus_answered(self);
       },
       [self, batch](caf::error& err) {
@@ -279,8 +288,10 @@ session_impl(session_actor::stateful_pointer<session_state> self,
   st.bus = std::move(bus);
   st.supervisor = std::move(supervisor);
   st.options = std::move(options);
-  for (std::size_t i = 0; i < st.options.models.size(); ++i)
+  for (std::size_t i = 0; i < st.options.models.size(); ++i) {
     st.model_index.emplace(st.options.models[i], i);
+    render_string(st.quoted_models.emplace_back(), st.options.models[i]);
+  }
   self->set_default_handler(caf::drop);
   return {
     [self](chunk_atom, request_chunk& chunk, caf::actor& notify) {

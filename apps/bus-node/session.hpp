@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,14 +21,11 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "node_subscription.hpp"
 #include "protocol.hpp"
 
 namespace bus::node {
-
-/// A chunk of requests, shared (never copied) between threads.
-using request_chunk = std::shared_ptr<std::vector<request>>;
 
 using chunk_atom = caf::atom_constant<caf::atom("nchunk")>;
 using chunk_done_atom = caf::atom_constant<caf::atom("nchunkdone")>;
@@ -51,10 +49,21 @@ struct session_options {
 
 struct session_state {
   struct slot {
+    /// The reply when it has a text of its own (control requests, errors).
     std::string text;
+    /// Otherwise the reply is `shared[offset, offset + size)`: the replies
+    /// of a publish batch are rendered into one string, not one each.
+    std::shared_ptr<const std::string> shared;
+    std::size_t offset = 0;
+    std::size_t size = 0;
     bool ready = false;
     /// Tell this actor once this slot is written (last slot of a chunk).
     caf::actor notify;
+
+    std::string_view reply() const noexcept {
+      return shared ? std::string_view{*shared}.substr(offset, size)
+                    : std::string_view{text};
+    }
   };
 
   /// A request waiting for dispatch; it lives in its chunk, which stays
@@ -68,6 +77,12 @@ struct session_state {
   actors::supervisor_actor supervisor;
   session_options options;
   std::unordered_map<std::string, std::size_t> model_index;
+  /// options.models as JSON string literals, for the replies.
+  std::vector<std::string> quoted_models;
+  /// Replies written together (kept for its capacity).
+  std::string out;
+  /// Chunks written by the current flush, told once the write is done.
+  std::vector<caf::actor> done_notices;
 
   /// Replies not yet written; front() is slot number `first_slot`.
   std::deque<slot> slots;

@@ -5,6 +5,7 @@
 // (query, status, lifecycle, parked events) in session_control.cpp.
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "session.hpp"
@@ -15,6 +16,11 @@ using self_ptr = session_actor::stateful_pointer<session_state>;
 
 /// Sets the reply of slot `index`.
 void finish(self_ptr self, std::size_t index, std::string text);
+
+/// Sets the reply of slot `index` to `text[offset, offset + size)`.
+void finish(self_ptr self, std::size_t index,
+            const std::shared_ptr<const std::string>& text, std::size_t offset,
+            std::size_t size);
 
 /// Writes the ready prefix of the replies in one go.
 void flush(self_ptr self);

@@ -159,15 +159,15 @@ int main(int argc, char** argv) {
   bus::one_worker_per_core(cfg);
   bus::enable_network(cfg);
   caf::actor_system sys{cfg};
-  auto dialer = sys.spawn(remote_dialer_impl, host, port, caf::timespan{timeout});
+  auto dialer = spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
   auto specs = config->read_models;
   auto policy = config->supervision;
   auto make_supervisor = [&sys, specs, policy, projection](bus_actor bus) {
-    return sys.spawn(supervisor_impl, std::move(bus), specs, policy, projection);
+    return spawn_supervisor(sys, std::move(bus), specs, policy, projection);
   };
   BUS_LOG(bus::log_level::info, "bus-projector",
           name << ": connecting to " << host << ":" << port);
-  auto connector = sys.spawn(connector_impl, dialer, make_supervisor, options);
+  auto connector = spawn_connector(sys, dialer, make_supervisor, options);
   caf::scoped_actor self{sys};
   std::unique_ptr<bus::admin::server> admin;
   if (serving_admin) {

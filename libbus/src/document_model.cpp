@@ -3,12 +3,52 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "bus/snapshot_rows.hpp"
+#include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
 namespace bus {
 
+namespace {
+
+// A copy in the default storage: a document must not keep alive the memory
+// of the event it came from (bus-node parses each chunk of input into an
+// arena of its own, freed once its events are done).
+boost::json::object own_copy(const boost::json::object& x) {
+  return boost::json::object(x, boost::json::storage_ptr{});
+}
+
+// `to = from`, reusing the capacity of a string replaced by a string (the
+// common update of a field), where value assignment allocates anew.
+void assign_reusing(boost::json::value& to, const boost::json::value& from) {
+  if (auto* s = to.if_string(); s != nullptr && from.is_string())
+    s->assign(from.get_string());
+  else
+    to = from;
+}
+
+// Merges the fields of `from` into `doc`. A document usually has the
+// fields of the payloads merged into it in the same order: each field is
+// looked for at its own position first, then searched.
+void merge(boost::json::object& doc, const boost::json::object& from) {
+  std::size_t i = 0;
+  for (auto& kv : from) {
+    if (i < doc.size() && doc.begin()[i].key() == kv.key())
+      assign_reusing(doc.begin()[i].value(), kv.value());
+    else
+      assign_reusing(doc[kv.key()], kv.value());
+    ++i;
+  }
+}
+
+} // namespace
+
+struct document_model::documents {
+  internal::string_map<boost::json::object> map;
+};
+
 document_model::document_model(document_model_config cfg)
-  : cfg_(std::move(cfg)), key_path_(cfg_.key) {
+  : cfg_(std::move(cfg)), key_path_(cfg_.key), docs_(std::make_unique<documents>()) {
   for (auto& field : cfg_.require)
     required_.emplace_back(field);
   auto add = [this](const std::vector<std::string>& types, action what) {
@@ -21,6 +61,10 @@ document_model::document_model(document_model_config cfg)
   add(cfg_.upsert_on, action::upsert);
   add(cfg_.merge_on, action::merge);
   add(cfg_.delete_on, action::remove);
+}
+
+document_model::~document_model() {
+  // nop: here, where `documents` is complete
 }
 
 bool document_model::apply(const event& e) {
@@ -39,22 +83,22 @@ bool document_model::apply(const event& e) {
                                  + cfg_.require[k] + "'");
   switch (i->second) {
     case action::upsert:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
-        d->second = e.payload;
+      if (auto d = docs_->map.find(*key); d != docs_->map.end())
+        d->second = e.payload; // copied into the document's own storage
       else
-        docs_.emplace(std::string{*key}, e.payload);
+        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
       break;
-    case action::merge: {
-      auto d = find_view(docs_, *key, scratch_);
-      if (d == docs_.end())
-        d = docs_.emplace(std::string{*key}, boost::json::object{}).first;
-      for (auto& kv : e.payload)
-        d->second[kv.key()] = kv.value();
+    case action::merge:
+      if (auto d = docs_->map.find(*key); d != docs_->map.end()) {
+        merge(d->second, e.payload);
+      } else {
+        // A new document is the payload, fields in the payload's order.
+        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
+      }
       break;
-    }
     case action::remove:
-      if (auto d = find_view(docs_, *key, scratch_); d != docs_.end())
-        docs_.erase(d);
+      if (auto d = docs_->map.find(*key); d != docs_->map.end())
+        docs_->map.erase(d);
       break;
   }
   if (tracking_)
@@ -70,15 +114,24 @@ std::optional<std::string> document_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 document_model::query(std::string_view key) const {
-  if (auto i = find_view(docs_, key, scratch_); i != docs_.end())
+  if (auto i = docs_->map.find(key); i != docs_->map.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }
 
+bool document_model::write_value(std::string_view key, std::string& out) const {
+  // No copy of the document.
+  auto i = docs_->map.find(key);
+  if (i == docs_->map.end())
+    return false;
+  append_json(out, i->second);
+  return true;
+}
+
 boost::json::value document_model::snapshot() const {
   boost::json::object result;
-  for (auto& [key, doc] : docs_)
-    result[key] = doc;
+  for (auto& [key, doc] : docs_->map)
+    result[key.view()] = doc;
   return result;
 }
 
@@ -91,20 +144,20 @@ bool document_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
-  docs_.reserve(obj->size());
+  docs_->map.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* doc = kv.value().if_object();
     if (doc == nullptr) {
-      docs_.clear();
+      docs_->map.clear();
       return false;
     }
-    docs_.emplace(std::string{kv.key()}, *doc);
+    docs_->map.emplace(internal::compact_string{kv.key()}, own_copy(*doc));
   }
   return true;
 }
 
 void document_model::reset() {
-  docs_.clear();
+  docs_->map.clear();
   changed_.clear();
 }
 

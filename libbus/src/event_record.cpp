@@ -1,5 +1,6 @@
 #include "internal/event_record.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <boost/json/array.hpp>
@@ -34,58 +35,133 @@ std::uint64_t zigzag(std::int64_t x) {
   return (static_cast<std::uint64_t>(x) << 1) ^ static_cast<std::uint64_t>(x >> 63);
 }
 
-void put_str(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
-  out.append(s.data(), s.size());
-}
+// Writes through a raw pointer into `out`, grown ahead a few hundred bytes
+// at a time and cut to what was written at the end: an append per field
+// (checking capacity and terminating the string each time) made encoding
+// twice as slow. (The string's capacity still grows geometrically.)
+class writer {
+public:
+  explicit writer(std::string& out) : out_(out), pos_(out.size()) {
+    // nop
+  }
 
-void put_value(std::string& out, const boost::json::value& v);
+  ~writer() {
+    out_.resize(pos_);
+  }
 
-void put_object(std::string& out, const boost::json::object& obj) {
-  put_varint(out, obj.size());
+  std::size_t size() const noexcept { return pos_; }
+
+  void byte(unsigned char b) {
+    room(1);
+    out_[pos_++] = static_cast<char>(b);
+  }
+
+  void varint(std::uint64_t x) {
+    room(10);
+    auto* p = reinterpret_cast<unsigned char*>(&out_[pos_]);
+    auto* start = p;
+    while (x >= 0x80) {
+      *p++ = static_cast<unsigned char>(x | 0x80);
+      x >>= 7;
+    }
+    *p++ = static_cast<unsigned char>(x);
+    pos_ += static_cast<std::size_t>(p - start);
+  }
+
+  void str(std::string_view s) {
+    varint(s.size());
+    room(s.size());
+    if (!s.empty())
+      std::memcpy(&out_[pos_], s.data(), s.size());
+    pos_ += s.size();
+  }
+
+  void bytes(const unsigned char* data, std::size_t n) {
+    room(n);
+    std::memcpy(&out_[pos_], data, n);
+    pos_ += n;
+  }
+
+  /// Stores the length of the body written since `start` (where one byte
+  /// was left for it), shifting the body if the length takes more.
+  void close_body(std::size_t start) {
+    auto body = pos_ - start - 1;
+    if (body < 0x80) {
+      out_[start] = static_cast<char>(body);
+      return;
+    }
+    unsigned char prefix[10];
+    std::size_t n = 0;
+    for (auto x = body; x >= 0x80; x >>= 7)
+      prefix[n++] = static_cast<unsigned char>(x | 0x80);
+    prefix[n] = static_cast<unsigned char>(body >> (7 * n));
+    ++n;
+    room(n - 1);
+    std::memmove(&out_[start + n], &out_[start + 1], body);
+    std::memcpy(&out_[start], prefix, n);
+    pos_ += n - 1;
+  }
+
+private:
+  void room(std::size_t n) {
+    if (out_.size() - pos_ >= n)
+      return;
+    out_.resize(pos_ + std::max<std::size_t>(n, 256));
+  }
+
+  std::string& out_;
+  std::size_t pos_;
+};
+
+void put_value(writer& out, const boost::json::value& v);
+
+void put_object(writer& out, const boost::json::object& obj) {
+  out.varint(obj.size());
   for (auto& kv : obj) {
-    put_str(out, kv.key());
+    out.str(kv.key());
     put_value(out, kv.value());
   }
 }
 
-void put_value(std::string& out, const boost::json::value& v) {
+void put_value(writer& out, const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::null:
-      out.push_back(static_cast<char>(tag_null));
+      out.byte(tag_null);
       break;
     case boost::json::kind::bool_:
-      out.push_back(static_cast<char>(v.get_bool() ? tag_true : tag_false));
+      out.byte(v.get_bool() ? tag_true : tag_false);
       break;
     case boost::json::kind::int64:
-      out.push_back(static_cast<char>(tag_int64));
-      put_varint(out, zigzag(v.get_int64()));
+      out.byte(tag_int64);
+      out.varint(zigzag(v.get_int64()));
       break;
     case boost::json::kind::uint64:
-      out.push_back(static_cast<char>(tag_uint64));
-      put_varint(out, v.get_uint64());
+      out.byte(tag_uint64);
+      out.varint(v.get_uint64());
       break;
     case boost::json::kind::double_: {
-      out.push_back(static_cast<char>(tag_double));
+      out.byte(tag_double);
       std::uint64_t bits;
       auto d = v.get_double();
       std::memcpy(&bits, &d, sizeof(bits));
+      unsigned char le[8];
       for (int i = 0; i < 8; ++i)
-        out.push_back(static_cast<char>(bits >> (8 * i)));
+        le[i] = static_cast<unsigned char>(bits >> (8 * i));
+      out.bytes(le, 8);
       break;
     }
     case boost::json::kind::string:
-      out.push_back(static_cast<char>(tag_string));
-      put_str(out, v.get_string());
+      out.byte(tag_string);
+      out.str(v.get_string());
       break;
     case boost::json::kind::array:
-      out.push_back(static_cast<char>(tag_array));
-      put_varint(out, v.get_array().size());
+      out.byte(tag_array);
+      out.varint(v.get_array().size());
       for (auto& x : v.get_array())
         put_value(out, x);
       break;
     case boost::json::kind::object:
-      out.push_back(static_cast<char>(tag_object));
+      out.byte(tag_object);
       put_object(out, v.get_object());
       break;
   }
@@ -253,23 +329,17 @@ std::uint64_t take_varint(std::string_view& in) {
 void encode_event(const event& e, std::string& out) {
   // The body is built after a one-byte placeholder for its length, which
   // fits bodies under 128 bytes; a longer body is shifted to make room.
-  auto start = out.size();
-  out.push_back('\0');
-  put_str(out, e.id);
-  put_str(out, e.type);
-  put_varint(out, zigzag(e.timestamp));
-  put_varint(out, e.schema_version);
-  out.push_back(static_cast<char>(e.id_derived ? 1 : 0));
-  put_object(out, e.payload);
-  put_object(out, e.metadata);
-  auto body = out.size() - start - 1;
-  if (body < 0x80) {
-    out[start] = static_cast<char>(body);
-    return;
-  }
-  std::string prefix;
-  put_varint(prefix, body);
-  out.replace(start, 1, prefix);
+  writer w{out};
+  auto start = w.size();
+  w.byte(0);
+  w.str(e.id);
+  w.str(e.type);
+  w.varint(zigzag(e.timestamp));
+  w.varint(e.schema_version);
+  w.byte(e.id_derived ? 1 : 0);
+  put_object(w, e.payload);
+  put_object(w, e.metadata);
+  w.close_body(start);
 }
 
 std::string_view record_cursor::next() {

@@ -2,12 +2,22 @@
 
 #include <algorithm>
 
+#include "bus/snapshot_rows.hpp"
+#include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
 namespace bus {
 
+struct index_model::tables {
+  internal::string_map<internal::compact_string> index;   // value -> primary
+  internal::string_map<internal::compact_string> current; // primary -> value
+};
+
 index_model::index_model(index_model_config cfg)
-  : cfg_(std::move(cfg)), key_path_(cfg_.key), target_path_(cfg_.target) {
+  : cfg_(std::move(cfg)),
+    key_path_(cfg_.key),
+    target_path_(cfg_.target),
+    tables_(std::make_unique<tables>()) {
   auto add = [this](const std::vector<std::string>& types, bool is_delete) {
     for (auto& t : types) {
       if (std::find(types_.begin(), types_.end(), t) == types_.end())
@@ -19,16 +29,20 @@ index_model::index_model(index_model_config cfg)
   add(cfg_.delete_on, true);
 }
 
+index_model::~index_model() {
+  // nop: here, where `tables` is complete
+}
+
 void index_model::drop(std::string_view primary) {
-  auto i = find_view(current_, primary, scratch_);
-  if (i == current_.end())
+  auto i = tables_->current.find(primary);
+  if (i == tables_->current.end())
     return;
-  if (auto j = index_.find(i->second); j != index_.end() && j->second == primary) {
+  if (auto j = tables_->index.find(i->second); j != tables_->index.end() && j->second == primary) {
     if (tracking_)
-      changed_.push_back(j->first);
-    index_.erase(j);
+      changed_.emplace_back(j->first.view());
+    tables_->index.erase(j);
   }
-  current_.erase(i);
+  tables_->current.erase(i);
 }
 
 bool index_model::apply(const event& e) {
@@ -49,37 +63,30 @@ bool index_model::apply(const event& e) {
   auto value = key_path_.find_key(e.payload, value_buffer);
   if (!value)
     return true;
-  auto c = find_view(current_, *primary, scratch_);
-  if (c != current_.end() && c->second == *value)
+  auto c = tables_->current.find(*primary);
+  if (c != tables_->current.end() && c->second == *value)
     return true;
   if (tracking_) {
     // The value now maps here; the key's previous value maps nowhere.
     changed_.emplace_back(*value);
-    if (c != current_.end())
-      changed_.push_back(c->second);
+    if (c != tables_->current.end())
+      changed_.emplace_back(c->second.view());
   }
-  // Unlink the key's previous value, keeping its node to reuse: values
-  // change often, and a node reused is an allocation saved.
-  decltype(index_)::node_type reuse;
-  if (c != current_.end())
-    if (auto j = index_.find(c->second);
-        j != index_.end() && j->second == *primary)
-      reuse = index_.extract(j);
-  if (auto j = find_view(index_, *value, scratch_); j != index_.end()) {
-    // A value taken over from another key moves to this one.
-    if (auto other = current_.find(j->second); other != current_.end())
-      current_.erase(other);
-    j->second.assign(primary->data(), primary->size());
-  } else if (reuse) {
-    reuse.key().assign(value->data(), value->size());
-    index_.insert(std::move(reuse));
-  } else {
-    index_.emplace(std::string{*value}, std::string{*primary});
-  }
-  if (c != current_.end())
-    c->second.assign(value->data(), value->size());
+  if (c != tables_->current.end())
+    if (auto j = tables_->index.find(c->second); j != tables_->index.end() && j->second == *primary)
+      tables_->index.erase(j);
+  // One lookup: a value new to the index (the common case) needs its key
+  // built anyway.
+  auto [j, inserted] = tables_->index.try_emplace(internal::compact_string{*value});
+  if (!inserted) // a value taken over from another key moves to this one
+    if (auto other = tables_->current.find(j->second); other != tables_->current.end())
+      tables_->current.erase(other);
+  j->second.assign(*primary);
+  // Erasing leaves other iterators valid: `c` still points at the key.
+  if (c != tables_->current.end())
+    c->second.assign(*value);
   else
-    current_.emplace(std::string{*primary}, std::string{*value});
+    tables_->current.emplace(internal::compact_string{*primary}, internal::compact_string{*value});
   return true;
 }
 
@@ -94,21 +101,29 @@ std::optional<std::string> index_model::key_of(const event& e) const {
 
 std::optional<boost::json::value>
 index_model::query(std::string_view key) const {
-  if (auto i = find_view(index_, key, scratch_); i != index_.end())
-    return boost::json::value(i->second);
+  if (auto i = tables_->index.find(key); i != tables_->index.end())
+    return boost::json::value(i->second.view());
   return std::nullopt;
+}
+
+bool index_model::write_value(std::string_view key, std::string& out) const {
+  auto i = tables_->index.find(key);
+  if (i == tables_->index.end())
+    return false;
+  append_json(out, i->second.view());
+  return true;
 }
 
 boost::json::value index_model::snapshot() const {
   boost::json::object result;
-  for (auto& [value, primary] : index_)
-    result[value] = primary;
+  for (auto& [value, primary] : tables_->index)
+    result[value.view()] = primary.view();
   return result;
 }
 
 void index_model::reset() {
-  index_.clear();
-  current_.clear();
+  tables_->index.clear();
+  tables_->current.clear();
   changed_.clear();
 }
 
@@ -134,16 +149,16 @@ bool index_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
-  index_.reserve(obj->size());
-  current_.reserve(obj->size());
+  tables_->index.reserve(obj->size());
+  tables_->current.reserve(obj->size());
   for (auto& kv : *obj) {
     auto* primary = kv.value().if_string();
     if (primary == nullptr) {
       reset();
       return false;
     }
-    index_.emplace(std::string{kv.key()}, std::string{*primary});
-    current_.emplace(std::string{*primary}, std::string{kv.key()});
+    tables_->index.emplace(internal::compact_string{kv.key()}, internal::compact_string{*primary});
+    tables_->current.emplace(internal::compact_string{*primary}, internal::compact_string{kv.key()});
   }
   return true;
 }

@@ -4,6 +4,9 @@
 #include <functional>
 
 #include "internal/id_index.hpp"
+#include "internal/read_cache.hpp"
+#include "internal/record_store.hpp"
+#include "internal/tail_cache.hpp"
 
 namespace bus {
 
@@ -15,7 +18,12 @@ std::uint64_t hash_id(std::string_view id) {
 
 } // namespace
 
-memory_log::memory_log() : ids_(std::make_unique<internal::id_index>()) {
+memory_log::memory_log(std::size_t tail_events)
+  : records_(std::make_unique<internal::record_store>()),
+    tail_(std::make_unique<internal::tail_cache>(tail_events)),
+    reads_(std::make_unique<internal::read_cache>(internal::read_cache_slots,
+                                                 internal::tail_cache::default_chunk_events)),
+    ids_(std::make_unique<internal::id_index>()) {
   // nop
 }
 
@@ -23,23 +31,14 @@ memory_log::~memory_log() {
   // nop
 }
 
-const memory_log::chunk& memory_log::chunk_of(std::uint64_t seq) const {
-  // The last chunk starting at or before `seq`.
-  auto i = std::upper_bound(chunks_.begin(), chunks_.end(), seq,
-                            [](std::uint64_t x, const chunk& c) {
-                              return x < c.first_seq;
-                            });
-  return *--i;
-}
-
-const event& memory_log::at(std::uint64_t seq) const {
-  auto& c = chunk_of(seq);
-  return (*c.events)[seq - c.first_seq];
+std::string_view memory_log::id_at(std::uint64_t seq) const {
+  if (auto* e = tail_->find(seq))
+    return e->id;
+  return records_->id(seq);
 }
 
 std::optional<std::uint64_t> memory_log::find(std::string_view id) const {
-  auto seq = ids_->find(hash_id(id),
-                        [&](std::uint64_t s) { return at(s).id == id; });
+  auto seq = ids_->find(hash_id(id), [&](std::uint64_t s) { return id_at(s) == id; });
   if (seq == 0)
     return std::nullopt;
   return seq;
@@ -48,31 +47,35 @@ std::optional<std::uint64_t> memory_log::find(std::string_view id) const {
 event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
   if (from == 0 || from > head_ || max == 0)
     return {};
-  auto& c = chunk_of(from);
-  auto first = static_cast<std::size_t>(from - c.first_seq);
-  auto last = std::min(c.events->size(), first + max);
-  return event_batch{c.events, first, last};
+  if (auto cached = tail_->read(from, max); !cached.empty())
+    return cached;
+  // Older than the tail: decoded from the records, up to where it starts.
+  auto end = tail_->first_seq() > 0 ? tail_->first_seq() : head_ + 1;
+  if (max < internal::min_shared_read) // a point read decodes only itself
+    return event_batch::of(
+      records_->read(from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
+  if (auto cached = reads_->read(from, max); !cached.empty())
+    return cached;
+  auto first = reads_->stretch_of(from);
+  auto last = std::min(reads_->stretch_end(from), end);
+  return reads_->add(first, records_->read(first, static_cast<std::size_t>(last - first)),
+                     from, max);
 }
 
 append_result memory_log::do_append(std::vector<event> batch) {
+  if (batch.size() > internal::id_index::max_seq - head_)
+    throw storage_error("the memory log is full: it holds " + std::to_string(head_)
+                        + " events and takes at most "
+                        + std::to_string(internal::id_index::max_seq));
   append_result result;
   result.outcomes.reserve(batch.size());
   auto now = now_ns();
-  // New events go to the last chunk if it has room for the whole batch
-  // (its views stay valid: no reallocation), else to a fresh one.
-  if (chunks_.empty()
-      || chunks_.back().events->capacity() - chunks_.back().events->size()
-           < batch.size()) {
-    auto events = std::make_shared<std::vector<event>>();
-    events->reserve(std::max(chunk_capacity, batch.size()));
-    chunks_.push_back({head_ + 1, std::move(events)});
-  }
-  auto& target = chunks_.back();
-  auto& stored = *target.events;
-  auto first_index = stored.size();
+  auto first_new = head_ + 1;
+  // The whole batch goes to one chunk of the tail: one view of it.
+  tail_->prepare(first_new, batch.size());
   for (auto& e : batch) {
-    // Events appended earlier in this batch are in `target` already.
-    auto same = [&](std::uint64_t seq) { return at(seq).id == e.id; };
+    // Events appended earlier in this batch are in the tail already.
+    auto same = [&](std::uint64_t seq) { return id_at(seq) == e.id; };
     if (auto seq = ids_->insert(hash_id(e.id), head_ + 1, same); seq != 0) {
       result.outcomes.push_back({e.id, seq, true});
       continue;
@@ -81,10 +84,12 @@ append_result memory_log::do_append(std::vector<event> batch) {
     if (e.timestamp == 0)
       e.timestamp = now;
     result.outcomes.push_back({e.id, head_, false});
-    stored.push_back(std::move(e));
+    records_->append(e);
+    tail_->push(std::move(e));
   }
-  if (stored.size() > first_index)
-    result.appended = event_batch{target.events, first_index, stored.size()};
+  if (head_ >= first_new)
+    result.appended = tail_->view(first_new, head_);
+  tail_->evict(head_);
   return result;
 }
 

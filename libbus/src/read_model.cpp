@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bus/snapshot_rows.hpp"
 #include "bus/subscriptions.hpp"
 
 namespace bus {
@@ -24,6 +25,14 @@ bool read_model::track_changes() {
 
 void read_model::take_changes(std::vector<std::string>&) {
   // nop: nothing is recorded
+}
+
+bool read_model::write_value(std::string_view key, std::string& out) const {
+  auto value = query(key);
+  if (!value)
+    return false;
+  append_json(out, *value);
+  return true;
 }
 
 std::optional<std::string> read_model::key_of(const event&) const {

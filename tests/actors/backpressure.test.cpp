@@ -26,7 +26,7 @@ struct small_window_fixture : bus_fixture {
     bus_options opts;
     opts.max_in_flight = window;
     opts.max_publishes_in_flight = publishes;
-    small = sys.spawn(bus_impl, small_log, opts);
+    small = spawn_bus(sys, small_log, opts);
     run();
   }
 
@@ -36,7 +36,8 @@ struct small_window_fixture : bus_fixture {
   }
 
   projector_actor spawn_on_small(model_spec spec, std::uint32_t replay = 4) {
-    auto p = sys.spawn(projector_impl, small, std::move(spec), replaying(replay));
+    auto p =
+      bus::actors::spawn_projector(sys, small, std::move(spec), replaying(replay));
     run();
     return p;
   }
@@ -49,7 +50,8 @@ struct small_window_fixture : bus_fixture {
     sys.spawn([=](caf::event_based_actor* a) {
       for (std::size_t i = 0; i < n; ++i)
         a->request(caf::actor_cast<caf::actor>(small), caf::infinite,
-                   publish_atom::value, events(i * size, size, types), true)
+                   publish_atom::value, events(i * size, size, types),
+                   publish_wait::projectors)
           .then([=](publish_ack& ack) { (*acks)[i] = std::move(ack); },
                 [](caf::error&) {});
     });
@@ -122,7 +124,7 @@ BOOST_AUTO_TEST_CASE(idle_model_keeps_up_with_the_head) {
 BOOST_AUTO_TEST_CASE(idle_model_keeps_up_after_unawaited_publishes) {
   auto idle = spawn_on_small(tally("idle", {"RefundIssued"}));
   for (std::size_t i = 0; i < 10; ++i)
-    self->send(small, publish_atom::value, events(i * 5, 5, {"A"}), false);
+    self->send(small, publish_atom::value, events(i * 5, 5, {"A"}), publish_wait::log);
   run();
   auto status = ask<projector_status>(idle, status_atom::value);
   BOOST_TEST(status->checkpoint == 50u);
@@ -134,17 +136,17 @@ BOOST_AUTO_TEST_CASE(publisher_over_its_limit_is_told_to_wait) {
   bus_options opts;
   opts.max_in_flight = 1;
   opts.max_publishes_in_flight = 3;
-  auto limited = sys.spawn(bus_impl, small_log, opts);
+  auto limited = spawn_bus(sys, small_log, opts);
   run();
   // A projector that never gets CPU keeps every awaited publish open.
-  auto p = sys.spawn(projector_impl, limited, tally("p", {"A"}), replaying(4));
+  auto p = bus::actors::spawn_projector(sys, limited, tally("p", {"A"}), replaying(4));
   run();
   std::vector<std::optional<caf::expected<publish_ack>>> answers(6);
   auto* answers_ptr = &answers;
   sys.spawn([=](caf::event_based_actor* a) {
     for (std::size_t i = 0; i < 6; ++i)
       a->request(caf::actor_cast<caf::actor>(limited), caf::infinite,
-                 publish_atom::value, events(i, 1, {"A"}), true)
+                 publish_atom::value, events(i, 1, {"A"}), publish_wait::projectors)
         .then([=](publish_ack& ack) { (*answers_ptr)[i] = std::move(ack); },
               [=](caf::error& err) { (*answers_ptr)[i] = std::move(err); });
   });
@@ -167,7 +169,8 @@ BOOST_AUTO_TEST_CASE(publisher_over_its_limit_is_told_to_wait) {
     BOOST_TEST((named_for(**answers[i], 0) == std::set<std::string>{"p"}));
   }
   // Once answered, the publisher may publish again.
-  auto again = ask<publish_ack>(limited, publish_atom::value, events(10, 1, {"A"}), true);
+  auto again = ask<publish_ack>(limited, publish_atom::value, events(10, 1, {"A"}),
+                                publish_wait::projectors);
   BOOST_REQUIRE(again);
   self->send_exit(p, caf::exit_reason::user_shutdown);
   self->send_exit(limited, caf::exit_reason::user_shutdown);
@@ -184,13 +187,13 @@ BOOST_AUTO_TEST_CASE(batch_withheld_behind_queued_ones_is_pulled_not_passed) {
   auto acks = std::make_shared<std::vector<publish_ack>>();
   sys.spawn([=](caf::event_based_actor* a) {
     for (std::size_t i = 0; i < 2; ++i)
-      a->request(caf::actor_cast<caf::actor>(small), caf::infinite,
-                 publish_atom::value, events(i, 1, {"A"}), true)
+      a->request(caf::actor_cast<caf::actor>(small), caf::infinite, publish_atom::value,
+                 events(i, 1, {"A"}), publish_wait::projectors)
         .then([=](publish_ack& ack) { acks->push_back(std::move(ack)); },
               [](caf::error&) {});
   });
   sched.run_jobs_filtered([&](caf::resumable* job) { return job != p_job; });
-  self->send(small, publish_atom::value, events(2, 1, {"A"}), false);
+  self->send(small, publish_atom::value, events(2, 1, {"A"}), publish_wait::log);
   sched.run_jobs_filtered([&](caf::resumable* job) { return job != p_job; });
   run();
   BOOST_TEST(acks->size() == 2u);

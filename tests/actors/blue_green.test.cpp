@@ -12,6 +12,9 @@
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
 #include "support/sum_model.hpp"
+#include "internal/bus_state.hpp"
+#include "internal/projector_state.hpp"
+#include "internal/supervisor_state.hpp"
 
 using namespace std::chrono_literals;
 using namespace bus;
@@ -85,7 +88,7 @@ struct blue_green_fixture : bus_fixture {
   }
 
   void start(std::vector<model_spec> specs) {
-    sup = sys.spawn(supervisor_impl, bus, std::move(specs), policy, options);
+    sup = spawn_supervisor(sys, bus, std::move(specs), policy, options);
     run();
   }
 
@@ -115,8 +118,9 @@ struct blue_green_fixture : bus_fixture {
     return result;
   }
 
-  caf::expected<projector_status> shadow(model_spec spec, bool await = false) {
-    return ask<projector_status>(sup, shadow_atom::value, std::move(spec), await);
+  caf::expected<projector_status> shadow(model_spec spec,
+                                         shadow_wait wait = shadow_wait::start) {
+    return ask<projector_status>(sup, shadow_atom::value, std::move(spec), wait);
   }
 
   caf::expected<projector_status> lifecycle_request(caf::atom_value which,
@@ -182,7 +186,7 @@ BOOST_AUTO_TEST_CASE(live_model_answers_while_the_shadow_catches_up) {
   auto old_answer = query("m", "key0");
   BOOST_REQUIRE(old_answer);
   // The new definition also counts B events: a different answer for key0.
-  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), false);
+  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), shadow_wait::start);
   step_until([&] {
     return slot().shadow && slot().shadow->handle
            && state_of<projector_state>(slot().shadow->handle).processed.watermark()
@@ -202,7 +206,8 @@ BOOST_AUTO_TEST_CASE(live_model_answers_while_the_shadow_catches_up) {
   // acknowledgement counts only the live model.
   auto published = std::make_shared<std::optional<publish_ack>>();
   sys.spawn([=, b = bus](caf::event_based_actor* a) {
-    a->request(b, caf::infinite, publish_atom::value, events(200, 1, {"A"}, 1), true)
+    a->request(b, caf::infinite, publish_atom::value, events(200, 1, {"A"}, 1),
+               publish_wait::projectors)
       .then([=](publish_ack& x) { *published = std::move(x); });
   });
   step_until([&] { return published->has_value(); });
@@ -220,7 +225,7 @@ BOOST_AUTO_TEST_CASE(switch_happens_only_at_the_head_and_events_apply_exactly_on
   start({tally("m", {"A"})});
   publish(events(0, 100, {"A", "B"}));
   auto old_handle = slot().handle;
-  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), false);
+  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), shadow_wait::start);
   // Publish a batch every few jobs, during the catch-up, the hand-over and
   // after the switch; at the moment of the switch the new model must have
   // processed the whole log.
@@ -229,7 +234,8 @@ BOOST_AUTO_TEST_CASE(switch_happens_only_at_the_head_and_events_apply_exactly_on
   std::size_t batches_after_switch = 0;
   for (std::size_t job = 0; job < 100000 && batches_after_switch < 5; ++job) {
     if (job % 7 == 0) {
-      self->send(bus, publish_atom::value, events(next, 3, {"A", "B"}), false);
+      self->send(bus, publish_atom::value, events(next, 3, {"A", "B"}),
+                 publish_wait::log);
       next += 3;
       if (switched)
         ++batches_after_switch;
@@ -262,7 +268,7 @@ BOOST_AUTO_TEST_CASE(switch_happens_only_at_the_head_and_events_apply_exactly_on
 BOOST_AUTO_TEST_CASE(await_answers_once_live_and_rollback_restores_the_old_answers) {
   start({tally("m", {"A"})});
   publish(events(0, 30, {"A", "B"}));
-  auto switched = shadow(tally("m", {"A", "B"}), true);
+  auto switched = shadow(tally("m", {"A", "B"}), shadow_wait::live);
   BOOST_REQUIRE(switched);
   BOOST_TEST(switched->state == model_state::running);
   BOOST_TEST(switched->role == model_role::live);
@@ -289,7 +295,7 @@ BOOST_AUTO_TEST_CASE(await_answers_once_live_and_rollback_restores_the_old_answe
 BOOST_AUTO_TEST_CASE(discard_stops_the_previous_projector) {
   start({tally("m", {"A"})});
   publish(events(0, 10, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A", "B"}), true));
+  BOOST_REQUIRE(shadow(tally("m", {"A", "B"}), shadow_wait::live));
   auto previous = slot().previous;
   BOOST_REQUIRE(previous);
   auto discarded = lifecycle_request(discard_atom::value, "m");
@@ -309,7 +315,7 @@ BOOST_AUTO_TEST_CASE(discard_stops_the_previous_projector) {
   BOOST_REQUIRE(!discard_again);
   BOOST_TEST(code_of(discard_again.error()) == errc::precondition_failed);
   // A new blue/green rebuild may start now.
-  BOOST_TEST(static_cast<bool>(shadow(tally("m", {"B"}), true)));
+  BOOST_TEST(static_cast<bool>(shadow(tally("m", {"B"}), shadow_wait::live)));
   BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"B"}));
 }
 
@@ -320,7 +326,7 @@ BOOST_AUTO_TEST_CASE(failing_shadow_is_restarted_then_reported_and_never_goes_li
   // Every incarnation of the new definition throws on seq 6.
   auto faults = std::make_shared<fault_plan>(fault_plan{6, -1});
   auto awaiting = send_request<projector_status>(
-    shadow_atom::value, tally("m", {"A", "B"}, faults), true);
+    shadow_atom::value, tally("m", {"A", "B"}, faults), shadow_wait::live);
   run();
   auto sh = entry("m", model_role::shadow);
   BOOST_REQUIRE(sh);
@@ -362,7 +368,7 @@ BOOST_AUTO_TEST_CASE(failing_shadow_is_restarted_then_reported_and_never_goes_li
 BOOST_AUTO_TEST_CASE(status_shows_the_shadow_and_its_progress) {
   start({tally("m", {"A"}), tally("other", {"A"})});
   publish(events(0, 50, {"A"}));
-  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), false);
+  self->send(sup, shadow_atom::value, tally("m", {"A", "B"}), shadow_wait::start);
   step_until([&] {
     return slot().shadow && slot().shadow->handle
            && state_of<projector_state>(slot().shadow->handle).processed.watermark()
@@ -426,12 +432,13 @@ BOOST_AUTO_TEST_CASE(restart_after_the_switch_restores_the_new_definitions_snaps
   start({scaled("m", 1)});
   publish(events(0, 20, {"A"}));
   BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 1));
-  BOOST_REQUIRE(shadow(scaled("m", 10), true));
+  BOOST_REQUIRE(shadow(scaled("m", 10), shadow_wait::live));
   publish(events(20, 2, {"A"})); // fewer than snapshot_every: no new one
   BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 10));
-  // The new live projector fails; its restart must make the new model and
-  // restore the snapshot the switch took, not the old definition's.
-  self->send_exit(slot().handle, make_error(errc::apply_failed, "test crash"));
+  // The new live projector crashes (killed: no last snapshot on its way
+  // out); its restart must make the new model and restore the snapshot
+  // the switch took, not the old definition's.
+  self->send_exit(slot().handle, caf::exit_reason::kill);
   run();
   BOOST_TEST(status()[0].state == model_state::restarting);
   sched.trigger_timeout();

@@ -2,6 +2,7 @@
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "internal/bus_state.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -50,9 +51,10 @@ BOOST_AUTO_TEST_CASE(events_reach_each_projector_in_seq_order) {
   auto p = spawn_projector(tally("p", {"A", "B"}));
   // Many small batches, some without any event for p.
   for (std::size_t i = 0; i < 50; ++i)
-    publish(events(i * 4, 4, i % 3 == 0 ? std::vector<std::string>{"C"}
-                                        : std::vector<std::string>{"A", "B"}),
-            false);
+    publish(events(i * 4, 4,
+                   i % 3 == 0 ? std::vector<std::string>{"C"}
+                              : std::vector<std::string>{"A", "B"}),
+            publish_wait::log);
   run();
   auto seqs = snapshot_of(p).at("seqs").as_array();
   BOOST_REQUIRE(!seqs.empty());
@@ -106,10 +108,20 @@ BOOST_AUTO_TEST_CASE(publish_with_nobody_subscribed_still_appends) {
 BOOST_AUTO_TEST_CASE(publish_rejects_events_without_id_or_type) {
   auto batch = events(0, 2, {"A"});
   batch[1].id.clear();
-  auto ack = ask<publish_ack>(bus, publish_atom::value, batch, true);
+  auto ack =
+    ask<publish_ack>(bus, publish_atom::value, batch, publish_wait::projectors);
   BOOST_REQUIRE(!ack);
   BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
   BOOST_TEST(log->head() == 0u); // nothing of the batch was appended
+}
+
+BOOST_AUTO_TEST_CASE(publish_rejects_an_unknown_wait_mode) {
+  // Only a faulty or foreign node can send a value outside the enum.
+  auto ack = ask<publish_ack>(bus, publish_atom::value, events(0, 2, {"A"}),
+                              static_cast<publish_wait>(7));
+  BOOST_REQUIRE(!ack);
+  BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
+  BOOST_TEST(log->head() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(replay_serves_the_log_in_ranges) {
@@ -166,13 +178,14 @@ BOOST_AUTO_TEST_CASE(redelivered_range_is_skipped_by_every_projector) {
 BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
   // A bus that lets each subscriber have at most 4 deliveries in flight.
   auto small_log = std::make_shared<memory_log>();
-  auto small = sys.spawn(bus_impl, small_log, bus_options{4});
-  auto p = sys.spawn(projector_impl, small, tally("slow", {"A", "B"}),
-                     replaying(8));
+  auto small = spawn_bus(sys, small_log, bus_options{4});
+  auto p =
+    bus::actors::spawn_projector(sys, small, tally("slow", {"A", "B"}), replaying(8));
   run();
   // 50 batches reach the bus while the projector gets no CPU at all.
   for (std::size_t i = 0; i < 50; ++i)
-    self->send(small, publish_atom::value, events(i * 3, 3, {"A", "B"}), false);
+    self->send(small, publish_atom::value, events(i * 3, 3, {"A", "B"}),
+               publish_wait::log);
   auto* bus_job = dynamic_cast<caf::resumable*>(
     caf::actor_cast<caf::abstract_actor*>(small));
   sched.run_jobs_filtered([&](caf::resumable* job) { return job == bus_job; });
@@ -191,7 +204,7 @@ BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
   BOOST_TEST(status->checkpoint == 150u);
   BOOST_TEST(status->state == model_state::running);
   // Back to live pushes afterwards.
-  self->send(small, publish_atom::value, events(150, 3, {"A", "B"}), false);
+  self->send(small, publish_atom::value, events(150, 3, {"A", "B"}), publish_wait::log);
   run();
   BOOST_TEST(ask<projector_status>(p, status_atom::value)->checkpoint == 153u);
   BOOST_TEST(state_of<bus_state>(small).subscribers.begin()->second.in_flight == 0u);

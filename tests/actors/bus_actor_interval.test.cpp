@@ -52,8 +52,7 @@ using held = std::shared_ptr<std::optional<caf::expected<T>>>;
 
 struct interval_fixture : scratch_dir, deterministic_fixture {
   std::shared_ptr<sqlite_log> log = open_store(store());
-  bus_actor bus = sys.spawn(bus_impl, std::shared_ptr<event_log>{log},
-                            bus_options{});
+  bus_actor bus = spawn_bus(sys, std::shared_ptr<event_log>{log}, bus_options{});
 
   interval_fixture() {
     run();
@@ -78,8 +77,9 @@ struct interval_fixture : scratch_dir, deterministic_fixture {
     return result;
   }
 
-  held<publish_ack> publish(std::vector<event> batch, bool await = true) {
-    return send<publish_ack>(publish_atom::value, std::move(batch), await);
+  held<publish_ack> publish(std::vector<event> batch,
+                            publish_wait wait = publish_wait::projectors) {
+    return send<publish_ack>(publish_atom::value, std::move(batch), wait);
   }
 
   /// Lets the sync interval pass: the bus's timer fires.
@@ -89,7 +89,7 @@ struct interval_fixture : scratch_dir, deterministic_fixture {
   }
 
   projector_actor spawn_projector(model_spec spec) {
-    auto p = sys.spawn(projector_impl, bus, std::move(spec), replaying(100));
+    auto p = bus::actors::spawn_projector(sys, bus, std::move(spec), replaying(100));
     run();
     return p;
   }
@@ -146,8 +146,8 @@ BOOST_AUTO_TEST_CASE(publish_is_acknowledged_only_when_the_sync_timer_fires) {
 }
 
 BOOST_AUTO_TEST_CASE(batches_of_one_interval_share_one_sync) {
-  auto first = publish(bus_fixture::events(0, 2, {"A"}), false);
-  auto second = publish(bus_fixture::events(2, 2, {"A"}), false);
+  auto first = publish(bus_fixture::events(0, 2, {"A"}), publish_wait::log);
+  auto second = publish(bus_fixture::events(2, 2, {"A"}), publish_wait::log);
   BOOST_TEST(!first->has_value());
   BOOST_TEST(!second->has_value());
   let_interval_pass();
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(batches_of_one_interval_share_one_sync) {
 
 BOOST_AUTO_TEST_CASE(fan_out_and_replay_wait_for_durability) {
   auto p = spawn_projector(tally("p", {"A"}));
-  auto ack = publish(bus_fixture::events(0, 4, {"A"}), false);
+  auto ack = publish(bus_fixture::events(0, 4, {"A"}), publish_wait::log);
   // Appended but not durable: no projector sees it, nor a replay or head.
   BOOST_TEST(seqs_applied_by(p).empty());
   auto replayed = ask<event_batch>(bus, replay_atom::value, std::uint64_t{1},
@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(fan_out_and_replay_wait_for_durability) {
 
 BOOST_AUTO_TEST_CASE(awaited_publish_names_the_models_after_the_sync) {
   auto p = spawn_projector(tally("p", {"A"}));
-  auto ack = publish(bus_fixture::events(0, 2, {"A"}), true);
+  auto ack = publish(bus_fixture::events(0, 2, {"A"}), publish_wait::projectors);
   BOOST_TEST(!ack->has_value());
   let_interval_pass();
   BOOST_REQUIRE(ack->has_value());
@@ -209,7 +209,7 @@ BOOST_AUTO_TEST_CASE(duplicate_of_a_pending_event_is_acknowledged_after_the_sync
 BOOST_AUTO_TEST_CASE(failed_sync_answers_every_held_publish_with_the_error) {
   auto p = spawn_projector(tally("p", {"A"}));
   auto first = publish(bus_fixture::events(0, 2, {"A"}));
-  auto second = publish(bus_fixture::events(2, 2, {"A"}), false);
+  auto second = publish(bus_fixture::events(2, 2, {"A"}), publish_wait::log);
   auto duplicate = publish(bus_fixture::events(1, 1, {"A"}));
   break_store();
   let_interval_pass();
@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(events_a_dead_bus_left_undurable_still_reach_projectors) {
   self->send_exit(bus, caf::exit_reason::kill);
   run();
   BOOST_TEST(!lost->has_value()); // never acknowledged
-  bus = sys.spawn(bus_impl, std::shared_ptr<event_log>{log}, bus_options{});
+  bus = spawn_bus(sys, std::shared_ptr<event_log>{log}, bus_options{});
   run();
   self->send(p, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
   run();

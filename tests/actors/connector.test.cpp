@@ -2,6 +2,7 @@
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "internal/projector_state.hpp"
 
 using namespace std::chrono_literals;
 using namespace bus;
@@ -44,10 +45,10 @@ struct connector_fixture : bus_fixture {
       options.models.push_back(s.name);
     supervision_policy policy;
     auto make = [this, specs, policy](bus_actor b) {
-      node_sup = sys.spawn(supervisor_impl, b, specs, policy, replaying(4));
+      node_sup = spawn_supervisor(sys, b, specs, policy, replaying(4));
       return node_sup;
     };
-    connector = sys.spawn(connector_impl, spawn_dialer(), make, options);
+    connector = spawn_connector(sys, spawn_dialer(), make, options);
     run();
   }
 
@@ -145,7 +146,7 @@ BOOST_AUTO_TEST_CASE(node_reconnects_to_a_restarted_bus_and_replays_from_its_che
   BOOST_TEST(!link().connected);
   // The bus comes back on the same log, and events are published before
   // the projector node is back.
-  bus = sys.spawn(bus_impl, log, bus_options{});
+  bus = spawn_bus(sys, log, bus_options{});
   run();
   publish(events(10, 7, {"A", "B"}));
   *reachable = bus;
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(projector_that_loses_its_bus_mid_catch_up_waits_for_it) {
   projector_options options = replaying(4);
   options.bus_timeout = caf::duration{1s};
   options.retry_delay = 1s;
-  auto p = sys.spawn(projector_impl, bus, tally("totals", {"A"}), options);
+  auto p = bus::actors::spawn_projector(sys, bus, tally("totals", {"A"}), options);
   // Step until it has applied a few batches of its catch-up, then the bus
   // goes down under its next replay request.
   auto& state = state_of<projector_state>(p);
@@ -199,7 +200,7 @@ BOOST_AUTO_TEST_CASE(projector_that_loses_its_bus_mid_catch_up_waits_for_it) {
   BOOST_TEST(context_of(q.error()).find("waiting for its bus") != std::string::npos);
   // The bus is back (same log): a rebind finishes the catch-up from the
   // checkpoint, and a stale retry timer changes nothing.
-  bus = sys.spawn(bus_impl, log, bus_options{});
+  bus = spawn_bus(sys, log, bus_options{});
   run();
   self->send(p, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
   run();
@@ -222,7 +223,7 @@ BOOST_AUTO_TEST_CASE(projector_rebuilds_when_the_bus_lost_its_log) {
   self->send_exit(bus, caf::exit_reason::kill);
   run();
   log = std::make_shared<memory_log>();
-  bus = sys.spawn(bus_impl, log, bus_options{});
+  bus = spawn_bus(sys, log, bus_options{});
   *reachable = bus;
   run();
   publish(events(100, 3, {"A"}));

@@ -13,6 +13,7 @@
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "internal/bus_state.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -32,7 +33,7 @@ constexpr std::size_t control_slack = 3;
 struct publisher_record {
   std::size_t batches = 0;
   std::size_t batch_size = 0;
-  bool await = true;
+  publish_wait wait = publish_wait::projectors;
   std::size_t next = 0;
   /// Batches refused with overloaded, published again after an answer.
   std::deque<std::size_t> refused;
@@ -61,7 +62,7 @@ void publish_next(caf::event_based_actor* self, bus_actor bus, record_ptr rec) {
   }
   ++rec->in_flight;
   auto batch = bus_fixture::events(b * rec->batch_size, rec->batch_size, {"A"});
-  self->request(bus, caf::infinite, publish_atom::value, std::move(batch), rec->await)
+  self->request(bus, caf::infinite, publish_atom::value, std::move(batch), rec->wait)
     .then(
       [=](publish_ack& ack) {
         --rec->in_flight;
@@ -97,9 +98,10 @@ struct flow_fixture : deterministic_fixture {
     bus_options opts;
     opts.max_in_flight = window;
     opts.max_publishes_in_flight = publish_limit;
-    bus = sys.spawn(bus_impl, log, opts);
+    bus = spawn_bus(sys, log, opts);
     run();
-    projector = sys.spawn(projector_impl, bus, tally("m", {"A"}), replaying(16));
+    projector =
+      bus::actors::spawn_projector(sys, bus, tally("m", {"A"}), replaying(16));
     run();
     projector_job
       = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(projector));
@@ -195,11 +197,11 @@ struct flow_fixture : deterministic_fixture {
   }
 };
 
-record_ptr make_record(std::size_t batches, std::size_t size, bool await) {
+record_ptr make_record(std::size_t batches, std::size_t size, publish_wait wait) {
   auto rec = std::make_shared<publisher_record>();
   rec->batches = batches;
   rec->batch_size = size;
-  rec->await = await;
+  rec->wait = wait;
   rec->acks.resize(batches);
   return rec;
 }
@@ -209,7 +211,7 @@ record_ptr make_record(std::size_t batches, std::size_t size, bool await) {
 BOOST_FIXTURE_TEST_SUITE(bus_flow_control, flow_fixture)
 
 BOOST_AUTO_TEST_CASE(awaited_fast_publisher_against_a_slow_model_stays_bounded) {
-  auto rec = make_record(200, 3, true);
+  auto rec = make_record(200, 3, publish_wait::projectors);
   run_starved(rec, 7);
   BOOST_TEST(rec->errors.empty());
   BOOST_REQUIRE(rec->done());
@@ -232,7 +234,7 @@ BOOST_AUTO_TEST_CASE(awaited_fast_publisher_against_a_slow_model_stays_bounded) 
 }
 
 BOOST_AUTO_TEST_CASE(unawaited_fast_publisher_makes_the_slow_model_pull) {
-  auto rec = make_record(200, 3, false);
+  auto rec = make_record(200, 3, publish_wait::log);
   run_starved(rec, 7);
   BOOST_TEST(rec->errors.empty());
   BOOST_REQUIRE(rec->done());
@@ -259,7 +261,7 @@ BOOST_AUTO_TEST_CASE(publisher_ignoring_answers_is_refused_and_only_its_requests
   sys.spawn([=](caf::event_based_actor* a) {
     for (std::size_t i = 0; i < 100; ++i)
       a->request(target, caf::infinite, publish_atom::value,
-                 bus_fixture::events(i, 1, {"A"}), true)
+                 bus_fixture::events(i, 1, {"A"}), publish_wait::projectors)
         .then([=](publish_ack&) { answers->emplace_back(); },
               [=](caf::error& err) { answers->push_back(err); });
   });

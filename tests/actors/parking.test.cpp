@@ -42,8 +42,8 @@ struct parking_fixture : bus_fixture {
   publish_ack publish_through_retries(std::vector<event> batch) {
     auto ack = std::make_shared<std::optional<publish_ack>>();
     sys.spawn([=](caf::event_based_actor* a) {
-      a->request(caf::actor_cast<caf::actor>(bus), caf::infinite,
-                 publish_atom::value, batch, true)
+      a->request(caf::actor_cast<caf::actor>(bus), caf::infinite, publish_atom::value,
+                 batch, publish_wait::projectors)
         .then([=](publish_ack& x) { *ack = std::move(x); }, [](caf::error&) {});
     });
     do
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(transient_failure_is_retried_and_the_ack_waits_for_it) {
   auto ack = std::make_shared<std::optional<publish_ack>>();
   sys.spawn([=](caf::event_based_actor* a) {
     a->request(caf::actor_cast<caf::actor>(bus), caf::infinite, publish_atom::value,
-               events(0, 5, {"A"}), true)
+               events(0, 5, {"A"}), publish_wait::projectors)
       .then([=](publish_ack& x) { *ack = std::move(x); }, [](caf::error&) {});
   });
   run();
@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(a_rebuild_during_a_retry_catches_up_with_the_suspended_push
   faults->transient = {{3, 1}}; // seq 3 throws once, then works
   sys.spawn([=](caf::event_based_actor* a) {
     a->request(caf::actor_cast<caf::actor>(bus), caf::infinite, publish_atom::value,
-               events(2, 3, {"A"}), false)
+               events(2, 3, {"A"}), publish_wait::log)
       .then([](publish_ack&) {}, [](caf::error&) {});
   });
   run(); // seq 3 is suspended, its retry timer pending

@@ -7,6 +7,7 @@
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "internal/bus_state.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -81,7 +82,7 @@ BOOST_AUTO_TEST_CASE(exception_in_read_model_fails_the_projector_with_reason) {
   self->monitor(p);
   stdout_capture out;
   auto ack = ask<publish_ack>(bus, publish_atom::value, events(0, 5, {"A"}),
-                              true);
+                              publish_wait::projectors);
   BOOST_REQUIRE(ack); // the publish itself succeeded
   BOOST_TEST(ack->models.size() == 1u);
   BOOST_TEST(ack->models[0].applied.empty()); // fragile took none of it
@@ -110,8 +111,7 @@ BOOST_AUTO_TEST_CASE(query_answers_value_or_no_such_key) {
 BOOST_AUTO_TEST_CASE(query_while_catching_up_is_unavailable_not_stale) {
   publish(events(0, 20, {"A"}));
   // Spawned but not run yet: the query reaches it before its catch-up.
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}),
-                     replaying(4));
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), replaying(4));
   auto early = ask<query_result>(p, query_atom::value, std::string{"key0"});
   BOOST_REQUIRE(!early);
   BOOST_TEST(code_of(early.error()) == errc::model_unavailable);
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
   model_spec spec{"broken", []() -> read_model_ptr {
                     throw std::runtime_error("no database");
                   }};
-  auto p = sys.spawn(projector_impl, bus, spec, projector_options{});
+  auto p = bus::actors::spawn_projector(sys, bus, spec, projector_options{});
   self->monitor(p);
   run();
   caf::error reason;
@@ -219,7 +219,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_projector_answers_the_ready_it_holds) {
   // Found by bus-sim: an operator restart waits for the new projector's
   // ready; a second restart stopping that projector left it unanswered.
   publish(events(0, 10, {"A"}));
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), replaying(4));
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), replaying(4));
   auto ready = std::make_shared<std::optional<caf::expected<projector_status>>>();
   sys.spawn([=](caf::event_based_actor* a) {
     a->request(caf::actor_cast<caf::actor>(p), caf::infinite, ready_atom::value)
@@ -296,7 +296,8 @@ BOOST_AUTO_TEST_CASE(rebuild_reprojects_from_the_log_while_pushes_wait) {
   // The rebuild and new events arrive together; the query sees the rebuild
   // under way and does not answer from a half-built model.
   self->send(p, rebuild_atom::value);
-  self->send(bus, publish_atom::value, events(30, 9, {"A", "B", "C"}), false);
+  self->send(bus, publish_atom::value, events(30, 9, {"A", "B", "C"}),
+             publish_wait::log);
   auto during = ask<query_result>(p, query_atom::value, std::string{"key0"});
   BOOST_REQUIRE(!during);
   BOOST_TEST(code_of(during.error()) == errc::model_unavailable);
@@ -338,7 +339,7 @@ BOOST_AUTO_TEST_CASE(hooks_run_around_every_batch_live_and_replayed) {
     calls->push_back("after " + std::to_string(b.last_seq()) + " took "
                      + std::to_string(n));
   };
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), opts);
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), opts);
   run();
   publish(events(10, 2, {"A", "B"})); // one live batch
   auto expected = std::vector<std::string>{
@@ -352,7 +353,7 @@ BOOST_AUTO_TEST_CASE(throwing_hook_fails_the_projector_naming_the_hook) {
   opts.hooks.after = [](const read_model&, const event_batch&, std::size_t) {
     throw std::runtime_error("commit refused");
   };
-  auto p = sys.spawn(projector_impl, bus, tally("p", {"A"}), opts);
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), opts);
   run();
   self->monitor(p);
   publish(events(0, 3, {"A"}));

@@ -61,7 +61,7 @@ struct tables_fixture : bus_fixture {
   }
 
   projector_actor start(model_spec spec = docs_spec()) {
-    auto p = sys.spawn(projector_impl, bus, std::move(spec), options());
+    auto p = bus::actors::spawn_projector(sys, bus, std::move(spec), options());
     run();
     return p;
   }
@@ -241,11 +241,11 @@ BOOST_AUTO_TEST_CASE(table_ahead_of_a_replaced_log_is_rebuilt_from_it) {
   // The log is replaced by a shorter one (a store deleted, the models
   // database kept): the table's checkpoint 40 is not this log's.
   auto other_log = std::make_shared<memory_log>();
-  auto other_bus = sys.spawn(bus_impl, other_log, bus_options{});
+  auto other_bus = spawn_bus(sys, other_log, bus_options{});
   run();
   auto fresh = abc(100, 10);
   other_log->append(fresh);
-  auto p = sys.spawn(projector_impl, other_bus, docs_spec(), options());
+  auto p = bus::actors::spawn_projector(sys, other_bus, docs_spec(), options());
   run();
   document_model expected{docs_config()};
   for (auto& e : other_log->read(1, 100))
@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(table_ahead_of_a_replaced_log_is_rebuilt_from_it) {
 BOOST_AUTO_TEST_CASE(model_that_cannot_track_changes_fails_with_a_clear_error) {
   auto spec = tally("tally", {"A"});
   spec.storage = model_storage::sqlite;
-  auto p = sys.spawn(projector_impl, bus, spec, options());
+  auto p = bus::actors::spawn_projector(sys, bus, spec, options());
   self->monitor(p);
   run();
   caf::error reason;
@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(model_that_cannot_track_changes_fails_with_a_clear_error) {
 }
 
 BOOST_AUTO_TEST_CASE(without_a_models_path_sqlite_models_stay_in_memory) {
-  auto p = sys.spawn(projector_impl, bus, docs_spec(), replaying(16));
+  auto p = bus::actors::spawn_projector(sys, bus, docs_spec(), replaying(16));
   run();
   publish(abc(0, 20));
   BOOST_TEST(snapshot_of(p) == fold());

@@ -19,11 +19,11 @@ struct routing_fixture : bus_fixture {
   supervisor_actor remote;
 
   routing_fixture() {
-    front = sys.spawn(routing_supervisor_impl, bus,
-                      std::vector<model_spec>{tally("local", {"A"})}, policy,
-                      replaying(8), remote_routing{});
-    remote = sys.spawn(supervisor_impl, bus,
-                       std::vector<model_spec>{tally("far", {"A", "B"})},
+    front =
+      spawn_routing_supervisor(sys, bus, std::vector<model_spec>{tally("local", {"A"})},
+                               policy, replaying(8), remote_routing{});
+    remote =
+      spawn_supervisor(sys, bus, std::vector<model_spec>{tally("far", {"A", "B"})},
                        policy, replaying(8));
     run();
     auto head = ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-b"},
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(a_publish_is_acknowledged_when_a_subscriber_node_is_lost) {
   auto b = bus;
   auto batch = events(0, 2, {"A"});
   sys.spawn([=](caf::event_based_actor* a) {
-    a->request(b, caf::infinite, publish_atom::value, batch, true)
+    a->request(b, caf::infinite, publish_atom::value, batch, publish_wait::projectors)
       .then([=](publish_ack& x) { *result = std::move(x); },
             [=](caf::error& err) { *result = std::move(err); });
   });

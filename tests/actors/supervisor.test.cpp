@@ -2,6 +2,7 @@
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "internal/bus_state.hpp"
 
 using namespace std::chrono_literals;
 using namespace bus;
@@ -29,8 +30,7 @@ struct supervisor_fixture : bus_fixture {
   }
 
   void start(std::vector<model_spec> specs) {
-    sup = sys.spawn(supervisor_impl, bus, std::move(specs), policy,
-                    replaying(8));
+    sup = spawn_supervisor(sys, bus, std::move(specs), policy, replaying(8));
     run();
   }
 
@@ -160,9 +160,9 @@ BOOST_AUTO_TEST_CASE(restarts_outside_the_window_do_not_count) {
 BOOST_AUTO_TEST_CASE(ready_answers_once_every_projector_has_caught_up) {
   publish(events(0, 40, {"A"}));
   // Not run yet: the projectors have not even subscribed.
-  sup = sys.spawn(supervisor_impl, bus,
-                  std::vector<model_spec>{tally("a", {"A"}), tally("b", {"A"})},
-                  policy, replaying(8));
+  sup = spawn_supervisor(sys, bus,
+                         std::vector<model_spec>{tally("a", {"A"}), tally("b", {"A"})},
+                         policy, replaying(8));
   auto ready = ask<std::vector<projector_status>>(sup, ready_atom::value);
   BOOST_REQUIRE(ready);
   BOOST_REQUIRE_EQUAL(ready->size(), 2u);

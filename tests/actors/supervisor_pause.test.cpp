@@ -23,7 +23,7 @@ struct pause_fixture : supervisor_fixture {
   void start_keeping_pauses() {
     auto options = replaying(8);
     options.lifecycle_path = scratch.path;
-    sup = sys.spawn(supervisor_impl, bus, std::vector<model_spec>{tally("m", {"A"}),
+    sup = spawn_supervisor(sys, bus, std::vector<model_spec>{tally("m", {"A"}),
                                                                   tally("other", {"A"})},
                     policy, options);
     run();

@@ -5,6 +5,7 @@
 
 #include "bus/errc.hpp"
 #include "support/supervisor_fixture.hpp"
+#include "internal/bus_state.hpp"
 
 using namespace std::chrono_literals;
 using namespace bus;

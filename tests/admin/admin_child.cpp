@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
   supervision_policy policy;
   policy.max_restarts = 0; // failed at its first failure
   policy.cooldown = std::chrono::milliseconds{0};
-  auto bus = sys.spawn(bus_impl, std::make_shared<memory_log>(), bus_options{});
-  auto sup = sys.spawn(supervisor_impl, bus,
+  auto bus = spawn_bus(sys, std::make_shared<memory_log>(), bus_options{});
+  auto sup = spawn_supervisor(sys, bus,
                        std::vector<model_spec>{ledger_spec, fragile_spec}, policy,
                        projector_options{});
   caf::scoped_actor self{sys};
@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
       std::cout << "error " << context_of(e.error()) << std::endl;
       continue;
     }
-    self->request(bus, caf::infinite, publish_atom::value, std::vector<event>{*e}, true)
+    self->request(bus, caf::infinite, publish_atom::value, std::vector<event>{*e},
+                  publish_wait::projectors)
       .receive([](publish_ack& ack) { std::cout << "ack " << ack.outcomes[0].seq << std::endl; },
                [&](caf::error& err) { std::cout << "error " << sys.render(err) << std::endl; });
   }

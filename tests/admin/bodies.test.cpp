@@ -66,6 +66,18 @@ BOOST_AUTO_TEST_CASE(status_is_the_protocols_status_plus_the_node) {
              == "projector");
 }
 
+BOOST_AUTO_TEST_CASE(the_head_is_never_below_a_checkpoint) {
+  // The bus is asked before the models: under load a model has applied
+  // events the bus's answer did not count yet. The status must not show a
+  // checkpoint past the head.
+  std::vector<projector_status> xs{model("a", 12), model("b", 7)};
+  auto v = boost::json::parse(render_status(node_kind::bus, head_at(10), xs));
+  BOOST_TEST(v.at("head").as_int64() == 12);
+  auto& models = v.at("read_models").as_array();
+  BOOST_TEST(models[0].at("lag_events").as_int64() == 0);
+  BOOST_TEST(models[1].at("lag_events").as_int64() == 5);
+}
+
 BOOST_AUTO_TEST_CASE(an_events_page_says_where_the_next_one_starts) {
   auto page = boost::json::parse(
     render_events(5, 9, event_batch::of({logged(5), logged(6), logged(7)})));

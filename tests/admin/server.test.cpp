@@ -96,9 +96,9 @@ std::string get(std::uint16_t port, const std::string& path) {
 struct server_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{quiet(cfg)};
-  bus_actor bus = sys.spawn(bus_impl, std::make_shared<memory_log>(), bus_options{});
+  bus_actor bus = spawn_bus(sys, std::make_shared<memory_log>(), bus_options{});
   supervisor_actor sup
-    = sys.spawn(supervisor_impl, bus, std::vector<model_spec>{test::tally("t", {"A"})},
+    = spawn_supervisor(sys, bus, std::vector<model_spec>{test::tally("t", {"A"})},
                 supervision_policy{}, projector_options{});
   std::unique_ptr<admin::server> server;
 

@@ -102,11 +102,11 @@ struct node {
   node(std::shared_ptr<bus::memory_log> log, std::shared_ptr<gate> g) {
     bus::init(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
-    bus = sys->spawn(bus_impl, log, bus_options{});
+    bus = spawn_bus(*sys, log, bus_options{});
     std::vector<bus::model_spec> models{
       {"sums", [g] { return std::make_unique<gated_sum>(g); }}};
-    sup = sys->spawn(supervisor_impl, bus, models, bus::supervision_policy{},
-                     projector_options{});
+    sup = spawn_supervisor(*sys, bus, models, bus::supervision_policy{},
+                           projector_options{});
   }
   ~node() {
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);

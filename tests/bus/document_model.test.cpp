@@ -49,6 +49,20 @@ BOOST_AUTO_TEST_CASE(merge_creates_the_document_and_adds_fields) {
                          "age": 30})"));
 }
 
+BOOST_AUTO_TEST_CASE(merge_keeps_the_documents_field_order) {
+  // Queries render the document in its own order: a merge updates fields
+  // where they are and appends new ones, whatever the payload's order.
+  bus::document_model m{users_config()};
+  m.apply(make_event("UserCreated",
+                     R"({"id": "u1", "name": "John", "email": "j@x.org"})"));
+  m.apply(make_event("UserUpdated",
+                     R"({"email": "k@x.org", "id": "u1", "name": 7, "age": 30})"));
+  m.apply(make_event("UserUpdated", R"({"id": "u1", "name": "Jo",
+                                       "email": "a-much-longer-address@example.org"})"));
+  BOOST_TEST(query_text(m, "u1")
+             == R"({"id":"u1","name":"Jo","email":"a-much-longer-address@example.org","age":30})");
+}
+
 BOOST_AUTO_TEST_CASE(upsert_replaces_the_whole_document) {
   bus::document_model m{users_config()};
   m.apply(make_event("UserCreated",

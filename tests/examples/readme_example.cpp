@@ -50,11 +50,10 @@ int main() {
 
   // The bus owns the log; the supervisor runs one projector per model and
   // restarts a failed one, which then replays the log.
-  auto bus = sys.spawn(bus_impl, std::make_shared<bus::memory_log>(), bus_options{});
+  auto bus = spawn_bus(sys, std::make_shared<bus::memory_log>());
   std::vector<bus::model_spec> models{
     {"revenue", [] { return std::make_unique<revenue>(); }}};
-  auto sup = sys.spawn(supervisor_impl, bus, models, bus::supervision_policy{},
-                       projector_options{});
+  auto sup = spawn_supervisor(sys, bus, models);
 
   bus::event placed;
   placed.id = "order-1";
@@ -66,13 +65,17 @@ int main() {
   // or the first events could be acknowledged before they apply them.
   self->request(sup, caf::infinite, ready_atom::value)
     .receive([](std::vector<projector_status>&) {}, [](caf::error&) {});
-  // true: answer once the subscribed projectors have applied the events.
-  self->request(bus, caf::infinite, publish_atom::value,
-                std::vector<bus::event>{placed, placed}, true)
-    .receive([](publish_ack& ack) { // the second copy is a duplicate
-      std::cout << "appended seq " << ack.outcomes[0].seq << ", duplicate: "
-                << ack.outcomes[1].duplicate << "\n";
-    }, [](caf::error&) {});
+  // Answered once the subscribed projectors have applied the events too.
+  self
+    ->request(bus, caf::infinite, publish_atom::value,
+              std::vector<bus::event>{placed, placed},
+              publish_wait::projectors)
+    .receive(
+      [](publish_ack& ack) { // the second copy is a duplicate
+        std::cout << "appended seq " << ack.outcomes[0].seq
+                  << ", duplicate: " << ack.outcomes[1].duplicate << "\n";
+      },
+      [](caf::error&) {});
   self->request(sup, caf::infinite, query_atom::value, std::string{"revenue"},
                 std::string{"ada"})
     .receive([](query_result& r) { std::cout << "ada: " << r.value << "\n"; },

@@ -123,6 +123,52 @@ std::vector<reply> complete_replies(process_result result) {
   return replies_of(result);
 }
 
+std::vector<std::string> some_emails(const std::vector<user_event>& stream,
+                                     std::size_t n) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (auto& e : stream)
+    if (auto* email = e.payload.if_contains("email"); email && out.size() < n)
+      if (seen.insert(std::string{email->as_string()}).second)
+        out.emplace_back(email->as_string());
+  return out;
+}
+
+std::string email_queries(const std::vector<std::string>& emails) {
+  std::string text;
+  for (std::size_t i = 0; i < emails.size(); ++i)
+    text += query(2000000 + static_cast<long long>(i), "user_by_email", emails[i]);
+  return text;
+}
+
+void check_queries(const std::vector<reply>& replies, std::size_t first,
+                   const std::vector<user_event>& stream, std::size_t users,
+                   const std::vector<std::string>& emails) {
+  BOOST_REQUIRE_EQUAL(replies.size(), first + users + emails.size());
+  auto listing = fold_listing(stream);
+  for (std::size_t u = 0; u < users; ++u) {
+    auto& r = replies[first + u];
+    auto doc = listing.find("user-" + std::to_string(u));
+    if (doc == listing.end()) {
+      BOOST_TEST(r.json("code") == "20", r.line);
+    } else {
+      BOOST_REQUIRE_MESSAGE(r.text("type") == "query_ok", r.line);
+      BOOST_TEST(r.body.at("value") == boost::json::value(doc->second), r.line);
+    }
+  }
+  auto owners = fold_emails(stream);
+  for (std::size_t i = 0; i < emails.size(); ++i) {
+    auto& r = replies[first + users + i];
+    auto owner = owners.find(emails[i]);
+    if (owner == owners.end()) {
+      BOOST_TEST(r.json("code") == "20", r.line);
+    } else {
+      BOOST_REQUIRE_MESSAGE(r.text("type") == "query_ok", r.line);
+      BOOST_TEST(r.text("value") == owner->second, r.line);
+    }
+  }
+}
+
 std::set<std::string> crash_repeatedly(const std::vector<std::string>& args,
                                        const std::string& input,
                                        const std::vector<user_event>& stream,

@@ -55,6 +55,19 @@ fold_listing(const std::vector<user_event>& stream);
 std::map<std::string, std::string>
 fold_emails(const std::vector<user_event>& stream);
 
+/// Up to `n` distinct emails of `stream`, in order of first appearance.
+std::vector<std::string> some_emails(const std::vector<user_event>& stream,
+                                     std::size_t n);
+
+/// Queries of user_by_email for `emails` (msg_id from 2,000,000 on).
+std::string email_queries(const std::vector<std::string>& emails);
+
+/// Checks replies [first, first + users) against the listing fold and the
+/// next emails.size() against the email fold.
+void check_queries(const std::vector<reply>& replies, std::size_t first,
+                   const std::vector<user_event>& stream, std::size_t users,
+                   const std::vector<std::string>& emails);
+
 /// Complete reply lines only: a crash may cut the last one.
 std::vector<reply> complete_replies(process_result result);
 

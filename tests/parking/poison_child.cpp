@@ -102,7 +102,8 @@ struct child {
       std::vector<event> batch;
       for (auto i = first; i < std::min(first + batch_size, stream_size); ++i)
         batch.push_back(stream_event(i));
-      auto ack = ask<publish_ack>(bus, publish_atom::value, std::move(batch), true);
+      auto ack = ask<publish_ack>(bus, publish_atom::value, std::move(batch),
+                                  publish_wait::projectors);
       std::string flags;
       for (auto& o : ack.outcomes)
         flags += o.duplicate ? 'd' : 'n';
@@ -182,8 +183,8 @@ int main(int argc, char** argv) {
   options.models_path = store + ".models";
   options.replay_batch = 64;
   child c{sys};
-  c.bus = sys.spawn(bus_impl, *log, bus_options{});
-  c.sup = sys.spawn(supervisor_impl, c.bus, specs, supervision_policy{}, options);
+  c.bus = spawn_bus(sys, *log, bus_options{});
+  c.sup = spawn_supervisor(sys, c.bus, specs, supervision_policy{}, options);
   // Before the models have caught up: a kill after this line falls into
   // their restore and replay, where poison events of the tail park again.
   std::cout << "started" << std::endl;

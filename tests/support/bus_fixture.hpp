@@ -20,7 +20,7 @@ inline actors::projector_options replaying(std::uint32_t replay_batch) {
 
 struct bus_fixture : deterministic_fixture {
   std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
-  actors::bus_actor bus = sys.spawn(actors::bus_impl, log, actors::bus_options{});
+  actors::bus_actor bus = actors::spawn_bus(sys, log, actors::bus_options{});
 
   bus_fixture() {
     run();
@@ -46,9 +46,11 @@ struct bus_fixture : deterministic_fixture {
     return result;
   }
 
-  actors::publish_ack publish(std::vector<event> batch, bool await = true) {
+  actors::publish_ack
+  publish(std::vector<event> batch,
+          actors::publish_wait wait = actors::publish_wait::projectors) {
     auto ack = ask<actors::publish_ack>(bus, actors::publish_atom::value,
-                                        std::move(batch), await);
+                                        std::move(batch), wait);
     BOOST_REQUIRE(ack);
     return std::move(*ack);
   }
@@ -70,8 +72,8 @@ struct bus_fixture : deterministic_fixture {
 
   actors::projector_actor spawn_projector(model_spec spec,
                                           std::uint32_t replay_batch = 4096) {
-    auto p = sys.spawn(actors::projector_impl, bus, std::move(spec),
-                       replaying(replay_batch));
+    auto p =
+      actors::spawn_projector(sys, bus, std::move(spec), replaying(replay_batch));
     run();
     return p;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/bus_fixture.hpp"
+#include "internal/supervisor_state.hpp"
 
 namespace bus::test {
 
@@ -43,8 +44,8 @@ struct supervisor_fixture : bus_fixture {
   }
 
   void start(std::vector<model_spec> specs, actors::bus_actor on) {
-    sup = sys.spawn(actors::supervisor_impl, std::move(on), std::move(specs),
-                    policy, replaying(8));
+    sup = actors::spawn_supervisor(sys, std::move(on), std::move(specs), policy,
+                                   replaying(8));
     run();
   }
 

@@ -12,7 +12,7 @@
 #include <caf/system_messages.hpp>
 #include <caf/result.hpp>
 
-#include "bus/actors/supervisor.hpp"
+#include "internal/supervisor_state.hpp"
 
 namespace bus::internal {
 
@@ -20,9 +20,10 @@ using supervisor_ptr
   = actors::supervisor_actor::stateful_pointer<actors::supervisor_state>;
 
 /// Starts a shadow projector for model `spec.name`; answers at once with
-/// the shadow's status, or with `await` once it has replaced the live one.
-caf::result<actors::projector_status>
-start_shadow(supervisor_ptr self, model_spec spec, bool await);
+/// the shadow's status, or with shadow_wait::live once it has replaced the
+/// live one.
+caf::result<actors::projector_status> start_shadow(supervisor_ptr self, model_spec spec,
+                                                   actors::shadow_wait wait);
 
 /// Swaps the projector the last switch of `model` replaced back in, once it
 /// has caught up; the newer one is stopped.

@@ -9,7 +9,7 @@
 
 #include <caf/actor_clock.hpp>
 
-#include "bus/actors/supervisor.hpp"
+#include "internal/supervisor_state.hpp"
 
 namespace bus::internal {
 

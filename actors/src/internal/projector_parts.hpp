@@ -4,17 +4,19 @@
 // projector's actor (see projector.hpp):
 // - projector_apply.cpp: applying a batch, retrying and parking events its
 //   model throws on, and the operator's requests on parked events;
-// - projector_store.cpp: snapshots and model tables (persistence);
+// - projector_snapshots.cpp: snapshots, handed to the snapshot writer;
+// - projector_store.cpp: model tables, and persisting a parked change;
 // - projector_catch_up.cpp: catch-up from the log, live pushes, bus loss;
 // - projector.cpp: the behavior, the phases and the status.
 
 #include <cstdint>
+#include <functional>
 
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 #include <caf/result.hpp>
 
-#include "bus/actors/projector.hpp"
+#include "internal/projector_state.hpp"
 
 namespace bus::internal {
 
@@ -122,19 +124,40 @@ actors::parked_list list_parked(projector_ptr self);
 caf::result<actors::parked_list> retry_parked(projector_ptr self, std::uint64_t seq);
 caf::result<actors::parked_list> discard_parked(projector_ptr self, std::uint64_t seq);
 
-/// Saves a snapshot once `snapshot_every` events were processed since the
-/// last one. Called between batches, where state and checkpoint agree.
+/// Claims the model's snapshots, restores the latest one if it fits the
+/// model's definition, and starts the snapshot writer (sets
+/// `state.failure` when the store cannot be used).
+void start_snapshots(projector_ptr self);
+
+/// Makes the projector the owner of the model's snapshots (a promote):
+/// claims them and starts a writer; false (and failing) when it cannot.
+bool own_snapshots(projector_ptr self);
+
+/// Stops taking snapshots (demoted, or superseded by another projector).
+void stop_snapshots(actors::projector_state& st);
+
+/// Records the rows the model's last apply changed, for the next rows
+/// snapshot; false (and failing) when the model threw.
+bool capture_changes(projector_ptr self);
+
+/// After the model was reset: the next rows snapshot replaces the stored
+/// one.
+void restart_capture(actors::projector_state& st);
+
+/// Called once a snapshot handed to the writer is committed (no error),
+/// refused because another projector owns the model (no error either), or
+/// failed.
+using snapshot_done = std::function<void(const caf::error&)>;
+
+/// Hands a snapshot of the model as it is now (between batches) to the
+/// writer; `then` runs once it is written. A failed write fails the
+/// projector (after `then`).
+void take_snapshot(projector_ptr self, snapshot_done then = {});
+
+/// Takes a snapshot once `snapshot_every` events were processed since the
+/// last one and the writer is idle. Called between batches, where state and
+/// checkpoint agree.
 void maybe_snapshot(projector_ptr self);
-
-/// Saves a snapshot now (between batches); false (and failing) when the
-/// store cannot.
-bool save_snapshot(projector_ptr self);
-
-/// Opens the snapshot store; false (and failing) when it cannot.
-bool open_snapshots(projector_ptr self);
-
-/// Restores the model's latest snapshot, if it fits the model's definition.
-void restore_snapshot(projector_ptr self);
 
 /// Commits the rows the last batch changed, the checkpoint, the processed
 /// ids and the parked events in one transaction; false (and failing) when
@@ -146,7 +169,9 @@ bool commit_table(projector_ptr self);
 void open_table(projector_ptr self);
 
 /// Persists a change of the parked events made without a new event (a
-/// retry or discard): a table commit, or a snapshot; false when failing.
-bool persist_now(projector_ptr self);
+/// retry or discard), then answers `answer`: a table commit, or a snapshot
+/// (answered once written).
+caf::result<actors::parked_list> persist_now(projector_ptr self,
+                                             actors::parked_list answer);
 
 } // namespace bus::internal

@@ -10,7 +10,7 @@
 #include <caf/result.hpp>
 #include <caf/system_messages.hpp>
 
-#include "bus/actors/supervisor.hpp"
+#include "internal/supervisor_state.hpp"
 
 namespace bus::internal {
 

@@ -14,7 +14,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "bus/actors/connector.hpp"
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/admin/answer.hpp"
 #include "bus/admin/routes.hpp"
 

@@ -1,49 +1,120 @@
 #include "bus/admin/json_style.hpp"
 
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+
 #include <boost/json/serialize.hpp>
 
 namespace bus::admin {
 
-void render_string(std::string& out, std::string_view s) {
+namespace {
+
+// Integers as Boost.JSON serializes them, without its temporary string
+// (every reply of the node renders its msg_id).
+template <class Integer>
+void append_number(std::string& out, Integer x) {
+  char buffer[24];
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, x).ptr;
+  out.append(buffer, end);
+}
+
+// True for the bytes a JSON string literal must escape.
+bool needs_escape(unsigned char c) noexcept {
+  return c < 0x20 || c == '"' || c == '\\';
+}
+
+// True when one of the eight bytes of `w` needs an escape (bit tricks of
+// "Bit Twiddling Hacks": a byte below n, a zero byte after xor).
+bool any_needs_escape(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101;
+  constexpr std::uint64_t highs = 0x8080808080808080;
+  auto zero_byte = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  auto below_space = (w - ones * 0x20) & ~w & highs;
+  return (below_space | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')))
+         != 0;
+}
+
+// True when no byte of `s` needs an escape; eight bytes at a time.
+bool all_plain(std::string_view s) noexcept {
+  std::size_t i = 0;
+  std::uint64_t w;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    if (any_needs_escape(w))
+      return false;
+  }
+  if (i == s.size())
+    return true;
+  w = 0x6161616161616161; // the tail, padded with 'a'
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  return !any_needs_escape(w);
+}
+
+} // namespace
+
+char* write_string(char* p, std::string_view s) noexcept {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  auto plain = s.begin();
-  for (auto i = s.begin(); i != s.end(); ++i) {
-    auto c = static_cast<unsigned char>(*i);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(plain, i);
-    plain = i + 1;
+  *p++ = '"';
+  if (all_plain(s)) { // the common case: one copy of the whole
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+    *p++ = '"';
+    return p;
+  }
+  for (auto c : s) {
+    auto escape = [&](char x) {
+      *p++ = '\\';
+      *p++ = x;
+    };
     switch (c) {
       case '"':
-        out += "\\\"";
+        escape('"');
         break;
       case '\\':
-        out += "\\\\";
+        escape('\\');
         break;
       case '\n':
-        out += "\\n";
+        escape('n');
         break;
       case '\r':
-        out += "\\r";
+        escape('r');
         break;
       case '\t':
-        out += "\\t";
+        escape('t');
         break;
       case '\b':
-        out += "\\b";
+        escape('b');
         break;
       case '\f':
-        out += "\\f";
+        escape('f');
         break;
       default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xf];
+        if (needs_escape(static_cast<unsigned char>(c))) {
+          std::memcpy(p, "\\u00", 4);
+          p[4] = hex[static_cast<unsigned char>(c) >> 4];
+          p[5] = hex[c & 0xf];
+          p += 6;
+        } else {
+          *p++ = c;
+        }
     }
   }
-  out.append(plain, s.end());
-  out += '"';
+  *p++ = '"';
+  return p;
+}
+
+void render_string(std::string& out, std::string_view s) {
+  if (all_plain(s)) { // the common case
+    out += '"';
+    out.append(s.data(), s.size());
+    out += '"';
+    return;
+  }
+  auto old = out.size();
+  out.resize(old + max_string_size(s));
+  auto end = write_string(out.data() + old, s);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 std::string valid_utf8(std::string_view s) {
@@ -131,6 +202,12 @@ void render_json(std::string& out, const boost::json::value& v) {
       render_string(out, std::string_view{str.data(), str.size()});
       break;
     }
+    case boost::json::kind::int64:
+      append_number(out, v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      append_number(out, v.get_uint64());
+      break;
     default:
       out += boost::json::serialize(v);
   }

@@ -21,8 +21,9 @@ void per_model(prometheus_writer& w, const std::vector<projector_status>& models
 
 } // namespace
 
-std::string render_metrics(node_kind node, const actors::bus_status& bus,
+std::string render_metrics(node_kind node, const actors::bus_status& seen,
                            const std::vector<projector_status>& models) {
+  auto bus = head_covering(seen, models);
   prometheus_writer w;
   w.family("bus_log_head", metric_type::gauge,
            node == node_kind::bus

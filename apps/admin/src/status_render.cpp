@@ -1,5 +1,7 @@
 #include "bus/admin/status_render.hpp"
 
+#include <algorithm>
+
 #include "bus/admin/json_style.hpp"
 
 namespace bus::admin {
@@ -42,6 +44,16 @@ void render_model_status(std::string& out, const actors::projector_status& s,
 
 } // namespace
 
+actors::bus_status head_covering(actors::bus_status bus,
+                                 const std::vector<actors::projector_status>& models) {
+  for (auto& m : models)
+    if (m.checkpoint > bus.head) {
+      bus.head = m.checkpoint;
+      bus.head_timestamp = std::max(bus.head_timestamp, m.checkpoint_timestamp);
+    }
+  return bus;
+}
+
 model_lag lag_of(const actors::projector_status& s, const actors::bus_status& bus) {
   model_lag result;
   result.events = bus.head > s.checkpoint ? bus.head - s.checkpoint : 0;
@@ -51,8 +63,9 @@ model_lag lag_of(const actors::projector_status& s, const actors::bus_status& bu
   return result;
 }
 
-void render_status_fields(std::string& out, const actors::bus_status& bus,
+void render_status_fields(std::string& out, const actors::bus_status& seen,
                           const std::vector<actors::projector_status>& models) {
+  auto bus = head_covering(seen, models);
   out += "\"head\": " + std::to_string(bus.head);
   out += ", \"read_models\": [";
   // Live projectors come first, in the order given; blue/green shadows and

@@ -4,13 +4,12 @@
 // payload field. Some event types replace the document (upsert), some merge
 // their payload's fields into it, some delete it.
 
+#include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
-#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -32,6 +31,7 @@ struct document_model_config {
 class document_model final : public read_model {
 public:
   explicit document_model(document_model_config cfg);
+  ~document_model() override;
 
   const std::string& name() const noexcept override { return cfg_.name; }
   const std::vector<std::string>& event_types() const noexcept override {
@@ -41,6 +41,7 @@ public:
   /// Returns the document key of `e` (the `key` field of its payload).
   std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
+  bool write_value(std::string_view key, std::string& out) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
   std::string definition() const override;
@@ -50,18 +51,18 @@ public:
 
 private:
   enum class action { upsert, merge, remove };
+  // The documents by key, in a map of the library's internals.
+  struct documents;
 
   document_model_config cfg_;
   json_path key_path_;
   std::vector<json_path> required_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, action>> actions_;
-  string_map<boost::json::object> docs_;
+  std::unique_ptr<documents> docs_;
   // Keys changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
-  mutable std::string scratch_;
 };
 
 } // namespace bus

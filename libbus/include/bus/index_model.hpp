@@ -5,13 +5,12 @@
 // value to the key and drop the key's previous value; deleting events drop
 // the key's entry.
 
+#include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/json_path.hpp"
 #include "bus/read_model.hpp"
-#include "bus/string_map.hpp"
 
 namespace bus {
 
@@ -30,6 +29,7 @@ struct index_model_config {
 class index_model final : public read_model {
 public:
   explicit index_model(index_model_config cfg);
+  ~index_model() override;
 
   const std::string& name() const noexcept override { return cfg_.name; }
   const std::vector<std::string>& event_types() const noexcept override {
@@ -42,6 +42,7 @@ public:
   /// per-target order does not cover.
   std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
+  bool write_value(std::string_view key, std::string& out) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
   std::string definition() const override;
@@ -57,13 +58,12 @@ private:
   json_path target_path_;
   std::vector<std::string> types_;
   std::vector<std::pair<std::string, bool>> is_delete_;
-  string_map<std::string> index_;   // value -> primary
-  string_map<std::string> current_; // primary -> value
+  // value -> primary and primary -> value, in maps of the library's internals.
+  struct tables;
+  std::unique_ptr<tables> tables_;
   // Indexed values changed since take_changes(), when tracking (tables).
   bool tracking_ = false;
   std::vector<std::string> changed_;
-  // Reused to look keys up without allocating (see string_map.hpp).
-  mutable std::string scratch_;
 };
 
 } // namespace bus

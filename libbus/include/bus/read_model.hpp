@@ -40,6 +40,8 @@ public:
   virtual std::optional<boost::json::value> query(std::string_view key) const = 0;
 
   /// Returns the whole state as JSON (for comparisons, dumps, snapshots).
+  /// A model that tracks its changes returns an object of every key and
+  /// what query() answers for it: its snapshots are kept row by row.
   virtual boost::json::value snapshot() const = 0;
 
   /// Drops all state, as before the first event.
@@ -57,13 +59,23 @@ public:
 
   /// Starts recording the keys whose query() answer may change, so that
   /// the model can persist to a table of key -> value rows (see
-  /// model_table.hpp). Returns false when the model cannot (the default):
-  /// it then keeps its state in memory, with snapshots if any.
+  /// model_table.hpp) and be snapshotted row by row, each snapshot writing
+  /// only the rows changed since the last (snapshot_store.hpp). restore()
+  /// must then take an object of key -> query() answer. Returns false when
+  /// the model cannot (the default): it then lives in memory, and each
+  /// snapshot writes its whole state.
   virtual bool track_changes();
 
   /// Moves the keys recorded since the last call (or reset()) to the end of
   /// `out`; a key may repeat. Does nothing for a model that does not track.
   virtual void take_changes(std::vector<std::string>& out);
+
+  /// Appends the JSON text of what query(key) answers to `out` and returns
+  /// true, or returns false, appending nothing, when the model holds no
+  /// `key`. A rows snapshot asks it for every key the model changed. The
+  /// default serializes query(key); a model may write the value without
+  /// copying it (snapshot_rows.hpp has append_json for that).
+  virtual bool write_value(std::string_view key, std::string& out) const;
 
   /// Returns the key that orders `e` among the model's events: events of
   /// one key must be applied in seq order, events of different keys need

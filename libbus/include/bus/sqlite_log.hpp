@@ -2,15 +2,21 @@
 
 // The durable event log on SQLite (WAL mode). Each row holds the compact
 // records of consecutive events (see src/internal/event_record.hpp) under
-// the seq of its first one; ids are kept unique by an in-memory index that
-// open() rebuilds from the rows. Appended batches reach SQLite at sync(),
-// committed together in one transaction: under fsync_each_batch and
-// os_buffered append() syncs itself, so a batch is acknowledged once
-// append() returns; under fsync_interval the owner calls sync() at most
-// every interval and acknowledges nothing past durable_head() before.
-// Reopening the same file gives back every durable event. A store in the
-// layout of earlier releases (one row per event) is migrated on open.
-// Owned by one actor at a time; not thread-safe.
+// the seq of its first one. Ids are kept unique by an index on disk (the
+// `ids` table, written in the same transaction as the rows), with a Bloom
+// filter of every id and an exact index of the recent ones in memory in
+// front of it: a new id costs no disk access, a redelivery of an old one
+// one indexed lookup. The recent tail is also kept as events in memory;
+// a read of older seqs decodes its stretch of the rows once, for every
+// reader of it. So the memory the log takes is
+// bounded by its tail, plus 1.5 bytes per id for the filter.
+// Appended batches reach SQLite at sync(), committed together in one
+// transaction: under fsync_each_batch and os_buffered append() syncs
+// itself, so a batch is acknowledged once append() returns; under
+// fsync_interval the owner calls sync() at most every interval and
+// acknowledges nothing past durable_head() before. Reopening the same file
+// gives back every durable event. Stores in the layouts of earlier releases
+// are migrated on open. Owned by one actor at a time; not thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -26,7 +32,10 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace bus::internal {
-class id_index;
+class id_filter;
+class read_cache;
+class recent_ids;
+class tail_cache;
 class timed_vfs;
 } // namespace bus::internal
 
@@ -83,10 +92,15 @@ caf::expected<durability> parse_durability(const std::string& text);
 
 class sqlite_log final : public event_log {
 public:
-  /// Opens (or creates) the store at `path`, migrating a store of the old
-  /// layout. Errors name the file.
+  /// Events of the recent tail kept in memory by default.
+  static constexpr std::size_t default_tail_events = 16384;
+
+  /// Opens (or creates) the store at `path`, migrating a store of an older
+  /// layout, keeping at least the last `tail_events` events in memory.
+  /// Errors name the file.
   static caf::expected<std::shared_ptr<sqlite_log>>
-  open(const std::string& path, durability policy = durability::fsync_each_batch);
+  open(const std::string& path, durability policy = durability::fsync_each_batch,
+       std::size_t tail_events = default_tail_events);
 
   ~sqlite_log() override;
 
@@ -112,12 +126,6 @@ protected:
   append_result do_append(std::vector<event> batch) override;
 
 private:
-  // Appended events not yet in SQLite (all of them past durable_head_).
-  struct chunk {
-    std::uint64_t first_seq;
-    shared_events events;
-  };
-
   // The last row read for an id check, kept because checks cluster.
   struct cached_row {
     std::uint64_t first_seq = 0;
@@ -125,16 +133,29 @@ private:
     std::vector<std::uint32_t> offsets; // of each record, from the blob's start
   };
 
-  explicit sqlite_log(std::string path, durability policy);
+  sqlite_log(std::string path, durability policy, std::size_t tail_events);
 
+  // Opening (sqlite_log_open.cpp).
   void open_db();
+  void prepare_statements();
   void load();
   void migrate_old_layout();
+  void index_ids();
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
 
   /// Returns the id of the event at `seq` (1 <= seq <= head).
   std::string_view id_at(std::uint64_t seq) const;
+
+  /// Decodes up to `n` durable events from `from` on.
+  std::vector<event> decode_rows(std::uint64_t from, std::size_t n) const;
+
+  /// Returns the seq the id table gives `id`, 0 when it has none.
+  std::uint64_t find_on_disk(std::string_view id) const;
+
+  /// Writes the events past durable_head_ and their ids (in a transaction
+  /// opened by the caller).
+  void write_pending();
 
   /// Forgets every appended event past durable_head_.
   void drop_pending() noexcept;
@@ -148,8 +169,16 @@ private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
-  std::unique_ptr<internal::id_index> ids_;
-  std::vector<chunk> pending_;
+  sqlite3_stmt* insert_id_ = nullptr;
+  sqlite3_stmt* find_id_ = nullptr;
+  /// Every id of the log, in front of the id table.
+  std::unique_ptr<internal::id_filter> filter_;
+  /// The ids of the tail and of every event not yet written.
+  std::unique_ptr<internal::recent_ids> recent_;
+  /// The recent events, and every event not yet written.
+  std::unique_ptr<internal::tail_cache> tail_;
+  /// Stretches older than the tail decoded lately, shared by their readers.
+  std::unique_ptr<internal::read_cache> reads_;
   mutable cached_row cache_;
   std::uint64_t head_ = 0;
   std::uint64_t durable_head_ = 0;

@@ -1,10 +1,14 @@
 #pragma once
 
-// The logs' id index: an open-addressing table of {hash, seq} slots. Ids are
-// not stored; a slot whose hash matches is confirmed by comparing the id of
-// the event at its seq. Against a node-based map of string views this is
-// one cache miss per probe instead of three or four, and 16 bytes per slot
-// instead of some 64 per entry.
+// The memory log's id index: an open-addressing table of 8-byte slots, the
+// high 32 bits of an id's hash and its seq. Ids are not stored; a slot whose
+// hash bits match is confirmed by comparing the id of the event at its seq.
+// Against a node-based map of string views this is one cache miss per probe
+// instead of three or four, and 8 bytes per slot (16 to 32 per id, the table
+// being between a quarter and half full) instead of some 64 per entry. A
+// slot's home is given by the top bits of its hash: the table can double
+// without the ids, and the seqs are at most 2^32 - 1 (a memory log of that
+// many events would take hundreds of gigabytes).
 //
 // The table grows without stalls: a doubling allocates the new table (left
 // to the kernel to zero, page by page) and moves a few old slots per insert
@@ -42,12 +46,15 @@ public:
     return 0;
   }
 
+  /// The largest seq a slot holds.
+  static constexpr std::uint64_t max_seq = 0xffffffffu;
+
   /// Adds {h, seq} without looking for an equal entry (the caller knows
-  /// the id is new, e.g. when loading a store whose ids are unique).
+  /// the id is new). `seq` is at most max_seq.
   void insert_new(std::uint64_t h, std::uint64_t seq) {
     if ((size_ + 1) * 2 > table_.capacity())
       start_growing(table_.capacity() == 0 ? 1024 : table_.capacity() * 2);
-    table_.put(h, seq);
+    table_.put(tag_of(h), static_cast<std::uint32_t>(seq));
     ++size_;
     move_some();
     unmap_some();
@@ -79,7 +86,7 @@ public:
     for (std::size_t i = 0; i < old.capacity(); ++i) {
       auto& s = old.at(i);
       if (s.seq != 0 && s.seq <= seq) {
-        table_.put(s.hash, s.seq);
+        table_.put(s.tag, s.seq);
         ++size_;
       }
     }
@@ -96,9 +103,13 @@ public:
 
 private:
   struct slot {
-    std::uint64_t hash = 0;
-    std::uint64_t seq = 0; // 0: empty
+    std::uint32_t tag = 0; // the high half of the id's hash
+    std::uint32_t seq = 0; // 0: empty
   };
+
+  static std::uint32_t tag_of(std::uint64_t h) noexcept {
+    return static_cast<std::uint32_t>(h >> 32);
+  }
 
   // One open-addressing table in its own anonymous mapping: its pages are
   // zero-filled by the kernel when first touched (no memset of the whole
@@ -121,12 +132,16 @@ private:
       slots_ = static_cast<slot*>(p);
       capacity_ = capacity;
       unmapped_ = 0;
+      shift_ = 32;
+      for (auto c = capacity; c > 1; c >>= 1)
+        --shift_;
     }
 
     void swap(table& other) noexcept {
       std::swap(slots_, other.slots_);
       std::swap(capacity_, other.capacity_);
       std::swap(unmapped_, other.unmapped_);
+      std::swap(shift_, other.shift_);
     }
 
     void release() noexcept {
@@ -154,28 +169,36 @@ private:
     std::uint64_t find(std::uint64_t h, Same& same) const {
       if (capacity_ == 0)
         return 0;
+      auto tag = tag_of(h);
       auto mask = capacity_ - 1;
-      for (auto i = h & mask;; i = (i + 1) & mask) {
+      for (auto i = home(tag);; i = (i + 1) & mask) {
         auto& s = slots_[i];
         if (s.seq == 0)
           return 0;
-        if (s.hash == h && same(s.seq))
+        if (s.tag == tag && same(std::uint64_t{s.seq}))
           return s.seq;
       }
     }
 
-    void put(std::uint64_t h, std::uint64_t seq) noexcept {
+    void put(std::uint32_t tag, std::uint32_t seq) noexcept {
       auto mask = capacity_ - 1;
-      auto i = h & mask;
+      auto i = home(tag);
       while (slots_[i].seq != 0)
         i = (i + 1) & mask;
-      slots_[i] = slot{h, seq};
+      slots_[i] = slot{tag, seq};
     }
 
   private:
+    // The top bits of the tag: a doubled table needs one more of them,
+    // which the slot has.
+    std::size_t home(std::uint32_t tag) const noexcept {
+      return shift_ >= 32 ? 0 : static_cast<std::size_t>(tag >> shift_);
+    }
+
     slot* slots_ = nullptr;
     std::size_t capacity_ = 0;
     std::size_t unmapped_ = 0;
+    unsigned shift_ = 32; // 32 - log2(capacity)
   };
 
   // Slots per memory page.
@@ -202,15 +225,16 @@ private:
     prefaulted_ = 0;
   }
 
-  // From a quarter full on, maps the next (doubled) table ahead of time and
-  // touches one of its pages every few inserts: a page fault costs some
+  // From three eighths full on, maps the next (doubled) table ahead of time
+  // and touches one of its pages every few inserts: a page fault costs some
   // 10 us on this kind of machine, and the move into a fresh table would
   // otherwise take all of them at once (milliseconds per batch while it
-  // lasts). There are capacity/4 inserts left before the doubling and
-  // capacity/128 pages to touch: one page per 16 inserts is done in time.
+  // lasts). There are capacity/8 inserts left before the doubling and
+  // capacity/256 pages to touch: one page per 16 inserts is done in time,
+  // and the next table is resident only for the last eighth of the way.
   void prefault_some() {
     auto capacity = table_.capacity();
-    if (old_.capacity() > 0 || size_ * 4 < capacity || size_ % 16 != 0)
+    if (old_.capacity() > 0 || size_ * 8 < capacity * 3 || size_ % 16 != 0)
       return;
     if (next_.capacity() != capacity * 2) {
       next_.allocate(capacity * 2);
@@ -235,7 +259,7 @@ private:
   void move_one() {
     auto& s = old_.at(next_move_);
     if (s.seq != 0)
-      table_.put(s.hash, s.seq);
+      table_.put(s.tag, s.seq);
     if (++next_move_ == old_.capacity()) {
       // Lookups probe the old table (wrapping around) until the move is
       // done; only then is it retired and unmapped, a piece per insert.

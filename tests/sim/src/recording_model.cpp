@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <boost/json/serialize.hpp>
+
 namespace bus::sim {
 
 recording_model::recording_model(read_model_ptr inner, journal_ptr log,
@@ -42,6 +44,7 @@ bool recording_model::apply(const event& e) {
     }
   last_seq_ = std::max(last_seq_, e.seq);
   order_.push_back(e.seq);
+  order_changed_ = true;
   auto took = inner_->apply(e);
   if (took)
     (journal_->retrying ? rec.retried_at : rec.took_at)[e.seq].push_back(journal_->tick());
@@ -54,13 +57,112 @@ void recording_model::reset() {
   order_.clear();
   last_of_key_.clear();
   last_seq_ = 0;
+  discarded_.clear();
+  order_changed_ = discarded_changed_ = false;
   inner_->reset();
 }
 
+namespace {
+
+// The keys of the extra rows: no model of the simulator has them.
+constexpr std::string_view applied_key{"\0applied", 8};
+constexpr std::string_view discarded_key{"\0discarded", 10};
+constexpr std::string_view state_key{"\0state", 6};
+
+boost::json::array seqs_json(const std::vector<std::uint64_t>& xs) {
+  boost::json::array result;
+  for (auto x : xs)
+    result.push_back(x);
+  return result;
+}
+
+std::vector<std::uint64_t> seqs_of(const boost::json::value* x) {
+  std::vector<std::uint64_t> result;
+  if (auto* xs = x ? x->if_array() : nullptr)
+    for (auto& seq : *xs)
+      result.push_back(seq.to_number<std::uint64_t>());
+  return result;
+}
+
+} // namespace
+
+boost::json::value recording_model::extra(std::string_view key) const {
+  if (key == applied_key)
+    return seqs_json(order_);
+  return seqs_json({discarded_.begin(), discarded_.end()});
+}
+
+std::optional<boost::json::value> recording_model::query(std::string_view key) const {
+  if (key == applied_key || key == discarded_key)
+    return extra(key);
+  return inner_->query(key);
+}
+
+boost::json::value recording_model::snapshot() const {
+  auto inner = inner_->snapshot();
+  boost::json::object result;
+  if (tracks_ && inner.is_object())
+    result = std::move(inner.get_object()); // rows: the extra ones beside
+  else
+    result[state_key] = std::move(inner);
+  result[applied_key] = extra(applied_key);
+  result[discarded_key] = extra(discarded_key);
+  return result;
+}
+
 bool recording_model::restore(const boost::json::value& state) {
-  // The simulator runs without snapshots; a restore would hide applies.
-  (void) state;
-  return false;
+  reset();
+  auto* all = state.if_object();
+  if (all == nullptr)
+    return false;
+  auto order = seqs_of(all->if_contains(applied_key));
+  auto discarded = seqs_of(all->if_contains(discarded_key));
+  bool restored;
+  if (auto* wrapped = all->if_contains(state_key)) {
+    restored = inner_->restore(*wrapped);
+  } else {
+    auto rows = *all;
+    rows.erase(applied_key);
+    rows.erase(discarded_key);
+    restored = inner_->restore(rows);
+  }
+  if (!restored) {
+    reset();
+    return false;
+  }
+  // Applied before: applying one again is applying it twice. Order is
+  // checked from here on.
+  order_ = std::move(order);
+  applied_.insert(order_.begin(), order_.end());
+  discarded_.insert(discarded.begin(), discarded.end());
+  return true;
+}
+
+bool recording_model::track_changes() {
+  tracks_ = inner_->track_changes();
+  return tracks_;
+}
+
+void recording_model::take_changes(std::vector<std::string>& out) {
+  inner_->take_changes(out);
+  if (order_changed_)
+    out.emplace_back(applied_key);
+  if (discarded_changed_)
+    out.emplace_back(discarded_key);
+  order_changed_ = discarded_changed_ = false;
+}
+
+bool recording_model::write_value(std::string_view key, std::string& out) const {
+  if (key == applied_key || key == discarded_key) {
+    out += boost::json::serialize(extra(key));
+    return true;
+  }
+  return inner_->write_value(key, out);
+}
+
+void recording_model::discard(const std::set<std::uint64_t>& seqs) {
+  discarded_.insert(seqs.begin(), seqs.end());
+  discarded_changed_ = discarded_changed_ || !seqs.empty();
 }
 
 model_spec recorded(const model_spec& spec, journal_ptr log) {

@@ -113,13 +113,14 @@ void runner::check_folds() {
                               + std::to_string(log.durable_head()));
       return;
     }
-    auto discarded = world_->discarded(v.handle, st->rebuilds);
+    auto& recorded = dynamic_cast<const recording_model&>(*st->model);
+    auto& discarded = recorded.discarded();
     std::set<std::uint64_t> expected;
     for (auto& [seq, e] : by_seq)
       if (seq <= upto && st->processed.contains(seq) && fresh->handles(e->type)
           && st->parked.find(seq) == nullptr && discarded.count(seq) == 0)
         expected.insert(seq);
-    auto& order = dynamic_cast<const recording_model&>(*st->model).applied_order();
+    auto& order = recorded.applied_order();
     std::set<std::uint64_t> applied(order.begin(), order.end());
     auto what = v.model + " (" + v.role + ", checkpoint "
                 + std::to_string(st->processed.watermark()) + ", "
@@ -140,7 +141,7 @@ void runner::check_folds() {
     for (auto seq : order)
       fresh->apply(*by_seq.at(seq));
     auto expected_state = fresh->snapshot();
-    auto actual = st->model->snapshot();
+    auto actual = recorded.inner_snapshot();
     if (expected_state != actual)
       fail(invariant::fold, what + "is " + boost::json::serialize(actual)
                               + ", a fold of the log gives "
@@ -249,7 +250,7 @@ void runner::check_lag(rest r) {
     auto pinned = rec.poison.pinned;
     if (rec.poison.remaining < 0 && pinned != 0 && st->processed.contains(pinned)
         && st->parked.find(pinned) == nullptr
-        && world_->discarded(live->handle, st->rebuilds).count(pinned) == 0)
+        && dynamic_cast<const recording_model&>(*st->model).discarded().count(pinned) == 0)
       fail(invariant::failed_state, spec.name + " throws on every apply of seq "
                                       + std::to_string(pinned)
                                       + " but has not parked it");

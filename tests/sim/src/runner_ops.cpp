@@ -48,7 +48,8 @@ void runner::blue_green() {
     // The same definition again: the fold of the log stays the reference.
     ask_supervisor<actors::projector_status>(
       model, "blue/green shadow of", actors::shadow_atom::value,
-      recorded(raw_[i], journal_), roll == 0);
+      recorded(raw_[i], journal_),
+      roll == 0 ? actors::shadow_wait::live : actors::shadow_wait::start);
   } else if (roll == 2) {
     ask_supervisor<actors::projector_status>(model, "blue/green rollback of",
                                              actors::rollback_atom::value, model);

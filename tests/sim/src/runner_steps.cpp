@@ -38,6 +38,10 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
                            : std::chrono::milliseconds{0};
   config.projector.replay_batch = 1 + rng_() % 8;
   config.projector.retry_delay = std::chrono::milliseconds{20};
+  // Snapshots every 1-6 events in two runs of three (drawn only when
+  // enabled: a run without them draws what it drew before they existed).
+  if (options_.enabled(fault::snapshots) && rng_() % 3 != 0)
+    config.projector.snapshot_every = 1 + rng_() % 6;
   config.policy.initial_backoff = std::chrono::milliseconds{10};
   config.policy.max_backoff = std::chrono::milliseconds{40};
   config.policy.max_restarts = 2;
@@ -94,7 +98,8 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
        + std::to_string(config.pipeline) + ", sync interval "
        + std::to_string(config.sync_interval.count()) + " ms, replay batch "
        + std::to_string(config.projector.replay_batch) + ", "
-       + std::to_string(remote.size()) + " model(s) on node-b, cool-down "
+       + std::to_string(remote.size()) + " model(s) on node-b, snapshots every "
+       + std::to_string(config.projector.snapshot_every) + ", cool-down "
        + std::to_string(config.policy.cooldown.count()) + " ms; recovery: " + policies);
   world_ = std::make_unique<world>(std::move(local), std::move(remote), config,
                                    journal_, rng_);
@@ -260,7 +265,8 @@ void runner::publish() {
         if (m.stable_since != 0 && m.stable_since < p.sent_at)
           p.steady.push_back(name);
     },
-    actors::publish_atom::value, std::move(batch), await);
+    actors::publish_atom::value, std::move(batch),
+    await ? actors::publish_wait::projectors : actors::publish_wait::log);
 }
 
 void runner::run_jobs() {

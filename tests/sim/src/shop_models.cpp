@@ -44,6 +44,27 @@ public:
     return result;
   }
   void reset() override { totals_.clear(); }
+  // Restored from its snapshot: the simulator restores whole snapshots too.
+  bool restore(const boost::json::value& state) override {
+    totals_.clear();
+    auto* all = state.if_object();
+    if (all == nullptr)
+      return false;
+    for (auto& kv : *all) {
+      auto* t = kv.value().if_object();
+      if (t == nullptr) {
+        totals_.clear();
+        return false;
+      }
+      auto field = [&](const char* name) {
+        auto* x = t->if_contains(name);
+        return x && x->is_int64() ? x->get_int64() : 0;
+      };
+      totals_[std::string{kv.key()}]
+        = totals{field("orders"), field("cancelled"), field("cents")};
+    }
+    return true;
+  }
 
 private:
   struct totals {

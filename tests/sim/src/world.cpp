@@ -1,10 +1,16 @@
 #include "world.hpp"
 
+#include "recording_model.hpp"
+
 #include "bus/actors/init.hpp"
 #include "bus/errc.hpp"
 
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+
+#include <unistd.h>
 
 namespace bus::sim {
 
@@ -37,12 +43,14 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
     remote_(std::move(remote)),
     log_(std::make_shared<sim_log>(config_.sync_interval)),
     dead_(std::make_shared<std::set<caf::actor_addr>>()) {
+  if (config_.projector.snapshot_every > 0)
+    config_.projector.snapshot_path = snapshot_file();
   bus_log_ = std::make_shared<fenced_log>(log_);
-  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
+  bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
   sched_.run();
-  local_sup_ = sys_.spawn(actors::supervisor_impl, bus_, local_, config_.policy,
-                          config_.projector);
+  local_sup_ =
+    actors::spawn_supervisor(sys_, bus_, local_, config_.policy, config_.projector);
   if (!remote_.empty())
     start_node();
   sched_.run();
@@ -66,6 +74,25 @@ world::~world() {
     if (sched_.trigger_timeouts() == 0 && !sched_.has_job())
       break;
   }
+  if (auto& path = config_.projector.snapshot_path; !path.empty()) {
+    std::error_code ec;
+    for (auto suffix : {"", "-journal", "-wal", "-shm"})
+      std::filesystem::remove(path + suffix, ec);
+  }
+}
+
+std::string world::snapshot_file() {
+  // In memory where the system has it (/dev/shm): a run writes a snapshot
+  // every few events, and thousands of runs follow each other.
+  static std::atomic<std::uint64_t> counter{0};
+  std::error_code ec;
+  auto dir = std::filesystem::path{"/dev/shm"};
+  if (!std::filesystem::is_directory(dir, ec))
+    dir = std::filesystem::temp_directory_path();
+  return (dir
+          / ("bus-sim-" + std::to_string(::getpid()) + "-"
+             + std::to_string(counter++) + ".snapshots"))
+    .string();
 }
 
 bool world::step() {
@@ -91,21 +118,10 @@ bool world::step() {
 void world::note_parking(caf::resumable* job, bool before) {
   // Before: a projector about to run an operator's retry may apply parked
   // events below seqs it applied (journal::retrying); one about to run a
-  // discard has its parked seqs noted. After: what the discard removed.
+  // discard tells its model which seqs it discards, so that the snapshot
+  // the discard takes carries them.
   if (!before) {
     journal_->retrying = false;
-    if (!parked_before_)
-      return;
-    auto* a = dynamic_cast<caf::scheduled_actor*>(job);
-    auto p = caf::actor_cast<actors::projector_actor>(a);
-    auto& st = state_of_actor<actors::projector_state>(p);
-    auto& entry = discarded_[p.address()];
-    if (entry.first != st.rebuilds)
-      entry = {st.rebuilds, {}};
-    for (auto seq : *parked_before_)
-      if (st.parked.find(seq) == nullptr)
-        entry.second.insert(seq);
-    parked_before_.reset();
     return;
   }
   auto* a = dynamic_cast<caf::scheduled_actor*>(job);
@@ -119,19 +135,15 @@ void world::note_parking(caf::resumable* job, bool before) {
     journal_->retrying = true;
   } else if (msg.match_elements<actors::drop_parked_atom, std::uint64_t>()) {
     auto p = caf::actor_cast<actors::projector_actor>(a);
+    auto& st = state_of_actor<actors::projector_state>(p);
+    auto seq = msg.get_as<std::uint64_t>(1);
     std::set<std::uint64_t> seqs;
-    for (auto& x : state_of_actor<actors::projector_state>(p).parked.list())
-      seqs.insert(x.event.seq);
-    parked_before_ = std::move(seqs);
+    for (auto& x : st.parked.list())
+      if (seq == 0 || x.event.seq == seq)
+        seqs.insert(x.event.seq);
+    if (auto* rec = dynamic_cast<recording_model*>(st.model.get()))
+      rec->discard(seqs);
   }
-}
-
-std::set<std::uint64_t> world::discarded(const actors::projector_actor& p,
-                                         std::uint32_t rebuilds) const {
-  auto i = discarded_.find(p.address());
-  if (i == discarded_.end() || i->second.first != rebuilds)
-    return {};
-  return i->second.second;
 }
 
 bool world::only_cooldowns() {
@@ -223,8 +235,10 @@ void world::kill_bus() {
 void world::restart_bus() {
   // The store survives: a new bus on the same log, and the local node's
   // supervisor moves its projectors to it. The remote node redials.
+  if (config_.projector.snapshot_every > 0)
+    config_.projector.snapshot_path = snapshot_file();
   bus_log_ = std::make_shared<fenced_log>(log_);
-  bus_ = sys_.spawn(actors::bus_impl, bus_log_, config_.bus);
+  bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   *reachable_ = bus_;
   bus_phase_ = phase::up;
   caf::anon_send(local_sup_, actors::rebind_atom::value, bus_);
@@ -286,12 +300,11 @@ void world::start_node() {
   auto* sys = &sys_;
   auto all = &node_sups_;
   auto make = [sup, specs, config, sys, all](actors::bus_actor b) {
-    *sup = sys->spawn(actors::supervisor_impl, b, specs, config.policy,
-                      config.projector);
+    *sup = actors::spawn_supervisor(*sys, b, specs, config.policy, config.projector);
     all->push_back(*sup);
     return *sup;
   };
-  connector_ = sys_.spawn(actors::connector_impl, dialer, make, options);
+  connector_ = actors::spawn_connector(sys_, dialer, make, options);
   node_phase_ = phase::up;
   for (auto& s : remote_)
     journal_->disturb(s.name);

@@ -22,6 +22,8 @@
 #include "bus/actors/supervisor.hpp"
 #include "journal.hpp"
 #include "sim_log.hpp"
+#include "internal/projector_state.hpp"
+#include "internal/supervisor_state.hpp"
 
 namespace bus::sim {
 
@@ -113,12 +115,10 @@ public:
 
   actors::bus_actor bus() const { return bus_; }
 
-  /// The seqs projector `p` discarded from its parked events since its
-  /// last rebuild (`rebuilds`): a fold of what it applied leaves them out.
-  std::set<std::uint64_t> discarded(const actors::projector_actor& p,
-                                    std::uint32_t rebuilds) const;
 
 private:
+  /// A fresh file for this run's snapshots, removed with the world.
+  static std::string snapshot_file();
   void watch(const caf::actor_addr& who, caf::abstract_actor* ptr);
   void note_node_spawns(caf::resumable* job);
   void sweep(const actors::supervisor_actor& sup, bool crashed);
@@ -151,11 +151,6 @@ private:
   std::vector<actors::projector_actor> node_projectors_;
   std::shared_ptr<std::set<caf::actor_addr>> dead_;
   std::set<caf::actor_addr> watched_;
-  /// Per projector: its rebuild count and the seqs it discarded since.
-  std::map<caf::actor_addr, std::pair<std::uint32_t, std::set<std::uint64_t>>>
-    discarded_;
-  /// The parked seqs of the projector whose job runs a discard now.
-  std::optional<std::set<std::uint64_t>> parked_before_;
 };
 
 } // namespace bus::sim

@@ -72,6 +72,8 @@ using demote_atom = caf::atom_constant<caf::atom("bdemote")>;
 /// Asks a connector for its node's supervisor and the bus it is attached
 /// to (for the admin endpoint of a projector node).
 using handles_atom = caf::atom_constant<caf::atom("bhandles")>;
+/// Hands a snapshot to a projector's snapshot writer.
+using write_atom = caf::atom_constant<caf::atom("bsnapwrite")>;
 /// Tells the bus that a group commit of its log is due (sent to itself).
 using sync_atom = caf::atom_constant<caf::atom("bsync")>;
 

@@ -17,19 +17,13 @@
 // subscriber.
 
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <string>
-#include <unordered_map>
-#include <vector>
 
-#include <caf/actor_addr.hpp>
+#include <caf/fwd.hpp>
 #include <caf/duration.hpp>
 
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/event_log.hpp"
-#include "bus/subscriptions.hpp"
 
 namespace bus::actors {
 
@@ -54,80 +48,8 @@ struct bus_options {
   std::uint32_t max_publishes_in_flight = 64;
 };
 
-/// One delivery under way; settled once, by its answer, its timeout or the
-/// subscriber's loss, whichever comes first.
-struct outstanding_delivery;
-
-namespace internal {
-struct pending_publish;
-} // namespace internal
-
-struct bus_state {
-  /// Whether a subscriber has been sent every batch of interest to it.
-  enum class delivery_mode {
-    /// Every batch for it was sent or is queued.
-    in_step,
-    /// A batch nobody waited for was withheld (its window was full): its
-    /// next push makes it pull the gap from the log.
-    lagging,
-  };
-
-  /// A batch waiting for room in a subscriber's window, or a gap: a batch
-  /// that was withheld behind the queued ones (an empty `batch`), after
-  /// which the next push covers only itself.
-  struct queued_push {
-    event_batch batch;
-    std::shared_ptr<internal::pending_publish> pending;
-    std::size_t slot = 0;
-  };
-
-  struct subscriber {
-    projector_actor handle;
-    std::string name;
-    /// Every seq up to this one was sent, queued, withheld or of no
-    /// interest to it.
-    std::uint64_t covered = 0;
-    /// Every seq up to this one was announced to it: in a push, or as of no
-    /// interest in a progress note.
-    std::uint64_t announced = 0;
-    delivery_mode mode = delivery_mode::in_step;
-    /// Deliveries sent and not yet answered.
-    std::uint32_t in_flight = 0;
-    /// Deliveries sent and not yet settled, oldest first.
-    std::deque<std::shared_ptr<outstanding_delivery>> outstanding;
-    /// Awaited batches waiting for room in the window, oldest first.
-    std::deque<queued_push> queued;
-    /// Awaited publishes of no interest to it, answered once it has passed
-    /// them (with its next delivery).
-    std::vector<std::shared_ptr<internal::pending_publish>> passing;
-  };
-
-  std::shared_ptr<event_log> log;
-  bus_options options;
-  subscriptions subs;
-  std::unordered_map<subscriptions::subscriber_id, subscriber> subscribers;
-  subscriptions::subscriber_id next_id = 1;
-  /// Nodes attached for query routing, by supervisor address.
-  std::vector<node_entry> nodes;
-  /// Replies held until the log's next sync, in arrival order; each is
-  /// called with the sync's error, or with none once its events are durable.
-  std::vector<std::function<void(const caf::error&)>> awaiting_sync;
-  /// True while a sync_atom is on its way.
-  bool sync_armed = false;
-  /// Publishes answered later (after a sync, or once projectors applied
-  /// them), per publisher; bounded by options.max_publishes_in_flight.
-  std::unordered_map<caf::actor_addr, std::uint32_t> publishing;
-  /// Events appended (durable) and duplicates found, for status.
-  std::uint64_t appended = 0;
-  std::uint64_t duplicates = 0;
-
-  static inline const char* name = "bus";
-};
-
-/// Spawns with `sys.spawn(bus_impl, log, bus_options{})`; the bus owns
-/// `log` from then on.
-bus_actor::behavior_type
-bus_impl(bus_actor::stateful_pointer<bus_state> self,
-         std::shared_ptr<event_log> log, bus_options options);
+/// Spawns a bus that owns `log` from then on.
+bus_actor spawn_bus(caf::actor_system& sys, std::shared_ptr<event_log> log,
+                    bus_options options = {});
 
 } // namespace bus::actors

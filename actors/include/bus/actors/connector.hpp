@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include <caf/meta/type_name.hpp>
+#include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 
 namespace bus::actors {
 
@@ -42,55 +42,17 @@ struct connector_options {
 /// connection).
 using supervisor_factory = std::function<supervisor_actor(bus_actor)>;
 
-/// What a connector reports about its link.
-struct link_status {
-  bool connected = false;
-  /// Successful connections so far (reconnections included).
-  std::uint32_t connections = 0;
-  /// Failed dials since the last connection.
-  std::uint32_t failed_attempts = 0;
-  std::string last_error;
-};
+/// Spawns a connector that dials the bus through `dialer`, spawns the
+/// node's supervisor with `make_supervisor` on the first connection, and
+/// keeps it attached to the bus (see above).
+connector_actor spawn_connector(caf::actor_system& sys, dialer_actor dialer,
+                                supervisor_factory make_supervisor,
+                                connector_options options);
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, link_status& x) {
-  return f(caf::meta::type_name("bus.link_status"), x.connected, x.connections,
-           x.failed_attempts, x.last_error);
-}
-
-using connector_actor
-  = caf::typed_actor<caf::replies_to<status_atom>::with<link_status>,
-                     // The node's supervisor and the bus it is attached to
-                     // now; null handles before the first connection (the
-                     // supervisor) or while the bus is lost (the bus).
-                     caf::replies_to<handles_atom>::with<supervisor_actor, bus_actor>,
-                     // Internal: dial now (sent to itself after a backoff).
-                     caf::reacts_to<dial_atom, std::uint64_t>>;
-
-struct connector_state {
-  dialer_actor dialer;
-  supervisor_factory make_supervisor;
-  connector_options options;
-  supervisor_actor supervisor;
-  bus_actor bus;
-  link_status link;
-  /// Bumped by every dial, so that a stale redial timer is ignored.
-  std::uint64_t dial_generation = 0;
-
-  static inline const char* name = "connector";
-};
-
-/// Spawns with `sys.spawn(connector_impl, dialer, make_supervisor, options)`.
-connector_actor::behavior_type
-connector_impl(connector_actor::stateful_pointer<connector_state> self,
-               dialer_actor dialer, supervisor_factory make_supervisor,
-               connector_options options);
-
-/// A dialer that connects to the bus published at `host`:`port` through
-/// CAF's middleman (the actor system must have loaded it), checking that
-/// the actor found there is a bus.
-dialer_actor::behavior_type
-remote_dialer_impl(dialer_actor::pointer self, std::string host,
-                   std::uint16_t port, caf::timespan timeout);
+/// Spawns a dialer that connects to the bus published at `host`:`port`
+/// through CAF's middleman (the actor system must have loaded it, see
+/// bus::enable_network), checking that the actor found there is a bus.
+dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
+                                 std::uint16_t port, caf::timespan timeout);
 
 } // namespace bus::actors

@@ -14,6 +14,7 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "bus/actors/detail/json_text.hpp"
 #include "bus/actors/model_state.hpp"
 #include "bus/event.hpp"
 #include "bus/event_log.hpp"
@@ -23,33 +24,20 @@
 
 namespace bus {
 
-namespace internal {
-
-/// Serializes `x` for inspectors.
-std::string json_text(const boost::json::value& x);
-
-/// Parses `text` into `x` for inspectors.
-caf::error parse_json_text(const std::string& text, boost::json::value& x);
-
-/// Parses `text` into the object `x` for inspectors.
-caf::error parse_json_text(const std::string& text, boost::json::object& x);
-
-} // namespace internal
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
   std::string payload;
   std::string metadata;
   if constexpr (Inspector::reads_state) {
-    payload = internal::json_text(x.payload);
-    metadata = internal::json_text(x.metadata);
+    payload = bus::detail::json_text(x.payload);
+    metadata = bus::detail::json_text(x.metadata);
   }
   return f(caf::meta::type_name("bus.event"), x.id, x.type, payload, x.seq,
            x.timestamp, x.schema_version, x.id_derived, metadata,
            caf::meta::load_callback([&]() -> caf::error {
-             if (auto err = internal::parse_json_text(payload, x.payload))
+             if (auto err = bus::detail::parse_json_text(payload, x.payload))
                return err;
-             return internal::parse_json_text(metadata, x.metadata);
+             return bus::detail::parse_json_text(metadata, x.metadata);
            }));
 }
 
@@ -79,6 +67,30 @@ typename Inspector::result_type inspect(Inspector& f, store_timings& x) {
 } // namespace bus
 
 namespace bus::actors {
+
+/// When the bus answers a publish.
+enum class publish_wait : std::uint8_t {
+  /// Once the events are in the log (durable, with a log that syncs at an
+  /// interval); the ack's `models` is empty.
+  log,
+  /// Once every subscribed projector has also applied them (or passed
+  /// them); the ack's `models` names the models that applied each event.
+  projectors,
+};
+
+/// Returns "log" or "projectors".
+const char* to_string(publish_wait x) noexcept;
+
+/// When a supervisor answers a blue/green rebuild (shadow_atom).
+enum class shadow_wait : std::uint8_t {
+  /// At once, with the shadow's status as it starts catching up.
+  start,
+  /// Once the shadow has caught up and replaced the live projector.
+  live,
+};
+
+/// Returns "start" or "live".
+const char* to_string(shadow_wait x) noexcept;
 
 /// What the bus did with one published event.
 struct publish_outcome {
@@ -209,6 +221,22 @@ struct node_entry {
   std::vector<std::string> models;
 };
 
+/// What a connector (connector.hpp) reports about its link to the bus.
+struct link_status {
+  bool connected = false;
+  /// Successful connections so far (reconnections included).
+  std::uint32_t connections = 0;
+  /// Failed dials since the last connection.
+  std::uint32_t failed_attempts = 0;
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_status& x) {
+  return f(caf::meta::type_name("bus.link_status"), x.connected, x.connections,
+           x.failed_attempts, x.last_error);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
   return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor,
@@ -247,10 +275,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, query_result& x) {
   std::string value;
   if constexpr (Inspector::reads_state)
-    value = internal::json_text(x.value);
+    value = bus::detail::json_text(x.value);
   return f(caf::meta::type_name("bus.query_result"), x.model, x.key, value,
            caf::meta::load_callback([&]() -> caf::error {
-             return internal::parse_json_text(value, x.value);
+             return bus::detail::parse_json_text(value, x.value);
            }));
 }
 
@@ -258,10 +286,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_snapshot& x) {
   std::string state;
   if constexpr (Inspector::reads_state)
-    state = internal::json_text(x.state);
+    state = bus::detail::json_text(x.state);
   return f(caf::meta::type_name("bus.model_snapshot"), x.model, x.checkpoint,
            state, caf::meta::load_callback([&]() -> caf::error {
-             return internal::parse_json_text(state, x.state);
+             return bus::detail::parse_json_text(state, x.state);
            }));
 }
 
@@ -277,10 +305,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, parked_list& x) {
   std::string entries;
   if constexpr (Inspector::reads_state)
-    entries = internal::json_text(x.entries);
+    entries = bus::detail::json_text(x.entries);
   return f(caf::meta::type_name("bus.parked_list"), x.model, x.done, entries,
            caf::meta::load_callback([&]() -> caf::error {
-             return internal::parse_json_text(entries, x.entries);
+             return bus::detail::parse_json_text(entries, x.entries);
            }));
 }
 

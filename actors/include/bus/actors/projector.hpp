@@ -16,6 +16,16 @@
 // count it as the model). It neither restores nor saves snapshots until it
 // is promoted to the model's live projector; demoted, a projector stops
 // saving snapshots, so that two projectors never write the same model's.
+//
+// Snapshots (options.snapshot_path) are written by a snapshot writer, an
+// actor on a thread of its own: the projector hands each one over and goes
+// on, so publishing never waits for one. A model that tracks its changes
+// is snapshotted row by row: after every apply the projector records the
+// rows the event changed (what write_value() writes for each key
+// take_changes() names), and a snapshot is those rows, appended to the
+// stored ones, so it costs what changed. Other models are snapshotted
+// whole. A stopped projector (not a killed one) takes a last snapshot on
+// its way out.
 // An event it has processed before is skipped and reported as skipped.
 // An exception from read-model code is caught here and handled by the
 // model's recovery policy: the event is tried again after a backoff (the
@@ -34,26 +44,16 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <vector>
-#include <memory>
-#include <optional>
 #include <string>
 
 #include <caf/actor_addr.hpp>
+#include <caf/fwd.hpp>
 #include <caf/duration.hpp>
 #include <caf/timespan.hpp>
-#include <caf/typed_response_promise.hpp>
 
-#include "bus/actors/fwd.hpp"
-#include "bus/actors/model_state.hpp"
-#include "bus/latency_histogram.hpp"
-#include "bus/model_table.hpp"
-#include "bus/parking_lot.hpp"
-#include "bus/processed_ids.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/read_model.hpp"
-#include "bus/snapshot_store.hpp"
 
 namespace bus::actors {
 
@@ -75,7 +75,8 @@ struct projector_options {
   /// SQLite file for snapshots ("" for none). With one, a projector starts
   /// from its model's latest snapshot and pulls only the events after it.
   std::string snapshot_path;
-  /// Snapshot after this many processed events (0: never).
+  /// Snapshot after this many processed events (0: only when a promote, a
+  /// retry or a discard of parked events needs one).
   std::uint64_t snapshot_every = 0;
   /// Start as a blue/green shadow (see above) rather than as the live one.
   bool shadow = false;
@@ -101,138 +102,10 @@ struct projector_options {
   caf::actor_addr owner;
 };
 
-/// The phases of a projector. Allowed moves (enter() checks them):
-///   approaching -> catching_up | rebuilding | detached | paused
-///   catching_up -> running | rebuilding | detached | paused
-///   rebuilding  -> running | detached | paused
-///   running     -> filling_gap | catching_up | rebuilding | detached | paused
-///   filling_gap -> running | catching_up | rebuilding | detached | paused
-///   detached    -> catching_up | rebuilding | paused
-///   paused      -> catching_up
-enum class projector_phase : std::uint8_t {
-  /// A shadow reading the log up to near the head before it subscribes.
-  approaching,
-  /// Subscribed, pulling the log up to its catch-up target; pushes are held
-  /// and queries refused (they would see a past state).
-  catching_up,
-  /// Catching up after a reset of the model (rebuild).
-  rebuilding,
-  /// Caught up: applies pushes as they come.
-  running,
-  /// Running, but a push showed a gap (the bus withheld batches nobody
-  /// awaited): it pulls the gap while holding pushes. It holds every event
-  /// it was acknowledged for, so it answers queries; later events are as
-  /// if still in flight.
-  filling_gap,
-  /// Lost its bus: waits for a retry or a rebind, then catches up.
-  detached,
-  /// Unsubscribed by an operator: applies nothing, answers queries from its
-  /// frozen state.
-  paused,
-};
-
-/// Returns true while the projector must reach its catch-up target before
-/// it is ready (every phase but running and paused).
-constexpr bool behind(projector_phase x) noexcept {
-  return x != projector_phase::running && x != projector_phase::paused;
-}
-
-/// Returns true when a query sees every event acknowledged for the model
-/// (running, filling a gap, or paused with its frozen state).
-constexpr bool answers_queries(projector_phase x) noexcept {
-  return !behind(x) || x == projector_phase::filling_gap;
-}
-
-struct projector_state {
-  /// A push or progress note held while the projector catches up.
-  struct held_delivery {
-    event_batch batch;
-    /// It announces seqs [covers_from, covers_to]; events of the range not in
-    /// the batch are of no interest to this projector.
-    std::uint64_t covers_from;
-    std::uint64_t covers_to;
-    caf::typed_response_promise<delivery_ack> promise;
-  };
-
-  /// A batch part-way through apply: its next event failed and is tried
-  /// again after a backoff (recovery_policy); later deliveries wait.
-  struct suspended_batch {
-    event_batch batch;
-    /// The range the batch announces ends here (see held_delivery).
-    std::uint64_t covers_to = 0;
-    /// Answered once the batch is done: a push (pulled batches have none).
-    std::optional<caf::typed_response_promise<delivery_ack>> promise;
-    bool replaying = false;
-    /// Index of the event to try again, and its failed attempts so far.
-    std::size_t next = 0;
-    std::uint32_t attempts = 0;
-    /// What the batch applied and skipped so far.
-    delivery_ack ack;
-  };
-
-  bus_actor bus;
-  read_model_ptr model;
-  /// What to do when the model throws on an event.
-  recovery_policy recovery;
-  /// The model's parked events (its dead-letter store).
-  parking_lot parked;
-  /// The batch waiting for a retry of one of its events, if any.
-  std::optional<suspended_batch> suspended;
-  /// Bumped whenever a suspended batch is abandoned, so that its retry
-  /// timer is dropped.
-  std::uint64_t suspend_epoch = 0;
-  std::unique_ptr<snapshot_store> snapshots;
-  /// Checkpoint of the last snapshot taken or restored.
-  std::uint64_t snapshot_seq = 0;
-  /// The model's table, when it persists to one (then no snapshots).
-  std::unique_ptr<model_table> table;
-  processed_ids processed;
-  projector_options options;
-  /// Where the projector is; moved only through enter() (projector.cpp),
-  /// which checks each transition against the documented ones.
-  projector_phase phase = projector_phase::catching_up;
-  std::uint64_t catch_up_target = 0;
-  /// Replay requests under way (at most two: one is read ahead).
-  std::uint32_t pulls_in_flight = 0;
-  /// The seq the next replay request starts at.
-  std::uint64_t next_pull = 0;
-  /// Bumped by a rebuild, so that a replay answer from before it is dropped.
-  std::uint64_t pull_epoch = 0;
-  /// A blue/green shadow until promoted: subscribes under
-  /// "<model>~shadow", saves no snapshots.
-  model_role role = model_role::live;
-  /// Registered with the bus (a shadow is not while approaching the head,
-  /// nor is a paused projector).
-  bool subscribed = false;
-  /// A subscribe request is under way: the head to catch up to is not
-  /// known yet.
-  bool subscribing = false;
-  /// A shadow's head request is under way.
-  bool asking_head = false;
-  std::uint32_t rebuilds = 0;
-  /// Bumped by every rebind, so that a retry for an older bus is dropped.
-  std::uint64_t bus_generation = 0;
-  /// Resume and ready requests, answered once the catch-up is done.
-  std::vector<caf::typed_response_promise<projector_status>> waiting;
-  /// Timestamp of the last event processed.
-  std::int64_t checkpoint_timestamp = 0;
-  std::deque<held_delivery> held;
-  std::uint64_t applied = 0;
-  std::uint64_t skipped = 0;
-  std::uint64_t ignored = 0;
-  std::uint64_t replayed = 0;
-  /// Publish-to-applied latency of live events (see projector_status).
-  latency_histogram apply_latency;
-  /// Why the projector is failing, once it is.
-  caf::error failure;
-
-  static inline const char* name = "projector";
-};
-
-/// Spawns with `sys.spawn(projector_impl, bus, spec, options)`; the
-/// projector makes its read model with `spec.make()`.
-projector_actor::behavior_type
-projector_impl(projector_actor::stateful_pointer<projector_state> self,
-               bus_actor bus, model_spec spec, projector_options options);
+/// Spawns a projector of the model `spec` makes (with `spec.make()`),
+/// fed by `bus`. A supervisor (supervisor.hpp) spawns and restarts
+/// projectors for you; spawn one yourself to run a model unsupervised.
+projector_actor spawn_projector(caf::actor_system& sys, bus_actor bus, model_spec spec,
+                                projector_options options = {});
 
 } // namespace bus::actors

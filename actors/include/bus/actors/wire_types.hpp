@@ -17,7 +17,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/type_nr.hpp>
 
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 
 namespace bus::actors {
 
@@ -38,6 +38,8 @@ inline auto wire_types() {
     wire_type<std::vector<publish_outcome>>{"std::vector<bus.publish_outcome>"},
     wire_type<model_ack>{"bus.model_ack"},
     wire_type<publish_ack>{"bus.publish_ack"},
+    wire_type<publish_wait>{"bus.publish_wait"},
+    wire_type<shadow_wait>{"bus.shadow_wait"},
     wire_type<delivery_ack>{"bus.delivery_ack"},
     wire_type<query_result>{"bus.query_result"},
     wire_type<model_snapshot>{"bus.model_snapshot"},

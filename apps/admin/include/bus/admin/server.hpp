@@ -22,7 +22,7 @@
 #include <caf/expected.hpp>
 
 #include "bus/actors/connector.hpp"
-#include "bus/actors/fwd.hpp"
+#include "bus/actors/interfaces.hpp"
 #include "bus/endpoint.hpp"
 
 namespace bus::admin {

@@ -19,6 +19,13 @@ struct model_lag {
   std::int64_t ms = 0;
 };
 
+/// `bus` with its head raised to the highest checkpoint of `models`: the
+/// bus is asked before the models (on a projector node, it was seen
+/// earlier), so under load a model may already have applied events that the
+/// bus's answer did not count. The log holds at least every checkpoint.
+actors::bus_status head_covering(actors::bus_status bus,
+                                 const std::vector<actors::projector_status>& models);
+
 /// The lag of `model` behind the head that `bus` reports.
 model_lag lag_of(const actors::projector_status& model,
                  const actors::bus_status& bus);

@@ -6,7 +6,8 @@
 // coordinator, and lets a PRNG seeded with `seed` choose every step: which
 // pending message runs next, when a timeout fires, publish bursts and batch
 // sizes, redeliveries, duplicates, poison events, pauses, rebuilds,
-// blue/green switches, node losses, bus restarts and failed syncs. At every
+// blue/green switches, node losses, bus restarts, failed syncs and
+// snapshots that restarted projectors restore. At every
 // quiescent point and at the end it checks the invariants below against an
 // independent fold of the log. The same seed and options replay the same
 // run. Single-threaded; each run owns its actor system.
@@ -58,9 +59,12 @@ enum class fault : std::uint8_t {
   model_counts,
   /// Queries of a model after an awaited publish named it.
   queries,
+  /// Projectors snapshot their models every 1-6 events to a store that
+  /// outlives them: restarts, node losses and switches restore them.
+  snapshots,
 };
 
-constexpr std::size_t fault_count = 15;
+constexpr std::size_t fault_count = 16;
 
 /// Returns the flag name of `x` ("backpressure", ...).
 const char* to_string(fault x) noexcept;
@@ -172,9 +176,10 @@ sim_result simulate(const std::vector<model_spec>& models,
 sim_result shrink(const std::vector<model_spec>& models, sim_options options,
                   std::uint64_t seed);
 
-/// The simulator's default read models: a C++ tally of orders, the
-/// declarative document and index models of config/node.json, a model of
-/// rare and absent types, and a model of every type ("*").
+/// The simulator's default read models: a C++ tally of orders (snapshotted
+/// whole, and restored), the declarative document and index models of
+/// config/node.json, a model of rare and absent types, and a model of
+/// every type ("*").
 std::vector<model_spec> shop_models();
 
 /// The key a shop model answers queries under for `e`: the user of an

@@ -21,7 +21,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "bus/actors/bus_actor.hpp"
+#include "internal/bus_state.hpp"
 
 namespace bus::actors::internal {
 

@@ -1,0 +1,204 @@
+#pragma once
+
+// The projector actor's phases and state (see bus/actors/projector.hpp),
+// shared by its sources and read by tests and the simulator; never
+// installed.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "bus/actors/model_state.hpp"
+#include "bus/actors/projector.hpp"
+#include "bus/latency_histogram.hpp"
+#include "bus/model_table.hpp"
+#include "bus/parking_lot.hpp"
+#include "bus/processed_ids.hpp"
+#include "bus/snapshot_store.hpp"
+#include "internal/snapshot_writer.hpp"
+
+namespace bus::actors {
+
+/// The phases of a projector. Allowed moves (enter() checks them):
+///   approaching -> catching_up | rebuilding | detached | paused
+///   catching_up -> running | rebuilding | detached | paused
+///   rebuilding  -> running | detached | paused
+///   running     -> filling_gap | catching_up | rebuilding | detached | paused
+///   filling_gap -> running | catching_up | rebuilding | detached | paused
+///   detached    -> catching_up | rebuilding | paused
+///   paused      -> catching_up
+enum class projector_phase : std::uint8_t {
+  /// A shadow reading the log up to near the head before it subscribes.
+  approaching,
+  /// Subscribed, pulling the log up to its catch-up target; pushes are held
+  /// and queries refused (they would see a past state).
+  catching_up,
+  /// Catching up after a reset of the model (rebuild).
+  rebuilding,
+  /// Caught up: applies pushes as they come.
+  running,
+  /// Running, but a push showed a gap (the bus withheld batches nobody
+  /// awaited): it pulls the gap while holding pushes. It holds every event
+  /// it was acknowledged for, so it answers queries; later events are as
+  /// if still in flight.
+  filling_gap,
+  /// Lost its bus: waits for a retry or a rebind, then catches up.
+  detached,
+  /// Unsubscribed by an operator: applies nothing, answers queries from its
+  /// frozen state.
+  paused,
+};
+
+/// Returns true while the projector must reach its catch-up target before
+/// it is ready (every phase but running and paused).
+constexpr bool behind(projector_phase x) noexcept {
+  return x != projector_phase::running && x != projector_phase::paused;
+}
+
+/// Returns true when a query sees every event acknowledged for the model
+/// (running, filling a gap, or paused with its frozen state).
+constexpr bool answers_queries(projector_phase x) noexcept {
+  return !behind(x) || x == projector_phase::filling_gap;
+}
+
+/// What a projector's next snapshot holds (projector_snapshots.cpp).
+enum class snapshot_basis : std::uint8_t {
+  /// None is taken: no snapshot file, a shadow, or demoted.
+  off,
+  /// The model's whole state, snapshot(): it does not track its changes
+  /// (or snapshots are taken only on request, snapshot_every 0).
+  whole,
+  /// Every row, from snapshot(), replacing what is stored: a model that
+  /// tracks its changes, restored from a whole snapshot or just promoted.
+  /// Then deltas.
+  full_rows,
+  /// The rows recorded since the model was empty, replacing what is stored.
+  /// Then deltas.
+  rows_since_empty,
+  /// The rows recorded since the last snapshot, appended to the stored ones.
+  delta,
+};
+
+struct projector_state {
+  // Not an aggregate: CAF would otherwise try to build it from the actor's
+  // self pointer in C++20.
+  projector_state() = default;
+
+  /// A push or progress note held while the projector catches up.
+  struct held_delivery {
+    event_batch batch;
+    /// It announces seqs [covers_from, covers_to]; events of the range not in
+    /// the batch are of no interest to this projector.
+    std::uint64_t covers_from;
+    std::uint64_t covers_to;
+    caf::typed_response_promise<delivery_ack> promise;
+  };
+
+  /// A batch part-way through apply: its next event failed and is tried
+  /// again after a backoff (recovery_policy); later deliveries wait.
+  struct suspended_batch {
+    event_batch batch;
+    /// The range the batch announces ends here (see held_delivery).
+    std::uint64_t covers_to = 0;
+    /// Answered once the batch is done: a push (pulled batches have none).
+    std::optional<caf::typed_response_promise<delivery_ack>> promise;
+    bool replaying = false;
+    /// Index of the event to try again, and its failed attempts so far.
+    std::size_t next = 0;
+    std::uint32_t attempts = 0;
+    /// What the batch applied and skipped so far.
+    delivery_ack ack;
+  };
+
+  bus_actor bus;
+  read_model_ptr model;
+  /// What to do when the model throws on an event.
+  recovery_policy recovery;
+  /// The model's parked events (its dead-letter store).
+  parking_lot parked;
+  /// The batch waiting for a retry of one of its events, if any.
+  std::optional<suspended_batch> suspended;
+  /// Bumped whenever a suspended batch is abandoned, so that its retry
+  /// timer is dropped.
+  std::uint64_t suspend_epoch = 0;
+  /// What the next snapshot holds; `off` without a snapshot writer.
+  snapshot_basis snapshots = snapshot_basis::off;
+  /// Writes the snapshots, under the generation the model was claimed with.
+  snapshot_writer_actor snapshot_writer;
+  std::uint64_t snapshot_generation = 0;
+  /// Snapshots handed to the writer and not answered yet.
+  std::uint32_t snapshots_in_flight = 0;
+  /// What waits for a snapshot to be written (a retry or discard of parked
+  /// events, a promote), by the number of the write: answered with the
+  /// failure if the projector fails first.
+  std::map<std::uint64_t, std::function<void(const caf::error&)>> snapshot_waiting;
+  std::uint64_t snapshot_writes = 0;
+  /// The model records its changes for rows snapshots (track_changes()):
+  /// they are taken after every apply.
+  bool model_tracks_changes = false;
+  /// The rows changed since the last snapshot (snapshot_rows.hpp), while
+  /// the basis is rows_since_empty or delta.
+  std::string changed_rows;
+  /// Reused by every apply: the keys the model changed.
+  std::vector<std::string> changed_keys;
+  /// Checkpoint of the last snapshot taken or restored.
+  std::uint64_t snapshot_seq = 0;
+  /// The model's table, when it persists to one (then no snapshots).
+  std::unique_ptr<model_table> table;
+  processed_ids processed;
+  projector_options options;
+  /// Where the projector is; moved only through enter() (projector.cpp),
+  /// which checks each transition against the documented ones.
+  projector_phase phase = projector_phase::catching_up;
+  std::uint64_t catch_up_target = 0;
+  /// Replay requests under way (at most two: one is read ahead).
+  std::uint32_t pulls_in_flight = 0;
+  /// The seq the next replay request starts at.
+  std::uint64_t next_pull = 0;
+  /// Bumped by a rebuild, so that a replay answer from before it is dropped.
+  std::uint64_t pull_epoch = 0;
+  /// A blue/green shadow until promoted: subscribes under
+  /// "<model>~shadow", saves no snapshots.
+  model_role role = model_role::live;
+  /// Registered with the bus (a shadow is not while approaching the head,
+  /// nor is a paused projector).
+  bool subscribed = false;
+  /// A subscribe request is under way: the head to catch up to is not
+  /// known yet.
+  bool subscribing = false;
+  /// A shadow's head request is under way.
+  bool asking_head = false;
+  std::uint32_t rebuilds = 0;
+  /// Bumped by every rebind, so that a retry for an older bus is dropped.
+  std::uint64_t bus_generation = 0;
+  /// Resume and ready requests, answered once the catch-up is done.
+  std::vector<caf::typed_response_promise<projector_status>> waiting;
+  /// Timestamp of the last event processed.
+  std::int64_t checkpoint_timestamp = 0;
+  std::deque<held_delivery> held;
+  std::uint64_t applied = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t ignored = 0;
+  std::uint64_t replayed = 0;
+  /// Publish-to-applied latency of live events (see projector_status).
+  latency_histogram apply_latency;
+  /// Why the projector is failing, once it is.
+  caf::error failure;
+
+  static inline const char* name = "projector";
+};
+
+/// The projector's behavior (spawn_projector spawns it); it makes its read
+/// model with `spec.make()`.
+projector_actor::behavior_type
+projector_impl(projector_actor::stateful_pointer<projector_state> self,
+               bus_actor bus, model_spec spec, projector_options options);
+
+} // namespace bus::actors

@@ -1,0 +1,113 @@
+#pragma once
+
+// The supervisor's state (see bus/actors/supervisor.hpp), shared by its
+// sources and read by tests and the simulator; never installed.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "bus/actors/model_state.hpp"
+#include "bus/actors/supervisor.hpp"
+#include "bus/lifecycle_store.hpp"
+
+namespace bus::actors {
+
+struct supervisor_state {
+  // Not an aggregate: CAF would otherwise try to build it from the actor's
+  // self pointer in C++20 (its first member is a handle).
+  supervisor_state() = default;
+
+  /// A blue/green rebuild's new projector, until it replaces the live one.
+  struct shadow_slot {
+    model_spec spec;
+    projector_actor handle;
+    /// catching_up, switching, restarting or failed.
+    model_state state = model_state::catching_up;
+    /// Bumped on every restart so that stale restart timers are ignored.
+    std::uint64_t generation = 0;
+    std::uint32_t restarts = 0;
+    std::deque<caf::actor_clock::time_point> recent;
+    std::string last_error;
+    /// Blue/green requests answered once the shadow is live.
+    std::vector<caf::typed_response_promise<projector_status>> waiting;
+  };
+
+  /// What the operator asked of a model, kept across its restarts.
+  enum class intent {
+    run,
+    /// Paused: every new projector of the model starts paused.
+    pause,
+  };
+
+  struct slot {
+    model_spec spec;
+    intent wanted = intent::run;
+    projector_actor handle;
+    /// running, restarting, failed or stopped (the projector reports the
+    /// rest).
+    model_state state = model_state::running;
+    /// Bumped on every restart so that stale restart timers are ignored.
+    std::uint64_t generation = 0;
+    std::uint32_t restarts = 0;
+    /// Times of the restarts that are still inside the window.
+    std::deque<caf::actor_clock::time_point> recent;
+    std::string last_error;
+    /// The last checkpoint status saw, and when it last moved: a model that
+    /// cannot answer is reported with the time since its last progress.
+    std::uint64_t seen_checkpoint = 0;
+    caf::actor_clock::time_point progress_at;
+    /// Failed retries after cool-downs since the model last caught up; the
+    /// next cool-down is `cooldown * 2^cooldowns`.
+    std::uint32_t cooldowns = 0;
+    /// The projector running now is a half-open retry after a cool-down: it
+    /// closes the circuit once caught up, and reopens it if it fails first.
+    bool trial = false;
+    /// Operator restarts waiting for the old projector to go down.
+    std::vector<caf::typed_response_promise<projector_status>> restarting;
+    /// Blue/green: the shadow under way, if any.
+    std::optional<shadow_slot> shadow;
+    /// Blue/green: the projector a switch replaced (paused) and its spec,
+    /// kept until discarded or rolled back.
+    projector_actor previous;
+    model_spec previous_spec;
+    /// Blue/green: a rollback is under way.
+    bool rolling_back = false;
+    /// Blue/green: the last generation given to a shadow of this slot, so
+    /// that a timer of a discarded shadow never restarts a later one.
+    std::uint64_t shadow_generations = 0;
+  };
+
+  bus_actor bus;
+  supervision_policy policy;
+  projector_options options;
+  std::vector<slot> slots;
+  /// Set on a bus's node: models not run here are looked up remotely.
+  std::optional<remote_routing> routing;
+  /// Where pauses are kept (projector_options::lifecycle_path), if anywhere.
+  std::unique_ptr<lifecycle_store> lifecycle;
+
+  static inline const char* name = "supervisor";
+};
+
+/// The supervisor's behavior (spawn_supervisor spawns it).
+supervisor_actor::behavior_type
+supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                bus_actor bus, std::vector<model_spec> specs,
+                supervision_policy policy, projector_options options);
+
+/// The routing supervisor's behavior (spawn_routing_supervisor).
+supervisor_actor::behavior_type
+routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
+                        bus_actor bus, std::vector<model_spec> specs,
+                        supervision_policy policy, projector_options options,
+                        remote_routing routing);
+
+
+} // namespace bus::actors

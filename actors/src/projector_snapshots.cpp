@@ -1,0 +1,261 @@
+// The projector's snapshots: restoring the latest one on start, recording
+// the rows each apply changes, and handing snapshots to the snapshot writer
+// (snapshot_writer.hpp), which writes them off this actor's thread. All of
+// it runs between batches or right after an apply, where the model, the
+// processed ids and the parked events agree.
+
+#include "internal/projector_parts.hpp"
+
+#include <exception>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+#include "bus/snapshot_rows.hpp"
+
+namespace bus::internal {
+
+using actors::projector_state;
+using actors::snapshot_basis;
+
+namespace {
+
+// True while the projector records changed rows for its next snapshot.
+bool records_rows(snapshot_basis x) noexcept {
+  return x == snapshot_basis::rows_since_empty || x == snapshot_basis::delta;
+}
+
+caf::expected<snapshot_claim> claim(projector_state& st) {
+  auto store = snapshot_store::open(st.options.snapshot_path);
+  if (!store)
+    return std::move(store.error());
+  return (*store)->claim(st.model->name());
+}
+
+// Rows are recorded only for periodic snapshots: on request alone
+// (snapshot_every 0) a model is snapshotted whole.
+bool enable_tracking(projector_state& st) {
+  if (!st.model_tracks_changes && st.options.snapshot_every > 0)
+    st.model_tracks_changes = st.model->track_changes();
+  return st.model_tracks_changes;
+}
+
+// Starts a writer for the claimed `generation`; `first` is what the first
+// snapshot holds.
+void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis first) {
+  auto& st = self->state;
+  st.snapshot_generation = generation;
+  st.snapshot_writer
+    = actors::spawn_snapshot_writer(self->system(), st.options.snapshot_path,
+                                    st.model->name(), generation,
+                                    caf::actor_cast<caf::actor>(self));
+  st.snapshots_in_flight = 0;
+  st.changed_rows.clear();
+  st.snapshots = first;
+}
+
+// Restores `x` into the model; false (the model reset) when it cannot.
+bool restore(projector_state& st, snapshot& x) {
+  boost::json::value state;
+  if (x.layout == snapshot_layout::rows) {
+    auto rows = rows_state(x.state);
+    if (!rows)
+      return false;
+    state = std::move(*rows);
+  } else if (bus::detail::parse_json_text(x.state, state)) {
+    return false;
+  }
+  x.state = std::string{}; // the text of a large state is freed before the model grows
+  if (!st.model->restore(state)) {
+    st.model->reset();
+    return false;
+  }
+  st.processed.restore(x.checkpoint, x.above);
+  st.parked.restore(std::move(x.parked));
+  st.snapshot_seq = x.checkpoint;
+  return true;
+}
+
+} // namespace
+
+void start_snapshots(projector_ptr self) {
+  auto& st = self->state;
+  auto claimed = claim(st);
+  if (!claimed) {
+    st.failure = std::move(claimed.error());
+    return;
+  }
+  // Before the restore: from here on every change is recorded.
+  auto tracks = enable_tracking(st);
+  auto& stored = claimed->stored;
+  // None, or taken under another definition: rebuild from the log.
+  auto restored = stored && stored->definition == st.model->definition()
+                  && restore(st, *stored);
+  auto first = !tracks    ? snapshot_basis::whole
+               : !restored ? snapshot_basis::rows_since_empty // the model is empty
+               : stored->layout == snapshot_layout::rows ? snapshot_basis::delta
+                                                         : snapshot_basis::full_rows;
+  start_writer(self, claimed->generation, first);
+}
+
+bool own_snapshots(projector_ptr self) {
+  auto& st = self->state;
+  auto claimed = claim(st);
+  if (!claimed) {
+    fail(self, std::move(claimed.error()));
+    return false;
+  }
+  auto tracks = enable_tracking(st);
+  if (tracks) {
+    // The first snapshot holds every row: what was recorded before is in it.
+    st.changed_keys.clear();
+    st.model->take_changes(st.changed_keys);
+  }
+  start_writer(self, claimed->generation,
+               tracks ? snapshot_basis::full_rows : snapshot_basis::whole);
+  return true;
+}
+
+void stop_snapshots(projector_state& st) {
+  if (st.snapshot_writer)
+    caf::anon_send_exit(st.snapshot_writer, caf::exit_reason::user_shutdown);
+  st.snapshot_writer = actors::snapshot_writer_actor{};
+  st.snapshot_generation = 0; // answers of the stopped writer are ignored
+  st.snapshots = snapshot_basis::off;
+  st.snapshots_in_flight = 0;
+  st.changed_rows = std::string{};
+}
+
+bool capture_changes(projector_ptr self) {
+  auto& st = self->state;
+  if (!st.model_tracks_changes)
+    return true;
+  auto& model = *st.model;
+  auto record = [&] {
+    st.changed_keys.clear();
+    model.take_changes(st.changed_keys);
+    if (!records_rows(st.snapshots))
+      return;
+    // Right after the apply the changed values are still in the cache:
+    // recorded now, a row costs a lookup and a serialization, and the
+    // snapshot itself only hands the rows over.
+    for (auto& key : st.changed_keys)
+      append_row(st.changed_rows, key, model);
+  };
+  std::string what;
+  try {
+    record();
+    return true;
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  fail(self, make_error(errc::apply_failed, "read model '" + model.name()
+                                              + "' failed recording its changes: "
+                                              + what));
+  return false;
+}
+
+void restart_capture(projector_state& st) {
+  st.changed_rows.clear();
+  if (st.model_tracks_changes && st.snapshots != snapshot_basis::off)
+    st.snapshots = snapshot_basis::rows_since_empty;
+}
+
+void take_snapshot(projector_ptr self, snapshot_done then) {
+  auto& st = self->state;
+  if (st.snapshots == snapshot_basis::off) {
+    if (then)
+      then(caf::none);
+    return;
+  }
+  // What the model recorded since its last apply (a model may change
+  // outside one) belongs to this snapshot too.
+  if (!capture_changes(self)) {
+    if (then)
+      then(st.failure);
+    return;
+  }
+  actors::snapshot_write w;
+  w.x.checkpoint = st.processed.watermark();
+  w.x.above = st.processed.sparse();
+  w.x.definition = st.model->definition();
+  w.x.parked = st.parked.list();
+  w.x.layout = snapshot_layout::rows;
+  switch (st.snapshots) {
+    case snapshot_basis::off:
+    case snapshot_basis::whole:
+      w.x.layout = snapshot_layout::whole;
+      w.document = st.model->snapshot();
+      break;
+    case snapshot_basis::full_rows:
+      w.document = st.model->snapshot();
+      if (!w.document.is_object()) {
+        // Not one value per key: this model is snapshotted whole.
+        w.x.layout = snapshot_layout::whole;
+        st.snapshots = snapshot_basis::whole;
+        break;
+      }
+      st.snapshots = snapshot_basis::delta;
+      break;
+    case snapshot_basis::rows_since_empty:
+      w.x.state = std::move(st.changed_rows);
+      st.snapshots = snapshot_basis::delta;
+      break;
+    case snapshot_basis::delta:
+      w.how = rows_write::delta;
+      w.x.state = std::move(st.changed_rows);
+      break;
+  }
+  // The next snapshot's rows will be about as many: no regrowing from empty.
+  st.changed_rows.clear();
+  st.changed_rows.reserve(w.x.state.size());
+  st.snapshot_seq = w.x.checkpoint;
+  ++st.snapshots_in_flight;
+  auto generation = st.snapshot_generation;
+  auto number = ++st.snapshot_writes;
+  if (then)
+    st.snapshot_waiting.emplace(number, std::move(then));
+  // Runs what waits for write `number`, if anything still does.
+  auto done = [self, number](const caf::error& err) {
+    auto& waiting = self->state.snapshot_waiting;
+    if (auto i = waiting.find(number); i != waiting.end()) {
+      auto f = std::move(i->second);
+      waiting.erase(i);
+      f(err);
+    }
+  };
+  self->request(st.snapshot_writer, caf::infinite, actors::write_atom::value, std::move(w))
+    .then(
+      [self, generation, done](save_outcome outcome) {
+        auto& st = self->state;
+        if (generation == st.snapshot_generation) {
+          --st.snapshots_in_flight;
+          if (outcome == save_outcome::superseded)
+            stop_snapshots(st); // another projector owns the model now
+        }
+        done(caf::none);
+        maybe_snapshot(self); // one may have come due meanwhile
+      },
+      [self, generation, done](caf::error& err) {
+        if (generation != self->state.snapshot_generation) {
+          done(caf::none); // a writer stopped since: its answers do not count
+          return;
+        }
+        done(err);
+        stop_snapshots(self->state); // no last one on the way out
+        fail(self, std::move(err)); // a store that cannot save is reported
+      });
+}
+
+void maybe_snapshot(projector_ptr self) {
+  auto& st = self->state;
+  if (st.snapshots == snapshot_basis::off || st.options.snapshot_every == 0
+      || st.snapshots_in_flight > 0
+      || st.processed.watermark() < st.snapshot_seq + st.options.snapshot_every)
+    return;
+  take_snapshot(self);
+}
+
+} // namespace bus::internal

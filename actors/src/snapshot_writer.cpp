@@ -1,0 +1,142 @@
+#include "internal/snapshot_writer.hpp"
+
+#include <mutex>
+
+#ifdef __GLIBC__
+#  include <malloc.h>
+#endif
+#ifdef __linux__
+#  include <sys/resource.h>
+#  include <unistd.h>
+#endif
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "bus/actors/messages.hpp"
+#include "bus/snapshot_rows.hpp"
+
+namespace bus::actors {
+
+namespace {
+
+using writer_ptr = snapshot_writer_actor::stateful_pointer<snapshot_writer_state>;
+
+// Serializes the JSON the projector left to the writer, and folds the rows
+// it recorded to the last change of each key: the work that is
+// proportional to the whole state, or to every change rather than every
+// key changed, stays off the projector's thread.
+caf::error fill_state(snapshot_write& w) {
+  if (w.x.layout == snapshot_layout::whole) {
+    w.x.state = bus::detail::json_text(w.document);
+  } else if (auto* state = w.document.if_object()) {
+    append_rows(w.x.state, *state);
+  } else {
+    auto folded = compact_rows({w.x.state}, w.how == rows_write::delta
+                                              ? removed_rows::keep
+                                              : removed_rows::drop);
+    if (!folded)
+      return std::move(folded.error());
+    w.x.state = std::move(*folded);
+  }
+  w.document = nullptr;
+  return caf::none;
+}
+
+// One fold at a time in a process: a fold holds its model's base and
+// deltas in memory (up to three times the state), and two at once would
+// double the peak.
+std::mutex compacting;
+
+// Folds the deltas into a new base once they outgrew it. After the answer:
+// the projector's next snapshot need not wait for the fold.
+void compact_if_due(writer_ptr self) {
+  auto& st = self->state;
+  auto due = st.store->compaction_due(st.model);
+  if (!due) {
+    st.failure = std::move(due.error());
+    return;
+  }
+  if (!*due)
+    return;
+  std::lock_guard<std::mutex> guard{compacting};
+  if (auto done = st.store->compact(st.model, st.generation); !done)
+    st.failure = std::move(done.error());
+#ifdef __GLIBC__
+  // The fold's buffers were freed in this thread's arena, which would keep
+  // them: hand the pages back, or the fold's peak stays resident.
+  malloc_trim(0);
+#endif
+}
+
+} // namespace
+
+// Lowers the priority of the calling thread (Linux: nice applies per
+// thread). Failing is harmless: the writer then competes as an equal.
+void lower_priority() {
+#ifdef __linux__
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+#endif
+}
+
+snapshot_writer_actor::behavior_type
+snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
+                     std::uint64_t generation, caf::actor owner,
+                     writer_thread thread) {
+  auto& st = self->state;
+  st.path = std::move(path);
+  st.model = std::move(model);
+  st.generation = generation;
+  st.thread = thread;
+  // Whatever the projector handed over before it went is in the mailbox
+  // ahead of its down message, and is written first.
+  self->monitor(owner);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  return {
+    [self](write_atom, snapshot_write& w) -> caf::result<save_outcome> {
+      auto& st = self->state;
+      if (st.failure)
+        return st.failure;
+      if (!st.store) {
+        // The first message runs on the writer's own thread, if it has one.
+        if (st.thread == writer_thread::own)
+          lower_priority();
+        auto store = snapshot_store::open(st.path);
+        if (!store) {
+          st.failure = std::move(store.error());
+          return st.failure;
+        }
+        st.store = std::move(*store);
+      }
+      if (auto err = fill_state(w)) {
+        st.failure = std::move(err);
+        return st.failure;
+      }
+      auto saved = st.store->save(st.model, w.x, st.generation, w.how);
+      if (!saved) {
+        st.failure = std::move(saved.error());
+        return st.failure;
+      }
+      if (*saved == save_outcome::superseded || w.x.layout == snapshot_layout::whole)
+        return *saved;
+      auto rp = self->make_response_promise<save_outcome>();
+      rp.deliver(save_outcome::saved);
+      compact_if_due(self);
+      return rp;
+    },
+  };
+}
+
+snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys, std::string path,
+                                            std::string model, std::uint64_t generation,
+                                            caf::actor owner) {
+  // A detached actor gets a thread of its own even under the test
+  // scheduler, out of the test's reach: there it is scheduled instead.
+  if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr)
+    return sys.spawn(snapshot_writer_impl, std::move(path), std::move(model), generation,
+                     std::move(owner), writer_thread::shared);
+  return sys.spawn<caf::detached>(snapshot_writer_impl, std::move(path), std::move(model),
+                                  generation, std::move(owner), writer_thread::own);
+}
+
+} // namespace bus::actors

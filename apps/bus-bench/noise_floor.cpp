@@ -1,0 +1,41 @@
+#include "noise_floor.hpp"
+
+#include <chrono>
+
+namespace bench {
+
+namespace {
+
+constexpr auto nap = std::chrono::microseconds{100};
+
+// Enough for minutes of naps: the thread never allocates while it measures.
+constexpr std::size_t max_samples = 1 << 21;
+
+} // namespace
+
+noise_floor::noise_floor() {
+  oversleep_us_.reserve(max_samples);
+  thread_ = std::thread{[this] {
+    using clock = std::chrono::steady_clock;
+    while (!stopping_.load(std::memory_order_relaxed)
+           && oversleep_us_.size() < max_samples) {
+      auto t0 = clock::now();
+      std::this_thread::sleep_for(nap);
+      auto slept = std::chrono::duration<double, std::micro>(clock::now() - t0);
+      oversleep_us_.push_back(slept.count() - nap.count());
+    }
+  }};
+}
+
+noise_floor::~noise_floor() {
+  stop();
+}
+
+percentiles noise_floor::stop() {
+  stopping_ = true;
+  if (thread_.joinable())
+    thread_.join();
+  return percentiles_of(oversleep_us_);
+}
+
+} // namespace bench

@@ -1,0 +1,68 @@
+#pragma once
+
+// bus-bench's figures: each scenario hands its results here. As text, rows
+// are printed as they come (a table a person reads); with --json, nothing is
+// printed until the end, when one JSON document holds every figure, so that
+// runs can be compared across commits by a script.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+namespace bench {
+
+/// Percentiles of a sample, in microseconds.
+struct percentiles {
+  double p50 = 0;
+  double p99 = 0;
+  double max = 0;
+  std::size_t samples = 0;
+};
+
+/// Returns the percentiles of `xs` (sorted in place); all 0 when empty.
+percentiles percentiles_of(std::vector<double>& xs);
+
+class report {
+public:
+  explicit report(bool json);
+
+  /// Describes the run (first in the output).
+  void header(std::size_t events, std::size_t batch_size, std::size_t runs,
+              unsigned cores, const std::string& label);
+
+  /// A throughput row: the framework beside its plain loop. `id` is the
+  /// row's stable key in the JSON document; `extra` adds figures to it.
+  void rate(const std::string& id, const std::string& name, double bus,
+            double loop, const std::string& loop_name,
+            boost::json::object extra = {}, const std::string& note = {});
+
+  /// A latency row at `per_second`, beside the noise floor measured in the
+  /// same run (a thread sleeping 100 us in a loop: its oversleep).
+  void latency(const std::string& id, const std::string& name, double per_second,
+               std::size_t batch, const percentiles& latency,
+               const percentiles& floor);
+
+  /// The noise floor on its own.
+  void floor(const std::string& id, const std::string& name,
+             const percentiles& floor, double seconds);
+
+  /// Dedup memory per event: ours beside a string set.
+  void memory(const std::string& id, const std::string& name, double ours,
+              double theirs, const std::string& theirs_name);
+
+  /// A scenario that could not run, and why.
+  void skipped(const std::string& id, const std::string& why);
+
+  /// Prints the JSON document (with --json); nothing otherwise.
+  void finish();
+
+private:
+  bool json_;
+  boost::json::object doc_;
+  boost::json::array results_;
+};
+
+} // namespace bench

@@ -1,0 +1,70 @@
+#include "request_reader.hpp"
+
+#include "bus/log.hpp"
+
+namespace bus::node {
+
+namespace {
+
+// Room for the parse of a typical line; a longer one takes more blocks from
+// the heap, returned when the line is done.
+constexpr std::size_t scratch_bytes = 64 << 10;
+
+// The first block of a chunk's payload arena, enough for a few thousand
+// small payloads; it grows by doubling.
+constexpr std::size_t payload_block_bytes = 256 << 10;
+
+} // namespace
+
+request_reader::request_reader(int fd, std::size_t max_line_bytes)
+  : lines_(fd, max_line_bytes),
+    max_line_bytes_(max_line_bytes),
+    scratch_buffer_(new unsigned char[scratch_bytes]),
+    scratch_(scratch_buffer_.get(), scratch_bytes) {
+  // nop
+}
+
+void request_reader::parse_line(std::string_view line, std::size_t number) {
+  auto& req = chunk_->emplace_back(payloads_);
+  if (fast_path_.parse(line, req))
+    return;
+  bool parsed = false;
+  {
+    parser_.reset(&scratch_);
+    boost::system::error_code ec;
+    parser_.write(line.data(), line.size(), ec); // the whole line, one value
+    if (!ec) {
+      auto value = parser_.release();
+      if (auto* obj = value.if_object()) {
+        parse_request(*obj, req);
+        parsed = true;
+      }
+    } else {
+      parser_.reset(); // drops what it parsed so far, before the arena goes
+    }
+  }
+  scratch_.release(); // the line's values are gone: reuse their memory
+  if (parsed)
+    return;
+  chunk_->pop_back();
+  BUS_LOG(log_level::warning, "bus-node",
+            "line " << number << ": not a JSON object, skipped");
+}
+
+request_chunk request_reader::read_chunk(bool& more) {
+  chunk_ = std::make_shared<std::vector<request>>();
+  chunk_->reserve(8192);
+  payloads_ = boost::json::make_shared_resource<boost::json::monotonic_resource>(
+    payload_block_bytes);
+  more = lines_.read_block(
+    [this](std::string_view line, std::size_t number) { parse_line(line, number); },
+    [this](std::size_t number) {
+      BUS_LOG(log_level::warning, "bus-node",
+              "line " << number << ": longer than " << max_line_bytes_
+                      << " bytes, skipped");
+    });
+  payloads_ = {}; // the chunk's payloads keep their arena alive
+  return std::move(chunk_);
+}
+
+} // namespace bus::node

@@ -1,0 +1,69 @@
+#pragma once
+
+// The text of a snapshot kept row by row (snapshot_layout::rows): one line
+// per change of a key, in the order of the changes,
+//
+//   ["user-42",{"id":"user-42","name":"Ada"}]   the key and the value a
+//                                               query of it answers
+//   ["user-7"]                                  the key was removed
+//
+// so the state is the last line of each key. A projector appends a line
+// whenever its model changes a key (cheap: the value is at hand); the
+// snapshot writer folds them to the last line of each key (compact_rows)
+// and appends that delta to the stored lines, and now and then folds all of
+// them into a base holding one line per key. Each line is a JSON array:
+// the sqlite3 shell and any JSON tool read it. Plain functions, no state:
+// safe from any thread.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <caf/expected.hpp>
+
+namespace bus {
+
+class read_model;
+
+/// Appends the line of `key`: with `value`, or removed when `value` is null.
+void append_row(std::string& out, std::string_view key, const boost::json::value* value);
+
+/// Appends the line of `key` with the value `model` writes for it
+/// (read_model::write_value), or removed when the model holds no `key`.
+void append_row(std::string& out, std::string_view key, const read_model& model);
+
+/// Appends the JSON text of `x` to `out` (for read_model::write_value).
+void append_json(std::string& out, const boost::json::value& x);
+void append_json(std::string& out, const boost::json::object& x);
+
+/// Appends `x` as a JSON string, quoted and escaped.
+void append_json(std::string& out, std::string_view x);
+
+/// Appends the line of every member of `state` (a model's whole state, as
+/// its snapshot() returns it when it tracks its changes).
+void append_rows(std::string& out, const boost::json::object& state);
+
+/// Returns the state that the lines of `text` describe: the value of the
+/// last line of each key that was not removed (what read_model::restore
+/// takes). A line that is not a row is an errc::storage_failed.
+caf::expected<boost::json::object> rows_state(std::string_view text);
+
+/// What a fold does with a key whose last line removed it.
+enum class removed_rows : std::uint8_t {
+  /// Leaves it out: the fold is a whole state (a base).
+  drop,
+  /// Keeps its ["key"] line: the fold is a delta, which must still remove
+  /// the key from the rows before it.
+  keep,
+};
+
+/// Returns the lines of `texts` (in order; a line never spans two) folded:
+/// the last line of each key, once, in no particular order. A line that is
+/// not a row is an errc::storage_failed.
+caf::expected<std::string> compact_rows(const std::vector<std::string_view>& texts,
+                                        removed_rows removed = removed_rows::drop);
+
+} // namespace bus

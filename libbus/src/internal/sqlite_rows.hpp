@@ -1,0 +1,94 @@
+#pragma once
+
+// What the durable log's sources share (sqlite_log.cpp and
+// sqlite_log_open.cpp): statement guards, column access, the layout, and
+// the builder of its rows.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "event_record.hpp"
+
+namespace bus::internal {
+
+// The layout this release writes (PRAGMA user_version). 2 is the layout
+// without the id table, 0 with an `events` table the one of the first
+// releases (one row per event).
+constexpr int log_layout_version = 3;
+
+// A row holds at most this many events or about this many bytes: small
+// enough that reading one event loads little, large enough that SQLite's
+// per-row cost vanishes.
+constexpr std::uint32_t row_max_events = 512;
+constexpr std::size_t row_max_bytes = 48 << 10;
+
+/// Resets a prepared statement when leaving a scope, whatever happens.
+struct reset_on_exit {
+  sqlite3_stmt* stmt;
+  ~reset_on_exit() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+/// A prepared statement finalized at scope exit.
+struct statement {
+  sqlite3_stmt* stmt = nullptr;
+  ~statement() {
+    sqlite3_finalize(stmt);
+  }
+};
+
+inline std::string_view column_text(sqlite3_stmt* stmt, int index) {
+  auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
+  return {data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
+}
+
+inline std::string_view column_blob(sqlite3_stmt* stmt, int index) {
+  auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, index));
+  return {data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
+}
+
+/// The hash under which the logs index and filter ids.
+inline std::uint64_t hash_id(std::string_view id) {
+  return std::hash<std::string_view>{}(id);
+}
+
+/// Collects consecutive events into rows and hands each full row to `write`.
+class row_builder {
+public:
+  using writer = std::function<void(std::uint64_t, std::uint32_t, const std::string&)>;
+
+  explicit row_builder(writer write) : write_(std::move(write)) {
+    // nop
+  }
+
+  void add(const event& e) {
+    if (count_ == 0)
+      first_ = e.seq;
+    encode_event(e, blob_);
+    if (++count_ == row_max_events || blob_.size() >= row_max_bytes)
+      flush();
+  }
+
+  void flush() {
+    if (count_ == 0)
+      return;
+    write_(first_, count_, blob_);
+    blob_.clear();
+    count_ = 0;
+  }
+
+private:
+  writer write_;
+  std::string blob_;
+  std::uint64_t first_ = 0;
+  std::uint32_t count_ = 0;
+};
+
+} // namespace bus::internal

@@ -1,0 +1,274 @@
+#include "bus/snapshot_rows.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include <boost/json/parser.hpp>
+#include <boost/json/serializer.hpp>
+
+#include "bus/errc.hpp"
+#include "bus/read_model.hpp"
+
+namespace bus {
+
+namespace {
+
+// Serializes what `sr` was reset to onto the end of `out`: no string per
+// row.
+void drain(boost::json::serializer& sr, std::string& out) {
+  char buffer[512];
+  while (!sr.done()) {
+    auto chunk = sr.read(buffer, sizeof buffer);
+    out.append(chunk.data(), chunk.size());
+  }
+}
+
+// One serializer per thread: a projector appends a row or two per event,
+// and making one each time would cost more than the row.
+boost::json::serializer& serializer() {
+  thread_local boost::json::serializer sr;
+  return sr;
+}
+
+void append_with(boost::json::serializer& sr, std::string& out, std::string_view key,
+                 const boost::json::value* value) {
+  out += '[';
+  sr.reset(boost::json::string_view{key.data(), key.size()});
+  drain(sr, out);
+  if (value != nullptr) {
+    out += ',';
+    sr.reset(value);
+    drain(sr, out);
+  }
+  out += "]\n";
+}
+
+caf::error bad_row(std::string_view line) {
+  constexpr std::size_t shown = 80;
+  return make_error(errc::storage_failed,
+                    "snapshot rows: not a row: "
+                      + std::string{line.substr(0, shown)}
+                      + (line.size() > shown ? "..." : ""));
+}
+
+// Splits `text` into its lines (the last one may lack its '\n').
+template <class F>
+caf::error for_each_line(std::string_view text, F&& f) {
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (line.empty())
+      continue;
+    if (auto err = f(line))
+      return err;
+  }
+  return caf::none;
+}
+
+// The key of a row as it is written, quotes and escapes included: the same
+// key always serializes to the same text. Empty when `line` is no row.
+std::string_view raw_key(std::string_view line) {
+  if (line.size() < 4 || line.front() != '[' || line[1] != '"' || line.back() != ']')
+    return {};
+  for (auto i = line.find_first_of("\"\\", 2); i != std::string_view::npos && i + 1 < line.size();
+       i = line.find_first_of("\"\\", i + 2)) {
+    if (line[i] == '"')
+      return line.substr(1, i);
+    // A backslash escapes the next character, perhaps a quote.
+  }
+  return {};
+}
+
+// A line as the fold sees it. The key's first bytes are kept here (all of
+// the usual keys fit): a key met again is compared without reading the
+// older line, long out of the cache.
+struct row_ref {
+  std::uint64_t hash = 0;
+  const char* line = nullptr;
+  std::uint32_t line_size = 0;
+  std::uint32_t key_size = 0;
+  char head[24];
+
+  std::string_view key() const {
+    return {line + 1, key_size}; // after the '['
+  }
+
+  bool same_key(const row_ref& other) const {
+    if (hash != other.hash || key_size != other.key_size)
+      return false;
+    auto inline_size = std::min<std::size_t>(key_size, sizeof head);
+    return std::memcmp(head, other.head, inline_size) == 0
+           && (key_size <= sizeof head
+               || std::memcmp(line + 1, other.line + 1, key_size) == 0);
+  }
+};
+
+// Folds lines by key: last line wins. The lines are first spread over
+// partitions by the top bits of their key's hash (sequential writes), then
+// each partition, small enough for the cache, is folded with a table of its
+// own: about a cache miss per surviving key rather than per line.
+class row_fold {
+public:
+  explicit row_fold(std::size_t expected_lines) {
+    std::size_t partitions = 1;
+    while (partitions < 4096 && partitions * lines_per_partition < expected_lines)
+      partitions *= 2;
+    shift_ = 64;
+    for (auto n = partitions; n > 1; n /= 2)
+      --shift_;
+    parts_.resize(partitions);
+    for (auto& part : parts_)
+      part.reserve(expected_lines / partitions + expected_lines / partitions / 4);
+  }
+
+  void add(std::string_view key, std::string_view line) {
+    row_ref x;
+    x.hash = std::hash<std::string_view>{}(key);
+    x.line = line.data();
+    x.line_size = static_cast<std::uint32_t>(line.size());
+    x.key_size = static_cast<std::uint32_t>(key.size());
+    std::memcpy(x.head, key.data(), std::min(key.size(), sizeof x.head));
+    parts_[shift_ == 64 ? 0 : x.hash >> shift_].push_back(x);
+  }
+
+  /// Calls f(row) for the last line of each key, partition by partition.
+  template <class F>
+  void for_each_last(F&& f) {
+    constexpr auto empty = UINT32_MAX;
+    std::vector<std::uint32_t> table;
+    for (auto& part : parts_) {
+      std::size_t capacity = 16;
+      while (capacity < 2 * part.size())
+        capacity *= 2;
+      table.assign(capacity, empty);
+      auto mask = capacity - 1;
+      for (std::uint32_t i = 0; i < part.size(); ++i) {
+        for (auto j = part[i].hash & mask;; j = (j + 1) & mask) {
+          if (table[j] == empty || part[table[j]].same_key(part[i])) {
+            table[j] = i;
+            break;
+          }
+        }
+      }
+      for (auto i : table)
+        if (i != empty)
+          f(part[i]);
+      part = {}; // done with it
+    }
+  }
+
+private:
+  static constexpr std::size_t lines_per_partition = 2048;
+
+  std::vector<std::vector<row_ref>> parts_;
+  unsigned shift_ = 64;
+};
+
+} // namespace
+
+void append_row(std::string& out, std::string_view key, const boost::json::value* value) {
+  append_with(serializer(), out, key, value);
+}
+
+void append_row(std::string& out, std::string_view key, const read_model& model) {
+  auto start = out.size();
+  out += '[';
+  append_json(out, key);
+  out += ',';
+  if (!model.write_value(key, out)) {
+    out.resize(start); // written nothing: ["key"]
+    out += '[';
+    append_json(out, key);
+  }
+  out += "]\n";
+}
+
+void append_json(std::string& out, const boost::json::value& x) {
+  auto& sr = serializer();
+  sr.reset(&x);
+  drain(sr, out);
+}
+
+void append_json(std::string& out, const boost::json::object& x) {
+  auto& sr = serializer();
+  sr.reset(&x);
+  drain(sr, out);
+}
+
+void append_json(std::string& out, std::string_view x) {
+  auto& sr = serializer();
+  sr.reset(boost::json::string_view{x.data(), x.size()});
+  drain(sr, out);
+}
+
+void append_rows(std::string& out, const boost::json::object& state) {
+  boost::json::serializer sr;
+  for (auto& kv : state)
+    append_with(sr, out, {kv.key().data(), kv.key().size()}, &kv.value());
+}
+
+caf::expected<boost::json::object> rows_state(std::string_view text) {
+  // Folded first: a fold costs a hash per line, a parse much more, and
+  // deltas repeat keys.
+  auto folded = compact_rows({text});
+  if (!folded)
+    return std::move(folded.error());
+  boost::json::object state;
+  // One parser for every line: making one per row costs more than the
+  // parse of a small row.
+  boost::json::parser parser;
+  auto err = for_each_line(*folded, [&](std::string_view line) -> caf::error {
+    boost::system::error_code ec;
+    parser.reset();
+    parser.write(line.data(), line.size(), ec);
+    if (ec)
+      return bad_row(line);
+    auto row = parser.release();
+    auto* items = row.if_array();
+    if (items == nullptr || items->size() != 2 || !(*items)[0].is_string())
+      return bad_row(line);
+    state.insert_or_assign((*items)[0].get_string(), std::move((*items)[1]));
+    return caf::none;
+  });
+  if (err)
+    return err;
+  return state;
+}
+
+caf::expected<std::string> compact_rows(const std::vector<std::string_view>& texts,
+                                        removed_rows removed) {
+  // Keys are compared as written, so no row is parsed. A line is at most
+  // 4 GiB (a row_ref keeps its size in 32 bits). Lines are some 40 bytes
+  // or more.
+  std::size_t bytes = 0;
+  for (auto text : texts)
+    bytes += text.size();
+  row_fold fold{bytes / 40};
+  for (auto text : texts) {
+    auto err = for_each_line(text, [&](std::string_view line) -> caf::error {
+      auto key = raw_key(line);
+      if (key.empty() || line.size() > UINT32_MAX)
+        return bad_row(line);
+      fold.add(key, line);
+      return caf::none;
+    });
+    if (err)
+      return err;
+  }
+  std::string out;
+  out.reserve(bytes < 64 ? bytes : bytes / 4);
+  fold.for_each_last([&](const row_ref& x) {
+    // ["key"] (the key and its brackets) says the key was removed.
+    if (removed == removed_rows::drop && x.line_size == x.key_size + 2)
+      return;
+    out.append(x.line, x.line_size);
+    out += '\n';
+  });
+  return out;
+}
+
+} // namespace bus

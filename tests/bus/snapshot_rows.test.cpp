@@ -1,0 +1,245 @@
+#include "bus/snapshot_rows.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bus/document_model.hpp"
+#include "bus/errc.hpp"
+#include "bus/index_model.hpp"
+#include "support/json_events.hpp"
+
+using namespace bus;
+using bus::test::json;
+using bus::test::make_event;
+
+namespace {
+
+boost::json::object rows_of(std::string_view text) {
+  auto state = rows_state(text);
+  BOOST_REQUIRE_MESSAGE(state, text);
+  return *state;
+}
+
+std::string folded(const std::vector<std::string_view>& texts) {
+  auto base = compact_rows(texts);
+  BOOST_REQUIRE(base);
+  return *base;
+}
+
+std::size_t lines(std::string_view text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Events per id, dropped on "Drop": a C++ model that leaves write_value to
+// the default.
+class tally final : public read_model {
+public:
+  const std::string& name() const noexcept override { return name_; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const event& e) override {
+    auto id = std::string{e.payload.at("id").as_string()};
+    if (e.type == "Drop")
+      counts_.erase(id);
+    else
+      ++counts_[id];
+    return true;
+  }
+  std::optional<boost::json::value> query(std::string_view key) const override {
+    auto i = counts_.find(std::string{key});
+    if (i == counts_.end())
+      return std::nullopt;
+    return boost::json::value(i->second);
+  }
+  boost::json::value snapshot() const override { return nullptr; }
+  void reset() override { counts_.clear(); }
+
+private:
+  std::string name_ = "tally";
+  std::vector<std::string> types_{"*"};
+  std::map<std::string, std::int64_t> counts_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(snapshot_rows)
+
+BOOST_AUTO_TEST_CASE(the_last_line_of_each_key_is_its_state) {
+  std::string text;
+  auto one = json("1");
+  auto doc = json(R"({"name": "Ada", "tags": [1, 2]})");
+  auto two = json("2");
+  append_row(text, "a", &one);
+  append_row(text, "b", &doc);
+  append_row(text, "a", &two);
+  append_row(text, "b", nullptr); // removed
+  append_row(text, "c", &one);
+  append_row(text, "c", nullptr);
+  append_row(text, "c", &doc); // and back
+  BOOST_TEST(text.find(R"(["b"])") != std::string::npos, text);
+  BOOST_TEST(rows_of(text) == json(R"({"a": 2, "c": {"name": "Ada", "tags": [1, 2]}})"));
+}
+
+BOOST_AUTO_TEST_CASE(any_key_and_any_value_survive_a_round_trip) {
+  // Quotes, backslashes, control characters, non-ASCII, the empty key,
+  // a key that looks like a removal, and null (present, not removed).
+  std::vector<std::string> keys{"plain", "with \"quotes\"", "back\\slash", "tab\tnew\nline",
+                                "caf\xc3\xa9",  "",  "[\"x\"]", "ends with \\"};
+  std::vector<boost::json::value> values{json("null"), json("\"\\\"]\\n\""), json("[]"),
+                                         json(R"({"k": "v\\"})"), json("-1.5"),
+                                         json("true"), json("\"\""), json("0")};
+  std::string text;
+  boost::json::object expected;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    append_row(text, keys[i], &values[i]);
+    expected[keys[i]] = values[i];
+  }
+  BOOST_TEST(lines(text) == keys.size());
+  BOOST_TEST(rows_of(text) == expected);
+  BOOST_TEST(rows_of(folded({text})) == expected);
+  // Every line is JSON: any tool reads it.
+  for (std::size_t start = 0; start < text.size();) {
+    auto end = text.find('\n', start);
+    BOOST_TEST(boost::json::parse(text.substr(start, end - start)).is_array());
+    start = end + 1;
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_fold_keeps_one_line_per_key_and_drops_removals) {
+  std::string base;
+  std::string delta1;
+  std::string delta2;
+  auto v = [](int x) { return boost::json::value(x); };
+  for (int k = 0; k < 10; ++k) {
+    auto x = v(k);
+    append_row(base, "key-" + std::to_string(k), &x);
+  }
+  auto x = v(100);
+  append_row(delta1, "key-1", &x);
+  append_row(delta1, "key-2", nullptr);
+  append_row(delta1, "key-10", &x);
+  auto y = v(200);
+  append_row(delta2, "key-1", &y);
+  append_row(delta2, "key-2", &y); // removed, then back
+  append_row(delta2, "key-3", nullptr);
+  auto base_view = std::string_view{base};
+  auto all = base + delta1 + delta2;
+  auto result = folded({base_view, delta1, delta2});
+  BOOST_TEST(lines(result) == 10u); // 0..10 without 3
+  BOOST_TEST(result.find(R"(["key-3"])") == std::string::npos);
+  BOOST_TEST(rows_of(result) == rows_of(all));
+  BOOST_TEST(rows_of(result).at("key-1") == v(200));
+  BOOST_TEST(rows_of(result).at("key-2") == v(200));
+  BOOST_TEST(!rows_of(result).contains("key-3"));
+  // Folded as a delta, the removal stays: it must still remove key-3 from
+  // the base before it.
+  auto delta = compact_rows({delta1, delta2}, removed_rows::keep);
+  BOOST_REQUIRE(delta);
+  BOOST_TEST(lines(*delta) == 4u); // key-1, key-2, key-3, key-10
+  BOOST_TEST(delta->find(R"(["key-3"])") != std::string::npos);
+  BOOST_TEST(rows_of(base + *delta) == rows_of(all));
+}
+
+BOOST_AUTO_TEST_CASE(random_changes_fold_to_what_a_map_holds) {
+  // Many partitions, colliding keys, removals: the fold and the rows' state
+  // equal a plain map of the same changes.
+  std::mt19937_64 rng{7};
+  std::map<std::string, boost::json::value> expected;
+  std::vector<std::string> texts(5);
+  for (auto& text : texts)
+    for (int i = 0; i < 30000; ++i) {
+      auto key = "k" + std::to_string(rng() % 20000);
+      if (rng() % 5 == 0) {
+        append_row(text, key, nullptr);
+        expected.erase(key);
+      } else {
+        auto value = boost::json::value{{"n", i}, {"key", key}};
+        append_row(text, key, &value);
+        expected[key] = value;
+      }
+    }
+  boost::json::object state;
+  for (auto& [k, v] : expected)
+    state[k] = v;
+  std::string all;
+  for (auto& text : texts)
+    all += text;
+  auto result = folded({texts.begin(), texts.end()});
+  BOOST_TEST(lines(result) == expected.size());
+  BOOST_TEST(rows_of(result) == state);
+  BOOST_TEST(rows_of(all) == state);
+}
+
+BOOST_AUTO_TEST_CASE(lines_that_are_not_rows_are_a_storage_error) {
+  for (std::string bad : {"not json\n", "[]\n", "[1, 2]\n", R"(["k", 1, 2])"
+                                                              "\n",
+                          R"({"k": 1})"
+                          "\n",
+                          R"(["unterminated)"
+                          "\n"}) {
+    auto state = rows_state(bad);
+    BOOST_TEST(!state, bad);
+    if (!state)
+      BOOST_TEST(code_of(state.error()) == errc::storage_failed);
+  }
+  for (std::string bad : {"not json\n", "[1]\n", R"(["unterminated)"
+                                                   "\n"}) {
+    auto base = compact_rows({bad});
+    BOOST_TEST(!base, bad);
+    if (!base)
+      BOOST_TEST(code_of(base.error()) == errc::storage_failed);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(models_write_what_their_queries_answer) {
+  // write_value (the rows of a snapshot) answers what query() does for
+  // every key at every point, also right after an apply, for the
+  // declarative models and for a model that leaves it to the default.
+  document_model docs{{"docs", "id", {"Set"}, {"Merge"}, {"Drop"}, {}}};
+  index_model emails{{"emails", "email", "id", {"Set", "Merge"}, {"Drop"}}};
+  tally counts;
+  std::vector<read_model*> models{&docs, &emails, &counts};
+  std::mt19937_64 rng{11};
+  std::vector<std::string> types{"Set", "Merge", "Drop"};
+  std::vector<std::string> keys;
+  for (int k = 0; k < 40; ++k)
+    keys.push_back("u" + std::to_string(k));
+  for (int k = 0; k < 60; ++k)
+    keys.push_back("m" + std::to_string(k) + "@x");
+  for (int i = 0; i < 3000; ++i) {
+    auto id = "u" + std::to_string(rng() % 40);
+    auto email = "m" + std::to_string(rng() % 60) + "@x";
+    auto e = make_event(types[rng() % 3],
+                        R"({"id": ")" + id + R"(", "email": ")" + email + R"("})");
+    for (auto* m : models) {
+      m->apply(e);
+      for (auto& key : keys) {
+        std::string text;
+        auto present = m->write_value(key, text);
+        auto value = m->query(key);
+        BOOST_REQUIRE_EQUAL(present, value.has_value());
+        if (present)
+          BOOST_REQUIRE_EQUAL(text, boost::json::serialize(*value));
+        else
+          BOOST_REQUIRE(text.empty());
+      }
+    }
+    if (i % 1000 == 999) {
+      // Restored and reset models answer alike.
+      auto state = docs.snapshot();
+      BOOST_REQUIRE(docs.restore(state));
+      emails.reset();
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

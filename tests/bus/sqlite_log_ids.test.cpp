@@ -1,0 +1,171 @@
+// The durable log's ids on disk and its bounded memory
+// (libbus/include/bus/sqlite_log.hpp): the id table behind a filter, the
+// tail kept in memory, and what survives reopening.
+
+#include "bus/sqlite_log.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "bus/errc.hpp"
+#include "support/sqlite_scratch.hpp"
+
+using namespace bus;
+
+namespace {
+
+// A tail of 64 events: everything older is read from the disk.
+constexpr std::size_t small_tail = 64;
+
+struct store_fixture : bus::test::sqlite_scratch {
+  store_fixture() : sqlite_scratch("bus-sqlite-ids-test-", "log.db") {
+    // nop
+  }
+
+  std::shared_ptr<bus::sqlite_log> open(durability policy = durability::os_buffered) {
+    auto log = bus::sqlite_log::open(path, policy, small_tail);
+    if (!log)
+      BOOST_FAIL(context_of(log.error()));
+    return *log;
+  }
+};
+
+event make(std::string id, std::int64_t n) {
+  event e;
+  e.id = std::move(id);
+  e.type = "A";
+  e.payload["n"] = n;
+  return e;
+}
+
+std::vector<event> numbered(std::size_t first, std::size_t n) {
+  std::vector<event> result;
+  for (auto i = first; i < first + n; ++i)
+    result.push_back(make("e" + std::to_string(i), static_cast<std::int64_t>(i)));
+  return result;
+}
+
+// The seqs `log` reports for redeliveries of e<i> for each i, 0 for an
+// event it appended instead.
+std::vector<std::uint64_t> redeliver(sqlite_log& log, std::vector<std::size_t> is) {
+  std::vector<event> batch;
+  for (auto i : is)
+    batch.push_back(make("e" + std::to_string(i), -1));
+  std::vector<std::uint64_t> result;
+  for (auto& outcome : log.append(std::move(batch)).outcomes)
+    result.push_back(outcome.duplicate ? outcome.seq : 0);
+  return result;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(sqlite_log_ids, store_fixture)
+
+BOOST_AUTO_TEST_CASE(a_very_old_id_is_still_a_duplicate_after_many_events_and_reopening) {
+  {
+    auto log = open();
+    for (std::size_t i = 0; i < 30000; i += 300)
+      log->append(numbered(i, 300));
+    // Far beyond the tail and the recent ids: the id table decides.
+    BOOST_TEST(redeliver(*log, {0, 1, 15000, 29999})
+               == (std::vector<std::uint64_t>{1, 2, 15001, 30000}));
+    BOOST_TEST(log->head() == 30000u);
+  }
+  auto log = open();
+  BOOST_TEST(log->head() == 30000u);
+  BOOST_TEST(redeliver(*log, {0, 12345, 29999})
+             == (std::vector<std::uint64_t>{1, 12346, 30000}));
+  BOOST_TEST(log->append(numbered(30000, 1)).outcomes[0].seq == 30001u);
+  BOOST_TEST(log->find("e20000").value_or(0) == 20001u);
+  BOOST_TEST(!log->find("e30001"));
+  // The original is what is read, not the redelivery.
+  BOOST_TEST(log->read(1, 1).front().payload.at("n").as_int64() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(ids_are_rows_of_the_id_table_written_with_their_events) {
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  log->append(numbered(0, 10));
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "0"); // not synced yet
+  log->sync();
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "10");
+  BOOST_TEST(select("SELECT seq FROM ids WHERE id = 'e7'") == "8");
+}
+
+BOOST_AUTO_TEST_CASE(events_not_yet_written_stay_exact_duplicates_however_many) {
+  // Under group commit, events wait in memory for the sync: far more of
+  // them than the tail holds must still be found, and survive the sync.
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  for (std::size_t i = 0; i < 2000; i += 20)
+    log->append(numbered(i, 20));
+  BOOST_TEST(log->durable_head() == 0u);
+  BOOST_TEST(redeliver(*log, {0, 1000, 1999}) == (std::vector<std::uint64_t>{1, 1001, 2000}));
+  BOOST_TEST(log->read(1, 3).size() == 3u);
+  log->sync();
+  BOOST_TEST(redeliver(*log, {0, 1000}) == (std::vector<std::uint64_t>{1, 1001}));
+  BOOST_TEST(open()->head() == 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(reads_older_than_the_tail_come_from_the_rows) {
+  auto log = open();
+  for (std::size_t i = 0; i < 5000; i += 50)
+    log->append(numbered(i, 50));
+  for (std::uint64_t from : {1, 2000, 4900, 4936, 4937, 5000}) {
+    std::uint64_t next = from;
+    auto in_order = true;
+    for (auto batch = log->read(next, 100); !batch.empty(); batch = log->read(next, 100))
+      for (auto& e : batch) {
+        in_order = in_order && e.seq == next
+                   && e.payload.at("n").as_int64() == static_cast<std::int64_t>(next - 1);
+        ++next;
+      }
+    BOOST_TEST(in_order, "from " << from);
+    BOOST_TEST(next == 5001u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
+  // The filter saw the ids of the failed batch; it may only say "maybe":
+  // the disk says they are new.
+  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  log->append(numbered(0, 200));
+  log->sync();
+  log->append(numbered(200, 100));
+  sql("CREATE TRIGGER refuse BEFORE INSERT ON ids "
+      "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  BOOST_CHECK_THROW(log->sync(), storage_error);
+  BOOST_TEST(log->head() == 200u);
+  sql("DROP TRIGGER refuse");
+  BOOST_TEST(redeliver(*log, {250, 0}) == (std::vector<std::uint64_t>{0, 1}));
+  BOOST_TEST(log->head() == 201u);
+  log->sync();
+  BOOST_TEST(open()->find("e250").value_or(0) == 201u);
+}
+
+BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
+  // Layout 2 (the previous release): ids only inside the rows.
+  {
+    auto log = open();
+    for (std::size_t i = 0; i < 1000; i += 100)
+      log->append(numbered(i, 100));
+  }
+  sql("DROP TABLE ids; PRAGMA user_version = 2;");
+  auto log = open();
+  BOOST_TEST(log->head() == 1000u);
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
+  BOOST_TEST(select("PRAGMA user_version") == "3");
+  BOOST_TEST(redeliver(*log, {0, 999, 1000}) == (std::vector<std::uint64_t>{1, 1000, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(store_whose_id_table_lacks_ids_is_refused_naming_the_file) {
+  open()->append(numbered(0, 10));
+  sql("DELETE FROM ids WHERE id = 'e3'");
+  auto damaged = bus::sqlite_log::open(path);
+  BOOST_REQUIRE(!damaged);
+  BOOST_TEST(code_of(damaged.error()) == errc::storage_failed);
+  BOOST_TEST(context_of(damaged.error()).find(path) != std::string::npos);
+  BOOST_TEST(context_of(damaged.error()).find("id table") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
