@@ -6,7 +6,9 @@
 //   1: the seqs processed above a checkpoint ("17 19 23"), restored into a
 //      processed-id set;
 //   2, 3: a model's state (JSON text, parsed as the projector does), restored
-//      into the document model and the index model of config/node.json.
+//      into the document model and the index model of config/node.json;
+//   4, 5: the same models' state as rows (the layout of periodic snapshots,
+//      snapshot_rows.hpp), folded and restored as the projector does.
 // Text that does not decode gives an error or a refused restore, never a
 // crash; what decodes survives a save and a restore unchanged.
 
@@ -17,6 +19,7 @@
 #include "bus/parked_event.hpp"
 #include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
+#include "bus/snapshot_rows.hpp"
 #include "fuzz_support.hpp"
 #include "internal/seq_list.hpp"
 
@@ -60,7 +63,7 @@ void seq_text(std::string_view text) {
 
 void model_text(std::string_view text, const model_spec& spec) {
   boost::json::value state;
-  if (internal::parse_json_text(std::string{text}, state))
+  if (bus::detail::parse_json_text(std::string{text}, state))
     return;
   auto model = spec.make();
   if (!model->restore(state))
@@ -75,6 +78,26 @@ void model_text(std::string_view text, const model_spec& spec) {
                     "every restored key answers a query");
 }
 
+// Rows text: what decodes folds to the same state however it is split in
+// deltas, and restores like its JSON form.
+void rows_text(std::string_view text, const model_spec& spec) {
+  auto state = rows_state(text);
+  auto folded = compact_rows({text}, removed_rows::drop);
+  fuzz::require(static_cast<bool>(state) == static_cast<bool>(folded),
+                "rows that fold also restore");
+  if (!state)
+    return;
+  auto again = rows_state(*folded);
+  fuzz::require(again && *again == *state, "folded rows describe the same state");
+  auto model = spec.make();
+  if (!model->restore(boost::json::value(*state)))
+    return;
+  auto fresh = spec.make();
+  auto saved = model->snapshot();
+  fuzz::require(fresh->restore(saved) && fresh->snapshot() == saved,
+                "a restored state survives a snapshot");
+}
+
 const std::vector<model_spec>& shipped_models() {
   static auto config = parse_config(default_config_text());
   return config->read_models;
@@ -86,15 +109,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1)
     return 0;
   auto text = fuzz::text_of(data + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0:
       parked_text(text);
       break;
     case 1:
       seq_text(text);
       break;
+    case 2:
+    case 3:
+      model_text(text, shipped_models().at(data[0] % 6 - 2));
+      break;
     default:
-      model_text(text, shipped_models().at(data[0] % 4 - 2));
+      rows_text(text, shipped_models().at(data[0] % 6 - 4));
   }
   return 0;
 }

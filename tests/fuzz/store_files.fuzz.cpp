@@ -22,6 +22,7 @@
 #include "bus/model_table.hpp"
 #include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
+#include "bus/snapshot_rows.hpp"
 #include "bus/snapshot_store.hpp"
 #include "bus/sqlite_log.hpp"
 #include "fuzz_support.hpp"
@@ -98,22 +99,45 @@ void use_snapshots(std::string_view bytes) {
   if (!store)
     return;
   for (auto& spec : shipped_models()) {
-    auto loaded = (*store)->load(spec.name);
-    if (!loaded || !*loaded)
+    // As projector_snapshots.cpp claims and restores a snapshot.
+    auto claimed = (*store)->claim(spec.name);
+    if (!claimed || !claimed->stored)
       continue;
-    // As projector_store.cpp restores a snapshot.
+    auto& stored = *claimed->stored;
     auto model = spec.make();
+    model->track_changes();
     boost::json::value state;
-    if (!internal::parse_json_text((*loaded)->state, state) && model->restore(state)) {
-      processed_ids ids;
-      ids.restore((*loaded)->checkpoint, (*loaded)->above);
-      parking_lot lot;
-      lot.restore((*loaded)->parked);
+    bool decoded = false;
+    if (stored.layout == snapshot_layout::rows) {
+      if (auto rows = rows_state(stored.state)) {
+        state = std::move(*rows);
+        decoded = true;
+      }
+    } else {
+      decoded = !bus::detail::parse_json_text(stored.state, state);
     }
-    snapshot x;
-    x.checkpoint = 1;
-    x.state = internal::json_text(model->snapshot());
-    (void) (*store)->save(spec.name, x);
+    if (decoded && model->restore(state)) {
+      processed_ids ids;
+      ids.restore(stored.checkpoint, stored.above);
+      parking_lot lot;
+      lot.restore(stored.parked);
+    }
+    // Written back both ways: a whole snapshot, then a rows base and a
+    // delta on top of it, and the fold of the two.
+    snapshot whole;
+    whole.checkpoint = stored.checkpoint + 1;
+    whole.state = bus::detail::json_text(model->snapshot());
+    (void) (*store)->save(spec.name, whole, claimed->generation);
+    snapshot rows;
+    rows.checkpoint = stored.checkpoint + 2;
+    rows.layout = snapshot_layout::rows;
+    auto current = model->snapshot();
+    if (auto* obj = current.if_object())
+      append_rows(rows.state, *obj);
+    (void) (*store)->save(spec.name, rows, claimed->generation, rows_write::base);
+    rows.checkpoint += 1;
+    (void) (*store)->save(spec.name, rows, claimed->generation, rows_write::delta);
+    (void) (*store)->compact(spec.name, claimed->generation);
   }
 }
 
