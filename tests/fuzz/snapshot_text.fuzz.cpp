@@ -12,6 +12,10 @@
 // Text that does not decode gives an error or a refused restore, never a
 // crash; what decodes survives a save and a restore unchanged.
 
+#include <algorithm>
+#include <cmath>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "bus/actors/messages.hpp"
@@ -27,13 +31,49 @@ using namespace bus;
 
 namespace {
 
+// Equal JSON, but doubles only to within a few ulps: Boost 1.81 parses a
+// number past the 64-bit integers to the nearest double or one next to it,
+// so such a number may move in its last digit across a save (documented in
+// docs/protocol.md, the "event" request).
+bool near_equal(const boost::json::value& a, const boost::json::value& b) {
+  if (a.is_double() && b.is_double()) {
+    auto x = a.get_double(), y = b.get_double();
+    return x == y || std::fabs(x - y) <= 1e-15 * std::max(std::fabs(x), std::fabs(y));
+  }
+  if (a.kind() != b.kind())
+    return false;
+  if (auto* xs = a.if_array()) {
+    auto& ys = b.get_array();
+    if (xs->size() != ys.size())
+      return false;
+    for (std::size_t i = 0; i < xs->size(); ++i)
+      if (!near_equal((*xs)[i], ys[i]))
+        return false;
+    return true;
+  }
+  if (auto* xs = a.if_object()) {
+    auto& ys = b.get_object();
+    if (xs->size() != ys.size())
+      return false;
+    for (auto& kv : *xs) {
+      auto* y = ys.if_contains(kv.key());
+      if (y == nullptr || !near_equal(kv.value(), *y))
+        return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 void parked_text(std::string_view text) {
   auto parked = parked_events_from_text(text);
   if (!parked)
     return;
   auto saved = parked_events_text(*parked);
   auto again = parked_events_from_text(saved);
-  fuzz::require(again && parked_events_text(*again) == saved,
+  fuzz::require(again
+                  && near_equal(boost::json::parse(parked_events_text(*again)),
+                                boost::json::parse(saved)),
                 "parked events survive a save");
   for (auto order : {key_order::per_key, key_order::none}) {
     parking_lot lot{order};
@@ -81,12 +121,14 @@ void model_text(std::string_view text, const model_spec& spec) {
 // Rows text: what decodes folds to the same state however it is split in
 // deltas, and restores like its JSON form.
 void rows_text(std::string_view text, const model_spec& spec) {
+  // A fold reads only each line's key, so it may pass a line whose value
+  // does not decode (the restore then refuses it); rows that restore must
+  // fold.
   auto state = rows_state(text);
-  auto folded = compact_rows({text}, removed_rows::drop);
-  fuzz::require(static_cast<bool>(state) == static_cast<bool>(folded),
-                "rows that fold also restore");
   if (!state)
     return;
+  auto folded = compact_rows({text}, removed_rows::drop);
+  fuzz::require(static_cast<bool>(folded), "rows that restore also fold");
   auto again = rows_state(*folded);
   fuzz::require(again && *again == *state, "folded rows describe the same state");
   auto model = spec.make();
