@@ -4,13 +4,17 @@
 // has a non-empty type and id, its payload renders as JSON again (as query
 // answers and the stores write it) and its record (as the store and the
 // wire keep it) decodes back to the same event; every reply is one line of
-// JSON.
+// JSON. The node's simdjson fast path (event_fast_path.hpp) sees the same
+// line: when it takes it, it must give exactly what the Boost.JSON path
+// gives (differential: the two parsers must agree on every line it takes).
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "bus/event_id.hpp"
+#include "event_fast_path.hpp"
 #include "fuzz_support.hpp"
 #include "internal/event_record.hpp"
 #include "protocol.hpp"
@@ -51,21 +55,45 @@ void check_event_round_trip(const event& e) {
                 "an event's record decodes to the event");
 }
 
+// The fast path's request equals the one parse_request made.
+void check_fast_path(const node::request& fast, const node::request& slow) {
+  fuzz::require(slow.kind == node::request_kind::event, "the fast path takes only events");
+  fuzz::require(fast.kind == slow.kind && fast.src == slow.src && fast.dest == slow.dest
+                  && fast.msg_id == slow.msg_id,
+                "the fast path reads the envelope as Boost.JSON does");
+  fuzz::require(fast.ev.id == slow.ev.id && fast.ev.type == slow.ev.type
+                  && fast.ev.payload == slow.ev.payload
+                  && fast.ev.metadata == slow.ev.metadata
+                  && fast.ev.id_derived == slow.ev.id_derived,
+                "the fast path reads the event as Boost.JSON does");
+  // Key order too: replies and stores write the payload as it came.
+  fuzz::require(boost::json::serialize(fast.ev.payload)
+                  == boost::json::serialize(slow.ev.payload),
+                "the fast path keeps the payload's key order");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = fuzz::text_of(data, size);
+  static node::event_fast_path fast_path;
+  node::request fast{boost::json::make_shared_resource<boost::json::monotonic_resource>()};
+  auto took = fast_path.parse(text, fast);
   boost::json::parser parser;
   boost::system::error_code ec;
   parser.write(text.data(), text.size(), ec); // as bus-node: the whole line
+  fuzz::require(!(took && ec), "the fast path takes only JSON");
   if (ec)
     return 0;
   auto value = parser.release();
   auto* obj = value.if_object();
+  fuzz::require(!took || obj != nullptr, "the fast path takes only objects");
   if (obj == nullptr)
     return 0;
   node::request req;
   node::parse_request(*obj, req);
+  if (took)
+    check_fast_path(fast, req);
   std::string line;
   if (req.kind == node::request_kind::error) {
     fuzz::require(!req.text.empty(), "an error names what is wrong");
