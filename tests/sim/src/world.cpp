@@ -44,7 +44,7 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
     log_(std::make_shared<sim_log>(config_.sync_interval)),
     dead_(std::make_shared<std::set<caf::actor_addr>>()) {
   if (config_.projector.snapshot_every > 0)
-    config_.projector.snapshot_path = snapshot_file();
+    snapshot_files_.push_back(config_.projector.snapshot_path = snapshot_file());
   bus_log_ = std::make_shared<fenced_log>(log_);
   bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
@@ -74,7 +74,8 @@ world::~world() {
     if (sched_.trigger_timeouts() == 0 && !sched_.has_job())
       break;
   }
-  if (auto& path = config_.projector.snapshot_path; !path.empty()) {
+  // Every file of the run: a restarted bus gets a fresh one.
+  for (auto& path : snapshot_files_) {
     std::error_code ec;
     for (auto suffix : {"", "-journal", "-wal", "-shm"})
       std::filesystem::remove(path + suffix, ec);
@@ -236,7 +237,7 @@ void world::restart_bus() {
   // The store survives: a new bus on the same log, and the local node's
   // supervisor moves its projectors to it. The remote node redials.
   if (config_.projector.snapshot_every > 0)
-    config_.projector.snapshot_path = snapshot_file();
+    snapshot_files_.push_back(config_.projector.snapshot_path = snapshot_file());
   bus_log_ = std::make_shared<fenced_log>(log_);
   bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   *reachable_ = bus_;

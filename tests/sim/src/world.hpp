@@ -134,6 +134,8 @@ private:
   std::mt19937_64& rng_;
   journal_ptr journal_;
   world_config config_;
+  // The snapshot files of the run, removed with the world.
+  std::vector<std::string> snapshot_files_;
   std::vector<model_spec> local_;
   std::vector<model_spec> remote_;
   std::shared_ptr<sim_log> log_;
