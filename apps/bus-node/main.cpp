@@ -262,8 +262,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     BUS_LOG(bus::log_level::info, "bus-node",
-            "listening on " << listen_at.host << ":" << *port
-                            << (tls.any() ? " (mutual TLS)" : " (no TLS)"));
+            (tls.any() ? "the bus protocol runs over mutual TLS (CA " + tls.ca + ")"
+                       : std::string{"the bus protocol runs without TLS"}));
+    BUS_LOG(bus::log_level::info, "bus-node",
+            "listening on " << listen_at.host << ":" << *port);
   }
   std::unique_ptr<bus::admin::server> admin;
   if (serving_admin) {

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "bus/errc.hpp"
+#include "openssl_error_queue.hpp"
 
 namespace bus::app {
 
@@ -109,6 +110,7 @@ caf::error check(const tls_files& files) {
 }
 
 void enable_tls(caf::actor_system_config& cfg, const tls_files& files) {
+  clear_openssl_errors_before_io();
   cfg.load<caf::openssl::manager>();
   cfg.openssl_certificate = files.certificate;
   cfg.openssl_key = files.key;
