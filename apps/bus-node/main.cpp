@@ -66,6 +66,11 @@ event: HOST must then be a loopback address, unless --allow-remote and
 --insecure are both given. An address that is not loopback always needs
 --allow-remote. Requests to other nodes fail after --timeout-ms (default
 5000) with an error naming the model.
+--peer-role says what the nodes that connect may do: projector (the
+default) lets them subscribe, replay, attach and serve read models;
+publisher also lets them publish; unrestricted also lets them send
+lifecycle requests (pause, rebuild, ...) to this node. Requests beyond the
+role are refused with the error "forbidden" and logged.
 --await-models holds the input until the named read models run (on this
 node or on projector nodes that attached), for a multi-node start.
 --admin serves the admin endpoint over HTTP at HOST:PORT (status, health,
@@ -101,11 +106,18 @@ int main(int argc, char** argv) {
   bool allow_remote = false;
   bool insecure = false;
   bus::app::tls_files tls;
+  auto peers = bus::actors::peer_role::projector;
   std::size_t timeout_ms = 5000;
   std::size_t startup_timeout_s = 30;
   std::vector<std::string> await_names;
   bus::endpoint admin_at;
   bool serving_admin = false;
+  auto parse_role = [](const std::string& text) -> caf::expected<bus::actors::peer_role> {
+    if (auto role = bus::actors::parse_peer_role(text))
+      return *role;
+    return bus::make_error(bus::errc::invalid_config,
+                           "takes projector, publisher or unrestricted, not '" + text + "'");
+  };
   bus::app::command_line cli{"bus-node", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -145,6 +157,12 @@ int main(int argc, char** argv) {
                "Let --listen and --admin take an address that is not loopback");
   bus::app::add_tls_options(app, tls, "for --listen: the bus protocol runs over "
                                       "mutual TLS");
+  bus::app::add_parsed(app, "--peer-role", peers, parse_role,
+                       "With --listen: what other nodes may do: projector "
+                       "(default: subscribe, replay, attach and serve models), "
+                       "publisher (also publish) or unrestricted (also "
+                       "lifecycle requests)")
+    ->type_name("projector|publisher|unrestricted");
   app.add_flag("--insecure", insecure,
                "With --allow-remote: let --listen without TLS, and --admin "
                "(plain HTTP), take an address that is not loopback");
@@ -221,8 +239,10 @@ int main(int argc, char** argv) {
   using namespace bus::actors;
   auto timeout = std::chrono::milliseconds{timeout_ms};
   bus_options bus_opts;
-  if (listening) // a delivery to a silent node must not hold a publish
+  if (listening) { // a delivery to a silent node must not hold a publish
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
+    bus_opts.peers = peers;
+  }
   auto bus = spawn_bus(sys, log, bus_opts);
   bus::node::session_options options;
   for (auto& spec : config->read_models)
@@ -240,7 +260,7 @@ int main(int argc, char** argv) {
   }
   auto sup = listening
     ? spawn_routing_supervisor(sys, bus, config->read_models, config->supervision,
-                               projection, remote_routing{timeout})
+                               projection, remote_routing{timeout, peers})
     : spawn_supervisor(sys, bus, config->read_models, config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
