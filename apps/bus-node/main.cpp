@@ -234,7 +234,8 @@ int main(int argc, char** argv) {
   if (listening)
     bus::enable_network(cfg);
   if (tls.any())
-    bus::app::enable_tls(cfg, tls);
+    if (auto err = bus::app::enable_tls(cfg, tls))
+      return cli.usage_error(bus::context_of(err));
   caf::actor_system sys{cfg};
   using namespace bus::actors;
   auto timeout = std::chrono::milliseconds{timeout_ms};

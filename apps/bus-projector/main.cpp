@@ -180,7 +180,8 @@ int main(int argc, char** argv) {
   bus::one_worker_per_core(cfg);
   bus::enable_network(cfg);
   if (tls.any())
-    bus::app::enable_tls(cfg, tls);
+    if (auto err = bus::app::enable_tls(cfg, tls))
+      return cli.usage_error(bus::context_of(err));
   caf::actor_system sys{cfg};
   auto dialer = tls.any()
     ? spawn_remote_dialer(sys, host, port, caf::timespan{timeout},

@@ -1,6 +1,7 @@
 #include "tls_files.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -109,12 +110,25 @@ caf::error check(const tls_files& files) {
   return {};
 }
 
-void enable_tls(caf::actor_system_config& cfg, const tls_files& files) {
+caf::error enable_tls(caf::actor_system_config& cfg, const tls_files& files) {
   clear_openssl_errors_before_io();
+  // Opening /proc/self/fd/N opens the file N refers to afresh (from its
+  // start), also once its name is gone.
+  std::string pinned[3];
+  const std::pair<const char*, const std::string*> all[] = {
+    {"--tls-cert", &files.certificate}, {"--tls-key", &files.key}, {"--tls-ca", &files.ca}};
+  for (int i = 0; i < 3; ++i) {
+    auto fd = ::open(all[i].second->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return bad(all[i].first, *all[i].second,
+                 std::string{"cannot read it ("} + std::strerror(errno) + ")");
+    pinned[i] = "/proc/self/fd/" + std::to_string(fd); // open until exit
+  }
   cfg.load<caf::openssl::manager>();
-  cfg.openssl_certificate = files.certificate;
-  cfg.openssl_key = files.key;
-  cfg.openssl_cafile = files.ca;
+  cfg.openssl_certificate = pinned[0];
+  cfg.openssl_key = pinned[1];
+  cfg.openssl_cafile = pinned[2];
+  return {};
 }
 
 } // namespace bus::app

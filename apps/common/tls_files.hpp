@@ -4,8 +4,10 @@
 // through CAF's OpenSSL module: the --tls-cert, --tls-key and --tls-ca
 // options, their check before anything listens or dials, and the actor
 // system settings that turn the module on. CAF reads the files again for
-// every connection and cannot report a bad file then, so check() must pass
-// first. Single-threaded, before the actor system starts.
+// every connection, and a file it cannot read then aborts the process: so
+// check() must pass first, and enable_tls() hands CAF the files as they were
+// at start (open descriptors), whatever happens to them later.
+// Single-threaded, before the actor system starts.
 
 #include <string>
 
@@ -42,7 +44,11 @@ caf::error check(const tls_files& files);
 
 /// Loads CAF's OpenSSL module with `files` as its credentials: every peer
 /// must then present a certificate signed by the CA, and nothing is sent in
-/// plaintext. Call after bus::enable_network, with files that passed check().
-void enable_tls(caf::actor_system_config& cfg, const tls_files& files);
+/// plaintext. Opens the files and keeps them open for the life of the
+/// process, giving CAF their /proc/self/fd paths: removing or replacing a
+/// file later changes nothing (rotating certificates takes a restart). Call
+/// after bus::enable_network, with files that passed check(); fails
+/// (errc::invalid_config) when a file cannot be opened any more.
+caf::error enable_tls(caf::actor_system_config& cfg, const tls_files& files);
 
 } // namespace bus::app

@@ -62,7 +62,10 @@ int main(int argc, char** argv) {
   bus::init(cfg);
   bus::enable_network(cfg);
   if (tls.any())
-    bus::app::enable_tls(cfg, tls);
+    if (auto err = bus::app::enable_tls(cfg, tls)) {
+      report("tls", err);
+      return 2;
+    }
   caf::actor_system sys{cfg};
   auto found = tls.any() ? caf::openssl::remote_actor<bus_actor>(sys, host, port)
                          : sys.middleman().remote_actor<bus_actor>(host, port);

@@ -68,6 +68,26 @@ BOOST_FIXTURE_TEST_CASE(a_bus_with_a_certificate_of_another_ca_is_refused_by_pro
   BOOST_TEST(c.models(head).empty(), c.last_status);
 }
 
+BOOST_FIXTURE_TEST_CASE(the_bus_node_keeps_its_credentials_when_their_files_go,
+                        tls_fixture) {
+  // CAF reads the files for every connection; one it cannot read then used
+  // to abort the node.
+  auto moving = dir.path / "moving";
+  std::filesystem::create_directories(moving);
+  std::vector<std::string> args;
+  for (auto [option, file] : {std::pair{"--tls-cert", "bus.pem"}, std::pair{"--tls-key", "bus.key"},
+                              std::pair{"--tls-ca", "main.ca.pem"}}) {
+    std::filesystem::copy_file(certs.path(file), moving / file);
+    args.insert(args.end(), {option, (moving / file).string()});
+  }
+  c.start_bus(args);
+  std::filesystem::remove_all(moving);
+  c.start_projector("node-a", "projector-listing.json", certs.args("node-a", "main"));
+  c.until_caught_up({"user_listing"});
+  check_only_node_a_serves(make_stream(200, 20, 10), 20);
+  BOOST_TEST(c.bus->running());
+}
+
 BOOST_FIXTURE_TEST_CASE(a_projector_node_without_tls_is_refused, tls_fixture) {
   start_bus_and_node_a();
   c.start_projector("plain", "projector-email.json");
