@@ -7,6 +7,7 @@
 #include "bus/errc.hpp"
 #include "internal/bus_state.hpp"
 #include "internal/fan_out.hpp"
+#include "internal/peer_check.hpp"
 
 namespace bus::actors {
 
@@ -14,6 +15,7 @@ namespace {
 
 using self_ptr = bus_actor::stateful_pointer<bus_state>;
 using internal::answer_publish;
+using bus::internal::check_peer;
 using internal::fan_out;
 using internal::pending_publish;
 
@@ -111,6 +113,9 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
   return {
     [self](publish_atom, std::vector<event>& events,
            publish_wait wait) -> caf::result<publish_ack> {
+      if (auto err = check_peer(self, self->state.options.peers, peer_role::publisher,
+                                "publish"))
+        return err;
       // Only another node can send a value outside the enum.
       if (wait != publish_wait::log && wait != publish_wait::projectors)
         return make_error(errc::invalid_event,
@@ -176,6 +181,9 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     },
     [self](resolve_atom,
            std::vector<event>& events) -> caf::result<std::vector<publish_outcome>> {
+      if (auto err = check_peer(self, self->state.options.peers, peer_role::publisher,
+                                "resolve"))
+        return err;
       auto outcomes = guarded([&] { return self->state.log->resolve(events); });
       if (!outcomes)
         return outcomes.error();
@@ -234,6 +242,9 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     },
     [self](redeliver_atom, std::uint64_t from) -> caf::result<std::uint64_t> {
       auto& st = self->state;
+      if (auto err = check_peer(self, st.options.peers, peer_role::unrestricted,
+                                "redeliver"))
+        return err;
       if (from == 0)
         return make_error(errc::out_of_range, "redelivery starts at seq 1");
       std::uint64_t pushed = 0;
@@ -267,7 +278,13 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       nodes.push_back({std::move(node), std::move(supervisor), std::move(models)});
       return st.log->durable_head();
     },
-    [self](directory_atom) { return self->state.nodes; },
+    [self](directory_atom) -> caf::result<std::vector<node_entry>> {
+      // It hands out every node's supervisor, which takes lifecycle requests.
+      if (auto err = check_peer(self, self->state.options.peers,
+                                peer_role::unrestricted, "directory"))
+        return err;
+      return self->state.nodes;
+    },
     [self](status_atom) -> caf::result<bus_status> {
       auto& st = self->state;
       bus_status result;
@@ -287,6 +304,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     },
     [self](sync_atom) {
       auto& st = self->state;
+      if (check_peer(self, st.options.peers, peer_role::unrestricted, "sync"))
+        return; // internal: its timer
       st.sync_armed = false;
       auto waiting = std::move(st.awaiting_sync);
       st.awaiting_sync.clear();

@@ -132,13 +132,13 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
 
 dialer_actor::behavior_type
 remote_dialer_impl(dialer_actor::pointer self, std::string host,
-                   std::uint16_t port, caf::timespan timeout) {
+                   std::uint16_t port, caf::timespan timeout,
+                   caf::io::middleman_actor via) {
   return {
-    [self, host, port, timeout](dial_atom) -> caf::result<bus_actor> {
+    [self, host, port, timeout, via](dial_atom) -> caf::result<bus_actor> {
       auto rp = self->make_response_promise<bus_actor>();
       auto where = host + ":" + std::to_string(port);
-      auto mm = self->home_system().middleman().actor_handle();
-      self->request(mm, timeout, caf::connect_atom::value, host, port)
+      self->request(via, timeout, caf::connect_atom::value, host, port)
         .then(
           [self, rp, where](const caf::node_id&, caf::strong_actor_ptr& ptr,
                             const std::set<std::string>& ifs) mutable {
@@ -167,7 +167,15 @@ connector_actor spawn_connector(caf::actor_system& sys, dialer_actor dialer,
 
 dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
                                  std::uint16_t port, caf::timespan timeout) {
-  return sys.spawn(remote_dialer_impl, std::move(host), port, timeout);
+  return spawn_remote_dialer(sys, std::move(host), port, timeout,
+                             sys.middleman().actor_handle());
+}
+
+dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
+                                 std::uint16_t port, caf::timespan timeout,
+                                 caf::io::middleman_actor via) {
+  return sys.spawn(remote_dialer_impl, std::move(host), port, timeout,
+                   std::move(via));
 }
 
 } // namespace bus::actors

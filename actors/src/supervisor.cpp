@@ -8,6 +8,7 @@
 #include "bus/log.hpp"
 #include "internal/blue_green.hpp"
 #include "internal/health.hpp"
+#include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
 
 namespace bus::actors {
@@ -227,6 +228,15 @@ caf::result<T> forward(self_ptr self, caf::expected<projector_actor> target,
   return self->delegate(*target, std::forward<Ts>(xs)...);
 }
 
+// Refuses a lifecycle request from another node on the bus's node (a
+// routing supervisor whose peers are restricted).
+caf::error refuse_peers(self_ptr self, const char* what) {
+  auto& routing = self->state.routing;
+  if (!routing)
+    return {};
+  return bus::internal::check_peer(self, routing->peers, peer_role::unrestricted, what);
+}
+
 // True when `model` runs on another node (routing only).
 bool is_remote(self_ptr self, const std::string& model) {
   auto& st = self->state;
@@ -410,34 +420,55 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
       return dispatch<model_snapshot>(self, route, snapshot_atom::value, model);
     },
     [self, route](pause_atom, std::string& model) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "pause"))
+        return err;
       if (is_remote(self, model)) // its own node keeps the pause
         return dispatch<projector_status>(self, route, pause_atom::value, model);
       return steer(self, route(model), model, supervisor_state::intent::pause);
     },
     [self, route](resume_atom, std::string& model) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "resume"))
+        return err;
       if (is_remote(self, model))
         return dispatch<projector_status>(self, route, resume_atom::value, model);
       return steer(self, route(model), model, supervisor_state::intent::run);
     },
-    [self, route](rebuild_atom, std::string& model) {
+    [self, route](rebuild_atom, std::string& model) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "rebuild"))
+        return err;
       return dispatch<projector_status>(self, route, rebuild_atom::value, model);
     },
-    [self, route](parked_atom, std::string& model) {
+    [self, route](parked_atom, std::string& model) -> caf::result<parked_list> {
+      if (auto err = refuse_peers(self, "parked"))
+        return err;
       return dispatch<parked_list>(self, route, parked_atom::value, model);
     },
-    [self, route](unpark_atom, std::string& model, std::uint64_t seq) {
+    [self, route](unpark_atom, std::string& model,
+                  std::uint64_t seq) -> caf::result<parked_list> {
+      if (auto err = refuse_peers(self, "unpark"))
+        return err;
       return dispatch<parked_list>(self, route, unpark_atom::value, model, seq);
     },
-    [self, route](drop_parked_atom, std::string& model, std::uint64_t seq) {
+    [self, route](drop_parked_atom, std::string& model,
+                  std::uint64_t seq) -> caf::result<parked_list> {
+      if (auto err = refuse_peers(self, "drop_parked"))
+        return err;
       return dispatch<parked_list>(self, route, drop_parked_atom::value, model, seq);
     },
-    [self](shadow_atom, model_spec& spec, shadow_wait wait) {
+    [self](shadow_atom, model_spec& spec,
+           shadow_wait wait) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "shadow"))
+        return err;
       return internal::start_shadow(self, std::move(spec), wait);
     },
-    [self](rollback_atom, std::string& model) {
+    [self](rollback_atom, std::string& model) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "rollback"))
+        return err;
       return internal::roll_back(self, model);
     },
-    [self](discard_atom, std::string& model) {
+    [self](discard_atom, std::string& model) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "discard"))
+        return err;
       return internal::discard(self, model);
     },
     [self](restart_atom, shadow_atom, std::uint64_t index,
@@ -450,6 +481,8 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
       internal::restart_due(self, index, generation);
     },
     [self](restart_atom, std::string& model) -> caf::result<projector_status> {
+      if (auto err = refuse_peers(self, "restart"))
+        return err;
       if (is_remote(self, model))
         return forward_remote<projector_status>(self, model, restart_atom::value,
                                                 model);
@@ -460,6 +493,8 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
       return make_error(errc::no_such_model, "no read model named '" + model + "'");
     },
     [self](rebind_atom, bus_actor& bus) {
+      if (refuse_peers(self, "rebind"))
+        return;
       // Restarts use the new handle too.
       self->state.bus = bus;
       auto moved = caf::actor_cast<caf::actor>(bus);

@@ -13,6 +13,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
@@ -28,7 +29,9 @@
 #include "catch_up.hpp"
 #include "command_line.hpp"
 #include "request_reader.hpp"
+#include "network_exposure.hpp"
 #include "session.hpp"
+#include "tls_files.hpp"
 
 namespace {
 
@@ -54,17 +57,26 @@ tables of PATH.models instead, committed with their checkpoint after every
 batch; without --store they stay in memory. --listen publishes the bus at
 HOST:PORT (port 0 picks a free one; the port is reported on stderr) for
 projector nodes (bus-projector --connect): they take events like local
-models, and queries, status and updated_models cover their models too. HOST
-must be a loopback address unless --allow-remote is given: the bus protocol
-has no authentication or encryption, so anyone who reaches the port can
-read and publish every event. Requests to other nodes fail after
---timeout-ms (default 5000) with an error naming the model.
+models, and queries, status and updated_models cover their models too. With
+--tls-cert, --tls-key and --tls-ca the bus protocol runs over mutual TLS:
+only nodes whose certificate the CA signed can connect, and nothing crosses
+the network in plaintext. Without them it has no authentication or
+encryption, so anyone who reaches the port can read and publish every
+event: HOST must then be a loopback address, unless --allow-remote and
+--insecure are both given. An address that is not loopback always needs
+--allow-remote. Requests to other nodes fail after --timeout-ms (default
+5000) with an error naming the model.
+--peer-role says what the nodes that connect may do: projector (the
+default) lets them subscribe, replay, attach and serve read models;
+publisher also lets them publish; unrestricted also lets them send
+lifecycle requests (pause, rebuild, ...) to this node. Requests beyond the
+role are refused with the error "forbidden" and logged.
 --await-models holds the input until the named read models run (on this
 node or on projector nodes that attached), for a multi-node start.
 --admin serves the admin endpoint over HTTP at HOST:PORT (status, health,
-metrics, the log, lifecycle and parked events; docs/admin-api.md), loopback
-only unless --allow-remote is given; port 0 picks a free one, reported on
-stderr.
+metrics, the log, lifecycle and parked events; docs/admin-api.md), in plain
+HTTP: loopback only unless --allow-remote and --insecure are given; port 0
+picks a free one, reported on stderr.
 Exit status: 0 at the end of the input, 1 when the read models did not
 start, 2 for a bad option, configuration or store.
 )";
@@ -92,11 +104,20 @@ int main(int argc, char** argv) {
   bus::endpoint listen_at;
   bool listening = false;
   bool allow_remote = false;
+  bool insecure = false;
+  bus::app::tls_files tls;
+  auto peers = bus::actors::peer_role::projector;
   std::size_t timeout_ms = 5000;
   std::size_t startup_timeout_s = 30;
   std::vector<std::string> await_names;
   bus::endpoint admin_at;
   bool serving_admin = false;
+  auto parse_role = [](const std::string& text) -> caf::expected<bus::actors::peer_role> {
+    if (auto role = bus::actors::parse_peer_role(text))
+      return *role;
+    return bus::make_error(bus::errc::invalid_config,
+                           "takes projector, publisher or unrestricted, not '" + text + "'");
+  };
   bus::app::command_line cli{"bus-node", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -134,6 +155,17 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   app.add_flag("--allow-remote", allow_remote,
                "Let --listen and --admin take an address that is not loopback");
+  bus::app::add_tls_options(app, tls, "for --listen: the bus protocol runs over "
+                                      "mutual TLS");
+  bus::app::add_parsed(app, "--peer-role", peers, parse_role,
+                       "With --listen: what other nodes may do: projector "
+                       "(default: subscribe, replay, attach and serve models), "
+                       "publisher (also publish) or unrestricted (also "
+                       "lifecycle requests)")
+    ->type_name("projector|publisher|unrestricted");
+  app.add_flag("--insecure", insecure,
+               "With --allow-remote: let --listen without TLS, and --admin "
+               "(plain HTTP), take an address that is not loopback");
   app.add_option("--timeout-ms", timeout_ms,
                  "With --listen: requests to other nodes fail after N ms "
                  "(default 5000)")
@@ -160,11 +192,13 @@ int main(int argc, char** argv) {
   if (serving_admin)
     if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
       return cli.usage_error("--admin " + bus::context_of(err));
-  if (listening && !allow_remote && !bus::is_loopback(listen_at.host))
-    return cli.usage_error("--listen " + listen_at.host
-                           + " is not a loopback address; the bus protocol has "
-                             "no authentication, so pass --allow-remote to "
-                             "listen there");
+  bus::app::network_exposure exposure;
+  exposure.listen = listening ? &listen_at : nullptr;
+  exposure.admin = serving_admin ? &admin_at : nullptr;
+  exposure.allow_remote = allow_remote;
+  exposure.insecure = insecure;
+  if (auto status = bus::app::check_exposure(cli, tls, exposure))
+    return *status;
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
                                     : bus::load_config(config_path);
   if (!config) {
@@ -199,12 +233,17 @@ int main(int argc, char** argv) {
   bus::one_worker_per_core(cfg);
   if (listening)
     bus::enable_network(cfg);
+  if (tls.any())
+    if (auto err = bus::app::enable_tls(cfg, tls))
+      return cli.usage_error(bus::context_of(err));
   caf::actor_system sys{cfg};
   using namespace bus::actors;
   auto timeout = std::chrono::milliseconds{timeout_ms};
   bus_options bus_opts;
-  if (listening) // a delivery to a silent node must not hold a publish
+  if (listening) { // a delivery to a silent node must not hold a publish
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
+    bus_opts.peers = peers;
+  }
   auto bus = spawn_bus(sys, log, bus_opts);
   bus::node::session_options options;
   for (auto& spec : config->read_models)
@@ -222,7 +261,7 @@ int main(int argc, char** argv) {
   }
   auto sup = listening
     ? spawn_routing_supervisor(sys, bus, config->read_models, config->supervision,
-                               projection, remote_routing{timeout})
+                               projection, remote_routing{timeout, peers})
     : spawn_supervisor(sys, bus, config->read_models, config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
@@ -233,8 +272,9 @@ int main(int argc, char** argv) {
     self->send_exit(bus, caf::exit_reason::user_shutdown);
   };
   if (listening) {
-    auto port = sys.middleman().publish(bus, listen_at.port,
-                                        listen_at.host.c_str(), true);
+    auto host = listen_at.host.c_str();
+    auto port = tls.any() ? caf::openssl::publish(bus, listen_at.port, host, true)
+                          : sys.middleman().publish(bus, listen_at.port, host, true);
     if (!port) {
       BUS_LOG(bus::log_level::error, "bus-node",
               "cannot listen on " << listen_at.host << ":" << listen_at.port
@@ -242,6 +282,9 @@ int main(int argc, char** argv) {
       stop();
       return 2;
     }
+    BUS_LOG(bus::log_level::info, "bus-node",
+            (tls.any() ? "the bus protocol runs over mutual TLS (CA " + tls.ca + ")"
+                       : std::string{"the bus protocol runs without TLS"}));
     BUS_LOG(bus::log_level::info, "bus-node",
             "listening on " << listen_at.host << ":" << *port);
   }

@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "bus/actors/connector.hpp"
 #include "bus/actors/init.hpp"
@@ -20,6 +21,8 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "command_line.hpp"
+#include "network_exposure.hpp"
+#include "tls_files.hpp"
 
 namespace {
 
@@ -38,10 +41,14 @@ the bus's directory (default: "projector:" and its model names). With
 (default 10000) and "storage": "sqlite" models live in tables of
 PATH.models, so a restarted node pulls only the events after them.
 Requests to the bus time out after --timeout-ms (default 5000).
---admin serves this node's admin endpoint over HTTP at HOST:PORT (status,
-health and metrics of its models, their lifecycle and parked events;
-docs/admin-api.md); HOST must be a loopback address unless --allow-remote
-is given. Port 0 picks a free one, reported on stderr.
+With --tls-cert, --tls-key and --tls-ca it connects over mutual TLS (the
+bus must listen with TLS, and its certificate be signed by the CA); a bus
+that is not on a loopback address needs them, or --insecure.
+--admin serves this node's admin endpoint over plain HTTP at HOST:PORT
+(status, health and metrics of its models, their lifecycle and parked
+events; docs/admin-api.md); HOST must be a loopback address unless
+--allow-remote and --insecure are given. Port 0 picks a free one, reported
+on stderr.
 Exit status: 0 after SIGINT or SIGTERM, 2 for a bad option or
 configuration.
 )";
@@ -58,6 +65,8 @@ int main(int argc, char** argv) {
   bus::endpoint admin_at;
   bool serving_admin = false;
   bool allow_remote = false;
+  bool insecure = false;
+  bus::app::tls_files tls;
   bus::app::command_line cli{"bus-projector", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -101,12 +110,24 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   app.add_flag("--allow-remote", allow_remote,
                "Let --admin take an address that is not loopback");
+  bus::app::add_tls_options(app, tls, "for --connect: the bus protocol runs "
+                                      "over mutual TLS");
+  app.add_flag("--insecure", insecure,
+               "Let --connect reach a bus that is not on loopback without "
+               "TLS, and --admin (plain HTTP, with --allow-remote) serve there");
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
   if (serving_admin)
     if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
       return cli.usage_error("--admin " + bus::context_of(err));
+  bus::app::network_exposure exposure;
+  exposure.connect = &bus_at;
+  exposure.admin = serving_admin ? &admin_at : nullptr;
+  exposure.allow_remote = allow_remote;
+  exposure.insecure = insecure;
+  if (auto status = bus::app::check_exposure(cli, tls, exposure))
+    return *status;
   auto& host = bus_at.host;
   auto port = bus_at.port;
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
@@ -158,15 +179,22 @@ int main(int argc, char** argv) {
   bus::init(cfg);
   bus::one_worker_per_core(cfg);
   bus::enable_network(cfg);
+  if (tls.any())
+    if (auto err = bus::app::enable_tls(cfg, tls))
+      return cli.usage_error(bus::context_of(err));
   caf::actor_system sys{cfg};
-  auto dialer = spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
+  auto dialer = tls.any()
+    ? spawn_remote_dialer(sys, host, port, caf::timespan{timeout},
+                          sys.openssl_manager().actor_handle())
+    : spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
   auto specs = config->read_models;
   auto policy = config->supervision;
   auto make_supervisor = [&sys, specs, policy, projection](bus_actor bus) {
     return spawn_supervisor(sys, std::move(bus), specs, policy, projection);
   };
   BUS_LOG(bus::log_level::info, "bus-projector",
-          name << ": connecting to " << host << ":" << port);
+          name << ": connecting to " << host << ":" << port
+               << (tls.any() ? " (mutual TLS)" : " (no TLS)"));
   auto connector = spawn_connector(sys, dialer, make_supervisor, options);
   caf::scoped_actor self{sys};
   std::unique_ptr<bus::admin::server> admin;

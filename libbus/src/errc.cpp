@@ -35,6 +35,8 @@ std::string to_string(errc x) {
       return "overloaded";
     case errc::not_parked:
       return "not_parked";
+    case errc::forbidden:
+      return "forbidden";
   }
   return "unknown";
 }

@@ -33,9 +33,11 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
                dialer_actor dialer, supervisor_factory make_supervisor,
                connector_options options);
 
-/// The remote dialer's behavior (spawn_remote_dialer spawns it).
+/// The remote dialer's behavior (spawn_remote_dialer spawns it): connects
+/// through the middleman actor `via`.
 dialer_actor::behavior_type
 remote_dialer_impl(dialer_actor::pointer self, std::string host,
-                   std::uint16_t port, caf::timespan timeout);
+                   std::uint16_t port, caf::timespan timeout,
+                   caf::io::middleman_actor via);
 
 } // namespace bus::actors

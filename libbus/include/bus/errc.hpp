@@ -48,6 +48,10 @@ enum class errc : std::uint8_t {
   /// A retry or discard named a seq that is not parked in the model's
   /// dead-letter store (never parked, or retried or discarded since).
   not_parked,
+  /// A request from another node that its role does not allow (see
+  /// bus::actors::peer_role): publishing from a projector node, or any
+  /// lifecycle request to the bus's node.
+  forbidden,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

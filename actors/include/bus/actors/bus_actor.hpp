@@ -23,6 +23,7 @@
 #include <caf/duration.hpp>
 
 #include "bus/actors/interfaces.hpp"
+#include "bus/actors/peer_role.hpp"
 #include "bus/event_log.hpp"
 
 namespace bus::actors {
@@ -46,6 +47,11 @@ struct bus_options {
   /// errc::overloaded, appending nothing: the publisher must wait for an
   /// answer first. This bounds what the bus holds for its publishers.
   std::uint32_t max_publishes_in_flight = 64;
+  /// What actors on other nodes may ask (see peer_role.hpp): subscribing,
+  /// replaying and attaching always; publishing and resolving from
+  /// publisher up; redelivering, the directory and sync only when
+  /// unrestricted (the default).
+  peer_role peers = peer_role::unrestricted;
 };
 
 /// Spawns a bus that owns `log` from then on.

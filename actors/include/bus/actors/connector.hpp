@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <caf/timespan.hpp>
 
 #include "bus/actors/interfaces.hpp"
@@ -54,5 +55,12 @@ connector_actor spawn_connector(caf::actor_system& sys, dialer_actor dialer,
 /// bus::enable_network), checking that the actor found there is a bus.
 dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
                                  std::uint16_t port, caf::timespan timeout);
+
+/// Spawns a dialer like the one above that connects through `via`, a
+/// middleman actor: for TLS, the one of CAF's OpenSSL module
+/// (`sys.openssl_manager().actor_handle()`).
+dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
+                                 std::uint16_t port, caf::timespan timeout,
+                                 caf::io::middleman_actor via);
 
 } // namespace bus::actors

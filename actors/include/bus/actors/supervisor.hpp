@@ -43,6 +43,7 @@
 #include <caf/timespan.hpp>
 
 #include "bus/actors/interfaces.hpp"
+#include "bus/actors/peer_role.hpp"
 #include "bus/actors/projector.hpp"
 #include "bus/config.hpp"
 
@@ -55,6 +56,10 @@ struct remote_routing {
   /// Every request to another node fails after this long, with an error
   /// naming the model: a lost node never makes a caller hang.
   caf::timespan timeout = std::chrono::seconds{5};
+  /// What actors on other nodes may ask of this supervisor: with any role
+  /// but unrestricted, only query, snapshot, status and ready (the bus's
+  /// node keeps its lifecycle to itself).
+  peer_role peers = peer_role::unrestricted;
 };
 
 /// Spawns a supervisor that runs one projector per spec of `specs`, fed

@@ -1,0 +1,134 @@
+#include "tls_files.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "bus/errc.hpp"
+#include "openssl_error_queue.hpp"
+
+namespace bus::app {
+
+namespace {
+
+// The reason OpenSSL gave for the last failure (and clears its queue).
+std::string openssl_reason() {
+  std::string reason;
+  while (auto code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof(text));
+    reason = text; // the last one is the most specific
+  }
+  return reason.empty() ? "no reason given" : reason;
+}
+
+caf::error bad(const std::string& option, const std::string& file,
+               const std::string& why) {
+  return make_error(errc::invalid_config, option + " " + file + ": " + why);
+}
+
+// Never prompts for a passphrase (CAF's default would read the terminal).
+int no_passphrase(char*, int, int, void*) {
+  return 0;
+}
+
+caf::error readable(const std::string& option, const std::string& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{std::fopen(file.c_str(), "rb"),
+                                                    &std::fclose};
+  if (!f)
+    return bad(option, file, std::string{"cannot read it ("} + std::strerror(errno) + ")");
+  return {};
+}
+
+} // namespace
+
+void add_tls_options(CLI::App& app, tls_files& files, const std::string& what) {
+  app.add_option("--tls-cert", files.certificate,
+                 "This node's TLS certificate (PEM) " + what)
+    ->type_name("FILE");
+  app.add_option("--tls-key", files.key,
+                 "The private key of --tls-cert (PEM, unencrypted)")
+    ->type_name("FILE");
+  app.add_option("--tls-ca", files.ca,
+                 "The CA that signs the certificates of every node allowed "
+                 "to connect (PEM)")
+    ->type_name("FILE");
+}
+
+caf::error check(const tls_files& files) {
+  std::string missing;
+  for (auto [option, file] : {std::pair{"--tls-cert", &files.certificate},
+                              std::pair{"--tls-key", &files.key},
+                              std::pair{"--tls-ca", &files.ca}})
+    if (file->empty())
+      missing += (missing.empty() ? "" : " and ") + std::string{option};
+  if (!missing.empty())
+    return make_error(errc::invalid_config,
+                      "TLS needs --tls-cert, --tls-key and --tls-ca together; "
+                      "missing "
+                        + missing);
+  for (auto [option, file] : {std::pair{"--tls-cert", &files.certificate},
+                              std::pair{"--tls-key", &files.key},
+                              std::pair{"--tls-ca", &files.ca}})
+    if (auto err = readable(option, *file))
+      return err;
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
+                                                   &SSL_CTX_free};
+  if (!ctx)
+    return make_error(errc::invalid_config, "cannot start OpenSSL: " + openssl_reason());
+  SSL_CTX_set_default_passwd_cb(ctx.get(), no_passphrase);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.certificate.c_str()) != 1)
+    return bad("--tls-cert", files.certificate,
+               "holds no PEM certificate (" + openssl_reason() + ")");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> key_file{
+    std::fopen(files.key.c_str(), "rb"), &std::fclose};
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key{
+    key_file ? PEM_read_PrivateKey(key_file.get(), nullptr, no_passphrase, nullptr)
+             : nullptr,
+    &EVP_PKEY_free};
+  if (!key)
+    return bad("--tls-key", files.key,
+               "holds no unencrypted PEM private key (" + openssl_reason() + ")");
+  if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1
+      || SSL_CTX_check_private_key(ctx.get()) != 1) {
+    openssl_reason(); // clears the queue
+    return bad("--tls-key", files.key,
+               "is not the key of the certificate in " + files.certificate);
+  }
+  if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
+    return bad("--tls-ca", files.ca,
+               "holds no PEM certificate (" + openssl_reason() + ")");
+  return {};
+}
+
+caf::error enable_tls(caf::actor_system_config& cfg, const tls_files& files) {
+  clear_openssl_errors_before_io();
+  // Opening /proc/self/fd/N opens the file N refers to afresh (from its
+  // start), also once its name is gone.
+  std::string pinned[3];
+  const std::pair<const char*, const std::string*> all[] = {
+    {"--tls-cert", &files.certificate}, {"--tls-key", &files.key}, {"--tls-ca", &files.ca}};
+  for (int i = 0; i < 3; ++i) {
+    auto fd = ::open(all[i].second->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return bad(all[i].first, *all[i].second,
+                 std::string{"cannot read it ("} + std::strerror(errno) + ")");
+    pinned[i] = "/proc/self/fd/" + std::to_string(fd); // open until exit
+  }
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_certificate = pinned[0];
+  cfg.openssl_key = pinned[1];
+  cfg.openssl_cafile = pinned[2];
+  return {};
+}
+
+} // namespace bus::app
