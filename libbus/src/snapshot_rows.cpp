@@ -197,11 +197,12 @@ caf::error for_each_line(std::string_view text, F&& f) {
 std::string_view raw_key(std::string_view line) {
   if (line.size() < 4 || line.front() != '[' || line[1] != '"' || line.back() != ']')
     return {};
-  for (auto i = line.find_first_of("\"\\", 2); i != std::string_view::npos && i + 1 < line.size();
-       i = line.find_first_of("\"\\", i + 2)) {
+  // A plain loop: find_first_of calls memchr over its set for every byte.
+  for (std::size_t i = 2; i + 1 < line.size(); ++i) {
     if (line[i] == '"')
       return line.substr(1, i);
-    // A backslash escapes the next character, perhaps a quote.
+    if (line[i] == '\\')
+      ++i; // it escapes the next character, perhaps a quote
   }
   return {};
 }
