@@ -1,7 +1,6 @@
 #include "bus/snapshot_rows.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <functional>
