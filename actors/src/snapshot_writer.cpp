@@ -22,16 +22,30 @@ namespace {
 
 using writer_ptr = snapshot_writer_actor::stateful_pointer<snapshot_writer_state>;
 
+// A delta is folded only if it holds at least this share of the base
+// (1/n): a smaller one is folded anyway, once, with the base when the
+// deltas outgrow it (snapshot_store::compact), and folding it first too
+// would be a second pass over every change for a few lines saved. What
+// it repeats costs at most its own size until then.
+constexpr std::uint64_t fold_deltas_from = 4;
+
 // Serializes the JSON the projector left to the writer, and folds the rows
-// it recorded to the last change of each key: the work that is
-// proportional to the whole state, or to every change rather than every
-// key changed, stays off the projector's thread.
-caf::error fill_state(snapshot_write& w) {
+// it recorded to the last change of each key when that pays (above): the
+// work that is proportional to the whole state, or to every change rather
+// than every key changed, stays off the projector's thread.
+caf::error fill_state(snapshot_write& w, snapshot_store& store, const std::string& model) {
   if (w.x.layout == snapshot_layout::whole) {
     w.x.state = bus::detail::json_text(w.document);
   } else if (auto* state = w.document.if_object()) {
     append_rows(w.x.state, *state);
   } else {
+    if (w.how == rows_write::delta) {
+      auto base = store.base_bytes(model);
+      if (!base)
+        return std::move(base.error());
+      if (w.x.state.size() * fold_deltas_from < *base)
+        return caf::none;
+    }
     auto folded = compact_rows({w.x.state}, w.how == rows_write::delta
                                               ? removed_rows::keep
                                               : removed_rows::drop);
@@ -108,7 +122,7 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
         }
         st.store = std::move(*store);
       }
-      if (auto err = fill_state(w)) {
+      if (auto err = fill_state(w, *st.store, st.model)) {
         st.failure = std::move(err);
         return st.failure;
       }

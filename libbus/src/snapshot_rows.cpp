@@ -11,27 +11,14 @@
 
 #include "bus/errc.hpp"
 #include "bus/read_model.hpp"
+#include "internal/row_json.hpp"
 
 namespace bus {
 
 namespace {
 
-// Serializes what `sr` was reset to onto the end of `out`: no string per
-// row.
-void drain(boost::json::serializer& sr, std::string& out) {
-  char buffer[512];
-  while (!sr.done()) {
-    auto chunk = sr.read(buffer, sizeof buffer);
-    out.append(chunk.data(), chunk.size());
-  }
-}
-
-// One serializer per thread: a projector appends a row or two per event,
-// and making one each time would cost more than the row.
-boost::json::serializer& serializer() {
-  thread_local boost::json::serializer sr;
-  return sr;
-}
+using internal::drain;
+using internal::serializer;
 
 void append_with(boost::json::serializer& sr, std::string& out, std::string_view key,
                  const boost::json::value* value) {
@@ -74,11 +61,12 @@ caf::error for_each_line(std::string_view text, F&& f) {
 std::string_view raw_key(std::string_view line) {
   if (line.size() < 4 || line.front() != '[' || line[1] != '"' || line.back() != ']')
     return {};
-  for (auto i = line.find_first_of("\"\\", 2); i != std::string_view::npos && i + 1 < line.size();
-       i = line.find_first_of("\"\\", i + 2)) {
+  // A plain loop: find_first_of calls memchr over its set for every byte.
+  for (std::size_t i = 2; i + 1 < line.size(); ++i) {
     if (line[i] == '"')
       return line.substr(1, i);
-    // A backslash escapes the next character, perhaps a quote.
+    if (line[i] == '\\')
+      ++i; // it escapes the next character, perhaps a quote
   }
   return {};
 }
@@ -185,24 +173,6 @@ void append_row(std::string& out, std::string_view key, const read_model& model)
     append_json(out, key);
   }
   out += "]\n";
-}
-
-void append_json(std::string& out, const boost::json::value& x) {
-  auto& sr = serializer();
-  sr.reset(&x);
-  drain(sr, out);
-}
-
-void append_json(std::string& out, const boost::json::object& x) {
-  auto& sr = serializer();
-  sr.reset(&x);
-  drain(sr, out);
-}
-
-void append_json(std::string& out, std::string_view x) {
-  auto& sr = serializer();
-  sr.reset(boost::json::string_view{x.data(), x.size()});
-  drain(sr, out);
 }
 
 void append_rows(std::string& out, const boost::json::object& state) {

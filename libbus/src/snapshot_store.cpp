@@ -438,6 +438,13 @@ caf::expected<bool> snapshot_store::compaction_due(const std::string& model) {
   return x.delta_bytes >= std::max(min_deltas_to_compact, deltas_per_base * x.base_bytes);
 }
 
+caf::expected<std::uint64_t> snapshot_store::base_bytes(const std::string& model) {
+  auto sizes = sizes_of(model);
+  if (!sizes)
+    return std::move(sizes.error());
+  return (*sizes)->base_bytes;
+}
+
 caf::expected<save_outcome> snapshot_store::compact(const std::string& model,
                                                     std::uint64_t generation) {
   // Read and fold outside the write transaction, so that other models'

@@ -17,7 +17,7 @@ using namespace internal;
 
 sqlite_log::~sqlite_log() {
   // Events appended since the last sync were never acknowledged: they go.
-  for (auto* stmt : {insert_, read_, insert_id_, find_id_})
+  for (auto* stmt : {insert_, read_, insert_id_, insert_ids_, find_id_})
     sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
@@ -56,8 +56,7 @@ std::string_view sqlite_log::id_at(std::uint64_t seq) const {
 
 std::uint64_t sqlite_log::find_on_disk(std::string_view id) const {
   reset_on_exit guard{find_id_};
-  sqlite3_bind_text(find_id_, 1, id.data(), static_cast<int>(id.size()),
-                    SQLITE_STATIC);
+  bind_id(find_id_, 1, id);
   auto rc = sqlite3_step(find_id_);
   if (rc == SQLITE_ROW)
     return static_cast<std::uint64_t>(sqlite3_column_int64(find_id_, 0));
@@ -144,14 +143,19 @@ append_result sqlite_log::do_append(std::vector<event> batch) {
   }
   // The whole batch goes to one chunk of the tail: one view of it.
   tail_->prepare(first_new, batch.size());
+  // The batch's lookups of the id table share one read transaction: one
+  // lock and one check of the page cache, not one per id.
+  read_transaction lookups{db_};
   try {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& e = batch[i];
       auto h = hashes[i];
       // Events appended earlier in this batch are in the tail already.
       auto seq = recent_->find(h, [&](std::uint64_t s) { return id_at(s) == e.id; });
-      if (seq == 0 && filter_->may_contain(h))
+      if (seq == 0 && filter_->may_contain(h)) {
+        lookups.begin();
         seq = find_on_disk(e.id); // a redelivery, or a false positive
+      }
       if (seq != 0) {
         result.outcomes.push_back({e.id, seq, true});
         continue;
@@ -172,6 +176,7 @@ append_result sqlite_log::do_append(std::vector<event> batch) {
     head_ = first_new - 1;
     throw;
   }
+  lookups.end();
   if (head_ >= first_new)
     result.appended = tail_->view(first_new, head_);
   if (policy_.mode() != durability::fsync_interval)
@@ -205,15 +210,33 @@ void sqlite_log::write_pending() {
   }
   rows.flush();
   // In key order: neighbouring ids go to the same pages of the id table.
-  std::sort(ids.begin(), ids.end());
-  for (auto& [id, seq] : ids) {
-    reset_on_exit guard{insert_id_};
-    sqlite3_bind_text(insert_id_, 1, id.data(), static_cast<int>(id.size()),
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(insert_id_, 2, static_cast<sqlite3_int64>(seq));
-    if (sqlite3_step(insert_id_) != SQLITE_DONE)
-      fail("append: id " + std::string{id});
-  }
+  // Ids of counters and clocks come in that order already.
+  auto key_less = [](const auto& x, const auto& y) { return id_key_less(x.first, y.first); };
+  if (!std::is_sorted(ids.begin(), ids.end(), key_less))
+    std::sort(ids.begin(), ids.end(), key_less);
+  insert_ids(ids);
+}
+
+void sqlite_log::insert_ids(const std::vector<std::pair<std::string_view, std::uint64_t>>& ids) {
+  // Many rows per statement: a statement's run and reset cost about as much
+  // as the insert of a row, and one cursor walks the sorted ids in order.
+  auto insert = [this](sqlite3_stmt* stmt, const std::pair<std::string_view, std::uint64_t>* first,
+                       std::size_t n) {
+    reset_on_exit guard{stmt};
+    for (std::size_t i = 0; i < n; ++i) {
+      auto [id, seq] = first[i];
+      auto col = static_cast<int>(3 * i + 1);
+      bind_id(stmt, col, id);
+      sqlite3_bind_int64(stmt, col + 2, static_cast<sqlite3_int64>(seq));
+    }
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+      fail("append: id " + std::string{first->first});
+  };
+  std::size_t i = 0;
+  for (; i + ids_per_insert <= ids.size(); i += ids_per_insert)
+    insert(insert_ids_, ids.data() + i, ids_per_insert);
+  for (; i < ids.size(); ++i)
+    insert(insert_id_, ids.data() + i, 1);
 }
 
 void sqlite_log::drop_pending() noexcept {

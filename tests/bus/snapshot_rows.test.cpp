@@ -114,6 +114,47 @@ BOOST_AUTO_TEST_CASE(any_key_and_any_value_survive_a_round_trip) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(strings_are_written_as_the_serializer_writes_them) {
+  // Keys are compared as written: rows written by an earlier release (by
+  // Boost's serializer) must name a key exactly as rows written now.
+  std::vector<std::string> strings{"", "plain", "user-42", "with \"quotes\"", "back\\slash",
+                                   "caf\xc3\xa9", "/slash/", "\x7f", "\xff\xfe"};
+  for (int c = 0; c < 0x80; ++c)
+    strings.push_back(std::string{"a"} + static_cast<char>(c) + "z");
+  for (auto& x : strings) {
+    std::string written;
+    append_json(written, std::string_view{x});
+    BOOST_TEST(written == boost::json::serialize(boost::json::string(x)), x);
+    std::string in_value;
+    append_json(in_value, boost::json::value(boost::json::string(x)));
+    BOOST_TEST(in_value == written, x);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(values_read_back_as_they_were_written) {
+  // Nested deeper than the parser's default limit: read back with a higher one.
+  boost::json::value deep = 1;
+  for (int i = 0; i < 40; ++i)
+    deep = i % 2 == 0 ? boost::json::value(boost::json::array{deep})
+                      : boost::json::value(boost::json::object{{"k", deep}});
+  boost::json::parse_options nested;
+  nested.max_depth = 64;
+  for (auto text : {std::string{"{}"}, std::string{"[]"}, std::string{"null"},
+                    std::string{R"({"id":"user-1","name":"Ada \"A\"","n":-9223372036854775808,)"
+                                R"("u":18446744073709551615,"d":-1.5e-300,"b":[true,false,null,0.1]})"},
+                    boost::json::serialize(deep)}) {
+    auto value = boost::json::parse(text, {}, nested);
+    std::string written;
+    append_json(written, value);
+    BOOST_TEST(boost::json::parse(written, {}, nested) == value, text);
+    if (value.is_object()) {
+      std::string object;
+      append_json(object, value.get_object());
+      BOOST_TEST(object == written, text);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_fold_keeps_one_line_per_key_and_drops_removals) {
   std::string base;
   std::string delta1;

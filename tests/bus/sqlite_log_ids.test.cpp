@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -154,8 +156,68 @@ BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
   BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
-  BOOST_TEST(select("PRAGMA user_version") == "3");
+  BOOST_TEST(select("PRAGMA user_version") == "4");
   BOOST_TEST(redeliver(*log, {0, 999, 1000}) == (std::vector<std::uint64_t>{1, 1000, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) {
+  // Layout 3 (the previous release): the id table keyed by the id alone.
+  {
+    auto log = open();
+    for (std::size_t i = 0; i < 1000; i += 100)
+      log->append(numbered(i, 100));
+  }
+  sql("DROP TABLE ids;"
+      "CREATE TABLE ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
+      "PRAGMA user_version = 3;");
+  {
+    // The old table's rows, as the previous release wrote them.
+    std::string rows;
+    for (std::size_t i = 0; i < 1000; ++i)
+      rows += (i == 0 ? "" : ",") + ("('e" + std::to_string(i) + "', "
+                                     + std::to_string(i + 1) + ")");
+    sql("INSERT INTO ids (id, seq) VALUES " + rows);
+  }
+  auto log = open();
+  BOOST_TEST(log->head() == 1000u);
+  BOOST_TEST(select("PRAGMA user_version") == "4");
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
+  BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name = 'ids_by_text'") == "0");
+  // Far beyond the tail: the migrated table answers, whatever the ids' sizes.
+  BOOST_TEST(redeliver(*log, {0, 9, 10, 99, 100, 999, 1000})
+             == (std::vector<std::uint64_t>{1, 10, 11, 100, 101, 1000, 0}));
+  log->append(numbered(1001, 100));
+  BOOST_TEST(log->head() == 1101u);
+  BOOST_TEST(redeliver(*open(), {5, 1050, 1000})
+             == (std::vector<std::uint64_t>{6, 1051, 1001}));
+}
+
+BOOST_AUTO_TEST_CASE(ids_of_every_size_and_order_stay_unique_across_reopening) {
+  // Ids of different sizes, in no order, in batches of more than one
+  // statement of the id table.
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < 700; ++i)
+    ids.push_back(std::string(1 + (i * 7919) % 23, 'a' + static_cast<char>(i % 26))
+                  + std::to_string(i * 104729 % 1000));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::shuffle(ids.begin(), ids.end(), std::mt19937{7});
+  {
+    auto log = open();
+    std::vector<event> batch;
+    for (auto& id : ids)
+      batch.push_back(make(id, 1));
+    auto appended = log->append(std::move(batch));
+    BOOST_TEST(appended.appended.size() == ids.size());
+  }
+  auto log = open();
+  std::vector<event> again;
+  for (auto& id : ids)
+    again.push_back(make(id, 2));
+  auto outcomes = log->append(std::move(again)).outcomes;
+  BOOST_TEST(log->head() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    BOOST_TEST((outcomes[i].duplicate && outcomes[i].seq == i + 1), ids[i]);
 }
 
 BOOST_AUTO_TEST_CASE(store_whose_id_table_lacks_ids_is_refused_naming_the_file) {

@@ -9,9 +9,10 @@
 //
 // so the state is the last line of each key. A projector appends a line
 // whenever its model changes a key (cheap: the value is at hand); the
-// snapshot writer folds them to the last line of each key (compact_rows)
-// and appends that delta to the stored lines, and now and then folds all of
-// them into a base holding one line per key. Each line is a JSON array:
+// snapshot writer appends them as a delta to the stored lines (folded to
+// the last line of each key by compact_rows first when the delta is large
+// beside the base), and now and then folds all of them into a base holding
+// one line per key. Each line is a JSON array:
 // the sqlite3 shell and any JSON tool read it. Plain functions, no state:
 // safe from any thread.
 

@@ -141,6 +141,9 @@ public:
   /// Returns true when the deltas of `model` outgrew its base (see above).
   caf::expected<bool> compaction_due(const std::string& model);
 
+  /// Returns the bytes of the stored base rows of `model` (0 without).
+  caf::expected<std::uint64_t> base_bytes(const std::string& model);
+
   /// Folds the base and deltas of `model` into a new base, in one
   /// transaction; the snapshot it describes does not change.
   caf::expected<save_outcome> compact(const std::string& model,

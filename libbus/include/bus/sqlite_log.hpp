@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -157,6 +159,9 @@ private:
   /// opened by the caller).
   void write_pending();
 
+  /// Inserts `ids` (sorted) into the id table.
+  void insert_ids(const std::vector<std::pair<std::string_view, std::uint64_t>>& ids);
+
   /// Forgets every appended event past durable_head_.
   void drop_pending() noexcept;
 
@@ -170,6 +175,7 @@ private:
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
   sqlite3_stmt* insert_id_ = nullptr;
+  sqlite3_stmt* insert_ids_ = nullptr; // ids_per_insert rows at once
   sqlite3_stmt* find_id_ = nullptr;
   /// Every id of the log, in front of the id table.
   std::unique_ptr<internal::id_filter> filter_;

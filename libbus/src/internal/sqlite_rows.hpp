@@ -16,16 +16,20 @@
 
 namespace bus::internal {
 
-// The layout this release writes (PRAGMA user_version). 2 is the layout
-// without the id table, 0 with an `events` table the one of the first
-// releases (one row per event).
-constexpr int log_layout_version = 3;
+// The layout this release writes (PRAGMA user_version). 3 is the layout
+// with the id table keyed by the id alone, 2 the one without the id table,
+// 0 with an `events` table the one of the first releases (one row per
+// event).
+constexpr int log_layout_version = 4;
 
 // A row holds at most this many events or about this many bytes: small
 // enough that reading one event loads little, large enough that SQLite's
 // per-row cost vanishes.
 constexpr std::uint32_t row_max_events = 512;
 constexpr std::size_t row_max_bytes = 48 << 10;
+
+// Ids inserted by one statement of the id table.
+constexpr std::size_t ids_per_insert = 64;
 
 /// Resets a prepared statement when leaving a scope, whatever happens.
 struct reset_on_exit {
@@ -36,6 +40,40 @@ struct reset_on_exit {
   }
 };
 
+/// A read transaction begun on demand and ended at the latest at scope
+/// exit, so that several lookups see one snapshot and take one lock.
+class read_transaction {
+public:
+  explicit read_transaction(sqlite3* db) : db_(db) {
+    // nop
+  }
+
+  read_transaction(const read_transaction&) = delete;
+  read_transaction& operator=(const read_transaction&) = delete;
+
+  ~read_transaction() {
+    end();
+  }
+
+  /// Begins the transaction unless it is open; without one, each lookup
+  /// runs in a transaction of its own, which is only slower.
+  void begin() noexcept {
+    if (!open_)
+      open_ = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
+  /// Ends the transaction if it is open (it wrote nothing: nothing to lose).
+  void end() noexcept {
+    if (open_ && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    open_ = false;
+  }
+
+private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
 /// A prepared statement finalized at scope exit.
 struct statement {
   sqlite3_stmt* stmt = nullptr;
@@ -43,6 +81,20 @@ struct statement {
     sqlite3_finalize(stmt);
   }
 };
+
+/// Binds the key of `id` in the id table (its size in bytes, then the id)
+/// to the parameters `first` and `first + 1` of `stmt`.
+inline void bind_id(sqlite3_stmt* stmt, int first, std::string_view id) {
+  sqlite3_bind_int64(stmt, first, static_cast<sqlite3_int64>(id.size()));
+  // An empty view may point nowhere, which SQLite would bind as NULL.
+  sqlite3_bind_text(stmt, first + 1, id.empty() ? "" : id.data(),
+                    static_cast<int>(id.size()), SQLITE_STATIC);
+}
+
+/// Orders ids as the id table's key does: by size in bytes, then bytes.
+inline bool id_key_less(std::string_view x, std::string_view y) noexcept {
+  return x.size() != y.size() ? x.size() < y.size() : x < y;
+}
 
 inline std::string_view column_text(sqlite3_stmt* stmt, int index) {
   auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));

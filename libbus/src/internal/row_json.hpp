@@ -1,0 +1,21 @@
+#pragma once
+
+// Writing the JSON text of snapshot rows (snapshot_rows.hpp): a serializer
+// per thread, for what row_json.cpp does not write itself. Plain
+// functions: safe from any thread.
+
+#include <string>
+
+#include <boost/json/serializer.hpp>
+
+namespace bus::internal {
+
+/// Serializes what `sr` was reset to onto the end of `out`: no string per
+/// row.
+void drain(boost::json::serializer& sr, std::string& out);
+
+/// This thread's serializer: a projector appends a row or two per event,
+/// and making one each time would cost more than the row.
+boost::json::serializer& serializer();
+
+} // namespace bus::internal
