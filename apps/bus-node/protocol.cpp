@@ -241,7 +241,10 @@ void begin_reply(std::string& out, const request& req, std::string_view type) {
 namespace {
 
 char* put(char* p, std::string_view s) noexcept {
-  std::memcpy(p, s.data(), s.size());
+  // An empty view may have no data at all: memcpy from null is undefined
+  // even for no bytes (UBSan).
+  if (!s.empty())
+    std::memcpy(p, s.data(), s.size());
   return p + s.size();
 }
 
