@@ -295,6 +295,9 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       result.store = st.log->timings();
       // Its own mailbox, from inside its own handler: the only safe reader.
       result.mailbox = self->mailbox().size();
+      auto health = st.log->health();
+      result.store_state = health.state;
+      result.store_error = std::move(health.reason);
       auto last = guarded([&] { return st.log->read(result.head, 1); });
       if (!last)
         return last.error();
