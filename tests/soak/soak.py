@@ -154,7 +154,7 @@ def calibrate(s, seconds):
     return (last[1] - first[1]) / max(1e-3, last[0] - first[0])
 
 
-def final_status(s):
+def node_status(s):
     body = s.request({"type": "status"}).wait(60)
     assert body["type"] == "status_ok", body
     return body["head"], {m["model"]: m for m in body["read_models"]}
@@ -163,7 +163,7 @@ def final_status(s):
 def until_caught_up(s, timeout):
     deadline = time.monotonic() + timeout
     while True:
-        head, models = final_status(s)
+        head, models = node_status(s)
         if all(m in models and models[m]["state"] == "running"
                and models[m]["checkpoint"] == head for m in MODELS):
             return head, models
@@ -189,6 +189,9 @@ def run(a, work):
     kills = []
     restored = {name: (0, []) for name in PROJECTORS}  # of each node's live incarnation
     try:
+        # The bus node reads its first line once both remote models run
+        # (--await-models): the burst must not start its clock before that.
+        node_status(s)
         smp.phase = "calibrate"
         if a.rate > 0:
             target, how = a.rate, "given"
@@ -241,7 +244,7 @@ def run(a, work):
         s.send_queries(keys)
         s.wait_idle(600)
         report["final_queries"] = s.counts.queries - before
-        head, models = final_status(s)
+        head, models = node_status(s)
         crashes.update(nodes.unexpected_exits())
     finally:
         smp.phase = "stop"
