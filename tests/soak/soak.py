@@ -56,7 +56,7 @@ def options():
     p.add_argument("--rss-check", choices=("auto", "enforce", "report"), default="auto",
                    help="fail when RSS is not flat after warm-up: enforce, report (never), "
                    "auto (default: enforce for runs of 300 s and more)")
-    p.add_argument("--rss-tolerance-mb", type=float, default=16.0)
+    p.add_argument("--rss-tolerance-mb", type=float, default=8.0)
     p.add_argument("--rss-tolerance-percent", type=float, default=10.0)
     return p.parse_args()
 
@@ -310,6 +310,7 @@ def run(a, work):
         "flat" if flat else "not flat")
     report["checks"] = checks
     report["passed"] = all(x["ok"] for x in checks.values()) and (flat or not enforce)
+    report["run_window"] = [round(run_start - t0, 2), round(run_end - t0, 2)]
     report["samples"] = smp.samples
     report["wall_seconds"] = round(time.monotonic() - t0, 1)
     return report
