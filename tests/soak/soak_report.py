@@ -134,6 +134,8 @@ def summary(report):
                              name, f["peak_mb"], f["reference_mb"], f["late_max_mb"],
                              f["growth_mb"], f["tolerance_mb"], f["slope_mb_per_min"],
                              "flat" if f["flat"] else "GROWING"))
+            if name == "driver":
+                lines[-1] += " [the soak itself; not judged]"
             if "judged_on" in f:
                 lines[-1] += " [net of the id filter, %.1f MB at the end; raw growth %+.1f MB]" % (
                     f["id_filter_mb"], f["raw_growth_mb"] or 0)
