@@ -137,6 +137,8 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
       for (std::size_t i = 0; i < state.slots.size(); ++i)
         internal::judge(c->result[i], state.slots[i], c->head, now,
                         state.policy.stall_after);
+    } else {
+      (void) self; // only a status judges the answers (clang warns otherwise)
     }
     for (auto& xs : c->remote)
       for (auto& x : xs)
