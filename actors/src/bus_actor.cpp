@@ -218,6 +218,10 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       st.subs.subscribe(id, types);
       bus_state::subscriber sub;
       sub.handle = who;
+      auto suffix = shadow_suffix.size();
+      if (name.size() > suffix
+          && std::string_view{name}.substr(name.size() - suffix) == shadow_suffix)
+        sub.role = model_role::shadow;
       sub.name = std::move(name);
       sub.covered = head;
       sub.announced = head;

@@ -157,14 +157,15 @@ void fan_out(bus_self self, const event_batch& batch, pending_ptr pending) {
   for (auto& [id, sub] : st.subscribers) {
     touched.push_back(id);
     sub.covered = batch.last_seq();
+    auto awaited = pending && sub.role == model_role::live;
     if (std::find(wanted.begin(), wanted.end(), id) == wanted.end()) {
-      if (pending) {
+      if (awaited) {
         ++pending->remaining;
         sub.passing.push_back(pending);
       }
       continue;
     }
-    if (pending) {
+    if (awaited) {
       ++pending->remaining;
       auto slot = pending->ack.models.size();
       pending->ack.models.push_back(model_ack{sub.name, {}});

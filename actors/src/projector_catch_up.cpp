@@ -203,8 +203,9 @@ void subscribe(self_ptr self) {
   // A rebuild under way stays one; every other phase catches up from here.
   if (st.phase != projector_phase::rebuilding)
     enter(st, projector_phase::catching_up);
-  auto name = st.role == model_role::shadow ? st.model->name() + "~shadow"
-                                            : st.model->name();
+  auto name = st.model->name();
+  if (st.role == model_role::shadow)
+    name += shadow_suffix;
   self
     ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
               projector_actor{self}, std::move(name),

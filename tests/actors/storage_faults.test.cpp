@@ -190,9 +190,9 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
       std::filesystem::remove(dir.path);
       std::filesystem::remove(dir.path + "-wal");
       std::filesystem::remove(dir.path + "-shm");
-      auto log = sqlite_log::open(dir.path);
-      BOOST_REQUIRE(log);
-      auto durable = spawn_bus(sys, *log, bus_options{});
+      auto store = sqlite_log::open(dir.path);
+      BOOST_REQUIRE(store);
+      auto durable = spawn_bus(sys, *store, bus_options{});
       run();
       auto publish_to = [&](std::vector<event> xs) {
         return ask<publish_ack>(durable, publish_atom::value, std::move(xs),
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
       BOOST_TEST(code_of(again.error()) == errc::storage_failed);
       self->send_exit(durable, caf::exit_reason::user_shutdown);
       run();
-      log->reset();
+      store->reset();
       // The restart: the reopened store holds every acknowledged event.
       auto reopened = sqlite_log::open(dir.path);
       BOOST_REQUIRE(reopened);
@@ -236,9 +236,9 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
 // A full disk refuses the publish and leaves the store healthy: once there
 // is room, the same events are taken.
 BOOST_AUTO_TEST_CASE(a_full_disk_refuses_the_publish_and_then_recovers) {
-  auto log = sqlite_log::open(dir.path);
-  BOOST_REQUIRE(log);
-  auto durable = spawn_bus(sys, *log, bus_options{});
+  auto store = sqlite_log::open(dir.path);
+  BOOST_REQUIRE(store);
+  auto durable = spawn_bus(sys, *store, bus_options{});
   run();
   auto publish_to = [&](std::vector<event> xs) {
     return ask<publish_ack>(durable, publish_atom::value, std::move(xs), publish_wait::log);

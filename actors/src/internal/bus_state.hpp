@@ -52,6 +52,9 @@ struct bus_state {
   struct subscriber {
     projector_actor handle;
     std::string name;
+    /// A blue/green shadow takes pushes, but no publish waits for it nor
+    /// names it: its name is not the model's (actors::shadow_suffix).
+    model_role role = model_role::live;
     /// Every seq up to this one was sent, queued, withheld or of no
     /// interest to it.
     std::uint64_t covered = 0;

@@ -77,6 +77,10 @@ inline constexpr model_role all_model_roles[] = {
 /// Returns "live", "shadow" or "previous".
 const char* to_string(model_role x) noexcept;
 
+/// A shadow subscribes to the bus as "<model>~shadow": the bus pushes it
+/// events but leaves it out of publish acknowledgements.
+inline constexpr std::string_view shadow_suffix = "~shadow";
+
 /// Parses a role's name; nothing for an unknown one.
 std::optional<model_role> model_role_from_string(std::string_view x) noexcept;
 
