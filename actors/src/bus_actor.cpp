@@ -83,9 +83,9 @@ caf::expected<event_batch> read_durable(const event_log& log, std::uint64_t from
 } // namespace
 
 bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
-                                  std::shared_ptr<event_log> log,
+                                  std::shared_ptr<event_log> shared_log,
                                   bus_options options) {
-  self->state.log = std::move(log);
+  self->state.log = std::move(shared_log);
   self->state.options = options;
   // Events a previous bus appended but did not sync (it died first) would
   // become durable with this bus's first sync without being fanned out:
@@ -295,6 +295,9 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       result.store = st.log->timings();
       // Its own mailbox, from inside its own handler: the only safe reader.
       result.mailbox = self->mailbox().size();
+      auto health = st.log->health();
+      result.store_state = health.state;
+      result.store_error = std::move(health.reason);
       auto last = guarded([&] { return st.log->read(result.head, 1); });
       if (!last)
         return last.error();

@@ -44,12 +44,12 @@ void attach(self_ptr self) {
               caf::actor_cast<caf::actor>(st.supervisor), st.options.models)
     .then(
       [self, bus = st.bus](std::uint64_t head) {
-        auto& st = self->state;
-        if (bus != st.bus)
+        auto& state = self->state;
+        if (bus != state.bus)
           return; // lost and replaced meanwhile
-        st.link.connected = true;
-        st.link.failed_attempts = 0;
-        ++st.link.connections;
+        state.link.connected = true;
+        state.link.failed_attempts = 0;
+        ++state.link.connections;
         say(self, log_level::info,
             "attached to the bus (head seq " + std::to_string(head) + ")");
       },
@@ -81,8 +81,8 @@ void dial(self_ptr self) {
   self->request(st.dialer, st.options.timeout, dial_atom::value)
     .then([self](bus_actor& bus) { connected(self, std::move(bus)); },
           [self](caf::error& err) {
-            auto& st = self->state;
-            if (st.link.failed_attempts == 0)
+            auto& state = self->state;
+            if (state.link.failed_attempts == 0)
               say(self, log_level::warning,
                   "cannot reach the bus (" + caf::to_string(err)
                     + "); retrying with backoff");
@@ -102,14 +102,14 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
   st.options = std::move(options);
   self->set_default_handler(caf::drop);
   self->set_down_handler([self](caf::down_msg& dm) {
-    auto& st = self->state;
-    if (!st.bus || dm.source != st.bus.address())
+    auto& state = self->state;
+    if (!state.bus || dm.source != state.bus.address())
       return;
     say(self, log_level::warning,
         "lost the bus (" + caf::to_string(dm.reason) + "); reconnecting");
-    st.bus = nullptr;
-    st.link.connected = false;
-    st.link.last_error = caf::to_string(dm.reason);
+    state.bus = nullptr;
+    state.link.connected = false;
+    state.link.last_error = caf::to_string(dm.reason);
     redial_later(self);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {

@@ -253,20 +253,20 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       return take_delivery(self, event_batch{}, from, to);
     },
     [self](query_atom, std::string& key) -> caf::result<query_result> {
-      auto& st = self->state;
-      auto& model = *st.model;
+      auto& state = self->state;
+      auto& model = *state.model;
       // A model that is still catching up would answer from a past state.
       // Still catching up (or rebuilding) it would answer from a past state;
       // paused, it answers from its frozen state, and status shows the lag.
       // Filling a gap, it holds every event acknowledged for it: later ones
       // it has not seen yet are as in flight to a running projector.
-      if (!answers_queries(st.phase)) {
-        auto what = std::string{st.phase == projector_phase::detached ? "waiting for its bus"
-                                : st.phase == projector_phase::rebuilding ? "rebuilding"
+      if (!answers_queries(state.phase)) {
+        auto what = std::string{state.phase == projector_phase::detached ? "waiting for its bus"
+                                : state.phase == projector_phase::rebuilding ? "rebuilding"
                                                                           : "catching up"}
-                    + " (at seq " + std::to_string(st.processed.watermark());
-        if (st.catch_up_target > st.processed.watermark())
-          what += " of " + std::to_string(st.catch_up_target);
+                    + " (at seq " + std::to_string(state.processed.watermark());
+        if (state.catch_up_target > state.processed.watermark())
+          what += " of " + std::to_string(state.catch_up_target);
         return make_error(errc::model_unavailable,
                           "read model '" + model.name() + "' is " + what + ")");
       }
@@ -276,33 +276,33 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                                              + "' has no key '" + key + "'");
     },
     [self](snapshot_atom) {
-      auto& st = self->state;
-      return model_snapshot{st.model->name(), st.processed.watermark(),
-                            st.model->snapshot()};
+      auto& state = self->state;
+      return model_snapshot{state.model->name(), state.processed.watermark(),
+                            state.model->snapshot()};
     },
     [self](pause_atom) {
-      auto& st = self->state;
-      if (st.phase != projector_phase::paused) {
-        enter(st, projector_phase::paused);
+      auto& state = self->state;
+      if (state.phase != projector_phase::paused) {
+        enter(state, projector_phase::paused);
         // Answer held pushes unapplied: publishers must not wait for a
         // paused model. The log keeps the events for the resume.
-        release_held(st);
-        st.subscribed = false;
-        self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
+        release_held(state);
+        state.subscribed = false;
+        self->request(state.bus, state.options.bus_timeout, unsubscribe_atom::value,
                       projector_actor{self})
           .then([](bool) {}, [](caf::error&) {});
         // A resume or ready still waiting for its catch-up is answered now:
         // the catch-up will not happen until the next resume.
-        auto waiting = std::move(st.waiting);
-        st.waiting.clear();
+        auto waiting = std::move(state.waiting);
+        state.waiting.clear();
         for (auto& rp : waiting)
           rp.deliver(status_of(self));
       }
       return status_of(self);
     },
     [self](resume_atom) -> caf::result<projector_status> {
-      auto& st = self->state;
-      if (st.phase == projector_phase::paused)
+      auto& state = self->state;
+      if (state.phase == projector_phase::paused)
         subscribe(self); // then pulls from the checkpoint to the head
       // Answered once caught up: "resumed" means running again.
       return when_caught_up(self);
@@ -314,35 +314,35 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       start_rebuild(self);
       return status_of(self);
     },
-    [self](rebind_atom, caf::actor& bus) {
-      auto& st = self->state;
-      st.bus = caf::actor_cast<bus_actor>(bus);
-      ++st.bus_generation;
-      ++st.pull_epoch; // what the old bus still owes is dropped
-      st.pulls_in_flight = 0;
-      release_held(st);
-      if (st.phase == projector_phase::paused)
+    [self](rebind_atom, caf::actor& new_bus) {
+      auto& state = self->state;
+      state.bus = caf::actor_cast<bus_actor>(new_bus);
+      ++state.bus_generation;
+      ++state.pull_epoch; // what the old bus still owes is dropped
+      state.pulls_in_flight = 0;
+      release_held(state);
+      if (state.phase == projector_phase::paused)
         return; // resuming subscribes to the new bus
       subscribe(self); // then pulls from the checkpoint to the new head
     },
     [self](retry_atom, std::uint64_t generation) {
-      auto& st = self->state;
-      if (generation != st.bus_generation || st.phase != projector_phase::detached)
+      auto& state = self->state;
+      if (generation != state.bus_generation || state.phase != projector_phase::detached)
         return;
       subscribe(self);
     },
     [self](status_atom) { return status_of(self); },
     [self](promote_atom) -> caf::result<projector_status> {
-      auto& st = self->state;
-      if (st.options.snapshot_path.empty()) {
+      auto& state = self->state;
+      if (state.options.snapshot_path.empty()) {
         go_live(self);
         return when_caught_up(self); // answered once caught up
       }
       // Own the model's snapshots from here, starting with one now: a
       // restart then restores this model's state, not its predecessor's.
       // Live only once that snapshot is written.
-      if (st.snapshots == snapshot_basis::off && !own_snapshots(self))
-        return st.failure;
+      if (state.snapshots == snapshot_basis::off && !own_snapshots(self))
+        return state.failure;
       auto rp = self->make_response_promise<projector_status>();
       take_snapshot(self, [self, rp](const caf::error& err) mutable {
         if (err) {

@@ -143,33 +143,33 @@ void request_range(self_ptr self) {
               static_cast<std::uint32_t>(max))
     .then(
       [self, epoch = st.pull_epoch](event_batch& batch) {
-        auto& st = self->state;
-        if (epoch != st.pull_epoch)
+        auto& state = self->state;
+        if (epoch != state.pull_epoch)
           return; // asked before a rebuild: its pull is under way
-        --st.pulls_in_flight;
+        --state.pulls_in_flight;
         if (batch.empty()) {
           // The log ends before the target: nothing more to read.
-          st.catch_up_target = st.processed.watermark();
+          state.catch_up_target = state.processed.watermark();
         } else {
-          st.next_pull = batch.last_seq() + 1;
+          state.next_pull = batch.last_seq() + 1;
           // Keep one request ahead while this batch is applied, so that the
           // round trip to the bus overlaps the work.
-          if (st.next_pull <= st.catch_up_target && st.pulls_in_flight == 0
-              && st.phase != projector_phase::paused)
+          if (state.next_pull <= state.catch_up_target && state.pulls_in_flight == 0
+              && state.phase != projector_phase::paused)
             request_range(self);
           auto work = make_work(batch, batch.last_seq(), std::nullopt, true);
           auto outcome = apply_batch(self, work);
           if (outcome == apply_outcome::suspended) {
             // Read-ahead answers are dropped: the retry pulls on from the
             // checkpoint once the batch is done.
-            ++st.pull_epoch;
-            st.pulls_in_flight = 0;
+            ++state.pull_epoch;
+            state.pulls_in_flight = 0;
             return;
           }
           if (outcome == apply_outcome::failed)
             return;
         }
-        if (st.pulls_in_flight == 0)
+        if (state.pulls_in_flight == 0)
           pull(self);
       },
       [self](caf::error& err) { bus_failed(self, std::move(err)); });
@@ -211,19 +211,19 @@ void subscribe(self_ptr self) {
               st.model->event_types())
     .then(
       [self, generation = st.bus_generation](std::uint64_t head) {
-        auto& st = self->state;
-        if (generation != st.bus_generation)
+        auto& state = self->state;
+        if (generation != state.bus_generation)
           return; // subscribed to a bus it has left since
-        st.subscribing = false;
-        if (head < st.processed.watermark()) {
+        state.subscribing = false;
+        if (head < state.processed.watermark()) {
           // The bus has fewer events than this model took: it lost its
           // log (restarted without a store). Its seqs now name other
           // events, so nothing projected so far can be trusted.
-          st.catch_up_target = head;
+          state.catch_up_target = head;
           start_rebuild(self);
           return;
         }
-        st.catch_up_target = std::max(st.catch_up_target, head);
+        state.catch_up_target = std::max(state.catch_up_target, head);
         pull(self);
       },
       [self, generation = st.bus_generation](caf::error& err) {
@@ -245,15 +245,15 @@ void approach_head(self_ptr self) {
   self->request(st.bus, st.options.bus_timeout, head_atom::value)
     .then(
       [self](std::uint64_t head) {
-        auto& st = self->state;
-        st.asking_head = false;
-        if (st.subscribed)
+        auto& state = self->state;
+        state.asking_head = false;
+        if (state.subscribed)
           return; // promoted meanwhile
-        if (head <= st.processed.watermark() + st.options.replay_batch) {
+        if (head <= state.processed.watermark() + state.options.replay_batch) {
           subscribe(self);
           return;
         }
-        st.catch_up_target = std::max(st.catch_up_target, head);
+        state.catch_up_target = std::max(state.catch_up_target, head);
         pull(self);
       },
       [self](caf::error& err) { fail(self, std::move(err)); });

@@ -229,11 +229,11 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
   self->request(st.snapshot_writer, caf::infinite, actors::write_atom::value, std::move(w))
     .then(
       [self, generation, done](save_outcome outcome) {
-        auto& st = self->state;
-        if (generation == st.snapshot_generation) {
-          --st.snapshots_in_flight;
+        auto& state = self->state;
+        if (generation == state.snapshot_generation) {
+          --state.snapshots_in_flight;
           if (outcome == save_outcome::superseded)
-            stop_snapshots(st); // another projector owns the model now
+            stop_snapshots(state); // another projector owns the model now
         }
         done(caf::none);
         maybe_snapshot(self); // one may have come due meanwhile

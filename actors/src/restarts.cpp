@@ -59,16 +59,16 @@ void answer_when_ready(supervisor_ptr self, std::size_t index) {
   self->request(s.handle, caf::infinite, ready_atom::value)
     .then(
       [self, index, waiting](projector_status& ps) mutable {
-        auto& s = self->state.slots[index];
-        ps.restarts = s.restarts;
-        ps.last_error = s.last_error;
+        auto& current = self->state.slots[index];
+        ps.restarts = current.restarts;
+        ps.last_error = current.last_error;
         for (auto& rp : waiting)
           rp.deliver(ps);
       },
       [self, index, waiting](caf::error& err) mutable {
-        auto& s = self->state.slots[index];
+        auto& current = self->state.slots[index];
         auto why = make_error(errc::model_unavailable,
-                              "read model '" + s.spec.name
+                              "read model '" + current.spec.name
                                 + "' went down again after the restart: "
                                 + describe(err));
         for (auto& rp : waiting)

@@ -108,28 +108,28 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   return {
     [self](write_atom, snapshot_write& w) -> caf::result<save_outcome> {
-      auto& st = self->state;
-      if (st.failure)
-        return st.failure;
-      if (!st.store) {
+      auto& state = self->state;
+      if (state.failure)
+        return state.failure;
+      if (!state.store) {
         // The first message runs on the writer's own thread, if it has one.
-        if (st.thread == writer_thread::own)
+        if (state.thread == writer_thread::own)
           lower_priority();
-        auto store = snapshot_store::open(st.path);
+        auto store = snapshot_store::open(state.path);
         if (!store) {
-          st.failure = std::move(store.error());
-          return st.failure;
+          state.failure = std::move(store.error());
+          return state.failure;
         }
-        st.store = std::move(*store);
+        state.store = std::move(*store);
       }
-      if (auto err = fill_state(w, *st.store, st.model)) {
-        st.failure = std::move(err);
-        return st.failure;
+      if (auto err = fill_state(w, *state.store, state.model)) {
+        state.failure = std::move(err);
+        return state.failure;
       }
-      auto saved = st.store->save(st.model, w.x, st.generation, w.how);
+      auto saved = state.store->save(state.model, w.x, state.generation, w.how);
       if (!saved) {
-        st.failure = std::move(saved.error());
-        return st.failure;
+        state.failure = std::move(saved.error());
+        return state.failure;
       }
       if (*saved == save_outcome::superseded || w.x.layout == snapshot_layout::whole)
         return *saved;

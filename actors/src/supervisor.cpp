@@ -132,11 +132,13 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
     if (--c->remaining > 0)
       return;
     if constexpr (is_status) {
-      auto& st = self->state;
+      auto& state = self->state;
       auto now = self->clock().now();
-      for (std::size_t i = 0; i < st.slots.size(); ++i)
-        internal::judge(c->result[i], st.slots[i], c->head, now,
-                        st.policy.stall_after);
+      for (std::size_t i = 0; i < state.slots.size(); ++i)
+        internal::judge(c->result[i], state.slots[i], c->head, now,
+                        state.policy.stall_after);
+    } else {
+      (void) self; // only a status judges the answers (clang warns otherwise)
     }
     for (auto& xs : c->remote)
       for (auto& x : xs)
@@ -172,9 +174,9 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
     self->request(s.handle, deadline, atom)
       .then(
         [self, c, i, done_one, h = s.handle](projector_status& ps) {
-          auto& s = self->state.slots[i];
-          if (s.handle == h)
-            internal::note_progress(s, ps, self->clock().now());
+          auto& slot = self->state.slots[i];
+          if (slot.handle == h)
+            internal::note_progress(slot, ps, self->clock().now());
           adopt(c->result[i], std::move(ps));
           done_one();
         },
@@ -492,12 +494,12 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
           return internal::restart_model(self, i);
       return make_error(errc::no_such_model, "no read model named '" + model + "'");
     },
-    [self](rebind_atom, bus_actor& bus) {
+    [self](rebind_atom, bus_actor& new_bus) {
       if (refuse_peers(self, "rebind"))
         return;
       // Restarts use the new handle too.
-      self->state.bus = bus;
-      auto moved = caf::actor_cast<caf::actor>(bus);
+      self->state.bus = new_bus;
+      auto moved = caf::actor_cast<caf::actor>(new_bus);
       for (auto& s : self->state.slots) {
         // Shadows and kept projectors read the same log: they move too.
         for (auto* p : {&s.handle, &s.previous, s.shadow ? &s.shadow->handle : nullptr})

@@ -3,6 +3,7 @@
 // What every bus-bench scenario shares: options, timing, the report's rows,
 // actor systems sized like the apps, and the open-loop latency probe.
 
+#include <cstddef>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -48,6 +49,10 @@ struct options {
 };
 
 double seconds_since(clock_type::time_point t0);
+
+/// `count` things in `seconds`, per second (a count of events or bytes is
+/// far below 2^53, where a double stops holding integers exactly).
+double per_second(std::size_t count, double seconds);
 
 double median(std::vector<double> xs);
 

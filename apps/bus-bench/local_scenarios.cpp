@@ -84,7 +84,7 @@ double pipeline(const options& opt, const std::vector<bus::event>& events,
       for (auto& b : batches)
         caf::anon_send(bus, publish_atom::value, std::move(b), publish_wait::log);
       wait_caught_up(self, ps, events.size());
-      bus_rates.push_back(events.size() / seconds_since(t0));
+      bus_rates.push_back(per_second(events.size(), seconds_since(t0)));
       shutdown(self, bus, ps);
     }
     {
@@ -102,7 +102,7 @@ double pipeline(const options& opt, const std::vector<bus::event>& events,
             if (dedup[m].insert(e.seq))
               models[m].apply(e);
       }
-      loop_rates.push_back(events.size() / seconds_since(t0));
+      loop_rates.push_back(per_second(events.size(), seconds_since(t0)));
     }
   }
   out.rate("pipeline", "pipeline: publish, log, 4 projectors", median(bus_rates),
@@ -146,7 +146,7 @@ void durable_append(const options& opt, const std::vector<bus::event>& events,
         }
         auto t0 = clock_type::now();
         append_durably(**log, std::move(batches));
-        store_rates.push_back(events.size() / seconds_since(t0));
+        store_rates.push_back(per_second(events.size(), seconds_since(t0)));
       }
       for (auto suffix : {"", "-wal", "-shm"})
         std::filesystem::remove(path.string() + suffix);
@@ -155,7 +155,7 @@ void durable_append(const options& opt, const std::vector<bus::event>& events,
       auto t0 = clock_type::now();
       for (auto& b : batches)
         memory.append(std::move(b));
-      memory_rates.push_back(events.size() / seconds_since(t0));
+      memory_rates.push_back(per_second(events.size(), seconds_since(t0)));
     }
     auto name = bus::to_string(policy);
     std::replace(name.begin(), name.end(), ':', '_');
@@ -186,7 +186,7 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
       auto ps = std::vector<projector_actor>{
         spawn_projector(*h.sys, bus, bench::sum_spec("rebuilt"), projector_options{})};
       wait_caught_up(self, ps, events.size());
-      bus_rates.push_back(events.size() / seconds_since(t0));
+      bus_rates.push_back(per_second(events.size(), seconds_since(t0)));
       shutdown(self, bus, ps);
     }
     {
@@ -197,7 +197,7 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
         for (auto& e : batch)
           model.apply(e);
       });
-      loop_rates.push_back(events.size() / seconds_since(t0));
+      loop_rates.push_back(per_second(events.size(), seconds_since(t0)));
     }
   }
   for (auto suffix : {"", "-wal", "-shm"})
@@ -223,7 +223,7 @@ void recovery(const options& opt, const std::vector<bus::event>& events,
         spawn_projector(*h.sys, bus, bench::sum_spec("late"), projector_options{})};
       wait_caught_up(self, ps, events.size());
       auto s = seconds_since(t0);
-      bus_rates.push_back(events.size() / s);
+      bus_rates.push_back(per_second(events.size(), s));
       millis.push_back(s * 1000);
       shutdown(self, bus, ps);
     }
@@ -235,7 +235,7 @@ void recovery(const options& opt, const std::vector<bus::event>& events,
         if (dedup.insert(e.seq))
           model.apply(e);
     });
-    loop_rates.push_back(events.size() / seconds_since(t0));
+    loop_rates.push_back(per_second(events.size(), seconds_since(t0)));
   }
   out.rate("recovery",
            "catch-up of the whole backlog (" + std::to_string(static_cast<int>(median(millis)))
@@ -250,13 +250,13 @@ void dedup_memory(std::size_t n, report& out) {
   bus::processed_ids ids;
   for (std::uint64_t seq = 1; seq <= n; ++seq)
     ids.insert(seq);
-  auto ours = static_cast<double>(ids.memory_bytes()) / n;
+  auto ours = static_cast<double>(ids.memory_bytes()) / static_cast<double>(n);
   auto before = used();
   {
     std::unordered_set<std::string> set;
     for (std::size_t i = 0; i < n; ++i)
       set.insert("e" + std::to_string(i));
-    auto theirs = static_cast<double>(used() - before) / n;
+    auto theirs = static_cast<double>(used() - before) / static_cast<double>(n);
     out.memory("dedup_memory", "dedup memory per processed event", ours, theirs,
                "std::unordered_set<std::string> of the " + std::to_string(n / 1000000)
                  + " M ids");

@@ -81,7 +81,8 @@ child_result run_child(const std::vector<std::string>& argv, const std::string& 
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
   result.seconds = seconds_since(t0);
-  auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   result.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -105,7 +106,7 @@ struct loop_result {
 double thread_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec / 1e9;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 loop_result plain_loop(const std::string& input, std::size_t events) {
@@ -153,7 +154,7 @@ loop_result plain_loop(const std::string& input, std::size_t events) {
     }
     out.clear();
   }
-  loop_result result{events / seconds_since(t0), thread_cpu_seconds() - cpu0};
+  loop_result result{per_second(events, seconds_since(t0)), thread_cpu_seconds() - cpu0};
   ::close(in_fd);
   ::close(out_fd);
   return result;
@@ -212,7 +213,7 @@ void node_end_to_end(const options& opt, report& out) {
         runs->failure = "exit " + std::to_string(r.exit_code) + ": " + first_line_of(log);
         continue;
       }
-      runs->rates.push_back(opt.events / r.seconds);
+      runs->rates.push_back(per_second(opt.events, r.seconds));
       runs->cpu_seconds.push_back(r.cpu_seconds);
       runs->rss.push_back(static_cast<double>(r.max_rss_bytes));
     }
@@ -238,14 +239,14 @@ void node_end_to_end(const options& opt, report& out) {
     note << "cpu " << median(runs->cpu_seconds) << " s (loop "
          << median(loop_cpu) << " s), max RSS "
          << static_cast<long>(rss / (1 << 20)) << " MB ("
-         << static_cast<long>(rss / opt.events) << " B/event), " << users_text
+         << static_cast<long>(rss / static_cast<double>(opt.events)) << " B/event), " << users_text
          << ", 10 % redeliveries";
     out.rate(id, name, median(runs->rates), loop,
              "parse + dedup + 2 models + replies, 1 thread",
              {{"cpu_seconds", median(runs->cpu_seconds)},
               {"loop_cpu_seconds", median(loop_cpu)},
               {"max_rss_bytes", rss},
-              {"rss_bytes_per_event", rss / opt.events},
+              {"rss_bytes_per_event", rss / static_cast<double>(opt.events)},
               {"users", users}},
              note.str());
   }

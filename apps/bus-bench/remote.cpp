@@ -78,7 +78,7 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
       for (auto& b : batches)
         caf::anon_send(c.bus, publish_atom::value, std::move(b), publish_wait::log);
       c.wait_caught_up(events.size());
-      bus_rates.push_back(events.size() / seconds_since(t0));
+      bus_rates.push_back(per_second(events.size(), seconds_since(t0)));
     }
     {
       auto batches = split(events, opt.batch_size);
@@ -93,7 +93,7 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
             if (dedup[m].insert(e.seq))
               models[m].apply(e);
       }
-      loop_rates.push_back(events.size() / seconds_since(t0));
+      loop_rates.push_back(per_second(events.size(), seconds_since(t0)));
     }
   }
   out.rate("remote", "remote: publish, log, 2 projector nodes", median(bus_rates),

@@ -16,7 +16,7 @@ percentiles percentiles_of(std::vector<double>& xs) {
     return result;
   std::sort(xs.begin(), xs.end());
   auto at = [&](double p) {
-    return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * xs.size()))];
+    return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
   };
   result.p50 = at(0.50);
   result.p99 = at(0.99);

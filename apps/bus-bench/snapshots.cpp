@@ -105,7 +105,7 @@ double run_once(const options& opt, const std::vector<bus::event>& events,
     for (auto& b : batches)
       caf::anon_send(bus, publish_atom::value, std::move(b), publish_wait::log);
     wait_caught_up(self, ps, events.size());
-    result = events.size() / seconds_since(t0);
+    result = per_second(events.size(), seconds_since(t0));
     for (auto& p : ps)
       self->send_exit(p, caf::exit_reason::user_shutdown);
     self->send_exit(bus, caf::exit_reason::user_shutdown);
@@ -126,7 +126,7 @@ double plain_loop(const std::vector<bus::event>& events) {
     for (auto& m : models)
       if (m->handles(e.type))
         m->apply(e);
-  return events.size() / seconds_since(t0);
+  return per_second(events.size(), seconds_since(t0));
 }
 
 } // namespace

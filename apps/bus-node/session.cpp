@@ -114,22 +114,22 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
               actors::publish_wait::projectors)
     .then(
       [self, batch = std::move(batch)](actors::publish_ack& ack) {
-        auto& st = self->state;
+        auto& state = self->state;
         // Models on other nodes are named after the local ones, in the
         // order they first took an event.
         for (auto& m : ack.models) {
-          if (st.model_index.count(m.model) == 0) {
-            st.model_index.emplace(m.model, st.options.models.size());
-            st.options.models.push_back(m.model);
-            render_string(st.quoted_models.emplace_back(), m.model);
+          if (state.model_index.count(m.model) == 0) {
+            state.model_index.emplace(m.model, state.options.models.size());
+            state.options.models.push_back(m.model);
+            render_string(state.quoted_models.emplace_back(), m.model);
           }
         }
         // took[j * n + m]: model m (config order) took event j.
-        auto n = st.options.models.size();
+        auto n = state.options.models.size();
         std::vector<bool> took(batch.size() * n, false);
         for (auto& m : ack.models) {
-          auto i = st.model_index.find(m.model);
-          if (i == st.model_index.end())
+          auto i = state.model_index.find(m.model);
+          if (i == state.model_index.end())
             continue;
           for (auto j : m.applied)
             took[j * n + i->second] = true;
@@ -141,7 +141,7 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
             if (took[j * n + m]) {
               if (!updated.empty())
                 updated += ", ";
-              updated += st.quoted_models[m];
+              updated += state.quoted_models[m];
             }
           }
           auto& outcome = ack.outcomes[j];
@@ -295,18 +295,18 @@ session_impl(session_actor::stateful_pointer<session_state> self,
   self->set_default_handler(caf::drop);
   return {
     [self](chunk_atom, request_chunk& chunk, caf::actor& notify) {
-      auto& st = self->state;
+      auto& state = self->state;
       if (chunk->empty()) {
         caf::anon_send(notify, chunk_done_atom::value);
         return;
       }
       for (auto& req : *chunk) {
-        auto index = st.first_slot + st.slots.size();
-        st.slots.emplace_back();
-        st.queue.push_back({&req, index});
+        auto index = state.first_slot + state.slots.size();
+        state.slots.emplace_back();
+        state.queue.push_back({&req, index});
       }
-      st.slots.back().notify = notify;
-      st.chunks.push_back(std::move(chunk));
+      state.slots.back().notify = notify;
+      state.chunks.push_back(std::move(chunk));
       dispatch(self);
       flush(self);
     },

@@ -67,16 +67,16 @@ http_reply admin_client::request(bool post, const std::string& target) const {
     [&](beast::error_code ec, tcp::resolver::results_type results) {
       if (ec)
         return fail(ec, "resolve");
-      stream.async_connect(results, [&](beast::error_code ec,
+      stream.async_connect(results, [&](beast::error_code connect_ec,
                                         const tcp::endpoint&) {
-        if (ec)
-          return fail(ec, "connect");
-        http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-          if (ec)
-            return fail(ec, "send");
+        if (connect_ec)
+          return fail(connect_ec, "connect");
+        http::async_write(stream, req, [&](beast::error_code send_ec, std::size_t) {
+          if (send_ec)
+            return fail(send_ec, "send");
           http::async_read(stream, buffer, parser,
-                           [&](beast::error_code ec, std::size_t) {
-                             fail(ec, "read the answer");
+                           [&](beast::error_code read_ec, std::size_t) {
+                             fail(read_ec, "read the answer");
                            });
         });
       });

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <thread>
 
 #include <boost/json/serialize.hpp>
@@ -56,7 +57,7 @@ public:
     auto dt = std::chrono::duration<double>(samples_.back().first
                                             - samples_.front().first).count();
     auto dx = samples_.back().second - samples_.front().second;
-    return dt > 0 ? dx / dt : 0;
+    return dt > 0 ? static_cast<double>(dx) / dt : 0;
   }
 
 private:
@@ -76,8 +77,11 @@ std::string eta_text(const progress& p) {
     return "0 ms";
   if (p.per_second <= 0)
     return "?";
-  return duration_text(static_cast<std::int64_t>((p.head - p.checkpoint) * 1000
-                                                 / p.per_second));
+  // In double: at a crawl the milliseconds left may not fit an int64.
+  auto ms = static_cast<double>(p.head - p.checkpoint) * 1000 / p.per_second;
+  if (!(ms < static_cast<double>(std::numeric_limits<std::int64_t>::max())))
+    return "?";
+  return duration_text(static_cast<std::int64_t>(ms));
 }
 
 int percent(const progress& p) {

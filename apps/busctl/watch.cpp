@@ -47,7 +47,7 @@ rates applied_rates(const json::object& before, const json::object& now,
   for (auto& [model, count] : applied(now))
     if (auto i = was.find(model); i != was.end())
       // A restart or rebuild resets the count: its first interval says nothing.
-      out[model] = count >= i->second ? (count - i->second) / seconds : 0;
+      out[model] = count >= i->second ? static_cast<double>(count - i->second) / seconds : 0;
   return out;
 }
 

@@ -2,12 +2,21 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <unordered_map>
 
 #include "bus/event_id.hpp"
 
 namespace bus {
+
+const char* to_string(store_state x) noexcept {
+  return x == store_state::failed ? "failed" : "healthy";
+}
+
+std::ostream& operator<<(std::ostream& out, store_state x) {
+  return out << to_string(x);
+}
 
 event_log::~event_log() {
   // nop

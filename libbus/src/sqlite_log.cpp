@@ -9,7 +9,7 @@
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
 #include "internal/tail_cache.hpp"
-#include "internal/timed_vfs.hpp"
+#include "internal/forwarding_vfs.hpp"
 
 namespace bus {
 
@@ -128,7 +128,15 @@ std::vector<event> sqlite_log::decode_rows(std::uint64_t from, std::size_t n) co
 
 // -- appending --------------------------------------------------------------------
 
+void sqlite_log::refuse_if_failed() const {
+  if (health_.state == store_state::failed)
+    throw storage_error(path_ + ": the store failed (" + health_.reason
+                        + "): it takes no events until it is reopened (restart the "
+                          "node; nothing acknowledged was lost)");
+}
+
 append_result sqlite_log::do_append(std::vector<event> batch) {
+  refuse_if_failed();
   append_result result;
   result.outcomes.reserve(batch.size());
   auto now = now_ns();
@@ -247,19 +255,42 @@ void sqlite_log::drop_pending() noexcept {
   head_ = durable_head_;
 }
 
+namespace {
+
+// A full disk, a lock held too long or no memory leave the file as the last
+// commit left it: SQLite rolled the failed one back whole. A failed write
+// or fsync leaves it uncertain (store_state::failed).
+bool fails_the_store(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return true;
+    default:
+      return false;
+  }
+}
+
+} // namespace
+
 void sqlite_log::sync() {
   if (head_ == durable_head_)
     return;
+  refuse_if_failed();
   auto start = std::chrono::steady_clock::now();
   try {
     exec("BEGIN IMMEDIATE");
     write_pending();
     exec("COMMIT");
   } catch (const storage_error& ex) {
+    // The failed call's code, before the rollback replaces it.
+    auto rc = sqlite3_extended_errcode(db_);
     if (sqlite3_get_autocommit(db_) == 0)
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     auto lost = head_ - durable_head_;
     drop_pending();
+    if (fails_the_store(rc))
+      health_ = store_health{store_state::failed, ex.what()};
     throw storage_error(path_ + ": " + ex.what() + " (the "
                         + std::to_string(lost)
                         + " events appended since the last sync were not stored)");

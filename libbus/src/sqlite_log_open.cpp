@@ -13,7 +13,7 @@
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
 #include "internal/tail_cache.hpp"
-#include "internal/timed_vfs.hpp"
+#include "internal/forwarding_vfs.hpp"
 
 namespace bus {
 

@@ -37,11 +37,11 @@ BOOST_AUTO_TEST_CASE(fans_out_by_type_and_wildcard) {
   auto b = spawn_projector(tally("b", {"B"}));
   auto all = spawn_projector(tally("all", {"*"}));
   publish(events(1, 30, {"A", "B", "C"}));
-  auto log = whole_log();
-  BOOST_TEST(log.size() == 30u);
-  BOOST_TEST(snapshot_of(a) == expected_tally(log, {"A"}));
-  BOOST_TEST(snapshot_of(b) == expected_tally(log, {"B"}));
-  BOOST_TEST(snapshot_of(all) == expected_tally(log, {"*"}));
+  auto stored = whole_log();
+  BOOST_TEST(stored.size() == 30u);
+  BOOST_TEST(snapshot_of(a) == expected_tally(stored, {"A"}));
+  BOOST_TEST(snapshot_of(b) == expected_tally(stored, {"B"}));
+  BOOST_TEST(snapshot_of(all) == expected_tally(stored, {"*"}));
   // The type filter really filtered: "a" saw 10 events, "all" saw 30.
   BOOST_TEST(snapshot_of(a).at("seqs").as_array().size() == 10u);
   BOOST_TEST(snapshot_of(all).at("seqs").as_array().size() == 30u);

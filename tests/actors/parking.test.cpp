@@ -60,11 +60,11 @@ struct parking_fixture : bus_fixture {
     return result;
   }
 
-  /// The sums a tally of type A reaches over `log` without `left_out`.
-  boost::json::value sums_without(const std::vector<event>& log,
+  /// The sums a tally of type A reaches over `events` without `left_out`.
+  boost::json::value sums_without(const std::vector<event>& events,
                                   const std::set<std::uint64_t>& left_out) {
     std::vector<event> kept;
-    for (auto& e : log)
+    for (auto& e : events)
       if (left_out.count(e.seq) == 0)
         kept.push_back(e);
     return expected_tally(kept, {"A"}).at("sums");

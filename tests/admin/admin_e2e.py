@@ -44,9 +44,10 @@ class BusNodeTest(unittest.TestCase):
     def test_status_health_metrics_and_events_agree_with_the_protocol(self):
         node, http = self.start()
         self.feed_users(node, 5)
-        # Status: the protocol's, plus the node.
+        # Status: the protocol's, plus the node and its store's state.
         status = http.json("GET", "/status")
         self.assertEqual(status.pop("node"), "bus")
+        self.assertEqual(status.pop("store"), "healthy")
         self.assertEqual(status, protocol_status(node, 100))
         self.assertEqual(status["head"], 5)
         health = http.json("GET", "/health")
@@ -127,6 +128,7 @@ class BusNodeTest(unittest.TestCase):
                          {"model": "user_listing", "state": "running"})
         status = http.json("GET", "/status")
         status.pop("node")
+        self.assertEqual(status.pop("store"), "healthy")
         self.assertEqual(status, protocol_status(node, 200))
         self.assertTrue(all(m["checkpoint"] == 5 for m in status["read_models"]))
 
@@ -183,6 +185,7 @@ class BusNodeTest(unittest.TestCase):
             self.feed_users(node, 4)
             status = http.json("GET", "/status")
             status.pop("node")
+            self.assertEqual(status.pop("store"), "healthy")
             self.assertEqual(status, protocol_status(node, 300))
             m = parse_metrics(http.call("GET", "/metrics")[2])
             # One commit per publish batch (the node batches what it reads),

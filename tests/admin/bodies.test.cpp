@@ -43,14 +43,14 @@ event logged(std::uint64_t seq) {
 
 BOOST_AUTO_TEST_SUITE(bodies)
 
-BOOST_AUTO_TEST_CASE(status_is_the_protocols_status_plus_the_node) {
+BOOST_AUTO_TEST_CASE(status_is_the_protocols_status_plus_the_node_and_its_store) {
   std::vector<projector_status> xs{model("a", 10), model("b", 7),
                                    model("b", 3, model_role::shadow)};
   auto bus = head_at(10);
   auto body = render_status(node_kind::bus, bus, xs);
   std::string fields;
   render_status_fields(fields, bus, xs);
-  BOOST_TEST(body == "{\"node\": \"bus\", " + fields + "}");
+  BOOST_TEST(body == "{\"node\": \"bus\", \"store\": \"healthy\", " + fields + "}");
   auto v = boost::json::parse(body);
   BOOST_TEST(v.at("node").as_string() == "bus");
   BOOST_TEST(v.at("head").as_int64() == 10);

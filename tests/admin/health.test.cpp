@@ -74,4 +74,18 @@ BOOST_AUTO_TEST_CASE(the_body_lists_the_live_models_and_their_states) {
   BOOST_TEST(models[1].at("state").as_string() == "paused");
 }
 
+BOOST_AUTO_TEST_CASE(a_bus_node_whose_store_failed_is_unhealthy_and_says_why) {
+  auto verdict = judge_health({model("a", model_state::running)});
+  bus_status bus;
+  judge_store(bus, verdict);
+  BOOST_TEST(verdict.healthy);
+  bus.store_state = bus::store_state::failed;
+  bus.store_error = "sqlite: disk I/O error";
+  judge_store(bus, verdict);
+  BOOST_TEST(!verdict.healthy);
+  BOOST_TEST(verdict.reason.find("the store failed: sqlite: disk I/O error")
+             != std::string::npos, verdict.reason);
+  BOOST_TEST(verdict.reason.find("restarts") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -87,6 +87,10 @@ BOOST_AUTO_TEST_CASE(a_bus_node_reports_its_log_and_its_mailbox) {
   BOOST_TEST(has_line(text, "bus_store_fsync_seconds_count 2"));
   BOOST_TEST(has_line(text, R"(bus_store_fsync_seconds_bucket{le="0.0025"} 0)"));
   BOOST_TEST(has_line(text, R"(bus_store_fsync_seconds_bucket{le="0.005"} 2)"));
+  BOOST_TEST(has_line(text, "bus_store_failed 0"));
+  bus.store_state = bus::store_state::failed;
+  text = render_metrics(node_kind::bus, bus, models);
+  BOOST_TEST(has_line(text, "bus_store_failed 1"));
 }
 
 BOOST_AUTO_TEST_CASE(a_projector_node_reports_its_models_and_the_head_it_saw) {

@@ -234,8 +234,8 @@ BOOST_AUTO_TEST_CASE(failed_sync_drops_the_unsynced_events_and_frees_their_ids) 
   };
   exec("CREATE TRIGGER refuse BEFORE INSERT ON batches "
        "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
-  BOOST_CHECK_EXCEPTION(log->sync(), storage_error, [&](const storage_error& ex) {
-    return std::string{ex.what()}.find(path) != std::string::npos;
+  BOOST_CHECK_EXCEPTION(log->sync(), storage_error, [&](const storage_error& err) {
+    return std::string{err.what()}.find(path) != std::string::npos;
   });
   BOOST_TEST(log->head() == 2u);
   BOOST_TEST(log->durable_head() == 2u);

@@ -79,7 +79,7 @@ recovery_policy park_quickly() {
 }
 
 struct child {
-  explicit child(caf::actor_system& sys) : sys(sys) {
+  explicit child(caf::actor_system& system) : sys(system) {
     // nop
   }
 

@@ -13,6 +13,14 @@ std::string render_status(node_kind node, const actors::bus_status& bus,
                           const std::vector<actors::projector_status>& models) {
   std::string out = "{\"node\": ";
   render_string(out, to_string(node));
+  if (node == node_kind::bus) {
+    out += ", \"store\": ";
+    render_string(out, to_string(bus.store_state));
+    if (bus.store_state != store_state::healthy) {
+      out += ", \"store_error\": ";
+      render_string(out, bus.store_error);
+    }
+  }
   out += ", ";
   render_status_fields(out, bus, models);
   out += '}';

@@ -107,6 +107,8 @@ void serve_status(self_ptr self, const node_handles& h, route_kind kind,
       switch (kind) {
         case route_kind::health: {
           auto verdict = judge_health(xs);
+          if (node == node_kind::bus)
+            judge_store(bus, verdict);
           reply(json_answer(render_health(verdict, xs), verdict.healthy ? 200 : 503));
           break;
         }

@@ -26,6 +26,15 @@ health_verdict judge_health(const std::vector<actors::projector_status>& models)
   return result;
 }
 
+void judge_store(const actors::bus_status& bus, health_verdict& verdict) {
+  if (bus.store_state == store_state::healthy)
+    return;
+  verdict.healthy = false;
+  std::string why = "the store failed: " + bus.store_error
+                    + " (it takes no events until the node restarts)";
+  verdict.reason = verdict.reason.empty() ? why : why + "; " + verdict.reason;
+}
+
 std::string render_health(const health_verdict& verdict,
                           const std::vector<actors::projector_status>& models) {
   std::string out = "{\"healthy\": ";

@@ -47,6 +47,11 @@ std::string render_metrics(node_kind node, const actors::bus_status& seen,
       w.family("bus_store_fsync_seconds", metric_type::histogram,
                "Time of each fsync the store asked of the file system.");
       w.histogram("bus_store_fsync_seconds", {}, bus.store.fsync);
+      w.family("bus_store_failed", metric_type::gauge,
+               "1 once the store failed on a write or an fsync: it takes no events "
+               "until the node restarts.");
+      w.sample("bus_store_failed", {},
+               std::uint64_t{bus.store_state == store_state::failed ? 1u : 0u});
     }
     w.family("bus_actor_mailbox_messages", metric_type::gauge,
              "Messages waiting in an actor's mailbox, as the actor saw it.");

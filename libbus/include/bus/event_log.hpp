@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -53,6 +54,33 @@ struct store_timings {
   /// Time per fsync the store asked of the file system (a commit may need
   /// several, and a WAL checkpoint adds its own).
   latency_histogram fsync;
+};
+
+/// Whether a durable store takes events.
+enum class store_state : std::uint8_t {
+  /// It takes and keeps them. A full disk leaves it so: the commit that
+  /// found the disk full was rolled back whole, and a later one may succeed
+  /// once there is room.
+  healthy,
+  /// A write or an fsync failed (or the file proved corrupt): what the file
+  /// system kept of the last commit is unknown, and a retried fsync could
+  /// report success for pages the kernel already dropped. The store refuses
+  /// every append until the process reopens it, which recovers the file to
+  /// its last whole commit and loads it again.
+  failed,
+};
+
+/// Returns "healthy" or "failed".
+const char* to_string(store_state x) noexcept;
+
+/// Prints the name of `x`.
+std::ostream& operator<<(std::ostream& out, store_state x);
+
+/// A store's state and, once failed, why.
+struct store_health {
+  store_state state = store_state::healthy;
+  /// The failure that made the store fail ("" while healthy).
+  std::string reason;
 };
 
 /// An append-only, idempotent log of events.
@@ -103,6 +131,9 @@ public:
   /// Returns what the store measured so far (nothing, by default). Cheap:
   /// a copy of two histograms.
   virtual store_timings timings() const { return {}; }
+
+  /// Returns whether the store takes events (always, for a log in memory).
+  virtual store_health health() const { return {}; }
 
 protected:
   /// Returns the time stamped on events appended without one: nanoseconds

@@ -15,7 +15,9 @@
 // itself, so a batch is acknowledged once append() returns; under
 // fsync_interval the owner calls sync() at most every interval and
 // acknowledges nothing past durable_head() before. Reopening the same file
-// gives back every durable event. Stores in the layouts of earlier releases
+// gives back every durable event. A commit that fails on a write or an
+// fsync fails the store (store_state::failed): it takes nothing more until
+// it is reopened. Stores in the layouts of earlier releases
 // are migrated on open. Owned by one actor at a time; not thread-safe.
 
 #include <chrono>
@@ -38,7 +40,7 @@ class id_filter;
 class read_cache;
 class recent_ids;
 class tail_cache;
-class timed_vfs;
+class forwarding_vfs;
 } // namespace bus::internal
 
 namespace bus {
@@ -124,6 +126,10 @@ public:
   /// Commit and fsync times of this store (see store_timings).
   store_timings timings() const override { return timings_; }
 
+  /// Failed once a commit failed on a write or an fsync (see store_state);
+  /// a full disk leaves it healthy.
+  store_health health() const override { return health_; }
+
 protected:
   append_result do_append(std::vector<event> batch) override;
 
@@ -165,12 +171,16 @@ private:
   /// Forgets every appended event past durable_head_.
   void drop_pending() noexcept;
 
+  /// Throws the storage_error that refuses appends to a failed store.
+  void refuse_if_failed() const;
+
   std::string path_;
   durability policy_;
   store_timings timings_;
+  store_health health_;
   /// Times the fsyncs of this store's files into timings_.fsync (the
   /// destructor closes db_, which uses it, before it goes).
-  std::unique_ptr<internal::timed_vfs> vfs_;
+  std::unique_ptr<internal::forwarding_vfs> vfs_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* read_ = nullptr;

@@ -324,8 +324,8 @@ void runner::check_ack_models() {
         // Two ways to be left out: not counted as a target of the publish
         // at all, or sent the batch and answered without this event.
         bool listed = std::any_of(p.ack->models.begin(), p.ack->models.end(),
-                                  [&](const actors::model_ack& m) {
-                                    return m.model == name;
+                                  [&](const actors::model_ack& ack) {
+                                    return ack.model == name;
                                   });
         fail(invariant::ack_models,
              what + "the ack leaves out " + name

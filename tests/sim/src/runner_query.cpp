@@ -87,14 +87,14 @@ void runner::query() {
     sup,
     [j, index](caf::expected<actors::query_result> reply) {
       --j->open_requests;
-      auto& q = j->queries[index];
-      q.answered = true;
-      q.replied_at = j->tick();
+      auto& record = j->queries[index];
+      record.answered = true;
+      record.replied_at = j->tick();
       if (reply) {
-        q.value = std::move(reply->value);
+        record.value = std::move(reply->value);
       } else {
-        q.error = reply.error();
-        j->request_failed(reply.error(), q.sent_at, "query " + q.model + " for " + q.key);
+        record.error = reply.error();
+        j->request_failed(reply.error(), record.sent_at, "query " + record.model + " for " + record.key);
       }
     },
     actors::query_atom::value, model, *key);

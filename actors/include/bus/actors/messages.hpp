@@ -209,6 +209,11 @@ struct bus_status {
   /// Messages waiting in the bus's mailbox when it answered (read by the
   /// bus itself).
   std::uint64_t mailbox = 0;
+  /// Whether the log takes events: failed after a write or an fsync failed,
+  /// until the node restarts (see bus::store_state).
+  bus::store_state store_state = bus::store_state::healthy;
+  /// Why it failed ("" while healthy).
+  std::string store_error;
 };
 
 /// A node attached to a bus: its supervisor (a `supervisor_actor`, carried
@@ -246,7 +251,8 @@ typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_status& x) {
   return f(caf::meta::type_name("bus.bus_status"), x.head, x.head_timestamp,
-           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox);
+           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox,
+           x.store_state, x.store_error);
 }
 
 template <class Inspector>

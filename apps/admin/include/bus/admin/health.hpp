@@ -4,7 +4,8 @@
 // of its live read models is running or catching up. Everything else
 // (paused, stalled, parked, rebuilding, failed, away, ...) needs an
 // operator or is not serving, and makes the node unhealthy. Blue/green
-// shadows and kept projectors do not count: the live model serves.
+// shadows and kept projectors do not count: the live model serves. On a bus
+// node, a failed store (it takes no events) is unhealthy too.
 
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct health_verdict {
 
 /// Judges the live models of `models`.
 health_verdict judge_health(const std::vector<actors::projector_status>& models);
+
+/// Makes `verdict` unhealthy when the bus's store failed (a bus node only:
+/// the store is the bus node's).
+void judge_store(const actors::bus_status& bus, health_verdict& verdict);
 
 /// `{"healthy": ..., "reason": ..., "models": [{"model", "state"}, ...]}`.
 std::string render_health(const health_verdict& verdict,

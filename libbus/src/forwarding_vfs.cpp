@@ -1,4 +1,4 @@
-#include "internal/timed_vfs.hpp"
+#include "internal/forwarding_vfs.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -11,14 +11,15 @@ namespace {
 
 // Our file: the default VFS's file lives right behind it, in the space
 // SQLite allocates for us (szOsFile).
-struct timed_file {
+struct hooked_file {
   sqlite3_file base;
   sqlite3_file* real;
-  latency_histogram* fsyncs;
+  forwarding_vfs* vfs;
+  const char* path; // SQLite keeps the name alive until xClose
 };
 
 sqlite3_file* real_of(sqlite3_file* f) {
-  return reinterpret_cast<timed_file*>(f)->real;
+  return reinterpret_cast<hooked_file*>(f)->real;
 }
 
 const sqlite3_io_methods* methods_of(sqlite3_file* f) {
@@ -26,7 +27,7 @@ const sqlite3_io_methods* methods_of(sqlite3_file* f) {
 }
 
 sqlite3_vfs* real_vfs(sqlite3_vfs* vfs) {
-  return static_cast<timed_vfs*>(vfs->pAppData)->real();
+  return static_cast<forwarding_vfs*>(vfs->pAppData)->real();
 }
 
 // -- the file's methods: forwarded, xSync timed -------------------------------
@@ -39,20 +40,26 @@ int file_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 offset) {
   return methods_of(f)->xRead(real_of(f), buf, n, offset);
 }
 
+// Runs `forward` through the VFS's hook.
+template <class F>
+int hooked(sqlite3_file* f, file_call::kind_type kind, F forward) {
+  auto* h = reinterpret_cast<hooked_file*>(f);
+  return h->vfs->around(file_call{kind, h->path, h->real}, forward);
+}
+
 int file_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 offset) {
-  return methods_of(f)->xWrite(real_of(f), buf, n, offset);
+  return hooked(f, file_call::write,
+                [&] { return methods_of(f)->xWrite(real_of(f), buf, n, offset); });
 }
 
 int file_truncate(sqlite3_file* f, sqlite3_int64 size) {
-  return methods_of(f)->xTruncate(real_of(f), size);
+  return hooked(f, file_call::truncate,
+                [&] { return methods_of(f)->xTruncate(real_of(f), size); });
 }
 
 int file_sync(sqlite3_file* f, int flags) {
-  auto start = std::chrono::steady_clock::now();
-  auto rc = methods_of(f)->xSync(real_of(f), flags);
-  reinterpret_cast<timed_file*>(f)->fsyncs->observe(std::chrono::steady_clock::now()
-                                                    - start);
-  return rc;
+  return hooked(f, file_call::sync,
+                [&] { return methods_of(f)->xSync(real_of(f), flags); });
 }
 
 int file_size(sqlite3_file* f, sqlite3_int64* out) {
@@ -120,7 +127,7 @@ int file_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
   return m->iVersion >= 3 ? m->xUnfetch(real_of(f), offset, p) : SQLITE_OK;
 }
 
-const sqlite3_io_methods timed_methods = {
+const sqlite3_io_methods hooked_methods = {
   3,
   file_close,
   file_read,
@@ -146,16 +153,17 @@ const sqlite3_io_methods timed_methods = {
 
 int vfs_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
              int* out_flags) {
-  auto* self = static_cast<timed_vfs*>(vfs->pAppData);
-  auto* f = reinterpret_cast<timed_file*>(file);
+  auto* self = static_cast<forwarding_vfs*>(vfs->pAppData);
+  auto* f = reinterpret_cast<hooked_file*>(file);
   f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file)
-                                            + sizeof(timed_file));
+                                            + sizeof(hooked_file));
   f->real->pMethods = nullptr;
-  f->fsyncs = &self->fsyncs();
+  f->vfs = self;
+  f->path = name ? name : "";
   auto rc = self->real()->xOpen(self->real(), name, f->real, flags, out_flags);
   // SQLite calls xClose whenever pMethods is set, even after a failure:
   // only then must ours forward it.
-  f->base.pMethods = f->real->pMethods ? &timed_methods : nullptr;
+  f->base.pMethods = f->real->pMethods ? &hooked_methods : nullptr;
   return rc;
 }
 
@@ -207,21 +215,21 @@ int vfs_current_time_int64(sqlite3_vfs* vfs, sqlite3_int64* out) {
   return real_vfs(vfs)->xCurrentTimeInt64(real_vfs(vfs), out);
 }
 
-// Distinct names: every log has its own instance.
+// Distinct names: every instance is a VFS of its own.
 std::atomic<unsigned> instances{0};
 
 } // namespace
 
-timed_vfs::timed_vfs(latency_histogram& fsyncs) : fsyncs_(&fsyncs) {
+forwarding_vfs::forwarding_vfs(bool make_default) {
   real_ = sqlite3_vfs_find(nullptr);
   if (real_ == nullptr)
     throw storage_error("sqlite: no default VFS");
-  name_ = "bus-timed-" + std::to_string(++instances);
+  name_ = "bus-vfs-" + std::to_string(++instances);
   vfs_ = sqlite3_vfs{};
   // Version 2 at most: the system-call hooks of version 3 are for tests of
   // SQLite itself, and a VFS may leave them out.
   vfs_.iVersion = real_->iVersion < 2 ? real_->iVersion : 2;
-  vfs_.szOsFile = static_cast<int>(sizeof(timed_file)) + real_->szOsFile;
+  vfs_.szOsFile = static_cast<int>(sizeof(hooked_file)) + real_->szOsFile;
   vfs_.mxPathname = real_->mxPathname;
   vfs_.zName = name_.c_str();
   vfs_.pAppData = this;
@@ -239,12 +247,30 @@ timed_vfs::timed_vfs(latency_histogram& fsyncs) : fsyncs_(&fsyncs) {
   vfs_.xGetLastError = vfs_last_error;
   if (vfs_.iVersion >= 2)
     vfs_.xCurrentTimeInt64 = vfs_current_time_int64;
-  if (sqlite3_vfs_register(&vfs_, 0) != SQLITE_OK)
-    throw storage_error("sqlite: cannot register the timing VFS");
+  if (sqlite3_vfs_register(&vfs_, make_default ? 1 : 0) != SQLITE_OK)
+    throw storage_error("sqlite: cannot register a VFS");
 }
 
-timed_vfs::~timed_vfs() {
+forwarding_vfs::~forwarding_vfs() {
+  // Unregistering the default makes another one the default: the one it
+  // wrapped, unless that was unregistered meanwhile.
+  bool was_default = sqlite3_vfs_find(nullptr) == &vfs_;
   sqlite3_vfs_unregister(&vfs_);
+  if (was_default)
+    sqlite3_vfs_register(real_, 1);
+}
+
+int forwarding_vfs::hook(const file_call&, int (*forward)(void*), void* state) {
+  return forward(state);
+}
+
+int timed_vfs::hook(const file_call& call, int (*forward)(void*), void* state) {
+  if (call.kind != file_call::sync)
+    return forward(state);
+  auto start = std::chrono::steady_clock::now();
+  auto rc = forward(state);
+  fsyncs_->observe(std::chrono::steady_clock::now() - start);
+  return rc;
 }
 
 } // namespace bus::internal

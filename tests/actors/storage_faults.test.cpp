@@ -1,0 +1,262 @@
+// Storage faults under the actors, injected by a VFS (support/fault_vfs.hpp):
+// a failed write, a failed fsync and a full disk during a batch appended
+// to the log, a snapshot and a model-table commit. Nothing acknowledged is
+// lost: a failing projector is replaced and pulls again from what its store
+// kept, a failed log refuses publishes until the node restarts.
+
+#include <filesystem>
+
+#include "bus/actors/bus_actor.hpp"
+#include "bus/actors/projector.hpp"
+#include "bus/document_model.hpp"
+#include "bus/errc.hpp"
+#include "bus/sqlite_log.hpp"
+#include "support/bus_fixture.hpp"
+#include "support/fault_vfs.hpp"
+#include "support/sqlite_scratch.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+// Documents keyed by payload.k: "A" merges, "B" deletes.
+document_model_config docs_config() {
+  document_model_config cfg;
+  cfg.name = "docs";
+  cfg.key = "k";
+  cfg.merge_on = {"A"};
+  cfg.delete_on = {"B"};
+  return cfg;
+}
+
+model_spec docs_spec(model_storage storage = model_storage::memory) {
+  return model_spec{"docs", [] { return std::make_unique<document_model>(docs_config()); },
+                    storage};
+}
+
+// Made first and gone last: every store of the test opens its files through
+// it, and closes them before it goes.
+struct faults_base {
+  fault_vfs faults;
+  sqlite_scratch dir{"bus-storage-faults-", "bus.db"};
+};
+
+struct faults_fixture : faults_base, bus_fixture {
+  std::string models_path = dir.path + ".models";
+  std::string snapshots_path = dir.path + ".snapshots";
+
+  projector_actor start(model_storage storage, std::uint64_t snapshot_every = 0) {
+    auto options = replaying(16);
+    if (storage == model_storage::sqlite) {
+      options.models_path = models_path;
+    } else {
+      options.snapshot_path = snapshots_path;
+      options.snapshot_every = snapshot_every;
+    }
+    auto p = bus::actors::spawn_projector(sys, bus, docs_spec(storage), options);
+    run();
+    return p;
+  }
+
+  void stop(const projector_actor& p) {
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  projector_status status(const projector_actor& p) {
+    auto result = ask<projector_status>(p, status_atom::value);
+    BOOST_REQUIRE(result);
+    return *result;
+  }
+
+  boost::json::value fold() {
+    document_model m{docs_config()};
+    for (auto& e : whole_log())
+      m.apply(e);
+    return m.snapshot();
+  }
+
+  /// Publishes `xs` one event per batch (a snapshot may follow each).
+  void publish_each(const std::vector<event>& xs) {
+    for (auto& e : xs)
+      publish({e});
+  }
+
+  /// Waits for `p` to go down and returns why.
+  caf::error down_reason() {
+    caf::error reason;
+    self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+    return reason;
+  }
+
+  /// A projector whose table commit hits `kind`: it fails with
+  /// storage_failed having acknowledged nothing of the batch, and a
+  /// replacement on the well disk ends equal to the fold of the log.
+  void check_failed_table_commit(fault_kind kind) {
+    auto first = start(model_storage::sqlite);
+    publish(events(0, 20, {"A", "A", "B"}, 7));
+    self->monitor(first);
+    faults.arm(kind, ".models-wal");
+    auto ack = publish(events(20, 20, {"A", "A", "B"}, 7));
+    BOOST_REQUIRE_GT(faults.failed(), 0u);
+    for (auto& m : ack.models)
+      BOOST_TEST(m.applied.empty());
+    auto reason = down_reason();
+    BOOST_TEST(code_of(reason) == errc::storage_failed, to_string(reason));
+    faults.disarm();
+    auto second = start(model_storage::sqlite);
+    auto st = status(second);
+    BOOST_TEST(st.state == model_state::running);
+    BOOST_TEST(st.checkpoint == 40u);
+    BOOST_TEST(snapshot_of(second) == fold());
+    stop(second);
+  }
+
+  /// A projector whose snapshot hits `kind`: it fails with storage_failed,
+  /// the store keeps the last snapshot, and a replacement restores it and
+  /// pulls the rest.
+  void check_failed_snapshot(fault_kind kind) {
+    auto first = start(model_storage::memory, 3);
+    publish_each(events(0, 6, {"A"}, 3));
+    self->monitor(first);
+    faults.arm(kind, ".snapshots");
+    publish_each(events(6, 3, {"A"}, 3));
+    BOOST_REQUIRE_GT(faults.failed(), 0u);
+    auto reason = down_reason();
+    BOOST_TEST(code_of(reason) == errc::storage_failed, to_string(reason));
+    faults.disarm();
+    auto second = start(model_storage::memory, 3);
+    auto st = status(second);
+    BOOST_TEST(st.state == model_state::running);
+    BOOST_TEST(st.checkpoint == 9u);
+    BOOST_TEST(st.replayed == 3u); // from the snapshot at 6
+    BOOST_TEST(snapshot_of(second) == fold());
+    stop(second);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(storage_faults, faults_fixture)
+
+BOOST_AUTO_TEST_CASE(a_failed_write_in_a_table_commit_loses_nothing) {
+  check_failed_table_commit(fault_kind::write_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_in_a_table_commit_loses_nothing) {
+  check_failed_table_commit(fault_kind::disk_full);
+}
+
+// Tables commit without an fsync (synchronous=NORMAL: the log can rebuild
+// what a power loss takes); they sync when their WAL is checkpointed, as
+// when the last connection closes. A failed fsync there keeps the WAL, and
+// the next opening finds every commit in it.
+BOOST_AUTO_TEST_CASE(a_failed_fsync_of_a_table_keeps_every_commit) {
+  auto first = start(model_storage::sqlite);
+  publish(events(0, 20, {"A", "A", "B"}, 7));
+  faults.arm(fault_kind::sync_error, ".models");
+  stop(first);
+  BOOST_REQUIRE_GT(faults.failed(), 0u);
+  faults.disarm();
+  auto second = start(model_storage::sqlite);
+  auto st = status(second);
+  BOOST_TEST(st.checkpoint == 20u);
+  BOOST_TEST(st.replayed == 0u);
+  BOOST_TEST(snapshot_of(second) == fold());
+  stop(second);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_in_a_snapshot_loses_nothing) {
+  check_failed_snapshot(fault_kind::write_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_fsync_in_a_snapshot_loses_nothing) {
+  check_failed_snapshot(fault_kind::sync_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_in_a_snapshot_loses_nothing) {
+  check_failed_snapshot(fault_kind::disk_full);
+}
+
+// The bus over a durable log: a failed commit answers the publish with
+// storage_failed, the bus says its store failed, and it refuses every
+// publish until it is restarted on the reopened store, which holds every
+// acknowledged event.
+BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
+  for (auto kind : {fault_kind::write_error, fault_kind::sync_error}) {
+    BOOST_TEST_CONTEXT(static_cast<int>(kind)) {
+      std::filesystem::remove(dir.path);
+      std::filesystem::remove(dir.path + "-wal");
+      std::filesystem::remove(dir.path + "-shm");
+      auto log = sqlite_log::open(dir.path);
+      BOOST_REQUIRE(log);
+      auto durable = spawn_bus(sys, *log, bus_options{});
+      run();
+      auto publish_to = [&](std::vector<event> xs) {
+        return ask<publish_ack>(durable, publish_atom::value, std::move(xs),
+                                publish_wait::log);
+      };
+      BOOST_REQUIRE(publish_to(events(0, 10, {"A"})));
+      faults.arm(kind, "-wal");
+      auto refused = publish_to(events(10, 5, {"A"}));
+      BOOST_REQUIRE(!refused);
+      BOOST_TEST(code_of(refused.error()) == errc::storage_failed);
+      faults.disarm();
+      auto st = ask<bus_status>(durable, status_atom::value);
+      BOOST_REQUIRE(st);
+      BOOST_TEST(st->store_state == store_state::failed);
+      BOOST_TEST(!st->store_error.empty());
+      BOOST_TEST(st->head == 10u);
+      auto again = publish_to(events(10, 5, {"A"}));
+      BOOST_REQUIRE(!again);
+      BOOST_TEST(code_of(again.error()) == errc::storage_failed);
+      self->send_exit(durable, caf::exit_reason::user_shutdown);
+      run();
+      log->reset();
+      // The restart: the reopened store holds every acknowledged event.
+      auto reopened = sqlite_log::open(dir.path);
+      BOOST_REQUIRE(reopened);
+      BOOST_TEST((*reopened)->health().state == store_state::healthy);
+      auto restarted = spawn_bus(sys, *reopened, bus_options{});
+      run();
+      auto ack = ask<publish_ack>(restarted, publish_atom::value, events(0, 15, {"A"}),
+                                  publish_wait::log);
+      BOOST_REQUIRE(ack);
+      for (std::size_t i = 0; i < 10; ++i)
+        BOOST_TEST(ack->outcomes[i].duplicate);
+      BOOST_TEST((*reopened)->head() == 15u);
+      self->send_exit(restarted, caf::exit_reason::user_shutdown);
+      run();
+    }
+  }
+}
+
+// A full disk refuses the publish and leaves the store healthy: once there
+// is room, the same events are taken.
+BOOST_AUTO_TEST_CASE(a_full_disk_refuses_the_publish_and_then_recovers) {
+  auto log = sqlite_log::open(dir.path);
+  BOOST_REQUIRE(log);
+  auto durable = spawn_bus(sys, *log, bus_options{});
+  run();
+  auto publish_to = [&](std::vector<event> xs) {
+    return ask<publish_ack>(durable, publish_atom::value, std::move(xs), publish_wait::log);
+  };
+  BOOST_REQUIRE(publish_to(events(0, 10, {"A"})));
+  faults.arm(fault_kind::disk_full, "-wal");
+  auto refused = publish_to(events(10, 5, {"A"}));
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(code_of(refused.error()) == errc::storage_failed);
+  auto st = ask<bus_status>(durable, status_atom::value);
+  BOOST_REQUIRE(st);
+  BOOST_TEST(st->store_state == store_state::healthy);
+  faults.disarm();
+  auto ack = publish_to(events(10, 5, {"A"}));
+  BOOST_REQUIRE(ack);
+  BOOST_TEST(ack->outcomes.back().seq == 15u);
+  self->send_exit(durable, caf::exit_reason::user_shutdown);
+  run();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
