@@ -43,7 +43,7 @@ std::int64_t stored_checkpoint(const std::string& path, const std::string& model
 // snapshots are written in the background, after the events were applied.
 void until_snapshot_covers(const std::string& path, const std::string& model,
                            std::int64_t seq) {
-  auto deadline = std::chrono::steady_clock::now() + 30s;
+  auto deadline = std::chrono::steady_clock::now() + scaled(30s);
   std::int64_t at = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     at = stored_checkpoint(path, model);

@@ -1,4 +1,5 @@
 #include "node_child.hpp"
+#include "node_process.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
@@ -102,7 +103,7 @@ bool node_child::pump(int timeout_ms) {
 
 void node_child::send(std::string_view text, std::chrono::milliseconds limit) {
   BOOST_REQUIRE_MESSAGE(in_ >= 0, "this child has no stdin");
-  auto deadline = clock_type::now() + limit;
+  auto deadline = clock_type::now() + scaled(limit);
   ::fcntl(in_, F_SETFL, ::fcntl(in_, F_GETFL) | O_NONBLOCK);
   std::size_t written = 0;
   while (written < text.size()) {
@@ -122,7 +123,7 @@ void node_child::send(std::string_view text, std::chrono::milliseconds limit) {
 }
 
 std::string node_child::read_line(std::chrono::milliseconds limit) {
-  auto deadline = clock_type::now() + limit;
+  auto deadline = clock_type::now() + scaled(limit);
   while (true) {
     auto end = out_.find('\n');
     if (end != std::string::npos) {
@@ -146,7 +147,7 @@ std::string node_child::err() const {
 
 std::string node_child::wait_for_err(std::string_view text,
                                      std::chrono::milliseconds limit) {
-  auto deadline = clock_type::now() + limit;
+  auto deadline = clock_type::now() + scaled(limit);
   while (true) {
     auto all = err();
     if (all.find(text) != std::string::npos)
@@ -165,7 +166,7 @@ int node_child::stop(int signal, std::chrono::milliseconds limit) {
   if (reaped_)
     return 0;
   ::kill(pid_, signal);
-  auto deadline = clock_type::now() + limit;
+  auto deadline = clock_type::now() + scaled(limit);
   int status = 0;
   while (::waitpid(pid_, &status, WNOHANG) == 0) {
     if (millis_left(deadline) == 0) {

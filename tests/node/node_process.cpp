@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -113,11 +114,21 @@ std::vector<std::string> process_result::out_lines() const {
   return lines;
 }
 
+std::chrono::milliseconds scaled(std::chrono::milliseconds limit) {
+  static const long factor = [] {
+    const char* text = std::getenv("BUS_TEST_TIME_SCALE");
+    long n = text ? std::strtol(text, nullptr, 10) : 1;
+    return n >= 1 && n <= 100 ? n : 1L;
+  }();
+  return limit * factor;
+}
+
 process_result run_process(const std::string& path,
                            const std::vector<std::string>& args,
                            std::string_view input,
                            std::chrono::milliseconds limit,
                            std::size_t kill_after_lines) {
+  limit = scaled(limit);
   // Once per test process: writing to a pipe whose reader is gone must fail
   // with EPIPE rather than kill the test.
   static const bool sigpipe_ignored = [] {
@@ -226,7 +237,7 @@ process_result run_node(std::string_view input,
   auto result = run_process(BUS_NODE_PATH, args, input, limit);
   BOOST_REQUIRE_MESSAGE(!result.timed_out,
                         "bus-node did not finish within "
-                            << limit.count()
+                            << scaled(limit).count()
                             << " ms and was killed; stderr: " << result.err);
   return result;
 }

@@ -18,6 +18,10 @@ namespace bus::node::test {
 /// The time limit of one run of the node.
 constexpr std::chrono::milliseconds default_time_limit{20'000};
 
+/// `limit` times BUS_TEST_TIME_SCALE (a whole number from 1 to 100; 1 when
+/// unset): .ci/tsan sets it, since TSan runs the node many times slower.
+std::chrono::milliseconds scaled(std::chrono::milliseconds limit);
+
 /// What a finished (or killed) child left behind.
 struct process_result {
   /// The exit status, -1 when the child did not exit normally.

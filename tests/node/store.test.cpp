@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(publishing_never_waits_for_a_snapshot_being_written) {
   sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(lock);
   // Then the writer catches up with the log.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds{30});
   while (checkpoint() != "400" && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
   BOOST_TEST(checkpoint() == "400");
