@@ -44,12 +44,12 @@ caf::error check_spec(const model_spec& spec) {
       return make_error(errc::invalid_config,
                         "read model '" + spec.name + "': factory made none");
     if (model->name() != spec.name)
-      return make_error(errc::invalid_config,
-                        "the new definition's model is named '" + model->name()
-                          + "', not '" + spec.name + "'");
+      return make_error(errc::invalid_config, "the new definition's model is named '"
+                                                + model->name() + "', not '" + spec.name
+                                                + "'");
   } catch (const std::exception& ex) {
-    return make_error(errc::invalid_config, "read model '" + spec.name
-                                              + "' failed to start: " + ex.what());
+    return make_error(errc::invalid_config,
+                      "read model '" + spec.name + "' failed to start: " + ex.what());
   }
   return caf::none;
 }
@@ -77,7 +77,8 @@ void spawn_shadow(supervisor_ptr self, std::size_t index) {
     .then(
       [self, index, h = sh.handle](projector_status&) {
         auto& s = self->state.slots[index];
-        if (s.shadow && s.shadow->handle == h && s.shadow->state == model_state::catching_up)
+        if (s.shadow && s.shadow->handle == h
+            && s.shadow->state == model_state::catching_up)
           begin_switch(self, index, h);
       },
       [](caf::error&) {
@@ -116,7 +117,8 @@ void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow
 void complete_switch(supervisor_ptr self, std::size_t index, projector_actor shadow,
                      projector_status status) {
   auto& s = self->state.slots[index];
-  if (!s.shadow || s.shadow->handle != shadow || s.shadow->state != model_state::switching)
+  if (!s.shadow || s.shadow->handle != shadow
+      || s.shadow->state != model_state::switching)
     return;
   if (s.handle) {
     s.previous = s.handle;
@@ -145,16 +147,15 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
     rp.deliver(status);
 }
 
-void finish_rollback(supervisor_ptr self, std::size_t index,
-                     projector_actor previous, projector_actor current,
-                     projector_status status,
+void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor previous,
+                     projector_actor current, projector_status status,
                      caf::typed_response_promise<projector_status> promise) {
   auto& s = self->state.slots[index];
   s.rolling_back = false;
   if (s.previous != previous) {
-    promise.deliver(make_error(errc::model_unavailable,
-                               "the previous projector of '" + s.spec.name
-                                 + "' went down during the rollback"));
+    promise.deliver(
+      make_error(errc::model_unavailable, "the previous projector of '" + s.spec.name
+                                            + "' went down during the rollback"));
     return;
   }
   s.spec = std::move(s.previous_spec);
@@ -189,13 +190,11 @@ bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& rea
   if (sh.recent.size() >= st.policy.max_restarts) {
     sh.state = model_state::failed;
     BUS_LOG(log_level::error, "supervisor",
-            "the shadow of read model '" << s.spec.name << "' stays down after "
-                                         << sh.restarts
-                                         << " restarts; the live projector goes on: "
-                                         << sh.last_error);
-    give_up(s, make_error(errc::model_unavailable,
-                          "the shadow of '" + s.spec.name + "' failed: "
-                            + sh.last_error));
+            "the shadow of read model '"
+              << s.spec.name << "' stays down after " << sh.restarts
+              << " restarts; the live projector goes on: " << sh.last_error);
+    give_up(s, make_error(errc::model_unavailable, "the shadow of '" + s.spec.name
+                                                     + "' failed: " + sh.last_error));
     return true;
   }
   auto delay = backoff_delay(st.policy, sh.recent.size());
@@ -317,13 +316,13 @@ caf::result<projector_status> discard(supervisor_ptr self, const std::string& mo
                           + "' is switching in now: roll it back once it is live");
     if (s.shadow->handle)
       self->send_exit(s.shadow->handle, caf::exit_reason::user_shutdown);
-    give_up(s, precondition("the blue/green rebuild of '" + model
-                            + "' was discarded"));
+    give_up(s, precondition("the blue/green rebuild of '" + model + "' was discarded"));
     s.shadow.reset();
     return stopped_status(model, model_role::shadow);
   }
-  return precondition("'" + model + "' has no shadow and no previous projector "
-                      "to discard");
+  return precondition("'" + model
+                      + "' has no shadow and no previous projector "
+                        "to discard");
 }
 
 void restart_shadow(supervisor_ptr self, std::uint64_t index,

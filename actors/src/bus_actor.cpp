@@ -14,8 +14,8 @@ namespace bus::actors {
 namespace {
 
 using self_ptr = bus_actor::stateful_pointer<bus_state>;
-using internal::answer_publish;
 using bus::internal::check_peer;
+using internal::answer_publish;
 using internal::fan_out;
 using internal::pending_publish;
 
@@ -137,7 +137,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
                             + " publishes unanswered, the most the bus allows: "
                               "wait for an answer before publishing more");
       auto published = events.size();
-      auto appended = guarded([&] { return self->state.log->append(std::move(events)); });
+      auto appended = guarded(
+        [&] { return self->state.log->append(std::move(events)); });
       if (!appended)
         return appended.error();
       auto& result = *appended;
@@ -152,16 +153,15 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         ++st.publishing[publisher];
         auto promise = self->make_response_promise<publish_ack>();
         after_sync(self, [self, promise, ack = std::move(ack),
-                          batch = std::move(result.appended), wait,
-                          publisher, repeated](const caf::error& err) mutable {
+                          batch = std::move(result.appended), wait, publisher,
+                          repeated](const caf::error& err) mutable {
           if (err) {
             answer_publish(self, promise, err, publisher);
             return;
           }
           self->state.appended += batch.size();
           self->state.duplicates += repeated;
-          finish_publish(self, std::move(ack), batch, wait, promise,
-                         publisher);
+          finish_publish(self, std::move(ack), batch, wait, promise, publisher);
         });
         return promise;
       }
@@ -196,13 +196,13 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return result;
       // A duplicate of an event not durable yet: "logged" only after the sync.
       auto promise = self->make_response_promise<std::vector<publish_outcome>>();
-      after_sync(self, [promise, result = std::move(result)](
-                         const caf::error& err) mutable {
-        if (err)
-          promise.deliver(err);
-        else
-          promise.deliver(std::move(result));
-      });
+      after_sync(self,
+                 [promise, result = std::move(result)](const caf::error& err) mutable {
+                   if (err)
+                     promise.deliver(err);
+                   else
+                     promise.deliver(std::move(result));
+                 });
       return promise;
     },
     [self](subscribe_atom, projector_actor& who, std::string& name,
@@ -274,8 +274,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto& nodes = st.nodes;
       nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
                                  [&](const node_entry& n) {
-                                   return n.node == node
-                                          || n.supervisor == supervisor;
+                                   return n.node == node || n.supervisor == supervisor;
                                  }),
                   nodes.end());
       self->monitor(supervisor);

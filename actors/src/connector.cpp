@@ -22,7 +22,8 @@ void say(self_ptr self, log_level level, const std::string& what) {
 void redial_later(self_ptr self) {
   auto& st = self->state;
   auto delay = st.options.initial_backoff;
-  for (std::uint32_t i = 1; i < st.link.failed_attempts && delay < st.options.max_backoff; ++i)
+  for (std::uint32_t i = 1;
+       i < st.link.failed_attempts && delay < st.options.max_backoff; ++i)
     delay *= 2;
   delay = std::min(delay, st.options.max_backoff);
   self->delayed_send(self, delay, dial_atom::value, ++st.dial_generation);
@@ -130,10 +131,10 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
   };
 }
 
-dialer_actor::behavior_type
-remote_dialer_impl(dialer_actor::pointer self, std::string host,
-                   std::uint16_t port, caf::timespan timeout,
-                   caf::io::middleman_actor via) {
+dialer_actor::behavior_type remote_dialer_impl(dialer_actor::pointer self,
+                                               std::string host, std::uint16_t port,
+                                               caf::timespan timeout,
+                                               caf::io::middleman_actor via) {
   return {
     [self, host, port, timeout, via](dial_atom) -> caf::result<bus_actor> {
       auto rp = self->make_response_promise<bus_actor>();
@@ -143,12 +144,11 @@ remote_dialer_impl(dialer_actor::pointer self, std::string host,
           [self, rp, where](const caf::node_id&, caf::strong_actor_ptr& ptr,
                             const std::set<std::string>& ifs) mutable {
             if (!ptr)
-              rp.deliver(make_error(errc::unreachable,
-                                    "nothing is published at " + where));
+              rp.deliver(
+                make_error(errc::unreachable, "nothing is published at " + where));
             else if (!self->home_system().assignable<bus_actor>(ifs))
-              rp.deliver(make_error(errc::unreachable,
-                                    "the actor published at " + where
-                                      + " is not a bus"));
+              rp.deliver(make_error(errc::unreachable, "the actor published at " + where
+                                                         + " is not a bus"));
             else
               rp.deliver(caf::actor_cast<bus_actor>(std::move(ptr)));
           },
@@ -174,8 +174,7 @@ dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
 dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
                                  std::uint16_t port, caf::timespan timeout,
                                  caf::io::middleman_actor via) {
-  return sys.spawn(remote_dialer_impl, std::move(host), port, timeout,
-                   std::move(via));
+  return sys.spawn(remote_dialer_impl, std::move(host), port, timeout, std::move(via));
 }
 
 } // namespace bus::actors

@@ -71,7 +71,8 @@ void send_delivery(bus_self self, subscriptions::subscriber_id id,
                    Ts&&... xs) {
   ++sub.in_flight;
   sub.outstanding.push_back(d);
-  self->request(sub.handle, self->state.options.delivery_timeout, std::forward<Ts>(xs)...)
+  self
+    ->request(sub.handle, self->state.options.delivery_timeout, std::forward<Ts>(xs)...)
     .then(
       [self, id, d](delivery_ack& ack) {
         if (!d->settled)
@@ -84,9 +85,9 @@ void send_delivery(bus_self self, subscriptions::subscriber_id id,
 }
 
 // Sends `batch` as covering [covers_from, batch.last_seq()].
-void send_push(bus_self self, subscriptions::subscriber_id id, bus_state::subscriber& sub,
-               const event_batch& batch, std::uint64_t covers_from,
-               pending_ptr pending, std::size_t slot) {
+void send_push(bus_self self, subscriptions::subscriber_id id,
+               bus_state::subscriber& sub, const event_batch& batch,
+               std::uint64_t covers_from, pending_ptr pending, std::size_t slot) {
   auto d = std::make_shared<outstanding_delivery>();
   d->pending = std::move(pending);
   d->slot = slot;
@@ -204,7 +205,9 @@ void push_again(bus_self self, const event_batch& batch) {
 bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
   auto& st = self->state;
   auto i = std::find_if(st.subscribers.begin(), st.subscribers.end(),
-                        [&](const auto& kv) { return kv.second.handle.address() == who; });
+                        [&](const auto& kv) {
+                          return kv.second.handle.address() == who;
+                        });
   if (i == st.subscribers.end())
     return false;
   auto sub = std::move(i->second);
@@ -228,7 +231,8 @@ bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
 }
 
 void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& promise,
-                    caf::expected<publish_ack> answer, const caf::actor_addr& publisher) {
+                    caf::expected<publish_ack> answer,
+                    const caf::actor_addr& publisher) {
   auto& publishing = self->state.publishing;
   if (auto i = publishing.find(publisher); i != publishing.end() && --i->second == 0)
     publishing.erase(i);

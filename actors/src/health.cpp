@@ -40,8 +40,7 @@ void judge(projector_status& ps, const supervisor_state::slot& s,
            caf::timespan stall_after) {
   // Paused, disconnected or down are their own answers; only a model that
   // should be moving can be stalled.
-  auto moving = ps.state == model_state::running
-                || ps.state == model_state::catching_up
+  auto moving = ps.state == model_state::running || ps.state == model_state::catching_up
                 || ps.state == model_state::rebuilding;
   if (moving && head && ps.checkpoint < *head && now - s.progress_at >= stall_after) {
     ps.state = model_state::stalled;

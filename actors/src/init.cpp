@@ -13,14 +13,13 @@ namespace bus {
 
 void init(caf::actor_system_config& cfg) {
   using namespace actors;
-  cfg.add_error_category(
-    errc_category::value,
-    [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-      auto text = "bus: " + to_string(static_cast<errc>(code));
-      if (ctx.size() == 1 && ctx.match_element<std::string>(0))
-        text += " (" + ctx.get_as<std::string>(0) + ")";
-      return text;
-    });
+  cfg.add_error_category(errc_category::value,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           auto text = "bus: " + to_string(static_cast<errc>(code));
+                           if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+                             text += " (" + ctx.get_as<std::string>(0) + ")";
+                           return text;
+                         });
   std::apply(
     [&](auto... types) {
       (cfg.add_message_type<typename decltype(types)::type>(types.name), ...);
@@ -35,8 +34,7 @@ void enable_network(caf::actor_system_config& cfg, network_options options) {
 }
 
 void one_worker_per_core(caf::actor_system_config& cfg) {
-  cfg.set("scheduler.max-threads",
-          std::max(2u, std::thread::hardware_concurrency()));
+  cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
 }
 
 } // namespace bus

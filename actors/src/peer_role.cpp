@@ -41,12 +41,15 @@ caf::error check_peer(caf::local_actor* self, peer_role role, peer_role needed,
   auto& sender = self->current_sender();
   if (sender && sender->node() == self->node())
     return {};
-  auto from = sender ? "node " + caf::to_string(sender->node()) : std::string{"no sender"};
+  auto from = sender ? "node " + caf::to_string(sender->node())
+                     : std::string{"no sender"};
   BUS_LOG(log_level::warning, self->name(),
           "refused " << what << " from " << from << " (peer role " << to_string(role)
                      << ")");
-  return make_error(errc::forbidden, std::string{what} + " is not allowed to other nodes "
-                                       "of role " + to_string(role));
+  return make_error(errc::forbidden, std::string{what}
+                                       + " is not allowed to other nodes "
+                                         "of role "
+                                       + to_string(role));
 }
 
 } // namespace bus::internal

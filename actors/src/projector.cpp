@@ -140,9 +140,6 @@ bool reset_model(self_ptr self) {
   return true;
 }
 
-
-
-
 namespace {
 
 // Subscribes under the model's name (a promote).
@@ -152,8 +149,9 @@ void go_live(self_ptr self) {
     // Subscribe again under the model's name; the bus keeps a subscriber's
     // name, so leave first (in order: same sender).
     if (st.subscribed)
-      self->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
-                    projector_actor{self})
+      self
+        ->request(st.bus, st.options.bus_timeout, unsubscribe_atom::value,
+                  projector_actor{self})
         .then([](bool) {}, [](caf::error&) {});
     st.role = model_role::live;
     subscribe(self); // then pulls from the checkpoint to the head
@@ -195,8 +193,8 @@ namespace bus::actors {
 using namespace bus::internal;
 
 projector_actor::behavior_type
-projector_impl(projector_actor::stateful_pointer<projector_state> self,
-               bus_actor bus, model_spec spec, projector_options options) {
+projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_actor bus,
+               model_spec spec, projector_options options) {
   auto& st = self->state;
   st.bus = std::move(bus);
   st.options = options;
@@ -221,8 +219,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
                               "read model '" + spec.name + "': factory made none");
   } catch (const std::exception& ex) {
     st.failure = make_error(errc::apply_failed, "read model '" + spec.name
-                                                  + "' failed to start: "
-                                                  + ex.what());
+                                                  + "' failed to start: " + ex.what());
   }
   auto shadow = options.shadow;
   if (shadow) {
@@ -261,9 +258,11 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       // Filling a gap, it holds every event acknowledged for it: later ones
       // it has not seen yet are as in flight to a running projector.
       if (!answers_queries(state.phase)) {
-        auto what = std::string{state.phase == projector_phase::detached ? "waiting for its bus"
-                                : state.phase == projector_phase::rebuilding ? "rebuilding"
-                                                                          : "catching up"}
+        auto what = std::string{state.phase == projector_phase::detached
+                                  ? "waiting for its bus"
+                                : state.phase == projector_phase::rebuilding
+                                  ? "rebuilding"
+                                  : "catching up"}
                     + " (at seq " + std::to_string(state.processed.watermark());
         if (state.catch_up_target > state.processed.watermark())
           what += " of " + std::to_string(state.catch_up_target);
@@ -272,8 +271,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       }
       if (auto value = model.query(key))
         return query_result{model.name(), std::move(key), std::move(*value)};
-      return make_error(errc::no_such_key, "read model '" + model.name()
-                                             + "' has no key '" + key + "'");
+      return make_error(errc::no_such_key,
+                        "read model '" + model.name() + "' has no key '" + key + "'");
     },
     [self](snapshot_atom) {
       auto& state = self->state;
@@ -288,8 +287,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
         // paused model. The log keeps the events for the resume.
         release_held(state);
         state.subscribed = false;
-        self->request(state.bus, state.options.bus_timeout, unsubscribe_atom::value,
-                      projector_actor{self})
+        self
+          ->request(state.bus, state.options.bus_timeout, unsubscribe_atom::value,
+                    projector_actor{self})
           .then([](bool) {}, [](caf::error&) {});
         // A resume or ready still waiting for its catch-up is answered now:
         // the catch-up will not happen until the next resume.
@@ -322,12 +322,13 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       state.pulls_in_flight = 0;
       release_held(state);
       if (state.phase == projector_phase::paused)
-        return; // resuming subscribes to the new bus
+        return;        // resuming subscribes to the new bus
       subscribe(self); // then pulls from the checkpoint to the new head
     },
     [self](retry_atom, std::uint64_t generation) {
       auto& state = self->state;
-      if (generation != state.bus_generation || state.phase != projector_phase::detached)
+      if (generation != state.bus_generation
+          || state.phase != projector_phase::detached)
         return;
       subscribe(self);
     },
@@ -358,7 +359,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self,
       return rp;
     },
     [self](parked_atom) { return internal::list_parked(self); },
-    [self](unpark_atom, std::uint64_t seq) { return internal::retry_parked(self, seq); },
+    [self](unpark_atom, std::uint64_t seq) {
+      return internal::retry_parked(self, seq);
+    },
     [self](drop_parked_atom, std::uint64_t seq) {
       return internal::discard_parked(self, seq);
     },

@@ -23,10 +23,10 @@ using actors::parked_list;
 // The reason a projector fails with when its model throws on `e`.
 caf::error apply_failure(const read_model& model, const event& e,
                          std::string_view what) {
-  return make_error(errc::apply_failed,
-                    "read model '" + model.name() + "' failed on event '" + e.id
-                      + "' (seq " + std::to_string(e.seq) + ", type " + e.type
-                      + "): " + std::string{what});
+  return make_error(errc::apply_failed, "read model '" + model.name()
+                                          + "' failed on event '" + e.id + "' (seq "
+                                          + std::to_string(e.seq) + ", type " + e.type
+                                          + "): " + std::string{what});
 }
 
 // Runs read-model code; returns the exception's text when it threw.
@@ -157,10 +157,9 @@ bool run_hook(projector_ptr self, const char* which, F&& f) {
   auto what = guarded(std::forward<F>(f));
   if (!what)
     return true;
-  fail(self, make_error(errc::apply_failed, std::string{"batch hook '"} + which
-                                              + "' of read model '"
-                                              + self->state.model->name()
-                                              + "' failed: " + *what));
+  fail(self, make_error(errc::apply_failed,
+                        std::string{"batch hook '"} + which + "' of read model '"
+                          + self->state.model->name() + "' failed: " + *what));
   return false;
 }
 
@@ -193,9 +192,9 @@ apply_outcome apply_batch(projector_ptr self, suspended_batch& work) {
   // before the ack.
   if (st.table && !batch.empty() && !commit_table(self))
     return apply_outcome::failed;
-  if (hooks.after && !batch.empty()
-      && !run_hook(self, "after",
-                   [&] { hooks.after(model, batch, work.ack.applied.size()); }))
+  if (hooks.after && !batch.empty() && !run_hook(self, "after", [&] {
+        hooks.after(model, batch, work.ack.applied.size());
+      }))
     return apply_outcome::failed;
   maybe_snapshot(self); // after the hooks: a hook may be the commit
   return st.failure ? apply_outcome::failed : apply_outcome::done;

@@ -208,8 +208,7 @@ void subscribe(self_ptr self) {
     name += shadow_suffix;
   self
     ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
-              projector_actor{self}, std::move(name),
-              st.model->event_types())
+              projector_actor{self}, std::move(name), st.model->event_types())
     .then(
       [self, generation = st.bus_generation](std::uint64_t head) {
         auto& state = self->state;
@@ -312,6 +311,5 @@ void resume_suspended(self_ptr self, std::uint64_t epoch) {
   // once at the target.
   pull(self);
 }
-
 
 } // namespace bus::internal

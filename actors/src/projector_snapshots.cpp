@@ -45,10 +45,10 @@ bool enable_tracking(projector_state& st) {
 void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis first) {
   auto& st = self->state;
   st.snapshot_generation = generation;
-  st.snapshot_writer
-    = actors::spawn_snapshot_writer(self->system(), st.options.snapshot_path,
-                                    st.model->name(), generation,
-                                    caf::actor_cast<caf::actor>(self));
+  st.snapshot_writer = actors::spawn_snapshot_writer(self->system(),
+                                                     st.options.snapshot_path,
+                                                     st.model->name(), generation,
+                                                     caf::actor_cast<caf::actor>(self));
   st.snapshots_in_flight = 0;
   st.changed_rows.clear();
   st.snapshots = first;
@@ -91,7 +91,7 @@ void start_snapshots(projector_ptr self) {
   // None, or taken under another definition: rebuild from the log.
   auto restored = stored && stored->definition == st.model->definition()
                   && restore(st, *stored);
-  auto first = !tracks    ? snapshot_basis::whole
+  auto first = !tracks     ? snapshot_basis::whole
                : !restored ? snapshot_basis::rows_since_empty // the model is empty
                : stored->layout == snapshot_layout::rows ? snapshot_basis::delta
                                                          : snapshot_basis::full_rows;
@@ -151,9 +151,9 @@ bool capture_changes(projector_ptr self) {
   } catch (...) {
     what = "unknown exception";
   }
-  fail(self, make_error(errc::apply_failed, "read model '" + model.name()
-                                              + "' failed recording its changes: "
-                                              + what));
+  fail(self,
+       make_error(errc::apply_failed, "read model '" + model.name()
+                                        + "' failed recording its changes: " + what));
   return false;
 }
 
@@ -226,7 +226,9 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
       f(err);
     }
   };
-  self->request(st.snapshot_writer, caf::infinite, actors::write_atom::value, std::move(w))
+  self
+    ->request(st.snapshot_writer, caf::infinite, actors::write_atom::value,
+              std::move(w))
     .then(
       [self, generation, done](save_outcome outcome) {
         auto& state = self->state;
@@ -245,7 +247,7 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
         }
         done(err);
         stop_snapshots(self->state); // no last one on the way out
-        fail(self, std::move(err)); // a store that cannot save is reported
+        fail(self, std::move(err));  // a store that cannot save is reported
       });
 }
 

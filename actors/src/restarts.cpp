@@ -1,6 +1,5 @@
 #include "internal/restarts.hpp"
 
-
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
@@ -154,8 +153,8 @@ void live_down(supervisor_ptr self, const caf::down_msg& dm) {
     BUS_LOG(log_level::warning, "supervisor",
             "read model '" << s.spec.name << "' failed (" << s.last_error
                            << "); restarting in " << millis(delay) << " ms");
-    self->delayed_send(self, delay, restart_atom::value,
-                       static_cast<std::uint64_t>(i), s.generation);
+    self->delayed_send(self, delay, restart_atom::value, static_cast<std::uint64_t>(i),
+                       s.generation);
     return;
   }
 }

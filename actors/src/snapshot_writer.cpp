@@ -33,7 +33,8 @@ constexpr std::uint64_t fold_deltas_from = 4;
 // it recorded to the last change of each key when that pays (above): the
 // work that is proportional to the whole state, or to every change rather
 // than every key changed, stays off the projector's thread.
-caf::error fill_state(snapshot_write& w, snapshot_store& store, const std::string& model) {
+caf::error fill_state(snapshot_write& w, snapshot_store& store,
+                      const std::string& model) {
   if (w.x.layout == snapshot_layout::whole) {
     w.x.state = bus::detail::json_text(w.document);
   } else if (auto* state = w.document.if_object()) {
@@ -95,8 +96,7 @@ void lower_priority() {
 
 snapshot_writer_actor::behavior_type
 snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
-                     std::uint64_t generation, caf::actor owner,
-                     writer_thread thread) {
+                     std::uint64_t generation, caf::actor owner, writer_thread thread) {
   auto& st = self->state;
   st.path = std::move(path);
   st.model = std::move(model);
@@ -147,10 +147,11 @@ snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys, std::string 
   // A detached actor gets a thread of its own even under the test
   // scheduler, out of the test's reach: there it is scheduled instead.
   if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr)
-    return sys.spawn(snapshot_writer_impl, std::move(path), std::move(model), generation,
-                     std::move(owner), writer_thread::shared);
-  return sys.spawn<caf::detached>(snapshot_writer_impl, std::move(path), std::move(model),
-                                  generation, std::move(owner), writer_thread::own);
+    return sys.spawn(snapshot_writer_impl, std::move(path), std::move(model),
+                     generation, std::move(owner), writer_thread::shared);
+  return sys.spawn<caf::detached>(snapshot_writer_impl, std::move(path),
+                                  std::move(model), generation, std::move(owner),
+                                  writer_thread::own);
 }
 
 } // namespace bus::actors

@@ -51,12 +51,12 @@ caf::error remote_failure(const caf::error& err, const std::string& model,
   using namespace std::chrono;
   auto ms = duration_cast<milliseconds>(timeout).count();
   if (err == caf::sec::request_timeout)
-    return make_error(errc::model_unavailable,
-                      "read model '" + model + "' on node '" + node
-                        + "' did not answer within " + std::to_string(ms) + " ms");
-  return make_error(errc::model_unavailable, "read model '" + model + "' on node '"
-                                               + node + "' is unreachable: "
-                                               + caf::to_string(err));
+    return make_error(errc::model_unavailable, "read model '" + model + "' on node '"
+                                                 + node + "' did not answer within "
+                                                 + std::to_string(ms) + " ms");
+  return make_error(errc::model_unavailable,
+                    "read model '" + model + "' on node '" + node
+                      + "' is unreachable: " + caf::to_string(err));
 }
 
 // Adds the models of the nodes attached to the bus to a status collection:
@@ -73,7 +73,8 @@ void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
         for (std::size_t k = 0; k < nodes.size(); ++k) {
           auto& n = nodes[k];
           if (!n.supervisor) {
-            c->remote[k] = absent(n, model_state::away, "node '" + n.node + "' is not connected");
+            c->remote[k] = absent(n, model_state::away,
+                                  "node '" + n.node + "' is not connected");
             continue;
           }
           ++c->remaining;
@@ -261,8 +262,8 @@ caf::result<T> forward_remote(self_ptr self, const std::string& model, Ts... xs)
           return std::find(x.models.begin(), x.models.end(), model) != x.models.end();
         });
         if (n == nodes.rend()) {
-          rp.deliver(make_error(errc::no_such_model,
-                                "no read model named '" + model + "'"));
+          rp.deliver(
+            make_error(errc::no_such_model, "no read model named '" + model + "'"));
           return;
         }
         if (!n->supervisor) {
@@ -307,7 +308,8 @@ void keep_intent(self_ptr self, const std::string& model, supervisor_state::inte
 
 // Pauses or resumes the local projector of `model`; once it answers, the
 // intent holds for every later projector of the model (restarts, the node's).
-caf::result<projector_status> steer(self_ptr self, caf::expected<projector_actor> target,
+caf::result<projector_status> steer(self_ptr self,
+                                    caf::expected<projector_actor> target,
                                     const std::string& model,
                                     supervisor_state::intent x) {
   if (!target)
@@ -351,17 +353,18 @@ void restore_pauses(self_ptr self) {
       }
 }
 
-supervisor_actor::behavior_type
-make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
-              supervision_policy policy, projector_options options,
-              std::optional<remote_routing> routing);
+supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
+                                              std::vector<model_spec> specs,
+                                              supervision_policy policy,
+                                              projector_options options,
+                                              std::optional<remote_routing> routing);
 
 } // namespace
 
 supervisor_actor::behavior_type
 supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
-                bus_actor bus, std::vector<model_spec> specs,
-                supervision_policy policy, projector_options options) {
+                bus_actor bus, std::vector<model_spec> specs, supervision_policy policy,
+                projector_options options) {
   return make_behavior(self, std::move(bus), std::move(specs), policy,
                        std::move(options), std::nullopt);
 }
@@ -377,10 +380,11 @@ routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> sel
 
 namespace {
 
-supervisor_actor::behavior_type
-make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
-              supervision_policy policy, projector_options options,
-              std::optional<remote_routing> routing) {
+supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
+                                              std::vector<model_spec> specs,
+                                              supervision_policy policy,
+                                              projector_options options,
+                                              std::optional<remote_routing> routing) {
   auto& st = self->state;
   st.bus = std::move(bus);
   st.policy = policy;
@@ -473,8 +477,7 @@ make_behavior(self_ptr self, bus_actor bus, std::vector<model_spec> specs,
         return err;
       return internal::discard(self, model);
     },
-    [self](restart_atom, shadow_atom, std::uint64_t index,
-           std::uint64_t generation) {
+    [self](restart_atom, shadow_atom, std::uint64_t index, std::uint64_t generation) {
       internal::restart_shadow(self, index, generation);
     },
     [self](status_atom) { return collect(self, status_atom::value); },
@@ -525,8 +528,8 @@ supervisor_actor spawn_routing_supervisor(caf::actor_system& sys, bus_actor bus,
                                           supervision_policy policy,
                                           projector_options options,
                                           remote_routing routing) {
-  return sys.spawn(routing_supervisor_impl, std::move(bus), std::move(specs),
-                   policy, std::move(options), routing);
+  return sys.spawn(routing_supervisor_impl, std::move(bus), std::move(specs), policy,
+                   std::move(options), routing);
 }
 
 } // namespace bus::actors

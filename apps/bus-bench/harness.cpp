@@ -88,7 +88,8 @@ percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
   samples->reserve(batches.size());
   auto done = std::make_shared<std::atomic<std::size_t>>(0);
   auto total = batches.size();
-  auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(std::move(batches));
+  auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(
+    std::move(batches));
   sys.spawn([=](caf::event_based_actor* a) {
     auto next = std::make_shared<std::size_t>(0);
     auto start = std::make_shared<clock_type::time_point>(clock_type::now());
@@ -97,14 +98,16 @@ percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
       auto due = static_cast<std::size_t>((clock_type::now() - *start) / tick) + 1;
       for (; *next < std::min(due, total); ++*next) {
         auto sent = clock_type::now();
-        a->request(bus, caf::infinite, publish_atom::value,
-                   std::move((*shared)[*next]), publish_wait::projectors)
-          .then([=](publish_ack&) {
-            samples->push_back(
-              std::chrono::duration<double, std::micro>(clock_type::now() - sent).count());
-            ++*done;
-          },
-                [=](caf::error&) { ++*done; });
+        a->request(bus, caf::infinite, publish_atom::value, std::move((*shared)[*next]),
+                   publish_wait::projectors)
+          .then(
+            [=](publish_ack&) {
+              samples->push_back(
+                std::chrono::duration<double, std::micro>(clock_type::now() - sent)
+                  .count());
+              ++*done;
+            },
+            [=](caf::error&) { ++*done; });
       }
       if (*next < total)
         a->delayed_send(a, tick, caf::tick_atom::value);

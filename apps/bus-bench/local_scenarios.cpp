@@ -180,8 +180,8 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
       auto log = bus::sqlite_log::open(path.string(), bus::durability::os_buffered);
       system_holder h;
       caf::scoped_actor self{*h.sys};
-      auto bus =
-        spawn_bus(*h.sys, std::shared_ptr<bus::event_log>{*log}, bus_options{});
+      auto bus = spawn_bus(*h.sys, std::shared_ptr<bus::event_log>{*log},
+                           bus_options{});
       auto t0 = clock_type::now();
       auto ps = std::vector<projector_actor>{
         spawn_projector(*h.sys, bus, bench::sum_spec("rebuilt"), projector_options{})};
@@ -207,8 +207,7 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
 }
 
 // A projector catching up a backlog in the memory log.
-void recovery(const options& opt, const std::vector<bus::event>& events,
-              report& out) {
+void recovery(const options& opt, const std::vector<bus::event>& events, report& out) {
   std::vector<double> bus_rates, loop_rates, millis;
   for (std::size_t run = 0; run < opt.runs; ++run) {
     auto log = std::make_shared<bus::memory_log>();
@@ -238,8 +237,8 @@ void recovery(const options& opt, const std::vector<bus::event>& events,
     loop_rates.push_back(per_second(events.size(), seconds_since(t0)));
   }
   out.rate("recovery",
-           "catch-up of the whole backlog (" + std::to_string(static_cast<int>(median(millis)))
-             + " ms)",
+           "catch-up of the whole backlog ("
+             + std::to_string(static_cast<int>(median(millis))) + " ms)",
            median(bus_rates), median(loop_rates), "read memory log + dedup + apply",
            {{"ms", median(millis)}});
 }

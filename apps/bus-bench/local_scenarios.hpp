@@ -15,8 +15,7 @@ namespace bench {
 
 /// Publish -> log -> 4 projectors with dedup -> applied; returns the median
 /// rate of the framework.
-double pipeline(const options& opt, const std::vector<bus::event>& events,
-                report& out);
+double pipeline(const options& opt, const std::vector<bus::event>& events, report& out);
 
 /// Open-loop latency from publish to applied by 4 projectors at
 /// `per_second`, beside the noise floor measured meanwhile.
@@ -32,8 +31,7 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
                         report& out);
 
 /// A projector catching up a backlog in the memory log.
-void recovery(const options& opt, const std::vector<bus::event>& events,
-              report& out);
+void recovery(const options& opt, const std::vector<bus::event>& events, report& out);
 
 /// Heap bytes per processed event of the dedup set, over `n` events.
 void dedup_memory(std::size_t n, report& out);

@@ -21,11 +21,12 @@ using namespace bench;
 
 namespace {
 
-constexpr const char* summary =
-  "bus-bench: throughput of the framework beside plain single-thread loops "
-  "doing the same work in the same process; prints a table of medians.";
+constexpr const char* summary
+  = "bus-bench: throughput of the framework beside plain single-thread loops "
+    "doing the same work in the same process; prints a table of medians.";
 
-constexpr const char* details = R"(Runs each scenario R times (default 3) on N events (default 1000000) in
+constexpr const char* details
+  = R"(Runs each scenario R times (default 3) on N events (default 1000000) in
 batches of --batch-size (default 1024) and prints medians beside a plain
 loop doing the same work. DIR (default: the system's temp dir) holds the
 SQLite stores and the node scenario's input. --only runs just the named
@@ -62,20 +63,23 @@ int main(int argc, char** argv) {
     ->transform(count_in(1, 1 << 20))
     ->type_name("N");
   app.add_option("--batch", opt.batch_size)->transform(count_in(1, 1 << 20))->group("");
-  app.add_option("--store-dir", opt.store_dir,
-                 "Where the scenarios create their SQLite stores (default: "
-                 "the system's temp dir)")
+  app
+    .add_option("--store-dir", opt.store_dir,
+                "Where the scenarios create their SQLite stores (default: "
+                "the system's temp dir)")
     ->type_name("DIR");
   app.add_option("--dir", opt.store_dir)->group("");
   app.add_option("--only", opt.only, "Run just these scenarios (comma-separated)")
     ->delimiter(',')
     ->check(bus::app::one_of(scenarios))
     ->type_name("S[,S...]");
-  app.add_option("--node", opt.node_binary,
-                 "The bus-node binary of the node scenario (default: this build's)")
+  app
+    .add_option("--node", opt.node_binary,
+                "The bus-node binary of the node scenario (default: this build's)")
     ->type_name("PATH");
-  app.add_option("--gen", opt.gen_binary,
-                 "The bus-gen binary of the node scenario (default: this build's)")
+  app
+    .add_option("--gen", opt.gen_binary,
+                "The bus-gen binary of the node scenario (default: this build's)")
     ->type_name("PATH");
   app.add_flag("--json", opt.json, "Print one JSON document with every figure");
   app.add_option("--label", opt.label, "A label for the JSON document (say, a commit)")

@@ -40,12 +40,13 @@ double resident_bytes() {
 // Publishes the events [first, first + n) in batches, each appended before
 // the next is sent, and waits until every projector applied them.
 void publish(caf::scoped_actor& self, const bus_actor& bus,
-             const std::vector<projector_actor>& ps, std::size_t first,
-             std::size_t n, std::size_t batch) {
+             const std::vector<projector_actor>& ps, std::size_t first, std::size_t n,
+             std::size_t batch) {
   for (auto i = first; i < first + n; i += batch) {
     auto events = make_event_range(i, std::min(batch, first + n - i));
-    self->request(bus, caf::infinite, publish_atom::value, std::move(events),
-                  publish_wait::log)
+    self
+      ->request(bus, caf::infinite, publish_atom::value, std::move(events),
+                publish_wait::log)
       .receive([](publish_ack&) {},
                [](caf::error& err) {
                  std::cerr << "bus-bench: publish failed: " << to_string(err) << "\n";
@@ -123,8 +124,8 @@ void memory_per_event(const options& opt, report& out) {
   auto memory = growth_per_event(opt, std::make_shared<bus::memory_log>());
   out.memory("memory_durable", "memory per event, durable log (process)", durable, loop,
              "std::unordered_set<std::string> of the ids");
-  out.memory("memory_memory_log", "memory per event, memory log (process)", memory, loop,
-             "std::unordered_set<std::string> of the ids");
+  out.memory("memory_memory_log", "memory per event, memory log (process)", memory,
+             loop, "std::unordered_set<std::string> of the ids");
 }
 
 } // namespace bench

@@ -53,10 +53,10 @@ child_result run_child(const std::vector<std::string>& argv, const std::string& 
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
   posix_spawn_file_actions_addopen(&files, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&files, 1, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&files, 2, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&files, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&files, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   std::vector<char*> args;
   for (auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
@@ -81,7 +81,8 @@ child_result run_child(const std::vector<std::string>& argv, const std::string& 
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
   result.seconds = seconds_since(t0);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   result.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -154,7 +155,8 @@ loop_result plain_loop(const std::string& input, std::size_t events) {
     }
     out.clear();
   }
-  loop_result result{per_second(events, seconds_since(t0)), thread_cpu_seconds() - cpu0};
+  loop_result result{per_second(events, seconds_since(t0)),
+                     thread_cpu_seconds() - cpu0};
   ::close(in_fd);
   ::close(out_fd);
   return result;
@@ -169,9 +171,9 @@ struct node_runs {
 };
 
 void remove_store(const std::filesystem::path& path) {
-  for (auto suffix : {"", "-wal", "-shm", ".snapshots", ".snapshots-wal",
-                      ".snapshots-shm", ".models", ".models-wal", ".models-shm",
-                      ".lifecycle", ".lifecycle-wal", ".lifecycle-shm"})
+  for (auto suffix :
+       {"", "-wal", "-shm", ".snapshots", ".snapshots-wal", ".snapshots-shm", ".models",
+        ".models-wal", ".models-shm", ".lifecycle", ".lifecycle-wal", ".lifecycle-shm"})
     std::filesystem::remove(path.string() + suffix);
 }
 
@@ -188,8 +190,8 @@ void node_end_to_end(const options& opt, report& out) {
   auto input = (dir / "bus-bench-node.jsonl").string();
   auto log = (dir / "bus-bench-node.log").string();
   auto users = std::max<std::size_t>(1, opt.events / 10);
-  auto gen = run_child({opt.gen_binary, "--events", std::to_string(opt.events), "--users",
-                        std::to_string(users), "--redeliveries", "10"},
+  auto gen = run_child({opt.gen_binary, "--events", std::to_string(opt.events),
+                        "--users", std::to_string(users), "--redeliveries", "10"},
                        "/dev/null", input, log);
   if (gen.exit_code != 0) {
     out.skipped("node", "bus-gen failed: " + first_line_of(log));
@@ -210,7 +212,8 @@ void node_end_to_end(const options& opt, report& out) {
           variant{&store, {opt.node_binary, "--store", db.string()}}}) {
       auto r = run_child(argv, input, "/dev/null", log);
       if (r.exit_code != 0) {
-        runs->failure = "exit " + std::to_string(r.exit_code) + ": " + first_line_of(log);
+        runs->failure = "exit " + std::to_string(r.exit_code) + ": "
+                        + first_line_of(log);
         continue;
       }
       runs->rates.push_back(per_second(opt.events, r.seconds));
@@ -236,11 +239,10 @@ void node_end_to_end(const options& opt, report& out) {
     auto rss = median(runs->rss);
     std::ostringstream note;
     note.precision(3);
-    note << "cpu " << median(runs->cpu_seconds) << " s (loop "
-         << median(loop_cpu) << " s), max RSS "
-         << static_cast<long>(rss / (1 << 20)) << " MB ("
-         << static_cast<long>(rss / static_cast<double>(opt.events)) << " B/event), " << users_text
-         << ", 10 % redeliveries";
+    note << "cpu " << median(runs->cpu_seconds) << " s (loop " << median(loop_cpu)
+         << " s), max RSS " << static_cast<long>(rss / (1 << 20)) << " MB ("
+         << static_cast<long>(rss / static_cast<double>(opt.events)) << " B/event), "
+         << users_text << ", 10 % redeliveries";
     out.rate(id, name, median(runs->rates), loop,
              "parse + dedup + 2 models + replies, 1 thread",
              {{"cpu_seconds", median(runs->cpu_seconds)},

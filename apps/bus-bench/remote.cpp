@@ -27,11 +27,12 @@ struct loopback_cluster {
   projector_actor projectors[2];
 
   loopback_cluster() {
-    bus =
-      spawn_bus(*bus_node.sys, std::make_shared<bus::memory_log>(), open_loop_bus());
+    bus = spawn_bus(*bus_node.sys, std::make_shared<bus::memory_log>(),
+                    open_loop_bus());
     auto port = bus_node.sys->middleman().publish(bus, 0, "127.0.0.1", true);
     if (!port)
-      throw std::runtime_error("cannot publish the bus: " + bus_node.sys->render(port.error()));
+      throw std::runtime_error("cannot publish the bus: "
+                               + bus_node.sys->render(port.error()));
     for (int i = 0; i < 2; ++i) {
       auto& sys = *nodes[i].sys;
       auto remote = sys.middleman().remote_actor<bus_actor>("127.0.0.1", *port);

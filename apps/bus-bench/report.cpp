@@ -16,7 +16,8 @@ percentiles percentiles_of(std::vector<double>& xs) {
     return result;
   std::sort(xs.begin(), xs.end());
   auto at = [&](double p) {
-    return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
+    return xs[std::min(xs.size() - 1,
+                       static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
   };
   result.p50 = at(0.50);
   result.p99 = at(0.99);
@@ -56,8 +57,8 @@ void report::header(std::size_t events, std::size_t batch_size, std::size_t runs
 }
 
 void report::rate(const std::string& id, const std::string& name, double bus,
-                  double loop, const std::string& loop_name,
-                  boost::json::object extra, const std::string& note) {
+                  double loop, const std::string& loop_name, boost::json::object extra,
+                  const std::string& note) {
   boost::json::object x{{"id", id},
                         {"name", name},
                         {"events_per_s", bus},
@@ -77,9 +78,9 @@ void report::rate(const std::string& id, const std::string& name, double bus,
   std::fflush(stdout);
 }
 
-void report::latency(const std::string& id, const std::string& name,
-                     double per_second, std::size_t batch,
-                     const percentiles& latency, const percentiles& floor) {
+void report::latency(const std::string& id, const std::string& name, double per_second,
+                     std::size_t batch, const percentiles& latency,
+                     const percentiles& floor) {
   auto over_floor = floor.p99 > 0 ? latency.p99 / floor.p99 : 0.0;
   results_.push_back(boost::json::object{{"id", id},
                                          {"name", name},

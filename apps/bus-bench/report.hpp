@@ -35,19 +35,18 @@ public:
 
   /// A throughput row: the framework beside its plain loop. `id` is the
   /// row's stable key in the JSON document; `extra` adds figures to it.
-  void rate(const std::string& id, const std::string& name, double bus,
-            double loop, const std::string& loop_name,
-            boost::json::object extra = {}, const std::string& note = {});
+  void rate(const std::string& id, const std::string& name, double bus, double loop,
+            const std::string& loop_name, boost::json::object extra = {},
+            const std::string& note = {});
 
   /// A latency row at `per_second`, beside the noise floor measured in the
   /// same run (a thread sleeping 100 us in a loop: its oversleep).
   void latency(const std::string& id, const std::string& name, double per_second,
-               std::size_t batch, const percentiles& latency,
-               const percentiles& floor);
+               std::size_t batch, const percentiles& latency, const percentiles& floor);
 
   /// The noise floor on its own.
-  void floor(const std::string& id, const std::string& name,
-             const percentiles& floor, double seconds);
+  void floor(const std::string& id, const std::string& name, const percentiles& floor,
+             double seconds);
 
   /// Dedup memory per event: ours beside a string set.
   void memory(const std::string& id, const std::string& name, double ours,

@@ -38,7 +38,8 @@ std::vector<bus::event> user_events(std::size_t n) {
     e.type = i < users ? "UserCreated" : "UserUpdated";
     e.payload = {{"id", "user-" + user},
                  {"name", "User " + user},
-                 {"email", "u" + user + "-" + std::to_string((i + 1) % 7) + "@example.org"}};
+                 {"email",
+                  "u" + user + "-" + std::to_string((i + 1) % 7) + "@example.org"}};
     out.push_back(std::move(e));
   }
   return out;
@@ -154,7 +155,8 @@ void snapshots(const options& opt, report& out) {
   auto with = median(rates[2]);
   auto without = median(rates[1]);
   auto memory = median(rates[0]);
-  const char* ids[] = {"snapshots_memory_log", "snapshots_store", "snapshots_store_snapshots"};
+  const char* ids[] = {"snapshots_memory_log", "snapshots_store",
+                       "snapshots_store_snapshots"};
   for (std::size_t i = 0; i < variants.size(); ++i) {
     boost::json::object extra;
     std::string note;
@@ -163,7 +165,8 @@ void snapshots(const options& opt, report& out) {
       extra["of_store_without"] = without > 0 ? with / without : 0;
       extra["of_memory_log"] = memory > 0 ? with / memory : 0;
       char text[96];
-      std::snprintf(text, sizeof text, "%.2fx of the store without, %.2fx of the memory log",
+      std::snprintf(text, sizeof text,
+                    "%.2fx of the store without, %.2fx of the memory log",
                     with / std::max(without, 1e-9), with / std::max(memory, 1e-9));
       note = text;
     }

@@ -34,12 +34,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* summary =
-  "bus-demo: the framework on its embedded default, end to end: a generated "
-  "shop stream published to a bus with four read models, one of which fails "
-  "once midway; prints what happened on stdout, logs on stderr.";
+constexpr const char* summary
+  = "bus-demo: the framework on its embedded default, end to end: a generated "
+    "shop stream published to a bus with four read models, one of which fails "
+    "once midway; prints what happened on stdout, logs on stderr.";
 
-constexpr const char* details = R"(Publishes N generated events (default 200000; PERCENT redelivered, default
+constexpr const char* details
+  = R"(Publishes N generated events (default 200000; PERCENT redelivered, default
 10) in batches of --batch-size (default 1024) to a bus with four read
 models; order_totals fails once on its event number --fail-at (default:
 half of its events; 0: never). The log lives in the SQLite store PATH
@@ -66,29 +67,33 @@ int main(int argc, char** argv) {
   app.add_option("--events", stream.events, "Events to publish (default 200000)")
     ->transform(count_in(1, 10'000'000))
     ->type_name("N");
-  app.add_option("--redeliveries", stream.redelivery_percent,
-                 "Share of redeliveries, in percent (default 10)")
+  app
+    .add_option("--redeliveries", stream.redelivery_percent,
+                "Share of redeliveries, in percent (default 10)")
     ->transform(count_in(0, 100))
     ->type_name("PERCENT");
   app.add_option("--batch-size", batch_size, "Events per publish (default 1024)")
     ->transform(count_in(1, 1 << 20))
     ->type_name("N");
   app.add_option("--batch", batch_size)->transform(count_in(1, 1 << 20))->group("");
-  auto* fail_at_opt =
-    app.add_option("--fail-at", fail_at,
-                   "order_totals fails once on its event number N (default: "
-                   "half of its events; 0: never)")
-      ->transform(count_in(0, UINT64_MAX))
-      ->type_name("N");
-  auto* store_opt =
-    app.add_option("--store", store,
-                   "The SQLite store of the log (default: "
-                   "./bus-demo-data/demo.db)")
-      ->type_name("PATH");
-  auto* data_opt = app.add_option_function<std::string>(
-                        "--data", [&](const std::string& dir) {
-                          store = std::filesystem::path{dir} / "demo.db";
-                        })
+  auto* fail_at_opt = app
+                        .add_option(
+                          "--fail-at", fail_at,
+                          "order_totals fails once on its event number N (default: "
+                          "half of its events; 0: never)")
+                        ->transform(count_in(0, UINT64_MAX))
+                        ->type_name("N");
+  auto* store_opt = app
+                      .add_option("--store", store,
+                                  "The SQLite store of the log (default: "
+                                  "./bus-demo-data/demo.db)")
+                      ->type_name("PATH");
+  auto* data_opt = app
+                     .add_option_function<std::string>(
+                       "--data",
+                       [&](const std::string& dir) {
+                         store = std::filesystem::path{dir} / "demo.db";
+                       })
                      ->group("");
   app.add_flag("--memory", in_memory, "Keep the log in memory instead");
   app.add_flag("--keep", keep,
@@ -111,9 +116,8 @@ int main(int argc, char** argv) {
   orders.key = "order_id";
   orders.upsert_on = {"OrderPlaced"};
   orders.merge_on = {"OrderShipped", "OrderCancelled"};
-  specs.push_back({orders.name, [orders] {
-                     return std::make_unique<bus::document_model>(orders);
-                   }});
+  specs.push_back(
+    {orders.name, [orders] { return std::make_unique<bus::document_model>(orders); }});
   auto events = demo::make_stream(stream);
   if (!*fail_at_opt)
     fail_at = events.size() * 6 / 20; // about half of order_totals' events
@@ -234,10 +238,10 @@ int main(int argc, char** argv) {
   auto head = last.head;
   auto caught_up = clock_type::now();
 
-  std::cout << "published   " << with_commas(events.size()) << " events in "
-            << batches << " batches: " << with_commas(appended)
-            << " appended (seq 1.." << with_commas(head) << "), "
-            << with_commas(duplicates) << " redeliveries rejected as duplicates\n";
+  std::cout << "published   " << with_commas(events.size()) << " events in " << batches
+            << " batches: " << with_commas(appended) << " appended (seq 1.."
+            << with_commas(head) << "), " << with_commas(duplicates)
+            << " redeliveries rejected as duplicates\n";
   if (redelivered > 0)
     std::cout << "redelivery  the bus pushed seq " << with_commas(redelivered_from)
               << ".." << with_commas(redelivered_from + redelivered - 1)
@@ -254,8 +258,7 @@ int main(int argc, char** argv) {
     std::cout << "failure     " << s.last_error << "\n";
     std::cout << "restart     " << s.model << " restarted " << s.restarts
               << " time(s) after a " << config->supervision.initial_backoff.count()
-              << " ms backoff; the new projector replayed "
-              << with_commas(s.replayed)
+              << " ms backoff; the new projector replayed " << with_commas(s.replayed)
               << " of its events from the log, then ran live\n";
   }
   // Sample queries: keys taken from the read models' own answers, so that
@@ -266,13 +269,13 @@ int main(int argc, char** argv) {
     self->request(sup, caf::infinite, query_atom::value, model, key)
       .receive(
         [&](query_result& r) {
-          std::cout << "query       " << model << "[\"" << key << "\"] = "
-                    << boost::json::serialize(r.value) << "\n";
+          std::cout << "query       " << model << "[\"" << key
+                    << "\"] = " << boost::json::serialize(r.value) << "\n";
           result = std::move(r.value);
         },
         [&](caf::error& err) {
-          std::cout << "query       " << model << "[\"" << key << "\"]: "
-                    << bus::context_of(err) << "\n";
+          std::cout << "query       " << model << "[\"" << key
+                    << "\"]: " << bus::context_of(err) << "\n";
         });
     return result;
   };

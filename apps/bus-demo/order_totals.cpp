@@ -25,8 +25,7 @@ bool order_totals::apply(const bus::event& e) {
     throw std::runtime_error("connection to the ledger database lost");
   auto* user = e.payload.if_contains("user");
   auto* amount = e.payload.if_contains("amount_cents");
-  if (user == nullptr || !user->is_string() || amount == nullptr
-      || !amount->is_int64())
+  if (user == nullptr || !user->is_string() || amount == nullptr || !amount->is_int64())
     return false;
   auto& t = by_user_[std::string{user->get_string()}];
   if (e.type == "OrderPlaced") {
@@ -43,10 +42,10 @@ std::optional<boost::json::value> order_totals::query(std::string_view key) cons
   auto i = by_user_.find(std::string{key});
   if (i == by_user_.end())
     return std::nullopt;
-  return boost::json::value(boost::json::object{
-    {"orders", i->second.orders},
-    {"cancelled", i->second.cancelled},
-    {"revenue_cents", i->second.revenue_cents}});
+  return boost::json::value(
+    boost::json::object{{"orders", i->second.orders},
+                        {"cancelled", i->second.cancelled},
+                        {"revenue_cents", i->second.revenue_cents}});
 }
 
 boost::json::value order_totals::snapshot() const {

@@ -59,8 +59,11 @@ std::vector<bus::event> make_stream(const stream_options& opts) {
       auto order = "order-" + std::to_string(next);
       auto amount = static_cast<std::int64_t>(100 + rng() % 20000);
       open_orders.push_back({order, user, amount});
-      emit(make(id, "OrderPlaced", {{"order_id", order}, {"user", user},
-                                    {"amount_cents", amount}, {"status", "placed"}}));
+      emit(make(id, "OrderPlaced",
+                {{"order_id", order},
+                 {"user", user},
+                 {"amount_cents", amount},
+                 {"status", "placed"}}));
     } else {
       auto pick = rng() % open_orders.size();
       auto o = open_orders[pick];
@@ -69,9 +72,11 @@ std::vector<bus::event> make_stream(const stream_options& opts) {
       if (roll < 90)
         emit(make(id, "OrderShipped", {{"order_id", o.id}, {"status", "shipped"}}));
       else
-        emit(make(id, "OrderCancelled", {{"order_id", o.id}, {"user", o.user},
-                                         {"amount_cents", o.amount},
-                                         {"status", "cancelled"}}));
+        emit(make(id, "OrderCancelled",
+                  {{"order_id", o.id},
+                   {"user", o.user},
+                   {"amount_cents", o.amount},
+                   {"status", "cancelled"}}));
     }
   }
   return out;

@@ -13,11 +13,12 @@
 
 namespace {
 
-constexpr const char* summary =
-  "bus-gen: writes a stream of protocol requests for bus-node to stdout, "
-  "for benchmarks and load tests.";
+constexpr const char* summary
+  = "bus-gen: writes a stream of protocol requests for bus-node to stdout, "
+    "for benchmarks and load tests.";
 
-constexpr const char* details = R"(Writes N protocol "event" requests (users created, updated and deleted),
+constexpr const char* details
+  = R"(Writes N protocol "event" requests (users created, updated and deleted),
 PERCENT of them redeliveries of an earlier event: the same line again, its
 msg_id included, as a client resends it. With --derived-ids the events
 carry no id, so the node derives them from payload.id. With --users-first
@@ -68,8 +69,9 @@ int main(int argc, char** argv) {
   app.add_option("--events", events, "Requests to write (default 100000)")
     ->transform(count_in(1, 100'000'000))
     ->type_name("N");
-  app.add_option("--redeliveries", percent,
-                 "Share of redeliveries, in percent (default 10)")
+  app
+    .add_option("--redeliveries", percent,
+                "Share of redeliveries, in percent (default 10)")
     ->transform(count_in(0, 100))
     ->type_name("PERCENT");
   app.add_option("--users", users, "Distinct users (default 10000)")

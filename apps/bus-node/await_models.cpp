@@ -38,8 +38,7 @@ std::string joined(const std::vector<std::string>& xs) {
 
 } // namespace
 
-await_result await_models(caf::scoped_actor& self,
-                          const actors::supervisor_actor& sup,
+await_result await_models(caf::scoped_actor& self, const actors::supervisor_actor& sup,
                           const std::vector<std::string>& names,
                           std::chrono::milliseconds patience) {
   using namespace std::chrono;
@@ -50,8 +49,9 @@ await_result await_models(caf::scoped_actor& self,
   while (true) {
     std::vector<actors::projector_status> models;
     self->request(sup, seconds{30}, actors::status_atom::value)
-      .receive([&](std::vector<actors::projector_status>& xs) { models = std::move(xs); },
-               [](caf::error&) {}); // a lost node: ask again
+      .receive(
+        [&](std::vector<actors::projector_status>& xs) { models = std::move(xs); },
+        [](caf::error&) {}); // a lost node: ask again
     auto missing = missing_of(names, models);
     auto now = clock_type::now();
     if (missing.empty()) {

@@ -32,8 +32,7 @@ struct await_result {
 /// Polls the supervisor's status until every model in `names` is running.
 /// Gives up after `patience` without a change (zero waits for ever); logs
 /// which models it waits for about once a second.
-await_result await_models(caf::scoped_actor& self,
-                          const actors::supervisor_actor& sup,
+await_result await_models(caf::scoped_actor& self, const actors::supervisor_actor& sup,
                           const std::vector<std::string>& names,
                           std::chrono::milliseconds patience);
 

@@ -145,8 +145,8 @@ bool event_fast_path::parse(std::string_view line, request& req) {
   std::string_view src;
   std::string_view dest;
   simdjson::dom::object body;
-  if (!read_fields(top, line_fields, at, found) || !found[0] || !found[1]
-      || !found[2] || at[0].get_string().get(src) || at[1].get_string().get(dest)
+  if (!read_fields(top, line_fields, at, found) || !found[0] || !found[1] || !found[2]
+      || at[0].get_string().get(src) || at[1].get_string().get(dest)
       || at[2].get_object().get(body))
     return false;
   // "body": {"type": "event", "msg_id": integer, "event": {...}}

@@ -35,12 +35,13 @@
 
 namespace {
 
-constexpr const char* summary =
-  "bus-node: the event bus as a JSON-lines node. Reads protocol requests "
-  "(JSON, one per line) on stdin and writes replies on stdout; logs go to "
-  "stderr. At the end of its input it finishes every reply and exits 0.";
+constexpr const char* summary
+  = "bus-node: the event bus as a JSON-lines node. Reads protocol requests "
+    "(JSON, one per line) on stdin and writes replies on stdout; logs go to "
+    "stderr. At the end of its input it finishes every reply and exits 0.";
 
-constexpr const char* details = R"(Without --config it runs the embedded default configuration
+constexpr const char* details
+  = R"(Without --config it runs the embedded default configuration
 (config/node.json: read models user_listing and user_by_email). Without
 --store the log lives in memory; with it, in the SQLite file PATH, and a
 restart on the same file rebuilds the read models from it. Before it reads
@@ -112,40 +113,47 @@ int main(int argc, char** argv) {
   std::vector<std::string> await_names;
   bus::endpoint admin_at;
   bool serving_admin = false;
-  auto parse_role = [](const std::string& text) -> caf::expected<bus::actors::peer_role> {
+  auto parse_role =
+    [](const std::string& text) -> caf::expected<bus::actors::peer_role> {
     if (auto role = bus::actors::parse_peer_role(text))
       return *role;
     return bus::make_error(bus::errc::invalid_config,
-                           "takes projector, publisher or unrestricted, not '" + text + "'");
+                           "takes projector, publisher or unrestricted, not '" + text
+                             + "'");
   };
   bus::app::command_line cli{"bus-node", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
-  app.add_option("--config", config_path,
-                 "Read models, supervision and node limits (default: the "
-                 "embedded config/node.json)")
+  app
+    .add_option("--config", config_path,
+                "Read models, supervision and node limits (default: the "
+                "embedded config/node.json)")
     ->type_name("FILE");
-  app.add_option("--store", store_path,
-                 "Keep the log in the SQLite file PATH, created if missing "
-                 "(default: in memory)")
+  app
+    .add_option("--store", store_path,
+                "Keep the log in the SQLite file PATH, created if missing "
+                "(default: in memory)")
     ->type_name("PATH");
   bus::app::add_parsed(app, "--durability", policy, bus::parse_durability,
                        "With --store: fsync (default), os or interval:N "
                        "(N: 1 to 60000 ms, group commit)")
     ->type_name("POLICY");
-  auto* snapshot_opt =
-    app.add_option("--snapshot-every", snapshot_every,
-                   "With --store: snapshot each read model every N events "
-                   "(default: node.snapshot_every, 10000; 0: never)")
-      ->transform(count_in(0, UINT64_MAX))
-      ->type_name("N");
-  app.add_option("--max-line-bytes", max_line,
-                 "Skip longer input lines (default: node.max_line_bytes, "
-                 "1048576)")
+  auto* snapshot_opt = app
+                         .add_option(
+                           "--snapshot-every", snapshot_every,
+                           "With --store: snapshot each read model every N events "
+                           "(default: node.snapshot_every, 10000; 0: never)")
+                         ->transform(count_in(0, UINT64_MAX))
+                         ->type_name("N");
+  app
+    .add_option("--max-line-bytes", max_line,
+                "Skip longer input lines (default: node.max_line_bytes, "
+                "1048576)")
     ->transform(count_in(1, 1 << 30))
     ->type_name("N");
-  app.add_option("--batch-size", batch_size,
-                 "Events per publish batch (default: node.batch_size, 1024)")
+  app
+    .add_option("--batch-size", batch_size,
+                "Events per publish batch (default: node.batch_size, 1024)")
     ->transform(count_in(1, 1 << 20))
     ->type_name("N");
   bus::app::add_parsed(app, "--listen", listen_at, bus::parse_endpoint,
@@ -155,8 +163,9 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   app.add_flag("--allow-remote", allow_remote,
                "Let --listen and --admin take an address that is not loopback");
-  bus::app::add_tls_options(app, tls, "for --listen: the bus protocol runs over "
-                                      "mutual TLS");
+  bus::app::add_tls_options(app, tls,
+                            "for --listen: the bus protocol runs over "
+                            "mutual TLS");
   bus::app::add_parsed(app, "--peer-role", peers, parse_role,
                        "With --listen: what other nodes may do: projector "
                        "(default: subscribe, replay, attach and serve models), "
@@ -166,19 +175,22 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", insecure,
                "With --allow-remote: let --listen without TLS, and --admin "
                "(plain HTTP), take an address that is not loopback");
-  app.add_option("--timeout-ms", timeout_ms,
-                 "With --listen: requests to other nodes fail after N ms "
-                 "(default 5000)")
+  app
+    .add_option("--timeout-ms", timeout_ms,
+                "With --listen: requests to other nodes fail after N ms "
+                "(default 5000)")
     ->transform(count_in(1, 86'400'000))
     ->type_name("N");
-  app.add_option("--startup-timeout", startup_timeout_s,
-                 "Exit 1 when the read models catching up at start make no "
-                 "progress for this long (default 30; 0: no limit)")
+  app
+    .add_option("--startup-timeout", startup_timeout_s,
+                "Exit 1 when the read models catching up at start make no "
+                "progress for this long (default 30; 0: no limit)")
     ->transform(count_in(0, 31'536'000))
     ->type_name("SECONDS");
-  app.add_option("--await-models", await_names,
-                 "Read no input until these read models (here or on "
-                 "projector nodes) run; gives up like --startup-timeout")
+  app
+    .add_option("--await-models", await_names,
+                "Read no input until these read models (here or on "
+                "projector nodes) run; gives up like --startup-timeout")
     ->delimiter(',')
     ->type_name("NAME,...");
   bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
@@ -259,10 +271,11 @@ int main(int argc, char** argv) {
     // Pauses, so that they survive a restart of the node.
     projection.lifecycle_path = store_path + ".lifecycle";
   }
-  auto sup = listening
-    ? spawn_routing_supervisor(sys, bus, config->read_models, config->supervision,
-                               projection, remote_routing{timeout, peers})
-    : spawn_supervisor(sys, bus, config->read_models, config->supervision, projection);
+  auto sup = listening ? spawn_routing_supervisor(sys, bus, config->read_models,
+                                                  config->supervision, projection,
+                                                  remote_routing{timeout, peers})
+                       : spawn_supervisor(sys, bus, config->read_models,
+                                          config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
 
   caf::scoped_actor self{sys};
@@ -277,8 +290,8 @@ int main(int argc, char** argv) {
                           : sys.middleman().publish(bus, listen_at.port, host, true);
     if (!port) {
       BUS_LOG(bus::log_level::error, "bus-node",
-              "cannot listen on " << listen_at.host << ":" << listen_at.port
-                                  << ": " << sys.render(port.error()));
+              "cannot listen on " << listen_at.host << ":" << listen_at.port << ": "
+                                  << sys.render(port.error()));
       stop();
       return 2;
     }
@@ -291,7 +304,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<bus::admin::server> admin;
   if (serving_admin) {
     using bus::admin::admin_options;
-    auto served = bus::admin::serve(sys, admin_options::of_bus_node(admin_at, bus, sup));
+    auto served = bus::admin::serve(sys,
+                                    admin_options::of_bus_node(admin_at, bus, sup));
     if (!served) {
       BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(served.error()));
       stop();

@@ -90,8 +90,8 @@ void parse_request(boost::json::object& line, request& req) {
   if (auto* id = body->if_contains("msg_id");
       id != nullptr && (id->is_int64() || id->is_uint64() || id->is_string()))
     req.msg_id = *id;
-  if (!line.contains("src") || !line.contains("dest")
-      || !line.at("src").is_string() || !line.at("dest").is_string())
+  if (!line.contains("src") || !line.contains("dest") || !line.at("src").is_string()
+      || !line.at("dest").is_string())
     return malformed(req, "src and dest must be strings");
   if (auto* id = body->if_contains("msg_id");
       id == nullptr || !(id->is_int64() || id->is_uint64() || id->is_string()))
@@ -142,8 +142,7 @@ void parse_request(boost::json::object& line, request& req) {
       return malformed(req, "body.model must be a string");
     if (key_value != nullptr && key_value->is_string())
       req.key = key_value->get_string();
-    else if (key_value != nullptr
-             && (key_value->is_int64() || key_value->is_uint64()))
+    else if (key_value != nullptr && (key_value->is_int64() || key_value->is_uint64()))
       req.key = boost::json::serialize(*key_value);
     else
       return malformed(req, "body.key must be a string or an integer");
@@ -155,8 +154,8 @@ void parse_request(boost::json::object& line, request& req) {
     req.kind = request_kind::status;
     return;
   }
-  if (*type == "pause" || *type == "resume" || *type == "rebuild"
-      || *type == "rollback" || *type == "discard" || *type == "restart") {
+  if (*type == "pause" || *type == "resume" || *type == "rebuild" || *type == "rollback"
+      || *type == "discard" || *type == "restart") {
     auto* model = string_field(*body, "model");
     if (model == nullptr)
       return malformed(req, "body.model must be a string");
@@ -281,9 +280,8 @@ void render_event_reply(std::string& out, const request& req, std::string_view i
   p = put(p, ", \"body\": {\"type\": \"");
   p = put(p, type);
   p = put(p, "\", \"in_reply_to\": ");
-  p = req.msg_id.is_int64()
-        ? std::to_chars(p, p + 20, req.msg_id.get_int64()).ptr
-        : std::to_chars(p, p + 20, req.msg_id.get_uint64()).ptr;
+  p = req.msg_id.is_int64() ? std::to_chars(p, p + 20, req.msg_id.get_int64()).ptr
+                            : std::to_chars(p, p + 20, req.msg_id.get_uint64()).ptr;
   p = put(p, ", \"event_id\": ");
   p = write_string(p, id);
   if (skipped) {

@@ -48,7 +48,7 @@ void request_reader::parse_line(std::string_view line, std::size_t number) {
     return;
   chunk_->pop_back();
   BUS_LOG(log_level::warning, "bus-node",
-            "line " << number << ": not a JSON object, skipped");
+          "line " << number << ": not a JSON object, skipped");
 }
 
 request_chunk request_reader::read_chunk(bool& more) {
@@ -56,13 +56,13 @@ request_chunk request_reader::read_chunk(bool& more) {
   chunk_->reserve(8192);
   payloads_ = boost::json::make_shared_resource<boost::json::monotonic_resource>(
     payload_block_bytes);
-  more = lines_.read_block(
-    [this](std::string_view line, std::size_t number) { parse_line(line, number); },
-    [this](std::size_t number) {
-      BUS_LOG(log_level::warning, "bus-node",
-              "line " << number << ": longer than " << max_line_bytes_
-                      << " bytes, skipped");
-    });
+  more = lines_.read_block([this](std::string_view line,
+                                  std::size_t number) { parse_line(line, number); },
+                           [this](std::size_t number) {
+                             BUS_LOG(log_level::warning, "bus-node",
+                                     "line " << number << ": longer than "
+                                             << max_line_bytes_ << " bytes, skipped");
+                           });
   payloads_ = {}; // the chunk's payloads keep their arena alive
   return std::move(chunk_);
 }

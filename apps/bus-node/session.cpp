@@ -162,12 +162,9 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
   auto& st = self->state;
   auto events = take_events(batch);
   ++st.publishes_in_flight;
-  self
-    ->request(st.bus, caf::infinite, actors::resolve_atom::value,
-              std::move(events))
+  self->request(st.bus, caf::infinite, actors::resolve_atom::value, std::move(events))
     .then(
-      [self, batch = std::move(batch)](
-        std::vector<actors::publish_outcome>& outcomes) {
+      [self, batch = std::move(batch)](std::vector<actors::publish_outcome>& outcomes) {
         finish_batch(self, batch, [&](std::string& out, std::size_t j) {
           // Only a logged event (seq > 0) counts as processed before.
           auto skipped = outcomes[j].duplicate && outcomes[j].seq > 0;
@@ -206,7 +203,8 @@ void dispatch(self_ptr self) {
       case request_kind::event: {
         // Flow control: a new batch waits while the bus holds as many of
         // this session's publishes as it may (resumed by their answers).
-        if (batch.empty() && st.publishes_in_flight >= st.options.max_publishes_in_flight)
+        if (batch.empty()
+            && st.publishes_in_flight >= st.options.max_publishes_in_flight)
           return;
         auto taken = st.subscription.takes(req.ev.type);
         if (taken != batch_taken) {
@@ -242,7 +240,8 @@ void dispatch(self_ptr self) {
           send_query(self, p);
         else if (req.kind == request_kind::status)
           send_status(self, p);
-        else if (req.kind == request_kind::parked || req.kind == request_kind::retry_parked
+        else if (req.kind == request_kind::parked
+                 || req.kind == request_kind::retry_parked
                  || req.kind == request_kind::discard_parked)
           send_parked(self, p);
         else
@@ -281,9 +280,8 @@ void dispatch(self_ptr self) {
 }
 
 session_actor::behavior_type
-session_impl(session_actor::stateful_pointer<session_state> self,
-             actors::bus_actor bus, actors::supervisor_actor supervisor,
-             session_options options) {
+session_impl(session_actor::stateful_pointer<session_state> self, actors::bus_actor bus,
+             actors::supervisor_actor supervisor, session_options options) {
   auto& st = self->state;
   st.bus = std::move(bus);
   st.supervisor = std::move(supervisor);

@@ -102,9 +102,8 @@ struct session_state {
 };
 
 session_actor::behavior_type
-session_impl(session_actor::stateful_pointer<session_state> self,
-             actors::bus_actor bus, actors::supervisor_actor supervisor,
-             session_options options);
+session_impl(session_actor::stateful_pointer<session_state> self, actors::bus_actor bus,
+             actors::supervisor_actor supervisor, session_options options);
 
 } // namespace bus::node
 

@@ -27,9 +27,11 @@ std::string control_error(const session_state::pending& p, const caf::error& err
   auto code = code_of(err) == errc::no_such_key || code_of(err) == errc::no_such_model
                   || code_of(err) == errc::not_parked
                 ? error_code::key_does_not_exist
-              : code_of(err) == errc::precondition_failed ? error_code::precondition_failed
-              : code_of(err) == errc::invalid_config      ? error_code::malformed_request
-                                                          : error_code::temporarily_unavailable;
+              : code_of(err) == errc::precondition_failed
+                ? error_code::precondition_failed
+              : code_of(err) == errc::invalid_config
+                ? error_code::malformed_request
+                : error_code::temporarily_unavailable;
   auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
   std::string line;
   render_error(line, *p.req, code, text);
@@ -55,8 +57,8 @@ void control_failed(self_ptr self, const session_state::pending& p,
 void send_query(self_ptr self, session_state::pending p) {
   auto& st = self->state;
   self
-    ->request(st.supervisor, caf::infinite, actors::query_atom::value,
-              p.req->model, p.req->key)
+    ->request(st.supervisor, caf::infinite, actors::query_atom::value, p.req->model,
+              p.req->key)
     .then(
       [self, p](actors::query_result& r) {
         std::string fields;
@@ -82,9 +84,7 @@ void send_status(self_ptr self, session_state::pending p) {
               admin::render_status_fields(fields, bus, models);
               control_reply(self, p, "status_ok", fields);
             },
-            [self, p](caf::error& err) {
-              control_failed(self, p, err);
-            });
+            [self, p](caf::error& err) { control_failed(self, p, err); });
       },
       [self, p](caf::error& err) { control_failed(self, p, err); });
 }
@@ -110,9 +110,7 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
       render_field(fields, "discarded", to_string(s.role));
     control_reply(self, p, reply_type, fields);
   };
-  auto on_error = [self, p](caf::error& err) {
-    control_failed(self, p, err);
-  };
+  auto on_error = [self, p](caf::error& err) { control_failed(self, p, err); };
   auto& model = p.req->model;
   switch (p.req->kind) {
     case request_kind::pause:
@@ -166,20 +164,20 @@ void send_parked(self_ptr self, session_state::pending p) {
     render_json(fields, xs.entries);
     control_reply(self, p, reply_type, fields);
   };
-  auto on_error = [self, p](caf::error& err) {
-    control_failed(self, p, err);
-  };
+  auto on_error = [self, p](caf::error& err) { control_failed(self, p, err); };
   auto& model = p.req->model;
   if (kind == request_kind::parked)
     self->request(st.supervisor, caf::infinite, actors::parked_atom::value, model)
       .then(on_list, on_error);
   else if (kind == request_kind::retry_parked)
-    self->request(st.supervisor, caf::infinite, actors::unpark_atom::value, model,
-                  p.req->seq)
+    self
+      ->request(st.supervisor, caf::infinite, actors::unpark_atom::value, model,
+                p.req->seq)
       .then(on_list, on_error);
   else
-    self->request(st.supervisor, caf::infinite, actors::drop_parked_atom::value, model,
-                  p.req->seq)
+    self
+      ->request(st.supervisor, caf::infinite, actors::drop_parked_atom::value, model,
+                p.req->seq)
       .then(on_list, on_error);
 }
 

@@ -26,12 +26,13 @@
 
 namespace {
 
-constexpr const char* summary =
-  "bus-projector: a projector node. Runs the read models of its config, "
-  "projected from a bus on another node (bus-node --listen), until SIGINT "
-  "or SIGTERM; logs go to stderr.";
+constexpr const char* summary
+  = "bus-projector: a projector node. Runs the read models of its config, "
+    "projected from a bus on another node (bus-node --listen), until SIGINT "
+    "or SIGTERM; logs go to stderr.";
 
-constexpr const char* details = R"(Connects to the bus published by `bus-node --listen HOST:PORT`, runs the
+constexpr const char* details
+  = R"(Connects to the bus published by `bus-node --listen HOST:PORT`, runs the
 read models of FILE (default: the embedded config/node.json) and registers
 them with the bus, which then fans events out to them and routes queries on
 its node to them. When the bus is lost, it reconnects with backoff and every
@@ -81,26 +82,31 @@ int main(int argc, char** argv) {
                        "--listen HOST:PORT")
     ->type_name("HOST:PORT")
     ->required();
-  app.add_option("--config", config_path,
-                 "The read models to run (default: the embedded "
-                 "config/node.json)")
+  app
+    .add_option("--config", config_path,
+                "The read models to run (default: the embedded "
+                "config/node.json)")
     ->type_name("FILE");
-  app.add_option("--name", name,
-                 "This node's name in the bus's directory (default: "
-                 "\"projector:\" and its model names)")
+  app
+    .add_option("--name", name,
+                "This node's name in the bus's directory (default: "
+                "\"projector:\" and its model names)")
     ->type_name("NAME");
-  app.add_option("--store", store_path,
-                 "Keep snapshots in PATH.snapshots and \"storage\": "
-                 "\"sqlite\" models in PATH.models (default: in memory)")
+  app
+    .add_option("--store", store_path,
+                "Keep snapshots in PATH.snapshots and \"storage\": "
+                "\"sqlite\" models in PATH.models (default: in memory)")
     ->type_name("PATH");
-  auto* snapshot_opt =
-    app.add_option("--snapshot-every", snapshot_every,
-                   "With --store: snapshot each memory model every N events "
-                   "(default: node.snapshot_every, 10000; 0: never)")
-      ->transform(count_in(0, UINT64_MAX))
-      ->type_name("N");
-  app.add_option("--timeout-ms", timeout_ms,
-                 "Requests to the bus fail after N ms (default 5000)")
+  auto* snapshot_opt = app
+                         .add_option(
+                           "--snapshot-every", snapshot_every,
+                           "With --store: snapshot each memory model every N events "
+                           "(default: node.snapshot_every, 10000; 0: never)")
+                         ->transform(count_in(0, UINT64_MAX))
+                         ->type_name("N");
+  app
+    .add_option("--timeout-ms", timeout_ms,
+                "Requests to the bus fail after N ms (default 5000)")
     ->transform(count_in(1, 86'400'000))
     ->type_name("N");
   bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
@@ -110,8 +116,9 @@ int main(int argc, char** argv) {
     ->type_name("HOST:PORT");
   app.add_flag("--allow-remote", allow_remote,
                "Let --admin take an address that is not loopback");
-  bus::app::add_tls_options(app, tls, "for --connect: the bus protocol runs "
-                                      "over mutual TLS");
+  bus::app::add_tls_options(app, tls,
+                            "for --connect: the bus protocol runs "
+                            "over mutual TLS");
   app.add_flag("--insecure", insecure,
                "Let --connect reach a bus that is not on loopback without "
                "TLS, and --admin (plain HTTP, with --allow-remote) serve there");
@@ -184,9 +191,9 @@ int main(int argc, char** argv) {
       return cli.usage_error(bus::context_of(err));
   caf::actor_system sys{cfg};
   auto dialer = tls.any()
-    ? spawn_remote_dialer(sys, host, port, caf::timespan{timeout},
-                          sys.openssl_manager().actor_handle())
-    : spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
+                  ? spawn_remote_dialer(sys, host, port, caf::timespan{timeout},
+                                        sys.openssl_manager().actor_handle())
+                  : spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
   auto specs = config->read_models;
   auto policy = config->supervision;
   auto make_supervisor = [&sys, specs, policy, projection](bus_actor bus) {
@@ -200,7 +207,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<bus::admin::server> admin;
   if (serving_admin) {
     using bus::admin::admin_options;
-    auto served = bus::admin::serve(sys, admin_options::of_projector_node(admin_at, connector));
+    auto served = bus::admin::serve(sys, admin_options::of_projector_node(admin_at,
+                                                                          connector));
     if (!served) {
       BUS_LOG(bus::log_level::error, "bus-projector",
               name << ": " << bus::context_of(served.error()));

@@ -47,8 +47,8 @@ http_reply admin_client::request(bool post, const std::string& target) const {
   tcp::resolver resolver{ioc};
   beast::tcp_stream stream{ioc};
   beast::flat_buffer buffer;
-  http::request<http::empty_body> req{post ? http::verb::post : http::verb::get,
-                                      target, 11};
+  http::request<http::empty_body> req{post ? http::verb::post : http::verb::get, target,
+                                      11};
   req.set(http::field::host, address());
   req.set(http::field::user_agent, "busctl/" BUS_VERSION);
   req.set(http::field::accept, "application/json");
@@ -83,14 +83,14 @@ http_reply admin_client::request(bool post, const std::string& target) const {
     });
   ioc.run_for(timeout_ + std::chrono::milliseconds{100});
   if (!outcome)
-    throw unreachable("no answer from the admin endpoint at " + address()
-                      + " within " + std::to_string(timeout_.count()) + " ms");
+    throw unreachable("no answer from the admin endpoint at " + address() + " within "
+                      + std::to_string(timeout_.count()) + " ms");
   if (*outcome) {
     auto why = *outcome == beast::error::timeout
                  ? "no answer within " + std::to_string(timeout_.count()) + " ms"
                  : outcome->message();
-    throw unreachable("cannot reach the admin endpoint at " + address() + " ("
-                      + stage + ": " + why + ")");
+    throw unreachable("cannot reach the admin endpoint at " + address() + " (" + stage
+                      + ": " + why + ")");
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);

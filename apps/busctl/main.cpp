@@ -57,14 +57,14 @@ int main(int argc, char** argv) {
   std::string admin;
   bool as_json = false;
   std::int64_t timeout_ms = 5000;
-  auto* admin_opt = app.add_option(
-    "--admin", admin,
-    std::string{"The admin endpoint (default: $"} + admin_env + ", else "
-      + default_admin + ")");
+  auto* admin_opt = app.add_option("--admin", admin,
+                                   std::string{"The admin endpoint (default: $"}
+                                     + admin_env + ", else " + default_admin + ")");
   admin_opt->type_name("HOST:PORT");
   app.add_flag("--json", as_json, "Print the endpoint's JSON instead of tables");
-  app.add_option("--timeout-ms", timeout_ms,
-                 "Wait at most N ms for each answer (default 5000)")
+  app
+    .add_option("--timeout-ms", timeout_ms,
+                "Wait at most N ms for each answer (default 5000)")
     ->transform(count_in(1, 86'400'000))
     ->type_name("N");
 
@@ -72,13 +72,16 @@ int main(int argc, char** argv) {
   auto add_model = [&](CLI::App* cmd) {
     cmd->add_option("model", model, "The read model's name")->required();
   };
-  auto* status = app.add_subcommand("status", "Every model: state, checkpoint, lag, counters");
+  auto* status = app.add_subcommand("status",
+                                    "Every model: state, checkpoint, lag, counters");
   auto* lag = app.add_subcommand("lag", "How far behind the log's head each model is");
   auto* health = app.add_subcommand(
-    "health", "Healthy (exit 0) when every model is running or catching up, else exit 4");
+    "health",
+    "Healthy (exit 0) when every model is running or catching up, else exit 4");
   auto* pause = app.add_subcommand(
     "pause", "Pause a model: it takes no events and answers from its frozen state");
-  auto* resume = app.add_subcommand("resume", "Resume a paused model (answers once caught up)");
+  auto* resume = app.add_subcommand("resume",
+                                    "Resume a paused model (answers once caught up)");
   auto* restart = app.add_subcommand(
     "restart", "Restart a model's projector (answers once caught up)");
   for (auto* cmd : {pause, resume, restart})
@@ -87,7 +90,8 @@ int main(int argc, char** argv) {
   rebuild_options rebuild_opts;
   bool no_wait = false;
   auto* rebuild = app.add_subcommand(
-    "rebuild", "Reproject a model from the log's first event, with progress until caught up");
+    "rebuild",
+    "Reproject a model from the log's first event, with progress until caught up");
   add_model(rebuild);
   rebuild->add_flag("--no-wait", no_wait, "Return once the rebuild has started");
 
@@ -115,7 +119,8 @@ int main(int argc, char** argv) {
   events->add_option("--limit", limit, "Events per page, 1 to 1000 (default 100)")
     ->transform(count_in(1, 1000))
     ->type_name("N");
-  events->add_flag("--full", full, "Print whole payloads (default: cut to 80 characters)");
+  events->add_flag("--full", full,
+                   "Print whole payloads (default: cut to 80 characters)");
 
   watch_options watch_opts;
   double interval_s = 1;

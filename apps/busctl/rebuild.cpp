@@ -22,11 +22,11 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-const json::object* find_model(const json::object& status,
-                              const std::string& model) {
+const json::object* find_model(const json::object& status, const std::string& model) {
   if (auto i = status.find("read_models"); i != status.end() && i->value().is_array())
     for (auto& m : i->value().get_array())
-      if (auto* obj = m.if_object(); obj != nullptr && string_of(*obj, "model") == model)
+      if (auto* obj = m.if_object();
+          obj != nullptr && string_of(*obj, "model") == model)
         return obj;
   return nullptr;
 }
@@ -55,7 +55,8 @@ public:
     if (samples_.size() < 2)
       return 0;
     auto dt = std::chrono::duration<double>(samples_.back().first
-                                            - samples_.front().first).count();
+                                            - samples_.front().first)
+                .count();
     auto dx = samples_.back().second - samples_.front().second;
     return dt > 0 ? static_cast<double>(dx) / dt : 0;
   }
@@ -168,8 +169,7 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
       if (ctx.json)
         ctx.out << json::serialize(entry) << "\n";
       if (!done)
-        throw refused("the rebuild of '" + model + "' stopped: the model is "
-                        + p.state
+        throw refused("the rebuild of '" + model + "' stopped: the model is " + p.state
                         + (p.state == "paused" ? " (resume it to go on)"
                                                : ": " + string_of(entry, "last_error")),
                       200, json::serialize(entry));

@@ -182,8 +182,7 @@ std::string parked_table(const json::array& parked) {
     if (reason == "behind")
       reason += " " + with_commas(int_of(*entry, "behind"));
     t.add({with_commas(seq), string_of(event, "id"), string_of(event, "type"),
-           string_of(*entry, "key"), reason,
-           std::to_string(int_of(*entry, "attempts")),
+           string_of(*entry, "key"), reason, std::to_string(int_of(*entry, "attempts")),
            utc_time(int_of(*entry, "parked_at")),
            clip(string_of(*entry, "error"), 80)});
   }
@@ -215,11 +214,7 @@ std::string render_steered(const json::object& reply) {
 }
 
 std::string render_events(const json::object& page, std::size_t payload_width) {
-  table t{{{"SEQ", align::right},
-           {"APPENDED (UTC)"},
-           {"TYPE"},
-           {"ID"},
-           {"PAYLOAD"}}};
+  table t{{{"SEQ", align::right}, {"APPENDED (UTC)"}, {"TYPE"}, {"ID"}, {"PAYLOAD"}}};
   for (auto& e : array_of(page, "events")) {
     auto* event = e.if_object();
     if (event == nullptr)
@@ -227,9 +222,9 @@ std::string render_events(const json::object& page, std::size_t payload_width) {
     std::string payload;
     if (auto p = event->find("payload"); p != event->end())
       payload = json::serialize(p->value());
-    t.add({with_commas(int_of(*event, "seq")),
-           utc_time(int_of(*event, "timestamp_ms")), string_of(*event, "type"),
-           string_of(*event, "id"), clip(payload, payload_width)});
+    t.add({with_commas(int_of(*event, "seq")), utc_time(int_of(*event, "timestamp_ms")),
+           string_of(*event, "type"), string_of(*event, "id"),
+           clip(payload, payload_width)});
   }
   auto head = int_of(page, "head");
   auto next = int_of(page, "next");

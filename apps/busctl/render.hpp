@@ -37,8 +37,7 @@ std::string render_unparked(const boost::json::object& reply, const char* verb);
 std::string render_steered(const boost::json::object& reply);
 
 /// GET /events: one row per event, payloads cut to `payload_width`.
-std::string render_events(const boost::json::object& page,
-                          std::size_t payload_width);
+std::string render_events(const boost::json::object& page, std::size_t payload_width);
 
 /// Field access that tolerates a missing or mistyped field.
 std::int64_t int_of(const boost::json::object& obj, const char* key);

@@ -75,8 +75,8 @@ std::string duration_text(std::int64_t ms) {
 
 std::size_t display_width(const std::string& text) {
   // Continuation bytes (10xxxxxx) do not start a character.
-  return static_cast<std::size_t>(std::count_if(
-    text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(
+    std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
 std::string clip(const std::string& text, std::size_t width) {

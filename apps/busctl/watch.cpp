@@ -47,14 +47,16 @@ rates applied_rates(const json::object& before, const json::object& now,
   for (auto& [model, count] : applied(now))
     if (auto i = was.find(model); i != was.end())
       // A restart or rebuild resets the count: its first interval says nothing.
-      out[model] = count >= i->second ? static_cast<double>(count - i->second) / seconds : 0;
+      out[model] = count >= i->second ? static_cast<double>(count - i->second) / seconds
+                                      : 0;
   return out;
 }
 
 std::string header(const context& ctx, const watch_options& opts) {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-              now.time_since_epoch()).count();
+              now.time_since_epoch())
+              .count();
   return "busctl watch " + ctx.client.address() + ", every "
          + duration_text(opts.interval.count()) + ", " + utc_time(ms).substr(0, 19)
          + " UTC" + (opts.count == 0 ? " (Ctrl-C to stop)" : "") + "\n\n";
@@ -84,18 +86,17 @@ exit_code run_watch(const context& ctx, const watch_options& opts) {
   json::object previous;
   auto previous_at = clock::now();
   auto code = exit_code::ok;
-  for (std::int64_t frame = 0; !interrupted; ) {
+  for (std::int64_t frame = 0; !interrupted;) {
     std::string text;
     try {
       auto status = get_json(ctx, "/status");
       auto at = clock::now();
       auto per_s = previous.empty()
                      ? rates{}
-                     : applied_rates(previous, status,
-                                     std::chrono::duration<double>(at - previous_at)
-                                       .count());
-      text = ctx.json ? json::serialize(status) + "\n"
-                      : render_status(status, &per_s);
+                     : applied_rates(
+                       previous, status,
+                       std::chrono::duration<double>(at - previous_at).count());
+      text = ctx.json ? json::serialize(status) + "\n" : render_status(status, &per_s);
       previous = std::move(status);
       previous_at = at;
       code = exit_code::ok;

@@ -74,8 +74,7 @@ std::string describe_progress(const std::vector<projector_status>& models,
   if (slowest != nullptr)
     text += ", checkpoints " + with_commas(slowest->checkpoint) + " to "
             + with_commas(highest) + " of head " + with_commas(head)
-            + " (slowest: " + slowest->model + ", " + to_string(slowest->state)
-            + ")";
+            + " (slowest: " + slowest->model + ", " + to_string(slowest->state) + ")";
   else
     text += ", head " + with_commas(head);
   if (rate > 0)
@@ -83,21 +82,19 @@ std::string describe_progress(const std::vector<projector_status>& models,
   return text;
 }
 
-catch_up_result wait_for_catch_up(caf::scoped_actor& self,
-                                  const supervisor_actor& sup,
-                                  const bus_actor& bus,
-                                  const catch_up_options& opts) {
+catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_actor& sup,
+                                  const bus_actor& bus, const catch_up_options& opts) {
   using namespace std::chrono;
   catch_up_result result;
   auto look = [&] {
     self->request(sup, seconds{5}, status_atom::value)
-      .receive([&](std::vector<projector_status>& xs) { result.models = std::move(xs); },
-               [](caf::error&) {
-                 // nop: busy projectors; the next look will tell
-               });
+      .receive(
+        [&](std::vector<projector_status>& xs) { result.models = std::move(xs); },
+        [](caf::error&) {
+          // nop: busy projectors; the next look will tell
+        });
     self->request(bus, seconds{5}, head_atom::value)
-      .receive([&](std::uint64_t head) { result.head = head; },
-               [](caf::error&) {});
+      .receive([&](std::uint64_t head) { result.head = head; }, [](caf::error&) {});
   };
   auto start = clock_type::now();
   auto last_progress = start;

@@ -7,8 +7,7 @@
 
 namespace bus::app {
 
-command_line::command_line(std::string name, std::string summary,
-                           std::string details)
+command_line::command_line(std::string name, std::string summary, std::string details)
   : name_(std::move(name)), app_(std::move(summary), name_) {
   app_.footer(std::move(details));
   app_.set_version_flag("--version", name_ + " " + version(),

@@ -72,9 +72,9 @@ CLI::Validator one_of(std::vector<std::string> names);
 /// caf::expected (bus::parse_endpoint, bus::parse_durability), and its error
 /// is reported as a bad value of the option. `on_set` runs after a success.
 template <class T, class Parse, class OnSet = void (*)()>
-CLI::Option* add_parsed(CLI::App& app, const std::string& name, T& out,
-                        Parse parse, const std::string& description,
-                        OnSet on_set = [] {}) {
+CLI::Option* add_parsed(
+  CLI::App& app, const std::string& name, T& out, Parse parse,
+  const std::string& description, OnSet on_set = [] {}) {
   return app.add_option_function<std::string>(
     name,
     [&out, parse, name, on_set](const std::string& text) {

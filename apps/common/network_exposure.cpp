@@ -27,8 +27,7 @@ std::optional<int> check_exposure(const command_line& cli, const tls_files& tls,
                                "TLS: pass --tls-cert, --tls-key and --tls-ca "
                                "(or --insecure to listen in plaintext)");
   }
-  if (what.connect && !is_loopback(what.connect->host) && !tls.any()
-      && !what.insecure)
+  if (what.connect && !is_loopback(what.connect->host) && !tls.any() && !what.insecure)
     return cli.usage_error("--connect " + what.connect->host
                            + " is not a loopback address and the bus protocol "
                              "has no encryption without TLS: pass --tls-cert, "

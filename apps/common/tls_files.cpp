@@ -44,30 +44,34 @@ caf::error readable(const std::string& option, const std::string& file) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{std::fopen(file.c_str(), "rb"),
                                                     &std::fclose};
   if (!f)
-    return bad(option, file, std::string{"cannot read it ("} + std::strerror(errno) + ")");
+    return bad(option, file,
+               std::string{"cannot read it ("} + std::strerror(errno) + ")");
   return {};
 }
 
 } // namespace
 
 void add_tls_options(CLI::App& app, tls_files& files, const std::string& what) {
-  app.add_option("--tls-cert", files.certificate,
-                 "This node's TLS certificate (PEM) " + what)
+  app
+    .add_option("--tls-cert", files.certificate,
+                "This node's TLS certificate (PEM) " + what)
     ->type_name("FILE");
-  app.add_option("--tls-key", files.key,
-                 "The private key of --tls-cert (PEM, unencrypted)")
+  app
+    .add_option("--tls-key", files.key,
+                "The private key of --tls-cert (PEM, unencrypted)")
     ->type_name("FILE");
-  app.add_option("--tls-ca", files.ca,
-                 "The CA that signs the certificates of every node allowed "
-                 "to connect (PEM)")
+  app
+    .add_option("--tls-ca", files.ca,
+                "The CA that signs the certificates of every node allowed "
+                "to connect (PEM)")
     ->type_name("FILE");
 }
 
 caf::error check(const tls_files& files) {
   std::string missing;
-  for (auto [option, file] : {std::pair{"--tls-cert", &files.certificate},
-                              std::pair{"--tls-key", &files.key},
-                              std::pair{"--tls-ca", &files.ca}})
+  for (auto [option, file] :
+       {std::pair{"--tls-cert", &files.certificate}, std::pair{"--tls-key", &files.key},
+        std::pair{"--tls-ca", &files.ca}})
     if (file->empty())
       missing += (missing.empty() ? "" : " and ") + std::string{option};
   if (!missing.empty())
@@ -75,16 +79,17 @@ caf::error check(const tls_files& files) {
                       "TLS needs --tls-cert, --tls-key and --tls-ca together; "
                       "missing "
                         + missing);
-  for (auto [option, file] : {std::pair{"--tls-cert", &files.certificate},
-                              std::pair{"--tls-key", &files.key},
-                              std::pair{"--tls-ca", &files.ca}})
+  for (auto [option, file] :
+       {std::pair{"--tls-cert", &files.certificate}, std::pair{"--tls-key", &files.key},
+        std::pair{"--tls-ca", &files.ca}})
     if (auto err = readable(option, *file))
       return err;
   ERR_clear_error();
   std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
                                                    &SSL_CTX_free};
   if (!ctx)
-    return make_error(errc::invalid_config, "cannot start OpenSSL: " + openssl_reason());
+    return make_error(errc::invalid_config,
+                      "cannot start OpenSSL: " + openssl_reason());
   SSL_CTX_set_default_passwd_cb(ctx.get(), no_passphrase);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.certificate.c_str()) != 1)
     return bad("--tls-cert", files.certificate,
@@ -115,8 +120,10 @@ caf::error enable_tls(caf::actor_system_config& cfg, const tls_files& files) {
   // Opening /proc/self/fd/N opens the file N refers to afresh (from its
   // start), also once its name is gone.
   std::string pinned[3];
-  const std::pair<const char*, const std::string*> all[] = {
-    {"--tls-cert", &files.certificate}, {"--tls-key", &files.key}, {"--tls-ca", &files.ca}};
+  const std::pair<const char*, const std::string*> all[] = {{"--tls-cert",
+                                                             &files.certificate},
+                                                            {"--tls-key", &files.key},
+                                                            {"--tls-ca", &files.ca}};
   for (int i = 0; i < 3; ++i) {
     auto fd = ::open(all[i].second->c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -183,8 +183,7 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       r.fail(path, "a document model needs upsert_on, merge_on or delete_on");
     if (!r.ok())
       return err;
-    return model_spec{name,
-                      [cfg] { return std::make_unique<document_model>(cfg); },
+    return model_spec{name, [cfg] { return std::make_unique<document_model>(cfg); },
                       storage, recovery};
   }
   if (kind == "index") {
@@ -203,8 +202,7 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       r.fail(path, "an index model needs set_on or delete_on");
     if (!r.ok())
       return err;
-    return model_spec{name,
-                      [cfg] { return std::make_unique<index_model>(cfg); },
+    return model_spec{name, [cfg] { return std::make_unique<index_model>(cfg); },
                       storage, recovery};
   }
   return make_error(errc::invalid_config,
@@ -240,8 +238,7 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
   if (auto* models = top.field("read_models", true)) {
     auto* arr = models->if_array();
     if (arr == nullptr)
-      return make_error(errc::invalid_config,
-                        "read_models: expected an array");
+      return make_error(errc::invalid_config, "read_models: expected an array");
     std::set<std::string> names;
     for (std::size_t i = 0; i < arr->size(); ++i) {
       auto path = "read_models[" + std::to_string(i) + "]";
@@ -305,8 +302,7 @@ caf::expected<bus_config> load_config(const std::string& path) {
   text << in.rdbuf();
   auto result = parse_config(text.str());
   if (!result)
-    return make_error(errc::invalid_config,
-                      path + ": " + context_of(result.error()));
+    return make_error(errc::invalid_config, path + ": " + context_of(result.error()));
   return result;
 }
 

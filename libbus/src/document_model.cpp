@@ -79,8 +79,8 @@ bool document_model::apply(const event& e) {
     for (std::size_t k = 0; k < required_.size(); ++k)
       if (required_[k].find(e.payload) == nullptr)
         throw std::runtime_error("event '" + e.id + "' (" + e.type
-                                 + ") lacks the required field '"
-                                 + cfg_.require[k] + "'");
+                                 + ") lacks the required field '" + cfg_.require[k]
+                                 + "'");
   switch (i->second) {
     case action::upsert:
       if (auto d = docs_->map.find(*key); d != docs_->map.end())
@@ -112,8 +112,7 @@ std::optional<std::string> document_model::key_of(const event& e) const {
   return key_path_.find_key(e.payload);
 }
 
-std::optional<boost::json::value>
-document_model::query(std::string_view key) const {
+std::optional<boost::json::value> document_model::query(std::string_view key) const {
   if (auto i = docs_->map.find(key); i != docs_->map.end())
     return boost::json::value(i->second);
   return std::nullopt;
@@ -176,8 +175,9 @@ void document_model::take_changes(std::vector<std::string>& out) {
 
 std::string document_model::definition() const {
   auto list = internal::join_types;
-  return "document;" + cfg_.key + ";upsert:" + list(cfg_.upsert_on) + ";merge:"
-         + list(cfg_.merge_on) + ";delete:" + list(cfg_.delete_on)
+  return "document;" + cfg_.key + ";upsert:" + list(cfg_.upsert_on)
+         + ";merge:" + list(cfg_.merge_on) + ";delete:"
+         + list(cfg_.delete_on)
          // Only when set, so that stored snapshots of models without it
          // still match their definition.
          + (cfg_.require.empty() ? "" : ";require:" + list(cfg_.require));

@@ -13,7 +13,8 @@ caf::expected<endpoint> parse_endpoint(std::string_view text) {
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
     return bad();
   auto digits = text.substr(colon + 1);
-  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+  if (digits.size() > 5
+      || digits.find_first_not_of("0123456789") != std::string_view::npos)
     return bad();
   auto port = std::stoul(std::string{digits});
   if (port > 65535)

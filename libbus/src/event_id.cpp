@@ -10,8 +10,7 @@
 
 namespace bus {
 
-std::optional<std::string>
-derive_event_id(const boost::json::object& payload) {
+std::optional<std::string> derive_event_id(const boost::json::object& payload) {
   auto i = payload.find("id");
   if (i == payload.end())
     return std::nullopt;

@@ -45,9 +45,7 @@ public:
     // nop
   }
 
-  ~writer() {
-    out_.resize(pos_);
-  }
+  ~writer() { out_.resize(pos_); }
 
   std::size_t size() const noexcept { return pos_; }
 
@@ -178,8 +176,7 @@ struct reader {
   const unsigned char* end;
 
   explicit reader(std::string_view body)
-    : pos(reinterpret_cast<const unsigned char*>(body.data())),
-      end(pos + body.size()) {
+    : pos(reinterpret_cast<const unsigned char*>(body.data())), end(pos + body.size()) {
     // nop
   }
 
@@ -322,7 +319,8 @@ void put_varint(std::string& out, std::uint64_t x) {
 std::uint64_t take_varint(std::string_view& in) {
   reader r{in};
   auto x = r.varint();
-  in.remove_prefix(static_cast<std::size_t>(r.pos - reinterpret_cast<const unsigned char*>(in.data())));
+  in.remove_prefix(static_cast<std::size_t>(
+    r.pos - reinterpret_cast<const unsigned char*>(in.data())));
   return x;
 }
 
@@ -369,8 +367,7 @@ void decode_event(std::string_view body, std::uint64_t seq, event& e) {
     if (r.pos != r.end)
       corrupt();
   } catch (const storage_error&) {
-    throw storage_error("event seq " + std::to_string(seq)
-                        + " has a corrupt record");
+    throw storage_error("event seq " + std::to_string(seq) + " has a corrupt record");
   }
 }
 

@@ -16,9 +16,8 @@ constexpr std::size_t growth = 3;
 
 // Odd constants, one per word of a block: each picks that word's bit from
 // the same 32 hash bits (the "split block" Bloom filter of Impala/Parquet).
-constexpr std::uint32_t salts[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu,
-                                    0xa2b7289du, 0x705495c7u, 0x2df1424bu,
-                                    0x9efc4947u, 0x5c6bfb31u};
+constexpr std::uint32_t salts[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
+                                    0x705495c7u, 0x2df1424bu, 0x9efc4947u, 0x5c6bfb31u};
 
 // The logs' hashes come from std::hash; mixing them again makes every bit
 // count for the block choice and the bits within it.
@@ -58,8 +57,8 @@ id_filter::stage id_filter::make_stage(std::size_t capacity) {
   // 2^32 blocks, far beyond any log this filter serves).
   blocks = std::min<std::size_t>(blocks, std::size_t{1} << 32);
   auto bytes = blocks * sizeof(block);
-  auto* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  auto* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
   if (p == MAP_FAILED)
     throw std::bad_alloc{};
   s.blocks = std::unique_ptr<block[], unmap>{static_cast<block*>(p), unmap{bytes}};

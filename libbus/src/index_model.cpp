@@ -37,7 +37,8 @@ void index_model::drop(std::string_view primary) {
   auto i = tables_->current.find(primary);
   if (i == tables_->current.end())
     return;
-  if (auto j = tables_->index.find(i->second); j != tables_->index.end() && j->second == primary) {
+  if (auto j = tables_->index.find(i->second);
+      j != tables_->index.end() && j->second == primary) {
     if (tracking_)
       changed_.emplace_back(j->first.view());
     tables_->index.erase(j);
@@ -73,7 +74,8 @@ bool index_model::apply(const event& e) {
       changed_.emplace_back(c->second.view());
   }
   if (c != tables_->current.end())
-    if (auto j = tables_->index.find(c->second); j != tables_->index.end() && j->second == *primary)
+    if (auto j = tables_->index.find(c->second);
+        j != tables_->index.end() && j->second == *primary)
       tables_->index.erase(j);
   // One lookup: a value new to the index (the common case) needs its key
   // built anyway.
@@ -86,7 +88,8 @@ bool index_model::apply(const event& e) {
   if (c != tables_->current.end())
     c->second.assign(*value);
   else
-    tables_->current.emplace(internal::compact_string{*primary}, internal::compact_string{*value});
+    tables_->current.emplace(internal::compact_string{*primary},
+                             internal::compact_string{*value});
   return true;
 }
 
@@ -99,8 +102,7 @@ std::optional<std::string> index_model::key_of(const event& e) const {
   return target_path_.find_key(e.payload);
 }
 
-std::optional<boost::json::value>
-index_model::query(std::string_view key) const {
+std::optional<boost::json::value> index_model::query(std::string_view key) const {
   if (auto i = tables_->index.find(key); i != tables_->index.end())
     return boost::json::value(i->second.view());
   return std::nullopt;
@@ -157,8 +159,10 @@ bool index_model::restore(const boost::json::value& state) {
       reset();
       return false;
     }
-    tables_->index.emplace(internal::compact_string{kv.key()}, internal::compact_string{*primary});
-    tables_->current.emplace(internal::compact_string{*primary}, internal::compact_string{kv.key()});
+    tables_->index.emplace(internal::compact_string{kv.key()},
+                           internal::compact_string{*primary});
+    tables_->current.emplace(internal::compact_string{*primary},
+                             internal::compact_string{kv.key()});
   }
   return true;
 }

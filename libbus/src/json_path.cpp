@@ -8,9 +8,8 @@ json_path::json_path(std::string_view dotted) {
   std::size_t start = 0;
   while (true) {
     auto dot = dotted.find('.', start);
-    auto segment = dotted.substr(start, dot == std::string_view::npos
-                                          ? std::string_view::npos
-                                          : dot - start);
+    auto segment = dotted.substr(
+      start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (segment.empty()) {
       segments_.clear();
       return;
@@ -37,8 +36,8 @@ const boost::json::value* json_path::find(const boost::json::object& root) const
   return v;
 }
 
-std::optional<std::string_view>
-json_path::find_key(const boost::json::object& root, std::string& buffer) const {
+std::optional<std::string_view> json_path::find_key(const boost::json::object& root,
+                                                    std::string& buffer) const {
   auto* v = find(root);
   if (v == nullptr)
     return std::nullopt;
@@ -53,8 +52,7 @@ json_path::find_key(const boost::json::object& root, std::string& buffer) const 
   return std::string_view{buffer};
 }
 
-std::optional<std::string>
-json_path::find_key(const boost::json::object& root) const {
+std::optional<std::string> json_path::find_key(const boost::json::object& root) const {
   std::string buffer;
   if (auto key = find_key(root, buffer))
     return std::string{*key};

@@ -65,11 +65,13 @@ caf::expected<std::vector<std::string>> lifecycle_store::paused() const {
 
 caf::error lifecycle_store::set_paused(const std::string& model, bool paused) {
   statement s;
-  auto sql = paused ? "INSERT OR REPLACE INTO paused_models (model, paused_at) VALUES (?,?)"
-                    : "DELETE FROM paused_models WHERE model = ?";
+  auto sql = paused
+               ? "INSERT OR REPLACE INTO paused_models (model, paused_at) VALUES (?,?)"
+               : "DELETE FROM paused_models WHERE model = ?";
   if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK)
     return sqlite_error(db_, "set_paused");
-  sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()), SQLITE_STATIC);
+  sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()),
+                    SQLITE_STATIC);
   if (paused) {
     using namespace std::chrono;
     auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());

@@ -8,7 +8,7 @@ namespace bus {
 
 namespace {
 
-constexpr const char* level_names[] = {"trace", "debug",  "info",
+constexpr const char* level_names[] = {"trace",   "debug", "info",
                                        "warning", "error", "off"};
 
 // One line per record, written with a single call so that lines from

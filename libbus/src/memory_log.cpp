@@ -21,8 +21,8 @@ std::uint64_t hash_id(std::string_view id) {
 memory_log::memory_log(std::size_t tail_events)
   : records_(std::make_unique<internal::record_store>()),
     tail_(std::make_unique<internal::tail_cache>(tail_events)),
-    reads_(std::make_unique<internal::read_cache>(internal::read_cache_slots,
-                                                 internal::tail_cache::default_chunk_events)),
+    reads_(std::make_unique<internal::read_cache>(
+      internal::read_cache_slots, internal::tail_cache::default_chunk_events)),
     ids_(std::make_unique<internal::id_index>()) {
   // nop
 }
@@ -52,14 +52,14 @@ event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
   // Older than the tail: decoded from the records, up to where it starts.
   auto end = tail_->first_seq() > 0 ? tail_->first_seq() : head_ + 1;
   if (max < internal::min_shared_read) // a point read decodes only itself
-    return event_batch::of(
-      records_->read(from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
+    return event_batch::of(records_->read(
+      from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
   if (auto cached = reads_->read(from, max); !cached.empty())
     return cached;
   auto first = reads_->stretch_of(from);
   auto last = std::min(reads_->stretch_end(from), end);
-  return reads_->add(first, records_->read(first, static_cast<std::size_t>(last - first)),
-                     from, max);
+  return reads_->add(
+    first, records_->read(first, static_cast<std::size_t>(last - first)), from, max);
 }
 
 append_result memory_log::do_append(std::vector<event> batch) {

@@ -38,9 +38,7 @@ void bind_text(sqlite3_stmt* stmt, int i, const std::string& x) {
 // A prepared statement finalized at scope exit.
 struct statement {
   sqlite3_stmt* stmt = nullptr;
-  ~statement() {
-    sqlite3_finalize(stmt);
-  }
+  ~statement() { sqlite3_finalize(stmt); }
 };
 
 // Rolls an open transaction back at scope exit unless it was committed.
@@ -108,9 +106,10 @@ model_table::open(const std::string& path, const std::string& model,
   if (auto err = t->exec("BEGIN IMMEDIATE"))
     return err;
   transaction txn{t->db_};
-  if (auto err = t->exec(("CREATE TABLE IF NOT EXISTS " + table
-                          + " (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
-                           .c_str()))
+  if (auto err = t->exec(
+        ("CREATE TABLE IF NOT EXISTS " + table
+         + " (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+          .c_str()))
     return err;
   statement find;
   if (auto err = t->prepare(find.stmt,
@@ -157,7 +156,8 @@ model_table::open(const std::string& path, const std::string& model,
   if (auto err = t->prepare(t->park_, "INSERT OR REPLACE INTO parked (model, seq, "
                                       "entry) VALUES (?, ?, ?)"))
     return err;
-  if (auto err = t->prepare(t->unpark_, "DELETE FROM parked WHERE model = ? AND seq = ?"))
+  if (auto err = t->prepare(t->unpark_,
+                            "DELETE FROM parked WHERE model = ? AND seq = ?"))
     return err;
   return t;
 }
@@ -205,10 +205,10 @@ caf::expected<table_contents> model_table::load() {
                         "models table of '" + model_ + "': the value of key '"
                           + column_text(rows.stmt, 0) + "' is not JSON");
     auto* key = reinterpret_cast<const char*>(sqlite3_column_text(rows.stmt, 0));
-    result.rows.emplace(
-      boost::json::string_view{key ? key : "",
-                               static_cast<std::size_t>(sqlite3_column_bytes(rows.stmt, 0))},
-      parser.release());
+    result.rows.emplace(boost::json::string_view{key ? key : "",
+                                                 static_cast<std::size_t>(
+                                                   sqlite3_column_bytes(rows.stmt, 0))},
+                        parser.release());
   }
   if (rc != SQLITE_DONE)
     return failure("reading its rows");

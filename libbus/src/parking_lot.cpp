@@ -7,8 +7,7 @@ namespace bus {
 namespace {
 
 caf::error not_parked(std::uint64_t seq) {
-  return make_error(errc::not_parked,
-                    "no parked event has seq " + std::to_string(seq));
+  return make_error(errc::not_parked, "no parked event has seq " + std::to_string(seq));
 }
 
 } // namespace
@@ -46,8 +45,7 @@ bool parking_lot::park(parked_event x) {
   return true;
 }
 
-bool parking_lot::park_behind(const event& e, std::string key,
-                              std::int64_t parked_at) {
+bool parking_lot::park_behind(const event& e, std::string key, std::int64_t parked_at) {
   auto first = first_of(key);
   if (!first)
     return false;

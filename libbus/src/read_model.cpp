@@ -45,9 +45,8 @@ const char* to_string(model_storage x) noexcept {
 
 bool read_model::handles(std::string_view type) const {
   auto& types = event_types();
-  return std::any_of(types.begin(), types.end(), [type](const auto& t) {
-    return t == type || t == wildcard_type;
-  });
+  return std::any_of(types.begin(), types.end(),
+                     [type](const auto& t) { return t == type || t == wildcard_type; });
 }
 
 } // namespace bus

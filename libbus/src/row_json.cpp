@@ -46,7 +46,8 @@ bool plain(std::string_view x) noexcept {
     auto below_space = (w - ones * 0x20) & ~w;
     auto quote = w ^ (ones * '"');
     auto backslash = w ^ (ones * '\\');
-    return ((below_space | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash))
+    return ((below_space | ((quote - ones) & ~quote)
+             | ((backslash - ones) & ~backslash))
             & highs)
            != 0;
   };

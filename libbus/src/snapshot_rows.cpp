@@ -36,8 +36,7 @@ void append_with(boost::json::serializer& sr, std::string& out, std::string_view
 caf::error bad_row(std::string_view line) {
   constexpr std::size_t shown = 80;
   return make_error(errc::storage_failed,
-                    "snapshot rows: not a row: "
-                      + std::string{line.substr(0, shown)}
+                    "snapshot rows: not a row: " + std::string{line.substr(0, shown)}
                       + (line.size() > shown ? "..." : ""));
 }
 
@@ -158,7 +157,8 @@ private:
 
 } // namespace
 
-void append_row(std::string& out, std::string_view key, const boost::json::value* value) {
+void append_row(std::string& out, std::string_view key,
+                const boost::json::value* value) {
   append_with(serializer(), out, key, value);
 }
 

@@ -23,15 +23,14 @@ constexpr std::uint64_t deltas_per_base = 2;
 
 caf::error sqlite_error(sqlite3* db, const std::string& what) {
   return make_error(errc::storage_failed,
-                    "snapshots: " + what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
+                    "snapshots: " + what + ": "
+                      + (db ? sqlite3_errmsg(db) : "no database"));
 }
 
 // A prepared statement finalized at scope exit.
 struct statement {
   sqlite3_stmt* stmt = nullptr;
-  ~statement() {
-    sqlite3_finalize(stmt);
-  }
+  ~statement() { sqlite3_finalize(stmt); }
 };
 
 // Rolls an open transaction back at scope exit unless it was committed.
@@ -88,7 +87,8 @@ caf::error migrate(sqlite3* db, const std::string& path) {
     return sqlite_error(db, path);
   transaction txn{db};
   for (auto& [name, sql] : added_columns)
-    if (!has_column(db, name) && sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+    if (!has_column(db, name)
+        && sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
       return sqlite_error(db, path + ": adding the " + name + " column");
   if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
     return sqlite_error(db, path + ": adding columns");
@@ -123,17 +123,18 @@ snapshot_store::open(const std::string& path) {
   // has it open: that costs time, not safety.
   sqlite3_exec(store->db_, "PRAGMA page_size=65536", nullptr, nullptr, nullptr);
   sqlite3_exec(store->db_, "PRAGMA journal_mode=TRUNCATE", nullptr, nullptr, nullptr);
-  for (auto* sql : {"PRAGMA synchronous=FULL",
-                    "CREATE TABLE IF NOT EXISTS snapshots (model TEXT PRIMARY KEY, "
-                    "checkpoint INTEGER NOT NULL, above TEXT NOT NULL, "
-                    "definition TEXT NOT NULL, state TEXT NOT NULL, "
-                    "parked TEXT NOT NULL DEFAULT '', "
-                    "layout TEXT NOT NULL DEFAULT 'whole')",
-                    "CREATE TABLE IF NOT EXISTS snapshot_rows (model TEXT NOT NULL, "
-                    "part INTEGER NOT NULL, bytes INTEGER NOT NULL, rows TEXT NOT NULL, "
-                    "PRIMARY KEY (model, part))",
-                    "CREATE TABLE IF NOT EXISTS snapshot_owners (model TEXT PRIMARY KEY, "
-                    "generation INTEGER NOT NULL)"})
+  for (auto* sql :
+       {"PRAGMA synchronous=FULL",
+        "CREATE TABLE IF NOT EXISTS snapshots (model TEXT PRIMARY KEY, "
+        "checkpoint INTEGER NOT NULL, above TEXT NOT NULL, "
+        "definition TEXT NOT NULL, state TEXT NOT NULL, "
+        "parked TEXT NOT NULL DEFAULT '', "
+        "layout TEXT NOT NULL DEFAULT 'whole')",
+        "CREATE TABLE IF NOT EXISTS snapshot_rows (model TEXT NOT NULL, "
+        "part INTEGER NOT NULL, bytes INTEGER NOT NULL, rows TEXT NOT NULL, "
+        "PRIMARY KEY (model, part))",
+        "CREATE TABLE IF NOT EXISTS snapshot_owners (model TEXT PRIMARY KEY, "
+        "generation INTEGER NOT NULL)"})
     if (sqlite3_exec(store->db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
       return sqlite_error(store->db_, path);
   if (!migrated(store->db_))
@@ -230,9 +231,9 @@ caf::expected<std::optional<snapshot>> snapshot_store::read(const std::string& m
   x.state = column_text(s.stmt, 3);
   auto parked = parked_events_from_text(column_text(s.stmt, 4));
   if (!parked)
-    return make_error(errc::storage_failed, "snapshots: the parked events of '"
-                                              + model + "' do not decode: "
-                                              + context_of(parked.error()));
+    return make_error(errc::storage_failed,
+                      "snapshots: the parked events of '" + model
+                        + "' do not decode: " + context_of(parked.error()));
   x.parked = std::move(*parked);
   auto layout = column_text(s.stmt, 5);
   if (layout == "rows") {
@@ -263,11 +264,12 @@ caf::expected<snapshot_claim> snapshot_store::claim(const std::string& model) {
     return err;
   transaction txn{db_};
   statement bump;
-  if (sqlite3_prepare_v2(db_,
-                         "INSERT INTO snapshot_owners (model, generation) VALUES (?, 1) "
-                         "ON CONFLICT (model) DO UPDATE SET generation = generation + 1 "
-                         "RETURNING generation",
-                         -1, &bump.stmt, nullptr)
+  if (sqlite3_prepare_v2(
+        db_,
+        "INSERT INTO snapshot_owners (model, generation) VALUES (?, 1) "
+        "ON CONFLICT (model) DO UPDATE SET generation = generation + 1 "
+        "RETURNING generation",
+        -1, &bump.stmt, nullptr)
       != SQLITE_OK)
     return sqlite_error(db_, "claiming '" + model + "'");
   bind_text(bump.stmt, 1, model);
@@ -290,8 +292,8 @@ caf::expected<snapshot_claim> snapshot_store::claim(const std::string& model) {
 
 caf::expected<bool> snapshot_store::has_rows(const std::string& model) {
   statement s;
-  if (sqlite3_prepare_v2(db_, "SELECT layout FROM snapshots WHERE model = ?", -1, &s.stmt,
-                         nullptr)
+  if (sqlite3_prepare_v2(db_, "SELECT layout FROM snapshots WHERE model = ?", -1,
+                         &s.stmt, nullptr)
       != SQLITE_OK)
     return sqlite_error(db_, "save");
   bind_text(s.stmt, 1, model);
@@ -306,8 +308,8 @@ snapshot_store::sizes_of(const std::string& model) {
   if (auto i = sizes_.find(model); i != sizes_.end())
     return &i->second;
   statement s;
-  if (sqlite3_prepare_v2(db_, "SELECT part, bytes FROM snapshot_rows WHERE model = ?", -1,
-                         &s.stmt, nullptr)
+  if (sqlite3_prepare_v2(db_, "SELECT part, bytes FROM snapshot_rows WHERE model = ?",
+                         -1, &s.stmt, nullptr)
       != SQLITE_OK)
     return sqlite_error(db_, "reading the rows of '" + model + "'");
   bind_text(s.stmt, 1, model);
@@ -435,7 +437,8 @@ caf::expected<bool> snapshot_store::compaction_due(const std::string& model) {
   if (!sizes)
     return std::move(sizes.error());
   auto& x = **sizes;
-  return x.delta_bytes >= std::max(min_deltas_to_compact, deltas_per_base * x.base_bytes);
+  return x.delta_bytes
+         >= std::max(min_deltas_to_compact, deltas_per_base * x.base_bytes);
 }
 
 caf::expected<std::uint64_t> snapshot_store::base_bytes(const std::string& model) {

@@ -86,8 +86,8 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
   // Older than the tail: decoded from the rows, up to the durable head.
   auto end = durable_head_ + 1;
   if (max < min_shared_read) // a point read decodes only itself
-    return event_batch::of(
-      decode_rows(from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
+    return event_batch::of(decode_rows(
+      from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
   if (auto cached = reads_->read(from, max); !cached.empty())
     return cached;
   auto first = reads_->stretch_of(from);
@@ -193,16 +193,16 @@ append_result sqlite_log::do_append(std::vector<event> batch) {
 }
 
 void sqlite_log::write_pending() {
-  row_builder rows{[this](std::uint64_t first, std::uint32_t count,
-                          const std::string& blob) {
-    reset_on_exit guard{insert_};
-    sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
-    sqlite3_bind_int64(insert_, 2, count);
-    sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
-                      SQLITE_STATIC);
-    if (sqlite3_step(insert_) != SQLITE_DONE)
-      fail("append");
-  }};
+  row_builder rows{
+    [this](std::uint64_t first, std::uint32_t count, const std::string& blob) {
+      reset_on_exit guard{insert_};
+      sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
+      sqlite3_bind_int64(insert_, 2, count);
+      sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
+                        SQLITE_STATIC);
+      if (sqlite3_step(insert_) != SQLITE_DONE)
+        fail("append");
+    }};
   std::vector<std::pair<std::string_view, std::uint64_t>> ids;
   ids.reserve(static_cast<std::size_t>(head_ - durable_head_));
   for (auto seq = durable_head_ + 1; seq <= head_;) {
@@ -219,16 +219,20 @@ void sqlite_log::write_pending() {
   rows.flush();
   // In key order: neighbouring ids go to the same pages of the id table.
   // Ids of counters and clocks come in that order already.
-  auto key_less = [](const auto& x, const auto& y) { return id_key_less(x.first, y.first); };
+  auto key_less = [](const auto& x, const auto& y) {
+    return id_key_less(x.first, y.first);
+  };
   if (!std::is_sorted(ids.begin(), ids.end(), key_less))
     std::sort(ids.begin(), ids.end(), key_less);
   insert_ids(ids);
 }
 
-void sqlite_log::insert_ids(const std::vector<std::pair<std::string_view, std::uint64_t>>& ids) {
+void sqlite_log::insert_ids(
+  const std::vector<std::pair<std::string_view, std::uint64_t>>& ids) {
   // Many rows per statement: a statement's run and reset cost about as much
   // as the insert of a row, and one cursor walks the sorted ids in order.
-  auto insert = [this](sqlite3_stmt* stmt, const std::pair<std::string_view, std::uint64_t>* first,
+  auto insert = [this](sqlite3_stmt* stmt,
+                       const std::pair<std::string_view, std::uint64_t>* first,
                        std::size_t n) {
     reset_on_exit guard{stmt};
     for (std::size_t i = 0; i < n; ++i) {
@@ -291,8 +295,7 @@ void sqlite_log::sync() {
     drop_pending();
     if (fails_the_store(rc))
       health_ = store_health{store_state::failed, ex.what()};
-    throw storage_error(path_ + ": " + ex.what() + " (the "
-                        + std::to_string(lost)
+    throw storage_error(path_ + ": " + ex.what() + " (the " + std::to_string(lost)
                         + " events appended since the last sync were not stored)");
   }
   timings_.commit.observe(std::chrono::steady_clock::now() - start);

@@ -168,8 +168,7 @@ void sqlite_log::prepare_statements() {
         != SQLITE_OK)
       fail("prepare");
   };
-  prepare("INSERT INTO batches (first_seq, count, events) VALUES (?, ?, ?)",
-          &insert_);
+  prepare("INSERT INTO batches (first_seq, count, events) VALUES (?, ?, ?)", &insert_);
   // From the row holding seq ?1 on.
   prepare("SELECT first_seq, count, events FROM batches WHERE first_seq >= "
           "(SELECT first_seq FROM batches WHERE first_seq <= ?1 "
@@ -193,10 +192,11 @@ void sqlite_log::load() {
     // hold (a record takes at least 8 bytes): a damaged row's count sized
     // the filter past memory (std::bad_alloc).
     statement last;
-    if (sqlite3_prepare_v2(db_, "SELECT first_seq + count, (SELECT page_count "
-                                "FROM pragma_page_count) * (SELECT page_size "
-                                "FROM pragma_page_size) / 8 FROM batches "
-                                "ORDER BY first_seq DESC LIMIT 1",
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT first_seq + count, (SELECT page_count "
+                           "FROM pragma_page_count) * (SELECT page_size "
+                           "FROM pragma_page_size) / 8 FROM batches "
+                           "ORDER BY first_seq DESC LIMIT 1",
                            -1, &last.stmt, nullptr)
         != SQLITE_OK)
       fail("load");
@@ -208,10 +208,12 @@ void sqlite_log::load() {
     }
   }
   // Room for the ids held plus half as many again in the first stage.
-  filter_ = std::make_unique<id_filter>(static_cast<std::size_t>(expected + expected / 2));
+  filter_ = std::make_unique<id_filter>(
+    static_cast<std::size_t>(expected + expected / 2));
   statement st;
-  if (sqlite3_prepare_v2(db_, "SELECT first_seq, count, events FROM batches "
-                              "ORDER BY first_seq",
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT first_seq, count, events FROM batches "
+                         "ORDER BY first_seq",
                          -1, &st.stmt, nullptr)
       != SQLITE_OK)
     fail("load");
@@ -221,9 +223,8 @@ void sqlite_log::load() {
     auto first = static_cast<std::uint64_t>(sqlite3_column_int64(st.stmt, 0));
     auto count = static_cast<std::uint64_t>(sqlite3_column_int64(st.stmt, 1));
     if (first != next)
-      throw storage_error("corrupt store: expected a row at seq "
-                          + std::to_string(next) + ", found "
-                          + std::to_string(first));
+      throw storage_error("corrupt store: expected a row at seq " + std::to_string(next)
+                          + ", found " + std::to_string(first));
     auto blob = column_blob(st.stmt, 2);
     record_cursor records{blob.data(), blob.size()};
     auto whole = true;
@@ -236,8 +237,7 @@ void sqlite_log::load() {
     }
     if (!whole)
       throw storage_error("corrupt store: the row at seq " + std::to_string(first)
-                          + " does not hold its " + std::to_string(count)
-                          + " events");
+                          + " does not hold its " + std::to_string(count) + " events");
     next = first + count;
   }
   if (rc != SQLITE_DONE)
@@ -258,8 +258,9 @@ void sqlite_log::index_ids() {
   // Fills the id table of a store of layout 2 (or one just migrated from
   // layout 0) from its rows.
   statement st;
-  if (sqlite3_prepare_v2(db_, "SELECT first_seq, count, events FROM batches "
-                              "ORDER BY first_seq",
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT first_seq, count, events FROM batches "
+                         "ORDER BY first_seq",
                          -1, &st.stmt, nullptr)
       != SQLITE_OK)
     fail("migrate");
@@ -291,16 +292,16 @@ void sqlite_log::index_ids() {
 
 void sqlite_log::migrate_old_layout() {
   // Within the caller's transaction.
-  row_builder rows{[this](std::uint64_t first, std::uint32_t count,
-                          const std::string& blob) {
-    reset_on_exit guard{insert_};
-    sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
-    sqlite3_bind_int64(insert_, 2, count);
-    sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
-                      SQLITE_STATIC);
-    if (sqlite3_step(insert_) != SQLITE_DONE)
-      fail("migrate");
-  }};
+  row_builder rows{
+    [this](std::uint64_t first, std::uint32_t count, const std::string& blob) {
+      reset_on_exit guard{insert_};
+      sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
+      sqlite3_bind_int64(insert_, 2, count);
+      sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
+                        SQLITE_STATIC);
+      if (sqlite3_step(insert_) != SQLITE_DONE)
+        fail("migrate");
+    }};
   statement old;
   if (sqlite3_prepare_v2(db_,
                          "SELECT seq, id, type, payload, timestamp, "

@@ -9,8 +9,7 @@ void subscriptions::subscribe(subscriber_id who,
   unsubscribe(who);
   entry e;
   e.wildcard = types.empty()
-               || std::find(types.begin(), types.end(), wildcard_type)
-                    != types.end();
+               || std::find(types.begin(), types.end(), wildcard_type) != types.end();
   if (!e.wildcard) {
     e.types = types;
     for (auto& t : types) {
@@ -45,8 +44,7 @@ bool subscriptions::wants(subscriber_id who, std::string_view type) const {
   if (i == entries_.end())
     return false;
   auto& e = i->second;
-  return e.wildcard
-         || std::find(e.types.begin(), e.types.end(), type) != e.types.end();
+  return e.wildcard || std::find(e.types.begin(), e.types.end(), type) != e.types.end();
 }
 
 std::vector<subscriptions::subscriber_id>
@@ -54,11 +52,9 @@ subscriptions::subscribers_of(const std::vector<std::string_view>& types) const 
   std::vector<subscriber_id> result;
   for (auto who : order_) {
     auto& e = entries_.at(who);
-    auto match = e.wildcard
-                 || std::any_of(types.begin(), types.end(), [&](auto t) {
-                      return std::find(e.types.begin(), e.types.end(), t)
-                             != e.types.end();
-                    });
+    auto match = e.wildcard || std::any_of(types.begin(), types.end(), [&](auto t) {
+                   return std::find(e.types.begin(), e.types.end(), t) != e.types.end();
+                 });
     if (match)
       result.push_back(who);
   }

@@ -36,8 +36,8 @@ struct small_window_fixture : bus_fixture {
   }
 
   projector_actor spawn_on_small(model_spec spec, std::uint32_t replay = 4) {
-    auto p =
-      bus::actors::spawn_projector(sys, small, std::move(spec), replaying(replay));
+    auto p = bus::actors::spawn_projector(sys, small, std::move(spec),
+                                          replaying(replay));
     run();
     return p;
   }

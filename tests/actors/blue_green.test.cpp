@@ -147,17 +147,14 @@ struct blue_green_fixture : bus_fixture {
   }
 
   /// The status entry of `model` in `role`, or nothing.
-  std::optional<projector_status> entry(const std::string& model,
-                                        model_role role) {
+  std::optional<projector_status> entry(const std::string& model, model_role role) {
     for (auto& s : status())
       if (s.model == model && s.role == role)
         return s;
     return std::nullopt;
   }
 
-  std::size_t subscribers() {
-    return state_of<bus_state>(bus).subscribers.size();
-  }
+  std::size_t subscribers() { return state_of<bus_state>(bus).subscribers.size(); }
 };
 
 // A fresh SQLite file for snapshots, removed afterwards.
@@ -332,7 +329,9 @@ BOOST_AUTO_TEST_CASE(failing_shadow_is_restarted_then_reported_and_never_goes_li
   BOOST_REQUIRE(sh);
   BOOST_TEST(sh->state == model_state::restarting);
   BOOST_TEST(sh->last_error.find("injected fault") != std::string::npos);
-  for (int i = 0; i < 10 && entry("m", model_role::shadow)->state == model_state::restarting; ++i) {
+  for (int i = 0;
+       i < 10 && entry("m", model_role::shadow)->state == model_state::restarting;
+       ++i) {
     sched.trigger_timeout();
     run();
   }
@@ -409,7 +408,8 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors) {
   BOOST_TEST(code_of(throwing.error()) == errc::invalid_config);
   BOOST_TEST(context_of(throwing.error()).find("bad definition") != std::string::npos);
   BOOST_TEST(!slot().shadow.has_value());
-  for (caf::atom_value which : std::vector<caf::atom_value>{rollback_atom::value, discard_atom::value}) {
+  for (caf::atom_value which :
+       std::vector<caf::atom_value>{rollback_atom::value, discard_atom::value}) {
     auto none = lifecycle_request(which, "m");
     BOOST_REQUIRE(!none);
     BOOST_TEST(code_of(none.error()) == errc::precondition_failed);

@@ -115,8 +115,8 @@ BOOST_AUTO_TEST_CASE(awaited_publish_leaves_a_blue_green_shadow_out) {
 
 BOOST_AUTO_TEST_CASE(awaited_publish_with_duplicates_maps_to_published_indexes) {
   auto a = spawn_projector(tally("a", {"A"}));
-  publish(events(0, 2, {"A"}));               // e0, e1
-  auto ack = publish(events(0, 4, {"A"}));    // e0, e1 dup; e2, e3 new
+  publish(events(0, 2, {"A"}));            // e0, e1
+  auto ack = publish(events(0, 4, {"A"})); // e0, e1 dup; e2, e3 new
   BOOST_REQUIRE(ack.models.size() == 1u);
   BOOST_TEST((ack.models[0].applied == std::vector<std::uint32_t>{2, 3}));
 }
@@ -130,8 +130,8 @@ BOOST_AUTO_TEST_CASE(publish_with_nobody_subscribed_still_appends) {
 BOOST_AUTO_TEST_CASE(publish_rejects_events_without_id_or_type) {
   auto batch = events(0, 2, {"A"});
   batch[1].id.clear();
-  auto ack =
-    ask<publish_ack>(bus, publish_atom::value, batch, publish_wait::projectors);
+  auto ack = ask<publish_ack>(bus, publish_atom::value, batch,
+                              publish_wait::projectors);
   BOOST_REQUIRE(!ack);
   BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
   BOOST_TEST(log->head() == 0u); // nothing of the batch was appended
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(redelivered_range_is_skipped_by_every_projector) {
   BOOST_TEST(snapshot_of(ab) == before_ab);
   auto status_a = ask<projector_status>(a, status_atom::value);
   auto status_ab = ask<projector_status>(ab, status_atom::value);
-  BOOST_TEST(status_a->skipped == 7u);  // the A events among 6..20
+  BOOST_TEST(status_a->skipped == 7u); // the A events among 6..20
   BOOST_TEST(status_ab->skipped == 15u);
   BOOST_TEST(status_ab->applied == 20u);
   // Live delivery goes on after the redelivery.
@@ -201,8 +201,8 @@ BOOST_AUTO_TEST_CASE(slow_projector_mailbox_stays_within_the_window) {
   // A bus that lets each subscriber have at most 4 deliveries in flight.
   auto small_log = std::make_shared<memory_log>();
   auto small = spawn_bus(sys, small_log, bus_options{4});
-  auto p =
-    bus::actors::spawn_projector(sys, small, tally("slow", {"A", "B"}), replaying(8));
+  auto p = bus::actors::spawn_projector(sys, small, tally("slow", {"A", "B"}),
+                                        replaying(8));
   run();
   // 50 batches reach the bus while the projector gets no CPU at all.
   for (std::size_t i = 0; i < 50; ++i)

@@ -34,9 +34,7 @@ struct scratch_dir {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
-  std::string store() const {
-    return (dir / "log.db").string();
-  }
+  std::string store() const { return (dir / "log.db").string(); }
 };
 
 std::shared_ptr<sqlite_log> open_store(const std::string& path) {
@@ -54,9 +52,7 @@ struct interval_fixture : scratch_dir, deterministic_fixture {
   std::shared_ptr<sqlite_log> log = open_store(store());
   bus_actor bus = spawn_bus(sys, std::shared_ptr<event_log>{log}, bus_options{});
 
-  interval_fixture() {
-    run();
-  }
+  interval_fixture() { run(); }
 
   ~interval_fixture() {
     self->send_exit(bus, caf::exit_reason::user_shutdown);
@@ -109,9 +105,7 @@ struct interval_fixture : scratch_dir, deterministic_fixture {
                   "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
   }
 
-  void repair_store() {
-    exec_on_store("DROP TRIGGER refuse");
-  }
+  void repair_store() { exec_on_store("DROP TRIGGER refuse"); }
 
   void exec_on_store(const char* sql) {
     sqlite3* db = nullptr;
@@ -187,8 +181,8 @@ BOOST_AUTO_TEST_CASE(awaited_publish_names_the_models_after_the_sync) {
 BOOST_AUTO_TEST_CASE(duplicate_of_a_pending_event_is_acknowledged_after_the_sync) {
   auto first = publish(bus_fixture::events(0, 2, {"A"}));
   auto again = publish(bus_fixture::events(0, 2, {"A"})); // both duplicates
-  auto resolved = send<std::vector<publish_outcome>>(
-    resolve_atom::value, bus_fixture::events(1, 1, {"A"}));
+  auto resolved = send<std::vector<publish_outcome>>(resolve_atom::value,
+                                                     bus_fixture::events(1, 1, {"A"}));
   // The duplicates name events a crash could still lose: held as well.
   BOOST_TEST(!again->has_value());
   BOOST_TEST(!resolved->has_value());

@@ -90,7 +90,8 @@ BOOST_AUTO_TEST_CASE(first_connection_spawns_the_supervisor_and_attaches_it) {
   BOOST_TEST(((*nodes)[0].models == std::vector<std::string>{"totals"}));
   BOOST_TEST(((*nodes)[0].supervisor == caf::actor_cast<caf::actor>(node_sup)));
   publish(events(0, 5, {"A"}));
-  auto snap = ask<model_snapshot>(node_sup, snapshot_atom::value, std::string{"totals"});
+  auto snap = ask<model_snapshot>(node_sup, snapshot_atom::value,
+                                  std::string{"totals"});
   BOOST_REQUIRE(snap);
   BOOST_TEST(snap->state == expected_tally(whole_log(), {"A"}));
 }
@@ -101,7 +102,9 @@ BOOST_AUTO_TEST_CASE(handles_name_the_supervisor_and_the_bus_once_connected) {
     auto result = std::make_shared<std::pair<supervisor_actor, bus_actor>>();
     sys.spawn([=](caf::event_based_actor* a) {
       a->request(connector, caf::infinite, handles_atom::value)
-        .then([=](supervisor_actor& s, bus_actor& b) { *result = {s, b}; });
+        .then([=](supervisor_actor& s, bus_actor& b) {
+          *result = {s, b};
+        });
     });
     run();
     return *result;
@@ -134,7 +137,8 @@ BOOST_AUTO_TEST_CASE(unreachable_bus_is_dialed_again_with_backoff) {
   BOOST_TEST(model_status(node_sup).applied == 4u);
 }
 
-BOOST_AUTO_TEST_CASE(node_reconnects_to_a_restarted_bus_and_replays_from_its_checkpoint) {
+BOOST_AUTO_TEST_CASE(
+  node_reconnects_to_a_restarted_bus_and_replays_from_its_checkpoint) {
   start_node({tally("totals", {"A", "B"})});
   publish(events(0, 10, {"A", "B"}));
   auto before = model_status(node_sup);
@@ -161,7 +165,8 @@ BOOST_AUTO_TEST_CASE(node_reconnects_to_a_restarted_bus_and_replays_from_its_che
   BOOST_TEST(after.skipped == 0u);
   // Live again: pushes from the new bus arrive.
   publish(events(17, 3, {"A", "B"}));
-  auto snap = ask<model_snapshot>(node_sup, snapshot_atom::value, std::string{"totals"});
+  auto snap = ask<model_snapshot>(node_sup, snapshot_atom::value,
+                                  std::string{"totals"});
   BOOST_REQUIRE(snap);
   BOOST_TEST(snap->state == expected_tally(whole_log(), {"A", "B"}));
   // A transport retry of everything is skipped, not applied again.
@@ -232,7 +237,8 @@ BOOST_AUTO_TEST_CASE(projector_rebuilds_when_the_bus_lost_its_log) {
   auto st = model_status(node_sup);
   BOOST_TEST(st.rebuilds == 1u);
   BOOST_TEST(st.checkpoint == 3u);
-  auto snap = ask<model_snapshot>(node_sup, snapshot_atom::value, std::string{"totals"});
+  auto snap = ask<model_snapshot>(node_sup, snapshot_atom::value,
+                                  std::string{"totals"});
   BOOST_REQUIRE(snap);
   BOOST_TEST(snap->state == expected_tally(whole_log(), {"A"}));
 }

@@ -68,7 +68,8 @@ void publish_next(caf::event_based_actor* self, bus_actor bus, record_ptr rec) {
         --rec->in_flight;
         rec->acks[b] = std::move(ack);
         // An answer frees a place: fill every free one at once.
-        while (rec->in_flight < eager && (rec->next < rec->batches || !rec->refused.empty()))
+        while (rec->in_flight < eager
+               && (rec->next < rec->batches || !rec->refused.empty()))
           publish_next(self, bus, rec);
       },
       [=](caf::error& err) {
@@ -100,11 +101,11 @@ struct flow_fixture : deterministic_fixture {
     opts.max_publishes_in_flight = publish_limit;
     bus = spawn_bus(sys, log, opts);
     run();
-    projector =
-      bus::actors::spawn_projector(sys, bus, tally("m", {"A"}), replaying(16));
+    projector = bus::actors::spawn_projector(sys, bus, tally("m", {"A"}),
+                                             replaying(16));
     run();
-    projector_job
-      = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(projector));
+    projector_job = dynamic_cast<caf::resumable*>(
+      caf::actor_cast<caf::abstract_actor*>(projector));
   }
 
   ~flow_fixture() {
@@ -251,7 +252,8 @@ BOOST_AUTO_TEST_CASE(unawaited_fast_publisher_makes_the_slow_model_pull) {
   BOOST_TEST(status->replayed > 0u);
 }
 
-BOOST_AUTO_TEST_CASE(publisher_ignoring_answers_is_refused_and_only_its_requests_queue) {
+BOOST_AUTO_TEST_CASE(
+  publisher_ignoring_answers_is_refused_and_only_its_requests_queue) {
   // A publisher that sends 100 awaited publishes without waiting: the bus
   // takes publish_limit of them and refuses the rest at once, so its own
   // state stays bounded; the requests themselves sit in its mailbox until

@@ -28,9 +28,7 @@ recovery_policy parking(std::uint32_t attempts, key_order order) {
 struct parking_fixture : bus_fixture {
   std::shared_ptr<fault_plan> faults = std::make_shared<fault_plan>();
 
-  parking_fixture() {
-    faults->throw_on_seq = 0;
-  }
+  parking_fixture() { faults->throw_on_seq = 0; }
 
   projector_actor spawn_parking(std::uint32_t attempts, key_order order) {
     auto spec = tally("m", {"A"}, faults);

@@ -40,9 +40,10 @@ BOOST_AUTO_TEST_CASE(actors_on_the_bus_node_may_do_everything_whatever_the_role)
                               publish_wait::log);
   BOOST_TEST(static_cast<bool>(ack));
   BOOST_TEST(r.log->head() == 3u);
-  BOOST_TEST(static_cast<bool>(ask<std::vector<node_entry>>(r.bus, directory_atom::value)));
-  BOOST_TEST(static_cast<bool>(ask<std::uint64_t>(r.bus, redeliver_atom::value,
-                                                   std::uint64_t{1})));
+  BOOST_TEST(
+    static_cast<bool>(ask<std::vector<node_entry>>(r.bus, directory_atom::value)));
+  BOOST_TEST(static_cast<bool>(
+    ask<std::uint64_t>(r.bus, redeliver_atom::value, std::uint64_t{1})));
   self->send_exit(r.bus, caf::exit_reason::user_shutdown);
 }
 

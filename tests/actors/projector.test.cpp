@@ -19,9 +19,7 @@ namespace {
 struct stdout_capture {
   std::stringstream text;
   std::streambuf* old = std::cout.rdbuf(text.rdbuf());
-  ~stdout_capture() {
-    std::cout.rdbuf(old);
-  }
+  ~stdout_capture() { std::cout.rdbuf(old); }
 };
 
 } // namespace
@@ -133,7 +131,8 @@ BOOST_AUTO_TEST_CASE(a_live_projector_filling_a_gap_answers_queries) {
   log->append(events(4, 4, {"A"}, 2)); // withheld: never pushed
   log->append(events(8, 1, {"A"}, 2));
   self->send(p, deliver_atom::value, log->read(9, 1), std::uint64_t{9});
-  auto* bus_job = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(bus));
+  auto* bus_job = dynamic_cast<caf::resumable*>(
+    caf::actor_cast<caf::abstract_actor*>(bus));
   // p sees the gap and asks for the log; its bus gets no CPU yet.
   sched.run_jobs_filtered([&](caf::resumable* job) { return job != bus_job; });
   auto answer = std::make_shared<std::optional<caf::expected<query_result>>>();
@@ -155,9 +154,8 @@ BOOST_AUTO_TEST_CASE(a_live_projector_filling_a_gap_answers_queries) {
 }
 
 BOOST_AUTO_TEST_CASE(factory_that_throws_fails_the_projector_at_start) {
-  model_spec spec{"broken", []() -> read_model_ptr {
-                    throw std::runtime_error("no database");
-                  }};
+  model_spec spec{"broken",
+                  []() -> read_model_ptr { throw std::runtime_error("no database"); }};
   auto p = bus::actors::spawn_projector(sys, bus, spec, projector_options{});
   self->monitor(p);
   run();
@@ -226,7 +224,8 @@ BOOST_AUTO_TEST_CASE(a_stopped_projector_answers_the_ready_it_holds) {
       .then([=](projector_status& s) { *ready = s; },
             [=](caf::error& err) { *ready = err; });
   });
-  auto* bus_job = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(bus));
+  auto* bus_job = dynamic_cast<caf::resumable*>(
+    caf::actor_cast<caf::abstract_actor*>(bus));
   // The projector starts and takes the ready; its bus gets no CPU, so it
   // is still catching up when it is stopped.
   sched.run_jobs_filtered([&](caf::resumable* job) { return job != bus_job; });
@@ -342,9 +341,10 @@ BOOST_AUTO_TEST_CASE(hooks_run_around_every_batch_live_and_replayed) {
   auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), opts);
   run();
   publish(events(10, 2, {"A", "B"})); // one live batch
-  auto expected = std::vector<std::string>{
-    "before p 1", "after 4 took 2",  "before p 5",  "after 8 took 2",
-    "before p 9", "after 10 took 1", "before p 11", "after 12 took 1"};
+  auto expected = std::vector<std::string>{"before p 1",  "after 4 took 2",
+                                           "before p 5",  "after 8 took 2",
+                                           "before p 9",  "after 10 took 1",
+                                           "before p 11", "after 12 took 1"};
   BOOST_TEST(*calls == expected, boost::test_tools::per_element());
 }
 

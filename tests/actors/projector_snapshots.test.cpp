@@ -36,7 +36,8 @@ document_model_config docs_config() {
 }
 
 model_spec docs_spec() {
-  return model_spec{"docs", [] { return std::make_unique<document_model>(docs_config()); }};
+  return model_spec{"docs",
+                    [] { return std::make_unique<document_model>(docs_config()); }};
 }
 
 // Sums payload.n per payload.k: a C++ model that does not track changes.

@@ -88,8 +88,8 @@ struct tables_fixture : bus_fixture {
   /// What the models database holds for "docs", read with a connection of
   /// its own.
   table_contents stored(bool with_deletes = true) {
-    auto table = model_table::open(models_path, "docs",
-                                   document_model{docs_config(with_deletes)}.definition());
+    auto table = model_table::open(
+      models_path, "docs", document_model{docs_config(with_deletes)}.definition());
     BOOST_REQUIRE(table);
     auto loaded = (*table)->load();
     BOOST_REQUIRE(loaded);

@@ -19,12 +19,12 @@ struct routing_fixture : bus_fixture {
   supervisor_actor remote;
 
   routing_fixture() {
-    front =
-      spawn_routing_supervisor(sys, bus, std::vector<model_spec>{tally("local", {"A"})},
-                               policy, replaying(8), remote_routing{});
-    remote =
-      spawn_supervisor(sys, bus, std::vector<model_spec>{tally("far", {"A", "B"})},
-                       policy, replaying(8));
+    front = spawn_routing_supervisor(sys, bus,
+                                     std::vector<model_spec>{tally("local", {"A"})},
+                                     policy, replaying(8), remote_routing{});
+    remote = spawn_supervisor(sys, bus,
+                              std::vector<model_spec>{tally("far", {"A", "B"})}, policy,
+                              replaying(8));
     run();
     auto head = ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-b"},
                                    caf::actor_cast<caf::actor>(remote),
@@ -166,8 +166,7 @@ BOOST_AUTO_TEST_CASE(a_publish_is_acknowledged_when_a_subscriber_node_is_lost) {
   });
   auto head = ask<std::uint64_t>(bus, subscribe_atom::value,
                                  caf::actor_cast<projector_actor>(taker),
-                                 std::string{"taker"},
-                                 std::vector<std::string>{"A"});
+                                 std::string{"taker"}, std::vector<std::string>{"A"});
   BOOST_REQUIRE(head);
   auto result = std::make_shared<std::optional<caf::expected<publish_ack>>>();
   auto b = bus;

@@ -32,8 +32,8 @@ document_model_config docs_config() {
 }
 
 model_spec docs_spec(model_storage storage = model_storage::memory) {
-  return model_spec{"docs", [] { return std::make_unique<document_model>(docs_config()); },
-                    storage};
+  return model_spec{
+    "docs", [] { return std::make_unique<document_model>(docs_config()); }, storage};
 }
 
 // Made first and gone last: every store of the test opens its files through
@@ -241,7 +241,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_refuses_the_publish_and_then_recovers) {
   auto durable = spawn_bus(sys, *store, bus_options{});
   run();
   auto publish_to = [&](std::vector<event> xs) {
-    return ask<publish_ack>(durable, publish_atom::value, std::move(xs), publish_wait::log);
+    return ask<publish_ack>(durable, publish_atom::value, std::move(xs),
+                            publish_wait::log);
   };
   BOOST_REQUIRE(publish_to(events(0, 10, {"A"})));
   faults.arm(fault_kind::disk_full, "-wal");

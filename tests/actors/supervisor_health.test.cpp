@@ -12,7 +12,8 @@ using namespace bus::test;
 
 BOOST_FIXTURE_TEST_SUITE(supervisor_health, supervisor_fixture)
 
-BOOST_AUTO_TEST_CASE(a_projector_that_does_not_answer_is_stalled_and_status_still_answers) {
+BOOST_AUTO_TEST_CASE(
+  a_projector_that_does_not_answer_is_stalled_and_status_still_answers) {
   policy.status_timeout = 1s;
   start({tally("busy", {"A"}), tally("idle", {"A"})});
   publish(events(0, 5, {"A"}));
@@ -43,7 +44,8 @@ BOOST_AUTO_TEST_CASE(a_projector_that_does_not_answer_is_stalled_and_status_stil
   BOOST_TEST(after[0].stalled_ms == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_model_behind_the_head_without_progress_is_stalled_after_stall_after) {
+BOOST_AUTO_TEST_CASE(
+  a_model_behind_the_head_without_progress_is_stalled_after_stall_after) {
   policy.stall_after = 30s;
   // A bus whose log holds 10 events but whose replays never come back: the
   // projector answers status, catching up, and its checkpoint never moves.
@@ -91,8 +93,8 @@ BOOST_AUTO_TEST_CASE(judging_a_status_parked_paused_and_stalled) {
   auto t0 = caf::actor_clock::time_point{};
   s.progress_at = t0;
   s.seen_checkpoint = 7;
-  auto judged = [&](model_state state, std::uint64_t checkpoint,
-                    std::uint64_t parked, caf::timespan since) {
+  auto judged = [&](model_state state, std::uint64_t checkpoint, std::uint64_t parked,
+                    caf::timespan since) {
     projector_status ps;
     ps.state = state;
     ps.checkpoint = checkpoint;

@@ -23,9 +23,9 @@ struct pause_fixture : supervisor_fixture {
   void start_keeping_pauses() {
     auto options = replaying(8);
     options.lifecycle_path = scratch.path;
-    sup = spawn_supervisor(sys, bus, std::vector<model_spec>{tally("m", {"A"}),
-                                                                  tally("other", {"A"})},
-                    policy, options);
+    sup = spawn_supervisor(
+      sys, bus, std::vector<model_spec>{tally("m", {"A"}), tally("other", {"A"})},
+      policy, options);
     run();
   }
 

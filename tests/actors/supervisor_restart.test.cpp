@@ -49,7 +49,8 @@ BOOST_AUTO_TEST_CASE(cooldown_doubles_up_to_the_maximum) {
   BOOST_TEST(cooldown_delay(policy, 40).count() == caf::timespan{35s}.count());
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_model_is_retried_after_the_cooldown_and_closes_once_caught_up) {
+BOOST_AUTO_TEST_CASE(
+  a_failed_model_is_retried_after_the_cooldown_and_closes_once_caught_up) {
   policy.cooldown = 10s;
   policy.max_cooldown = 40s;
   fail_for_good();

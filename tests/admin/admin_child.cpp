@@ -62,8 +62,8 @@ public:
   }
 
   bool apply(const event& e) override {
-    if (auto* p = e.payload.if_contains("poison"); p && p->is_int64()
-        && book_->still_poisoned(e.id, p->get_int64()))
+    if (auto* p = e.payload.if_contains("poison");
+        p && p->is_int64() && book_->still_poisoned(e.id, p->get_int64()))
       throw std::runtime_error("ledger cannot book " + e.id);
     auto& key = e.payload.at("k").as_string();
     totals_[std::string{key}] += e.payload.at("n").as_int64();
@@ -150,8 +150,8 @@ int main(int argc, char** argv) {
   policy.cooldown = std::chrono::milliseconds{0};
   auto bus = spawn_bus(sys, std::make_shared<memory_log>(), bus_options{});
   auto sup = spawn_supervisor(sys, bus,
-                       std::vector<model_spec>{ledger_spec, fragile_spec}, policy,
-                       projector_options{});
+                              std::vector<model_spec>{ledger_spec, fragile_spec},
+                              policy, projector_options{});
   caf::scoped_actor self{sys};
   self->request(sup, caf::infinite, ready_atom::value)
     .receive([](std::vector<projector_status>&) {}, [](caf::error&) {});
@@ -172,10 +172,16 @@ int main(int argc, char** argv) {
       std::cout << "error " << context_of(e.error()) << std::endl;
       continue;
     }
-    self->request(bus, caf::infinite, publish_atom::value, std::vector<event>{*e},
-                  publish_wait::projectors)
-      .receive([](publish_ack& ack) { std::cout << "ack " << ack.outcomes[0].seq << std::endl; },
-               [&](caf::error& err) { std::cout << "error " << sys.render(err) << std::endl; });
+    self
+      ->request(bus, caf::infinite, publish_atom::value, std::vector<event>{*e},
+                publish_wait::projectors)
+      .receive(
+        [](publish_ack& ack) {
+          std::cout << "ack " << ack.outcomes[0].seq << std::endl;
+        },
+        [&](caf::error& err) {
+          std::cout << "error " << sys.render(err) << std::endl;
+        });
   }
   served->reset();
   self->send_exit(sup, caf::exit_reason::user_shutdown);

@@ -25,13 +25,14 @@ BOOST_AUTO_TEST_SUITE(health)
 BOOST_AUTO_TEST_CASE(only_running_and_catching_up_are_healthy) {
   for (auto state : all_model_states)
     BOOST_TEST(healthy_state(state)
-                 == (state == model_state::running || state == model_state::catching_up),
+                 == (state == model_state::running
+                     || state == model_state::catching_up),
                to_string(state));
 }
 
 BOOST_AUTO_TEST_CASE(a_node_whose_models_all_serve_is_healthy) {
-  auto verdict = judge_health({model("a", model_state::running),
-                               model("b", model_state::catching_up)});
+  auto verdict = judge_health(
+    {model("a", model_state::running), model("b", model_state::catching_up)});
   BOOST_TEST(verdict.healthy);
   BOOST_TEST(verdict.reason == "");
 }
@@ -61,10 +62,9 @@ BOOST_AUTO_TEST_CASE(blue_green_projectors_beside_the_live_one_do_not_count) {
 }
 
 BOOST_AUTO_TEST_CASE(the_body_lists_the_live_models_and_their_states) {
-  std::vector<projector_status> xs{model("a", model_state::running),
-                                   model("b", model_state::paused),
-                                   model("b", model_state::catching_up, "",
-                                         model_role::shadow)};
+  std::vector<projector_status> xs{
+    model("a", model_state::running), model("b", model_state::paused),
+    model("b", model_state::catching_up, "", model_role::shadow)};
   auto body = boost::json::parse(render_health(judge_health(xs), xs));
   BOOST_TEST(body.at("healthy").as_bool() == false);
   BOOST_TEST(body.at("reason").as_string() == "model b is paused");
@@ -84,7 +84,8 @@ BOOST_AUTO_TEST_CASE(a_bus_node_whose_store_failed_is_unhealthy_and_says_why) {
   judge_store(bus, verdict);
   BOOST_TEST(!verdict.healthy);
   BOOST_TEST(verdict.reason.find("the store failed: sqlite: disk I/O error")
-             != std::string::npos, verdict.reason);
+               != std::string::npos,
+             verdict.reason);
   BOOST_TEST(verdict.reason.find("restarts") != std::string::npos);
 }
 

@@ -62,10 +62,15 @@ BOOST_AUTO_TEST_CASE(model_series_carry_what_status_says) {
   BOOST_TEST(has_line(text, "bus_model_restarts_total" + labels + " 1"));
   BOOST_TEST(has_line(text, "bus_model_checkpoint" + labels + " 100"));
   BOOST_TEST(has_line(text, "bus_model_mailbox_messages" + labels + " 6"));
-  BOOST_TEST(has_line(text, R"(bus_model_state{model="orders",role="live",state="paused"} 1)"));
-  BOOST_TEST(has_line(text, R"(bus_model_state{model="orders",role="live",state="running"} 0)"));
-  BOOST_TEST(has_line(text, R"(bus_model_apply_latency_seconds_bucket{model="orders",role="live",le="0.001"} 1)"));
-  BOOST_TEST(has_line(text, R"(bus_model_apply_latency_seconds_count{model="orders",role="live"} 1)"));
+  BOOST_TEST(
+    has_line(text, R"(bus_model_state{model="orders",role="live",state="paused"} 1)"));
+  BOOST_TEST(
+    has_line(text, R"(bus_model_state{model="orders",role="live",state="running"} 0)"));
+  BOOST_TEST(has_line(
+    text,
+    R"(bus_model_apply_latency_seconds_bucket{model="orders",role="live",le="0.001"} 1)"));
+  BOOST_TEST(has_line(
+    text, R"(bus_model_apply_latency_seconds_count{model="orders",role="live"} 1)"));
 }
 
 BOOST_AUTO_TEST_CASE(a_bus_node_reports_its_log_and_its_mailbox) {
@@ -116,7 +121,8 @@ BOOST_AUTO_TEST_CASE(every_family_is_declared_once_before_its_samples) {
     auto name = line.substr(0, line.find_first_of("{ "));
     for (auto suffix : {"_bucket", "_sum", "_count"})
       if (!declared.count(name) && name.size() > std::strlen(suffix)
-          && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+          && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix)
+               == 0)
         name.resize(name.size() - std::strlen(suffix));
     BOOST_TEST(declared.count(name) == 1u, line);
   }

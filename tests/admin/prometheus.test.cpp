@@ -37,7 +37,10 @@ BOOST_AUTO_TEST_CASE(a_family_starts_with_help_and_type) {
 }
 
 BOOST_AUTO_TEST_CASE(label_values_escape_backslash_quote_and_newline) {
-  BOOST_TEST(escape_label_value(R"(a\b"c)" "\n" "d") == R"(a\\b\"c\nd)");
+  BOOST_TEST(escape_label_value(R"(a\b"c)"
+                                "\n"
+                                "d")
+             == R"(a\\b\"c\nd)");
   prometheus_writer w;
   w.family("m", metric_type::gauge, "help with \\ and\nnewline");
   w.sample("m", {{"model", "we\"ird\\name"}, {"role", "live"}}, 1.5);
@@ -60,8 +63,8 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_end_in_inf_sum_count) 
   bus::latency_histogram h;
   h.observe(200us); // le 0.00025
   h.observe(200us);
-  h.observe(3ms);   // le 0.005
-  h.observe(20s);   // above every bound
+  h.observe(3ms); // le 0.005
+  h.observe(20s); // above every bound
   prometheus_writer w;
   w.family("lat_seconds", metric_type::histogram, "Latency.");
   w.histogram("lat_seconds", {{"model", "m"}}, h);

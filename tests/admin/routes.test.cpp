@@ -10,7 +10,8 @@ namespace {
 route routed(std::string_view method, std::string_view target) {
   auto x = route_request(method, target);
   if (auto* a = std::get_if<answer>(&x))
-    BOOST_FAIL(std::string{method} + " " + std::string{target} + " was refused: " + a->body);
+    BOOST_FAIL(std::string{method} + " " + std::string{target}
+               + " was refused: " + a->body);
   return std::get<route>(x);
 }
 
@@ -88,12 +89,13 @@ BOOST_AUTO_TEST_CASE(parked_retry_and_discard_take_an_optional_seq) {
   auto one = routed("POST", "/models/orders/parked/discard?seq=12");
   BOOST_TEST((one.kind == route_kind::discard_parked));
   BOOST_TEST(one.seq == 12u);
-  for (auto target : {"/models/orders/parked/retry?seq=0",
-                      "/models/orders/parked/retry?seq=abc",
-                      "/models/orders/parked/discard?seq=-3"}) {
+  for (auto target :
+       {"/models/orders/parked/retry?seq=0", "/models/orders/parked/retry?seq=abc",
+        "/models/orders/parked/discard?seq=-3"}) {
     auto a = refused("POST", target);
     BOOST_TEST(a.status == 400u);
-    BOOST_TEST(message_of(a).find("seq must be a positive integer") != std::string::npos);
+    BOOST_TEST(message_of(a).find("seq must be a positive integer")
+               != std::string::npos);
   }
 }
 
@@ -110,14 +112,14 @@ BOOST_AUTO_TEST_CASE(a_wrong_method_is_405_with_allow) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_path_is_404_naming_it) {
-  for (auto target : {"/nosuch", "/status/", "/models", "/models/orders",
-                      "/models/orders/explode", "/models//pause",
-                      "/models/orders/parked/retry/now"}) {
+  for (auto target :
+       {"/nosuch", "/status/", "/models", "/models/orders", "/models/orders/explode",
+        "/models//pause", "/models/orders/parked/retry/now"}) {
     auto a = refused("GET", target);
     BOOST_TEST(a.status == 404u, target);
     BOOST_TEST(code_of(a) == "not_found");
     BOOST_TEST(message_of(a).find(std::string_view{target}.substr(0, 7))
-                 != std::string::npos);
+               != std::string::npos);
   }
 }
 

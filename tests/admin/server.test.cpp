@@ -49,9 +49,7 @@ struct client {
     setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
 
-  void send(const std::string& text) {
-    asio::write(socket, asio::buffer(text));
-  }
+  void send(const std::string& text) { asio::write(socket, asio::buffer(text)); }
 
   // Reads until the server closes the connection (or the read times out).
   std::string read_all() {
@@ -97,9 +95,9 @@ struct server_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{quiet(cfg)};
   bus_actor bus = spawn_bus(sys, std::make_shared<memory_log>(), bus_options{});
-  supervisor_actor sup
-    = spawn_supervisor(sys, bus, std::vector<model_spec>{test::tally("t", {"A"})},
-                supervision_policy{}, projector_options{});
+  supervisor_actor sup = spawn_supervisor(
+    sys, bus, std::vector<model_spec>{test::tally("t", {"A"})}, supervision_policy{},
+    projector_options{});
   std::unique_ptr<admin::server> server;
 
   void start(std::chrono::milliseconds read_timeout, std::size_t max_connections) {
@@ -137,9 +135,10 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_finishes_its_request_is_dropped) {
   auto rest = slow.read_all();
   auto waited = std::chrono::steady_clock::now() - start;
   BOOST_TEST(rest.empty()); // closed without an answer
-  BOOST_TEST((waited < 4s), "closed after "
-                              << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
-                              << " ms");
+  BOOST_TEST((waited < 4s),
+             "closed after "
+               << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+               << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(connections_over_the_bound_get_503_and_the_rest_go_on) {
@@ -153,7 +152,8 @@ BOOST_AUTO_TEST_CASE(connections_over_the_bound_get_503_and_the_rest_go_on) {
   auto deadline = std::chrono::steady_clock::now() + 5s;
   do {
     refused = get(server->port(), "/status");
-  } while (starts_with(refused, "HTTP/1.1 200") && std::chrono::steady_clock::now() < deadline);
+  } while (starts_with(refused, "HTTP/1.1 200")
+           && std::chrono::steady_clock::now() < deadline);
   BOOST_TEST(starts_with(refused, "HTTP/1.1 503"), refused);
   BOOST_TEST(refused.find("too many connections") != std::string::npos);
   // An idle one keeps its connection and is served.
@@ -165,7 +165,8 @@ BOOST_AUTO_TEST_CASE(connections_over_the_bound_get_503_and_the_rest_go_on) {
   deadline = std::chrono::steady_clock::now() + 5s;
   do {
     answer = get(server->port(), "/status");
-  } while (!starts_with(answer, "HTTP/1.1 200") && std::chrono::steady_clock::now() < deadline);
+  } while (!starts_with(answer, "HTTP/1.1 200")
+           && std::chrono::steady_clock::now() < deadline);
   BOOST_TEST(starts_with(answer, "HTTP/1.1 200"), answer);
 }
 
@@ -181,7 +182,8 @@ BOOST_AUTO_TEST_CASE(a_kept_alive_connection_serves_request_after_request) {
 BOOST_AUTO_TEST_CASE(a_body_over_its_bound_is_413) {
   start(10s, 64);
   client c{server->port()};
-  c.send("POST /models/t/pause HTTP/1.1\r\nHost: test\r\nContent-Length: 70000\r\n\r\n");
+  c.send(
+    "POST /models/t/pause HTTP/1.1\r\nHost: test\r\nContent-Length: 70000\r\n\r\n");
   auto answer = c.read_all();
   BOOST_TEST(starts_with(answer, "HTTP/1.1 413"), answer);
   BOOST_TEST(answer.find("\"payload_too_large\"") != std::string::npos);

@@ -81,9 +81,7 @@ struct temp_file {
     out << contents;
   }
 
-  ~temp_file() {
-    std::remove(path.c_str());
-  }
+  ~temp_file() { std::remove(path.c_str()); }
 };
 
 } // namespace
@@ -145,10 +143,8 @@ BOOST_AUTO_TEST_CASE(default_user_by_email_indexes_email_to_id) {
   auto cfg = parse(default_config_text());
   BOOST_REQUIRE(cfg);
   auto by_email = cfg->read_models.at(1).make();
-  BOOST_TEST(by_email->apply(
-    user_created(R"({"id": "user-1", "email": "a@x.org"})")));
-  BOOST_TEST(by_email->snapshot()
-             == boost::json::parse(R"({"a@x.org": "user-1"})"));
+  BOOST_TEST(by_email->apply(user_created(R"({"id": "user-1", "email": "a@x.org"})")));
+  BOOST_TEST(by_email->snapshot() == boost::json::parse(R"({"a@x.org": "user-1"})"));
 }
 
 BOOST_AUTO_TEST_CASE(factory_makes_a_fresh_model_every_time) {
@@ -204,8 +200,8 @@ BOOST_AUTO_TEST_CASE(all_settings_are_read) {
   BOOST_TEST((m->event_types() == std::vector<std::string>{"A", "B"}));
   event e;
   e.type = "A";
-  e.payload = boost::json::parse(R"({"user": {"id": "u1", "name": "ann"}})")
-                .as_object();
+  e.payload
+    = boost::json::parse(R"({"user": {"id": "u1", "name": "ann"}})").as_object();
   BOOST_TEST(m->apply(e));
   BOOST_TEST(m->snapshot() == boost::json::parse(R"({"ann": "u1"})"));
 }
@@ -235,7 +231,8 @@ BOOST_AUTO_TEST_CASE(load_config_reports_a_syntax_error_with_file_line_and_colum
               / ("bus-config-syntax-" + std::to_string(::getpid()) + ".json");
   {
     std::ofstream out{path};
-    out << "{\n  \"read_models\": [\n    {\"name\": \"m\" \"kind\": \"document\"}\n  ]\n}\n";
+    out
+      << "{\n  \"read_models\": [\n    {\"name\": \"m\" \"kind\": \"document\"}\n  ]\n}\n";
   }
   auto result = bus::load_config(path.string());
   std::filesystem::remove(path);
@@ -319,19 +316,19 @@ BOOST_AUTO_TEST_CASE(duplicate_model_name_is_rejected) {
 BOOST_AUTO_TEST_CASE(negative_numbers_are_rejected) {
   check_rejected(with_models(listing_model, R"("supervision": {"max_restarts": -1})"),
                  "supervision.max_restarts");
-  check_rejected(
-    with_models(listing_model, R"("supervision": {"initial_backoff_ms": -5})"),
-    "supervision.initial_backoff_ms");
-  check_rejected(
-    with_models(listing_model, R"("supervision": {"restart_window_ms": -1})"),
-    "supervision.restart_window_ms");
+  check_rejected(with_models(listing_model,
+                             R"("supervision": {"initial_backoff_ms": -5})"),
+                 "supervision.initial_backoff_ms");
+  check_rejected(with_models(listing_model,
+                             R"("supervision": {"restart_window_ms": -1})"),
+                 "supervision.restart_window_ms");
 }
 
 BOOST_AUTO_TEST_CASE(numbers_below_their_minimum_are_rejected) {
   // Status must not wait forever for a stuck model.
-  check_rejected(
-    with_models(listing_model, R"("supervision": {"status_timeout_ms": 0})"),
-    "supervision.status_timeout_ms");
+  check_rejected(with_models(listing_model,
+                             R"("supervision": {"status_timeout_ms": 0})"),
+                 "supervision.status_timeout_ms");
   check_rejected(with_models(listing_model, R"("supervision": {"cooldown_ms": -1})"),
                  "supervision.cooldown_ms");
   check_rejected(with_models(listing_model, R"("node": {"batch_size": 0})"),
@@ -347,12 +344,12 @@ BOOST_AUTO_TEST_CASE(numbers_of_the_wrong_type_are_rejected) {
                  "supervision.max_restarts");
   check_rejected(with_models(listing_model, R"("supervision": {"max_restarts": "5"})"),
                  "supervision.max_restarts");
-  check_rejected(
-    with_models(listing_model, R"("supervision": {"max_backoff_ms": true})"),
-    "supervision.max_backoff_ms");
-  check_rejected(
-    with_models(listing_model, R"("supervision": {"max_backoff_ms": 1e300})"),
-    "supervision.max_backoff_ms");
+  check_rejected(with_models(listing_model,
+                             R"("supervision": {"max_backoff_ms": true})"),
+                 "supervision.max_backoff_ms");
+  check_rejected(with_models(listing_model,
+                             R"("supervision": {"max_backoff_ms": 1e300})"),
+                 "supervision.max_backoff_ms");
   check_rejected(
     with_models(listing_model,
                 R"("supervision": {"initial_backoff_ms": 18446744073709551615})"),
@@ -459,8 +456,7 @@ BOOST_AUTO_TEST_CASE(load_config_error_names_the_file_and_the_field) {
 }
 
 BOOST_AUTO_TEST_CASE(one_model_definition_parses_alone_and_names_its_path) {
-  auto good = parse_model_definition(boost::json::parse(listing_model),
-                                     "definition");
+  auto good = parse_model_definition(boost::json::parse(listing_model), "definition");
   BOOST_REQUIRE_MESSAGE(good, why(good));
   BOOST_TEST(good->name == "listing");
   BOOST_TEST(good->make()->handles("A"));

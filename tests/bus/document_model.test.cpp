@@ -38,14 +38,13 @@ BOOST_AUTO_TEST_SUITE(document_model)
 
 BOOST_AUTO_TEST_CASE(merge_creates_the_document_and_adds_fields) {
   bus::document_model m{users_config()};
-  BOOST_TEST(m.apply(make_event(
-    "UserCreated", R"({"id": "u1", "name": "John", "email": "j@x.org"})")));
+  BOOST_TEST(m.apply(
+    make_event("UserCreated", R"({"id": "u1", "name": "John", "email": "j@x.org"})")));
   BOOST_TEST(m.apply(
     make_event("UserUpdated", R"({"id": "u1", "email": "k@x.org", "age": 30})")));
   auto doc = m.query("u1");
   BOOST_REQUIRE(doc.has_value());
-  BOOST_TEST(*doc
-             == json(R"({"id": "u1", "name": "John", "email": "k@x.org",
+  BOOST_TEST(*doc == json(R"({"id": "u1", "name": "John", "email": "k@x.org",
                          "age": 30})"));
 }
 
@@ -53,20 +52,21 @@ BOOST_AUTO_TEST_CASE(merge_keeps_the_documents_field_order) {
   // Queries render the document in its own order: a merge updates fields
   // where they are and appends new ones, whatever the payload's order.
   bus::document_model m{users_config()};
-  m.apply(make_event("UserCreated",
-                     R"({"id": "u1", "name": "John", "email": "j@x.org"})"));
+  m.apply(
+    make_event("UserCreated", R"({"id": "u1", "name": "John", "email": "j@x.org"})"));
   m.apply(make_event("UserUpdated",
                      R"({"email": "k@x.org", "id": "u1", "name": 7, "age": 30})"));
   m.apply(make_event("UserUpdated", R"({"id": "u1", "name": "Jo",
                                        "email": "a-much-longer-address@example.org"})"));
-  BOOST_TEST(query_text(m, "u1")
-             == R"({"id":"u1","name":"Jo","email":"a-much-longer-address@example.org","age":30})");
+  BOOST_TEST(
+    query_text(m, "u1")
+    == R"({"id":"u1","name":"Jo","email":"a-much-longer-address@example.org","age":30})");
 }
 
 BOOST_AUTO_TEST_CASE(upsert_replaces_the_whole_document) {
   bus::document_model m{users_config()};
-  m.apply(make_event("UserCreated",
-                     R"({"id": "u1", "name": "John", "email": "j@x.org"})"));
+  m.apply(
+    make_event("UserCreated", R"({"id": "u1", "name": "John", "email": "j@x.org"})"));
   BOOST_TEST(m.apply(make_event("UserReplaced", R"({"id": "u1", "age": 3})")));
   auto doc = m.query("u1");
   BOOST_REQUIRE(doc.has_value());
@@ -95,8 +95,8 @@ BOOST_AUTO_TEST_CASE(key_is_read_from_a_dotted_path) {
   auto cfg = users_config();
   cfg.key = "user.id";
   bus::document_model m{cfg};
-  BOOST_TEST(m.apply(
-    make_event("UserCreated", R"({"user": {"id": "u7"}, "plan": "pro"})")));
+  BOOST_TEST(
+    m.apply(make_event("UserCreated", R"({"user": {"id": "u7"}, "plan": "pro"})")));
   BOOST_TEST(query_text(m, "u7") == R"({"user":{"id":"u7"},"plan":"pro"})");
   // A top-level "id" is not the configured key.
   BOOST_TEST(!m.apply(make_event("UserCreated", R"({"id": "u8"})")));
@@ -134,8 +134,7 @@ BOOST_AUTO_TEST_CASE(snapshot_maps_each_key_to_its_document) {
   m.apply(make_event("UserCreated", R"({"id": "u1", "name": "John"})"));
   m.apply(make_event("UserCreated", R"({"id": "u2", "name": "Jane"})"));
   m.apply(make_event("UserUpdated", R"({"id": "u2", "name": "Janet"})"));
-  BOOST_TEST(m.snapshot()
-             == json(R"({"u1": {"id": "u1", "name": "John"},
+  BOOST_TEST(m.snapshot() == json(R"({"u1": {"id": "u1", "name": "John"},
                          "u2": {"id": "u2", "name": "Janet"}})"));
 }
 
@@ -154,8 +153,8 @@ BOOST_AUTO_TEST_CASE(name_and_event_types_come_from_the_config) {
   bus::document_model m{users_config()};
   BOOST_TEST(m.name() == "users");
   BOOST_TEST((m.event_types()
-              == std::vector<std::string>{"UserReplaced", "UserCreated",
-                                          "UserUpdated", "UserDeleted"}));
+              == std::vector<std::string>{"UserReplaced", "UserCreated", "UserUpdated",
+                                          "UserDeleted"}));
 }
 
 BOOST_AUTO_TEST_CASE(type_listed_twice_is_one_event_type) {

@@ -20,8 +20,8 @@ BOOST_AUTO_TEST_CASE(host_and_port_are_split_at_the_last_colon) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_text_is_an_error_naming_it) {
-  for (auto text : {"localhost", ":4100", "host:", "host:65536", "host:-1",
-                    "host:12a", "host:123456"}) {
+  for (auto text : {"localhost", ":4100", "host:", "host:65536", "host:-1", "host:12a",
+                    "host:123456"}) {
     auto x = parse_endpoint(text);
     BOOST_REQUIRE_MESSAGE(!x, text);
     BOOST_TEST(code_of(x.error()) == errc::invalid_config);

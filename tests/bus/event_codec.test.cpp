@@ -132,9 +132,10 @@ BOOST_AUTO_TEST_CASE(numbers_that_are_not_finite_are_rejected) {
   // could not be read again (found by the snapshot_text fuzz target).
   check_rejected(R"({"type": "A", "payload": {"n": 1e999}})", "payload");
   check_rejected(R"({"type": "A", "payload": {"a": [[{"n": -1e400}]]}})", "payload");
-  check_rejected(R"({"type": "A", "payload": {}, "metadata": {"m": 1e9991}})", "metadata");
-  BOOST_TEST(static_cast<bool>(event_from_json(
-    json(R"({"type": "A", "payload": {"n": 1.7976931348623157e308, "tiny": 1e-999}})"))));
+  check_rejected(R"({"type": "A", "payload": {}, "metadata": {"m": 1e9991}})",
+                 "metadata");
+  BOOST_TEST(static_cast<bool>(event_from_json(json(
+    R"({"type": "A", "payload": {"n": 1.7976931348623157e308, "tiny": 1e-999}})"))));
   BOOST_TEST(finite_json(json(R"({"a": [1, -2.5, "Infinity", null]})")));
   BOOST_TEST(!finite_json(json(R"([0, [1e999]])")));
 }
@@ -170,21 +171,16 @@ BOOST_AUTO_TEST_CASE(bad_seq_is_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_timestamp_is_rejected) {
-  check_rejected(R"({"type": "A", "payload": {}, "timestamp": 1.5})",
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": 1.5})", "timestamp");
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": 9223372036854775808})",
                  "timestamp");
-  check_rejected(
-    R"({"type": "A", "payload": {}, "timestamp": 9223372036854775808})",
-    "timestamp");
-  check_rejected(R"({"type": "A", "payload": {}, "timestamp": "now"})",
-                 "timestamp");
-  check_rejected(R"({"type": "A", "payload": {}, "timestamp": []})",
-                 "timestamp");
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": "now"})", "timestamp");
+  check_rejected(R"({"type": "A", "payload": {}, "timestamp": []})", "timestamp");
 }
 
 BOOST_AUTO_TEST_CASE(bad_schema_version_is_rejected) {
-  check_rejected(
-    R"({"type": "A", "payload": {}, "schema_version": 4294967296})",
-    "schema_version");
+  check_rejected(R"({"type": "A", "payload": {}, "schema_version": 4294967296})",
+                 "schema_version");
   check_rejected(R"({"type": "A", "payload": {}, "schema_version": -1})",
                  "schema_version");
   check_rejected(R"({"type": "A", "payload": {}, "schema_version": 1.0})",
@@ -195,19 +191,15 @@ BOOST_AUTO_TEST_CASE(bad_schema_version_is_rejected) {
 
 BOOST_AUTO_TEST_CASE(bad_metadata_is_rejected) {
   check_rejected(R"({"type": "A", "payload": {}, "metadata": []})", "metadata");
-  check_rejected(R"({"type": "A", "payload": {}, "metadata": "c-1"})",
-                 "metadata");
-  check_rejected(R"({"type": "A", "payload": {}, "metadata": null})",
-                 "metadata");
+  check_rejected(R"({"type": "A", "payload": {}, "metadata": "c-1"})", "metadata");
+  check_rejected(R"({"type": "A", "payload": {}, "metadata": null})", "metadata");
 }
 
 BOOST_AUTO_TEST_CASE(hostile_values_in_any_field_fail_cleanly) {
   // Every field set to every kind of value, including numbers at and past
   // the limits: decoding never throws, and a rejection names that field.
-  const std::vector<std::string> fields{"id",        "type",
-                                        "payload",   "seq",
-                                        "timestamp", "schema_version",
-                                        "metadata"};
+  const std::vector<std::string> fields{"id",        "type",           "payload", "seq",
+                                        "timestamp", "schema_version", "metadata"};
   std::vector<boost::json::value> values;
   values.emplace_back(nullptr);
   values.emplace_back(true);
@@ -236,15 +228,13 @@ BOOST_AUTO_TEST_CASE(hostile_values_in_any_field_fail_cleanly) {
       auto obj = to_json(full_event());
       obj[field] = value;
       BOOST_TEST_CONTEXT("field " << field << " = "
-                                  << boost::json::serialize(value)
-                                       .substr(0, 40)) {
+                                  << boost::json::serialize(value).substr(0, 40)) {
         caf::expected<event> result{event{}};
         BOOST_CHECK_NO_THROW(result = event_from_json(obj));
         if (!result) {
           BOOST_TEST(code_of(result.error()) == errc::invalid_event);
           auto where = "event." + field + ":";
-          BOOST_TEST(context_of(result.error()).compare(0, where.size(), where)
-                     == 0);
+          BOOST_TEST(context_of(result.error()).compare(0, where.size(), where) == 0);
         }
       }
     }

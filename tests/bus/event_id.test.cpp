@@ -41,8 +41,7 @@ BOOST_AUTO_TEST_CASE(numeric_id_is_used_in_decimal) {
   BOOST_TEST(derive(R"({"id": 0})") == "evt-0");
   boost::json::object payload;
   payload["id"] = std::numeric_limits<std::uint64_t>::max();
-  BOOST_TEST(derive_event_id(payload).value_or("<none>")
-             == "evt-18446744073709551615");
+  BOOST_TEST(derive_event_id(payload).value_or("<none>") == "evt-18446744073709551615");
 }
 
 BOOST_AUTO_TEST_CASE(missing_empty_or_non_string_id_derives_nothing) {
@@ -71,16 +70,14 @@ BOOST_AUTO_TEST_CASE(fingerprint_does_not_depend_on_key_order) {
              == content_fingerprint("UserCreated", b));
   auto nested_a = json_object(R"({"user": {"id": 1, "tags": ["a", "b"]}, "x": null})");
   auto nested_b = json_object(R"({"x": null, "user": {"tags": ["a", "b"], "id": 1}})");
-  BOOST_TEST(content_fingerprint("T", nested_a)
-             == content_fingerprint("T", nested_b));
+  BOOST_TEST(content_fingerprint("T", nested_a) == content_fingerprint("T", nested_b));
 }
 
 BOOST_AUTO_TEST_CASE(fingerprint_differs_for_different_types) {
   auto payload = json_object(R"({"id": "user-1"})");
   BOOST_TEST(content_fingerprint("UserCreated", payload)
              != content_fingerprint("UserUpdated", payload));
-  BOOST_TEST(content_fingerprint("", payload)
-             != content_fingerprint("A", payload));
+  BOOST_TEST(content_fingerprint("", payload) != content_fingerprint("A", payload));
 }
 
 BOOST_AUTO_TEST_CASE(fingerprint_differs_for_different_payloads) {
@@ -107,23 +104,19 @@ BOOST_AUTO_TEST_CASE(fingerprint_differs_for_different_payloads) {
 BOOST_AUTO_TEST_CASE(fingerprint_of_equal_content_is_stable) {
   auto payload = json_object(R"({"id": "user-1", "n": 1.5})");
   auto copy = payload;
-  BOOST_TEST(content_fingerprint("T", payload)
-             == content_fingerprint("T", copy));
+  BOOST_TEST(content_fingerprint("T", payload) == content_fingerprint("T", copy));
   BOOST_TEST(content_fingerprint("T", payload) != 0u);
 }
 
 BOOST_AUTO_TEST_CASE(alternate_id_appends_sixteen_hex_digits) {
-  BOOST_TEST(alternate_event_id("evt-123", 0xabcu, 1)
-             == "evt-123-0000000000000abc");
+  BOOST_TEST(alternate_event_id("evt-123", 0xabcu, 1) == "evt-123-0000000000000abc");
   BOOST_TEST(alternate_event_id("evt-1", 0xffffffffffffffffu, 1)
              == "evt-1-ffffffffffffffff");
 }
 
 BOOST_AUTO_TEST_CASE(alternate_id_counts_further_collisions) {
-  BOOST_TEST(alternate_event_id("evt-123", 0x1u, 2)
-             == "evt-123-0000000000000001-2");
-  BOOST_TEST(alternate_event_id("evt-123", 0x1u, 3)
-             == "evt-123-0000000000000001-3");
+  BOOST_TEST(alternate_event_id("evt-123", 0x1u, 2) == "evt-123-0000000000000001-2");
+  BOOST_TEST(alternate_event_id("evt-123", 0x1u, 3) == "evt-123-0000000000000001-3");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -56,10 +56,8 @@ constexpr auto order_text = R"({"id": "order-123", "total": 5})";
 constexpr auto order_reordered_text = R"({"total": 5, "id": "order-123"})";
 
 std::string order_id() {
-  return alternate_event_id("evt-123",
-                            content_fingerprint("OrderPlaced",
-                                                json_object(order_text)),
-                            1);
+  return alternate_event_id(
+    "evt-123", content_fingerprint("OrderPlaced", json_object(order_text)), 1);
 }
 
 } // namespace
@@ -165,8 +163,8 @@ BOOST_AUTO_TEST_CASE(batch_settled_ids_match_the_ids_of_separate_appends) {
   // Whether two colliding events arrive together or apart, each gets the
   // same id, so a later redelivery dedups either way.
   bus::memory_log together;
-  auto one = together.append({derived("UserCreated", created_text),
-                              derived("OrderPlaced", order_text)});
+  auto one = together.append(
+    {derived("UserCreated", created_text), derived("OrderPlaced", order_text)});
   bus::memory_log apart;
   auto first = apart.append({derived("UserCreated", created_text)});
   auto second = apart.append({derived("OrderPlaced", order_text)});
@@ -180,16 +178,16 @@ BOOST_AUTO_TEST_CASE(derived_id_held_by_a_given_id_with_other_content_is_suffixe
   log.append({given("evt-123", "Other", R"({"x": 1})")});
   auto result = log.append({derived("UserCreated", created_text)});
   BOOST_REQUIRE(result.outcomes.size() == 1u);
-  BOOST_TEST(result.outcomes[0].id
-             == alternate_event_id("evt-123",
-                                   content_fingerprint(
-                                     "UserCreated", json_object(created_text)),
-                                   1));
+  BOOST_TEST(
+    result.outcomes[0].id
+    == alternate_event_id(
+      "evt-123", content_fingerprint("UserCreated", json_object(created_text)), 1));
   BOOST_TEST(!result.outcomes[0].duplicate);
   BOOST_TEST(result.outcomes[0].seq == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(derived_event_is_not_taken_for_a_batch_duplicate_of_other_content) {
+BOOST_AUTO_TEST_CASE(
+  derived_event_is_not_taken_for_a_batch_duplicate_of_other_content) {
   // The log holds "evt-123" with other content. A batch first redelivers
   // that id (a duplicate by id, so not appended) with the seed's content,
   // then carries the seed with a derived id. The seed is not what the log
@@ -201,11 +199,10 @@ BOOST_AUTO_TEST_CASE(derived_event_is_not_taken_for_a_batch_duplicate_of_other_c
   BOOST_REQUIRE(result.outcomes.size() == 2u);
   BOOST_TEST(result.outcomes[0].duplicate);
   BOOST_TEST(result.outcomes[0].seq == 1u);
-  BOOST_TEST(result.outcomes[1].id
-             == alternate_event_id("evt-123",
-                                   content_fingerprint(
-                                     "UserCreated", json_object(created_text)),
-                                   1));
+  BOOST_TEST(
+    result.outcomes[1].id
+    == alternate_event_id(
+      "evt-123", content_fingerprint("UserCreated", json_object(created_text)), 1));
   BOOST_TEST(!result.outcomes[1].duplicate);
   BOOST_TEST(result.outcomes[1].seq == 2u);
   BOOST_TEST(log.head() == 2u);
@@ -244,11 +241,10 @@ BOOST_AUTO_TEST_CASE(given_id_is_never_suffixed) {
 
 BOOST_AUTO_TEST_CASE(derived_and_given_events_interleave_in_one_batch) {
   bus::memory_log log;
-  auto result = log.append({given("g1", "A", R"({"id": "a-1"})"),
-                            derived("UserCreated", created_text),
-                            given("g2", "A", R"({"id": "a-2"})"),
-                            derived("OrderPlaced", order_text),
-                            given("g1", "A", R"({"id": "a-1"})")});
+  auto result = log.append(
+    {given("g1", "A", R"({"id": "a-1"})"), derived("UserCreated", created_text),
+     given("g2", "A", R"({"id": "a-2"})"), derived("OrderPlaced", order_text),
+     given("g1", "A", R"({"id": "a-1"})")});
   BOOST_REQUIRE(result.outcomes.size() == 5u);
   std::vector<std::uint64_t> seqs;
   for (auto& o : result.outcomes)

@@ -29,7 +29,8 @@ std::vector<event> samples() {
                          "x": 0.25, "ok": true, "none": null,
                          "tags": ["a", 1, [2, {"deep": "ü"}]]})"),
     sample(9, "e-9", R"({})"),
-    sample(12, std::string(300, 'k'), R"({"text": ")" + std::string(1000, 'z') + R"("})"),
+    sample(12, std::string(300, 'k'),
+           R"({"text": ")" + std::string(1000, 'z') + R"("})"),
   };
 }
 
@@ -86,7 +87,7 @@ BOOST_AUTO_TEST_CASE(garbage_and_trailing_bytes_are_errors) {
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     auto copy = bytes;
     copy[i] = static_cast<char>(copy[i] ^ 0x5a);
-    (void)decode_events(copy);
+    (void) decode_events(copy);
   }
 }
 

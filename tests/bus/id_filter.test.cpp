@@ -8,7 +8,6 @@
 #include <functional>
 #include <string>
 
-
 namespace {
 
 std::uint64_t hash_of(const std::string& id) {
@@ -57,8 +56,8 @@ BOOST_AUTO_TEST_CASE(most_unseen_ids_are_answered_new) {
     if (filter.may_contain(hash_of("other-" + std::to_string(i))))
       ++maybe;
   BOOST_TEST(maybe < probes * filter.stages() / 100,
-             maybe << " false positives in " << probes << " over "
-                   << filter.stages() << " stages");
+             maybe << " false positives in " << probes << " over " << filter.stages()
+                   << " stages");
 }
 
 BOOST_AUTO_TEST_CASE(memory_grows_by_a_couple_of_bytes_per_id) {
@@ -67,8 +66,8 @@ BOOST_AUTO_TEST_CASE(memory_grows_by_a_couple_of_bytes_per_id) {
   for (std::size_t i = 0; i < n; ++i)
     filter.add(hash_of(id_of(i)));
   // 1.5 bytes per id in each stage; the last stage is not full yet.
-  BOOST_TEST(filter.memory_bytes() <= 4 * n,
-             filter.memory_bytes() << " bytes for " << n << " ids");
+  BOOST_TEST(filter.memory_bytes() <= 4 * n, filter.memory_bytes()
+                                               << " bytes for " << n << " ids");
   BOOST_TEST(filter.memory_bytes() >= n);
 }
 

@@ -45,8 +45,8 @@ BOOST_AUTO_TEST_SUITE(index_model)
 
 BOOST_AUTO_TEST_CASE(set_maps_the_value_to_the_primary_key) {
   bus::index_model m{by_email_config()};
-  BOOST_TEST(m.apply(make_event(
-    "UserCreated", R"({"id": "u1", "email": "j@x.org", "name": "John"})")));
+  BOOST_TEST(m.apply(
+    make_event("UserCreated", R"({"id": "u1", "email": "j@x.org", "name": "John"})")));
   BOOST_TEST(owner(m, "j@x.org") == "u1");
   BOOST_TEST(owner(m, "u1") == "<none>");
   BOOST_TEST(m.snapshot() == json(R"({"j@x.org": "u1"})"));
@@ -55,8 +55,7 @@ BOOST_AUTO_TEST_CASE(set_maps_the_value_to_the_primary_key) {
 BOOST_AUTO_TEST_CASE(email_change_moves_the_mapping) {
   bus::index_model m{by_email_config()};
   m.apply(make_event("UserCreated", R"({"id": "u1", "email": "j@x.org"})"));
-  BOOST_TEST(
-    m.apply(make_event("UserUpdated", R"({"id": "u1", "email": "k@x.org"})")));
+  BOOST_TEST(m.apply(make_event("UserUpdated", R"({"id": "u1", "email": "k@x.org"})")));
   BOOST_TEST(owner(m, "j@x.org") == "<none>");
   BOOST_TEST(owner(m, "k@x.org") == "u1");
   BOOST_TEST(m.snapshot() == json(R"({"k@x.org": "u1"})"));
@@ -65,8 +64,7 @@ BOOST_AUTO_TEST_CASE(email_change_moves_the_mapping) {
 BOOST_AUTO_TEST_CASE(setting_the_same_value_again_changes_nothing) {
   bus::index_model m{by_email_config()};
   m.apply(make_event("UserCreated", R"({"id": "u1", "email": "j@x.org"})"));
-  BOOST_TEST(
-    m.apply(make_event("UserUpdated", R"({"id": "u1", "email": "j@x.org"})")));
+  BOOST_TEST(m.apply(make_event("UserUpdated", R"({"id": "u1", "email": "j@x.org"})")));
   BOOST_TEST(m.snapshot() == json(R"({"j@x.org": "u1"})"));
 }
 
@@ -125,13 +123,15 @@ BOOST_AUTO_TEST_CASE(payload_without_the_target_is_ignored) {
   auto before = m.snapshot();
   BOOST_TEST(!m.apply(make_event("UserCreated", R"({"email": "z@x.org"})")));
   BOOST_TEST(!m.apply(make_event("UserDeleted", R"({"email": "j@x.org"})")));
-  BOOST_TEST(!m.apply(make_event("UserUpdated", R"({"id": null, "email": "j@x.org"})")));
+  BOOST_TEST(
+    !m.apply(make_event("UserUpdated", R"({"id": null, "email": "j@x.org"})")));
   BOOST_TEST(m.snapshot() == before);
 }
 
 BOOST_AUTO_TEST_CASE(event_of_an_unhandled_type_is_ignored) {
   bus::index_model m{by_email_config()};
-  BOOST_TEST(!m.apply(make_event("OrderPlaced", R"({"id": "u1", "email": "j@x.org"})")));
+  BOOST_TEST(
+    !m.apply(make_event("OrderPlaced", R"({"id": "u1", "email": "j@x.org"})")));
   BOOST_TEST(m.snapshot() == json("{}"));
 }
 
@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(fields_are_read_from_dotted_paths) {
   BOOST_TEST(m.apply(make_event(
     "UserCreated", R"({"user": {"id": 7}, "contact": {"email": "s@x.org"}})")));
   BOOST_TEST(owner(m, "s@x.org") == "7");
-  BOOST_TEST(!m.apply(
-    make_event("UserCreated", R"({"id": "u1", "email": "top@x.org"})")));
+  BOOST_TEST(
+    !m.apply(make_event("UserCreated", R"({"id": "u1", "email": "top@x.org"})")));
   BOOST_TEST(owner(m, "top@x.org") == "<none>");
 }
 
@@ -163,9 +163,9 @@ BOOST_AUTO_TEST_CASE(reset_drops_all_state) {
 BOOST_AUTO_TEST_CASE(name_and_event_types_come_from_the_config) {
   bus::index_model m{by_email_config()};
   BOOST_TEST(m.name() == "by_email");
-  BOOST_TEST((m.event_types()
-              == std::vector<std::string>{"UserCreated", "UserUpdated",
-                                          "UserDeleted"}));
+  BOOST_TEST(
+    (m.event_types()
+     == std::vector<std::string>{"UserCreated", "UserUpdated", "UserDeleted"}));
   BOOST_TEST(m.handles("UserDeleted"));
   BOOST_TEST(!m.handles("UserReplaced"));
 }
@@ -177,8 +177,8 @@ BOOST_AUTO_TEST_CASE(star_model_handles_and_applies_every_type) {
   bus::index_model m{cfg};
   BOOST_TEST(m.handles("AccountOpened"));
   // The projector applies whatever handles() accepts; the model must take it.
-  BOOST_TEST(m.apply(
-    make_event("AccountOpened", R"({"id": "a1", "email": "a@x.org"})")));
+  BOOST_TEST(
+    m.apply(make_event("AccountOpened", R"({"id": "a1", "email": "a@x.org"})")));
   BOOST_TEST(owner(m, "a@x.org") == "a1");
 }
 

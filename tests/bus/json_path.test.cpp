@@ -73,8 +73,7 @@ BOOST_AUTO_TEST_CASE(find_of_a_missing_field_returns_null) {
 
 BOOST_AUTO_TEST_CASE(key_of_a_string_is_the_string) {
   BOOST_TEST(key_at("id", R"({"id": "user-1"})") == "user-1");
-  BOOST_TEST(key_at("user.email", R"({"user": {"email": "a@x.org"}})")
-             == "a@x.org");
+  BOOST_TEST(key_at("user.email", R"({"user": {"email": "a@x.org"}})") == "a@x.org");
   BOOST_TEST(key_at("id", R"({"id": ""})") == "");
 }
 

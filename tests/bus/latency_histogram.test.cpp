@@ -11,10 +11,10 @@ BOOST_AUTO_TEST_SUITE(latency_histogram_suite)
 
 BOOST_AUTO_TEST_CASE(each_duration_lands_in_the_first_bucket_that_holds_it) {
   latency_histogram h;
-  h.observe(100us);  // exactly on the first bound: le is inclusive
-  h.observe(101us);  // just above it: the second bucket
-  h.observe(3ms);    // 2.5 ms < 3 ms <= 5 ms
-  h.observe(11s);    // above every bound
+  h.observe(100us); // exactly on the first bound: le is inclusive
+  h.observe(101us); // just above it: the second bucket
+  h.observe(3ms);   // 2.5 ms < 3 ms <= 5 ms
+  h.observe(11s);   // above every bound
   auto& c = h.counts();
   BOOST_TEST(c[0] == 1u);
   BOOST_TEST(c[1] == 1u);
@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(merging_adds_every_bucket_the_count_and_the_sum) {
   b.observe(1s);
   a.merge(b);
   BOOST_TEST(a.count() == 3u);
-  BOOST_TEST(a.counts()[3] == 2u); // the 1 ms bucket
+  BOOST_TEST(a.counts()[3] == 2u);  // the 1 ms bucket
   BOOST_TEST(a.counts()[12] == 1u); // the 1 s bucket
   BOOST_TEST(a.sum_ns() == 1'002'000'000);
 }

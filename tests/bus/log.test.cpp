@@ -35,7 +35,10 @@ BOOST_AUTO_TEST_CASE(records_at_or_above_the_threshold_reach_the_sink) {
   captured_log cap;
   bus::set_log_level(bus::log_level::warning);
   BUS_LOG(bus::log_level::info, "supervisor", "dropped");
-  BUS_LOG(bus::log_level::warning, "supervisor", "read model '" << "m" << "' failed");
+  BUS_LOG(bus::log_level::warning, "supervisor",
+          "read model '"
+            << "m"
+            << "' failed");
   BUS_LOG(bus::log_level::error, "connector", "down " << 3);
   BOOST_REQUIRE_EQUAL(cap.records.size(), 2u);
   BOOST_TEST(cap.records[0].source == "supervisor");

@@ -45,7 +45,6 @@ std::vector<event> events(std::size_t first, std::size_t n,
   return result;
 }
 
-
 std::vector<std::string> ids_of(const event_batch& batch) {
   std::vector<std::string> result;
   for (auto& e : batch)
@@ -140,8 +139,8 @@ BOOST_AUTO_TEST_CASE(batch_of_only_duplicates_appends_nothing) {
 
 BOOST_AUTO_TEST_CASE(duplicate_within_one_batch_is_appended_once) {
   bus::memory_log log;
-  auto result = log.append({make_event("a"), make_event("b"),
-                            make_event("a", "Other"), make_event("c")});
+  auto result = log.append(
+    {make_event("a"), make_event("b"), make_event("a", "Other"), make_event("c")});
   BOOST_REQUIRE(result.outcomes.size() == 4u);
   BOOST_TEST(result.outcomes[0].seq == 1u);
   BOOST_TEST(!result.outcomes[0].duplicate);
@@ -152,8 +151,7 @@ BOOST_AUTO_TEST_CASE(duplicate_within_one_batch_is_appended_once) {
   BOOST_TEST(result.outcomes[3].seq == 3u);
   BOOST_TEST(!result.outcomes[3].duplicate);
   BOOST_TEST(log.head() == 3u);
-  BOOST_TEST((ids_of(result.appended)
-              == std::vector<std::string>{"a", "b", "c"}));
+  BOOST_TEST((ids_of(result.appended) == std::vector<std::string>{"a", "b", "c"}));
   BOOST_TEST(log.read(1, 1).front().type == "A");
 }
 
@@ -263,9 +261,8 @@ BOOST_AUTO_TEST_CASE(timestamp_is_set_when_zero_and_kept_when_given) {
 BOOST_AUTO_TEST_CASE(appended_batch_views_exactly_the_new_events) {
   bus::memory_log log;
   log.append(events(0, 2));
-  auto result = log.append({make_event("e1"), make_event("x"),
-                            make_event("e0"), make_event("y"),
-                            make_event("x")});
+  auto result = log.append({make_event("e1"), make_event("x"), make_event("e0"),
+                            make_event("y"), make_event("x")});
   BOOST_TEST((ids_of(result.appended) == std::vector<std::string>{"x", "y"}));
   BOOST_TEST((seqs_of(result.appended) == std::vector<std::uint64_t>{3, 4}));
   BOOST_TEST(result.appended.first_seq() == 3u);
@@ -339,17 +336,23 @@ BOOST_AUTO_TEST_CASE(for_each_batch_visits_every_event_once_in_order) {
   store.append(events(5, 3)); // a second chunk
   store.append(events(8, 4));
   std::vector<std::uint64_t> seen;
-  for_each_batch(store, [&](const event_batch& b) {
-    for (auto& e : b)
-      seen.push_back(e.seq);
-  }, 1, 2);
+  for_each_batch(
+    store,
+    [&](const event_batch& b) {
+      for (auto& e : b)
+        seen.push_back(e.seq);
+    },
+    1, 2);
   std::vector<std::uint64_t> all{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   BOOST_TEST(seen == all, boost::test_tools::per_element());
   seen.clear();
-  for_each_batch(store, [&](const event_batch& b) {
-    for (auto& e : b)
-      seen.push_back(e.seq);
-  }, 7);
+  for_each_batch(
+    store,
+    [&](const event_batch& b) {
+      for (auto& e : b)
+        seen.push_back(e.seq);
+    },
+    7);
   BOOST_TEST((seen == std::vector<std::uint64_t>{7, 8, 9, 10, 11, 12}));
   seen.clear();
   for_each_batch(bus::memory_log{}, [&](const event_batch&) { seen.push_back(0); });

@@ -27,17 +27,17 @@ event make_event(std::string id, std::string_view payload = "{}") {
 std::vector<event> numbered(std::size_t first, std::size_t n) {
   std::vector<event> result;
   for (auto i = first; i < first + n; ++i)
-    result.push_back(make_event("e" + std::to_string(i),
-                                "{\"n\": " + std::to_string(i) + "}"));
+    result.push_back(
+      make_event("e" + std::to_string(i), "{\"n\": " + std::to_string(i) + "}"));
   return result;
 }
 
 // Every field of `e`, as text (boost::json::object has no operator<<).
 std::string show(const event& e) {
   return e.id + " " + e.type + " " + boost::json::serialize(e.payload) + " "
-         + boost::json::serialize(e.metadata) + " seq " + std::to_string(e.seq)
-         + " ts " + std::to_string(e.timestamp) + " v"
-         + std::to_string(e.schema_version) + (e.id_derived ? " derived" : "");
+         + boost::json::serialize(e.metadata) + " seq " + std::to_string(e.seq) + " ts "
+         + std::to_string(e.timestamp) + " v" + std::to_string(e.schema_version)
+         + (e.id_derived ? " derived" : "");
 }
 
 } // namespace
@@ -109,8 +109,8 @@ BOOST_AUTO_TEST_CASE(redelivery_of_an_id_far_beyond_the_tail_is_a_duplicate) {
   bus::memory_log log{64};
   for (std::size_t i = 0; i < 50000; i += 500)
     log.append(numbered(i, 500));
-  auto again = log.append({make_event("e0"), make_event("e25000"),
-                           make_event("e49999"), make_event("new")});
+  auto again = log.append(
+    {make_event("e0"), make_event("e25000"), make_event("e49999"), make_event("new")});
   BOOST_TEST(again.outcomes[0].duplicate);
   BOOST_TEST(again.outcomes[0].seq == 1u);
   BOOST_TEST(again.outcomes[1].duplicate);

@@ -66,8 +66,8 @@ std::vector<event> user_stream(std::size_t n, unsigned seed = 7) {
 }
 
 // Applies events [first, last) of `stream` to `m`.
-void apply_range(read_model& m, const std::vector<event>& stream,
-                 std::size_t first, std::size_t last) {
+void apply_range(read_model& m, const std::vector<event>& stream, std::size_t first,
+                 std::size_t last) {
   for (auto i = first; i < last; ++i)
     m.apply(stream[i]);
 }
@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(commit_writes_only_the_keys_the_batch_changed) {
   apply_range(users, stream, 0, 100);
   BOOST_REQUIRE(!(*table)->commit(users, 100, {}));
   auto after_first = (*table)->rows_written();
-  BOOST_TEST(after_first <= 30u); // 30 users, each written once
+  BOOST_TEST(after_first <= 30u);                   // 30 users, each written once
   BOOST_REQUIRE(!(*table)->commit(users, 101, {})); // nothing changed
   BOOST_TEST((*table)->rows_written() == after_first);
 }

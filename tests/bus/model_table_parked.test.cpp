@@ -58,7 +58,6 @@ parked_event poison(std::uint64_t seq, const std::string& user) {
   return x;
 }
 
-
 // A users model with its table and a tracking lot, as a projector holds them.
 struct projection {
   document_model model{users_config()};
@@ -275,7 +274,8 @@ BOOST_AUTO_TEST_CASE(a_parked_event_that_does_not_decode_is_a_storage_error) {
   BOOST_REQUIRE(!loaded);
   BOOST_TEST(code_of(loaded.error()) == errc::storage_failed);
   BOOST_TEST(context_of(loaded.error()).find("parked event 2 does not decode")
-             != std::string::npos, context_of(loaded.error()));
+               != std::string::npos,
+             context_of(loaded.error()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

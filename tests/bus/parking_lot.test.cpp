@@ -37,7 +37,6 @@ parked_event failed(std::uint64_t seq, const std::string& user,
   return x;
 }
 
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(parking_lot)

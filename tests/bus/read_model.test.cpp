@@ -16,8 +16,7 @@ namespace {
 /// A model that only counts what it applies.
 class counting_model final : public bus::read_model {
 public:
-  explicit counting_model(std::vector<std::string> types)
-    : types_(std::move(types)) {
+  explicit counting_model(std::vector<std::string> types) : types_(std::move(types)) {
     // nop
   }
 
@@ -69,10 +68,9 @@ BOOST_AUTO_TEST_CASE(model_without_types_handles_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(factory_makes_a_fresh_model_each_call) {
-  model_spec spec{"counting", [] {
-                    return std::make_unique<counting_model>(
-                      std::vector<std::string>{"A"});
-                  }};
+  model_spec spec{
+    "counting",
+    [] { return std::make_unique<counting_model>(std::vector<std::string>{"A"}); }};
   read_model_ptr first = spec.make();
   first->apply(bus::event{});
   first->apply(bus::event{});
@@ -92,10 +90,9 @@ BOOST_AUTO_TEST_CASE(a_model_has_no_key_unless_it_says_so) {
 }
 
 BOOST_AUTO_TEST_CASE(a_spec_parks_poison_events_unless_told_otherwise) {
-  model_spec spec{"counting", [] {
-                    return std::make_unique<counting_model>(
-                      std::vector<std::string>{"A"});
-                  }};
+  model_spec spec{
+    "counting",
+    [] { return std::make_unique<counting_model>(std::vector<std::string>{"A"}); }};
   BOOST_TEST((spec.recovery.then == on_poison::park));
   spec.recovery.then = on_poison::stop; // a C++ model may choose
   spec.recovery.order = key_order::none;

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-
 namespace {
 
 // Ids by seq (index 0 unused), as the log would look them up.
@@ -24,7 +23,8 @@ struct fake_log {
     return seq;
   }
 
-  std::uint64_t find(const bus::internal::recent_ids& index, const std::string& id) const {
+  std::uint64_t find(const bus::internal::recent_ids& index,
+                     const std::string& id) const {
     return index.find(std::hash<std::string>{}(id),
                       [&](std::uint64_t seq) { return ids[seq] == id; });
   }

@@ -86,17 +86,20 @@ BOOST_AUTO_TEST_CASE(the_last_line_of_each_key_is_its_state) {
   append_row(text, "c", nullptr);
   append_row(text, "c", &doc); // and back
   BOOST_TEST(text.find(R"(["b"])") != std::string::npos, text);
-  BOOST_TEST(rows_of(text) == json(R"({"a": 2, "c": {"name": "Ada", "tags": [1, 2]}})"));
+  BOOST_TEST(rows_of(text)
+             == json(R"({"a": 2, "c": {"name": "Ada", "tags": [1, 2]}})"));
 }
 
 BOOST_AUTO_TEST_CASE(any_key_and_any_value_survive_a_round_trip) {
   // Quotes, backslashes, control characters, non-ASCII, the empty key,
   // a key that looks like a removal, and null (present, not removed).
-  std::vector<std::string> keys{"plain", "with \"quotes\"", "back\\slash", "tab\tnew\nline",
-                                "caf\xc3\xa9",  "",  "[\"x\"]", "ends with \\"};
-  std::vector<boost::json::value> values{json("null"), json("\"\\\"]\\n\""), json("[]"),
-                                         json(R"({"k": "v\\"})"), json("-1.5"),
-                                         json("true"), json("\"\""), json("0")};
+  std::vector<std::string> keys{"plain",          "with \"quotes\"", "back\\slash",
+                                "tab\tnew\nline", "caf\xc3\xa9",     "",
+                                "[\"x\"]",        "ends with \\"};
+  std::vector<boost::json::value> values{json("null"), json("\"\\\"]\\n\""),
+                                         json("[]"),   json(R"({"k": "v\\"})"),
+                                         json("-1.5"), json("true"),
+                                         json("\"\""), json("0")};
   std::string text;
   boost::json::object expected;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -117,8 +120,9 @@ BOOST_AUTO_TEST_CASE(any_key_and_any_value_survive_a_round_trip) {
 BOOST_AUTO_TEST_CASE(strings_are_written_as_the_serializer_writes_them) {
   // Keys are compared as written: rows written by an earlier release (by
   // Boost's serializer) must name a key exactly as rows written now.
-  std::vector<std::string> strings{"", "plain", "user-42", "with \"quotes\"", "back\\slash",
-                                   "caf\xc3\xa9", "/slash/", "\x7f", "\xff\xfe"};
+  std::vector<std::string> strings{
+    "",        "plain", "user-42", "with \"quotes\"", "back\\slash", "caf\xc3\xa9",
+    "/slash/", "\x7f",  "\xff\xfe"};
   for (int c = 0; c < 0x80; ++c)
     strings.push_back(std::string{"a"} + static_cast<char>(c) + "z");
   for (auto& x : strings) {
@@ -139,10 +143,12 @@ BOOST_AUTO_TEST_CASE(values_read_back_as_they_were_written) {
                       : boost::json::value(boost::json::object{{"k", deep}});
   boost::json::parse_options nested;
   nested.max_depth = 64;
-  for (auto text : {std::string{"{}"}, std::string{"[]"}, std::string{"null"},
-                    std::string{R"({"id":"user-1","name":"Ada \"A\"","n":-9223372036854775808,)"
-                                R"("u":18446744073709551615,"d":-1.5e-300,"b":[true,false,null,0.1]})"},
-                    boost::json::serialize(deep)}) {
+  for (auto text :
+       {std::string{"{}"}, std::string{"[]"}, std::string{"null"},
+        std::string{
+          R"({"id":"user-1","name":"Ada \"A\"","n":-9223372036854775808,)"
+          R"("u":18446744073709551615,"d":-1.5e-300,"b":[true,false,null,0.1]})"},
+        boost::json::serialize(deep)}) {
     auto value = boost::json::parse(text, {}, nested);
     std::string written;
     append_json(written, value);
@@ -221,8 +227,9 @@ BOOST_AUTO_TEST_CASE(random_changes_fold_to_what_a_map_holds) {
 }
 
 BOOST_AUTO_TEST_CASE(lines_that_are_not_rows_are_a_storage_error) {
-  for (std::string bad : {"not json\n", "[]\n", "[1, 2]\n", R"(["k", 1, 2])"
-                                                              "\n",
+  for (std::string bad : {"not json\n", "[]\n", "[1, 2]\n",
+                          R"(["k", 1, 2])"
+                          "\n",
                           R"({"k": 1})"
                           "\n",
                           R"(["unterminated)"
@@ -232,8 +239,9 @@ BOOST_AUTO_TEST_CASE(lines_that_are_not_rows_are_a_storage_error) {
     if (!state)
       BOOST_TEST(code_of(state.error()) == errc::storage_failed);
   }
-  for (std::string bad : {"not json\n", "[1]\n", R"(["unterminated)"
-                                                   "\n"}) {
+  for (std::string bad : {"not json\n", "[1]\n",
+                          R"(["unterminated)"
+                          "\n"}) {
     auto base = compact_rows({bad});
     BOOST_TEST(!base, bad);
     if (!base)

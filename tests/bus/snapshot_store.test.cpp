@@ -236,7 +236,8 @@ BOOST_AUTO_TEST_CASE(parked_events_that_do_not_decode_are_a_storage_error) {
   BOOST_REQUIRE(!loaded);
   BOOST_TEST(code_of(loaded.error()) == errc::storage_failed);
   BOOST_TEST(context_of(loaded.error()).find("parked events of 'm'")
-             != std::string::npos, context_of(loaded.error()));
+               != std::string::npos,
+             context_of(loaded.error()));
 }
 
 namespace {
@@ -401,7 +402,8 @@ BOOST_AUTO_TEST_CASE(deltas_that_outgrow_the_base_fold_into_a_new_one) {
       auto k = "key-" + std::to_string((deltas * 200 + i) * 7 % 2500);
       delta += i % 10 == 0 ? removed(k) : row(k, static_cast<int>(deltas));
     }
-    BOOST_REQUIRE((*store)->save("m", rows_at(++checkpoint, delta), gen, rows_write::delta));
+    BOOST_REQUIRE(
+      (*store)->save("m", rows_at(++checkpoint, delta), gen, rows_write::delta));
     ++deltas;
   }
   auto delta_bytes = std::stoull(
@@ -423,8 +425,8 @@ BOOST_AUTO_TEST_CASE(deltas_that_outgrow_the_base_fold_into_a_new_one) {
   BOOST_TEST(std::count((*after)->state.begin(), (*after)->state.end(), '\n')
              == static_cast<std::ptrdiff_t>(state_of(**after).size()));
   // Deltas go on after the fold.
-  BOOST_REQUIRE((*store)->save("m", rows_at(++checkpoint, row("new", 1)), gen,
-                               rows_write::delta));
+  BOOST_REQUIRE(
+    (*store)->save("m", rows_at(++checkpoint, row("new", 1)), gen, rows_write::delta));
   BOOST_TEST(state_of(*(*store)->load("m").value()).at("new") == boost::json::value(1));
 }
 

@@ -34,7 +34,8 @@ struct store_fixture {
     std::filesystem::remove_all(dir, ec);
   }
 
-  std::shared_ptr<bus::sqlite_log> open(durability policy = durability::fsync_each_batch) {
+  std::shared_ptr<bus::sqlite_log>
+  open(durability policy = durability::fsync_each_batch) {
     auto log = bus::sqlite_log::open(path, policy);
     if (!log)
       BOOST_FAIL(context_of(log.error()));
@@ -51,8 +52,8 @@ event make(std::string id, std::string type, std::string_view payload) {
 std::vector<event> numbered(std::size_t first, std::size_t n) {
   std::vector<event> result;
   for (auto i = first; i < first + n; ++i)
-    result.push_back(make("e" + std::to_string(i), "A",
-                          "{\"n\": " + std::to_string(i) + "}"));
+    result.push_back(
+      make("e" + std::to_string(i), "A", "{\"n\": " + std::to_string(i) + "}"));
   return result;
 }
 
@@ -78,7 +79,7 @@ BOOST_AUTO_TEST_CASE(appends_dense_seqs_and_reads_them_back_in_order) {
 BOOST_AUTO_TEST_CASE(republished_id_appends_nothing_and_names_its_seq) {
   auto log = open();
   log->append(numbered(0, 3));
-  auto again = numbered(1, 4); // e1, e2 known; e3, e4 new
+  auto again = numbered(1, 4);            // e1, e2 known; e3, e4 new
   again.push_back(make("e3", "A", "{}")); // and e3 twice in one batch
   auto result = log->append(again);
   BOOST_REQUIRE_EQUAL(result.outcomes.size(), 5u);
@@ -97,7 +98,8 @@ BOOST_AUTO_TEST_CASE(republished_id_appends_nothing_and_names_its_seq) {
 BOOST_AUTO_TEST_CASE(reopening_gives_back_every_event_and_id) {
   {
     auto log = open();
-    auto e = make("x", "UserCreated", R"({"id": "user-1", "tags": ["a", "b"], "n": 1.5})");
+    auto e = make("x", "UserCreated",
+                  R"({"id": "user-1", "tags": ["a", "b"], "n": 1.5})");
     e.metadata = json(R"({"correlation": "c-9"})").as_object();
     e.schema_version = 3;
     e.timestamp = 42;
@@ -110,7 +112,8 @@ BOOST_AUTO_TEST_CASE(reopening_gives_back_every_event_and_id) {
   BOOST_REQUIRE_EQUAL(first.size(), 1u);
   BOOST_TEST(first[0].id == "x");
   BOOST_TEST(first[0].type == "UserCreated");
-  BOOST_TEST(first[0].payload == json(R"({"id": "user-1", "tags": ["a", "b"], "n": 1.5})").as_object());
+  BOOST_TEST(first[0].payload
+             == json(R"({"id": "user-1", "tags": ["a", "b"], "n": 1.5})").as_object());
   BOOST_TEST(first[0].metadata.at("correlation").as_string() == "c-9");
   BOOST_TEST(first[0].schema_version == 3u);
   BOOST_TEST(first[0].timestamp == 42);
@@ -254,8 +257,9 @@ BOOST_AUTO_TEST_CASE(failed_fsync_policy_append_acknowledges_nothing) {
   log->append(numbered(0, 2));
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE INSERT ON batches "
-                   "BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+  sqlite3_exec(db,
+               "CREATE TRIGGER refuse BEFORE INSERT ON batches "
+               "BEGIN SELECT RAISE(ABORT, 'disk full'); END",
                nullptr, nullptr, nullptr);
   sqlite3_close(db);
   BOOST_CHECK_THROW(log->append(numbered(2, 2)), storage_error);
@@ -279,8 +283,8 @@ BOOST_AUTO_TEST_CASE(reads_cross_row_boundaries) {
   }
   auto log = open();
   BOOST_REQUIRE_EQUAL(log->head(), 1640u);
-  for (std::uint64_t from : {1, 5, 7, 8, 130, 139, 140, 141, 600, 652, 653, 1163,
-                             1639, 1640}) {
+  for (std::uint64_t from :
+       {1, 5, 7, 8, 130, 139, 140, 141, 600, 652, 653, 1163, 1639, 1640}) {
     for (std::size_t max : {1, 3, 8, 600, 5000}) {
       auto batch = log->read(from, max);
       BOOST_TEST(batch.size() == std::min<std::size_t>(max, 1640 - from + 1));
@@ -296,7 +300,8 @@ BOOST_AUTO_TEST_CASE(reads_cross_row_boundaries) {
     }
   }
   std::size_t walked = 0;
-  for_each_batch(*log, [&](const event_batch& b) { walked += b.size(); }, 1, 100);
+  for_each_batch(
+    *log, [&](const event_batch& b) { walked += b.size(); }, 1, 100);
   BOOST_TEST(walked == 1640u);
 }
 
@@ -313,7 +318,8 @@ BOOST_AUTO_TEST_CASE(store_of_the_old_layout_is_migrated_on_open) {
     INSERT INTO events VALUES
       (1, 'a', 'UserCreated', '{"id": "u1", "n": 1.5}', 42, 2, '{"c": "x"}', 0),
       (2, 'evt-u1', 'UserUpdated', '{"id": "u1"}', 43, 1, '{}', 1);
-  )sql", nullptr, nullptr, nullptr);
+  )sql",
+                         nullptr, nullptr, nullptr);
   sqlite3_close(db);
   BOOST_REQUIRE(rc == SQLITE_OK);
   auto log = open();

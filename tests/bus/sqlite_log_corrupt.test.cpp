@@ -19,8 +19,8 @@ BOOST_AUTO_TEST_CASE(a_row_claiming_more_events_than_the_file_holds_is_refused) 
   // The head is what the last row claims; open() sized its id index by it
   // before checking a row: 2^62 looped for ever (the doubling overflowed),
   // 10^12 threw std::bad_alloc out of open().
-  for (auto count : {"1000000000000", "4611686018427387904", "9223372036854775806",
-                     "-5"}) {
+  for (auto count :
+       {"1000000000000", "4611686018427387904", "9223372036854775806", "-5"}) {
     BOOST_TEST_CONTEXT("count " << count) {
       bus::test::sqlite_scratch scratch{"bus-corrupt-log-", "log.db"};
       {

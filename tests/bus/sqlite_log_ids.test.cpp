@@ -65,7 +65,8 @@ std::vector<std::uint64_t> redeliver(sqlite_log& log, std::vector<std::size_t> i
 
 BOOST_FIXTURE_TEST_SUITE(sqlite_log_ids, store_fixture)
 
-BOOST_AUTO_TEST_CASE(a_very_old_id_is_still_a_duplicate_after_many_events_and_reopening) {
+BOOST_AUTO_TEST_CASE(
+  a_very_old_id_is_still_a_duplicate_after_many_events_and_reopening) {
   {
     auto log = open();
     for (std::size_t i = 0; i < 30000; i += 300)
@@ -102,7 +103,8 @@ BOOST_AUTO_TEST_CASE(events_not_yet_written_stay_exact_duplicates_however_many) 
   for (std::size_t i = 0; i < 2000; i += 20)
     log->append(numbered(i, 20));
   BOOST_TEST(log->durable_head() == 0u);
-  BOOST_TEST(redeliver(*log, {0, 1000, 1999}) == (std::vector<std::uint64_t>{1, 1001, 2000}));
+  BOOST_TEST(redeliver(*log, {0, 1000, 1999})
+             == (std::vector<std::uint64_t>{1, 1001, 2000}));
   BOOST_TEST(log->read(1, 3).size() == 3u);
   log->sync();
   BOOST_TEST(redeliver(*log, {0, 1000}) == (std::vector<std::uint64_t>{1, 1001}));
@@ -116,10 +118,12 @@ BOOST_AUTO_TEST_CASE(reads_older_than_the_tail_come_from_the_rows) {
   for (std::uint64_t from : {1, 2000, 4900, 4936, 4937, 5000}) {
     std::uint64_t next = from;
     auto in_order = true;
-    for (auto batch = log->read(next, 100); !batch.empty(); batch = log->read(next, 100))
+    for (auto batch = log->read(next, 100); !batch.empty();
+         batch = log->read(next, 100))
       for (auto& e : batch) {
         in_order = in_order && e.seq == next
-                   && e.payload.at("n").as_int64() == static_cast<std::int64_t>(next - 1);
+                   && e.payload.at("n").as_int64()
+                        == static_cast<std::int64_t>(next - 1);
         ++next;
       }
     BOOST_TEST(in_order, "from " << from);
@@ -157,7 +161,8 @@ BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
   BOOST_TEST(log->head() == 1000u);
   BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
   BOOST_TEST(select("PRAGMA user_version") == "4");
-  BOOST_TEST(redeliver(*log, {0, 999, 1000}) == (std::vector<std::uint64_t>{1, 1000, 0}));
+  BOOST_TEST(redeliver(*log, {0, 999, 1000})
+             == (std::vector<std::uint64_t>{1, 1000, 0}));
 }
 
 BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) {
@@ -174,15 +179,16 @@ BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) 
     // The old table's rows, as the previous release wrote them.
     std::string rows;
     for (std::size_t i = 0; i < 1000; ++i)
-      rows += (i == 0 ? "" : ",") + ("('e" + std::to_string(i) + "', "
-                                     + std::to_string(i + 1) + ")");
+      rows += (i == 0 ? "" : ",")
+              + ("('e" + std::to_string(i) + "', " + std::to_string(i + 1) + ")");
     sql("INSERT INTO ids (id, seq) VALUES " + rows);
   }
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
   BOOST_TEST(select("PRAGMA user_version") == "4");
   BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
-  BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name = 'ids_by_text'") == "0");
+  BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name = 'ids_by_text'")
+             == "0");
   // Far beyond the tail: the migrated table answers, whatever the ids' sizes.
   BOOST_TEST(redeliver(*log, {0, 9, 10, 99, 100, 999, 1000})
              == (std::vector<std::uint64_t>{1, 10, 11, 100, 101, 1000, 0}));

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-
 namespace {
 
 bus::event numbered(std::uint64_t seq) {
@@ -58,7 +57,8 @@ BOOST_AUTO_TEST_CASE(a_batch_larger_than_the_room_left_starts_a_chunk_of_its_own
   BOOST_TEST(seqs_of(cache.read(9, 100)) == (std::vector<std::uint64_t>{9, 10}));
 }
 
-BOOST_AUTO_TEST_CASE(keeps_at_least_its_capacity_and_evicts_whole_chunks_from_the_front) {
+BOOST_AUTO_TEST_CASE(
+  keeps_at_least_its_capacity_and_evicts_whole_chunks_from_the_front) {
   bus::internal::tail_cache cache{40, 16};
   for (std::uint64_t seq = 1; seq <= 200; seq += 8) {
     push(cache, seq, 8);

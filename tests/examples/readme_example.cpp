@@ -76,8 +76,9 @@ int main() {
                   << ", duplicate: " << ack.outcomes[1].duplicate << "\n";
       },
       [](caf::error&) {});
-  self->request(sup, caf::infinite, query_atom::value, std::string{"revenue"},
-                std::string{"ada"})
+  self
+    ->request(sup, caf::infinite, query_atom::value, std::string{"revenue"},
+              std::string{"ada"})
     .receive([](query_result& r) { std::cout << "ada: " << r.value << "\n"; },
              [&](caf::error& err) { std::cout << sys.render(err) << "\n"; });
 

@@ -57,7 +57,8 @@ void check_event_round_trip(const event& e) {
 
 // The fast path's request equals the one parse_request made.
 void check_fast_path(const node::request& fast, const node::request& slow) {
-  fuzz::require(slow.kind == node::request_kind::event, "the fast path takes only events");
+  fuzz::require(slow.kind == node::request_kind::event,
+                "the fast path takes only events");
   fuzz::require(fast.kind == slow.kind && fast.src == slow.src && fast.dest == slow.dest
                   && fast.msg_id == slow.msg_id,
                 "the fast path reads the envelope as Boost.JSON does");
@@ -77,7 +78,8 @@ void check_fast_path(const node::request& fast, const node::request& slow) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = fuzz::text_of(data, size);
   static node::event_fast_path fast_path;
-  node::request fast{boost::json::make_shared_resource<boost::json::monotonic_resource>()};
+  node::request fast{
+    boost::json::make_shared_resource<boost::json::monotonic_resource>()};
   auto took = fast_path.parse(text, fast);
   boost::json::parser parser;
   boost::system::error_code ec;

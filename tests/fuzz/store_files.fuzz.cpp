@@ -36,11 +36,15 @@ namespace {
 // is one (the stores write and sync a lot).
 const std::string& store_path() {
   static const std::string path = [] {
-    auto base = fs::exists("/dev/shm") ? fs::path{"/dev/shm"} : fs::temp_directory_path();
+    auto base = fs::exists("/dev/shm") ? fs::path{"/dev/shm"}
+                                       : fs::temp_directory_path();
     auto pattern = (base / "bus-fuzz-store-XXXXXX").string();
     fuzz::require(::mkdtemp(pattern.data()) != nullptr, "a temporary directory");
     static std::string dir = pattern;
-    std::atexit([] { std::error_code ec; fs::remove_all(dir, ec); });
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    });
     return dir + "/store.db";
   }();
   return path;

@@ -60,9 +60,7 @@ struct two_nodes {
     remote_echo = *found;
   }
 
-  ~two_nodes() {
-    caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
-  }
+  ~two_nodes() { caf::anon_send_exit(echo, caf::exit_reason::user_shutdown); }
 
   // Sends `x` to the other node and back; true when a T came back.
   template <class T>

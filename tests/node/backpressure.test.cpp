@@ -31,8 +31,8 @@ constexpr long long first_query_id = 1'000'000;
 // return (a document model keeps the merged payload).
 std::string user_payload(std::size_t i) {
   auto n = std::to_string(i);
-  return R"({"id":"user-)" + n + R"(","name":"User )" + n + R"(","email":"u)" + n +
-         R"(@shop.example"})";
+  return R"({"id":"user-)" + n + R"(","name":"User )" + n + R"(","email":"u)" + n
+         + R"(@shop.example"})";
 }
 
 // `n` distinct UserCreated events with explicit ids; after every
@@ -72,7 +72,8 @@ void check_created_stream(const std::vector<std::string>& args) {
       // Replies come in request order.
       BOOST_REQUIRE_EQUAL(id, next_event);
       ++next_event;
-      if (r.text("type") == "read_models_updated" && r.json("updated_models") == both_models
+      if (r.text("type") == "read_models_updated"
+          && r.json("updated_models") == both_models
           && r.text("event_id") == "created-" + std::to_string(id))
         continue;
       if (r.json("updated_models") == "[]")
@@ -90,16 +91,17 @@ void check_created_stream(const std::vector<std::string>& args) {
     if (wrong_queries++ == 0)
       first_wrong_query = r.line;
   }
-  BOOST_TEST(wrong_events == 0u, wrong_events << " of " << events
-                                              << " event replies are not read_models_updated "
-                                                 "naming both models ("
-                                              << empty_models
-                                              << " with updated_models []); first: "
-                                              << first_wrong_event);
-  BOOST_TEST(wrong_queries == 0u, wrong_queries << " of " << events / query_every
-                                                << " queries are not answered query_ok with "
-                                                   "the user; first: "
-                                                << first_wrong_query);
+  BOOST_TEST(wrong_events == 0u,
+             wrong_events << " of " << events
+                          << " event replies are not read_models_updated "
+                             "naming both models ("
+                          << empty_models
+                          << " with updated_models []); first: " << first_wrong_event);
+  BOOST_TEST(wrong_queries == 0u, wrong_queries
+                                    << " of " << events / query_every
+                                    << " queries are not answered query_ok with "
+                                       "the user; first: "
+                                    << first_wrong_query);
 }
 
 // The default configuration plus `refunds`, a model that takes only
@@ -160,17 +162,18 @@ BOOST_AUTO_TEST_CASE(event_after_a_batch_no_model_takes_is_named_by_its_models) 
   // batch of its own, and the UserUpdated after it must be named and
   // applied once, not skipped.
   auto replies = replies_to(
-      event(1, "UserCreated", R"({"id":"user-1","name":"Ann"})", "e1") +
-      query(2, "user_listing", "user-1") +
-      event(3, "OrderShipped", R"({"id":"order-1"})", "e2") +
-      query(4, "user_listing", "user-1") +
-      event(5, "UserUpdated", R"({"id":"user-1","name":"Bo"})", "e3") +
-      query(6, "user_listing", "user-1") +
-      request(R"({"type": "status", "msg_id": 7})"));
+    event(1, "UserCreated", R"({"id":"user-1","name":"Ann"})", "e1")
+    + query(2, "user_listing", "user-1")
+    + event(3, "OrderShipped", R"({"id":"order-1"})", "e2")
+    + query(4, "user_listing", "user-1")
+    + event(5, "UserUpdated", R"({"id":"user-1","name":"Bo"})", "e3")
+    + query(6, "user_listing", "user-1")
+    + request(R"({"type": "status", "msg_id": 7})"));
   BOOST_REQUIRE_EQUAL(replies.size(), 7u);
   BOOST_TEST(replies[4].text("type") == "read_models_updated", replies[4].line);
   BOOST_TEST(replies[4].json("updated_models") == both_models, replies[4].line);
-  BOOST_TEST(replies[5].json("value") == R"({"id":"user-1","name":"Bo"})", replies[5].line);
+  BOOST_TEST(replies[5].json("value") == R"({"id":"user-1","name":"Bo"})",
+             replies[5].line);
   for (auto& m : replies[6].body.at("read_models").as_array()) {
     BOOST_TEST(m.at("applied").as_int64() == 2, replies[6].line);
     BOOST_TEST(m.at("skipped").as_int64() == 0, replies[6].line);

@@ -55,24 +55,24 @@ BOOST_AUTO_TEST_SUITE(blue_green)
 
 BOOST_AUTO_TEST_CASE(switch_then_rollback_then_nothing_left) {
   long long id = 1;
-  auto input = users(id, 40);                                   // replies 0..39
-  input += query(id++, "user_by_email", "u7@x");                // 40
+  auto input = users(id, 40);                    // replies 0..39
+  input += query(id++, "user_by_email", "u7@x"); // 40
   input += control(id++, "rebuild", "user_by_email",
                    std::string{by_name} + R"(, "await": true)"); // 41
-  input += query(id++, "user_by_email", "User 7");              // 42
-  input += query(id++, "user_by_email", "u7@x");                // 43
+  input += query(id++, "user_by_email", "User 7");               // 42
+  input += query(id++, "user_by_email", "u7@x");                 // 43
   input += event(id++, "UserUpdated",
                  R"({"id": "user-7", "name": "Seven", "email": "seven@x"})"); // 44
-  input += query(id++, "user_by_email", "Seven");               // 45
+  input += query(id++, "user_by_email", "Seven");                             // 45
   input += request(R"({"type": "status", "msg_id": )" + std::to_string(id++)
-                   + "}");                                      // 46
-  input += control(id++, "rollback", "user_by_email");          // 47
-  input += query(id++, "user_by_email", "seven@x");             // 48
-  input += query(id++, "user_by_email", "Seven");               // 49
-  input += control(id++, "rollback", "user_by_email");          // 50
-  input += control(id++, "discard", "user_by_email");           // 51
+                   + "}");                             // 46
+  input += control(id++, "rollback", "user_by_email"); // 47
+  input += query(id++, "user_by_email", "seven@x");    // 48
+  input += query(id++, "user_by_email", "Seven");      // 49
+  input += control(id++, "rollback", "user_by_email"); // 50
+  input += control(id++, "discard", "user_by_email");  // 51
   input += request(R"({"type": "status", "msg_id": )" + std::to_string(id++)
-                   + "}");                                      // 52
+                   + "}"); // 52
   auto replies = replies_to(input);
   BOOST_REQUIRE_EQUAL(replies.size(), 53u);
   BOOST_TEST(replies[40].json("value") == R"("user-7")");
@@ -82,7 +82,8 @@ BOOST_AUTO_TEST_CASE(switch_then_rollback_then_nothing_left) {
   // Switched: the new definition answers, the old key is gone.
   BOOST_TEST(replies[42].json("value") == R"("user-7")");
   BOOST_TEST(replies[43].json("code") == "20");
-  BOOST_TEST(replies[44].json("updated_models") == R"(["user_listing","user_by_email"])");
+  BOOST_TEST(replies[44].json("updated_models")
+             == R"(["user_listing","user_by_email"])");
   BOOST_TEST(replies[45].json("value") == R"("user-7")");
   // Status: the old projector is kept, paused, one event behind.
   auto& by_email = replies[46].body.at("read_models").as_array()[1].as_object();
@@ -107,14 +108,14 @@ BOOST_AUTO_TEST_CASE(switch_then_rollback_then_nothing_left) {
 
 BOOST_AUTO_TEST_CASE(discard_keeps_the_new_definition_for_good) {
   long long id = 1;
-  auto input = users(id, 5);                                    // 0..4
+  auto input = users(id, 5); // 0..4
   input += control(id++, "rebuild", "user_by_email",
                    std::string{by_name} + R"(, "await": true)"); // 5
-  input += control(id++, "discard", "user_by_email");           // 6
+  input += control(id++, "discard", "user_by_email");            // 6
   input += event(id++, "UserCreated",
                  R"({"id": "user-9", "name": "Nine", "email": "nine@x"})"); // 7
-  input += query(id++, "user_by_email", "Nine");                // 8
-  input += control(id++, "rollback", "user_by_email");          // 9
+  input += query(id++, "user_by_email", "Nine");                            // 8
+  input += control(id++, "rollback", "user_by_email");                      // 9
   auto replies = replies_to(input);
   BOOST_REQUIRE_EQUAL(replies.size(), 10u);
   BOOST_TEST(replies[5].text("type") == "switched");
@@ -126,15 +127,15 @@ BOOST_AUTO_TEST_CASE(discard_keeps_the_new_definition_for_good) {
 
 BOOST_AUTO_TEST_CASE(without_await_the_rebuild_is_answered_at_once_and_events_go_on) {
   long long id = 1;
-  auto input = users(id, 200);                                  // 0..199
-  input += control(id++, "rebuild", "user_by_email", by_name);  // 200
-  for (int u = 200; u < 260; ++u)                               // 201..260
+  auto input = users(id, 200);                                 // 0..199
+  input += control(id++, "rebuild", "user_by_email", by_name); // 200
+  for (int u = 200; u < 260; ++u)                              // 201..260
     input += event(id++, "UserCreated",
                    R"({"id": "user-)" + std::to_string(u) + R"(", "name": "User )"
                      + std::to_string(u) + R"(", "email": "u)" + std::to_string(u)
                      + R"(@x"})");
   input += request(R"({"type": "status", "msg_id": )" + std::to_string(id++)
-                   + "}");                                      // 261
+                   + "}"); // 261
   auto replies = replies_to(input);
   BOOST_REQUIRE_EQUAL(replies.size(), 262u);
   BOOST_TEST(replies[200].text("type") == "rebuilding");
@@ -152,21 +153,24 @@ BOOST_AUTO_TEST_CASE(without_await_the_rebuild_is_answered_at_once_and_events_go
 
 BOOST_AUTO_TEST_CASE(bad_blue_green_requests_are_errors_12_20_22) {
   long long id = 1;
-  auto input = users(id, 3);                                                     // 0..2
-  input += control(id++, "rebuild", "nope", by_name);                            // 3
-  input += control(id++, "rebuild", "user_by_email",
-                   R"(, "mode": "blue_green", "definition": {"kind": "index", "key": "name"})"); // 4
-  input += control(id++, "rebuild", "user_by_email", R"(, "mode": "sideways")"); // 5
+  auto input = users(id, 3);                          // 0..2
+  input += control(id++, "rebuild", "nope", by_name); // 3
+  input += control(
+    id++, "rebuild", "user_by_email",
+    R"(, "mode": "blue_green", "definition": {"kind": "index", "key": "name"})");  // 4
+  input += control(id++, "rebuild", "user_by_email", R"(, "mode": "sideways")");   // 5
   input += control(id++, "rebuild", "user_by_email", R"(, "mode": "blue_green")"); // 6
+  input += control(
+    id++, "rebuild", "user_by_email",
+    R"(, "mode": "blue_green", "definition": {"name": "other", "kind": "index", "key": "name", "target": "id", "set_on": ["UserCreated"]})"); // 7
   input += control(id++, "rebuild", "user_by_email",
-                   R"(, "mode": "blue_green", "definition": {"name": "other", "kind": "index", "key": "name", "target": "id", "set_on": ["UserCreated"]})"); // 7
-  input += control(id++, "rebuild", "user_by_email",
-                   std::string{by_name} + R"(, "await": "yes")");               // 8
-  input += control(id++, "rollback", "user_by_email");                           // 9
-  input += control(id++, "discard", "nope");                                     // 10
-  input += request(R"({"type": "rollback", "msg_id": )" + std::to_string(id++) + "}"); // 11
-  input += control(id++, "rebuild", "user_by_email", by_name);                   // 12
-  input += control(id++, "rebuild", "user_by_email", by_name);                   // 13
+                   std::string{by_name} + R"(, "await": "yes")"); // 8
+  input += control(id++, "rollback", "user_by_email");            // 9
+  input += control(id++, "discard", "nope");                      // 10
+  input += request(R"({"type": "rollback", "msg_id": )" + std::to_string(id++)
+                   + "}");                                     // 11
+  input += control(id++, "rebuild", "user_by_email", by_name); // 12
+  input += control(id++, "rebuild", "user_by_email", by_name); // 13
   auto replies = replies_to(input);
   BOOST_REQUIRE_EQUAL(replies.size(), 14u);
   BOOST_TEST(replies[3].json("code") == "20");
@@ -188,12 +192,12 @@ BOOST_AUTO_TEST_CASE(restart_on_a_store_after_a_switch_runs_the_configured_defin
   scratch_store store;
   std::vector<std::string> args{"--store", store.path(), "--snapshot-every", "1"};
   long long id = 1;
-  auto input = users(id, 10);                                   // 0..9
+  auto input = users(id, 10); // 0..9
   input += control(id++, "rebuild", "user_by_email",
                    std::string{by_name} + R"(, "await": true)"); // 10
   input += event(id++, "UserCreated",
                  R"({"id": "user-10", "name": "Ten", "email": "ten@x"})"); // 11
-  input += query(id++, "user_by_email", "Ten");                 // 12
+  input += query(id++, "user_by_email", "Ten");                            // 12
   auto first = replies_to(input, args);
   BOOST_REQUIRE_EQUAL(first.size(), 13u);
   BOOST_TEST(first[10].text("type") == "switched");

@@ -26,8 +26,8 @@ std::int64_t stored_checkpoint(const std::string& path, const std::string& model
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(db, 1000);
     sqlite3_stmt* q = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT checkpoint FROM snapshots WHERE model = ?", -1, &q,
-                           nullptr)
+    if (sqlite3_prepare_v2(db, "SELECT checkpoint FROM snapshots WHERE model = ?", -1,
+                           &q, nullptr)
         == SQLITE_OK) {
       sqlite3_bind_text(q, 1, model.c_str(), -1, SQLITE_TRANSIENT);
       if (sqlite3_step(q) == SQLITE_ROW)
@@ -64,8 +64,7 @@ BOOST_AUTO_TEST_CASE(projector_node_killed_mid_stream_comes_back_equal_to_the_fo
   cluster c;
   c.start_all();
   std::set<std::string> seen;
-  check_replies(stream, 0, c.publish(stream, 0, 1000), seen,
-                c.both);
+  check_replies(stream, 0, c.publish(stream, 0, 1000), seen, c.both);
   // Node A dies mid-stream; publishing goes on, node B takes everything.
   c.projectors["node-a"]->stop(SIGKILL);
   check_replies(stream, 1000, c.publish(stream, 1000, 2000), seen, {"user_by_email"});
@@ -75,8 +74,7 @@ BOOST_AUTO_TEST_CASE(projector_node_killed_mid_stream_comes_back_equal_to_the_fo
   // A comes back (same name, memory only: it replays the log from seq 1).
   c.start_projector("node-a", "projector-listing.json");
   c.until_caught_up(c.both);
-  check_replies(stream, 2000, c.publish(stream, 2000, 3000), seen,
-                c.both);
+  check_replies(stream, 2000, c.publish(stream, 2000, 3000), seen, c.both);
   c.until_caught_up(c.both);
   c.check_models_equal_folds(stream, users);
   // Every event was applied once by each model: B never stopped or
@@ -96,8 +94,7 @@ BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_ba
   cluster c;
   c.start_all({"--store", dir.store()});
   std::set<std::string> seen;
-  check_replies(stream, 0, c.publish(stream, 0, 1000), seen,
-                c.both);
+  check_replies(stream, 0, c.publish(stream, 0, 1000), seen, c.both);
   // The bus node dies; it comes back on the same store and port, and both
   // projector nodes reconnect on their own.
   c.bus->stop(SIGKILL);
@@ -111,8 +108,7 @@ BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_ba
   }
   // Redeliveries of what the old bus acknowledged are skipped.
   check_replies(stream, 0, c.publish(stream, 0, 200), seen, {});
-  check_replies(stream, 1000, c.publish(stream, 1000, 2000), seen,
-                c.both);
+  check_replies(stream, 1000, c.publish(stream, 1000, 2000), seen, c.both);
   c.until_caught_up(c.both);
   c.check_models_equal_folds(stream, users);
   // The projector nodes kept their state across the bus's restart and
@@ -148,7 +144,8 @@ BOOST_AUTO_TEST_CASE(projector_node_restarted_on_its_store_pulls_only_the_tail) 
   auto ms = c.models(head);
   BOOST_TEST(head == 1600u);
   auto applied = ms["user_listing"].at("applied").as_int64();
-  BOOST_TEST(applied == 1600 - at_kill, "applied " << applied << ", snapshot at " << at_kill);
+  BOOST_TEST(applied == 1600 - at_kill,
+             "applied " << applied << ", snapshot at " << at_kill);
   c.check_listing_equals_fold(stream, users);
 }
 
@@ -158,8 +155,7 @@ BOOST_AUTO_TEST_CASE(silent_projector_node_is_declared_lost_by_heartbeat) {
   cluster c;
   c.start_all();
   std::set<std::string> seen;
-  check_replies(stream, 0, c.publish(stream, 0, 100), seen,
-                c.both);
+  check_replies(stream, 0, c.publish(stream, 0, 100), seen, c.both);
   // Node B hangs (its process stopped, its socket open): only missing
   // heartbeats tell. The publish is answered once B is declared lost (3 s
   // without a message), without B, and far within the reply time limit.

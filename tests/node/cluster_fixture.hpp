@@ -35,8 +35,8 @@ struct cluster {
   std::string last_status;
 
   void start_bus(std::vector<std::string> extra = {}, std::string at_port = "0") {
-    std::vector<std::string> args{"--config", config_dir + "/bus-only.json",
-                                  "--listen", "127.0.0.1:" + at_port};
+    std::vector<std::string> args{"--config", config_dir + "/bus-only.json", "--listen",
+                                  "127.0.0.1:" + at_port};
     args.insert(args.end(), extra.begin(), extra.end());
     bus = std::make_unique<node_child>(BUS_NODE_PATH, args);
     auto err = bus->wait_for_err("listening on 127.0.0.1:");
@@ -68,8 +68,9 @@ struct cluster {
 
   void start_projector(const std::string& name, const std::string& config,
                        std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--connect", "127.0.0.1:" + port, "--config",
-                                  config_dir + "/" + config, "--name", name};
+    std::vector<std::string> args{"--connect", "127.0.0.1:" + port,
+                                  "--config",  config_dir + "/" + config,
+                                  "--name",    name};
     args.insert(args.end(), extra.begin(), extra.end());
     projectors[name] = std::make_unique<node_child>(BUS_PROJECTOR_PATH, args, false);
   }
@@ -105,7 +106,8 @@ struct cluster {
       for (auto& n : names) {
         auto i = ms.find(n);
         all = all && i != ms.end() && i->second.at("state").as_string() == "running"
-              && static_cast<std::uint64_t>(i->second.at("checkpoint").as_int64()) == head;
+              && static_cast<std::uint64_t>(i->second.at("checkpoint").as_int64())
+                   == head;
       }
       if (all)
         return;
@@ -129,11 +131,12 @@ struct cluster {
       state = std::string{i->second.at("state").as_string()};
       if (state == wanted)
         return;
-      BOOST_REQUIRE_MESSAGE(on_the_way.count(state) > 0,
-                            name + " is " + state + ", not " + wanted + ": " + last_status);
+      BOOST_REQUIRE_MESSAGE(on_the_way.count(state) > 0, name + " is " + state
+                                                           + ", not " + wanted + ": "
+                                                           + last_status);
       BOOST_TEST_MESSAGE(name << " is " << state << " ("
-                                << std::string{i->second.at("last_error").as_string()}
-                                << "), waiting for " << wanted);
+                              << std::string{i->second.at("last_error").as_string()}
+                              << "), waiting for " << wanted);
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
     }
     BOOST_FAIL(name + " still " + state + ", not " + wanted + ", after "
@@ -141,8 +144,8 @@ struct cluster {
   }
 
   // Publishes stream[first, last) and returns the replies in order.
-  std::vector<reply> publish(const std::vector<user_event>& stream,
-                             std::size_t first, std::size_t last) {
+  std::vector<reply> publish(const std::vector<user_event>& stream, std::size_t first,
+                             std::size_t last) {
     std::string text;
     std::vector<long long> ids;
     for (auto i = first; i < last; ++i) {
@@ -173,7 +176,8 @@ struct cluster {
     auto listing = fold_listing(stream);
     for (std::size_t u = 0; u < users; ++u) {
       auto key = "user-" + std::to_string(u);
-      auto r = call(R"("type": "query", "model": "user_listing", "key": ")" + key + "\"");
+      auto r = call(R"("type": "query", "model": "user_listing", "key": ")" + key
+                    + "\"");
       auto doc = listing.find(key);
       if (doc == listing.end()) {
         BOOST_TEST(r.json("code") == "20", r.line);
@@ -192,7 +196,8 @@ struct cluster {
       if (auto* m = e.payload.if_contains("email"))
         all_emails.insert(std::string{m->as_string()});
     for (auto& email : all_emails) {
-      auto r = call(R"("type": "query", "model": "user_by_email", "key": ")" + email + "\"");
+      auto r = call(R"("type": "query", "model": "user_by_email", "key": ")" + email
+                    + "\"");
       auto user = emails.find(email);
       if (user == emails.end()) {
         BOOST_TEST(r.json("code") == "20", r.line);
@@ -207,8 +212,9 @@ struct cluster {
 // Checks that every redelivery of an event seen before is skipped, and
 // every first delivery is taken by the models in `takers`.
 inline void check_replies(const std::vector<user_event>& stream, std::size_t first,
-                   const std::vector<reply>& replies, std::set<std::string>& seen,
-                   const std::vector<std::string>& takers) {
+                          const std::vector<reply>& replies,
+                          std::set<std::string>& seen,
+                          const std::vector<std::string>& takers) {
   for (std::size_t j = 0; j < replies.size(); ++j) {
     auto& e = stream[first + j];
     auto& r = replies[j];
@@ -222,6 +228,5 @@ inline void check_replies(const std::vector<user_event>& stream, std::size_t fir
                  r.line);
   }
 }
-
 
 } // namespace bus::node::test

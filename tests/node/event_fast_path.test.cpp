@@ -21,8 +21,7 @@ namespace {
 
 // A request made as the node makes them: its payload in a chunk's arena.
 request fresh_request() {
-  return request{
-    boost::json::make_shared_resource<boost::json::monotonic_resource>()};
+  return request{boost::json::make_shared_resource<boost::json::monotonic_resource>()};
 }
 
 request general_path(const std::string& line) {
@@ -35,10 +34,10 @@ request general_path(const std::string& line) {
 // Everything of a request a reply or a read model sees, as text: kinds
 // count (an int64 and a uint64 msg_id render alike but are not the same).
 std::string describe(const request& req) {
-  return std::to_string(static_cast<int>(req.kind)) + "|" + req.src + "|"
-         + req.dest + "|" + std::to_string(static_cast<int>(req.msg_id.kind()))
-         + ":" + boost::json::serialize(req.msg_id) + "|" + req.ev.type + "|"
-         + req.ev.id + "|" + (req.ev.id_derived ? "derived" : "given") + "|"
+  return std::to_string(static_cast<int>(req.kind)) + "|" + req.src + "|" + req.dest
+         + "|" + std::to_string(static_cast<int>(req.msg_id.kind())) + ":"
+         + boost::json::serialize(req.msg_id) + "|" + req.ev.type + "|" + req.ev.id
+         + "|" + (req.ev.id_derived ? "derived" : "given") + "|"
          + boost::json::serialize(req.ev.payload) + "|" + req.text;
 }
 
@@ -64,13 +63,22 @@ BOOST_AUTO_TEST_SUITE(event_fast_path)
 
 BOOST_AUTO_TEST_CASE(plain_event_lines_come_out_as_the_general_path_parses_them) {
   std::vector<std::string> lines = {
-    event_line("1", R"({"type": "UserCreated", "id": "e1", "payload": {"id": "user-1", "name": "Ann"}})"),
+    event_line(
+      "1",
+      R"({"type": "UserCreated", "id": "e1", "payload": {"id": "user-1", "name": "Ann"}})"),
     // No id: derived from payload.id, as the general path does.
-    event_line("2", R"({"type": "UserUpdated", "payload": {"id": "user-42", "email": "a@x.org"}})"),
-    event_line("9223372036854775808", R"({"payload": {"id": "u"}, "type": "T", "id": "e"})"),
+    event_line(
+      "2",
+      R"({"type": "UserUpdated", "payload": {"id": "user-42", "email": "a@x.org"}})"),
+    event_line("9223372036854775808",
+               R"({"payload": {"id": "u"}, "type": "T", "id": "e"})"),
     event_line("-7", R"({"id": "e7", "payload": {}, "type": "T"})"),
-    event_line("18446744073709551615", R"({"type": "T", "id": "e", "payload": {"n": -9223372036854775808, "m": 18446744073709551615, "z": 0, "neg0": -0}})"),
-    event_line("3", R"({"type": "T", "id": "e", "payload": {"a": [1, "two", [true, false, null], {"b": {"c": []}}], "d": {}, "utf8": "Zoë, 東京", "empty": ""}})"),
+    event_line(
+      "18446744073709551615",
+      R"({"type": "T", "id": "e", "payload": {"n": -9223372036854775808, "m": 18446744073709551615, "z": 0, "neg0": -0}})"),
+    event_line(
+      "3",
+      R"({"type": "T", "id": "e", "payload": {"a": [1, "two", [true, false, null], {"b": {"c": []}}], "d": {}, "utf8": "Zoë, 東京", "empty": ""}})"),
     R"({"body":{"event":{"payload":{"id":"user-5"},"type":"UserDeleted"},"msg_id":5,"type":"event"},"dest":"n","src":"c"})",
     "  {\"src\":\"a\",\"dest\":\"b\",\"body\":{\"type\":\"event\",\"msg_id\":6,\"event\":{\"type\":\"T\",\"id\":\"x\",\"payload\":{\"k\":1}}}}\t ",
   };
@@ -101,7 +109,9 @@ BOOST_AUTO_TEST_CASE(lines_on_which_the_parsers_may_differ_are_left_alone) {
     event_line("1", R"({"type": "T", "type": "U", "id": "e", "payload": {}})"),
     R"({"src": "a", "src": "b", "dest": "n", "body": {"type": "event", "msg_id": 1, "event": {"type": "T", "id": "e", "payload": {}}}})",
     // Deeper than the fast path builds.
-    event_line("1", R"({"type": "T", "id": "e", "payload": {"d": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}})"),
+    event_line(
+      "1",
+      R"({"type": "T", "id": "e", "payload": {"d": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}})"),
     // Other shapes and every error: the general path words the reply.
     event_line("\"m1\"", R"({"type": "T", "id": "e", "payload": {}})"),
     event_line("1", R"({"type": "T", "id": "e", "payload": {}, "extra": 1})"),
@@ -136,9 +146,11 @@ BOOST_AUTO_TEST_CASE(lines_on_which_the_parsers_may_differ_are_left_alone) {
 BOOST_AUTO_TEST_CASE(one_parser_serves_many_lines) {
   bus::node::event_fast_path fast;
   std::string long_name(100000, 'n');
-  for (auto& line : {event_line("1", R"({"type": "T", "id": "e1", "payload": {"a": 1}})"),
-                     event_line("2", R"({"type": "T", "id": "e2", "payload": {"name": ")" + long_name + R"("}})"),
-                     event_line("3", R"({"type": "T", "id": "e3", "payload": {"b": 2}})")}) {
+  for (auto& line :
+       {event_line("1", R"({"type": "T", "id": "e1", "payload": {"a": 1}})"),
+        event_line("2", R"({"type": "T", "id": "e2", "payload": {"name": ")" + long_name
+                          + R"("}})"),
+        event_line("3", R"({"type": "T", "id": "e3", "payload": {"b": 2}})")}) {
     auto req = fresh_request();
     BOOST_TEST_REQUIRE(fast.parse(line, req));
     BOOST_TEST(describe(req) == describe(general_path(line)));

@@ -19,8 +19,8 @@ std::string control(long long msg_id, std::string_view type,
   return request(body + "}");
 }
 
-std::string user_event(long long msg_id, std::string_view type,
-                       std::string_view user, std::string_view fields) {
+std::string user_event(long long msg_id, std::string_view type, std::string_view user,
+                       std::string_view fields) {
   return event(msg_id, type,
                R"({"id": ")" + std::string{user} + "\"" + std::string{fields} + "}");
 }
@@ -30,9 +30,9 @@ std::string user_event(long long msg_id, std::string_view type,
 BOOST_AUTO_TEST_SUITE(lifecycle)
 
 BOOST_AUTO_TEST_CASE(status_reports_head_checkpoints_and_lag) {
-  auto replies = replies_to(user_event(1, "UserCreated", "user-1", R"(, "email": "a@x")")
-                            + user_event(2, "OrderPlaced", "order-1", "")
-                            + control(3, "status"));
+  auto replies = replies_to(
+    user_event(1, "UserCreated", "user-1", R"(, "email": "a@x")")
+    + user_event(2, "OrderPlaced", "order-1", "") + control(3, "status"));
   BOOST_REQUIRE_EQUAL(replies.size(), 3u);
   auto& st = replies[2];
   BOOST_TEST(st.text("type") == "status_ok");
@@ -73,7 +73,8 @@ BOOST_AUTO_TEST_CASE(paused_model_takes_nothing_answers_frozen_and_resumes) {
   BOOST_TEST(replies[5].text("type") == "resumed");
   BOOST_TEST(replies[5].text("state") == "running");
   BOOST_TEST(replies[6].body.at("value").at("name").as_string() == "Bea");
-  BOOST_TEST(replies[7].json("updated_models") == R"(["user_listing","user_by_email"])");
+  BOOST_TEST(replies[7].json("updated_models")
+             == R"(["user_listing","user_by_email"])");
   BOOST_TEST(replies[8].body.at("value").at("name").as_string() == "Cid");
 }
 
@@ -95,7 +96,8 @@ BOOST_AUTO_TEST_CASE(rebuild_reprojects_and_ends_in_the_same_state) {
   BOOST_REQUIRE_EQUAL(replies.size(), 57u);
   BOOST_TEST(replies[50].json("value") == R"("user-7")");
   BOOST_TEST(replies[51].text("type") == "rebuilding");
-  BOOST_TEST(replies[52].json("updated_models") == R"(["user_listing","user_by_email"])");
+  BOOST_TEST(replies[52].json("updated_models")
+             == R"(["user_listing","user_by_email"])");
   BOOST_TEST(replies[53].json("value") == R"("user-7")");
   BOOST_TEST(replies[54].json("value") == R"("user-8")");
   BOOST_TEST(replies[55].json("code") == "20"); // the old email is gone
@@ -118,7 +120,8 @@ BOOST_AUTO_TEST_CASE(restart_replaces_a_model_which_then_answers_from_the_same_s
   // Answered once the new projector has caught up: queries see everything.
   BOOST_TEST(replies[1].text("state") == "running");
   BOOST_TEST(replies[2].body.at("value").at("name").as_string() == "Ann");
-  BOOST_TEST(replies[3].json("updated_models") == R"(["user_listing","user_by_email"])");
+  BOOST_TEST(replies[3].json("updated_models")
+             == R"(["user_listing","user_by_email"])");
   BOOST_TEST(replies[4].body.at("value").at("name").as_string() == "Bea");
   for (auto& m : replies[5].body.at("read_models").as_array()) {
     BOOST_TEST(m.at("state").as_string() == "running");

@@ -31,13 +31,13 @@ int millis_left(clock_type::time_point deadline) {
 
 } // namespace
 
-node_child::node_child(const std::string& path,
-                       const std::vector<std::string>& args, bool talk) {
+node_child::node_child(const std::string& path, const std::vector<std::string>& args,
+                       bool talk) {
   static const bool sigpipe_ignored = [] {
     std::signal(SIGPIPE, SIG_IGN);
     return true;
   }();
-  (void)sigpipe_ignored;
+  (void) sigpipe_ignored;
   char err_template[] = "/tmp/bus-child-err-XXXXXX";
   int err_fd = ::mkstemp(err_template);
   if (err_fd < 0)

@@ -69,7 +69,7 @@ int open_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 #else
-  (void)pid;
+  (void) pid;
   return -1;
 #endif
 }
@@ -124,8 +124,7 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds limit) {
 }
 
 process_result run_process(const std::string& path,
-                           const std::vector<std::string>& args,
-                           std::string_view input,
+                           const std::vector<std::string>& args, std::string_view input,
                            std::chrono::milliseconds limit,
                            std::size_t kill_after_lines) {
   limit = scaled(limit);
@@ -135,7 +134,7 @@ process_result run_process(const std::string& path,
     std::signal(SIGPIPE, SIG_IGN);
     return true;
   }();
-  (void)sigpipe_ignored;
+  (void) sigpipe_ignored;
   auto deadline = std::chrono::steady_clock::now() + limit;
   pipe_ends in, out, err;
   make_pipe(in);
@@ -154,8 +153,8 @@ process_result run_process(const std::string& path,
   if (pid == 0) {
     // The ignored SIGPIPE would survive exec.
     std::signal(SIGPIPE, SIG_DFL);
-    if (::dup2(in.read.get(), 0) < 0 || ::dup2(out.write.get(), 1) < 0 ||
-        ::dup2(err.write.get(), 2) < 0)
+    if (::dup2(in.read.get(), 0) < 0 || ::dup2(out.write.get(), 1) < 0
+        || ::dup2(err.write.get(), 2) < 0)
       ::_exit(126);
     ::execv(argv[0], argv.data()); // the pipes' originals close on exec
     ::_exit(127);
@@ -172,10 +171,9 @@ process_result run_process(const std::string& path,
   std::size_t written = 0;
   if (input.empty())
     in.write.reset();
-  while (out.read.is_open() || err.read.is_open() ||
-         (exit_fd.is_open() && !exited)) {
+  while (out.read.is_open() || err.read.is_open() || (exit_fd.is_open() && !exited)) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+      deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       ::kill(pid, SIGKILL);
       record_status(result, wait_for(pid));
@@ -231,14 +229,13 @@ process_result run_process(const std::string& path,
   return result;
 }
 
-process_result run_node(std::string_view input,
-                        const std::vector<std::string>& args,
+process_result run_node(std::string_view input, const std::vector<std::string>& args,
                         std::chrono::milliseconds limit) {
   auto result = run_process(BUS_NODE_PATH, args, input, limit);
   BOOST_REQUIRE_MESSAGE(!result.timed_out,
                         "bus-node did not finish within "
-                            << scaled(limit).count()
-                            << " ms and was killed; stderr: " << result.err);
+                          << scaled(limit).count()
+                          << " ms and was killed; stderr: " << result.err);
   return result;
 }
 

@@ -47,8 +47,7 @@ struct process_result {
 /// many complete lines have arrived on its stdout (a crash at that point).
 /// Throws std::system_error when the child cannot be started.
 process_result run_process(const std::string& path,
-                           const std::vector<std::string>& args,
-                           std::string_view input,
+                           const std::vector<std::string>& args, std::string_view input,
                            std::chrono::milliseconds limit,
                            std::size_t kill_after_lines = 0);
 

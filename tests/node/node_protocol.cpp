@@ -15,18 +15,17 @@ std::string quoted(std::string_view s) {
 } // namespace
 
 std::string request(std::string_view body) {
-  std::string line = "{\"src\": " + quoted(client_name) +
-                     ", \"dest\": " + quoted(node_name) + ", \"body\": ";
+  std::string line = "{\"src\": " + quoted(client_name)
+                     + ", \"dest\": " + quoted(node_name) + ", \"body\": ";
   line += body;
   line += "}\n";
   return line;
 }
 
-std::string event(long long msg_id, std::string_view type,
-                  std::string_view payload, std::string_view id) {
-  std::string body =
-      "{\"type\": \"event\", \"msg_id\": " + std::to_string(msg_id) +
-      ", \"event\": {\"type\": " + quoted(type);
+std::string event(long long msg_id, std::string_view type, std::string_view payload,
+                  std::string_view id) {
+  std::string body = "{\"type\": \"event\", \"msg_id\": " + std::to_string(msg_id)
+                     + ", \"event\": {\"type\": " + quoted(type);
   if (!id.empty())
     body += ", \"id\": " + quoted(id);
   body += ", \"payload\": ";
@@ -35,15 +34,12 @@ std::string event(long long msg_id, std::string_view type,
   return request(body);
 }
 
-std::string query(long long msg_id, std::string_view model,
-                  std::string_view key) {
-  return request("{\"type\": \"query\", \"msg_id\": " + std::to_string(msg_id) +
-                 ", \"model\": " + quoted(model) + ", \"key\": " + quoted(key) +
-                 "}");
+std::string query(long long msg_id, std::string_view model, std::string_view key) {
+  return request("{\"type\": \"query\", \"msg_id\": " + std::to_string(msg_id)
+                 + ", \"model\": " + quoted(model) + ", \"key\": " + quoted(key) + "}");
 }
 
-std::string subscribe(long long msg_id,
-                      const std::vector<std::string>& event_types,
+std::string subscribe(long long msg_id, const std::vector<std::string>& event_types,
                       std::string_view type) {
   std::string types = "[";
   for (auto& t : event_types) {
@@ -52,13 +48,13 @@ std::string subscribe(long long msg_id,
     types += quoted(t);
   }
   types += "]";
-  return request("{\"type\": " + quoted(type) + ", \"msg_id\": " +
-                 std::to_string(msg_id) + ", \"event_types\": " + types + "}");
+  return request("{\"type\": " + quoted(type) + ", \"msg_id\": "
+                 + std::to_string(msg_id) + ", \"event_types\": " + types + "}");
 }
 
 std::string init(long long msg_id) {
-  return request("{\"type\": \"init\", \"msg_id\": " + std::to_string(msg_id) +
-                 ", \"node_id\": \"n1\", \"node_ids\": [\"n1\"]}");
+  return request("{\"type\": \"init\", \"msg_id\": " + std::to_string(msg_id)
+                 + ", \"node_id\": \"n1\", \"node_ids\": [\"n1\"]}");
 }
 
 std::string reply::body_text() const {
@@ -112,11 +108,10 @@ std::vector<reply> replies_of(const process_result& result) {
 std::vector<reply> replies_to(std::string_view input,
                               const std::vector<std::string>& args) {
   auto result = run_node(input, args);
-  BOOST_REQUIRE_MESSAGE(result.exit_code == 0,
-                        "bus-node exited with " << result.exit_code
-                                                << " (signal "
-                                                << result.term_signal
-                                                << "); stderr: " << result.err);
+  BOOST_REQUIRE_MESSAGE(result.exit_code == 0, "bus-node exited with "
+                                                 << result.exit_code << " (signal "
+                                                 << result.term_signal
+                                                 << "); stderr: " << result.err);
   return replies_of(result);
 }
 

@@ -25,17 +25,15 @@ constexpr std::string_view node_name = "node";
 std::string request(std::string_view body);
 
 /// Returns an event request line; `id` is left out when empty.
-std::string event(long long msg_id, std::string_view type,
-                  std::string_view payload, std::string_view id = {});
+std::string event(long long msg_id, std::string_view type, std::string_view payload,
+                  std::string_view id = {});
 
 /// Returns a query request line.
-std::string query(long long msg_id, std::string_view model,
-                  std::string_view key);
+std::string query(long long msg_id, std::string_view model, std::string_view key);
 
 /// Returns a subscribe (or, with `type` "unsubscribe", an unsubscribe)
 /// request line for `event_types`.
-std::string subscribe(long long msg_id,
-                      const std::vector<std::string>& event_types,
+std::string subscribe(long long msg_id, const std::vector<std::string>& event_types,
                       std::string_view type = "subscribe");
 
 /// Returns an init request line.

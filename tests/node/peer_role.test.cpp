@@ -24,7 +24,7 @@ std::unique_ptr<node_child> start_probe(tls_fixture& f, const std::string& node,
   args.push_back(f.certs.path("main.ca.pem"));
   auto probe = std::make_unique<node_child>(BUS_PEER_PROBE_PATH, args);
   for (auto& expected : std::vector<std::string>{"head ok", "publish " + publish,
-                                                "directory forbidden", "attach ok"})
+                                                 "directory forbidden", "attach ok"})
     BOOST_TEST(probe->read_line() == expected);
   return probe;
 }
@@ -45,8 +45,8 @@ void check_probe_cannot_steer_the_bus_node(tls_fixture& f, node_child& probe) {
 
 BOOST_AUTO_TEST_SUITE(peer_role_distributed)
 
-BOOST_FIXTURE_TEST_CASE(a_connected_node_may_project_but_not_publish_nor_steer_the_bus_node,
-                        tls_fixture) {
+BOOST_FIXTURE_TEST_CASE(
+  a_connected_node_may_project_but_not_publish_nor_steer_the_bus_node, tls_fixture) {
   start_bus_and_node_a();
   auto probe = start_probe(*this, "node-b", "forbidden");
   check_probe_cannot_steer_the_bus_node(*this, *probe);
@@ -59,7 +59,8 @@ BOOST_FIXTURE_TEST_CASE(a_connected_node_may_project_but_not_publish_nor_steer_t
   BOOST_TEST(a_err.find("lost the bus") == std::string::npos, a_err);
 }
 
-BOOST_FIXTURE_TEST_CASE(peer_role_publisher_lets_connected_nodes_publish_only, tls_fixture) {
+BOOST_FIXTURE_TEST_CASE(peer_role_publisher_lets_connected_nodes_publish_only,
+                        tls_fixture) {
   auto args = certs.args("bus", "main");
   args.insert(args.end(), {"--peer-role", "publisher"});
   c.start_bus(args);

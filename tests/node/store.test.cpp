@@ -86,7 +86,8 @@ BOOST_AUTO_TEST_CASE(restart_on_the_store_rebuilds_models_and_skips_redeliveries
     BOOST_TEST(second[q].line == first[q].line);
 }
 
-BOOST_AUTO_TEST_CASE(redelivery_of_an_event_far_beyond_the_log_tail_is_skipped_across_a_restart) {
+BOOST_AUTO_TEST_CASE(
+  redelivery_of_an_event_far_beyond_the_log_tail_is_skipped_across_a_restart) {
   // More events than the log keeps in memory (16,384): the first ones are
   // checked against the id table on disk, during the run and after it.
   scratch_dir dir;
@@ -101,7 +102,8 @@ BOOST_AUTO_TEST_CASE(redelivery_of_an_event_far_beyond_the_log_tail_is_skipped_a
   auto fresh = stream[1];
   fresh.id = "fresh";
   auto again = std::vector<user_event>{stream[0], stream[12345], fresh};
-  auto second = replies_to(requests(again, 0) + request(R"({"type": "status", "msg_id": 9})"),
+  auto second = replies_to(requests(again, 0)
+                             + request(R"({"type": "status", "msg_id": 9})"),
                            {"--store", dir.store(), "--durability", "os"});
   BOOST_REQUIRE_EQUAL(second.size(), 4u);
   BOOST_TEST(second[0].text("type") == "event_skipped", second[0].line);
@@ -116,7 +118,8 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_stream_loses_no_acknowledged_event) {
   check_sigkill_mid_stream({});
 }
 
-BOOST_AUTO_TEST_CASE(sigkill_mid_stream_loses_nothing_acknowledged_under_interval_sync) {
+BOOST_AUTO_TEST_CASE(
+  sigkill_mid_stream_loses_nothing_acknowledged_under_interval_sync) {
   // Group commit: replies wait for the sync that covers their events.
   check_sigkill_mid_stream({"--durability", "interval:5"});
 }
@@ -127,7 +130,8 @@ BOOST_AUTO_TEST_CASE(restart_replays_only_the_tail_after_the_latest_snapshot) {
   auto first = replies_to(requests(stream, 50),
                           {"--store", dir.store(), "--snapshot-every", "300"});
   BOOST_REQUIRE_EQUAL(first.size(), 1050u);
-  auto second = replies_to(requests(stream, 50) + request(R"({"type": "status", "msg_id": 7})"),
+  auto second = replies_to(requests(stream, 50)
+                             + request(R"({"type": "status", "msg_id": 7})"),
                            {"--store", dir.store(), "--snapshot-every", "300"});
   BOOST_REQUIRE_EQUAL(second.size(), 1051u);
   // The same answers as before the restart...
@@ -154,8 +158,10 @@ BOOST_AUTO_TEST_CASE(sigkill_during_snapshot_writes_leaves_models_equal_to_a_fol
   auto journal = dir.store() + ".snapshots-journal";
   std::set<std::string> acknowledged;
   std::size_t inside = 0;
-  for (std::size_t lines : {900u, 1700u, 2600u, 3400u, 4300u, 5100u, 6000u, 6800u, 7600u}) {
-    auto result = run_process(BUS_NODE_PATH, args, input, std::chrono::seconds{60}, lines);
+  for (std::size_t lines :
+       {900u, 1700u, 2600u, 3400u, 4300u, 5100u, 6000u, 6800u, 7600u}) {
+    auto result = run_process(BUS_NODE_PATH, args, input, std::chrono::seconds{60},
+                              lines);
     BOOST_REQUIRE(!result.timed_out);
     BOOST_REQUIRE(result.killed);
     std::error_code ec;
@@ -184,8 +190,8 @@ BOOST_AUTO_TEST_CASE(sigkill_during_snapshot_writes_leaves_models_equal_to_a_fol
   check_queries(final_run, stream.size(), stream, users, emails);
   // Restarted once more, the models come back from their snapshots: the
   // projectors pull only the events after them, not the whole log.
-  auto again = replies_to(email_queries(emails) + request(R"({"type": "status", "msg_id": 7})"),
-                          args);
+  auto again = replies_to(
+    email_queries(emails) + request(R"({"type": "status", "msg_id": 7})"), args);
   BOOST_REQUIRE_EQUAL(again.size(), emails.size() + 1);
   for (auto& m : again.back().body.at("read_models").as_array())
     BOOST_TEST(m.at("applied").as_int64() < 1000, m);
@@ -205,7 +211,8 @@ BOOST_AUTO_TEST_CASE(publishing_never_waits_for_a_snapshot_being_written) {
     node.send(text);
     for (std::size_t i = 0; i < n; ++i) {
       auto line = node.read_line(std::chrono::seconds{8});
-      BOOST_REQUIRE_MESSAGE(line.find("read_models_updated") != std::string::npos, line);
+      BOOST_REQUIRE_MESSAGE(line.find("read_models_updated") != std::string::npos,
+                            line);
     }
   };
   publish(0, 100);
@@ -215,9 +222,9 @@ BOOST_AUTO_TEST_CASE(publishing_never_waits_for_a_snapshot_being_written) {
     std::string result = "none";
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_open(snapshots.c_str(), &db) == SQLITE_OK
-        && sqlite3_prepare_v2(db,
-                              "SELECT checkpoint FROM snapshots WHERE model = 'user_listing'",
-                              -1, &stmt, nullptr)
+        && sqlite3_prepare_v2(
+             db, "SELECT checkpoint FROM snapshots WHERE model = 'user_listing'", -1,
+             &stmt, nullptr)
              == SQLITE_OK
         && sqlite3_step(stmt) == SQLITE_ROW)
       result = std::to_string(sqlite3_column_int64(stmt, 0));

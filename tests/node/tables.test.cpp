@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(restart_loads_the_tables_and_applies_only_new_events) {
   auto stream = make_stream(1200, users, 0);
   std::vector<user_event> first_part(stream.begin(), stream.begin() + 1000);
   // No snapshots: the tables alone must bring the models back.
-  std::vector<std::string> args{"--config", config, "--store", dir.store(),
+  std::vector<std::string> args{"--config",         config, "--store", dir.store(),
                                 "--snapshot-every", "0"};
   auto first = replies_to(requests(first_part, users), args);
   BOOST_REQUIRE_EQUAL(first.size(), 1050u);
@@ -102,7 +102,8 @@ BOOST_AUTO_TEST_CASE(unknown_storage_exits_2_naming_the_field) {
     "kind": "document", "key": "id", "merge_on": ["A"], "storage": "disk"}]})");
   auto result = run_node("", {"--config", config});
   BOOST_TEST(result.exit_code == 2);
-  BOOST_TEST(result.err.find("read_models[0].storage") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("read_models[0].storage") != std::string::npos,
+             result.err);
   BOOST_TEST(result.out.empty());
 }
 

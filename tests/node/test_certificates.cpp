@@ -5,8 +5,7 @@
 
 namespace bus::node::test {
 
-test_certificates::test_certificates(std::filesystem::path dir)
-  : dir_(std::move(dir)) {
+test_certificates::test_certificates(std::filesystem::path dir) : dir_(std::move(dir)) {
   // nop
 }
 
@@ -42,8 +41,8 @@ std::string test_certificates::path(const std::string& file) const {
 
 std::vector<std::string> test_certificates::args(const std::string& node,
                                                  const std::string& trusted) const {
-  return {"--tls-cert", path(node + ".pem"), "--tls-key", path(node + ".key"),
-          "--tls-ca", path(trusted + ".ca.pem")};
+  return {"--tls-cert",        path(node + ".pem"), "--tls-key",
+          path(node + ".key"), "--tls-ca",          path(trusted + ".ca.pem")};
 }
 
 } // namespace bus::node::test

@@ -34,7 +34,8 @@ BOOST_FIXTURE_TEST_CASE(projector_nodes_with_certificates_of_the_ca_project_end_
   constexpr std::size_t users = 100;
   auto stream = make_stream(1500, users, 10);
   c.start_bus(certs.args("bus", "main"));
-  BOOST_TEST(c.bus->err().find("runs over mutual TLS") != std::string::npos, c.bus->err());
+  BOOST_TEST(c.bus->err().find("runs over mutual TLS") != std::string::npos,
+             c.bus->err());
   c.start_projector("node-a", "projector-listing.json", certs.args("node-a", "main"));
   c.start_projector("node-b", "projector-email.json", certs.args("node-b", "main"));
   c.until_caught_up(c.both);
@@ -57,8 +58,8 @@ BOOST_FIXTURE_TEST_CASE(a_projector_node_with_a_certificate_of_another_ca_is_ref
   BOOST_TEST(c.projectors["node-a"]->running());
 }
 
-BOOST_FIXTURE_TEST_CASE(a_bus_with_a_certificate_of_another_ca_is_refused_by_projector_nodes,
-                        tls_fixture) {
+BOOST_FIXTURE_TEST_CASE(
+  a_bus_with_a_certificate_of_another_ca_is_refused_by_projector_nodes, tls_fixture) {
   // The bus trusts node-a's CA, but node-a does not trust the bus's.
   c.start_bus(certs.args("rogue", "main"));
   c.start_projector("node-a", "projector-listing.json", certs.args("node-a", "main"));
@@ -75,8 +76,9 @@ BOOST_FIXTURE_TEST_CASE(the_bus_node_keeps_its_credentials_when_their_files_go,
   auto moving = dir.path / "moving";
   std::filesystem::create_directories(moving);
   std::vector<std::string> args;
-  for (auto [option, file] : {std::pair{"--tls-cert", "bus.pem"}, std::pair{"--tls-key", "bus.key"},
-                              std::pair{"--tls-ca", "main.ca.pem"}}) {
+  for (auto [option, file] :
+       {std::pair{"--tls-cert", "bus.pem"}, std::pair{"--tls-key", "bus.key"},
+        std::pair{"--tls-ca", "main.ca.pem"}}) {
     std::filesystem::copy_file(certs.path(file), moving / file);
     args.insert(args.end(), {option, (moving / file).string()});
   }
@@ -97,16 +99,18 @@ BOOST_FIXTURE_TEST_CASE(a_projector_node_without_tls_is_refused, tls_fixture) {
   BOOST_TEST(c.projectors["plain"]->err().find("attached") == std::string::npos);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_plain_tcp_client_gets_nothing_of_the_bus_and_does_not_disturb_it,
-                        tls_fixture) {
+BOOST_FIXTURE_TEST_CASE(
+  a_plain_tcp_client_gets_nothing_of_the_bus_and_does_not_disturb_it, tls_fixture) {
   start_bus_and_node_a();
   // Bytes that are not TLS: the bus closes the connection, having sent at
   // most a TLS alert, never its handshake.
-  std::string junk = "GET / HTTP/1.0\r\n\r\n{\"type\": \"status\"}\n" + std::string(64, '\0');
+  std::string junk = "GET / HTTP/1.0\r\n\r\n{\"type\": \"status\"}\n"
+                     + std::string(64, '\0');
   for (int i = 0; i < 3; ++i) {
     auto answer = probe_raw(port(), junk, caf_handshake_marker, 20s);
     BOOST_TEST((answer.end == probe_end::closed));
-    BOOST_TEST((answer.raw.empty() || is_tls_record(answer.raw, '\x15')), answer.raw.size());
+    BOOST_TEST((answer.raw.empty() || is_tls_record(answer.raw, '\x15')),
+               answer.raw.size());
   }
   // A client that connects and says nothing holds no one up: node-b
   // attaches meanwhile.
@@ -135,7 +139,8 @@ BOOST_FIXTURE_TEST_CASE(the_bus_protocol_on_the_wire_is_tls, tls_fixture) {
   auto good = probe_tls(port(), identity("node-a"), caf_handshake_marker, 20s);
   BOOST_TEST((good.end == probe_end::found));
   BOOST_TEST(good.established);
-  BOOST_TEST(is_tls_record(good.raw, '\x16'), "the server's first bytes are no TLS handshake record");
+  BOOST_TEST(is_tls_record(good.raw, '\x16'),
+             "the server's first bytes are no TLS handshake record");
   BOOST_TEST(good.raw.find(caf_handshake_marker) == std::string::npos);
   // A TLS client without a certificate gets nothing of it.
   auto anonymous = probe_tls(port(), {"", "", certs.path("main.ca.pem")},
@@ -197,9 +202,11 @@ BOOST_FIXTURE_TEST_CASE(bad_tls_options_exit_2_before_anything_listens, tls_fixt
      "holds no PEM certificate"},
     {listen({"--tls-cert", cert, "--tls-key", cert, "--tls-ca", ca}),
      "holds no unencrypted PEM private key"},
-    {listen({"--tls-cert", cert, "--tls-key", certs.path("node-a.enc.key"), "--tls-ca", ca}),
+    {listen(
+       {"--tls-cert", cert, "--tls-key", certs.path("node-a.enc.key"), "--tls-ca", ca}),
      "holds no unencrypted PEM private key"},
-    {listen({"--tls-cert", cert, "--tls-key", certs.path("node-a.key"), "--tls-ca", ca}),
+    {listen(
+       {"--tls-cert", cert, "--tls-key", certs.path("node-a.key"), "--tls-ca", ca}),
      "is not the key of the certificate"},
     {listen({"--tls-cert", cert, "--tls-key", key, "--tls-ca", key}),
      "--tls-ca " + key + ": holds no PEM certificate"},

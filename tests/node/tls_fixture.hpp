@@ -48,9 +48,11 @@ struct tls_fixture {
 
   // Publishes `stream` and checks that user_listing on node-a took every
   // event and equals its fold, and that user_by_email is nowhere.
-  void check_only_node_a_serves(const std::vector<user_event>& stream, std::size_t users) {
+  void check_only_node_a_serves(const std::vector<user_event>& stream,
+                                std::size_t users) {
     std::set<std::string> seen;
-    check_replies(stream, 0, c.publish(stream, 0, stream.size()), seen, {"user_listing"});
+    check_replies(stream, 0, c.publish(stream, 0, stream.size()), seen,
+                  {"user_listing"});
     c.until_caught_up({"user_listing"});
     c.check_listing_equals_fold(stream, users);
     std::uint64_t head = 0;

@@ -81,8 +81,7 @@ fold_listing(const std::vector<user_event>& stream) {
   return docs;
 }
 
-std::map<std::string, std::string>
-fold_emails(const std::vector<user_event>& stream) {
+std::map<std::string, std::string> fold_emails(const std::vector<user_event>& stream) {
   std::set<std::string> seen;
   std::map<std::string, std::string> owner;   // email -> user
   std::map<std::string, std::string> current; // user -> email

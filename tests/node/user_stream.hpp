@@ -52,8 +52,7 @@ fold_listing(const std::vector<user_event>& stream);
 /// The user_by_email state expected from the distinct events in stream
 /// order: email -> user id; a user's new email replaces its old one, an
 /// email taken by another user moves to it, a deleted user's email goes.
-std::map<std::string, std::string>
-fold_emails(const std::vector<user_event>& stream);
+std::map<std::string, std::string> fold_emails(const std::vector<user_event>& stream);
 
 /// Up to `n` distinct emails of `stream`, in order of first appearance.
 std::vector<std::string> some_emails(const std::vector<user_event>& stream,

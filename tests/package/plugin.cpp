@@ -25,8 +25,9 @@ extern "C" unsigned long long bus_plugin_publish(int n) {
   }
   unsigned long long last = 0;
   caf::scoped_actor self{sys};
-  self->request(bus, caf::infinite, bus::actors::publish_atom::value,
-                std::move(events), bus::actors::publish_wait::log)
+  self
+    ->request(bus, caf::infinite, bus::actors::publish_atom::value, std::move(events),
+              bus::actors::publish_wait::log)
     .receive([&](bus::actors::publish_ack& ack) { last = ack.outcomes.back().seq; },
              [](caf::error&) {});
   self->send_exit(bus, caf::exit_reason::user_shutdown);

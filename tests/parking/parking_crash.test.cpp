@@ -80,9 +80,8 @@ struct crash_fixture {
       BOOST_REQUIRE_MESSAGE(result.killed, "exited before the kill: " << result.out);
       BOOST_TEST(result.term_signal == SIGKILL);
     } else {
-      BOOST_REQUIRE_MESSAGE(result.exit_code == 0,
-                            "exit " << result.exit_code << ": " << result.out
-                                    << result.err);
+      BOOST_REQUIRE_MESSAGE(result.exit_code == 0, "exit " << result.exit_code << ": "
+                                                           << result.out << result.err);
     }
     auto out = parse(result);
     // An event acknowledged before is in the log: a republish is a

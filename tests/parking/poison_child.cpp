@@ -170,9 +170,9 @@ int main(int argc, char** argv) {
   std::vector<model_spec> specs;
   auto tally_poison_ids = poison_ids(tally_poison);
   auto listing_poison_ids = poison_ids(listing_poison);
-  specs.push_back({"tally",
-                   [=] { return std::make_unique<poisoned_tally>(tally_poison_ids, fixed); },
-                   model_storage::memory, park_quickly()});
+  specs.push_back(
+    {"tally", [=] { return std::make_unique<poisoned_tally>(tally_poison_ids, fixed); },
+     model_storage::memory, park_quickly()});
   specs.push_back(
     {"listing",
      [=] { return std::make_unique<poisoned_listing>(listing_poison_ids, fixed); },

@@ -31,8 +31,10 @@ std::size_t leftover_files() {
   auto prefix = "bus-sim-" + std::to_string(::getpid()) + "-";
   std::size_t n = 0;
   std::error_code ec;
-  for (auto dir : {std::filesystem::path{"/dev/shm"}, std::filesystem::temp_directory_path()})
-    for (std::filesystem::directory_iterator i{dir, ec}, end; !ec && i != end; i.increment(ec))
+  for (auto dir :
+       {std::filesystem::path{"/dev/shm"}, std::filesystem::temp_directory_path()})
+    for (std::filesystem::directory_iterator i{dir, ec}, end; !ec && i != end;
+         i.increment(ec))
       if (i->path().filename().string().rfind(prefix, 0) == 0)
         ++n;
   return n;
@@ -76,7 +78,8 @@ int main(int argc, char** argv) {
   }
   auto models = shop_models();
   if (one) {
-    auto result = trace ? shrink(models, options, *one) : simulate(models, options, *one);
+    auto result = trace ? shrink(models, options, *one)
+                        : simulate(models, options, *one);
     for (auto& line : result.trace)
       std::cout << "  " << line << "\n";
     if (result.failure) {

@@ -22,9 +22,7 @@ struct bus_fixture : deterministic_fixture {
   std::shared_ptr<memory_log> log = std::make_shared<memory_log>();
   actors::bus_actor bus = actors::spawn_bus(sys, log, actors::bus_options{});
 
-  bus_fixture() {
-    run();
-  }
+  bus_fixture() { run(); }
 
   ~bus_fixture() {
     self->send_exit(bus, caf::exit_reason::user_shutdown);
@@ -34,15 +32,13 @@ struct bus_fixture : deterministic_fixture {
   /// Events "<prefix><i>" for i in [first, first + n), cycling through
   /// `types`, with payload {"k": "key<i % keys>", "n": i}.
   static std::vector<event> events(std::size_t first, std::size_t n,
-                                   std::vector<std::string> types,
-                                   std::size_t keys = 3,
+                                   std::vector<std::string> types, std::size_t keys = 3,
                                    const std::string& prefix = "e") {
     std::vector<event> result;
     for (auto i = first; i < first + n; ++i)
-      result.push_back(make_event(
-        prefix + std::to_string(i), types[i % types.size()],
-        {{"k", "key" + std::to_string(i % keys)},
-         {"n", static_cast<std::int64_t>(i)}}));
+      result.push_back(make_event(prefix + std::to_string(i), types[i % types.size()],
+                                  {{"k", "key" + std::to_string(i % keys)},
+                                   {"n", static_cast<std::int64_t>(i)}}));
     return result;
   }
 
@@ -72,8 +68,8 @@ struct bus_fixture : deterministic_fixture {
 
   actors::projector_actor spawn_projector(model_spec spec,
                                           std::uint32_t replay_batch = 4096) {
-    auto p =
-      actors::spawn_projector(sys, bus, std::move(spec), replaying(replay_batch));
+    auto p = actors::spawn_projector(sys, bus, std::move(spec),
+                                     replaying(replay_batch));
     run();
     return p;
   }

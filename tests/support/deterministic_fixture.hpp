@@ -51,9 +51,7 @@ struct deterministic_fixture {
   }
 
   /// Runs every job until the system is idle.
-  void run() {
-    sched.run();
-  }
+  void run() { sched.run(); }
 
   /// Sends a request from a fresh helper actor, runs the system until idle,
   /// and returns the response or the error.
@@ -82,8 +80,7 @@ struct deterministic_fixture {
 };
 
 /// Makes an event with an explicit id and a payload.
-inline event make_event(std::string id, std::string type,
-                        boost::json::object payload) {
+inline event make_event(std::string id, std::string type, boost::json::object payload) {
   event e;
   e.id = std::move(id);
   e.type = std::move(type);

@@ -39,9 +39,7 @@ struct supervisor_fixture : bus_fixture {
     run();
   }
 
-  void start(std::vector<model_spec> specs) {
-    start(std::move(specs), bus);
-  }
+  void start(std::vector<model_spec> specs) { start(std::move(specs), bus); }
 
   void start(std::vector<model_spec> specs, actors::bus_actor on) {
     sup = actors::spawn_supervisor(sys, std::move(on), std::move(specs), policy,
@@ -50,8 +48,8 @@ struct supervisor_fixture : bus_fixture {
   }
 
   std::vector<actors::projector_status> status() {
-    auto result = ask<std::vector<actors::projector_status>>(sup,
-                                                             actors::status_atom::value);
+    auto result = ask<std::vector<actors::projector_status>>(
+      sup, actors::status_atom::value);
     BOOST_REQUIRE(result);
     return *result;
   }
@@ -77,8 +75,8 @@ struct supervisor_fixture : bus_fixture {
   /// Runs every job but those of `busy`, as if its handler never returned.
   template <class Handle>
   void run_except(const Handle& busy) {
-    auto* stuck
-      = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(busy));
+    auto* stuck = dynamic_cast<caf::resumable*>(
+      caf::actor_cast<caf::abstract_actor*>(busy));
     sched.run_jobs_filtered([stuck](caf::resumable* r) { return r != stuck; });
   }
 };

@@ -35,8 +35,7 @@ class tally_model final : public read_model {
 public:
   tally_model(std::string name, std::vector<std::string> types,
               std::shared_ptr<fault_plan> faults = nullptr)
-    : name_(std::move(name)), types_(std::move(types)),
-      faults_(std::move(faults)) {
+    : name_(std::move(name)), types_(std::move(types)), faults_(std::move(faults)) {
     // nop
   }
 
@@ -89,8 +88,7 @@ public:
     boost::json::array seqs;
     for (auto s : seqs_)
       seqs.emplace_back(s);
-    return boost::json::object{{"sums", std::move(sums)},
-                               {"seqs", std::move(seqs)}};
+    return boost::json::object{{"sums", std::move(sums)}, {"seqs", std::move(seqs)}};
   }
 
   void reset() override {
@@ -118,9 +116,8 @@ inline recovery_policy stop_at_once() {
 /// A tally model that stops at its first failure (stop_at_once).
 inline model_spec tally(std::string name, std::vector<std::string> types,
                         std::shared_ptr<fault_plan> faults = nullptr) {
-  model_spec result{name, [=] {
-                      return std::make_unique<tally_model>(name, types, faults);
-                    }};
+  model_spec result{name,
+                    [=] { return std::make_unique<tally_model>(name, types, faults); }};
   result.recovery = stop_at_once();
   return result;
 }
@@ -137,8 +134,9 @@ inline boost::json::value expected_tally(const std::vector<event>& log,
       wanted = wanted || t == e.type || t == "*";
     if (!wanted || !e.payload.contains("k"))
       continue;
-    sums[std::string{e.payload.at("k").as_string()}]
-      += e.payload.contains("n") ? e.payload.at("n").as_int64() : 1;
+    sums[std::string{e.payload.at("k").as_string()}] += e.payload.contains("n")
+                                                          ? e.payload.at("n").as_int64()
+                                                          : 1;
     seqs.emplace_back(e.seq);
   }
   boost::json::object obj;

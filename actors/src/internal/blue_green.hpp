@@ -36,8 +36,7 @@ caf::result<actors::projector_status> discard(supervisor_ptr self,
                                               const std::string& model);
 
 /// Restarts slot `index`'s shadow if `generation` is still its current one.
-void restart_shadow(supervisor_ptr self, std::uint64_t index,
-                    std::uint64_t generation);
+void restart_shadow(supervisor_ptr self, std::uint64_t index, std::uint64_t generation);
 
 /// Handles the down message of a shadow or of a kept previous projector;
 /// returns false when `dm` comes from neither.

@@ -96,8 +96,8 @@ struct bus_state {
 };
 
 /// The bus's behavior (spawn_bus spawns it).
-bus_actor::behavior_type
-bus_impl(bus_actor::stateful_pointer<bus_state> self,
-         std::shared_ptr<event_log> shared_log, bus_options options);
+bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
+                                  std::shared_ptr<event_log> shared_log,
+                                  bus_options options);
 
 } // namespace bus::actors

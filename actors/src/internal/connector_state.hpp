@@ -35,9 +35,9 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
 
 /// The remote dialer's behavior (spawn_remote_dialer spawns it): connects
 /// through the middleman actor `via`.
-dialer_actor::behavior_type
-remote_dialer_impl(dialer_actor::pointer self, std::string host,
-                   std::uint16_t port, caf::timespan timeout,
-                   caf::io::middleman_actor via);
+dialer_actor::behavior_type remote_dialer_impl(dialer_actor::pointer self,
+                                               std::string host, std::uint16_t port,
+                                               caf::timespan timeout,
+                                               caf::io::middleman_actor via);
 
 } // namespace bus::actors

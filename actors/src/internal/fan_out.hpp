@@ -57,6 +57,7 @@ bool drop_subscriber(bus_self self, const caf::actor_addr& who);
 /// Answers a publish that had to wait (for a sync or the projectors), and
 /// lowers its publisher's count of publishes in flight.
 void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& promise,
-                    caf::expected<publish_ack> answer, const caf::actor_addr& publisher);
+                    caf::expected<publish_ack> answer,
+                    const caf::actor_addr& publisher);
 
 } // namespace bus::actors::internal

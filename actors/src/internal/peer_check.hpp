@@ -15,7 +15,6 @@ namespace bus::internal {
 /// errc::forbidden, naming `what`. `needed` unrestricted: never from other
 /// nodes.
 caf::error check_peer(caf::local_actor* self, actors::peer_role role,
-                      actors::peer_role needed,
-                      const char* what);
+                      actors::peer_role needed, const char* what);
 
 } // namespace bus::internal

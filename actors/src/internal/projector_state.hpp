@@ -198,7 +198,7 @@ struct projector_state {
 /// The projector's behavior (spawn_projector spawns it); it makes its read
 /// model with `spec.make()`.
 projector_actor::behavior_type
-projector_impl(projector_actor::stateful_pointer<projector_state> self,
-               bus_actor bus, model_spec spec, projector_options options);
+projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_actor bus,
+               model_spec spec, projector_options options);
 
 } // namespace bus::actors

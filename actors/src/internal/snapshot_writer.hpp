@@ -61,8 +61,8 @@ enum class writer_thread : std::uint8_t {
 };
 
 /// Writes one model's snapshots.
-using snapshot_writer_actor = caf::typed_actor<
-  caf::replies_to<write_atom, snapshot_write>::with<save_outcome>>;
+using snapshot_writer_actor
+  = caf::typed_actor<caf::replies_to<write_atom, snapshot_write>::with<save_outcome>>;
 
 struct snapshot_writer_state {
   std::string path;
@@ -82,10 +82,9 @@ struct snapshot_writer_state {
 /// `thread` (own: it lowers its thread's priority). The writer holds
 /// `owner` only until it starts (a strong handle: the projector may be gone
 /// by then, and is then still there to monitor).
-snapshot_writer_actor::behavior_type
-snapshot_writer_impl(snapshot_writer_actor::stateful_pointer<snapshot_writer_state> self,
-                     std::string path, std::string model, std::uint64_t generation,
-                     caf::actor owner, writer_thread thread);
+snapshot_writer_actor::behavior_type snapshot_writer_impl(
+  snapshot_writer_actor::stateful_pointer<snapshot_writer_state> self, std::string path,
+  std::string model, std::uint64_t generation, caf::actor owner, writer_thread thread);
 
 /// Spawns a writer (see above: detached, but scheduled under the
 /// deterministic test scheduler).

@@ -99,8 +99,8 @@ struct supervisor_state {
 /// The supervisor's behavior (spawn_supervisor spawns it).
 supervisor_actor::behavior_type
 supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> self,
-                bus_actor bus, std::vector<model_spec> specs,
-                supervision_policy policy, projector_options options);
+                bus_actor bus, std::vector<model_spec> specs, supervision_policy policy,
+                projector_options options);
 
 /// The routing supervisor's behavior (spawn_routing_supervisor).
 supervisor_actor::behavior_type
@@ -108,6 +108,5 @@ routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> sel
                         bus_actor bus, std::vector<model_spec> specs,
                         supervision_policy policy, projector_options options,
                         remote_routing routing);
-
 
 } // namespace bus::actors

@@ -103,7 +103,8 @@ void serve_status(self_ptr self, const node_handles& h, route_kind kind,
   auto node = kind_of(self->state.config);
   fetch_status(
     self, h,
-    [node, kind, reply](const bus_status& bus, const std::vector<projector_status>& xs) {
+    [node, kind, reply](const bus_status& bus,
+                        const std::vector<projector_status>& xs) {
       switch (kind) {
         case route_kind::health: {
           auto verdict = judge_health(xs);
@@ -178,13 +179,16 @@ void serve_model(self_ptr self, const node_handles& h, const route& r,
       self->request(sup, timeout, pause_atom::value, r.model).then(on_status, on_error);
       break;
     case lifecycle_kind::resume:
-      self->request(sup, timeout, resume_atom::value, r.model).then(on_status, on_error);
+      self->request(sup, timeout, resume_atom::value, r.model)
+        .then(on_status, on_error);
       break;
     case lifecycle_kind::rebuild:
-      self->request(sup, timeout, rebuild_atom::value, r.model).then(on_status, on_error);
+      self->request(sup, timeout, rebuild_atom::value, r.model)
+        .then(on_status, on_error);
       break;
     case lifecycle_kind::restart:
-      self->request(sup, timeout, restart_atom::value, r.model).then(on_status, on_error);
+      self->request(sup, timeout, restart_atom::value, r.model)
+        .then(on_status, on_error);
       break;
   }
 }

@@ -63,13 +63,9 @@ public:
     ++core_.active;
   }
 
-  ~session() {
-    --core_.active;
-  }
+  ~session() { --core_.active; }
 
-  void start() {
-    read();
-  }
+  void start() { read(); }
 
 private:
   void read() {
@@ -100,7 +96,8 @@ private:
     }
     if (ec && ec.category() == beast::error_code{http::error::bad_method}.category()
         && ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      reply(error_answer(error_code::bad_request, "malformed HTTP request: " + ec.message()),
+      reply(error_answer(error_code::bad_request,
+                         "malformed HTTP request: " + ec.message()),
             false);
       return;
     }
@@ -134,8 +131,8 @@ private:
     wait_.expires_after(core_.options.timeout + std::chrono::seconds{2});
     wait_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec)
-        self->answered(error_answer(error_code::unavailable,
-                                    "the node did not answer in time"));
+        self->answered(
+          error_answer(error_code::unavailable, "the node did not answer in time"));
     });
     auto* c = &core_;
     std::weak_ptr<session> weak = shared_from_this();
@@ -192,21 +189,20 @@ class refusal : public std::enable_shared_from_this<refusal> {
 public:
   refusal(tcp::socket socket, std::size_t bound) : stream_(std::move(socket)) {
     fill(res_,
-         error_answer(error_code::unavailable,
-                      "too many connections: at most " + std::to_string(bound)
-                        + " are served at once"),
+         error_answer(error_code::unavailable, "too many connections: at most "
+                                                 + std::to_string(bound)
+                                                 + " are served at once"),
          false);
   }
 
   void start() {
     stream_.expires_after(std::chrono::seconds{2});
-    http::async_write(stream_, res_,
-                      [self = shared_from_this()](beast::error_code, std::size_t) {
-                        beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_send,
-                                                        ignored);
-                        self->stream_.close();
-                      });
+    http::async_write(
+      stream_, res_, [self = shared_from_this()](beast::error_code, std::size_t) {
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        self->stream_.close();
+      });
   }
 
 private:
@@ -256,9 +252,7 @@ public:
     // its pending handlers still hold.
   }
 
-  std::uint16_t port() const noexcept override {
-    return port_;
-  }
+  std::uint16_t port() const noexcept override { return port_; }
 
   caf::error listen() {
     auto& at = core_->options.at;
@@ -278,8 +272,8 @@ public:
     auto& acceptor = core_->acceptor;
     auto fail = [&](const char* what) {
       return make_error(errc::invalid_config, std::string{"cannot listen on "} + at.host
-                                                + ":" + std::to_string(at.port)
-                                                + ": " + what + ": " + ec.message());
+                                                + ":" + std::to_string(at.port) + ": "
+                                                + what + ": " + ec.message());
     };
     if (acceptor.open(where.protocol(), ec))
       return fail("open");
@@ -357,8 +351,9 @@ caf::expected<std::unique_ptr<server>> serve(caf::actor_system& sys,
   config.connector = options.connector;
   config.timeout = options.timeout;
   if (!config.connector && (!config.bus || !config.supervisor))
-    return make_error(errc::invalid_config,
-                      "the admin endpoint needs a bus and a supervisor, or a connector");
+    return make_error(
+      errc::invalid_config,
+      "the admin endpoint needs a bus and a supervisor, or a connector");
   auto result = std::make_unique<http_server>(sys, std::move(options));
   if (auto err = result->listen())
     return err;

@@ -41,8 +41,9 @@ std::string render_metrics(node_kind node, const actors::bus_status& seen,
              "Projectors subscribed to the bus, of this node and of others.");
     w.sample("bus_subscribers", {}, static_cast<std::uint64_t>(bus.subscribers));
     if (bus.store.measured) {
-      w.family("bus_store_commit_seconds", metric_type::histogram,
-               "Time to commit a batch of appended events to the store, fsync included.");
+      w.family(
+        "bus_store_commit_seconds", metric_type::histogram,
+        "Time to commit a batch of appended events to the store, fsync included.");
       w.histogram("bus_store_commit_seconds", {}, bus.store.commit);
       w.family("bus_store_fsync_seconds", metric_type::histogram,
                "Time of each fsync the store asked of the file system.");
@@ -61,15 +62,17 @@ std::string render_metrics(node_kind node, const actors::bus_status& seen,
            "1 for the state the model is in, 0 for every other state.");
   for (auto& m : models)
     for (auto state : actors::all_model_states)
-      w.sample("bus_model_state",
-               {{"model", m.model}, {"role", to_string(m.role)}, {"state", to_string(state)}},
-               std::uint64_t{m.state == state ? 1u : 0u});
+      w.sample(
+        "bus_model_state",
+        {{"model", m.model}, {"role", to_string(m.role)}, {"state", to_string(state)}},
+        std::uint64_t{m.state == state ? 1u : 0u});
   per_model(w, models, "bus_model_checkpoint", metric_type::gauge,
             "Every event up to this seq is processed by the model.",
             [](auto& m) { return m.checkpoint; });
-  per_model(w, models, "bus_model_applied_total", metric_type::counter,
-            "Events the model took, live and replayed (restarts from 0 with its projector).",
-            [](auto& m) { return m.applied; });
+  per_model(
+    w, models, "bus_model_applied_total", metric_type::counter,
+    "Events the model took, live and replayed (restarts from 0 with its projector).",
+    [](auto& m) { return m.applied; });
   per_model(w, models, "bus_model_skipped_total", metric_type::counter,
             "Redeliveries the model skipped because it had processed them before.",
             [](auto& m) { return m.skipped; });
@@ -79,9 +82,10 @@ std::string render_metrics(node_kind node, const actors::bus_status& seen,
   per_model(w, models, "bus_model_lag_events", metric_type::gauge,
             "Events between the model's checkpoint and the log's head.",
             [&](auto& m) { return lag_of(m, bus).events; });
-  per_model(w, models, "bus_model_lag_seconds", metric_type::gauge,
-            "How much older the event at the model's checkpoint is than the head event.",
-            [&](auto& m) { return static_cast<double>(lag_of(m, bus).ms) / 1000.0; });
+  per_model(
+    w, models, "bus_model_lag_seconds", metric_type::gauge,
+    "How much older the event at the model's checkpoint is than the head event.",
+    [&](auto& m) { return static_cast<double>(lag_of(m, bus).ms) / 1000.0; });
   per_model(w, models, "bus_model_restarts_total", metric_type::counter,
             "Restarts of the model after failures.",
             [](auto& m) { return std::uint64_t{m.restarts}; });

@@ -48,8 +48,7 @@ std::optional<std::vector<std::string>> segments_of(std::string_view path) {
   return result;
 }
 
-answer wrong_method(std::string_view method, std::string_view path,
-                    std::string allow) {
+answer wrong_method(std::string_view method, std::string_view path, std::string allow) {
   return error_answer(error_code::method_not_allowed,
                       std::string{method} + " is not allowed on " + std::string{path}
                         + "; use " + allow,
@@ -68,7 +67,8 @@ std::optional<answer> only(const query_params& params,
       for (auto a : allowed)
         list += (list.empty() ? "" : ", ") + std::string{a};
       return bad("unknown parameter '" + name + "'"
-                 + (list.empty() ? " (this path takes none)" : " (this path takes " + list + ")"));
+                 + (list.empty() ? " (this path takes none)"
+                                 : " (this path takes " + list + ")"));
     }
   }
   return std::nullopt;
@@ -127,7 +127,8 @@ std::variant<route, answer> route_model(std::string_view method, std::string_vie
       return wrong_method(method, path, "POST");
     if (auto err = only(params, {"seq"}))
       return *err;
-    r.kind = segments[3] == "retry" ? route_kind::retry_parked : route_kind::discard_parked;
+    r.kind = segments[3] == "retry" ? route_kind::retry_parked
+                                    : route_kind::discard_parked;
     if (auto* seq = param(params, "seq")) {
       auto x = parse_positive(*seq, UINT64_MAX);
       if (!x)
@@ -191,9 +192,8 @@ std::variant<query_params, answer> parse_query(std::string_view query) {
       continue; // "a=1&&b=2"
     auto eq = part.find('=');
     auto name = percent_decode(part.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{}
-                                                              : part.substr(eq + 1),
-                                true);
+    auto value = percent_decode(
+      eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
     if (!name || !value)
       return bad("malformed %-escape in the query string: '" + std::string{part} + "'");
     if (name->empty())

@@ -72,9 +72,7 @@ public:
   const shared_events& storage() const noexcept { return storage_; }
 
 private:
-  const event* data() const noexcept {
-    return storage_ ? storage_->data() : nullptr;
-  }
+  const event* data() const noexcept { return storage_ ? storage_->data() : nullptr; }
 
   shared_events storage_;
   std::size_t first_ = 0;

@@ -19,10 +19,10 @@ public:
   /// `le`): 100 µs to 10 s, about three per decade. A last bucket takes
   /// everything above.
   static constexpr std::array<std::int64_t, 16> bounds_ns{
-    100'000,     250'000,     500'000,       1'000'000,     2'500'000,
-    5'000'000,   10'000'000,  25'000'000,    50'000'000,    100'000'000,
-    250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000,
-    10'000'000'000};
+    100'000,       250'000,       500'000,       1'000'000,
+    2'500'000,     5'000'000,     10'000'000,    25'000'000,
+    50'000'000,    100'000'000,   250'000'000,   500'000'000,
+    1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
 
   /// Observations per bucket: counts[i] for bounds_ns[i], the last for
   /// everything above the last bound (+Inf).
@@ -51,8 +51,7 @@ public:
   }
 
   template <class Inspector>
-  friend typename Inspector::result_type inspect(Inspector& f,
-                                                 latency_histogram& x) {
+  friend typename Inspector::result_type inspect(Inspector& f, latency_histogram& x) {
     return f(x.counts_, x.count_, x.sum_ns_);
   }
 

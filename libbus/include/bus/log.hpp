@@ -83,11 +83,11 @@ void log(log_level level, std::string_view source, std::string_view message);
 
 /// Logs `what` (anything that streams into std::ostream, e.g. `"x " << n`)
 /// from `source` at `level`; builds the message only if the level is on.
-#define BUS_LOG(level, source, what)                                           \
-  do {                                                                         \
-    if (::bus::log_enabled(level)) {                                           \
-      std::ostringstream bus_log_text_;                                        \
-      bus_log_text_ << what;                                                   \
-      ::bus::log(level, source, bus_log_text_.str());                          \
-    }                                                                          \
+#define BUS_LOG(level, source, what)                                                   \
+  do {                                                                                 \
+    if (::bus::log_enabled(level)) {                                                   \
+      std::ostringstream bus_log_text_;                                                \
+      bus_log_text_ << what;                                                           \
+      ::bus::log(level, source, bus_log_text_.str());                                  \
+    }                                                                                  \
   } while (false)

@@ -75,7 +75,6 @@ std::string parked_events_text(const std::vector<parked_event>& xs);
 
 /// Decodes what parked_events_text() wrote; "" is an empty list (a store
 /// written before parking existed).
-caf::expected<std::vector<parked_event>>
-parked_events_from_text(std::string_view text);
+caf::expected<std::vector<parked_event>> parked_events_from_text(std::string_view text);
 
 } // namespace bus

@@ -30,7 +30,8 @@ namespace bus {
 class read_model;
 
 /// Appends the line of `key`: with `value`, or removed when `value` is null.
-void append_row(std::string& out, std::string_view key, const boost::json::value* value);
+void append_row(std::string& out, std::string_view key,
+                const boost::json::value* value);
 
 /// Appends the line of `key` with the value `model` writes for it
 /// (read_model::write_value), or removed when the model holds no `key`.

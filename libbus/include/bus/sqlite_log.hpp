@@ -77,9 +77,7 @@ public:
     return x.mode_ == y.mode_ && x.interval_ == y.interval_;
   }
 
-  friend bool operator!=(durability x, durability y) noexcept {
-    return !(x == y);
-  }
+  friend bool operator!=(durability x, durability y) noexcept { return !(x == y); }
 
 private:
   mode_type mode_;

@@ -23,9 +23,7 @@ public:
     bytes_[tag_at] = 0;
   }
 
-  explicit compact_string(std::string_view s) : compact_string() {
-    assign(s);
-  }
+  explicit compact_string(std::string_view s) : compact_string() { assign(s); }
 
   compact_string(const compact_string& other) : compact_string() {
     assign(other.view());
@@ -53,21 +51,15 @@ public:
   /// Replaces the contents with `s`, reusing the heap buffer if it fits.
   void assign(std::string_view s);
 
-  const char* data() const noexcept {
-    return on_heap() ? heap().data : bytes_;
-  }
+  const char* data() const noexcept { return on_heap() ? heap().data : bytes_; }
 
   std::size_t size() const noexcept {
     return on_heap() ? heap().size : static_cast<unsigned char>(bytes_[tag_at]);
   }
 
-  std::string_view view() const noexcept {
-    return {data(), size()};
-  }
+  std::string_view view() const noexcept { return {data(), size()}; }
 
-  operator std::string_view() const noexcept {
-    return view();
-  }
+  operator std::string_view() const noexcept { return view(); }
 
 private:
   // bytes_[0, 31): the characters in place; bytes_[31]: their count, or

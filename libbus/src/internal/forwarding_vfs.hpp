@@ -50,7 +50,8 @@ public:
   /// the call. By default forwards it.
   template <class F>
   int around(const file_call& call, F& forward) {
-    return hook(call, [](void* f) { return (*static_cast<F*>(f))(); }, &forward);
+    return hook(
+      call, [](void* f) { return (*static_cast<F*>(f))(); }, &forward);
   }
 
 protected:

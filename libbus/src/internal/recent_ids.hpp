@@ -8,9 +8,9 @@
 // Two generations of open-addressing {hash, seq} tables: inserts go to the
 // current one; once it holds `window` ids and every id of the previous one
 // is durable, the previous one is dropped and the current one takes its
-// place. So it holds the ids of the last `window` to `2 * window` events. Ids are not stored: a slot whose hash matches is confirmed by
-// the caller, who looks up the id at its seq. Owned by the log; not
-// thread-safe.
+// place. So it holds the ids of the last `window` to `2 * window` events. Ids are not
+// stored: a slot whose hash matches is confirmed by the caller, who looks up the id at
+// its seq. Owned by the log; not thread-safe.
 
 #include <cstddef>
 #include <cstdint>

@@ -51,9 +51,7 @@ public:
   read_transaction(const read_transaction&) = delete;
   read_transaction& operator=(const read_transaction&) = delete;
 
-  ~read_transaction() {
-    end();
-  }
+  ~read_transaction() { end(); }
 
   /// Begins the transaction unless it is open; without one, each lookup
   /// runs in a transaction of its own, which is only slower.
@@ -77,9 +75,7 @@ private:
 /// A prepared statement finalized at scope exit.
 struct statement {
   sqlite3_stmt* stmt = nullptr;
-  ~statement() {
-    sqlite3_finalize(stmt);
-  }
+  ~statement() { sqlite3_finalize(stmt); }
 };
 
 /// Binds the key of `id` in the id table (its size in bytes, then the id)
@@ -98,12 +94,14 @@ inline bool id_key_less(std::string_view x, std::string_view y) noexcept {
 
 inline std::string_view column_text(sqlite3_stmt* stmt, int index) {
   auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-  return {data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
+  return {data ? data : "",
+          static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
 }
 
 inline std::string_view column_blob(sqlite3_stmt* stmt, int index) {
   auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, index));
-  return {data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
+  return {data ? data : "",
+          static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
 }
 
 /// The hash under which the logs index and filter ids.

@@ -55,7 +55,9 @@ model_mix choose_models(std::mt19937_64& rng, const std::vector<model_spec>& giv
       copy.name = spec.name + "_" + std::to_string(count);
       auto make = spec.make;
       auto name = copy.name;
-      copy.make = [make, name] { return std::make_unique<renamed_model>(make(), name); };
+      copy.make = [make, name] {
+        return std::make_unique<renamed_model>(make(), name);
+      };
     }
     result.base[copy.name] = spec.name;
     result.specs.push_back(std::move(copy));

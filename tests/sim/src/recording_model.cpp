@@ -6,8 +6,7 @@
 
 namespace bus::sim {
 
-recording_model::recording_model(read_model_ptr inner, journal_ptr log,
-                                 key_order order)
+recording_model::recording_model(read_model_ptr inner, journal_ptr log, key_order order)
   : inner_(std::move(inner)), journal_(std::move(log)), key_order_(order) {
   ++journal_->models[inner_->name()].instances;
 }
@@ -25,21 +24,21 @@ bool recording_model::apply(const event& e) {
     throw std::runtime_error("simulated poison event");
   }
   if (!applied_.insert(e.seq).second)
-    journal_->found.push_back({invariant::applied_twice,
-                               name() + " applied seq " + std::to_string(e.seq)
-                                 + " twice in one instance"});
+    journal_->found.push_back(
+      {invariant::applied_twice,
+       name() + " applied seq " + std::to_string(e.seq) + " twice in one instance"});
   else if (e.seq < last_seq_ && !journal_->retrying)
-    journal_->found.push_back({invariant::out_of_order,
-                               name() + " applied seq " + std::to_string(e.seq)
-                                 + " after seq " + std::to_string(last_seq_)});
+    journal_->found.push_back(
+      {invariant::out_of_order, name() + " applied seq " + std::to_string(e.seq)
+                                  + " after seq " + std::to_string(last_seq_)});
   if (key_order_ == key_order::per_key)
     if (auto key = inner_->key_of(e)) {
       auto& last = last_of_key_[*key];
       if (e.seq < last)
-        journal_->found.push_back({invariant::out_of_order,
-                                   name() + " applied seq " + std::to_string(e.seq)
-                                     + " of key " + *key + " after seq "
-                                     + std::to_string(last) + " of that key"});
+        journal_->found.push_back(
+          {invariant::out_of_order, name() + " applied seq " + std::to_string(e.seq)
+                                      + " of key " + *key + " after seq "
+                                      + std::to_string(last) + " of that key"});
       last = std::max(last, e.seq);
     }
   last_seq_ = std::max(last_seq_, e.seq);
@@ -47,7 +46,8 @@ bool recording_model::apply(const event& e) {
   order_changed_ = true;
   auto took = inner_->apply(e);
   if (took)
-    (journal_->retrying ? rec.retried_at : rec.took_at)[e.seq].push_back(journal_->tick());
+    (journal_->retrying ? rec.retried_at : rec.took_at)[e.seq].push_back(
+      journal_->tick());
   return took;
 }
 

@@ -170,10 +170,10 @@ void runner::check_parked(const projector_view& v, const actors::projector_state
       continue;
     auto i = first.find(*key);
     if (i != first.end() && seq > i->second)
-      fail(invariant::out_of_order,
-           v.model + " (" + v.role + ") applied seq " + std::to_string(seq) + " of key "
-             + *key + " though seq " + std::to_string(i->second)
-             + " of that key is parked (per-key order)");
+      fail(invariant::out_of_order, v.model + " (" + v.role + ") applied seq "
+                                      + std::to_string(seq) + " of key " + *key
+                                      + " though seq " + std::to_string(i->second)
+                                      + " of that key is parked (per-key order)");
   }
 }
 
@@ -205,9 +205,9 @@ void runner::check_checkpoints() {
     // A new projector (restart, switch, new node) or a rebuild starts over.
     if (seen.handle == v.handle.address() && seen.rebuilds == st->rebuilds
         && now < seen.checkpoint)
-      fail(invariant::checkpoint_backwards,
-           v.model + " went from checkpoint " + std::to_string(seen.checkpoint)
-             + " back to " + std::to_string(now));
+      fail(invariant::checkpoint_backwards, v.model + " went from checkpoint "
+                                              + std::to_string(seen.checkpoint)
+                                              + " back to " + std::to_string(now));
     seen = {v.handle.address(), st->rebuilds, now};
   }
 }
@@ -239,23 +239,26 @@ void runner::check_lag(rest r) {
       continue;
     }
     if (live == views.end() || slot_state != "running") {
-      fail(invariant::failed_state, spec.name + " is down (" + slot_state
-                                      + ") though nothing keeps it down");
+      fail(invariant::failed_state,
+           spec.name + " is down (" + slot_state + ") though nothing keeps it down");
       continue;
     }
     auto* st = world_->state_of(live->handle);
-    if (st == nullptr || (st->phase == actors::projector_phase::paused && r != rest::final))
+    if (st == nullptr
+        || (st->phase == actors::projector_phase::paused && r != rest::final))
       continue;
     // A model that parks its poison goes on, with the event parked.
     auto pinned = rec.poison.pinned;
     if (rec.poison.remaining < 0 && pinned != 0 && st->processed.contains(pinned)
         && st->parked.find(pinned) == nullptr
-        && dynamic_cast<const recording_model&>(*st->model).discarded().count(pinned) == 0)
+        && dynamic_cast<const recording_model&>(*st->model).discarded().count(pinned)
+             == 0)
       fail(invariant::failed_state, spec.name + " throws on every apply of seq "
                                       + std::to_string(pinned)
                                       + " but has not parked it");
     if (r == rest::final && !st->parked.empty())
-      fail(invariant::fold, spec.name + " still has " + std::to_string(st->parked.size())
+      fail(invariant::fold, spec.name + " still has "
+                              + std::to_string(st->parked.size())
                               + " parked event(s) after the final retry of them all");
     auto cp = st->processed.watermark();
     if (cp != head || std::string{state_name(*st)} != "running")
@@ -292,8 +295,8 @@ void runner::check_ack_models() {
       for (auto& m : p.ack->models)
         if (std::find(m.applied.begin(), m.applied.end(), i) != m.applied.end())
           named.push_back(m.model.substr(0, m.model.find('~')));
-      auto what = "publish #" + std::to_string(p.number) + " event " + o.id
-                  + " (seq " + std::to_string(o.seq) + "): ";
+      auto what = "publish #" + std::to_string(p.number) + " event " + o.id + " (seq "
+                  + std::to_string(o.seq) + "): ";
       // Named: the model took the event before the ack came.
       for (auto& name : named) {
         auto& took = journal_->models[name].took_at[o.seq];
@@ -301,7 +304,8 @@ void runner::check_ack_models() {
                          [&](std::uint64_t t) { return t < p.acked_at; }))
           fail(invariant::ack_models,
                what + "the ack names " + name + ", which had not applied it"
-                 + (journal_->models[name].threw.count(o.seq) ? " (it parked it)" : ""));
+                 + (journal_->models[name].threw.count(o.seq) ? " (it parked it)"
+                                                              : ""));
       }
       // Steady throughout and takes the event: must be named.
       for (auto& name : p.steady) {
@@ -330,8 +334,7 @@ void runner::check_ack_models() {
         fail(invariant::ack_models,
              what + "the ack leaves out " + name
                + ", which was steady throughout and applied it ("
-               + (listed ? "listed, without this event" : "not listed at all")
-               + ")");
+               + (listed ? "listed, without this event" : "not listed at all") + ")");
       }
     }
   }

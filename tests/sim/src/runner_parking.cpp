@@ -48,13 +48,13 @@ void runner::parked_step() {
     plan = poison_plan{};
   }
   if (roll < 2)
-    ask_supervisor<actors::parked_list>(model, "retry parked seq " + std::to_string(seq)
-                                                 + " of",
-                                        actors::unpark_atom::value, model, seq);
+    ask_supervisor<actors::parked_list>(
+      model, "retry parked seq " + std::to_string(seq) + " of",
+      actors::unpark_atom::value, model, seq);
   else
-    ask_supervisor<actors::parked_list>(model, "discard parked seq "
-                                                 + std::to_string(seq) + " of",
-                                        actors::drop_parked_atom::value, model, seq);
+    ask_supervisor<actors::parked_list>(
+      model, "discard parked seq " + std::to_string(seq) + " of",
+      actors::drop_parked_atom::value, model, seq);
 }
 
 void runner::operator_restart() {

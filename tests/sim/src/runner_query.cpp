@@ -94,7 +94,8 @@ void runner::query() {
         record.value = std::move(reply->value);
       } else {
         record.error = reply.error();
-        j->request_failed(reply.error(), record.sent_at, "query " + record.model + " for " + record.key);
+        j->request_failed(reply.error(), record.sent_at,
+                          "query " + record.model + " for " + record.key);
       }
     },
     actors::query_atom::value, model, *key);
@@ -121,8 +122,8 @@ void runner::check_queries() {
       continue;
     }
     if (q.error && code_of(*q.error) != errc::no_such_key) {
-      fail(invariant::query, what + "refused while the model was steady: "
-                               + caf::to_string(*q.error));
+      fail(invariant::query,
+           what + "refused while the model was steady: " + caf::to_string(*q.error));
       continue;
     }
     if (!q.reached) {
@@ -166,9 +167,9 @@ void runner::check_queries() {
           missing += " " + std::to_string(seq);
       }
     if (!missing.empty())
-      fail(invariant::query, what + "stale: answered " + text(q.value)
-                               + " from a state without seqs [" + missing
-                               + " ] of the key, which the model applied before the ack");
+      fail(invariant::query,
+           what + "stale: answered " + text(q.value) + " from a state without seqs ["
+             + missing + " ] of the key, which the model applied before the ack");
   }
 }
 

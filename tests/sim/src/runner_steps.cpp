@@ -20,8 +20,7 @@ const T& choose(std::mt19937_64& rng, const std::vector<T>& xs) {
 
 runner::runner(const std::vector<model_spec>& models, const sim_options& options,
                std::uint64_t seed)
-  : options_(options), rng_(seed), journal_(std::make_shared<journal>()),
-    raw_(models) {
+  : options_(options), rng_(seed), journal_(std::make_shared<journal>()), raw_(models) {
   result_.seed = seed;
   // Drawn first: the rest of the configuration is per model.
   auto mix = options_.enabled(fault::model_counts) ? choose_models(rng_, models)
@@ -109,8 +108,7 @@ sim_result runner::run() {
   if (!world_->settle()) {
     fail(invariant::liveness, "the system did not come to rest after start");
     stop_ = true;
-  }
-  else
+  } else
     check(rest::settled);
   for (std::size_t i = 0; i < options_.steps && !stop_; ++i) {
     ++result_.steps;
@@ -126,8 +124,7 @@ sim_result runner::run() {
     if (!stop_ && !world_->settle()) {
       fail(invariant::liveness, "the system did not come to rest at the end");
       stop_ = true;
-    }
-    else
+    } else
       check(rest::final);
   }
   result_.head = world_->log().durable_head();
@@ -163,8 +160,7 @@ void runner::one_step() {
       query();
     else
       run_jobs();
-  }
-  else if (roll < 58)
+  } else if (roll < 58)
     fire_timeout();
   else if (roll < 62)
     redeliver();
@@ -191,8 +187,7 @@ void runner::one_step() {
     if (!world_->drain()) {
       fail(invariant::liveness, "jobs kept coming after 20000 steps");
       stop_ = true;
-    }
-    else
+    } else
       check(rest::idle);
   } else {
     // With the bus down, projectors and the connector retry for ever:
@@ -202,8 +197,7 @@ void runner::one_step() {
     if (!world_->settle()) {
       fail(invariant::liveness, "the system did not come to rest");
       stop_ = true;
-    }
-    else
+    } else
       check(rest::settled);
   }
 }
@@ -300,8 +294,9 @@ void runner::redeliver() {
   }
   std::uint64_t from = 1 + rng_() % head;
   note("redeliver from seq " + std::to_string(from));
-  world_->request<std::uint64_t>(world_->bus(), [](caf::expected<std::uint64_t>) {},
-                                 actors::redeliver_atom::value, from);
+  world_->request<std::uint64_t>(
+    world_->bus(), [](caf::expected<std::uint64_t>) {}, actors::redeliver_atom::value,
+    from);
 }
 
 void runner::poison(int times) {

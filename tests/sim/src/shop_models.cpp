@@ -60,8 +60,8 @@ public:
         auto* x = t->if_contains(name);
         return x && x->is_int64() ? x->get_int64() : 0;
       };
-      totals_[std::string{kv.key()}]
-        = totals{field("orders"), field("cancelled"), field("cents")};
+      totals_[std::string{kv.key()}] = totals{field("orders"), field("cancelled"),
+                                              field("cents")};
     }
     return true;
   }
@@ -172,9 +172,8 @@ event shop_event(std::mt19937_64& rng, std::size_t index) {
     e.payload = {{"note", "audit " + std::to_string(index)}};
   } else if (roll < 30) {
     e.type = "UserCreated";
-    e.payload = {{"id", user},
-                 {"email", user + "@shop.example"},
-                 {"name", "User " + user}};
+    e.payload = {
+      {"id", user}, {"email", user + "@shop.example"}, {"name", "User " + user}};
   } else if (roll < 45) {
     e.type = "UserUpdated";
     e.payload = {{"id", user},

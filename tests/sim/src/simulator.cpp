@@ -9,14 +9,16 @@ namespace bus::sim {
 namespace {
 
 constexpr std::array<const char*, fault_count> fault_names{
-  "backpressure", "pipelining",   "redelivery", "duplicates",   "poison_once",
-  "poison_always", "node_loss",   "bus_restart", "sync_failure", "pause",
-  "rebuild",       "blue_green",  "early_timeouts", "model_counts", "queries",
-  "snapshots"};
+  "backpressure",   "pipelining",    "redelivery", "duplicates",
+  "poison_once",    "poison_always", "node_loss",  "bus_restart",
+  "sync_failure",   "pause",         "rebuild",    "blue_green",
+  "early_timeouts", "model_counts",  "queries",    "snapshots"};
 
 constexpr std::array<const char*, invariant_count> invariant_names{
-  "fold",        "applied_twice", "out_of_order", "ack_lost", "ack_models",
-  "checkpoint_backwards", "lag",  "failed_state", "mailbox",  "liveness", "query"};
+  "fold",     "applied_twice", "out_of_order",
+  "ack_lost", "ack_models",    "checkpoint_backwards",
+  "lag",      "failed_state",  "mailbox",
+  "liveness", "query"};
 
 } // namespace
 
@@ -42,8 +44,8 @@ std::optional<invariant> invariant_from_string(const std::string& text) {
   return std::nullopt;
 }
 
-sim_result simulate(const std::vector<model_spec>& models,
-                    const sim_options& options, std::uint64_t seed) {
+sim_result simulate(const std::vector<model_spec>& models, const sim_options& options,
+                    std::uint64_t seed) {
   runner r{models, options, seed};
   return r.run();
 }

@@ -49,8 +49,8 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
   bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
   sched_.run();
-  local_sup_ =
-    actors::spawn_supervisor(sys_, bus_, local_, config_.policy, config_.projector);
+  local_sup_ = actors::spawn_supervisor(sys_, bus_, local_, config_.policy,
+                                        config_.projector);
   if (!remote_.empty())
     start_node();
   sched_.run();
@@ -91,8 +91,8 @@ std::string world::snapshot_file() {
   if (!std::filesystem::is_directory(dir, ec))
     dir = std::filesystem::temp_directory_path();
   return (dir
-          / ("bus-sim-" + std::to_string(::getpid()) + "-"
-             + std::to_string(counter++) + ".snapshots"))
+          / ("bus-sim-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)
+             + ".snapshots"))
     .string();
 }
 
@@ -106,7 +106,10 @@ bool world::step() {
   static const bool live = std::getenv("BUS_SIM_JOBS") != nullptr;
   if (live)
     if (auto* a = dynamic_cast<caf::scheduled_actor*>(jobs.front()))
-      std::cerr << "  job " << a->name() << " #" << a->id() << " " << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content()) : std::string{"-"}) << "\n";
+      std::cerr << "  job " << a->name() << " #" << a->id() << " "
+                << (a->mailbox().peek() ? caf::to_string(a->mailbox().peek()->content())
+                                        : std::string{"-"})
+                << "\n";
   auto* job = jobs.front();
   note_parking(job, true);
   note_query(job);
@@ -178,7 +181,8 @@ void world::note_node_spawns(caf::resumable* job) {
   // does: a crash must take all of them, also one spawned by a message the
   // supervisor handled after the crash was decided.
   for (auto& sup : node_sups_) {
-    if (job != dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(sup)))
+    if (job
+        != dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(sup)))
       continue;
     watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
     if (dead(sup.address()))
@@ -193,8 +197,8 @@ void world::note_node_spawns(caf::resumable* job) {
 
 void world::sweep(const actors::supervisor_actor& sup, bool crashed) {
   for (auto& slot : state_of_actor<actors::supervisor_state>(sup).slots)
-    for (auto* p : {&slot.handle, &slot.previous,
-                    slot.shadow ? &slot.shadow->handle : nullptr})
+    for (auto* p :
+         {&slot.handle, &slot.previous, slot.shadow ? &slot.shadow->handle : nullptr})
       if (p && *p) {
         // Once each: a crash sends one kill per projector, as a real one
         // would end each actor once.

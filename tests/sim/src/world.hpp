@@ -115,7 +115,6 @@ public:
 
   actors::bus_actor bus() const { return bus_; }
 
-
 private:
   /// A fresh file for this run's snapshots, removed with the world.
   static std::string snapshot_file();

@@ -14,7 +14,8 @@ void world::note_query(caf::resumable* job) {
   if (a == nullptr || std::string{a->name()} != actors::projector_state::name)
     return;
   auto* next = a->mailbox().peek();
-  if (next == nullptr || !next->content().match_elements<actors::query_atom, std::string>())
+  if (next == nullptr
+      || !next->content().match_elements<actors::query_atom, std::string>())
     return;
   auto& key = next->content().get_as<std::string>(1);
   auto* st = state_of(caf::actor_cast<actors::projector_actor>(a));

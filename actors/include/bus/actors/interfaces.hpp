@@ -65,8 +65,7 @@ using bus_actor = caf::typed_actor<
   caf::replies_to<publish_atom, std::vector<event>, publish_wait>::with<publish_ack>,
   // Settles ids as a publish would, appending nothing (for events that are
   // acknowledged but not taken); duplicate means the log holds the event.
-  caf::replies_to<resolve_atom, std::vector<event>>::with<
-    std::vector<publish_outcome>>,
+  caf::replies_to<resolve_atom, std::vector<event>>::with<std::vector<publish_outcome>>,
   // Registers a projector for event types; replies with the head seq, the
   // point from which the projector receives pushes.
   caf::replies_to<subscribe_atom, projector_actor, std::string,
@@ -131,8 +130,7 @@ using supervisor_actor = caf::typed_actor<
 
 /// Connects a node to its bus: answers with a bus handle, or an error when
 /// the bus cannot be reached now.
-using dialer_actor
-  = caf::typed_actor<caf::replies_to<dial_atom>::with<bus_actor>>;
+using dialer_actor = caf::typed_actor<caf::replies_to<dial_atom>::with<bus_actor>>;
 
 /// Keeps a projector node attached to its bus (see connector.hpp).
 using connector_actor

@@ -32,8 +32,8 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
     payload = bus::detail::json_text(x.payload);
     metadata = bus::detail::json_text(x.metadata);
   }
-  return f(caf::meta::type_name("bus.event"), x.id, x.type, payload, x.seq,
-           x.timestamp, x.schema_version, x.id_derived, metadata,
+  return f(caf::meta::type_name("bus.event"), x.id, x.type, payload, x.seq, x.timestamp,
+           x.schema_version, x.id_derived, metadata,
            caf::meta::load_callback([&]() -> caf::error {
              if (auto err = bus::detail::parse_json_text(payload, x.payload))
                return err;
@@ -60,8 +60,7 @@ typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_timings& x) {
-  return f(caf::meta::type_name("bus.store_timings"), x.measured, x.commit,
-           x.fsync);
+  return f(caf::meta::type_name("bus.store_timings"), x.measured, x.commit, x.fsync);
 }
 
 } // namespace bus
@@ -244,21 +243,19 @@ typename Inspector::result_type inspect(Inspector& f, link_status& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
-  return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor,
-           x.models);
+  return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor, x.models);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_status& x) {
   return f(caf::meta::type_name("bus.bus_status"), x.head, x.head_timestamp,
-           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox,
-           x.store_state, x.store_error);
+           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox, x.store_state,
+           x.store_error);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, publish_outcome& x) {
-  return f(caf::meta::type_name("bus.publish_outcome"), x.id, x.seq,
-           x.duplicate);
+  return f(caf::meta::type_name("bus.publish_outcome"), x.id, x.seq, x.duplicate);
 }
 
 template <class Inspector>
@@ -293,18 +290,18 @@ typename Inspector::result_type inspect(Inspector& f, model_snapshot& x) {
   std::string state;
   if constexpr (Inspector::reads_state)
     state = bus::detail::json_text(x.state);
-  return f(caf::meta::type_name("bus.model_snapshot"), x.model, x.checkpoint,
-           state, caf::meta::load_callback([&]() -> caf::error {
+  return f(caf::meta::type_name("bus.model_snapshot"), x.model, x.checkpoint, state,
+           caf::meta::load_callback([&]() -> caf::error {
              return bus::detail::parse_json_text(state, x.state);
            }));
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
-  return f(caf::meta::type_name("bus.projector_status"), x.model, x.state,
-           x.checkpoint, x.checkpoint_timestamp, x.applied, x.skipped,
-           x.ignored, x.replayed, x.rebuilds, x.restarts, x.last_error,
-           x.role, x.parked, x.stalled_ms, x.apply_latency, x.mailbox);
+  return f(caf::meta::type_name("bus.projector_status"), x.model, x.state, x.checkpoint,
+           x.checkpoint_timestamp, x.applied, x.skipped, x.ignored, x.replayed,
+           x.rebuilds, x.restarts, x.last_error, x.role, x.parked, x.stalled_ms,
+           x.apply_latency, x.mailbox);
 }
 
 template <class Inspector>

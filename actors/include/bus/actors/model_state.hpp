@@ -71,8 +71,8 @@ enum class model_role : std::uint8_t {
 };
 
 /// Every model_role, in declaration order.
-inline constexpr model_role all_model_roles[] = {
-  model_role::live, model_role::shadow, model_role::previous};
+inline constexpr model_role all_model_roles[] = {model_role::live, model_role::shadow,
+                                                 model_role::previous};
 
 /// Returns "live", "shadow" or "previous".
 const char* to_string(model_role x) noexcept;

@@ -36,8 +36,7 @@ inline auto wire_types() {
     wire_type<event_batch>{"bus.event_batch"},
     wire_type<publish_outcome>{"bus.publish_outcome"},
     wire_type<std::vector<publish_outcome>>{"std::vector<bus.publish_outcome>"},
-    wire_type<model_ack>{"bus.model_ack"},
-    wire_type<publish_ack>{"bus.publish_ack"},
+    wire_type<model_ack>{"bus.model_ack"}, wire_type<publish_ack>{"bus.publish_ack"},
     wire_type<publish_wait>{"bus.publish_wait"},
     wire_type<shadow_wait>{"bus.shadow_wait"},
     wire_type<delivery_ack>{"bus.delivery_ack"},
@@ -45,8 +44,7 @@ inline auto wire_types() {
     wire_type<model_snapshot>{"bus.model_snapshot"},
     wire_type<projector_status>{"bus.projector_status"},
     wire_type<std::vector<projector_status>>{"std::vector<bus.projector_status>"},
-    wire_type<parked_list>{"bus.parked_list"},
-    wire_type<bus_status>{"bus.bus_status"},
+    wire_type<parked_list>{"bus.parked_list"}, wire_type<bus_status>{"bus.bus_status"},
     wire_type<node_entry>{"bus.node_entry"},
     wire_type<std::vector<node_entry>>{"std::vector<bus.node_entry>"},
     wire_type<projector_actor>{"bus.projector_actor"},
@@ -56,8 +54,8 @@ inline auto wire_types() {
 }
 
 /// The actor interfaces whose messages may cross a node boundary.
-using wire_interfaces = caf::detail::type_list<projector_actor, bus_actor,
-                                               supervisor_actor, dialer_actor>;
+using wire_interfaces
+  = caf::detail::type_list<projector_actor, bus_actor, supervisor_actor, dialer_actor>;
 
 namespace detail {
 

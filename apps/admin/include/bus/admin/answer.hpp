@@ -51,8 +51,7 @@ struct answer {
 answer json_answer(std::string body, unsigned status = 200);
 
 /// `{"error": {"code": ..., "message": ...}}` with the code's status.
-answer error_answer(error_code code, std::string_view message,
-                    std::string allow = {});
+answer error_answer(error_code code, std::string_view message, std::string allow = {});
 
 /// The answer to a request the node refused or could not serve: the
 /// framework's error codes mapped to the API's (no_such_model, not_parked,

@@ -35,8 +35,7 @@ public:
 
   void sample(std::string_view name, const metric_labels& labels, double value);
 
-  void sample(std::string_view name, const metric_labels& labels,
-              std::uint64_t value);
+  void sample(std::string_view name, const metric_labels& labels, std::uint64_t value);
 
   /// The series of histogram family `name`, in seconds.
   void histogram(std::string_view name, const metric_labels& labels,

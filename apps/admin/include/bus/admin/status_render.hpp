@@ -27,8 +27,7 @@ actors::bus_status head_covering(actors::bus_status bus,
                                  const std::vector<actors::projector_status>& models);
 
 /// The lag of `model` behind the head that `bus` reports.
-model_lag lag_of(const actors::projector_status& model,
-                 const actors::bus_status& bus);
+model_lag lag_of(const actors::projector_status& model, const actors::bus_status& bus);
 
 /// Appends `"head": N, "read_models": [...]`: every live model in the order
 /// given, each with its blue/green shadow or kept projector nested under

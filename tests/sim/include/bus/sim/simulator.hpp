@@ -147,9 +147,7 @@ struct sim_options {
   bool trace = false;
 
   bool enabled(fault x) const { return faults.test(static_cast<std::size_t>(x)); }
-  bool checked(invariant x) const {
-    return checks.test(static_cast<std::size_t>(x));
-  }
+  bool checked(invariant x) const { return checks.test(static_cast<std::size_t>(x)); }
 };
 
 struct sim_result {
@@ -168,8 +166,8 @@ struct sim_result {
 
 /// Runs one simulation of `models` under `seed`. Each model must be
 /// deterministic (equal folds of equal events give equal snapshots).
-sim_result simulate(const std::vector<model_spec>& models,
-                    const sim_options& options, std::uint64_t seed);
+sim_result simulate(const std::vector<model_spec>& models, const sim_options& options,
+                    std::uint64_t seed);
 
 /// Replays a failing `seed` with ever smaller step budgets and returns the
 /// shortest run that still breaks the same invariant (with its trace).
