@@ -192,16 +192,21 @@ append_result sqlite_log::do_append(std::vector<event> batch) {
   return result;
 }
 
+void sqlite_log::insert_row(std::uint64_t first, std::uint32_t count,
+                            const std::string& blob, const char* what) {
+  reset_on_exit guard{insert_};
+  sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
+  sqlite3_bind_int64(insert_, 2, count);
+  sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
+                    SQLITE_STATIC);
+  if (sqlite3_step(insert_) != SQLITE_DONE)
+    fail(what);
+}
+
 void sqlite_log::write_pending() {
   row_builder rows{
     [this](std::uint64_t first, std::uint32_t count, const std::string& blob) {
-      reset_on_exit guard{insert_};
-      sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
-      sqlite3_bind_int64(insert_, 2, count);
-      sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
-                        SQLITE_STATIC);
-      if (sqlite3_step(insert_) != SQLITE_DONE)
-        fail("append");
+      insert_row(first, count, blob, "append");
     }};
   std::vector<std::pair<std::string_view, std::uint64_t>> ids;
   ids.reserve(static_cast<std::size_t>(head_ - durable_head_));

@@ -294,13 +294,7 @@ void sqlite_log::migrate_old_layout() {
   // Within the caller's transaction.
   row_builder rows{
     [this](std::uint64_t first, std::uint32_t count, const std::string& blob) {
-      reset_on_exit guard{insert_};
-      sqlite3_bind_int64(insert_, 1, static_cast<sqlite3_int64>(first));
-      sqlite3_bind_int64(insert_, 2, count);
-      sqlite3_bind_blob(insert_, 3, blob.data(), static_cast<int>(blob.size()),
-                        SQLITE_STATIC);
-      if (sqlite3_step(insert_) != SQLITE_DONE)
-        fail("migrate");
+      insert_row(first, count, blob, "migrate");
     }};
   statement old;
   if (sqlite3_prepare_v2(db_,

@@ -84,6 +84,22 @@ struct faults_fixture : faults_base, bus_fixture {
       publish({e});
   }
 
+  /// A bus over the durable log at dir.path, opened anew.
+  bus_actor spawn_durable_bus(std::shared_ptr<sqlite_log>& store) {
+    auto opened = sqlite_log::open(dir.path);
+    BOOST_REQUIRE(opened);
+    store = std::move(*opened);
+    auto result = spawn_bus(sys, store, bus_options{});
+    run();
+    return result;
+  }
+
+  /// Publishes `xs` to `dest`, acknowledged once they are in the log.
+  caf::expected<publish_ack> publish_to(const bus_actor& dest, std::vector<event> xs) {
+    return ask<publish_ack>(dest, publish_atom::value, std::move(xs),
+                            publish_wait::log);
+  }
+
   /// Waits for `p` to go down and returns why.
   caf::error down_reason() {
     caf::error reason;
@@ -190,17 +206,11 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
       std::filesystem::remove(dir.path);
       std::filesystem::remove(dir.path + "-wal");
       std::filesystem::remove(dir.path + "-shm");
-      auto store = sqlite_log::open(dir.path);
-      BOOST_REQUIRE(store);
-      auto durable = spawn_bus(sys, *store, bus_options{});
-      run();
-      auto publish_to = [&](std::vector<event> xs) {
-        return ask<publish_ack>(durable, publish_atom::value, std::move(xs),
-                                publish_wait::log);
-      };
-      BOOST_REQUIRE(publish_to(events(0, 10, {"A"})));
+      std::shared_ptr<sqlite_log> store;
+      auto durable = spawn_durable_bus(store);
+      BOOST_REQUIRE(publish_to(durable, events(0, 10, {"A"})));
       faults.arm(kind, "-wal");
-      auto refused = publish_to(events(10, 5, {"A"}));
+      auto refused = publish_to(durable, events(10, 5, {"A"}));
       BOOST_REQUIRE(!refused);
       BOOST_TEST(code_of(refused.error()) == errc::storage_failed);
       faults.disarm();
@@ -209,24 +219,20 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
       BOOST_TEST(st->store_state == store_state::failed);
       BOOST_TEST(!st->store_error.empty());
       BOOST_TEST(st->head == 10u);
-      auto again = publish_to(events(10, 5, {"A"}));
+      auto again = publish_to(durable, events(10, 5, {"A"}));
       BOOST_REQUIRE(!again);
       BOOST_TEST(code_of(again.error()) == errc::storage_failed);
       self->send_exit(durable, caf::exit_reason::user_shutdown);
       run();
-      store->reset();
+      store.reset();
       // The restart: the reopened store holds every acknowledged event.
-      auto reopened = sqlite_log::open(dir.path);
-      BOOST_REQUIRE(reopened);
-      BOOST_TEST((*reopened)->health().state == store_state::healthy);
-      auto restarted = spawn_bus(sys, *reopened, bus_options{});
-      run();
-      auto ack = ask<publish_ack>(restarted, publish_atom::value, events(0, 15, {"A"}),
-                                  publish_wait::log);
+      auto restarted = spawn_durable_bus(store);
+      BOOST_TEST(store->health().state == store_state::healthy);
+      auto ack = publish_to(restarted, events(0, 15, {"A"}));
       BOOST_REQUIRE(ack);
       for (std::size_t i = 0; i < 10; ++i)
         BOOST_TEST(ack->outcomes[i].duplicate);
-      BOOST_TEST((*reopened)->head() == 15u);
+      BOOST_TEST(store->head() == 15u);
       self->send_exit(restarted, caf::exit_reason::user_shutdown);
       run();
     }
@@ -236,24 +242,18 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
 // A full disk refuses the publish and leaves the store healthy: once there
 // is room, the same events are taken.
 BOOST_AUTO_TEST_CASE(a_full_disk_refuses_the_publish_and_then_recovers) {
-  auto store = sqlite_log::open(dir.path);
-  BOOST_REQUIRE(store);
-  auto durable = spawn_bus(sys, *store, bus_options{});
-  run();
-  auto publish_to = [&](std::vector<event> xs) {
-    return ask<publish_ack>(durable, publish_atom::value, std::move(xs),
-                            publish_wait::log);
-  };
-  BOOST_REQUIRE(publish_to(events(0, 10, {"A"})));
+  std::shared_ptr<sqlite_log> store;
+  auto durable = spawn_durable_bus(store);
+  BOOST_REQUIRE(publish_to(durable, events(0, 10, {"A"})));
   faults.arm(fault_kind::disk_full, "-wal");
-  auto refused = publish_to(events(10, 5, {"A"}));
+  auto refused = publish_to(durable, events(10, 5, {"A"}));
   BOOST_REQUIRE(!refused);
   BOOST_TEST(code_of(refused.error()) == errc::storage_failed);
   auto st = ask<bus_status>(durable, status_atom::value);
   BOOST_REQUIRE(st);
   BOOST_TEST(st->store_state == store_state::healthy);
   faults.disarm();
-  auto ack = publish_to(events(10, 5, {"A"}));
+  auto ack = publish_to(durable, events(10, 5, {"A"}));
   BOOST_REQUIRE(ack);
   BOOST_TEST(ack->outcomes.back().seq == 15u);
   self->send_exit(durable, caf::exit_reason::user_shutdown);

@@ -163,6 +163,11 @@ private:
   /// opened by the caller).
   void write_pending();
 
+  /// Inserts a row of `count` records from seq `first` on; `what` names
+  /// the operation in the error.
+  void insert_row(std::uint64_t first, std::uint32_t count, const std::string& blob,
+                  const char* what);
+
   /// Inserts `ids` (sorted) into the id table.
   void insert_ids(const std::vector<std::pair<std::string_view, std::uint64_t>>& ids);
 
