@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 
+#include "bus/partitions.hpp"
+
 namespace bus::actors {
 
 /// One delivery under way (a push or a progress note).
@@ -169,7 +171,9 @@ void fan_out(bus_self self, const event_batch& batch, pending_ptr pending) {
     if (awaited) {
       ++pending->remaining;
       auto slot = pending->ack.models.size();
-      pending->ack.models.push_back(model_ack{sub.name, {}});
+      // A partition acknowledges under its model's name: one event goes
+      // to one partition, so the model's entries never overlap.
+      pending->ack.models.push_back(model_ack{std::string{model_of(sub.name)}, {}});
       sub.queued.push_back({batch, pending, slot});
     } else if (sub.in_flight < st.options.max_in_flight && sub.queued.empty()) {
       sub.queued.push_back({batch, nullptr, 0});

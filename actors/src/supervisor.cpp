@@ -8,6 +8,7 @@
 #include "bus/log.hpp"
 #include "internal/blue_green.hpp"
 #include "internal/health.hpp"
+#include "internal/partitioned.hpp"
 #include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
 
@@ -391,7 +392,7 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
   st.options = options;
   st.routing = routing;
   self->set_default_handler(caf::drop);
-  for (auto& spec : specs) {
+  for (auto& spec : internal::expand_partitions(st, std::move(specs))) {
     st.slots.emplace_back();
     st.slots.back().spec = std::move(spec);
   }
@@ -418,16 +419,24 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
     return make_error(errc::no_such_model, "no read model named '" + model + "'");
   };
   return {
-    [self, route](query_atom, std::string& model, std::string& key) {
+    [self, route](query_atom, std::string& model,
+                  std::string& key) -> caf::result<query_result> {
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::query_partition(self, model, n, std::move(key));
       return dispatch<query_result>(self, route, query_atom::value, model,
                                     std::move(key));
     },
-    [self, route](snapshot_atom, std::string& model) {
+    [self, route](snapshot_atom, std::string& model) -> caf::result<model_snapshot> {
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::snapshot_partitions(self, model, n);
       return dispatch<model_snapshot>(self, route, snapshot_atom::value, model);
     },
     [self, route](pause_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "pause"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::steer_partitions(self, model, n,
+                                          internal::partition_request::pause);
       if (is_remote(self, model)) // its own node keeps the pause
         return dispatch<projector_status>(self, route, pause_atom::value, model);
       return steer(self, route(model), model, supervisor_state::intent::pause);
@@ -435,6 +444,9 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
     [self, route](resume_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "resume"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::steer_partitions(self, model, n,
+                                          internal::partition_request::resume);
       if (is_remote(self, model))
         return dispatch<projector_status>(self, route, resume_atom::value, model);
       return steer(self, route(model), model, supervisor_state::intent::run);
@@ -442,28 +454,39 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
     [self, route](rebuild_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "rebuild"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::steer_partitions(self, model, n,
+                                          internal::partition_request::rebuild);
       return dispatch<projector_status>(self, route, rebuild_atom::value, model);
     },
     [self, route](parked_atom, std::string& model) -> caf::result<parked_list> {
       if (auto err = refuse_peers(self, "parked"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::name_a_partition(model, n, "list the parked events of");
       return dispatch<parked_list>(self, route, parked_atom::value, model);
     },
     [self, route](unpark_atom, std::string& model,
                   std::uint64_t seq) -> caf::result<parked_list> {
       if (auto err = refuse_peers(self, "unpark"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::name_a_partition(model, n, "retry parked events of");
       return dispatch<parked_list>(self, route, unpark_atom::value, model, seq);
     },
     [self, route](drop_parked_atom, std::string& model,
                   std::uint64_t seq) -> caf::result<parked_list> {
       if (auto err = refuse_peers(self, "drop_parked"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::name_a_partition(model, n, "discard parked events of");
       return dispatch<parked_list>(self, route, drop_parked_atom::value, model, seq);
     },
     [self](shadow_atom, model_spec& spec,
            shadow_wait wait) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "shadow"))
+        return err;
+      if (auto err = internal::refuse_partitioned_shadow(self->state, spec))
         return err;
       return internal::start_shadow(self, std::move(spec), wait);
     },
@@ -488,6 +511,9 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
     [self](restart_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "restart"))
         return err;
+      if (auto n = internal::partitions_of(self->state, model))
+        return internal::steer_partitions(self, model, n,
+                                          internal::partition_request::restart);
       if (is_remote(self, model))
         return forward_remote<projector_status>(self, model, restart_atom::value,
                                                 model);

@@ -10,6 +10,7 @@
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
 #include "bus/index_model.hpp"
+#include "bus/partitions.hpp"
 
 namespace bus {
 
@@ -164,6 +165,14 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
   read_storage(r, storage);
   recovery_policy recovery;
   read_recovery(r, err, recovery);
+  // '#' names a partition ("orders#2"): a model's own name cannot hold one.
+  if (r.ok() && name.find('#') != std::string::npos)
+    r.fail(r.at("name"), "expected a name without '#' (it names partitions)");
+  std::uint32_t partitions = 1;
+  r.number<std::uint32_t>("partitions", partitions, 1);
+  if (r.ok() && partitions > max_partitions)
+    r.fail(r.at("partitions"),
+           "expected at most " + std::to_string(max_partitions) + " partitions");
   if (kind == "document") {
     document_model_config cfg;
     cfg.name = name;
@@ -184,7 +193,7 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
     if (!r.ok())
       return err;
     return model_spec{name, [cfg] { return std::make_unique<document_model>(cfg); },
-                      storage, recovery};
+                      storage, recovery, partitions};
   }
   if (kind == "index") {
     index_model_config cfg;
@@ -200,6 +209,11 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       r.fail(r.at("target"), "expected a dotted field path");
     if (r.ok() && cfg.set_on.empty() && cfg.delete_on.empty())
       r.fail(path, "an index model needs set_on or delete_on");
+    // Its events are keyed by the target, its queries by the indexed
+    // value: no key-hash split serves both.
+    if (r.ok() && partitions > 1)
+      r.fail(r.at("partitions"), "an index model cannot be partitioned (its queries "
+                                 "are by the indexed value, its events by the target)");
     if (!r.ok())
       return err;
     return model_spec{name, [cfg] { return std::make_unique<index_model>(cfg); },

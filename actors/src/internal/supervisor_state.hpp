@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,24 @@ struct supervisor_state {
   supervision_policy policy;
   projector_options options;
   std::vector<slot> slots;
+  /// How a partitioned model's snapshots combine.
+  enum class snapshot_form {
+    /// One object of key -> value (the model tracks its changes): the
+    /// partitions' objects merge into the model's.
+    rows,
+    /// Anything else: the partitions' snapshots do not combine.
+    whole,
+  };
+
+  /// A partitioned model; each partition has a slot of its own,
+  /// "<model>#<i>" (internal/partitioned.hpp).
+  struct partitioning {
+    std::uint32_t count = 0;
+    snapshot_form form = snapshot_form::whole;
+  };
+
+  /// The partitioned models by name.
+  std::map<std::string, partitioning> partitioned;
   /// Set on a bus's node: models not run here are looked up remotely.
   std::optional<remote_routing> routing;
   /// Where pauses are kept (projector_options::lifecycle_path), if anywhere.

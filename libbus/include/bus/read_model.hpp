@@ -6,6 +6,7 @@
 // A read model is used by one actor at a time and needs no locking.
 // apply() may throw: the projector catches the exception and fails.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -115,6 +116,8 @@ struct model_spec {
   model_storage storage = model_storage::memory;
   /// What happens when its apply() throws.
   recovery_policy recovery{};
+  /// Key-hash shards it runs as (partitions.hpp); 1 runs it whole.
+  std::uint32_t partitions = 1;
 };
 
 } // namespace bus

@@ -1,0 +1,216 @@
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+#include "bus/partitions.hpp"
+#include "internal/partitioned.hpp"
+
+namespace bus::internal {
+
+using actors::model_snapshot;
+using actors::projector_status;
+using actors::supervisor_actor;
+using actors::supervisor_state;
+
+std::vector<model_spec> expand_partitions(supervisor_state& st,
+                                          std::vector<model_spec> specs) {
+  std::vector<model_spec> result;
+  for (auto& spec : specs) {
+    if (spec.partitions > 1) {
+      auto& p = st.partitioned[spec.name];
+      p.count = spec.partitions;
+      // A throwaway model says whether its snapshots are rows that merge
+      // (factories are called for every restart anyway).
+      auto probe = spec.make ? spec.make() : nullptr;
+      p.form = probe && probe->track_changes() ? supervisor_state::snapshot_form::rows
+                                                : supervisor_state::snapshot_form::whole;
+    }
+    for (auto& part : partition_specs(spec))
+      result.push_back(std::move(part));
+  }
+  return result;
+}
+
+std::uint32_t partitions_of(const supervisor_state& st, const std::string& model) {
+  auto i = st.partitioned.find(model);
+  return i == st.partitioned.end() ? 0 : i->second.count;
+}
+
+std::string partition_for(const std::string& model, std::uint32_t n,
+                          const std::string& key) {
+  return partition_name(model, partition_of(key, n));
+}
+
+caf::error name_a_partition(const std::string& model, std::uint32_t n,
+                            const std::string& what) {
+  return make_error(errc::precondition_failed,
+                    "read model '" + model + "' runs as " + std::to_string(n)
+                      + " partitions: " + what + " one of them, '" + model
+                      + "#0' to '" + model + "#" + std::to_string(n - 1) + "'");
+}
+
+caf::error refuse_partitioned_shadow(const supervisor_state& st,
+                                     const model_spec& spec) {
+  auto whole = std::string{model_of(spec.name)};
+  if (partitions_of(st, whole) == 0 && spec.partitions <= 1)
+    return {};
+  return make_error(errc::precondition_failed,
+                    "read model '" + whole
+                      + "': a blue/green rebuild of a partitioned model is not "
+                        "supported; rebuild it in place (every partition rebuilds)");
+}
+
+namespace {
+
+// The answers of a request spread over a model's partitions.
+template <class T>
+struct gathering {
+  caf::typed_response_promise<T> promise;
+  std::vector<T> answers;
+  std::size_t left = 0;
+  caf::error failure;
+};
+
+// Sends `request(self, partition_name)` for each partition; delivers
+// `combine(answers)` once every partition answered, or the first error.
+template <class T, class Request, class Combine>
+caf::result<T> gather(supervisor_ptr self, const std::string& model, std::uint32_t n,
+                      Request request, Combine combine) {
+  auto g = std::make_shared<gathering<T>>();
+  g->promise = self->make_response_promise<T>();
+  g->left = n;
+  auto settle = [g, combine] {
+    if (--g->left > 0)
+      return;
+    if (g->failure) {
+      g->promise.deliver(std::move(g->failure));
+      return;
+    }
+    caf::expected<T> combined = combine(g->answers);
+    if (combined)
+      g->promise.deliver(std::move(*combined));
+    else
+      g->promise.deliver(std::move(combined.error()));
+  };
+  for (std::uint32_t i = 0; i < n; ++i)
+    request(partition_name(model, i))
+      .then(
+        [g, settle](T& x) {
+          g->answers.push_back(std::move(x));
+          settle();
+        },
+        [g, settle](caf::error& err) {
+          if (!g->failure)
+            g->failure = std::move(err);
+          settle();
+        });
+  return g->promise;
+}
+
+projector_status combine_statuses(const std::string& model,
+                                  std::vector<projector_status>& parts) {
+  auto behind = std::min_element(parts.begin(), parts.end(), [](auto& x, auto& y) {
+    return x.checkpoint < y.checkpoint;
+  });
+  auto result = *behind;
+  result.model = model;
+  result.applied = result.skipped = result.ignored = result.replayed = 0;
+  result.parked = result.mailbox = 0;
+  for (auto& p : parts) {
+    result.applied += p.applied;
+    result.skipped += p.skipped;
+    result.ignored += p.ignored;
+    result.replayed += p.replayed;
+    result.parked += p.parked;
+    result.mailbox += p.mailbox;
+  }
+  return result;
+}
+
+} // namespace
+
+caf::result<actors::query_result> query_partition(supervisor_ptr self,
+                                                  const std::string& model,
+                                                  std::uint32_t n, std::string key) {
+  auto rp = self->make_response_promise<actors::query_result>();
+  auto me = caf::actor_cast<supervisor_actor>(self);
+  auto part = partition_for(model, n, key);
+  self->request(me, caf::infinite, actors::query_atom::value, std::move(part), std::move(key))
+    .then(
+      [rp, model](actors::query_result& x) mutable {
+        x.model = model;
+        rp.deliver(std::move(x));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::result<projector_status> steer_partitions(supervisor_ptr self,
+                                               const std::string& model,
+                                               std::uint32_t n,
+                                               partition_request what) {
+  auto me = caf::actor_cast<supervisor_actor>(self);
+  auto request = [self, me, what](std::string name) {
+    switch (what) {
+      case partition_request::pause:
+        return self->request(me, caf::infinite, actors::pause_atom::value,
+                             std::move(name));
+      case partition_request::resume:
+        return self->request(me, caf::infinite, actors::resume_atom::value,
+                             std::move(name));
+      case partition_request::rebuild:
+        return self->request(me, caf::infinite, actors::rebuild_atom::value,
+                             std::move(name));
+      case partition_request::restart:
+        break;
+    }
+    return self->request(me, caf::infinite, actors::restart_atom::value,
+                         std::move(name));
+  };
+  return gather<projector_status>(self, model, n, request,
+                                  [model](std::vector<projector_status>& parts)
+                                    -> caf::expected<projector_status> {
+                                    return combine_statuses(model, parts);
+                                  });
+}
+
+caf::result<model_snapshot> snapshot_partitions(supervisor_ptr self,
+                                                const std::string& model,
+                                                std::uint32_t n) {
+  if (self->state.partitioned.at(model).form != supervisor_state::snapshot_form::rows)
+    return make_error(errc::precondition_failed,
+                      "read model '" + model + "' runs as " + std::to_string(n)
+                        + " partitions whose snapshots do not merge (it does not "
+                          "track its changes by key): ask for each partition's, '"
+                        + model + "#0' to '" + model + "#" + std::to_string(n - 1)
+                        + "'");
+  auto me = caf::actor_cast<supervisor_actor>(self);
+  auto request = [self, me](std::string name) {
+    return self->request(me, caf::infinite, actors::snapshot_atom::value,
+                         std::move(name));
+  };
+  auto combine = [model](std::vector<model_snapshot>& parts)
+    -> caf::expected<model_snapshot> {
+    model_snapshot result;
+    result.model = model;
+    result.checkpoint = parts.empty() ? 0 : parts.front().checkpoint;
+    auto& merged = result.state.emplace_object();
+    for (auto& p : parts) {
+      result.checkpoint = std::min(result.checkpoint, p.checkpoint);
+      auto* obj = p.state.if_object();
+      if (obj == nullptr)
+        return make_error(errc::precondition_failed,
+                          "read model '" + model + "': a partition's snapshot is "
+                            "not an object of keys");
+      for (auto& kv : *obj)
+        merged[kv.key()] = std::move(kv.value());
+    }
+    return result;
+  };
+  return gather<model_snapshot>(self, model, n, request, combine);
+}
+
+} // namespace bus::internal
