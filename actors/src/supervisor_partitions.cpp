@@ -26,7 +26,7 @@ std::vector<model_spec> expand_partitions(supervisor_state& st,
       // (factories are called for every restart anyway).
       auto probe = spec.make ? spec.make() : nullptr;
       p.form = probe && probe->track_changes() ? supervisor_state::snapshot_form::rows
-                                                : supervisor_state::snapshot_form::whole;
+                                               : supervisor_state::snapshot_form::whole;
     }
     for (auto& part : partition_specs(spec))
       result.push_back(std::move(part));
@@ -48,8 +48,8 @@ caf::error name_a_partition(const std::string& model, std::uint32_t n,
                             const std::string& what) {
   return make_error(errc::precondition_failed,
                     "read model '" + model + "' runs as " + std::to_string(n)
-                      + " partitions: " + what + " one of them, '" + model
-                      + "#0' to '" + model + "#" + std::to_string(n - 1) + "'");
+                      + " partitions: " + what + " one of them, '" + model + "#0' to '"
+                      + model + "#" + std::to_string(n - 1) + "'");
 }
 
 caf::error refuse_partitioned_shadow(const supervisor_state& st,
@@ -138,13 +138,23 @@ caf::result<actors::query_result> query_partition(supervisor_ptr self,
   auto rp = self->make_response_promise<actors::query_result>();
   auto me = caf::actor_cast<supervisor_actor>(self);
   auto part = partition_for(model, n, key);
-  self->request(me, caf::infinite, actors::query_atom::value, std::move(part), std::move(key))
+  auto part_key = key;
+  self
+    ->request(me, caf::infinite, actors::query_atom::value, std::move(part),
+              std::move(key))
     .then(
       [rp, model](actors::query_result& x) mutable {
         x.model = model;
         rp.deliver(std::move(x));
       },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [rp, model, key = part_key](caf::error& err) mutable {
+        // A missing key is the model's answer: name the model. Other
+        // errors (a partition restarting) name the partition on purpose.
+        if (code_of(err) == errc::no_such_key)
+          err = make_error(errc::no_such_key,
+                           "read model '" + model + "' has no key '" + key + "'");
+        rp.deliver(std::move(err));
+      });
   return rp;
 }
 
@@ -170,16 +180,15 @@ caf::result<projector_status> steer_partitions(supervisor_ptr self,
     return self->request(me, caf::infinite, actors::restart_atom::value,
                          std::move(name));
   };
-  return gather<projector_status>(self, model, n, request,
-                                  [model](std::vector<projector_status>& parts)
-                                    -> caf::expected<projector_status> {
-                                    return combine_statuses(model, parts);
-                                  });
+  return gather<projector_status>(
+    self, model, n, request,
+    [model](std::vector<projector_status>& parts) -> caf::expected<projector_status> {
+      return combine_statuses(model, parts);
+    });
 }
 
-caf::result<model_snapshot> snapshot_partitions(supervisor_ptr self,
-                                                const std::string& model,
-                                                std::uint32_t n) {
+caf::result<model_snapshot>
+snapshot_partitions(supervisor_ptr self, const std::string& model, std::uint32_t n) {
   if (self->state.partitioned.at(model).form != supervisor_state::snapshot_form::rows)
     return make_error(errc::precondition_failed,
                       "read model '" + model + "' runs as " + std::to_string(n)
@@ -192,8 +201,8 @@ caf::result<model_snapshot> snapshot_partitions(supervisor_ptr self,
     return self->request(me, caf::infinite, actors::snapshot_atom::value,
                          std::move(name));
   };
-  auto combine = [model](std::vector<model_snapshot>& parts)
-    -> caf::expected<model_snapshot> {
+  auto combine =
+    [model](std::vector<model_snapshot>& parts) -> caf::expected<model_snapshot> {
     model_snapshot result;
     result.model = model;
     result.checkpoint = parts.empty() ? 0 : parts.front().checkpoint;
@@ -202,9 +211,9 @@ caf::result<model_snapshot> snapshot_partitions(supervisor_ptr self,
       result.checkpoint = std::min(result.checkpoint, p.checkpoint);
       auto* obj = p.state.if_object();
       if (obj == nullptr)
-        return make_error(errc::precondition_failed,
-                          "read model '" + model + "': a partition's snapshot is "
-                            "not an object of keys");
+        return make_error(errc::precondition_failed, "read model '" + model
+                                                       + "': a partition's snapshot is "
+                                                         "not an object of keys");
       for (auto& kv : *obj)
         merged[kv.key()] = std::move(kv.value());
     }

@@ -25,10 +25,10 @@ namespace bench {
 using clock_type = std::chrono::steady_clock;
 
 /// The names of the scenarios, in the order they run.
-inline const std::vector<std::string> scenarios{"pipeline", "recovery", "append",
-                                                "rebuild",  "memory",   "dedup",
-                                                "latency",  "remote",   "node",
-                                                "floor",    "snapshots"};
+inline const std::vector<std::string> scenarios{"pipeline", "recovery",  "append",
+                                                "rebuild",  "memory",    "dedup",
+                                                "latency",  "remote",    "node",
+                                                "floor",    "snapshots", "partitions"};
 
 struct options {
   std::size_t events = 1000000;

@@ -12,6 +12,7 @@
 #include "local_scenarios.hpp"
 #include "memory.hpp"
 #include "node_scenario.hpp"
+#include "partitions.hpp"
 #include "remote.hpp"
 #include "report.hpp"
 #include "snapshots.hpp"
@@ -39,7 +40,8 @@ an input from bus-gen over N/10 users, in memory and with --store, as child
 processes), floor (the machine's noise floor alone: a thread sleeping
 100 us in a loop; every latency row also measures it in the same run),
 snapshots (the node's two read models on the memory log, on a store, and
-on a store with snapshots every 10000 events).
+on a store with snapshots every 10000 events), partitions (a model costing
+about 1 us per event, whole and as 2 and 4 key-hash partitions).
 --json prints one JSON document with every figure instead of the table.
 The old spellings --batch N and --dir DIR still work.
 )";
@@ -118,6 +120,8 @@ int main(int argc, char** argv) {
     noise_floor_alone(out);
   if (opt.runs_scenario("snapshots"))
     snapshots(opt, out);
+  if (opt.runs_scenario("partitions"))
+    partitions(opt, events, out);
   out.finish();
   return 0;
 }

@@ -51,8 +51,7 @@ public:
     : inner_(std::move(inner)),
       name_(partition_name(inner_->name(), index)),
       index_(index),
-      count_(count) {
-  }
+      count_(count) {}
 
   const std::string& name() const noexcept override { return name_; }
 

@@ -41,7 +41,8 @@ struct partition_fixture : supervisor_fixture {
   std::map<std::string, std::int64_t> fold() {
     std::map<std::string, std::int64_t> result;
     for (auto& e : whole_log())
-      result[std::string{e.payload.at("k").as_string()}] += e.payload.at("n").as_int64();
+      result[std::string{e.payload.at("k").as_string()}]
+        += e.payload.at("n").as_int64();
     return result;
   }
 
@@ -106,6 +107,7 @@ BOOST_AUTO_TEST_CASE(queries_route_to_the_partition_of_their_key_and_equal_the_f
                              std::string{"nobody"});
   BOOST_REQUIRE(!q);
   BOOST_TEST(code_of(q.error()) == errc::no_such_key);
+  BOOST_TEST(context_of(q.error()) == "read model 't' has no key 'nobody'");
   // A partition can be asked by its own name too.
   auto home = partition_for_key("key3");
   auto direct = ask<query_result>(sup, query_atom::value, home, std::string{"key3"});
@@ -210,7 +212,8 @@ BOOST_AUTO_TEST_CASE(requests_that_need_one_partition_say_which_ones_exist) {
   BOOST_REQUIRE(!listed);
   BOOST_TEST(code_of(listed.error()) == errc::precondition_failed);
   BOOST_TEST(context_of(listed.error()).find("'t#0' to 't#1'") != std::string::npos);
-  BOOST_TEST(static_cast<bool>(ask<parked_list>(sup, parked_atom::value, std::string{"t#1"})));
+  BOOST_TEST(
+    static_cast<bool>(ask<parked_list>(sup, parked_atom::value, std::string{"t#1"})));
   // Blue/green is refused for a partitioned model and into one.
   auto shadow = ask<projector_status>(sup, shadow_atom::value, tallies("t", 2),
                                       shadow_wait::start);

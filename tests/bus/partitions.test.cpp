@@ -61,7 +61,9 @@ BOOST_AUTO_TEST_CASE(names_split_only_at_a_decimal_suffix) {
   BOOST_TEST(ref->index == 12u);
   for (auto name : {"orders", "orders#", "#3", "orders#03", "orders#x", "orders#3x",
                     "orders#-1", "orders#99999999999"})
-    BOOST_TEST_CONTEXT(name) { BOOST_TEST(!split_partition_name(name)); }
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_TEST(!split_partition_name(name));
+    }
   BOOST_TEST(model_of("orders#2") == "orders");
   BOOST_TEST(model_of("orders~shadow") == "orders~shadow");
 }

@@ -46,9 +46,10 @@ enum class partition_request { pause, resume, rebuild, restart };
 /// answers, once each has, with the status of the partition furthest
 /// behind under the model's name, its counters summed over the partitions;
 /// or with the first error.
-caf::result<actors::projector_status>
-steer_partitions(supervisor_ptr self, const std::string& model, std::uint32_t n,
-                 partition_request what);
+caf::result<actors::projector_status> steer_partitions(supervisor_ptr self,
+                                                       const std::string& model,
+                                                       std::uint32_t n,
+                                                       partition_request what);
 
 /// Asks every partition of `model` for its snapshot and answers with their
 /// states merged (each must be an object of key -> value) at the lowest of
