@@ -116,7 +116,8 @@ void partitions(const options& opt, const std::vector<bus::event>& events,
     extra["partitions"] = counts[i];
     extra["of_one_partition"] = whole > 0 ? rate / whole : 0;
     char note[64];
-    std::snprintf(note, sizeof note, "%.2fx of one partition", rate / std::max(whole, 1e-9));
+    std::snprintf(note, sizeof note, "%.2fx of one partition",
+                  rate / std::max(whole, 1e-9));
     out.rate("partitions_" + std::to_string(counts[i]),
              "busy model (~1 us/event), " + std::to_string(counts[i]) + " partition(s)",
              rate, loop, "apply to the model, 1 thread", std::move(extra),

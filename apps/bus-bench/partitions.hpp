@@ -11,7 +11,6 @@
 namespace bench {
 
 /// Runs the scenario on `events` and reports its rows to `out`.
-void partitions(const options& opt, const std::vector<bus::event>& events,
-                report& out);
+void partitions(const options& opt, const std::vector<bus::event>& events, report& out);
 
 } // namespace bench

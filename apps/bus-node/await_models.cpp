@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "bus/log.hpp"
+#include "bus/partitions.hpp"
 
 namespace bus::node {
 
@@ -19,11 +20,18 @@ missing_of(const std::vector<std::string>& names,
            const std::vector<actors::projector_status>& models) {
   std::vector<std::string> result;
   for (auto& name : names) {
-    auto running = std::any_of(models.begin(), models.end(), [&](auto& m) {
-      return m.model == name && m.role == actors::model_role::live
-             && m.state == actors::model_state::running;
-    });
-    if (!running)
+    // A partitioned model shows as its partitions ("name#i"): it runs once
+    // every one does.
+    std::size_t seen = 0;
+    auto all_running = true;
+    for (auto& m : models) {
+      if (m.role != actors::model_role::live
+          || (m.model != name && model_of(m.model) != name))
+        continue;
+      ++seen;
+      all_running = all_running && m.state == actors::model_state::running;
+    }
+    if (seen == 0 || !all_running)
       result.push_back(name);
   }
   return result;

@@ -66,8 +66,9 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_every_partition_equal_to_the_fold
     names.emplace_back(m.at("model").as_string());
     BOOST_TEST(m.at("state") == "running", status.line);
   }
-  BOOST_TEST(names == (std::vector<std::string>{"user_listing#0", "user_listing#1",
-                                                "user_listing#2", "user_by_email"}),
+  BOOST_TEST(names
+               == (std::vector<std::string>{"user_listing#0", "user_listing#1",
+                                            "user_listing#2", "user_by_email"}),
              boost::test_tools::per_element());
 }
 
@@ -94,6 +95,20 @@ BOOST_AUTO_TEST_CASE(a_new_partition_count_rebuilds_from_the_log) {
   for (std::size_t i = 0; i < 2000; ++i)
     BOOST_TEST(second[i].text("type") == "event_skipped");
   check_queries(second, stream.size(), stream, users, emails);
+}
+
+BOOST_AUTO_TEST_CASE(await_models_waits_for_every_partition_of_a_model) {
+  // --await-models names the model; status shows its partitions.
+  scratch_dir dir;
+  auto config = write_config(dir, "node.json", config_text(2, "memory"));
+  constexpr std::size_t users = 10;
+  auto stream = make_stream(50, users, 0);
+  auto result = run_process(BUS_NODE_PATH,
+                            {"--config", config, "--await-models",
+                             "user_listing,user_by_email", "--startup-timeout", "3"},
+                            requests(stream, users), std::chrono::seconds{30});
+  BOOST_TEST(result.exit_code == 0, result.err);
+  BOOST_TEST(replies_of(result).size() == stream.size() + users);
 }
 
 BOOST_AUTO_TEST_CASE(an_index_model_with_partitions_is_a_config_error) {
