@@ -41,7 +41,7 @@ processes), floor (the machine's noise floor alone: a thread sleeping
 100 us in a loop; every latency row also measures it in the same run),
 snapshots (the node's two read models on the memory log, on a store, and
 on a store with snapshots every 10000 events), partitions (a model costing
-about 1 us per event, whole and as 2 and 4 key-hash partitions).
+a few us per event, whole and as 2 and 4 key-hash partitions).
 --json prints one JSON document with every figure instead of the table.
 The old spellings --batch N and --dir DIR still work.
 )";

@@ -1,7 +1,7 @@
 #pragma once
 
 // The partitions scenario (issue 13, part 1): one read model that costs
-// about a microsecond of CPU per event (a model doing real work per event,
+// a few microseconds of CPU per event (a model doing real work per event,
 // not a bare map update), run whole and as 2 and 4 key-hash partitions on
 // the memory log, beside the same applies in one thread.
 
