@@ -8,6 +8,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "internal/projector_state.hpp"
+#include "internal/supervisor_await.hpp"
 
 namespace bus::internal {
 
@@ -138,6 +139,7 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
   s.last_error.clear();
   auto waiting = std::move(s.shadow->waiting);
   s.shadow.reset();
+  watch_new_projector(self, index); // waits go on with the new projector
   BUS_LOG(log_level::info, "supervisor",
           "read model '" << s.spec.name << "' switched to its new definition"
                          << (s.previous ? "; the previous projector is kept paused"
@@ -163,6 +165,7 @@ void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor pre
   s.handle = previous;
   s.previous = nullptr;
   s.state = model_state::running;
+  watch_new_projector(self, index);
   ++s.generation;
   s.restarts = 0;
   s.recent.clear();

@@ -110,6 +110,15 @@ projector_status status_of(self_ptr self) {
   return result;
 }
 
+void tell_watcher(self_ptr self) {
+  auto& st = self->state;
+  auto checkpoint = st.processed.watermark();
+  if (st.watch == 0 || checkpoint < st.watch || !st.watcher)
+    return;
+  st.watch = 0;
+  self->send(st.watcher, applied_atom::value, checkpoint);
+}
+
 // Answers with the status now, or once the current catch-up is done.
 caf::result<projector_status> when_caught_up(self_ptr self) {
   auto& st = self->state;
@@ -369,6 +378,20 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     [self](demote_atom) {
       stop_snapshots(self->state);
       return status_of(self);
+    },
+    [self](await_atom, std::uint64_t seq) {
+      // A push, not a response promise: the supervisor keeps every wait (and
+      // its deadline) and asks its projector only for the lowest seq, so a
+      // projector holds one watch whatever the number of waiters, and a
+      // restart loses nothing the supervisor cannot ask the new one again.
+      auto& state = self->state;
+      state.watcher = caf::actor_cast<supervisor_actor>(self->current_sender());
+      if (seq == 0) { // nothing to wait for (0 is "no watch" below)
+        self->send(state.watcher, applied_atom::value, state.processed.watermark());
+        return;
+      }
+      state.watch = seq;
+      tell_watcher(self);
     },
   };
 }

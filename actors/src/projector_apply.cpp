@@ -184,6 +184,7 @@ apply_outcome apply_batch(projector_ptr self, suspended_batch& work) {
   auto outcome = apply_events(self, work);
   if (outcome == apply_outcome::suspended) {
     st.suspended = std::move(work);
+    tell_watcher(self); // the events before the suspended one are applied
     return outcome;
   }
   if (outcome == apply_outcome::failed)
@@ -197,7 +198,10 @@ apply_outcome apply_batch(projector_ptr self, suspended_batch& work) {
       }))
     return apply_outcome::failed;
   maybe_snapshot(self); // after the hooks: a hook may be the commit
-  return st.failure ? apply_outcome::failed : apply_outcome::done;
+  if (st.failure)
+    return apply_outcome::failed;
+  tell_watcher(self);
+  return apply_outcome::done;
 }
 
 void pass_to(actors::projector_state& st, std::uint64_t covers_to, delivery_ack& ack) {

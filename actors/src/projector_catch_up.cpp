@@ -94,6 +94,7 @@ bool finish_work(self_ptr self, suspended_batch& work) {
       break;
   }
   pass_to(st, work.covers_to, work.ack);
+  tell_watcher(self);
   if (work.promise)
     work.promise->deliver(std::move(work.ack));
   return true;
@@ -294,6 +295,7 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
       break;
   }
   pass_to(st, covers_to, work.ack);
+  tell_watcher(self);
   return std::move(work.ack);
 }
 

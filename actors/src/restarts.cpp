@@ -5,6 +5,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "internal/projector_state.hpp"
+#include "internal/supervisor_await.hpp"
 
 namespace bus::internal {
 
@@ -114,6 +115,7 @@ void start(supervisor_ptr self, std::size_t index) {
   // A new projector has made no progress yet; status measures from here.
   s.seen_checkpoint = 0;
   s.progress_at = self->clock().now();
+  watch_new_projector(self, index); // waits go on with the new projector
 }
 
 void live_down(supervisor_ptr self, const caf::down_msg& dm) {

@@ -11,6 +11,7 @@
 #include "internal/partitioned.hpp"
 #include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
+#include "internal/supervisor_await.hpp"
 
 namespace bus::actors {
 
@@ -405,6 +406,7 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
       if (s.handle)
         self->send_exit(s.handle, em.reason);
     internal::stop_blue_green(self, em.reason);
+    internal::drop_waits(self, em.reason);
     self->quit(em.reason);
   });
   // The live projector of `model`, or why there is none.
@@ -522,6 +524,17 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
         if (slots[i].spec.name == model)
           return internal::restart_model(self, i);
       return make_error(errc::no_such_model, "no read model named '" + model + "'");
+    },
+    [self](await_atom, std::uint64_t seq, std::string& model, caf::timespan timeout) {
+      return internal::start_wait(self, seq, model, timeout);
+    },
+    [self](applied_atom, std::uint64_t checkpoint) {
+      internal::on_applied(self, checkpoint);
+    },
+    [self](expire_atom, std::uint64_t id) {
+      // Its own timer only: another node must not end a wait early.
+      if (self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self))
+        internal::expire_wait(self, id);
     },
     [self](rebind_atom, bus_actor& new_bus) {
       if (refuse_peers(self, "rebind"))

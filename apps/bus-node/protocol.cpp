@@ -75,6 +75,36 @@ void parse_blue_green(boost::json::object& body, request& req) {
   req.kind = request_kind::blue_green;
 }
 
+// {"type": "await", "seq": N, "model": M (optional), "timeout_ms": T
+// (optional)}.
+void parse_await(const boost::json::object& body, request& req) {
+  auto* seq = body.if_contains("seq");
+  if (seq != nullptr && seq->is_uint64())
+    req.seq = seq->get_uint64();
+  else if (seq != nullptr && seq->is_int64() && seq->get_int64() >= 0)
+    req.seq = static_cast<std::uint64_t>(seq->get_int64());
+  else
+    return malformed(req, "body.seq must be a non-negative integer");
+  if (auto* model = body.if_contains("model")) {
+    if (!model->is_string() || model->get_string().empty())
+      return malformed(req, "body.model must be a non-empty string (omit it for all)");
+    req.model = model->get_string();
+  }
+  req.timeout_ms = default_await_timeout_ms;
+  if (auto* timeout = body.if_contains("timeout_ms")) {
+    std::uint64_t ms = 0;
+    if (timeout->is_uint64())
+      ms = timeout->get_uint64();
+    else if (timeout->is_int64() && timeout->get_int64() > 0)
+      ms = static_cast<std::uint64_t>(timeout->get_int64());
+    if (ms == 0 || ms > max_await_timeout_ms)
+      return malformed(req, "body.timeout_ms must be an integer from 1 to "
+                              + std::to_string(max_await_timeout_ms));
+    req.timeout_ms = ms;
+  }
+  req.kind = request_kind::await_applied;
+}
+
 } // namespace
 
 void parse_request(boost::json::object& line, request& req) {
@@ -193,6 +223,8 @@ void parse_request(boost::json::object& line, request& req) {
                                          : request_kind::discard_parked;
     return;
   }
+  if (*type == "await")
+    return parse_await(*body, req);
   if (*type == "init") {
     auto* node_id = string_field(*body, "node_id");
     if (node_id == nullptr)

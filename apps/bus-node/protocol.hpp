@@ -57,8 +57,15 @@ enum class request_kind {
   retry_parked,
   discard_parked,
   restart,
+  /// Waits until read models have applied up to a seq.
+  await_applied,
   error,
 };
+
+/// An await request without timeout_ms waits this long.
+inline constexpr std::uint64_t default_await_timeout_ms = 5000;
+/// The longest timeout_ms an await request may ask for (one hour).
+inline constexpr std::uint64_t max_await_timeout_ms = 3600000;
 
 /// One parsed request line.
 struct request {
@@ -92,8 +99,11 @@ struct request {
   model_spec definition;
   bool await_switch = false;
   std::string key;
-  /// retry_parked, discard_parked: the seq of one parked event (0: all).
+  /// retry_parked, discard_parked: the seq of one parked event (0: all);
+  /// await_applied: the seq to wait for.
   std::uint64_t seq = 0;
+  /// await_applied: how long to wait at most.
+  std::uint64_t timeout_ms = 0;
   /// error: the code and text of the error reply to send.
   error_code code = error_code::malformed_request;
   std::string text;

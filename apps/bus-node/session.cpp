@@ -230,6 +230,7 @@ void dispatch(self_ptr self) {
       case request_kind::retry_parked:
       case request_kind::discard_parked:
       case request_kind::restart:
+      case request_kind::await_applied:
         // Sees exactly the requests before it: waits for their publishes,
         // and holds the ones after it until it is answered.
         flush_batch();
@@ -240,6 +241,8 @@ void dispatch(self_ptr self) {
           send_query(self, p);
         else if (req.kind == request_kind::status)
           send_status(self, p);
+        else if (req.kind == request_kind::await_applied)
+          send_await(self, p);
         else if (req.kind == request_kind::parked
                  || req.kind == request_kind::retry_parked
                  || req.kind == request_kind::discard_parked)

@@ -31,7 +31,7 @@ std::string control_error(const session_state::pending& p, const caf::error& err
                 ? error_code::precondition_failed
               : code_of(err) == errc::invalid_config
                 ? error_code::malformed_request
-                : error_code::temporarily_unavailable;
+                : error_code::temporarily_unavailable; // also timed_out (await)
   auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
   std::string line;
   render_error(line, *p.req, code, text);
@@ -179,6 +179,30 @@ void send_parked(self_ptr self, session_state::pending p) {
       ->request(st.supervisor, caf::infinite, actors::drop_parked_atom::value, model,
                 p.req->seq)
       .then(on_list, on_error);
+}
+
+// Waits until the read models have applied up to the seq; the supervisor
+// keeps the deadline and names the models still behind when it passes.
+void send_await(self_ptr self, session_state::pending p) {
+  auto& st = self->state;
+  auto timeout = caf::timespan{std::chrono::milliseconds{p.req->timeout_ms}};
+  self
+    ->request(st.supervisor, caf::infinite, actors::await_atom::value, p.req->seq,
+              p.req->model, timeout)
+    .then(
+      [self, p](std::vector<actors::model_checkpoint>& xs) {
+        std::string fields = "\"seq\": " + std::to_string(p.req->seq);
+        fields += ", \"checkpoints\": {";
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          if (i > 0)
+            fields += ", ";
+          render_key(fields, xs[i].model);
+          fields += std::to_string(xs[i].checkpoint);
+        }
+        fields += '}';
+        control_reply(self, p, "await_ok", fields);
+      },
+      [self, p](caf::error& err) { control_failed(self, p, err); });
 }
 
 } // namespace bus::node

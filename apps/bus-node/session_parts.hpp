@@ -33,5 +33,6 @@ void send_query(self_ptr self, session_state::pending p);
 void send_status(self_ptr self, session_state::pending p);
 void send_lifecycle(self_ptr self, session_state::pending p);
 void send_parked(self_ptr self, session_state::pending p);
+void send_await(self_ptr self, session_state::pending p);
 
 } // namespace bus::node

@@ -37,6 +37,8 @@ std::string to_string(errc x) {
       return "not_parked";
     case errc::forbidden:
       return "forbidden";
+    case errc::timed_out:
+      return "timed_out";
   }
   return "unknown";
 }

@@ -225,6 +225,20 @@ BOOST_AUTO_TEST_CASE(requests_that_need_one_partition_say_which_ones_exist) {
   BOOST_TEST(code_of(shadow.error()) == errc::precondition_failed);
 }
 
+BOOST_AUTO_TEST_CASE(await_applied_on_the_model_waits_for_every_partition) {
+  start({tallies("t", 3)});
+  publish(events(0, 20, {"A", "B"}, keys));
+  auto done = ask<std::vector<model_checkpoint>>(sup, await_atom::value,
+                                                 std::uint64_t{20}, std::string{"t"},
+                                                 caf::timespan{std::chrono::seconds{5}});
+  BOOST_REQUIRE(done);
+  BOOST_TEST(done->size() == 3u);
+  for (auto& c : *done) {
+    BOOST_TEST(model_of(c.model) == "t");
+    BOOST_TEST(c.checkpoint >= 20u);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_routing_supervisor_serves_its_partitions_locally) {
   // On a bus's node, a model it does not run is looked up on other nodes:
   // a partitioned one it runs must not be.

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "bus/actors/await_applied.hpp"
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
@@ -61,21 +62,27 @@ int main() {
   placed.payload = {{"customer", "ada"}, {"amount", 4200}};
 
   caf::scoped_actor self{sys};
-  // Projectors register with the bus as they start: wait until they have,
-  // or the first events could be acknowledged before they apply them.
-  self->request(sup, caf::infinite, ready_atom::value)
-    .receive([](std::vector<projector_status>&) {}, [](caf::error&) {});
-  // Answered once the subscribed projectors have applied the events too.
+  // Answered once the events are in the log (the second copy is a
+  // duplicate and gets the first one's seq).
+  std::uint64_t seq = 0;
   self
     ->request(bus, caf::infinite, publish_atom::value,
-              std::vector<bus::event>{placed, placed},
-              publish_wait::projectors)
+              std::vector<bus::event>{placed, placed}, publish_wait::log)
     .receive(
-      [](publish_ack& ack) { // the second copy is a duplicate
-        std::cout << "appended seq " << ack.outcomes[0].seq
+      [&](publish_ack& ack) {
+        seq = ack.outcomes[0].seq;
+        std::cout << "appended seq " << seq
                   << ", duplicate: " << ack.outcomes[1].duplicate << "\n";
       },
       [](caf::error&) {});
+  // Read your own write: wait until every read model has applied it.
+  auto applied = await_applied(self, sup, seq, std::nullopt, std::chrono::seconds{5});
+  if (!applied) { // errc::timed_out names the models still behind
+    std::cout << sys.render(applied.error()) << "\n";
+    return 1;
+  }
+  for (auto& m : *applied)
+    std::cout << m.model << " applied up to seq " << m.checkpoint << "\n";
   self
     ->request(sup, caf::infinite, query_atom::value, std::string{"revenue"},
               std::string{"ada"})

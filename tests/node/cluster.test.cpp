@@ -87,6 +87,33 @@ BOOST_AUTO_TEST_CASE(projector_node_killed_mid_stream_comes_back_equal_to_the_fo
   BOOST_TEST(b_err.find("lost the bus") == std::string::npos, b_err);
 }
 
+BOOST_AUTO_TEST_CASE(await_reaches_the_models_of_projector_nodes) {
+  auto stream = make_stream(200, 20, 0);
+  cluster c;
+  c.start_all();
+  std::set<std::string> seen;
+  check_replies(stream, 0, c.publish(stream, 0, 200), seen, c.both);
+  std::uint64_t head = 0;
+  c.models(head);
+  // Both models run on projector nodes: the bus node asks their nodes.
+  auto all = c.call(R"("type": "await", "seq": )" + std::to_string(head));
+  BOOST_TEST(all.text("type") == "await_ok", all.line);
+  BOOST_TEST(all.json("checkpoints")
+               == R"({"user_by_email":)" + std::to_string(head) + R"(,"user_listing":)"
+                    + std::to_string(head) + "}",
+             all.line);
+  // A seq beyond the head is not applied within the timeout: the error
+  // names the model on its node and its checkpoint.
+  auto later = c.call(R"("type": "await", "model": "user_listing", "timeout_ms": 100, )"
+                      R"("seq": )"
+                      + std::to_string(head + 1));
+  BOOST_TEST(later.json("code") == "11", later.line);
+  BOOST_TEST(
+    later.text("text").find("'user_listing' at checkpoint " + std::to_string(head))
+      != std::string::npos,
+    later.line);
+}
+
 BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_back) {
   constexpr std::size_t users = 100;
   auto stream = make_stream(2000, users, 10);

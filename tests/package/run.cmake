@@ -65,7 +65,7 @@ expect_standard("${dir20}" 20)
 
 foreach(d "${dir}" "${dir20}")
   run_checked("running the README example" "${d}/readme_example")
-  if(NOT run_output MATCHES "appended seq 1, duplicate: 1\nada: 4200\n")
+  if(NOT run_output MATCHES "appended seq 1, duplicate: 1\nrevenue applied up to seq 1\nada: 4200\n")
     message(FATAL_ERROR "the README example said: ${run_output}")
   endif()
 endforeach()

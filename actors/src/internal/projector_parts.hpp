@@ -49,6 +49,10 @@ actors::delivery_ack unapplied_ack(const actors::projector_state& st);
 
 actors::projector_status status_of(projector_ptr self);
 
+/// Tells the watcher `(applied_atom, checkpoint)` once the checkpoint has
+/// reached the watched seq; called wherever the checkpoint moves.
+void tell_watcher(projector_ptr self);
+
 /// Answers with the status now, or once the current catch-up is done.
 caf::result<actors::projector_status> when_caught_up(projector_ptr self);
 

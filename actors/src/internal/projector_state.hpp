@@ -191,6 +191,10 @@ struct projector_state {
   latency_histogram apply_latency;
   /// Why the projector is failing, once it is.
   caf::error failure;
+  /// The seq its supervisor waits for (0: none): once the checkpoint is at
+  /// or past it, `watcher` is told (tell_watcher), and the watch ends.
+  std::uint64_t watch = 0;
+  supervisor_actor watcher;
 
   static inline const char* name = "projector";
 };

@@ -83,6 +83,29 @@ struct supervisor_state {
     /// Blue/green: the last generation given to a shadow of this slot, so
     /// that a timer of a discarded shadow never restarts a later one.
     std::uint64_t shadow_generations = 0;
+    /// The seq its projector was asked to tell the checkpoint at (await),
+    /// until it tells; nothing when no wait needs it.
+    std::optional<std::uint64_t> watching;
+  };
+
+  /// A caller waiting until read models have applied up to a seq (see
+  /// supervisor_await.hpp).
+  struct applied_wait {
+    std::uint64_t seq = 0;
+    caf::timespan timeout{0};
+    caf::typed_response_promise<std::vector<model_checkpoint>> promise;
+    /// Slots of this node whose checkpoint is not known to be past `seq`.
+    std::vector<std::size_t> behind;
+    /// The models at or past `seq`.
+    std::vector<model_checkpoint> reached;
+    /// The models still behind at the deadline ("'m' at checkpoint 3
+    /// (paused)"), and what other nodes answered instead of checkpoints.
+    std::vector<std::string> late;
+    std::vector<caf::error> errors;
+    /// Answers still to come (other nodes, statuses at the deadline).
+    std::size_t pending = 0;
+    /// The deadline has passed: `behind` no longer moves.
+    bool expired = false;
   };
 
   bus_actor bus;
@@ -111,6 +134,9 @@ struct supervisor_state {
   std::optional<remote_routing> routing;
   /// Where pauses are kept (projector_options::lifecycle_path), if anywhere.
   std::unique_ptr<lifecycle_store> lifecycle;
+  /// The waits for applied seqs under way, by number.
+  std::map<std::uint64_t, applied_wait> applied_waits;
+  std::uint64_t last_wait = 0;
 
   static inline const char* name = "supervisor";
 };

@@ -52,6 +52,10 @@ enum class errc : std::uint8_t {
   /// bus::actors::peer_role): publishing from a projector node, or any
   /// lifecycle request to the bus's node.
   forbidden,
+  /// A wait did not complete within its timeout (await_applied: read models
+  /// still behind the awaited seq; the text names them and their
+  /// checkpoints).
+  timed_out,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

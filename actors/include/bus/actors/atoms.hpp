@@ -76,5 +76,11 @@ using handles_atom = caf::atom_constant<caf::atom("bhandles")>;
 using write_atom = caf::atom_constant<caf::atom("bsnapwrite")>;
 /// Tells the bus that a group commit of its log is due (sent to itself).
 using sync_atom = caf::atom_constant<caf::atom("bsync")>;
+/// Waits until read models have applied up to a seq (await_applied.hpp).
+using await_atom = caf::atom_constant<caf::atom("bawait")>;
+/// A projector tells its supervisor that its checkpoint reached a seq.
+using applied_atom = caf::atom_constant<caf::atom("bapplied")>;
+/// Internal: a supervisor's wait for applied seqs reached its deadline.
+using expire_atom = caf::atom_constant<caf::atom("bexpire")>;
 
 } // namespace bus::actors

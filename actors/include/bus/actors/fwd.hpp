@@ -17,6 +17,7 @@ struct delivery_ack;
 struct query_result;
 struct model_snapshot;
 struct projector_status;
+struct model_checkpoint;
 struct parked_list;
 struct bus_status;
 struct node_entry;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "bus/actors/atoms.hpp"
@@ -56,7 +57,11 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<unpark_atom, std::uint64_t>::with<parked_list>,
   caf::replies_to<drop_parked_atom, std::uint64_t>::with<parked_list>,
   // Internal: tries the suspended batch again (epoch N).
-  caf::reacts_to<reapply_atom, std::uint64_t>>;
+  caf::reacts_to<reapply_atom, std::uint64_t>,
+  // Sends the sender (its supervisor) `(applied_atom, checkpoint)` once the
+  // checkpoint is at or past the seq, at once if it is already. One watch at
+  // a time: a later request replaces it.
+  caf::reacts_to<await_atom, std::uint64_t>>;
 
 /// The bus: owns the log and the subscriptions.
 using bus_actor = caf::typed_actor<
@@ -126,7 +131,18 @@ using supervisor_actor = caf::typed_actor<
   // Internal: the same for slot N's blue/green shadow.
   caf::reacts_to<restart_atom, shadow_atom, std::uint64_t, std::uint64_t>,
   // Switches every projector to another bus handle (after a reconnect).
-  caf::reacts_to<rebind_atom, bus_actor>>;
+  caf::reacts_to<rebind_atom, bus_actor>,
+  // Answered once model `name` (or, for "", every live model: no blue/green
+  // shadow) has applied every seq up to `seq`, with their checkpoints; fails
+  // with errc::timed_out naming the models still behind after `timeout`
+  // (see await_applied.hpp).
+  caf::replies_to<await_atom, std::uint64_t, std::string,
+                  caf::timespan>::with<std::vector<model_checkpoint>>,
+  // Internal: a projector's checkpoint reached the seq it was asked to
+  // watch (see the projector's await_atom).
+  caf::reacts_to<applied_atom, std::uint64_t>,
+  // Internal: wait N reached its deadline.
+  caf::reacts_to<expire_atom, std::uint64_t>>;
 
 /// Connects a node to its bus: answers with a bus handle, or an error when
 /// the bus cannot be reached now.

@@ -179,6 +179,13 @@ struct projector_status {
   std::uint64_t mailbox = 0;
 };
 
+/// Where one read model's checkpoint stood when an await_applied was
+/// answered: every seq up to `checkpoint` is applied (or passed) by it.
+struct model_checkpoint {
+  std::string model;
+  std::uint64_t checkpoint = 0;
+};
+
 /// A read model's parked events (its dead-letter store), after a listing,
 /// a retry or a discard.
 struct parked_list {
@@ -302,6 +309,11 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
            x.checkpoint_timestamp, x.applied, x.skipped, x.ignored, x.replayed,
            x.rebuilds, x.restarts, x.last_error, x.role, x.parked, x.stalled_ms,
            x.apply_latency, x.mailbox);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_checkpoint& x) {
+  return f(caf::meta::type_name("bus.model_checkpoint"), x.model, x.checkpoint);
 }
 
 template <class Inspector>

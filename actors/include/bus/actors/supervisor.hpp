@@ -57,8 +57,8 @@ struct remote_routing {
   /// naming the model: a lost node never makes a caller hang.
   caf::timespan timeout = std::chrono::seconds{5};
   /// What actors on other nodes may ask of this supervisor: with any role
-  /// but unrestricted, only query, snapshot, status and ready (the bus's
-  /// node keeps its lifecycle to itself).
+  /// but unrestricted, only query, snapshot, status, ready and await (the
+  /// bus's node keeps its lifecycle to itself).
   peer_role peers = peer_role::unrestricted;
 };
 

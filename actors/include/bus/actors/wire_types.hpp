@@ -44,6 +44,8 @@ inline auto wire_types() {
     wire_type<model_snapshot>{"bus.model_snapshot"},
     wire_type<projector_status>{"bus.projector_status"},
     wire_type<std::vector<projector_status>>{"std::vector<bus.projector_status>"},
+    wire_type<model_checkpoint>{"bus.model_checkpoint"},
+    wire_type<std::vector<model_checkpoint>>{"std::vector<bus.model_checkpoint>"},
     wire_type<parked_list>{"bus.parked_list"}, wire_type<bus_status>{"bus.bus_status"},
     wire_type<node_entry>{"bus.node_entry"},
     wire_type<std::vector<node_entry>>{"std::vector<bus.node_entry>"},
