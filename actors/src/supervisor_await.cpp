@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/partitions.hpp"
+#include "internal/partitioned.hpp"
 
 namespace bus::internal {
 
@@ -188,8 +190,11 @@ caf::result<std::vector<model_checkpoint>> start_wait(self_ptr self, std::uint64
       local.push_back(i);
     remote = st.routing.has_value();
   } else {
+    // A partitioned model is every one of its partitions' slots.
+    auto partitioned = internal::partitions_of(st, model) > 0;
     for (std::size_t i = 0; i < st.slots.size(); ++i)
-      if (st.slots[i].spec.name == model)
+      if (st.slots[i].spec.name == model
+          || (partitioned && model_of(st.slots[i].spec.name) == model))
         local.push_back(i);
     if (local.empty() && !st.routing)
       return make_error(errc::no_such_model, "no read model named '" + model + "'");
