@@ -20,6 +20,8 @@
 
 namespace bus {
 
+class upcaster_registry;
+
 /// A view of the event log kept for fast queries.
 class read_model {
 public:
@@ -115,6 +117,10 @@ struct model_spec {
   model_storage storage = model_storage::memory;
   /// What happens when its apply() throws.
   recovery_policy recovery{};
+  /// The upcasters its events pass through before apply (upcasters.hpp);
+  /// null: the process's, projector_options::upcasters. A blue/green
+  /// rebuild may bring in a new model with upcasters of its own.
+  std::shared_ptr<const upcaster_registry> upcasters{};
 };
 
 } // namespace bus
