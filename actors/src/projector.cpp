@@ -220,6 +220,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     });
   }
   st.recovery = spec.recovery;
+  st.upcasters = spec.upcasters ? spec.upcasters : options.upcasters;
+  if (st.upcasters && st.upcasters->empty())
+    st.upcasters = nullptr; // nothing to look up per event
   st.parked = parking_lot{spec.recovery.order};
   try {
     st.model = spec.make();

@@ -51,20 +51,46 @@ std::optional<std::string> key_of(const read_model& model, const event& e) {
   return result;
 }
 
-// True when `e` must park behind a parked event of its key (and parks it).
-bool parked_behind(actors::projector_state& st, const event& e) {
+// Upcasts `e` for the model (upcasters.hpp): returns `e` itself when no
+// upcaster takes it, else the upcast copy in `scratch`; nullptr when an
+// upcaster threw, with its text in `what`.
+const event* upcast_for_model(const actors::projector_state& st, const event& e,
+                              std::optional<event>& scratch,
+                              std::optional<std::string>& what) {
+  if (!st.upcasters)
+    return &e;
+  const event* result = nullptr;
+  what = guarded([&] { result = &st.upcasters->upcast(e, scratch); });
+  return what ? nullptr : result;
+}
+
+// The type of `e` as the model sees it (after upcasting).
+std::string_view type_seen(const actors::projector_state& st, const event& e,
+                           std::string& buffer) {
+  if (!st.upcasters)
+    return e.type;
+  buffer = st.upcasters->target_of(e.type, e.schema_version).first;
+  return buffer;
+}
+
+// True when `e` must park behind a parked event of its key (and parks it,
+// as logged); `seen` is its upcast form, which the key is read from.
+bool parked_behind(actors::projector_state& st, const event& e, const event& seen) {
   if (st.parked.empty() || st.parked.order() != key_order::per_key)
     return false;
-  auto key = key_of(*st.model, e);
+  auto key = key_of(*st.model, seen);
   return key && st.parked.park_behind(e, *key, now_ms());
 }
 
-// Parks `e`, which failed `attempts` times with `what`.
+// Parks `e` as logged, which failed `attempts` times with `what`.
 void park(actors::projector_state& st, const event& e, std::string what,
           std::uint32_t attempts) {
   parked_event x;
   x.event = e;
-  x.key = key_of(*st.model, e);
+  std::optional<event> scratch;
+  std::optional<std::string> upcast_error;
+  if (auto* seen = upcast_for_model(st, e, scratch, upcast_error))
+    x.key = key_of(*st.model, *seen);
   x.reason = park_reason::failed;
   x.error = std::move(what);
   x.attempts = attempts;
@@ -108,20 +134,29 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
             .count();
   for (; work.next < batch.size(); ++work.next, work.attempts = 0) {
     auto i = static_cast<std::uint32_t>(work.next);
-    auto& e = batch[i];
-    if (st.processed.contains(e.seq)) {
-      if (model.handles(e.type)) {
+    auto& logged = batch[i];
+    if (st.processed.contains(logged.seq)) {
+      std::string buffer;
+      if (model.handles(type_seen(st, logged, buffer))) {
         ++st.skipped;
         ack.skipped.push_back(i);
       }
       continue;
     }
-    if (model.handles(e.type) && !parked_behind(st, e)) {
+    // The model sees the upcast form; the log and the parking lot keep the
+    // event as logged. An upcaster that throws fails as the model would.
+    std::optional<event> scratch;
+    std::optional<std::string> what;
+    auto* seen = upcast_for_model(st, logged, scratch, what);
+    if (what || (model.handles(seen->type) && !parked_behind(st, logged, *seen))) {
       bool took = false;
-      auto what = guarded([&] { took = model.apply(e); });
-      // Also after a throw: what the model changed before it is its state.
-      if (!capture_changes(self))
-        return apply_outcome::failed;
+      if (!what) {
+        auto& e = *seen;
+        what = guarded([&] { took = model.apply(e); });
+        // Also after a throw: what the model changed before it is its state.
+        if (!capture_changes(self))
+          return apply_outcome::failed;
+      }
       if (what) {
         switch (on_failure(self, work, std::move(*what))) {
           case event_outcome::suspend:
@@ -135,14 +170,14 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
         ++st.applied;
         if (work.replaying)
           ++st.replayed;
-        else if (e.timestamp > 0)
-          st.apply_latency.observe(now - e.timestamp);
+        else if (logged.timestamp > 0)
+          st.apply_latency.observe(now - logged.timestamp);
         ack.applied.push_back(i);
       } else {
         ++st.ignored;
       }
     }
-    st.processed.insert(e.seq);
+    st.processed.insert(logged.seq);
   }
   st.processed.advance_to(batch.last_seq());
   if (!batch.empty())
@@ -243,12 +278,17 @@ caf::result<parked_list> retry_parked(projector_ptr self, std::uint64_t seq) {
   std::uint64_t done = 0;
   for (auto& x : taken) {
     auto& e = x.event;
-    if (parked_behind(st, e))
+    std::optional<event> scratch;
+    std::optional<std::string> what;
+    auto* seen = upcast_for_model(st, e, scratch, what);
+    if (seen != nullptr && parked_behind(st, e, *seen))
       continue;
     bool took = false;
-    auto what = guarded([&] { took = st.model->apply(e); });
-    if (!capture_changes(self))
-      return st.failure;
+    if (seen != nullptr) {
+      what = guarded([&] { took = st.model->apply(*seen); });
+      if (!capture_changes(self))
+        return st.failure;
+    }
     if (what) {
       park(st, e, std::move(*what), x.attempts + 1);
       continue;

@@ -207,9 +207,12 @@ void subscribe(self_ptr self) {
   auto name = st.model->name();
   if (st.role == model_role::shadow)
     name += shadow_suffix;
+  // Also the types that upcasters turn into the model's (renamed types).
+  auto types = st.upcasters ? st.upcasters->sources_of(st.model->event_types())
+                            : st.model->event_types();
   self
     ->request(st.bus, st.options.bus_timeout, subscribe_atom::value,
-              projector_actor{self}, std::move(name), st.model->event_types())
+              projector_actor{self}, std::move(name), std::move(types))
     .then(
       [self, generation = st.bus_generation](std::uint64_t head) {
         auto& state = self->state;

@@ -142,6 +142,24 @@ void parse_request(boost::json::object& line, request& req) {
       return malformed(req, "event.payload must be an object");
     if (!finite_json(*payload))
       return malformed(req, "event.payload holds a number out of range (over 1.8e308)");
+    // Optional: the payload's schema version (1 when absent, see
+    // docs/versioning.md) and free-form metadata, kept in the log.
+    if (auto* version = ev->if_contains("schema_version")) {
+      boost::system::error_code ec;
+      auto x = version->is_double() ? 0 : version->to_number<std::uint32_t>(ec);
+      if (ec || x == 0)
+        return malformed(
+          req, "event.schema_version must be an integer from 1 to 4294967295");
+      req.ev.schema_version = x;
+    }
+    if (auto* metadata = ev->if_contains("metadata")) {
+      if (!metadata->is_object())
+        return malformed(req, "event.metadata must be an object");
+      if (!finite_json(*metadata))
+        return malformed(req,
+                         "event.metadata holds a number out of range (over 1.8e308)");
+      req.ev.metadata = metadata->get_object();
+    }
     req.kind = request_kind::event;
     req.ev.type = *ev_type;
     req.ev.payload = payload->get_object(); // a copy in req's payload storage

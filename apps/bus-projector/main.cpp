@@ -164,6 +164,17 @@ int main(int argc, char** argv) {
   auto timeout = std::chrono::milliseconds{timeout_ms};
   options.timeout = timeout;
   projector_options projection;
+  // The configuration's upcasters, shared by every projector (validated
+  // when the configuration was read).
+  if (!config->upcasters.empty()) {
+    auto upcasters = bus::upcaster_registry::make(config->upcasters);
+    if (!upcasters) {
+      BUS_LOG(bus::log_level::error, "bus-projector",
+              "bad configuration: " << bus::context_of(upcasters.error()));
+      return 2;
+    }
+    projection.upcasters = std::move(*upcasters);
+  }
   projection.bus_timeout = caf::duration{timeout * 2};
   if (!store_path.empty()) {
     // As bus-node keeps its models beside its log: snapshots of memory

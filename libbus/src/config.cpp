@@ -11,98 +11,14 @@
 #include "bus/errc.hpp"
 #include "bus/index_model.hpp"
 #include "bus/partitions.hpp"
+#include "internal/config_reader.hpp"
+#include "internal/upcaster_config.hpp"
 
 namespace bus {
 
 namespace {
 
-// Reads fields of one JSON object strictly, recording the first error with
-// the path of the offending field.
-class reader {
-public:
-  reader(const boost::json::value& v, std::string path, caf::error& err)
-    : path_(std::move(path)), err_(err) {
-    obj_ = v.if_object();
-    if (obj_ == nullptr)
-      fail(path_, "expected an object");
-  }
-
-  bool ok() const { return !err_; }
-
-  const boost::json::value* field(const char* key, bool required) {
-    if (obj_ == nullptr)
-      return nullptr;
-    known_.insert(key);
-    auto* v = obj_->if_contains(key);
-    if (v == nullptr && required)
-      fail(at(key), "missing");
-    return v;
-  }
-
-  void string(const char* key, std::string& out, bool required = true) {
-    if (auto* v = field(key, required)) {
-      if (auto* s = v->if_string(); s != nullptr && !s->empty())
-        out.assign(s->data(), s->size());
-      else
-        fail(at(key), "expected a non-empty string");
-    }
-  }
-
-  void strings(const char* key, std::vector<std::string>& out) {
-    if (auto* v = field(key, false)) {
-      auto* arr = v->if_array();
-      if (arr == nullptr)
-        return fail(at(key), "expected an array of strings");
-      for (auto& x : *arr) {
-        auto* s = x.if_string();
-        if (s == nullptr || s->empty())
-          return fail(at(key), "expected an array of non-empty strings");
-        out.emplace_back(s->data(), s->size());
-      }
-    }
-  }
-
-  template <class Int>
-  void number(const char* key, Int& out, Int min) {
-    if (auto* v = field(key, false)) {
-      boost::system::error_code ec;
-      auto x = v->to_number<Int>(ec);
-      if (ec || v->is_double() || x < min)
-        return fail(at(key), "expected an integer >= " + std::to_string(min));
-      out = x;
-    }
-  }
-
-  void millis(const char* key, std::chrono::milliseconds& out) {
-    auto count = static_cast<std::int64_t>(out.count());
-    number<std::int64_t>(key, count, 0);
-    out = std::chrono::milliseconds{count};
-  }
-
-  // Rejects keys that no field() call asked for.
-  void no_unknown_keys() {
-    if (obj_ == nullptr || err_)
-      return;
-    for (auto& kv : *obj_)
-      if (known_.count(std::string{kv.key()}) == 0)
-        return fail(at(std::string{kv.key()}), "unknown key");
-  }
-
-  std::string at(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-
-  void fail(const std::string& where, const std::string& what) {
-    if (!err_)
-      err_ = make_error(errc::invalid_config, where + ": " + what);
-  }
-
-private:
-  const boost::json::object* obj_ = nullptr;
-  std::string path_;
-  caf::error& err_;
-  std::set<std::string> known_;
-};
+using internal::reader;
 
 // Reads the optional "storage" field of a model: "memory" (the default) or
 // "sqlite".
@@ -287,6 +203,12 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
     r.number<std::size_t>("batch_size", result.node.batch_size, 1);
     r.number<std::size_t>("snapshot_every", result.node.snapshot_every, 0);
     r.no_unknown_keys();
+  }
+  if (auto* upcasters = top.field("upcasters", false)) {
+    auto steps = internal::parse_upcasters(*upcasters);
+    if (!steps)
+      return steps.error();
+    result.upcasters = std::move(*steps);
   }
   top.no_unknown_keys();
   if (err)

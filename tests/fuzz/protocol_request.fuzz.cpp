@@ -51,7 +51,8 @@ void check_event_round_trip(const event& e) {
   internal::decode_event(cursor.next(), 1, back);
   fuzz::require(cursor.at_end(), "one record");
   fuzz::require(back.id == e.id && back.type == e.type && back.payload == e.payload
-                  && back.metadata == e.metadata && back.id_derived == e.id_derived,
+                  && back.metadata == e.metadata && back.id_derived == e.id_derived
+                  && back.schema_version == e.schema_version,
                 "an event's record decodes to the event");
 }
 
@@ -65,6 +66,7 @@ void check_fast_path(const node::request& fast, const node::request& slow) {
   fuzz::require(fast.ev.id == slow.ev.id && fast.ev.type == slow.ev.type
                   && fast.ev.payload == slow.ev.payload
                   && fast.ev.metadata == slow.ev.metadata
+                  && fast.ev.schema_version == slow.ev.schema_version
                   && fast.ev.id_derived == slow.ev.id_derived,
                 "the fast path reads the event as Boost.JSON does");
   // Key order too: replies and stores write the payload as it came.

@@ -121,6 +121,9 @@ struct projector_state {
   read_model_ptr model;
   /// What to do when the model throws on an event.
   recovery_policy recovery;
+  /// The upcasters its events pass through (the spec's or the process's);
+  /// null for none.
+  upcaster_registry_ptr upcasters;
   /// The model's parked events (its dead-letter store).
   parking_lot parked;
   /// The batch waiting for a retry of one of its events, if any.

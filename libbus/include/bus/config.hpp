@@ -1,8 +1,9 @@
 #pragma once
 
-// The framework's JSON configuration: read models (declarative), supervision
-// and node limits. The shipped default is config/node.json, compiled into the
-// binaries so that they run without any file.
+// The framework's JSON configuration: read models (declarative), supervision,
+// node limits and upcasters (declarative, see docs/versioning.md). The
+// shipped default is config/node.json, compiled into the binaries so that
+// they run without any file.
 
 #include <chrono>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <caf/expected.hpp>
 
 #include "bus/read_model.hpp"
+#include "bus/upcasters.hpp"
 
 namespace bus {
 
@@ -56,6 +58,9 @@ struct bus_config {
   std::vector<model_spec> read_models;
   supervision_policy supervision;
   node_limits node;
+  /// Declarative upcasters ("upcasters"), validated as a whole; build the
+  /// process's registry with upcaster_registry::make (C++ steps may join).
+  std::vector<upcaster> upcasters;
 };
 
 /// Parses a configuration document. Unknown keys are rejected, so typos

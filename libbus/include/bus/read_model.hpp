@@ -21,6 +21,8 @@
 
 namespace bus {
 
+class upcaster_registry;
+
 /// A view of the event log kept for fast queries.
 class read_model {
 public:
@@ -118,6 +120,10 @@ struct model_spec {
   recovery_policy recovery{};
   /// Key-hash shards it runs as (partitions.hpp); 1 runs it whole.
   std::uint32_t partitions = 1;
+  /// The upcasters its events pass through before apply (upcasters.hpp);
+  /// null: the process's, projector_options::upcasters. A blue/green
+  /// rebuild may bring in a new model with upcasters of its own.
+  std::shared_ptr<const upcaster_registry> upcasters{};
 };
 
 } // namespace bus

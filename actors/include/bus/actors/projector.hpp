@@ -54,6 +54,7 @@
 
 #include "bus/actors/interfaces.hpp"
 #include "bus/read_model.hpp"
+#include "bus/upcasters.hpp"
 
 namespace bus::actors {
 
@@ -100,6 +101,11 @@ struct projector_options {
   /// went (a kill skips the supervisor's own cleanup), rather than live on
   /// retrying a bus nobody will rebind it to.
   caf::actor_addr owner;
+  /// Upcasters of the process (upcasters.hpp), shared by every projector a
+  /// supervisor spawns; a model_spec's own upcasters replace them. Each
+  /// event is upcast as it is handed to the model (live, replayed, rebuilt,
+  /// retried from the parking lot); the log keeps what was published.
+  upcaster_registry_ptr upcasters;
 };
 
 /// Spawns a projector of the model `spec` makes (with `spec.make()`),

@@ -1,0 +1,192 @@
+// Event versions through the node: an event's schema_version and metadata
+// are read from the line and kept in the log; the configuration's
+// upcasters turn old versions into the current one before the read models
+// see them; the log keeps what was sent.
+
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "node_process.hpp"
+#include "node_protocol.hpp"
+#include "protocol.hpp"
+#include "user_stream.hpp"
+
+using namespace bus::node::test;
+using bus::node::error_code;
+using bus::node::request_kind;
+
+namespace {
+
+// UserCreated v1 sent "mail"; v2 sends "email" and always a "country".
+constexpr const char* upcasting_config = R"({
+  "read_models": [
+    {"name": "user_listing", "kind": "document", "key": "id",
+     "merge_on": ["UserCreated"]},
+    {"name": "user_by_email", "kind": "index", "key": "email", "target": "id",
+     "set_on": ["UserCreated"]},
+    {"name": "strict", "kind": "document", "key": "id", "require": ["email"],
+     "merge_on": ["UserCreated"], "on_error": {"attempts": 1, "then": "park"}}
+  ],
+  "upcasters": [
+    {"type": "UserCreated", "from": 1, "rename": {"mail": "email"},
+     "defaults": {"country": "unknown"}}
+  ]
+})";
+
+// The listing alone, no upcasters.
+constexpr const char* plain_config = R"({
+  "read_models": [
+    {"name": "user_listing", "kind": "document", "key": "id",
+     "merge_on": ["UserCreated"]}
+  ]
+})";
+
+std::string write_config(const scratch_dir& dir, const std::string& name,
+                         const std::string& text) {
+  auto path = (dir.path / name).string();
+  std::ofstream{path} << text;
+  return path;
+}
+
+// `fields` may span lines in the source: one request is one line.
+std::string versioned_event(long long msg_id, std::string_view text) {
+  std::string fields{text};
+  for (auto& c : fields)
+    if (c == '\n')
+      c = ' ';
+  return request(R"({"type": "event", "msg_id": )" + std::to_string(msg_id)
+                 + R"(, "event": {"type": "UserCreated", )" + fields + "}}");
+}
+
+bus::node::request parsed(const std::string& event_fields) {
+  auto line = boost::json::parse(
+    R"({"src": "c", "dest": "n", "body": {"type": "event", "msg_id": 1, "event": {"type": "A", "payload": {"id": "x-1"})"
+    + event_fields + "}}}");
+  bus::node::request req{
+    boost::json::make_shared_resource<boost::json::monotonic_resource>()};
+  bus::node::parse_request(line.as_object(), req);
+  return req;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(versioning)
+
+BOOST_AUTO_TEST_CASE(an_event_keeps_its_schema_version_and_metadata) {
+  auto req = parsed(R"(, "schema_version": 3, "metadata": {"correlation_id": "c-9"})");
+  BOOST_REQUIRE((req.kind == request_kind::event));
+  BOOST_TEST(req.ev.schema_version == 3u);
+  BOOST_TEST(boost::json::serialize(req.ev.metadata) == R"({"correlation_id":"c-9"})");
+  auto plain = parsed("");
+  BOOST_REQUIRE((plain.kind == request_kind::event));
+  BOOST_TEST(plain.ev.schema_version == 1u);
+  BOOST_TEST(plain.ev.metadata.empty());
+}
+
+BOOST_AUTO_TEST_CASE(bad_schema_version_or_metadata_is_a_malformed_request) {
+  std::vector<std::pair<std::string, std::string>> cases{
+    {R"(, "schema_version": 0)", "event.schema_version"},
+    {R"(, "schema_version": -1)", "event.schema_version"},
+    {R"(, "schema_version": "2")", "event.schema_version"},
+    {R"(, "schema_version": 1.5)", "event.schema_version"},
+    {R"(, "schema_version": 4294967296)", "event.schema_version"},
+    {R"(, "schema_version": null)", "event.schema_version"},
+    {R"(, "metadata": [])", "event.metadata"},
+    {R"(, "metadata": "x")", "event.metadata"},
+    {R"(, "metadata": {"n": 1e999})", "event.metadata"},
+  };
+  for (auto& [fields, named] : cases) {
+    BOOST_TEST_CONTEXT(fields) {
+      auto req = parsed(fields);
+      BOOST_TEST((req.kind == request_kind::error));
+      BOOST_TEST((req.code == error_code::malformed_request));
+      BOOST_TEST(req.text.find(named) == 0u, req.text);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(declarative_upcaster_applies_and_the_log_keeps_the_original) {
+  scratch_dir dir;
+  auto config = write_config(dir, "upcasting.json", upcasting_config);
+  std::vector<std::string> args{"--config", config, "--store", dir.store()};
+  auto replies = replies_to(
+    versioned_event(1,
+                    R"("id": "e-1", "schema_version": 1, "metadata": {"trace": "t-1"},
+                          "payload": {"id": "user-1", "mail": "a@x"})")
+      + versioned_event(2, R"("id": "e-2", "payload": {"id": "user-2", "mail": "b@x"})")
+      + versioned_event(3, R"("id": "e-3", "schema_version": 2,
+                              "payload": {"id": "user-3", "email": "c@x", "country": "NO"})")
+      + versioned_event(
+        4, R"("id": "e-4", "schema_version": 2, "metadata": {"trace": "t-4"},
+                              "payload": {"id": "user-4"})")
+      + query(5, "user_listing", "user-1") + query(6, "user_listing", "user-2")
+      + query(7, "user_listing", "user-3") + query(8, "user_by_email", "a@x")
+      + request(R"({"type": "parked", "msg_id": 9, "model": "strict"})"),
+    args);
+  BOOST_REQUIRE_EQUAL(replies.size(), 9u);
+  for (std::size_t i = 0; i < 4; ++i)
+    BOOST_TEST(replies[i].text("type") == "read_models_updated", replies[i].line);
+  // Upcast: v1 (said or by default) renamed and defaulted; v2 as sent.
+  BOOST_TEST(replies[4].body.at("value")
+               == boost::json::parse(
+                 R"({"id": "user-1", "email": "a@x", "country": "unknown"})"),
+             replies[4].line);
+  BOOST_TEST(replies[5].body.at("value")
+               == boost::json::parse(
+                 R"({"id": "user-2", "email": "b@x", "country": "unknown"})"),
+             replies[5].line);
+  BOOST_TEST(
+    replies[6].body.at("value")
+      == boost::json::parse(R"({"id": "user-3", "email": "c@x", "country": "NO"})"),
+    replies[6].line);
+  BOOST_TEST(replies[7].json("value") == R"("user-1")", replies[7].line);
+  // The parked v2 event is the one logged: its version and metadata kept.
+  BOOST_REQUIRE(replies[8].text("type") == "parked_ok");
+  auto& parked = replies[8].body.at("parked").as_array();
+  BOOST_REQUIRE_EQUAL(parked.size(), 1u);
+  auto& logged = parked[0].at("event").as_object();
+  BOOST_TEST(logged.at("id") == "e-4");
+  BOOST_TEST(logged.at("schema_version") == 2);
+  BOOST_TEST(logged.at("metadata") == boost::json::parse(R"({"trace": "t-4"})"));
+
+  // Restarted without the upcaster, a rebuild replays the log as it was
+  // sent: the v1 events hold "mail" again.
+  auto plain = write_config(dir, "plain.json", plain_config);
+  auto again = replies_to(
+    request(R"({"type": "rebuild", "msg_id": 1, "model": "user_listing"})")
+      + versioned_event(2,
+                        R"("id": "e-5", "payload": {"id": "user-5", "email": "e@x"})")
+      + query(3, "user_listing", "user-1") + query(4, "user_listing", "user-3"),
+    {"--config", plain, "--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(again.size(), 4u);
+  BOOST_TEST(again[1].text("type") == "read_models_updated", again[1].line);
+  BOOST_TEST(again[2].body.at("value")
+               == boost::json::parse(R"({"id": "user-1", "mail": "a@x"})"),
+             again[2].line);
+  BOOST_TEST(
+    again[3].body.at("value")
+      == boost::json::parse(R"({"id": "user-3", "email": "c@x", "country": "NO"})"),
+    again[3].line);
+}
+
+BOOST_AUTO_TEST_CASE(bad_upcasters_in_the_config_exit_2_naming_the_field) {
+  scratch_dir dir;
+  auto config = write_config(dir, "bad.json", R"({"read_models": [],
+    "upcasters": [{"type": "UserCreated", "from": 1, "rename": {"mail": 5}}]})");
+  auto result = run_node(request(R"({"type": "status", "msg_id": 1})"),
+                         {"--config", config});
+  BOOST_TEST(result.exit_code == 2);
+  BOOST_TEST(result.err.find("upcasters[0].rename.mail") != std::string::npos,
+             result.err);
+  BOOST_TEST(result.out.empty(), result.out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
