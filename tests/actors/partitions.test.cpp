@@ -228,9 +228,9 @@ BOOST_AUTO_TEST_CASE(requests_that_need_one_partition_say_which_ones_exist) {
 BOOST_AUTO_TEST_CASE(await_applied_on_the_model_waits_for_every_partition) {
   start({tallies("t", 3)});
   publish(events(0, 20, {"A", "B"}, keys));
-  auto done = ask<std::vector<model_checkpoint>>(sup, await_atom::value,
-                                                 std::uint64_t{20}, std::string{"t"},
-                                                 caf::timespan{std::chrono::seconds{5}});
+  auto done = ask<std::vector<model_checkpoint>>(
+    sup, await_atom::value, std::uint64_t{20}, std::string{"t"},
+    caf::timespan{std::chrono::seconds{5}});
   BOOST_REQUIRE(done);
   BOOST_TEST(done->size() == 3u);
   for (auto& c : *done) {
