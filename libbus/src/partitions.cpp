@@ -9,8 +9,8 @@ std::uint32_t partition_of(std::string_view key, std::uint32_t count) noexcept {
   if (count <= 1)
     return 0;
   std::uint64_t h = 14695981039346656037ull; // FNV-1a offset basis
-  for (unsigned char c : key) {
-    h ^= c;
+  for (char c : key) {
+    h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ull; // FNV prime
   }
   return static_cast<std::uint32_t>(h % count);
