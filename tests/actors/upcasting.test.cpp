@@ -95,8 +95,10 @@ event user_event(std::string id, std::string type, std::uint32_t version,
 // UserCreated v1 {"id", "mail"} -> UserRegistered v2 {"id", "email"}.
 upcaster v1_to_v2() {
   return upcaster{"UserCreated", 1, "UserRegistered", [](event& e) {
-                    e.payload["email"] = e.payload.at("mail");
+                    // Copy first: inserting may move the value it reads.
+                    boost::json::value mail = e.payload.at("mail");
                     e.payload.erase("mail");
+                    e.payload["email"] = std::move(mail);
                   }};
 }
 

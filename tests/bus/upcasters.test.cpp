@@ -29,8 +29,10 @@ upcaster rename_field(std::string type, std::uint32_t version, std::string from,
                       std::string to, std::string to_type = {}) {
   return upcaster{std::move(type), version, std::move(to_type), [from, to](event& e) {
                     if (auto* v = e.payload.if_contains(from)) {
-                      e.payload[to] = *v;
+                      // Copy first: inserting may move the value it reads.
+                      boost::json::value moved = *v;
                       e.payload.erase(from);
+                      e.payload[to] = std::move(moved);
                     }
                   }};
 }
