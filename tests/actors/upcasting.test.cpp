@@ -262,7 +262,9 @@ BOOST_AUTO_TEST_CASE(blue_green_rebuild_brings_in_an_upcaster) {
   std::vector<event> v1_only;
   for (auto& e : mixed_log())
     if (e.schema_version == 1) {
-      e.payload["email"] = e.payload.at("mail"); // v1 publishers sent both
+      // v1 publishers sent both (copied first: inserting may move "mail").
+      boost::json::value mail = e.payload.at("mail");
+      e.payload["email"] = std::move(mail);
       v1_only.push_back(e);
     }
   publish(v1_only);
