@@ -3,6 +3,8 @@
 #include <charconv>
 #include <utility>
 
+#include "bus/forwarding_model.hpp"
+
 namespace bus {
 
 std::uint32_t partition_of(std::string_view key, std::uint32_t count) noexcept {
@@ -45,65 +47,34 @@ std::string_view model_of(std::string_view name) noexcept {
 
 namespace {
 
-class partition_model final : public read_model {
+class partition_model final : public forwarding_model {
 public:
-  partition_model(read_model_ptr inner, std::uint32_t index, std::uint32_t count)
-    : inner_(std::move(inner)),
-      name_(partition_name(inner_->name(), index)),
+  partition_model(read_model_ptr model, std::uint32_t index, std::uint32_t count)
+    : forwarding_model(std::move(model)),
+      name_(partition_name(inner().name(), index)),
       index_(index),
       count_(count) {}
 
   const std::string& name() const noexcept override { return name_; }
 
-  const std::vector<std::string>& event_types() const noexcept override {
-    return inner_->event_types();
-  }
-
   bool apply(const event& e) override {
     if (!mine(e))
       return false;
-    return inner_->apply(e);
-  }
-
-  std::optional<boost::json::value> query(std::string_view key) const override {
-    return inner_->query(key);
-  }
-
-  boost::json::value snapshot() const override { return inner_->snapshot(); }
-
-  void reset() override { inner_->reset(); }
-
-  bool restore(const boost::json::value& state) override {
-    return inner_->restore(state);
+    return forwarding_model::apply(e);
   }
 
   std::string definition() const override {
-    return inner_->definition() + "\npartition " + std::to_string(index_) + " of "
-           + std::to_string(count_);
-  }
-
-  bool track_changes() override { return inner_->track_changes(); }
-
-  void take_changes(std::vector<std::string>& out) override {
-    inner_->take_changes(out);
-  }
-
-  bool write_value(std::string_view key, std::string& out) const override {
-    return inner_->write_value(key, out);
-  }
-
-  std::optional<std::string> key_of(const event& e) const override {
-    return inner_->key_of(e);
+    return forwarding_model::definition() + "\npartition " + std::to_string(index_)
+           + " of " + std::to_string(count_);
   }
 
 private:
   bool mine(const event& e) const {
-    auto key = inner_->key_of(e);
+    auto key = key_of(e);
     return partition_of(key ? std::string_view{*key} : std::string_view{}, count_)
            == index_;
   }
 
-  read_model_ptr inner_;
   std::string name_;
   std::uint32_t index_;
   std::uint32_t count_;

@@ -1,41 +1,22 @@
 #include "model_mix.hpp"
 
+#include "bus/forwarding_model.hpp"
+
 namespace bus::sim {
 
 namespace {
 
 // A model under another name; everything else is the inner model's. The
 // name is what the bus subscribes, the supervisor routes and acks name.
-class renamed_model final : public read_model {
+class renamed_model final : public forwarding_model {
 public:
-  renamed_model(read_model_ptr inner, std::string name)
-    : inner_(std::move(inner)), name_(std::move(name)) {
+  renamed_model(read_model_ptr model, std::string name)
+    : forwarding_model(std::move(model)), name_(std::move(name)) {
     // nop
   }
   const std::string& name() const noexcept override { return name_; }
-  const std::vector<std::string>& event_types() const noexcept override {
-    return inner_->event_types();
-  }
-  bool apply(const event& e) override { return inner_->apply(e); }
-  std::optional<boost::json::value> query(std::string_view key) const override {
-    return inner_->query(key);
-  }
-  boost::json::value snapshot() const override { return inner_->snapshot(); }
-  void reset() override { inner_->reset(); }
-  bool restore(const boost::json::value& state) override {
-    return inner_->restore(state);
-  }
-  std::string definition() const override { return inner_->definition(); }
-  bool track_changes() override { return inner_->track_changes(); }
-  void take_changes(std::vector<std::string>& out) override {
-    inner_->take_changes(out);
-  }
-  std::optional<std::string> key_of(const event& e) const override {
-    return inner_->key_of(e);
-  }
 
 private:
-  read_model_ptr inner_;
   std::string name_;
 };
 

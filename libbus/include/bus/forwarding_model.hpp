@@ -1,0 +1,36 @@
+#pragma once
+
+// A read model that wraps another and forwards every call to it: the base
+// of decorators that change one or two things (a partition's name and
+// filter, a renamed instance) and leave the rest to the inner model.
+
+#include "bus/read_model.hpp"
+
+namespace bus {
+
+class forwarding_model : public read_model {
+public:
+  explicit forwarding_model(read_model_ptr inner);
+
+  const std::string& name() const noexcept override;
+  const std::vector<std::string>& event_types() const noexcept override;
+  bool apply(const event& e) override;
+  std::optional<boost::json::value> query(std::string_view key) const override;
+  boost::json::value snapshot() const override;
+  void reset() override;
+  bool restore(const boost::json::value& state) override;
+  std::string definition() const override;
+  bool track_changes() override;
+  void take_changes(std::vector<std::string>& out) override;
+  bool write_value(std::string_view key, std::string& out) const override;
+  std::optional<std::string> key_of(const event& e) const override;
+
+protected:
+  read_model& inner() noexcept { return *inner_; }
+  const read_model& inner() const noexcept { return *inner_; }
+
+private:
+  read_model_ptr inner_;
+};
+
+} // namespace bus
