@@ -27,6 +27,7 @@
 #include "bus/sqlite_log.hpp"
 #include "await_models.hpp"
 #include "catch_up.hpp"
+#include "config_upcasters.hpp"
 #include "command_line.hpp"
 #include "request_reader.hpp"
 #include "network_exposure.hpp"
@@ -262,17 +263,9 @@ int main(int argc, char** argv) {
     options.models.push_back(spec.name);
   options.batch_size = config->node.batch_size;
   projector_options projection;
-  // The configuration's upcasters, shared by every projector (validated
-  // when the configuration was read).
-  if (!config->upcasters.empty()) {
-    auto upcasters = bus::upcaster_registry::make(config->upcasters);
-    if (!upcasters) {
-      BUS_LOG(bus::log_level::error, "bus-node",
-              "bad configuration: " << bus::context_of(upcasters.error()));
-      return 2;
-    }
-    projection.upcasters = std::move(*upcasters);
-  }
+  // The configuration's upcasters, shared by every projector.
+  if (!bus::app::install_upcasters(*config, projection, "bus-node"))
+    return 2;
   if (!store_path.empty()) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";

@@ -21,6 +21,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "command_line.hpp"
+#include "config_upcasters.hpp"
 #include "network_exposure.hpp"
 #include "tls_files.hpp"
 
@@ -164,17 +165,9 @@ int main(int argc, char** argv) {
   auto timeout = std::chrono::milliseconds{timeout_ms};
   options.timeout = timeout;
   projector_options projection;
-  // The configuration's upcasters, shared by every projector (validated
-  // when the configuration was read).
-  if (!config->upcasters.empty()) {
-    auto upcasters = bus::upcaster_registry::make(config->upcasters);
-    if (!upcasters) {
-      BUS_LOG(bus::log_level::error, "bus-projector",
-              "bad configuration: " << bus::context_of(upcasters.error()));
-      return 2;
-    }
-    projection.upcasters = std::move(*upcasters);
-  }
+  // The configuration's upcasters, shared by every projector.
+  if (!bus::app::install_upcasters(*config, projection, "bus-projector"))
+    return 2;
   projection.bus_timeout = caf::duration{timeout * 2};
   if (!store_path.empty()) {
     // As bus-node keeps its models beside its log: snapshots of memory
