@@ -5,7 +5,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -27,20 +26,13 @@ std::string config_text(int partitions, const std::string& storage) {
    "set_on": ["UserCreated", "UserUpdated"], "delete_on": ["UserDeleted"]}]})";
 }
 
-std::string write_config(const scratch_dir& dir, const std::string& name,
-                         const std::string& text) {
-  auto path = (dir.path / name).string();
-  std::ofstream{path} << text;
-  return path;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(partitions)
 
 BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_every_partition_equal_to_the_fold) {
   scratch_dir dir;
-  auto config = write_config(dir, "node.json", config_text(3, "sqlite"));
+  auto config = dir.write("node.json", config_text(3, "sqlite"));
   constexpr std::size_t users = 200;
   auto stream = make_stream(5000, users, 10);
   auto emails = some_emails(stream, 200);
@@ -81,8 +73,8 @@ BOOST_AUTO_TEST_CASE(a_new_partition_count_rebuilds_from_the_log) {
   // log, none of them may come from a partition that held other keys.
   auto stream = make_stream(2100, users, 0);
   std::vector<user_event> first_part(stream.begin(), stream.begin() + 2000);
-  auto two = write_config(dir, "two.json", config_text(2, "memory"));
-  auto three = write_config(dir, "three.json", config_text(3, "memory"));
+  auto two = dir.write("two.json", config_text(2, "memory"));
+  auto three = dir.write("three.json", config_text(3, "memory"));
   auto first = replies_to(requests(first_part, users),
                           {"--config", two, "--store", dir.store(), "--snapshot-every",
                            "100"});
@@ -100,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_new_partition_count_rebuilds_from_the_log) {
 BOOST_AUTO_TEST_CASE(await_models_waits_for_every_partition_of_a_model) {
   // --await-models names the model; status shows its partitions.
   scratch_dir dir;
-  auto config = write_config(dir, "node.json", config_text(2, "memory"));
+  auto config = dir.write("node.json", config_text(2, "memory"));
   constexpr std::size_t users = 10;
   auto stream = make_stream(50, users, 0);
   auto result = run_process(BUS_NODE_PATH,
@@ -113,7 +105,7 @@ BOOST_AUTO_TEST_CASE(await_models_waits_for_every_partition_of_a_model) {
 
 BOOST_AUTO_TEST_CASE(an_index_model_with_partitions_is_a_config_error) {
   scratch_dir dir;
-  auto config = write_config(dir, "bad.json", R"({"read_models": [
+  auto config = dir.write("bad.json", R"({"read_models": [
     {"name": "by_email", "kind": "index", "key": "email", "target": "id",
      "set_on": ["UserCreated"], "partitions": 2}]})");
   auto result = run_process(BUS_NODE_PATH, {"--config", config}, "",

@@ -5,7 +5,6 @@
 
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,19 +26,13 @@ constexpr const char* table_config = R"({"read_models": [
    "storage": "sqlite", "set_on": ["UserCreated", "UserUpdated"],
    "delete_on": ["UserDeleted"]}]})";
 
-std::string write_config(const scratch_dir& dir, const std::string& text) {
-  auto path = (dir.path / "node.json").string();
-  std::ofstream{path} << text;
-  return path;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tables)
 
 BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_tables_equal_to_a_fold_of_the_log) {
   scratch_dir dir;
-  auto config = write_config(dir, table_config);
+  auto config = dir.write("node.json", table_config);
   constexpr std::size_t users = 200;
   auto stream = make_stream(6000, users, 10);
   auto emails = some_emails(stream, 300);
@@ -60,7 +53,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_tables_equal_to_a_fold_of_the_log
 
 BOOST_AUTO_TEST_CASE(restart_loads_the_tables_and_applies_only_new_events) {
   scratch_dir dir;
-  auto config = write_config(dir, table_config);
+  auto config = dir.write("node.json", table_config);
   constexpr std::size_t users = 50;
   auto stream = make_stream(1200, users, 0);
   std::vector<user_event> first_part(stream.begin(), stream.begin() + 1000);
@@ -98,7 +91,7 @@ BOOST_AUTO_TEST_CASE(restart_loads_the_tables_and_applies_only_new_events) {
 
 BOOST_AUTO_TEST_CASE(unknown_storage_exits_2_naming_the_field) {
   scratch_dir dir;
-  auto config = write_config(dir, R"({"read_models": [{"name": "m",
+  auto config = dir.write("node.json", R"({"read_models": [{"name": "m",
     "kind": "document", "key": "id", "merge_on": ["A"], "storage": "disk"}]})");
   auto result = run_node("", {"--config", config});
   BOOST_TEST(result.exit_code == 2);

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -24,6 +25,12 @@ scratch_dir::~scratch_dir() {
 
 std::string scratch_dir::store() const {
   return (path / "bus.db").string();
+}
+
+std::string scratch_dir::write(const std::string& name, const std::string& text) const {
+  auto file = (path / name).string();
+  std::ofstream{file} << text;
+  return file;
 }
 
 std::vector<user_event> make_stream(std::size_t n, std::size_t users,

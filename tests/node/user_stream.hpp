@@ -25,6 +25,8 @@ struct scratch_dir {
   ~scratch_dir();
   /// Returns the path of the store file in it.
   std::string store() const;
+  /// Writes `text` to the file `name` in it and returns the file's path.
+  std::string write(const std::string& name, const std::string& text) const;
 };
 
 /// One event of a user stream.

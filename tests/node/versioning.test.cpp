@@ -5,7 +5,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,13 +47,6 @@ constexpr const char* plain_config = R"({
      "merge_on": ["UserCreated"]}
   ]
 })";
-
-std::string write_config(const scratch_dir& dir, const std::string& name,
-                         const std::string& text) {
-  auto path = (dir.path / name).string();
-  std::ofstream{path} << text;
-  return path;
-}
 
 // `fields` may span lines in the source: one request is one line.
 std::string versioned_event(long long msg_id, std::string_view text) {
@@ -115,7 +107,7 @@ BOOST_AUTO_TEST_CASE(bad_schema_version_or_metadata_is_a_malformed_request) {
 
 BOOST_AUTO_TEST_CASE(declarative_upcaster_applies_and_the_log_keeps_the_original) {
   scratch_dir dir;
-  auto config = write_config(dir, "upcasting.json", upcasting_config);
+  auto config = dir.write("upcasting.json", upcasting_config);
   std::vector<std::string> args{"--config", config, "--store", dir.store()};
   auto replies = replies_to(
     versioned_event(1,
@@ -159,7 +151,7 @@ BOOST_AUTO_TEST_CASE(declarative_upcaster_applies_and_the_log_keeps_the_original
 
   // Restarted without the upcaster, a rebuild replays the log as it was
   // sent: the v1 events hold "mail" again.
-  auto plain = write_config(dir, "plain.json", plain_config);
+  auto plain = dir.write("plain.json", plain_config);
   auto again = replies_to(
     request(R"({"type": "rebuild", "msg_id": 1, "model": "user_listing"})")
       + versioned_event(2,
@@ -179,7 +171,7 @@ BOOST_AUTO_TEST_CASE(declarative_upcaster_applies_and_the_log_keeps_the_original
 
 BOOST_AUTO_TEST_CASE(bad_upcasters_in_the_config_exit_2_naming_the_field) {
   scratch_dir dir;
-  auto config = write_config(dir, "bad.json", R"({"read_models": [],
+  auto config = dir.write("bad.json", R"({"read_models": [],
     "upcasters": [{"type": "UserCreated", "from": 1, "rename": {"mail": 5}}]})");
   auto result = run_node(request(R"({"type": "status", "msg_id": 1})"),
                          {"--config", config});
