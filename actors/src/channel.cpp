@@ -172,8 +172,8 @@ channel_actor::behavior_type channel_impl(self_ptr self, channel_options options
                           "request: the timeout must be positive");
       auto id = enqueue(self, correlation_id, std::move(body));
       auto promise = self->make_response_promise<channel_reply>();
-      st.requests.emplace(id, waiting_request{std::move(correlation_id), timeout,
-                                              promise});
+      st.requests.emplace(id,
+                          waiting_request{std::move(correlation_id), timeout, promise});
       self->delayed_send(self, timeout, expire_atom::value, request_atom::value, id);
       dispatch(self);
       return promise;

@@ -127,7 +127,8 @@ void channel_ledger::compact() {
 ack_outcome channel_ledger::ack(std::uint64_t id) {
   auto i = entries_.find(id);
   if (i == entries_.end())
-    return id < next_id_ && id > 0 ? ack_outcome::already_settled : ack_outcome::unknown;
+    return id < next_id_ && id > 0 ? ack_outcome::already_settled
+                                   : ack_outcome::unknown;
   auto& e = i->second;
   if (e.state == delivery_state::acked || e.state == delivery_state::expired)
     return ack_outcome::already_settled;

@@ -80,7 +80,8 @@ BOOST_AUTO_TEST_CASE(an_unanswered_request_fails_with_no_reply_at_its_timeout) {
   sched.advance_time(1ms);
   run();
   BOOST_TEST(reply_of(cell) == "error no_reply");
-  BOOST_TEST(context_of((**cell).error()) == "request 'c-1' got no reply within 2000 ms");
+  BOOST_TEST(context_of((**cell).error())
+             == "request 'c-1' got no reply within 2000 ms");
   auto s = status();
   BOOST_TEST(s.expired_requests == 1u);
   BOOST_TEST(s.in_flight == 0u); // the receiver's credit is free again

@@ -31,20 +31,20 @@ caf::actor_system_config& network_config(caf::actor_system_config& cfg) {
 channel_receiver_actor spawn_receiver(caf::actor_system& sys, caf::actor sink,
                                       std::string name, channel_actor channel,
                                       bool eager) {
-  return sys.spawn([=](channel_receiver_actor::pointer self)
-                     -> channel_receiver_actor::behavior_type {
-    return {
-      [=](take_atom, channel_message& m) {
-        // anon_send: a typed actor may not send() to an untyped one.
-        caf::anon_send(sink, name, m);
-        if (!m.correlation_id.empty())
-          self->send(channel, reply_atom::value,
-                     channel_reply{m.id, m.correlation_id, "pong:" + m.body});
-        else if (eager)
-          self->send(channel, ack_atom::value, m.id);
-      },
-    };
-  });
+  return sys.spawn(
+    [=](channel_receiver_actor::pointer self) -> channel_receiver_actor::behavior_type {
+      return {
+        [=](take_atom, channel_message& m) {
+          // anon_send: a typed actor may not send() to an untyped one.
+          caf::anon_send(sink, name, m);
+          if (!m.correlation_id.empty())
+            self->send(channel, reply_atom::value,
+                       channel_reply{m.id, m.correlation_id, "pong:" + m.body});
+          else if (eager)
+            self->send(channel, ack_atom::value, m.id);
+        },
+      };
+    });
 }
 
 struct two_nodes {

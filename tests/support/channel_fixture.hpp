@@ -16,10 +16,10 @@ namespace bus::test {
 
 /// A receiver the test drives: it forwards (ack_atom, id) and
 /// (reply_atom, reply) to its channel when the test sends them to it.
-using scripted_receiver = caf::typed_actor<
-  caf::reacts_to<actors::take_atom, actors::channel_message>,
-  caf::reacts_to<actors::ack_atom, std::uint64_t>,
-  caf::reacts_to<actors::reply_atom, actors::channel_reply>>;
+using scripted_receiver
+  = caf::typed_actor<caf::reacts_to<actors::take_atom, actors::channel_message>,
+                     caf::reacts_to<actors::ack_atom, std::uint64_t>,
+                     caf::reacts_to<actors::reply_atom, actors::channel_reply>>;
 
 /// One delivery a receiver took.
 struct taken {
@@ -43,30 +43,30 @@ struct channel_fixture : deterministic_fixture {
   scripted_receiver receiver(std::string name, bool eager = false) {
     auto ch = channel;
     auto log = takes;
-    auto r = sys.spawn([=](scripted_receiver::pointer r_self)
-                         -> scripted_receiver::behavior_type {
-      return {
-        [=](actors::take_atom, actors::channel_message& m) {
-          log->push_back(taken{name, m});
-          if (eager)
-            r_self->send(ch, actors::ack_atom::value, m.id);
-        },
-        [=](actors::ack_atom, std::uint64_t id) {
-          r_self->send(ch, actors::ack_atom::value, id);
-        },
-        [=](actors::reply_atom, actors::channel_reply& reply) {
-          r_self->send(ch, actors::reply_atom::value, std::move(reply));
-        },
-      };
-    });
+    auto r = sys.spawn(
+      [=](scripted_receiver::pointer r_self) -> scripted_receiver::behavior_type {
+        return {
+          [=](actors::take_atom, actors::channel_message& m) {
+            log->push_back(taken{name, m});
+            if (eager)
+              r_self->send(ch, actors::ack_atom::value, m.id);
+          },
+          [=](actors::ack_atom, std::uint64_t id) {
+            r_self->send(ch, actors::ack_atom::value, id);
+          },
+          [=](actors::reply_atom, actors::channel_reply& reply) {
+            r_self->send(ch, actors::reply_atom::value, std::move(reply));
+          },
+        };
+      });
     run();
     return r;
   }
 
   /// Joins `r` to the channel with `credit`.
   actors::channel_status join(const scripted_receiver& r, std::uint32_t credit = 10) {
-    auto status = ask<actors::channel_status>(channel, actors::join_atom::value,
-                                              actors::channel_receiver_actor{r}, credit);
+    auto status = ask<actors::channel_status>(
+      channel, actors::join_atom::value, actors::channel_receiver_actor{r}, credit);
     BOOST_REQUIRE(status);
     return *status;
   }
@@ -108,7 +108,8 @@ struct channel_fixture : deterministic_fixture {
   /// cell once the test runs the system.
   std::shared_ptr<std::optional<caf::expected<actors::channel_reply>>>
   request(std::string correlation_id, std::string body, caf::timespan timeout) {
-    auto result = std::make_shared<std::optional<caf::expected<actors::channel_reply>>>();
+    auto result
+      = std::make_shared<std::optional<caf::expected<actors::channel_reply>>>();
     auto ch = channel;
     sys.spawn([=](caf::event_based_actor* a) {
       a->request(ch, caf::infinite, actors::request_atom::value, correlation_id, body,

@@ -52,7 +52,8 @@ using channel_actor = caf::typed_actor<
   caf::replies_to<enqueue_atom, std::string>::with<std::uint64_t>,
   // Registers a receiver able to hold `credit` unacked messages at a time
   // (at least 1); answered with the channel's status.
-  caf::replies_to<join_atom, channel_receiver_actor, std::uint32_t>::with<channel_status>,
+  caf::replies_to<join_atom, channel_receiver_actor,
+                  std::uint32_t>::with<channel_status>,
   // Unregisters a receiver: what it holds unacked goes to the others.
   caf::replies_to<leave_atom, channel_receiver_actor>::with<channel_status>,
   // A receiver acks message `id` (the sender must be a receiver).
