@@ -87,6 +87,16 @@ void forget(channel_state& st, std::uint64_t id) {
   st.messages.erase(id);
 }
 
+// Refuses a message the channel has no room for (the sender keeps it).
+caf::error check_room(const channel_state& st, const char* what) {
+  auto limit = st.options.max_unsettled;
+  if (limit == 0 || st.ledger.pending() + st.ledger.in_flight() < limit)
+    return caf::none;
+  return make_error(errc::overloaded, std::string{what} + ": the channel holds "
+                                        + std::to_string(limit)
+                                        + " messages not yet acknowledged");
+}
+
 std::uint64_t enqueue(self_ptr self, std::string correlation_id, std::string body) {
   auto& st = self->state;
   auto id = st.ledger.add();
@@ -117,7 +127,9 @@ channel_actor::behavior_type channel_impl(self_ptr self, channel_options options
       drop_receiver(self, *key);
   });
   return {
-    [self](enqueue_atom, std::string& body) -> std::uint64_t {
+    [self](enqueue_atom, std::string& body) -> caf::result<std::uint64_t> {
+      if (auto err = check_room(self->state, "enqueue"))
+        return err;
       auto id = enqueue(self, {}, std::move(body));
       dispatch(self);
       return id;
@@ -170,6 +182,8 @@ channel_actor::behavior_type channel_impl(self_ptr self, channel_options options
       if (timeout <= caf::timespan::zero())
         return make_error(errc::precondition_failed,
                           "request: the timeout must be positive");
+      if (auto err = check_room(st, "request"))
+        return err;
       auto id = enqueue(self, correlation_id, std::move(body));
       auto promise = self->make_response_promise<channel_reply>();
       st.requests.emplace(id,

@@ -15,6 +15,23 @@ using namespace bus;
 using namespace bus::actors;
 using namespace bus::test;
 
+namespace {
+
+channel_options holding_at_most(std::uint64_t n) {
+  channel_options options;
+  options.max_unsettled = n;
+  return options;
+}
+
+// A channel that holds at most two messages not yet acked.
+struct small_channel : channel_fixture {
+  small_channel() : channel_fixture(holding_at_most(2)) {
+    // nop
+  }
+};
+
+} // namespace
+
 BOOST_FIXTURE_TEST_SUITE(channel, channel_fixture)
 
 BOOST_AUTO_TEST_CASE(each_message_goes_to_exactly_one_competing_receiver) {
@@ -184,6 +201,25 @@ BOOST_AUTO_TEST_CASE(an_ack_from_an_outsider_is_ignored) {
   BOOST_TEST(status().stray_acks == 1u);
   BOOST_TEST(status().in_flight == 1u);
   BOOST_TEST(status().acked == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_full_channel_refuses_messages_until_one_is_acked,
+                        small_channel) {
+  auto a = receiver("a");
+  join(a, 1);
+  enqueue("one"); // in flight
+  enqueue("two"); // pending
+  auto refused = ask<std::uint64_t>(channel, enqueue_atom::value, std::string{"three"});
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(code_of(refused.error()) == errc::overloaded);
+  auto request = this->request("c-1", "four", 10s);
+  run();
+  BOOST_REQUIRE(*request);
+  BOOST_TEST(code_of((**request).error()) == errc::overloaded);
+  BOOST_TEST(status().pending == 1u); // nothing of the refused was taken
+  ack(a, 1);
+  BOOST_TEST(enqueue("three") == 3u);
+  BOOST_TEST(deliveries() == "a:1#1 a:2#1 ");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

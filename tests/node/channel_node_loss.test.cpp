@@ -60,10 +60,12 @@ BOOST_AUTO_TEST_CASE(a_message_held_by_a_lost_node_goes_to_a_surviving_receiver)
       };
     });
   self->request(channel, 10s, join_atom::value, local, std::uint32_t{1})
-    .receive([](channel_status&) {}, [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+    .receive([](channel_status&) {},
+             [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
   channel_message taken;
   self->receive([&](channel_message& m) { taken = std::move(m); },
-                caf::after(scaled(20s)) >> [] { BOOST_FAIL("no redelivery within 20 s"); });
+                caf::after(scaled(20s)) >>
+                  [] { BOOST_FAIL("no redelivery within 20 s"); });
   BOOST_TEST(taken.id == 1u);
   BOOST_TEST(taken.attempt == 2u);
   BOOST_TEST(taken.body == "job");

@@ -48,7 +48,8 @@ using channel_receiver_actor
 
 /// The channel.
 using channel_actor = caf::typed_actor<
-  // Enqueues a one-way message; answered with its id.
+  // Enqueues a one-way message; answered with its id (or overloaded, see
+  // channel_options::max_unsettled).
   caf::replies_to<enqueue_atom, std::string>::with<std::uint64_t>,
   // Registers a receiver able to hold `credit` unacked messages at a time
   // (at least 1); answered with the channel's status.
@@ -74,6 +75,10 @@ struct channel_options {
   /// A delivery not acked within this goes to another receiver; zero
   /// disables the timeout (only a receiver's death or leave redelivers).
   caf::timespan ack_timeout = caf::timespan{std::chrono::seconds{30}};
+  /// The channel holds at most this many messages not yet settled (pending
+  /// or in flight); beyond it, enqueue and request fail with
+  /// errc::overloaded and nothing is taken. Zero: no limit.
+  std::uint64_t max_unsettled = 65536;
 };
 
 /// Spawns a channel.
