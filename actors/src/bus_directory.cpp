@@ -83,19 +83,21 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
       continue;
     for (auto& model : models)
       if (serves_whole(n, model) || shares(n, model) != nullptr)
-        return make_error(errc::precondition_failed,
-                          "read model '" + model + "' is already served by node '"
-                            + n.node + "'");
+        return make_error(errc::precondition_failed, "read model '" + model
+                                                       + "' is already served by node '"
+                                                       + n.node + "'");
     for (auto& s : shared) {
       if (serves_whole(n, s.model))
         return make_error(errc::precondition_failed,
-                          "read model '" + s.model + "' is already served whole by node '"
-                            + n.node + "'");
-      if (auto* theirs = shares(n, s.model); theirs && theirs->partitions != s.partitions)
+                          "read model '" + s.model
+                            + "' is already served whole by node '" + n.node + "'");
+      if (auto* theirs = shares(n, s.model);
+          theirs && theirs->partitions != s.partitions)
         return make_error(errc::precondition_failed,
                           "read model '" + s.model + "' runs as "
-                            + std::to_string(theirs->partitions) + " partitions on node '"
-                            + n.node + "', not " + std::to_string(s.partitions));
+                            + std::to_string(theirs->partitions)
+                            + " partitions on node '" + n.node + "', not "
+                            + std::to_string(s.partitions));
     }
   }
   // Models it shared before (a restart with another config) are rebalanced
@@ -113,8 +115,8 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
                              }),
               nodes.end());
   self->monitor(supervisor);
-  nodes.push_back({std::move(node), std::move(supervisor), std::move(models),
-                   std::move(shared)});
+  nodes.push_back(
+    {std::move(node), std::move(supervisor), std::move(models), std::move(shared)});
   for (auto& model : touched)
     rebalance(self, model);
   return {};

@@ -103,7 +103,8 @@ void steer_shared(supervisor_ptr self, caf::typed_response_promise<projector_sta
         self->request(sup, timeout, pause_atom::value, model).then(on_answer, on_error);
         break;
       case partition_request::resume:
-        self->request(sup, timeout, resume_atom::value, model).then(on_answer, on_error);
+        self->request(sup, timeout, resume_atom::value, model)
+          .then(on_answer, on_error);
         break;
       case partition_request::rebuild:
         self->request(sup, timeout, rebuild_atom::value, model)

@@ -23,17 +23,18 @@ std::uint32_t shared_partitions(const std::vector<actors::node_entry>& nodes,
 
 /// Queries the node that runs the partition of `key` and answers under
 /// `model`.
-void query_shared(supervisor_ptr self, caf::typed_response_promise<actors::query_result> rp,
-                  const std::vector<actors::node_entry>& nodes, const std::string& model,
-                  std::uint32_t n, std::string key);
+void query_shared(supervisor_ptr self,
+                  caf::typed_response_promise<actors::query_result> rp,
+                  const std::vector<actors::node_entry>& nodes,
+                  const std::string& model, std::uint32_t n, std::string key);
 
 /// Sends `what` about `model` to every live node that shares it (each
 /// steers the partitions it runs) and answers with their statuses combined
 /// (combine_statuses), or the first error.
 void steer_shared(supervisor_ptr self,
                   caf::typed_response_promise<actors::projector_status> rp,
-                  const std::vector<actors::node_entry>& nodes, const std::string& model,
-                  partition_request what);
+                  const std::vector<actors::node_entry>& nodes,
+                  const std::string& model, partition_request what);
 
 // The routing of each request a routing supervisor forwards (its atom
 // picks the overload); the requests not listed need one partition.
