@@ -9,6 +9,7 @@
 #include "internal/partitioned.hpp"
 #include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
+#include "internal/shared_routing.hpp"
 #include "internal/supervisor_await.hpp"
 #include "internal/supervisor_status.hpp"
 
@@ -24,6 +25,10 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
 }
 
 caf::error unavailable(const supervisor_state::slot& s) {
+  if (s.where != supervisor_state::placement::here)
+    return make_error(errc::model_unavailable,
+                      "read model '" + s.spec.name
+                        + "' runs on another node of the ones that share its model");
   return make_error(errc::model_unavailable,
                     "read model '" + s.spec.name + "' is " + to_string(s.state)
                       + (s.last_error.empty() ? "" : ": " + s.last_error));
@@ -64,6 +69,11 @@ caf::result<T> forward_remote(self_ptr self, const std::string& model, Ts... xs)
   self->request(self->state.bus, timeout, directory_atom::value)
     .then(
       [self, rp, model, timeout, xs...](std::vector<node_entry>& nodes) mutable {
+        // A model projector nodes share: its partitions are spread over them.
+        if (auto n = internal::shared_partitions(nodes, model)) {
+          internal::route_shared(self, rp, nodes, model, n, xs...);
+          return;
+        }
         // The last node to attach with the model serves it.
         auto n = std::find_if(nodes.rbegin(), nodes.rend(), [&](auto& x) {
           return std::find(x.models.begin(), x.models.end(), model) != x.models.end();
@@ -340,6 +350,13 @@ supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
       // Its own timer only: another node must not end a wait early.
       if (self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self))
         internal::expire_wait(self, id);
+    },
+    [self](assign_atom, std::string& model, std::vector<std::uint32_t>& mine) {
+      // Only the bus assigns (its node's peers are restricted otherwise).
+      auto sender = self->current_sender();
+      if (!sender || sender != caf::actor_cast<caf::strong_actor_ptr>(self->state.bus))
+        return;
+      internal::assign(self, model, mine);
     },
     [self](rebind_atom, bus_actor& new_bus) {
       if (refuse_peers(self, "rebind"))

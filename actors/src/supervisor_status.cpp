@@ -128,13 +128,18 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
       for (std::size_t i = 0; i < state.slots.size(); ++i)
         internal::judge(c->result[i], state.slots[i], c->head, now,
                         state.policy.stall_after);
-    } else {
-      (void) self; // only a status judges the answers (clang warns otherwise)
     }
+    // Partitions of a shared model that run on other nodes are theirs to
+    // report.
+    std::vector<projector_status> shown;
+    auto& slots = self->state.slots;
+    for (std::size_t i = 0; i < c->result.size(); ++i)
+      if (i >= slots.size() || slots[i].where == supervisor_state::placement::here)
+        shown.push_back(std::move(c->result[i]));
     for (auto& xs : c->remote)
       for (auto& x : xs)
-        c->result.push_back(std::move(x));
-    c->promise.deliver(std::move(c->result));
+        shown.push_back(std::move(x));
+    c->promise.deliver(std::move(shown));
   };
   // Status never waits for one stuck model: each answer has a deadline.
   // Ready waits for catching up, however long that takes.
@@ -214,7 +219,8 @@ caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
 
 } // namespace
 
-caf::result<std::vector<projector_status>> collect_statuses(status_supervisor_ptr self) {
+caf::result<std::vector<projector_status>>
+collect_statuses(status_supervisor_ptr self) {
   return collect(self, status_atom::value);
 }
 

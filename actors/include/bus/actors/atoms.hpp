@@ -82,6 +82,9 @@ using await_atom = caf::atom_constant<caf::atom("bawait")>;
 using applied_atom = caf::atom_constant<caf::atom("bapplied")>;
 /// Internal: a supervisor's wait for applied seqs reached its deadline.
 using expire_atom = caf::atom_constant<caf::atom("bexpire")>;
+/// The bus tells a node's supervisor which partitions of a model shared
+/// with other nodes it runs (consumer_group.hpp).
+using assign_atom = caf::atom_constant<caf::atom("bassign")>;
 /// Channels: puts a message into a point-to-point channel.
 using enqueue_atom = caf::atom_constant<caf::atom("bchenqueue")>;
 /// Channels: registers a receiver that competes for a channel's messages.
