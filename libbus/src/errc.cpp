@@ -39,6 +39,8 @@ std::string to_string(errc x) {
       return "forbidden";
     case errc::timed_out:
       return "timed_out";
+    case errc::no_reply:
+      return "no_reply";
   }
   return "unknown";
 }

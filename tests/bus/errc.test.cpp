@@ -23,6 +23,7 @@ BOOST_AUTO_TEST_CASE(every_code_has_its_name) {
   BOOST_TEST(bus::to_string(errc::not_parked) == "not_parked");
   BOOST_TEST(bus::to_string(errc::forbidden) == "forbidden");
   BOOST_TEST(bus::to_string(errc::timed_out) == "timed_out");
+  BOOST_TEST(bus::to_string(errc::no_reply) == "no_reply");
 }
 
 BOOST_AUTO_TEST_CASE(stream_output_prints_the_name) {

@@ -56,6 +56,9 @@ enum class errc : std::uint8_t {
   /// still behind the awaited seq; the text names them and their
   /// checkpoints).
   timed_out,
+  /// A request sent through a channel got no reply within its timeout (see
+  /// bus::actors::channel_actor); a reply that comes later is dropped.
+  no_reply,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

@@ -85,5 +85,19 @@ using expire_atom = caf::atom_constant<caf::atom("bexpire")>;
 /// The bus tells a node's supervisor which partitions of a model shared
 /// with other nodes it runs (consumer_group.hpp).
 using assign_atom = caf::atom_constant<caf::atom("bassign")>;
+/// Channels: puts a message into a point-to-point channel.
+using enqueue_atom = caf::atom_constant<caf::atom("bchenqueue")>;
+/// Channels: registers a receiver that competes for a channel's messages.
+using join_atom = caf::atom_constant<caf::atom("bchjoin")>;
+/// Channels: removes a receiver; what it holds unacknowledged goes to others.
+using leave_atom = caf::atom_constant<caf::atom("bchleave")>;
+/// Channels: hands a message to a receiver.
+using take_atom = caf::atom_constant<caf::atom("bchtake")>;
+/// Channels: a receiver acknowledges a message (it is never redelivered).
+using ack_atom = caf::atom_constant<caf::atom("bchack")>;
+/// Channels: sends a request and waits for its reply.
+using request_atom = caf::atom_constant<caf::atom("bchrequest")>;
+/// Channels: a receiver answers a request.
+using reply_atom = caf::atom_constant<caf::atom("bchreply")>;
 
 } // namespace bus::actors

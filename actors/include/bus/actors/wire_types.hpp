@@ -17,6 +17,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/type_nr.hpp>
 
+#include "bus/actors/channel.hpp"
 #include "bus/actors/interfaces.hpp"
 
 namespace bus::actors {
@@ -55,12 +56,18 @@ inline auto wire_types() {
     wire_type<projector_actor>{"bus.projector_actor"},
     wire_type<bus_actor>{"bus.bus_actor"},
     wire_type<supervisor_actor>{"bus.supervisor_actor"},
-    wire_type<dialer_actor>{"bus.dialer_actor"});
+    wire_type<dialer_actor>{"bus.dialer_actor"},
+    wire_type<channel_message>{"bus.channel_message"},
+    wire_type<channel_reply>{"bus.channel_reply"},
+    wire_type<channel_status>{"bus.channel_status"},
+    wire_type<channel_actor>{"bus.channel_actor"},
+    wire_type<channel_receiver_actor>{"bus.channel_receiver_actor"});
 }
 
 /// The actor interfaces whose messages may cross a node boundary.
 using wire_interfaces
-  = caf::detail::type_list<projector_actor, bus_actor, supervisor_actor, dialer_actor>;
+  = caf::detail::type_list<projector_actor, bus_actor, supervisor_actor, dialer_actor,
+                           channel_actor, channel_receiver_actor>;
 
 namespace detail {
 
