@@ -39,6 +39,12 @@ std::string to_string(errc x) {
       return "forbidden";
     case errc::timed_out:
       return "timed_out";
+    case errc::version_conflict:
+      return "version_conflict";
+    case errc::command_rejected:
+      return "command_rejected";
+    case errc::unknown_command:
+      return "unknown_command";
   }
   return "unknown";
 }

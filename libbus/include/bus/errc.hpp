@@ -56,6 +56,17 @@ enum class errc : std::uint8_t {
   /// still behind the awaited seq; the text names them and their
   /// checkpoints).
   timed_out,
+  /// A command expected its stream at one version and found it at another
+  /// (optimistic concurrency: someone else wrote the stream first). Nothing
+  /// of the command was appended; the text names the stream and both
+  /// versions.
+  version_conflict,
+  /// An aggregate refused a command (its validation failed: paying a
+  /// cancelled order, a wrong amount). Nothing was appended.
+  command_rejected,
+  /// No aggregate type handles the command's name, or the command went to
+  /// a stream of another aggregate type.
+  unknown_command,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".
