@@ -82,5 +82,7 @@ using await_atom = caf::atom_constant<caf::atom("bawait")>;
 using applied_atom = caf::atom_constant<caf::atom("bapplied")>;
 /// Internal: a supervisor's wait for applied seqs reached its deadline.
 using expire_atom = caf::atom_constant<caf::atom("bexpire")>;
+/// Hands a command to the command handler (command_handler.hpp).
+using command_atom = caf::atom_constant<caf::atom("bcommand")>;
 
 } // namespace bus::actors
