@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -41,6 +43,11 @@ struct command_handler_state {
   /// Streams with a command under way, each with the commands that wait
   /// for it in arrival order.
   std::unordered_map<std::string, std::deque<queued_command>> busy;
+  /// Publishes sent and not yet answered.
+  std::uint32_t publishing = 0;
+  /// Commands decided while `publishing` was at its limit, in order. Their
+  /// streams count as busy, so their decisions stay valid while they wait.
+  std::deque<std::pair<std::shared_ptr<queued_command>, std::vector<event>>> held;
 
   static inline const char* name = "command_handler";
 };
@@ -93,6 +100,42 @@ void appended(self_ptr self, queued_command& q, std::vector<event>& events,
                                 std::move(events)});
 }
 
+void publish(self_ptr self, std::shared_ptr<queued_command> q,
+             std::vector<event> events);
+
+// A publish is answered: a held command may go, then the next command of
+// the stream runs.
+void published(self_ptr self, const std::string& stream) {
+  auto& st = self->state;
+  --st.publishing;
+  while (st.publishing < st.options.max_publishes_in_flight && !st.held.empty()) {
+    auto next = std::move(st.held.front());
+    st.held.pop_front();
+    publish(self, std::move(next.first), std::move(next.second));
+  }
+  finish(self, stream);
+}
+
+void publish(self_ptr self, std::shared_ptr<queued_command> q,
+             std::vector<event> events) {
+  auto& st = self->state;
+  ++st.publishing;
+  auto to_publish = events;
+  self
+    ->request(st.bus, caf::infinite, publish_atom::value, std::move(to_publish),
+              st.options.wait)
+    .then(
+      [self, q, events = std::move(events)](publish_ack& ack) mutable {
+        appended(self, *q, events, ack);
+        published(self, q->cmd.stream);
+      },
+      [self, q](caf::error& err) {
+        // Nothing acknowledged: the stream keeps its version.
+        q->promise.deliver(err);
+        published(self, q->cmd.stream);
+      });
+}
+
 void run(self_ptr self, queued_command q) {
   auto& st = self->state;
   if (st.phase == handler_phase::reading_log) {
@@ -115,23 +158,12 @@ void run(self_ptr self, queued_command q) {
   auto stamp = now_ns();
   for (auto& e : *events)
     e.timestamp = stamp;
-  auto stream = q.cmd.stream;
-  st.busy.emplace(stream, std::deque<queued_command>{});
-  auto to_publish = *events;
+  st.busy.emplace(q.cmd.stream, std::deque<queued_command>{});
   auto shared = std::make_shared<queued_command>(std::move(q));
-  self
-    ->request(st.bus, caf::infinite, publish_atom::value, std::move(to_publish),
-              st.options.wait)
-    .then(
-      [self, shared, events = std::move(*events)](publish_ack& ack) mutable {
-        appended(self, *shared, events, ack);
-        finish(self, shared->cmd.stream);
-      },
-      [self, shared](caf::error& err) {
-        // Nothing acknowledged: the stream keeps its version.
-        shared->promise.deliver(err);
-        finish(self, shared->cmd.stream);
-      });
+  if (st.publishing >= st.options.max_publishes_in_flight)
+    st.held.emplace_back(std::move(shared), std::move(*events));
+  else
+    publish(self, std::move(shared), std::move(*events));
 }
 
 void serve(self_ptr self) {
@@ -175,6 +207,8 @@ command_handler_impl(self_ptr self, bus_actor bus, stream_store store,
   st.bus = std::move(bus);
   st.store.emplace(std::move(store));
   st.options = options;
+  if (st.options.max_publishes_in_flight == 0)
+    st.options.max_publishes_in_flight = 1;
   read_log(self, 1);
   return {
     [self](command_atom, command& cmd) -> caf::result<command_ack> {

@@ -71,7 +71,10 @@ void send_command(self_ptr self, session_state::pending p) {
     render_error(text, *p.req, error_code::not_supported,
                  "this node takes no commands: its configuration's \"commands\" "
                  "section names no aggregates (docs/commands.md)");
-    return done(std::move(text));
+    // Answered at once, inside dispatch(): it goes on with the next request.
+    finish(self, p.slot, std::move(text));
+    st.control_in_flight = false;
+    return;
   }
   self
     ->request(st.options.commands, caf::infinite, actors::command_atom::value,

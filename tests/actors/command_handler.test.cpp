@@ -7,6 +7,7 @@
 #include "bus/event_stream.hpp"
 #include "support/account_aggregate.hpp"
 #include "support/deterministic_fixture.hpp"
+#include "support/test_models.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -27,12 +28,22 @@ struct command_fixture : bus::test::deterministic_fixture {
     run();
   }
 
+  ~command_fixture() {
+    // A subscribed projector and its bus hold each other alive.
+    self->send_exit(bus, caf::exit_reason::user_shutdown);
+    if (handler)
+      self->send_exit(handler, caf::exit_reason::user_shutdown);
+    run();
+  }
+
   void start_handler(std::size_t snapshot_every = 4,
-                     publish_wait wait = publish_wait::log) {
+                     publish_wait wait = publish_wait::log,
+                     std::uint32_t max_publishes = 16) {
     auto store = stream_store::make({account_type()}, snapshot_every);
     BOOST_REQUIRE(store);
     command_handler_options options;
     options.wait = wait;
+    options.max_publishes_in_flight = max_publishes;
     options.replay_batch = 7; // several replays for the logs of these tests
     handler = spawn_command_handler(sys, bus, std::move(*store), options);
   }
@@ -231,6 +242,35 @@ BOOST_AUTO_TEST_CASE(a_handler_started_on_a_log_knows_its_streams) {
   auto overdraw = command_now(make_command("Withdraw", "acct-1", 11, {{"amount", 1000}}));
   BOOST_REQUIRE(!overdraw);
   BOOST_TEST(context_of(overdraw.error()) == "Withdraw: insufficient balance 65");
+}
+
+BOOST_AUTO_TEST_CASE(commands_on_many_streams_stay_within_the_bus_publish_limit) {
+  // A bus that takes two publishes per publisher at a time.
+  bus_options limited;
+  limited.max_publishes_in_flight = 2;
+  log = std::make_shared<memory_log>();
+  bus = spawn_bus(sys, log, limited);
+  run();
+  // A read model the commands wait for, which runs only at the end: until
+  // then the bus holds every publish that reached it.
+  auto model = spawn_projector(sys, bus, bus::test::tally("opened", {"Opened"}));
+  run();
+  start_handler(4, publish_wait::projectors, 2);
+  run();
+  std::vector<answer> answers;
+  for (int i = 0; i < 12; ++i)
+    answers.push_back(
+      send(make_command("Open", "acct-" + std::to_string(i), 0, {{"owner", "o"}})));
+  auto* model_job
+    = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(model));
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job != model_job; });
+  run();
+  for (auto& a : answers) {
+    BOOST_REQUIRE(a->has_value());
+    if (!**a)
+      BOOST_FAIL(caf::to_string((**a).error()));
+  }
+  BOOST_TEST(log->head() == 12u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

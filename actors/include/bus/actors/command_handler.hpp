@@ -80,6 +80,10 @@ struct command_handler_options {
   /// the read models have applied them too (a query sent after the answer
   /// then sees them).
   publish_wait wait = publish_wait::log;
+  /// Publishes under way at once (commands on different streams); more
+  /// wait, decided, for one to be answered. At most the bus's
+  /// max_publishes_in_flight, or the bus refuses the excess.
+  std::uint32_t max_publishes_in_flight = 16;
   /// Events per replay request while reading the log at start.
   std::uint32_t replay_batch = 4096;
 };
