@@ -88,16 +88,16 @@ void appended(self_ptr self, queued_command& q, std::vector<event>& events,
   if (taken) {
     // Another writer appended this stream version first (the ids are per
     // version, so the log refused ours): a conflict, never a silent append.
-    q.promise.deliver(make_error(
-      errc::version_conflict,
-      "stream '" + q.cmd.stream + "': expected version "
-        + std::to_string(q.cmd.expected_version) + ", but version "
-        + std::to_string(q.cmd.expected_version + *taken + 1)
-        + " is in the log already (written by another writer)"));
+    q.promise.deliver(
+      make_error(errc::version_conflict,
+                 "stream '" + q.cmd.stream + "': expected version "
+                   + std::to_string(q.cmd.expected_version) + ", but version "
+                   + std::to_string(q.cmd.expected_version + *taken + 1)
+                   + " is in the log already (written by another writer)"));
     return;
   }
-  q.promise.deliver(command_ack{q.cmd.stream, st.store->version(q.cmd.stream),
-                                std::move(events)});
+  q.promise.deliver(
+    command_ack{q.cmd.stream, st.store->version(q.cmd.stream), std::move(events)});
 }
 
 void publish(self_ptr self, std::shared_ptr<queued_command> q,
@@ -183,7 +183,8 @@ void serve(self_ptr self) {
 // Reads the log from `from` to its head into the store.
 void read_log(self_ptr self, std::uint64_t from) {
   auto& st = self->state;
-  self->request(st.bus, caf::infinite, replay_atom::value, from, st.options.replay_batch)
+  self
+    ->request(st.bus, caf::infinite, replay_atom::value, from, st.options.replay_batch)
     .then(
       [self](event_batch& batch) {
         if (batch.empty())

@@ -15,8 +15,7 @@ namespace bus::node {
 namespace {
 
 // The reply to a command that was taken.
-void render_ok(std::string& out, const request& req,
-                       const actors::command_ack& ack) {
+void render_ok(std::string& out, const request& req, const actors::command_ack& ack) {
   begin_reply(out, req, "command_ok");
   out += ", \"stream\": ";
   render_string(out, ack.stream);

@@ -9,8 +9,7 @@ namespace bus::shop {
 namespace {
 
 caf::error rejected(const command& c, const std::string& why) {
-  return make_error(errc::command_rejected,
-                    c.name + " on '" + c.stream + "': " + why);
+  return make_error(errc::command_rejected, c.name + " on '" + c.stream + "': " + why);
 }
 
 // A positive integer field of the command's data, or an error naming it.
@@ -92,7 +91,8 @@ caf::expected<std::vector<decided_event>> order::place(const command& c) const {
 
 caf::expected<std::vector<decided_event>> order::pay(const command& c) const {
   if (status_ != order_status::placed)
-    return rejected(c, std::string{"cannot pay an order that is "} + to_string(status_));
+    return rejected(c,
+                    std::string{"cannot pay an order that is "} + to_string(status_));
   auto amount = positive_cents(c, "amount_cents");
   if (!amount)
     return std::move(amount.error());
@@ -107,8 +107,8 @@ caf::expected<std::vector<decided_event>> order::pay(const command& c) const {
 
 caf::expected<std::vector<decided_event>> order::cancel(const command& c) const {
   if (status_ != order_status::placed)
-    return rejected(c,
-                    std::string{"cannot cancel an order that is "} + to_string(status_));
+    return rejected(c, std::string{"cannot cancel an order that is "}
+                         + to_string(status_));
   std::string reason;
   if (auto* r = c.data.if_contains("reason")) {
     if (!r->is_string())
@@ -134,9 +134,9 @@ void order::restore(const boost::json::value& state) {
 }
 
 aggregate_type order_type() {
-  return {"order",
-          {"PlaceOrder", "PayOrder", "CancelOrder"},
-          [] { return std::make_unique<order>(); }};
+  return {"order", {"PlaceOrder", "PayOrder", "CancelOrder"}, [] {
+            return std::make_unique<order>();
+          }};
 }
 
 } // namespace bus::shop

@@ -143,8 +143,8 @@ std::size_t stream_store::tail_size(std::string_view stream) const {
 caf::expected<std::vector<event>> stream_store::decide(const command& c) const {
   auto handler = handlers_.find(c.name);
   if (handler == handlers_.end())
-    return make_error(errc::unknown_command, "no aggregate handles command '" + c.name
-                                               + "'");
+    return make_error(errc::unknown_command,
+                      "no aggregate handles command '" + c.name + "'");
   auto& type = types_[handler->second];
   if (c.stream.empty())
     return make_error(errc::command_rejected,
@@ -159,10 +159,10 @@ caf::expected<std::vector<event>> stream_store::decide(const command& c) const {
                         + std::to_string(c.expected_version) + ", but it is at version "
                         + std::to_string(s.version));
   if (s.aggregate != type.name)
-    return make_error(errc::unknown_command,
-                      "command '" + c.name + "' is for aggregate '" + type.name
-                        + "', but stream '" + c.stream + "' belongs to '"
-                        + s.aggregate + "'");
+    return make_error(errc::unknown_command, "command '" + c.name
+                                               + "' is for aggregate '" + type.name
+                                               + "', but stream '" + c.stream
+                                               + "' belongs to '" + s.aggregate + "'");
   auto agg = rebuild(s);
   if (!agg)
     return std::move(agg.error());

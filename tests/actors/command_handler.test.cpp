@@ -239,7 +239,8 @@ BOOST_AUTO_TEST_CASE(a_handler_started_on_a_log_knows_its_streams) {
     BOOST_FAIL(caf::to_string((**fresh).error()));
   BOOST_TEST((**fresh)->version == 11u);
   // The balance came back from snapshot plus tail: 90 - 25.
-  auto overdraw = command_now(make_command("Withdraw", "acct-1", 11, {{"amount", 1000}}));
+  auto overdraw = command_now(
+    make_command("Withdraw", "acct-1", 11, {{"amount", 1000}}));
   BOOST_REQUIRE(!overdraw);
   BOOST_TEST(context_of(overdraw.error()) == "Withdraw: insufficient balance 65");
 }
@@ -261,8 +262,8 @@ BOOST_AUTO_TEST_CASE(commands_on_many_streams_stay_within_the_bus_publish_limit)
   for (int i = 0; i < 12; ++i)
     answers.push_back(
       send(make_command("Open", "acct-" + std::to_string(i), 0, {{"owner", "o"}})));
-  auto* model_job
-    = dynamic_cast<caf::resumable*>(caf::actor_cast<caf::abstract_actor*>(model));
+  auto* model_job = dynamic_cast<caf::resumable*>(
+    caf::actor_cast<caf::abstract_actor*>(model));
   sched.run_jobs_filtered([&](caf::resumable* job) { return job != model_job; });
   run();
   for (auto& a : answers) {

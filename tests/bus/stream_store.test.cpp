@@ -47,8 +47,8 @@ std::vector<event> history(stream_store& store, int steps) {
     std::string s = i % 3 == 0 ? "acct-b" : "acct-a";
     auto name = i % 4 == 3 ? "Withdraw" : "Deposit";
     auto amount = i % 4 == 3 ? 1 + i % 5 : 10 + i;
-    for (auto& e : commit(store, make_command(name, s, store.version(s), {{"amount", amount}}),
-                          seq))
+    for (auto& e : commit(
+           store, make_command(name, s, store.version(s), {{"amount", amount}}), seq))
       log.push_back(e);
   }
   return log;
@@ -125,7 +125,9 @@ BOOST_AUTO_TEST_CASE(a_command_the_aggregate_refuses_is_rejected_and_changes_not
 }
 
 BOOST_AUTO_TEST_CASE(unknown_commands_and_foreign_streams_are_refused) {
-  auto other = aggregate_type{"ledger", {"Post"}, [] { return std::make_unique<account>(); }};
+  auto other = aggregate_type{"ledger", {"Post"}, [] {
+                                return std::make_unique<account>();
+                              }};
   auto store = stream_store::make({account_type(), other}, 10);
   BOOST_REQUIRE(store);
   auto unknown = store->decide(make_command("Fly", "acct-1", 0));
@@ -160,7 +162,9 @@ BOOST_AUTO_TEST_CASE(an_event_the_aggregate_cannot_apply_never_leaves_the_store)
 }
 
 BOOST_AUTO_TEST_CASE(types_sharing_a_command_are_a_configuration_error) {
-  auto twin = aggregate_type{"twin", {"Deposit"}, [] { return std::make_unique<account>(); }};
+  auto twin = aggregate_type{"twin", {"Deposit"}, [] {
+                               return std::make_unique<account>();
+                             }};
   auto store = stream_store::make({account_type(), twin}, 10);
   BOOST_REQUIRE(!store);
   BOOST_TEST(code_of(store.error()) == errc::invalid_config);

@@ -58,11 +58,12 @@ struct sent_command {
 BOOST_AUTO_TEST_SUITE(node_commands)
 
 BOOST_AUTO_TEST_CASE(a_command_is_answered_with_its_events_and_their_seqs) {
-  auto replies = replies_to(
-    command(1, "PlaceOrder", "order-1", 0, R"({"customer": "ann", "amount_cents": 1250})")
-      + command(2, "PayOrder", "order-1", 1, R"({"amount_cents": 1250})")
-      + query(3, "orders", "order-1"),
-    {"--config", shop_config});
+  auto replies = replies_to(command(1, "PlaceOrder", "order-1", 0,
+                                    R"({"customer": "ann", "amount_cents": 1250})")
+                              + command(2, "PayOrder", "order-1", 1,
+                                        R"({"amount_cents": 1250})")
+                              + query(3, "orders", "order-1"),
+                            {"--config", shop_config});
   BOOST_REQUIRE_EQUAL(replies.size(), 3u);
   BOOST_TEST(replies[0].body_text()
              == R"({"type": "command_ok", "in_reply_to": 1, "stream": "order-1", )"
@@ -80,19 +81,22 @@ BOOST_AUTO_TEST_CASE(a_command_is_answered_with_its_events_and_their_seqs) {
 
 BOOST_AUTO_TEST_CASE(validation_errors_and_conflicts_have_their_codes) {
   auto replies = replies_to(
-    command(1, "PlaceOrder", "order-1", 0, R"({"customer": "ann", "amount_cents": 900})")
+    command(1, "PlaceOrder", "order-1", 0,
+            R"({"customer": "ann", "amount_cents": 900})")
       + command(2, "PayOrder", "order-1", 1, R"({"amount_cents": 800})")
       + command(3, "CancelOrder", "order-1", 1, R"({"reason": "changed mind"})")
       + command(4, "PayOrder", "order-1", 2, R"({"amount_cents": 900})")
-      + command(5, "PlaceOrder", "order-1", 0, R"({"customer": "bob", "amount_cents": 5})")
+      + command(5, "PlaceOrder", "order-1", 0,
+                R"({"customer": "bob", "amount_cents": 5})")
       + command(6, "PlaceOrder", "order-2", 0, R"({"customer": "", "amount_cents": 5})")
       + command(7, "ShipOrder", "order-1", 2),
     {"--config", shop_config});
   BOOST_REQUIRE_EQUAL(replies.size(), 7u);
   BOOST_TEST(replies[0].text("type") == "command_ok");
   BOOST_TEST(replies[1].json("code") == "22");
-  BOOST_TEST(replies[1].text("text")
-             == "PayOrder on 'order-1': amount_cents 800 does not match the order's 900");
+  BOOST_TEST(
+    replies[1].text("text")
+    == "PayOrder on 'order-1': amount_cents 800 does not match the order's 900");
   BOOST_TEST(replies[2].text("type") == "command_ok");
   BOOST_TEST(replies[3].json("code") == "22");
   BOOST_TEST(replies[3].text("text")
@@ -111,7 +115,8 @@ BOOST_AUTO_TEST_CASE(malformed_command_requests_get_a_clear_error) {
     {R"("command": "", "stream": "o-1", "expected_version": 0)", "body.command"},
     {R"("command": 7, "stream": "o-1", "expected_version": 0)", "body.command"},
     {R"("command": "PlaceOrder", "expected_version": 0)", "body.stream"},
-    {R"("command": "PlaceOrder", "stream": ["o"], "expected_version": 0)", "body.stream"},
+    {R"("command": "PlaceOrder", "stream": ["o"], "expected_version": 0)",
+     "body.stream"},
     {R"("command": "PlaceOrder", "stream": ")" + std::string(257, 's')
        + R"(", "expected_version": 0)",
      "body.stream"},
@@ -133,7 +138,8 @@ BOOST_AUTO_TEST_CASE(malformed_command_requests_get_a_clear_error) {
     input += request(R"({"type": "command", "msg_id": )" + std::to_string(++id) + ", "
                      + fields + "}");
   // The node goes on after them.
-  input += command(++id, "PlaceOrder", "o-1", 0, R"({"customer": "c", "amount_cents": 1})");
+  input += command(++id, "PlaceOrder", "o-1", 0,
+                   R"({"customer": "c", "amount_cents": 1})");
   auto replies = replies_to(input, {"--config", shop_config});
   BOOST_REQUIRE_EQUAL(replies.size(), cases.size() + 1);
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -174,17 +180,18 @@ BOOST_AUTO_TEST_CASE(stream_versions_survive_a_restart_on_the_store) {
                      "merge_on": ["OrderPlaced", "OrderPaid", "OrderCancelled"]}],
     "commands": {"aggregates": ["order"], "snapshot_every": 1}})");
   std::vector<std::string> args{"--config", config, "--store", dir.store()};
-  auto first = replies_to(
-    command(1, "PlaceOrder", "order-1", 0, R"({"customer": "ann", "amount_cents": 700})")
-      + command(2, "PayOrder", "order-1", 1, R"({"amount_cents": 700})")
-      + command(3, "PlaceOrder", "order-2", 0, R"({"customer": "bob", "amount_cents": 40})"),
-    args);
+  auto first = replies_to(command(1, "PlaceOrder", "order-1", 0,
+                                  R"({"customer": "ann", "amount_cents": 700})")
+                            + command(2, "PayOrder", "order-1", 1,
+                                      R"({"amount_cents": 700})")
+                            + command(3, "PlaceOrder", "order-2", 0,
+                                      R"({"customer": "bob", "amount_cents": 40})"),
+                          args);
   BOOST_REQUIRE_EQUAL(first.size(), 3u);
   for (auto& r : first)
     BOOST_REQUIRE_MESSAGE(r.text("type") == "command_ok", r.line);
   auto second = replies_to(
-    command(1, "CancelOrder", "order-2", 0)
-      + command(2, "CancelOrder", "order-1", 2)
+    command(1, "CancelOrder", "order-2", 0) + command(2, "CancelOrder", "order-1", 2)
       + command(3, "CancelOrder", "order-2", 1, R"({"reason": "late"})")
       + query(4, "orders", "order-2"),
     args);
@@ -230,8 +237,8 @@ BOOST_AUTO_TEST_CASE(the_shop_end_to_end_equals_an_independent_fold) {
     if (kind == 0) {
       auto amount = 100 + pick(900);
       name = "PlaceOrder";
-      data = R"({"customer": "c)" + std::to_string(pick(5))
-             + R"(", "amount_cents": )" + std::to_string(amount) + "}";
+      data = R"({"customer": "c)" + std::to_string(pick(5)) + R"(", "amount_cents": )"
+             + std::to_string(amount) + "}";
       valid = m.status == "none";
       event = {{"order_id", key},
                {"customer", boost::json::parse(data).at("customer")},
@@ -250,11 +257,14 @@ BOOST_AUTO_TEST_CASE(the_shop_end_to_end_equals_an_independent_fold) {
       name = "CancelOrder";
       data = R"({"reason": "r)" + std::to_string(i) + R"("})";
       valid = m.status == "placed";
-      event = {{"order_id", key}, {"reason", "r" + std::to_string(i)},
+      event = {{"order_id", key},
+               {"reason", "r" + std::to_string(i)},
                {"status", "cancelled"}};
     }
     input += command(++id, name, key, version, data);
-    auto expected = conflict ? outcome::conflict : valid ? outcome::ok : outcome::rejected;
+    auto expected = conflict ? outcome::conflict
+                    : valid  ? outcome::ok
+                             : outcome::rejected;
     sent.push_back({id, key, expected});
     if (expected == outcome::ok) {
       m.version += 1;
@@ -292,7 +302,8 @@ BOOST_AUTO_TEST_CASE(the_shop_end_to_end_equals_an_independent_fold) {
     }
   }
   // The stream exercised every path.
-  BOOST_TEST_MESSAGE(ok << " taken, " << conflicts << " conflicts, " << rejected << " rejected");
+  BOOST_TEST_MESSAGE(ok << " taken, " << conflicts << " conflicts, " << rejected
+                        << " rejected");
   BOOST_TEST(ok > 60u);
   BOOST_TEST(conflicts > 10u);
   BOOST_TEST(rejected > 50u);

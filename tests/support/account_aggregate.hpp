@@ -88,9 +88,9 @@ private:
 };
 
 inline aggregate_type account_type() {
-  return {"account",
-          {"Open", "Deposit", "Withdraw", "Touch", "Corrupt"},
-          [] { return std::make_unique<account>(); }};
+  return {"account", {"Open", "Deposit", "Withdraw", "Touch", "Corrupt"}, [] {
+            return std::make_unique<account>();
+          }};
 }
 
 /// Makes a command.
