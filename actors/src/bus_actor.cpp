@@ -267,11 +267,25 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     },
     [self](head_atom) { return self->state.log->durable_head(); },
     [self](attach_atom, std::string& node, caf::actor& supervisor,
-           std::vector<std::string>& models) {
+           std::vector<std::string>& models) -> caf::result<std::uint64_t> {
       auto& st = self->state;
+      auto& nodes = st.nodes;
+      // One live node per model (issue 13; a consumer group may come later):
+      // a second node is refused rather than silently taking the model's
+      // queries. The same node (by name, or by supervisor) attaching again
+      // after a reconnect or a restart is not a second node, and a lost
+      // node's models may be taken over by another.
+      for (auto& n : nodes) {
+        if (n.node == node || !n.supervisor || n.supervisor == supervisor)
+          continue;
+        for (auto& model : models)
+          if (std::find(n.models.begin(), n.models.end(), model) != n.models.end())
+            return make_error(errc::precondition_failed,
+                              "read model '" + model + "' is already served by node '"
+                                + n.node + "'");
+      }
       // A node that attaches again (after a reconnect, or restarted under
       // the same name) replaces its entry.
-      auto& nodes = st.nodes;
       nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
                                  [&](const node_entry& n) {
                                    return n.node == node || n.supervisor == supervisor;

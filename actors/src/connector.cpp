@@ -55,8 +55,17 @@ void attach(self_ptr self) {
             "attached to the bus (head seq " + std::to_string(head) + ")");
       },
       [self, bus = st.bus](caf::error& err) {
-        if (bus == self->state.bus)
-          lost(self, err); // the down message may follow: dial once
+        if (bus != self->state.bus)
+          return;
+        if (code_of(err) == errc::precondition_failed) {
+          // Refused (another node serves one of its models): dialing again
+          // would be refused again; stop, with the supervisor (linked).
+          say(self, log_level::error,
+              "the bus refused to attach it: " + context_of(err));
+          self->quit(err);
+          return;
+        }
+        lost(self, err); // the down message may follow: dial once
       });
 }
 

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/partitions.hpp"
 #include "internal/partitioned.hpp"
 
@@ -20,13 +21,26 @@ std::vector<model_spec> expand_partitions(supervisor_state& st,
   std::vector<model_spec> result;
   for (auto& spec : specs) {
     if (spec.partitions > 1) {
+      // A throwaway model says whether it can be partitioned at all, and
+      // whether its snapshots are rows that merge (factories are called for
+      // every restart anyway).
+      auto probe = spec.make ? spec.make() : nullptr;
+      if (!probe || !probe->key_local()) {
+        // Its queries would go to the partition of their key, its events
+        // to the partitions of theirs: wrong answers. Whole, it is right.
+        BUS_LOG(log_level::error, "supervisor",
+                "read model '" << spec.name << "' runs whole, not as "
+                               << spec.partitions
+                               << " partitions: it is not key-local "
+                                  "(read_model::key_local)");
+        spec.partitions = 1;
+        result.push_back(std::move(spec));
+        continue;
+      }
       auto& p = st.partitioned[spec.name];
       p.count = spec.partitions;
-      // A throwaway model says whether its snapshots are rows that merge
-      // (factories are called for every restart anyway).
-      auto probe = spec.make ? spec.make() : nullptr;
-      p.form = probe && probe->track_changes() ? supervisor_state::snapshot_form::rows
-                                               : supervisor_state::snapshot_form::whole;
+      p.form = probe->track_changes() ? supervisor_state::snapshot_form::rows
+                                      : supervisor_state::snapshot_form::whole;
     }
     for (auto& part : partition_specs(spec))
       result.push_back(std::move(part));

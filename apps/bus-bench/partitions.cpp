@@ -44,6 +44,7 @@ public:
   std::optional<std::string> key_of(const bus::event& e) const override {
     return std::string{e.payload.at("k").get_string()};
   }
+  bool key_local() const noexcept override { return true; }
   std::optional<boost::json::value> query(std::string_view key) const override {
     if (auto i = sums_.find(std::string{key}); i != sums_.end())
       return boost::json::value(i->second.first);

@@ -35,13 +35,17 @@ const std::vector<std::string>& sum_model::event_types() const noexcept {
 
 bool sum_model::apply(const bus::event& e) {
   auto& k = e.payload.at("k").get_string();
-  scratch_.assign(k.data(), k.size());
-  sums_[scratch_] += e.payload.at("n").get_int64();
+  auto n = e.payload.at("n").get_int64();
+  auto key = std::string_view{k.data(), k.size()};
+  if (auto i = sums_.find(key); i != sums_.end())
+    i->second += n;
+  else
+    sums_.emplace(std::string{key}, n);
   return true;
 }
 
 std::optional<boost::json::value> sum_model::query(std::string_view key) const {
-  if (auto i = sums_.find(std::string{key}); i != sums_.end())
+  if (auto i = sums_.find(key); i != sums_.end())
     return boost::json::value(i->second);
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 // attached to it across losses of either side. Logs go to stderr; it runs
 // until SIGINT or SIGTERM.
 
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <string>
@@ -51,8 +52,10 @@ that is not on a loopback address needs them, or --insecure.
 events; docs/admin-api.md); HOST must be a loopback address unless
 --allow-remote and --insecure are given. Port 0 picks a free one, reported
 on stderr.
-Exit status: 0 after SIGINT or SIGTERM, 2 for a bad option or
-configuration.
+A node whose model another live node already serves is refused by the
+bus: it logs which model and node, and exits with status 1.
+Exit status: 0 after SIGINT or SIGTERM, 1 when the bus refused to attach
+it, 2 for a bad option or configuration.
 )";
 
 } // namespace
@@ -207,6 +210,16 @@ int main(int argc, char** argv) {
           name << ": connecting to " << host << ":" << port
                << (tls.any() ? " (mutual TLS)" : " (no TLS)"));
   auto connector = spawn_connector(sys, dialer, make_supervisor, options);
+  // The connector stops by itself only when the bus refused this node (a
+  // model already served elsewhere): wake the wait below, and exit 1.
+  auto refused = std::make_shared<std::atomic<bool>>(false);
+  caf::actor_cast<caf::actor>(connector)->attach_functor(
+    [refused](const caf::error& why) {
+      if (why && why != caf::exit_reason::user_shutdown) {
+        *refused = true;
+        ::kill(::getpid(), SIGTERM);
+      }
+    });
   caf::scoped_actor self{sys};
   std::unique_ptr<bus::admin::server> admin;
   if (serving_admin) {
@@ -226,6 +239,12 @@ int main(int argc, char** argv) {
   }
   int signal = 0;
   sigwait(&stop_signals, &signal);
+  if (*refused) {
+    admin.reset();
+    self->send_exit(dialer, caf::exit_reason::user_shutdown);
+    self->wait_for(dialer);
+    return 1; // the connector logged why
+  }
   BUS_LOG(bus::log_level::info, "bus-projector", name << ": stopping");
   admin.reset();
   self->send_exit(connector, caf::exit_reason::user_shutdown);

@@ -52,6 +52,10 @@ bool forwarding_model::write_value(std::string_view key, std::string& out) const
   return inner_->write_value(key, out);
 }
 
+bool forwarding_model::key_local() const noexcept {
+  return inner_->key_local();
+}
+
 std::optional<std::string> forwarding_model::key_of(const event& e) const {
   return inner_->key_of(e);
 }

@@ -35,6 +35,10 @@ bool read_model::write_value(std::string_view key, std::string& out) const {
   return true;
 }
 
+bool read_model::key_local() const noexcept {
+  return false;
+}
+
 std::optional<std::string> read_model::key_of(const event&) const {
   return std::nullopt;
 }

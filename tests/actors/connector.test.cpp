@@ -243,4 +243,30 @@ BOOST_AUTO_TEST_CASE(projector_rebuilds_when_the_bus_lost_its_log) {
   BOOST_TEST(snap->state == expected_tally(whole_log(), {"A"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_node_refused_by_the_bus_stops_with_its_supervisor) {
+  // Another live node serves "m" already.
+  auto other = spawn_supervisor(sys, bus, std::vector<model_spec>{tally("m", {"A"})},
+                                supervision_policy{}, replaying(4));
+  run();
+  BOOST_REQUIRE(ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-x"},
+                                   caf::actor_cast<caf::actor>(other),
+                                   std::vector<std::string>{"m"}));
+  start_node({tally("m", {"A"})});
+  BOOST_REQUIRE(node_sup);
+  // Stopped for good: it does not dial again, and its projectors are gone.
+  auto gone = std::make_shared<caf::error>();
+  sys.spawn([this, gone](caf::event_based_actor* a) {
+    a->request(caf::actor_cast<caf::actor>(connector), caf::infinite,
+               status_atom::value)
+      .then([](link_status&) {}, [gone](caf::error& err) { *gone = err; });
+  });
+  run();
+  BOOST_CHECK(*gone == caf::sec::request_receiver_down);
+  auto st = ask<bus_status>(bus, status_atom::value);
+  BOOST_REQUIRE(st);
+  BOOST_TEST(st->subscribers == 1u); // only the other node's projector
+  connector = nullptr;
+  self->send_exit(other, caf::exit_reason::user_shutdown);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -36,6 +36,37 @@ model_spec documents(std::string name, std::uint32_t partitions) {
   return spec;
 }
 
+// Counts events per type and answers queries by type: its queries are not
+// by the key of its events (it has none), so it is not key-local.
+class type_counter final : public read_model {
+public:
+  const std::string& name() const noexcept override { return name_; }
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+  bool apply(const event& e) override {
+    ++counts_[e.type];
+    return true;
+  }
+  std::optional<boost::json::value> query(std::string_view key) const override {
+    if (auto i = counts_.find(std::string{key}); i != counts_.end())
+      return boost::json::value(i->second);
+    return std::nullopt;
+  }
+  boost::json::value snapshot() const override {
+    boost::json::object result;
+    for (auto& [type, n] : counts_)
+      result[type] = n;
+    return result;
+  }
+  void reset() override { counts_.clear(); }
+
+private:
+  std::string name_ = "types";
+  std::vector<std::string> types_{"A", "B"};
+  std::map<std::string, std::int64_t> counts_;
+};
+
 struct partition_fixture : supervisor_fixture {
   // The sums per key of a tally over the whole log, folded here.
   std::map<std::string, std::int64_t> fold() {
@@ -250,6 +281,24 @@ BOOST_AUTO_TEST_CASE(a_routing_supervisor_serves_its_partitions_locally) {
   auto paused = ask<projector_status>(sup, pause_atom::value, std::string{"t"});
   BOOST_REQUIRE(paused);
   BOOST_TEST(paused->state == model_state::paused);
+}
+
+BOOST_AUTO_TEST_CASE(a_model_that_is_not_key_local_runs_whole) {
+  // Partitioned, its events (no key) would all go to one partition and its
+  // queries (by type) to others: wrong answers. It runs whole instead.
+  model_spec spec{"types", [] { return std::make_unique<type_counter>(); }};
+  spec.partitions = 3;
+  start({spec});
+  publish(events(0, 30, {"A", "B"}, keys));
+  auto st = status();
+  BOOST_REQUIRE(st.size() == 1u);
+  BOOST_TEST(st[0].model == "types");
+  for (auto type : {"A", "B"}) {
+    auto q = ask<query_result>(sup, query_atom::value, std::string{"types"},
+                               std::string{type});
+    BOOST_REQUIRE(q);
+    BOOST_TEST(q->value == boost::json::value(15));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -192,4 +192,38 @@ BOOST_AUTO_TEST_CASE(a_publish_is_acknowledged_when_a_subscriber_node_is_lost) {
   BOOST_TEST(bs->subscribers == 2u); // "local" and "far" remain
 }
 
+BOOST_AUTO_TEST_CASE(a_second_node_attaching_a_served_model_is_refused) {
+  auto attach = [this](const std::string& node, const supervisor_actor& sup) {
+    return ask<std::uint64_t>(bus, attach_atom::value, node,
+                              caf::actor_cast<caf::actor>(sup),
+                              std::vector<std::string>{"other", "far"});
+  };
+  auto second = spawn_supervisor(sys, bus, std::vector<model_spec>{tally("far", {"A"})},
+                                 policy, replaying(8));
+  run();
+  auto refused = attach("node-c", second);
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(code_of(refused.error()) == errc::precondition_failed);
+  BOOST_TEST(context_of(refused.error())
+             == "read model 'far' is already served by node 'node-b'");
+  // Queries still go to the node that serves it.
+  publish(events(0, 2, {"A"}));
+  auto far = query("far", "key0");
+  BOOST_REQUIRE(far);
+  // The same node attaching again (a reconnect, or restarted under its
+  // name with a new supervisor) is not refused.
+  BOOST_CHECK(ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-b"},
+                                 caf::actor_cast<caf::actor>(remote),
+                                 std::vector<std::string>{"far"}));
+  BOOST_CHECK(attach("node-b", second));
+  // Once node-b is lost, another node may take its models over.
+  self->send_exit(second, caf::exit_reason::user_shutdown);
+  run();
+  auto third = spawn_supervisor(sys, bus, std::vector<model_spec>{tally("far", {"A"})},
+                                policy, replaying(8));
+  run();
+  BOOST_CHECK(attach("node-c", third));
+  self->send_exit(third, caf::exit_reason::user_shutdown);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

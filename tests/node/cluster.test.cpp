@@ -214,4 +214,20 @@ BOOST_AUTO_TEST_CASE(listening_beyond_loopback_needs_an_explicit_option) {
   BOOST_TEST(no_bus.err.find("--connect") != std::string::npos, no_bus.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_second_node_with_a_served_model_is_refused_and_exits) {
+  cluster c;
+  c.start_bus();
+  c.start_projector("node-a", "projector-listing.json");
+  c.until_caught_up({"user_listing"});
+  c.start_projector("node-b", "projector-listing.json");
+  auto err = c.projectors["node-b"]->wait_for_err("already served");
+  BOOST_TEST(err.find("read model 'user_listing' is already served by node 'node-a'")
+               != std::string::npos,
+             err);
+  BOOST_TEST(c.projectors["node-b"]->wait_exit(std::chrono::seconds{20}) == 1);
+  // node-a goes on serving it.
+  c.until_caught_up({"user_listing"});
+  BOOST_TEST(c.projectors["node-a"]->running());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -186,9 +186,22 @@ bool node_child::running() {
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
     reaped_ = true;
+    status_ = status;
     return false;
   }
   return true;
+}
+
+int node_child::wait_exit(std::chrono::milliseconds limit) {
+  auto deadline = clock_type::now() + scaled(limit);
+  while (running()) {
+    if (millis_left(deadline) == 0) {
+      stop(SIGKILL);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
 } // namespace bus::node::test

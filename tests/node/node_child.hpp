@@ -49,6 +49,11 @@ public:
   /// True while the child has not exited.
   bool running();
 
+  /// Waits (hard deadline `limit`, then SIGKILL) until the child exits by
+  /// itself and returns its exit code (-1 when it had to be killed or died
+  /// of a signal).
+  int wait_exit(std::chrono::milliseconds limit);
+
   pid_t pid() const { return pid_; }
 
 private:
@@ -61,6 +66,8 @@ private:
   std::string err_path_;
   std::string out_;
   bool reaped_ = false;
+  /// The raw wait status, once reaped.
+  int status_ = 0;
 };
 
 } // namespace bus::node::test

@@ -75,6 +75,8 @@ public:
     return std::nullopt;
   }
 
+  bool key_local() const noexcept override { return true; }
+
   std::optional<boost::json::value> query(std::string_view key) const override {
     if (auto i = sums_.find(std::string{key}); i != sums_.end())
       return boost::json::value(i->second);

@@ -47,6 +47,8 @@ public:
   std::string definition() const override;
   void reset() override;
   bool track_changes() override;
+  /// True: a document's key is its events' key.
+  bool key_local() const noexcept override { return true; }
   void take_changes(std::vector<std::string>& out) override;
 
 private:

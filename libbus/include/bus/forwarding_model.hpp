@@ -24,8 +24,9 @@ public:
   void take_changes(std::vector<std::string>& out) override;
   bool write_value(std::string_view key, std::string& out) const override;
   std::optional<std::string> key_of(const event& e) const override;
+  bool key_local() const noexcept override;
 
-protected:
+  /// The wrapped model (tests look through decorators to what they wrap).
   read_model& inner() noexcept { return *inner_; }
   const read_model& inner() const noexcept { return *inner_; }
 

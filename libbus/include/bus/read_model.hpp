@@ -87,6 +87,13 @@ public:
   /// model's events are independent: a parked event holds nothing back.
   virtual std::optional<std::string> key_of(const event& e) const;
 
+  /// Returns true when the model is key-local: query(k) answers from the
+  /// events e with key_of(e) == k, and from nothing else. Only such a model
+  /// can run as key-hash partitions (partitions.hpp), which route a query
+  /// to the partition of its key; the supervisor runs any other model
+  /// whole. The default is false: only the model's author can promise it.
+  virtual bool key_local() const noexcept;
+
   /// Returns true if the model handles events of `type`.
   bool handles(std::string_view type) const;
 };

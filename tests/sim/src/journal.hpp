@@ -19,6 +19,7 @@
 #include <caf/sec.hpp>
 
 #include "bus/actors/messages.hpp"
+#include "bus/partitions.hpp"
 #include "bus/sim/simulator.hpp"
 
 namespace bus::sim {
@@ -127,7 +128,8 @@ struct journal {
   std::uint64_t tick() { return ++clock; }
 
   void disturb(const std::string& model) {
-    auto& m = models[model];
+    // A partition's disturbance is its model's: queries and acks name it.
+    auto& m = models[std::string{model_of(model)}];
     m.disturbed_at = tick();
     m.disturbances.push_back(m.disturbed_at);
     m.stable_since = 0;

@@ -54,4 +54,9 @@ model_mix all_models(const std::vector<model_spec>& given) {
   return result;
 }
 
+bool is_key_local(const model_spec& spec) {
+  auto probe = spec.make ? spec.make() : nullptr;
+  return probe && probe->key_local();
+}
+
 } // namespace bus::sim

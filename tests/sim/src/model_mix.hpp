@@ -26,4 +26,8 @@ model_mix choose_models(std::mt19937_64& rng, const std::vector<model_spec>& giv
 /// Every model given, once each.
 model_mix all_models(const std::vector<model_spec>& given);
 
+/// True when `spec` makes a key-local model (read_model::key_local): one
+/// that can run as partitions.
+bool is_key_local(const model_spec& spec);
+
 } // namespace bus::sim

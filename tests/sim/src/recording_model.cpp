@@ -1,5 +1,7 @@
 #include "recording_model.hpp"
 
+#include "bus/forwarding_model.hpp"
+
 #include <stdexcept>
 
 #include <boost/json/serialize.hpp>
@@ -173,6 +175,22 @@ model_spec recorded(const model_spec& spec, journal_ptr log) {
     return std::make_unique<recording_model>(make(), log, order);
   };
   return result;
+}
+
+const recording_model* recording_of(const read_model& model) {
+  const read_model* m = &model;
+  while (m != nullptr) {
+    if (auto* rec = dynamic_cast<const recording_model*>(m))
+      return rec;
+    auto* outer = dynamic_cast<const forwarding_model*>(m);
+    m = outer != nullptr ? &outer->inner() : nullptr;
+  }
+  return nullptr;
+}
+
+recording_model* recording_of(read_model& model) {
+  return const_cast<recording_model*>(
+    recording_of(static_cast<const read_model&>(model)));
 }
 
 } // namespace bus::sim

@@ -43,6 +43,7 @@ public:
   std::optional<std::string> key_of(const event& e) const override {
     return inner_->key_of(e);
   }
+  bool key_local() const noexcept override { return inner_->key_local(); }
   bool track_changes() override;
   void take_changes(std::vector<std::string>& out) override;
   bool write_value(std::string_view key, std::string& out) const override;
@@ -79,6 +80,12 @@ private:
   bool order_changed_ = false;
   bool discarded_changed_ = false;
 };
+
+/// The recording model inside `model`, looking through decorators (a
+/// partition's filter wraps the recording model it was made of); null when
+/// there is none.
+const recording_model* recording_of(const read_model& model);
+recording_model* recording_of(read_model& model);
 
 /// The spec of `spec` with its models wrapped.
 model_spec recorded(const model_spec& spec, journal_ptr log);

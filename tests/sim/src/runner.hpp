@@ -63,7 +63,19 @@ private:
   /// True when `model` stops (rather than parks) on a poison event and is
   /// poisoned for good: it must stay failed, nothing is checked in it.
   bool stopped_for_good(const std::string& model);
+  /// The spec of a model, or of one of its partitions ("m#1").
   const model_spec& spec_of(const std::string& model) const;
+  /// Makes some models partitioned (fault::partitions), here and in the
+  /// world's specs.
+  void draw_partitions(std::vector<model_spec>& local, std::vector<model_spec>& remote);
+  /// The supervisor slots of a model: its partitions, or itself.
+  std::vector<std::string> slots_of(const model_spec& spec) const;
+  /// True when `slot` (a model, or a partition of one) takes `e` by its key
+  /// (`model` says the key: any instance of the model).
+  bool holds(const std::string& slot, const read_model& model, const event& e) const;
+  /// True when the partition of a model's poison ("m#1") or the model
+  /// itself is `slot`: the one that fails on it.
+  bool poisoned_slot(const std::string& slot, const model_spec& spec);
   template <class T, class... Ts>
   void ask_supervisor(const std::string& model, const std::string& what, Ts... xs);
 
@@ -91,6 +103,8 @@ private:
   std::mt19937_64 rng_;
   journal_ptr journal_;
   std::vector<model_spec> raw_;
+  /// The partitions of partitioned models, by name ("m#1").
+  std::map<std::string, model_spec> partition_specs_;
   std::vector<std::string> remote_names_;
   /// Per model: the name of the model given that it is an instance of.
   std::map<std::string, std::string> base_;

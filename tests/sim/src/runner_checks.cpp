@@ -113,12 +113,17 @@ void runner::check_folds() {
                               + std::to_string(log.durable_head()));
       return;
     }
-    auto& recorded = dynamic_cast<const recording_model&>(*st->model);
+    auto* rec = recording_of(*st->model);
+    if (rec == nullptr)
+      continue;
+    auto& recorded = *rec;
     auto& discarded = recorded.discarded();
+    // A partition's fold takes the events of its keys only.
     std::set<std::uint64_t> expected;
     for (auto& [seq, e] : by_seq)
       if (seq <= upto && st->processed.contains(seq) && fresh->handles(e->type)
-          && st->parked.find(seq) == nullptr && discarded.count(seq) == 0)
+          && st->parked.find(seq) == nullptr && discarded.count(seq) == 0
+          && holds(v.model, *fresh, *e))
         expected.insert(seq);
     auto& order = recorded.applied_order();
     std::set<std::uint64_t> applied(order.begin(), order.end());
@@ -221,50 +226,54 @@ void runner::check_lag(rest r) {
                   != remote_names_.end();
     if (remote && world_->node_phase() == phase::down)
       continue;
-    auto live = std::find_if(views.begin(), views.end(), [&](const projector_view& v) {
-      return v.model == spec.name && v.role == "live";
-    });
-    auto slot_state = world_->slot_state(spec.name);
-    // Paused after a failed attempt, a model waits with it (its retry was
-    // abandoned): it fails only once resumed.
-    auto* paused_st = live == views.end() ? nullptr : world_->state_of(live->handle);
-    if (paused_st != nullptr && paused_st->phase == actors::projector_phase::paused
-        && r != rest::final)
-      continue;
-    if (stopped_for_good(spec.name)) {
-      if (slot_state != "failed")
-        fail(invariant::failed_state, spec.name + " throws on every apply of seq "
-                                        + std::to_string(rec.poison.pinned)
-                                        + " but its state is " + slot_state);
-      continue;
+    // Each partition of a partitioned model is a slot of its own; only the
+    // one holding the poisoned event's key fails on it.
+    for (auto& slot : slots_of(spec)) {
+      auto live = std::find_if(views.begin(), views.end(),
+                               [&](const projector_view& v) {
+                                 return v.model == slot && v.role == "live";
+                               });
+      auto slot_state = world_->slot_state(slot);
+      // Paused after a failed attempt, a model waits with it (its retry was
+      // abandoned): it fails only once resumed.
+      auto* paused_st = live == views.end() ? nullptr : world_->state_of(live->handle);
+      if (paused_st != nullptr && paused_st->phase == actors::projector_phase::paused
+          && r != rest::final)
+        continue;
+      if (stopped_for_good(spec.name) && poisoned_slot(slot, spec)) {
+        if (slot_state != "failed")
+          fail(invariant::failed_state, slot + " throws on every apply of seq "
+                                          + std::to_string(rec.poison.pinned)
+                                          + " but its state is " + slot_state);
+        continue;
+      }
+      if (live == views.end() || slot_state != "running") {
+        fail(invariant::failed_state,
+             slot + " is down (" + slot_state + ") though nothing keeps it down");
+        continue;
+      }
+      auto* st = world_->state_of(live->handle);
+      if (st == nullptr
+          || (st->phase == actors::projector_phase::paused && r != rest::final))
+        continue;
+      // A model that parks its poison goes on, with the event parked.
+      auto pinned = rec.poison.pinned;
+      auto* recorded = st->model ? recording_of(*st->model) : nullptr;
+      if (rec.poison.remaining < 0 && pinned != 0 && st->processed.contains(pinned)
+          && poisoned_slot(slot, spec) && st->parked.find(pinned) == nullptr
+          && (recorded == nullptr || recorded->discarded().count(pinned) == 0))
+        fail(invariant::failed_state, slot + " throws on every apply of seq "
+                                        + std::to_string(pinned)
+                                        + " but has not parked it");
+      if (r == rest::final && !st->parked.empty())
+        fail(invariant::fold, slot + " still has " + std::to_string(st->parked.size())
+                                + " parked event(s) after the final retry of them all");
+      auto cp = st->processed.watermark();
+      if (cp != head || std::string{state_name(*st)} != "running")
+        fail(invariant::lag, slot + " at rest is " + state_name(*st) + " at checkpoint "
+                               + std::to_string(cp) + ", the durable head is "
+                               + std::to_string(head));
     }
-    if (live == views.end() || slot_state != "running") {
-      fail(invariant::failed_state,
-           spec.name + " is down (" + slot_state + ") though nothing keeps it down");
-      continue;
-    }
-    auto* st = world_->state_of(live->handle);
-    if (st == nullptr
-        || (st->phase == actors::projector_phase::paused && r != rest::final))
-      continue;
-    // A model that parks its poison goes on, with the event parked.
-    auto pinned = rec.poison.pinned;
-    if (rec.poison.remaining < 0 && pinned != 0 && st->processed.contains(pinned)
-        && st->parked.find(pinned) == nullptr
-        && dynamic_cast<const recording_model&>(*st->model).discarded().count(pinned)
-             == 0)
-      fail(invariant::failed_state, spec.name + " throws on every apply of seq "
-                                      + std::to_string(pinned)
-                                      + " but has not parked it");
-    if (r == rest::final && !st->parked.empty())
-      fail(invariant::fold, spec.name + " still has "
-                              + std::to_string(st->parked.size())
-                              + " parked event(s) after the final retry of them all");
-    auto cp = st->processed.watermark();
-    if (cp != head || std::string{state_name(*st)} != "running")
-      fail(invariant::lag, spec.name + " at rest is " + state_name(*st)
-                             + " at checkpoint " + std::to_string(cp)
-                             + ", the durable head is " + std::to_string(head));
   }
 }
 
@@ -272,13 +281,22 @@ void runner::mark_stable() {
   // Steady from now on: up, subscribed to the current bus, at the head.
   if (world_->bus_phase() == phase::down)
     return;
-  for (auto& v : world_->projectors()) {
-    auto* st = world_->state_of(v.handle);
-    if (v.role != "live" || v.slot_state != "running" || st == nullptr
-        || std::string{state_name(*st)} != "running")
-      continue;
-    auto& rec = journal_->models[v.model];
-    if (rec.stable_since == 0)
+  // A partitioned model is steady when every partition is.
+  auto views = world_->projectors();
+  for (auto& spec : raw_) {
+    bool steady = true;
+    for (auto& slot : slots_of(spec)) {
+      auto live = std::find_if(views.begin(), views.end(),
+                               [&](const projector_view& v) {
+                                 auto* st = world_->state_of(v.handle);
+                                 return v.model == slot && v.role == "live"
+                                        && v.slot_state == "running" && st != nullptr
+                                        && std::string{state_name(*st)} == "running";
+                               });
+      steady = steady && live != views.end();
+    }
+    auto& rec = journal_->models[spec.name];
+    if (steady && rec.stable_since == 0)
       rec.stable_since = journal_->tick();
   }
 }

@@ -37,7 +37,8 @@ void runner::lifecycle() {
 void runner::blue_green() {
   auto i = rng_() % raw_.size();
   auto& model = raw_[i].name;
-  if (!options_.enabled(fault::blue_green)
+  // A blue/green rebuild of a partitioned model is refused (not supported).
+  if (!options_.enabled(fault::blue_green) || raw_[i].partitions > 1
       || (journal_->models[model].poison.remaining < 0
           && spec_of(model).recovery.then == on_poison::stop)) {
     run_jobs();

@@ -11,8 +11,18 @@
 namespace bus::sim {
 
 const model_spec& runner::spec_of(const std::string& model) const {
+  if (auto i = partition_specs_.find(model); i != partition_specs_.end())
+    return i->second;
   return *std::find_if(raw_.begin(), raw_.end(),
                        [&](const model_spec& s) { return s.name == model; });
+}
+
+bool runner::poisoned_slot(const std::string& slot, const model_spec& spec) {
+  auto pinned = journal_->models[spec.name].poison.pinned;
+  if (spec.partitions <= 1 || pinned == 0)
+    return true;
+  auto batch = world_->log().read(pinned, 1);
+  return batch.empty() || holds(slot, *spec_of(slot).make(), batch.front());
 }
 
 bool runner::stopped_for_good(const std::string& model) {
@@ -29,11 +39,14 @@ void runner::parked_step() {
   auto model = pick_model();
   auto& plan = journal_->models[model].poison;
   bool stops = spec_of(model).recovery.then == on_poison::stop;
+  // Parked events are a partition's: the requests name one.
+  auto slots = slots_of(spec_of(model));
+  auto slot = slots.size() == 1 ? model : slots[rng_() % slots.size()];
   // A seq to name: one parked in the live projector now (by the time the
   // request arrives it may be gone: answered with not_parked), or 0 (all).
   std::vector<std::uint64_t> parked;
   for (auto& v : world_->projectors())
-    if (v.model == model && v.role == "live")
+    if (v.model == slot && v.role == "live")
       if (auto* st = world_->state_of(v.handle))
         for (auto& x : st->parked.list())
           parked.push_back(x.event.seq);
@@ -49,12 +62,12 @@ void runner::parked_step() {
   }
   if (roll < 2)
     ask_supervisor<actors::parked_list>(
-      model, "retry parked seq " + std::to_string(seq) + " of",
-      actors::unpark_atom::value, model, seq);
+      slot, "retry parked seq " + std::to_string(seq) + " of",
+      actors::unpark_atom::value, slot, seq);
   else
     ask_supervisor<actors::parked_list>(
-      model, "discard parked seq " + std::to_string(seq) + " of",
-      actors::drop_parked_atom::value, model, seq);
+      slot, "discard parked seq " + std::to_string(seq) + " of",
+      actors::drop_parked_atom::value, slot, seq);
 }
 
 void runner::operator_restart() {
@@ -74,7 +87,8 @@ void runner::heal_parking() {
     if (plan.remaining != 0 || plan.pinned != 0)
       note("heal the poison of " + spec.name);
     plan = poison_plan{};
-    failed = failed || world_->slot_state(spec.name) == "failed";
+    for (auto& slot : slots_of(spec))
+      failed = failed || world_->slot_state(slot) == "failed";
   }
   poisoned_always_ = false;
   if (failed && cooldown_ && rng_() % 2 == 0) {
@@ -86,18 +100,20 @@ void runner::heal_parking() {
     }
   }
   for (auto& spec : raw_)
-    if (world_->slot_state(spec.name) == "failed")
-      ask_supervisor<actors::projector_status>(spec.name, "operator restart of",
-                                               actors::restart_atom::value, spec.name);
+    for (auto& slot : slots_of(spec))
+      if (world_->slot_state(slot) == "failed")
+        ask_supervisor<actors::projector_status>(slot, "operator restart of",
+                                                 actors::restart_atom::value, slot);
   if (!world_->settle()) {
     fail(invariant::liveness, "the system did not come to rest after the restarts");
     stop_ = true;
     return;
   }
   for (auto& spec : raw_)
-    ask_supervisor<actors::parked_list>(spec.name, "retry every parked event of",
-                                        actors::unpark_atom::value, spec.name,
-                                        std::uint64_t{0});
+    for (auto& slot : slots_of(spec))
+      ask_supervisor<actors::parked_list>(slot, "retry every parked event of",
+                                          actors::unpark_atom::value, slot,
+                                          std::uint64_t{0});
 }
 
 } // namespace bus::sim

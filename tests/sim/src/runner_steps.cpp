@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "bus/partitions.hpp"
 #include "model_mix.hpp"
 #include "recording_model.hpp"
 #include "runner.hpp"
@@ -89,9 +90,16 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   }
   for (auto& s : remote)
     remote_names_.push_back(s.name);
+  // Partitions last (drawn only when enabled: a run without them draws
+  // what it drew before they existed).
+  if (options_.enabled(fault::partitions))
+    draw_partitions(local, remote);
   std::string names;
   for (auto& spec : raw_)
-    names += (names.empty() ? "" : " ") + spec.name;
+    names += (names.empty() ? "" : " ") + spec.name
+             + (spec.partitions > 1
+                  ? "(" + std::to_string(spec.partitions) + " partitions)"
+                  : "");
   note("models: " + names);
   note("config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
        + std::to_string(config.pipeline) + ", sync interval "
@@ -145,6 +153,45 @@ void runner::note(std::string what) {
     std::cerr << result_.steps << ": " << what << std::endl;
   if (options_.trace)
     result_.trace.push_back(std::to_string(result_.steps) + ": " + std::move(what));
+}
+
+void runner::draw_partitions(std::vector<model_spec>& local,
+                             std::vector<model_spec>& remote) {
+  // One key-local model in three runs as 2-4 partitions (the supervisor
+  // runs any other model whole).
+  for (auto& spec : raw_) {
+    if (rng_() % 3 != 0 || !is_key_local(spec))
+      continue;
+    spec.partitions = 2 + static_cast<std::uint32_t>(rng_() % 3);
+    for (auto* side : {&local, &remote})
+      for (auto& s : *side)
+        if (s.name == spec.name)
+          s.partitions = spec.partitions;
+    for (auto& part : partition_specs(spec))
+      partition_specs_.emplace(part.name, std::move(part));
+  }
+}
+
+std::vector<std::string> runner::slots_of(const model_spec& spec) const {
+  std::vector<std::string> result;
+  if (spec.partitions <= 1)
+    result.push_back(spec.name);
+  else
+    for (std::uint32_t i = 0; i < spec.partitions; ++i)
+      result.push_back(partition_name(spec.name, i));
+  return result;
+}
+
+bool runner::holds(const std::string& slot, const read_model& model,
+                   const event& e) const {
+  auto ref = split_partition_name(slot);
+  if (!ref)
+    return true;
+  auto& spec = spec_of(std::string{ref->model});
+  auto key = model.key_of(e);
+  return partition_of(key ? std::string_view{*key} : std::string_view{},
+                      spec.partitions)
+         == ref->index;
 }
 
 std::string runner::pick_model() {

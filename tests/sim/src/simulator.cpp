@@ -9,10 +9,10 @@ namespace bus::sim {
 namespace {
 
 constexpr std::array<const char*, fault_count> fault_names{
-  "backpressure",   "pipelining",    "redelivery", "duplicates",
-  "poison_once",    "poison_always", "node_loss",  "bus_restart",
-  "sync_failure",   "pause",         "rebuild",    "blue_green",
-  "early_timeouts", "model_counts",  "queries",    "snapshots"};
+  "backpressure",  "pipelining", "redelivery",     "duplicates",   "poison_once",
+  "poison_always", "node_loss",  "bus_restart",    "sync_failure", "pause",
+  "rebuild",       "blue_green", "early_timeouts", "model_counts", "queries",
+  "snapshots",     "partitions"};
 
 constexpr std::array<const char*, invariant_count> invariant_names{
   "fold",     "applied_twice", "out_of_order",

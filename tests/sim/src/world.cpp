@@ -4,6 +4,7 @@
 
 #include "bus/actors/init.hpp"
 #include "bus/errc.hpp"
+#include "bus/partitions.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -145,7 +146,7 @@ void world::note_parking(caf::resumable* job, bool before) {
     for (auto& x : st.parked.list())
       if (seq == 0 || x.event.seq == seq)
         seqs.insert(x.event.seq);
-    if (auto* rec = dynamic_cast<recording_model*>(st.model.get()))
+    if (auto* rec = st.model ? recording_of(*st.model) : nullptr)
       rec->discard(seqs);
   }
 }
@@ -316,8 +317,10 @@ void world::start_node() {
 }
 
 actors::supervisor_actor world::supervisor_of(const std::string& model) const {
+  // A partition ("m#1") runs where its model does.
+  auto whole = model_of(model);
   for (auto& s : local_)
-    if (s.name == model)
+    if (s.name == whole)
       return local_sup_;
   if (node_phase_ == phase::up && node_sup_)
     return *node_sup_;

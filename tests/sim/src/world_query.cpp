@@ -21,7 +21,10 @@ void world::note_query(caf::resumable* job) {
   auto* st = state_of(caf::actor_cast<actors::projector_actor>(a));
   if (st == nullptr || !st->model)
     return;
-  auto& model = dynamic_cast<const recording_model&>(*st->model);
+  auto* rec = recording_of(*st->model);
+  if (rec == nullptr)
+    return;
+  auto& model = *rec;
   for (auto& q : journal_->queries)
     if (!q.reached && !q.answered && q.model == model.name() && q.key == key) {
       q.reached = true;

@@ -62,9 +62,12 @@ enum class fault : std::uint8_t {
   /// Projectors snapshot their models every 1-6 events to a store that
   /// outlives them: restarts, node losses and switches restore them.
   snapshots,
+  /// Some models (not index models) run as 2-4 key-hash partitions, each a
+  /// projector of its own (bus/partitions.hpp).
+  partitions,
 };
 
-constexpr std::size_t fault_count = 16;
+constexpr std::size_t fault_count = 17;
 
 /// Returns the flag name of `x` ("backpressure", ...).
 const char* to_string(fault x) noexcept;
