@@ -78,7 +78,7 @@ void stream_store::observe(const event& e) {
     take_snapshot(std::string{pos->stream}, s);
 }
 
-void stream_store::take_snapshot(const std::string& stream, stream_state& s) {
+void stream_store::take_snapshot(const std::string& stream, stream_entry& s) {
   auto agg = rebuild(s);
   if (!agg) {
     // The tail stays: loading the stream reports the same error.
@@ -99,7 +99,7 @@ void stream_store::take_snapshot(const std::string& stream, stream_state& s) {
 }
 
 caf::expected<std::unique_ptr<aggregate>>
-stream_store::rebuild(const stream_state& s) const {
+stream_store::rebuild(const stream_entry& s) const {
   auto* type = type_named(s.aggregate);
   if (type == nullptr)
     return make_error(errc::unknown_command,
@@ -149,7 +149,7 @@ caf::expected<std::vector<event>> stream_store::decide(const command& c) const {
   if (c.stream.empty())
     return make_error(errc::command_rejected,
                       "command '" + c.name + "' names no stream");
-  stream_state empty;
+  stream_entry empty;
   empty.aggregate = type.name;
   auto i = streams_.find(c.stream);
   auto& s = i == streams_.end() ? empty : i->second;

@@ -76,7 +76,7 @@ public:
   std::size_t snapshot_every() const noexcept { return snapshot_every_; }
 
 private:
-  struct stream_state {
+  struct stream_entry {
     /// The type that owns the stream ("" when its events named none).
     std::string aggregate;
     std::uint64_t version = 0;
@@ -90,13 +90,13 @@ private:
   stream_store() = default;
 
   const aggregate_type* type_named(std::string_view name) const;
-  caf::expected<std::unique_ptr<aggregate>> rebuild(const stream_state& s) const;
-  void take_snapshot(const std::string& stream, stream_state& s);
+  caf::expected<std::unique_ptr<aggregate>> rebuild(const stream_entry& s) const;
+  void take_snapshot(const std::string& stream, stream_entry& s);
 
   std::vector<aggregate_type> types_;
   /// Command name -> index into types_.
   std::unordered_map<std::string, std::size_t> handlers_;
-  std::unordered_map<std::string, stream_state> streams_;
+  std::unordered_map<std::string, stream_entry> streams_;
   std::size_t snapshot_every_ = default_snapshot_every;
 };
 
