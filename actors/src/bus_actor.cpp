@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/bus_directory.hpp"
 #include "internal/bus_state.hpp"
 #include "internal/fan_out.hpp"
 #include "internal/peer_check.hpp"
@@ -102,13 +103,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     // A projector or an attached node is gone (stopped, failed, or its node
     // is unreachable): drop it and go on serving everyone else. Its events
     // stay in the log for when it comes back.
-    auto& st = self->state;
     internal::drop_subscriber(self, dm.source);
     // A lost node stays listed without a supervisor, so that a query for
-    // one of its models can say where the model went.
-    for (auto& n : st.nodes)
-      if (n.supervisor && n.supervisor.address() == dm.source)
-        n.supervisor = nullptr;
+    // one of its models can say where the model went; the partitions it
+    // held of shared models go to the nodes that share them still.
+    bus::internal::node_lost(self, dm.source);
   });
   return {
     [self](publish_atom, std::vector<event>& events,
@@ -268,32 +267,19 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     [self](head_atom) { return self->state.log->durable_head(); },
     [self](attach_atom, std::string& node, caf::actor& supervisor,
            std::vector<std::string>& models) -> caf::result<std::uint64_t> {
-      auto& st = self->state;
-      auto& nodes = st.nodes;
-      // One live node per model (issue 13; a consumer group may come later):
-      // a second node is refused rather than silently taking the model's
-      // queries. The same node (by name, or by supervisor) attaching again
-      // after a reconnect or a restart is not a second node, and a lost
-      // node's models may be taken over by another.
-      for (auto& n : nodes) {
-        if (n.node == node || !n.supervisor || n.supervisor == supervisor)
-          continue;
-        for (auto& model : models)
-          if (std::find(n.models.begin(), n.models.end(), model) != n.models.end())
-            return make_error(errc::precondition_failed,
-                              "read model '" + model + "' is already served by node '"
-                                + n.node + "'");
-      }
-      // A node that attaches again (after a reconnect, or restarted under
-      // the same name) replaces its entry.
-      nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
-                                 [&](const node_entry& n) {
-                                   return n.node == node || n.supervisor == supervisor;
-                                 }),
-                  nodes.end());
-      self->monitor(supervisor);
-      nodes.push_back({std::move(node), std::move(supervisor), std::move(models)});
-      return st.log->durable_head();
+      if (auto err = bus::internal::attach_node(
+            self, std::move(node), std::move(supervisor), std::move(models), {}))
+        return err;
+      return self->state.log->durable_head();
+    },
+    [self](attach_atom, std::string& node, caf::actor& supervisor,
+           std::vector<std::string>& models,
+           std::vector<shared_model>& shared) -> caf::result<std::uint64_t> {
+      if (auto err = bus::internal::attach_node(self, std::move(node),
+                                                std::move(supervisor),
+                                                std::move(models), std::move(shared)))
+        return err;
+      return self->state.log->durable_head();
     },
     [self](directory_atom) -> caf::result<std::vector<node_entry>> {
       // It hands out every node's supervisor, which takes lifecycle requests.

@@ -42,7 +42,8 @@ void attach(self_ptr self) {
   auto& st = self->state;
   self
     ->request(st.bus, st.options.timeout, attach_atom::value, st.options.node,
-              caf::actor_cast<caf::actor>(st.supervisor), st.options.models)
+              caf::actor_cast<caf::actor>(st.supervisor), st.options.models,
+              st.options.shared)
     .then(
       [self, bus = st.bus](std::uint64_t head) {
         auto& state = self->state;

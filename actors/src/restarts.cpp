@@ -125,6 +125,18 @@ void live_down(supervisor_ptr self, const caf::down_msg& dm) {
     if (!s.handle || s.handle.address() != dm.source)
       continue;
     s.handle = nullptr;
+    // A partition the bus moved to another node (shared models).
+    using placement = supervisor_state::placement;
+    if (s.where == placement::leaving) {
+      s.where = placement::elsewhere;
+      s.state = model_state::stopped;
+      return;
+    }
+    if (s.where == placement::returning) {
+      s.where = placement::here;
+      start(self, i);
+      return;
+    }
     if (!s.restarting.empty()) {
       // The operator stopped it: start the fresh one now that it is gone,
       // so that the two never write the model's snapshots or table at once.
@@ -181,6 +193,10 @@ void restart_due(supervisor_ptr self, std::uint64_t index, std::uint64_t generat
 
 caf::result<projector_status> restart_model(supervisor_ptr self, std::size_t index) {
   auto& s = self->state.slots[index];
+  if (s.where != supervisor_state::placement::here)
+    return make_error(errc::model_unavailable,
+                      "read model '" + s.spec.name
+                        + "' runs on another node of the ones that share its model");
   if (s.rolling_back || (s.shadow && s.shadow->state == model_state::switching))
     return make_error(errc::precondition_failed,
                       "read model '" + s.spec.name

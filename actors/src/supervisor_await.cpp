@@ -151,15 +151,27 @@ void ask_nodes(self_ptr self, std::uint64_t id, const std::string& model) {
           for (auto& n : nodes)
             ask_node(self, id, n, "");
         } else {
-          // The last node to attach with the model serves it (as queries).
+          // Every live node that shares the model runs some of its
+          // partitions: each waits for those.
+          bool shared = false;
+          for (auto& x : nodes)
+            for (auto& s : x.shared)
+              if (s.model == model && x.supervisor) {
+                shared = true;
+                ask_node(self, id, x, model);
+              }
+          // Otherwise the last node to attach with the model serves it
+          // (as queries).
           auto n = std::find_if(nodes.rbegin(), nodes.rend(), [&](auto& x) {
             return std::find(x.models.begin(), x.models.end(), model) != x.models.end();
           });
-          if (n == nodes.rend())
-            w->errors.push_back(
-              make_error(errc::no_such_model, "no read model named '" + model + "'"));
-          else
-            ask_node(self, id, *n, model);
+          if (!shared) {
+            if (n == nodes.rend())
+              w->errors.push_back(
+                make_error(errc::no_such_model, "no read model named '" + model + "'"));
+            else
+              ask_node(self, id, *n, model);
+          }
         }
         --w->pending;
         try_finish(self, id);
@@ -185,16 +197,19 @@ caf::result<std::vector<model_checkpoint>> start_wait(self_ptr self, std::uint64
   std::vector<std::size_t> local;
   bool remote = false;
   if (model.empty()) {
-    // Live projectors only: a blue/green shadow is not in the slots.
+    // Live projectors only: a blue/green shadow is not in the slots, and
+    // partitions of a shared model that run on other nodes are theirs.
     for (std::size_t i = 0; i < st.slots.size(); ++i)
-      local.push_back(i);
+      if (st.slots[i].where == supervisor_state::placement::here)
+        local.push_back(i);
     remote = st.routing.has_value();
   } else {
     // A partitioned model is every one of its partitions' slots.
     auto partitioned = internal::partitions_of(st, model) > 0;
     for (std::size_t i = 0; i < st.slots.size(); ++i)
-      if (st.slots[i].spec.name == model
-          || (partitioned && model_of(st.slots[i].spec.name) == model))
+      if ((st.slots[i].spec.name == model
+           || (partitioned && model_of(st.slots[i].spec.name) == model))
+          && st.slots[i].where == supervisor_state::placement::here)
         local.push_back(i);
     if (local.empty() && !st.routing)
       return make_error(errc::no_such_model, "no read model named '" + model + "'");

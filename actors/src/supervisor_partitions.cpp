@@ -8,10 +8,12 @@
 #include "bus/log.hpp"
 #include "bus/partitions.hpp"
 #include "internal/partitioned.hpp"
+#include "internal/restarts.hpp"
 
 namespace bus::internal {
 
 using actors::model_snapshot;
+using actors::model_state;
 using actors::projector_status;
 using actors::supervisor_actor;
 using actors::supervisor_state;
@@ -77,6 +79,69 @@ caf::error refuse_partitioned_shadow(const supervisor_state& st,
                         "supported; rebuild it in place (every partition rebuilds)");
 }
 
+std::vector<std::uint32_t> local_partitions(const supervisor_state& st,
+                                            const std::string& model, std::uint32_t n) {
+  std::vector<std::uint32_t> result;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto name = partition_name(model, i);
+    for (auto& s : st.slots)
+      if (s.spec.name == name && s.where == supervisor_state::placement::here)
+        result.push_back(i);
+  }
+  return result;
+}
+
+void assign(supervisor_ptr self, const std::string& model,
+            const std::vector<std::uint32_t>& mine) {
+  using placement = supervisor_state::placement;
+  auto& st = self->state;
+  auto n = partitions_of(st, model);
+  if (n == 0) {
+    BUS_LOG(log_level::warning, "supervisor",
+            "the bus assigned partitions of read model '"
+              << model << "', which is not partitioned here: ignored");
+    return;
+  }
+  for (std::size_t i = 0; i < st.slots.size(); ++i) {
+    auto& s = st.slots[i];
+    auto ref = split_partition_name(s.spec.name);
+    if (!ref || ref->model != model)
+      continue;
+    bool assigned = std::find(mine.begin(), mine.end(), ref->index) != mine.end();
+    switch (s.where) {
+      case placement::here:
+        if (assigned)
+          break;
+        if (s.handle) {
+          s.where = placement::leaving;
+          self->send_exit(s.handle, caf::exit_reason::user_shutdown);
+        } else {
+          // Down (restarting, failed): a timer pending for it is void.
+          s.where = placement::elsewhere;
+          s.state = model_state::stopped;
+          ++s.generation;
+        }
+        break;
+      case placement::leaving:
+        if (assigned)
+          s.where = placement::returning;
+        break;
+      case placement::returning:
+        if (!assigned)
+          s.where = placement::leaving;
+        break;
+      case placement::elsewhere:
+        if (assigned) {
+          s.where = placement::here;
+          s.restarts = 0;
+          s.last_error.clear();
+          start(self, i);
+        }
+        break;
+    }
+  }
+}
+
 namespace {
 
 // The answers of a request spread over a model's partitions.
@@ -93,9 +158,16 @@ struct gathering {
 template <class T, class Request, class Combine>
 caf::result<T> gather(supervisor_ptr self, const std::string& model, std::uint32_t n,
                       Request request, Combine combine) {
+  // Only the partitions that run here: of a model shared with other nodes,
+  // the others are theirs.
+  auto parts = local_partitions(self->state, model, n);
+  if (parts.empty())
+    return make_error(errc::model_unavailable,
+                      "no partition of read model '" + model
+                        + "' runs on this node: the nodes that share it run them all");
   auto g = std::make_shared<gathering<T>>();
   g->promise = self->make_response_promise<T>();
-  g->left = n;
+  g->left = parts.size();
   auto settle = [g, combine] {
     if (--g->left > 0)
       return;
@@ -109,7 +181,7 @@ caf::result<T> gather(supervisor_ptr self, const std::string& model, std::uint32
     else
       g->promise.deliver(std::move(combined.error()));
   };
-  for (std::uint32_t i = 0; i < n; ++i)
+  for (auto i : parts)
     request(partition_name(model, i))
       .then(
         [g, settle](T& x) {
@@ -123,6 +195,8 @@ caf::result<T> gather(supervisor_ptr self, const std::string& model, std::uint32
         });
   return g->promise;
 }
+
+} // namespace
 
 projector_status combine_statuses(const std::string& model,
                                   std::vector<projector_status>& parts) {
@@ -143,8 +217,6 @@ projector_status combine_statuses(const std::string& model,
   }
   return result;
 }
-
-} // namespace
 
 caf::result<actors::query_result> query_partition(supervisor_ptr self,
                                                   const std::string& model,

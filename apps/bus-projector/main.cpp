@@ -157,12 +157,17 @@ int main(int argc, char** argv) {
     config->node.snapshot_every = snapshot_every;
   using namespace bus::actors;
   connector_options options;
+  // A partitioned model is shared with the other nodes that run it: the
+  // bus spreads its partitions over them (a consumer group).
   for (auto& spec : config->read_models)
-    options.models.push_back(spec.name);
+    if (spec.partitions > 1)
+      options.shared.push_back({spec.name, spec.partitions});
+    else
+      options.models.push_back(spec.name);
   if (name.empty()) {
     name = "projector:";
-    for (std::size_t i = 0; i < options.models.size(); ++i)
-      name += (i > 0 ? "," : "") + options.models[i];
+    for (std::size_t i = 0; i < config->read_models.size(); ++i)
+      name += (i > 0 ? "," : "") + config->read_models[i].name;
   }
   options.node = name;
   auto timeout = std::chrono::milliseconds{timeout_ms};

@@ -92,12 +92,21 @@ BOOST_AUTO_TEST_CASE(an_events_page_says_where_the_next_one_starts) {
   BOOST_TEST(first.at("id").as_string() == "e-5");
   BOOST_TEST(first.at("timestamp_ms").as_int64() == 1'764'600'000'123);
   BOOST_TEST(first.at("payload").at("id").as_string() == "u5");
+  BOOST_TEST(first.at("schema_version").as_int64() == 1);
   BOOST_TEST(!first.as_object().contains("metadata"));
   // At the end, or past it, nothing comes back and the next page is the
   // same: poll it again later.
   auto end = boost::json::parse(render_events(10, 9, event_batch{}));
   BOOST_TEST(end.at("next").as_int64() == 10);
   BOOST_TEST(end.at("events").as_array().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_event_shows_the_schema_version_it_was_logged_with) {
+  // The log keeps the original; upcasters change only what models see.
+  auto e = logged(1);
+  e.schema_version = 3;
+  auto v = boost::json::parse(render_event(e));
+  BOOST_TEST(v.at("schema_version").as_int64() == 3);
 }
 
 BOOST_AUTO_TEST_CASE(metadata_is_shown_when_an_event_has_some) {

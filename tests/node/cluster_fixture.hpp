@@ -68,9 +68,10 @@ struct cluster {
 
   void start_projector(const std::string& name, const std::string& config,
                        std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"--connect", "127.0.0.1:" + port,
-                                  "--config",  config_dir + "/" + config,
-                                  "--name",    name};
+    // A name of config/, or a path of its own.
+    auto path = config.front() == '/' ? config : config_dir + "/" + config;
+    std::vector<std::string> args{
+      "--connect", "127.0.0.1:" + port, "--config", path, "--name", name};
     args.insert(args.end(), extra.begin(), extra.end());
     projectors[name] = std::make_unique<node_child>(BUS_PROJECTOR_PATH, args, false);
   }

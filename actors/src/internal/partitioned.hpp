@@ -63,6 +63,23 @@ snapshot_partitions(supervisor_ptr self, const std::string& model, std::uint32_t
 caf::error refuse_partitioned_shadow(const actors::supervisor_state& st,
                                      const model_spec& spec);
 
+/// One status for a model from those of its partitions: the one furthest
+/// behind, named `model`, with the counters summed.
+actors::projector_status combine_statuses(const std::string& model,
+                                          std::vector<actors::projector_status>& parts);
+
+/// The partitions of `model` (with `n` partitions) that run on this node:
+/// all of them, unless the model is shared with other nodes.
+std::vector<std::uint32_t> local_partitions(const actors::supervisor_state& st,
+                                            const std::string& model, std::uint32_t n);
+
+/// From the bus: of `model`, shared with other nodes, this node runs the
+/// partitions `mine` and none of the others. Stops the projectors of
+/// partitions moved away (once down, they stay stopped) and starts those
+/// of partitions moved here, which pull from their checkpoints.
+void assign(supervisor_ptr self, const std::string& model,
+            const std::vector<std::uint32_t>& mine);
+
 /// The error for a request (`what`) that must name one partition of
 /// `model`.
 caf::error name_a_partition(const std::string& model, std::uint32_t n,

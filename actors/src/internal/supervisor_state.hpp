@@ -47,9 +47,23 @@ struct supervisor_state {
     pause,
   };
 
+  /// Where a partition of a model shared with other nodes runs (the bus
+  /// assigns them, assign_atom); every other slot is `here`.
+  enum class placement : std::uint8_t {
+    here,
+    /// Assigned elsewhere: its projector was told to stop, and its down
+    /// message is still to come.
+    leaving,
+    /// On another node: no projector here.
+    elsewhere,
+    /// Assigned back here while leaving: started again once down.
+    returning,
+  };
+
   struct slot {
     model_spec spec;
     intent wanted = intent::run;
+    placement where = placement::here;
     projector_actor handle;
     /// running, restarting, failed or stopped (the projector reports the
     /// rest).

@@ -34,6 +34,7 @@ std::string render_event(const event& e) {
   out += ", \"id\": ";
   render_string(out, e.id);
   out += ", \"timestamp_ms\": " + std::to_string(e.timestamp / 1000000);
+  out += ", \"schema_version\": " + std::to_string(e.schema_version);
   out += ", \"payload\": ";
   render_json(out, e.payload);
   if (!e.metadata.empty()) {

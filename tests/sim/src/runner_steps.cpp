@@ -101,13 +101,19 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
                   ? "(" + std::to_string(spec.partitions) + " partitions)"
                   : "");
   note("models: " + names);
+  std::string on_node;
+  for (auto& r : remote)
+    on_node += (on_node.empty() ? " (" : " ") + r.name;
+  if (!on_node.empty())
+    on_node += ")";
   note("config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
        + std::to_string(config.pipeline) + ", sync interval "
        + std::to_string(config.sync_interval.count()) + " ms, replay batch "
        + std::to_string(config.projector.replay_batch) + ", "
-       + std::to_string(remote.size()) + " model(s) on node-b, snapshots every "
-       + std::to_string(config.projector.snapshot_every) + ", cool-down "
-       + std::to_string(config.policy.cooldown.count()) + " ms; recovery: " + policies);
+       + std::to_string(remote.size()) + " model(s) on node-b" + on_node
+       + ", snapshots every " + std::to_string(config.projector.snapshot_every)
+       + ", cool-down " + std::to_string(config.policy.cooldown.count())
+       + " ms; recovery: " + policies);
   world_ = std::make_unique<world>(std::move(local), std::move(remote), config,
                                    journal_, rng_);
 }

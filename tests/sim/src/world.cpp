@@ -294,8 +294,13 @@ void world::start_node() {
     });
   actors::connector_options options;
   options.node = "node-b";
+  // A partitioned model is shared (competing consumers): the bus assigns
+  // node-b, its one sharer, every partition.
   for (auto& s : remote_)
-    options.models.push_back(s.name);
+    if (s.partitions > 1)
+      options.shared.push_back({s.name, s.partitions});
+    else
+      options.models.push_back(s.name);
   options.initial_backoff = std::chrono::milliseconds{10};
   options.max_backoff = std::chrono::milliseconds{40};
   options.timeout = std::chrono::milliseconds{500};

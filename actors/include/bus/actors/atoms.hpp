@@ -84,5 +84,8 @@ using applied_atom = caf::atom_constant<caf::atom("bapplied")>;
 using expire_atom = caf::atom_constant<caf::atom("bexpire")>;
 /// Hands a command to the command handler (command_handler.hpp).
 using command_atom = caf::atom_constant<caf::atom("bcommand")>;
+/// The bus tells a node's supervisor which partitions of a model shared
+/// with other nodes it runs (consumer_group.hpp).
+using assign_atom = caf::atom_constant<caf::atom("bassign")>;
 
 } // namespace bus::actors

@@ -32,6 +32,9 @@ struct connector_options {
   std::string node = "projector-node";
   /// Read models the node serves (attached for query routing).
   std::vector<std::string> models;
+  /// Partitioned models it shares with other nodes that attach them: the
+  /// bus assigns their partitions among those nodes.
+  std::vector<shared_model> shared;
   /// Delay before the first redial; doubled per failed attempt.
   caf::timespan initial_backoff = std::chrono::milliseconds{100};
   caf::timespan max_backoff = std::chrono::seconds{5};

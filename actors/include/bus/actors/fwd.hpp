@@ -21,6 +21,7 @@ struct model_checkpoint;
 struct parked_list;
 struct bus_status;
 struct node_entry;
+struct shared_model;
 struct link_status;
 enum class publish_wait : std::uint8_t;
 enum class shadow_wait : std::uint8_t;

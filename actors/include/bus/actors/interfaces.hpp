@@ -90,6 +90,10 @@ using bus_actor = caf::typed_actor<
   // the entry when the supervisor goes down. Replies with the head seq.
   caf::replies_to<attach_atom, std::string, caf::actor,
                   std::vector<std::string>>::with<std::uint64_t>,
+  // The same, with the partitioned models the node shares with other nodes
+  // that attach them: the bus assigns their partitions (assign_atom).
+  caf::replies_to<attach_atom, std::string, caf::actor, std::vector<std::string>,
+                  std::vector<shared_model>>::with<std::uint64_t>,
   // The nodes attached now.
   caf::replies_to<directory_atom>::with<std::vector<node_entry>>,
   // Internal: the group-commit timer of a log with a sync interval.
@@ -142,7 +146,10 @@ using supervisor_actor = caf::typed_actor<
   // watch (see the projector's await_atom).
   caf::reacts_to<applied_atom, std::uint64_t>,
   // Internal: wait N reached its deadline.
-  caf::reacts_to<expire_atom, std::uint64_t>>;
+  caf::reacts_to<expire_atom, std::uint64_t>,
+  // From the bus: of model `name`, shared with other nodes, this node runs
+  // the partitions listed and none of the others.
+  caf::reacts_to<assign_atom, std::string, std::vector<std::uint32_t>>>;
 
 /// Connects a node to its bus: answers with a bus handle, or an error when
 /// the bus cannot be reached now.

@@ -225,11 +225,22 @@ struct bus_status {
 /// A node attached to a bus: its supervisor (a `supervisor_actor`, carried
 /// untyped because the bus's interface is declared before the supervisor's)
 /// and the read models it serves.
+/// A partitioned model a node shares with the other nodes that attach it:
+/// its partitions are spread over them (bus/consumer_group.hpp).
+struct shared_model {
+  std::string model;
+  std::uint32_t partitions = 0;
+};
+
 struct node_entry {
   std::string node;
   /// Null once the node is lost (its models are then "away").
   caf::actor supervisor;
+  /// What it serves now: whole models, and the partitions assigned to it
+  /// of the models it shares ("orders#2").
   std::vector<std::string> models;
+  /// The models it shares with other nodes.
+  std::vector<shared_model> shared;
 };
 
 /// What a connector (connector.hpp) reports about its link to the bus.
@@ -249,8 +260,14 @@ typename Inspector::result_type inspect(Inspector& f, link_status& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shared_model& x) {
+  return f(caf::meta::type_name("bus.shared_model"), x.model, x.partitions);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
-  return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor, x.models);
+  return f(caf::meta::type_name("bus.node_entry"), x.node, x.supervisor, x.models,
+           x.shared);
 }
 
 template <class Inspector>

@@ -1,0 +1,36 @@
+#pragma once
+
+// The bus's directory of attached nodes (node_entry): which node serves
+// which model, for query routing on the bus's node, and the partitions of
+// the models nodes share (bus/consumer_group.hpp), assigned here and pushed
+// to each node's supervisor whenever a sharing node comes or goes. Runs in
+// the bus's actor.
+
+#include <string>
+#include <vector>
+
+#include <caf/actor_addr.hpp>
+#include <caf/error.hpp>
+
+#include "bus/actors/bus_actor.hpp"
+#include "internal/bus_state.hpp"
+
+namespace bus::internal {
+
+using directory_bus_ptr = actors::bus_actor::stateful_pointer<actors::bus_state>;
+
+/// Enters node `node` (its supervisor `supervisor`) with the whole models
+/// `models` and the partitioned models `shared`, replacing its earlier
+/// entry, and assigns the partitions of what it shares. Refuses, changing
+/// nothing, a model another live node serves whole, a whole model another
+/// shares, and a shared model that other live nodes share with another
+/// partition count.
+caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supervisor,
+                       std::vector<std::string> models,
+                       std::vector<actors::shared_model> shared);
+
+/// Marks the node whose supervisor was `who` lost (its models "away") and
+/// moves the partitions it held to the nodes that share them still.
+void node_lost(directory_bus_ptr self, const caf::actor_addr& who);
+
+} // namespace bus::internal

@@ -1,0 +1,213 @@
+// Competing consumers: projector nodes that share a partitioned model
+// (bus/consumer_group.hpp). The bus spreads the partitions over the live
+// nodes, moves a lost node's to the survivors and rebalances when it
+// returns; the bus's node routes queries to the partition's node.
+
+#include "bus/actors/supervisor.hpp"
+
+#include <map>
+#include <set>
+
+#include "bus/errc.hpp"
+#include "bus/partitions.hpp"
+#include "support/bus_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+constexpr std::size_t keys = 17;
+constexpr std::uint32_t parts = 6;
+
+model_spec tallies(std::uint32_t partitions) {
+  auto spec = tally("t", {"A", "B"});
+  spec.partitions = partitions;
+  return spec;
+}
+
+struct group_fixture : bus_fixture {
+  supervision_policy policy;
+  supervisor_actor front;
+  std::map<std::string, supervisor_actor> nodes;
+
+  group_fixture() {
+    front = spawn_routing_supervisor(sys, bus, std::vector<model_spec>{}, policy,
+                                     replaying(8), remote_routing{});
+    run();
+  }
+
+  ~group_fixture() {
+    self->send_exit(front, caf::exit_reason::user_shutdown);
+    for (auto& [name, sup] : nodes)
+      self->send_exit(sup, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  caf::expected<std::uint64_t> join(const std::string& name,
+                                    std::uint32_t partitions = parts) {
+    auto sup = spawn_supervisor(sys, bus, std::vector<model_spec>{tallies(partitions)},
+                                policy, replaying(8));
+    run();
+    auto head = ask<std::uint64_t>(bus, attach_atom::value, name,
+                                   caf::actor_cast<caf::actor>(sup),
+                                   std::vector<std::string>{},
+                                   std::vector<shared_model>{{"t", partitions}});
+    if (head)
+      nodes[name] = sup;
+    else
+      self->send_exit(sup, caf::exit_reason::user_shutdown);
+    run();
+    return head;
+  }
+
+  void crash(const std::string& name) {
+    self->send_exit(nodes.at(name), caf::exit_reason::kill);
+    nodes.erase(name);
+    run();
+  }
+
+  // The partitions each node runs, from its own status.
+  std::map<std::string, std::set<std::string>> placement() {
+    std::map<std::string, std::set<std::string>> result;
+    for (auto& [name, sup] : nodes) {
+      auto xs = ask<std::vector<projector_status>>(sup, status_atom::value);
+      BOOST_REQUIRE(xs);
+      for (auto& x : *xs)
+        result[name].insert(x.model);
+    }
+    return result;
+  }
+
+  // Events applied by the partitions running now, over every node.
+  std::uint64_t applied() {
+    std::uint64_t result = 0;
+    for (auto& [name, sup] : nodes) {
+      auto xs = ask<std::vector<projector_status>>(sup, status_atom::value);
+      BOOST_REQUIRE(xs);
+      for (auto& x : *xs)
+        result += x.applied;
+    }
+    return result;
+  }
+
+  // Every key's query on the bus's node equals a fold of the log.
+  void check_queries() {
+    std::map<std::string, std::int64_t> fold;
+    for (auto& e : whole_log())
+      fold[std::string{e.payload.at("k").as_string()}] += e.payload.at("n").as_int64();
+    for (auto& [key, sum] : fold) {
+      auto q = ask<query_result>(front, query_atom::value, std::string{"t"}, key);
+      BOOST_TEST_CONTEXT("key " << key) {
+        BOOST_REQUIRE(q);
+        BOOST_TEST(q->model == "t");
+        BOOST_TEST(q->value == boost::json::value(sum));
+      }
+    }
+  }
+
+  // Each partition runs on exactly one node.
+  void check_each_partition_once(std::size_t members) {
+    std::multiset<std::string> all;
+    for (auto& [name, ps] : placement()) {
+      BOOST_TEST(ps.size() >= parts / members, name);
+      BOOST_TEST(ps.size() <= parts / members + 1, name);
+      all.insert(ps.begin(), ps.end());
+    }
+    BOOST_TEST(all.size() == parts);
+    for (std::uint32_t i = 0; i < parts; ++i)
+      BOOST_TEST(all.count(partition_name("t", i)) == 1u);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(consumer_group, group_fixture)
+
+BOOST_AUTO_TEST_CASE(nodes_that_share_a_model_split_its_partitions) {
+  BOOST_REQUIRE(join("node-a"));
+  BOOST_REQUIRE(join("node-b"));
+  BOOST_REQUIRE(join("node-c"));
+  check_each_partition_once(3);
+  publish(events(0, 120, {"A", "B"}, keys));
+  // Every event was applied once, by the one partition of its key.
+  BOOST_TEST(applied() == 120u);
+  check_queries();
+  auto missing = ask<query_result>(front, query_atom::value, std::string{"t"},
+                                   std::string{"nobody"});
+  BOOST_REQUIRE(!missing);
+  BOOST_TEST(code_of(missing.error()) == errc::no_such_key);
+  BOOST_TEST(context_of(missing.error()) == "read model 't' has no key 'nobody'");
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_nodes_partitions_move_and_come_back_with_it) {
+  BOOST_REQUIRE(join("node-a"));
+  BOOST_REQUIRE(join("node-b"));
+  BOOST_REQUIRE(join("node-c"));
+  publish(events(0, 60, {"A", "B"}, keys));
+  crash("node-b");
+  // The survivors took its partitions and pulled them from the log.
+  check_each_partition_once(2);
+  publish(events(60, 60, {"A", "B"}, keys));
+  BOOST_TEST(applied() == 120u);
+  check_queries();
+  // It returns (a new process under its name): the partitions rebalance.
+  BOOST_REQUIRE(join("node-b"));
+  check_each_partition_once(3);
+  publish(events(120, 30, {"A", "B"}, keys));
+  BOOST_TEST(applied() == 150u);
+  check_queries();
+}
+
+BOOST_AUTO_TEST_CASE(lifecycle_requests_reach_every_node_of_the_model) {
+  BOOST_REQUIRE(join("node-a"));
+  BOOST_REQUIRE(join("node-b"));
+  publish(events(0, 20, {"A", "B"}, keys));
+  auto paused = ask<projector_status>(front, pause_atom::value, std::string{"t"});
+  BOOST_REQUIRE(paused);
+  BOOST_TEST(paused->model == "t");
+  BOOST_TEST(paused->state == model_state::paused);
+  for (auto& [name, sup] : nodes) {
+    auto xs = ask<std::vector<projector_status>>(sup, status_atom::value);
+    BOOST_REQUIRE(xs);
+    for (auto& x : *xs)
+      BOOST_TEST(x.state == model_state::paused, name << " " << x.model);
+  }
+  BOOST_REQUIRE(ask<projector_status>(front, resume_atom::value, std::string{"t"}));
+  // A wait on the bus's node covers the partitions of every node.
+  auto done = ask<std::vector<model_checkpoint>>(
+    front, await_atom::value, std::uint64_t{20}, std::string{"t"},
+    caf::timespan{std::chrono::seconds{5}});
+  BOOST_REQUIRE(done);
+  BOOST_TEST(done->size() == parts);
+  // A request that needs one partition says so; one partition can be named.
+  auto snap = ask<model_snapshot>(front, snapshot_atom::value, std::string{"t"});
+  BOOST_REQUIRE(!snap);
+  BOOST_TEST(code_of(snap.error()) == errc::precondition_failed);
+  BOOST_TEST(static_cast<bool>(
+    ask<model_snapshot>(front, snapshot_atom::value, std::string{"t#3"})));
+}
+
+BOOST_AUTO_TEST_CASE(nodes_that_disagree_on_the_model_are_refused) {
+  BOOST_REQUIRE(join("node-a"));
+  auto other_count = join("node-b", 4);
+  BOOST_REQUIRE(!other_count);
+  BOOST_TEST(code_of(other_count.error()) == errc::precondition_failed);
+  BOOST_TEST(context_of(other_count.error())
+             == "read model 't' runs as 6 partitions on node 'node-a', not 4");
+  // A node serving it whole is refused too.
+  auto whole = spawn_supervisor(sys, bus, std::vector<model_spec>{tally("t", {"A"})},
+                                policy, replaying(8));
+  run();
+  auto refused = ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-c"},
+                                    caf::actor_cast<caf::actor>(whole),
+                                    std::vector<std::string>{"t"});
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(code_of(refused.error()) == errc::precondition_failed);
+  self->send_exit(whole, caf::exit_reason::user_shutdown);
+  check_each_partition_once(1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
