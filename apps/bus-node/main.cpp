@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <malloc.h>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/all.hpp>
@@ -16,6 +17,7 @@
 #include <caf/openssl/publish.hpp>
 
 #include "bus/actors/bus_actor.hpp"
+#include "bus/actors/command_handler.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/supervisor.hpp"
 #include "bus/admin/server.hpp"
@@ -31,6 +33,7 @@
 #include "command_line.hpp"
 #include "request_reader.hpp"
 #include "network_exposure.hpp"
+#include "node_aggregates.hpp"
 #include "session.hpp"
 #include "tls_files.hpp"
 
@@ -226,6 +229,20 @@ int main(int argc, char** argv) {
   if (*snapshot_opt)
     config->node.snapshot_every = snapshot_every;
 
+  std::optional<bus::stream_store> streams;
+  if (!config->commands.aggregates.empty()) {
+    auto types = bus::node::node_aggregates(config->commands);
+    auto made = types ? bus::stream_store::make(std::move(*types),
+                                                config->commands.snapshot_every)
+                      : caf::expected<bus::stream_store>{types.error()};
+    if (!made) {
+      BUS_LOG(bus::log_level::error, "bus-node",
+              "bad configuration: " << bus::context_of(made.error()));
+      return 2;
+    }
+    streams.emplace(std::move(*made));
+  }
+
   std::shared_ptr<bus::event_log> log;
   if (store_path.empty()) {
     log = std::make_shared<bus::memory_log>();
@@ -258,10 +275,20 @@ int main(int argc, char** argv) {
     bus_opts.peers = peers;
   }
   auto bus = spawn_bus(sys, log, bus_opts);
+  // The command side, when the configuration names aggregates: it reads the
+  // streams' versions from the log before it runs a command.
+  command_handler_actor commands;
+  if (streams) {
+    command_handler_options handling;
+    // A query after a command's answer sees its events.
+    handling.wait = publish_wait::projectors;
+    commands = spawn_command_handler(sys, bus, std::move(*streams), handling);
+  }
   bus::node::session_options options;
   for (auto& spec : config->read_models)
     options.models.push_back(spec.name);
   options.batch_size = config->node.batch_size;
+  options.commands = commands;
   projector_options projection;
   // The configuration's upcasters, shared by every projector.
   if (!bus::app::install_upcasters(*config, projection, "bus-node"))
@@ -287,6 +314,8 @@ int main(int argc, char** argv) {
     self->send_exit(session, caf::exit_reason::user_shutdown);
     self->send_exit(sup, caf::exit_reason::user_shutdown);
     self->send_exit(bus, caf::exit_reason::user_shutdown);
+    if (commands)
+      self->send_exit(commands, caf::exit_reason::user_shutdown);
   };
   if (listening) {
     auto host = listen_at.host.c_str();
@@ -349,6 +378,22 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (commands) {
+    // Reading the log for the streams' versions: commands wait for it anyway,
+    // this only says how many streams there are.
+    self->request(commands, caf::infinite, bus::actors::ready_atom::value)
+      .receive(
+        [&](std::uint64_t known) {
+          BUS_LOG(bus::log_level::info, "bus-node",
+                  "the command side runs " << config->commands.aggregates.size()
+                                           << " aggregate type(s) on " << known
+                                           << " stream(s) from the log");
+        },
+        [&](caf::error& err) {
+          BUS_LOG(bus::log_level::error, "bus-node",
+                  "the command side did not start: " << sys.render(err));
+        });
+  }
   int in_flight = 0;
   auto wait_one = [&] {
     self->receive([&](bus::node::chunk_done_atom) { --in_flight; });
@@ -376,5 +421,7 @@ int main(int argc, char** argv) {
   }
   stop();
   self->wait_for(session, sup, bus);
+  if (commands)
+    self->wait_for(commands);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "bus/errc.hpp"
 #include "bus/event_codec.hpp"
 #include "bus/event_id.hpp"
+#include "command_request.hpp"
 
 namespace bus::node {
 
@@ -243,6 +244,8 @@ void parse_request(boost::json::object& line, request& req) {
   }
   if (*type == "await")
     return parse_await(*body, req);
+  if (*type == "command")
+    return parse_command(*body, req);
   if (*type == "init") {
     auto* node_id = string_field(*body, "node_id");
     if (node_id == nullptr)

@@ -13,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include "bus/admin/json_style.hpp"
+#include "bus/aggregate.hpp"
 #include "bus/event.hpp"
 #include "bus/read_model.hpp"
 
@@ -36,6 +37,9 @@ enum class error_code : int {
   /// The request does not fit the model's state (a blue/green rebuild is
   /// already under way, nothing to roll back or to discard).
   precondition_failed = 22,
+  /// A command expected its stream at a version it is no longer at
+  /// (optimistic concurrency, docs/commands.md): nothing was appended.
+  conflict = 30,
 };
 
 enum class request_kind {
@@ -59,6 +63,8 @@ enum class request_kind {
   restart,
   /// Waits until read models have applied up to a seq.
   await_applied,
+  /// A command for an aggregate (docs/commands.md).
+  command,
   error,
 };
 
@@ -104,6 +110,8 @@ struct request {
   std::uint64_t seq = 0;
   /// await_applied: how long to wait at most.
   std::uint64_t timeout_ms = 0;
+  /// command
+  bus::command cmd;
   /// error: the code and text of the error reply to send.
   error_code code = error_code::malformed_request;
   std::string text;

@@ -231,6 +231,7 @@ void dispatch(self_ptr self) {
       case request_kind::discard_parked:
       case request_kind::restart:
       case request_kind::await_applied:
+      case request_kind::command:
         // Sees exactly the requests before it: waits for their publishes,
         // and holds the ones after it until it is answered.
         flush_batch();
@@ -243,6 +244,8 @@ void dispatch(self_ptr self) {
           send_status(self, p);
         else if (req.kind == request_kind::await_applied)
           send_await(self, p);
+        else if (req.kind == request_kind::command)
+          send_command(self, p);
         else if (req.kind == request_kind::parked
                  || req.kind == request_kind::retry_parked
                  || req.kind == request_kind::discard_parked)

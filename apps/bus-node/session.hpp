@@ -21,6 +21,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "bus/actors/command_handler.hpp"
 #include "bus/actors/interfaces.hpp"
 #include "node_subscription.hpp"
 #include "protocol.hpp"
@@ -45,6 +46,8 @@ struct session_options {
   std::size_t max_publishes_in_flight = 16;
   /// Where replies go (stdout in the node).
   std::FILE* out = stdout;
+  /// Runs the commands; null when the node runs no aggregates.
+  actors::command_handler_actor commands;
 };
 
 struct session_state {

@@ -34,5 +34,7 @@ void send_status(self_ptr self, session_state::pending p);
 void send_lifecycle(self_ptr self, session_state::pending p);
 void send_parked(self_ptr self, session_state::pending p);
 void send_await(self_ptr self, session_state::pending p);
+/// A command (session_command.cpp).
+void send_command(self_ptr self, session_state::pending p);
 
 } // namespace bus::node

@@ -204,6 +204,12 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
     r.number<std::size_t>("snapshot_every", result.node.snapshot_every, 0);
     r.no_unknown_keys();
   }
+  if (auto* commands = top.field("commands", false)) {
+    reader r{*commands, "commands", err};
+    r.strings("aggregates", result.commands.aggregates);
+    r.number<std::size_t>("snapshot_every", result.commands.snapshot_every, 0);
+    r.no_unknown_keys();
+  }
   if (auto* upcasters = top.field("upcasters", false)) {
     auto steps = internal::parse_upcasters(*upcasters);
     if (!steps)

@@ -41,6 +41,12 @@ std::string to_string(errc x) {
       return "timed_out";
     case errc::no_reply:
       return "no_reply";
+    case errc::version_conflict:
+      return "version_conflict";
+    case errc::command_rejected:
+      return "command_rejected";
+    case errc::unknown_command:
+      return "unknown_command";
   }
   return "unknown";
 }

@@ -507,4 +507,22 @@ BOOST_AUTO_TEST_CASE(unknown_or_malformed_storage_is_rejected) {
              == R"(read_models[0].storage: expected "memory" or "sqlite")");
 }
 
+BOOST_AUTO_TEST_CASE(commands_section_names_aggregates_and_a_snapshot_interval) {
+  auto none = parse(with_models(listing_model));
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->commands.aggregates.empty());
+  BOOST_TEST(none->commands.snapshot_every == 100u);
+  auto some = parse(with_models(
+    listing_model, R"("commands": {"aggregates": ["order"], "snapshot_every": 7})"));
+  BOOST_REQUIRE_MESSAGE(some, why(some));
+  BOOST_TEST(some->commands.aggregates == std::vector<std::string>{"order"});
+  BOOST_TEST(some->commands.snapshot_every == 7u);
+  check_rejected(with_models(listing_model, R"("commands": {"aggregates": "order"})"),
+                 "commands.aggregates");
+  check_rejected(with_models(listing_model, R"("commands": {"snapshot_every": -1})"),
+                 "commands.snapshot_every");
+  check_rejected(with_models(listing_model, R"("commands": {"aggregate": ["order"]})"),
+                 "commands.aggregate");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,6 +24,9 @@ BOOST_AUTO_TEST_CASE(every_code_has_its_name) {
   BOOST_TEST(bus::to_string(errc::forbidden) == "forbidden");
   BOOST_TEST(bus::to_string(errc::timed_out) == "timed_out");
   BOOST_TEST(bus::to_string(errc::no_reply) == "no_reply");
+  BOOST_TEST(bus::to_string(errc::version_conflict) == "version_conflict");
+  BOOST_TEST(bus::to_string(errc::command_rejected) == "command_rejected");
+  BOOST_TEST(bus::to_string(errc::unknown_command) == "unknown_command");
 }
 
 BOOST_AUTO_TEST_CASE(stream_output_prints_the_name) {

@@ -123,6 +123,8 @@ REQUESTS = {
     "retry-parked": {"type": "retry_parked", "msg_id": 16, "model": "orders", "seq": 12},
     "discard-parked": {"type": "discard_parked", "msg_id": -17, "model": "orders"},
     "unknown": {"type": "frobnicate", "msg_id": 18},
+    "command": {"type": "command", "msg_id": 19, "command": "PlaceOrder", "stream": "order-1",
+                "expected_version": 0, "data": {"customer": "ann", "amount_cents": 1250}},
 }
 
 PARKED = [

@@ -53,6 +53,16 @@ struct node_limits {
   std::size_t snapshot_every = 10000;
 };
 
+/// The command side (docs/commands.md): which aggregate types a node runs.
+struct command_settings {
+  /// Names of the aggregate types the node runs (the node knows "order",
+  /// the shop's); none: the node takes no commands.
+  std::vector<std::string> aggregates;
+  /// Snapshot each stream's aggregate every N events of the stream (0:
+  /// never), so that loading one folds at most N events onto its snapshot.
+  std::size_t snapshot_every = 100;
+};
+
 /// A whole configuration.
 struct bus_config {
   std::vector<model_spec> read_models;
@@ -61,6 +71,8 @@ struct bus_config {
   /// Declarative upcasters ("upcasters"), validated as a whole; build the
   /// process's registry with upcaster_registry::make (C++ steps may join).
   std::vector<upcaster> upcasters;
+  /// The "commands" section.
+  command_settings commands;
 };
 
 /// Parses a configuration document. Unknown keys are rejected, so typos

@@ -59,6 +59,17 @@ enum class errc : std::uint8_t {
   /// A request sent through a channel got no reply within its timeout (see
   /// bus::actors::channel_actor); a reply that comes later is dropped.
   no_reply,
+  /// A command expected its stream at one version and found it at another
+  /// (optimistic concurrency: someone else wrote the stream first). Nothing
+  /// of the command was appended; the text names the stream and both
+  /// versions.
+  version_conflict,
+  /// An aggregate refused a command (its validation failed: paying a
+  /// cancelled order, a wrong amount). Nothing was appended.
+  command_rejected,
+  /// No aggregate type handles the command's name, or the command went to
+  /// a stream of another aggregate type.
+  unknown_command,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".

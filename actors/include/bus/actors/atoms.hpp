@@ -82,6 +82,8 @@ using await_atom = caf::atom_constant<caf::atom("bawait")>;
 using applied_atom = caf::atom_constant<caf::atom("bapplied")>;
 /// Internal: a supervisor's wait for applied seqs reached its deadline.
 using expire_atom = caf::atom_constant<caf::atom("bexpire")>;
+/// Hands a command to the command handler (command_handler.hpp).
+using command_atom = caf::atom_constant<caf::atom("bcommand")>;
 /// The bus tells a node's supervisor which partitions of a model shared
 /// with other nodes it runs (consumer_group.hpp).
 using assign_atom = caf::atom_constant<caf::atom("bassign")>;

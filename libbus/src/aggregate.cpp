@@ -1,0 +1,9 @@
+#include "bus/aggregate.hpp"
+
+namespace bus {
+
+aggregate::~aggregate() {
+  // nop
+}
+
+} // namespace bus
