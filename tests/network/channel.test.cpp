@@ -97,7 +97,8 @@ struct two_nodes {
 
 BOOST_FIXTURE_TEST_SUITE(channel_distributed, two_nodes)
 
-BOOST_AUTO_TEST_CASE(a_remote_receiver_killed_before_acking_has_its_message_redelivered_here) {
+BOOST_AUTO_TEST_CASE(
+  a_remote_receiver_killed_before_acking_has_its_message_redelivered_here) {
   caf::scoped_actor client_sink{client};
   caf::scoped_actor server_sink{server};
   auto remote = spawn_receiver(client, client_sink, "remote", remote_channel, false);
