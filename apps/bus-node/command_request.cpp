@@ -4,16 +4,6 @@
 
 namespace bus::node {
 
-namespace {
-
-void malformed(request& req, std::string text) {
-  req.kind = request_kind::error;
-  req.code = error_code::malformed_request;
-  req.text = std::move(text);
-}
-
-} // namespace
-
 void parse_command(boost::json::object& body, request& req) {
   auto* name = body.if_contains("command");
   if (name == nullptr || !name->is_string() || name->get_string().empty())

@@ -13,13 +13,13 @@
 
 namespace bus::node {
 
-namespace {
-
 void malformed(request& req, std::string text) {
   req.kind = request_kind::error;
   req.code = error_code::malformed_request;
   req.text = std::move(text);
 }
+
+namespace {
 
 bool read_strings(const boost::json::value* v, std::vector<std::string>& out) {
   auto* arr = v ? v->if_array() : nullptr;

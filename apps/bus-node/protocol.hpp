@@ -126,6 +126,10 @@ using request_chunk = std::shared_ptr<std::vector<request>>;
 /// copied into the storage `req.ev.payload` was made with.
 void parse_request(boost::json::object& line, request& req);
 
+/// Makes `req` the malformed_request error with `text` (the parsers' one
+/// way to refuse a line).
+void malformed(request& req, std::string text);
+
 /// Renders a reply line (ending in '\n') to `req`, with `body_fields` already
 /// rendered as `"name": value` pairs joined by ", " (may be empty).
 void render_reply(std::string& out, const request& req, std::string_view type,
