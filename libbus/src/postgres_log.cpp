@@ -307,6 +307,13 @@ void postgres_log::drop_pending() noexcept {
 }
 
 void postgres_log::sync() {
+  if (lost_pending_ > 0) {
+    auto lost = std::exchange(lost_pending_, 0) + (head_ - durable_head_);
+    drop_pending();
+    throw storage_error(name_ + ": the connection was lost before a commit (the "
+                        + std::to_string(lost)
+                        + " events appended since the last sync were not stored)");
+  }
   if (head_ == durable_head_)
     return;
   auto start = std::chrono::steady_clock::now();

@@ -90,6 +90,30 @@ BOOST_AUTO_TEST_CASE(session_killed_mid_commit_leaves_no_gap_and_reconnects) {
   check_dense(5);
 }
 
+BOOST_AUTO_TEST_CASE(session_lost_before_an_interval_commit_fails_that_commit) {
+  auto log = postgres_log::open(uri, durability::every(std::chrono::milliseconds{50}));
+  BOOST_REQUIRE(log);
+  (*log)->append(named(0, 2));
+  (*log)->sync();
+  (*log)->append(named(2, 2)); // pending: in the session's memory only
+  pg_connection admin{uri};
+  admin.select("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+               "datname = current_database() AND pid <> pg_backend_pid()");
+  // The next append reconnects; the pending events went with the session,
+  // so the sync their publishers wait for must fail, not report them stored.
+  (*log)->append(named(4, 1));
+  BOOST_CHECK_THROW((*log)->sync(), storage_error);
+  BOOST_TEST((*log)->head() == 2u);
+  BOOST_TEST((*log)->durable_head() == 2u);
+  BOOST_TEST(!(*log)->find("e2"));
+  check_dense(2);
+  // Published again, they are stored.
+  (*log)->append(named(2, 3));
+  (*log)->sync();
+  BOOST_TEST((*log)->durable_head() == 5u);
+  check_dense(5);
+}
+
 BOOST_AUTO_TEST_CASE(server_restarted_under_an_open_log_loses_nothing_acknowledged) {
   auto log = open();
   log->append(named(0, 3));

@@ -28,7 +28,9 @@
 // A lost connection fails the store (store_state::failed, with the reason)
 // until a later append() or sync(): each of them first reconnects and
 // reloads the head from the database, and the store is healthy again once
-// that works. Nothing durable is lost either way.
+// that works. Nothing durable is lost either way; the events appended
+// since the last sync (fsync_interval) go with the lost session, and the
+// next sync() fails for them as a failed commit would.
 //
 // With a fence (postgres_options::fence) every commit first checks, in its
 // transaction, that the row of bus_leader(name text PRIMARY KEY, holder
@@ -165,6 +167,9 @@ private:
   std::unordered_map<std::string, std::uint64_t> pending_ids_;
   std::uint64_t head_ = 0;
   std::uint64_t durable_head_ = 0;
+  /// Events appended since the last sync that a reconnection dropped: the
+  /// next sync() must fail for them, as if its commit had failed.
+  std::uint64_t lost_pending_ = 0;
 };
 
 } // namespace bus
