@@ -145,6 +145,10 @@ void postgres_log::recover() {
   if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK
       && health_.state != store_state::failed)
     return;
+  // The session that held them is gone: the events appended since the last
+  // sync are too. Their publishers wait for that sync, which must fail.
+  lost_pending_ += head_ - durable_head_;
+  drop_pending();
   try {
     connect();
     load_head();
