@@ -107,6 +107,24 @@ BOOST_AUTO_TEST_CASE(reopening_gives_back_every_event_read_from_the_database) {
   BOOST_TEST(again.outcomes[1].seq == 101u);
 }
 
+BOOST_AUTO_TEST_CASE(events_that_left_memory_are_read_from_the_database) {
+  postgres_options small;
+  small.tail_events = 16; // keeps the last chunk of 4,096 events only
+  auto log = open(durability::os_buffered, small);
+  for (std::size_t i = 0; i < 3; ++i)
+    log->append(numbered(i * 4096, 4096));
+  BOOST_TEST(log->head() == 12288u);
+  // Across rows of 512 events, from the middle of one.
+  auto batch = log->read(1000, 600);
+  BOOST_REQUIRE_EQUAL(batch.size(), 600u);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    BOOST_TEST(batch[i].seq == 1000 + i);
+    BOOST_TEST(batch[i].id == "e" + std::to_string(999 + i));
+  }
+  BOOST_TEST(log->find("e5").value_or(0) == 6u);
+  BOOST_TEST(log->append({make("e5", "A", "{}")}).outcomes[0].duplicate);
+}
+
 BOOST_AUTO_TEST_CASE(duplicates_within_a_batch_and_across_batches_are_appended_once) {
   auto log = open();
   auto first = log->append(
