@@ -89,4 +89,17 @@ BOOST_AUTO_TEST_CASE(a_bus_node_whose_store_failed_is_unhealthy_and_says_why) {
   BOOST_TEST(verdict.reason.find("restarts") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_bus_node_whose_store_is_fenced_is_unhealthy_and_says_so) {
+  auto verdict = judge_health({model("a", model_state::running)});
+  bus_status bus;
+  bus.store_state = bus::store_state::fenced;
+  bus.store_error = "fenced: another bus node leads 'main'";
+  judge_store(bus, verdict);
+  BOOST_TEST(!verdict.healthy);
+  BOOST_TEST(verdict.reason.find("the store is fenced: fenced: another bus node leads")
+               != std::string::npos,
+             verdict.reason);
+  BOOST_TEST(verdict.reason.find("failed") == std::string::npos, verdict.reason);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

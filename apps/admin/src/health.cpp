@@ -30,8 +30,16 @@ void judge_store(const actors::bus_status& bus, health_verdict& verdict) {
   if (bus.store_state == store_state::healthy)
     return;
   verdict.healthy = false;
-  std::string why = "the store failed: " + bus.store_error
-                    + " (it takes no events until the node restarts)";
+  // A fenced store is well: another node holds the lease (postgres_log).
+  // A failed one takes no events until the node restarts, or for a store on
+  // a server until it reconnects.
+  std::string why
+    = bus.store_state == store_state::fenced
+        ? "the store is fenced: " + bus.store_error
+            + " (this node takes no events while another one leads)"
+        : "the store failed: " + bus.store_error
+            + " (it takes no events until the node restarts, or for a store on a "
+              "server until it reconnects)";
   verdict.reason = verdict.reason.empty() ? why : why + "; " + verdict.reason;
 }
 
