@@ -26,11 +26,13 @@
 // and throws storage_error.
 //
 // A lost connection fails the store (store_state::failed, with the reason)
-// until a later append() or sync(): each of them first reconnects and
-// reloads the head from the database, and the store is healthy again once
-// that works. Nothing durable is lost either way; the events appended
-// since the last sync (fsync_interval) go with the lost session, and the
-// next sync() fails for them as a failed commit would.
+// until a later append(), which first reconnects and reloads the head from
+// the database (sync() does not: it fails while the connection is lost);
+// the store is healthy again once that works. Each attempt may block for
+// the connection timeout; there is no back-off between attempts. Nothing
+// durable is lost either way; the events appended since the last sync
+// (fsync_interval) go with the lost session, and the next sync() fails for
+// them as a failed commit would.
 //
 // With a fence (postgres_options::fence) every commit first checks, in its
 // transaction, that the row of bus_leader(name text PRIMARY KEY, holder
