@@ -25,10 +25,9 @@ namespace bench {
 using clock_type = std::chrono::steady_clock;
 
 /// The names of the scenarios, in the order they run.
-inline const std::vector<std::string> scenarios{"pipeline", "recovery",  "append",
-                                                "rebuild",  "memory",    "dedup",
-                                                "latency",  "remote",    "node",
-                                                "floor",    "snapshots", "partitions"};
+inline const std::vector<std::string> scenarios{
+  "pipeline", "recovery", "append", "rebuild",   "memory",     "dedup",   "latency",
+  "remote",   "node",     "floor",  "snapshots", "partitions", "postgres"};
 
 struct options {
   std::size_t events = 1000000;
@@ -38,6 +37,9 @@ struct options {
   std::filesystem::path store_dir = std::filesystem::temp_directory_path();
   /// The scenarios to run (names from `scenarios`); empty: all.
   std::vector<std::string> only;
+  /// The PostgreSQL database of the postgres scenario ("": not run). Its
+  /// tables bus_events and bus_ids are dropped before each run.
+  std::string pg_uri;
   /// The binaries the node scenario runs.
   std::string node_binary;
   std::string gen_binary;

@@ -45,6 +45,8 @@ void shutdown(caf::scoped_actor& self, const bus_actor& bus,
   self->send_exit(bus, caf::exit_reason::user_shutdown);
 }
 
+} // namespace
+
 // Appends `batches` to `log` as the bus does under the log's policy: with
 // an interval, sync() once the oldest unsynced batch is that old, and at
 // the end, so that every event counted is durable.
@@ -65,8 +67,6 @@ void append_durably(bus::event_log& log, std::vector<std::vector<bus::event>> ba
   }
   log.sync();
 }
-
-} // namespace
 
 // Publish -> log -> 4 projectors with dedup -> applied; returns the median
 // rate of the framework.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bus/event.hpp"
+#include "bus/event_log.hpp"
 #include "harness.hpp"
 #include "report.hpp"
 
@@ -21,6 +22,16 @@ double pipeline(const options& opt, const std::vector<bus::event>& events, repor
 /// `per_second`, beside the noise floor measured meanwhile.
 void latency(const std::vector<bus::event>& events, double per_second,
              const std::string& id, report& out);
+
+/// Appends `batches` to `log` as the bus does under the log's policy (with
+/// an interval, sync() once the oldest unsynced batch is that old, and at
+/// the end).
+void append_durably(bus::event_log& log, std::vector<std::vector<bus::event>> batches);
+
+/// Appending to the PostgreSQL log (--pg-uri) under each durability policy,
+/// beside the SQLite log under the same policy.
+void postgres_append(const options& opt, const std::vector<bus::event>& events,
+                     report& out);
 
 /// Appending to the durable log under each durability policy.
 void durable_append(const options& opt, const std::vector<bus::event>& events,

@@ -41,7 +41,9 @@ processes), floor (the machine's noise floor alone: a thread sleeping
 100 us in a loop; every latency row also measures it in the same run),
 snapshots (the node's two read models on the memory log, on a store, and
 on a store with snapshots every 10000 events), partitions (a model costing
-a few us per event, whole and as 2 and 4 key-hash partitions).
+a few us per event, whole and as 2 and 4 key-hash partitions), postgres
+(appending to the PostgreSQL log of --pg-uri under each policy beside the
+SQLite log; not run without --pg-uri, or in a build without PostgreSQL).
 --json prints one JSON document with every figure instead of the table.
 The old spellings --batch N and --dir DIR still work.
 )";
@@ -83,6 +85,11 @@ int main(int argc, char** argv) {
     .add_option("--gen", opt.gen_binary,
                 "The bus-gen binary of the node scenario (default: this build's)")
     ->type_name("PATH");
+  app
+    .add_option("--pg-uri", opt.pg_uri,
+                "The PostgreSQL database of the postgres scenario (its tables "
+                "bus_events and bus_ids are dropped; default: not run)")
+    ->type_name("URI");
   app.add_flag("--json", opt.json, "Print one JSON document with every figure");
   app.add_option("--label", opt.label, "A label for the JSON document (say, a commit)")
     ->type_name("TEXT");
@@ -122,6 +129,8 @@ int main(int argc, char** argv) {
     snapshots(opt, out);
   if (opt.runs_scenario("partitions"))
     partitions(opt, events, out);
+  if (opt.runs_scenario("postgres"))
+    postgres_append(opt, events, out);
   out.finish();
   return 0;
 }

@@ -27,6 +27,9 @@
 #include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
+#ifdef BUS_HAS_POSTGRESQL
+#  include "bus/postgres_log.hpp"
+#endif
 #include "await_models.hpp"
 #include "catch_up.hpp"
 #include "config_upcasters.hpp"
@@ -48,7 +51,10 @@ constexpr const char* details
   = R"(Without --config it runs the embedded default configuration
 (config/node.json: read models user_listing and user_by_email). Without
 --store the log lives in memory; with it, in the SQLite file PATH, and a
-restart on the same file rebuilds the read models from it. Before it reads
+restart on the same file rebuilds the read models from it. A PATH that is
+a PostgreSQL URI (postgresql://... or postgres://...) keeps the log in that
+database instead (docs/operations.md); read models then stay in memory,
+without snapshots, and a restart rebuilds them from the whole log. Before it reads
 its input it waits for every read model to catch up with the log, logging
 progress about once a second, and gives up (exit 1) when none moved for
 --startup-timeout seconds. --durability fsync (default) syncs every batch
@@ -135,8 +141,9 @@ int main(int argc, char** argv) {
     ->type_name("FILE");
   app
     .add_option("--store", store_path,
-                "Keep the log in the SQLite file PATH, created if missing "
-                "(default: in memory)")
+                "Keep the log in the SQLite file PATH, created if missing, or "
+                "in the PostgreSQL database of a postgresql:// URI (default: "
+                "in memory)")
     ->type_name("PATH");
   bus::app::add_parsed(app, "--durability", policy, bus::parse_durability,
                        "With --store: fsync (default), os or interval:N "
@@ -244,8 +251,28 @@ int main(int argc, char** argv) {
   }
 
   std::shared_ptr<bus::event_log> log;
+  // A URI names a database server; anything else is a SQLite file.
+  auto on_server = store_path.rfind("postgresql://", 0) == 0
+                   || store_path.rfind("postgres://", 0) == 0;
   if (store_path.empty()) {
     log = std::make_shared<bus::memory_log>();
+  } else if (on_server) {
+#ifdef BUS_HAS_POSTGRESQL
+    auto opened = bus::postgres_log::open(store_path, policy);
+    if (!opened) {
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(opened.error()));
+      return 2;
+    }
+    BUS_LOG(bus::log_level::info, "bus-node",
+            "store " << (*opened)->name() << " holds " << (*opened)->head()
+                     << " events (durability " << bus::to_string(policy) << ")");
+    log = std::move(*opened);
+#else
+    BUS_LOG(bus::log_level::error, "bus-node",
+            "--store: this bus-node was built without PostgreSQL (BUS_POSTGRESQL); "
+            "give a SQLite file instead of a URI");
+    return 2;
+#endif
   } else {
     auto opened = bus::sqlite_log::open(store_path, policy);
     if (!opened) {
@@ -293,7 +320,14 @@ int main(int argc, char** argv) {
   // The configuration's upcasters, shared by every projector.
   if (!bus::app::install_upcasters(*config, projection, "bus-node"))
     return 2;
-  if (!store_path.empty()) {
+  if (on_server) {
+    // Snapshots, SQLite-stored models and pauses live in files beside a
+    // SQLite store; a server has no "beside" yet.
+    BUS_LOG(bus::log_level::info, "bus-node",
+            "store on PostgreSQL: read models run in memory without snapshots "
+            "(they need a local --store path yet); a restart rebuilds them from "
+            "the log");
+  } else if (!store_path.empty()) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";
     projection.snapshot_every = config->node.snapshot_every;

@@ -11,7 +11,15 @@
 namespace bus {
 
 const char* to_string(store_state x) noexcept {
-  return x == store_state::failed ? "failed" : "healthy";
+  switch (x) {
+    case store_state::failed:
+      return "failed";
+    case store_state::fenced:
+      return "fenced";
+    case store_state::healthy:
+      break;
+  }
+  return "healthy";
 }
 
 std::ostream& operator<<(std::ostream& out, store_state x) {

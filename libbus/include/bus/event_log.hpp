@@ -66,11 +66,17 @@ enum class store_state : std::uint8_t {
   /// system kept of the last commit is unknown, and a retried fsync could
   /// report success for pages the kernel already dropped. The store refuses
   /// every append until the process reopens it, which recovers the file to
-  /// its last whole commit and loads it again.
+  /// its last whole commit and loads it again. A store on a server
+  /// (postgres_log) is also failed while it has lost its connection; it
+  /// tries to reconnect at each later append.
   failed,
+  /// Another writer holds the store's lease (postgres_log with a fence):
+  /// this one refuses every append, and what it appended before stays.
+  /// It takes events again only once its own token is valid once more.
+  fenced,
 };
 
-/// Returns "healthy" or "failed".
+/// Returns "healthy", "failed" or "fenced".
 const char* to_string(store_state x) noexcept;
 
 /// Prints the name of `x`.
