@@ -66,7 +66,9 @@ caf::expected<void> postgres_lease::prepare() {
   // Never wait on a lock or a statement for longer than half a lease:
   // a standby must come back to try again, a leader to step down in time.
   auto limit = ms(options_.ttl / 2);
-  auto settings = "SET lock_timeout = " + limit + "; SET statement_timeout = " + limit;
+  // client_min_messages: no NOTICE on stderr when the table exists.
+  auto settings = "SET lock_timeout = " + limit + "; SET statement_timeout = " + limit
+                  + "; SET client_min_messages = warning";
   result_ptr set{PQexec(db_, settings.c_str()), PQclear};
   if (PQresultStatus(set.get()) != PGRES_COMMAND_OK)
     return make_error(errc::storage_failed,
