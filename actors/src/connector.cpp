@@ -89,7 +89,9 @@ void dial(self_ptr self) {
   auto& st = self->state;
   if (st.bus)
     return;
-  self->request(st.dialer, st.options.timeout, dial_atom::value)
+  auto timeout = st.options.dial_timeout != caf::timespan{0} ? st.options.dial_timeout
+                                                             : st.options.timeout;
+  self->request(st.dialer, timeout, dial_atom::value)
     .then([self](bus_actor& bus) { connected(self, std::move(bus)); },
           [self](caf::error& err) {
             auto& state = self->state;

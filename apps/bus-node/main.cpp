@@ -3,6 +3,7 @@
 // stderr. At end of input it finishes every reply and exits 0.
 // Options: see `summary` and `details` below, and docs/protocol.md.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -29,6 +31,7 @@
 #include "bus/sqlite_log.hpp"
 #ifdef BUS_HAS_POSTGRESQL
 #  include "bus/postgres_log.hpp"
+#  include "leadership.hpp"
 #endif
 #include "await_models.hpp"
 #include "catch_up.hpp"
@@ -54,7 +57,11 @@ constexpr const char* details
 restart on the same file rebuilds the read models from it. A PATH that is
 a PostgreSQL URI (postgresql://... or postgres://...) keeps the log in that
 database instead (docs/operations.md); read models then stay in memory,
-without snapshots, and a restart rebuilds them from the whole log. Before it reads
+without snapshots, and a restart rebuilds them from the whole log. Bus
+nodes on one PostgreSQL log take turns: one leads (a lease renewed every
+third of --lease-ms, default 5000), the others stand by without listening
+or reading input until they take the lease over (docs/distributed.md,
+"Standby bus nodes and failover"). Before it reads
 its input it waits for every read model to catch up with the log, logging
 progress about once a second, and gives up (exit 1) when none moved for
 --startup-timeout seconds. --durability fsync (default) syncs every batch
@@ -89,12 +96,27 @@ metrics, the log, lifecycle and parked events; docs/admin-api.md), in plain
 HTTP: loopback only unless --allow-remote and --insecure are given; port 0
 picks a free one, reported on stderr.
 Exit status: 0 at the end of the input, 1 when the read models did not
-start, 2 for a bad option, configuration or store.
+start, 2 for a bad option, configuration or store, 3 when another bus node
+took the lead of its PostgreSQL log (it answers every request after that
+with an error).
 )";
 
 // Keeps at most this many chunks between the reader and the session, so
 // that a fast producer cannot grow the session's mailbox without bound.
 constexpr int max_chunks_in_flight = 4;
+
+#ifdef BUS_HAS_POSTGRESQL
+// How the other bus nodes of a shared log name this one while it leads:
+// where projector nodes reach it, and its process.
+std::string lease_holder(const bus::endpoint* listen_at) {
+  char host[256] = "";
+  ::gethostname(host, sizeof(host) - 1);
+  std::string result;
+  if (listen_at != nullptr)
+    result = listen_at->host + ":" + std::to_string(listen_at->port) + ", ";
+  return result + "pid " + std::to_string(::getpid()) + " on " + host;
+}
+#endif
 
 } // namespace
 
@@ -120,6 +142,7 @@ int main(int argc, char** argv) {
   auto peers = bus::actors::peer_role::projector;
   std::size_t timeout_ms = 5000;
   std::size_t startup_timeout_s = 30;
+  std::size_t lease_ms = 5000;
   std::vector<std::string> await_names;
   bus::endpoint admin_at;
   bool serving_admin = false;
@@ -166,6 +189,12 @@ int main(int argc, char** argv) {
     .add_option("--batch-size", batch_size,
                 "Events per publish batch (default: node.batch_size, 1024)")
     ->transform(count_in(1, 1 << 20))
+    ->type_name("N");
+  app
+    .add_option("--lease-ms", lease_ms,
+                "With a PostgreSQL store: the lease of the leading bus node "
+                "lasts N ms past its last renewal (default 5000)")
+    ->transform(count_in(100, 600'000))
     ->type_name("N");
   bus::app::add_parsed(app, "--listen", listen_at, bus::parse_endpoint,
                        "Publish the bus for projector nodes at HOST:PORT "
@@ -251,6 +280,9 @@ int main(int argc, char** argv) {
   }
 
   std::shared_ptr<bus::event_log> log;
+#ifdef BUS_HAS_POSTGRESQL
+  bus::node::led_log lead;
+#endif
   // A URI names a database server; anything else is a SQLite file.
   auto on_server = store_path.rfind("postgresql://", 0) == 0
                    || store_path.rfind("postgres://", 0) == 0;
@@ -258,15 +290,20 @@ int main(int argc, char** argv) {
     log = std::make_shared<bus::memory_log>();
   } else if (on_server) {
 #ifdef BUS_HAS_POSTGRESQL
-    auto opened = bus::postgres_log::open(store_path, policy);
-    if (!opened) {
-      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(opened.error()));
+    // Stands by until this node leads the log.
+    bus::lease_options leasing;
+    leasing.holder = lease_holder(listening ? &listen_at : nullptr);
+    leasing.ttl = std::chrono::milliseconds{lease_ms};
+    auto led = bus::node::lead_log(store_path, policy, leasing);
+    if (!led) {
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(led.error()));
       return 2;
     }
     BUS_LOG(bus::log_level::info, "bus-node",
-            "store " << (*opened)->name() << " holds " << (*opened)->head()
+            "store " << led->log->name() << " holds " << led->log->head()
                      << " events (durability " << bus::to_string(policy) << ")");
-    log = std::move(*opened);
+    log = led->log;
+    lead = std::move(*led);
 #else
     BUS_LOG(bus::log_level::error, "bus-node",
             "--store: this bus-node was built without PostgreSQL (BUS_POSTGRESQL); "
@@ -316,6 +353,10 @@ int main(int argc, char** argv) {
     options.models.push_back(spec.name);
   options.batch_size = config->node.batch_size;
   options.commands = commands;
+#ifdef BUS_HAS_POSTGRESQL
+  if (lead.lease)
+    options.lead = std::make_shared<std::atomic<std::int64_t>>(0);
+#endif
   projector_options projection;
   // The configuration's upcasters, shared by every projector.
   if (!bus::app::install_upcasters(*config, projection, "bus-node"))
@@ -342,6 +383,36 @@ int main(int argc, char** argv) {
                        : spawn_supervisor(sys, bus, config->read_models,
                                           config->supervision, projection);
   auto session = sys.spawn(bus::node::session_impl, bus, sup, options);
+  auto lost_lead = std::make_shared<std::atomic<bool>>(false);
+#ifdef BUS_HAS_POSTGRESQL
+  std::unique_ptr<bus::node::lease_keeper> keeper;
+  if (lead.lease) {
+    using bus::node::lead_state;
+    auto on_change = [session, bus, lost_lead](lead_state state,
+                                               const std::string& why) {
+      switch (state) {
+        case lead_state::leading:
+          BUS_LOG(bus::log_level::info, "bus-node", "leading again: " << why);
+          break;
+        case lead_state::unsure:
+          BUS_LOG(bus::log_level::warning, "bus-node",
+                  "refusing requests until the lease is renewed: " << why);
+          break;
+        case lead_state::lost:
+          BUS_LOG(bus::log_level::error, "bus-node",
+                  "this bus node no longer leads the log: "
+                    << why << "; stopping its bus and refusing every request");
+          *lost_lead = true;
+          caf::anon_send(session, bus::node::lost_lead_atom::value, why);
+          // Its projector nodes see the bus go down and dial the leader.
+          caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+          break;
+      }
+    };
+    keeper = std::make_unique<bus::node::lease_keeper>(
+      std::move(lead.lease), lead.taken_at, options.lead, on_change);
+  }
+#endif
 
   caf::scoped_actor self{sys};
   auto stop = [&] {
@@ -457,5 +528,5 @@ int main(int argc, char** argv) {
   self->wait_for(session, sup, bus);
   if (commands)
     self->wait_for(commands);
-  return 0;
+  return *lost_lead ? 3 : 0;
 }

@@ -1,6 +1,8 @@
 #include "session.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -180,8 +182,32 @@ void send_resolve(self_ptr self, std::vector<session_state::pending> batch) {
 
 } // namespace
 
+namespace {
+
+// Why the node may not answer as the leader of its log now, if it may not:
+// requests are then refused, not answered from a log another node may be
+// appending to.
+std::optional<std::string> lead_refusal(const session_state& st) {
+  if (!st.lost_lead.empty())
+    return "this bus node no longer leads the log: " + st.lost_lead
+           + "; nothing was done, send it to the leader";
+  if (!st.options.lead)
+    return std::nullopt;
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+               .count();
+  if (now < st.options.lead->load())
+    return std::nullopt;
+  return std::string{"this bus node cannot confirm that it still leads the log "
+                     "(its lease is not renewed: the database may be "
+                     "unreachable); nothing was done, resend it"};
+}
+
+} // namespace
+
 void dispatch(self_ptr self) {
   auto& st = self->state;
+  auto refusal = lead_refusal(st);
   // A run of consecutive events of one kind (taken or not) forms a batch;
   // batches go to the bus in request order.
   std::vector<session_state::pending> batch;
@@ -199,6 +225,13 @@ void dispatch(self_ptr self) {
     auto& p = st.queue.front();
     auto& req = *p.req;
     std::string text;
+    if (refusal && req.kind != request_kind::init && req.kind != request_kind::error) {
+      flush_batch();
+      render_error(text, req, error_code::temporarily_unavailable, *refusal);
+      finish(self, p.slot, std::move(text));
+      st.queue.pop_front();
+      continue;
+    }
     switch (req.kind) {
       case request_kind::event: {
         // Flow control: a new batch waits while the bus holds as many of
@@ -311,6 +344,11 @@ session_impl(session_actor::stateful_pointer<session_state> self, actors::bus_ac
       }
       state.slots.back().notify = notify;
       state.chunks.push_back(std::move(chunk));
+      dispatch(self);
+      flush(self);
+    },
+    [self](lost_lead_atom, std::string& why) {
+      self->state.lost_lead = std::move(why);
       dispatch(self);
       flush(self);
     },

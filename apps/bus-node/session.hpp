@@ -23,6 +23,7 @@
 
 #include "bus/actors/command_handler.hpp"
 #include "bus/actors/interfaces.hpp"
+#include "leadership.hpp"
 #include "node_subscription.hpp"
 #include "protocol.hpp"
 
@@ -30,11 +31,14 @@ namespace bus::node {
 
 using chunk_atom = caf::atom_constant<caf::atom("nchunk")>;
 using chunk_done_atom = caf::atom_constant<caf::atom("nchunkdone")>;
+/// Tells the session that its node lost the lead of the log, and why.
+using lost_lead_atom = caf::atom_constant<caf::atom("nlostlead")>;
 
 /// Takes a chunk and the actor to tell `chunk_done_atom` once every reply of
 /// the chunk is written.
 using session_actor
-  = caf::typed_actor<caf::reacts_to<chunk_atom, request_chunk, caf::actor>>;
+  = caf::typed_actor<caf::reacts_to<chunk_atom, request_chunk, caf::actor>,
+                     caf::reacts_to<lost_lead_atom, std::string>>;
 
 struct session_options {
   /// Read model names in config order (the order of updated_models); models
@@ -48,6 +52,9 @@ struct session_options {
   std::FILE* out = stdout;
   /// Runs the commands; null when the node runs no aggregates.
   actors::command_handler_actor commands;
+  /// On a log several bus nodes share (PostgreSQL): until when this node
+  /// is confirmed as the leader. Null when it leads alone.
+  lead_confirmed lead;
 };
 
 struct session_state {
@@ -100,6 +107,9 @@ struct session_state {
 
   /// The event types the node takes (logs and hands to its read models).
   node_subscription subscription;
+
+  /// Why the node no longer leads its log ("" while it does, or may).
+  std::string lost_lead;
 
   static inline const char* name = "session";
 };

@@ -39,7 +39,10 @@ read models of FILE (default: the embedded config/node.json) and registers
 them with the bus, which then fans events out to them and routes queries on
 its node to them. When the bus is lost, it reconnects with backoff and every
 model pulls what it missed from its checkpoint. NAME identifies the node in
-the bus's directory (default: "projector:" and its model names). With
+the bus's directory (default: "projector:" and its model names). Given
+several bus nodes of one log (PostgreSQL, where one leads and the others
+stand by), it connects to whichever leads, and follows the lead when it
+moves. With
 --store, memory models are snapshotted to PATH.snapshots every N events
 (default 10000) and "storage": "sqlite" models live in tables of
 PATH.models, so a restarted node pulls only the events after them.
@@ -61,7 +64,7 @@ it, 2 for a bad option or configuration.
 } // namespace
 
 int main(int argc, char** argv) {
-  bus::endpoint bus_at;
+  std::vector<bus::endpoint> buses;
   std::string config_path;
   std::string name;
   std::string store_path;
@@ -75,16 +78,30 @@ int main(int argc, char** argv) {
   bus::app::command_line cli{"bus-projector", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
-  auto connect_port = [](const std::string& text) -> caf::expected<bus::endpoint> {
-    auto parsed = bus::parse_endpoint(text);
-    if (parsed && parsed->port == 0)
-      return bus::make_error(bus::errc::invalid_config, "port 0 names no bus");
-    return parsed;
+  // One bus, or the bus nodes of one log of which one leads at a time
+  // (PostgreSQL): the node follows whichever leads.
+  auto connect_ports =
+    [](const std::string& text) -> caf::expected<std::vector<bus::endpoint>> {
+    std::vector<bus::endpoint> result;
+    std::size_t start = 0;
+    while (true) {
+      auto comma = text.find(',', start);
+      auto parsed = bus::parse_endpoint(text.substr(start, comma - start));
+      if (!parsed)
+        return parsed.error();
+      if (parsed->port == 0)
+        return bus::make_error(bus::errc::invalid_config, "port 0 names no bus");
+      result.push_back(std::move(*parsed));
+      if (comma == std::string::npos)
+        return result;
+      start = comma + 1;
+    }
   };
-  bus::app::add_parsed(app, "--connect", bus_at, connect_port,
+  bus::app::add_parsed(app, "--connect", buses, connect_ports,
                        "The bus to project from, published by bus-node "
-                       "--listen HOST:PORT")
-    ->type_name("HOST:PORT")
+                       "--listen HOST:PORT; or a comma-separated list of the "
+                       "bus nodes of one log, of which one leads")
+    ->type_name("HOST:PORT[,HOST:PORT...]")
     ->required();
   app
     .add_option("--config", config_path,
@@ -132,15 +149,15 @@ int main(int argc, char** argv) {
   if (serving_admin)
     if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
       return cli.usage_error("--admin " + bus::context_of(err));
-  bus::app::network_exposure exposure;
-  exposure.connect = &bus_at;
-  exposure.admin = serving_admin ? &admin_at : nullptr;
-  exposure.allow_remote = allow_remote;
-  exposure.insecure = insecure;
-  if (auto status = bus::app::check_exposure(cli, tls, exposure))
-    return *status;
-  auto& host = bus_at.host;
-  auto port = bus_at.port;
+  for (auto& bus_at : buses) {
+    bus::app::network_exposure exposure;
+    exposure.connect = &bus_at;
+    exposure.admin = serving_admin ? &admin_at : nullptr;
+    exposure.allow_remote = allow_remote;
+    exposure.insecure = insecure;
+    if (auto status = bus::app::check_exposure(cli, tls, exposure))
+      return *status;
+  }
   auto config = config_path.empty() ? bus::parse_config(bus::default_config_text())
                                     : bus::load_config(config_path);
   if (!config) {
@@ -202,17 +219,33 @@ int main(int argc, char** argv) {
     if (auto err = bus::app::enable_tls(cfg, tls))
       return cli.usage_error(bus::context_of(err));
   caf::actor_system sys{cfg};
-  auto dialer = tls.any()
-                  ? spawn_remote_dialer(sys, host, port, caf::timespan{timeout},
-                                        sys.openssl_manager().actor_handle())
-                  : spawn_remote_dialer(sys, host, port, caf::timespan{timeout});
+  auto dial_one = [&](const bus::endpoint& at) {
+    return tls.any()
+             ? spawn_remote_dialer(sys, at.host, at.port, caf::timespan{timeout},
+                                   sys.openssl_manager().actor_handle())
+             : spawn_remote_dialer(sys, at.host, at.port, caf::timespan{timeout});
+  };
+  std::string where;
+  for (auto& at : buses)
+    where += (where.empty() ? "" : ", ") + at.host + ":" + std::to_string(at.port);
+  dialer_actor dialer;
+  if (buses.size() == 1) {
+    dialer = dial_one(buses.front());
+  } else {
+    std::vector<dial_target> targets;
+    for (auto& at : buses)
+      targets.push_back({at.host + ":" + std::to_string(at.port), dial_one(at)});
+    dialer = spawn_failover_dialer(sys, std::move(targets), caf::timespan{timeout});
+    // A turn through every bus fits in one dial.
+    options.dial_timeout = caf::timespan{timeout * (buses.size() + 1)};
+  }
   auto specs = config->read_models;
   auto policy = config->supervision;
   auto make_supervisor = [&sys, specs, policy, projection](bus_actor bus) {
     return spawn_supervisor(sys, std::move(bus), specs, policy, projection);
   };
   BUS_LOG(bus::log_level::info, "bus-projector",
-          name << ": connecting to " << host << ":" << port
+          name << ": connecting to " << where
                << (tls.any() ? " (mutual TLS)" : " (no TLS)"));
   auto connector = spawn_connector(sys, dialer, make_supervisor, options);
   // The connector stops by itself only when the bus refused this node (a

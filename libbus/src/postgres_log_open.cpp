@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "bus/errc.hpp"
+#include "internal/pg_leader.hpp"
 #include "internal/pg_wire.hpp"
 #include "internal/tail_cache.hpp"
 
@@ -34,20 +35,15 @@ CREATE TABLE IF NOT EXISTS bus_ids (
 )sql";
 
 // The lease of part 2 (leader election): only its row is read here.
-constexpr const char* leader_schema = R"sql(
-CREATE TABLE IF NOT EXISTS bus_leader (
-  name       text        PRIMARY KEY,
-  holder     text        NOT NULL,
-  token      bigint      NOT NULL,
-  expires_at timestamptz NOT NULL
-);
-)sql";
 
 // Two nodes creating the tables at once would collide in the catalog:
 // the schema is created under a transaction-scoped advisory lock.
 constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
 
-// The URI without its password, for messages and logs.
+} // namespace
+
+namespace internal {
+
 std::string without_password(const std::string& uri) {
   static const std::regex user_info{R"(^(postgres(ql)?://[^:@/]*):[^@/]*@)"};
   static const std::regex password_param{R"(([?&]password=)[^&]*)"};
@@ -55,7 +51,7 @@ std::string without_password(const std::string& uri) {
   return std::regex_replace(result, password_param, "$1***");
 }
 
-} // namespace
+} // namespace internal
 
 bool postgres_log::is_uri(std::string_view text) noexcept {
   auto starts = [&](std::string_view prefix) {
@@ -66,7 +62,7 @@ bool postgres_log::is_uri(std::string_view text) noexcept {
 
 postgres_log::postgres_log(std::string uri, durability policy, postgres_options options)
   : uri_(std::move(uri)),
-    name_(without_password(uri_)),
+    name_(internal::without_password(uri_)),
     policy_(policy),
     options_(std::move(options)),
     tail_(std::make_unique<tail_cache>(options_.tail_events)) {
@@ -89,7 +85,7 @@ postgres_log::open(const std::string& uri, durability policy,
     checked(log->conn_, PQexec(log->conn_, schema_lock), PGRES_TUPLES_OK, "schema");
     log->exec(schema, "schema");
     if (log->options_.fence)
-      log->exec(leader_schema, "schema");
+      log->exec(internal::pg_leader_table, "schema");
     log->exec("COMMIT", "schema");
     log->load_head();
   } catch (const storage_error& ex) {

@@ -40,6 +40,9 @@ struct connector_options {
   caf::timespan max_backoff = std::chrono::seconds{5};
   /// Timeout of a dial and of the attach request.
   caf::timespan timeout = std::chrono::seconds{5};
+  /// Timeout of a dial alone, when it differs (zero: `timeout`): a
+  /// failover dialer tries each of its buses in turn, each with its own.
+  caf::timespan dial_timeout = caf::timespan{0};
 };
 
 /// Spawns the node's supervisor for a bus handle (once, on the first
@@ -65,5 +68,20 @@ dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
 dialer_actor spawn_remote_dialer(caf::actor_system& sys, std::string host,
                                  std::uint16_t port, caf::timespan timeout,
                                  caf::io::middleman_actor via);
+
+/// One bus a failover dialer may reach: its address, for errors and logs,
+/// and the dialer that reaches it.
+struct dial_target {
+  std::string where;
+  dialer_actor dialer;
+};
+
+/// Spawns a dialer over several buses of which at most one leads (a bus
+/// node standing by publishes nothing): each dial tries them in turn,
+/// each with `timeout`, starting with the one reached last, and answers
+/// the first bus reached; when none is, it fails with every reason.
+dialer_actor spawn_failover_dialer(caf::actor_system& sys,
+                                   std::vector<dial_target> targets,
+                                   caf::timespan timeout);
 
 } // namespace bus::actors
