@@ -56,8 +56,10 @@ constexpr const char* details
 --store the log lives in memory; with it, in the SQLite file PATH, and a
 restart on the same file rebuilds the read models from it. A PATH that is
 a PostgreSQL URI (postgresql://... or postgres://...) keeps the log in that
-database instead (docs/operations.md); read models then stay in memory,
-without snapshots, and a restart rebuilds them from the whole log. Bus
+database instead (docs/operations.md), and the read models' snapshots in
+its tables bus_snapshot* (a restart replays only the tail); models with
+"storage": "sqlite" and pauses then stay in memory (they need a local
+file). Bus
 nodes on one PostgreSQL log take turns: one leads (a lease renewed every
 third of --lease-ms, default 5000), the others stand by without listening
 or reading input until they take the lease over (docs/distributed.md,
@@ -362,12 +364,18 @@ int main(int argc, char** argv) {
   if (!bus::app::install_upcasters(*config, projection, "bus-node"))
     return 2;
   if (on_server) {
-    // Snapshots, SQLite-stored models and pauses live in files beside a
-    // SQLite store; a server has no "beside" yet.
+    // Snapshots in the log's database (tables bus_snapshot*): a restart,
+    // or a standby taking the lead, replays only the tail. SQLite-stored
+    // models and pauses live in files beside a SQLite store; a server has
+    // no "beside" for them yet.
+    projection.snapshot_path = store_path;
+    projection.snapshot_every = config->node.snapshot_every;
     BUS_LOG(bus::log_level::info, "bus-node",
-            "store on PostgreSQL: read models run in memory without snapshots "
-            "(they need a local --store path yet); a restart rebuilds them from "
-            "the log");
+            "store on PostgreSQL: read models are snapshotted in its database "
+            "(tables bus_snapshot*) every "
+              << config->node.snapshot_every
+              << " events; \"storage\": \"sqlite\" models and pauses stay in "
+                 "memory (local files only)");
   } else if (!store_path.empty()) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";

@@ -1,7 +1,7 @@
 #pragma once
 
-// Snapshots of read models in SQLite: per model, its state, the checkpoint
-// it was taken at, the seqs processed above the checkpoint, the model's
+// Snapshots of read models, in SQLite or in PostgreSQL: per model, its state, the
+// checkpoint it was taken at, the seqs processed above the checkpoint, the model's
 // definition and its parked events, written in one transaction, so that a
 // state, its checkpoint and its dead-letter store can never disagree after
 // a crash.
@@ -22,7 +22,8 @@
 // after its projector died, never writes over its successor's snapshots:
 // deltas always follow the base they were taken against.
 //
-// Schema (readable with the sqlite3 shell):
+// Schema (readable with the sqlite3 shell; in PostgreSQL, beside the log,
+// the same tables prefixed bus_, with bigint and text columns):
 //   snapshots (model TEXT PRIMARY KEY, checkpoint INTEGER, above TEXT,
 //              definition TEXT, state TEXT, parked TEXT, layout TEXT)
 //   snapshot_rows (model TEXT, part INTEGER, bytes INTEGER, rows TEXT,
@@ -40,22 +41,18 @@
 // before it undoes the retry or discard, never half of it.
 //
 // Not thread-safe: one connection, used by one actor (each projector and
-// each snapshot writer opens its own on the shared file; WAL mode lets them
-// write in turn).
+// each snapshot writer opens its own on the shared file or database, and
+// they write in turn).
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
 
 #include "bus/parked_event.hpp"
-
-struct sqlite3;
 
 namespace bus {
 
@@ -110,9 +107,13 @@ struct snapshot_claim {
 
 class snapshot_store {
 public:
-  /// Opens (or creates) the snapshot tables in the SQLite file at `path`,
+  /// Opens (or creates) the snapshot tables at `location`: in the
+  /// PostgreSQL database of a postgresql:// or postgres:// URI (tables
+  /// bus_snapshots, bus_snapshot_rows, bus_snapshot_owners; an error in a
+  /// build without PostgreSQL), else in the SQLite file at that path,
   /// adding the columns a file written by an earlier release lacks.
-  static caf::expected<std::unique_ptr<snapshot_store>> open(const std::string& path);
+  static caf::expected<std::unique_ptr<snapshot_store>>
+  open(const std::string& location);
 
   ~snapshot_store();
 
@@ -149,36 +150,13 @@ public:
   caf::expected<save_outcome> compact(const std::string& model,
                                       std::uint64_t generation);
 
+  /// The storage behind a store (src/internal/snapshot_backend.hpp).
+  class backend;
+
 private:
-  // The size of one model's stored rows, known once read or written.
-  struct rows_sizes {
-    std::uint64_t base_bytes = 0;
-    std::uint64_t delta_bytes = 0;
-    std::int64_t next_part = 1;
-  };
+  explicit snapshot_store(std::unique_ptr<backend> impl);
 
-  // The rows of one model, read into one buffer.
-  struct rows_text {
-    std::unique_ptr<char[]> bytes;
-    /// Each part, in order, within `bytes`.
-    std::vector<std::string_view> parts;
-  };
-
-  snapshot_store() = default;
-
-  caf::error exec(const char* sql, const std::string& what);
-  caf::expected<bool> owns(const std::string& model, std::uint64_t generation);
-  caf::expected<std::optional<snapshot>> read(const std::string& model);
-  caf::expected<rows_text> read_parts(const std::string& model);
-  caf::expected<bool> has_rows(const std::string& model);
-  caf::expected<rows_sizes*> sizes_of(const std::string& model);
-  caf::error write_row(const std::string& model, const snapshot& x);
-  caf::error write_part(const std::string& model, std::int64_t part,
-                        const std::string& rows);
-  caf::error drop_parts(const std::string& model);
-
-  sqlite3* db_ = nullptr;
-  std::map<std::string, rows_sizes> sizes_;
+  std::unique_ptr<backend> backend_;
 };
 
 } // namespace bus

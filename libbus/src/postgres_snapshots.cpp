@@ -1,0 +1,376 @@
+// The PostgreSQL backend of snapshot_store: the tables of snapshot_store.hpp
+// prefixed bus_, beside the log's, each write one transaction. The owner's
+// row is locked (FOR UPDATE) before a write checks its generation, so a
+// claim waits for a write in flight and the write after it is refused.
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bus/errc.hpp"
+#include "bus/snapshot_rows.hpp"
+#include "internal/pg_leader.hpp"
+#include "internal/pg_wire.hpp"
+#include "internal/seq_list.hpp"
+#include "internal/snapshot_backend.hpp"
+
+namespace bus::internal {
+
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS bus_snapshots (
+  model      text   PRIMARY KEY,
+  checkpoint bigint NOT NULL,
+  above      text   NOT NULL,
+  definition text   NOT NULL,
+  state      text   NOT NULL,
+  parked     text   NOT NULL DEFAULT '',
+  layout     text   NOT NULL DEFAULT 'whole'
+);
+CREATE TABLE IF NOT EXISTS bus_snapshot_rows (
+  model text   NOT NULL,
+  part  bigint NOT NULL,
+  bytes bigint NOT NULL,
+  rows  text   NOT NULL,
+  PRIMARY KEY (model, part)
+);
+CREATE TABLE IF NOT EXISTS bus_snapshot_owners (
+  model      text   PRIMARY KEY,
+  generation bigint NOT NULL
+);
+)sql";
+
+// The log's lock (postgres_log_open.cpp): a node creating the log's tables
+// and its projectors creating these would otherwise collide in the catalog.
+constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
+
+constexpr Oid pg_text_oid = 25;
+
+// Parameters in binary format: text as its bytes, integers big-endian.
+struct params {
+  std::vector<std::string> values;
+  std::vector<Oid> types;
+
+  params& text(std::string_view x) {
+    values.emplace_back(x);
+    types.push_back(pg_text_oid);
+    return *this;
+  }
+
+  params& int8(std::uint64_t x) {
+    values.emplace_back();
+    put_be64(values.back(), x);
+    types.push_back(pg_int8_oid);
+    return *this;
+  }
+};
+
+class postgres_snapshots final : public snapshot_store::backend {
+public:
+  explicit postgres_snapshots(const std::string& uri)
+    : uri_(uri), name_(without_password(uri)) {
+    // nop
+  }
+
+  ~postgres_snapshots() override { PQfinish(conn_); }
+
+  // Connects and creates the tables; throws storage_error.
+  void open() {
+    connect();
+    transaction txn{*this};
+    run(schema_lock, {}, "schema", PGRES_TUPLES_OK);
+    exec(schema, "schema");
+    txn.commit();
+  }
+
+  caf::expected<snapshot_claim> claim(const std::string& model) override {
+    return guarded("claiming '" + model + "'", [&] {
+      transaction txn{*this};
+      auto res = run("INSERT INTO bus_snapshot_owners (model, generation) "
+                     "VALUES ($1, 1) ON CONFLICT (model) DO UPDATE "
+                     "SET generation = bus_snapshot_owners.generation + 1 "
+                     "RETURNING generation",
+                     params{}.text(model), "claim", PGRES_TUPLES_OK);
+      snapshot_claim result;
+      result.generation = std::stoull(std::string{res.value(0, 0)});
+      // READ COMMITTED: this statement sees every write committed before
+      // the claim, which waited for any write holding the owner's row.
+      result.stored = read(model);
+      txn.commit();
+      // Another connection may have written this model's rows before.
+      sizes_.erase(model);
+      return result;
+    });
+  }
+
+  caf::expected<std::optional<snapshot>> load(const std::string& model) override {
+    return guarded("load", [&] {
+      // One snapshot of the database: the row and its rows of one commit.
+      transaction txn{*this, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
+      auto result = read(model);
+      txn.commit();
+      return result;
+    });
+  }
+
+  caf::expected<save_outcome> save(const std::string& model, const snapshot& x,
+                                   std::uint64_t generation, rows_write how) override {
+    return guarded("save", [&] {
+      transaction txn{*this};
+      if (!owns(model, generation))
+        return save_outcome::superseded;
+      auto delta = x.layout == snapshot_layout::rows && how == rows_write::delta;
+      rows_sizes after{x.state.size(), 0, 1};
+      if (delta) {
+        // A delta follows the rows its projector wrote or restored; with
+        // anything else stored it would describe another state.
+        auto res = run("SELECT layout FROM bus_snapshots WHERE model = $1",
+                       params{}.text(model), "save", PGRES_TUPLES_OK);
+        if (res.rows() == 0 || res.value(0, 0) != "rows")
+          throw storage_error("a delta of '" + model + "' without its rows");
+        after = *cached_sizes(model);
+        if (!x.state.empty()) {
+          write_part(model, after.next_part, x.state);
+          after.delta_bytes += x.state.size();
+          ++after.next_part;
+        }
+      } else {
+        drop_parts(model);
+        if (x.layout == snapshot_layout::rows)
+          write_part(model, 0, x.state);
+      }
+      write_row(model, x);
+      txn.commit();
+      if (x.layout == snapshot_layout::rows)
+        sizes_[model] = after;
+      else
+        sizes_.erase(model);
+      return save_outcome::saved;
+    });
+  }
+
+  caf::expected<rows_sizes> sizes_of(const std::string& model) override {
+    return guarded("reading the rows of '" + model + "'",
+                   [&] { return *cached_sizes(model); });
+  }
+
+  caf::expected<save_outcome> compact(const std::string& model,
+                                      std::uint64_t generation) override {
+    return guarded("compacting '" + model + "'", [&] {
+      // Read and fold outside the write transaction, as the SQLite store
+      // does: only this model's owner writes its rows, and the owner is
+      // checked again before anything is written.
+      auto base = [&] {
+        auto parts = read_parts(model);
+        std::vector<std::string_view> views(parts.begin(), parts.end());
+        auto folded = compact_rows(views);
+        if (!folded)
+          throw storage_error(context_of(folded.error()));
+        return std::move(*folded);
+      }();
+      transaction txn{*this};
+      if (!owns(model, generation))
+        return save_outcome::superseded;
+      drop_parts(model);
+      write_part(model, 0, base);
+      txn.commit();
+      sizes_[model] = rows_sizes{base.size(), 0, 1};
+      return save_outcome::saved;
+    });
+  }
+
+private:
+  // Rolls an open transaction back at scope exit unless it was committed.
+  struct transaction {
+    postgres_snapshots& self;
+    bool done = false;
+
+    explicit transaction(postgres_snapshots& owner, const char* begin = "BEGIN")
+      : self(owner) {
+      self.exec(begin, "begin");
+    }
+
+    void commit() {
+      self.exec("COMMIT", "commit");
+      done = true;
+    }
+
+    ~transaction() {
+      if (!done)
+        PQclear(PQexec(self.conn_, "ROLLBACK"));
+    }
+  };
+
+  // Runs `f`, turning a storage_error into errc::storage_failed; a lost
+  // connection is made again first.
+  template <class F>
+  auto guarded(const std::string& what, F f) -> caf::expected<decltype(f())> {
+    try {
+      if (PQstatus(conn_) != CONNECTION_OK)
+        connect();
+      return f();
+    } catch (const storage_error& ex) {
+      return make_error(errc::storage_failed,
+                        "snapshots: " + name_ + ": " + what + ": " + ex.what());
+    }
+  }
+
+  void connect() {
+    PQfinish(conn_);
+    conn_ = PQconnectdb(uri_.c_str());
+    if (conn_ == nullptr)
+      throw storage_error("cannot connect: out of memory");
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string why = PQerrorMessage(conn_);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
+        why.pop_back();
+      throw storage_error("cannot connect: " + why);
+    }
+    // A snapshot is durable when save() returns, as with SQLite's fsync.
+    exec("SET synchronous_commit = on", "session");
+    // CREATE ... IF NOT EXISTS notices would land on stderr.
+    exec("SET client_min_messages = warning", "session");
+  }
+
+  void exec(const char* sql, const char* what) {
+    checked(conn_, PQexec(conn_, sql), PGRES_COMMAND_OK, what);
+  }
+
+  pg_result run(const char* sql, const params& ps, const char* what,
+                ExecStatusType expected = PGRES_COMMAND_OK) {
+    std::vector<const char*> data;
+    std::vector<int> lengths;
+    std::vector<int> formats(ps.values.size(), 1);
+    for (auto& v : ps.values) {
+      data.push_back(v.data());
+      lengths.push_back(static_cast<int>(v.size()));
+    }
+    return checked(conn_,
+                   PQexecParams(conn_, sql, static_cast<int>(ps.values.size()),
+                                ps.types.data(), data.data(), lengths.data(),
+                                formats.data(), 0),
+                   expected, what);
+  }
+
+  // Locks the owner's row until the transaction ends.
+  bool owns(const std::string& model, std::uint64_t generation) {
+    auto res = run("SELECT generation FROM bus_snapshot_owners WHERE model = $1 "
+                   "FOR UPDATE",
+                   params{}.text(model), "reading the owner", PGRES_TUPLES_OK);
+    return res.rows() == 1 && std::stoull(std::string{res.value(0, 0)}) == generation;
+  }
+
+  std::optional<snapshot> read(const std::string& model) {
+    auto res = run("SELECT checkpoint, above, definition, state, parked, layout "
+                   "FROM bus_snapshots WHERE model = $1",
+                   params{}.text(model), "load", PGRES_TUPLES_OK);
+    if (res.rows() == 0)
+      return std::nullopt;
+    snapshot x;
+    x.checkpoint = std::stoull(std::string{res.value(0, 0)});
+    x.above = split_seqs(std::string{res.value(0, 1)});
+    x.definition = res.value(0, 2);
+    x.state = res.value(0, 3);
+    auto parked = parked_events_from_text(std::string{res.value(0, 4)});
+    if (!parked)
+      throw storage_error("the parked events of '" + model
+                          + "' do not decode: " + context_of(parked.error()));
+    x.parked = std::move(*parked);
+    auto layout = res.value(0, 5);
+    if (layout == "rows") {
+      x.layout = snapshot_layout::rows;
+      for (auto& part : read_parts(model))
+        x.state += part;
+    } else if (layout != "whole") {
+      throw storage_error("the snapshot of '" + model + "' has an unknown layout '"
+                          + std::string{layout} + "' (written by a newer release?)");
+    }
+    return x;
+  }
+
+  std::vector<std::string> read_parts(const std::string& model) {
+    auto res = run("SELECT rows FROM bus_snapshot_rows WHERE model = $1 ORDER BY part",
+                   params{}.text(model), "reading the rows", PGRES_TUPLES_OK);
+    std::vector<std::string> parts;
+    parts.reserve(static_cast<std::size_t>(res.rows()));
+    for (int i = 0; i < res.rows(); ++i)
+      parts.emplace_back(res.value(i, 0));
+    return parts;
+  }
+
+  rows_sizes* cached_sizes(const std::string& model) {
+    if (auto i = sizes_.find(model); i != sizes_.end())
+      return &i->second;
+    auto res = run("SELECT part, bytes FROM bus_snapshot_rows WHERE model = $1",
+                   params{}.text(model), "reading the rows", PGRES_TUPLES_OK);
+    rows_sizes sizes;
+    for (int i = 0; i < res.rows(); ++i) {
+      auto part = std::stoll(std::string{res.value(i, 0)});
+      auto bytes = std::stoull(std::string{res.value(i, 1)});
+      (part == 0 ? sizes.base_bytes : sizes.delta_bytes) += bytes;
+      sizes.next_part = std::max<std::int64_t>(sizes.next_part, part + 1);
+    }
+    return &sizes_.emplace(model, sizes).first->second;
+  }
+
+  void write_row(const std::string& model, const snapshot& x) {
+    auto whole = x.layout == snapshot_layout::whole;
+    // Nothing parked is stored as '', as the SQLite store does.
+    auto parked = x.parked.empty() ? std::string{} : parked_events_text(x.parked);
+    run("INSERT INTO bus_snapshots (model, checkpoint, above, definition, state, "
+        "parked, layout) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (model) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, "
+        "above = EXCLUDED.above, definition = EXCLUDED.definition, "
+        "state = EXCLUDED.state, parked = EXCLUDED.parked, layout = EXCLUDED.layout",
+        params{}
+          .text(model)
+          .int8(x.checkpoint)
+          .text(join_seqs(x.above))
+          .text(x.definition)
+          .text(whole ? std::string_view{x.state} : std::string_view{})
+          .text(parked)
+          .text(to_string(x.layout)),
+        "save");
+  }
+
+  void write_part(const std::string& model, std::int64_t part,
+                  const std::string& rows) {
+    run("INSERT INTO bus_snapshot_rows (model, part, bytes, rows) "
+        "VALUES ($1, $2, $3, $4)",
+        params{}
+          .text(model)
+          .int8(static_cast<std::uint64_t>(part))
+          .int8(rows.size())
+          .text(rows),
+        "saving rows");
+  }
+
+  void drop_parts(const std::string& model) {
+    run("DELETE FROM bus_snapshot_rows WHERE model = $1", params{}.text(model),
+        "dropping rows");
+  }
+
+  std::string uri_;
+  std::string name_;
+  PGconn* conn_ = nullptr;
+  std::map<std::string, rows_sizes> sizes_;
+};
+
+} // namespace
+
+caf::expected<std::unique_ptr<snapshot_store::backend>>
+open_postgres_snapshots(const std::string& uri) {
+  auto store = std::make_unique<postgres_snapshots>(uri);
+  try {
+    store->open();
+  } catch (const storage_error& ex) {
+    return make_error(errc::storage_failed,
+                      "snapshots: " + without_password(uri) + ": " + ex.what());
+  }
+  return std::unique_ptr<snapshot_store::backend>{std::move(store)};
+}
+
+} // namespace bus::internal
