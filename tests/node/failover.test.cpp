@@ -45,11 +45,14 @@ struct failover_fixture : bus::test::pg_scratch {
   std::string port_b = free_port();
   std::unique_ptr<node_child> standby;
 
-  std::unique_ptr<node_child> start_bus_node(const std::string& port) {
-    std::vector<std::string> args{"--config",   config_dir + "/bus-only.json",
-                                  "--listen",   "127.0.0.1:" + port,
-                                  "--store",    uri,
-                                  "--lease-ms", "1000"};
+  // A bus node on the shared log; by default it runs no read model.
+  std::unique_ptr<node_child> start_bus_node(const std::string& port,
+                                             std::vector<std::string> extra = {}) {
+    if (extra.empty())
+      extra = {"--config", config_dir + "/bus-only.json"};
+    std::vector<std::string> args{"--listen", "127.0.0.1:" + port, "--store",
+                                  uri,        "--lease-ms",        "1000"};
+    args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<node_child>(BUS_NODE_PATH, args);
   }
 
@@ -186,6 +189,35 @@ BOOST_AUTO_TEST_CASE(a_leader_whose_database_restarts_refuses_meanwhile_and_reco
   c.until_caught_up(c.both);
   c.check_models_equal_folds(stream, 20);
   c.check_applied_once(stream);
+}
+
+BOOST_AUTO_TEST_CASE(a_standby_taking_the_lead_restores_its_models_from_the_snapshots) {
+  // Both bus nodes run the two read models themselves (the embedded
+  // default configuration), snapshotted in the log's database.
+  std::vector<std::string> own_models{"--snapshot-every", "100"};
+  c.bus = start_bus_node(port_a, own_models);
+  c.bus->wait_for_err("listening on 127.0.0.1:" + port_a);
+  standby = start_bus_node(port_b, own_models);
+  standby->wait_for_err("standing by");
+  auto stream = make_stream(1000, 50, 0);
+  std::set<std::string> seen;
+  check_replies(stream, 0, c.publish(stream, 0, 1000), seen, c.both);
+  // Each model's snapshot at 900 or later is in the database.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (select("SELECT count(*) FROM bus_snapshots WHERE checkpoint >= 900") != "2"
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  c.bus->stop(SIGKILL);
+  take_over_from(std::chrono::steady_clock::now());
+  c.until_caught_up(c.both);
+  // The new leader restored its models from the snapshots the old one
+  // wrote, and replayed only the events after them.
+  std::uint64_t head = 0;
+  auto models = c.models(head);
+  BOOST_TEST(head == 1000u);
+  for (auto& name : c.both)
+    BOOST_TEST(models[name].at("applied").as_int64() <= 100, c.last_status);
+  c.check_models_equal_folds(stream, 50);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

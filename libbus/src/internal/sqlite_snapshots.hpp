@@ -1,0 +1,99 @@
+#pragma once
+
+// The SQLite backend of snapshot_store (snapshot_store.hpp has the schema
+// and the semantics): its class and the statement helpers its two sources
+// share (sqlite_snapshots.cpp reads and writes, sqlite_snapshots_open.cpp
+// opens and migrates).
+
+#include <sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bus/errc.hpp"
+#include "snapshot_backend.hpp"
+
+namespace bus::internal {
+
+// Apart from the log's helpers of the same names (sqlite_rows.hpp).
+namespace snapshot_sql {
+
+inline caf::error sqlite_error(sqlite3* db, const std::string& what) {
+  return make_error(errc::storage_failed,
+                    "snapshots: " + what + ": "
+                      + (db ? sqlite3_errmsg(db) : "no database"));
+}
+
+// A prepared statement finalized at scope exit.
+struct statement {
+  sqlite3_stmt* stmt = nullptr;
+  ~statement() { sqlite3_finalize(stmt); }
+};
+
+// Rolls an open transaction back at scope exit unless it was committed.
+struct transaction {
+  sqlite3* db;
+  bool done = false;
+  ~transaction() {
+    if (!done)
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+};
+
+inline std::string column_text(sqlite3_stmt* stmt, int i) {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+  return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))};
+}
+
+inline void bind_text(sqlite3_stmt* stmt, int i, std::string_view x) {
+  // An empty view may point nowhere, which SQLite would bind as NULL.
+  sqlite3_bind_text(stmt, i, x.empty() ? "" : x.data(), static_cast<int>(x.size()),
+                    SQLITE_STATIC);
+}
+
+} // namespace snapshot_sql
+
+class sqlite_snapshots final : public snapshot_store::backend {
+public:
+  explicit sqlite_snapshots(sqlite3* db) : db_(db) {
+    // nop
+  }
+
+  ~sqlite_snapshots() override { sqlite3_close_v2(db_); }
+
+  caf::expected<snapshot_claim> claim(const std::string& model) override;
+  caf::expected<std::optional<snapshot>> load(const std::string& model) override;
+  caf::expected<save_outcome> save(const std::string& model, const snapshot& x,
+                                   std::uint64_t generation, rows_write how) override;
+  caf::expected<rows_sizes> sizes_of(const std::string& model) override;
+  caf::expected<save_outcome> compact(const std::string& model,
+                                      std::uint64_t generation) override;
+
+private:
+  // The rows of one model, read into one buffer.
+  struct rows_text {
+    std::unique_ptr<char[]> bytes;
+    /// Each part, in order, within `bytes`.
+    std::vector<std::string_view> parts;
+  };
+
+  caf::error exec(const char* sql, const std::string& what);
+  caf::expected<bool> owns(const std::string& model, std::uint64_t generation);
+  caf::expected<std::optional<snapshot>> read(const std::string& model);
+  caf::expected<rows_text> read_parts(const std::string& model);
+  caf::expected<bool> has_rows(const std::string& model);
+  caf::expected<rows_sizes*> cached_sizes(const std::string& model);
+  caf::error write_row(const std::string& model, const snapshot& x);
+  caf::error write_part(const std::string& model, std::int64_t part,
+                        const std::string& rows);
+  caf::error drop_parts(const std::string& model);
+
+  sqlite3* db_;
+  std::map<std::string, rows_sizes> sizes_;
+};
+
+} // namespace bus::internal
