@@ -296,7 +296,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deltas_that_outgrow_the_base_fold_into_a_new_one, 
       break;
     std::string delta;
     for (int i = 0; i < 200; ++i) {
-      auto k = "key-" + std::to_string((deltas * 200 + i) * 7 % 2500);
+      auto k = "key-"
+               + std::to_string((deltas * 200 + static_cast<std::size_t>(i)) * 7
+                                % 2500);
       delta += i % 10 == 0 ? removed(k) : row(k, static_cast<int>(deltas));
     }
     BOOST_REQUIRE(

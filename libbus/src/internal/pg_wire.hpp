@@ -112,8 +112,8 @@ inline void put_be64(std::string& out, std::uint64_t x) {
 /// Reads a big-endian integer of `size` bytes (a binary int4 or int8).
 inline std::uint64_t get_be(std::string_view bytes) {
   std::uint64_t x = 0;
-  for (unsigned char c : bytes)
-    x = (x << 8) | c;
+  for (char c : bytes)
+    x = (x << 8) | static_cast<unsigned char>(c);
   return x;
 }
 
