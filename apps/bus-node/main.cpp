@@ -29,6 +29,7 @@
 #include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
+#include "bus/store_location.hpp"
 #ifdef BUS_HAS_POSTGRESQL
 #  include "bus/postgres_log.hpp"
 #  include "leadership.hpp"
@@ -286,8 +287,7 @@ int main(int argc, char** argv) {
   bus::node::led_log lead;
 #endif
   // A URI names a database server; anything else is a SQLite file.
-  auto on_server = store_path.rfind("postgresql://", 0) == 0
-                   || store_path.rfind("postgres://", 0) == 0;
+  auto on_server = bus::is_postgres_uri(store_path);
   if (store_path.empty()) {
     log = std::make_shared<bus::memory_log>();
   } else if (on_server) {

@@ -53,13 +53,6 @@ std::string without_password(const std::string& uri) {
 
 } // namespace internal
 
-bool postgres_log::is_uri(std::string_view text) noexcept {
-  auto starts = [&](std::string_view prefix) {
-    return text.substr(0, prefix.size()) == prefix;
-  };
-  return starts("postgresql://") || starts("postgres://");
-}
-
 postgres_log::postgres_log(std::string uri, durability policy, postgres_options options)
   : uri_(std::move(uri)),
     name_(internal::without_password(uri_)),

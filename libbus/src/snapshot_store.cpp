@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "bus/errc.hpp"
+#include "bus/store_location.hpp"
 #include "internal/snapshot_backend.hpp"
 
 namespace bus {
@@ -19,11 +20,6 @@ namespace {
 // often, and hold more).
 constexpr std::uint64_t min_deltas_to_compact = 64 * 1024;
 constexpr std::uint64_t deltas_per_base = 2;
-
-bool is_uri(const std::string& location) {
-  return location.rfind("postgresql://", 0) == 0
-         || location.rfind("postgres://", 0) == 0;
-}
 
 } // namespace
 
@@ -41,7 +37,7 @@ snapshot_store::~snapshot_store() = default;
 caf::expected<std::unique_ptr<snapshot_store>>
 snapshot_store::open(const std::string& location) {
   caf::expected<std::unique_ptr<backend>> impl = caf::error{};
-  if (is_uri(location)) {
+  if (is_postgres_uri(location)) {
 #ifdef BUS_HAS_POSTGRESQL
     impl = internal::open_postgres_snapshots(location);
 #else

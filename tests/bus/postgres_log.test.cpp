@@ -51,13 +51,6 @@ event derived(std::string type, std::string_view payload_text) {
 
 BOOST_FIXTURE_TEST_SUITE(postgres_log_suite, log_fixture)
 
-BOOST_AUTO_TEST_CASE(uri_is_told_from_a_sqlite_path) {
-  BOOST_TEST(postgres_log::is_uri("postgresql:///bus?host=/tmp"));
-  BOOST_TEST(postgres_log::is_uri("postgres://user@db/bus"));
-  BOOST_TEST(!postgres_log::is_uri("data/bus.db"));
-  BOOST_TEST(!postgres_log::is_uri("postgresql.db"));
-}
-
 BOOST_AUTO_TEST_CASE(appends_dense_seqs_reads_them_back_and_finds_their_ids) {
   auto log = open();
   auto result = log->append(numbered(0, 5));

@@ -89,10 +89,6 @@ struct postgres_options {
 
 class postgres_log final : public event_log {
 public:
-  /// Returns true when `text` is a PostgreSQL connection URI
-  /// ("postgresql://..." or "postgres://...").
-  static bool is_uri(std::string_view text) noexcept;
-
   /// Connects to the database at `uri`, creates the tables if missing and
   /// loads the head. Errors name the database (the URI without password).
   static caf::expected<std::shared_ptr<postgres_log>>
