@@ -1,3 +1,6 @@
+// The lifecycle store's front, which picks the storage from the location,
+// and its SQLite backend.
+
 #include "bus/lifecycle_store.hpp"
 
 #include <chrono>
@@ -5,8 +8,19 @@
 #include <sqlite3.h>
 
 #include "bus/errc.hpp"
+#include "bus/store_location.hpp"
+#include "internal/lifecycle_backend.hpp"
 
 namespace bus {
+
+namespace internal {
+
+std::int64_t paused_at_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace internal
 
 namespace {
 
@@ -22,64 +36,102 @@ struct statement {
   ~statement() { sqlite3_finalize(stmt); }
 };
 
+class sqlite_lifecycle final : public lifecycle_store::backend {
+public:
+  ~sqlite_lifecycle() override { sqlite3_close_v2(db_); }
+
+  caf::error open(const std::string& path) {
+    if (sqlite3_open_v2(
+          path.c_str(), &db_,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, path + ": cannot open");
+    sqlite3_busy_timeout(db_, 10000);
+    for (auto* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                      "CREATE TABLE IF NOT EXISTS paused_models (model TEXT PRIMARY "
+                      "KEY, paused_at INTEGER NOT NULL)"})
+      if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return sqlite_error(db_, path);
+    return caf::none;
+  }
+
+  caf::expected<std::vector<std::string>> paused() override {
+    statement s;
+    if (sqlite3_prepare_v2(db_, "SELECT model FROM paused_models ORDER BY model", -1,
+                           &s.stmt, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, "paused");
+    std::vector<std::string> result;
+    int rc;
+    while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
+      auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 0));
+      result.emplace_back(p ? p : "",
+                          static_cast<std::size_t>(sqlite3_column_bytes(s.stmt, 0)));
+    }
+    if (rc != SQLITE_DONE)
+      return sqlite_error(db_, "paused");
+    return result;
+  }
+
+  caf::error set_paused(const std::string& model, bool paused) override {
+    statement s;
+    auto sql
+      = paused ? "INSERT OR REPLACE INTO paused_models (model, paused_at) VALUES (?,?)"
+               : "DELETE FROM paused_models WHERE model = ?";
+    if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK)
+      return sqlite_error(db_, "set_paused");
+    sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()),
+                      SQLITE_STATIC);
+    if (paused)
+      sqlite3_bind_int64(s.stmt, 2, internal::paused_at_now());
+    if (sqlite3_step(s.stmt) != SQLITE_DONE)
+      return sqlite_error(db_, "set_paused");
+    return caf::none;
+  }
+
+private:
+  sqlite3* db_ = nullptr;
+};
+
 } // namespace
 
-caf::expected<std::unique_ptr<lifecycle_store>>
-lifecycle_store::open(const std::string& path) {
-  std::unique_ptr<lifecycle_store> store{new lifecycle_store};
-  if (sqlite3_open_v2(path.c_str(), &store->db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr)
-      != SQLITE_OK)
-    return sqlite_error(store->db_, path + ": cannot open");
-  sqlite3_busy_timeout(store->db_, 10000);
-  for (auto* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                    "CREATE TABLE IF NOT EXISTS paused_models (model TEXT PRIMARY KEY, "
-                    "paused_at INTEGER NOT NULL)"})
-    if (sqlite3_exec(store->db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
-      return sqlite_error(store->db_, path);
-  return store;
+lifecycle_store::lifecycle_store(std::unique_ptr<backend> impl)
+  : backend_(std::move(impl)) {
+  // nop
 }
 
-lifecycle_store::~lifecycle_store() {
-  sqlite3_close_v2(db_);
+lifecycle_store::~lifecycle_store() = default;
+
+caf::expected<std::unique_ptr<lifecycle_store>>
+lifecycle_store::open(const std::string& location) {
+  std::unique_ptr<backend> impl;
+  if (is_postgres_uri(location)) {
+#ifdef BUS_HAS_POSTGRESQL
+    auto opened = internal::open_postgres_lifecycle(location);
+    if (!opened)
+      return std::move(opened.error());
+    impl = std::move(*opened);
+#else
+    return make_error(errc::storage_failed,
+                      "lifecycle store: this build has no PostgreSQL support "
+                      "(BUS_POSTGRESQL=OFF, or libpq not found): cannot open a "
+                      "postgresql:// location");
+#endif
+  } else {
+    auto sqlite = std::make_unique<sqlite_lifecycle>();
+    if (auto err = sqlite->open(location))
+      return err;
+    impl = std::move(sqlite);
+  }
+  return std::unique_ptr<lifecycle_store>{new lifecycle_store(std::move(impl))};
 }
 
 caf::expected<std::vector<std::string>> lifecycle_store::paused() const {
-  statement s;
-  if (sqlite3_prepare_v2(db_, "SELECT model FROM paused_models ORDER BY model", -1,
-                         &s.stmt, nullptr)
-      != SQLITE_OK)
-    return sqlite_error(db_, "paused");
-  std::vector<std::string> result;
-  int rc;
-  while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 0));
-    result.emplace_back(p ? p : "",
-                        static_cast<std::size_t>(sqlite3_column_bytes(s.stmt, 0)));
-  }
-  if (rc != SQLITE_DONE)
-    return sqlite_error(db_, "paused");
-  return result;
+  return backend_->paused();
 }
 
 caf::error lifecycle_store::set_paused(const std::string& model, bool paused) {
-  statement s;
-  auto sql = paused
-               ? "INSERT OR REPLACE INTO paused_models (model, paused_at) VALUES (?,?)"
-               : "DELETE FROM paused_models WHERE model = ?";
-  if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK)
-    return sqlite_error(db_, "set_paused");
-  sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()),
-                    SQLITE_STATIC);
-  if (paused) {
-    using namespace std::chrono;
-    auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
-    sqlite3_bind_int64(s.stmt, 2, static_cast<sqlite3_int64>(now.count()));
-  }
-  if (sqlite3_step(s.stmt) != SQLITE_DONE)
-    return sqlite_error(db_, "set_paused");
-  return caf::none;
+  return backend_->set_paused(model, paused);
 }
 
 } // namespace bus

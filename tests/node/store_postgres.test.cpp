@@ -59,6 +59,33 @@ BOOST_AUTO_TEST_CASE(restart_replays_only_the_tail_after_the_snapshot_in_the_dat
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_pause_holds_across_a_restart_on_the_database) {
+  auto created = event(1, "UserCreated", R"({"id": "user-1", "name": "Ann"})");
+  auto first = replies_to(
+    created + request(R"({"type": "pause", "msg_id": 2, "model": "user_listing"})"),
+    {"--store", uri});
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  BOOST_TEST(first[1].text("type") == "paused", first[1].line);
+  BOOST_TEST(select("SELECT model FROM bus_paused_models") == "user_listing");
+  // Another node on the database (a restart, or a standby taking the lead)
+  // starts with the model paused: it takes nothing until resumed.
+  auto second = replies_to(
+    event(3, "UserUpdated", R"({"id": "user-1", "name": "Bea"})")
+      + query(4, "user_listing", "user-1")
+      + request(R"({"type": "resume", "msg_id": 5, "model": "user_listing"})")
+      + query(6, "user_listing", "user-1"),
+    {"--store", uri});
+  BOOST_REQUIRE_EQUAL(second.size(), 4u);
+  BOOST_TEST(second[0].json("updated_models") == R"(["user_by_email"])",
+             second[0].line);
+  BOOST_TEST(second[1].body.at("value").at("name").as_string() == "Ann",
+             second[1].line);
+  BOOST_TEST(second[2].text("type") == "resumed", second[2].line);
+  BOOST_TEST(second[3].body.at("value").at("name").as_string() == "Bea",
+             second[3].line);
+  BOOST_TEST(select("SELECT count(*) FROM bus_paused_models") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(node_says_read_models_are_snapshotted_in_the_database) {
   auto result = run_node("", {"--store", uri});
   BOOST_TEST(result.exit_code == 0, result.err);

@@ -1,12 +1,15 @@
 #pragma once
 
-// The operator's lasting choices about read models, kept in SQLite so that
-// they survive restarts of a projector and of the node: which models are
-// paused. A pause is an operator's decision, not state a projector can
-// rebuild from the log, so it lives beside the snapshots, not in them.
+// The operator's lasting choices about read models, kept so that they
+// survive restarts of a projector and of the node: which models are paused.
+// A pause is an operator's decision, not state a projector can rebuild from
+// the log, so it lives beside the snapshots, not in them: in a SQLite file,
+// or in the PostgreSQL database of a postgresql:// location (the log's, so
+// that a standby taking the lead keeps the leader's pauses).
 //
-// Schema: paused_models (model TEXT PRIMARY KEY, paused_at INTEGER)
-// (paused_at: milliseconds since the epoch).
+// Schema: paused_models (model TEXT PRIMARY KEY, paused_at INTEGER) in
+// SQLite, bus_paused_models (model text PRIMARY KEY, paused_at bigint) on
+// PostgreSQL (paused_at: milliseconds since the epoch).
 
 #include <memory>
 #include <string>
@@ -15,14 +18,17 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-struct sqlite3;
-
 namespace bus {
 
 class lifecycle_store {
 public:
-  /// Opens (or creates) the table in the SQLite file at `path`.
-  static caf::expected<std::unique_ptr<lifecycle_store>> open(const std::string& path);
+  /// The storage behind the store (internal/lifecycle_backend.hpp).
+  class backend;
+
+  /// Opens (or creates) the table in the SQLite file at `location`, or in
+  /// the database of a PostgreSQL URI.
+  static caf::expected<std::unique_ptr<lifecycle_store>>
+  open(const std::string& location);
 
   ~lifecycle_store();
 
@@ -36,9 +42,9 @@ public:
   caf::error set_paused(const std::string& model, bool paused);
 
 private:
-  lifecycle_store() = default;
+  explicit lifecycle_store(std::unique_ptr<backend> impl);
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<backend> backend_;
 };
 
 } // namespace bus

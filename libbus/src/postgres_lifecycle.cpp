@@ -1,0 +1,143 @@
+// The PostgreSQL backend of lifecycle_store: the paused models in
+// bus_paused_models, in the log's database, so that a standby taking the
+// lead keeps what the operator paused on the leader. Pauses change rarely:
+// one statement each, committed synchronously.
+
+#include <string>
+#include <vector>
+
+#include "bus/errc.hpp"
+#include "internal/lifecycle_backend.hpp"
+#include "internal/pg_leader.hpp"
+#include "internal/pg_wire.hpp"
+
+namespace bus::internal {
+
+namespace {
+
+// The log's schema lock (postgres_log_open.cpp): nodes and projectors
+// creating their tables at once would otherwise collide in the catalog.
+constexpr const char* schema = R"sql(
+BEGIN;
+SELECT pg_advisory_xact_lock(4775315722);
+CREATE TABLE IF NOT EXISTS bus_paused_models (
+  model     text   PRIMARY KEY,
+  paused_at bigint NOT NULL
+);
+COMMIT;
+)sql";
+
+class postgres_lifecycle final : public lifecycle_store::backend {
+public:
+  explicit postgres_lifecycle(const std::string& uri)
+    : uri_(uri), name_(without_password(uri)) {
+    // nop
+  }
+
+  ~postgres_lifecycle() override { PQfinish(conn_); }
+
+  caf::error open() {
+    return error_of(guarded("opening", [&] {
+      exec(schema, PGRES_COMMAND_OK);
+      return true;
+    }));
+  }
+
+  caf::expected<std::vector<std::string>> paused() override {
+    return guarded("reading the paused models", [&] {
+      auto res = exec("SELECT model FROM bus_paused_models ORDER BY model",
+                      PGRES_TUPLES_OK);
+      std::vector<std::string> result;
+      for (int row = 0; row < res.rows(); ++row)
+        result.emplace_back(res.value(row, 0));
+      return result;
+    });
+  }
+
+  caf::error set_paused(const std::string& model, bool paused) override {
+    return error_of(
+      guarded(paused ? "pausing '" + model + "'" : "resuming '" + model + "'", [&] {
+        auto at = std::to_string(paused_at_now());
+        const char* values[] = {model.c_str(), at.c_str()};
+        int lengths[] = {static_cast<int>(model.size()), static_cast<int>(at.size())};
+        int formats[] = {1, 0};
+        auto sql = paused ? "INSERT INTO bus_paused_models (model, "
+                            "paused_at) VALUES ($1::text, $2::bigint) "
+                            "ON CONFLICT (model) DO UPDATE SET "
+                            "paused_at = EXCLUDED.paused_at"
+                          : "DELETE FROM bus_paused_models WHERE "
+                            "model = $1::text";
+        checked(conn_,
+                PQexecParams(conn_, sql, paused ? 2 : 1, nullptr, values, lengths,
+                             formats, 0),
+                PGRES_COMMAND_OK, "set_paused");
+        return true;
+      }));
+  }
+
+private:
+  static caf::error error_of(caf::expected<bool> x) {
+    return x ? caf::error{} : std::move(x.error());
+  }
+
+  // Runs `f` on a live connection, turning a storage_error into
+  // errc::storage_failed. A session found lost (the server restarted, an
+  // administrator ended it) is made again and `f` run once more: every
+  // statement here may run twice.
+  template <class F>
+  auto guarded(const std::string& what, F f) -> caf::expected<decltype(f())> {
+    try {
+      if (PQstatus(conn_) != CONNECTION_OK)
+        connect();
+      try {
+        return f();
+      } catch (const storage_error&) {
+        if (PQstatus(conn_) == CONNECTION_OK)
+          throw;
+      }
+      connect();
+      return f();
+    } catch (const storage_error& ex) {
+      return make_error(errc::storage_failed,
+                        "lifecycle store: " + name_ + ": " + what + ": " + ex.what());
+    }
+  }
+
+  void connect() {
+    PQfinish(conn_);
+    conn_ = PQconnectdb(uri_.c_str());
+    if (conn_ == nullptr)
+      throw storage_error("cannot connect: out of memory");
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string why = PQerrorMessage(conn_);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
+        why.pop_back();
+      throw storage_error("cannot connect: " + why);
+    }
+    // A pause is durable when set_paused() returns.
+    exec("SET synchronous_commit = on; SET client_min_messages = warning",
+         PGRES_COMMAND_OK);
+  }
+
+  // Runs `sql` (one or more statements); the last one's result must have
+  // the status `expected`.
+  pg_result exec(const char* sql, ExecStatusType expected) {
+    return checked(conn_, PQexec(conn_, sql), expected, "statement");
+  }
+
+  std::string uri_;
+  std::string name_;
+  PGconn* conn_ = nullptr;
+};
+
+} // namespace
+
+caf::expected<std::unique_ptr<lifecycle_store::backend>>
+open_postgres_lifecycle(const std::string& uri) {
+  auto result = std::make_unique<postgres_lifecycle>(uri);
+  if (auto err = result->open())
+    return err;
+  return std::unique_ptr<lifecycle_store::backend>{std::move(result)};
+}
+
+} // namespace bus::internal
