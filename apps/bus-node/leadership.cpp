@@ -23,18 +23,6 @@ std::chrono::milliseconds margin_of(std::chrono::milliseconds ttl) {
 
 } // namespace
 
-const char* to_string(lead_state x) noexcept {
-  switch (x) {
-    case lead_state::leading:
-      return "leading";
-    case lead_state::unsure:
-      return "unsure";
-    case lead_state::lost:
-      return "lost";
-  }
-  return "?";
-}
-
 caf::expected<led_log> lead_log(const std::string& uri, durability policy,
                                 lease_options options) {
   auto poll = options.ttl / 5;

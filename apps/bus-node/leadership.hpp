@@ -19,25 +19,13 @@
 
 #include <caf/expected.hpp>
 
+#include "bus/leadership.hpp"
 #include "bus/postgres_lease.hpp"
 #include "bus/postgres_log.hpp"
 
 namespace bus::node {
 
-/// Whether a node leads its log.
-enum class lead_state : std::uint8_t {
-  /// Its lease is confirmed: it answers requests.
-  leading,
-  /// Its lease ran out unrenewed (the database is unreachable): it answers
-  /// nothing until a renewal succeeds, as another node may lead meanwhile.
-  unsure,
-  /// Another node took the lease: it never leads again (restart it to
-  /// stand by).
-  lost,
-};
-
-/// Returns "leading", "unsure" or "lost".
-const char* to_string(lead_state x) noexcept;
+using bus::lead_state;
 
 /// Until when, on the steady clock, the node may answer as the leader (in
 /// nanoseconds since the clock's epoch; 0: not at all). Shared by the
@@ -59,6 +47,30 @@ struct led_log {
 /// lease after later database errors.
 caf::expected<led_log> lead_log(const std::string& uri, durability policy,
                                 lease_options options);
+
+/// The lease as the admin endpoint shows it: written by the keeper's
+/// listener, read by the endpoint's actor.
+class lease_board {
+public:
+  explicit lease_board(leadership initial) : value_(std::move(initial)) {
+    // nop
+  }
+
+  void set(lead_state state, const std::string& why) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    value_.state = state;
+    value_.why = why;
+  }
+
+  leadership get() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return value_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  leadership value_;
+};
 
 /// Renews a lease taken by lead_log, in a thread of its own.
 class lease_keeper {

@@ -396,10 +396,19 @@ int main(int argc, char** argv) {
   auto lost_lead = std::make_shared<std::atomic<bool>>(false);
 #ifdef BUS_HAS_POSTGRESQL
   std::unique_ptr<bus::node::lease_keeper> keeper;
+  std::shared_ptr<bus::node::lease_board> board;
   if (lead.lease) {
+    bus::leadership seen;
+    seen.lease = lead.lease->options().name;
+    seen.holder = lead.lease->options().holder;
+    seen.token = lead.lease->token();
+    seen.ttl = lead.lease->options().ttl;
+    seen.why = "took the lease (token " + std::to_string(seen.token) + ")";
+    board = std::make_shared<bus::node::lease_board>(std::move(seen));
     using bus::node::lead_state;
-    auto on_change = [session, bus, lost_lead](lead_state state,
-                                               const std::string& why) {
+    auto on_change = [session, bus, lost_lead, board](lead_state state,
+                                                      const std::string& why) {
+      board->set(state, why);
       switch (state) {
         case lead_state::leading:
           BUS_LOG(bus::log_level::info, "bus-node", "leading again: " << why);
@@ -452,8 +461,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<bus::admin::server> admin;
   if (serving_admin) {
     using bus::admin::admin_options;
-    auto served = bus::admin::serve(sys,
-                                    admin_options::of_bus_node(admin_at, bus, sup));
+    auto admin_opts = admin_options::of_bus_node(admin_at, bus, sup);
+#ifdef BUS_HAS_POSTGRESQL
+    if (board)
+      admin_opts.lease = [board] { return std::optional{board->get()}; };
+#endif
+    auto served = bus::admin::serve(sys, std::move(admin_opts));
     if (!served) {
       BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(served.error()));
       stop();

@@ -66,6 +66,27 @@ BOOST_AUTO_TEST_CASE(status_is_the_protocols_status_plus_the_node_and_its_store)
              == "projector");
 }
 
+BOOST_AUTO_TEST_CASE(a_bus_node_leading_by_lease_shows_its_lease) {
+  std::vector<projector_status> xs{model("a", 10)};
+  leadership lead;
+  lead.lease = "bus";
+  lead.holder = "bus-node 127.0.0.1:7000 (pid 12)";
+  lead.token = 3;
+  lead.ttl = std::chrono::milliseconds{5000};
+  lead.why = "renewed the lease (token 3)";
+  auto v = boost::json::parse(render_status(node_kind::bus, head_at(10), xs, lead));
+  auto& lease = v.at("lease");
+  BOOST_TEST(lease.at("state").as_string() == "leading");
+  BOOST_TEST(lease.at("name").as_string() == "bus");
+  BOOST_TEST(lease.at("holder").as_string() == "bus-node 127.0.0.1:7000 (pid 12)");
+  BOOST_TEST(lease.at("token").as_int64() == 3);
+  BOOST_TEST(lease.at("ttl_ms").as_int64() == 5000);
+  BOOST_TEST(lease.at("why").as_string() == "renewed the lease (token 3)");
+  // Without a lease (a SQLite store, memory): no such field.
+  v = boost::json::parse(render_status(node_kind::bus, head_at(10), xs));
+  BOOST_TEST(!v.as_object().contains("lease"));
+}
+
 BOOST_AUTO_TEST_CASE(the_head_is_never_below_a_checkpoint) {
   // The bus is asked before the models: under load a model has applied
   // events the bus's answer did not count yet. The status must not show a

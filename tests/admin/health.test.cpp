@@ -4,6 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 using namespace bus::admin;
+using bus::lead_state;
+using bus::leadership;
 using namespace bus::actors;
 
 namespace {
@@ -100,6 +102,31 @@ BOOST_AUTO_TEST_CASE(a_bus_node_whose_store_is_fenced_is_unhealthy_and_says_so) 
                != std::string::npos,
              verdict.reason);
   BOOST_TEST(verdict.reason.find("failed") == std::string::npos, verdict.reason);
+}
+
+BOOST_AUTO_TEST_CASE(a_bus_node_not_sure_it_leads_or_replaced_is_unhealthy) {
+  leadership lead;
+  lead.why = "renewed the lease (token 3)";
+  auto verdict = judge_health({model("a", model_state::running)});
+  judge_lease(lead, verdict);
+  BOOST_TEST(verdict.healthy); // leading
+  judge_lease(std::nullopt, verdict);
+  BOOST_TEST(verdict.healthy); // no lease at all
+  lead.state = lead_state::unsure;
+  lead.why = "cannot renew: connection refused";
+  judge_lease(lead, verdict);
+  BOOST_TEST(!verdict.healthy);
+  BOOST_TEST(verdict.reason.find("not sure it still leads the log: cannot renew")
+               != std::string::npos,
+             verdict.reason);
+  verdict = judge_health({model("a", model_state::running)});
+  lead.state = lead_state::lost;
+  lead.why = "node b took the lease (token 4)";
+  judge_lease(lead, verdict);
+  BOOST_TEST(!verdict.healthy);
+  BOOST_TEST(verdict.reason.find("no longer leads the log: node b took the lease")
+               != std::string::npos,
+             verdict.reason);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -96,6 +96,27 @@ BOOST_AUTO_TEST_CASE(a_bus_node_reports_its_log_and_its_mailbox) {
   bus.store_state = bus::store_state::failed;
   text = render_metrics(node_kind::bus, bus, models);
   BOOST_TEST(has_line(text, "bus_store_failed 1"));
+  BOOST_TEST(has_line(text, R"(bus_store_state{state="failed"} 1)"));
+  BOOST_TEST(has_line(text, R"(bus_store_state{state="healthy"} 0)"));
+  // Fenced is not failed: another node leads the log.
+  bus.store_state = bus::store_state::fenced;
+  text = render_metrics(node_kind::bus, bus, models);
+  BOOST_TEST(has_line(text, "bus_store_failed 0"));
+  BOOST_TEST(has_line(text, R"(bus_store_state{state="fenced"} 1)"));
+  BOOST_TEST(has_line(text, R"(bus_store_state{state="failed"} 0)"));
+}
+
+BOOST_AUTO_TEST_CASE(a_bus_node_leading_by_lease_reports_its_lease) {
+  auto text = render_metrics(node_kind::bus, bus, models);
+  BOOST_TEST(text.find("bus_lease_") == std::string::npos); // no lease
+  leadership lead;
+  lead.state = lead_state::unsure;
+  lead.token = 7;
+  text = render_metrics(node_kind::bus, bus, models, lead);
+  BOOST_TEST(has_line(text, R"(bus_lease_state{state="unsure"} 1)"));
+  BOOST_TEST(has_line(text, R"(bus_lease_state{state="leading"} 0)"));
+  BOOST_TEST(has_line(text, R"(bus_lease_state{state="lost"} 0)"));
+  BOOST_TEST(has_line(text, "bus_lease_token 7"));
 }
 
 BOOST_AUTO_TEST_CASE(a_projector_node_reports_its_models_and_the_head_it_saw) {

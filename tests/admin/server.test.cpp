@@ -21,6 +21,7 @@
 #include "bus/actors/supervisor.hpp"
 #include "bus/errc.hpp"
 #include "bus/memory_log.hpp"
+#include "support/http_client.hpp"
 #include "support/test_models.hpp"
 
 using namespace std::chrono_literals;
@@ -37,53 +38,7 @@ caf::actor_system_config& quiet(caf::actor_system_config& cfg) {
   return cfg;
 }
 
-// A client socket whose reads give up after a few seconds, so that a
-// server that never answers fails the test instead of hanging it.
-struct client {
-  asio::io_context ioc;
-  tcp::socket socket{ioc};
-
-  explicit client(std::uint16_t port) {
-    socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    timeval tv{5, 0};
-    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-
-  void send(const std::string& text) { asio::write(socket, asio::buffer(text)); }
-
-  // Reads until the server closes the connection (or the read times out).
-  std::string read_all() {
-    std::string result;
-    char buf[4096];
-    for (;;) {
-      boost::system::error_code ec;
-      auto n = socket.read_some(asio::buffer(buf), ec);
-      result.append(buf, n);
-      if (ec)
-        return result;
-    }
-  }
-
-  // Reads one response of a kept-alive connection (its Content-Length).
-  std::string read_response() {
-    std::string result;
-    char buf[4096];
-    for (;;) {
-      auto end = result.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        auto at = result.find("Content-Length: ");
-        auto length = std::stoul(result.substr(at + 16));
-        if (result.size() >= end + 4 + length)
-          return result;
-      }
-      boost::system::error_code ec;
-      auto n = socket.read_some(asio::buffer(buf), ec);
-      result.append(buf, n);
-      if (ec)
-        return result;
-    }
-  }
-};
+using bus::test::client;
 
 std::string get(std::uint16_t port, const std::string& path) {
   client c{port};

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cluster_fixture.hpp"
+#include "support/http_client.hpp"
 #include "support/pg_scratch.hpp"
 
 using namespace std::chrono_literals;
@@ -43,6 +44,8 @@ struct failover_fixture : bus::test::pg_scratch {
   bus::node::test::cluster c;
   std::string port_a = free_port();
   std::string port_b = free_port();
+  // The admin endpoint of the node that leads first.
+  std::string admin_a = free_port();
   std::unique_ptr<node_child> standby;
 
   // A bus node on the shared log; by default it runs no read model.
@@ -59,7 +62,8 @@ struct failover_fixture : bus::test::pg_scratch {
   // Node a leads, node b stands by, and node-a and node-b (the projector
   // nodes) run the two models, given both bus nodes, caught up.
   void start_all() {
-    c.bus = start_bus_node(port_a);
+    c.bus = start_bus_node(port_a, {"--config", config_dir + "/bus-only.json",
+                                    "--admin", "127.0.0.1:" + admin_a});
     c.bus->wait_for_err("listening on 127.0.0.1:" + port_a);
     standby = start_bus_node(port_b);
     standby->wait_for_err("standing by");
@@ -122,6 +126,16 @@ BOOST_AUTO_TEST_CASE(a_leader_stopped_past_its_lease_appends_nothing_when_it_ret
   auto stream = make_stream(300, 30, 0);
   std::set<std::string> seen;
   check_replies(stream, 0, c.publish(stream, 0, 100), seen, c.both);
+  // Its operators see that it leads, and by which token.
+  auto admin_port = static_cast<std::uint16_t>(std::stoi(admin_a));
+  auto status = bus::test::http_get(admin_port, "/status");
+  BOOST_TEST(status.find(R"("lease": {"state": "leading", "name": "bus")")
+               != std::string::npos,
+             status);
+  BOOST_TEST(status.find(R"("token": 1,)") != std::string::npos, status);
+  auto metrics = bus::test::http_get(admin_port, "/metrics");
+  BOOST_TEST(metrics.find("bus_lease_state{state=\"leading\"} 1") != std::string::npos,
+             metrics);
   auto old_leader = std::move(c.bus);
   ::kill(old_leader->pid(), SIGSTOP);
   auto took = take_over_from(std::chrono::steady_clock::now());
@@ -145,11 +159,15 @@ BOOST_AUTO_TEST_CASE(a_leader_stopped_past_its_lease_appends_nothing_when_it_ret
   old_leader->wait_for_err("no longer leads");
   // Once it knows, it answers nothing from its stale state either.
   old_leader->send(request(R"({"type": "status", "msg_id": 7})"));
-  auto status = parse_reply(old_leader->read_line());
-  BOOST_TEST(status.text("type") == "error", status.line);
-  BOOST_TEST(status.json("code") == "11", status.line);
-  BOOST_TEST(status.text("text").find("no longer leads the log") != std::string::npos,
-             status.line);
+  auto refused = parse_reply(old_leader->read_line());
+  BOOST_TEST(refused.text("type") == "error", refused.line);
+  BOOST_TEST(refused.json("code") == "11", refused.line);
+  BOOST_TEST(refused.text("text").find("no longer leads the log") != std::string::npos,
+             refused.line);
+  // Its health check tells a load balancer or an operator why.
+  auto health = bus::test::http_get(admin_port, "/health");
+  BOOST_TEST(health.rfind("HTTP/1.1 503", 0) == 0, health);
+  BOOST_TEST(health.find("no longer leads the log") != std::string::npos, health);
   // The log holds exactly what the new leader acknowledged.
   BOOST_TEST(select("SELECT sum(count) FROM bus_events") == "200");
   c.until_caught_up(c.both);

@@ -10,7 +10,8 @@ const char* to_string(node_kind x) noexcept {
 }
 
 std::string render_status(node_kind node, const actors::bus_status& bus,
-                          const std::vector<actors::projector_status>& models) {
+                          const std::vector<actors::projector_status>& models,
+                          const std::optional<leadership>& lead) {
   std::string out = "{\"node\": ";
   render_string(out, to_string(node));
   if (node == node_kind::bus) {
@@ -20,6 +21,19 @@ std::string render_status(node_kind node, const actors::bus_status& bus,
       out += ", \"store_error\": ";
       render_string(out, bus.store_error);
     }
+  }
+  if (lead) {
+    out += ", \"lease\": {\"state\": ";
+    render_string(out, to_string(lead->state));
+    out += ", \"name\": ";
+    render_string(out, lead->lease);
+    out += ", \"holder\": ";
+    render_string(out, lead->holder);
+    out += ", \"token\": " + std::to_string(lead->token);
+    out += ", \"ttl_ms\": " + std::to_string(lead->ttl.count());
+    out += ", \"why\": ";
+    render_string(out, lead->why);
+    out += '}';
   }
   out += ", ";
   render_status_fields(out, bus, models);

@@ -101,26 +101,36 @@ void fetch_status(self_ptr self, const node_handles& h, Done done, Failed failed
 void serve_status(self_ptr self, const node_handles& h, route_kind kind,
                   const reply_fn& reply) {
   auto node = kind_of(self->state.config);
+  auto& lease_of = self->state.config.lease;
+  auto lead = lease_of ? lease_of() : std::nullopt;
+  if (kind == route_kind::health && lead && lead->state == lead_state::lost) {
+    // Its bus is stopped: the lease says all there is.
+    health_verdict verdict;
+    judge_lease(lead, verdict);
+    reply(json_answer(render_health(verdict, {}), 503));
+    return;
+  }
   fetch_status(
     self, h,
-    [node, kind, reply](const bus_status& bus,
-                        const std::vector<projector_status>& xs) {
+    [node, kind, reply, lead](const bus_status& bus,
+                              const std::vector<projector_status>& xs) {
       switch (kind) {
         case route_kind::health: {
           auto verdict = judge_health(xs);
           if (node == node_kind::bus)
             judge_store(bus, verdict);
+          judge_lease(lead, verdict);
           reply(json_answer(render_health(verdict, xs), verdict.healthy ? 200 : 503));
           break;
         }
         case route_kind::metrics: {
-          auto result = json_answer(render_metrics(node, bus, xs));
+          auto result = json_answer(render_metrics(node, bus, xs, lead));
           result.content_type = "text/plain; version=0.0.4; charset=utf-8";
           reply(std::move(result));
           break;
         }
         default:
-          reply(json_answer(render_status(node, bus, xs)));
+          reply(json_answer(render_status(node, bus, xs, lead)));
       }
     },
     [kind, reply](const caf::error& err) { reply(unanswered(kind, err)); });

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_actor.hpp>
@@ -17,6 +18,7 @@
 #include "bus/actors/interfaces.hpp"
 #include "bus/admin/answer.hpp"
 #include "bus/admin/routes.hpp"
+#include "bus/leadership.hpp"
 
 namespace bus::admin {
 
@@ -35,6 +37,8 @@ struct gateway_config {
   actors::supervisor_actor supervisor;
   actors::connector_actor connector;
   std::chrono::milliseconds timeout{10'000};
+  /// The node's lease, if it leads its log by one (admin_options).
+  std::function<std::optional<leadership>()> lease;
 };
 
 struct gateway_state {

@@ -43,6 +43,18 @@ void judge_store(const actors::bus_status& bus, health_verdict& verdict) {
   verdict.reason = verdict.reason.empty() ? why : why + "; " + verdict.reason;
 }
 
+void judge_lease(const std::optional<leadership>& lead, health_verdict& verdict) {
+  if (!lead || lead->state == lead_state::leading)
+    return;
+  verdict.healthy = false;
+  std::string why = lead->state == lead_state::lost
+                      ? "this node no longer leads the log: " + lead->why
+                          + " (it answers no request; another bus node leads)"
+                      : "this node is not sure it still leads the log: " + lead->why
+                          + " (it answers no request until its lease is renewed)";
+  verdict.reason = verdict.reason.empty() ? why : why + "; " + verdict.reason;
+}
+
 std::string render_health(const health_verdict& verdict,
                           const std::vector<actors::projector_status>& models) {
   std::string out = "{\"healthy\": ";

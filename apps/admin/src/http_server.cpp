@@ -350,6 +350,7 @@ caf::expected<std::unique_ptr<server>> serve(caf::actor_system& sys,
   config.supervisor = options.supervisor;
   config.connector = options.connector;
   config.timeout = options.timeout;
+  config.lease = options.lease;
   if (!config.connector && (!config.bus || !config.supervisor))
     return make_error(
       errc::invalid_config,

@@ -22,7 +22,8 @@ void per_model(prometheus_writer& w, const std::vector<projector_status>& models
 } // namespace
 
 std::string render_metrics(node_kind node, const actors::bus_status& seen,
-                           const std::vector<projector_status>& models) {
+                           const std::vector<projector_status>& models,
+                           const std::optional<leadership>& lead) {
   auto bus = head_covering(seen, models);
   prometheus_writer w;
   w.family("bus_log_head", metric_type::gauge,
@@ -53,6 +54,25 @@ std::string render_metrics(node_kind node, const actors::bus_status& seen,
                "until the node restarts.");
       w.sample("bus_store_failed", {},
                std::uint64_t{bus.store_state == store_state::failed ? 1u : 0u});
+      w.family("bus_store_state", metric_type::gauge,
+               "1 for the state the store is in (healthy, failed, or fenced: "
+               "another bus node leads the log), 0 for the others.");
+      for (auto state :
+           {store_state::healthy, store_state::failed, store_state::fenced})
+        w.sample("bus_store_state", {{"state", to_string(state)}},
+                 std::uint64_t{bus.store_state == state ? 1u : 0u});
+    }
+    if (lead) {
+      w.family("bus_lease_state", metric_type::gauge,
+               "1 for the state of this node's lease on the log (leading, "
+               "unsure, lost), 0 for the others.");
+      for (auto state : all_lead_states)
+        w.sample("bus_lease_state", {{"state", to_string(state)}},
+                 std::uint64_t{lead->state == state ? 1u : 0u});
+      w.family("bus_lease_token", metric_type::gauge,
+               "The fencing token of this node's lease: it counts up with each "
+               "takeover of the log.");
+      w.sample("bus_lease_token", {}, static_cast<std::uint64_t>(lead->token));
     }
     w.family("bus_actor_mailbox_messages", metric_type::gauge,
              "Messages waiting in an actor's mailbox, as the actor saw it.");

@@ -4,10 +4,12 @@
 // what the actors answer; /status and /health have their own headers.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "bus/actors/messages.hpp"
 #include "bus/event.hpp"
+#include "bus/leadership.hpp"
 
 namespace bus::admin {
 
@@ -17,9 +19,11 @@ enum class node_kind { bus, projector };
 /// "bus" or "projector".
 const char* to_string(node_kind x) noexcept;
 
-/// GET /status: `{"node": ..., "head": ..., "read_models": [...]}`.
+/// GET /status: `{"node": ..., "head": ..., "read_models": [...]}`; a bus
+/// node leading a log by lease (`lead`) adds `"lease": {...}`.
 std::string render_status(node_kind node, const actors::bus_status& bus,
-                          const std::vector<actors::projector_status>& models);
+                          const std::vector<actors::projector_status>& models,
+                          const std::optional<leadership>& lead = std::nullopt);
 
 /// GET /events: the page of `events` asked from `from`, with the log's head
 /// and the `from` of the next page (the seq after the last event, or

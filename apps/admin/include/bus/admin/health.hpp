@@ -7,10 +7,12 @@
 // shadows and kept projectors do not count: the live model serves. On a bus
 // node, a failed store (it takes no events) is unhealthy too.
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bus/actors/messages.hpp"
+#include "bus/leadership.hpp"
 
 namespace bus::admin {
 
@@ -30,6 +32,10 @@ health_verdict judge_health(const std::vector<actors::projector_status>& models)
 /// Makes `verdict` unhealthy when the bus's store failed (a bus node only:
 /// the store is the bus node's).
 void judge_store(const actors::bus_status& bus, health_verdict& verdict);
+
+/// A bus node that leads its log by lease is unhealthy while it is not
+/// sure it leads, and once it lost the lease: it answers nothing then.
+void judge_lease(const std::optional<leadership>& lead, health_verdict& verdict);
 
 /// `{"healthy": ..., "reason": ..., "models": [{"model", "state"}, ...]}`.
 std::string render_health(const health_verdict& verdict,

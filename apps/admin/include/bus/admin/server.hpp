@@ -15,7 +15,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -24,6 +26,7 @@
 #include "bus/actors/connector.hpp"
 #include "bus/actors/interfaces.hpp"
 #include "bus/endpoint.hpp"
+#include "bus/leadership.hpp"
 
 namespace bus::admin {
 
@@ -44,6 +47,10 @@ struct admin_options {
   /// A request must arrive whole within this long (also the limit of an
   /// idle keep-alive connection and of writing an answer).
   std::chrono::milliseconds read_timeout{10'000};
+  /// A bus node leading its log by lease: its lease as last seen, shown
+  /// in /status, /health and /metrics. Called from the endpoint's actor:
+  /// it must be thread-safe and quick.
+  std::function<std::optional<leadership>()> lease;
 
   /// The options of a bus node's endpoint at `at`.
   static admin_options of_bus_node(endpoint at, actors::bus_actor bus,
