@@ -1,7 +1,7 @@
 #include "bus/actors/connector.hpp"
 
 #include "bus/errc.hpp"
-#include "support/bus_fixture.hpp"
+#include "support/connector_fixture.hpp"
 #include "internal/projector_state.hpp"
 
 using namespace std::chrono_literals;
@@ -14,17 +14,8 @@ namespace {
 // A projector node on the testing scheduler, the network left out: the
 // dialer hands out whatever bus `reachable` holds, or fails like a node
 // that cannot be reached.
-struct connector_fixture : bus_fixture {
+struct connector_fixture : connector_fixture_base {
   std::shared_ptr<bus_actor> reachable = std::make_shared<bus_actor>(bus);
-  supervisor_actor node_sup;
-  connector_actor connector;
-
-  ~connector_fixture() {
-    if (connector)
-      self->send_exit(connector, caf::exit_reason::user_shutdown);
-    run();
-  }
-
   dialer_actor spawn_dialer() {
     auto target = reachable;
     return sys.spawn([target](dialer_actor::pointer) -> dialer_actor::behavior_type {
@@ -52,26 +43,11 @@ struct connector_fixture : bus_fixture {
     run();
   }
 
-  link_status link() {
-    auto result = ask<link_status>(connector, status_atom::value);
-    BOOST_REQUIRE(result);
-    return *result;
-  }
-
   projector_status model_status(const supervisor_actor& sup, std::size_t i = 0) {
     auto xs = ask<std::vector<projector_status>>(sup, status_atom::value);
     BOOST_REQUIRE(xs);
     BOOST_REQUIRE(xs->size() > i);
     return (*xs)[i];
-  }
-
-  // Fires timers one at a time until the connector is attached again.
-  void until_connected() {
-    for (int i = 0; i < 20 && !link().connected; ++i) {
-      sched.trigger_timeout();
-      run();
-    }
-    BOOST_REQUIRE(link().connected);
   }
 };
 

@@ -1,7 +1,7 @@
 #include "bus/actors/connector.hpp"
 
 #include "bus/errc.hpp"
-#include "support/bus_fixture.hpp"
+#include "support/connector_fixture.hpp"
 
 using namespace std::chrono_literals;
 using namespace bus;
@@ -13,20 +13,11 @@ namespace {
 // Two bus nodes on one durable log, at most one of them leading: a standby
 // publishes nothing, so its dialer fails like an address where nothing
 // listens. The network is left out.
-struct failover_fixture : bus_fixture {
+struct failover_fixture : connector_fixture_base {
   std::shared_ptr<bus_actor> at_a = std::make_shared<bus_actor>();
   std::shared_ptr<bus_actor> at_b = std::make_shared<bus_actor>(bus);
   std::shared_ptr<int> dials_a = std::make_shared<int>(0);
   std::shared_ptr<int> dials_b = std::make_shared<int>(0);
-  supervisor_actor node_sup;
-  connector_actor connector;
-
-  ~failover_fixture() {
-    if (connector)
-      self->send_exit(connector, caf::exit_reason::user_shutdown);
-    run();
-  }
-
   dialer_actor spawn_dialer(std::shared_ptr<bus_actor> target,
                             std::shared_ptr<int> dials) {
     return sys.spawn(
@@ -56,25 +47,11 @@ struct failover_fixture : bus_fixture {
     return sys.render(result.error());
   }
 
-  link_status link() {
-    auto result = ask<link_status>(connector, status_atom::value);
-    BOOST_REQUIRE(result);
-    return *result;
-  }
-
   projector_status model_status() {
     auto xs = ask<std::vector<projector_status>>(node_sup, status_atom::value);
     BOOST_REQUIRE(xs);
     BOOST_REQUIRE(xs->size() == 1u);
     return xs->front();
-  }
-
-  void until_connected() {
-    for (int i = 0; i < 20 && !link().connected; ++i) {
-      sched.trigger_timeout();
-      run();
-    }
-    BOOST_REQUIRE(link().connected);
   }
 };
 
