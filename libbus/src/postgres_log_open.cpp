@@ -3,6 +3,7 @@
 
 #include "bus/postgres_log.hpp"
 
+#include <algorithm>
 #include <regex>
 
 #include "bus/errc.hpp"
@@ -138,15 +139,30 @@ void postgres_log::recover() {
   // sync are too. Their publishers wait for that sync, which must fail.
   lost_pending_ += head_ - durable_head_;
   drop_pending();
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  auto now = [this] {
+    return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+  };
+  if (auto left = duration_cast<milliseconds>(retry_at_ - now()); left.count() > 0)
+    throw storage_error(name_ + ": " + health_.reason
+                        + " (the connection is lost; next attempt in "
+                        + std::to_string(left.count()) + " ms)");
   try {
     connect();
     load_head();
   } catch (const storage_error& ex) {
     health_ = store_health{store_state::failed, ex.what()};
+    backoff_ = backoff_.count() == 0
+                 ? options_.reconnect_backoff
+                 : std::min(backoff_ * 2, options_.reconnect_backoff_max);
+    retry_at_ = now() + backoff_;
     throw storage_error(name_ + ": " + ex.what()
-                        + " (the connection is lost; the next append tries "
-                          "again)");
+                        + " (the connection is lost; next attempt in "
+                        + std::to_string(backoff_.count()) + " ms)");
   }
+  backoff_ = milliseconds{0};
+  retry_at_ = {};
   health_ = store_health{};
 }
 

@@ -135,6 +135,51 @@ BOOST_AUTO_TEST_CASE(server_restarted_under_an_open_log_loses_nothing_acknowledg
   check_dense(5);
 }
 
+BOOST_AUTO_TEST_CASE(a_database_that_stays_down_is_tried_again_after_a_growing_wait) {
+  using namespace std::chrono_literals;
+  auto now = std::make_shared<std::chrono::steady_clock::time_point>();
+  postgres_options options;
+  options.reconnect_backoff = 100ms;
+  options.reconnect_backoff_max = 150ms;
+  options.clock = [now] { return *now; };
+  auto opened = postgres_log::open(uri, durability::fsync_each_batch, options);
+  BOOST_REQUIRE(opened);
+  auto& log = *opened;
+  log->append(named(0, 1));
+  cluster("stop");
+  BOOST_CHECK_THROW(log->append(named(1, 1)), storage_error); // the commit
+  auto refusal = [&](std::size_t first) {
+    try {
+      log->append(named(first, 1));
+    } catch (const storage_error& ex) {
+      return std::string{ex.what()};
+    }
+    return std::string{"appended"};
+  };
+  // Tried, failed: the next try waits 100 ms, then 150 (the most).
+  BOOST_TEST(refusal(1).find("next attempt in 100 ms") != std::string::npos);
+  cluster("start");
+  // Back, but the wait is not over: refused at once, without trying.
+  *now += 60ms;
+  auto early = refusal(1);
+  BOOST_TEST(early.find("next attempt in 40 ms") != std::string::npos, early);
+  *now += 40ms;
+  BOOST_TEST(refusal(1) == "appended");
+  BOOST_TEST(log->health().state == store_state::healthy);
+  // Down again: the wait starts over at 100 ms, grows to 150 and stays.
+  cluster("stop");
+  BOOST_CHECK_THROW(log->append(named(2, 1)), storage_error);
+  BOOST_TEST(refusal(2).find("next attempt in 100 ms") != std::string::npos);
+  *now += 100ms;
+  BOOST_TEST(refusal(2).find("next attempt in 150 ms") != std::string::npos);
+  *now += 150ms;
+  BOOST_TEST(refusal(2).find("next attempt in 150 ms") != std::string::npos);
+  cluster("start");
+  *now += 150ms;
+  BOOST_TEST(refusal(2) == "appended");
+  check_dense(3);
+}
+
 BOOST_AUTO_TEST_CASE(stale_fence_token_cannot_append) {
   auto leader = open(fenced_by(1));
   sql("INSERT INTO bus_leader (name, holder, token, expires_at) "

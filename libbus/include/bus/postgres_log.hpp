@@ -45,6 +45,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,16 @@ struct postgres_options {
   /// How long a connection attempt may take (libpq's connect_timeout, in
   /// whole seconds; a URI's own connect_timeout wins).
   std::chrono::seconds connect_timeout{5};
+  /// After a reconnection failed, appends fail at once, without trying,
+  /// for this long; the wait doubles after each failed try, up to
+  /// reconnect_backoff_max. So while the database is down the bus blocks
+  /// on a connection attempt (up to connect_timeout) at most once per
+  /// period instead of on every publish.
+  std::chrono::milliseconds reconnect_backoff{100};
+  std::chrono::milliseconds reconnect_backoff_max{2000};
+  /// The clock of the back-off (the steady clock when unset; tests set
+  /// their own).
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 class postgres_log final : public event_log {
@@ -168,6 +179,10 @@ private:
   /// Events appended since the last sync that a reconnection dropped: the
   /// next sync() must fail for them, as if its commit had failed.
   std::uint64_t lost_pending_ = 0;
+  /// No reconnection is tried before this (after a failed one).
+  std::chrono::steady_clock::time_point retry_at_{};
+  /// The wait after the last failed reconnection (0: none failed).
+  std::chrono::milliseconds backoff_{0};
 };
 
 } // namespace bus
