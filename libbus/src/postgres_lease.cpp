@@ -6,6 +6,7 @@
 
 #include "bus/errc.hpp"
 #include "internal/pg_leader.hpp"
+#include "internal/pg_wire.hpp"
 
 namespace bus {
 
@@ -15,13 +16,6 @@ using result_ptr = std::shared_ptr<::pg_result>;
 
 std::string ms(std::chrono::milliseconds x) {
   return std::to_string(x.count());
-}
-
-std::string message_of(const PGconn* db) {
-  std::string text = PQerrorMessage(db);
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.pop_back();
-  return text;
 }
 
 // The states of a SQL error that another node making the table at the
@@ -50,7 +44,7 @@ postgres_lease::connect(const std::string& uri, lease_options options) {
     return make_error(errc::invalid_config, "a lease lasts at least 100 ms");
   auto* db = PQconnectdb(uri.c_str());
   if (PQstatus(db) != CONNECTION_OK) {
-    auto why = message_of(db);
+    auto why = internal::pg_message(db);
     PQfinish(db);
     return make_error(errc::storage_failed,
                       internal::without_password(uri)
@@ -71,15 +65,15 @@ caf::expected<void> postgres_lease::prepare() {
                   + "; SET client_min_messages = warning";
   result_ptr set{PQexec(db_, settings.c_str()), PQclear};
   if (PQresultStatus(set.get()) != PGRES_COMMAND_OK)
-    return make_error(errc::storage_failed,
-                      "cannot set the lease session's timeouts: " + message_of(db_));
+    return make_error(errc::storage_failed, "cannot set the lease session's timeouts: "
+                                              + internal::pg_message(db_));
   for (int attempt = 0;; ++attempt) {
     result_ptr made{PQexec(db_, internal::pg_leader_table), PQclear};
     if (PQresultStatus(made.get()) == PGRES_COMMAND_OK)
       return {};
     if (attempt > 0 || !raced_on_create(made.get()))
       return make_error(errc::storage_failed,
-                        "cannot make the lease table: " + message_of(db_));
+                        "cannot make the lease table: " + internal::pg_message(db_));
   }
 }
 
@@ -88,8 +82,8 @@ caf::expected<void> postgres_lease::reconnect() {
     return {};
   PQreset(db_);
   if (PQstatus(db_) != CONNECTION_OK)
-    return make_error(errc::storage_failed,
-                      "lost the connection to PostgreSQL: " + message_of(db_));
+    return make_error(errc::storage_failed, "lost the connection to PostgreSQL: "
+                                              + internal::pg_message(db_));
   return prepare();
 }
 
@@ -107,7 +101,7 @@ postgres_lease::run(const char* what, const char* sql,
   auto status = PQresultStatus(res.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
     return make_error(errc::storage_failed,
-                      std::string{"cannot "} + what + ": " + message_of(db_));
+                      std::string{"cannot "} + what + ": " + internal::pg_message(db_));
   return res;
 }
 

@@ -105,15 +105,8 @@ private:
 
   void connect() {
     PQfinish(conn_);
-    conn_ = PQconnectdb(uri_.c_str());
-    if (conn_ == nullptr)
-      throw storage_error("cannot connect: out of memory");
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string why = PQerrorMessage(conn_);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
-        why.pop_back();
-      throw storage_error("cannot connect: " + why);
-    }
+    conn_ = nullptr;
+    conn_ = pg_connect(uri_);
     // A pause is durable when set_paused() returns.
     exec("SET synchronous_commit = on; SET client_min_messages = warning",
          PGRES_COMMAND_OK);

@@ -90,20 +90,8 @@ postgres_log::open(const std::string& uri, durability policy,
 
 void postgres_log::connect() {
   PQfinish(conn_);
-  // The URI goes in as dbname, expanded: its own parameters override the
-  // connect_timeout given before it.
-  auto timeout = std::to_string(options_.connect_timeout.count());
-  const char* keys[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), uri_.c_str(), nullptr};
-  conn_ = PQconnectdbParams(keys, values, 1);
-  if (conn_ == nullptr)
-    throw storage_error("cannot connect: out of memory");
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn_);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
-      why.pop_back();
-    throw storage_error("cannot connect: " + why);
-  }
+  conn_ = nullptr;
+  conn_ = internal::pg_connect(uri_, options_.connect_timeout);
   // fsync_interval commits with synchronous_commit=on too: its sync() is
   // where the events become durable.
   exec(policy_.mode() == durability::os_buffered ? "SET synchronous_commit = off"

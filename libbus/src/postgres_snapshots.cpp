@@ -220,15 +220,8 @@ private:
 
   void connect() {
     PQfinish(conn_);
-    conn_ = PQconnectdb(uri_.c_str());
-    if (conn_ == nullptr)
-      throw storage_error("cannot connect: out of memory");
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string why = PQerrorMessage(conn_);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
-        why.pop_back();
-      throw storage_error("cannot connect: " + why);
-    }
+    conn_ = nullptr;
+    conn_ = pg_connect(uri_);
     // A snapshot is durable when save() returns, as with SQLite's fsync.
     exec("SET synchronous_commit = on", "session");
     // CREATE ... IF NOT EXISTS notices would land on stderr.

@@ -4,6 +4,7 @@
 // error that carries the server's SQLSTATE, and the big-endian integers of
 // PostgreSQL's binary formats (COPY BINARY, binary parameters and results).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -92,6 +93,40 @@ inline pg_result checked(PGconn* conn, PGresult* res, ExecStatusType expected,
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
                                      : nullptr;
   throw pg_error(what + ": " + message, state != nullptr ? state : "");
+}
+
+/// libpq's last message on `conn`, without its trailing newline.
+inline std::string pg_message(const PGconn* conn) {
+  std::string text = PQerrorMessage(conn);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+/// Opens a session on the database at `uri`, waiting at most `timeout`
+/// (libpq's connect_timeout; the URI's own wins; 0: libpq's default).
+/// Throws storage_error "cannot connect: " and libpq's reason.
+inline PGconn* pg_connect(const std::string& uri,
+                          std::chrono::seconds timeout = std::chrono::seconds{0}) {
+  PGconn* conn = nullptr;
+  if (timeout.count() > 0) {
+    // The URI goes in as dbname, expanded: its own parameters override the
+    // connect_timeout given before it.
+    auto seconds = std::to_string(timeout.count());
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* values[] = {seconds.c_str(), uri.c_str(), nullptr};
+    conn = PQconnectdbParams(keys, values, 1);
+  } else {
+    conn = PQconnectdb(uri.c_str());
+  }
+  if (conn == nullptr)
+    throw storage_error("cannot connect: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    auto why = pg_message(conn);
+    PQfinish(conn);
+    throw storage_error("cannot connect: " + why);
+  }
+  return conn;
 }
 
 inline void put_be16(std::string& out, std::uint16_t x) {
