@@ -58,9 +58,10 @@ constexpr const char* details
 restart on the same file rebuilds the read models from it. A PATH that is
 a PostgreSQL URI (postgresql://... or postgres://...) keeps the log in that
 database instead (docs/operations.md), and the read models' snapshots in
-its tables bus_snapshot* (a restart replays only the tail); models with
-"storage": "sqlite" and pauses then stay in memory (they need a local
-file). Bus
+its tables bus_snapshot* (a restart replays only the tail), and models
+with "storage": "sqlite" in tables of the same database (bus_model_*),
+committed with their checkpoint after every batch; pauses then stay in
+memory (they need a local file). Bus
 nodes on one PostgreSQL log take turns: one leads (a lease renewed every
 third of --lease-ms, default 5000), the others stand by without listening
 or reading input until they take the lease over (docs/distributed.md,
@@ -366,16 +367,18 @@ int main(int argc, char** argv) {
   if (on_server) {
     // Snapshots in the log's database (tables bus_snapshot*): a restart,
     // or a standby taking the lead, replays only the tail. SQLite-stored
-    // models and pauses live in files beside a SQLite store; a server has
-    // no "beside" for them yet.
+    // models keep their tables there too (bus_model_*): whichever node
+    // leads finds them. Pauses live in a file beside a SQLite store; a
+    // server has no "beside" for them yet.
     projection.snapshot_path = store_path;
     projection.snapshot_every = config->node.snapshot_every;
+    projection.models_path = store_path;
     BUS_LOG(bus::log_level::info, "bus-node",
             "store on PostgreSQL: read models are snapshotted in its database "
             "(tables bus_snapshot*) every "
               << config->node.snapshot_every
-              << " events; \"storage\": \"sqlite\" models and pauses stay in "
-                 "memory (local files only)");
+              << " events; \"storage\": \"sqlite\" models keep their tables "
+                 "there (bus_model_*); pauses stay in memory (local files only)");
   } else if (!store_path.empty()) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";
