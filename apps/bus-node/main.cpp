@@ -58,9 +58,10 @@ constexpr const char* details
 restart on the same file rebuilds the read models from it. A PATH that is
 a PostgreSQL URI (postgresql://... or postgres://...) keeps the log in that
 database instead (docs/operations.md), and the read models' snapshots in
-its tables bus_snapshot* (a restart replays only the tail) and the pauses
-in bus_paused_models; models with "storage": "sqlite" then stay in memory
-(they need a local file). Bus
+its tables bus_snapshot* (a restart replays only the tail), models with
+"storage": "sqlite" in tables of the same database (bus_model_*),
+committed with their checkpoint after every batch, and the pauses in
+bus_paused_models. Bus
 nodes on one PostgreSQL log take turns: one leads (a lease renewed every
 third of --lease-ms, default 5000), the others stand by without listening
 or reading input until they take the lease over (docs/distributed.md,
@@ -366,18 +367,18 @@ int main(int argc, char** argv) {
   if (on_server) {
     // Snapshots in the log's database (tables bus_snapshot*): a restart,
     // or a standby taking the lead, replays only the tail. SQLite-stored
-    // models live in files beside a SQLite store; a server has no "beside"
-    // for them yet.
+    // models keep their tables there too (bus_model_*), and pauses are
+    // kept there: whichever node leads finds them.
     projection.snapshot_path = store_path;
     projection.snapshot_every = config->node.snapshot_every;
-    // Pauses too: a standby taking the lead keeps the leader's.
+    projection.models_path = store_path;
     projection.lifecycle_path = store_path;
     BUS_LOG(bus::log_level::info, "bus-node",
             "store on PostgreSQL: read models are snapshotted in its database "
             "(tables bus_snapshot*) every "
               << config->node.snapshot_every
-              << " events, pauses kept there; \"storage\": \"sqlite\" models "
-                 "stay in memory (local files only)");
+              << " events; \"storage\": \"sqlite\" models keep their tables "
+                 "there (bus_model_*), and pauses are kept there");
   } else if (!store_path.empty()) {
     // Their own file: a snapshot being written never blocks log appends.
     projection.snapshot_path = store_path + ".snapshots";

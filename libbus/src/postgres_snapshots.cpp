@@ -12,6 +12,7 @@
 #include "bus/errc.hpp"
 #include "bus/snapshot_rows.hpp"
 #include "internal/pg_leader.hpp"
+#include "internal/pg_params.hpp"
 #include "internal/pg_wire.hpp"
 #include "internal/seq_list.hpp"
 #include "internal/snapshot_backend.hpp"
@@ -47,26 +48,7 @@ CREATE TABLE IF NOT EXISTS bus_snapshot_owners (
 // and its projectors creating these would otherwise collide in the catalog.
 constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
 
-constexpr Oid pg_text_oid = 25;
-
-// Parameters in binary format: text as its bytes, integers big-endian.
-struct params {
-  std::vector<std::string> values;
-  std::vector<Oid> types;
-
-  params& text(std::string_view x) {
-    values.emplace_back(x);
-    types.push_back(pg_text_oid);
-    return *this;
-  }
-
-  params& int8(std::uint64_t x) {
-    values.emplace_back();
-    put_be64(values.back(), x);
-    types.push_back(pg_int8_oid);
-    return *this;
-  }
-};
+using params = binary_params;
 
 class postgres_snapshots final : public snapshot_store::backend {
 public:
@@ -234,18 +216,7 @@ private:
 
   pg_result run(const char* sql, const params& ps, const char* what,
                 ExecStatusType expected = PGRES_COMMAND_OK) {
-    std::vector<const char*> data;
-    std::vector<int> lengths;
-    std::vector<int> formats(ps.values.size(), 1);
-    for (auto& v : ps.values) {
-      data.push_back(v.data());
-      lengths.push_back(static_cast<int>(v.size()));
-    }
-    return checked(conn_,
-                   PQexecParams(conn_, sql, static_cast<int>(ps.values.size()),
-                                ps.types.data(), data.data(), lengths.data(),
-                                formats.data(), 0),
-                   expected, what);
+    return run_params(conn_, sql, ps, what, expected);
   }
 
   // Locks the owner's row until the transaction ends.

@@ -313,11 +313,11 @@ void sqlite_log::migrate_old_layout() {
       throw storage_error("cannot migrate the old layout: no event at seq "
                           + std::to_string(next));
     ++next;
-    e.id = column_text(old.stmt, 1);
-    e.type = column_text(old.stmt, 2);
+    e.id = column_view(old.stmt, 1);
+    e.type = column_view(old.stmt, 2);
     boost::system::error_code ec;
-    auto payload = boost::json::parse(column_text(old.stmt, 3), ec);
-    auto metadata = boost::json::parse(column_text(old.stmt, 6), ec);
+    auto payload = boost::json::parse(column_view(old.stmt, 3), ec);
+    auto metadata = boost::json::parse(column_view(old.stmt, 6), ec);
     if (ec || !payload.is_object() || !metadata.is_object())
       throw storage_error("cannot migrate the old layout: event seq "
                           + std::to_string(e.seq) + " is corrupt");

@@ -1,9 +1,11 @@
 // bus-node on a PostgreSQL store (--store postgresql://...): a restart on
 // the same database gives back the log, and the read models restored from
-// their snapshots in it (or rebuilt from the log without them).
+// their snapshots in it (or rebuilt from the log without them), or loaded
+// from their tables in it ("storage": "sqlite").
 
 #include <boost/test/unit_test.hpp>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,18 @@
 #include "user_stream.hpp"
 
 using namespace bus::node::test;
+
+namespace {
+
+// The shipped models, both kept in tables.
+constexpr const char* table_config = R"({"read_models": [
+  {"name": "user_listing", "kind": "document", "key": "id", "storage": "sqlite",
+   "merge_on": ["UserCreated", "UserUpdated"], "delete_on": ["UserDeleted"]},
+  {"name": "user_by_email", "kind": "index", "key": "email", "target": "id",
+   "storage": "sqlite", "set_on": ["UserCreated", "UserUpdated"],
+   "delete_on": ["UserDeleted"]}]})";
+
+} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(store_postgres, bus::test::pg_scratch)
 
@@ -86,10 +100,67 @@ BOOST_AUTO_TEST_CASE(a_pause_holds_across_a_restart_on_the_database) {
   BOOST_TEST(select("SELECT count(*) FROM bus_paused_models") == "0");
 }
 
+BOOST_AUTO_TEST_CASE(
+  restart_loads_the_model_tables_in_the_database_and_applies_only_new_events) {
+  scratch_dir dir;
+  auto config = dir.write("node.json", table_config);
+  constexpr std::size_t users = 50;
+  auto stream = make_stream(1200, users, 0);
+  std::vector<user_event> first_part(stream.begin(), stream.begin() + 1000);
+  // No snapshots: the tables alone must bring the models back.
+  std::vector<std::string> args{"--config",         config, "--store", uri,
+                                "--snapshot-every", "0"};
+  auto first = replies_to(requests(first_part, users), args);
+  BOOST_REQUIRE_EQUAL(first.size(), 1050u);
+  BOOST_TEST(select("SELECT checkpoint FROM bus_model_checkpoints WHERE model = "
+                    "'user_listing'")
+             == "1000");
+  auto emails = some_emails(stream, 100);
+  auto second = replies_to(requests(stream, users) + email_queries(emails)
+                             + request(R"({"type": "status", "msg_id": 7})"),
+                           args);
+  BOOST_REQUIRE_EQUAL(second.size(), 1200u + users + emails.size() + 1);
+  for (std::size_t i = 0; i < 1000; ++i)
+    BOOST_TEST(second[i].text("type") == "event_skipped");
+  // Each model took the 200 new events and nothing of the first 1000: it
+  // came back from its table, with no replay of the log.
+  for (auto& m : second.back().body.at("read_models").as_array()) {
+    BOOST_TEST(m.at("checkpoint").as_int64() == 1200, m);
+    BOOST_TEST(m.at("applied").as_int64() == 200, m);
+  }
+  second.pop_back();
+  check_queries(second, 1200, stream, users, emails);
+  BOOST_TEST(select("SELECT count(*) FROM bus_model_user_listing")
+             == select("SELECT count(DISTINCT key) FROM bus_model_user_listing"));
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_the_tables_equal_to_a_fold_of_the_log) {
+  scratch_dir dir;
+  auto config = dir.write("node.json", table_config);
+  constexpr std::size_t users = 100;
+  auto stream = make_stream(3000, users, 10);
+  auto emails = some_emails(stream, 200);
+  auto input = requests(stream, users) + email_queries(emails);
+  std::vector<std::string> args{"--config", config, "--store", uri};
+  auto acknowledged = crash_repeatedly(args, input, stream, {400u, 1700u});
+  BOOST_TEST(acknowledged.size() > 100u);
+  BOOST_TEST(select("SELECT count(*) FROM bus_model_checkpoints") == "2");
+  auto final_run = replies_to(input, args);
+  std::set<std::string> first_seen;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    auto redelivery = !first_seen.insert(stream[i].id).second;
+    if (acknowledged.count(stream[i].id) > 0 || redelivery)
+      BOOST_TEST(final_run[i].text("type") == "event_skipped", final_run[i].line);
+  }
+  check_queries(final_run, stream.size(), stream, users, emails);
+}
+
 BOOST_AUTO_TEST_CASE(node_says_read_models_are_snapshotted_in_the_database) {
   auto result = run_node("", {"--store", uri});
   BOOST_TEST(result.exit_code == 0, result.err);
   BOOST_TEST(result.err.find("snapshotted in its database") != std::string::npos,
+             result.err);
+  BOOST_TEST(result.err.find("models keep their tables there") != std::string::npos,
              result.err);
   BOOST_TEST(result.err.find("holds 0 events") != std::string::npos, result.err);
 }

@@ -1,18 +1,20 @@
 #pragma once
 
-// A read model persisted to SQLite: its rows in a table of its own, and its
-// projector's checkpoint and processed ids in the shared `checkpoints`
-// table of the same models database. commit() writes a batch's changed rows
-// and the checkpoint in one transaction, so after a crash the rows are
-// exactly those of the events the checkpoint covers: never an event applied
-// that the checkpoint does not cover, nor the reverse.
+// A read model persisted to a table: its rows in a table of its own, and
+// its projector's checkpoint and processed ids in a shared checkpoints
+// table of the same database. commit() writes a batch's changed rows and
+// the checkpoint in one transaction, so after a crash the rows are exactly
+// those of the events the checkpoint covers: never an event applied that
+// the checkpoint does not cover, nor the reverse.
 //
 // The model's parked events (its dead-letter store, parking_lot.hpp) live
-// in the shared `parked` table and are committed in the same transaction,
-// so after a crash an event is parked exactly when the checkpoint covers it
+// in a shared parked table and are committed in the same transaction, so
+// after a crash an event is parked exactly when the checkpoint covers it
 // and the rows do not hold it: never lost, never parked twice.
 //
-// Schema (readable with the sqlite3 shell):
+// The database is a SQLite file (the "models database" beside a SQLite
+// log) or, given a postgresql:// URI, the PostgreSQL database of the log.
+// SQLite schema (readable with the sqlite3 shell):
 //   checkpoints (model TEXT PRIMARY KEY, definition TEXT, checkpoint INTEGER,
 //                above TEXT, table_name TEXT)
 //   "model_<name>" (key TEXT PRIMARY KEY, value TEXT)  -- value: the JSON a
@@ -20,10 +22,23 @@
 //   parked (model TEXT, seq INTEGER, entry TEXT,        -- entry: a parked_event
 //           PRIMARY KEY (model, seq))                      as JSON
 // A database written before parking existed gets the `parked` table on
-// opening.
+// opening. PostgreSQL schema, beside the log's tables:
+//   bus_model_checkpoints (model text PRIMARY KEY, definition text,
+//                          checkpoint bigint, above text, table_name text,
+//                          generation bigint)
+//   "bus_model_<name>" (key text PRIMARY KEY, value text)
+//   bus_parked (model text, seq bigint, entry text, PRIMARY KEY (model, seq))
+// A name too long for a PostgreSQL identifier (63 bytes) gets the table
+// "bus_model_<hash of the name>"; table_name records which.
+//
+// On PostgreSQL, opening a model's table makes the opener its owner (the
+// generation counts openers): a projector on another node that opened it
+// before has its commits refused (errc::storage_failed), so two nodes never
+// both write one model during a failover. A SQLite file is one node's.
 //
 // Each projector opens its own model_table (one connection) on the shared
-// file; WAL mode lets them commit in turn. Not thread-safe: one actor uses it.
+// database; SQLite's WAL mode lets them commit in turn. Not thread-safe:
+// one actor uses it.
 
 #include <cstdint>
 #include <memory>
@@ -35,9 +50,6 @@
 
 #include "bus/parked_event.hpp"
 #include "bus/read_model.hpp"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace bus {
 
@@ -61,12 +73,16 @@ class parking_lot;
 /// One read model's table and checkpoint in a models database.
 class model_table {
 public:
-  /// Opens (or creates) the models database at `path` (":memory:" for a
-  /// private one) and the table of `model`. A table written under another
-  /// `definition` is emptied, its parked events dropped and its checkpoint
-  /// reset, in one transaction.
+  /// The storage behind it (SQLite or PostgreSQL), internal.
+  class backend;
+
+  /// Opens (or creates) the models database at `location`, a SQLite file
+  /// (":memory:" for a private one) or a postgresql:// URI, and the table
+  /// of `model`. A table written under another `definition` is emptied,
+  /// its parked events dropped and its checkpoint reset, in one
+  /// transaction.
   static caf::expected<std::unique_ptr<model_table>>
-  open(const std::string& path, const std::string& model,
+  open(const std::string& location, const std::string& model,
        const std::string& definition);
 
   ~model_table();
@@ -74,8 +90,8 @@ public:
   model_table(const model_table&) = delete;
   model_table& operator=(const model_table&) = delete;
 
-  /// Returns the name of the model's table ("model_<name>").
-  const std::string& table_name() const noexcept { return table_; }
+  /// Returns the name of the model's table ("model_<name>" in SQLite).
+  const std::string& table_name() const noexcept;
 
   /// Reads the checkpoint, the processed seqs above it, every row and the
   /// parked events. Parked events that do not decode are a storage error:
@@ -91,6 +107,7 @@ public:
   /// discard commits with the same checkpoint. On failure nothing of it is
   /// written and the table keeps its previous, consistent state; the model
   /// and the lot are then ahead of it, and a replacement reloads the table.
+  /// Refused when another opener took the model over (PostgreSQL).
   caf::error commit(read_model& model, std::uint64_t checkpoint,
                     const std::vector<std::uint64_t>& above,
                     parking_lot* parked = nullptr);
@@ -103,25 +120,9 @@ public:
   std::uint64_t rows_written() const noexcept { return rows_written_; }
 
 private:
-  model_table() = default;
+  explicit model_table(std::unique_ptr<backend> impl);
 
-  caf::error exec(const char* sql);
-  caf::error prepare(sqlite3_stmt*& stmt, const std::string& sql);
-  caf::error failure(const std::string& what);
-  caf::error write_checkpoint(std::uint64_t checkpoint,
-                              const std::vector<std::uint64_t>& above);
-  caf::error write_parked(parking_lot& parked);
-  caf::error drop_parked();
-
-  sqlite3* db_ = nullptr;
-  std::string model_;
-  std::string table_;
-  bool definition_changed_ = false;
-  sqlite3_stmt* upsert_ = nullptr;
-  sqlite3_stmt* erase_ = nullptr;
-  sqlite3_stmt* checkpoint_ = nullptr;
-  sqlite3_stmt* park_ = nullptr;
-  sqlite3_stmt* unpark_ = nullptr;
+  std::unique_ptr<backend> backend_;
   // Reused across commits: the keys changed in one batch.
   std::vector<std::string> changed_;
   // Reused across commits: the seqs parked or unparked in one batch.

@@ -2,7 +2,8 @@
 
 // What the durable log's sources share (sqlite_log.cpp and
 // sqlite_log_open.cpp): statement guards, column access, the layout, and
-// the builder of its rows.
+// the builder of its rows. The helpers every SQLite store shares are in
+// sqlite_statement.hpp.
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "event_record.hpp"
+#include "sqlite_statement.hpp"
 
 namespace bus::internal {
 
@@ -72,11 +74,7 @@ private:
   bool open_ = false;
 };
 
-/// A prepared statement finalized at scope exit.
-struct statement {
-  sqlite3_stmt* stmt = nullptr;
-  ~statement() { sqlite3_finalize(stmt); }
-};
+using sqlite::statement;
 
 /// Binds the key of `id` in the id table (its size in bytes, then the id)
 /// to the parameters `first` and `first + 1` of `stmt`.
@@ -92,11 +90,7 @@ inline bool id_key_less(std::string_view x, std::string_view y) noexcept {
   return x.size() != y.size() ? x.size() < y.size() : x < y;
 }
 
-inline std::string_view column_text(sqlite3_stmt* stmt, int index) {
-  auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt, index));
-  return {data ? data : "",
-          static_cast<std::size_t>(sqlite3_column_bytes(stmt, index))};
-}
+using sqlite::column_view;
 
 inline std::string_view column_blob(sqlite3_stmt* stmt, int index) {
   auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, index));

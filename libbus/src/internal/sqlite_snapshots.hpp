@@ -16,10 +16,12 @@
 
 #include "bus/errc.hpp"
 #include "snapshot_backend.hpp"
+#include "sqlite_statement.hpp"
 
 namespace bus::internal {
 
-// Apart from the log's helpers of the same names (sqlite_rows.hpp).
+// Apart from the log's helpers (sqlite_rows.hpp); the statement helpers
+// are the ones every SQLite store shares (sqlite_statement.hpp).
 namespace snapshot_sql {
 
 inline caf::error sqlite_error(sqlite3* db, const std::string& what) {
@@ -28,32 +30,10 @@ inline caf::error sqlite_error(sqlite3* db, const std::string& what) {
                       + (db ? sqlite3_errmsg(db) : "no database"));
 }
 
-// A prepared statement finalized at scope exit.
-struct statement {
-  sqlite3_stmt* stmt = nullptr;
-  ~statement() { sqlite3_finalize(stmt); }
-};
-
-// Rolls an open transaction back at scope exit unless it was committed.
-struct transaction {
-  sqlite3* db;
-  bool done = false;
-  ~transaction() {
-    if (!done)
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-};
-
-inline std::string column_text(sqlite3_stmt* stmt, int i) {
-  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-  return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))};
-}
-
-inline void bind_text(sqlite3_stmt* stmt, int i, std::string_view x) {
-  // An empty view may point nowhere, which SQLite would bind as NULL.
-  sqlite3_bind_text(stmt, i, x.empty() ? "" : x.data(), static_cast<int>(x.size()),
-                    SQLITE_STATIC);
-}
+using sqlite::bind_text;
+using sqlite::column_text;
+using sqlite::statement;
+using sqlite::transaction;
 
 } // namespace snapshot_sql
 

@@ -81,8 +81,9 @@ struct projector_options {
   std::uint64_t snapshot_every = 0;
   /// Start as a blue/green shadow (see above) rather than as the live one.
   bool shadow = false;
-  /// SQLite models database for models with model_storage::sqlite ("" keeps
-  /// them in memory, like the others).
+  /// Models database for models with model_storage::sqlite: a SQLite file
+  /// or a postgresql:// URI (model_table.hpp); "" keeps them in memory,
+  /// like the others.
   std::string models_path;
   /// SQLite file of the operator's lasting choices ("" keeps them in
   /// memory): the supervisor records there which models are paused, so a

@@ -1,0 +1,84 @@
+#pragma once
+
+// What a model_table is made of: the storage behind it, SQLite
+// (sqlite_model_table.cpp) or PostgreSQL (postgres_model_table.cpp), each
+// with the semantics model_table.hpp documents. The front (model_table.cpp)
+// turns a batch into the writes below; a backend stores them in one
+// transaction. One backend per connection, used by one actor.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "bus/model_table.hpp"
+
+namespace bus {
+
+class model_table::backend {
+public:
+  /// A row to write: its value, the JSON a query of `key` answers, or none
+  /// when the model no longer has the key (the row is deleted).
+  struct row_write {
+    std::string key;
+    std::optional<std::string> value;
+  };
+
+  /// A parked event to write: its entry (a parked_event as JSON), or none
+  /// when it left the lot (the entry is deleted).
+  struct parked_write {
+    std::uint64_t seq = 0;
+    std::optional<std::string> entry;
+  };
+
+  virtual ~backend() = default;
+
+  /// Returns the name of the model's table.
+  virtual const std::string& table_name() const noexcept = 0;
+
+  virtual caf::expected<table_contents> load() = 0;
+
+  /// Writes `rows`, `parked`, the checkpoint and `above` in one transaction.
+  virtual caf::error
+  commit(const std::vector<row_write>& rows, const std::vector<parked_write>& parked,
+         std::uint64_t checkpoint, const std::vector<std::uint64_t>& above)
+    = 0;
+
+  virtual caf::error clear() = 0;
+};
+
+} // namespace bus
+
+namespace bus::internal {
+
+/// Quotes an SQL identifier (both SQL dialects): model names may hold any
+/// character.
+inline std::string quoted(const std::string& name) {
+  std::string out = "\"";
+  for (auto c : name) {
+    if (c == '"')
+      out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// Opens (or creates) the models database at `path` and the table of
+/// `model` in it.
+caf::expected<std::unique_ptr<model_table::backend>>
+open_sqlite_model_table(const std::string& path, const std::string& model,
+                        const std::string& definition);
+
+#ifdef BUS_HAS_POSTGRESQL
+/// Opens (or creates) the bus_model* tables in the database at `uri` and
+/// the table of `model`, which this connection then owns.
+caf::expected<std::unique_ptr<model_table::backend>>
+open_postgres_model_table(const std::string& uri, const std::string& model,
+                          const std::string& definition);
+#endif
+
+} // namespace bus::internal
