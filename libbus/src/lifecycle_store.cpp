@@ -10,6 +10,7 @@
 #include "bus/errc.hpp"
 #include "bus/store_location.hpp"
 #include "internal/lifecycle_backend.hpp"
+#include "internal/sqlite_statement.hpp"
 
 namespace bus {
 
@@ -30,11 +31,9 @@ caf::error sqlite_error(sqlite3* db, const std::string& what) {
                       + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-// Finalizes its statement on every path out.
-struct statement {
-  sqlite3_stmt* stmt = nullptr;
-  ~statement() { sqlite3_finalize(stmt); }
-};
+using internal::sqlite::bind_text;
+using internal::sqlite::column_text;
+using internal::sqlite::statement;
 
 class sqlite_lifecycle final : public lifecycle_store::backend {
 public:
@@ -63,11 +62,8 @@ public:
       return sqlite_error(db_, "paused");
     std::vector<std::string> result;
     int rc;
-    while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
-      auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s.stmt, 0));
-      result.emplace_back(p ? p : "",
-                          static_cast<std::size_t>(sqlite3_column_bytes(s.stmt, 0)));
-    }
+    while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW)
+      result.push_back(column_text(s.stmt, 0));
     if (rc != SQLITE_DONE)
       return sqlite_error(db_, "paused");
     return result;
@@ -80,8 +76,7 @@ public:
                : "DELETE FROM paused_models WHERE model = ?";
     if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK)
       return sqlite_error(db_, "set_paused");
-    sqlite3_bind_text(s.stmt, 1, model.data(), static_cast<int>(model.size()),
-                      SQLITE_STATIC);
+    bind_text(s.stmt, 1, model);
     if (paused)
       sqlite3_bind_int64(s.stmt, 2, internal::paused_at_now());
     if (sqlite3_step(s.stmt) != SQLITE_DONE)
