@@ -12,9 +12,7 @@
 
 #include "bus/errc.hpp"
 #include "internal/model_table_backend.hpp"
-#include "internal/pg_leader.hpp"
-#include "internal/pg_params.hpp"
-#include "internal/pg_wire.hpp"
+#include "internal/pg_session.hpp"
 #include "internal/seq_list.hpp"
 
 namespace bus::internal {
@@ -75,14 +73,12 @@ std::string table_for(const std::string& model) {
 
 using params = binary_params;
 
-class postgres_model_table final : public model_table::backend {
+class postgres_model_table final : public model_table::backend, private pg_session {
 public:
   postgres_model_table(const std::string& uri, const std::string& model)
-    : uri_(uri), name_(without_password(uri)), model_(model) {
+    : pg_session(uri, "models table of '" + model + "'"), model_(model) {
     // nop
   }
-
-  ~postgres_model_table() override { PQfinish(conn_); }
 
   // Connects, creates the tables and takes the model over; throws
   // storage_error.
@@ -247,61 +243,6 @@ public:
   }
 
 private:
-  // Rolls an open transaction back at scope exit unless it was committed.
-  struct transaction {
-    postgres_model_table& self;
-    bool done = false;
-
-    explicit transaction(postgres_model_table& owner, const char* begin = "BEGIN")
-      : self(owner) {
-      self.exec(begin, "begin");
-    }
-
-    void commit() {
-      self.exec("COMMIT", "commit");
-      done = true;
-    }
-
-    ~transaction() {
-      if (!done)
-        PQclear(PQexec(self.conn_, "ROLLBACK"));
-    }
-  };
-
-  // Runs `f`, turning a storage_error into errc::storage_failed; a lost
-  // connection is made again first.
-  template <class F>
-  auto guarded(const std::string& what, F f) -> caf::expected<decltype(f())> {
-    try {
-      if (PQstatus(conn_) != CONNECTION_OK)
-        connect();
-      return f();
-    } catch (const storage_error& ex) {
-      return make_error(errc::storage_failed, "models table of '" + model_
-                                                + "': " + name_ + ": " + what + ": "
-                                                + ex.what());
-    }
-  }
-
-  void connect() {
-    PQfinish(conn_);
-    conn_ = nullptr;
-    conn_ = pg_connect(uri_);
-    // A commit is durable when commit() returns, as the checkpoint says.
-    exec("SET synchronous_commit = on", "session");
-    // CREATE ... IF NOT EXISTS notices would land on stderr.
-    exec("SET client_min_messages = warning", "session");
-  }
-
-  void exec(const char* sql, const char* what) {
-    checked(conn_, PQexec(conn_, sql), PGRES_COMMAND_OK, what);
-  }
-
-  pg_result run(const char* sql, const params& ps, const char* what,
-                ExecStatusType expected = PGRES_COMMAND_OK) {
-    return run_params(conn_, sql, ps, what, expected);
-  }
-
   // Locks the checkpoint row until the transaction ends and refuses to
   // write when another opener took the model over since this one opened.
   void check_owner() {
@@ -329,14 +270,11 @@ private:
         "dropping its parked events");
   }
 
-  std::string uri_;
-  std::string name_;
   std::string model_;
   std::string table_;
   std::string quoted_;
   bool definition_changed_ = false;
   std::uint64_t generation_ = 0;
-  PGconn* conn_ = nullptr;
 };
 
 } // namespace

@@ -11,9 +11,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/snapshot_rows.hpp"
-#include "internal/pg_leader.hpp"
-#include "internal/pg_params.hpp"
-#include "internal/pg_wire.hpp"
+#include "internal/pg_session.hpp"
 #include "internal/seq_list.hpp"
 #include "internal/snapshot_backend.hpp"
 
@@ -50,14 +48,11 @@ constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
 
 using params = binary_params;
 
-class postgres_snapshots final : public snapshot_store::backend {
+class postgres_snapshots final : public snapshot_store::backend, private pg_session {
 public:
-  explicit postgres_snapshots(const std::string& uri)
-    : uri_(uri), name_(without_password(uri)) {
+  explicit postgres_snapshots(const std::string& uri) : pg_session(uri, "snapshots") {
     // nop
   }
-
-  ~postgres_snapshots() override { PQfinish(conn_); }
 
   // Connects and creates the tables; throws storage_error.
   void open() {
@@ -165,60 +160,6 @@ public:
   }
 
 private:
-  // Rolls an open transaction back at scope exit unless it was committed.
-  struct transaction {
-    postgres_snapshots& self;
-    bool done = false;
-
-    explicit transaction(postgres_snapshots& owner, const char* begin = "BEGIN")
-      : self(owner) {
-      self.exec(begin, "begin");
-    }
-
-    void commit() {
-      self.exec("COMMIT", "commit");
-      done = true;
-    }
-
-    ~transaction() {
-      if (!done)
-        PQclear(PQexec(self.conn_, "ROLLBACK"));
-    }
-  };
-
-  // Runs `f`, turning a storage_error into errc::storage_failed; a lost
-  // connection is made again first.
-  template <class F>
-  auto guarded(const std::string& what, F f) -> caf::expected<decltype(f())> {
-    try {
-      if (PQstatus(conn_) != CONNECTION_OK)
-        connect();
-      return f();
-    } catch (const storage_error& ex) {
-      return make_error(errc::storage_failed,
-                        "snapshots: " + name_ + ": " + what + ": " + ex.what());
-    }
-  }
-
-  void connect() {
-    PQfinish(conn_);
-    conn_ = nullptr;
-    conn_ = pg_connect(uri_);
-    // A snapshot is durable when save() returns, as with SQLite's fsync.
-    exec("SET synchronous_commit = on", "session");
-    // CREATE ... IF NOT EXISTS notices would land on stderr.
-    exec("SET client_min_messages = warning", "session");
-  }
-
-  void exec(const char* sql, const char* what) {
-    checked(conn_, PQexec(conn_, sql), PGRES_COMMAND_OK, what);
-  }
-
-  pg_result run(const char* sql, const params& ps, const char* what,
-                ExecStatusType expected = PGRES_COMMAND_OK) {
-    return run_params(conn_, sql, ps, what, expected);
-  }
-
   // Locks the owner's row until the transaction ends.
   bool owns(const std::string& model, std::uint64_t generation) {
     auto res = run("SELECT generation FROM bus_snapshot_owners WHERE model = $1 "
@@ -317,9 +258,6 @@ private:
         "dropping rows");
   }
 
-  std::string uri_;
-  std::string name_;
-  PGconn* conn_ = nullptr;
   std::map<std::string, rows_sizes> sizes_;
 };
 
