@@ -42,13 +42,7 @@ void check_sigkill_mid_stream(const std::vector<std::string>& durability_args) {
   // model equals a fold of the distinct events.
   auto final_run = replies_to(input, args);
   BOOST_REQUIRE_EQUAL(final_run.size(), stream.size() + users);
-  std::set<std::string> first_seen;
-  for (std::size_t i = 0; i < stream.size(); ++i) {
-    auto& r = final_run[i];
-    auto redelivery = !first_seen.insert(stream[i].id).second;
-    if (acknowledged.count(stream[i].id) > 0 || redelivery)
-      BOOST_TEST(r.text("type") == "event_skipped", r.line);
-  }
+  check_acknowledged_skipped(final_run, stream, acknowledged);
   auto expected = fold_listing(stream);
   for (std::size_t u = 0; u < users; ++u) {
     auto& r = final_run[stream.size() + u];
@@ -181,12 +175,7 @@ BOOST_AUTO_TEST_CASE(sigkill_during_snapshot_writes_leaves_models_equal_to_a_fol
   // Complete: every acknowledged event is skipped, and both models equal
   // a fold of the distinct events.
   auto final_run = replies_to(input, args);
-  std::set<std::string> first_seen;
-  for (std::size_t i = 0; i < stream.size(); ++i) {
-    auto redelivery = !first_seen.insert(stream[i].id).second;
-    if (acknowledged.count(stream[i].id) > 0 || redelivery)
-      BOOST_TEST(final_run[i].text("type") == "event_skipped", final_run[i].line);
-  }
+  check_acknowledged_skipped(final_run, stream, acknowledged);
   check_queries(final_run, stream.size(), stream, users, emails);
   // Restarted once more, the models come back from their snapshots: the
   // projectors pull only the events after them, not the whole log.

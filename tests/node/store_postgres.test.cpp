@@ -146,12 +146,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_the_tables_equal_to_a_fold_of_the
   BOOST_TEST(acknowledged.size() > 100u);
   BOOST_TEST(select("SELECT count(*) FROM bus_model_checkpoints") == "2");
   auto final_run = replies_to(input, args);
-  std::set<std::string> first_seen;
-  for (std::size_t i = 0; i < stream.size(); ++i) {
-    auto redelivery = !first_seen.insert(stream[i].id).second;
-    if (acknowledged.count(stream[i].id) > 0 || redelivery)
-      BOOST_TEST(final_run[i].text("type") == "event_skipped", final_run[i].line);
-  }
+  check_acknowledged_skipped(final_run, stream, acknowledged);
   check_queries(final_run, stream.size(), stream, users, emails);
 }
 

@@ -200,4 +200,15 @@ std::set<std::string> crash_repeatedly(const std::vector<std::string>& args,
   return acknowledged;
 }
 
+void check_acknowledged_skipped(const std::vector<reply>& replies,
+                                const std::vector<user_event>& stream,
+                                const std::set<std::string>& acknowledged) {
+  std::set<std::string> first_seen;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    auto redelivery = !first_seen.insert(stream[i].id).second;
+    if (acknowledged.count(stream[i].id) > 0 || redelivery)
+      BOOST_TEST(replies[i].text("type") == "event_skipped", replies[i].line);
+  }
+}
+
 } // namespace bus::node::test

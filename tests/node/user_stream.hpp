@@ -81,4 +81,10 @@ std::set<std::string> crash_repeatedly(const std::vector<std::string>& args,
                                        const std::vector<user_event>& stream,
                                        std::initializer_list<std::size_t> kill_at);
 
+/// Checks that `replies` (a complete run on `stream` after crashes) answer
+/// event_skipped to every event in `acknowledged` and to every redelivery.
+void check_acknowledged_skipped(const std::vector<reply>& replies,
+                                const std::vector<user_event>& stream,
+                                const std::set<std::string>& acknowledged);
+
 } // namespace bus::node::test
