@@ -69,7 +69,25 @@ boost::json::value expected_scaled(const std::vector<event>& log, std::int64_t f
   return result;
 }
 
+// A fresh SQLite file for snapshots, removed afterwards: a member of the
+// fixture, so that it outlives the projectors that write it.
+struct temp_store {
+  std::string path;
+  temp_store() {
+    static std::atomic<int> counter{0};
+    path = (std::filesystem::temp_directory_path()
+            / ("bus-blue-green-" + std::to_string(::getpid()) + "-"
+               + std::to_string(counter++) + ".snapshots"))
+             .string();
+  }
+  ~temp_store() {
+    for (auto suffix : {"", "-journal", "-wal", "-shm"})
+      std::filesystem::remove(path + suffix);
+  }
+};
+
 struct blue_green_fixture : bus_fixture {
+  temp_store store;
   supervision_policy policy;
   projector_options options = replaying(8);
   supervisor_actor sup;
@@ -155,22 +173,6 @@ struct blue_green_fixture : bus_fixture {
   }
 
   std::size_t subscribers() { return state_of<bus_state>(bus).subscribers.size(); }
-};
-
-// A fresh SQLite file for snapshots, removed afterwards.
-struct temp_store {
-  std::string path;
-  temp_store() {
-    static std::atomic<int> counter{0};
-    path = (std::filesystem::temp_directory_path()
-            / ("bus-blue-green-" + std::to_string(::getpid()) + "-"
-               + std::to_string(counter++) + ".snapshots"))
-             .string();
-  }
-  ~temp_store() {
-    for (auto suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path + suffix);
-  }
 };
 
 } // namespace
@@ -426,7 +428,6 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(restart_after_the_switch_restores_the_new_definitions_snapshot) {
-  temp_store store;
   options.snapshot_path = store.path;
   options.snapshot_every = 4;
   start({scaled("m", 1)});
