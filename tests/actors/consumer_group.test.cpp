@@ -19,7 +19,7 @@ using namespace bus::test;
 
 namespace {
 
-constexpr std::size_t keys = 17;
+constexpr std::size_t group_keys = 17;
 constexpr std::uint32_t parts = 6;
 
 model_spec tallies(std::uint32_t partitions) {
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(nodes_that_share_a_model_split_its_partitions) {
   BOOST_REQUIRE(join("node-b"));
   BOOST_REQUIRE(join("node-c"));
   check_each_partition_once(3);
-  publish(events(0, 120, {"A", "B"}, keys));
+  publish(events(0, 120, {"A", "B"}, group_keys));
   // Every event was applied once, by the one partition of its key.
   BOOST_TEST(applied() == 120u);
   check_queries();
@@ -146,17 +146,17 @@ BOOST_AUTO_TEST_CASE(a_lost_nodes_partitions_move_and_come_back_with_it) {
   BOOST_REQUIRE(join("node-a"));
   BOOST_REQUIRE(join("node-b"));
   BOOST_REQUIRE(join("node-c"));
-  publish(events(0, 60, {"A", "B"}, keys));
+  publish(events(0, 60, {"A", "B"}, group_keys));
   crash("node-b");
   // The survivors took its partitions and pulled them from the log.
   check_each_partition_once(2);
-  publish(events(60, 60, {"A", "B"}, keys));
+  publish(events(60, 60, {"A", "B"}, group_keys));
   BOOST_TEST(applied() == 120u);
   check_queries();
   // It returns (a new process under its name): the partitions rebalance.
   BOOST_REQUIRE(join("node-b"));
   check_each_partition_once(3);
-  publish(events(120, 30, {"A", "B"}, keys));
+  publish(events(120, 30, {"A", "B"}, group_keys));
   BOOST_TEST(applied() == 150u);
   check_queries();
 }
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_lost_nodes_partitions_move_and_come_back_with_it) {
 BOOST_AUTO_TEST_CASE(lifecycle_requests_reach_every_node_of_the_model) {
   BOOST_REQUIRE(join("node-a"));
   BOOST_REQUIRE(join("node-b"));
-  publish(events(0, 20, {"A", "B"}, keys));
+  publish(events(0, 20, {"A", "B"}, group_keys));
   auto paused = ask<projector_status>(front, pause_atom::value, std::string{"t"});
   BOOST_REQUIRE(paused);
   BOOST_TEST(paused->model == "t");

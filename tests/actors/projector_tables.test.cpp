@@ -21,7 +21,7 @@ using namespace bus::test;
 namespace {
 
 // Documents keyed by payload.k: "A" merges, "B" deletes, "C" is not handled.
-document_model_config docs_config(bool with_deletes = true) {
+document_model_config table_docs_config(bool with_deletes = true) {
   document_model_config cfg;
   cfg.name = "docs";
   cfg.key = "k";
@@ -31,8 +31,8 @@ document_model_config docs_config(bool with_deletes = true) {
   return cfg;
 }
 
-model_spec docs_spec(bool with_deletes = true) {
-  auto cfg = docs_config(with_deletes);
+model_spec table_docs_spec(bool with_deletes = true) {
+  auto cfg = table_docs_config(with_deletes);
   return model_spec{cfg.name, [cfg] { return std::make_unique<document_model>(cfg); },
                     model_storage::sqlite};
 }
@@ -60,7 +60,7 @@ struct tables_fixture : bus_fixture {
     return result;
   }
 
-  projector_actor start(model_spec spec = docs_spec()) {
+  projector_actor start(model_spec spec = table_docs_spec()) {
     auto p = bus::actors::spawn_projector(sys, bus, std::move(spec), options());
     run();
     return p;
@@ -79,7 +79,7 @@ struct tables_fixture : bus_fixture {
 
   /// The docs model folded from the whole log by a memory model.
   boost::json::value fold(bool with_deletes = true) {
-    document_model m{docs_config(with_deletes)};
+    document_model m{table_docs_config(with_deletes)};
     for (auto& e : whole_log())
       m.apply(e);
     return m.snapshot();
@@ -89,7 +89,8 @@ struct tables_fixture : bus_fixture {
   /// its own.
   table_contents stored(bool with_deletes = true) {
     auto table = model_table::open(
-      models_path, "docs", document_model{docs_config(with_deletes)}.definition());
+      models_path, "docs",
+      document_model{table_docs_config(with_deletes)}.definition());
     BOOST_REQUIRE(table);
     auto loaded = (*table)->load();
     BOOST_REQUIRE(loaded);
@@ -195,11 +196,11 @@ BOOST_AUTO_TEST_CASE(rebuild_empties_the_table_then_refills_it_from_the_log) {
 }
 
 BOOST_AUTO_TEST_CASE(changed_definition_rebuilds_the_table_from_the_log) {
-  auto first = start(docs_spec(true));
+  auto first = start(table_docs_spec(true));
   publish(abc(0, 30));
   stop(first);
   // The same model now ignores deletes: its old rows mean nothing.
-  auto second = start(docs_spec(false));
+  auto second = start(table_docs_spec(false));
   auto st = status(second);
   BOOST_TEST(st.checkpoint == 30u);
   BOOST_TEST(st.replayed == 16u); // every A event again, from seq 1
@@ -245,9 +246,9 @@ BOOST_AUTO_TEST_CASE(table_ahead_of_a_replaced_log_is_rebuilt_from_it) {
   run();
   auto fresh = abc(100, 10);
   other_log->append(fresh);
-  auto p = bus::actors::spawn_projector(sys, other_bus, docs_spec(), options());
+  auto p = bus::actors::spawn_projector(sys, other_bus, table_docs_spec(), options());
   run();
-  document_model expected{docs_config()};
+  document_model expected{table_docs_config()};
   for (auto& e : other_log->read(1, 100))
     expected.apply(e);
   BOOST_TEST(status(p).checkpoint == 10u);
@@ -272,7 +273,7 @@ BOOST_AUTO_TEST_CASE(model_that_cannot_track_changes_fails_with_a_clear_error) {
 }
 
 BOOST_AUTO_TEST_CASE(without_a_models_path_sqlite_models_stay_in_memory) {
-  auto p = bus::actors::spawn_projector(sys, bus, docs_spec(), replaying(16));
+  auto p = bus::actors::spawn_projector(sys, bus, table_docs_spec(), replaying(16));
   run();
   publish(abc(0, 20));
   BOOST_TEST(snapshot_of(p) == fold());

@@ -1,5 +1,7 @@
 #include "bus/event_id.hpp"
 
+#include "support/json_events.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -10,12 +12,9 @@
 #include <string>
 
 using namespace bus;
+using bus::test::json_object;
 
 namespace {
-
-boost::json::object json_object(std::string_view text) {
-  return boost::json::parse(text).as_object();
-}
 
 std::string derive(std::string_view payload_text) {
   return derive_event_id(json_object(payload_text)).value_or("<none>");

@@ -1,5 +1,7 @@
 #include "bus/event_log.hpp"
 
+#include "support/json_events.hpp"
+
 #include "bus/event_id.hpp"
 #include "bus/memory_log.hpp"
 
@@ -12,12 +14,9 @@
 #include <vector>
 
 using namespace bus;
+using bus::test::json_object;
 
 namespace {
-
-boost::json::object json_object(std::string_view text) {
-  return boost::json::parse(text).as_object();
-}
 
 /// An event without a given id, as a protocol client sends it: the id is
 /// derived from the payload and marked as such.

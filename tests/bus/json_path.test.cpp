@@ -1,5 +1,7 @@
 #include "bus/json_path.hpp"
 
+#include "support/json_events.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -10,12 +12,9 @@
 #include <string>
 
 using namespace bus;
+using bus::test::json_object;
 
 namespace {
-
-boost::json::object json_object(std::string_view text) {
-  return boost::json::parse(text).as_object();
-}
 
 std::string key_at(std::string_view path, std::string_view payload_text) {
   return bus::json_path{path}.find_key(json_object(payload_text)).value_or("<none>");

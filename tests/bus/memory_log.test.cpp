@@ -1,5 +1,7 @@
 #include "bus/memory_log.hpp"
 
+#include "support/json_events.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -10,6 +12,7 @@
 #include <vector>
 
 using namespace bus;
+using bus::test::json_object;
 
 namespace {
 
@@ -18,10 +21,6 @@ std::string id_of(std::size_t i, const std::string& prefix = "e") {
   std::string id = prefix;
   id += std::to_string(i);
   return id;
-}
-
-boost::json::object json_object(std::string_view text) {
-  return boost::json::parse(text).as_object();
 }
 
 event make_event(std::string id, std::string type = "A",

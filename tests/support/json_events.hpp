@@ -17,6 +17,10 @@ inline boost::json::value json(std::string_view text) {
   return boost::json::parse(text);
 }
 
+inline boost::json::object json_object(std::string_view text) {
+  return boost::json::parse(text).as_object();
+}
+
 /// An event with id "e-<type>" and the payload parsed from `payload_text`.
 inline event make_event(std::string type, std::string_view payload_text) {
   event e;
