@@ -40,8 +40,8 @@ event given(std::string id, std::string type, std::string_view payload_text) {
 }
 
 bool is_lower_hex(const std::string& s) {
-  for (unsigned char c : s)
-    if (!std::isdigit(c) && (c < 'a' || c > 'f'))
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c)) && (c < 'a' || c > 'f'))
       return false;
   return true;
 }

@@ -79,12 +79,12 @@ BOOST_AUTO_TEST_CASE(events_beyond_the_tail_read_back_as_appended) {
 }
 
 BOOST_AUTO_TEST_CASE(reads_straddling_the_tail_visit_every_event_once_in_order) {
-  for (std::size_t tail : {0, 5, 100, 5000}) {
+  for (std::size_t tail : {0u, 5u, 100u, 5000u}) {
     BOOST_TEST_CONTEXT("tail " << tail) {
       bus::memory_log log{tail};
       for (std::size_t i = 0; i < 3000; i += 30)
         log.append(numbered(i, 30));
-      for (std::size_t max : {1, 7, 64, 4096}) {
+      for (std::size_t max : {1u, 7u, 64u, 4096u}) {
         std::uint64_t next = 1;
         auto in_order = true;
         for (auto batch = log.read(next, max); !batch.empty();

@@ -283,9 +283,9 @@ BOOST_AUTO_TEST_CASE(reads_cross_row_boundaries) {
   }
   auto log = open();
   BOOST_REQUIRE_EQUAL(log->head(), 1640u);
-  for (std::uint64_t from :
-       {1, 5, 7, 8, 130, 139, 140, 141, 600, 652, 653, 1163, 1639, 1640}) {
-    for (std::size_t max : {1, 3, 8, 600, 5000}) {
+  for (std::uint64_t from : {1u, 5u, 7u, 8u, 130u, 139u, 140u, 141u, 600u, 652u, 653u,
+                             1163u, 1639u, 1640u}) {
+    for (std::size_t max : {1u, 3u, 8u, 600u, 5000u}) {
       auto batch = log->read(from, max);
       BOOST_TEST(batch.size() == std::min<std::size_t>(max, 1640 - from + 1));
       bool in_order = true;

@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(reads_older_than_the_tail_come_from_the_rows) {
   auto log = open();
   for (std::size_t i = 0; i < 5000; i += 50)
     log->append(numbered(i, 50));
-  for (std::uint64_t from : {1, 2000, 4900, 4936, 4937, 5000}) {
+  for (std::uint64_t from : {1u, 2000u, 4900u, 4936u, 4937u, 5000u}) {
     std::uint64_t next = from;
     auto in_order = true;
     for (auto batch = log->read(next, 100); !batch.empty();

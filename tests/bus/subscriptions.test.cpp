@@ -36,7 +36,7 @@ BOOST_AUTO_TEST_CASE(star_subscribes_to_every_type) {
   bus::subscriptions subs;
   subs.subscribe(1, {"*"});
   subs.subscribe(2, {"UserCreated", "*"});
-  for (bus::subscriptions::subscriber_id who : {1, 2}) {
+  for (bus::subscriptions::subscriber_id who : {1u, 2u}) {
     BOOST_TEST(subs.wants(who, "UserCreated"));
     BOOST_TEST(subs.wants(who, "SomethingElse"));
   }

@@ -101,7 +101,7 @@ bool world::step() {
   auto& jobs = sched_.jobs;
   if (jobs.empty())
     return false;
-  auto pick = rng_() % jobs.size();
+  auto pick = static_cast<std::ptrdiff_t>(rng_() % jobs.size());
   if (pick != 0)
     std::rotate(jobs.begin(), jobs.begin() + pick, jobs.begin() + pick + 1);
   static const bool live = std::getenv("BUS_SIM_JOBS") != nullptr;
