@@ -26,9 +26,6 @@ if(BUS_FUZZ)
   if(BUS_SANITIZE STREQUAL "")
     set(BUS_SANITIZE "address,undefined" CACHE STRING "" FORCE)
   endif()
-  # Coverage feedback from every library the targets link, not only from
-  # the targets themselves; the targets add -fsanitize=fuzzer (the driver).
-  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 if(NOT BUS_SANITIZE STREQUAL "")
@@ -48,6 +45,22 @@ if(NOT BUS_SANITIZE STREQUAL "")
   endif()
   message(STATUS "bus: sanitizers ${BUS_SANITIZE}")
 endif()
+
+# bus_fuzz_coverage(target ...): with BUS_FUZZ, coverage feedback from every
+# library the fuzz targets link, not only from the targets themselves (they
+# add -fsanitize=fuzzer, the driver). Only those libraries: the test
+# executables of the same tree (.ci/test runs the in-process suite there
+# under ASan and UBSan) compile a third faster without it, and the
+# sanitizers' runtime takes the coverage calls of the libraries they link.
+function(bus_fuzz_coverage)
+  if(BUS_FUZZ)
+    foreach(target IN LISTS ARGN)
+      if(TARGET ${target})
+        target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+      endif()
+    endforeach()
+  endif()
+endfunction()
 
 # A static library built with sanitizers needs their runtimes in whatever
 # links it: the installed targets ask for them (tests/package builds a
