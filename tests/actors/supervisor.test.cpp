@@ -1,7 +1,7 @@
 #include "bus/actors/supervisor.hpp"
 
 #include "bus/errc.hpp"
-#include "support/bus_fixture.hpp"
+#include "support/supervisor_fixture.hpp"
 #include "internal/bus_state.hpp"
 
 using namespace std::chrono_literals;
@@ -11,34 +11,10 @@ using namespace bus::test;
 
 namespace {
 
-struct supervisor_fixture : bus_fixture {
-  supervision_policy policy;
-  supervisor_actor sup;
-
-  supervisor_fixture() {
-    policy.initial_backoff = 100ms;
-    policy.max_backoff = 1s;
-    policy.max_restarts = 3;
-    policy.restart_window = 60s;
-    policy.cooldown = 0ms; // cases that want the retry after a cool-down set it
-  }
-
-  ~supervisor_fixture() {
-    if (sup)
-      self->send_exit(sup, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  void start(std::vector<model_spec> specs) {
-    sup = spawn_supervisor(sys, bus, std::move(specs), policy, replaying(8));
-    run();
-  }
-
-  std::vector<projector_status> status() {
-    auto result = ask<std::vector<projector_status>>(sup, status_atom::value);
-    BOOST_REQUIRE(result);
-    return *result;
-  }
+// The shared fixture without the cool-down: cases that want the retry
+// after one set it.
+struct supervisor_cases : supervisor_fixture {
+  supervisor_cases() { policy.cooldown = 0ms; }
 
   boost::json::value snapshot(const std::string& model) {
     auto snap = ask<model_snapshot>(sup, snapshot_atom::value, model);
@@ -49,7 +25,7 @@ struct supervisor_fixture : bus_fixture {
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(supervisor, supervisor_fixture)
+BOOST_FIXTURE_TEST_SUITE(supervisor, supervisor_cases)
 
 BOOST_AUTO_TEST_CASE(projectors_of_a_killed_supervisor_stop_too) {
   // Found by bus-sim: a kill skips the supervisor's exit handler, and its
