@@ -54,8 +54,8 @@ void request_reader::parse_line(std::string_view line, std::size_t number) {
 request_chunk request_reader::read_chunk(bool& more) {
   chunk_ = std::make_shared<std::vector<request>>();
   chunk_->reserve(8192);
-  payloads_ = boost::json::make_shared_resource<boost::json::monotonic_resource>(
-    payload_block_bytes);
+  auto arena = event_arena::make(payload_block_bytes);
+  payloads_ = std::move(arena.storage);
   more = lines_.read_block([this](std::string_view line,
                                   std::size_t number) { parse_line(line, number); },
                            [this](std::size_t number) {
@@ -63,6 +63,9 @@ request_chunk request_reader::read_chunk(bool& more) {
                                      "line " << number << ": longer than "
                                              << max_line_bytes_ << " bytes, skipped");
                            });
+  // Readers on other threads copy these payloads (upcasters, streams):
+  // from here on their copies take the heap's memory, not the arena's.
+  arena.arena->seal();
   payloads_ = {}; // the chunk's payloads keep their arena alive
   return std::move(chunk_);
 }

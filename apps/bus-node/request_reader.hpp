@@ -8,7 +8,8 @@
 // for the next line, so that the request's envelope (src, dest, body, ...)
 // costs no allocation. Either way only an event's payload is kept, built in
 // an arena that the chunk's events share and that is freed with the last
-// of them.
+// of them; the arena is sealed before the chunk leaves, since readers on
+// other threads copy payloads (see event_arena.hpp).
 
 #include <cstddef>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
+#include "bus/event_arena.hpp"
 #include "event_fast_path.hpp"
 #include "line_reader.hpp"
 #include "protocol.hpp"
