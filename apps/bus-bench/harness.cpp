@@ -35,8 +35,9 @@ std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events
                                            std::size_t batch) {
   std::vector<std::vector<bus::event>> result;
   for (std::size_t i = 0; i < events.size(); i += batch)
-    result.emplace_back(events.begin() + i,
-                        events.begin() + std::min(events.size(), i + batch));
+    result.emplace_back(
+      events.begin() + static_cast<std::ptrdiff_t>(i),
+      events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + batch)));
   return result;
 }
 

@@ -72,8 +72,9 @@ double growth_per_event(const options& opt, std::shared_ptr<bus::event_log> log)
   constexpr int points = 4;
   std::vector<double> xs, ys;
   for (int i = 0; i < points; ++i) {
-    publish(self, bus, ps, i * opt.events, opt.events, opt.batch_size);
-    xs.push_back(static_cast<double>((i + 1) * opt.events));
+    publish(self, bus, ps, static_cast<std::size_t>(i) * opt.events, opt.events,
+            opt.batch_size);
+    xs.push_back(static_cast<double>(static_cast<std::size_t>(i + 1) * opt.events));
     ys.push_back(resident_bytes());
   }
   for (auto& p : ps)

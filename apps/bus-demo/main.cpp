@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
         .receive([&](std::uint64_t n) { redelivered = n; }, [](caf::error&) {});
     }
     auto end = std::min(events.size(), i + batch_size);
-    std::vector<bus::event> batch(events.begin() + i, events.begin() + end);
+    std::vector<bus::event> batch(events.begin() + static_cast<std::ptrdiff_t>(i),
+                                  events.begin() + static_cast<std::ptrdiff_t>(end));
     self
       ->request(bus, caf::infinite, publish_atom::value, std::move(batch),
                 publish_wait::log)
@@ -316,7 +317,8 @@ int main(int argc, char** argv) {
   auto total = ms(caught_up - start);
   std::cout << "time        published in " << ms(published - start)
             << " ms, all read models caught up after " << total << " ms ("
-            << with_commas(total > 0 ? events.size() * 1000 / total : 0)
+            << with_commas(
+                 total > 0 ? events.size() * 1000 / static_cast<std::size_t>(total) : 0)
             << " events/s)\n";
   self->send_exit(sup, caf::exit_reason::user_shutdown);
   self->send_exit(bus, caf::exit_reason::user_shutdown);

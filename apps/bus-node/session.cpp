@@ -57,7 +57,8 @@ void flush(self_ptr self) {
   for (auto& notify : st.done_notices)
     caf::anon_send(notify, chunk_done_atom::value);
   st.done_notices.clear();
-  st.chunks.erase(st.chunks.begin(), st.chunks.begin() + chunks_done);
+  st.chunks.erase(st.chunks.begin(),
+                  st.chunks.begin() + static_cast<std::ptrdiff_t>(chunks_done));
 }
 
 namespace {

@@ -105,7 +105,8 @@ http_reply admin_client::request(bool post, const std::string& target) const {
 std::string url_encode(const std::string& text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
-  for (unsigned char c : text) {
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
         || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);

@@ -93,7 +93,8 @@ int percent(const progress& p) {
 
 std::string bar(const progress& p, int width) {
   int filled = percent(p) * width / 100;
-  return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+  return "[" + std::string(static_cast<std::size_t>(filled), '#')
+         + std::string(static_cast<std::size_t>(width - filled), '.') + "]";
 }
 
 std::string rate_text(double per_s) {

@@ -48,7 +48,9 @@ std::string table::render() const {
 }
 
 std::string with_commas(std::int64_t x) {
-  auto digits = std::to_string(x < 0 ? -(x + 1) + 1ull : x + 0ull);
+  // -(x + 1) + 1 in unsigned: the magnitude of INT64_MIN too.
+  auto digits = std::to_string(x < 0 ? static_cast<unsigned long long>(-(x + 1)) + 1ull
+                                     : static_cast<unsigned long long>(x));
   std::string out;
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0)

@@ -159,10 +159,11 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
   }
   if (reported) {
     auto secs = duration<double>(clock_type::now() - start).count();
-    BUS_LOG(log_level::info, opts.source,
-            "caught up: " << describe_progress(result.models, result.head, 0)
-                          << " after " << static_cast<std::uint64_t>(secs * 10) / 10.0
-                          << " s");
+    BUS_LOG(
+      log_level::info, opts.source,
+      "caught up: " << describe_progress(result.models, result.head, 0) << " after "
+                    << static_cast<double>(static_cast<std::uint64_t>(secs * 10)) / 10.0
+                    << " s");
   }
   return result;
 }
