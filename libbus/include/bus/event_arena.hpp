@@ -1,9 +1,10 @@
 #pragma once
 
-// An arena for the payloads of events made together: a stretch of the log
-// decoded for readers that catch up, a batch from another node, a chunk of
-// the node's input. Each object, key and string of those payloads is a bump
-// of a pointer instead of a malloc, and a free is a decrement of a count.
+// An arena for the payloads of events made together (bus-node's chunks of
+// input): each object, key and string of those payloads is a bump of a
+// pointer instead of a malloc, and its blocks are freed all at once.
+// (Decoding the log's stretches into one was tried and was slower: see
+// docs/benchmarks.md.)
 //
 // The events are then shared by readers on other threads, and copying a
 // Boost.JSON value allocates from the copied value's resource (an upcaster
