@@ -29,6 +29,15 @@ boost::json::object payload_in(const boost::json::storage_ptr& sp, int i) {
     .as_object();
 }
 
+// `n` such payloads in `sp`.
+std::vector<boost::json::object> payloads_in(const boost::json::storage_ptr& sp,
+                                             int n) {
+  std::vector<boost::json::object> result;
+  for (int i = 0; i < n; ++i)
+    result.push_back(payload_in(sp, i));
+  return result;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(event_arena_suite)
@@ -51,9 +60,7 @@ BOOST_AUTO_TEST_CASE(filling_takes_allocations_from_its_blocks) {
 
 BOOST_AUTO_TEST_CASE(sealed_arena_gives_copies_heap_memory) {
   auto a = bus::event_arena::make();
-  std::vector<boost::json::object> payloads;
-  for (int i = 0; i < 100; ++i)
-    payloads.push_back(payload_in(a.storage, i));
+  auto payloads = payloads_in(a.storage, 100);
   a.arena->seal();
   auto held = a.arena->block_bytes();
   // A copy uses the copied value's resource: the sealed arena hands it
@@ -104,9 +111,7 @@ BOOST_AUTO_TEST_SUITE(event_arena_multithread)
 
 BOOST_AUTO_TEST_CASE(sealed_arena_takes_copies_from_two_threads_at_once) {
   auto a = bus::event_arena::make();
-  std::vector<boost::json::object> payloads;
-  for (int i = 0; i < 500; ++i)
-    payloads.push_back(payload_in(a.storage, i));
+  auto payloads = payloads_in(a.storage, 500);
   a.arena->seal();
   auto copy_all = [&](std::vector<boost::json::object>& out) {
     for (int round = 0; round < 20; ++round)
