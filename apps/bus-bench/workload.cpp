@@ -34,9 +34,10 @@ const std::vector<std::string>& sum_model::event_types() const noexcept {
 }
 
 bool sum_model::apply(const bus::event& e) {
-  auto& k = e.payload.at("k").get_string();
-  auto n = e.payload.at("n").get_int64();
-  auto key = std::string_view{k.data(), k.size()};
+  // Two fields read where they are: a payload read back from the log is
+  // not decoded for them.
+  auto key = e.payload.field("k").as_string();
+  auto n = e.payload.field("n").as_int64();
   if (auto i = sums_.find(key); i != sums_.end())
     i->second += n;
   else

@@ -173,7 +173,7 @@ bool event_fast_path::parse(std::string_view line, request& req) {
     return false;
   if (event_found[1] && (at[1].get_string().get(ev_id) || ev_id.empty()))
     return false;
-  if (!fill_object(req.ev.payload, payload, 1)) {
+  if (!fill_object(req.ev.payload.mutate(), payload, 1)) {
     req.ev.payload.clear();
     return false;
   }

@@ -34,7 +34,7 @@ void render_ok(std::string& out, const request& req, const actors::command_ack& 
     out += ", \"stream_version\": ";
     out += std::to_string(pos ? pos->version : 0);
     out += ", \"payload\": ";
-    render_json(out, boost::json::value(e.payload));
+    render_json(out, e.payload.object());
     out += '}';
   }
   out += ']';

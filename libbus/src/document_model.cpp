@@ -18,6 +18,11 @@ boost::json::object own_copy(const boost::json::object& x) {
   return boost::json::object(x, boost::json::storage_ptr{});
 }
 
+// A payload still in its record is decoded straight into the copy.
+boost::json::object own_copy(const event_payload& x) {
+  return x.copy(boost::json::storage_ptr{});
+}
+
 // `to = from`, reusing the capacity of a string replaced by a string (the
 // common update of a field), where value assignment allocates anew.
 void assign_reusing(boost::json::value& to, const boost::json::value& from) {
@@ -84,7 +89,7 @@ bool document_model::apply(const event& e) {
   switch (i->second) {
     case action::upsert:
       if (auto d = docs_->map.find(*key); d != docs_->map.end())
-        d->second = e.payload; // copied into the document's own storage
+        d->second = own_copy(e.payload); // into the document's own storage
       else
         docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
       break;

@@ -222,6 +222,102 @@ struct reader {
     return static_cast<std::size_t>(n);
   }
 
+  // Checks the next value's lengths and moves past it, building nothing:
+  // the same checks as value(), so what one accepts the other does.
+  void skip_value(int depth) {
+    if (depth > max_depth)
+      corrupt();
+    switch (byte()) {
+      case tag_null:
+      case tag_false:
+      case tag_true:
+        return;
+      case tag_int64:
+      case tag_uint64:
+        varint();
+        return;
+      case tag_double:
+        if (end - pos < 8)
+          corrupt();
+        pos += 8;
+        return;
+      case tag_string:
+        str();
+        return;
+      case tag_array:
+        for (auto n = count(); n > 0; --n)
+          skip_value(depth + 1);
+        return;
+      case tag_object:
+        skip_object(depth);
+        return;
+      default:
+        corrupt();
+    }
+  }
+
+  // As object() does.
+  void skip_object(int depth) {
+    for (auto n = count(); n > 0; --n) {
+      str();
+      skip_member(depth);
+    }
+  }
+
+  // As value_into() does.
+  void skip_member(int depth) {
+    switch (byte()) {
+      case tag_null:
+      case tag_false:
+      case tag_true:
+        return;
+      case tag_int64:
+      case tag_uint64:
+        varint();
+        return;
+      case tag_string:
+        str();
+        return;
+      default:
+        --pos;
+        skip_value(depth + 1);
+    }
+  }
+
+  // Reads the scalar at the front; arrays and objects only say their kind.
+  payload_field field() {
+    switch (byte()) {
+      case tag_null:
+        return payload_field::of_null();
+      case tag_false:
+        return payload_field::of(false);
+      case tag_true:
+        return payload_field::of(true);
+      case tag_int64:
+        return payload_field::of(zigzag());
+      case tag_uint64:
+        return payload_field::of(varint());
+      case tag_double: {
+        if (end - pos < 8)
+          corrupt();
+        std::uint64_t bits = 0;
+        for (int i = 0; i < 8; ++i)
+          bits |= static_cast<std::uint64_t>(pos[i]) << (8 * i);
+        double d;
+        std::memcpy(&d, &bits, sizeof(d));
+        return payload_field::of(d);
+      }
+      case tag_string:
+        return payload_field::of(str());
+      case tag_array:
+        return payload_field::of_kind(field_kind::array);
+      case tag_object:
+        return payload_field::of_kind(field_kind::object);
+      default:
+        corrupt();
+    }
+  }
+
   void object(boost::json::object& out, int depth) {
     auto n = count();
     out.reserve(n);
@@ -335,7 +431,7 @@ void encode_event(const event& e, std::string& out) {
   w.varint(zigzag(e.timestamp));
   w.varint(e.schema_version);
   w.byte(e.id_derived ? 1 : 0);
-  put_object(w, e.payload);
+  put_object(w, e.payload.object());
   put_object(w, e.metadata);
   w.close_body(start);
 }
@@ -353,6 +449,55 @@ std::string_view record_id(std::string_view body) {
   return r.str();
 }
 
+std::size_t check_object(std::string_view bytes) {
+  reader r{bytes};
+  r.skip_object(0);
+  return static_cast<std::size_t>(
+    r.pos - reinterpret_cast<const unsigned char*>(bytes.data()));
+}
+
+void decode_object(std::string_view bytes, boost::json::object& out) {
+  reader r{bytes};
+  r.object(out, 0);
+}
+
+std::size_t object_size(std::string_view bytes) {
+  reader r{bytes};
+  return static_cast<std::size_t>(r.varint());
+}
+
+payload_field find_field(std::string_view bytes, std::string_view key) {
+  reader r{bytes};
+  for (auto n = r.count(); n > 0; --n) {
+    if (r.str() == key)
+      return r.field();
+    r.skip_member(0);
+  }
+  return {};
+}
+
+void decode_event_lazy(std::string_view body, std::uint64_t seq, event& e) {
+  try {
+    reader r{body};
+    e.seq = seq;
+    e.id = r.str();
+    e.type = r.str();
+    e.timestamp = r.zigzag();
+    e.schema_version = static_cast<std::uint32_t>(r.varint());
+    e.id_derived = (r.byte() & 1) != 0;
+    auto rest = std::string_view{reinterpret_cast<const char*>(r.pos),
+                                 static_cast<std::size_t>(r.end - r.pos)};
+    auto n = check_object(rest);
+    e.payload = event_payload::encoded(rest.substr(0, n));
+    r.pos += n;
+    r.object(e.metadata, 0);
+    if (r.pos != r.end)
+      corrupt();
+  } catch (const storage_error&) {
+    throw storage_error("event seq " + std::to_string(seq) + " has a corrupt record");
+  }
+}
+
 void decode_event(std::string_view body, std::uint64_t seq, event& e) {
   try {
     reader r{body};
@@ -362,13 +507,38 @@ void decode_event(std::string_view body, std::uint64_t seq, event& e) {
     e.timestamp = r.zigzag();
     e.schema_version = static_cast<std::uint32_t>(r.varint());
     e.id_derived = (r.byte() & 1) != 0;
-    r.object(e.payload, 0);
+    r.object(e.payload.mutate(), 0);
     r.object(e.metadata, 0);
     if (r.pos != r.end)
       corrupt();
   } catch (const storage_error&) {
     throw storage_error("event seq " + std::to_string(seq) + " has a corrupt record");
   }
+}
+
+lazy_records::lazy_records(std::size_t n) : bytes_(std::make_shared<std::string>()) {
+  bytes_->reserve(n * 96);
+  seqs_.reserve(n);
+  ends_.reserve(n);
+}
+
+void lazy_records::add(std::string_view body, std::uint64_t seq) {
+  bytes_->append(body);
+  seqs_.push_back(seq);
+  ends_.push_back(bytes_->size());
+}
+
+shared_events lazy_records::finish() {
+  // The buffer no longer grows: the events may view it now.
+  std::vector<event> events(seqs_.size());
+  std::string_view all{*bytes_};
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    decode_event_lazy(all.substr(begin, ends_[i] - begin), seqs_[i], events[i]);
+    begin = ends_[i];
+  }
+  return share_events(std::move(events),
+                      std::shared_ptr<const void>{std::move(bytes_)});
 }
 
 } // namespace bus::internal

@@ -59,4 +59,30 @@ std::optional<std::string> json_path::find_key(const boost::json::object& root) 
   return std::nullopt;
 }
 
+std::optional<std::string_view> json_path::find_key(const event_payload& payload,
+                                                    std::string& buffer) const {
+  if (segments_.size() != 1 || payload.decoded())
+    return find_key(payload.object(), buffer);
+  auto f = payload.field(segments_.front());
+  switch (f.kind()) {
+    case field_kind::string:
+      return f.as_string();
+    case field_kind::int64:
+      buffer = std::to_string(f.as_int64());
+      return std::string_view{buffer};
+    case field_kind::uint64:
+      buffer = std::to_string(f.as_uint64());
+      return std::string_view{buffer};
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<std::string> json_path::find_key(const event_payload& payload) const {
+  std::string buffer;
+  if (auto key = find_key(payload, buffer))
+    return std::string{*key};
+  return std::nullopt;
+}
+
 } // namespace bus

@@ -52,8 +52,8 @@ event_batch memory_log::read(std::uint64_t from, std::size_t max) const {
   // Older than the tail: decoded from the records, up to where it starts.
   auto end = tail_->first_seq() > 0 ? tail_->first_seq() : head_ + 1;
   if (max < internal::min_shared_read) // a point read decodes only itself
-    return event_batch::of(records_->read(
-      from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
+    return event_batch{records_->read(
+      from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from)))};
   if (auto cached = reads_->read(from, max); !cached.empty())
     return cached;
   auto first = reads_->stretch_of(from);

@@ -135,10 +135,10 @@ event_batch postgres_log::read(std::uint64_t from, std::size_t max) const {
   if (from > durable_head_)
     return {}; // not reached: the tail holds every event not yet committed
   auto n = std::min<std::uint64_t>({max, durable_head_ - from + 1, max_db_read});
-  return event_batch::of(decode_rows(from, static_cast<std::size_t>(n)));
+  return event_batch{decode_rows(from, static_cast<std::size_t>(n))};
 }
 
-std::vector<event> postgres_log::decode_rows(std::uint64_t from, std::size_t n) const {
+shared_events postgres_log::decode_rows(std::uint64_t from, std::size_t n) const {
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK)
     fail("read: the connection is lost");
   // The row holding `from`, then the following ones up to the last seq
@@ -147,8 +147,7 @@ std::vector<event> postgres_log::decode_rows(std::uint64_t from, std::size_t n) 
   params.add_int8(from);
   params.add_int8(from + n - 1);
   params.add_int8(n);
-  std::vector<event> events;
-  events.reserve(n);
+  internal::lazy_records events{n};
   try {
     auto res = params.run(
       conn_,
@@ -169,13 +168,13 @@ std::vector<event> postgres_log::decode_rows(std::uint64_t from, std::size_t n) 
           throw storage_error("the row of seq " + std::to_string(seq) + " is corrupt");
         }
         if (seq >= from)
-          decode_event(body, seq, events.emplace_back());
+          events.add(body, seq);
       }
     }
+    return events.finish();
   } catch (const storage_error& ex) {
     fail(ex.what());
   }
-  return events;
 }
 
 // -- appending --------------------------------------------------------------------

@@ -25,14 +25,14 @@ event_batch read_cache::read(std::uint64_t from, std::size_t max) {
   return {};
 }
 
-event_batch read_cache::add(std::uint64_t first_seq, std::vector<event> events,
+event_batch read_cache::add(std::uint64_t first_seq, shared_events events,
                             std::uint64_t from, std::size_t max) {
   auto oldest = std::min_element(slots_.begin(), slots_.end(),
                                  [](const slot& x, const slot& y) {
                                    return x.used < y.used;
                                  });
   oldest->first_seq = first_seq;
-  oldest->events = std::make_shared<const std::vector<event>>(std::move(events));
+  oldest->events = std::move(events);
   oldest->used = ++clock_;
   return view(*oldest, from, max);
 }

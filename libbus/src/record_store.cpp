@@ -46,10 +46,9 @@ std::string_view record_store::id(std::uint64_t seq) const {
   return record_id(body(seq));
 }
 
-std::vector<event> record_store::read(std::uint64_t from, std::size_t max) const {
-  std::vector<event> result;
+shared_events record_store::read(std::uint64_t from, std::size_t max) const {
   auto n = static_cast<std::size_t>(std::min<std::uint64_t>(max, size_ - from + 1));
-  result.reserve(n);
+  lazy_records result{n};
   while (result.size() < n) {
     auto [bp, first] = block_of(from);
     auto& b = *bp;
@@ -59,9 +58,9 @@ std::vector<event> record_store::read(std::uint64_t from, std::size_t max) const
     for (auto skip = index % mark_every; skip > 0; --skip)
       records.next();
     for (; index < b.count && result.size() < n; ++index, ++from)
-      decode_event(records.next(), from, result.emplace_back());
+      result.add(records.next(), from);
   }
-  return result;
+  return result.finish();
 }
 
 std::size_t record_store::memory_bytes() const noexcept {

@@ -86,8 +86,8 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
   // Older than the tail: decoded from the rows, up to the durable head.
   auto end = durable_head_ + 1;
   if (max < min_shared_read) // a point read decodes only itself
-    return event_batch::of(decode_rows(
-      from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from))));
+    return event_batch{decode_rows(
+      from, static_cast<std::size_t>(std::min<std::uint64_t>(max, end - from)))};
   if (auto cached = reads_->read(from, max); !cached.empty())
     return cached;
   auto first = reads_->stretch_of(from);
@@ -96,11 +96,10 @@ event_batch sqlite_log::read(std::uint64_t from, std::size_t max) const {
                      from, max);
 }
 
-std::vector<event> sqlite_log::decode_rows(std::uint64_t from, std::size_t n) const {
+shared_events sqlite_log::decode_rows(std::uint64_t from, std::size_t n) const {
   reset_on_exit guard{read_};
   sqlite3_bind_int64(read_, 1, static_cast<sqlite3_int64>(from));
-  std::vector<event> events;
-  events.reserve(n);
+  internal::lazy_records events{n};
   while (events.size() < n) {
     auto rc = sqlite3_step(read_);
     if (rc == SQLITE_DONE)
@@ -120,10 +119,10 @@ std::vector<event> sqlite_log::decode_rows(std::uint64_t from, std::size_t n) co
                             + " is corrupt");
       }
       if (seq >= from)
-        decode_event(body, seq, events.emplace_back());
+        events.add(body, seq);
     }
   }
-  return events;
+  return events.finish();
 }
 
 // -- appending --------------------------------------------------------------------

@@ -79,9 +79,9 @@ struct field_changes {
 
   void operator()(event& e) const {
     for (auto& [from, to] : moves)
-      move_field(e.payload, from, to);
+      move_field(e.payload.mutate(), from, to);
     for (auto& [path, value] : defaults)
-      default_field(e.payload, path, value);
+      default_field(e.payload.mutate(), path, value);
   }
 };
 

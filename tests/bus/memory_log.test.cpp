@@ -23,8 +23,8 @@ std::string id_of(std::size_t i, const std::string& prefix = "e") {
   return id;
 }
 
-event make_event(std::string id, std::string type = "A",
-                 boost::json::object payload = {}) {
+event logged_event(std::string id, std::string type = "A",
+                   boost::json::object payload = {}) {
   event e;
   e.id = std::move(id);
   e.type = std::move(type);
@@ -39,7 +39,7 @@ std::vector<event> events(std::size_t first, std::size_t n,
   for (auto i = first; i < first + n; ++i) {
     boost::json::object payload;
     payload["n"] = static_cast<std::int64_t>(i);
-    result.push_back(make_event(id_of(i, prefix), "A", payload));
+    result.push_back(logged_event(id_of(i, prefix), "A", payload));
   }
   return result;
 }
@@ -104,8 +104,8 @@ BOOST_AUTO_TEST_CASE(duplicate_id_is_not_appended_and_reports_the_existing_seq) 
   bus::memory_log log;
   log.append(events(0, 2));
   // Same id as e1, different content: the id alone decides.
-  auto again = make_event("e1", "B", json_object(R"({"n": 99})"));
-  auto result = log.append({again, make_event("e2")});
+  auto again = logged_event("e1", "B", json_object(R"({"n": 99})"));
+  auto result = log.append({again, logged_event("e2")});
   BOOST_REQUIRE(result.outcomes.size() == 2u);
   BOOST_TEST(result.outcomes[0].id == "e1");
   BOOST_TEST(result.outcomes[0].seq == 2u);
@@ -138,8 +138,8 @@ BOOST_AUTO_TEST_CASE(batch_of_only_duplicates_appends_nothing) {
 
 BOOST_AUTO_TEST_CASE(duplicate_within_one_batch_is_appended_once) {
   bus::memory_log log;
-  auto result = log.append(
-    {make_event("a"), make_event("b"), make_event("a", "Other"), make_event("c")});
+  auto result = log.append({logged_event("a"), logged_event("b"),
+                            logged_event("a", "Other"), logged_event("c")});
   BOOST_REQUIRE(result.outcomes.size() == 4u);
   BOOST_TEST(result.outcomes[0].seq == 1u);
   BOOST_TEST(!result.outcomes[0].duplicate);
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(reading_until_empty_visits_every_event_exactly_once) {
     auto batch = events(next_id, static_cast<std::size_t>(n));
     // A redelivered event inside the batch must not show up twice.
     if (next_id > 0)
-      batch.push_back(make_event("e0"));
+      batch.push_back(logged_event("e0"));
     auto result = log.append(std::move(batch));
     for (auto& e : result.appended)
       expected.push_back(e.id);
@@ -242,10 +242,10 @@ BOOST_AUTO_TEST_CASE(reading_until_empty_visits_every_event_exactly_once) {
 
 BOOST_AUTO_TEST_CASE(timestamp_is_set_when_zero_and_kept_when_given) {
   bus::memory_log log;
-  auto given = make_event("given");
+  auto given = logged_event("given");
   given.timestamp = 42;
   auto before = now_ns();
-  auto result = log.append({make_event("unset"), given});
+  auto result = log.append({logged_event("unset"), given});
   auto after = now_ns();
   BOOST_REQUIRE(result.appended.size() == 2u);
   BOOST_TEST(result.appended[0].timestamp >= before);
@@ -260,8 +260,8 @@ BOOST_AUTO_TEST_CASE(timestamp_is_set_when_zero_and_kept_when_given) {
 BOOST_AUTO_TEST_CASE(appended_batch_views_exactly_the_new_events) {
   bus::memory_log log;
   log.append(events(0, 2));
-  auto result = log.append({make_event("e1"), make_event("x"), make_event("e0"),
-                            make_event("y"), make_event("x")});
+  auto result = log.append({logged_event("e1"), logged_event("x"), logged_event("e0"),
+                            logged_event("y"), logged_event("x")});
   BOOST_TEST((ids_of(result.appended) == std::vector<std::string>{"x", "y"}));
   BOOST_TEST((seqs_of(result.appended) == std::vector<std::uint64_t>{3, 4}));
   BOOST_TEST(result.appended.first_seq() == 3u);
@@ -281,7 +281,7 @@ BOOST_AUTO_TEST_CASE(find_returns_the_seq_of_a_held_id) {
   BOOST_TEST(log.find("e4").value_or(0) == 5u);
   BOOST_TEST(!log.find("e5").has_value());
   BOOST_TEST(!log.find("").has_value());
-  log.append({make_event("e2", "B")});
+  log.append({logged_event("e2", "B")});
   BOOST_TEST(log.find("e2").value_or(0) == 3u);
 }
 

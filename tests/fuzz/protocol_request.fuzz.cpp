@@ -37,7 +37,7 @@ void check_event_round_trip(const event& e) {
   (void) content_fingerprint(e.type, e.payload);
   for (auto& text : {boost::json::serialize(e.payload), [&] {
                        std::string out;
-                       node::render_json(out, e.payload);
+                       node::render_json(out, e.payload.object());
                        return out;
                      }()}) {
     boost::system::error_code ec;

@@ -50,7 +50,7 @@ std::string render_event(const event& e) {
   out += ", \"timestamp_ms\": " + std::to_string(e.timestamp / 1000000);
   out += ", \"schema_version\": " + std::to_string(e.schema_version);
   out += ", \"payload\": ";
-  render_json(out, e.payload);
+  render_json(out, e.payload.object());
   if (!e.metadata.empty()) {
     out += ", \"metadata\": ";
     render_json(out, e.metadata);

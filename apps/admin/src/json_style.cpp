@@ -170,21 +170,24 @@ void render_key(std::string& out, std::string_view name) {
   out += ": ";
 }
 
+void render_json(std::string& out, const boost::json::object& obj) {
+  out += '{';
+  bool first = true;
+  for (auto& kv : obj) {
+    if (!first)
+      out += ", ";
+    first = false;
+    render_key(out, std::string_view{kv.key().data(), kv.key().size()});
+    render_json(out, kv.value());
+  }
+  out += '}';
+}
+
 void render_json(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (auto& kv : v.get_object()) {
-        if (!first)
-          out += ", ";
-        first = false;
-        render_key(out, std::string_view{kv.key().data(), kv.key().size()});
-        render_json(out, kv.value());
-      }
-      out += '}';
+    case boost::json::kind::object:
+      render_json(out, v.get_object());
       break;
-    }
     case boost::json::kind::array: {
       out += '[';
       bool first = true;

@@ -11,6 +11,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "bus/event_payload.hpp"
+
 namespace bus {
 
 /// One domain event.
@@ -19,8 +21,8 @@ struct event {
   std::string id;
   /// Event type, e.g. "UserCreated"; subscriptions and read models key on it.
   std::string type;
-  /// Domain data.
-  boost::json::object payload;
+  /// Domain data: an object, possibly still in the record it was read from.
+  event_payload payload;
   /// Dense sequence number given by the log, from 1; 0 before append.
   std::uint64_t seq = 0;
   /// Nanoseconds since the Unix epoch, set by the log at append when 0.
@@ -36,6 +38,10 @@ struct event {
 
 /// Storage of a batch, shared by the log and every reader.
 using shared_events = std::shared_ptr<const std::vector<event>>;
+
+/// Shares `events` together with `keep`, which owns the record bytes their
+/// encoded payloads view: the bytes live until the last reader is done.
+shared_events share_events(std::vector<event> events, std::shared_ptr<const void> keep);
 
 /// A read-only view of consecutive events in `seq` order that shares
 /// ownership of its storage. Copying a batch copies a pointer.
@@ -53,6 +59,9 @@ public:
 
   /// Makes a batch that owns `events`.
   static event_batch of(std::vector<event> events);
+
+  /// Makes a batch that owns `events` and `keep` (see share_events).
+  static event_batch of(std::vector<event> events, std::shared_ptr<const void> keep);
 
   const event* begin() const noexcept { return data() + first_; }
   const event* end() const noexcept { return data() + last_; }

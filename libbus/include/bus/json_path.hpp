@@ -10,6 +10,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "bus/event_payload.hpp"
+
 namespace bus {
 
 /// A parsed dotted path.
@@ -34,6 +36,14 @@ public:
   /// into `root`, or into `buffer` for an integer.
   std::optional<std::string_view> find_key(const boost::json::object& root,
                                            std::string& buffer) const;
+
+  /// Like find_key on the payload's object; a one-segment path reads its
+  /// field without decoding a payload still in its record.
+  std::optional<std::string_view> find_key(const event_payload& payload,
+                                           std::string& buffer) const;
+
+  /// Like find_key on the payload's object (see above).
+  std::optional<std::string> find_key(const event_payload& payload) const;
 
 private:
   std::vector<std::string> segments_;

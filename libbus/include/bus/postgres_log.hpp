@@ -151,7 +151,7 @@ private:
   find_in_db(const std::vector<const std::string*>& ids) const;
 
   /// Decodes up to `n` durable events from `from` on.
-  std::vector<event> decode_rows(std::uint64_t from, std::size_t n) const;
+  shared_events decode_rows(std::uint64_t from, std::size_t n) const;
 
   /// Checks the lease in the open transaction; throws when it is gone.
   void check_fence();

@@ -154,7 +154,7 @@ private:
   std::string_view id_at(std::uint64_t seq) const;
 
   /// Decodes up to `n` durable events from `from` on.
-  std::vector<event> decode_rows(std::uint64_t from, std::size_t n) const;
+  shared_events decode_rows(std::uint64_t from, std::size_t n) const;
 
   /// Returns the seq the id table gives `id`, 0 when it has none.
   std::uint64_t find_on_disk(std::string_view id) const;

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bus/event.hpp"
 
@@ -60,5 +61,46 @@ std::string_view record_id(std::string_view body);
 /// Decodes the event in `body` into the empty event `out` and gives it
 /// `seq`; throws storage_error naming `seq` if the record is corrupt.
 void decode_event(std::string_view body, std::uint64_t seq, event& out);
+
+/// Like decode_event, but leaves the payload encoded: it views `body`,
+/// which must outlive `out` (see share_events). The payload's bytes are
+/// checked here, so decoding them later cannot fail.
+void decode_event_lazy(std::string_view body, std::uint64_t seq, event& out);
+
+/// Checks the encoded object at the front of `bytes` and returns its length;
+/// throws storage_error if it is corrupt.
+std::size_t check_object(std::string_view bytes);
+
+/// Decodes the checked encoded object `bytes` into `out`.
+void decode_object(std::string_view bytes, boost::json::object& out);
+
+/// Returns the number of fields of the checked encoded object `bytes`.
+std::size_t object_size(std::string_view bytes);
+
+/// Returns the top-level field `key` of the checked encoded object `bytes`.
+payload_field find_field(std::string_view bytes, std::string_view key);
+
+/// Collects the records of a read, copied into one buffer, and decodes them
+/// lazily into events that share the buffer: a reader that looks at a few
+/// payload fields never decodes the rest (see event_payload.hpp).
+class lazy_records {
+public:
+  /// Expects about `n` records.
+  explicit lazy_records(std::size_t n);
+
+  /// Takes a copy of the record `body` of the event `seq`.
+  void add(std::string_view body, std::uint64_t seq);
+
+  std::size_t size() const noexcept { return seqs_.size(); }
+
+  /// Decodes the records taken so far; throws storage_error naming the
+  /// first corrupt record's seq.
+  shared_events finish();
+
+private:
+  std::shared_ptr<std::string> bytes_;
+  std::vector<std::uint64_t> seqs_;
+  std::vector<std::size_t> ends_;
+};
 
 } // namespace bus::internal

@@ -44,8 +44,8 @@ public:
 
   /// Caches `events`, decoded from `first_seq` on within one stretch, and
   /// returns up to `max` of them from `from` on.
-  event_batch add(std::uint64_t first_seq, std::vector<event> events,
-                  std::uint64_t from, std::size_t max);
+  event_batch add(std::uint64_t first_seq, shared_events events, std::uint64_t from,
+                  std::size_t max);
 
   /// Forgets everything (the events may have changed).
   void clear() noexcept;

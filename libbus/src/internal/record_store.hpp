@@ -33,8 +33,9 @@ public:
   /// Returns the id of the event with `seq` (1 <= seq <= size()).
   std::string_view id(std::uint64_t seq) const;
 
-  /// Decodes up to `max` events from `from` on (1 <= from <= size()).
-  std::vector<event> read(std::uint64_t from, std::size_t max) const;
+  /// Reads up to `max` events from `from` on (1 <= from <= size()), their
+  /// payloads left encoded (see lazy_records).
+  shared_events read(std::uint64_t from, std::size_t max) const;
 
   /// Returns the bytes the blocks use.
   std::size_t memory_bytes() const noexcept;

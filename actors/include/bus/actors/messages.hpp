@@ -29,13 +29,13 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   std::string payload;
   std::string metadata;
   if constexpr (Inspector::reads_state) {
-    payload = bus::detail::json_text(x.payload);
+    payload = bus::detail::json_text(x.payload.object());
     metadata = bus::detail::json_text(x.metadata);
   }
   return f(caf::meta::type_name("bus.event"), x.id, x.type, payload, x.seq, x.timestamp,
            x.schema_version, x.id_derived, metadata,
            caf::meta::load_callback([&]() -> caf::error {
-             if (auto err = bus::detail::parse_json_text(payload, x.payload))
+             if (auto err = bus::detail::parse_json_text(payload, x.payload.mutate()))
                return err;
              return bus::detail::parse_json_text(metadata, x.metadata);
            }));

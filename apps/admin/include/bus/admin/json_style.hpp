@@ -35,4 +35,7 @@ std::string valid_utf8(std::string_view s);
 /// Appends `v` in the protocol's style.
 void render_json(std::string& out, const boost::json::value& v);
 
+/// Appends `obj` in the protocol's style.
+void render_json(std::string& out, const boost::json::object& obj);
+
 } // namespace bus::admin

@@ -1,0 +1,239 @@
+#include "bus/event_payload.hpp"
+
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+#include "internal/event_record.hpp"
+
+namespace bus {
+
+// -- payload_field ------------------------------------------------------------
+
+namespace {
+
+[[noreturn]] void wrong_kind(const char* wanted) {
+  throw std::invalid_argument(std::string{"payload field is not "} + wanted);
+}
+
+} // namespace
+
+bool payload_field::as_bool() const {
+  if (kind_ != field_kind::boolean)
+    wrong_kind("a boolean");
+  return num_.b;
+}
+
+std::int64_t payload_field::as_int64() const {
+  if (kind_ == field_kind::int64)
+    return num_.i;
+  if (kind_ == field_kind::uint64
+      && num_.u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return static_cast<std::int64_t>(num_.u);
+  wrong_kind("an int64");
+}
+
+std::uint64_t payload_field::as_uint64() const {
+  if (kind_ == field_kind::uint64)
+    return num_.u;
+  if (kind_ == field_kind::int64 && num_.i >= 0)
+    return static_cast<std::uint64_t>(num_.i);
+  wrong_kind("a uint64");
+}
+
+double payload_field::as_double() const {
+  switch (kind_) {
+    case field_kind::int64:
+      return static_cast<double>(num_.i);
+    case field_kind::uint64:
+      return static_cast<double>(num_.u);
+    case field_kind::number:
+      return num_.d;
+    default:
+      wrong_kind("a number");
+  }
+}
+
+std::string_view payload_field::as_string() const {
+  if (kind_ != field_kind::string)
+    wrong_kind("a string");
+  return str_;
+}
+
+payload_field payload_field::of_null() noexcept {
+  return of_kind(field_kind::null);
+}
+
+payload_field payload_field::of(bool x) noexcept {
+  auto f = of_kind(field_kind::boolean);
+  f.num_.b = x;
+  return f;
+}
+
+payload_field payload_field::of(std::int64_t x) noexcept {
+  auto f = of_kind(field_kind::int64);
+  f.num_.i = x;
+  return f;
+}
+
+payload_field payload_field::of(std::uint64_t x) noexcept {
+  auto f = of_kind(field_kind::uint64);
+  f.num_.u = x;
+  return f;
+}
+
+payload_field payload_field::of(double x) noexcept {
+  auto f = of_kind(field_kind::number);
+  f.num_.d = x;
+  return f;
+}
+
+payload_field payload_field::of(std::string_view x) noexcept {
+  auto f = of_kind(field_kind::string);
+  f.str_ = x;
+  return f;
+}
+
+payload_field payload_field::of_kind(field_kind k) noexcept {
+  payload_field f;
+  f.kind_ = k;
+  return f;
+}
+
+// -- event_payload ------------------------------------------------------------
+
+event_payload::event_payload(boost::json::storage_ptr sp) noexcept
+  : value_(std::move(sp)) {
+  // nop
+}
+
+event_payload::event_payload(boost::json::object obj) noexcept : value_(std::move(obj)) {
+  // nop
+}
+
+event_payload event_payload::encoded(std::string_view bytes) noexcept {
+  event_payload result;
+  result.bytes_ = bytes;
+  result.form_.store(form::encoded, std::memory_order_relaxed);
+  return result;
+}
+
+event_payload::event_payload(const event_payload& other) : value_(other.object()) {
+  // nop
+}
+
+event_payload::event_payload(event_payload&& other) noexcept
+  : value_(std::move(other.value_)),
+    bytes_(other.bytes_),
+    form_(other.form_.load(std::memory_order_relaxed)) {
+  // nop
+}
+
+event_payload& event_payload::operator=(const event_payload& other) {
+  if (this != &other) {
+    value_ = other.object();
+    bytes_ = {};
+    form_.store(form::decoded, std::memory_order_relaxed);
+  }
+  return *this;
+}
+
+event_payload& event_payload::operator=(event_payload&& other) noexcept {
+  if (this != &other) {
+    value_ = std::move(other.value_);
+    bytes_ = other.bytes_;
+    form_.store(other.form_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  return *this;
+}
+
+event_payload& event_payload::operator=(boost::json::object obj) noexcept {
+  value_ = std::move(obj);
+  bytes_ = {};
+  form_.store(form::decoded, std::memory_order_relaxed);
+  return *this;
+}
+
+bool event_payload::decoded() const noexcept {
+  return form_.load(std::memory_order_acquire) == form::decoded;
+}
+
+const boost::json::object& event_payload::object() const {
+  if (form_.load(std::memory_order_acquire) != form::decoded)
+    decode();
+  return value_;
+}
+
+boost::json::object& event_payload::mutate() {
+  if (form_.load(std::memory_order_acquire) != form::decoded)
+    decode();
+  bytes_ = {};
+  return value_;
+}
+
+boost::json::object event_payload::copy(boost::json::storage_ptr sp) const {
+  if (form_.load(std::memory_order_acquire) == form::decoded)
+    return boost::json::object(value_, std::move(sp));
+  boost::json::object result(std::move(sp));
+  internal::decode_object(bytes_, result);
+  return result;
+}
+
+void event_payload::decode() const {
+  auto expected = form::encoded;
+  if (form_.compare_exchange_strong(expected, form::decoding, std::memory_order_acquire)) {
+    try {
+      internal::decode_object(bytes_, value_);
+    } catch (...) {
+      value_.clear(); // out of memory: the next reader tries again
+      form_.store(form::encoded, std::memory_order_release);
+      throw;
+    }
+    form_.store(form::decoded, std::memory_order_release);
+    return;
+  }
+  // Another reader decodes it: a few hundred nanoseconds for a small payload.
+  while (form_.load(std::memory_order_acquire) == form::decoding)
+    std::this_thread::yield();
+  if (form_.load(std::memory_order_acquire) == form::encoded)
+    decode(); // that reader ran out of memory
+}
+
+payload_field event_payload::field(std::string_view key) const {
+  if (form_.load(std::memory_order_acquire) == form::decoded) {
+    auto* v = value_.if_contains(key);
+    if (v == nullptr)
+      return {};
+    switch (v->kind()) {
+      case boost::json::kind::null:
+        return payload_field::of_null();
+      case boost::json::kind::bool_:
+        return payload_field::of(v->get_bool());
+      case boost::json::kind::int64:
+        return payload_field::of(v->get_int64());
+      case boost::json::kind::uint64:
+        return payload_field::of(v->get_uint64());
+      case boost::json::kind::double_:
+        return payload_field::of(v->get_double());
+      case boost::json::kind::string: {
+        auto& s = v->get_string();
+        return payload_field::of(std::string_view{s.data(), s.size()});
+      }
+      case boost::json::kind::array:
+        return payload_field::of_kind(field_kind::array);
+      case boost::json::kind::object:
+        return payload_field::of_kind(field_kind::object);
+    }
+    return {};
+  }
+  // Encoded or being decoded: the bytes stay valid either way.
+  return internal::find_field(bytes_, key);
+}
+
+std::size_t event_payload::size() const {
+  if (form_.load(std::memory_order_acquire) == form::decoded)
+    return value_.size();
+  return internal::object_size(bytes_);
+}
+
+} // namespace bus
