@@ -107,7 +107,8 @@ event_payload::event_payload(boost::json::storage_ptr sp) noexcept
   // nop
 }
 
-event_payload::event_payload(boost::json::object obj) noexcept : value_(std::move(obj)) {
+event_payload::event_payload(boost::json::object obj) noexcept
+  : value_(std::move(obj)) {
   // nop
 }
 
@@ -181,7 +182,8 @@ boost::json::object event_payload::copy(boost::json::storage_ptr sp) const {
 
 void event_payload::decode() const {
   auto expected = form::encoded;
-  if (form_.compare_exchange_strong(expected, form::decoding, std::memory_order_acquire)) {
+  if (form_.compare_exchange_strong(expected, form::decoding,
+                                    std::memory_order_acquire)) {
     try {
       internal::decode_object(bytes_, value_);
     } catch (...) {

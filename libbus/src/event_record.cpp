@@ -431,7 +431,11 @@ void encode_event(const event& e, std::string& out) {
   w.varint(zigzag(e.timestamp));
   w.varint(e.schema_version);
   w.byte(e.id_derived ? 1 : 0);
-  put_object(w, e.payload.object());
+  // A payload still as read from a record goes back as it came.
+  if (auto raw = e.payload.encoded_bytes(); !raw.empty())
+    w.bytes(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  else
+    put_object(w, e.payload.object());
   put_object(w, e.metadata);
   w.close_body(start);
 }

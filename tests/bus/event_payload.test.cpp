@@ -54,7 +54,8 @@ boost::json::object expected_payload(std::int64_t n) {
 
 BOOST_AUTO_TEST_SUITE(event_payload_suite)
 
-BOOST_AUTO_TEST_CASE(a_payload_read_beyond_the_tail_stays_encoded_until_its_object_is_asked) {
+BOOST_AUTO_TEST_CASE(
+  a_payload_read_beyond_the_tail_stays_encoded_until_its_object_is_asked) {
   auto log = log_of(200);
   auto batch = log->read(1, 100);
   BOOST_TEST_REQUIRE(batch.size() == 100u);
@@ -182,7 +183,8 @@ BOOST_AUTO_TEST_CASE(readers_on_several_threads_see_one_decoded_object) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     for (auto& s : seen)
       BOOST_TEST_REQUIRE(s[i] == seen[0][i]);
-    BOOST_TEST_REQUIRE(batch[i].payload == expected_payload(static_cast<std::int64_t>(i + 1)));
+    BOOST_TEST_REQUIRE(batch[i].payload
+                       == expected_payload(static_cast<std::int64_t>(i + 1)));
   }
 }
 

@@ -124,9 +124,12 @@ public:
   /// Returns the payload as an object, decoding it the first time.
   const boost::json::object& object() const;
 
-  operator const boost::json::object&() const {
-    return object();
-  }
+  operator const boost::json::object&() const { return object(); }
+
+  /// Returns the payload's record form (event_record.hpp) if it was read
+  /// from a record and not changed since, else an empty view: a writer of
+  /// records copies it as it is.
+  std::string_view encoded_bytes() const noexcept { return bytes_; }
 
   /// Returns a copy of the object that allocates from `sp`; a payload still
   /// in its record is decoded straight into the copy and stays encoded.
@@ -146,9 +149,7 @@ public:
   const boost::json::value* if_contains(boost::json::string_view key) const {
     return object().if_contains(key);
   }
-  bool contains(boost::json::string_view key) const {
-    return object().contains(key);
-  }
+  bool contains(boost::json::string_view key) const { return object().contains(key); }
   boost::json::object::const_iterator find(boost::json::string_view key) const {
     return object().find(key);
   }

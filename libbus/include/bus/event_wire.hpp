@@ -24,4 +24,9 @@ std::string encode_events(const event* first, const event* last);
 /// not such an encoding.
 caf::expected<std::vector<event>> decode_events(std::string_view bytes);
 
+/// Like decode_events, but leaves the payloads in `bytes`, which the batch
+/// keeps (see event_payload.hpp): a node's models read the fields they need
+/// and decode nothing else. The same bytes are refused as by decode_events.
+caf::expected<event_batch> decode_batch(std::string bytes);
+
 } // namespace bus

@@ -50,10 +50,11 @@ typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
     bytes = encode_events(x.begin(), x.end());
   return f(caf::meta::type_name("bus.event_batch"), bytes,
            caf::meta::load_callback([&]() -> caf::error {
-             auto events = decode_events(bytes);
-             if (!events)
-               return std::move(events.error());
-             x = event_batch::of(std::move(*events));
+             // The payloads stay in the bytes until a model asks.
+             auto batch = decode_batch(std::move(bytes));
+             if (!batch)
+               return std::move(batch.error());
+             x = std::move(*batch);
              return caf::none;
            }));
 }
