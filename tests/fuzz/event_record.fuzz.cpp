@@ -6,7 +6,7 @@
 // NaN, and a duplicate key is dropped on decoding). A record decoded lazily
 // (its payload left in the record) is refused exactly when it is refused
 // decoded, reads every field as the decoded payload has it, and decodes to
-// the same encoding.
+// the same event.
 
 #include "bus/event_log.hpp"
 #include "fuzz_support.hpp"
@@ -86,9 +86,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::string again;
       internal::encode_event(f, again);
       fuzz::require(again == record, "a decoded record re-encodes to itself");
+      // A lazy payload is written back as it came (not in canonical form:
+      // a duplicate key or an overlong varint stays), so what is compared
+      // is the event it decodes to.
       std::string from_lazy;
       internal::encode_event(lazy, from_lazy);
-      fuzz::require(from_lazy == record, "a lazy record decodes as the eager one");
+      internal::record_cursor lazy_back{from_lazy.data(), from_lazy.size()};
+      event g;
+      internal::decode_event(lazy_back.next(), seq, g);
+      fuzz::require(lazy_back.at_end(), "one lazy record");
+      std::string canonical;
+      internal::encode_event(g, canonical);
+      fuzz::require(canonical == record, "a lazy record decodes as the eager one");
     }
   } catch (const storage_error&) {
     // nop: corrupt, as it should be reported

@@ -242,7 +242,7 @@ void check_long_mixed_stream(const std::vector<std::string>& args) {
   for (int i = 0; i < events; ++i) {
     auto u = (i * 7) % users;
     auto user = "user-" + std::to_string(u);
-    auto k = updates[u]++;
+    auto k = updates[static_cast<std::size_t>(u)]++;
     auto email = user + "." + std::to_string(k) + "@x";
     auto type = k == 0 ? "UserCreated" : "UserUpdated";
     auto id = "e-" + std::to_string(i);
