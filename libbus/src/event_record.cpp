@@ -214,6 +214,18 @@ struct reader {
     return result;
   }
 
+  // A double: 8 bytes, little endian.
+  double float64() {
+    if (end - pos < 8)
+      corrupt();
+    std::uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i)
+      bits |= static_cast<std::uint64_t>(*pos++) << (8 * i);
+    double d;
+    std::memcpy(&d, &bits, sizeof(d));
+    return d;
+  }
+
   // A count of elements that each take at least one byte.
   std::size_t count() {
     auto n = varint();
@@ -297,16 +309,8 @@ struct reader {
         return payload_field::of(zigzag());
       case tag_uint64:
         return payload_field::of(varint());
-      case tag_double: {
-        if (end - pos < 8)
-          corrupt();
-        std::uint64_t bits = 0;
-        for (int i = 0; i < 8; ++i)
-          bits |= static_cast<std::uint64_t>(pos[i]) << (8 * i);
-        double d;
-        std::memcpy(&d, &bits, sizeof(d));
-        return payload_field::of(d);
-      }
+      case tag_double:
+        return payload_field::of(float64());
       case tag_string:
         return payload_field::of(str());
       case tag_array:
@@ -368,16 +372,8 @@ struct reader {
         return zigzag();
       case tag_uint64:
         return varint();
-      case tag_double: {
-        if (end - pos < 8)
-          corrupt();
-        std::uint64_t bits = 0;
-        for (int i = 0; i < 8; ++i)
-          bits |= static_cast<std::uint64_t>(*pos++) << (8 * i);
-        double d;
-        std::memcpy(&d, &bits, sizeof(d));
-        return d;
-      }
+      case tag_double:
+        return float64();
       case tag_string:
         return boost::json::string_view{str()};
       case tag_array: {
@@ -480,7 +476,13 @@ payload_field find_field(std::string_view bytes, std::string_view key) {
   return {};
 }
 
-void decode_event_lazy(std::string_view body, std::uint64_t seq, event& e) {
+namespace {
+
+enum class payload_form { decoded, encoded };
+
+// One record into `e`, its payload decoded or left in `body` (checked).
+void decode_record(std::string_view body, std::uint64_t seq, event& e,
+                   payload_form form) {
   try {
     reader r{body};
     e.seq = seq;
@@ -489,11 +491,15 @@ void decode_event_lazy(std::string_view body, std::uint64_t seq, event& e) {
     e.timestamp = r.zigzag();
     e.schema_version = static_cast<std::uint32_t>(r.varint());
     e.id_derived = (r.byte() & 1) != 0;
-    auto rest = std::string_view{reinterpret_cast<const char*>(r.pos),
-                                 static_cast<std::size_t>(r.end - r.pos)};
-    auto n = check_object(rest);
-    e.payload = event_payload::encoded(rest.substr(0, n));
-    r.pos += n;
+    if (form == payload_form::decoded) {
+      r.object(e.payload.mutate(), 0);
+    } else {
+      auto rest = std::string_view{reinterpret_cast<const char*>(r.pos),
+                                   static_cast<std::size_t>(r.end - r.pos)};
+      auto n = check_object(rest);
+      e.payload = event_payload::encoded(rest.substr(0, n));
+      r.pos += n;
+    }
     r.object(e.metadata, 0);
     if (r.pos != r.end)
       corrupt();
@@ -502,22 +508,14 @@ void decode_event_lazy(std::string_view body, std::uint64_t seq, event& e) {
   }
 }
 
+} // namespace
+
+void decode_event_lazy(std::string_view body, std::uint64_t seq, event& e) {
+  decode_record(body, seq, e, payload_form::encoded);
+}
+
 void decode_event(std::string_view body, std::uint64_t seq, event& e) {
-  try {
-    reader r{body};
-    e.seq = seq;
-    e.id = r.str();
-    e.type = r.str();
-    e.timestamp = r.zigzag();
-    e.schema_version = static_cast<std::uint32_t>(r.varint());
-    e.id_derived = (r.byte() & 1) != 0;
-    r.object(e.payload.mutate(), 0);
-    r.object(e.metadata, 0);
-    if (r.pos != r.end)
-      corrupt();
-  } catch (const storage_error&) {
-    throw storage_error("event seq " + std::to_string(seq) + " has a corrupt record");
-  }
+  decode_record(body, seq, e, payload_form::decoded);
 }
 
 lazy_records::lazy_records(std::size_t n) : bytes_(std::make_shared<std::string>()) {

@@ -61,7 +61,7 @@ std::optional<std::string> json_path::find_key(const boost::json::object& root) 
 
 std::optional<std::string_view> json_path::find_key(const event_payload& payload,
                                                     std::string& buffer) const {
-  if (segments_.size() != 1 || payload.decoded())
+  if (segments_.size() != 1)
     return find_key(payload.object(), buffer);
   auto f = payload.field(segments_.front());
   switch (f.kind()) {
