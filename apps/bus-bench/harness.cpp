@@ -79,16 +79,17 @@ bus::actors::bus_options open_loop_bus() {
   return result;
 }
 
-percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
-                            const std::vector<bus::event>& events, double per_second) {
+latency_split measure_latency(caf::actor_system& sys, const bus_actor& bus,
+                              const std::vector<bus::event>& events, double per_second,
+                              std::size_t warmup_events) {
   constexpr std::size_t batch = latency_batch;
   auto batches = split(events, batch);
   auto tick = std::chrono::nanoseconds{
     static_cast<std::int64_t>(1e9 * batch / per_second)};
-  auto samples = std::make_shared<std::vector<double>>();
-  samples->reserve(batches.size());
-  auto done = std::make_shared<std::atomic<std::size_t>>(0);
   auto total = batches.size();
+  // One slot per batch, written by the load actor only; read after `done`.
+  auto samples = std::make_shared<std::vector<double>>(total, -1.0);
+  auto done = std::make_shared<std::atomic<std::size_t>>(0);
   auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(
     std::move(batches));
   sys.spawn([=](caf::event_based_actor* a) {
@@ -102,10 +103,10 @@ percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
         a->request(bus, caf::infinite, publish_atom::value, std::move((*shared)[*next]),
                    publish_wait::projectors)
           .then(
-            [=](publish_ack&) {
-              samples->push_back(
-                std::chrono::duration<double, std::micro>(clock_type::now() - sent)
-                  .count());
+            [=, index = *next](publish_ack&) {
+              (*samples)[index] = std::chrono::duration<double, std::micro>(
+                                    clock_type::now() - sent)
+                                    .count();
               ++*done;
             },
             [=](caf::error&) { ++*done; });
@@ -117,7 +118,20 @@ percentiles measure_latency(caf::actor_system& sys, const bus_actor& bus,
   });
   while (done->load() < total)
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  return percentiles_of(*samples);
+  latency_split result;
+  result.warmup_events = std::min(warmup_events, events.size());
+  std::vector<double> all, steady;
+  for (std::size_t i = 0; i < total; ++i) {
+    auto x = (*samples)[i];
+    if (x < 0)
+      continue; // refused: not a latency
+    all.push_back(x);
+    if (i * batch >= result.warmup_events)
+      steady.push_back(x);
+  }
+  result.all = percentiles_of(all);
+  result.steady = percentiles_of(steady);
+  return result;
 }
 
 } // namespace bench

@@ -90,7 +90,8 @@ constexpr std::size_t latency_batch = 256;
 /// load actor (open loop: a late batch does not delay the next), each
 /// awaited until every subscribed projector applied it, and returns the
 /// percentiles of the time (us) from publish to that acknowledgement.
-percentiles measure_latency(caf::actor_system& sys, const bus::actors::bus_actor& bus,
-                            const std::vector<bus::event>& events, double per_second);
+latency_split measure_latency(caf::actor_system& sys, const bus::actors::bus_actor& bus,
+                              const std::vector<bus::event>& events, double per_second,
+                              std::size_t warmup_events);
 
 } // namespace bench

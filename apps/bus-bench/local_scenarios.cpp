@@ -133,10 +133,11 @@ void latency(const std::vector<bus::event>& events, double per_second,
   caf::scoped_actor self{*h.sys};
   auto bus = spawn_bus(*h.sys, std::make_shared<bus::memory_log>(), open_loop_bus());
   auto ps = spawn_projectors(*h.sys, bus, 4, self);
+  auto page_us = fresh_page_us(); // before the clock: it takes tens of ms
   noise_floor floor; // in the same run: the same machine, the same neighbours
-  auto measured = measure_latency(*h.sys, bus, events, per_second);
+  auto measured = measure_latency(*h.sys, bus, events, per_second, default_keys);
   out.latency(id, "latency publish -> applied by 4 projectors", per_second,
-              latency_batch, measured, floor.stop());
+              latency_batch, measured, floor.stop(), page_us);
   shutdown(self, bus, ps);
 }
 
@@ -286,11 +287,13 @@ void dedup_memory(std::size_t n, report& out) {
 }
 
 void noise_floor_alone(report& out) {
+  auto page_us = fresh_page_us();
   noise_floor floor;
   auto t0 = clock_type::now();
   std::this_thread::sleep_for(std::chrono::seconds{2});
   auto seconds = seconds_since(t0);
-  out.floor("floor", "noise floor, nothing else running", floor.stop(), seconds);
+  out.floor("floor", "noise floor, nothing else running", floor.stop(), page_us,
+            seconds);
 }
 
 } // namespace bench

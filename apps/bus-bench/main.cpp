@@ -38,7 +38,10 @@ pipeline, for its maximum rate), remote (a bus and two
 projector nodes on loopback, and its latency), node (bus-node end to end on
 an input from bus-gen over N/10 users, in memory and with --store, as child
 processes), floor (the machine's noise floor alone: a thread sleeping
-100 us in a loop; every latency row also measures it in the same run),
+100 us in a loop, and what the first write to a fresh page of memory
+costs; every latency row also measures both in the same run, and gives
+its tail again without the first 100000 events, while the models' tables
+still grow),
 snapshots (the node's two read models on the memory log, on a store, and
 on a store with snapshots every 10000 events), partitions (a model costing
 a few us per event, whole and as 2 and 4 key-hash partitions), postgres

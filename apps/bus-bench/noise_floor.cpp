@@ -1,6 +1,9 @@
 #include "noise_floor.hpp"
 
 #include <chrono>
+#include <new>
+
+#include <sys/mman.h>
 
 namespace bench {
 
@@ -36,6 +39,23 @@ percentiles noise_floor::stop() {
   if (thread_.joinable())
     thread_.join();
   return percentiles_of(oversleep_us_);
+}
+
+double fresh_page_us() {
+  constexpr std::size_t page = 4096;
+  constexpr std::size_t bytes = std::size_t{16} << 20;
+  auto t0 = std::chrono::steady_clock::now();
+  auto* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (p == MAP_FAILED)
+    throw std::bad_alloc{};
+  auto* bytes_at = static_cast<volatile char*>(p);
+  for (std::size_t i = 0; i < bytes; i += page)
+    bytes_at[i] = 1;
+  auto elapsed = std::chrono::duration<double, std::micro>(
+    std::chrono::steady_clock::now() - t0);
+  ::munmap(p, bytes);
+  return elapsed.count() / static_cast<double>(bytes / page);
 }
 
 } // namespace bench

@@ -25,6 +25,18 @@ struct percentiles {
 /// Returns the percentiles of `xs` (sorted in place); all 0 when empty.
 percentiles percentiles_of(std::vector<double>& xs);
 
+/// The latency of a run, whole and without its warm-up.
+struct latency_split {
+  /// Every batch.
+  percentiles all;
+  /// The batches after the first `warmup_events` events: while those are
+  /// applied the read models' tables still grow, and each doubling of a
+  /// table touches fresh memory (see fresh_page_us in noise_floor.hpp); after them the
+  /// models hold their whole key space, as a long-running node does.
+  percentiles steady;
+  std::size_t warmup_events = 0;
+};
+
 class report {
 public:
   explicit report(bool json);
@@ -42,11 +54,12 @@ public:
   /// A latency row at `per_second`, beside the noise floor measured in the
   /// same run (a thread sleeping 100 us in a loop: its oversleep).
   void latency(const std::string& id, const std::string& name, double per_second,
-               std::size_t batch, const percentiles& latency, const percentiles& floor);
+               std::size_t batch, const latency_split& latency,
+               const percentiles& floor, double fresh_page_us);
 
   /// The noise floor on its own.
   void floor(const std::string& id, const std::string& name, const percentiles& floor,
-             double seconds);
+             double fresh_page_us, double seconds);
 
   /// Dedup memory per event: ours beside a string set.
   void memory(const std::string& id, const std::string& name, double ours,

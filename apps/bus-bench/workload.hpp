@@ -16,8 +16,11 @@
 
 namespace bench {
 
+/// The keys of make_events: its first `default_keys` events create them.
+constexpr std::size_t default_keys = 100000;
+
 /// `n` events "e<i>" of types A..D with payload {"k": "key<i % keys>", "n": i}.
-std::vector<bus::event> make_events(std::size_t n, std::size_t keys = 100000);
+std::vector<bus::event> make_events(std::size_t n, std::size_t keys = default_keys);
 
 /// The same events for i in [first, first + n).
 std::vector<bus::event> make_event_range(std::size_t first, std::size_t n,
