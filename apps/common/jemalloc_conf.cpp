@@ -7,10 +7,11 @@
 //   every fresh 4 KiB page costs a fault: about 10 us on this project's VM
 //   (bus-bench prints the figure), so that faults took a fifth of the memory
 //   node's CPU. With huge pages the node ran 1 M events in 1.6 s instead of
-//   2.0 s (docs/benchmarks.md, "Huge pages for the apps' memory").
+//   2.0 to 2.3 s (docs/benchmarks.md, "Fresh memory: huge pages and the latency
+//   tail").
 // - percpu_arena:percpu: one arena per CPU instead of four. Each arena
-//   keeps partly used huge pages of its own; with four per CPU the node's
-//   peak RSS grew by 15 %, with one by about 8 %.
+//   keeps partly used huge pages of its own: with four per CPU the node's
+//   peak RSS grew by 15 %, with one by 7 to 14 %.
 
 extern "C" {
 
