@@ -26,8 +26,8 @@ using clock_type = std::chrono::steady_clock;
 
 /// The names of the scenarios, in the order they run.
 inline const std::vector<std::string> scenarios{
-  "pipeline", "recovery", "append", "rebuild",   "memory",     "dedup",   "latency",
-  "remote",   "node",     "floor",  "snapshots", "partitions", "postgres"};
+  "pipeline", "recovery", "append", "rebuild",   "memory",     "dedup",    "latency",
+  "remote",   "node",     "floor",  "snapshots", "partitions", "postgres", "growth"};
 
 struct options {
   std::size_t events = 1000000;

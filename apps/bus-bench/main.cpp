@@ -13,6 +13,7 @@
 #include "memory.hpp"
 #include "node_scenario.hpp"
 #include "partitions.hpp"
+#include "growth.hpp"
 #include "remote.hpp"
 #include "report.hpp"
 #include "snapshots.hpp"
@@ -46,7 +47,9 @@ snapshots (the node's two read models on the memory log, on a store, and
 on a store with snapshots every 10000 events), partitions (a model costing
 a few us per event, whole and as 2 and 4 key-hash partitions), postgres
 (appending to the PostgreSQL log of --pg-uri under each policy beside the
-SQLite log; not run without --pg-uri, or in a build without PostgreSQL).
+SQLite log; not run without --pg-uri, or in a build without PostgreSQL),
+growth (N keys inserted into a read model's table, bus::growing_map beside
+Boost's flat map, with the worst 256 inserts in a row of each).
 --json prints one JSON document with every figure instead of the table.
 The old spellings --batch N and --dir DIR still work.
 )";
@@ -134,6 +137,8 @@ int main(int argc, char** argv) {
     partitions(opt, events, out);
   if (opt.runs_scenario("postgres"))
     postgres_append(opt, events, out);
+  if (opt.runs_scenario("growth"))
+    growth(opt, out);
   out.finish();
   return 0;
 }

@@ -84,7 +84,9 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
     {
       auto batches = split(events, opt.batch_size);
       bus::memory_log log;
-      std::vector<sum_model> models{sum_model{"m0"}, sum_model{"m1"}};
+      std::vector<sum_model> models;
+      models.emplace_back("m0");
+      models.emplace_back("m1");
       std::vector<bus::processed_ids> dedup(2);
       auto t0 = clock_type::now();
       for (auto& b : batches) {

@@ -14,7 +14,7 @@ std::uint64_t hash_of(const std::string& id) {
   return std::hash<std::string>{}(id);
 }
 
-std::string id_of(std::size_t i) {
+std::string numbered_id(std::size_t i) {
   return "e" + std::to_string(i);
 }
 
@@ -25,7 +25,7 @@ BOOST_AUTO_TEST_SUITE(id_filter)
 BOOST_AUTO_TEST_CASE(an_empty_filter_holds_nothing) {
   bus::internal::id_filter filter;
   for (std::size_t i = 0; i < 1000; ++i)
-    BOOST_TEST(!filter.may_contain(hash_of(id_of(i))));
+    BOOST_TEST(!filter.may_contain(hash_of(numbered_id(i))));
   BOOST_TEST(filter.size() == 0u);
 }
 
@@ -34,12 +34,12 @@ BOOST_AUTO_TEST_CASE(every_added_id_may_be_held_across_stages) {
   bus::internal::id_filter filter;
   constexpr std::size_t n = 400000; // past the first two stages (64 k, 256 k)
   for (std::size_t i = 0; i < n; ++i)
-    filter.add(hash_of(id_of(i)));
+    filter.add(hash_of(numbered_id(i)));
   BOOST_TEST(filter.stages() >= 3u);
   BOOST_TEST(filter.size() == n);
   std::size_t missed = 0;
   for (std::size_t i = 0; i < n; ++i)
-    if (!filter.may_contain(hash_of(id_of(i))))
+    if (!filter.may_contain(hash_of(numbered_id(i))))
       ++missed;
   BOOST_TEST(missed == 0u);
 }
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(most_unseen_ids_are_answered_new) {
   // 0.5 % per stage.
   bus::internal::id_filter filter;
   for (std::size_t i = 0; i < 300000; ++i)
-    filter.add(hash_of(id_of(i)));
+    filter.add(hash_of(numbered_id(i)));
   std::size_t maybe = 0;
   constexpr std::size_t probes = 200000;
   for (std::size_t i = 0; i < probes; ++i)
@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(memory_grows_by_a_couple_of_bytes_per_id) {
   bus::internal::id_filter filter;
   constexpr std::size_t n = 1000000;
   for (std::size_t i = 0; i < n; ++i)
-    filter.add(hash_of(id_of(i)));
+    filter.add(hash_of(numbered_id(i)));
   // 1.5 bytes per id in each stage; the last stage is not full yet.
   BOOST_TEST(filter.memory_bytes() <= 4 * n, filter.memory_bytes()
                                                << " bytes for " << n << " ids");
@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(first_stage_sized_for_a_reopened_store_takes_it_whole) {
   // A store reopened with 500 k ids fills the first stage without growing.
   bus::internal::id_filter filter{750000};
   for (std::size_t i = 0; i < 500000; ++i)
-    filter.add(hash_of(id_of(i)));
+    filter.add(hash_of(numbered_id(i)));
   BOOST_TEST(filter.stages() == 1u);
 }
 
