@@ -6,17 +6,20 @@
 // bigger table and moves a few entries from the old one with each insert
 // after that, while lookups search both (as the memory log's id index does).
 //
-// Why: a full rehash touches the whole new table at once. At 100 k keys a
-// projector stopped for 9 to 10 ms at each doubling, and at 10 M keys it
-// would stop for seconds; every query and every batch behind it waits. On a
-// VM, where each fresh page of memory costs a fault of some microseconds,
-// the stall is mostly those faults (docs/benchmarks.md, "Fresh memory").
+// Why: a full rehash moves every entry into a new table in one insert. With
+// 1 M keys that stopped the owner for about a quarter of a second, with
+// 4 M for nearly one (bus-bench --only growth); every query and every batch
+// behind it waits. The moves still write the new table's fresh pages, so
+// the inserts right after a doubling cost more (on this project's VM, where
+// a fresh page costs some 10 us, 2 to 7 ms a batch of 256 at 100 k keys),
+// but none moves the whole table.
 //
 // The interface is the flat map's own, for what read models use: find,
 // try_emplace, emplace, erase, iteration, size, reserve, clear. As with it,
 // an insert invalidates every iterator, an erase only the erased one.
 
 #include <cstddef>
+#include <functional>
 #include <iterator>
 #include <type_traits>
 #include <utility>
