@@ -4,30 +4,16 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "bus/growing_map.hpp"
+#include "workload.hpp"
 
 namespace bench {
 
 namespace {
-
-struct key_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-struct key_equal {
-  using is_transparent = void;
-  bool operator()(std::string_view x, std::string_view y) const noexcept {
-    return x == y;
-  }
-};
 
 struct timings {
   double per_second = 0;

@@ -25,6 +25,23 @@ std::vector<bus::event> make_events(std::size_t n, std::size_t keys = default_ke
 std::vector<bus::event> make_event_range(std::size_t first, std::size_t n,
                                          std::size_t keys = 100000);
 
+/// Hashes std::string and std::string_view alike: a model's keys found by
+/// string_view, without building a key.
+struct key_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+/// Compares std::string and std::string_view alike.
+struct key_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view x, std::string_view y) const noexcept {
+    return x == y;
+  }
+};
+
 /// Folds payload.n per payload.k: the apply every projector does.
 class sum_model final : public bus::read_model {
 public:
@@ -40,20 +57,6 @@ public:
   std::size_t size() const noexcept { return sums_.size(); }
 
 private:
-  // Found by string_view, without building a key.
-  struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  struct key_equal {
-    using is_transparent = void;
-    bool operator()(std::string_view x, std::string_view y) const noexcept {
-      return x == y;
-    }
-  };
-
   std::string name_;
   // An open-addressing map that grows without a stall, as the project's own
   // read models keep their keys (bus/growing_map.hpp): a std::unordered_map
