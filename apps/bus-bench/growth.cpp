@@ -9,7 +9,6 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "bus/growing_map.hpp"
-#include "workload.hpp"
 
 namespace bench {
 
@@ -58,9 +57,10 @@ std::string millis(double us) {
 } // namespace
 
 void growth(const options& opt, report& out) {
-  using growing = bus::growing_map<std::string, std::int64_t, key_hash, key_equal>;
-  using flat
-    = boost::unordered_flat_map<std::string, std::int64_t, key_hash, key_equal>;
+  using growing
+    = bus::growing_map<std::string, std::int64_t, bus::string_hash, bus::string_equal>;
+  using flat = boost::unordered_flat_map<std::string, std::int64_t, bus::string_hash,
+                                         bus::string_equal>;
   std::vector<std::string> keys;
   keys.reserve(opt.events);
   for (std::size_t i = 0; i < opt.events; ++i)

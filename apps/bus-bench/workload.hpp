@@ -5,7 +5,6 @@
 // compared with, so that both do the same work.
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,23 +23,6 @@ std::vector<bus::event> make_events(std::size_t n, std::size_t keys = default_ke
 /// The same events for i in [first, first + n).
 std::vector<bus::event> make_event_range(std::size_t first, std::size_t n,
                                          std::size_t keys = 100000);
-
-/// Hashes std::string and std::string_view alike: a model's keys found by
-/// string_view, without building a key.
-struct key_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-/// Compares std::string and std::string_view alike.
-struct key_equal {
-  using is_transparent = void;
-  bool operator()(std::string_view x, std::string_view y) const noexcept {
-    return x == y;
-  }
-};
 
 /// Folds payload.n per payload.k: the apply every projector does.
 class sum_model final : public bus::read_model {
@@ -62,7 +44,8 @@ private:
   // read models keep their keys (bus/growing_map.hpp): a std::unordered_map
   // of std::string took 45 % of the pipeline's samples, hiding what the
   // framework costs, and a flat map's doublings set the latency's tail.
-  bus::growing_map<std::string, std::int64_t, key_hash, key_equal> sums_;
+  bus::growing_map<std::string, std::int64_t, bus::string_hash, bus::string_equal>
+    sums_;
 };
 
 bus::model_spec sum_spec(std::string name);

@@ -21,12 +21,30 @@
 #include <cstddef>
 #include <functional>
 #include <iterator>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
 namespace bus {
+
+/// Hashes std::string and std::string_view alike (transparent): a model's
+/// string keys found by std::string_view, without building a key.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+/// Compares std::string and std::string_view alike (transparent).
+struct string_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view x, std::string_view y) const noexcept {
+    return x == y;
+  }
+};
 
 template <class Key, class T, class Hash = boost::hash<Key>,
           class Pred = std::equal_to<Key>>
@@ -139,23 +157,26 @@ public:
   /// True while entries are still moving from the old table.
   bool growing() const noexcept { return !old_.empty(); }
 
+  // Not growing, the old table is empty: a miss does not hash the key
+  // again to search it.
+
   template <class K>
   iterator find(const K& key) {
-    if (auto i = now_.find(key); i != now_.end())
+    if (auto i = now_.find(key); i != now_.end() || !growing())
       return {this, false, i};
     return {this, true, old_.find(key)};
   }
 
   template <class K>
   const_iterator find(const K& key) const {
-    if (auto i = now_.find(key); i != now_.end())
+    if (auto i = now_.find(key); i != now_.end() || !growing())
       return {this, false, i};
     return {this, true, old_.find(key)};
   }
 
   template <class K>
   bool contains(const K& key) const {
-    return now_.contains(key) || old_.contains(key);
+    return now_.contains(key) || (growing() && old_.contains(key));
   }
 
   /// Inserts {key, T(args...)} unless `key` is there; returns the entry of
