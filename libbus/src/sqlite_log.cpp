@@ -17,7 +17,7 @@ using namespace internal;
 
 sqlite_log::~sqlite_log() {
   // Events appended since the last sync were never acknowledged: they go.
-  for (auto* stmt : {insert_, read_, insert_id_, insert_ids_, find_id_})
+  for (auto* stmt : {insert_, read_, insert_id_, insert_ids_, find_id_, set_indexed_})
     sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
@@ -27,7 +27,13 @@ sqlite_log::~sqlite_log() {
 std::string_view sqlite_log::id_at(std::uint64_t seq) const {
   if (auto* e = tail_->find(seq))
     return e->id;
-  // Only durable events leave the tail.
+  // Only durable events leave the tail; the ids not yet in the id table
+  // wait in unindexed_ (redeliveries of recent events are checked here).
+  if (seq > indexed_through_ && seq - indexed_through_ <= unindexed_ends_.size()) {
+    auto i = static_cast<std::size_t>(seq - indexed_through_ - 1);
+    auto begin = i == 0 ? 0 : unindexed_ends_[i - 1];
+    return std::string_view{unindexed_.data() + begin, unindexed_ends_[i] - begin};
+  }
   auto& c = cache_;
   if (seq < c.first_seq || seq >= c.first_seq + c.offsets.size()) {
     c = cached_row{};
@@ -202,13 +208,11 @@ void sqlite_log::insert_row(std::uint64_t first, std::uint32_t count,
     fail(what);
 }
 
-void sqlite_log::write_pending() {
+bool sqlite_log::write_pending() {
   row_builder rows{
     [this](std::uint64_t first, std::uint32_t count, const std::string& blob) {
       insert_row(first, count, blob, "append");
     }};
-  std::vector<std::pair<std::string_view, std::uint64_t>> ids;
-  ids.reserve(static_cast<std::size_t>(head_ - durable_head_));
   for (auto seq = durable_head_ + 1; seq <= head_;) {
     auto events = tail_->read(seq, static_cast<std::size_t>(head_ - seq + 1));
     if (events.empty())
@@ -216,11 +220,29 @@ void sqlite_log::write_pending() {
                           + " is missing from memory");
     for (auto& e : events) {
       rows.add(e);
-      ids.emplace_back(e.id, e.seq);
+      unindexed_ += e.id;
+      unindexed_ends_.push_back(unindexed_.size());
     }
     seq += events.size();
   }
   rows.flush();
+  // Each commit that inserted ids rewrote the id table's last pages (64 KiB
+  // each): ids go in groups instead.
+  if (unindexed_ends_.size() < index_every_)
+    return false;
+  write_unindexed();
+  return true;
+}
+
+void sqlite_log::write_unindexed() {
+  std::vector<std::pair<std::string_view, std::uint64_t>> ids;
+  ids.reserve(unindexed_ends_.size());
+  std::size_t begin = 0;
+  for (auto end : unindexed_ends_) {
+    ids.emplace_back(std::string_view{unindexed_.data() + begin, end - begin},
+                     indexed_through_ + ids.size() + 1);
+    begin = end;
+  }
   // In key order: neighbouring ids go to the same pages of the id table.
   // Ids of counters and clocks come in that order already.
   auto key_less = [](const auto& x, const auto& y) {
@@ -229,6 +251,11 @@ void sqlite_log::write_pending() {
   if (!std::is_sorted(ids.begin(), ids.end(), key_less))
     std::sort(ids.begin(), ids.end(), key_less);
   insert_ids(ids);
+  reset_on_exit guard{set_indexed_};
+  sqlite3_bind_int64(set_indexed_, 1,
+                     static_cast<sqlite3_int64>(indexed_through_ + ids.size()));
+  if (sqlite3_step(set_indexed_) != SQLITE_DONE)
+    fail("append: id table");
 }
 
 void sqlite_log::insert_ids(
@@ -286,11 +313,15 @@ void sqlite_log::sync() {
     return;
   refuse_if_failed();
   auto start = std::chrono::steady_clock::now();
+  auto waiting = unindexed_ends_.size();
+  auto indexed = false;
   try {
     exec("BEGIN IMMEDIATE");
-    write_pending();
+    indexed = write_pending();
     exec("COMMIT");
   } catch (const storage_error& ex) {
+    unindexed_ends_.resize(waiting);
+    unindexed_.resize(waiting == 0 ? 0 : unindexed_ends_.back());
     // The failed call's code, before the rollback replaces it.
     auto rc = sqlite3_extended_errcode(db_);
     if (sqlite3_get_autocommit(db_) == 0)
@@ -304,8 +335,14 @@ void sqlite_log::sync() {
   }
   timings_.commit.observe(std::chrono::steady_clock::now() - start);
   durable_head_ = head_;
+  if (indexed) {
+    indexed_through_ += unindexed_ends_.size();
+    unindexed_.clear();
+    unindexed_ends_.clear();
+  }
   tail_->evict(durable_head_);
-  recent_->rotate(durable_head_);
+  // The recent ids are the only index of those not in the id table yet.
+  recent_->rotate(indexed_through_);
 }
 
 } // namespace bus

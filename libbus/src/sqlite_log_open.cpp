@@ -39,7 +39,11 @@ CREATE TABLE IF NOT EXISTS ids (
   seq  INTEGER NOT NULL,
   PRIMARY KEY (size, id)
 ) WITHOUT ROWID;
-PRAGMA user_version = 4;
+CREATE TABLE IF NOT EXISTS id_index (
+  through INTEGER NOT NULL
+);
+INSERT INTO id_index (through) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM id_index);
+PRAGMA user_version = 5;
 )sql";
 
 // Layout 3 keyed the id table by the id alone: its rows move to the new
@@ -66,21 +70,26 @@ constexpr const char* cache_pragma = "PRAGMA cache_size=-16384";
 
 } // namespace
 
-sqlite_log::sqlite_log(std::string path, durability policy, std::size_t tail_events)
+sqlite_log::sqlite_log(std::string path, durability policy, std::size_t tail_events,
+                       std::size_t index_every)
   : path_(std::move(path)),
     policy_(policy),
     filter_(std::make_unique<id_filter>()),
     // Its ids are those of the tail: a hit is confirmed in memory.
     recent_(std::make_unique<recent_ids>(tail_events / 2)),
+    index_every_(std::max<std::size_t>(index_every, 1)),
     tail_(std::make_unique<tail_cache>(tail_events)),
     reads_(std::make_unique<read_cache>(read_cache_slots,
                                         tail_cache::default_chunk_events)) {
   timings_.measured = true;
 }
 
-caf::expected<std::shared_ptr<sqlite_log>>
-sqlite_log::open(const std::string& path, durability policy, std::size_t tail_events) {
-  std::shared_ptr<sqlite_log> log{new sqlite_log(path, policy, tail_events)};
+caf::expected<std::shared_ptr<sqlite_log>> sqlite_log::open(const std::string& path,
+                                                            durability policy,
+                                                            std::size_t tail_events,
+                                                            std::size_t index_every) {
+  std::shared_ptr<sqlite_log> log{
+    new sqlite_log(path, policy, tail_events, index_every)};
   try {
     log->vfs_ = std::make_unique<timed_vfs>(log->timings_.fsync);
   } catch (const storage_error& ex) {
@@ -155,6 +164,8 @@ void sqlite_log::open_db() {
       migrate_old_layout();
     if (version < 3)
       index_ids();
+    // Up to layout 4 the id table held every id.
+    exec("UPDATE id_index SET through = (SELECT count(*) FROM ids)");
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -180,6 +191,7 @@ void sqlite_log::prepare_statements() {
     many += ", (?, ?, ?)";
   prepare(many.c_str(), &insert_ids_);
   prepare("SELECT seq FROM ids WHERE size = ?1 AND id = ?2", &find_id_);
+  prepare("UPDATE id_index SET through = ?", &set_indexed_);
 }
 
 void sqlite_log::load() {
@@ -210,6 +222,21 @@ void sqlite_log::load() {
   // Room for the ids held plus half as many again in the first stage.
   filter_ = std::make_unique<id_filter>(
     static_cast<std::size_t>(expected + expected / 2));
+  // The id table holds the ids up to `through`; a crash may have left
+  // those of later rows out (it is written in groups).
+  std::uint64_t through = 0;
+  {
+    statement st;
+    if (sqlite3_prepare_v2(db_, "SELECT through FROM id_index", -1, &st.stmt, nullptr)
+          != SQLITE_OK
+        || sqlite3_step(st.stmt) != SQLITE_ROW)
+      fail("load: id table");
+    auto value = sqlite3_column_int64(st.stmt, 0);
+    if (value < 0 || static_cast<std::uint64_t>(value) > expected)
+      throw storage_error("corrupt store: the id table claims the ids up to seq "
+                          + std::to_string(value) + " of " + std::to_string(expected));
+    through = static_cast<std::uint64_t>(value);
+  }
   statement st;
   if (sqlite3_prepare_v2(db_,
                          "SELECT first_seq, count, events FROM batches "
@@ -229,8 +256,14 @@ void sqlite_log::load() {
     record_cursor records{blob.data(), blob.size()};
     auto whole = true;
     try {
-      for (std::uint64_t i = 0; i < count; ++i)
-        filter_->add(hash_id(record_id(records.next())));
+      for (std::uint64_t i = 0; i < count; ++i) {
+        auto id = record_id(records.next());
+        filter_->add(hash_id(id));
+        if (first + i > through) {
+          unindexed_ += id;
+          unindexed_ends_.push_back(unindexed_.size());
+        }
+      }
       whole = records.at_end();
     } catch (const storage_error&) {
       whole = false;
@@ -249,9 +282,24 @@ void sqlite_log::load() {
       || sqlite3_step(ids.stmt) != SQLITE_ROW)
     fail("load");
   auto indexed = static_cast<std::uint64_t>(sqlite3_column_int64(ids.stmt, 0));
-  if (indexed != head_)
+  if (indexed != through || through > head_)
     throw storage_error("corrupt store: the id table holds " + std::to_string(indexed)
-                        + " ids for " + std::to_string(head_) + " events");
+                        + " ids for the " + std::to_string(through)
+                        + " events it claims (of " + std::to_string(head_) + ")");
+  indexed_through_ = through;
+  if (unindexed_ends_.empty())
+    return;
+  exec("BEGIN IMMEDIATE");
+  try {
+    write_unindexed();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  indexed_through_ = head_;
+  unindexed_.clear();
+  unindexed_ends_.clear();
 }
 
 void sqlite_log::index_ids() {

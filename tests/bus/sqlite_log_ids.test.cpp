@@ -26,8 +26,10 @@ struct store_fixture : bus::test::sqlite_scratch {
     // nop
   }
 
-  std::shared_ptr<bus::sqlite_log> open(durability policy = durability::os_buffered) {
-    auto log = bus::sqlite_log::open(path, policy, small_tail);
+  std::shared_ptr<bus::sqlite_log>
+  open(durability policy = durability::os_buffered,
+       std::size_t index_every = bus::sqlite_log::default_index_every) {
+    auto log = bus::sqlite_log::open(path, policy, small_tail, index_every);
     if (!log)
       BOOST_FAIL(context_of(log.error()));
     return *log;
@@ -88,12 +90,55 @@ BOOST_AUTO_TEST_CASE(
 }
 
 BOOST_AUTO_TEST_CASE(ids_are_rows_of_the_id_table_written_with_their_events) {
-  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  auto log = open(durability::every(std::chrono::milliseconds{10}), 10);
   log->append(numbered(0, 10));
   BOOST_TEST(select("SELECT count(*) FROM ids") == "0"); // not synced yet
   log->sync();
   BOOST_TEST(select("SELECT count(*) FROM ids") == "10");
   BOOST_TEST(select("SELECT seq FROM ids WHERE id = 'e7'") == "8");
+  BOOST_TEST(select("SELECT through FROM id_index") == "10");
+}
+
+BOOST_AUTO_TEST_CASE(ids_go_to_the_id_table_in_groups_and_stay_duplicates_meanwhile) {
+  auto log = open(durability::os_buffered, 1000);
+  for (std::size_t i = 0; i < 900; i += 30)
+    log->append(numbered(i, 30));
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "0");
+  BOOST_TEST(select("SELECT through FROM id_index") == "0");
+  // Far older than the tail, and not on disk yet: still duplicates.
+  BOOST_TEST(redeliver(*log, {0, 450, 899})
+             == (std::vector<std::uint64_t>{1, 451, 900}));
+  BOOST_TEST(log->find("e17").value_or(0) == 18u);
+  for (std::size_t i = 900; i < 1200; i += 30)
+    log->append(numbered(i, 30));
+  // The sync that reached 1000 wrote them all at once.
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "1020");
+  BOOST_TEST(select("SELECT through FROM id_index") == "1020");
+  BOOST_TEST(redeliver(*log, {0, 1019, 1100, 1199})
+             == (std::vector<std::uint64_t>{1, 1020, 1101, 1200}));
+  BOOST_TEST(log->head() == 1200u);
+}
+
+BOOST_AUTO_TEST_CASE(ids_left_out_of_the_id_table_by_a_crash_are_indexed_on_open) {
+  // The log indexes nothing when it goes: as after kill -9, the id table
+  // lags behind the rows.
+  {
+    auto log = open(durability::os_buffered, 1000);
+    for (std::size_t i = 0; i < 500; i += 50)
+      log->append(numbered(i, 50));
+  }
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "0");
+  {
+    auto log = open(durability::os_buffered, 1000);
+    BOOST_TEST(select("SELECT count(*) FROM ids") == "500");
+    BOOST_TEST(select("SELECT through FROM id_index") == "500");
+    BOOST_TEST(redeliver(*log, {0, 250, 499, 500})
+               == (std::vector<std::uint64_t>{1, 251, 500, 0}));
+  }
+  // The new event (seq 501) waits again; the next open indexes it.
+  auto log = open();
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "501");
+  BOOST_TEST(redeliver(*log, {500, 3}) == (std::vector<std::uint64_t>{501, 4}));
 }
 
 BOOST_AUTO_TEST_CASE(events_not_yet_written_stay_exact_duplicates_however_many) {
@@ -134,7 +179,7 @@ BOOST_AUTO_TEST_CASE(reads_older_than_the_tail_come_from_the_rows) {
 BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
   // The filter saw the ids of the failed batch; it may only say "maybe":
   // the disk says they are new.
-  auto log = open(durability::every(std::chrono::milliseconds{10}));
+  auto log = open(durability::every(std::chrono::milliseconds{10}), 100);
   log->append(numbered(0, 200));
   log->sync();
   log->append(numbered(200, 100));
@@ -146,6 +191,13 @@ BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
   BOOST_TEST(redeliver(*log, {250, 0}) == (std::vector<std::uint64_t>{0, 1}));
   BOOST_TEST(log->head() == 201u);
   log->sync();
+  BOOST_TEST(log->find("e150").value_or(0) == 151u);
+  BOOST_TEST(log->find("e250").value_or(0) == 201u);
+  for (std::size_t i = 300; i < 400; i += 10)
+    log->append(numbered(i, 10));
+  log->sync();
+  // Only ids of events that are in the log, each once.
+  BOOST_TEST(select("SELECT count(*) FROM ids") == "301");
   BOOST_TEST(open()->find("e250").value_or(0) == 201u);
 }
 
@@ -160,7 +212,7 @@ BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
   BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
-  BOOST_TEST(select("PRAGMA user_version") == "4");
+  BOOST_TEST(select("PRAGMA user_version") == "5");
   BOOST_TEST(redeliver(*log, {0, 999, 1000})
              == (std::vector<std::uint64_t>{1, 1000, 0}));
 }
@@ -185,7 +237,7 @@ BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) 
   }
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
-  BOOST_TEST(select("PRAGMA user_version") == "4");
+  BOOST_TEST(select("PRAGMA user_version") == "5");
   BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
   BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name = 'ids_by_text'")
              == "0");
@@ -226,8 +278,23 @@ BOOST_AUTO_TEST_CASE(ids_of_every_size_and_order_stay_unique_across_reopening) {
     BOOST_TEST((outcomes[i].duplicate && outcomes[i].seq == i + 1), ids[i]);
 }
 
+BOOST_AUTO_TEST_CASE(store_of_layout_4_keeps_its_id_table_on_open) {
+  // Layout 4 (the previous release): every id in the id table, no id_index.
+  {
+    auto log = open(durability::os_buffered, 1);
+    for (std::size_t i = 0; i < 1000; i += 100)
+      log->append(numbered(i, 100));
+  }
+  sql("DROP TABLE id_index; PRAGMA user_version = 4;");
+  auto log = open();
+  BOOST_TEST(select("PRAGMA user_version") == "5");
+  BOOST_TEST(select("SELECT through FROM id_index") == "1000");
+  BOOST_TEST(redeliver(*log, {0, 999, 1000})
+             == (std::vector<std::uint64_t>{1, 1000, 0}));
+}
+
 BOOST_AUTO_TEST_CASE(store_whose_id_table_lacks_ids_is_refused_naming_the_file) {
-  open()->append(numbered(0, 10));
+  open(durability::os_buffered, 1)->append(numbered(0, 10));
   sql("DELETE FROM ids WHERE id = 'e3'");
   auto damaged = bus::sqlite_log::open(path);
   BOOST_REQUIRE(!damaged);

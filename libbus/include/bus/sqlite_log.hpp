@@ -3,13 +3,17 @@
 // The durable event log on SQLite (WAL mode). Each row holds the compact
 // records of consecutive events (see src/internal/event_record.hpp) under
 // the seq of its first one. Ids are kept unique by an index on disk (the
-// `ids` table, written in the same transaction as the rows), with a Bloom
-// filter of every id and an exact index of the recent ones in memory in
-// front of it: a new id costs no disk access, a redelivery of an old one
-// one indexed lookup. The recent tail is also kept as events in memory;
-// a read of older seqs decodes its stretch of the rows once, for every
-// reader of it. So the memory the log takes is
-// bounded by its tail, plus 1.5 bytes per id for the filter.
+// `ids` table), with a Bloom filter of every id and an exact index of the
+// recent ones in memory in front of it: a new id costs no disk access, a
+// redelivery of an old one one indexed lookup. The id table is derived
+// from the rows, so it may lag behind them: the ids of the last
+// `index_every` events or fewer wait in memory and go to disk together, in
+// the transaction of a sync (one page written per group of ids, not one
+// per commit), and an open indexes whatever a crash left unindexed. The
+// recent tail is also kept as events in memory; a read of older seqs
+// decodes its stretch of the rows once, for every reader of it. So the
+// memory the log takes is bounded by its tail and the ids not yet indexed,
+// plus 1.5 bytes per id for the filter.
 // Appended batches reach SQLite at sync(), committed together in one
 // transaction: under fsync_each_batch and os_buffered append() syncs
 // itself, so a batch is acknowledged once append() returns; under
@@ -97,12 +101,17 @@ public:
   /// Events of the recent tail kept in memory by default.
   static constexpr std::size_t default_tail_events = 16384;
 
+  /// Events whose ids go to the id table together by default.
+  static constexpr std::size_t default_index_every = 65536;
+
   /// Opens (or creates) the store at `path`, migrating a store of an older
-  /// layout, keeping at least the last `tail_events` events in memory.
-  /// Errors name the file.
+  /// layout, keeping at least the last `tail_events` events in memory and
+  /// writing the ids of `index_every` events at a time (at least 1) to the
+  /// id table. Errors name the file.
   static caf::expected<std::shared_ptr<sqlite_log>>
   open(const std::string& path, durability policy = durability::fsync_each_batch,
-       std::size_t tail_events = default_tail_events);
+       std::size_t tail_events = default_tail_events,
+       std::size_t index_every = default_index_every);
 
   ~sqlite_log() override;
 
@@ -139,7 +148,8 @@ private:
     std::vector<std::uint32_t> offsets; // of each record, from the blob's start
   };
 
-  sqlite_log(std::string path, durability policy, std::size_t tail_events);
+  sqlite_log(std::string path, durability policy, std::size_t tail_events,
+             std::size_t index_every);
 
   // Opening (sqlite_log_open.cpp).
   void open_db();
@@ -159,9 +169,14 @@ private:
   /// Returns the seq the id table gives `id`, 0 when it has none.
   std::uint64_t find_on_disk(std::string_view id) const;
 
-  /// Writes the events past durable_head_ and their ids (in a transaction
-  /// opened by the caller).
-  void write_pending();
+  /// Writes the events past durable_head_ (in a transaction opened by the
+  /// caller), and the ids waiting for the id table once they are
+  /// index_every_ or more. Returns whether it wrote them.
+  bool write_pending();
+
+  /// Inserts the ids waiting in unindexed_ into the id table and records
+  /// up to which seq it holds every id.
+  void write_unindexed();
 
   /// Inserts a row of `count` records from seq `first` on; `what` names
   /// the operation in the error.
@@ -190,10 +205,16 @@ private:
   sqlite3_stmt* insert_id_ = nullptr;
   sqlite3_stmt* insert_ids_ = nullptr; // ids_per_insert rows at once
   sqlite3_stmt* find_id_ = nullptr;
+  sqlite3_stmt* set_indexed_ = nullptr;
   /// Every id of the log, in front of the id table.
   std::unique_ptr<internal::id_filter> filter_;
-  /// The ids of the tail and of every event not yet written.
+  /// The ids of the tail and of every event not yet in the id table.
   std::unique_ptr<internal::recent_ids> recent_;
+  /// The ids of the durable events past indexed_through_, back to back
+  /// (each ends at unindexed_ends_[seq - indexed_through_ - 1]).
+  std::string unindexed_;
+  std::vector<std::size_t> unindexed_ends_;
+  std::size_t index_every_;
   /// The recent events, and every event not yet written.
   std::unique_ptr<internal::tail_cache> tail_;
   /// Stretches older than the tail decoded lately, shared by their readers.
@@ -201,6 +222,8 @@ private:
   mutable cached_row cache_;
   std::uint64_t head_ = 0;
   std::uint64_t durable_head_ = 0;
+  /// The id table holds the id of every seq up to here, and no other.
+  std::uint64_t indexed_through_ = 0;
 };
 
 } // namespace bus

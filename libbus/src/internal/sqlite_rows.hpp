@@ -18,11 +18,12 @@
 
 namespace bus::internal {
 
-// The layout this release writes (PRAGMA user_version). 3 is the layout
+// The layout this release writes (PRAGMA user_version). 4 is the layout
+// whose id table held every id (no `id_index`), 3 the layout
 // with the id table keyed by the id alone, 2 the one without the id table,
 // 0 with an `events` table the one of the first releases (one row per
 // event).
-constexpr int log_layout_version = 4;
+constexpr int log_layout_version = 5;
 
 // A row holds at most this many events or about this many bytes: small
 // enough that reading one event loads little, large enough that SQLite's
