@@ -14,11 +14,17 @@ constexpr std::size_t scratch_bytes = 64 << 10;
 // small payloads; it grows by doubling.
 constexpr std::size_t payload_block_bytes = 256 << 10;
 
+// Requests a chunk has room for (a block of input holds some thousands of
+// lines), and released chunks kept: the node has at most four in flight.
+constexpr std::size_t chunk_requests = 8192;
+constexpr std::size_t spare_chunks = 6;
+
 } // namespace
 
 request_reader::request_reader(int fd, std::size_t max_line_bytes)
   : lines_(fd, max_line_bytes),
     max_line_bytes_(max_line_bytes),
+    chunks_(spare_chunks, chunk_requests),
     scratch_buffer_(new unsigned char[scratch_bytes]),
     scratch_(scratch_buffer_.get(), scratch_bytes) {
   // nop
@@ -52,8 +58,7 @@ void request_reader::parse_line(std::string_view line, std::size_t number) {
 }
 
 request_chunk request_reader::read_chunk(bool& more) {
-  chunk_ = std::make_shared<std::vector<request>>();
-  chunk_->reserve(8192);
+  chunk_ = chunks_.take();
   auto arena = event_arena::make(payload_block_bytes);
   payloads_ = std::move(arena.storage);
   more = lines_.read_block([this](std::string_view line,
