@@ -129,6 +129,12 @@ private:
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (p == MAP_FAILED)
         throw std::bad_alloc{};
+      // Lookups land anywhere in the table: with 4 KiB pages nearly each
+      // one also missed the TLB, which a VM pays twice (its page walk is
+      // nested). Huge pages made appends to a memory log about 25 % faster
+      // here. (Advice only: without THP it is refused and changes nothing.)
+      if (bytes >= huge_page_bytes)
+        ::madvise(p, bytes, MADV_HUGEPAGE);
       slots_ = static_cast<slot*>(p);
       capacity_ = capacity;
       unmapped_ = 0;
@@ -203,6 +209,9 @@ private:
 
   // Slots per memory page.
   static constexpr std::size_t page_slots = 4096 / sizeof(slot);
+
+  // Bytes of a transparent huge page on x86-64.
+  static constexpr std::size_t huge_page_bytes = 2 << 20;
 
   // Slots per piece of the old table unmapped at once (1 MiB).
   static constexpr std::size_t unmap_step = (1u << 20) / sizeof(slot);
