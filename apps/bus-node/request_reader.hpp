@@ -18,7 +18,7 @@
 #include <boost/json/parser.hpp>
 
 #include "bus/event_arena.hpp"
-#include "chunk_pool.hpp"
+#include "bus/vector_pool.hpp"
 #include "event_fast_path.hpp"
 #include "line_reader.hpp"
 #include "protocol.hpp"
@@ -40,7 +40,8 @@ private:
 
   line_reader lines_;
   std::size_t max_line_bytes_;
-  chunk_pool chunks_;
+  /// Chunks the session is done with, for the next ones.
+  vector_pool<request> chunks_;
   event_fast_path fast_path_;
   boost::json::parser parser_;
   std::unique_ptr<unsigned char[]> scratch_buffer_;

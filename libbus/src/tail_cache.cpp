@@ -5,7 +5,9 @@
 namespace bus::internal {
 
 tail_cache::tail_cache(std::size_t capacity, std::size_t chunk_events)
-  : capacity_(capacity), chunk_events_(std::max<std::size_t>(chunk_events, 1)) {
+  : capacity_(capacity),
+    chunk_events_(std::max<std::size_t>(chunk_events, 1)),
+    spare_(spare_chunks, chunk_events_) {
   // nop
 }
 
@@ -16,9 +18,7 @@ void tail_cache::prepare(std::uint64_t first_seq, std::size_t n) {
       return;
     last.open = false;
   }
-  auto events = std::make_shared<std::vector<event>>();
-  events->reserve(std::max(chunk_events_, n));
-  chunks_.push_back(chunk{first_seq, 0, true, std::move(events)});
+  chunks_.push_back(chunk{first_seq, 0, true, spare_.take(n)});
 }
 
 void tail_cache::push(event&& e) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bus/event.hpp"
+#include "bus/vector_pool.hpp"
 
 namespace bus::internal {
 
@@ -85,9 +86,16 @@ private:
 
   const chunk* chunk_of(std::uint64_t seq) const;
 
+  // Evicted chunks kept for reuse: those of a default tail, whose readers
+  // may still hold a few more.
+  static constexpr std::size_t spare_chunks = 4;
+
   std::size_t capacity_;
   std::size_t chunk_events_;
   std::deque<chunk> chunks_;
+  /// Evicted chunks, once no view holds them, for the next ones: a chunk
+  /// of fresh memory is hundreds of kilobytes of page faults.
+  vector_pool<event> spare_;
   std::size_t size_ = 0;
 };
 
