@@ -25,7 +25,7 @@ public:
   /// Keeps at most `spares` released vectors; each has room for at least
   /// `reserve` elements.
   vector_pool(std::size_t spares, std::size_t reserve)
-    : state_(std::make_shared<shared_state>()), reserve_(reserve) {
+    : state_(std::make_shared<spare_shelf>()), reserve_(reserve) {
     state_->max_spares = spares;
   }
 
@@ -62,13 +62,13 @@ public:
   }
 
 private:
-  struct shared_state {
+  struct spare_shelf {
     mutable std::mutex mtx;
     std::vector<std::unique_ptr<std::vector<T>>> spare;
     std::size_t max_spares = 0;
   };
 
-  std::shared_ptr<shared_state> state_;
+  std::shared_ptr<spare_shelf> state_;
   std::size_t reserve_;
 };
 
