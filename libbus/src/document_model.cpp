@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "bus/snapshot_rows.hpp"
+#include "internal/event_record.hpp"
 #include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
@@ -43,6 +44,64 @@ void merge(boost::json::object& doc, const boost::json::object& from) {
     else
       assign_reusing(doc[kv.key()], kv.value());
     ++i;
+  }
+}
+
+// Sets `to` to the scalar or string `x`, reusing a string's capacity.
+void assign_field(boost::json::value& to, const payload_field& x) {
+  switch (x.kind()) {
+    case field_kind::string:
+      if (auto* s = to.if_string())
+        s->assign(x.as_string());
+      else
+        to.emplace_string().assign(x.as_string());
+      return;
+    case field_kind::int64:
+      to = x.as_int64();
+      return;
+    case field_kind::uint64:
+      to = x.as_uint64();
+      return;
+    case field_kind::number:
+      to = x.as_double();
+      return;
+    case field_kind::boolean:
+      to = x.as_bool();
+      return;
+    default:
+      to = nullptr;
+      return;
+  }
+}
+
+// True when every top-level field of the encoded object `bytes` is a
+// scalar or a string (merged without decoding anything).
+bool flat(std::string_view bytes) {
+  internal::field_walker fields{bytes};
+  std::string_view key;
+  payload_field value;
+  while (fields.next(key, value))
+    if (value.kind() == field_kind::array || value.kind() == field_kind::object)
+      return false;
+  return true;
+}
+
+// As merge() above, reading the fields of a payload still in its record
+// (bus-node's input, a catch-up): no object of the payload is built.
+void merge(boost::json::object& doc, const event_payload& from) {
+  auto bytes = from.encoded_bytes();
+  if (bytes.empty() || !flat(bytes)) {
+    merge(doc, from.object());
+    return;
+  }
+  internal::field_walker fields{bytes};
+  std::string_view key;
+  payload_field value;
+  for (std::size_t i = 0; fields.next(key, value); ++i) {
+    if (i < doc.size() && doc.begin()[i].key() == key)
+      assign_field(doc.begin()[i].value(), value);
+    else
+      assign_field(doc[key], value);
   }
 }
 

@@ -8,19 +8,14 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "bus/event_payload.hpp"
+
 namespace bus {
 
-std::optional<std::string> derive_event_id(const boost::json::object& payload) {
-  auto i = payload.find("id");
-  if (i == payload.end())
-    return std::nullopt;
-  std::string id;
-  if (auto* str = i->value().if_string())
-    id.assign(str->data(), str->size());
-  else if (i->value().is_int64() || i->value().is_uint64())
-    id = boost::json::serialize(i->value());
-  else
-    return std::nullopt;
+namespace {
+
+// "evt-" and what follows the last '-' of `id`.
+std::optional<std::string> derived_from(std::string id) {
   if (id.empty())
     return std::nullopt;
   auto dash = id.rfind('-');
@@ -28,6 +23,33 @@ std::optional<std::string> derive_event_id(const boost::json::object& payload) {
   if (tail.empty())
     return std::nullopt;
   return "evt-" + tail;
+}
+
+} // namespace
+
+std::optional<std::string> derive_event_id(const boost::json::object& payload) {
+  auto i = payload.find("id");
+  if (i == payload.end())
+    return std::nullopt;
+  if (auto* str = i->value().if_string())
+    return derived_from(std::string{str->data(), str->size()});
+  if (i->value().is_int64() || i->value().is_uint64())
+    return derived_from(boost::json::serialize(i->value()));
+  return std::nullopt;
+}
+
+std::optional<std::string> derive_event_id(const event_payload& payload) {
+  auto id = payload.field("id");
+  switch (id.kind()) {
+    case field_kind::string:
+      return derived_from(std::string{id.as_string()});
+    case field_kind::int64:
+      return derived_from(std::to_string(id.as_int64()));
+    case field_kind::uint64:
+      return derived_from(std::to_string(id.as_uint64()));
+    default:
+      return std::nullopt;
+  }
 }
 
 namespace {

@@ -119,6 +119,13 @@ event_payload event_payload::encoded(std::string_view bytes) noexcept {
   return result;
 }
 
+event_payload event_payload::encoded(std::string_view bytes,
+                                     boost::json::storage_ptr keep) noexcept {
+  auto result = encoded(bytes);
+  result.keep_ = std::move(keep);
+  return result;
+}
+
 event_payload::event_payload(const event_payload& other) : value_(other.object()) {
   // nop
 }
@@ -126,6 +133,7 @@ event_payload::event_payload(const event_payload& other) : value_(other.object()
 event_payload::event_payload(event_payload&& other) noexcept
   : value_(std::move(other.value_)),
     bytes_(other.bytes_),
+    keep_(std::move(other.keep_)),
     form_(other.form_.load(std::memory_order_relaxed)) {
   // nop
 }
@@ -134,6 +142,7 @@ event_payload& event_payload::operator=(const event_payload& other) {
   if (this != &other) {
     value_ = other.object();
     bytes_ = {};
+    keep_ = {};
     form_.store(form::decoded, std::memory_order_relaxed);
   }
   return *this;
@@ -143,6 +152,7 @@ event_payload& event_payload::operator=(event_payload&& other) noexcept {
   if (this != &other) {
     value_ = std::move(other.value_);
     bytes_ = other.bytes_;
+    keep_ = std::move(other.keep_);
     form_.store(other.form_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   return *this;
@@ -151,6 +161,7 @@ event_payload& event_payload::operator=(event_payload&& other) noexcept {
 event_payload& event_payload::operator=(boost::json::object obj) noexcept {
   value_ = std::move(obj);
   bytes_ = {};
+  keep_ = {};
   form_.store(form::decoded, std::memory_order_relaxed);
   return *this;
 }
@@ -169,6 +180,7 @@ boost::json::object& event_payload::mutate() {
   if (form_.load(std::memory_order_acquire) != form::decoded)
     decode();
   bytes_ = {};
+  keep_ = {}; // the object is on the heap
   return value_;
 }
 

@@ -9,22 +9,11 @@
 #include <boost/json/value.hpp>
 
 #include "bus/event_log.hpp"
+#include "internal/record_tags.hpp"
 
 namespace bus::internal {
 
 namespace {
-
-enum tag : unsigned char {
-  tag_null = 0,
-  tag_false,
-  tag_true,
-  tag_int64,
-  tag_uint64,
-  tag_double,
-  tag_string,
-  tag_array,
-  tag_object,
-};
 
 // Corrupt data nests no deeper than this: the decoder recurses per level.
 constexpr int max_depth = 256;
@@ -474,6 +463,29 @@ payload_field find_field(std::string_view bytes, std::string_view key) {
     r.skip_member(0);
   }
   return {};
+}
+
+field_walker::field_walker(std::string_view bytes) {
+  reader r{bytes};
+  left_ = r.count();
+  pos_ = reinterpret_cast<const char*>(r.pos);
+  end_ = reinterpret_cast<const char*>(r.end);
+}
+
+bool field_walker::next(std::string_view& key, payload_field& value) {
+  if (left_ == 0)
+    return false;
+  reader r{std::string_view{pos_, static_cast<std::size_t>(end_ - pos_)}};
+  key = r.str();
+  auto at = r.pos;
+  value = r.field();
+  if (value.kind() == field_kind::array || value.kind() == field_kind::object) {
+    r.pos = at;
+    r.skip_member(0);
+  }
+  pos_ = reinterpret_cast<const char*>(r.pos);
+  --left_;
+  return true;
 }
 
 namespace {

@@ -27,6 +27,12 @@ namespace bus {
 /// string nor an integer.
 std::optional<std::string> derive_event_id(const boost::json::object& payload);
 
+class event_payload;
+
+/// The same, reading payload.id as a field: a payload still in its record
+/// stays there.
+std::optional<std::string> derive_event_id(const event_payload& payload);
+
 /// Returns a 64-bit fingerprint of an event's type and payload that does not
 /// depend on the order of object keys (FNV-1a over a canonical form).
 std::uint64_t content_fingerprint(std::string_view type,

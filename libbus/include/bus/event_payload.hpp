@@ -105,6 +105,13 @@ public:
   /// which must be well-formed and outlive the payload.
   static event_payload encoded(std::string_view bytes) noexcept;
 
+  /// A payload in the encoded form `bytes` (well-formed, e.g. written by a
+  /// payload_writer), which lie in memory that `keep` owns: the payload and
+  /// what it is moved into keep that memory alive. Decoding allocates from
+  /// the heap, not from `keep`.
+  static event_payload encoded(std::string_view bytes,
+                               boost::json::storage_ptr keep) noexcept;
+
   /// Copies: the copy is decoded and owns its object.
   event_payload(const event_payload& other);
 
@@ -209,6 +216,9 @@ private:
 
   mutable boost::json::object value_;
   std::string_view bytes_;
+  /// The owner of the memory `bytes_` views, when the payload keeps it
+  /// (an arena of parsed input); empty when the batch keeps it.
+  boost::json::storage_ptr keep_;
   mutable std::atomic<form> form_{form::decoded};
 };
 

@@ -80,6 +80,21 @@ std::size_t object_size(std::string_view bytes);
 /// Returns the top-level field `key` of the checked encoded object `bytes`.
 payload_field find_field(std::string_view bytes, std::string_view key);
 
+/// Walks the top-level fields of a checked encoded object, reading each as
+/// event_payload::field does (arrays and objects only say their kind).
+class field_walker {
+public:
+  explicit field_walker(std::string_view bytes);
+
+  /// Reads the next field into `key` and `value`; false when none is left.
+  bool next(std::string_view& key, payload_field& value);
+
+private:
+  const char* pos_;
+  const char* end_;
+  std::size_t left_;
+};
+
 /// Collects the records of a read, copied into one buffer, and decodes them
 /// lazily into events that share the buffer: a reader that looks at a few
 /// payload fields never decodes the rest (see event_payload.hpp).
