@@ -1,12 +1,15 @@
 #include "event_fast_path.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <simdjson.h>
 
 #include "bus/event_id.hpp"
+#include "bus/payload_writer.hpp"
 
 namespace bus::node {
 
@@ -19,37 +22,65 @@ using simdjson::dom::element_type;
 // nested deeper than 32 (the payload sits at depth 4), simdjson does not.
 constexpr int max_payload_depth = 16;
 
-bool fill(boost::json::value& into, element from, int depth);
+// The keys of the objects being written, to find a duplicate: Boost.JSON
+// keeps the last of them, a record would keep both.
+using key_list = std::vector<std::string_view>;
 
-// Copies `from` into `into` (in `into`'s storage, field order kept).
-bool fill_object(boost::json::object& into, simdjson::dom::object from, int depth) {
-  if (depth > max_payload_depth)
+// Objects up to this size are checked for a duplicate key pairwise.
+constexpr std::size_t pairwise_keys = 16;
+
+bool duplicate_among(key_list& keys, std::size_t first) {
+  auto n = keys.size() - first;
+  if (n <= pairwise_keys) {
+    for (auto i = first; i < keys.size(); ++i)
+      for (auto j = i + 1; j < keys.size(); ++j)
+        if (keys[i] == keys[j])
+          return true;
     return false;
-  into.reserve(from.size());
-  for (auto field : from) {
-    auto [at, inserted] = into.emplace(field.key, nullptr);
-    if (!inserted) // a duplicate key: Boost.JSON keeps the last one
-      return false;
-    if (!fill(at->value(), field.value, depth))
-      return false;
   }
-  return true;
+  key_list sorted(keys.begin() + static_cast<std::ptrdiff_t>(first), keys.end());
+  std::sort(sorted.begin(), sorted.end());
+  return std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
 }
 
-bool fill(boost::json::value& into, element from, int depth) {
+bool write_value(payload_writer& out, element from, int depth, key_list& keys);
+
+// Writes `from` in the record form (field order kept); false on what this
+// path leaves to Boost.JSON: a duplicate key, a double, deep nesting.
+bool write_object(payload_writer& out, simdjson::dom::object from, int depth,
+                  key_list& keys) {
+  auto n = from.size();
+  if (depth > max_payload_depth || n >= 0xFFFFFF) // simdjson's count saturates
+    return false;
+  out.begin_object(n);
+  auto first = keys.size();
+  for (auto field : from) {
+    keys.push_back(field.key);
+    out.key(field.key);
+    if (!write_value(out, field.value, depth, keys))
+      return false;
+  }
+  auto unique = !duplicate_among(keys, first);
+  keys.resize(first);
+  return unique;
+}
+
+bool write_value(payload_writer& out, element from, int depth, key_list& keys) {
   switch (from.type()) {
     case element_type::OBJECT: {
       simdjson::dom::object obj;
-      return !from.get_object().get(obj)
-             && fill_object(into.emplace_object(), obj, depth + 1);
+      return !from.get_object().get(obj) && write_object(out, obj, depth + 1, keys);
     }
     case element_type::ARRAY: {
       simdjson::dom::array arr;
       if (depth + 1 > max_payload_depth || from.get_array().get(arr))
         return false;
-      auto& out = into.emplace_array();
+      auto n = arr.size();
+      if (n >= 0xFFFFFF)
+        return false;
+      out.begin_array(n);
       for (auto x : arr)
-        if (!fill(out.emplace_back(nullptr), x, depth + 1))
+        if (!write_value(out, x, depth + 1, keys))
           return false;
       return true;
     }
@@ -57,32 +88,32 @@ bool fill(boost::json::value& into, element from, int depth) {
       std::string_view s;
       if (from.get_string().get(s))
         return false;
-      into.emplace_string().assign(s);
+      out.string(s);
       return true;
     }
     case element_type::INT64: {
       std::int64_t x = 0;
       if (from.get_int64().get(x))
         return false;
-      into = x;
+      out.int64(x);
       return true;
     }
     case element_type::UINT64: {
       std::uint64_t x = 0;
       if (from.get_uint64().get(x))
         return false;
-      into = x;
+      out.uint64(x);
       return true;
     }
     case element_type::BOOL: {
       bool x = false;
       if (from.get_bool().get(x))
         return false;
-      into = x;
+      out.boolean(x);
       return true;
     }
     case element_type::NULL_VALUE:
-      into = nullptr;
+      out.null();
       return true;
     case element_type::DOUBLE:
       // Boost.JSON 1.81 does not always round as simdjson does.
@@ -114,6 +145,9 @@ struct event_fast_path::impl {
   simdjson::dom::parser parser;
   // The line, followed by the padding simdjson reads past its end.
   std::vector<char> padded;
+  // The payload's record, before it is copied into the chunk's arena.
+  payload_writer payload;
+  key_list keys;
 };
 
 event_fast_path::event_fast_path() : impl_(std::make_unique<impl>()) {
@@ -173,17 +207,27 @@ bool event_fast_path::parse(std::string_view line, request& req) {
     return false;
   if (event_found[1] && (at[1].get_string().get(ev_id) || ev_id.empty()))
     return false;
-  if (!fill_object(req.ev.payload.mutate(), payload, 1)) {
-    req.ev.payload.clear();
+  // The payload goes straight into its record form, in the chunk's arena:
+  // no Boost.JSON object is built, the log stores these bytes as they are,
+  // and the models read the fields they need from them.
+  auto& writer = impl_->payload;
+  writer.reset();
+  impl_->keys.clear();
+  if (!write_object(writer, payload, 1, impl_->keys) || !writer.complete())
     return false;
-  }
+  auto bytes = writer.written();
+  auto arena = req.ev.payload.storage();
+  auto* stored = static_cast<char*>(arena->allocate(bytes.size(), 1));
+  std::memcpy(stored, bytes.data(), bytes.size());
+  req.ev.payload = event_payload::encoded(std::string_view{stored, bytes.size()},
+                                          arena);
   if (event_found[1]) {
     req.ev.id.assign(ev_id.data(), ev_id.size());
   } else if (auto derived = derive_event_id(req.ev.payload)) {
     req.ev.id = std::move(*derived);
     req.ev.id_derived = true;
   } else {
-    req.ev.payload.clear();
+    req.ev.payload = event_payload{std::move(arena)}; // fresh again
     return false;
   }
   req.kind = request_kind::event;

@@ -6,7 +6,8 @@
 // wire keep it) decodes back to the same event; every reply is one line of
 // JSON. The node's simdjson fast path (event_fast_path.hpp) sees the same
 // line: when it takes it, it must give exactly what the Boost.JSON path
-// gives (differential: the two parsers must agree on every line it takes).
+// gives (differential: the two parsers must agree on every line it takes),
+// and the payload it writes in record form is the record of that object.
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -73,6 +74,14 @@ void check_fast_path(const node::request& fast, const node::request& slow) {
   fuzz::require(boost::json::serialize(fast.ev.payload)
                   == boost::json::serialize(slow.ev.payload),
                 "the fast path keeps the payload's key order");
+  // The fast path writes the payload in its record form, which the logs
+  // then store as it is: it must be the record of the same object.
+  std::string fast_record;
+  std::string slow_record;
+  internal::encode_event(fast.ev, fast_record);
+  internal::encode_event(slow.ev, slow_record);
+  fuzz::require(!fast.ev.payload.encoded_bytes().empty() && fast_record == slow_record,
+                "the fast path's payload is the record the log writes");
 }
 
 } // namespace
