@@ -108,7 +108,9 @@ public:
   /// A payload in the encoded form `bytes` (well-formed, e.g. written by a
   /// payload_writer), which lie in memory that `keep` owns: the payload and
   /// what it is moved into keep that memory alive. Decoding allocates from
-  /// the heap, not from `keep`.
+  /// the heap, or from the storage of a payload it was moved into (bus-node
+  /// moves it into a request's payload, whose storage is the sealed arena:
+  /// the heap again).
   static event_payload encoded(std::string_view bytes,
                                boost::json::storage_ptr keep) noexcept;
 
