@@ -1,6 +1,7 @@
 #include "bus/document_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include "bus/snapshot_rows.hpp"
@@ -74,34 +75,36 @@ void assign_field(boost::json::value& to, const payload_field& x) {
   }
 }
 
-// True when every top-level field of the encoded object `bytes` is a
-// scalar or a string (merged without decoding anything).
-bool flat(std::string_view bytes) {
-  internal::field_walker fields{bytes};
-  std::string_view key;
-  payload_field value;
-  while (fields.next(key, value))
-    if (value.kind() == field_kind::array || value.kind() == field_kind::object)
-      return false;
-  return true;
-}
+// Payloads of up to this many fields are merged from their record.
+constexpr std::size_t walked_fields = 16;
 
 // As merge() above, reading the fields of a payload still in its record
-// (bus-node's input, a catch-up): no object of the payload is built.
+// (bus-node's input, a catch-up) in one pass: no object of the payload is
+// built unless a field is an array or an object. A key the record holds
+// twice (passed through from a peer) counts once, its first value, as in
+// the decoded object and field().
 void merge(boost::json::object& doc, const event_payload& from) {
   auto bytes = from.encoded_bytes();
-  if (bytes.empty() || !flat(bytes)) {
+  if (bytes.empty() || internal::object_size(bytes) > walked_fields) {
     merge(doc, from.object());
     return;
   }
+  std::array<std::string_view, walked_fields> seen;
+  std::size_t i = 0;
   internal::field_walker fields{bytes};
   std::string_view key;
   payload_field value;
-  for (std::size_t i = 0; fields.next(key, value); ++i) {
-    if (i < doc.size() && doc.begin()[i].key() == key)
-      assign_field(doc.begin()[i].value(), value);
+  while (fields.next(key, value)) {
+    if (std::find(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(i), key)
+        != seen.begin() + static_cast<std::ptrdiff_t>(i))
+      continue;
+    auto& to = i < doc.size() && doc.begin()[i].key() == key ? doc.begin()[i].value()
+                                                             : doc[key];
+    if (value.kind() == field_kind::array || value.kind() == field_kind::object)
+      assign_reusing(to, from.object().at(key));
     else
-      assign_field(doc[key], value);
+      assign_field(to, value);
+    seen[i++] = key;
   }
 }
 

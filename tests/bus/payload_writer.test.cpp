@@ -204,4 +204,40 @@ BOOST_AUTO_TEST_CASE(a_document_merges_an_encoded_payload_as_its_object) {
   BOOST_TEST(from_records.query("u1")->as_object().at("tags") == "none");
 }
 
+BOOST_AUTO_TEST_CASE(a_record_with_a_key_twice_merges_as_its_object_reads) {
+  // Records passed through from a peer may hold a key twice; the object
+  // decoded from them, and field(), keep the first.
+  document_model_config cfg;
+  cfg.name = "users";
+  cfg.key = "id";
+  cfg.merge_on = {"Updated"};
+  document_model from_record{cfg};
+  document_model from_object{cfg};
+  payload_writer w;
+  w.begin_object(4);
+  w.key("id");
+  w.string("u1");
+  w.key("name");
+  w.string("first");
+  w.key("name");
+  w.string("second");
+  w.key("n");
+  w.int64(1);
+  BOOST_TEST_REQUIRE(w.complete());
+  auto updated = [](event_payload payload) {
+    auto e = event_of(std::move(payload));
+    e.type = "Updated";
+    return e;
+  };
+  auto encoded = updated(event_payload::encoded(w.written()));
+  BOOST_TEST(encoded.payload.field("name").as_string() == "first");
+  auto decoded = updated(event_payload{encoded.payload.object()});
+  for (int i = 0; i < 2; ++i) { // created, then merged into
+    from_record.apply(updated(event_payload::encoded(w.written())));
+    from_object.apply(decoded);
+  }
+  BOOST_TEST(*from_record.query("u1") == *from_object.query("u1"));
+  BOOST_TEST(from_record.query("u1")->as_object().at("name") == "first");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
