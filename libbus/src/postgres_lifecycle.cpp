@@ -17,7 +17,7 @@ namespace {
 
 // The log's schema lock (postgres_log_open.cpp): nodes and projectors
 // creating their tables at once would otherwise collide in the catalog.
-constexpr const char* schema = R"sql(
+constexpr const char* paused_models_schema = R"sql(
 BEGIN;
 SELECT pg_advisory_xact_lock(4775315722);
 CREATE TABLE IF NOT EXISTS bus_paused_models (
@@ -38,7 +38,7 @@ public:
 
   caf::error open() {
     return error_of(guarded("opening", [&] {
-      exec(schema, PGRES_COMMAND_OK);
+      exec(paused_models_schema, PGRES_COMMAND_OK);
       return true;
     }));
   }

@@ -23,7 +23,7 @@ using namespace internal;
 // stores them: one bytea per row of consecutive events decodes without a
 // JSON parser, and a row per commit, not per event, keeps the table and its
 // index small.
-constexpr const char* schema = R"sql(
+constexpr const char* log_schema = R"sql(
 CREATE TABLE IF NOT EXISTS bus_events (
   first_seq bigint  PRIMARY KEY,
   count     integer NOT NULL CHECK (count > 0),
@@ -36,10 +36,6 @@ CREATE TABLE IF NOT EXISTS bus_ids (
 )sql";
 
 // The lease of part 2 (leader election): only its row is read here.
-
-// Two nodes creating the tables at once would collide in the catalog:
-// the schema is created under a transaction-scoped advisory lock.
-constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
 
 } // namespace
 
@@ -76,8 +72,8 @@ postgres_log::open(const std::string& uri, durability policy,
   try {
     log->connect();
     log->exec("BEGIN", "schema");
-    checked(log->conn_, PQexec(log->conn_, schema_lock), PGRES_TUPLES_OK, "schema");
-    log->exec(schema, "schema");
+    checked(log->conn_, PQexec(log->conn_, pg_schema_lock), PGRES_TUPLES_OK, "schema");
+    log->exec(log_schema, "schema");
     if (log->options_.fence)
       log->exec(internal::pg_leader_table, "schema");
     log->exec("COMMIT", "schema");

@@ -19,7 +19,7 @@ namespace bus::internal {
 
 namespace {
 
-constexpr const char* schema = R"sql(
+constexpr const char* model_table_schema = R"sql(
 CREATE TABLE IF NOT EXISTS bus_model_checkpoints (
   model      text   PRIMARY KEY,
   definition text   NOT NULL,
@@ -35,10 +35,6 @@ CREATE TABLE IF NOT EXISTS bus_parked (
   PRIMARY KEY (model, seq)
 );
 )sql";
-
-// The log's lock (postgres_log_open.cpp): a node creating the log's tables
-// and its projectors creating these would otherwise collide in the catalog.
-constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
 
 constexpr const char* table_prefix = "bus_model_";
 
@@ -85,8 +81,8 @@ public:
   void open(const std::string& definition) {
     connect();
     transaction txn{*this};
-    run(schema_lock, {}, "schema", PGRES_TUPLES_OK);
-    exec(schema, "schema");
+    run(pg_schema_lock, {}, "schema", PGRES_TUPLES_OK);
+    exec(model_table_schema, "schema");
     auto known = run("SELECT definition, table_name FROM bus_model_checkpoints "
                      "WHERE model = $1 FOR UPDATE",
                      params{}.text(model_), "reading its checkpoint", PGRES_TUPLES_OK);

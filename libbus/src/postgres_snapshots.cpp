@@ -19,7 +19,7 @@ namespace bus::internal {
 
 namespace {
 
-constexpr const char* schema = R"sql(
+constexpr const char* snapshots_schema = R"sql(
 CREATE TABLE IF NOT EXISTS bus_snapshots (
   model      text   PRIMARY KEY,
   checkpoint bigint NOT NULL,
@@ -42,10 +42,6 @@ CREATE TABLE IF NOT EXISTS bus_snapshot_owners (
 );
 )sql";
 
-// The log's lock (postgres_log_open.cpp): a node creating the log's tables
-// and its projectors creating these would otherwise collide in the catalog.
-constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
-
 using params = binary_params;
 
 class postgres_snapshots final : public snapshot_store::backend, private pg_session {
@@ -58,8 +54,8 @@ public:
   void open() {
     connect();
     transaction txn{*this};
-    run(schema_lock, {}, "schema", PGRES_TUPLES_OK);
-    exec(schema, "schema");
+    run(pg_schema_lock, {}, "schema", PGRES_TUPLES_OK);
+    exec(snapshots_schema, "schema");
     txn.commit();
   }
 

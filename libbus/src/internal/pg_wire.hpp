@@ -27,6 +27,11 @@ constexpr Oid pg_int8_oid = 20;
 constexpr Oid pg_bytea_oid = 17;
 constexpr Oid pg_bytea_array_oid = 1001;
 
+// Taken (transaction-scoped) around creating tables: a node creating the
+// log's and its projectors creating their models' would otherwise collide
+// in the catalog.
+constexpr const char* pg_schema_lock = "SELECT pg_advisory_xact_lock(4775315722)";
+
 // SQLSTATEs the log reacts to.
 constexpr const char* pg_unique_violation = "23505";
 
