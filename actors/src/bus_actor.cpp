@@ -14,7 +14,7 @@ namespace bus::actors {
 
 namespace {
 
-using self_ptr = bus_actor::stateful_pointer<bus_state>;
+using bus_actor_self = bus_actor::stateful_pointer<bus_state>;
 using bus::internal::check_peer;
 using internal::answer_publish;
 using internal::fan_out;
@@ -32,7 +32,7 @@ auto guarded(F&& f) -> caf::expected<decltype(f())> {
 
 // Answers a publish whose events are durable: at once, or once subscribed
 // projectors processed them.
-void finish_publish(self_ptr self, publish_ack ack, const event_batch& appended,
+void finish_publish(bus_actor_self self, publish_ack ack, const event_batch& appended,
                     publish_wait wait, caf::typed_response_promise<publish_ack> promise,
                     const caf::actor_addr& publisher) {
   if (appended.empty() || wait == publish_wait::log) {
@@ -62,7 +62,7 @@ std::uint64_t last_named(const Outcomes& outcomes) {
 }
 
 // Holds `f` until the log's next sync; arms the sync timer if needed.
-void after_sync(self_ptr self, std::function<void(const caf::error&)> f) {
+void after_sync(bus_actor_self self, std::function<void(const caf::error&)> f) {
   auto& st = self->state;
   st.awaiting_sync.push_back(std::move(f));
   if (!st.sync_armed) {

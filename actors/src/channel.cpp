@@ -45,7 +45,7 @@ struct channel_state {
   static inline const char* name = "bus.channel";
 };
 
-using self_ptr = channel_actor::stateful_pointer<channel_state>;
+using channel_self = channel_actor::stateful_pointer<channel_state>;
 
 channel_status status_of(const channel_state& st) {
   channel_status s;
@@ -71,7 +71,7 @@ std::optional<std::uint64_t> key_of(const channel_state& st,
 }
 
 // Sends what the ledger hands out, each with its ack timer.
-void dispatch(self_ptr self) {
+void dispatch(channel_self self) {
   auto& st = self->state;
   for (auto& d : st.ledger.assign()) {
     auto& msg = st.messages.at(d.message);
@@ -97,7 +97,7 @@ caf::error check_room(const channel_state& st, const char* what) {
                                         + " messages not yet acknowledged");
 }
 
-std::uint64_t enqueue(self_ptr self, std::string correlation_id, std::string body) {
+std::uint64_t enqueue(channel_self self, std::string correlation_id, std::string body) {
   auto& st = self->state;
   auto id = st.ledger.add();
   st.messages.emplace(id, channel_message{id, 0, std::move(correlation_id),
@@ -106,7 +106,7 @@ std::uint64_t enqueue(self_ptr self, std::string correlation_id, std::string bod
 }
 
 // Drops receiver `key`; what it held goes to the others (or waits).
-void drop_receiver(self_ptr self, std::uint64_t key) {
+void drop_receiver(channel_self self, std::uint64_t key) {
   auto& st = self->state;
   st.ledger.remove_receiver(key);
   st.receivers.erase(key);
@@ -117,7 +117,7 @@ std::int64_t millis(caf::timespan x) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
 }
 
-channel_actor::behavior_type channel_impl(self_ptr self, channel_options options) {
+channel_actor::behavior_type channel_impl(channel_self self, channel_options options) {
   self->state.options = options;
   // Nothing unexpected may reach stdout (see caf-notes): drop it.
   self->set_default_handler(caf::drop);

@@ -52,18 +52,18 @@ struct command_handler_state {
   static inline const char* name = "command_handler";
 };
 
-using self_ptr = command_handler_actor::stateful_pointer<command_handler_state>;
+using handler_self = command_handler_actor::stateful_pointer<command_handler_state>;
 
 std::int64_t now_ns() {
   using namespace std::chrono;
   return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void run(self_ptr self, queued_command q);
+void run(handler_self self, queued_command q);
 
 // The command under way on `stream` is answered: the next one waiting for
 // the stream runs (and those behind it wait for that one).
-void finish(self_ptr self, const std::string& stream) {
+void finish(handler_self self, const std::string& stream) {
   auto i = self->state.busy.find(stream);
   if (i == self->state.busy.end())
     return;
@@ -73,7 +73,7 @@ void finish(self_ptr self, const std::string& stream) {
     run(self, std::move(q));
 }
 
-void appended(self_ptr self, queued_command& q, std::vector<event>& events,
+void appended(handler_self self, queued_command& q, std::vector<event>& events,
               const publish_ack& ack) {
   auto& st = self->state;
   std::optional<std::size_t> taken; // the first version the log held already
@@ -100,12 +100,12 @@ void appended(self_ptr self, queued_command& q, std::vector<event>& events,
     command_ack{q.cmd.stream, st.store->version(q.cmd.stream), std::move(events)});
 }
 
-void publish(self_ptr self, std::shared_ptr<queued_command> q,
+void publish(handler_self self, std::shared_ptr<queued_command> q,
              std::vector<event> events);
 
 // A publish is answered: a held command may go, then the next command of
 // the stream runs.
-void published(self_ptr self, const std::string& stream) {
+void published(handler_self self, const std::string& stream) {
   auto& st = self->state;
   --st.publishing;
   while (st.publishing < st.options.max_publishes_in_flight && !st.held.empty()) {
@@ -116,7 +116,7 @@ void published(self_ptr self, const std::string& stream) {
   finish(self, stream);
 }
 
-void publish(self_ptr self, std::shared_ptr<queued_command> q,
+void publish(handler_self self, std::shared_ptr<queued_command> q,
              std::vector<event> events) {
   auto& st = self->state;
   ++st.publishing;
@@ -136,7 +136,7 @@ void publish(self_ptr self, std::shared_ptr<queued_command> q,
       });
 }
 
-void run(self_ptr self, queued_command q) {
+void run(handler_self self, queued_command q) {
   auto& st = self->state;
   if (st.phase == handler_phase::reading_log) {
     st.early.push_back(std::move(q));
@@ -166,7 +166,7 @@ void run(self_ptr self, queued_command q) {
     publish(self, std::move(shared), std::move(*events));
 }
 
-void serve(self_ptr self) {
+void serve(handler_self self) {
   auto& st = self->state;
   st.phase = handler_phase::serving;
   BUS_LOG(log_level::debug, "command_handler",
@@ -181,7 +181,7 @@ void serve(self_ptr self) {
 }
 
 // Reads the log from `from` to its head into the store.
-void read_log(self_ptr self, std::uint64_t from) {
+void read_log(handler_self self, std::uint64_t from) {
   auto& st = self->state;
   self
     ->request(st.bus, caf::infinite, replay_atom::value, from, st.options.replay_batch)
@@ -202,7 +202,7 @@ void read_log(self_ptr self, std::uint64_t from) {
 }
 
 command_handler_actor::behavior_type
-command_handler_impl(self_ptr self, bus_actor bus, stream_store store,
+command_handler_impl(handler_self self, bus_actor bus, stream_store store,
                      command_handler_options options) {
   auto& st = self->state;
   st.bus = std::move(bus);

@@ -12,14 +12,14 @@ namespace bus::actors {
 
 namespace {
 
-using self_ptr = connector_actor::stateful_pointer<connector_state>;
+using connector_self = connector_actor::stateful_pointer<connector_state>;
 
-void say(self_ptr self, log_level level, const std::string& what) {
+void say(connector_self self, log_level level, const std::string& what) {
   BUS_LOG(level, "connector", self->state.options.node << ": " << what);
 }
 
 // Dials again after the backoff for the failures so far.
-void redial_later(self_ptr self) {
+void redial_later(connector_self self) {
   auto& st = self->state;
   auto delay = st.options.initial_backoff;
   for (std::uint32_t i = 1;
@@ -29,7 +29,7 @@ void redial_later(self_ptr self) {
   self->delayed_send(self, delay, dial_atom::value, ++st.dial_generation);
 }
 
-void lost(self_ptr self, const caf::error& why) {
+void lost(connector_self self, const caf::error& why) {
   auto& st = self->state;
   st.link.connected = false;
   st.link.last_error = caf::to_string(why);
@@ -38,7 +38,7 @@ void lost(self_ptr self, const caf::error& why) {
 }
 
 // Registers the supervisor with a bus just reached.
-void attach(self_ptr self) {
+void attach(connector_self self) {
   auto& st = self->state;
   self
     ->request(st.bus, st.options.timeout, attach_atom::value, st.options.node,
@@ -70,7 +70,7 @@ void attach(self_ptr self) {
       });
 }
 
-void connected(self_ptr self, bus_actor bus) {
+void connected(connector_self self, bus_actor bus) {
   auto& st = self->state;
   st.bus = std::move(bus);
   self->monitor(st.bus);
@@ -85,7 +85,7 @@ void connected(self_ptr self, bus_actor bus) {
   attach(self);
 }
 
-void dial(self_ptr self) {
+void dial(connector_self self) {
   auto& st = self->state;
   if (st.bus)
     return;

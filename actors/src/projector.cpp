@@ -16,8 +16,6 @@ namespace bus::internal {
 
 using namespace actors;
 
-using self_ptr = projector_ptr;
-
 // An acknowledgement that applies nothing: the events come back later from
 // the log (a paused projector answers pushes with it).
 delivery_ack unapplied_ack(const projector_state& st) {
@@ -91,7 +89,7 @@ model_state state_of(projector_phase x) noexcept {
 
 } // namespace
 
-projector_status status_of(self_ptr self) {
+projector_status status_of(projector_ptr self) {
   auto& st = self->state;
   projector_status result;
   result.model = st.model->name();
@@ -110,7 +108,7 @@ projector_status status_of(self_ptr self) {
   return result;
 }
 
-void tell_watcher(self_ptr self) {
+void tell_watcher(projector_ptr self) {
   auto& st = self->state;
   auto checkpoint = st.processed.watermark();
   if (st.watch == 0 || checkpoint < st.watch || !st.watcher)
@@ -120,7 +118,7 @@ void tell_watcher(self_ptr self) {
 }
 
 // Answers with the status now, or once the current catch-up is done.
-caf::result<projector_status> when_caught_up(self_ptr self) {
+caf::result<projector_status> when_caught_up(projector_ptr self) {
   auto& st = self->state;
   if (!behind(st.phase))
     return status_of(self);
@@ -131,7 +129,7 @@ caf::result<projector_status> when_caught_up(self_ptr self) {
 
 // Empties the read model, its processed ids and its table. Returns false
 // (the projector is then failing) when the table cannot be cleared.
-bool reset_model(self_ptr self) {
+bool reset_model(projector_ptr self) {
   auto& st = self->state;
   internal::abandon_suspended(st);
   st.model->reset();
@@ -152,7 +150,7 @@ bool reset_model(self_ptr self) {
 namespace {
 
 // Subscribes under the model's name (a promote).
-void go_live(self_ptr self) {
+void go_live(projector_ptr self) {
   auto& st = self->state;
   if (st.role == model_role::shadow || st.phase == projector_phase::paused) {
     // Subscribe again under the model's name; the bus keeps a subscriber's

@@ -12,8 +12,6 @@ namespace bus::internal {
 
 using namespace actors;
 
-using self_ptr = projector_ptr;
-
 namespace {
 
 // True when `err` means the bus did not answer because it (or its node) is
@@ -37,7 +35,7 @@ void release_held(projector_state& st) {
 
 // A request to the bus failed: wait and retry when the bus is out of reach,
 // fail otherwise (it refused, e.g. its store failed).
-void bus_failed(self_ptr self, caf::error err) {
+void bus_failed(projector_ptr self, caf::error err) {
   auto& st = self->state;
   if (!bus_lost(err)) {
     fail(self, std::move(err));
@@ -57,7 +55,7 @@ void bus_failed(self_ptr self, caf::error err) {
 
 // Forgets the processed ids and the read model's state, and pulls the log
 // from seq 1 up to at least what was processed.
-void start_rebuild(self_ptr self) {
+void start_rebuild(projector_ptr self) {
   auto& st = self->state;
   st.catch_up_target = std::max(st.catch_up_target, st.processed.watermark());
   // A batch waiting for a retry is answered unapplied by the reset: the
@@ -81,7 +79,7 @@ namespace {
 
 // Applies `work` and answers its push; false when it is suspended (its
 // retry resumes) or the projector is failing.
-bool finish_work(self_ptr self, suspended_batch& work) {
+bool finish_work(projector_ptr self, suspended_batch& work) {
   auto& st = self->state;
   switch (apply_batch(self, work)) {
     case apply_outcome::suspended:
@@ -104,7 +102,7 @@ bool finish_work(self_ptr self, suspended_batch& work) {
 
 // Applies held pushes in order until one leaves a gap (then pulls again) or
 // none is left (then the projector runs live).
-void drain_held(self_ptr self) {
+void drain_held(projector_ptr self) {
   auto& st = self->state;
   if (st.phase == projector_phase::paused || st.suspended)
     return; // resume drains, and so does the end of a suspended batch
@@ -132,7 +130,7 @@ void drain_held(self_ptr self) {
 namespace {
 
 // Asks the bus for the events from `next_pull` on.
-void request_range(self_ptr self) {
+void request_range(projector_ptr self) {
   auto& st = self->state;
   ++st.pulls_in_flight;
   // Never past the target: what comes after it arrives in held pushes,
@@ -179,7 +177,7 @@ void request_range(self_ptr self) {
 } // namespace
 
 // Reads the log from the checkpoint on until it reaches the catch-up target.
-void pull(self_ptr self) {
+void pull(projector_ptr self) {
   auto& st = self->state;
   // Nothing to pull to before the bus has said where its head is.
   if (st.pulls_in_flight > 0 || st.phase == projector_phase::paused
@@ -197,7 +195,7 @@ void pull(self_ptr self) {
 }
 
 // Registers with the bus, which answers with the head seq to catch up to.
-void subscribe(self_ptr self) {
+void subscribe(projector_ptr self) {
   auto& st = self->state;
   st.subscribed = true;
   st.subscribing = true;
@@ -241,7 +239,7 @@ void subscribe(self_ptr self) {
 // A shadow reads the log without subscribing, so that publishers never wait
 // for its catch-up; it subscribes once it is within a replay batch of the
 // head, and catches up the rest like any projector.
-void approach_head(self_ptr self) {
+void approach_head(projector_ptr self) {
   auto& st = self->state;
   if (st.asking_head)
     return;
@@ -265,7 +263,7 @@ void approach_head(self_ptr self) {
 
 // Applies a push or progress note announcing [covers_from, covers_to] now,
 // or holds it while catching up (or when it shows a gap: then pulls first).
-caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
+caf::result<delivery_ack> take_delivery(projector_ptr self, event_batch batch,
                                         std::uint64_t covers_from,
                                         std::uint64_t covers_to) {
   auto& st = self->state;
@@ -303,7 +301,7 @@ caf::result<delivery_ack> take_delivery(self_ptr self, event_batch batch,
 }
 
 // Tries the suspended batch again; once done, goes on where it stopped.
-void resume_suspended(self_ptr self, std::uint64_t epoch) {
+void resume_suspended(projector_ptr self, std::uint64_t epoch) {
   auto& st = self->state;
   if (epoch != st.suspend_epoch || !st.suspended)
     return; // abandoned since

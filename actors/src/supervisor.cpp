@@ -17,9 +17,9 @@ namespace bus::actors {
 
 namespace {
 
-using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+using supervisor_self = supervisor_actor::stateful_pointer<supervisor_state>;
 
-void on_down(self_ptr self, const caf::down_msg& dm) {
+void on_down(supervisor_self self, const caf::down_msg& dm) {
   if (!internal::blue_green_down(self, dm))
     internal::live_down(self, dm);
 }
@@ -36,7 +36,7 @@ caf::error unavailable(const supervisor_state::slot& s) {
 
 // Delegates to the model's live projector, or answers why there is none.
 template <class T, class... Ts>
-caf::result<T> forward(self_ptr self, caf::expected<projector_actor> target,
+caf::result<T> forward(supervisor_self self, caf::expected<projector_actor> target,
                        Ts&&... xs) {
   if (!target)
     return target.error();
@@ -45,7 +45,7 @@ caf::result<T> forward(self_ptr self, caf::expected<projector_actor> target,
 
 // Refuses a lifecycle request from another node on the bus's node (a
 // routing supervisor whose peers are restricted).
-caf::error refuse_peers(self_ptr self, const char* what) {
+caf::error refuse_peers(supervisor_self self, const char* what) {
   auto& routing = self->state.routing;
   if (!routing)
     return {};
@@ -53,7 +53,7 @@ caf::error refuse_peers(self_ptr self, const char* what) {
 }
 
 // True when `model` runs on another node (routing only).
-bool is_remote(self_ptr self, const std::string& model) {
+bool is_remote(supervisor_self self, const std::string& model) {
   auto& st = self->state;
   return st.routing
          && std::none_of(st.slots.begin(), st.slots.end(),
@@ -63,7 +63,8 @@ bool is_remote(self_ptr self, const std::string& model) {
 // Forwards a request about `model`, which does not run here, to the node
 // that serves it, as the bus's directory says; every step has a timeout.
 template <class T, class... Ts>
-caf::result<T> forward_remote(self_ptr self, const std::string& model, Ts... xs) {
+caf::result<T> forward_remote(supervisor_self self, const std::string& model,
+                              Ts... xs) {
   auto rp = self->make_response_promise<T>();
   auto timeout = self->state.routing->timeout;
   self->request(self->state.bus, timeout, directory_atom::value)
@@ -103,7 +104,7 @@ caf::result<T> forward_remote(self_ptr self, const std::string& model, Ts... xs)
 
 // Delegates to the local projector of `model`, or to the node serving it.
 template <class T, class Route, class Atom, class... Ts>
-caf::result<T> dispatch(self_ptr self, const Route& route, Atom atom,
+caf::result<T> dispatch(supervisor_self self, const Route& route, Atom atom,
                         std::string& model, Ts&&... xs) {
   if (is_remote(self, model))
     return forward_remote<T>(self, model, atom, model, std::forward<Ts>(xs)...);
@@ -111,7 +112,8 @@ caf::result<T> dispatch(self_ptr self, const Route& route, Atom atom,
 }
 
 // Records what the operator wants of `model` where pauses are kept.
-void keep_intent(self_ptr self, const std::string& model, supervisor_state::intent x) {
+void keep_intent(supervisor_self self, const std::string& model,
+                 supervisor_state::intent x) {
   auto& st = self->state;
   for (auto& s : st.slots)
     if (s.spec.name == model)
@@ -125,7 +127,7 @@ void keep_intent(self_ptr self, const std::string& model, supervisor_state::inte
 
 // Pauses or resumes the local projector of `model`; once it answers, the
 // intent holds for every later projector of the model (restarts, the node's).
-caf::result<projector_status> steer(self_ptr self,
+caf::result<projector_status> steer(supervisor_self self,
                                     caf::expected<projector_actor> target,
                                     const std::string& model,
                                     supervisor_state::intent x) {
@@ -145,7 +147,7 @@ caf::result<projector_status> steer(self_ptr self,
 }
 
 // Opens the store of pauses, if any, and marks the models paused there.
-void restore_pauses(self_ptr self) {
+void restore_pauses(supervisor_self self) {
   auto& st = self->state;
   if (st.options.lifecycle_path.empty())
     return;
@@ -170,7 +172,7 @@ void restore_pauses(self_ptr self) {
       }
 }
 
-supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
+supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bus,
                                               std::vector<model_spec> specs,
                                               supervision_policy policy,
                                               projector_options options,
@@ -197,7 +199,7 @@ routing_supervisor_impl(supervisor_actor::stateful_pointer<supervisor_state> sel
 
 namespace {
 
-supervisor_actor::behavior_type make_behavior(self_ptr self, bus_actor bus,
+supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bus,
                                               std::vector<model_spec> specs,
                                               supervision_policy policy,
                                               projector_options options,

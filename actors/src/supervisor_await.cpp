@@ -17,10 +17,10 @@ using namespace actors;
 
 namespace {
 
-using self_ptr = await_supervisor_ptr;
+using await_self = await_supervisor_ptr;
 using applied_wait = supervisor_state::applied_wait;
 
-applied_wait* find_wait(self_ptr self, std::uint64_t id) {
+applied_wait* find_wait(await_self self, std::uint64_t id) {
   auto& waits = self->state.applied_waits;
   auto i = waits.find(id);
   return i == waits.end() ? nullptr : &i->second;
@@ -38,7 +38,7 @@ std::int64_t millis(caf::timespan x) {
 
 // Asks the projector of slot `index` to watch the lowest seq a wait needs
 // of it, unless it watches that one (or a lower one) already.
-void watch(self_ptr self, std::size_t index) {
+void watch(await_self self, std::size_t index) {
   auto& st = self->state;
   auto& s = st.slots[index];
   if (!s.handle)
@@ -57,7 +57,7 @@ void watch(self_ptr self, std::size_t index) {
 
 // Answers wait `id` once nothing is left to learn: every model reached the
 // seq, or the deadline passed and every answer is in.
-void try_finish(self_ptr self, std::uint64_t id) {
+void try_finish(await_self self, std::uint64_t id) {
   auto* w = find_wait(self, id);
   if (!w || !w->behind.empty() || w->pending > 0)
     return;
@@ -104,7 +104,7 @@ caf::error node_failure(const caf::error& err, const std::string& node) {
 // Forwards wait `id` to node `n` for `model` ("" for all of its models);
 // the node keeps its own deadline, so the request gets the routing timeout
 // on top of it.
-void ask_node(self_ptr self, std::uint64_t id, const node_entry& n,
+void ask_node(await_self self, std::uint64_t id, const node_entry& n,
               const std::string& model) {
   auto* w = find_wait(self, id);
   if (!n.supervisor) {
@@ -138,7 +138,7 @@ void ask_node(self_ptr self, std::uint64_t id, const node_entry& n,
 
 // A routing supervisor: asks the bus which nodes serve `model` (or every
 // model of other nodes, for ""), then forwards the wait to them.
-void ask_nodes(self_ptr self, std::uint64_t id, const std::string& model) {
+void ask_nodes(await_self self, std::uint64_t id, const std::string& model) {
   auto& st = self->state;
   ++find_wait(self, id)->pending;
   self->request(st.bus, st.routing->timeout, directory_atom::value)
@@ -190,7 +190,8 @@ void ask_nodes(self_ptr self, std::uint64_t id, const std::string& model) {
 
 } // namespace
 
-caf::result<std::vector<model_checkpoint>> start_wait(self_ptr self, std::uint64_t seq,
+caf::result<std::vector<model_checkpoint>> start_wait(await_self self,
+                                                      std::uint64_t seq,
                                                       const std::string& model,
                                                       caf::timespan timeout) {
   auto& st = self->state;
@@ -235,7 +236,7 @@ caf::result<std::vector<model_checkpoint>> start_wait(self_ptr self, std::uint64
   return promise;
 }
 
-void on_applied(self_ptr self, std::uint64_t checkpoint) {
+void on_applied(await_self self, std::uint64_t checkpoint) {
   auto& st = self->state;
   auto from = self->current_sender();
   auto s = std::find_if(st.slots.begin(), st.slots.end(), [&](auto& x) {
@@ -263,7 +264,7 @@ void on_applied(self_ptr self, std::uint64_t checkpoint) {
   watch(self, index); // the next wait's seq, if any
 }
 
-void expire_wait(self_ptr self, std::uint64_t id) {
+void expire_wait(await_self self, std::uint64_t id) {
   auto* w = find_wait(self, id);
   if (!w)
     return; // answered before its deadline
@@ -308,12 +309,12 @@ void expire_wait(self_ptr self, std::uint64_t id) {
   try_finish(self, id);
 }
 
-void watch_new_projector(self_ptr self, std::size_t index) {
+void watch_new_projector(await_self self, std::size_t index) {
   self->state.slots[index].watching.reset();
   watch(self, index);
 }
 
-void drop_waits(self_ptr self, const caf::error& reason) {
+void drop_waits(await_self self, const caf::error& reason) {
   auto waits = std::move(self->state.applied_waits);
   self->state.applied_waits.clear();
   for (auto& [id, w] : waits)

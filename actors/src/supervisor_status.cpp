@@ -15,7 +15,7 @@ using namespace bus::actors;
 
 namespace {
 
-using self_ptr = status_supervisor_ptr;
+using status_self = status_supervisor_ptr;
 
 // Statuses standing for the models of node `n` when it cannot answer.
 std::vector<projector_status> absent(const node_entry& n, model_state state,
@@ -52,7 +52,7 @@ namespace {
 // Adds the models of the nodes attached to the bus to a status collection:
 // asks the bus's directory, then every node, each with the routing timeout.
 template <class Atom, class Collector, class Done>
-void collect_remote(self_ptr self, Atom atom, std::shared_ptr<Collector> c,
+void collect_remote(status_self self, Atom atom, std::shared_ptr<Collector> c,
                     Done done_one) {
   auto timeout = self->state.routing->timeout;
   ++c->remaining;
@@ -100,7 +100,7 @@ void adopt(projector_status& out, projector_status ps) {
 // their statuses in config order; slots without a projector report theirs.
 // Status also reports blue/green shadows and kept projectors after them.
 template <class Atom>
-caf::result<std::vector<projector_status>> collect(self_ptr self, Atom atom) {
+caf::result<std::vector<projector_status>> collect(status_self self, Atom atom) {
   auto& st = self->state;
   std::vector<internal::blue_green_entry> extra;
   if constexpr (std::is_same_v<Atom, status_atom>)
