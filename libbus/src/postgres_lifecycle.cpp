@@ -15,8 +15,9 @@ namespace bus::internal {
 
 namespace {
 
-// The log's schema lock (postgres_log_open.cpp): nodes and projectors
-// creating their tables at once would otherwise collide in the catalog.
+// Under the schema lock (pg_schema_lock, internal/pg_wire.hpp; its number
+// written out here, the same): nodes and projectors creating their tables
+// at once would otherwise collide in the catalog.
 constexpr const char* paused_models_schema = R"sql(
 BEGIN;
 SELECT pg_advisory_xact_lock(4775315722);

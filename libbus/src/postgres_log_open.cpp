@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS bus_ids (
 );
 )sql";
 
-// The lease of part 2 (leader election): only its row is read here.
-
 } // namespace
 
 namespace internal {
