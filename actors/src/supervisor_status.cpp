@@ -170,9 +170,9 @@ caf::result<std::vector<projector_status>> collect(status_self self, Atom atom) 
     self->request(s.handle, deadline, atom)
       .then(
         [self, c, i, done_one, h = s.handle](projector_status& ps) {
-          auto& slot = self->state.slots[i];
-          if (slot.handle == h)
-            internal::note_progress(slot, ps, self->clock().now());
+          auto& current = self->state.slots[i];
+          if (current.handle == h)
+            internal::note_progress(current, ps, self->clock().now());
           adopt(c->result[i], std::move(ps));
           done_one();
         },

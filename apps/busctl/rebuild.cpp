@@ -97,7 +97,7 @@ std::string bar(const progress& p, int width) {
          + std::string(static_cast<std::size_t>(width - filled), '.') + "]";
 }
 
-std::string rate_text(double per_s) {
+std::string events_per_second_text(double per_s) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%s events/s",
                 with_commas(static_cast<std::int64_t>(per_s)).c_str());
@@ -107,14 +107,14 @@ std::string rate_text(double per_s) {
 void draw(const context& ctx, const progress& p) {
   ctx.out << "\r" << p.model << " " << bar(p, 30) << " " << percent(p) << "%  "
           << with_commas(p.checkpoint) << "/" << with_commas(p.head) << "  "
-          << rate_text(p.per_second) << "  ETA " << eta_text(p) << "  " << p.state
-          << "\x1b[K" << std::flush; // erase what a longer line left
+          << events_per_second_text(p.per_second) << "  ETA " << eta_text(p) << "  "
+          << p.state << "\x1b[K" << std::flush; // erase what a longer line left
 }
 
 void print_line(const context& ctx, const progress& p) {
   ctx.out << p.model << ": " << p.state << " " << with_commas(p.checkpoint) << "/"
           << with_commas(p.head) << " (" << percent(p) << "%), "
-          << rate_text(p.per_second) << ", ETA " << eta_text(p) << "\n"
+          << events_per_second_text(p.per_second) << ", ETA " << eta_text(p) << "\n"
           << std::flush;
 }
 

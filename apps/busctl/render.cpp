@@ -81,7 +81,7 @@ std::string state_cell(const json::object& m) {
   return state;
 }
 
-std::string rate_text(double per_s) {
+std::string per_second_text(double per_s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f/s", per_s);
   return buf;
@@ -119,7 +119,7 @@ std::string render_status(const json::object& status, const rates* applied_per_s
                                  with_commas(int_of(*m, "applied"))};
     if (applied_per_s != nullptr) {
       auto i = applied_per_s->find(label);
-      row.push_back(i == applied_per_s->end() ? "" : rate_text(i->second));
+      row.push_back(i == applied_per_s->end() ? "" : per_second_text(i->second));
     }
     for (auto* key : {"skipped", "parked", "restarts", "rebuilds"})
       row.push_back(with_commas(int_of(*m, key)));
