@@ -129,7 +129,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       // than the limit unanswered; past it, nothing is appended.
       auto publisher = caf::actor_cast<caf::actor_addr>(self->current_sender());
       auto& st = self->state;
-      if (auto i = st.publishing.find(publisher);
+      // An anonymous publisher (anon_send) waits for no answer: not counted.
+      if (auto i = publisher ? st.publishing.find(publisher) : st.publishing.end();
           i != st.publishing.end() && i->second >= st.options.max_publishes_in_flight)
         return make_error(errc::overloaded,
                           "the publisher has " + std::to_string(i->second)
@@ -149,7 +150,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         ack.outcomes.push_back({o.id, o.seq, o.duplicate});
       if (last_named(result.outcomes) > self->state.log->durable_head()) {
         // Group commit: no reply, no fan-out before the sync covers it.
-        ++st.publishing[publisher];
+        if (publisher)
+          ++st.publishing[publisher];
         auto promise = self->make_response_promise<publish_ack>();
         after_sync(self, [self, promise, ack = std::move(ack),
                           batch = std::move(result.appended), wait, publisher,
@@ -173,7 +175,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         fan_out(self, result.appended, nullptr);
         return ack;
       }
-      ++st.publishing[publisher];
+      if (publisher)
+        ++st.publishing[publisher];
       auto promise = self->make_response_promise<publish_ack>();
       finish_publish(self, std::move(ack), result.appended, wait, promise, publisher);
       return promise;

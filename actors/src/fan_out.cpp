@@ -238,7 +238,10 @@ void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& pro
                     caf::expected<publish_ack> answer,
                     const caf::actor_addr& publisher) {
   auto& publishing = self->state.publishing;
-  if (auto i = publishing.find(publisher); i != publishing.end() && --i->second == 0)
+  // An anonymous publisher was never counted (its null address hashes
+  // nothing: std::hash<actor_addr> reads its id).
+  if (auto i = publisher ? publishing.find(publisher) : publishing.end();
+      i != publishing.end() && --i->second == 0)
     publishing.erase(i);
   if (answer)
     promise.deliver(std::move(*answer));

@@ -251,4 +251,25 @@ BOOST_AUTO_TEST_CASE(events_a_dead_bus_left_undurable_still_reach_projectors) {
   BOOST_TEST((seqs_applied_by(p) == std::vector<std::uint64_t>{1, 2, 3, 4}));
 }
 
+BOOST_AUTO_TEST_CASE(an_anonymous_publish_is_logged_applied_and_answered_to_nobody) {
+  // Found by bus-bench once the bus held publishes for its syncs: a publish
+  // sent with anon_send has no sender, and counting it among its
+  // publisher's publishes in flight hashed a null address (a crash).
+  auto p = spawn_projector(tally("p", {"A"}));
+  caf::anon_send(bus, publish_atom::value, bus_fixture::events(0, 2, {"A"}),
+                 publish_wait::projectors);
+  caf::anon_send(bus, publish_atom::value, bus_fixture::events(2, 2, {"A"}),
+                 publish_wait::log);
+  run();
+  let_interval_pass();
+  BOOST_TEST(log->durable_head() == 4u);
+  BOOST_TEST((seqs_applied_by(p) == std::vector<std::uint64_t>{1, 2, 3, 4}));
+  // And the bus goes on answering publishers that have an address.
+  auto ack = publish(bus_fixture::events(4, 1, {"A"}));
+  let_interval_pass();
+  BOOST_REQUIRE(ack->has_value());
+  BOOST_REQUIRE(**ack);
+  BOOST_TEST((**ack)->outcomes[0].seq == 5u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
