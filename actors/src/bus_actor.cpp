@@ -61,13 +61,19 @@ std::uint64_t last_named(const Outcomes& outcomes) {
   return result;
 }
 
-// Holds `f` until the log's next sync; arms the sync timer if needed.
+// Holds `f` until the log's next sync; arms the sync if needed. Without an
+// interval the sync goes to the back of the mailbox: the publishes already
+// waiting there are appended first, and one commit covers them all.
 void after_sync(bus_actor_self self, std::function<void(const caf::error&)> f) {
   auto& st = self->state;
   st.awaiting_sync.push_back(std::move(f));
   if (!st.sync_armed) {
     st.sync_armed = true;
-    self->delayed_send(self, st.log->sync_interval(), sync_atom::value);
+    auto interval = st.log->sync_interval();
+    if (interval.count() == 0)
+      self->send(self, sync_atom::value);
+    else
+      self->delayed_send(self, interval, sync_atom::value);
   }
 }
 
@@ -88,6 +94,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
                                   bus_options options) {
   self->state.log = std::move(shared_log);
   self->state.options = options;
+  // Group commit: a log that syncs each append() leaves it to the bus.
+  self->state.log->defer_syncs();
   // Events a previous bus appended but did not sync (it died first) would
   // become durable with this bus's first sync without being fanned out:
   // settle them now, before anyone subscribes, so that subscribers count

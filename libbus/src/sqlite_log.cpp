@@ -192,7 +192,7 @@ append_result sqlite_log::do_append(std::vector<event> batch) {
   lookups.end();
   if (head_ >= first_new)
     result.appended = tail_->view(first_new, head_);
-  if (policy_.mode() != durability::fsync_interval)
+  if (policy_.mode() != durability::fsync_interval && !syncs_deferred_)
     sync(); // throws having dropped the batch: nothing of it is acknowledged
   return result;
 }

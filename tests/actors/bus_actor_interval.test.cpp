@@ -1,6 +1,7 @@
 // The bus over a store that syncs at most every 10 ms (group commit): no
 // reply and no fan-out names an event before the sync that makes it durable,
-// and a failed sync answers every held reply with the storage error.
+// and a failed sync answers every held reply with the storage error. Last,
+// group commit over a store that syncs each batch.
 
 #include "bus/actors/bus_actor.hpp"
 
@@ -270,6 +271,39 @@ BOOST_AUTO_TEST_CASE(an_anonymous_publish_is_logged_applied_and_answered_to_nobo
   BOOST_REQUIRE(ack->has_value());
   BOOST_REQUIRE(**ack);
   BOOST_TEST((**ack)->outcomes[0].seq == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(
+  publishes_waiting_together_share_one_commit_when_each_batch_syncs) {
+  // Group commit under fsync_each_batch: the bus syncs once it has appended
+  // the publishes already in its mailbox, so two of them cost one commit
+  // (and one fsync).
+  scratch_dir other;
+  auto opened = sqlite_log::open(other.store(), durability{});
+  BOOST_REQUIRE(opened);
+  auto each = *opened;
+  auto each_bus = spawn_bus(sys, std::shared_ptr<event_log>{each}, bus_options{});
+  run();
+  auto first = std::make_shared<std::optional<caf::expected<publish_ack>>>();
+  auto second = std::make_shared<std::optional<caf::expected<publish_ack>>>();
+  for (auto [answer, from] : {std::pair{first, 0}, std::pair{second, 2}})
+    sys.spawn([=, b = each_bus](caf::event_based_actor* a) {
+      a->request(b, caf::infinite, publish_atom::value,
+                 bus_fixture::events(from, 2, {"A"}), publish_wait::log)
+        .then([=](publish_ack& x) { *answer = std::move(x); },
+              [=](caf::error& err) { *answer = std::move(err); });
+    });
+  run(); // no timer: the sync needs none
+  BOOST_REQUIRE(first->has_value());
+  BOOST_REQUIRE(**first);
+  BOOST_REQUIRE(second->has_value());
+  BOOST_REQUIRE(**second);
+  BOOST_TEST((**second)->outcomes[1].seq == 4u);
+  BOOST_TEST(each->durable_head() == 4u);
+  BOOST_TEST(each->timings().commit.count() == 1u);
+  BOOST_TEST(open_store(other.store())->head() == 4u); // in the file
+  self->send_exit(each_bus, caf::exit_reason::user_shutdown);
+  run();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

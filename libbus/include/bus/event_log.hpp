@@ -134,6 +134,14 @@ public:
     return std::chrono::milliseconds{0};
   }
 
+  /// Lets the owner cover the events of several append() calls with one
+  /// sync() (group commit): where append() made its events durable itself,
+  /// it now leaves them past durable_head(), and the owner calls sync() as
+  /// soon as it has appended what was waiting (sync_interval() stays zero).
+  /// Returns false for a log that cannot: its append() stays durable on
+  /// return. One-way: the owner that asks does the syncing from then on.
+  virtual bool defer_syncs() noexcept { return false; }
+
   /// Returns what the store measured so far (nothing, by default). Cheap:
   /// a copy of two histograms.
   virtual store_timings timings() const { return {}; }

@@ -18,7 +18,9 @@
 // transaction: under fsync_each_batch and os_buffered append() syncs
 // itself, so a batch is acknowledged once append() returns; under
 // fsync_interval the owner calls sync() at most every interval and
-// acknowledges nothing past durable_head() before. Reopening the same file
+// acknowledges nothing past durable_head() before. An owner that asks
+// (defer_syncs(), as the bus actor does) syncs under the other two
+// policies too, covering all it appended meanwhile. Reopening the same file
 // gives back every durable event. A commit that fails on a write or an
 // fsync fails the store (store_state::failed): it takes nothing more until
 // it is reopened. Stores in the layouts of earlier releases
@@ -126,6 +128,10 @@ public:
   std::chrono::milliseconds sync_interval() const noexcept override {
     return policy_.interval();
   }
+  bool defer_syncs() noexcept override {
+    syncs_deferred_ = true;
+    return true;
+  }
 
   /// Returns the policy the store was opened with.
   durability policy() const noexcept { return policy_; }
@@ -194,6 +200,8 @@ private:
 
   std::string path_;
   durability policy_;
+  // Set by defer_syncs(): the owner syncs, append() never does.
+  bool syncs_deferred_ = false;
   store_timings timings_;
   store_health health_;
   /// Times the fsyncs of this store's files into timings_.fsync (the

@@ -89,8 +89,7 @@ void runner::bus_fault() {
 }
 
 void runner::sync_fault() {
-  if (!options_.enabled(fault::sync_failure)
-      || world_->log().sync_interval().count() == 0) {
+  if (!options_.enabled(fault::sync_failure) || !world_->log().holds_appends()) {
     run_jobs();
     return;
   }

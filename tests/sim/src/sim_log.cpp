@@ -52,7 +52,7 @@ append_result sim_log::do_append(std::vector<event> batch) {
     events_.push_back(std::make_shared<const std::vector<event>>(1, e));
     appended.push_back(std::move(e));
   }
-  if (interval_.count() == 0)
+  if (!holds_appends())
     durable_ = events_.size();
   result.appended = event_batch::of(std::move(appended));
   return result;

@@ -4,7 +4,9 @@
 // with group commit (sync_interval > 0): appended events become durable only
 // at sync(), and a sync can be made to fail once, which drops every event
 // past the durable head as a real store does (their ids are free again).
-// With a zero interval, append() is durable on return. Not thread-safe;
+// With a zero interval, append() is durable on return unless the owner
+// asked to sync itself (defer_syncs(), as the bus does: its group commit
+// through its own mailbox, as over a real store). Not thread-safe;
 // owned by the bus actor that the simulator respawns on the same instance.
 
 #include <chrono>
@@ -32,6 +34,13 @@ public:
   std::chrono::milliseconds sync_interval() const noexcept override {
     return interval_;
   }
+  bool defer_syncs() noexcept override {
+    deferred_ = true;
+    return true;
+  }
+
+  /// True if appended events wait for a sync() (which may then fail).
+  bool holds_appends() const noexcept { return interval_.count() > 0 || deferred_; }
 
   /// Makes the next sync() throw storage_error (a disk that failed).
   void fail_next_sync() noexcept { fail_next_ = true; }
@@ -49,6 +58,7 @@ private:
   std::vector<shared_events> events_;
   std::unordered_map<std::string, std::uint64_t> ids_;
   std::uint64_t durable_ = 0;
+  bool deferred_ = false;
   bool fail_next_ = false;
   std::size_t failed_syncs_ = 0;
 };
@@ -78,6 +88,7 @@ public:
   std::chrono::milliseconds sync_interval() const noexcept override {
     return target_->sync_interval();
   }
+  bool defer_syncs() noexcept override { return target_->defer_syncs(); }
 
 protected:
   append_result do_append(std::vector<event> batch) override;
