@@ -286,13 +286,17 @@ BOOST_AUTO_TEST_CASE(
   run();
   auto first = std::make_shared<std::optional<caf::expected<publish_ack>>>();
   auto second = std::make_shared<std::optional<caf::expected<publish_ack>>>();
-  for (auto [answer, from] : {std::pair{first, 0}, std::pair{second, 2}})
+  // Both requests are in the bus's mailbox before it runs.
+  auto request = [&](held<publish_ack> answer, std::size_t from) {
     sys.spawn([=, b = each_bus](caf::event_based_actor* a) {
       a->request(b, caf::infinite, publish_atom::value,
                  bus_fixture::events(from, 2, {"A"}), publish_wait::log)
         .then([=](publish_ack& x) { *answer = std::move(x); },
               [=](caf::error& err) { *answer = std::move(err); });
     });
+  };
+  request(first, 0);
+  request(second, 2);
   run(); // no timer: the sync needs none
   BOOST_REQUIRE(first->has_value());
   BOOST_REQUIRE(**first);
