@@ -137,11 +137,10 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       // than the limit unanswered; past it, nothing is appended.
       auto publisher = caf::actor_cast<caf::actor_addr>(self->current_sender());
       auto& st = self->state;
-      // An anonymous publisher (anon_send) waits for no answer: not counted.
-      if (auto i = publisher ? st.publishing.find(publisher) : st.publishing.end();
-          i != st.publishing.end() && i->second >= st.options.max_publishes_in_flight)
+      if (auto n = internal::publishes_in_flight(self, publisher);
+          n > 0 && n >= st.options.max_publishes_in_flight)
         return make_error(errc::overloaded,
-                          "the publisher has " + std::to_string(i->second)
+                          "the publisher has " + std::to_string(n)
                             + " publishes unanswered, the most the bus allows: "
                               "wait for an answer before publishing more");
       auto published = events.size();
@@ -158,8 +157,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         ack.outcomes.push_back({o.id, o.seq, o.duplicate});
       if (last_named(result.outcomes) > self->state.log->durable_head()) {
         // Group commit: no reply, no fan-out before the sync covers it.
-        if (publisher)
-          ++st.publishing[publisher];
+        internal::hold_publish(self, publisher);
         auto promise = self->make_response_promise<publish_ack>();
         after_sync(self, [self, promise, ack = std::move(ack),
                           batch = std::move(result.appended), wait, publisher,
@@ -183,8 +181,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         fan_out(self, result.appended, nullptr);
         return ack;
       }
-      if (publisher)
-        ++st.publishing[publisher];
+      internal::hold_publish(self, publisher);
       auto promise = self->make_response_promise<publish_ack>();
       finish_publish(self, std::move(ack), result.appended, wait, promise, publisher);
       return promise;

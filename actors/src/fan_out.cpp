@@ -234,12 +234,24 @@ bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
   return true;
 }
 
+std::uint32_t publishes_in_flight(bus_self self, const caf::actor_addr& publisher) {
+  if (!publisher)
+    return 0;
+  auto& publishing = self->state.publishing;
+  auto i = publishing.find(publisher);
+  return i == publishing.end() ? 0 : i->second;
+}
+
+void hold_publish(bus_self self, const caf::actor_addr& publisher) {
+  if (publisher)
+    ++self->state.publishing[publisher];
+}
+
 void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& promise,
                     caf::expected<publish_ack> answer,
                     const caf::actor_addr& publisher) {
   auto& publishing = self->state.publishing;
-  // An anonymous publisher was never counted (its null address hashes
-  // nothing: std::hash<actor_addr> reads its id).
+  // An anonymous publisher was never counted (hold_publish).
   if (auto i = publisher ? publishing.find(publisher) : publishing.end();
       i != publishing.end() && --i->second == 0)
     publishing.erase(i);

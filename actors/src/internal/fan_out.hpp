@@ -54,6 +54,15 @@ void push_again(bus_self self, const event_batch& batch);
 /// left unanswered. Returns false when there is none.
 bool drop_subscriber(bus_self self, const caf::actor_addr& who);
 
+/// Returns how many publishes of `publisher` wait for their answers. An
+/// anonymous publisher (anon_send) waits for none and is never counted:
+/// std::hash<caf::actor_addr> would read its null address's id.
+std::uint32_t publishes_in_flight(bus_self self, const caf::actor_addr& publisher);
+
+/// Counts a publish of `publisher` whose answer comes later (from
+/// answer_publish, which counts it off again).
+void hold_publish(bus_self self, const caf::actor_addr& publisher);
+
 /// Answers a publish that had to wait (for a sync or the projectors), and
 /// lowers its publisher's count of publishes in flight.
 void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& promise,
