@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "internal/id_blocks.hpp"
 #include "internal/id_filter.hpp"
 #include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
@@ -17,8 +18,9 @@ using namespace internal;
 
 sqlite_log::~sqlite_log() {
   // Events appended since the last sync were never acknowledged: they go.
-  for (auto* stmt : {insert_, read_, insert_id_, insert_ids_, find_id_, set_indexed_})
+  for (auto* stmt : {insert_, read_, set_indexed_})
     sqlite3_finalize(stmt);
+  ids_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -61,14 +63,7 @@ std::string_view sqlite_log::id_at(std::uint64_t seq) const {
 }
 
 std::uint64_t sqlite_log::find_on_disk(std::string_view id) const {
-  reset_on_exit guard{find_id_};
-  bind_id(find_id_, 1, id);
-  auto rc = sqlite3_step(find_id_);
-  if (rc == SQLITE_ROW)
-    return static_cast<std::uint64_t>(sqlite3_column_int64(find_id_, 0));
-  if (rc != SQLITE_DONE)
-    fail("find");
-  return 0;
+  return ids_->find(id);
 }
 
 std::optional<std::uint64_t> sqlite_log::find(std::string_view id) const {
@@ -235,7 +230,7 @@ bool sqlite_log::write_pending() {
 }
 
 void sqlite_log::write_unindexed() {
-  std::vector<std::pair<std::string_view, std::uint64_t>> ids;
+  std::vector<id_blocks::entry> ids;
   ids.reserve(unindexed_ends_.size());
   std::size_t begin = 0;
   for (auto end : unindexed_ends_) {
@@ -243,43 +238,19 @@ void sqlite_log::write_unindexed() {
                      indexed_through_ + ids.size() + 1);
     begin = end;
   }
-  // In key order: neighbouring ids go to the same pages of the id table.
-  // Ids of counters and clocks come in that order already.
+  // In key order, as the id table takes them. Ids of counters and clocks
+  // come in that order already.
   auto key_less = [](const auto& x, const auto& y) {
     return id_key_less(x.first, y.first);
   };
   if (!std::is_sorted(ids.begin(), ids.end(), key_less))
     std::sort(ids.begin(), ids.end(), key_less);
-  insert_ids(ids);
+  ids_->insert(ids);
   reset_on_exit guard{set_indexed_};
   sqlite3_bind_int64(set_indexed_, 1,
                      static_cast<sqlite3_int64>(indexed_through_ + ids.size()));
   if (sqlite3_step(set_indexed_) != SQLITE_DONE)
     fail("append: id table");
-}
-
-void sqlite_log::insert_ids(
-  const std::vector<std::pair<std::string_view, std::uint64_t>>& ids) {
-  // Many rows per statement: a statement's run and reset cost about as much
-  // as the insert of a row, and one cursor walks the sorted ids in order.
-  auto insert = [this](sqlite3_stmt* stmt,
-                       const std::pair<std::string_view, std::uint64_t>* first,
-                       std::size_t n) {
-    reset_on_exit guard{stmt};
-    for (std::size_t i = 0; i < n; ++i) {
-      auto [id, seq] = first[i];
-      auto col = static_cast<int>(3 * i + 1);
-      bind_id(stmt, col, id);
-      sqlite3_bind_int64(stmt, col + 2, static_cast<sqlite3_int64>(seq));
-    }
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-      fail("append: id " + std::string{first->first});
-  };
-  std::size_t i = 0;
-  for (; i + ids_per_insert <= ids.size(); i += ids_per_insert)
-    insert(insert_ids_, ids.data() + i, ids_per_insert);
-  for (; i < ids.size(); ++i)
-    insert(insert_id_, ids.data() + i, 1);
 }
 
 void sqlite_log::drop_pending() noexcept {

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/id_blocks.hpp"
 #include "internal/id_filter.hpp"
 #include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
@@ -21,33 +22,24 @@ namespace {
 
 using namespace internal;
 
-// The id table is keyed by the id itself, after its length in bytes: a
-// lookup needs no second read, and ids that grow in order land at the end
-// of the table, where an insert moves nothing and SQLite finds the spot
-// without a search. Counters too: by text alone "e100000" sorts before
-// "e99999", so each id of a counter went into the middle of a full page,
-// which SQLite then rebalanced every hundred or so inserts.
+// The id table (id_blocks, in internal/id_blocks.hpp) is created beside
+// these.
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS batches (
   first_seq INTEGER PRIMARY KEY,
   count     INTEGER NOT NULL,
   events    BLOB    NOT NULL
 );
-CREATE TABLE IF NOT EXISTS ids (
-  size INTEGER NOT NULL,
-  id   TEXT    NOT NULL,
-  seq  INTEGER NOT NULL,
-  PRIMARY KEY (size, id)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS id_index (
   through INTEGER NOT NULL
 );
 INSERT INTO id_index (through) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM id_index);
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 )sql";
 
-// Layout 3 keyed the id table by the id alone: its rows move to the new
-// table, in its key order.
+// Layout 3 keyed the id table by the id alone: its rows move to the table
+// of layouts 4 and 5, keyed by the id's size and the id (a row per id),
+// whence they go to blocks (migrate_id_rows).
 constexpr const char* migrate_layout_3 = R"sql(
 ALTER TABLE ids RENAME TO ids_by_text;
 CREATE TABLE ids (
@@ -61,6 +53,10 @@ INSERT INTO ids (size, id, seq)
   ORDER BY length(CAST(id AS BLOB)), id;
 DROP TABLE ids_by_text;
 )sql";
+
+// Ids moved to the id table at a time when a store of layouts 3 to 5 is
+// migrated.
+constexpr std::size_t id_migration_group = 65536;
 
 // Pages of the store the log's connection caches (negative: KiB). Id
 // lookups of redelivered events land anywhere in the id table; the cache
@@ -149,6 +145,7 @@ void sqlite_log::open_db() {
                         + std::to_string(log_layout_version) + ")");
   if (version == log_layout_version || (version == 0 && !old_layout)) {
     exec(schema); // current, or a new file
+    exec(id_blocks::schema());
     prepare_statements();
     return;
   }
@@ -159,13 +156,20 @@ void sqlite_log::open_db() {
     if (version == 3)
       exec(migrate_layout_3);
     exec(schema);
+    exec(id_blocks::schema());
     prepare_statements();
     if (version == 0)
       migrate_old_layout();
     if (version < 3)
       index_ids();
-    // Up to layout 4 the id table held every id.
-    exec("UPDATE id_index SET through = (SELECT count(*) FROM ids)");
+    else
+      migrate_id_rows();
+    // Up to layout 4 the id table held every id; layout 5's `through`
+    // counted the ids it held.
+    reset_on_exit guard{set_indexed_};
+    sqlite3_bind_int64(set_indexed_, 1, static_cast<sqlite3_int64>(ids_->count()));
+    if (sqlite3_step(set_indexed_) != SQLITE_DONE)
+      fail("migrate: id table");
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -185,13 +189,8 @@ void sqlite_log::prepare_statements() {
           "(SELECT first_seq FROM batches WHERE first_seq <= ?1 "
           "ORDER BY first_seq DESC LIMIT 1) ORDER BY first_seq",
           &read_);
-  prepare("INSERT INTO ids (size, id, seq) VALUES (?, ?, ?)", &insert_id_);
-  std::string many = "INSERT INTO ids (size, id, seq) VALUES (?, ?, ?)";
-  for (std::size_t i = 1; i < ids_per_insert; ++i)
-    many += ", (?, ?, ?)";
-  prepare(many.c_str(), &insert_ids_);
-  prepare("SELECT seq FROM ids WHERE size = ?1 AND id = ?2", &find_id_);
   prepare("UPDATE id_index SET through = ?", &set_indexed_);
+  ids_ = std::make_unique<id_blocks>(db_);
 }
 
 void sqlite_log::load() {
@@ -276,12 +275,7 @@ void sqlite_log::load() {
   if (rc != SQLITE_DONE)
     fail("load");
   head_ = durable_head_ = next - 1;
-  statement ids;
-  if (sqlite3_prepare_v2(db_, "SELECT count(*) FROM ids", -1, &ids.stmt, nullptr)
-        != SQLITE_OK
-      || sqlite3_step(ids.stmt) != SQLITE_ROW)
-    fail("load");
-  auto indexed = static_cast<std::uint64_t>(sqlite3_column_int64(ids.stmt, 0));
+  auto indexed = ids_->count();
   if (indexed != through || through > head_)
     throw storage_error("corrupt store: the id table holds " + std::to_string(indexed)
                         + " ids for the " + std::to_string(through)
@@ -304,7 +298,7 @@ void sqlite_log::load() {
 
 void sqlite_log::index_ids() {
   // Fills the id table of a store of layout 2 (or one just migrated from
-  // layout 0) from its rows.
+  // layout 0) from its rows, a group at a time.
   statement st;
   if (sqlite3_prepare_v2(db_,
                          "SELECT first_seq, count, events FROM batches "
@@ -312,6 +306,23 @@ void sqlite_log::index_ids() {
                          -1, &st.stmt, nullptr)
       != SQLITE_OK)
     fail("migrate");
+  std::string held;
+  std::vector<std::pair<std::size_t, std::uint64_t>> ends; // in held, seq
+  auto flush = [&] {
+    std::vector<id_blocks::entry> ids;
+    ids.reserve(ends.size());
+    std::size_t begin = 0;
+    for (auto [end, seq] : ends) {
+      ids.emplace_back(std::string_view{held.data() + begin, end - begin}, seq);
+      begin = end;
+    }
+    std::sort(ids.begin(), ids.end(), [](const auto& x, const auto& y) {
+      return id_key_less(x.first, y.first);
+    });
+    ids_->insert(ids);
+    held.clear();
+    ends.clear();
+  };
   int rc;
   while ((rc = sqlite3_step(st.stmt)) == SQLITE_ROW) {
     auto first = static_cast<std::uint64_t>(sqlite3_column_int64(st.stmt, 0));
@@ -319,23 +330,56 @@ void sqlite_log::index_ids() {
     auto blob = column_blob(st.stmt, 2);
     record_cursor records{blob.data(), blob.size()};
     for (std::uint64_t i = 0; i < count; ++i) {
-      std::string_view id;
       try {
-        id = record_id(records.next());
+        held += record_id(records.next());
       } catch (const storage_error&) {
         throw storage_error("cannot migrate: the row at seq " + std::to_string(first)
                             + " does not hold its " + std::to_string(count)
                             + " events");
       }
-      reset_on_exit guard{insert_id_};
-      bind_id(insert_id_, 1, id);
-      sqlite3_bind_int64(insert_id_, 3, static_cast<sqlite3_int64>(first + i));
-      if (sqlite3_step(insert_id_) != SQLITE_DONE)
-        fail("migrate: id " + std::string{id} + " at seq " + std::to_string(first + i));
+      ends.emplace_back(held.size(), first + i);
     }
+    if (ends.size() >= index_every_)
+      flush();
   }
   if (rc != SQLITE_DONE)
     fail("migrate");
+  flush();
+}
+
+void sqlite_log::migrate_id_rows() {
+  // Layouts 3 (once moved by migrate_layout_3), 4 and 5 held a row per id,
+  // in key order: the blocks fill in that order, a group at a time.
+  {
+    statement st;
+    if (sqlite3_prepare_v2(db_, "SELECT id, seq FROM ids ORDER BY size, id", -1,
+                           &st.stmt, nullptr)
+        != SQLITE_OK)
+      fail("migrate: id table");
+    std::vector<std::string> held;
+    std::vector<std::uint64_t> seqs;
+    std::vector<id_blocks::entry> ids;
+    auto flush = [&] {
+      // Views taken once `held` no longer grows.
+      ids.clear();
+      for (std::size_t i = 0; i < held.size(); ++i)
+        ids.emplace_back(held[i], seqs[i]);
+      ids_->insert(ids);
+      held.clear();
+      seqs.clear();
+    };
+    int rc;
+    while ((rc = sqlite3_step(st.stmt)) == SQLITE_ROW) {
+      held.emplace_back(column_view(st.stmt, 0));
+      seqs.push_back(static_cast<std::uint64_t>(sqlite3_column_int64(st.stmt, 1)));
+      if (held.size() >= id_migration_group)
+        flush();
+    }
+    if (rc != SQLITE_DONE)
+      fail("migrate: id table");
+    flush();
+  }
+  exec("DROP TABLE ids");
 }
 
 void sqlite_log::migrate_old_layout() {

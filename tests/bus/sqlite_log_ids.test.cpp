@@ -34,6 +34,28 @@ struct store_fixture : bus::test::sqlite_scratch {
       BOOST_FAIL(context_of(log.error()));
     return *log;
   }
+
+  /// The number of ids the id table holds.
+  std::string indexed() const {
+    return select("SELECT coalesce(sum(n), 0) FROM id_blocks");
+  }
+
+  /// Replaces the id table by the row-per-id table of layouts 4 and 5,
+  /// holding e<i> at seq i + 1 for each i below `n`.
+  void make_id_rows(std::size_t n) const {
+    sql("DROP TABLE id_blocks;"
+        "CREATE TABLE ids (size INTEGER NOT NULL, id TEXT NOT NULL,"
+        " seq INTEGER NOT NULL, PRIMARY KEY (size, id)) WITHOUT ROWID;");
+    std::string rows;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto id = "e" + std::to_string(i);
+      rows += (i == 0 ? "" : ",")
+              + ("(" + std::to_string(id.size()) + ", '" + id + "', "
+                 + std::to_string(i + 1) + ")");
+    }
+    if (n > 0)
+      sql("INSERT INTO ids (size, id, seq) VALUES " + rows);
+  }
 };
 
 event make(std::string id, std::int64_t n) {
@@ -89,21 +111,31 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(log->read(1, 1).front().payload.at("n").as_int64() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(ids_are_rows_of_the_id_table_written_with_their_events) {
+BOOST_AUTO_TEST_CASE(ids_go_to_the_id_table_with_their_events_many_to_a_row) {
   auto log = open(durability::every(std::chrono::milliseconds{10}), 10);
   log->append(numbered(0, 10));
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "0"); // not synced yet
+  BOOST_TEST(indexed() == "0"); // not synced yet
   log->sync();
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "10");
-  BOOST_TEST(select("SELECT seq FROM ids WHERE id = 'e7'") == "8");
+  BOOST_TEST(indexed() == "10");
+  BOOST_TEST(select("SELECT count(*) FROM id_blocks") == "1");
   BOOST_TEST(select("SELECT through FROM id_index") == "10");
+  for (std::size_t i = 10; i < 1000; i += 10) {
+    log->append(numbered(i, 10));
+    log->sync();
+  }
+  // Ids that grow fill whole rows (128 ids), the last one filling up.
+  BOOST_TEST(indexed() == "1000");
+  BOOST_TEST(select("SELECT count(*) FROM id_blocks") == "8");
+  BOOST_TEST(select("SELECT min(n) FROM (SELECT n FROM id_blocks ORDER BY first "
+                    "LIMIT 7)")
+             == "128");
 }
 
 BOOST_AUTO_TEST_CASE(ids_go_to_the_id_table_in_groups_and_stay_duplicates_meanwhile) {
   auto log = open(durability::os_buffered, 1000);
   for (std::size_t i = 0; i < 900; i += 30)
     log->append(numbered(i, 30));
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "0");
+  BOOST_TEST(indexed() == "0");
   BOOST_TEST(select("SELECT through FROM id_index") == "0");
   // Far older than the tail, and not on disk yet: still duplicates.
   BOOST_TEST(redeliver(*log, {0, 450, 899})
@@ -112,7 +144,7 @@ BOOST_AUTO_TEST_CASE(ids_go_to_the_id_table_in_groups_and_stay_duplicates_meanwh
   for (std::size_t i = 900; i < 1200; i += 30)
     log->append(numbered(i, 30));
   // The sync that reached 1000 wrote them all at once.
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "1020");
+  BOOST_TEST(indexed() == "1020");
   BOOST_TEST(select("SELECT through FROM id_index") == "1020");
   BOOST_TEST(redeliver(*log, {0, 1019, 1100, 1199})
              == (std::vector<std::uint64_t>{1, 1020, 1101, 1200}));
@@ -127,17 +159,17 @@ BOOST_AUTO_TEST_CASE(ids_left_out_of_the_id_table_by_a_crash_are_indexed_on_open
     for (std::size_t i = 0; i < 500; i += 50)
       log->append(numbered(i, 50));
   }
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "0");
+  BOOST_TEST(indexed() == "0");
   {
     auto log = open(durability::os_buffered, 1000);
-    BOOST_TEST(select("SELECT count(*) FROM ids") == "500");
+    BOOST_TEST(indexed() == "500");
     BOOST_TEST(select("SELECT through FROM id_index") == "500");
     BOOST_TEST(redeliver(*log, {0, 250, 499, 500})
                == (std::vector<std::uint64_t>{1, 251, 500, 0}));
   }
   // The new event (seq 501) waits again; the next open indexes it.
   auto log = open();
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "501");
+  BOOST_TEST(indexed() == "501");
   BOOST_TEST(redeliver(*log, {500, 3}) == (std::vector<std::uint64_t>{501, 4}));
 }
 
@@ -183,7 +215,7 @@ BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
   log->append(numbered(0, 200));
   log->sync();
   log->append(numbered(200, 100));
-  sql("CREATE TRIGGER refuse BEFORE INSERT ON ids "
+  sql("CREATE TRIGGER refuse BEFORE INSERT ON id_blocks "
       "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
   BOOST_CHECK_THROW(log->sync(), storage_error);
   BOOST_TEST(log->head() == 200u);
@@ -197,7 +229,7 @@ BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
     log->append(numbered(i, 10));
   log->sync();
   // Only ids of events that are in the log, each once.
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "301");
+  BOOST_TEST(indexed() == "301");
   BOOST_TEST(open()->find("e250").value_or(0) == 201u);
 }
 
@@ -208,11 +240,11 @@ BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
     for (std::size_t i = 0; i < 1000; i += 100)
       log->append(numbered(i, 100));
   }
-  sql("DROP TABLE ids; PRAGMA user_version = 2;");
+  sql("DROP TABLE id_blocks; PRAGMA user_version = 2;");
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
-  BOOST_TEST(select("PRAGMA user_version") == "5");
+  BOOST_TEST(indexed() == "1000");
+  BOOST_TEST(select("PRAGMA user_version") == "6");
   BOOST_TEST(redeliver(*log, {0, 999, 1000})
              == (std::vector<std::uint64_t>{1, 1000, 0}));
 }
@@ -224,7 +256,7 @@ BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) 
     for (std::size_t i = 0; i < 1000; i += 100)
       log->append(numbered(i, 100));
   }
-  sql("DROP TABLE ids;"
+  sql("DROP TABLE id_blocks;"
       "CREATE TABLE ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
       "PRAGMA user_version = 3;");
   {
@@ -237,9 +269,10 @@ BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) 
   }
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
-  BOOST_TEST(select("PRAGMA user_version") == "5");
-  BOOST_TEST(select("SELECT count(*) FROM ids") == "1000");
-  BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name = 'ids_by_text'")
+  BOOST_TEST(select("PRAGMA user_version") == "6");
+  BOOST_TEST(indexed() == "1000");
+  BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name IN ('ids', "
+                    "'ids_by_text')")
              == "0");
   // Far beyond the tail: the migrated table answers, whatever the ids' sizes.
   BOOST_TEST(redeliver(*log, {0, 9, 10, 99, 100, 999, 1000})
@@ -285,22 +318,96 @@ BOOST_AUTO_TEST_CASE(store_of_layout_4_keeps_its_id_table_on_open) {
     for (std::size_t i = 0; i < 1000; i += 100)
       log->append(numbered(i, 100));
   }
+  make_id_rows(1000);
   sql("DROP TABLE id_index; PRAGMA user_version = 4;");
   auto log = open();
-  BOOST_TEST(select("PRAGMA user_version") == "5");
+  BOOST_TEST(select("PRAGMA user_version") == "6");
   BOOST_TEST(select("SELECT through FROM id_index") == "1000");
+  BOOST_TEST(indexed() == "1000");
   BOOST_TEST(redeliver(*log, {0, 999, 1000})
              == (std::vector<std::uint64_t>{1, 1000, 0}));
 }
 
+BOOST_AUTO_TEST_CASE(store_of_layout_5_moves_its_id_rows_to_blocks_on_open) {
+  // Layout 5 (the previous release): a row per id, written in groups, so
+  // that the last events' ids were not in the table yet.
+  {
+    auto log = open(durability::os_buffered, 1);
+    for (std::size_t i = 0; i < 1000; i += 100)
+      log->append(numbered(i, 100));
+  }
+  make_id_rows(600);
+  sql("UPDATE id_index SET through = 600; PRAGMA user_version = 5;");
+  {
+    auto log = open();
+    BOOST_TEST(select("PRAGMA user_version") == "6");
+    BOOST_TEST(select("SELECT count(*) FROM sqlite_master WHERE name = 'ids'") == "0");
+    // The 400 ids the old table lacked were indexed on open.
+    BOOST_TEST(select("SELECT through FROM id_index") == "1000");
+    BOOST_TEST(indexed() == "1000");
+    BOOST_TEST(redeliver(*log, {0, 599, 600, 999, 1000})
+               == (std::vector<std::uint64_t>{1, 600, 601, 1000, 0}));
+  }
+  BOOST_TEST(redeliver(*open(), {1000, 5, 700})
+             == (std::vector<std::uint64_t>{1001, 6, 701}));
+}
+
 BOOST_AUTO_TEST_CASE(store_whose_id_table_lacks_ids_is_refused_naming_the_file) {
   open(durability::os_buffered, 1)->append(numbered(0, 10));
-  sql("DELETE FROM ids WHERE id = 'e3'");
+  sql("DELETE FROM id_blocks");
   auto damaged = bus::sqlite_log::open(path);
   BOOST_REQUIRE(!damaged);
   BOOST_TEST(code_of(damaged.error()) == errc::storage_failed);
   BOOST_TEST(context_of(damaged.error()).find(path) != std::string::npos);
   BOOST_TEST(context_of(damaged.error()).find("id table") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(random_ids_in_many_groups_stay_found_and_rows_stay_full) {
+  // Ids in no order (as random UUIDs come), indexed 50 at a time: each
+  // group lands between ids indexed before, in rows that split.
+  std::mt19937_64 random{11};
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < 6000; ++i)
+    ids.push_back(std::to_string(random()) + "-" + std::to_string(i % 7));
+  {
+    auto log = open(durability::os_buffered, 50);
+    for (std::size_t i = 0; i < ids.size(); i += 40) {
+      std::vector<event> batch;
+      for (auto j = i; j < std::min(ids.size(), i + 40); ++j)
+        batch.push_back(make(ids[j], static_cast<std::int64_t>(j)));
+      log->append(std::move(batch));
+    }
+  }
+  BOOST_TEST(indexed() == "6000");
+  // Rows split in halves when full: none holds more than 128 ids, and
+  // on average they are far from empty.
+  BOOST_TEST(std::stoi(select("SELECT max(n) FROM id_blocks")) <= 128);
+  BOOST_TEST(std::stoi(select("SELECT count(*) FROM id_blocks")) < 6000 / 40);
+  auto log = open();
+  std::vector<event> again;
+  for (auto& id : ids)
+    again.push_back(make(id, -1));
+  again.push_back(make("never-seen", -1));
+  auto outcomes = log->append(std::move(again)).outcomes;
+  auto all_found = true;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    all_found = all_found && outcomes[i].duplicate && outcomes[i].seq == i + 1;
+  BOOST_TEST(all_found);
+  BOOST_TEST(!outcomes.back().duplicate);
+  BOOST_TEST(log->head() == 6001u);
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_row_of_the_id_table_fails_the_lookup_not_the_process) {
+  {
+    auto log = open(durability::os_buffered, 1);
+    for (std::size_t i = 0; i < 300; i += 100)
+      log->append(numbered(i, 100));
+  }
+  // An id whose size runs past the end of its row.
+  sql(
+    "UPDATE id_blocks SET ids = x'ff01' WHERE first = (SELECT min(first) FROM id_blocks)");
+  auto log = open();
+  BOOST_CHECK_THROW(log->find("e5"), storage_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,18 +3,16 @@
 // The durable event log on SQLite (WAL mode). Each row holds the compact
 // records of consecutive events (see src/internal/event_record.hpp) under
 // the seq of its first one. Ids are kept unique by an index on disk (the
-// `ids` table), with a Bloom filter of every id and an exact index of the
-// recent ones in memory in front of it: a new id costs no disk access, a
-// redelivery of an old one one indexed lookup. The id table is derived
-// from the rows, so it may lag behind them: the ids of the last
-// `index_every` events or fewer wait in memory and go to disk together, in
-// the transaction of a sync (one page written per group of ids, not one
-// per commit), and an open indexes whatever a crash left unindexed. The
-// recent tail is also kept as events in memory; a read of older seqs
-// decodes its stretch of the rows once, for every reader of it. So the
-// memory the log takes is bounded by its tail and the ids not yet indexed,
-// plus 1.5 bytes per id for the filter.
-// Appended batches reach SQLite at sync(), committed together in one
+// `id_blocks` table, some hundred ids per row), with a Bloom filter of every id and an
+// exact index of the recent ones in memory in front of it: a new id costs no disk
+// access, a redelivery of an old one one indexed lookup. The id table is derived from
+// the rows, so it may lag behind them: the ids of the last `index_every` events or
+// fewer wait in memory and go to disk together, in the transaction of a sync (one page
+// written per group of ids, not one per commit), and an open indexes whatever a crash
+// left unindexed. The recent tail is also kept as events in memory; a read of older
+// seqs decodes its stretch of the rows once, for every reader of it. So the memory the
+// log takes is bounded by its tail and the ids not yet indexed, plus 1.5 bytes per id
+// for the filter. Appended batches reach SQLite at sync(), committed together in one
 // transaction: under fsync_each_batch and os_buffered append() syncs
 // itself, so a batch is acknowledged once append() returns; under
 // fsync_interval the owner calls sync() at most every interval and
@@ -42,6 +40,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace bus::internal {
+class id_blocks;
 class id_filter;
 class read_cache;
 class recent_ids;
@@ -163,6 +162,7 @@ private:
   void load();
   void migrate_old_layout();
   void index_ids();
+  void migrate_id_rows();
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
 
@@ -189,9 +189,6 @@ private:
   void insert_row(std::uint64_t first, std::uint32_t count, const std::string& blob,
                   const char* what);
 
-  /// Inserts `ids` (sorted) into the id table.
-  void insert_ids(const std::vector<std::pair<std::string_view, std::uint64_t>>& ids);
-
   /// Forgets every appended event past durable_head_.
   void drop_pending() noexcept;
 
@@ -210,10 +207,9 @@ private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* read_ = nullptr;
-  sqlite3_stmt* insert_id_ = nullptr;
-  sqlite3_stmt* insert_ids_ = nullptr; // ids_per_insert rows at once
-  sqlite3_stmt* find_id_ = nullptr;
   sqlite3_stmt* set_indexed_ = nullptr;
+  /// The id table (its statements finalized before db_ closes).
+  std::unique_ptr<internal::id_blocks> ids_;
   /// Every id of the log, in front of the id table.
   std::unique_ptr<internal::id_filter> filter_;
   /// The ids of the tail and of every event not yet in the id table.

@@ -18,21 +18,19 @@
 
 namespace bus::internal {
 
-// The layout this release writes (PRAGMA user_version). 4 is the layout
+// The layout this release writes (PRAGMA user_version). 5 is the layout
+// with a row per id in the id table (`ids`), 4 the layout
 // whose id table held every id (no `id_index`), 3 the layout
 // with the id table keyed by the id alone, 2 the one without the id table,
 // 0 with an `events` table the one of the first releases (one row per
 // event).
-constexpr int log_layout_version = 5;
+constexpr int log_layout_version = 6;
 
 // A row holds at most this many events or about this many bytes: small
 // enough that reading one event loads little, large enough that SQLite's
 // per-row cost vanishes.
 constexpr std::uint32_t row_max_events = 512;
 constexpr std::size_t row_max_bytes = 48 << 10;
-
-// Ids inserted by one statement of the id table.
-constexpr std::size_t ids_per_insert = 64;
 
 /// Resets a prepared statement when leaving a scope, whatever happens.
 struct reset_on_exit {
@@ -76,15 +74,6 @@ private:
 };
 
 using sqlite::statement;
-
-/// Binds the key of `id` in the id table (its size in bytes, then the id)
-/// to the parameters `first` and `first + 1` of `stmt`.
-inline void bind_id(sqlite3_stmt* stmt, int first, std::string_view id) {
-  sqlite3_bind_int64(stmt, first, static_cast<sqlite3_int64>(id.size()));
-  // An empty view may point nowhere, which SQLite would bind as NULL.
-  sqlite3_bind_text(stmt, first + 1, id.empty() ? "" : id.data(),
-                    static_cast<int>(id.size()), SQLITE_STATIC);
-}
 
 /// Orders ids as the id table's key does: by size in bytes, then bytes.
 inline bool id_key_less(std::string_view x, std::string_view y) noexcept {
