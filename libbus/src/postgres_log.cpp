@@ -224,7 +224,7 @@ append_result postgres_log::do_append(std::vector<event> batch) {
   }
   if (head_ >= first_new)
     result.appended = tail_->view(first_new, head_);
-  if (policy_.mode() != durability::fsync_interval)
+  if (policy_.mode() != durability::fsync_interval && !syncs_deferred_)
     sync(); // throws having dropped the batch: nothing of it is acknowledged
   return result;
 }

@@ -182,6 +182,25 @@ BOOST_AUTO_TEST_CASE(interval_shows_nothing_past_the_durable_head_before_sync) {
   BOOST_TEST(open()->head() == 5u);
 }
 
+BOOST_AUTO_TEST_CASE(an_owner_that_defers_syncs_commits_many_appends_at_once) {
+  // Group commit under fsync, as the bus asks for it: append() leaves its
+  // events past the durable head, and one sync commits them all.
+  auto log = open();
+  BOOST_TEST(log->defer_syncs());
+  BOOST_TEST(log->sync_interval().count() == 0);
+  log->append(numbered(0, 3));
+  log->append(numbered(3, 2));
+  BOOST_TEST(log->head() == 5u);
+  BOOST_TEST(log->durable_head() == 0u);
+  BOOST_TEST(select("SELECT count(*) FROM bus_events") == "0");
+  BOOST_TEST(log->find("e4").value_or(0) == 5u);
+  log->sync();
+  BOOST_TEST(log->durable_head() == 5u);
+  BOOST_TEST(select("SELECT count(*) FROM bus_events") == "1");
+  BOOST_TEST(log->timings().commit.count() == 1u);
+  BOOST_TEST(open()->head() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(
   failed_interval_commit_drops_the_pending_events_and_frees_their_ids) {
   auto log = open(durability::every(std::chrono::milliseconds{50}));

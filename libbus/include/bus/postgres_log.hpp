@@ -21,7 +21,9 @@
 // os_buffered (synchronous_commit=off: survives a crash of the node, may
 // lose the last commits to a crash of the server) append() syncs itself;
 // under fsync_interval the owner calls sync() at most every interval and
-// acknowledges nothing past durable_head() before. A failed commit drops
+// acknowledges nothing past durable_head() before. An owner that asks
+// (defer_syncs(), as the bus actor does) syncs under the other two
+// policies too, one commit covering all it appended meanwhile. A failed commit drops
 // the events appended since the last sync (head() back to durable_head())
 // and throws storage_error.
 //
@@ -119,6 +121,10 @@ public:
   std::chrono::milliseconds sync_interval() const noexcept override {
     return policy_.interval();
   }
+  bool defer_syncs() noexcept override {
+    syncs_deferred_ = true;
+    return true;
+  }
 
   /// Returns the policy the log was opened with.
   durability policy() const noexcept { return policy_; }
@@ -166,6 +172,8 @@ private:
   std::string uri_;
   std::string name_;
   durability policy_;
+  // Set by defer_syncs(): the owner syncs, append() never does.
+  bool syncs_deferred_ = false;
   postgres_options options_;
   store_timings timings_;
   store_health health_;
