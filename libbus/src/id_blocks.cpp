@@ -27,16 +27,21 @@ std::string_view key_id(std::string_view key) {
   return key.substr(4);
 }
 
+// Reads the entry at the front of `blob` (the id a view into it) and
+// drops it from `blob`.
+id_blocks::entry take_entry(std::string_view& blob) {
+  auto size = take_varint(blob);
+  if (size > blob.size())
+    throw storage_error("sqlite: corrupt id table: an id runs past its block");
+  auto id = blob.substr(0, static_cast<std::size_t>(size));
+  blob.remove_prefix(static_cast<std::size_t>(size));
+  return {id, take_varint(blob)};
+}
+
 // Decodes a block's entries (views into `blob`) onto `out`.
 void decode_block(std::string_view blob, std::vector<id_blocks::entry>& out) {
-  while (!blob.empty()) {
-    auto size = take_varint(blob);
-    if (size > blob.size())
-      throw storage_error("sqlite: corrupt id table: an id runs past its block");
-    auto id = blob.substr(0, static_cast<std::size_t>(size));
-    blob.remove_prefix(static_cast<std::size_t>(size));
-    out.emplace_back(id, take_varint(blob));
-  }
+  while (!blob.empty())
+    out.push_back(take_entry(blob));
 }
 
 void bind_blob(sqlite3_stmt* stmt, int i, const std::string& x) {
@@ -88,12 +93,7 @@ std::uint64_t id_blocks::find(std::string_view id) const {
     fail("find");
   auto blob = column_blob(find_, 0);
   while (!blob.empty()) {
-    auto size = take_varint(blob);
-    if (size > blob.size())
-      throw storage_error("sqlite: corrupt id table: an id runs past its block");
-    auto x = blob.substr(0, static_cast<std::size_t>(size));
-    blob.remove_prefix(static_cast<std::size_t>(size));
-    auto seq = take_varint(blob);
+    auto [x, seq] = take_entry(blob);
     if (x == id)
       return seq;
     if (id_key_less(id, x))

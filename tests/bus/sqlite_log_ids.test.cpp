@@ -73,6 +73,12 @@ std::vector<event> numbered(std::size_t first, std::size_t n) {
   return result;
 }
 
+// Appends e0 .. e999 (seqs 1 to 1000) in batches of 100.
+void append_thousand(sqlite_log& log) {
+  for (std::size_t i = 0; i < 1000; i += 100)
+    log.append(numbered(i, 100));
+}
+
 // The seqs `log` reports for redeliveries of e<i> for each i, 0 for an
 // event it appended instead.
 std::vector<std::uint64_t> redeliver(sqlite_log& log, std::vector<std::size_t> is) {
@@ -235,11 +241,7 @@ BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
 
 BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
   // Layout 2 (the previous release): ids only inside the rows.
-  {
-    auto log = open();
-    for (std::size_t i = 0; i < 1000; i += 100)
-      log->append(numbered(i, 100));
-  }
+  append_thousand(*open(durability::os_buffered, 1));
   sql("DROP TABLE id_blocks; PRAGMA user_version = 2;");
   auto log = open();
   BOOST_TEST(log->head() == 1000u);
@@ -251,11 +253,7 @@ BOOST_AUTO_TEST_CASE(store_without_an_id_table_gets_one_on_open) {
 
 BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) {
   // Layout 3 (the previous release): the id table keyed by the id alone.
-  {
-    auto log = open();
-    for (std::size_t i = 0; i < 1000; i += 100)
-      log->append(numbered(i, 100));
-  }
+  append_thousand(*open(durability::os_buffered, 1));
   sql("DROP TABLE id_blocks;"
       "CREATE TABLE ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
       "PRAGMA user_version = 3;");
@@ -313,11 +311,7 @@ BOOST_AUTO_TEST_CASE(ids_of_every_size_and_order_stay_unique_across_reopening) {
 
 BOOST_AUTO_TEST_CASE(store_of_layout_4_keeps_its_id_table_on_open) {
   // Layout 4 (the previous release): every id in the id table, no id_index.
-  {
-    auto log = open(durability::os_buffered, 1);
-    for (std::size_t i = 0; i < 1000; i += 100)
-      log->append(numbered(i, 100));
-  }
+  append_thousand(*open(durability::os_buffered, 1));
   make_id_rows(1000);
   sql("DROP TABLE id_index; PRAGMA user_version = 4;");
   auto log = open();
@@ -331,11 +325,7 @@ BOOST_AUTO_TEST_CASE(store_of_layout_4_keeps_its_id_table_on_open) {
 BOOST_AUTO_TEST_CASE(store_of_layout_5_moves_its_id_rows_to_blocks_on_open) {
   // Layout 5 (the previous release): a row per id, written in groups, so
   // that the last events' ids were not in the table yet.
-  {
-    auto log = open(durability::os_buffered, 1);
-    for (std::size_t i = 0; i < 1000; i += 100)
-      log->append(numbered(i, 100));
-  }
+  append_thousand(*open(durability::os_buffered, 1));
   make_id_rows(600);
   sql("UPDATE id_index SET through = 600; PRAGMA user_version = 5;");
   {
