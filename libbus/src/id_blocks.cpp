@@ -44,6 +44,10 @@ void decode_block(std::string_view blob, std::vector<id_blocks::entry>& out) {
     out.push_back(take_entry(blob));
 }
 
+bool key_less(const id_blocks::entry& x, const id_blocks::entry& y) noexcept {
+  return id_key_less(x.first, y.first);
+}
+
 void bind_blob(sqlite3_stmt* stmt, int i, const std::string& x) {
   sqlite3_bind_blob(stmt, i, x.data(), static_cast<int>(x.size()), SQLITE_STATIC);
 }
@@ -109,9 +113,12 @@ std::uint64_t id_blocks::count() const {
   return static_cast<std::uint64_t>(sqlite3_column_int64(count_, 0));
 }
 
-void id_blocks::insert(const std::vector<entry>& ids) {
+void id_blocks::insert(std::vector<entry>& ids) {
   if (ids.empty())
     return;
+  // Ids of counters and clocks come in key order already.
+  if (!std::is_sorted(ids.begin(), ids.end(), key_less))
+    std::sort(ids.begin(), ids.end(), key_less);
   // Every block is read before any is written: a cursor does not walk a
   // table that changes under it.
   for (auto& block : read_touched(ids))
@@ -187,9 +194,7 @@ void id_blocks::rewrite(const touched& block, const std::vector<entry>& ids) {
   merged.insert(merged.end(), ids.begin() + static_cast<std::ptrdiff_t>(block.begin),
                 ids.begin() + static_cast<std::ptrdiff_t>(block.end));
   std::inplace_merge(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(held),
-                     merged.end(), [](const entry& x, const entry& y) {
-                       return id_key_less(x.first, y.first);
-                     });
+                     merged.end(), key_less);
   // The log never indexes an id twice; if it were wrong, the sync fails
   // rather than the table holding two seqs for one id.
   auto twice = std::adjacent_find(merged.begin(), merged.end(),

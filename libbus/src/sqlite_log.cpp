@@ -238,13 +238,6 @@ void sqlite_log::write_unindexed() {
                      indexed_through_ + ids.size() + 1);
     begin = end;
   }
-  // In key order, as the id table takes them. Ids of counters and clocks
-  // come in that order already.
-  auto key_less = [](const auto& x, const auto& y) {
-    return id_key_less(x.first, y.first);
-  };
-  if (!std::is_sorted(ids.begin(), ids.end(), key_less))
-    std::sort(ids.begin(), ids.end(), key_less);
   ids_->insert(ids);
   reset_on_exit guard{set_indexed_};
   sqlite3_bind_int64(set_indexed_, 1,

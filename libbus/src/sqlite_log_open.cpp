@@ -316,9 +316,6 @@ void sqlite_log::index_ids() {
       ids.emplace_back(std::string_view{held.data() + begin, end - begin}, seq);
       begin = end;
     }
-    std::sort(ids.begin(), ids.end(), [](const auto& x, const auto& y) {
-      return id_key_less(x.first, y.first);
-    });
     ids_->insert(ids);
     held.clear();
     ends.clear();

@@ -14,7 +14,6 @@
 #include <sqlite3.h>
 
 #include "bus/event_log.hpp"
-#include "internal/sqlite_rows.hpp"
 
 using bus::internal::id_blocks;
 
@@ -32,16 +31,13 @@ struct table_fixture {
     sqlite3_close(db);
   }
 
-  /// Inserts `ids`, each at the seq of its place in `seqs`, sorted as the
-  /// log sorts a group.
+  /// Inserts `ids`, each at the seq of its place in `seqs`, in the order
+  /// given (the table sorts them).
   void insert(const std::vector<std::string>& ids,
               const std::vector<std::uint64_t>& seqs) {
     std::vector<id_blocks::entry> group;
     for (std::size_t i = 0; i < ids.size(); ++i)
       group.emplace_back(ids[i], seqs[i]);
-    std::sort(group.begin(), group.end(), [](const auto& x, const auto& y) {
-      return bus::internal::id_key_less(x.first, y.first);
-    });
     table->insert(group);
   }
 

@@ -48,10 +48,10 @@ public:
   /// storage_error if SQLite fails or a block is corrupt.
   std::uint64_t find(std::string_view id) const;
 
-  /// Adds `ids`, sorted by id_key_less and none held already, within the
-  /// caller's transaction. Throws storage_error if SQLite fails or a
-  /// block is corrupt.
-  void insert(const std::vector<entry>& ids);
+  /// Adds `ids`, none held already, within the caller's transaction;
+  /// sorts them into key order first (id_key_less) unless they are.
+  /// Throws storage_error if SQLite fails or a block is corrupt.
+  void insert(std::vector<entry>& ids);
 
   /// The number of ids the table holds.
   std::uint64_t count() const;
