@@ -96,11 +96,16 @@ std::uint64_t id_blocks::find(std::string_view id) const {
   if (rc != SQLITE_ROW)
     fail("find");
   auto blob = column_blob(find_, 0);
+  // One comparison per entry (a scan is most of a lookup): ids of another
+  // size compare by it, others by their bytes.
   while (!blob.empty()) {
     auto [x, seq] = take_entry(blob);
-    if (x == id)
+    if (x.size() < id.size())
+      continue;
+    auto order = x.size() > id.size() ? 1 : x.compare(id);
+    if (order == 0)
       return seq;
-    if (id_key_less(id, x))
+    if (order > 0)
       return 0; // the block is in key order: past where the id would be
   }
   return 0;
