@@ -23,11 +23,16 @@ namespace {
 using writer_ptr = snapshot_writer_actor::stateful_pointer<snapshot_writer_state>;
 
 // A delta is folded only if it holds at least this share of the base
-// (1/n): a smaller one is folded anyway, once, with the base when the
-// deltas outgrow it (snapshot_store::compact), and folding it first too
-// would be a second pass over every change for a few lines saved. What
-// it repeats costs at most its own size until then.
+// (1/n), and only if the fold would leave at most two thirds of its lines
+// (count_rows tells, at a fraction of a fold's cost). Either way every
+// delta is folded once more, with the base, when the deltas outgrow it
+// (snapshot_store::compact): folding it first too is a second pass over
+// every change, which pays only where keys repeat a lot (a hot key changed
+// thousands of times between two snapshots), not for changes spread over
+// many keys, where it saved a sixth of the lines for a pass over all of
+// them. What a delta repeats costs at most its own size until then.
 constexpr std::uint64_t fold_deltas_from = 4;
+constexpr std::size_t fold_leaves_at_most = 2; // thirds of the lines
 
 // Serializes the JSON the projector left to the writer, and folds the rows
 // it recorded to the last change of each key when that pays (above): the
@@ -45,6 +50,11 @@ caf::error fill_state(snapshot_write& w, snapshot_store& store,
       if (!base)
         return std::move(base.error());
       if (w.x.state.size() * fold_deltas_from < *base)
+        return caf::none;
+      auto counted = count_rows(w.x.state);
+      if (!counted)
+        return std::move(counted.error());
+      if (counted->keys * 3 > counted->lines * fold_leaves_at_most)
         return caf::none;
     }
     auto folded = compact_rows({w.x.state}, w.how == rows_write::delta
