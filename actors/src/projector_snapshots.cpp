@@ -183,6 +183,8 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
   w.x.definition = st.model->definition();
   w.x.parked = st.parked.list();
   w.x.layout = snapshot_layout::rows;
+  // fail() records why the projector stops before it takes the last one.
+  w.turn = st.failure ? actors::write_turn::last : actors::write_turn::ongoing;
   switch (st.snapshots) {
     case snapshot_basis::off:
     case snapshot_basis::whole:

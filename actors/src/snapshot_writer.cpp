@@ -141,7 +141,8 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
         state.failure = std::move(saved.error());
         return state.failure;
       }
-      if (*saved == save_outcome::superseded || w.x.layout == snapshot_layout::whole)
+      if (*saved == save_outcome::superseded || w.x.layout == snapshot_layout::whole
+          || w.turn == write_turn::last)
         return *saved;
       auto rp = self->make_response_promise<save_outcome>();
       rp.deliver(save_outcome::saved);

@@ -290,6 +290,31 @@ BOOST_AUTO_TEST_CASE(with_snapshot_every_0_a_projector_restores_and_writes_none)
   stop(second);
 }
 
+BOOST_AUTO_TEST_CASE(the_last_snapshot_leaves_the_compaction_to_the_next_projector) {
+  auto publish_in_batches = [this](std::size_t first, std::size_t n, std::size_t keys) {
+    for (auto i = first; i < first + n; i += 100)
+      publish(events(i, 100, {"A"}, keys));
+  };
+  auto first = start(docs_spec(), 5000);
+  publish_in_batches(0, 5000, 100); // the base: 100 keys
+  BOOST_TEST(parts("docs") == 1u);
+  // 2,500 new keys: on its way out the projector's last delta outgrows
+  // the base (and 64 KiB) many times, which would make a compaction due.
+  publish_in_batches(5000, 2500, 100000);
+  stop(first);
+  BOOST_TEST(stored("docs").checkpoint == 7500u);
+  BOOST_TEST(parts("docs") == 2u); // shut down without folding them
+  auto second = start(docs_spec(), 5000);
+  BOOST_TEST(status(second).replayed == 0u);
+  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  // Its first periodic snapshot compacts: a base holds them all.
+  publish_in_batches(7500, 5000, 100000);
+  BOOST_TEST(stored("docs").checkpoint == 12500u);
+  BOOST_TEST(parts("docs") == 1u);
+  BOOST_TEST(lines(newest_part("docs")) == 100u + 7500u);
+  stop(second);
+}
+
 BOOST_AUTO_TEST_CASE(a_writer_whose_projector_is_gone_before_it_starts_just_quits) {
   // Found by bus-sim (seed 2953): a projector killed before its writer ran
   // for the first time left the writer monitoring an actor that no longer

@@ -40,6 +40,16 @@
 
 namespace bus::actors {
 
+/// Whether more snapshots of a projector follow one.
+enum class write_turn : std::uint8_t {
+  /// More follow: the writer compacts the model's rows when due.
+  ongoing,
+  /// The projector's last, taken on its way out: no compaction after it,
+  /// so that a shutdown does not wait for one (the model's next projector
+  /// compacts when due, after its first write).
+  last,
+};
+
 /// One snapshot for the writer.
 struct snapshot_write {
   /// Everything but a state still in `document`.
@@ -50,6 +60,7 @@ struct snapshot_write {
   /// to split into rows (a rows base of every key); null when `x.state`
   /// holds the rows already.
   boost::json::value document;
+  write_turn turn = write_turn::ongoing;
 };
 
 /// Where a snapshot writer runs.
