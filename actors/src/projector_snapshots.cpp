@@ -45,10 +45,10 @@ bool enable_tracking(projector_state& st) {
 void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis first) {
   auto& st = self->state;
   st.snapshot_generation = generation;
-  st.snapshot_writer = actors::spawn_snapshot_writer(self->system(),
-                                                     st.options.snapshot_path,
-                                                     st.model->name(), generation,
-                                                     caf::actor_cast<caf::actor>(self));
+  st.writer_stopping = std::make_shared<std::atomic<bool>>(false);
+  st.snapshot_writer = actors::spawn_snapshot_writer(
+    self->system(), st.options.snapshot_path, st.model->name(), generation,
+    caf::actor_cast<caf::actor>(self), st.writer_stopping);
   st.snapshots_in_flight = 0;
   st.changed_rows.clear();
   st.snapshots = first;
@@ -117,6 +117,9 @@ bool own_snapshots(projector_ptr self) {
 }
 
 void stop_snapshots(projector_state& st) {
+  if (st.writer_stopping)
+    st.writer_stopping->store(true);
+  st.writer_stopping = nullptr;
   if (st.snapshot_writer)
     caf::anon_send_exit(st.snapshot_writer, caf::exit_reason::user_shutdown);
   st.snapshot_writer = actors::snapshot_writer_actor{};
@@ -183,8 +186,11 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
   w.x.definition = st.model->definition();
   w.x.parked = st.parked.list();
   w.x.layout = snapshot_layout::rows;
-  // fail() records why the projector stops before it takes the last one.
+  // fail() records why the projector stops before it takes the last one;
+  // a compaction the writer is still busy with is then given up.
   w.turn = st.failure ? actors::write_turn::last : actors::write_turn::ongoing;
+  if (w.turn == actors::write_turn::last && st.writer_stopping)
+    st.writer_stopping->store(true);
   switch (st.snapshots) {
     case snapshot_basis::off:
     case snapshot_basis::whole:

@@ -85,7 +85,8 @@ void compact_if_due(writer_ptr self) {
   if (!*due)
     return;
   std::lock_guard<std::mutex> guard{compacting};
-  if (auto done = st.store->compact(st.model, st.generation); !done)
+  if (auto done = st.store->compact(st.model, st.generation, st.owner_stopping.get());
+      !done)
     st.failure = std::move(done.error());
 #ifdef __GLIBC__
   // The fold's buffers were freed in this thread's arena, which would keep
@@ -106,8 +107,10 @@ void lower_priority() {
 
 snapshot_writer_actor::behavior_type
 snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
-                     std::uint64_t generation, caf::actor owner, writer_thread thread) {
+                     std::uint64_t generation, caf::actor owner,
+                     stop_flag owner_stopping, writer_thread thread) {
   auto& st = self->state;
+  st.owner_stopping = std::move(owner_stopping);
   st.path = std::move(path);
   st.model = std::move(model);
   st.generation = generation;
@@ -154,15 +157,17 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
 
 snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys, std::string path,
                                             std::string model, std::uint64_t generation,
-                                            caf::actor owner) {
+                                            caf::actor owner,
+                                            stop_flag owner_stopping) {
   // A detached actor gets a thread of its own even under the test
   // scheduler, out of the test's reach: there it is scheduled instead.
   if (dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr)
     return sys.spawn(snapshot_writer_impl, std::move(path), std::move(model),
-                     generation, std::move(owner), writer_thread::shared);
+                     generation, std::move(owner), std::move(owner_stopping),
+                     writer_thread::shared);
   return sys.spawn<caf::detached>(snapshot_writer_impl, std::move(path),
                                   std::move(model), generation, std::move(owner),
-                                  writer_thread::own);
+                                  std::move(owner_stopping), writer_thread::own);
 }
 
 } // namespace bus::actors

@@ -131,19 +131,26 @@ public:
   }
 
   caf::expected<save_outcome> compact(const std::string& model,
-                                      std::uint64_t generation) override {
+                                      std::uint64_t generation,
+                                      const std::atomic<bool>* cancelled) override {
     return guarded("compacting '" + model + "'", [&] {
+      auto given_up = [cancelled] {
+        return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
+      };
       // Read and fold outside the write transaction, as the SQLite store
       // does: only this model's owner writes its rows, and the owner is
       // checked again before anything is written.
-      auto base = [&] {
-        auto parts = read_parts(model);
-        std::vector<std::string_view> views(parts.begin(), parts.end());
-        auto folded = compact_rows(views);
-        if (!folded)
-          throw storage_error(context_of(folded.error()));
-        return std::move(*folded);
-      }();
+      auto parts = read_parts(model);
+      if (given_up())
+        return save_outcome::cancelled;
+      std::vector<std::string_view> views(parts.begin(), parts.end());
+      auto folded = compact_rows(views);
+      if (!folded)
+        throw storage_error(context_of(folded.error()));
+      auto base = std::move(*folded);
+      parts = {};
+      if (given_up())
+        return save_outcome::cancelled;
       transaction txn{*this};
       if (!owns(model, generation))
         return save_outcome::superseded;

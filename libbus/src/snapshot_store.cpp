@@ -84,9 +84,10 @@ caf::expected<std::uint64_t> snapshot_store::base_bytes(const std::string& model
   return sizes->base_bytes;
 }
 
-caf::expected<save_outcome> snapshot_store::compact(const std::string& model,
-                                                    std::uint64_t generation) {
-  return backend_->compact(model, generation);
+caf::expected<save_outcome>
+snapshot_store::compact(const std::string& model, std::uint64_t generation,
+                        const std::atomic<bool>* cancelled) {
+  return backend_->compact(model, generation, cancelled);
 }
 
 } // namespace bus

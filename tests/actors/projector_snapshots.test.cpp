@@ -315,6 +315,35 @@ BOOST_AUTO_TEST_CASE(the_last_snapshot_leaves_the_compaction_to_the_next_project
   stop(second);
 }
 
+BOOST_AUTO_TEST_CASE(a_compaction_its_projector_stopped_before_is_given_up) {
+  auto but_the_writer = [](caf::resumable* job) {
+    auto* a = dynamic_cast<caf::scheduled_actor*>(job);
+    return a == nullptr || std::string{a->name()} != snapshot_writer_state::name;
+  };
+  auto p = start(docs_spec(), 5000);
+  for (std::size_t i = 0; i < 5000; i += 100)
+    publish(events(i, 100, {"A"}, 100)); // the base: 100 keys
+  BOOST_TEST(parts("docs") == 1u);
+  // 5,000 new keys, the writer held: the periodic snapshot at 10,000 waits
+  // in its mailbox, and its delta would make a compaction due.
+  for (std::size_t i = 5000; i < 10000; i += 100) {
+    self->send(bus, publish_atom::value, events(i, 100, {"A"}, 100000),
+               publish_wait::log);
+    sched.run_jobs_filtered(but_the_writer);
+  }
+  // The projector stops before the writer gets to it.
+  self->send_exit(p, caf::exit_reason::user_shutdown);
+  sched.run_jobs_filtered(but_the_writer);
+  run();
+  // The delta written (the last snapshot adds no rows), not compacted.
+  BOOST_TEST(stored("docs").checkpoint == 10000u);
+  BOOST_TEST(parts("docs") == 2u);
+  auto again = start(docs_spec(), 5000);
+  BOOST_TEST(status(again).replayed == 0u);
+  BOOST_TEST(snapshot_of(again) == fold(document_model{docs_config()}));
+  stop(again);
+}
+
 BOOST_AUTO_TEST_CASE(a_writer_whose_projector_is_gone_before_it_starts_just_quits) {
   // Found by bus-sim (seed 2953): a projector killed before its writer ran
   // for the first time left the writer monitoring an actor that no longer

@@ -312,7 +312,17 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(deltas_that_outgrow_the_base_fold_into_a_new_one, 
   BOOST_TEST(delta_bytes >= 64u * 1024);
   auto before = (*store)->load("m");
   BOOST_REQUIRE(before);
-  auto folded = (*store)->compact("m", gen);
+  // Given up (its projector stops): nothing written, still due.
+  std::atomic<bool> cancelled{true};
+  auto given_up = (*store)->compact("m", gen, &cancelled);
+  BOOST_REQUIRE(given_up);
+  BOOST_TEST((*given_up == save_outcome::cancelled));
+  BOOST_TEST(std::stoull(db.select("SELECT count(*) FROM " + db.table("snapshot_rows")
+                                   + " WHERE model = 'm'"))
+             == deltas + 1);
+  BOOST_TEST(*(*store)->compaction_due("m"));
+  cancelled = false;
+  auto folded = (*store)->compact("m", gen, &cancelled);
   BOOST_REQUIRE(folded);
   BOOST_TEST((*folded == save_outcome::saved));
   BOOST_TEST(!*(*store)->compaction_due("m"));

@@ -135,6 +135,9 @@ struct projector_state {
   snapshot_basis snapshots = snapshot_basis::off;
   /// Writes the snapshots, under the generation the model was claimed with.
   snapshot_writer_actor snapshot_writer;
+  /// Shared with the writer: set when this projector stops with it, so that
+  /// a compaction under way gives up rather than hold up the shutdown.
+  stop_flag writer_stopping;
   std::uint64_t snapshot_generation = 0;
   /// Snapshots handed to the writer and not answered yet.
   std::uint32_t snapshots_in_flight = 0;

@@ -23,6 +23,7 @@
 // Local only (its messages never cross nodes) and never installed: the
 // projector spawns it.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -71,6 +72,10 @@ enum class writer_thread : std::uint8_t {
   shared,
 };
 
+/// Set by a projector when it stops, read by its writer: a compaction
+/// under way then gives up (snapshot_store::compact).
+using stop_flag = std::shared_ptr<std::atomic<bool>>;
+
 /// Writes one model's snapshots.
 using snapshot_writer_actor
   = caf::typed_actor<caf::replies_to<write_atom, snapshot_write>::with<save_outcome>>;
@@ -84,6 +89,8 @@ struct snapshot_writer_state {
   std::unique_ptr<snapshot_store> store;
   /// Set by a failed write or compaction: every later write answers it.
   caf::error failure;
+  /// Its projector's: set once the projector stops.
+  stop_flag owner_stopping;
 
   static inline const char* name = "snapshot_writer";
 };
@@ -95,13 +102,14 @@ struct snapshot_writer_state {
 /// by then, and is then still there to monitor).
 snapshot_writer_actor::behavior_type snapshot_writer_impl(
   snapshot_writer_actor::stateful_pointer<snapshot_writer_state> self, std::string path,
-  std::string model, std::uint64_t generation, caf::actor owner, writer_thread thread);
+  std::string model, std::uint64_t generation, caf::actor owner,
+  stop_flag owner_stopping, writer_thread thread);
 
 /// Spawns a writer (see above: detached, but scheduled under the
 /// deterministic test scheduler).
 snapshot_writer_actor spawn_snapshot_writer(caf::actor_system& sys, std::string path,
                                             std::string model, std::uint64_t generation,
-                                            caf::actor owner);
+                                            caf::actor owner, stop_flag owner_stopping);
 
 } // namespace bus::actors
 

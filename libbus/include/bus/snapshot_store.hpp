@@ -44,6 +44,7 @@
 // each snapshot writer opens its own on the shared file or database, and
 // they write in turn).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -96,6 +97,9 @@ enum class save_outcome : std::uint8_t {
   saved,
   /// Refused: the model was claimed under a newer generation.
   superseded,
+  /// Given up before anything was written: the caller no longer wanted it
+  /// (a compaction whose projector stops).
+  cancelled,
 };
 
 /// A model claimed by a projector: its new generation and what it had
@@ -146,9 +150,13 @@ public:
   caf::expected<std::uint64_t> base_bytes(const std::string& model);
 
   /// Folds the base and deltas of `model` into a new base, in one
-  /// transaction; the snapshot it describes does not change.
+  /// transaction; the snapshot it describes does not change. Once
+  /// `cancelled` (if given) is set, by any thread, it gives up before it
+  /// writes anything (save_outcome::cancelled): a compaction is upkeep,
+  /// which a shutdown need not wait for.
   caf::expected<save_outcome> compact(const std::string& model,
-                                      std::uint64_t generation);
+                                      std::uint64_t generation,
+                                      const std::atomic<bool>* cancelled = nullptr);
 
   /// The storage behind a store (src/internal/snapshot_backend.hpp).
   class backend;

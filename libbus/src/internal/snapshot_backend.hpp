@@ -5,6 +5,7 @@
 // the semantics snapshot_store.hpp documents. One backend per connection,
 // used by one actor.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,8 +39,11 @@ public:
   /// Returns the sizes of the stored rows of `model` (zeros without).
   virtual caf::expected<rows_sizes> sizes_of(const std::string& model) = 0;
 
-  virtual caf::expected<save_outcome>
-  compact(const std::string& model, std::uint64_t generation) = 0;
+  /// Checks `cancelled` (may be null) after reading and after folding.
+  virtual caf::expected<save_outcome> compact(const std::string& model,
+                                              std::uint64_t generation,
+                                              const std::atomic<bool>* cancelled)
+    = 0;
 };
 
 } // namespace bus

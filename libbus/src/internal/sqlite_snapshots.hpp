@@ -51,7 +51,8 @@ public:
                                    std::uint64_t generation, rows_write how) override;
   caf::expected<rows_sizes> sizes_of(const std::string& model) override;
   caf::expected<save_outcome> compact(const std::string& model,
-                                      std::uint64_t generation) override;
+                                      std::uint64_t generation,
+                                      const std::atomic<bool>* cancelled) override;
 
 private:
   // The rows of one model, read into one buffer.
