@@ -134,22 +134,20 @@ public:
                                       std::uint64_t generation,
                                       const std::atomic<bool>* cancelled) override {
     return guarded("compacting '" + model + "'", [&] {
-      auto given_up = [cancelled] {
-        return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
-      };
       // Read and fold outside the write transaction, as the SQLite store
       // does: only this model's owner writes its rows, and the owner is
       // checked again before anything is written.
       auto parts = read_parts(model);
-      if (given_up())
+      if (given_up(cancelled))
         return save_outcome::cancelled;
       std::vector<std::string_view> views(parts.begin(), parts.end());
       auto folded = compact_rows(views);
       if (!folded)
         throw storage_error(context_of(folded.error()));
       auto base = std::move(*folded);
+      views = {};
       parts = {};
-      if (given_up())
+      if (given_up(cancelled))
         return save_outcome::cancelled;
       transaction txn{*this};
       if (!owns(model, generation))

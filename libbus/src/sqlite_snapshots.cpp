@@ -315,22 +315,19 @@ sqlite_snapshots::sizes_of(const std::string& model) {
 caf::expected<save_outcome>
 sqlite_snapshots::compact(const std::string& model, std::uint64_t generation,
                           const std::atomic<bool>* cancelled) {
-  auto given_up = [cancelled] {
-    return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
-  };
   // Read and fold outside the write transaction, so that other models'
   // writers need not wait for the fold: only this model's owner writes its
   // rows, and the owner is checked again before anything is written.
   auto rows = read_parts(model);
   if (!rows)
     return std::move(rows.error());
-  if (given_up())
+  if (given_up(cancelled))
     return save_outcome::cancelled;
   auto base = compact_rows(rows->parts);
   if (!base)
     return std::move(base.error());
   *rows = rows_text{};
-  if (given_up())
+  if (given_up(cancelled))
     return save_outcome::cancelled;
   if (auto err = exec("BEGIN IMMEDIATE", "compacting '" + model + "'"))
     return err;

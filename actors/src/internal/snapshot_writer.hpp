@@ -5,7 +5,8 @@
 // fsync or a compaction. The projector hands it each snapshot as a message
 // and goes on applying; the writer serializes what is still JSON, commits,
 // answers, and then folds the model's deltas into a new base when they
-// outgrew it (snapshot_store::compact).
+// outgrew it (snapshot_store::compact): not after the projector's last
+// snapshot, and a fold under way is given up once the projector stops.
 //
 // It runs on a thread of its own (a detached actor), off the scheduler's
 // workers, at a lower CPU priority (nice 10), as background compaction does

@@ -44,6 +44,12 @@ public:
                                               std::uint64_t generation,
                                               const std::atomic<bool>* cancelled)
     = 0;
+
+protected:
+  /// True once `cancelled` (may be null) is set.
+  static bool given_up(const std::atomic<bool>* cancelled) noexcept {
+    return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
+  }
 };
 
 } // namespace bus
