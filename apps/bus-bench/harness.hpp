@@ -27,7 +27,8 @@ using clock_type = std::chrono::steady_clock;
 /// The names of the scenarios, in the order they run.
 inline const std::vector<std::string> scenarios{
   "pipeline", "recovery", "append", "rebuild",   "memory",     "dedup",    "latency",
-  "remote",   "node",     "floor",  "snapshots", "partitions", "postgres", "growth"};
+  "remote",   "node",     "floor",  "snapshots", "partitions", "postgres", "growth",
+  "log_growth"};
 
 struct options {
   std::size_t events = 1000000;

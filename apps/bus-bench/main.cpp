@@ -14,6 +14,7 @@
 #include "node_scenario.hpp"
 #include "partitions.hpp"
 #include "growth.hpp"
+#include "log_growth.hpp"
 #include "remote.hpp"
 #include "report.hpp"
 #include "snapshots.hpp"
@@ -49,7 +50,9 @@ a few us per event, whole and as 2 and 4 key-hash partitions), postgres
 (appending to the PostgreSQL log of --pg-uri under each policy beside the
 SQLite log; not run without --pg-uri, or in a build without PostgreSQL),
 growth (N keys inserted into a read model's table, bus::growing_map beside
-Boost's flat map, with the worst 256 inserts in a row of each).
+Boost's flat map, with the worst 256 inserts in a row of each), log_growth
+(the memory log appending the N events in batches of 256, each timed,
+beside a set of ids and a vector of events).
 --json prints one JSON document with every figure instead of the table.
 The old spellings --batch N and --dir DIR still work.
 )";
@@ -139,6 +142,8 @@ int main(int argc, char** argv) {
     postgres_append(opt, events, out);
   if (opt.runs_scenario("growth"))
     growth(opt, out);
+  if (opt.runs_scenario("log_growth"))
+    log_growth(opt, events, out);
   out.finish();
   return 0;
 }

@@ -1,0 +1,95 @@
+#include "log_growth.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <unordered_set>
+
+#include "bus/memory_log.hpp"
+
+namespace bench {
+
+namespace {
+
+constexpr std::size_t batch = 256;
+
+struct timings {
+  double per_second = 0;
+  double worst_batch_us = 0;
+  double p99_batch_us = 0;
+};
+
+template <class Append>
+timings append_all(const std::vector<bus::event>& events, Append append) {
+  auto batches = split(events, batch);
+  std::vector<double> took;
+  took.reserve(batches.size());
+  auto t0 = clock_type::now();
+  auto last = t0;
+  for (auto& b : batches) {
+    append(std::move(b));
+    auto now = clock_type::now();
+    took.push_back(std::chrono::duration<double, std::micro>(now - last).count());
+    last = now;
+  }
+  timings result;
+  result.per_second = per_second(events.size(), seconds_since(t0));
+  auto p = percentiles_of(took);
+  result.worst_batch_us = p.max;
+  result.p99_batch_us = p.p99;
+  return result;
+}
+
+timings memory_log_appends(const std::vector<bus::event>& events) {
+  bus::memory_log log;
+  return append_all(events,
+                    [&](std::vector<bus::event> b) { log.append(std::move(b)); });
+}
+
+// The plain loop: a set of the ids seen and a vector of the events.
+timings plain_appends(const std::vector<bus::event>& events) {
+  std::unordered_set<std::string> ids;
+  std::vector<bus::event> kept;
+  return append_all(events, [&](std::vector<bus::event> b) {
+    for (auto& e : b)
+      if (ids.insert(e.id).second)
+        kept.push_back(std::move(e));
+  });
+}
+
+std::string millis(double us) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f ms", us / 1000);
+  return text;
+}
+
+} // namespace
+
+void log_growth(const options& opt, const std::vector<bus::event>& events,
+                report& out) {
+  std::vector<timings> ours, theirs;
+  for (std::size_t run = 0; run < opt.runs; ++run) {
+    ours.push_back(memory_log_appends(events));
+    theirs.push_back(plain_appends(events));
+  }
+  auto med = [](const std::vector<timings>& xs, double timings::*field) {
+    std::vector<double> values;
+    for (auto& x : xs)
+      values.push_back(x.*field);
+    return median(values);
+  };
+  auto worst = med(ours, &timings::worst_batch_us);
+  auto p99 = med(ours, &timings::p99_batch_us);
+  out.rate("log_growth", "memory log: appends of batches of " + std::to_string(batch),
+           med(ours, &timings::per_second), med(theirs, &timings::per_second),
+           "std::unordered_set of ids + std::vector of events",
+           {{"worst_batch_us", worst},
+            {"p99_batch_us", p99},
+            {"loop_worst_batch_us", med(theirs, &timings::worst_batch_us)},
+            {"loop_p99_batch_us", med(theirs, &timings::p99_batch_us)}},
+           "a batch's append: p99 " + millis(p99) + ", worst " + millis(worst)
+             + " (loop: p99 " + millis(med(theirs, &timings::p99_batch_us)) + ", worst "
+             + millis(med(theirs, &timings::worst_batch_us)) + ")");
+}
+
+} // namespace bench
