@@ -7,6 +7,8 @@
 
 #include "bus/memory_log.hpp"
 
+#include "workload.hpp"
+
 namespace bench {
 
 namespace {
@@ -17,6 +19,9 @@ struct timings {
   double per_second = 0;
   double worst_batch_us = 0;
   double p99_batch_us = 0;
+  // After the first 100 k events, as the latency rows give it.
+  double steady_worst_batch_us = 0;
+  double steady_batches_over_1ms = 0;
 };
 
 template <class Append>
@@ -36,6 +41,11 @@ timings append_all(const std::vector<bus::event>& events, Append append) {
   result.per_second = per_second(events.size(), seconds_since(t0));
   auto p = percentiles_of(took);
   result.worst_batch_us = p.max;
+  for (std::size_t i = default_keys / batch; i < took.size(); ++i) {
+    result.steady_worst_batch_us = std::max(result.steady_worst_batch_us, took[i]);
+    if (took[i] > 1000)
+      ++result.steady_batches_over_1ms;
+  }
   result.p99_batch_us = p.p99;
   return result;
 }
@@ -80,16 +90,28 @@ void log_growth(const options& opt, const std::vector<bus::event>& events,
   };
   auto worst = med(ours, &timings::worst_batch_us);
   auto p99 = med(ours, &timings::p99_batch_us);
+  auto steady = med(ours, &timings::steady_worst_batch_us);
+  auto slow = med(ours, &timings::steady_batches_over_1ms);
+  auto loop_worst = med(theirs, &timings::worst_batch_us);
+  auto loop_p99 = med(theirs, &timings::p99_batch_us);
+  auto loop_steady = med(theirs, &timings::steady_worst_batch_us);
+  auto loop_slow = med(theirs, &timings::steady_batches_over_1ms);
   out.rate("log_growth", "memory log: appends of batches of " + std::to_string(batch),
            med(ours, &timings::per_second), med(theirs, &timings::per_second),
            "std::unordered_set of ids + std::vector of events",
            {{"worst_batch_us", worst},
             {"p99_batch_us", p99},
-            {"loop_worst_batch_us", med(theirs, &timings::worst_batch_us)},
-            {"loop_p99_batch_us", med(theirs, &timings::p99_batch_us)}},
+            {"steady_worst_batch_us", steady},
+            {"steady_batches_over_1ms", slow},
+            {"loop_worst_batch_us", loop_worst},
+            {"loop_p99_batch_us", loop_p99},
+            {"loop_steady_worst_batch_us", loop_steady},
+            {"loop_steady_batches_over_1ms", loop_slow}},
            "a batch's append: p99 " + millis(p99) + ", worst " + millis(worst)
-             + " (loop: p99 " + millis(med(theirs, &timings::p99_batch_us)) + ", worst "
-             + millis(med(theirs, &timings::worst_batch_us)) + ")");
+             + "; after 100 k events: worst " + millis(steady) + ", "
+             + std::to_string(static_cast<long>(slow)) + " over 1 ms (loop: "
+             + millis(loop_p99) + ", " + millis(loop_worst) + "; " + millis(loop_steady)
+             + ", " + std::to_string(static_cast<long>(loop_slow)) + ")");
 }
 
 } // namespace bench
