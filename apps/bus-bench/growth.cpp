@@ -77,27 +77,21 @@ void growth(const options& opt, report& out) {
       ours.push_back(insert_all<growing>(keys));
     }
   }
-  auto med = [](const std::vector<timings>& xs, double timings::*field) {
-    std::vector<double> values;
-    for (auto& x : xs)
-      values.push_back(x.*field);
-    return median(values);
-  };
-  auto worst_ours = med(ours, &timings::worst_batch_us);
-  auto worst_theirs = med(theirs, &timings::worst_batch_us);
+  auto worst_ours = median_of(ours, &timings::worst_batch_us);
+  auto worst_theirs = median_of(theirs, &timings::worst_batch_us);
   out.rate("growth",
            "a model's table growing to " + std::to_string(opt.events / 1000)
              + " k keys",
-           med(ours, &timings::per_second), med(theirs, &timings::per_second),
-           "boost::unordered_flat_map",
-           {{"worst_insert_us", med(ours, &timings::worst_insert_us)},
-            {"loop_worst_insert_us", med(theirs, &timings::worst_insert_us)},
+           median_of(ours, &timings::per_second),
+           median_of(theirs, &timings::per_second), "boost::unordered_flat_map",
+           {{"worst_insert_us", median_of(ours, &timings::worst_insert_us)},
+            {"loop_worst_insert_us", median_of(theirs, &timings::worst_insert_us)},
             {"worst_256_inserts_us", worst_ours},
             {"loop_worst_256_inserts_us", worst_theirs}},
            "worst 256 inserts in a row: " + millis(worst_ours) + " (flat map "
              + millis(worst_theirs) + "); worst insert "
-             + millis(med(ours, &timings::worst_insert_us)) + " (flat map "
-             + millis(med(theirs, &timings::worst_insert_us)) + ")");
+             + millis(median_of(ours, &timings::worst_insert_us)) + " (flat map "
+             + millis(median_of(theirs, &timings::worst_insert_us)) + ")");
 }
 
 } // namespace bench

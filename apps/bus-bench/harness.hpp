@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -25,10 +26,11 @@ namespace bench {
 using clock_type = std::chrono::steady_clock;
 
 /// The names of the scenarios, in the order they run.
-inline const std::vector<std::string> scenarios{
-  "pipeline", "recovery", "append", "rebuild",   "memory",     "dedup",    "latency",
-  "remote",   "node",     "floor",  "snapshots", "partitions", "postgres", "growth",
-  "log_growth"};
+inline const std::vector<std::string> scenarios{"pipeline", "recovery",  "append",
+                                                "rebuild",  "memory",    "dedup",
+                                                "latency",  "remote",    "node",
+                                                "floor",    "snapshots", "partitions",
+                                                "postgres", "growth",    "log_growth"};
 
 struct options {
   std::size_t events = 1000000;
@@ -59,6 +61,15 @@ double seconds_since(clock_type::time_point t0);
 double per_second(std::size_t count, double seconds);
 
 double median(std::vector<double> xs);
+
+/// Returns the median of one field over the runs of a scenario.
+template <class Run>
+double median_of(const std::vector<Run>& runs, double Run::*field) {
+  std::vector<double> values;
+  for (auto& r : runs)
+    values.push_back(r.*field);
+  return median(std::move(values));
+}
 
 std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events,
                                            std::size_t batch);

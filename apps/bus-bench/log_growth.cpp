@@ -82,22 +82,17 @@ void log_growth(const options& opt, const std::vector<bus::event>& events,
     ours.push_back(memory_log_appends(events));
     theirs.push_back(plain_appends(events));
   }
-  auto med = [](const std::vector<timings>& xs, double timings::*field) {
-    std::vector<double> values;
-    for (auto& x : xs)
-      values.push_back(x.*field);
-    return median(values);
-  };
-  auto worst = med(ours, &timings::worst_batch_us);
-  auto p99 = med(ours, &timings::p99_batch_us);
-  auto steady = med(ours, &timings::steady_worst_batch_us);
-  auto slow = med(ours, &timings::steady_batches_over_1ms);
-  auto loop_worst = med(theirs, &timings::worst_batch_us);
-  auto loop_p99 = med(theirs, &timings::p99_batch_us);
-  auto loop_steady = med(theirs, &timings::steady_worst_batch_us);
-  auto loop_slow = med(theirs, &timings::steady_batches_over_1ms);
+  auto worst = median_of(ours, &timings::worst_batch_us);
+  auto p99 = median_of(ours, &timings::p99_batch_us);
+  auto steady = median_of(ours, &timings::steady_worst_batch_us);
+  auto slow = median_of(ours, &timings::steady_batches_over_1ms);
+  auto loop_worst = median_of(theirs, &timings::worst_batch_us);
+  auto loop_p99 = median_of(theirs, &timings::p99_batch_us);
+  auto loop_steady = median_of(theirs, &timings::steady_worst_batch_us);
+  auto loop_slow = median_of(theirs, &timings::steady_batches_over_1ms);
   out.rate("log_growth", "memory log: appends of batches of " + std::to_string(batch),
-           med(ours, &timings::per_second), med(theirs, &timings::per_second),
+           median_of(ours, &timings::per_second),
+           median_of(theirs, &timings::per_second),
            "std::unordered_set of ids + std::vector of events",
            {{"worst_batch_us", worst},
             {"p99_batch_us", p99},
