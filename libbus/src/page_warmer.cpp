@@ -34,8 +34,8 @@ std::shared_ptr<anonymous_mapping> anonymous_mapping::create(std::size_t bytes,
   // not wait for the warmer's lock on it (seen: 4.5 ms for an mmap of the
   // record store's).
   auto guard = page_bytes();
-  auto* raw = ::mmap(nullptr, bytes + 2 * guard, PROT_NONE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  auto* raw = ::mmap(nullptr, bytes + 2 * guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
   if (raw == MAP_FAILED)
     throw std::bad_alloc{};
   auto* p = static_cast<char*>(raw) + guard;
