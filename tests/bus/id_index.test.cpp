@@ -47,30 +47,45 @@ BOOST_AUTO_TEST_CASE(every_inserted_id_is_found_across_doublings) {
   BOOST_TEST(index.find(hash_of(n + 1), never_same) == 0u);
 }
 
+// AddressSanitizer's shadow memory takes page faults of its own on every
+// first access to a fresh table: the counts below are not the code's.
+#if defined(__SANITIZE_ADDRESS__)
+#  define BUS_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define BUS_TEST_UNDER_ASAN 1
+#  endif
+#endif
+
 // The table a doubling moves into is mapped ahead and faulted in by the
 // page warmer: the log's owner (the bus actor) takes no faults for it. It
 // used to touch its pages itself, and each first touch of a huge page
 // stopped it for some 5 ms.
 BOOST_AUTO_TEST_CASE(the_doubled_table_is_faulted_in_off_the_inserting_thread) {
   id_index index;
-  // 1 << 18 slots (2 MiB): the next table is 4 MiB, two huge pages.
-  index.reserve(1u << 17);
+  // 1 << 21 slots (16 MiB): the next table is 32 MiB, 16 huge pages (8192
+  // small ones), each a fault of the inserting thread without the warmer.
+  index.reserve(1u << 20);
   std::uint64_t seq = 0;
   // Past a quarter full, the next table is mapped and handed over.
-  while (seq < (1u << 16) + 64) {
+  while (seq < (1u << 19) + 64) {
     ++seq;
     index.insert_new(hash_of(seq), seq);
   }
   bus::internal::wait_for_warm_pages();
   auto before = bus::test::thread_page_faults();
   // Up to the doubling and through the whole move.
-  while (seq < (1u << 17) + (1u << 16)) {
+  while (seq < (1u << 20) + (1u << 19)) {
     ++seq;
     index.insert_new(hash_of(seq), seq);
   }
   auto taken = bus::test::thread_page_faults() - before;
   BOOST_TEST_MESSAGE("page faults of the inserting thread: " << taken);
-  BOOST_TEST(taken == 0);
+#ifndef BUS_TEST_UNDER_ASAN
+  // A stray fault or two (a page of the stack, the kernel's own) is not the
+  // table's 16.
+  BOOST_TEST(taken <= 2);
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()
