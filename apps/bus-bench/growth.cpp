@@ -48,12 +48,6 @@ timings insert_all(const std::vector<std::string>& keys) {
   return result;
 }
 
-std::string millis(double us) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.2f ms", us / 1000);
-  return text;
-}
-
 } // namespace
 
 void growth(const options& opt, report& out) {

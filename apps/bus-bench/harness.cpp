@@ -50,6 +50,12 @@ std::string rate(double events_per_second) {
   return text;
 }
 
+std::string millis(double us) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f ms", us / 1000);
+  return text;
+}
+
 void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>& ps,
                     std::uint64_t head) {
   for (auto& p : ps) {
@@ -88,7 +94,7 @@ latency_split measure_latency(caf::actor_system& sys, const bus_actor& bus,
     static_cast<std::int64_t>(1e9 * batch / per_second)};
   auto total = batches.size();
   // One slot per batch, written by the load actor only; read after `done`.
-  auto samples = std::make_shared<std::vector<double>>(total, -1.0);
+  auto samples = std::make_shared<std::vector<batch_sample>>(total, batch_sample{0, -1.0});
   auto done = std::make_shared<std::atomic<std::size_t>>(0);
   auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(
     std::move(batches));
@@ -104,7 +110,9 @@ latency_split measure_latency(caf::actor_system& sys, const bus_actor& bus,
                    publish_wait::projectors)
           .then(
             [=, index = *next](publish_ack&) {
-              (*samples)[index] = std::chrono::duration<double, std::micro>(
+              auto& sample = (*samples)[index];
+              sample.sent_s = std::chrono::duration<double>(sent.time_since_epoch()).count();
+              sample.latency_us = std::chrono::duration<double, std::micro>(
                                     clock_type::now() - sent)
                                     .count();
               ++*done;
@@ -122,12 +130,14 @@ latency_split measure_latency(caf::actor_system& sys, const bus_actor& bus,
   result.warmup_events = std::min(warmup_events, events.size());
   std::vector<double> all, steady;
   for (std::size_t i = 0; i < total; ++i) {
-    auto x = (*samples)[i];
-    if (x < 0)
+    auto& sample = (*samples)[i];
+    if (sample.latency_us < 0)
       continue; // refused: not a latency
-    all.push_back(x);
-    if (i * batch >= result.warmup_events)
-      steady.push_back(x);
+    all.push_back(sample.latency_us);
+    if (i * batch >= result.warmup_events) {
+      steady.push_back(sample.latency_us);
+      result.steady_batches.push_back(sample);
+    }
   }
   result.all = percentiles_of(all);
   result.steady = percentiles_of(steady);

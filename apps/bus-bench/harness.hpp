@@ -77,6 +77,9 @@ std::vector<std::vector<bus::event>> split(const std::vector<bus::event>& events
 /// "1.23 M/s" or "456 k/s".
 std::string rate(double events_per_second);
 
+/// Microseconds as "1.23 ms".
+std::string millis(double us);
+
 /// An actor system sized like the apps: one worker per core; with
 /// `network`, the middleman is loaded too.
 struct system_holder {

@@ -26,11 +26,94 @@ percentiles percentiles_of(std::vector<double>& xs) {
   return result;
 }
 
+const char* to_string(floor_priority x) {
+  switch (x) {
+    case floor_priority::realtime:
+      return "realtime";
+    case floor_priority::normal:
+      return "normal";
+  }
+  return "?";
+}
+
 namespace {
 
 boost::json::object to_json(const percentiles& x) {
   return {{"p50", x.p50}, {"p99", x.p99}, {"max", x.max}, {"samples", x.samples}};
 }
+
+// The stalls of a floor measure, summed up.
+struct stall_summary {
+  std::size_t count = 0;
+  double per_s = 0;
+  double share = 0;
+  double longest_us = 0;
+  double left_p99_us = 0;
+
+  floor_priority priority;
+  // The kernel threads' bursts.
+  std::size_t bursts = 0;
+  double burst_cpu_us = 0;
+  double longest_burst_us = 0;
+  std::vector<kernel_thread_watch::usage> kernel_threads;
+
+  explicit stall_summary(const floor_measure& floor)
+    : share(stalled_share(floor.stalls, floor.span_s)),
+      left_p99_us(stall_left_at(floor.stalls, floor.span_s, 0.99)),
+      priority(floor.priority),
+      kernel_threads(floor.kernel_threads) {
+    for (auto& s : floor.stalls) {
+      switch (s.kind) {
+        case stall_kind::machine:
+          ++count;
+          longest_us = std::max(longest_us, s.length_us);
+          break;
+        case stall_kind::kernel_thread:
+          ++bursts;
+          burst_cpu_us += s.cpu_us;
+          longest_burst_us = std::max(longest_burst_us, s.length_us);
+          break;
+      }
+    }
+    per_s = floor.span_s > 0 ? static_cast<double>(count) / floor.span_s : 0;
+  }
+
+  boost::json::object to_json() const {
+    boost::json::array threads;
+    for (auto& t : kernel_threads)
+      threads.push_back(boost::json::object{{"name", t.name}, {"ran_us", t.ran_us}});
+    return {{"threshold_us", stall_threshold_us},
+            {"count", count},
+            {"per_s", per_s},
+            {"share", share},
+            {"longest_us", longest_us},
+            {"left_p99_us", left_p99_us},
+            {"sleeper_priority", to_string(priority)},
+            {"kernel_bursts", bursts},
+            {"kernel_burst_cpu_us", burst_cpu_us},
+            {"longest_kernel_burst_us", longest_burst_us},
+            {"kernel_threads", std::move(threads)}};
+  }
+
+  // Two lines: the machine's stalls (the caller ends the first) and the
+  // kernel threads.
+  void print_kernel_threads() const {
+    std::printf("%-44s busiest kernel threads meanwhile:", "");
+    for (auto& t : kernel_threads)
+      std::printf(" %s %.1f ms", t.name.c_str(), t.ran_us / 1000);
+    std::printf("; %zu bursts of >= %.0f ms of CPU (%.1f ms in all, the longest over "
+                "%.1f ms)\n",
+                bursts, kernel_burst_threshold_us / 1000, burst_cpu_us / 1000,
+                longest_burst_us / 1000);
+  }
+
+  void print() const {
+    std::printf("%-44s machine stalls >= %.0f ms in the same run (sleeper at %s "
+                "priority): %zu (%.1f/s, %.1f%% of the time, longest %.1f ms)",
+                "", stall_threshold_us / 1000, to_string(priority), count, per_s,
+                100 * share, longest_us / 1000);
+  }
+};
 
 } // namespace
 
@@ -80,21 +163,28 @@ void report::rate(const std::string& id, const std::string& name, double bus,
 
 void report::latency(const std::string& id, const std::string& name, double per_second,
                      std::size_t batch, const latency_split& latency,
-                     const percentiles& floor, double fresh_page_us) {
+                     const floor_measure& floor, double fresh_page_us) {
   auto over = [&](const percentiles& p) {
-    return floor.p99 > 0 ? p.p99 / floor.p99 : 0.0;
+    return floor.oversleep.p99 > 0 ? p.p99 / floor.oversleep.p99 : 0.0;
   };
+  stall_summary stalls{floor};
+  auto over_stalls = stalls.left_p99_us > 0 ? latency.steady.p99 / stalls.left_p99_us : 0.0;
+  auto clear = latencies_clear_of(latency.steady_batches, floor.stalls);
+  auto clear_latency = percentiles_of(clear);
   results_.push_back(
     boost::json::object{{"id", id},
                         {"name", name},
                         {"offered_events_per_s", per_second},
                         {"batch", batch},
                         {"latency_us", to_json(latency.all)},
-                        {"floor_us", to_json(floor)},
+                        {"floor_us", to_json(floor.oversleep)},
                         {"p99_over_floor_p99", over(latency.all)},
                         {"warmup_events", latency.warmup_events},
                         {"steady_latency_us", to_json(latency.steady)},
                         {"steady_p99_over_floor_p99", over(latency.steady)},
+                        {"stalls", stalls.to_json()},
+                        {"steady_p99_over_stall_left_p99", over_stalls},
+                        {"clear_latency_us", to_json(clear_latency)},
                         {"fresh_page_us", fresh_page_us}});
   if (json_)
     return;
@@ -103,28 +193,46 @@ void report::latency(const std::string& id, const std::string& name, double per_
               bench::rate(per_second).c_str(), batch);
   std::printf("%-44s noise floor in the same run: p50 %.0f us, p99 %.0f us, "
               "max %.0f us; latency p99 = %.1fx floor p99\n",
-              "", floor.p50, floor.p99, floor.max, over(latency.all));
+              "", floor.oversleep.p50, floor.oversleep.p99, floor.oversleep.max,
+              over(latency.all));
   std::printf("%-44s after the first %zu k events (the models' keys created): p50 %.0f "
               "us, p99 %.0f us, max %.0f us = %.1fx floor p99; a fresh 4 KiB page "
               "costs %.1f us\n",
               "", latency.warmup_events / 1000, latency.steady.p50, latency.steady.p99,
               latency.steady.max, over(latency.steady), fresh_page_us);
+  stalls.print();
+  if (over_stalls > 0)
+    std::printf("; at a random instant %.0f us of stall is left at p99: steady p99 = "
+                "%.1fx that\n",
+                stalls.left_p99_us, over_stalls);
+  else
+    std::printf("; at p99 of instants no stall is left\n");
+  stalls.print_kernel_threads();
+  std::printf("%-44s steady batches no stall or burst touched (%zu of %zu): p50 %.0f us, p99 %.0f "
+              "us, max %.0f us\n",
+              "", clear_latency.samples, latency.steady_batches.size(), clear_latency.p50,
+              clear_latency.p99, clear_latency.max);
   std::fflush(stdout);
 }
 
 void report::floor(const std::string& id, const std::string& name,
-                   const percentiles& floor, double fresh_page_us, double seconds) {
+                   const floor_measure& floor, double fresh_page_us, double seconds) {
+  stall_summary stalls{floor};
   results_.push_back(boost::json::object{{"id", id},
                                          {"name", name},
                                          {"seconds", seconds},
-                                         {"floor_us", to_json(floor)},
+                                         {"floor_us", to_json(floor.oversleep)},
+                                         {"stalls", stalls.to_json()},
                                          {"fresh_page_us", fresh_page_us}});
   if (json_)
     return;
   std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (oversleep of a 100 us "
               "sleep, %zu samples); a fresh 4 KiB page costs %.1f us\n",
-              name.c_str(), floor.p50, floor.p99, floor.max, floor.samples,
-              fresh_page_us);
+              name.c_str(), floor.oversleep.p50, floor.oversleep.p99, floor.oversleep.max,
+              floor.oversleep.samples, fresh_page_us);
+  stalls.print();
+  std::printf("; %.0f us of stall left at p99 of instants\n", stalls.left_p99_us);
+  stalls.print_kernel_threads();
   std::fflush(stdout);
 }
 

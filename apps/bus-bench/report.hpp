@@ -12,6 +12,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "kernel_threads.hpp"
+#include "stalls.hpp"
+
 namespace bench {
 
 /// Percentiles of a sample, in microseconds.
@@ -25,6 +28,28 @@ struct percentiles {
 /// Returns the percentiles of `xs` (sorted in place); all 0 when empty.
 percentiles percentiles_of(std::vector<double>& xs);
 
+/// How the noise floor's thread was scheduled. At realtime priority it
+/// preempts this process's own threads at once, so it sees only the
+/// machine's stalls; at normal priority (realtime refused) it also waits
+/// up to a scheduler tick whenever every core runs this process.
+enum class floor_priority { realtime, normal };
+
+const char* to_string(floor_priority x);
+
+/// What the noise floor's sleeping thread saw (noise_floor.hpp).
+struct floor_measure {
+  floor_priority priority = floor_priority::normal;
+  /// The oversleep (us) of every sleep.
+  percentiles oversleep;
+  /// Its oversleeps of stall_threshold_us or more and the kernel threads'
+  /// bursts, in the order they ended.
+  std::vector<stall> stalls;
+  /// How long it measured.
+  double span_s = 0;
+  /// What the watched kernel threads ran meanwhile.
+  std::vector<kernel_thread_watch::usage> kernel_threads;
+};
+
 /// The latency of a run, whole and without its warm-up.
 struct latency_split {
   /// Every batch.
@@ -35,6 +60,8 @@ struct latency_split {
   /// models hold their whole key space, as a long-running node does.
   percentiles steady;
   std::size_t warmup_events = 0;
+  /// Each batch of `steady`, with its send time.
+  std::vector<batch_sample> steady_batches;
 };
 
 class report {
@@ -55,10 +82,10 @@ public:
   /// same run (a thread sleeping 100 us in a loop: its oversleep).
   void latency(const std::string& id, const std::string& name, double per_second,
                std::size_t batch, const latency_split& latency,
-               const percentiles& floor, double fresh_page_us);
+               const floor_measure& floor, double fresh_page_us);
 
   /// The noise floor on its own.
-  void floor(const std::string& id, const std::string& name, const percentiles& floor,
+  void floor(const std::string& id, const std::string& name, const floor_measure& floor,
              double fresh_page_us, double seconds);
 
   /// Dedup memory per event: ours beside a string set.
