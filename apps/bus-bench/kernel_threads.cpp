@@ -72,12 +72,19 @@ kernel_thread_watch::kernel_thread_watch(std::size_t n) {
     candidate c;
     long ppid = -1;
     // Kernel threads are kthreadd's (pid 2) children.
-    if (read_stat(pid, c, ppid) && ppid == 2 && c.ticks > 0)
+    if (read_stat(pid, c, ppid) && ppid == 2)
       found.push_back(std::move(c));
   }
-  std::sort(found.begin(), found.end(),
-            [](const candidate& x, const candidate& y) { return x.ticks > y.ticks; });
-  found.resize(std::min(n, found.size()));
+  // DAMON's samplers first, whatever they ran so far (one restarted has
+  // a fresh count), then the busiest since boot.
+  auto is_damon = [](const candidate& c) { return c.name.rfind("kdamond", 0) == 0; };
+  std::sort(found.begin(), found.end(), [&](const candidate& x, const candidate& y) {
+    if (is_damon(x) != is_damon(y))
+      return is_damon(x);
+    return x.ticks > y.ticks;
+  });
+  auto damon = static_cast<std::size_t>(std::count_if(found.begin(), found.end(), is_damon));
+  found.resize(std::min(n + damon, found.size()));
   for (auto& c : found) {
     watched w;
     w.name = c.name;

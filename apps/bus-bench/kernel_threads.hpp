@@ -22,8 +22,9 @@ public:
     double ran_us = 0;
   };
 
-  /// Watches the `n` kernel threads that used the most CPU since boot
-  /// (none where /proc cannot be read).
+  /// Watches every kdamond (DAMON's samplers) and the `n` other kernel
+  /// threads that used the most CPU since boot (none where /proc cannot be
+  /// read).
   explicit kernel_thread_watch(std::size_t n);
 
   /// Returns the microseconds the watched threads ran since the last call

@@ -98,7 +98,7 @@ struct stall_summary {
   // Two lines: the machine's stalls (the caller ends the first) and the
   // kernel threads.
   void print_kernel_threads() const {
-    std::printf("%-44s busiest kernel threads meanwhile:", "");
+    std::printf("%-44s kernel threads meanwhile:", "");
     for (auto& t : kernel_threads)
       std::printf(" %s %.1f ms", t.name.c_str(), t.ran_us / 1000);
     std::printf("; %zu bursts of >= %.0f ms of CPU (%.1f ms in all, the longest over "
