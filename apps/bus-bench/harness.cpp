@@ -94,7 +94,8 @@ latency_split measure_latency(caf::actor_system& sys, const bus_actor& bus,
     static_cast<std::int64_t>(1e9 * batch / per_second)};
   auto total = batches.size();
   // One slot per batch, written by the load actor only; read after `done`.
-  auto samples = std::make_shared<std::vector<batch_sample>>(total, batch_sample{0, -1.0});
+  auto samples = std::make_shared<std::vector<batch_sample>>(total,
+                                                             batch_sample{0, -1.0});
   auto done = std::make_shared<std::atomic<std::size_t>>(0);
   auto shared = std::make_shared<std::vector<std::vector<bus::event>>>(
     std::move(batches));
@@ -111,7 +112,8 @@ latency_split measure_latency(caf::actor_system& sys, const bus_actor& bus,
           .then(
             [=, index = *next](publish_ack&) {
               auto& sample = (*samples)[index];
-              sample.sent_s = std::chrono::duration<double>(sent.time_since_epoch()).count();
+              sample.sent_s
+                = std::chrono::duration<double>(sent.time_since_epoch()).count();
               sample.latency_us = std::chrono::duration<double, std::micro>(
                                     clock_type::now() - sent)
                                     .count();

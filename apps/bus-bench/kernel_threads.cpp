@@ -83,7 +83,8 @@ kernel_thread_watch::kernel_thread_watch(std::size_t n) {
       return is_damon(x);
     return x.ticks > y.ticks;
   });
-  auto damon = static_cast<std::size_t>(std::count_if(found.begin(), found.end(), is_damon));
+  auto damon = static_cast<std::size_t>(
+    std::count_if(found.begin(), found.end(), is_damon));
   found.resize(std::min(n + damon, found.size()));
   for (auto& c : found) {
     watched w;

@@ -85,7 +85,8 @@ void log_growth(const options& opt, const std::vector<bus::event>& events,
   auto loop_p99 = median_of(theirs, &append_timings::p99_batch_us);
   auto loop_steady = median_of(theirs, &append_timings::steady_worst_batch_us);
   auto loop_slow = median_of(theirs, &append_timings::steady_batches_over_1ms);
-  out.rate("log_growth", "memory log: appends of batches of " + std::to_string(log_batch),
+  out.rate("log_growth",
+           "memory log: appends of batches of " + std::to_string(log_batch),
            median_of(ours, &append_timings::per_second),
            median_of(theirs, &append_timings::per_second),
            "std::unordered_set of ids + std::vector of events",

@@ -79,8 +79,8 @@ void noise_floor::keep(const stall& x) {
 
 void noise_floor::close(kernel_burst& burst) {
   if (burst.cpu_us >= kernel_burst_threshold_us)
-    keep({burst.start_s, (burst.last_s - burst.start_s) * 1e6, stall_kind::kernel_thread,
-          burst.cpu_us});
+    keep({burst.start_s, (burst.last_s - burst.start_s) * 1e6,
+          stall_kind::kernel_thread, burst.cpu_us});
   burst = kernel_burst{};
 }
 

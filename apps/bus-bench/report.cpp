@@ -168,7 +168,8 @@ void report::latency(const std::string& id, const std::string& name, double per_
     return floor.oversleep.p99 > 0 ? p.p99 / floor.oversleep.p99 : 0.0;
   };
   stall_summary stalls{floor};
-  auto over_stalls = stalls.left_p99_us > 0 ? latency.steady.p99 / stalls.left_p99_us : 0.0;
+  auto over_stalls = stalls.left_p99_us > 0 ? latency.steady.p99 / stalls.left_p99_us
+                                            : 0.0;
   auto clear = latencies_clear_of(latency.steady_batches, floor.stalls);
   auto clear_latency = percentiles_of(clear);
   results_.push_back(
@@ -208,10 +209,11 @@ void report::latency(const std::string& id, const std::string& name, double per_
   else
     std::printf("; at p99 of instants no stall is left\n");
   stalls.print_kernel_threads();
-  std::printf("%-44s steady batches no stall or burst touched (%zu of %zu): p50 %.0f us, p99 %.0f "
-              "us, max %.0f us\n",
-              "", clear_latency.samples, latency.steady_batches.size(), clear_latency.p50,
-              clear_latency.p99, clear_latency.max);
+  std::printf(
+    "%-44s steady batches no stall or burst touched (%zu of %zu): p50 %.0f us, p99 %.0f "
+    "us, max %.0f us\n",
+    "", clear_latency.samples, latency.steady_batches.size(), clear_latency.p50,
+    clear_latency.p99, clear_latency.max);
   std::fflush(stdout);
 }
 
@@ -228,8 +230,8 @@ void report::floor(const std::string& id, const std::string& name,
     return;
   std::printf("%-44s p50 %.0f us, p99 %.0f us, max %.0f us (oversleep of a 100 us "
               "sleep, %zu samples); a fresh 4 KiB page costs %.1f us\n",
-              name.c_str(), floor.oversleep.p50, floor.oversleep.p99, floor.oversleep.max,
-              floor.oversleep.samples, fresh_page_us);
+              name.c_str(), floor.oversleep.p50, floor.oversleep.p99,
+              floor.oversleep.max, floor.oversleep.samples, fresh_page_us);
   stalls.print();
   std::printf("; %.0f us of stall left at p99 of instants\n", stalls.left_p99_us);
   stalls.print_kernel_threads();

@@ -17,7 +17,8 @@ BOOST_AUTO_TEST_CASE(a_run_without_stalls_has_no_stall_left_and_keeps_every_batc
   BOOST_TEST(bench::stall_left_at(none, 1.0, 0.99) == 0.0);
   BOOST_TEST(bench::stalled_share(none, 1.0) == 0.0);
   std::vector<batch_sample> batches{{0.1, 500}, {0.2, 700}};
-  BOOST_TEST(bench::latencies_clear_of(batches, none) == (std::vector<double>{500, 700}));
+  BOOST_TEST(bench::latencies_clear_of(batches, none)
+             == (std::vector<double>{500, 700}));
 }
 
 BOOST_AUTO_TEST_CASE(the_stall_left_at_p99_counts_time_not_samples) {
@@ -25,7 +26,8 @@ BOOST_AUTO_TEST_CASE(the_stall_left_at_p99_counts_time_not_samples) {
   // the 1% that wait longest wait over 5 ms. A sleeper's p99 per sleep
   // would be 0: the stall is one sleep among thousands.
   std::vector<stall> one{{0.2, 10'000}};
-  BOOST_TEST(bench::stalled_share(one, 0.5) == 0.02, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(bench::stalled_share(one, 0.5) == 0.02,
+             boost::test_tools::tolerance(1e-9));
   BOOST_TEST(bench::stall_left_at(one, 0.5, 0.99) == 5'000.0,
              boost::test_tools::tolerance(1e-4));
   // In 2 s the same stall covers 0.5% of the instants: none left at p99.
@@ -44,16 +46,18 @@ BOOST_AUTO_TEST_CASE(shorter_stalls_add_only_what_exceeds_the_answer) {
              boost::test_tools::tolerance(1e-4));
 }
 
-BOOST_AUTO_TEST_CASE(a_batch_is_touched_by_a_stall_in_its_flight_or_in_the_drain_after_one) {
+BOOST_AUTO_TEST_CASE(
+  a_batch_is_touched_by_a_stall_in_its_flight_or_in_the_drain_after_one) {
   std::vector<stall> one{{1.000, 4'000}}; // 1.000-1.004 s, drained by 1.008 s
   std::vector<batch_sample> batches{
-    {0.990, 500},    // done at 0.9905: before the stall
-    {0.999, 2'000},  // in flight when the stall began
-    {1.002, 3'000},  // sent during it
-    {1.006, 600},    // sent while its backlog drains
-    {1.009, 700},    // after the drain
+    {0.990, 500},   // done at 0.9905: before the stall
+    {0.999, 2'000}, // in flight when the stall began
+    {1.002, 3'000}, // sent during it
+    {1.006, 600},   // sent while its backlog drains
+    {1.009, 700},   // after the drain
   };
-  BOOST_TEST(bench::latencies_clear_of(batches, one) == (std::vector<double>{500, 700}));
+  BOOST_TEST(bench::latencies_clear_of(batches, one)
+             == (std::vector<double>{500, 700}));
 }
 
 BOOST_AUTO_TEST_CASE(a_kernel_threads_burst_touches_batches_but_is_no_floor) {
