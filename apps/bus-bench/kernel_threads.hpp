@@ -1,12 +1,14 @@
 #pragma once
 
 // The kernel's own threads as a source of latency. On this project's VM,
-// kdamond.0 (DAMON's sampler, which pages cold memory out for the host)
-// wakes every ~0.54 s and, while the benchmark touches hundreds of MB, runs
-// 15-20 ms of CPU within some 40 ms on one of the two cores. A realtime
-// sleeper does not see it (it preempts kernel threads), yet every actor on
-// that core waits. The noise floor watches the busiest kernel threads and
-// keeps their bursts as stalls of their own kind (see stalls.hpp).
+// kdamond.0 (DAMON's sampler, which pages cold memory out) wakes every
+// ~0.54 s and, while the benchmark touches hundreds of MB, holds one of the
+// two cores for 5-15 ms of kernel code; the kernel is built without
+// preemption, so nothing on that core runs meanwhile. The noise floor's
+// sleeper sees it only when it happens to share that core, yet every actor
+// there waits. So the noise floor watches every kdamond and the busiest
+// other kernel threads, and keeps their bursts as stalls of their own kind
+// (see stalls.hpp).
 
 #include <cstddef>
 #include <string>

@@ -21,7 +21,8 @@ constexpr std::size_t max_stalls = 1 << 16;
 // reads of /proc, some 1% of a core.
 constexpr std::size_t polls_every = 10;
 
-// The busiest kernel threads since boot are the ones watched.
+// Besides every kdamond, this many of the busiest kernel threads since boot
+// are watched.
 constexpr std::size_t kernel_threads_watched = 3;
 
 double seconds_of(std::chrono::steady_clock::time_point t) {

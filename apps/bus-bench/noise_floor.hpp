@@ -6,9 +6,9 @@
 // bus's actors too, so a latency tail near this floor is the machine's,
 // and a tail far above it is ours. It runs at realtime priority where
 // allowed, so that only the machine delays it. Its long oversleeps are kept
-// with their time, as stalls (see stalls.hpp), and so are the bursts of the
-// busiest kernel threads, which it polls every millisecond
-// (kernel_threads.hpp).
+// with their time, as stalls (see stalls.hpp), and so are the bursts of
+// DAMON's and the busiest other kernel threads, which it polls every
+// millisecond (kernel_threads.hpp).
 
 #include <atomic>
 #include <thread>

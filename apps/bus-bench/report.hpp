@@ -29,9 +29,10 @@ struct percentiles {
 percentiles percentiles_of(std::vector<double>& xs);
 
 /// How the noise floor's thread was scheduled. At realtime priority it
-/// preempts this process's own threads at once, so it sees only the
-/// machine's stalls; at normal priority (realtime refused) it also waits
-/// up to a scheduler tick whenever every core runs this process.
+/// preempts this process's own threads at once, so what delays it is the
+/// machine's (the hypervisor, kernel code that does not yield); at normal priority
+/// (realtime refused) it also waits up to a scheduler tick whenever every core runs
+/// this process.
 enum class floor_priority { realtime, normal };
 
 const char* to_string(floor_priority x);

@@ -3,10 +3,9 @@
 // Machine stalls, as the noise floor's sleeping thread sees them, and what
 // they do to a latency row.
 //
-// On this project's VM the host stops the guest about every 0.53 s for
-// 2-20 ms, longer the more memory the guest touches (a separate program
-// that only touches memory sees the same; see docs/benchmarks.md). The
-// sleeper's p99 per sleep hides these: a 10 ms stall is one sleep among
+// A machine stops now and then for milliseconds (on this project's VM
+// most long stops are DAMON's sampler holding a core; docs/benchmarks.md).
+// The sleeper's p99 per sleep hides these: a 10 ms stall is one sleep among
 // thousands. A batch in flight during a stall, or queued behind the backlog
 // it leaves, waits for it whatever the framework does. So a latency row
 // also gives the floor as a batch meets it (the stall left at a random
