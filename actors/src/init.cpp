@@ -8,6 +8,7 @@
 
 #include "bus/actors/wire_types.hpp"
 #include "bus/errc.hpp"
+#include "internal/wake_stealing.hpp"
 
 namespace bus {
 
@@ -33,8 +34,29 @@ void enable_network(caf::actor_system_config& cfg, network_options options) {
   cfg.set("middleman.connection-timeout", options.connection_timeout);
 }
 
-void one_worker_per_core(caf::actor_system_config& cfg) {
+const char* to_string(idle_workers x) noexcept {
+  switch (x) {
+    case idle_workers::poll:
+      return "poll";
+    case idle_workers::wake:
+      return "wake";
+  }
+  return "?";
+}
+
+std::optional<idle_workers> idle_workers_from_string(std::string_view x) noexcept {
+  for (auto v : {idle_workers::poll, idle_workers::wake})
+    if (x == to_string(v))
+      return v;
+  return std::nullopt;
+}
+
+void one_worker_per_core(caf::actor_system_config& cfg, idle_workers idle) {
   cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
+  // A scheduler module loaded here replaces CAF's choice by
+  // "scheduler.policy" (so this is for real systems, not the testing one).
+  if (idle == idle_workers::wake)
+    cfg.load<caf::scheduler::coordinator<internal::wake_stealing>>();
 }
 
 } // namespace bus

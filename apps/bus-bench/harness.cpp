@@ -71,9 +71,20 @@ void wait_caught_up(caf::scoped_actor& self, const std::vector<projector_actor>&
   }
 }
 
+namespace {
+
+// Set once by main, before any system starts.
+bus::idle_workers idle_mode = bus::idle_workers::wake;
+
+} // namespace
+
+void use_idle_workers(bus::idle_workers idle) {
+  idle_mode = idle;
+}
+
 system_holder::system_holder(bool network) {
   bus::init(cfg);
-  bus::one_worker_per_core(cfg);
+  bus::one_worker_per_core(cfg, idle_mode);
   if (network)
     bus::enable_network(cfg);
   sys = std::make_unique<caf::actor_system>(cfg);

@@ -17,6 +17,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "bus/actors/bus_actor.hpp"
+#include "bus/actors/init.hpp"
 #include "bus/actors/interfaces.hpp"
 #include "bus/event.hpp"
 #include "report.hpp"
@@ -50,6 +51,8 @@ struct options {
   bool json = false;
   /// Copied into the JSON document (say, the commit measured).
   std::string label;
+  /// What the scheduler's idle workers do in every actor system of the run.
+  bus::idle_workers idle = bus::idle_workers::wake;
 
   bool runs_scenario(std::string_view name) const;
 };
@@ -79,6 +82,9 @@ std::string rate(double events_per_second);
 
 /// Microseconds as "1.23 ms".
 std::string millis(double us);
+
+/// Sets what the idle workers of every `system_holder` made later do.
+void use_idle_workers(bus::idle_workers idle);
 
 /// An actor system sized like the apps: one worker per core; with
 /// `network`, the middleman is loaded too.

@@ -122,19 +122,22 @@ report::report(bool json) : json_(json) {
 }
 
 void report::header(std::size_t events, std::size_t batch_size, std::size_t runs,
-                    unsigned cores, const std::string& label) {
+                    unsigned cores, const std::string& idle_workers,
+                    const std::string& label) {
   doc_["bus_bench"] = 1;
   doc_["events"] = events;
   doc_["batch_size"] = batch_size;
   doc_["runs"] = runs;
   doc_["cores"] = cores;
+  doc_["idle_workers"] = idle_workers;
   doc_["statistic"] = "median of runs";
   if (!label.empty())
     doc_["label"] = label;
   if (json_)
     return;
-  std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores\n\n",
-              events, batch_size, runs, cores);
+  std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores, "
+              "idle workers %s\n\n",
+              events, batch_size, runs, cores, idle_workers.c_str());
   std::printf("%-44s %12s   %12s   %6s\n", "scenario", "bus", "plain loop", "ratio");
   std::fflush(stdout);
 }

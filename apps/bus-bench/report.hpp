@@ -71,7 +71,8 @@ public:
 
   /// Describes the run (first in the output).
   void header(std::size_t events, std::size_t batch_size, std::size_t runs,
-              unsigned cores, const std::string& label);
+              unsigned cores, const std::string& idle_workers,
+              const std::string& label);
 
   /// A throughput row: the framework beside its plain loop. `id` is the
   /// row's stable key in the JSON document; `extra` adds figures to it.

@@ -5,6 +5,8 @@
 // or on any node, so no node can miss a type.
 
 #include <chrono>
+#include <optional>
+#include <string_view>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
@@ -27,8 +29,28 @@ struct network_options {
 /// heartbeats on. Call after init on every node that listens or connects.
 void enable_network(caf::actor_system_config& cfg, network_options options = {});
 
-/// Sizes the scheduler at one worker per core: CAF 0.17 starts at least
-/// four, and more workers than cores only add context switches.
-void one_worker_per_core(caf::actor_system_config& cfg);
+/// What a scheduler worker with nothing to run does.
+enum class idle_workers {
+  /// CAF's own work stealing: an idle worker naps 50 us or more between
+  /// polls and steals on every fifth, so an actor a busy worker makes
+  /// runnable mostly waits for that worker.
+  poll,
+  /// As `poll`, but a worker that queues a second runnable actor on itself
+  /// wakes a napping peer, which takes it: the projectors a batch fans out
+  /// to run on both cores at once. Idle workers nap as long, so an idle
+  /// node costs no more CPU.
+  wake,
+};
+
+const char* to_string(idle_workers x) noexcept;
+
+/// Parses "poll" or "wake".
+std::optional<idle_workers> idle_workers_from_string(std::string_view x) noexcept;
+
+/// Sizes the scheduler at one worker per core (CAF 0.17 starts at least
+/// four, and more workers than cores only add context switches) and picks
+/// what its idle workers do.
+void one_worker_per_core(caf::actor_system_config& cfg,
+                         idle_workers idle = idle_workers::wake);
 
 } // namespace bus
