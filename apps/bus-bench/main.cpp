@@ -99,21 +99,13 @@ int main(int argc, char** argv) {
                 "The PostgreSQL database of the postgres scenario (its tables "
                 "bus_events and bus_ids are dropped; default: not run)")
     ->type_name("URI");
-  std::string idle = bus::to_string(opt.idle);
-  app
-    .add_option("--idle-workers", idle,
-                "poll: CAF's own scheduler, idle workers nap and poll; wake: a "
-                "worker with a second runnable actor wakes a napping one (default: "
-                "wake)")
-    ->check(bus::app::one_of({"poll", "wake"}))
-    ->type_name("poll|wake");
+  bus::app::add_idle_workers(app, opt.idle);
   app.add_flag("--json", opt.json, "Print one JSON document with every figure");
   app.add_option("--label", opt.label, "A label for the JSON document (say, a commit)")
     ->type_name("TEXT");
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
-  opt.idle = *bus::idle_workers_from_string(idle);
   use_idle_workers(opt.idle);
   report out{opt.json};
   out.header(opt.events, opt.batch_size, opt.runs, std::thread::hardware_concurrency(),

@@ -242,6 +242,8 @@ int main(int argc, char** argv) {
                        "(port 0: a free one, reported on stderr)",
                        [&] { serving_admin = true; })
     ->type_name("HOST:PORT");
+  auto idle = bus::idle_workers::wake;
+  bus::app::add_idle_workers(app, idle);
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
@@ -327,7 +329,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   bus::init(cfg);
-  bus::one_worker_per_core(cfg);
+  bus::one_worker_per_core(cfg, idle);
   if (listening)
     bus::enable_network(cfg);
   if (tls.any())

@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", insecure,
                "Let --connect reach a bus that is not on loopback without "
                "TLS, and --admin (plain HTTP, with --allow-remote) serve there");
+  auto idle = bus::idle_workers::wake;
+  bus::app::add_idle_workers(app, idle);
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
@@ -213,7 +215,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   bus::init(cfg);
-  bus::one_worker_per_core(cfg);
+  bus::one_worker_per_core(cfg, idle);
   bus::enable_network(cfg);
   if (tls.any())
     if (auto err = bus::app::enable_tls(cfg, tls))

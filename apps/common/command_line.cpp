@@ -89,6 +89,22 @@ CLI::Validator one_of(std::vector<std::string> names) {
     "", "one_of");
 }
 
+CLI::Option* add_idle_workers(CLI::App& app, idle_workers& idle) {
+  return add_parsed(
+           app, "--idle-workers", idle,
+           [](const std::string& text) -> caf::expected<idle_workers> {
+             if (auto parsed = idle_workers_from_string(text))
+               return *parsed;
+             return make_error(errc::invalid_config,
+                               "takes poll or wake, not '" + text + "'");
+           },
+           std::string{"What idle scheduler workers do: wake (a worker with a "
+                       "second runnable actor wakes a napping one) or poll "
+                       "(CAF's own: they nap and poll; default: "}
+             + to_string(idle) + ")")
+    ->type_name("poll|wake");
+}
+
 const char* version() {
   return BUS_VERSION;
 }

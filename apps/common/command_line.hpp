@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bus/actors/init.hpp"
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 
@@ -86,6 +87,10 @@ CLI::Option* add_parsed(
     },
     description);
 }
+
+/// Adds --idle-workers poll|wake: what the scheduler's idle workers do
+/// (bus::idle_workers; `idle` holds the default).
+CLI::Option* add_idle_workers(CLI::App& app, idle_workers& idle);
 
 /// The project's version (CMake's project(VERSION)), e.g. "0.1.0".
 const char* version();

@@ -100,6 +100,18 @@ BOOST_AUTO_TEST_CASE(a_parsed_option_reports_the_parser_error) {
   BOOST_TEST(at.port == 4100);
 }
 
+BOOST_AUTO_TEST_CASE(idle_workers_takes_poll_or_wake) {
+  bus::app::command_line cli{"test-app", "", ""};
+  auto idle = bus::idle_workers::wake;
+  bus::app::add_idle_workers(cli.app(), idle);
+  BOOST_TEST(!parse(cli, {"--idle-workers", "poll"}));
+  BOOST_TEST((idle == bus::idle_workers::poll));
+  bus::app::command_line bad{"test-app", "", ""};
+  bus::app::add_idle_workers(bad.app(), idle);
+  BOOST_TEST(status_of(parse(bad, {"--idle-workers", "spin"})) == 2);
+  BOOST_TEST((idle == bus::idle_workers::poll));
+}
+
 BOOST_AUTO_TEST_CASE(log_level_sets_the_library_threshold) {
   bus::app::command_line cli{"test-app", "", ""};
   cli.add_logging();

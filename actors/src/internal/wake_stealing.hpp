@@ -152,8 +152,7 @@ private:
     wait.sleeping = true;
     data.napping.store(true, std::memory_order_relaxed);
     napping.fetch_add(1, std::memory_order_relaxed);
-    wait.cv.wait_for(guard, length,
-                     [&] { return data.poked || !data.queue.empty(); });
+    wait.cv.wait_for(guard, length, [&] { return data.poked || !data.queue.empty(); });
     napping.fetch_sub(1, std::memory_order_relaxed);
     data.napping.store(false, std::memory_order_relaxed);
     wait.sleeping = false;
