@@ -73,10 +73,22 @@ append_result memory_log::do_append(std::vector<event> batch) {
   auto first_new = head_ + 1;
   // The whole batch goes to one chunk of the tail: one view of it.
   tail_->prepare(first_new, batch.size());
-  for (auto& e : batch) {
+  // The ids' hashes first, their slots asked for `ahead` events before
+  // they are looked up: the lookups then overlap their waits for memory.
+  constexpr std::size_t ahead = 16;
+  hashes_.resize(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    hashes_[i] = hash_id(batch[i].id);
+    if (i < ahead)
+      ids_->prefetch(hashes_[i]);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& e = batch[i];
+    if (i + ahead < batch.size())
+      ids_->prefetch(hashes_[i + ahead]);
     // Events appended earlier in this batch are in the tail already.
     auto same = [&](std::uint64_t seq) { return id_at(seq) == e.id; };
-    if (auto seq = ids_->insert(hash_id(e.id), head_ + 1, same); seq != 0) {
+    if (auto seq = ids_->insert(hashes_[i], head_ + 1, same); seq != 0) {
       result.outcomes.push_back({e.id, seq, true});
       continue;
     }

@@ -11,8 +11,10 @@
 // may be read from any thread.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "bus/event_log.hpp"
 
@@ -52,6 +54,8 @@ private:
   /// Stretches older than the tail decoded lately, shared by their readers.
   std::unique_ptr<internal::read_cache> reads_;
   std::unique_ptr<internal::id_index> ids_;
+  /// The hashes of a batch's ids, kept between appends (scratch).
+  std::vector<std::uint64_t> hashes_;
   std::uint64_t head_ = 0;
 };
 

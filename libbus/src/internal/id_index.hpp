@@ -47,6 +47,15 @@ public:
     return 0;
   }
 
+  /// Starts loading the slot where a lookup of hash `h` begins: a batch
+  /// that asks this some lookups ahead finds its slots in cache, where each
+  /// would otherwise wait for memory in turn (the table is far larger than
+  /// the cache, and its slots are spread at random).
+  void prefetch(std::uint64_t h) const noexcept {
+    table_.prefetch(h);
+    old_.prefetch(h);
+  }
+
   /// The largest seq a slot holds.
   static constexpr std::uint64_t max_seq = 0xffffffffu;
 
@@ -175,6 +184,13 @@ private:
         if (s.tag == tag && same(std::uint64_t{s.seq}))
           return s.seq;
       }
+    }
+
+    // The index is spelled out, not home()'s: GCC 12 drops a prefetch of
+    // its conditional address.
+    void prefetch(std::uint64_t h) const noexcept {
+      if (capacity_ > 1)
+        __builtin_prefetch(&slots_[tag_of(h) >> shift_]);
     }
 
     void put(std::uint32_t tag, std::uint32_t seq) noexcept {
