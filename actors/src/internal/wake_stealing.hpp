@@ -15,9 +15,11 @@
 // per enqueue; a poke is one futex wake, sent at most once per nap. Idle
 // workers nap as long as CAF's do, so an idle node costs no more CPU.
 //
-// Threading: `internal_enqueue` runs on its own worker; `external_enqueue`
-// on any thread. A worker's `napping` flag and `poked` field change under its
-// wait lock; pokers read `napping` without the lock, as a hint only.
+// `external_enqueue` (any thread) and `resume_job_later` are CAF's: an
+// external enqueue already wakes a napping worker through its condition
+// variable. Threading: `internal_enqueue` runs on its own worker. A worker's `napping`
+// flag and `poked` field change under its wait lock; pokers read `napping` without the
+// lock, as a hint only.
 
 #include <atomic>
 #include <chrono>
@@ -85,15 +87,6 @@ public:
   }
 
   template <class Worker>
-  void external_enqueue(Worker* self, caf::resumable* job) {
-    d(self).queue.append(job);
-    auto& wait = d(self).waitdata;
-    std::lock_guard<std::mutex> guard{wait.lock};
-    if (wait.sleeping)
-      wait.cv.notify_one();
-  }
-
-  template <class Worker>
   void internal_enqueue(Worker* self, caf::resumable* job) {
     // The first actor queued here runs next here anyway, and an actor that
     // answers one message with one (a request and its reply) keeps its
@@ -102,11 +95,6 @@ public:
     d(self).queue.prepend(job);
     if (second && d(self->parent()).napping.load(std::memory_order_relaxed) > 0)
       poke_a_peer(self);
-  }
-
-  template <class Worker>
-  void resume_job_later(Worker* self, caf::resumable* job) {
-    d(self).queue.append(job);
   }
 
   template <class Worker>
