@@ -1,6 +1,7 @@
 #include "bus/memory_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 
 #include "internal/id_index.hpp"
@@ -73,22 +74,26 @@ append_result memory_log::do_append(std::vector<event> batch) {
   auto first_new = head_ + 1;
   // The whole batch goes to one chunk of the tail: one view of it.
   tail_->prepare(first_new, batch.size());
-  // The ids' hashes first, their slots asked for `ahead` events before
-  // they are looked up: the lookups then overlap their waits for memory.
+  // Each id's slot is asked for `ahead` events before it is looked up, so
+  // the lookups overlap their waits for memory. The hashes in between wait
+  // in a ring, not in a buffer as long as the batch.
   constexpr std::size_t ahead = 16;
-  hashes_.resize(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    hashes_[i] = hash_id(batch[i].id);
-    if (i < ahead)
-      ids_->prefetch(hashes_[i]);
+  std::array<std::uint64_t, ahead> hashes;
+  auto n = batch.size();
+  for (std::size_t i = 0; i < std::min(ahead, n); ++i) {
+    hashes[i] = hash_id(batch[i].id);
+    ids_->prefetch(hashes[i]);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     auto& e = batch[i];
-    if (i + ahead < batch.size())
-      ids_->prefetch(hashes_[i + ahead]);
+    auto hash = hashes[i % ahead];
+    if (i + ahead < n) {
+      hashes[i % ahead] = hash_id(batch[i + ahead].id);
+      ids_->prefetch(hashes[i % ahead]);
+    }
     // Events appended earlier in this batch are in the tail already.
     auto same = [&](std::uint64_t seq) { return id_at(seq) == e.id; };
-    if (auto seq = ids_->insert(hashes_[i], head_ + 1, same); seq != 0) {
+    if (auto seq = ids_->insert(hash, head_ + 1, same); seq != 0) {
       result.outcomes.push_back({e.id, seq, true});
       continue;
     }

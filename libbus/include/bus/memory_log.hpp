@@ -54,8 +54,6 @@ private:
   /// Stretches older than the tail decoded lately, shared by their readers.
   std::unique_ptr<internal::read_cache> reads_;
   std::unique_ptr<internal::id_index> ids_;
-  /// The hashes of a batch's ids, kept between appends (scratch).
-  std::vector<std::uint64_t> hashes_;
   std::uint64_t head_ = 0;
 };
 
