@@ -47,16 +47,6 @@ BOOST_AUTO_TEST_CASE(every_inserted_id_is_found_across_doublings) {
   BOOST_TEST(index.find(hash_of(n + 1), never_same) == 0u);
 }
 
-// AddressSanitizer's shadow memory takes page faults of its own on every
-// first access to a fresh table: the counts below are not the code's.
-#if defined(__SANITIZE_ADDRESS__)
-#  define BUS_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define BUS_TEST_UNDER_ASAN 1
-#  endif
-#endif
-
 // The table a doubling moves into is mapped ahead and faulted in by the
 // page warmer: the log's owner (the bus actor) takes no faults for it. It
 // used to touch its pages itself, and each first touch of a huge page
@@ -81,7 +71,7 @@ BOOST_AUTO_TEST_CASE(the_doubled_table_is_faulted_in_off_the_inserting_thread) {
   }
   auto taken = bus::test::thread_page_faults() - before;
   BOOST_TEST_MESSAGE("page faults of the inserting thread: " << taken);
-#ifndef BUS_TEST_UNDER_ASAN
+#ifndef BUS_TEST_SHADOW_FAULTS
   // A stray fault or two (a page of the stack, the kernel's own) is not the
   // table's 16.
   BOOST_TEST(taken <= 2);

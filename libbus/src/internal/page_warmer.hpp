@@ -9,11 +9,16 @@
 // table's pages itself, each huge page stopped it for 5 ms (every 8 k
 // events), which set the tail of the publish latency. The warmer touches
 // such a mapping's pages on a thread of its own, at low priority, before
-// anyone else writes to it: the owner waits for nothing, and uses the
-// mapping only once warm() says the warmer is done with it (until then it
-// allocates as if there were no warmer). The warmer shares ownership of the
-// mapping while it works, so a mapping its owner drops meanwhile is
-// unmapped only after the warmer let go of it.
+// its owner writes to them: the owner waits for nothing. The warmer's touch
+// writes back the value it reads (an atomic or with zero), so an owner may
+// use the bytes at any time, the pages not reached yet faulting on the
+// owner as they would without a warmer: a growing_map's next table, bytes
+// of the heap (bus/table_memory.hpp), is used so. The id index waits for
+// its mapping's warm() instead. The warmer takes the smallest piece queued
+// first: a model's next table, needed soon, does not wait behind the id
+// index's tens of MB. It shares ownership of what it touches while it
+// works, so memory its owner drops meanwhile is freed only after the
+// warmer let go of it.
 //
 // A mapping is owned by one thread at a time besides the warmer; warm() may
 // be read from any thread.
@@ -70,6 +75,12 @@ private:
 /// returns at once. Returns false when there is no warmer thread (it could
 /// not be started): the caller then faults the pages in itself.
 bool warm_in_background(std::shared_ptr<anonymous_mapping> m);
+
+/// Hands the `bytes` at `data`, which `keep` keeps allocated, to the warmer
+/// thread, and returns at once; their owner may use them meanwhile (the
+/// touches write back what they read). Returns false when there is no
+/// warmer thread.
+bool warm_in_background(std::shared_ptr<void> keep, void* data, std::size_t bytes);
 
 /// Waits until the warmer is done with every mapping handed to it so far
 /// (for tests and benchmarks).
