@@ -9,10 +9,12 @@
 // Why: a full rehash moves every entry into a new table in one insert. With
 // 1 M keys that stopped the owner for about a quarter of a second, with
 // 4 M for nearly one (bus-bench --only growth); every query and every batch
-// behind it waits. The moves still write the new table's fresh pages, so
-// the inserts right after a doubling cost more (on this project's VM, where
-// a fresh page costs some 10 us, 2 to 7 ms a batch of 256 at 100 k keys),
-// but none moves the whole table.
+// behind it waits. The moves write the new table at random places, so its
+// fresh pages would be faulted in by the inserts right after a doubling (on
+// this project's VM, where a fresh page costs some 10 us, 2 to 7 ms a batch
+// of 256 at 100 k keys): the tables come from a table_memory, which has the
+// next table's pages faulted in by a background thread while the current
+// one fills up (bus/table_memory.hpp).
 //
 // The interface is the flat map's own, for what read models use: find,
 // try_emplace, emplace, erase, iteration, size, reserve, clear. As with it,
@@ -21,11 +23,14 @@
 #include <cstddef>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include <boost/unordered/unordered_flat_map.hpp>
+
+#include "bus/table_memory.hpp"
 
 namespace bus {
 
@@ -50,7 +55,8 @@ template <class Key, class T, class Hash = boost::hash<Key>,
           class Pred = std::equal_to<Key>>
 class growing_map {
 public:
-  using map_type = boost::unordered_flat_map<Key, T, Hash, Pred>;
+  using map_type = boost::unordered_flat_map<Key, T, Hash, Pred,
+                                             table_allocator<std::pair<const Key, T>>>;
   using value_type = typename map_type::value_type;
   using size_type = std::size_t;
 
@@ -133,6 +139,9 @@ public:
 
   growing_map() = default;
 
+  /// Returns where the tables come from (for tests and benchmarks).
+  const table_memory& memory() const noexcept { return *memory_; }
+
   // The drain cursor points into old_: a copy would point into the other's.
   // A move finishes the other's growth first.
   growing_map(const growing_map&) = delete;
@@ -186,6 +195,13 @@ public:
     if (!growing()) {
       if (old_.bucket_count() != 0)
         release_old(); // emptied by erases
+      // Half the table's inserts before it is full: time for the warmer to
+      // fault in the next one (at three quarters it was late at half load).
+      if (auto load = now_.max_load();
+          now_.size() >= load / 2 && prepared_for_ != load) {
+        prepared_for_ = load;
+        memory_->prepare_double();
+      }
       if (full()) {
         if (auto i = now_.find(key); i != now_.end())
           return {iterator{this, false, i}, false};
@@ -248,9 +264,13 @@ private:
     return now_.size() + 1 > now_.max_load() && now_.size() >= incremental_from;
   }
 
+  map_type fresh() const {
+    return map_type(0, Hash{}, Pred{}, typename map_type::allocator_type{memory_});
+  }
+
   void start_growing() {
     old_ = std::move(now_);
-    now_ = map_type{};
+    now_ = fresh();
     // Room for the old entries and the inserts made while they move:
     // now_ does not rehash before old_ is empty.
     now_.reserve(2 * old_.size());
@@ -271,21 +291,30 @@ private:
       release_old();
   }
 
+  // Takes the other's table and the memory it came from.
   void take(growing_map& other) {
     other.drain(other.old_.size());
-    release_old();
+    memory_ = std::exchange(other.memory_, std::make_shared<table_memory>());
     now_ = std::move(other.now_);
-    other.now_ = map_type{};
+    release_old();
+    prepared_for_ = std::exchange(other.prepared_for_, 0);
+    other.now_ = other.fresh();
+    other.release_old();
   }
 
   // Frees the drained old table.
   void release_old() {
-    old_ = map_type{};
+    old_ = fresh();
     cursor_ = old_.end();
   }
 
-  map_type now_;
-  map_type old_;
+  // Shared with the maps' allocators, which outlive a table_memory that
+  // the map drops (a move).
+  std::shared_ptr<table_memory> memory_ = std::make_shared<table_memory>();
+  map_type now_ = fresh();
+  map_type old_ = fresh();
+  // The max load at which the next table was last asked for.
+  size_type prepared_for_ = 0;
   typename map_type::iterator cursor_ = old_.end();
 };
 
