@@ -118,12 +118,14 @@ public:
   const std::shared_ptr<table_memory>& memory() const noexcept { return memory_; }
 
   template <class U>
-  friend bool operator==(const table_allocator& x, const table_allocator<U>& y) noexcept {
+  friend bool operator==(const table_allocator& x,
+                         const table_allocator<U>& y) noexcept {
     return x.memory_ == y.memory();
   }
 
   template <class U>
-  friend bool operator!=(const table_allocator& x, const table_allocator<U>& y) noexcept {
+  friend bool operator!=(const table_allocator& x,
+                         const table_allocator<U>& y) noexcept {
     return !(x == y);
   }
 
