@@ -37,14 +37,20 @@ void* table_memory::allocate(std::size_t bytes, std::size_t align) {
   if (bytes < prepared_from)
     return heap_allocate(bytes, align);
   // Taken however far the warmer got: its touches write back what they
-  // read, and the pages it has not reached fault here, as without it. One
+  // read, and the pages it has not reached fault here, as without it. Not
+  // for a table of the current one's size (a map rebuilt in place after
+  // erases: Boost's flat map lowers its max load as it erases), which would
+  // keep twice its bytes resident and prepare twice as many again (see
+  // docs/benchmarks.md, "Read models' next tables faulted in ahead"). One
   // too small is of no use to any later table.
-  auto next = std::move(next_);
-  if (next && next_bytes_ >= bytes && align <= prepared_align) {
+  if (next_ && next_bytes_ >= bytes && next_bytes_ <= 2 * bytes
+      && align <= prepared_align) {
     ++warm_tables_;
-    live_.push_back(std::move(next));
+    live_.push_back(std::move(next_));
     return live_.back().get();
   }
+  if (next_ && next_bytes_ < bytes)
+    next_.reset();
   ++cold_tables_;
   return heap_allocate(bytes, align);
 }

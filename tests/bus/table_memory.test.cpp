@@ -88,6 +88,22 @@ BOOST_AUTO_TEST_CASE(a_table_larger_than_the_prepared_one_comes_from_the_heap) {
   mem.deallocate(small, 1u << 20, 8);
 }
 
+BOOST_AUTO_TEST_CASE(
+  a_table_rebuilt_at_its_size_leaves_the_prepared_bytes_to_the_doubling) {
+  bus::table_memory mem;
+  auto* first = mem.allocate(1u << 20, 8);
+  mem.prepare_double();
+  // A rebuild in place after erases: the same size again.
+  auto* rebuilt = mem.allocate(1u << 20, 8);
+  BOOST_TEST(mem.warm_tables() == 0u);
+  auto* doubled = mem.allocate(2u << 20, 8);
+  BOOST_TEST(mem.warm_tables() == 1u);
+  mem.deallocate(doubled, 2u << 20, 8);
+  mem.deallocate(rebuilt, 1u << 20, 8);
+  mem.deallocate(first, 1u << 20, 8);
+  bus::internal::wait_for_warm_pages();
+}
+
 BOOST_AUTO_TEST_CASE(a_prepared_table_is_memory_of_its_own) {
   bus::table_memory mem;
   auto* first = static_cast<unsigned char*>(mem.allocate(1u << 20, 16));

@@ -198,9 +198,12 @@ public:
       // Half the table's inserts before it is full, that is right after the
       // drain of a doubling: time for the warmer to fault in the next one
       // (at three quarters the latency rows' tail was some 3x longer).
-      if (auto load = now_.max_load();
-          now_.size() >= load / 2 && prepared_for_ != load) {
-        prepared_for_ = load;
+      // Counted against the table's capacity, not its max load: Boost's
+      // flat map lowers that as it erases, and a map that only replaces
+      // keys would prepare a table it never needs.
+      if (auto buckets = now_.bucket_count();
+          now_.size() >= buckets / 16 * 7 && prepared_for_ != buckets) {
+        prepared_for_ = buckets;
         memory_->prepare_double();
       }
       if (full()) {
@@ -314,7 +317,7 @@ private:
   std::shared_ptr<table_memory> memory_ = std::make_shared<table_memory>();
   map_type now_ = fresh();
   map_type old_ = fresh();
-  // The max load at which the next table was last asked for.
+  // The capacity of the table for which the next one was last asked for.
   size_type prepared_for_ = 0;
   typename map_type::iterator cursor_ = old_.end();
 };
