@@ -82,8 +82,7 @@ private:
   std::size_t cold_tables_ = 0;
 };
 
-/// The allocator of a growing_map's tables. One without a table_memory
-/// (default-constructed) allocates from the heap.
+/// The allocator of a growing_map's tables: its table_memory's.
 template <class T>
 class table_allocator {
 public:
@@ -91,8 +90,6 @@ public:
   using propagate_on_container_copy_assignment = std::true_type;
   using propagate_on_container_move_assignment = std::true_type;
   using propagate_on_container_swap = std::true_type;
-
-  table_allocator() noexcept = default;
 
   explicit table_allocator(std::shared_ptr<table_memory> memory) noexcept
     : memory_(std::move(memory)) {
@@ -105,16 +102,11 @@ public:
   }
 
   T* allocate(std::size_t n) {
-    if (!memory_)
-      return std::allocator<T>{}.allocate(n);
     return static_cast<T*>(memory_->allocate(n * sizeof(T), alignof(T)));
   }
 
   void deallocate(T* p, std::size_t n) noexcept {
-    if (!memory_)
-      std::allocator<T>{}.deallocate(p, n);
-    else
-      memory_->deallocate(p, n * sizeof(T), alignof(T));
+    memory_->deallocate(p, n * sizeof(T), alignof(T));
   }
 
   const std::shared_ptr<table_memory>& memory() const noexcept { return memory_; }
