@@ -328,8 +328,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       auto& state = self->state;
       state.bus = caf::actor_cast<bus_actor>(new_bus);
       ++state.bus_generation;
-      ++state.pull_epoch; // what the old bus still owes is dropped
-      state.pulls_in_flight = 0;
+      drop_pulls(state); // what the old bus still owes is dropped
       release_held(state);
       if (state.phase == projector_phase::paused)
         return;        // resuming subscribes to the new bus

@@ -4,6 +4,8 @@
 
 #include "internal/projector_parts.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
@@ -33,6 +35,12 @@ void release_held(projector_state& st) {
   st.held.clear();
 }
 
+void drop_pulls(projector_state& st) {
+  ++st.pull_epoch;
+  st.pulls_in_flight = 0;
+  st.pulled_early.clear();
+}
+
 // A request to the bus failed: wait and retry when the bus is out of reach,
 // fail otherwise (it refused, e.g. its store failed).
 void bus_failed(projector_ptr self, caf::error err) {
@@ -43,8 +51,7 @@ void bus_failed(projector_ptr self, caf::error err) {
   }
   if (st.phase == projector_phase::detached)
     return;
-  ++st.pull_epoch; // answers still under way are dropped
-  st.pulls_in_flight = 0;
+  drop_pulls(st); // answers still under way are dropped
   release_held(st);
   if (st.phase == projector_phase::paused)
     return; // resuming subscribes again
@@ -66,8 +73,7 @@ void start_rebuild(projector_ptr self) {
   if (!reset_model(self))
     return;
   ++st.rebuilds;
-  ++st.pull_epoch;
-  st.pulls_in_flight = 0;
+  drop_pulls(st);
   // Paused or without a bus, it pulls once resumed or reconnected.
   if (st.phase == projector_phase::paused || st.phase == projector_phase::detached)
     return;
@@ -129,44 +135,98 @@ void drain_held(projector_ptr self) {
 
 namespace {
 
-// Asks the bus for the events from `next_pull` on.
-void request_range(projector_ptr self) {
+void ask(projector_ptr self, std::uint64_t from, std::uint64_t max);
+
+// Asks for more of the log until options.replay_ahead requests are under way
+// or the target is covered.
+void request_ahead(projector_ptr self) {
+  auto& st = self->state;
+  auto ahead = std::max<std::uint32_t>(st.options.replay_ahead, 1);
+  while (st.pulls_in_flight < ahead && st.next_pull <= st.catch_up_target
+         && st.phase != projector_phase::paused) {
+    // Never past the target: what comes after it arrives in held pushes,
+    // which must find those events new to report them applied.
+    auto max = std::min<std::uint64_t>(st.options.replay_batch,
+                                       st.catch_up_target - st.next_pull + 1);
+    ask(self, st.next_pull, max);
+    st.next_pull += max;
+  }
+}
+
+// Applies a pulled batch; false when the projector stops pulling (the batch
+// is suspended, or the projector failed).
+bool apply_pulled(projector_ptr self, const event_batch& batch) {
+  auto& st = self->state;
+  auto work = make_work(batch, batch.last_seq(), std::nullopt, true);
+  switch (apply_batch(self, work)) {
+    case apply_outcome::suspended:
+      // Answers under way are dropped: the retry pulls on from the
+      // checkpoint once the batch is done.
+      drop_pulls(st);
+      return false;
+    case apply_outcome::failed:
+      return false;
+    case apply_outcome::done:
+      break;
+  }
+  return true;
+}
+
+// Takes the answer to a request for [from, end): applies it, and then the
+// answers held for it, or holds it until the gap in front of it is filled.
+// False when the projector stops pulling (see apply_pulled).
+bool take_pulled(projector_ptr self, event_batch batch, std::uint64_t end) {
+  auto& st = self->state;
+  // A log reads to the end of a stretch it keeps (a chunk of its tail, a
+  // stretch it decoded): the rest is asked for again. Its answer comes
+  // after those already under way, which wait in pulled_early meanwhile.
+  if (batch.last_seq() + 1 < end)
+    ask(self, batch.last_seq() + 1, end - batch.last_seq() - 1);
+  // Keep requests under way while this batch is applied, so that the bus
+  // reads while the projector works.
+  request_ahead(self);
+  if (batch.first_seq() > st.processed.watermark() + 1) {
+    auto& early = st.pulled_early;
+    auto at = std::upper_bound(early.begin(), early.end(), batch.first_seq(),
+                               [](std::uint64_t seq, const event_batch& b) {
+                                 return seq < b.first_seq();
+                               });
+    early.insert(at, std::move(batch));
+    return true;
+  }
+  if (!apply_pulled(self, batch))
+    return false;
+  while (!st.pulled_early.empty()
+         && st.pulled_early.front().first_seq() <= st.processed.watermark() + 1) {
+    auto next = std::move(st.pulled_early.front());
+    st.pulled_early.erase(st.pulled_early.begin());
+    if (!apply_pulled(self, next))
+      return false;
+  }
+  return true;
+}
+
+// Asks the bus for up to `max` events from `from` on. Answers come in the
+// order asked (one sender, one receiver).
+void ask(projector_ptr self, std::uint64_t from, std::uint64_t max) {
   auto& st = self->state;
   ++st.pulls_in_flight;
-  // Never past the target: what comes after it arrives in held pushes,
-  // which must find those events new to report them applied.
-  auto max = std::min<std::uint64_t>(st.options.replay_batch,
-                                     st.catch_up_target - st.next_pull + 1);
   self
-    ->request(st.bus, st.options.bus_timeout, replay_atom::value, st.next_pull,
+    ->request(st.bus, st.options.bus_timeout, replay_atom::value, from,
               static_cast<std::uint32_t>(max))
     .then(
-      [self, epoch = st.pull_epoch](event_batch& batch) {
+      [self, epoch = st.pull_epoch, end = from + max](event_batch& batch) {
         auto& state = self->state;
         if (epoch != state.pull_epoch)
           return; // asked before a rebuild: its pull is under way
         --state.pulls_in_flight;
         if (batch.empty()) {
-          // The log ends before the target: nothing more to read.
+          // The log ends before the target: nothing more to read, also for
+          // the requests after this one.
           state.catch_up_target = state.processed.watermark();
-        } else {
-          state.next_pull = batch.last_seq() + 1;
-          // Keep one request ahead while this batch is applied, so that the
-          // round trip to the bus overlaps the work.
-          if (state.next_pull <= state.catch_up_target && state.pulls_in_flight == 0
-              && state.phase != projector_phase::paused)
-            request_range(self);
-          auto work = make_work(batch, batch.last_seq(), std::nullopt, true);
-          auto outcome = apply_batch(self, work);
-          if (outcome == apply_outcome::suspended) {
-            // Read-ahead answers are dropped: the retry pulls on from the
-            // checkpoint once the batch is done.
-            ++state.pull_epoch;
-            state.pulls_in_flight = 0;
-            return;
-          }
-          if (outcome == apply_outcome::failed)
-            return;
+          drop_pulls(state);
+        } else if (!take_pulled(self, std::move(batch), end)) {
+          return;
         }
         if (state.pulls_in_flight == 0)
           pull(self);
@@ -191,7 +251,7 @@ void pull(projector_ptr self) {
     return;
   }
   st.next_pull = st.processed.watermark() + 1;
-  request_range(self);
+  request_ahead(self);
 }
 
 // Registers with the bus, which answers with the head seq to catch up to.

@@ -78,6 +78,10 @@ void drain_held(projector_ptr self);
 /// Reads the log from the checkpoint on until the catch-up target.
 void pull(projector_ptr self);
 
+/// Drops the replay answers still under way (they are ignored when they
+/// come) and those held for a gap in front of them.
+void drop_pulls(actors::projector_state& st);
+
 /// Registers with the bus, which answers with the head to catch up to.
 void subscribe(projector_ptr self);
 

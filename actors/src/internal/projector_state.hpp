@@ -164,12 +164,16 @@ struct projector_state {
   /// which checks each transition against the documented ones.
   projector_phase phase = projector_phase::catching_up;
   std::uint64_t catch_up_target = 0;
-  /// Replay requests under way (at most two: one is read ahead).
+  /// Replay requests under way (at most options.replay_ahead).
   std::uint32_t pulls_in_flight = 0;
-  /// The seq the next replay request starts at.
+  /// The seq the next replay request starts at: past the ranges of those
+  /// under way.
   std::uint64_t next_pull = 0;
   /// Bumped by a rebuild, so that a replay answer from before it is dropped.
   std::uint64_t pull_epoch = 0;
+  /// Replay answers that came before the answer to a gap in front of them
+  /// (a short answer's remainder, asked for again), by first seq.
+  std::vector<event_batch> pulled_early;
   /// A blue/green shadow until promoted: subscribes under
   /// "<model>~shadow", saves no snapshots.
   model_role role = model_role::live;

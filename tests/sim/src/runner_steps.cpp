@@ -37,6 +37,9 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
                            ? std::chrono::milliseconds{5}
                            : std::chrono::milliseconds{0};
   config.projector.replay_batch = 1 + rng_() % 8;
+  // 1 to 4 replay requests under way, from the batch's draw rather than a
+  // draw of its own: a recorded seed replays what it did before.
+  config.projector.replay_ahead = 1 + config.projector.replay_batch * 7 % 4;
   config.projector.retry_delay = std::chrono::milliseconds{20};
   // Snapshots every 1-6 events in two runs of three (drawn only when
   // enabled: a run without them draws what it drew before they existed).
@@ -109,7 +112,8 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   note("config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
        + std::to_string(config.pipeline) + ", sync interval "
        + std::to_string(config.sync_interval.count()) + " ms, replay batch "
-       + std::to_string(config.projector.replay_batch) + ", "
+       + std::to_string(config.projector.replay_batch) + " (ahead "
+       + std::to_string(config.projector.replay_ahead) + "), "
        + std::to_string(remote.size()) + " model(s) on node-b" + on_node
        + ", snapshots every " + std::to_string(config.projector.snapshot_every)
        + ", cool-down " + std::to_string(config.policy.cooldown.count())
