@@ -19,6 +19,7 @@
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
 #include "bus/actors/interfaces.hpp"
+#include "bus/actors/projector.hpp"
 #include "bus/event.hpp"
 #include "report.hpp"
 
@@ -53,6 +54,9 @@ struct options {
   std::string label;
   /// What the scheduler's idle workers do in every actor system of the run.
   bus::idle_workers idle = bus::idle_workers::wake;
+  /// Replay requests a catching-up projector keeps under way (recovery and
+  /// rebuild); the projectors' default unless given.
+  std::uint32_t replay_ahead = bus::actors::projector_options{}.replay_ahead;
 
   bool runs_scenario(std::string_view name) const;
 };

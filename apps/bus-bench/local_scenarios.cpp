@@ -69,6 +69,13 @@ void append_durably(bus::event_log& log, std::vector<std::vector<bus::event>> ba
   log.sync();
 }
 
+// The options of a projector that catches up in a scenario.
+projector_options catching_up(const options& opt) {
+  projector_options result;
+  result.replay_ahead = opt.replay_ahead;
+  return result;
+}
+
 // The model's own share of a catch-up or rebuild: the same events, already
 // decoded in memory, applied by the same model in one thread. A backlog
 // cannot be caught up faster than this, however cheap reading and decoding
@@ -215,7 +222,7 @@ void rebuild_from_store(const options& opt, const std::vector<bus::event>& event
                            bus_options{});
       auto t0 = clock_type::now();
       auto ps = std::vector<projector_actor>{
-        spawn_projector(*h.sys, bus, bench::sum_spec("rebuilt"), projector_options{})};
+        spawn_projector(*h.sys, bus, bench::sum_spec("rebuilt"), catching_up(opt))};
       wait_caught_up(self, ps, events.size());
       bus_rates.push_back(per_second(events.size(), seconds_since(t0)));
       shutdown(self, bus, ps);
@@ -253,7 +260,7 @@ void recovery(const options& opt, const std::vector<bus::event>& events, report&
       auto bus = spawn_bus(*h.sys, log, bus_options{});
       auto t0 = clock_type::now();
       auto ps = std::vector<projector_actor>{
-        spawn_projector(*h.sys, bus, bench::sum_spec("late"), projector_options{})};
+        spawn_projector(*h.sys, bus, bench::sum_spec("late"), catching_up(opt))};
       wait_caught_up(self, ps, events.size());
       auto s = seconds_since(t0);
       bus_rates.push_back(per_second(events.size(), s));

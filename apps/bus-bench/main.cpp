@@ -100,6 +100,12 @@ int main(int argc, char** argv) {
                 "bus_events and bus_ids are dropped; default: not run)")
     ->type_name("URI");
   bus::app::add_idle_workers(app, opt.idle);
+  app
+    .add_option("--replay-ahead", opt.replay_ahead,
+                "Replay requests a catching-up projector keeps under way in the "
+                "recovery and rebuild scenarios (default 4)")
+    ->transform(count_in(1, 64))
+    ->type_name("N");
   app.add_flag("--json", opt.json, "Print one JSON document with every figure");
   app.add_option("--label", opt.label, "A label for the JSON document (say, a commit)")
     ->type_name("TEXT");
