@@ -294,8 +294,11 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       if (state.phase != projector_phase::paused) {
         enter(state, projector_phase::paused);
         // Answer held pushes unapplied: publishers must not wait for a
-        // paused model. The log keeps the events for the resume.
+        // paused model. The log keeps the events for the resume, which
+        // pulls from the checkpoint: replay answers still under way are
+        // not applied either.
         release_held(state);
+        drop_pulls(state);
         state.subscribed = false;
         self
           ->request(state.bus, state.options.bus_timeout, unsubscribe_atom::value,

@@ -231,7 +231,11 @@ void ask(projector_ptr self, std::uint64_t from, std::uint64_t max) {
         if (state.pulls_in_flight == 0)
           pull(self);
       },
-      [self](caf::error& err) { bus_failed(self, std::move(err)); });
+      [self, epoch = st.pull_epoch](caf::error& err) {
+        // A request dropped meanwhile fails nothing: those after it tell.
+        if (epoch == self->state.pull_epoch)
+          bus_failed(self, std::move(err));
+      });
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
 #include "internal/bus_state.hpp"
+#include "internal/projector_state.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -195,6 +196,32 @@ BOOST_AUTO_TEST_CASE(a_catch_up_with_reads_ahead_misses_nothing_at_short_answers
   // The sums alone: the tally's list of 10,000 seqs makes a long message.
   BOOST_TEST(snapshot_of(p).at("sums")
              == expected_tally(whole_log(), {"A", "B"}).at("sums"));
+}
+
+BOOST_AUTO_TEST_CASE(a_pause_mid_catch_up_applies_no_replay_still_under_way) {
+  publish(events(0, 100, {"A"}));
+  auto options = replaying(8);
+  options.replay_ahead = 4;
+  auto p = actors::spawn_projector(sys, bus, tally("late", {"A"}), options);
+  auto& st = state_of<actors::projector_state>(p);
+  // Until the first answer is applied: the others are asked for by then.
+  while (st.processed.watermark() < 8)
+    BOOST_REQUIRE(sched.try_run_once());
+  BOOST_REQUIRE(st.pulls_in_flight > 1);
+  auto paused = ask<projector_status>(p, pause_atom::value);
+  BOOST_REQUIRE(paused);
+  BOOST_TEST(paused->state == model_state::paused);
+  BOOST_TEST(paused->checkpoint < 100u);
+  // The answers to the requests under way came after the pause.
+  run();
+  BOOST_TEST(st.processed.watermark() == paused->checkpoint);
+  BOOST_TEST(ask<projector_status>(p, status_atom::value)->checkpoint
+             == paused->checkpoint);
+  // Resumed, it pulls on from its checkpoint and misses nothing.
+  auto resumed = ask<projector_status>(p, resume_atom::value);
+  BOOST_REQUIRE(resumed);
+  BOOST_TEST(resumed->checkpoint == 100u);
+  BOOST_TEST(snapshot_of(p) == expected_tally(whole_log(), {"A"}));
 }
 
 BOOST_AUTO_TEST_CASE(redelivered_range_is_skipped_by_every_projector) {
