@@ -38,6 +38,7 @@ void release_held(projector_state& st) {
 void drop_pulls(projector_state& st) {
   ++st.pull_epoch;
   st.pulls_in_flight = 0;
+  st.pull_gaps.clear();
   st.pulled_early.clear();
 }
 
@@ -173,33 +174,40 @@ bool apply_pulled(projector_ptr self, const event_batch& batch) {
 }
 
 // Takes the answer to a request for [from, end): applies it, and then the
-// answers held for it, or holds it until the gap in front of it is filled.
-// False when the projector stops pulling (see apply_pulled).
-bool take_pulled(projector_ptr self, event_batch batch, std::uint64_t end) {
+// answers that waited for it, or keeps it until the gap in front of it is
+// filled. False when the projector stops pulling (see apply_pulled).
+bool take_pulled(projector_ptr self, event_batch batch, std::uint64_t from,
+                 std::uint64_t end) {
   auto& st = self->state;
+  auto& gaps = st.pull_gaps;
+  // The answer to a request for a gap's events fills it.
+  if (auto i = std::find(gaps.begin(), gaps.end(), from); i != gaps.end())
+    gaps.erase(i);
   // A log reads to the end of a stretch it keeps (a chunk of its tail, a
   // stretch it decoded): the rest is asked for again. Its answer comes
   // after those already under way, which wait in pulled_early meanwhile.
-  if (batch.last_seq() + 1 < end)
+  if (batch.last_seq() + 1 < end) {
     ask(self, batch.last_seq() + 1, end - batch.last_seq() - 1);
+    gaps.insert(std::upper_bound(gaps.begin(), gaps.end(), batch.last_seq() + 1),
+                batch.last_seq() + 1);
+  }
   // Keep requests under way while this batch is applied, so that the bus
   // reads while the projector works.
   request_ahead(self);
-  if (batch.first_seq() > st.processed.watermark() + 1) {
-    auto& early = st.pulled_early;
-    auto at = std::upper_bound(early.begin(), early.end(), batch.first_seq(),
-                               [](std::uint64_t seq, const event_batch& b) {
-                                 return seq < b.first_seq();
+  auto& early = st.pulled_early;
+  if (!gaps.empty() && gaps.front() < from) {
+    auto at = std::upper_bound(early.begin(), early.end(), from,
+                               [](std::uint64_t x, const auto& answer) {
+                                 return x < answer.first;
                                });
-    early.insert(at, std::move(batch));
+    early.emplace(at, from, std::move(batch));
     return true;
   }
   if (!apply_pulled(self, batch))
     return false;
-  while (!st.pulled_early.empty()
-         && st.pulled_early.front().first_seq() <= st.processed.watermark() + 1) {
-    auto next = std::move(st.pulled_early.front());
-    st.pulled_early.erase(st.pulled_early.begin());
+  while (!early.empty() && (gaps.empty() || gaps.front() > early.front().first)) {
+    auto next = std::move(early.front().second);
+    early.erase(early.begin());
     if (!apply_pulled(self, next))
       return false;
   }
@@ -215,7 +223,7 @@ void ask(projector_ptr self, std::uint64_t from, std::uint64_t max) {
     ->request(st.bus, st.options.bus_timeout, replay_atom::value, from,
               static_cast<std::uint32_t>(max))
     .then(
-      [self, epoch = st.pull_epoch, end = from + max](event_batch& batch) {
+      [self, epoch = st.pull_epoch, from, end = from + max](event_batch& batch) {
         auto& state = self->state;
         if (epoch != state.pull_epoch)
           return; // asked before a rebuild: its pull is under way
@@ -225,7 +233,7 @@ void ask(projector_ptr self, std::uint64_t from, std::uint64_t max) {
           // the requests after this one.
           state.catch_up_target = state.processed.watermark();
           drop_pulls(state);
-        } else if (!take_pulled(self, std::move(batch), end)) {
+        } else if (!take_pulled(self, std::move(batch), from, end)) {
           return;
         }
         if (state.pulls_in_flight == 0)

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/typed_response_promise.hpp>
@@ -171,9 +172,12 @@ struct projector_state {
   std::uint64_t next_pull = 0;
   /// Bumped by a rebuild, so that a replay answer from before it is dropped.
   std::uint64_t pull_epoch = 0;
-  /// Replay answers that came before the answer to a gap in front of them
-  /// (a short answer's remainder, asked for again), by first seq.
-  std::vector<event_batch> pulled_early;
+  /// The starts of the replay requests under way that ask again for the
+  /// rest of a short answer, in order.
+  std::vector<std::uint64_t> pull_gaps;
+  /// Answers to requests starting past a gap in pull_gaps: they wait for
+  /// it, in the order of their requests.
+  std::vector<std::pair<std::uint64_t, event_batch>> pulled_early;
   /// A blue/green shadow until promoted: subscribes under
   /// "<model>~shadow", saves no snapshots.
   model_role role = model_role::live;

@@ -75,8 +75,8 @@ struct projector_options {
   std::uint32_t replay_batch = 4096;
   /// Replay requests kept under way while catching up (0 counts as 1): the
   /// bus reads the next ones while the projector applies one, and a
-  /// projector with answers waiting stays on its core (2 to 4 took a 1 M
-  /// catch-up from about 230 ms to 150 to 210 ms, docs/benchmarks.md).
+  /// projector with answers waiting stays on its core (4 took a 1 M
+  /// catch-up from about 250 ms to about 140 ms, docs/benchmarks.md).
   std::uint32_t replay_ahead = 4;
   /// SQLite file for snapshots ("" for none). With one, a projector starts
   /// from its model's latest snapshot and pulls only the events after it.
