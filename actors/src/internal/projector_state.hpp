@@ -165,7 +165,8 @@ struct projector_state {
   /// which checks each transition against the documented ones.
   projector_phase phase = projector_phase::catching_up;
   std::uint64_t catch_up_target = 0;
-  /// Replay requests under way (at most options.replay_ahead).
+  /// Replay requests under way: up to options.replay_ahead, plus those
+  /// asking again for the rest of a short answer (see pull_gaps).
   std::uint32_t pulls_in_flight = 0;
   /// The seq the next replay request starts at: past the ranges of those
   /// under way.
