@@ -1,5 +1,7 @@
 #include "internal/blue_green.hpp"
+#include "internal/blue_green_switch.hpp"
 
+#include <chrono>
 #include <exception>
 #include <memory>
 
@@ -30,12 +32,6 @@ caf::error precondition(std::string text) {
   return make_error(errc::precondition_failed, std::move(text));
 }
 
-std::string describe(const caf::error& reason) {
-  if (code_of(reason) != errc::none)
-    return context_of(reason);
-  return caf::to_string(reason);
-}
-
 // Makes one model from `spec` to check it before any projector runs it, so
 // that a bad definition is an error to the request, not a failing shadow.
 caf::error check_spec(const model_spec& spec) {
@@ -54,15 +50,6 @@ caf::error check_spec(const model_spec& spec) {
   }
   return caf::none;
 }
-
-// Answers the requests that waited for a switch that will not happen.
-void give_up(slot& s, const caf::error& reason) {
-  for (auto& rp : s.shadow->waiting)
-    rp.deliver(reason);
-  s.shadow->waiting.clear();
-}
-
-void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow);
 
 void spawn_shadow(supervisor_ptr self, std::size_t index) {
   auto& st = self->state;
@@ -85,68 +72,6 @@ void spawn_shadow(supervisor_ptr self, std::size_t index) {
       [](caf::error&) {
         // nop: its down message reports the failure
       });
-}
-
-void complete_switch(supervisor_ptr self, std::size_t index, projector_actor shadow,
-                     projector_status status);
-
-// Hands the model's snapshots over: the live projector stops writing them
-// before the shadow writes its first, so the two never overwrite each other.
-void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow) {
-  auto& s = self->state.slots[index];
-  s.shadow->state = model_state::switching;
-  auto promote = [self, index, shadow] {
-    self->request(shadow, caf::infinite, promote_atom::value)
-      .then(
-        [self, index, shadow](projector_status& ps) {
-          complete_switch(self, index, shadow, std::move(ps));
-        },
-        [](caf::error&) {
-          // nop: its down message undoes the switch
-        });
-  };
-  if (!s.handle) {
-    promote(); // the live projector is down: nothing to hand over from
-    return;
-  }
-  self->request(s.handle, caf::infinite, demote_atom::value)
-    .then([promote](projector_status&) { promote(); },
-          [promote](caf::error&) { promote(); });
-}
-
-// The one step: from here on queries and restarts use the new projector.
-void complete_switch(supervisor_ptr self, std::size_t index, projector_actor shadow,
-                     projector_status status) {
-  auto& s = self->state.slots[index];
-  if (!s.shadow || s.shadow->handle != shadow
-      || s.shadow->state != model_state::switching)
-    return;
-  if (s.handle) {
-    s.previous = s.handle;
-    s.previous_spec = std::move(s.spec);
-    // Kept paused: it costs nothing, and a rollback catches it up.
-    self->request(s.previous, caf::infinite, pause_atom::value)
-      .then([](projector_status&) {}, [](caf::error&) {});
-  }
-  s.spec = std::move(s.shadow->spec);
-  s.handle = shadow;
-  s.state = model_state::running;
-  ++s.generation; // a restart pending for the old projector is void
-  s.restarts = 0;
-  s.recent.clear();
-  s.cooldowns = 0;
-  s.trial = false;
-  s.last_error.clear();
-  auto waiting = std::move(s.shadow->waiting);
-  s.shadow.reset();
-  watch_new_projector(self, index); // waits go on with the new projector
-  BUS_LOG(log_level::info, "supervisor",
-          "read model '" << s.spec.name << "' switched to its new definition"
-                         << (s.previous ? "; the previous projector is kept paused"
-                                        : ""));
-  status.role = model_role::live;
-  for (auto& rp : waiting)
-    rp.deliver(status);
 }
 
 void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor previous,

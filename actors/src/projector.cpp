@@ -135,6 +135,7 @@ bool reset_model(projector_ptr self) {
   st.model->reset();
   st.processed.clear();
   st.parked.clear();
+  st.dropped.clear();
   st.checkpoint_timestamp = 0;
   st.snapshot_seq = 0;
   restart_capture(st);
@@ -163,6 +164,33 @@ void go_live(projector_ptr self) {
     st.role = model_role::live;
     subscribe(self); // then pulls from the checkpoint to the head
   }
+}
+
+// Becomes the model's live projector; answered once caught up.
+caf::result<projector_status> promote(projector_ptr self) {
+  auto& state = self->state;
+  if (state.options.snapshot_path.empty()) {
+    go_live(self);
+    return when_caught_up(self); // answered once caught up
+  }
+  // Own the model's snapshots from here, starting with one now: a
+  // restart then restores this model's state, not its predecessor's.
+  // Live only once that snapshot is written.
+  if (state.snapshots == snapshot_basis::off && !own_snapshots(self))
+    return state.failure;
+  auto rp = self->make_response_promise<projector_status>();
+  take_snapshot(self, [self, rp](const caf::error& err) mutable {
+    if (err) {
+      rp.deliver(err);
+      return;
+    }
+    go_live(self);
+    if (behind(self->state.phase))
+      self->state.waiting.push_back(rp);
+    else
+      rp.deliver(status_of(self));
+  });
+  return rp;
 }
 
 } // namespace
@@ -345,32 +373,17 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       subscribe(self);
     },
     [self](status_atom) { return status_of(self); },
-    [self](promote_atom) -> caf::result<projector_status> {
-      auto& state = self->state;
-      if (state.options.snapshot_path.empty()) {
-        go_live(self);
-        return when_caught_up(self); // answered once caught up
-      }
-      // Own the model's snapshots from here, starting with one now: a
-      // restart then restores this model's state, not its predecessor's.
-      // Live only once that snapshot is written.
-      if (state.snapshots == snapshot_basis::off && !own_snapshots(self))
-        return state.failure;
-      auto rp = self->make_response_promise<projector_status>();
-      take_snapshot(self, [self, rp](const caf::error& err) mutable {
-        if (err) {
-          rp.deliver(err);
-          return;
-        }
-        go_live(self);
-        if (behind(self->state.phase))
-          self->state.waiting.push_back(rp);
-        else
-          rp.deliver(status_of(self));
-      });
-      return rp;
+    [self](promote_atom) { return promote(self); },
+    [self](promote_atom, const parked_list& excused,
+           std::uint64_t through) -> caf::result<projector_status> {
+      if (auto err = internal::lacking(self->state, excused, through))
+        return err;
+      return promote(self);
     },
     [self](parked_atom) { return internal::list_parked(self); },
+    [self](parked_atom, const parked_list& theirs) {
+      return internal::not_applied(self->state, theirs);
+    },
     [self](unpark_atom, std::uint64_t seq) {
       return internal::retry_parked(self, seq);
     },

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <exception>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -258,6 +259,52 @@ void abandon_suspended(actors::projector_state& st) {
   }
 }
 
+parked_list not_applied(const actors::projector_state& st, const parked_list& theirs) {
+  boost::json::array kept;
+  auto through = st.processed.watermark();
+  if (auto* xs = theirs.entries.if_array())
+    for (auto& x : *xs) {
+      auto y = parked_event_from_json(x);
+      if (!y)
+        continue;
+      auto seq = y->seq();
+      std::string buffer;
+      if (seq > through || st.parked.find(seq) != nullptr || st.dropped.count(seq) > 0
+          || !st.model->handles(type_seen(st, y->event, buffer))
+          || (st.suspended && st.suspended->next < st.suspended->batch.size()
+              && st.suspended->batch[st.suspended->next].seq == seq))
+        kept.push_back(x);
+    }
+  return parked_list{theirs.model, 0, std::move(kept)};
+}
+
+caf::error lacking(const actors::projector_state& st, const parked_list& excused,
+                   std::uint64_t through) {
+  std::set<std::uint64_t> ok;
+  if (auto* xs = excused.entries.if_array())
+    for (auto& x : *xs)
+      if (auto y = parked_event_from_json(x))
+        ok.insert(y->seq());
+  std::string seqs;
+  auto check = [&](std::uint64_t seq) {
+    if (seq <= through && ok.count(seq) == 0)
+      seqs += (seqs.empty() ? "" : ", ") + std::to_string(seq);
+  };
+  for (auto& x : st.parked.list())
+    check(x.seq());
+  // An event still being tried again parks or applies later, as the new
+  // live projector, after the old one applied it.
+  if (st.suspended && st.suspended->next < st.suspended->batch.size())
+    check(st.suspended->batch[st.suspended->next].seq);
+  if (seqs.empty())
+    return caf::none;
+  return make_error(errc::precondition_failed,
+                    "the shadow of '" + st.model->name() + "' has not applied seq(s) "
+                      + seqs
+                      + " that the live projector applied: they are parked or still"
+                        " being tried");
+}
+
 parked_list list_parked(projector_ptr self) {
   return listing(self->state, 0);
 }
@@ -306,11 +353,14 @@ caf::result<parked_list> discard_parked(projector_ptr self, std::uint64_t seq) {
   auto& st = self->state;
   std::uint64_t done = 0;
   if (seq == 0) {
+    for (auto& x : st.parked.list())
+      st.dropped.insert(x.seq());
     done = st.parked.discard_all();
   } else {
     auto x = st.parked.discard(seq);
     if (!x)
       return std::move(x.error());
+    st.dropped.insert(seq);
     done = 1;
   }
   return persist_now(self, listing(st, done));

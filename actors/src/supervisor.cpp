@@ -322,6 +322,9 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
     [self](restart_atom, shadow_atom, std::uint64_t index, std::uint64_t generation) {
       internal::restart_shadow(self, index, generation);
     },
+    [self](unpark_atom, shadow_atom, std::uint64_t index, std::uint64_t generation) {
+      internal::retry_held(self, index, generation);
+    },
     [self](status_atom) { return internal::collect_statuses(self); },
     [self](ready_atom) { return internal::collect_ready(self); },
     [self](restart_atom, std::uint64_t index, std::uint64_t generation) {

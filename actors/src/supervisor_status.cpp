@@ -196,10 +196,12 @@ caf::result<std::vector<projector_status>> collect(status_self self, Atom atom) 
       .then(
         [c, i, done_one](projector_status& ps) {
           auto& out = c->result[i];
-          auto switching = out.state == model_state::switching;
+          // Switching in, or holding its switch (parked): the supervisor's
+          // state, not the projector's.
+          auto kept = out.state;
           adopt(out, std::move(ps));
-          if (switching)
-            out.state = model_state::switching;
+          if (kept == model_state::switching || kept == model_state::parked)
+            out.state = kept;
           done_one();
         },
         [c, i, done_one](caf::error& err) {

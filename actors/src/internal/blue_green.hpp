@@ -38,6 +38,10 @@ caf::result<actors::projector_status> discard(supervisor_ptr self,
 /// Restarts slot `index`'s shadow if `generation` is still its current one.
 void restart_shadow(supervisor_ptr self, std::uint64_t index, std::uint64_t generation);
 
+/// Slot `index`'s shadow, holding its switch (generation `generation`),
+/// tries its parked events again, then the switch.
+void retry_held(supervisor_ptr self, std::uint64_t index, std::uint64_t generation);
+
 /// Handles the down message of a shadow or of a kept previous projector;
 /// returns false when `dm` comes from neither.
 bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm);

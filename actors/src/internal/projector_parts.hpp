@@ -127,6 +127,19 @@ void pass_to(actors::projector_state& st, std::uint64_t covers_to,
 /// with what it applied so far; the rest comes back from the log.
 void abandon_suspended(actors::projector_state& st);
 
+/// Blue/green, in the paused live projector: of `theirs` (a shadow's parked
+/// events), those it did not apply either: parked or dropped here, past its
+/// checkpoint, still being tried, or of a type its model does not handle.
+actors::parked_list not_applied(const actors::projector_state& st,
+                                const actors::parked_list& theirs);
+
+/// Blue/green, in the shadow: refuses (errc::precondition_failed, naming the
+/// seqs) while it parked, or is still trying again, an event up to
+/// `through` that `excused` does not list (not applied by the live
+/// projector either): a switch would drop it from the model.
+caf::error lacking(const actors::projector_state& st,
+                   const actors::parked_list& excused, std::uint64_t through);
+
 /// The operator's requests on parked events (seq 0: every parked event).
 actors::parked_list list_parked(projector_ptr self);
 caf::result<actors::parked_list> retry_parked(projector_ptr self, std::uint64_t seq);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -127,6 +128,9 @@ struct projector_state {
   upcaster_registry_ptr upcasters;
   /// The model's parked events (its dead-letter store).
   parking_lot parked;
+  /// Seqs an operator dropped from `parked` since this projector started
+  /// (or rebuilt): never applied. A blue/green switch asks.
+  std::set<std::uint64_t> dropped;
   /// The batch waiting for a retry of one of its events, if any.
   std::optional<suspended_batch> suspended;
   /// Bumped whenever a suspended batch is abandoned, so that its retry

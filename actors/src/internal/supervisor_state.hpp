@@ -29,11 +29,14 @@ struct supervisor_state {
   struct shadow_slot {
     model_spec spec;
     projector_actor handle;
-    /// catching_up, switching, restarting or failed.
+    /// catching_up, switching, parked (holding its switch: it lacks events
+    /// the live projector applied), restarting or failed.
     model_state state = model_state::catching_up;
-    /// Bumped on every restart so that stale restart timers are ignored.
+    /// Bumped on every restart and hold so that stale timers are ignored.
     std::uint64_t generation = 0;
     std::uint32_t restarts = 0;
+    /// Switches held so far (their retries back off).
+    std::uint32_t holds = 0;
     std::deque<caf::actor_clock::time_point> recent;
     std::string last_error;
     /// Blue/green requests answered once the shadow is live.

@@ -49,6 +49,12 @@ using projector_actor = caf::typed_actor<
   // Blue/green: becomes the model's live projector (subscribes under the
   // model's name, owns its snapshots); answered once caught up.
   caf::replies_to<promote_atom>::with<projector_status>,
+  // Blue/green: the same for a shadow, refused (errc::precondition_failed,
+  // naming the seqs) while it holds parked or failing events up to `seq`
+  // (the paused live projector's checkpoint) other than those the
+  // parked_list excuses: the live one applied them, and the switch would
+  // drop them from the model.
+  caf::replies_to<promote_atom, parked_list, std::uint64_t>::with<projector_status>,
   // Blue/green: stops saving the model's snapshots (another takes over).
   caf::replies_to<demote_atom>::with<projector_status>,
   // Dead-letter store: lists, retries or discards parked events (seq 0:
@@ -56,6 +62,10 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<parked_atom>::with<parked_list>,
   caf::replies_to<unpark_atom, std::uint64_t>::with<parked_list>,
   caf::replies_to<drop_parked_atom, std::uint64_t>::with<parked_list>,
+  // Blue/green: of a shadow's parked events, those this projector did not
+  // apply either (parked or dropped here, past its checkpoint, or of a type
+  // its model does not handle).
+  caf::replies_to<parked_atom, parked_list>::with<parked_list>,
   // Internal: tries the suspended batch again (epoch N).
   caf::reacts_to<reapply_atom, std::uint64_t>,
   // Sends the sender (its supervisor) `(applied_atom, checkpoint)` once the
@@ -134,6 +144,9 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<restart_atom, std::uint64_t, std::uint64_t>,
   // Internal: the same for slot N's blue/green shadow.
   caf::reacts_to<restart_atom, shadow_atom, std::uint64_t, std::uint64_t>,
+  // Internal: slot N's shadow, holding its switch since generation G, tries
+  // its parked events again, then the switch.
+  caf::reacts_to<unpark_atom, shadow_atom, std::uint64_t, std::uint64_t>,
   // Switches every projector to another bus handle (after a reconnect).
   caf::reacts_to<rebind_atom, bus_actor>,
   // Answered once model `name` (or, for "", every live model: no blue/green

@@ -1,0 +1,29 @@
+#pragma once
+
+// The hand-over of a blue/green rebuild (see blue_green.hpp): from a shadow
+// that has caught up to the model's live projector, or a hold of the switch
+// while the shadow lacks events the live projector applied. Runs in the
+// supervisor's actor.
+
+#include <cstddef>
+#include <string>
+
+#include <caf/error.hpp>
+
+#include "internal/blue_green.hpp"
+
+namespace bus::internal {
+
+/// Hands slot `index`'s model over to `shadow`, which answered ready: the
+/// live projector is paused, the shadow promoted unless it lacks an event
+/// the live one applied (then it holds its switch and tries again).
+void begin_switch(supervisor_ptr self, std::size_t index,
+                  actors::projector_actor shadow);
+
+/// Answers the requests that waited for a switch that will not happen.
+void give_up(actors::supervisor_state::slot& s, const caf::error& reason);
+
+/// The text of a failure, for last_error.
+std::string describe(const caf::error& reason);
+
+} // namespace bus::internal

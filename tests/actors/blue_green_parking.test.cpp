@@ -1,0 +1,187 @@
+// Blue/green and parked events: a shadow that parked an event the live
+// projector applied holds its switch (the switch would drop an applied
+// event from the model) and retries it; parked events both projectors
+// parked do not hold it; a shadow that keeps lacking one fails, as a
+// shadow that keeps crashing does.
+
+#include "bus/actors/supervisor.hpp"
+
+#include "bus/errc.hpp"
+#include "support/blue_green_fixture.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+recovery_policy park_at_once() {
+  recovery_policy result;
+  result.attempts = 1;
+  result.then = on_poison::park;
+  return result;
+}
+
+/// A tally of `types` that parks what it throws on.
+model_spec parking_tally(std::shared_ptr<fault_plan> faults,
+                         std::vector<std::string> types = {"A"},
+                         key_order order = key_order::per_key) {
+  auto result = tally("m", std::move(types), std::move(faults));
+  result.recovery = park_at_once();
+  result.recovery.order = order;
+  return result;
+}
+
+struct parking_fixture : blue_green_fixture {
+  /// The seqs in the model's dead-letter store, as its supervisor lists them.
+  std::vector<std::uint64_t> parked(const std::string& model) {
+    auto list = ask<parked_list>(sup, parked_atom::value, model);
+    BOOST_REQUIRE(list);
+    std::vector<std::uint64_t> result;
+    for (auto& x : list->entries.as_array())
+      result.push_back(x.at("event").at("seq").to_number<std::uint64_t>());
+    return result;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(supervisor_blue_green_parking, parking_fixture)
+
+BOOST_AUTO_TEST_CASE(
+  a_shadow_holds_its_switch_while_it_lacks_an_event_the_live_one_applied) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  auto live = slot().handle;
+  // The new definition throws once on seq 6 and parks it at once; the live
+  // projector applied it, and a publish's ack said so.
+  auto faults = std::make_shared<fault_plan>(fault_plan{6, 1});
+  auto awaiting = send_request<projector_status>(
+    shadow_atom::value, parking_tally(faults), shadow_wait::live);
+  run();
+  auto sh = entry("m", model_role::shadow);
+  BOOST_REQUIRE(sh);
+  BOOST_TEST(sh->state == model_state::parked);
+  BOOST_TEST_MESSAGE(sh->last_error);
+  BOOST_TEST(sh->last_error.find("6") != std::string::npos);
+  BOOST_TEST(!awaiting->has_value());
+  // The live projector still answers, with every event, and goes on.
+  BOOST_TEST((slot().handle == live));
+  BOOST_TEST(status()[0].state == model_state::running);
+  publish(events(20, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+  // The held shadow tries its parked events again after a backoff; this
+  // time seq 6 applies, and the switch goes ahead with nothing missing.
+  sched.trigger_timeout();
+  run();
+  BOOST_REQUIRE(awaiting->has_value());
+  BOOST_REQUIRE(**awaiting);
+  BOOST_TEST((*awaiting)->value().role == model_role::live);
+  BOOST_TEST((slot().handle != live));
+  BOOST_TEST(!entry("m", model_role::shadow));
+  // Every event once: seq 6's key applied after it, out of seq order.
+  auto state = model_state("m");
+  auto want = expected_tally(whole_log(), {"A"});
+  BOOST_TEST(state.at("sums") == want.at("sums"));
+  BOOST_TEST(state.at("seqs").as_array().size() == want.at("seqs").as_array().size());
+  BOOST_TEST(parked("m").empty());
+}
+
+BOOST_AUTO_TEST_CASE(events_both_projectors_parked_do_not_hold_the_switch) {
+  // Both definitions keep failing on seq 6 and park it: switching loses
+  // nothing, and the event stays parked in the new projector.
+  auto poison = std::make_shared<fault_plan>();
+  poison->poison = {6};
+  start({parking_tally(poison)});
+  publish(events(0, 20, {"A"}));
+  auto before = parked("m"); // seq 6 and, under per-key order, its key's later events
+  BOOST_REQUIRE(!before.empty());
+  BOOST_TEST(before.front() == 6u);
+  auto live = slot().handle;
+  auto switched = shadow(parking_tally(poison), shadow_wait::live);
+  BOOST_REQUIRE(switched);
+  BOOST_TEST(switched->role == model_role::live);
+  BOOST_TEST((slot().handle != live));
+  BOOST_TEST(parked("m") == before);
+  // Retried once healed, they apply (in seq order of their key, after the
+  // rest: compare the sums).
+  poison->poisoned = false;
+  BOOST_REQUIRE(
+    ask<parked_list>(sup, unpark_atom::value, std::string{"m"}, std::uint64_t{0}));
+  BOOST_TEST(parked("m").empty());
+  BOOST_TEST(model_state("m").at("sums")
+             == expected_tally(whole_log(), {"A"}).at("sums"));
+}
+
+BOOST_AUTO_TEST_CASE(events_the_live_projector_dropped_do_not_hold_the_switch) {
+  auto poison = std::make_shared<fault_plan>();
+  poison->poison = {6};
+  start({parking_tally(poison)});
+  publish(events(0, 20, {"A"}));
+  // The operator gave up on seq 6 (and what its key parked behind it).
+  auto dropped = ask<parked_list>(sup, drop_parked_atom::value, std::string{"m"},
+                                  std::uint64_t{0});
+  BOOST_REQUIRE(dropped);
+  BOOST_TEST(dropped->done > 0u);
+  auto live = slot().handle;
+  auto switched = shadow(parking_tally(poison), shadow_wait::live);
+  BOOST_REQUIRE(switched);
+  BOOST_TEST((slot().handle != live));
+  // The new projector parked them: nothing the old one applied is missing.
+  BOOST_TEST(parked("m").size() == dropped->done);
+}
+
+BOOST_AUTO_TEST_CASE(
+  events_of_no_interest_to_the_old_definition_do_not_hold_the_switch) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A", "B"}));
+  // The new definition also takes B events and keeps failing on seq 6, a B
+  // event, which the old one never applied; no per-key parking behind it.
+  auto faults = std::make_shared<fault_plan>(fault_plan{6, -1});
+  auto live = slot().handle;
+  auto switched = shadow(parking_tally(faults, {"A", "B"}, key_order::none),
+                         shadow_wait::live);
+  BOOST_REQUIRE(switched);
+  BOOST_TEST((slot().handle != live));
+  BOOST_TEST(parked("m") == std::vector<std::uint64_t>{6});
+}
+
+BOOST_AUTO_TEST_CASE(
+  a_shadow_that_keeps_lacking_an_applied_event_fails_and_never_goes_live) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  auto live = slot().handle;
+  auto faults = std::make_shared<fault_plan>(fault_plan{6, -1});
+  auto awaiting = send_request<projector_status>(
+    shadow_atom::value, parking_tally(faults), shadow_wait::live);
+  run();
+  BOOST_TEST(entry("m", model_role::shadow)->state == model_state::parked);
+  BOOST_TEST(!awaiting->has_value());
+  // Tried again within the restart budget (2 here), then given up on.
+  for (int i = 0; i < 5; ++i) {
+    sched.trigger_timeout();
+    run();
+  }
+  auto sh = entry("m", model_role::shadow);
+  BOOST_REQUIRE(sh);
+  BOOST_TEST(sh->state == model_state::failed);
+  BOOST_TEST(sh->last_error.find("6") != std::string::npos);
+  BOOST_REQUIRE(awaiting->has_value());
+  BOOST_REQUIRE(!**awaiting);
+  BOOST_TEST(code_of((*awaiting)->error()) == errc::model_unavailable);
+  // The live projector never stopped, and has every event.
+  BOOST_TEST((slot().handle == live));
+  BOOST_TEST(status()[0].state == model_state::running);
+  publish(events(20, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+  auto discarded = lifecycle_request(discard_atom::value, "m");
+  BOOST_REQUIRE(discarded);
+  BOOST_TEST(discarded->role == model_role::shadow);
+  BOOST_TEST(!entry("m", model_role::shadow));
+  sched.trigger_timeouts();
+  run();
+  BOOST_TEST(!entry("m", model_role::shadow));
+  BOOST_TEST((slot().handle == live));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
