@@ -74,37 +74,6 @@ void spawn_shadow(supervisor_ptr self, std::size_t index) {
       });
 }
 
-void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor previous,
-                     projector_actor current, projector_status status,
-                     caf::typed_response_promise<projector_status> promise) {
-  auto& s = self->state.slots[index];
-  s.rolling_back = false;
-  if (s.previous != previous) {
-    promise.deliver(
-      make_error(errc::model_unavailable, "the previous projector of '" + s.spec.name
-                                            + "' went down during the rollback"));
-    return;
-  }
-  s.spec = std::move(s.previous_spec);
-  s.previous_spec = {};
-  s.handle = previous;
-  s.previous = nullptr;
-  s.state = model_state::running;
-  watch_new_projector(self, index);
-  ++s.generation;
-  s.restarts = 0;
-  s.recent.clear();
-  s.cooldowns = 0;
-  s.trial = false;
-  s.last_error.clear();
-  if (current)
-    self->send_exit(current, caf::exit_reason::user_shutdown);
-  BUS_LOG(log_level::info, "supervisor",
-          "read model '" << s.spec.name << "' rolled back to its previous definition");
-  status.role = model_role::live;
-  promise.deliver(std::move(status));
-}
-
 // Restarts a failed shadow after a backoff, or gives up on it; true when it
 // stays down.
 bool shadow_failed(supervisor_ptr self, std::size_t index, const caf::error& reason) {
@@ -206,7 +175,7 @@ caf::result<projector_status> roll_back(supervisor_ptr self, const std::string& 
     self->request(previous, caf::infinite, promote_atom::value)
       .then(
         [self, i, previous, current, promise](projector_status& ps) {
-          finish_rollback(self, i, previous, current, std::move(ps), promise);
+          rollback_caught_up(self, i, previous, current, std::move(ps), promise);
         },
         [self, i, current, promise](caf::error& err) mutable {
           self->state.slots[i].rolling_back = false;

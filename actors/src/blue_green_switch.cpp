@@ -26,19 +26,6 @@ bool switching(supervisor_ptr self, std::size_t index, const projector_actor& sh
          && s.shadow->state == model_state::switching;
 }
 
-// The live projector goes on after a switch that did not happen: it owns
-// the snapshots again and runs (stays paused if the operator paused it).
-void reinstate(supervisor_ptr self, std::size_t index, projector_actor live) {
-  auto& s = self->state.slots[index];
-  if (!live || s.handle != live)
-    return;
-  self->request(live, caf::infinite, promote_atom::value)
-    .then([](projector_status&) {}, [](caf::error&) {});
-  if (s.wanted == supervisor_state::intent::pause)
-    self->request(live, caf::infinite, pause_atom::value)
-      .then([](projector_status&) {}, [](caf::error&) {});
-}
-
 // The shadow lacks events the live projector applied: switching now would
 // drop them from the model. Like a failing shadow, it tries again after a
 // backoff (its parked events, then the switch), within the restart budget;
@@ -211,6 +198,17 @@ void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow
     h.start();
   else
     h.blind(); // the live projector is down
+}
+
+void reinstate(supervisor_ptr self, std::size_t index, projector_actor live) {
+  auto& s = self->state.slots[index];
+  if (!live || s.handle != live)
+    return;
+  self->request(live, caf::infinite, promote_atom::value)
+    .then([](projector_status&) {}, [](caf::error&) {});
+  if (s.wanted == supervisor_state::intent::pause)
+    self->request(live, caf::infinite, pause_atom::value)
+      .then([](projector_status&) {}, [](caf::error&) {});
 }
 
 std::string describe(const caf::error& reason) {

@@ -299,10 +299,10 @@ caf::error lacking(const actors::projector_state& st, const parked_list& excused
   if (seqs.empty())
     return caf::none;
   return make_error(errc::precondition_failed,
-                    "the shadow of '" + st.model->name() + "' has not applied seq(s) "
-                      + seqs
-                      + " that the live projector applied: they are parked or still"
-                        " being tried");
+                    "the projector taking over '" + st.model->name()
+                      + "' has not applied seq(s) " + seqs
+                      + " that the one it would replace applied: they are parked"
+                        " or still being tried");
 }
 
 parked_list list_parked(projector_ptr self) {

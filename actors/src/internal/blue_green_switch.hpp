@@ -1,9 +1,9 @@
 #pragma once
 
-// The hand-over of a blue/green rebuild (see blue_green.hpp): from a shadow
+// The hand-overs of a blue/green rebuild (see blue_green.hpp): from a shadow
 // that has caught up to the model's live projector, or a hold of the switch
-// while the shadow lacks events the live projector applied. Runs in the
-// supervisor's actor.
+// while the shadow lacks events the live projector applied; and a
+// rollback's, checked the same way. Runs in the supervisor's actor.
 
 #include <cstddef>
 #include <string>
@@ -19,6 +19,20 @@ namespace bus::internal {
 /// the live one applied (then it holds its switch and tries again).
 void begin_switch(supervisor_ptr self, std::size_t index,
                   actors::projector_actor shadow);
+
+/// Swaps the previous projector of slot `index`, which has caught up, back
+/// in, unless it lacks an event `current` applied (then it tries its parked
+/// events again once, and else the rollback is refused: `promise` gets
+/// errc::precondition_failed and `current` stays live).
+void rollback_caught_up(supervisor_ptr self, std::size_t index,
+                        actors::projector_actor previous,
+                        actors::projector_actor current,
+                        actors::projector_status status,
+                        caf::typed_response_promise<actors::projector_status> promise);
+
+/// The live projector goes on after a hand-over that did not happen: it owns
+/// the snapshots again and runs (stays paused if the operator paused it).
+void reinstate(supervisor_ptr self, std::size_t index, actors::projector_actor live);
 
 /// Answers the requests that waited for a switch that will not happen.
 void give_up(actors::supervisor_state::slot& s, const caf::error& reason);
