@@ -2,17 +2,14 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <new>
+
+#include "internal/aligned_heap.hpp"
 
 namespace bus {
 
 namespace {
 
 constexpr std::size_t max_block = 1 << 20;
-
-bool over_aligned(std::size_t align) noexcept {
-  return align > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-}
 
 } // namespace
 
@@ -66,9 +63,7 @@ void event_arena::add_block(std::size_t at_least) {
 
 void* event_arena::do_allocate(std::size_t n, std::size_t align) {
   if (state_ == phase::sealed) {
-    if (over_aligned(align))
-      return ::operator new (n, std::align_val_t{align});
-    return ::operator new(n);
+    return internal::heap_allocate(n, align);
   }
   auto aligned = [&] {
     auto addr = reinterpret_cast<std::uintptr_t>(pos_);
@@ -88,10 +83,7 @@ void event_arena::do_deallocate(void* p, std::size_t, std::size_t align) {
   // Memory of the blocks is freed with them; only the heap's is freed here.
   if (state_ == phase::filling || owns(p))
     return;
-  if (over_aligned(align))
-    ::operator delete (p, std::align_val_t{align});
-  else
-    ::operator delete(p);
+  internal::heap_deallocate(p, align);
 }
 
 bool event_arena::do_is_equal(

@@ -1,8 +1,8 @@
 #include "bus/table_memory.hpp"
 
 #include <algorithm>
-#include <new>
 
+#include "internal/aligned_heap.hpp"
 #include "internal/page_warmer.hpp"
 
 namespace bus {
@@ -13,18 +13,8 @@ namespace {
 // the heap.
 constexpr std::size_t prepared_align = 64;
 
-void* heap_allocate(std::size_t bytes, std::size_t align) {
-  if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__)
-    return ::operator new (bytes, std::align_val_t{align});
-  return ::operator new(bytes);
-}
-
-void heap_deallocate(void* p, std::size_t align) noexcept {
-  if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__)
-    ::operator delete (p, std::align_val_t{align});
-  else
-    ::operator delete(p);
-}
+using internal::heap_allocate;
+using internal::heap_deallocate;
 
 } // namespace
 
