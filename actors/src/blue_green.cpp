@@ -267,6 +267,16 @@ bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm) {
   return false;
 }
 
+caf::error refuse_in_hand_over(const supervisor_state& st, const std::string& model,
+                               const char* what) {
+  for (auto& s : st.slots)
+    if (s.spec.name == model
+        && (s.rolling_back || (s.shadow && s.shadow->state == model_state::switching)))
+      return precondition("read model '" + model
+                          + "' is in a blue/green hand-over: " + what + " it after");
+  return caf::none;
+}
+
 std::vector<blue_green_entry> blue_green_entries(const supervisor_state& st) {
   std::vector<blue_green_entry> result;
   for (auto& s : st.slots) {

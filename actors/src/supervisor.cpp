@@ -253,6 +253,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
     [self, route](pause_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "pause"))
         return err;
+      if (auto err = internal::refuse_in_hand_over(self->state, model, "pause"))
+        return err;
       if (auto n = internal::partitions_of(self->state, model))
         return internal::steer_partitions(self, model, n,
                                           internal::partition_request::pause);
@@ -263,6 +265,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
     [self, route](resume_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "resume"))
         return err;
+      if (auto err = internal::refuse_in_hand_over(self->state, model, "resume"))
+        return err;
       if (auto n = internal::partitions_of(self->state, model))
         return internal::steer_partitions(self, model, n,
                                           internal::partition_request::resume);
@@ -272,6 +276,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
     },
     [self, route](rebuild_atom, std::string& model) -> caf::result<projector_status> {
       if (auto err = refuse_peers(self, "rebuild"))
+        return err;
+      if (auto err = internal::refuse_in_hand_over(self->state, model, "rebuild"))
         return err;
       if (auto n = internal::partitions_of(self->state, model))
         return internal::steer_partitions(self, model, n,
@@ -288,6 +294,9 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
     [self, route](unpark_atom, std::string& model,
                   std::uint64_t seq) -> caf::result<parked_list> {
       if (auto err = refuse_peers(self, "unpark"))
+        return err;
+      if (auto err = internal::refuse_in_hand_over(self->state, model,
+                                                   "retry parked events of"))
         return err;
       if (auto n = internal::partitions_of(self->state, model))
         return internal::name_a_partition(model, n, "retry parked events of");

@@ -185,6 +185,48 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST((slot().handle == live));
 }
 
+BOOST_AUTO_TEST_CASE(lifecycle_requests_wait_until_the_hand_over_is_over) {
+  // The hand-over pauses the live projector to fix what it applied; a
+  // resume (or retried parked events) then would apply more behind the
+  // check's back, so they are refused until the switch is done.
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  self->send(sup, shadow_atom::value, tally("m", {"A"}), shadow_wait::start);
+  step_until(
+    [&] { return slot().shadow && slot().shadow->state == model_state::switching; });
+  for (auto which : {"pause", "resume", "rebuild", "unpark"}) {
+    std::shared_ptr<std::optional<caf::expected<projector_status>>> status_reply;
+    std::shared_ptr<std::optional<caf::expected<parked_list>>> parked_reply;
+    if (which == std::string{"pause"})
+      status_reply = send_request<projector_status>(pause_atom::value,
+                                                    std::string{"m"});
+    else if (which == std::string{"resume"})
+      status_reply = send_request<projector_status>(resume_atom::value,
+                                                    std::string{"m"});
+    else if (which == std::string{"rebuild"})
+      status_reply = send_request<projector_status>(rebuild_atom::value,
+                                                    std::string{"m"});
+    else
+      parked_reply = send_request<parked_list>(unpark_atom::value, std::string{"m"},
+                                               std::uint64_t{0});
+    auto answered = [&] {
+      return status_reply ? status_reply->has_value() : parked_reply->has_value();
+    };
+    // Answered before the hand-over goes on: one job for the spawn, one
+    // for the supervisor's answer.
+    step_until(answered);
+    BOOST_TEST_INFO(which);
+    auto err = status_reply
+                 ? (**status_reply ? caf::error{} : (*status_reply)->error())
+                 : (**parked_reply ? caf::error{} : (*parked_reply)->error());
+    BOOST_TEST(code_of(err) == errc::precondition_failed);
+  }
+  run();
+  BOOST_TEST(!slot().shadow.has_value());
+  BOOST_TEST(status()[0].state == model_state::running);
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+}
+
 BOOST_AUTO_TEST_CASE(a_rollback_retries_what_the_previous_projector_lacks) {
   // The old definition throws once on seq 26, which comes after the switch:
   // the kept projector meets it only when it catches up for the rollback.

@@ -46,6 +46,12 @@ void retry_held(supervisor_ptr self, std::uint64_t index, std::uint64_t generati
 /// returns false when `dm` comes from neither.
 bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm);
 
+/// An error (errc::precondition_failed) when `model`'s projectors are in a
+/// blue/green hand-over or rollback, which fixes what the live projector
+/// applied: `what` (pause, resume, rebuild, unpark) waits until it is over.
+caf::error refuse_in_hand_over(const actors::supervisor_state& st,
+                               const std::string& model, const char* what);
+
 /// A projector of a blue/green rebuild to report in status.
 struct blue_green_entry {
   actors::projector_actor handle;
