@@ -159,6 +159,8 @@ caf::result<projector_status> roll_back(supervisor_ptr self, const std::string& 
   auto& s = self->state.slots[*index];
   if (s.rolling_back)
     return precondition("a rollback of '" + model + "' is under way");
+  if (!s.restarting.empty())
+    return precondition("a restart of '" + model + "' is under way: roll back after");
   if (!s.previous)
     return precondition("'" + model + "' has no previous projector to roll back to"
                         + std::string{s.shadow ? " (its shadow has not switched yet:"

@@ -28,6 +28,10 @@ void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor pre
   }
   s.spec = std::move(s.previous_spec);
   s.previous_spec = {};
+  // The projector live now, which a restart during the rollback may have
+  // put in place of `current`, is replaced too: none is left untracked.
+  if (s.handle && s.handle != current && s.handle != previous)
+    self->send_exit(s.handle, caf::exit_reason::user_shutdown);
   s.handle = previous;
   s.previous = nullptr;
   s.state = model_state::running;

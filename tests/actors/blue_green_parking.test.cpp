@@ -271,4 +271,53 @@ BOOST_AUTO_TEST_CASE(a_rollback_to_a_projector_lacking_an_applied_event_is_refus
   BOOST_REQUIRE(lifecycle_request(discard_atom::value, "m"));
 }
 
+BOOST_AUTO_TEST_CASE(a_rollback_during_a_restart_leaves_no_projector_untracked) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
+  run();
+  // An operator's restart, then a rollback before the restarted projector
+  // is up: the rollback must not swap in over a projector it does not know.
+  auto restarted = send_request<projector_status>(restart_atom::value,
+                                                  std::string{"m"});
+  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
+  run();
+  BOOST_REQUIRE(restarted->has_value());
+  BOOST_TEST(bool{**restarted});
+  // Refused: roll back once the restart is done.
+  BOOST_REQUIRE(rolled->has_value());
+  BOOST_REQUIRE(!**rolled);
+  BOOST_TEST(code_of((*rolled)->error()) == errc::precondition_failed);
+  sched.trigger_timeouts();
+  run();
+  // One projector takes the model's events (a kept one is paused): none
+  // is left running untracked.
+  BOOST_TEST(subscribers() == 1u);
+  BOOST_TEST_MESSAGE("running actors: " << sys.registry().running());
+  publish(events(20, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_during_a_rollback_leaves_no_projector_untracked) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
+  run();
+  auto current = slot().handle;
+  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
+  step_until([&] { return slot().rolling_back; });
+  // The current projector crashes mid-rollback and is restarted at once.
+  self->send_exit(current, caf::exit_reason::kill);
+  step_until([&] { return slot().handle != current || !slot().rolling_back; });
+  sched.trigger_timeouts();
+  run();
+  BOOST_REQUIRE(rolled->has_value());
+  sched.trigger_timeouts();
+  run();
+  BOOST_TEST(subscribers() == 1u);
+  BOOST_TEST(!entry("m", model_role::previous));
+  publish(events(20, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
