@@ -285,9 +285,15 @@ caf::error lacking(const actors::projector_state& st, const parked_list& excused
     for (auto& x : *xs)
       if (auto y = parked_event_from_json(x))
         ok.insert(y->seq());
+  // Named up to a few, so that a key's long tail parked behind its first
+  // event does not make the text huge.
+  constexpr std::size_t named = 20;
   std::string seqs;
+  std::size_t count = 0;
   auto check = [&](std::uint64_t seq) {
-    if (seq <= through && ok.count(seq) == 0)
+    if (seq > through || ok.count(seq) != 0)
+      return;
+    if (count++ < named)
       seqs += (seqs.empty() ? "" : ", ") + std::to_string(seq);
   };
   for (auto& x : st.parked.list())
@@ -296,8 +302,10 @@ caf::error lacking(const actors::projector_state& st, const parked_list& excused
   // live projector, after the old one applied it.
   if (st.suspended && st.suspended->next < st.suspended->batch.size())
     check(st.suspended->batch[st.suspended->next].seq);
-  if (seqs.empty())
+  if (count == 0)
     return caf::none;
+  if (count > named)
+    seqs += " and " + std::to_string(count - named) + " more";
   return make_error(errc::precondition_failed,
                     "the projector taking over '" + st.model->name()
                       + "' has not applied seq(s) " + seqs

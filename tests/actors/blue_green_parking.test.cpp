@@ -227,6 +227,20 @@ BOOST_AUTO_TEST_CASE(lifecycle_requests_wait_until_the_hand_over_is_over) {
   BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_hold_names_a_few_seqs_and_counts_the_rest) {
+  start({tally("m", {"A"})});
+  publish(events(0, 60, {"A"}, 1)); // one key: the rest parks behind seq 1
+  auto faults = std::make_shared<fault_plan>(fault_plan{1, -1});
+  BOOST_REQUIRE(shadow(parking_tally(faults)));
+  run();
+  auto sh = entry("m", model_role::shadow);
+  BOOST_REQUIRE(sh);
+  BOOST_TEST(sh->state == model_state::parked);
+  BOOST_TEST_INFO(sh->last_error);
+  BOOST_TEST(sh->last_error.find("seq(s) 1, 2, 3,") != std::string::npos);
+  BOOST_TEST(sh->last_error.find(" 20 and 40 more") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_rollback_retries_what_the_previous_projector_lacks) {
   // The old definition throws once on seq 26, which comes after the switch:
   // the kept projector meets it only when it catches up for the rollback.
