@@ -188,15 +188,9 @@ BOOST_AUTO_TEST_CASE(failing_shadow_is_restarted_then_reported_and_never_goes_li
   auto second = shadow(tally("m", {"B"}));
   BOOST_REQUIRE(!second);
   BOOST_TEST(code_of(second.error()) == errc::precondition_failed);
-  auto discarded = lifecycle_request(discard_atom::value, "m");
-  BOOST_REQUIRE(discarded);
-  BOOST_TEST(discarded->role == model_role::shadow);
-  BOOST_TEST(!entry("m", model_role::shadow));
   // Firing every pending timer (status requests' deadlines among them)
   // starts no shadow again.
-  sched.trigger_timeouts();
-  run();
-  BOOST_TEST(!entry("m", model_role::shadow));
+  discard_shadow();
   BOOST_TEST(status().size() == 1u);
 }
 

@@ -34,6 +34,25 @@ model_spec parking_tally(std::shared_ptr<fault_plan> faults,
 }
 
 struct parking_fixture : blue_green_fixture {
+  /// Runs the old definition (with `faults`) over 20 events, switches to a
+  /// new one, and publishes 10 more: seqs 21 to 30 only the new one saw.
+  void switched_over(std::shared_ptr<fault_plan> faults) {
+    start({parking_tally(std::move(faults))});
+    publish(events(0, 20, {"A"}));
+    BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
+    publish(events(20, 10, {"A"}));
+  }
+
+  /// True once the model holds every event of the log once; a parked and
+  /// retried key is applied out of seq order, so the sums and the count
+  /// are compared.
+  void holds_every_event() {
+    auto state = model_state("m");
+    auto want = expected_tally(whole_log(), {"A"});
+    BOOST_TEST(state.at("sums") == want.at("sums"));
+    BOOST_TEST(state.at("seqs").as_array().size() == want.at("seqs").as_array().size());
+  }
+
   /// The seqs in the model's dead-letter store, as its supervisor lists them.
   std::vector<std::uint64_t> parked(const std::string& model) {
     auto list = ask<parked_list>(sup, parked_atom::value, model);
@@ -60,11 +79,7 @@ BOOST_AUTO_TEST_CASE(
   auto awaiting = send_request<projector_status>(
     shadow_atom::value, parking_tally(faults), shadow_wait::live);
   run();
-  auto sh = entry("m", model_role::shadow);
-  BOOST_REQUIRE(sh);
-  BOOST_TEST(sh->state == model_state::parked);
-  BOOST_TEST_MESSAGE(sh->last_error);
-  BOOST_TEST(sh->last_error.find("6") != std::string::npos);
+  BOOST_TEST(held_shadow().last_error.find("6") != std::string::npos);
   BOOST_TEST(!awaiting->has_value());
   // The live projector still answers, with every event, and goes on.
   BOOST_TEST((slot().handle == live));
@@ -80,11 +95,7 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST((*awaiting)->value().role == model_role::live);
   BOOST_TEST((slot().handle != live));
   BOOST_TEST(!entry("m", model_role::shadow));
-  // Every event once: seq 6's key applied after it, out of seq order.
-  auto state = model_state("m");
-  auto want = expected_tally(whole_log(), {"A"});
-  BOOST_TEST(state.at("sums") == want.at("sums"));
-  BOOST_TEST(state.at("seqs").as_array().size() == want.at("seqs").as_array().size());
+  holds_every_event();
   BOOST_TEST(parked("m").empty());
 }
 
@@ -156,7 +167,7 @@ BOOST_AUTO_TEST_CASE(
   auto awaiting = send_request<projector_status>(
     shadow_atom::value, parking_tally(faults), shadow_wait::live);
   run();
-  BOOST_TEST(entry("m", model_role::shadow)->state == model_state::parked);
+  held_shadow();
   BOOST_TEST(!awaiting->has_value());
   // Tried again within the restart budget (2 here), then given up on.
   for (int i = 0; i < 5; ++i) {
@@ -175,13 +186,7 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(status()[0].state == model_state::running);
   publish(events(20, 5, {"A"}));
   BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
-  auto discarded = lifecycle_request(discard_atom::value, "m");
-  BOOST_REQUIRE(discarded);
-  BOOST_TEST(discarded->role == model_role::shadow);
-  BOOST_TEST(!entry("m", model_role::shadow));
-  sched.trigger_timeouts();
-  run();
-  BOOST_TEST(!entry("m", model_role::shadow));
+  discard_shadow();
   BOOST_TEST((slot().handle == live));
 }
 
@@ -233,22 +238,15 @@ BOOST_AUTO_TEST_CASE(a_hold_names_a_few_seqs_and_counts_the_rest) {
   auto faults = std::make_shared<fault_plan>(fault_plan{1, -1});
   BOOST_REQUIRE(shadow(parking_tally(faults)));
   run();
-  auto sh = entry("m", model_role::shadow);
-  BOOST_REQUIRE(sh);
-  BOOST_TEST(sh->state == model_state::parked);
-  BOOST_TEST_INFO(sh->last_error);
-  BOOST_TEST(sh->last_error.find("seq(s) 1, 2, 3,") != std::string::npos);
-  BOOST_TEST(sh->last_error.find(" 20 and 40 more") != std::string::npos);
+  auto text = held_shadow().last_error;
+  BOOST_TEST(text.find("seq(s) 1, 2, 3,") != std::string::npos);
+  BOOST_TEST(text.find(" 20 and 40 more") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_rollback_retries_what_the_previous_projector_lacks) {
   // The old definition throws once on seq 26, which comes after the switch:
   // the kept projector meets it only when it catches up for the rollback.
-  auto faults = std::make_shared<fault_plan>(fault_plan{26, 1});
-  start({parking_tally(faults)});
-  publish(events(0, 20, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
-  publish(events(20, 10, {"A"}));
+  switched_over(std::make_shared<fault_plan>(fault_plan{26, 1}));
   auto current = slot().handle;
   auto rolled = lifecycle_request(rollback_atom::value, "m");
   BOOST_REQUIRE(rolled);
@@ -256,18 +254,11 @@ BOOST_AUTO_TEST_CASE(a_rollback_retries_what_the_previous_projector_lacks) {
   // It parked seq 26, which the current projector applied; tried again, it
   // applied: the model lost nothing in the rollback.
   BOOST_TEST(parked("m").empty());
-  auto state = model_state("m");
-  auto want = expected_tally(whole_log(), {"A"});
-  BOOST_TEST(state.at("sums") == want.at("sums"));
-  BOOST_TEST(state.at("seqs").as_array().size() == want.at("seqs").as_array().size());
+  holds_every_event();
 }
 
 BOOST_AUTO_TEST_CASE(a_rollback_to_a_projector_lacking_an_applied_event_is_refused) {
-  auto faults = std::make_shared<fault_plan>(fault_plan{26, -1});
-  start({parking_tally(faults)});
-  publish(events(0, 20, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
-  publish(events(20, 10, {"A"}));
+  switched_over(std::make_shared<fault_plan>(fault_plan{26, -1}));
   auto current = slot().handle;
   auto rolled = lifecycle_request(rollback_atom::value, "m");
   BOOST_REQUIRE(!rolled);

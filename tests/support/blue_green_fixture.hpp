@@ -171,6 +171,27 @@ struct blue_green_fixture : bus_fixture {
   }
 
   std::size_t subscribers() { return state_of<bus_state>(bus).subscribers.size(); }
+
+  /// The status of `model`'s shadow, which must be holding its switch.
+  projector_status held_shadow(const std::string& model = "m") {
+    auto sh = entry(model, model_role::shadow);
+    BOOST_REQUIRE(sh);
+    BOOST_TEST(sh->state == model_state::parked);
+    BOOST_TEST_INFO(sh->last_error);
+    return *sh;
+  }
+
+  /// Discards `model`'s shadow, which is not started again afterwards, even
+  /// once every pending timer has fired.
+  void discard_shadow(const std::string& model = "m") {
+    auto discarded = lifecycle_request(discard_atom::value, model);
+    BOOST_REQUIRE(discarded);
+    BOOST_TEST(discarded->role == model_role::shadow);
+    BOOST_TEST(!entry(model, model_role::shadow));
+    sched.trigger_timeouts();
+    run();
+    BOOST_TEST(!entry(model, model_role::shadow));
+  }
 };
 
 } // namespace bus::test
