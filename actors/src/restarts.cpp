@@ -4,6 +4,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/blue_green.hpp"
 #include "internal/projector_state.hpp"
 #include "internal/supervisor_await.hpp"
 
@@ -197,10 +198,8 @@ caf::result<projector_status> restart_model(supervisor_ptr self, std::size_t ind
     return make_error(errc::model_unavailable,
                       "read model '" + s.spec.name
                         + "' runs on another node of the ones that share its model");
-  if (s.rolling_back || (s.shadow && s.shadow->state == model_state::switching))
-    return make_error(errc::precondition_failed,
-                      "read model '" + s.spec.name
-                        + "' is in a blue/green hand-over: restart it after");
+  if (auto err = refuse_in_hand_over(self->state, s.spec.name, "restart"))
+    return err;
   auto rp = self->make_response_promise<projector_status>();
   s.restarting.push_back(rp);
   // A fresh start: the operator has looked at it, so the budget and the

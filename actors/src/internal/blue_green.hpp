@@ -48,7 +48,8 @@ bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm);
 
 /// An error (errc::precondition_failed) when `model`'s projectors are in a
 /// blue/green hand-over or rollback, which fixes what the live projector
-/// applied: `what` (pause, resume, rebuild, unpark) waits until it is over.
+/// applied: `what` (pause, resume, rebuild, restart, unpark) waits until it
+/// is over.
 caf::error refuse_in_hand_over(const actors::supervisor_state& st,
                                const std::string& model, const char* what);
 
