@@ -176,8 +176,8 @@ caf::result<projector_status> roll_back(supervisor_ptr self, const std::string& 
   auto promote = [self, i, previous, current, promise] {
     self->request(previous, caf::infinite, promote_atom::value)
       .then(
-        [self, i, previous, current, promise](projector_status& ps) {
-          rollback_caught_up(self, i, previous, current, std::move(ps), promise);
+        [self, i, previous, current, promise](projector_status&) {
+          rollback_caught_up(self, i, previous, current, promise);
         },
         [self, i, current, promise](caf::error& err) mutable {
           self->state.slots[i].rolling_back = false;

@@ -61,7 +61,6 @@ struct rollback_check {
   std::size_t index;
   projector_actor previous;
   projector_actor current;
-  projector_status caught_up;
   // Answered once, from a const step of the chain.
   mutable caf::typed_response_promise<projector_status> promise;
   std::uint64_t through = std::numeric_limits<std::uint64_t>::max();
@@ -159,10 +158,8 @@ struct rollback_check {
 
 void rollback_caught_up(supervisor_ptr self, std::size_t index,
                         projector_actor previous, projector_actor current,
-                        projector_status status,
                         caf::typed_response_promise<projector_status> promise) {
-  rollback_check{self, index, previous, current, std::move(status), std::move(promise)}
-    .start();
+  rollback_check{self, index, previous, current, std::move(promise)}.start();
 }
 
 } // namespace bus::internal

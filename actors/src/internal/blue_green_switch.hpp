@@ -27,7 +27,6 @@ void begin_switch(supervisor_ptr self, std::size_t index,
 void rollback_caught_up(supervisor_ptr self, std::size_t index,
                         actors::projector_actor previous,
                         actors::projector_actor current,
-                        actors::projector_status status,
                         caf::typed_response_promise<actors::projector_status> promise);
 
 /// The live projector goes on after a hand-over that did not happen: it owns
