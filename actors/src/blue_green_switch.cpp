@@ -64,7 +64,7 @@ void hold(supervisor_ptr self, std::size_t index, const caf::error& why) {
 }
 
 // Promotes the shadow unless it lacks an event that the live projector,
-// paused at `through`, applied (`excused` lists those it lacks that the
+// frozen at `through`, applied (`excused` lists those it lacks that the
 // live one did not apply either).
 void promote_shadow(supervisor_ptr self, std::size_t index, projector_actor shadow,
                     projector_actor live, parked_list excused, std::uint64_t through) {
@@ -83,7 +83,7 @@ void promote_shadow(supervisor_ptr self, std::size_t index, projector_actor shad
       });
 }
 
-// The steps of a hand-over from a paused live projector, as one chain.
+// The steps of a hand-over from a frozen live projector, as one chain.
 struct hand_over {
   supervisor_ptr self;
   std::size_t index;
@@ -103,10 +103,10 @@ struct hand_over {
 
   void start() const {
     auto h = *this;
-    self->request(live, caf::infinite, pause_atom::value)
+    self->request(live, caf::infinite, freeze_atom::value)
       .then(
-        [h](projector_status& paused) mutable {
-          h.through = paused.checkpoint;
+        [h](projector_status& frozen) mutable {
+          h.through = frozen.checkpoint;
           if (h.on())
             h.ask_shadow();
         },
@@ -160,8 +160,11 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
   if (s.handle) {
     s.previous = s.handle;
     s.previous_spec = std::move(s.spec);
-    // Kept paused: it costs nothing, and a rollback catches it up.
-    self->request(s.previous, caf::infinite, pause_atom::value)
+    // Kept paused: it costs nothing, and a rollback catches it up. The
+    // pushes it held during the hand-over are answered by the new one.
+    self
+      ->request(s.previous, caf::infinite, pause_atom::value,
+                caf::actor_cast<caf::actor>(shadow))
       .then([](projector_status&) {}, [](caf::error&) {});
   }
   s.spec = std::move(s.shadow->spec);
@@ -187,9 +190,10 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
 
 } // namespace
 
-// Hands the model over: the live projector stops applying (paused, so that
-// what it applied is fixed) and writing snapshots before the shadow, which
-// must hold every event it applied, writes its first.
+// Hands the model over: the live projector stops applying (frozen, so that
+// what it applied is fixed, while the pushes it holds wait for the outcome)
+// and writing snapshots before the shadow, which must hold every event it
+// applied, writes its first.
 void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow) {
   auto& s = self->state.slots[index];
   s.shadow->state = model_state::switching;

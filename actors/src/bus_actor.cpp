@@ -241,6 +241,12 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       self->demonitor(who.address());
       return true;
     },
+    [self](unsubscribe_atom, projector_actor& who, projector_actor& successor) {
+      if (!internal::hand_over_subscriber(self, who.address(), std::move(successor)))
+        return false;
+      self->demonitor(who.address());
+      return true;
+    },
     [self](replay_atom, std::uint64_t from,
            std::uint32_t max) -> caf::result<event_batch> {
       auto& log = *self->state.log;

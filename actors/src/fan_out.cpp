@@ -13,6 +13,8 @@ struct outstanding_delivery {
   /// The awaited publish of a pushed batch (null: nobody waits for it).
   internal::pending_ptr pending;
   std::size_t slot = 0;
+  /// The pushed batch, when awaited: a blue/green successor may answer it.
+  event_batch batch;
   /// Awaited publishes of no interest to the subscriber that this delivery
   /// carries it past.
   std::vector<internal::pending_ptr> passing;
@@ -91,6 +93,8 @@ void send_push(bus_self self, subscriptions::subscriber_id id,
                bus_state::subscriber& sub, const event_batch& batch,
                std::uint64_t covers_from, pending_ptr pending, std::size_t slot) {
   auto d = std::make_shared<outstanding_delivery>();
+  if (pending)
+    d->batch = batch;
   d->pending = std::move(pending);
   d->slot = slot;
   send_delivery(self, id, sub, std::move(d), deliver_atom::value, batch, covers_from);
@@ -231,6 +235,65 @@ bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
       done_one(self, q.pending);
   for (auto& p : sub.passing)
     done_one(self, p);
+  return true;
+}
+
+bool hand_over_subscriber(bus_self self, const caf::actor_addr& who,
+                          projector_actor successor) {
+  auto& st = self->state;
+  auto i = std::find_if(st.subscribers.begin(), st.subscribers.end(),
+                        [&](const auto& kv) {
+                          return kv.second.handle.address() == who;
+                        });
+  if (i == st.subscribers.end())
+    return false;
+  auto sub = std::move(i->second);
+  st.subs.unsubscribe(i->first);
+  st.subscribers.erase(i);
+  // The awaited batches it left unanswered go to the successor; what it was
+  // merely carried past ends here, as in drop_subscriber.
+  std::vector<event_batch> batches;
+  std::vector<std::pair<pending_ptr, std::size_t>> awaiting;
+  for (auto& d : sub.outstanding) {
+    d->settled = true; // its own late answers are dropped
+    if (d->pending) {
+      batches.push_back(d->batch);
+      awaiting.emplace_back(d->pending, d->slot);
+    }
+    for (auto& p : d->passing)
+      done_one(self, p);
+  }
+  for (auto& q : sub.queued) {
+    if (q.pending) {
+      batches.push_back(q.batch);
+      awaiting.emplace_back(q.pending, q.slot);
+    }
+  }
+  for (auto& p : sub.passing)
+    done_one(self, p);
+  // Also with nothing to answer: the successor then drops its record.
+  self
+    ->request(successor, st.options.delivery_timeout, handed_over_atom::value,
+              std::move(batches))
+    .then(
+      [self, awaiting](std::vector<delivery_ack>& acks) {
+        for (std::size_t k = 0; k < awaiting.size(); ++k) {
+          auto& [pending, slot] = awaiting[k];
+          if (k < acks.size()) {
+            auto& applied = pending->ack.models[slot].applied;
+            for (auto j : acks[k].applied)
+              if (j < pending->published_index.size())
+                applied.push_back(pending->published_index[j]);
+          }
+          done_one(self, pending);
+        }
+      },
+      [self, awaiting](caf::error&) {
+        // Gone too: its publishers go on without the model, as when a
+        // subscriber is dropped.
+        for (auto& entry : awaiting)
+          done_one(self, entry.first);
+      });
   return true;
 }
 

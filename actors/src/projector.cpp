@@ -36,15 +36,18 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
     case p::catching_up:
       return from != p::rebuilding;
     case p::filling_gap:
-      return from == p::running;
+      return from == p::running || from == p::frozen;
     case p::rebuilding:
       return from != p::paused;
     case p::running:
-      return from == p::catching_up || from == p::rebuilding || from == p::filling_gap;
+      return from == p::catching_up || from == p::rebuilding || from == p::filling_gap
+             || from == p::frozen;
     case p::detached:
       return from != p::paused;
     case p::paused:
       return true;
+    case p::frozen:
+      return from != p::paused;
   }
   return false;
 }
@@ -78,6 +81,7 @@ model_state state_of(projector_phase x) noexcept {
     case projector_phase::rebuilding:
       return model_state::rebuilding;
     case projector_phase::running:
+    case projector_phase::frozen: // still the live one, for a few messages
       return model_state::running;
     case projector_phase::detached:
       return model_state::disconnected;
@@ -136,6 +140,8 @@ bool reset_model(projector_ptr self) {
   st.processed.clear();
   st.parked.clear();
   st.dropped.clear();
+  if (st.took) // its marks name events applied before the reset
+    st.took.emplace(0);
   st.checkpoint_timestamp = 0;
   st.snapshot_seq = 0;
   restart_capture(st);
@@ -153,6 +159,10 @@ namespace {
 // Subscribes under the model's name (a promote).
 void go_live(projector_ptr self) {
   auto& st = self->state;
+  if (st.phase == projector_phase::frozen) {
+    thaw(self); // promoted back: its switch was held
+    return;
+  }
   if (st.role == model_role::shadow || st.phase == projector_phase::paused) {
     // Subscribe again under the model's name; the bus keeps a subscriber's
     // name, so leave first (in order: same sender).
@@ -317,29 +327,13 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       return model_snapshot{state.model->name(), state.processed.watermark(),
                             state.model->snapshot()};
     },
-    [self](pause_atom) {
-      auto& state = self->state;
-      if (state.phase != projector_phase::paused) {
-        enter(state, projector_phase::paused);
-        // Answer held pushes unapplied: publishers must not wait for a
-        // paused model. The log keeps the events for the resume, which
-        // pulls from the checkpoint: replay answers still under way are
-        // not applied either.
-        release_held(state);
-        drop_pulls(state);
-        state.subscribed = false;
-        self
-          ->request(state.bus, state.options.bus_timeout, unsubscribe_atom::value,
-                    projector_actor{self})
-          .then([](bool) {}, [](caf::error&) {});
-        // A resume or ready still waiting for its catch-up is answered now:
-        // the catch-up will not happen until the next resume.
-        auto waiting = std::move(state.waiting);
-        state.waiting.clear();
-        for (auto& rp : waiting)
-          rp.deliver(status_of(self));
-      }
-      return status_of(self);
+    [self](pause_atom) { return internal::pause(self, projector_actor{}); },
+    [self](pause_atom, caf::actor& successor) {
+      return internal::pause(self, caf::actor_cast<projector_actor>(successor));
+    },
+    [self](freeze_atom) { return internal::freeze(self); },
+    [self](handed_over_atom, const std::vector<event_batch>& batches) {
+      return internal::took_of(self->state, batches);
     },
     [self](resume_atom) -> caf::result<projector_status> {
       auto& state = self->state;
@@ -362,7 +356,11 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       drop_pulls(state); // what the old bus still owes is dropped
       release_held(state);
       if (state.phase == projector_phase::paused)
-        return;        // resuming subscribes to the new bus
+        return; // resuming subscribes to the new bus
+      if (state.phase == projector_phase::frozen) {
+        state.thaw_to = projector_phase::detached; // the thaw subscribes
+        return;
+      }
       subscribe(self); // then pulls from the checkpoint to the new head
     },
     [self](retry_atom, std::uint64_t generation) {
@@ -376,6 +374,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     [self](promote_atom) { return promote(self); },
     [self](promote_atom, const parked_list& excused,
            std::uint64_t through) -> caf::result<projector_status> {
+      // The old projector holds only pushes past `through`.
+      if (auto& took = self->state.took)
+        took->forget_through(through);
       if (auto err = internal::lacking(self->state, excused, through))
         return err;
       return promote(self);

@@ -65,7 +65,8 @@ const event* upcast_for_model(const actors::projector_state& st, const event& e,
   return what ? nullptr : result;
 }
 
-// The type of `e` as the model sees it (after upcasting).
+} // namespace
+
 std::string_view type_seen(const actors::projector_state& st, const event& e,
                            std::string& buffer) {
   if (!st.upcasters)
@@ -73,6 +74,8 @@ std::string_view type_seen(const actors::projector_state& st, const event& e,
   buffer = st.upcasters->target_of(e.type, e.schema_version).first;
   return buffer;
 }
+
+namespace {
 
 // True when `e` must park behind a parked event of its key (and parks it,
 // as logged); `seen` is its upcast form, which the key is read from.
@@ -169,6 +172,8 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
         }
       } else if (took) {
         ++st.applied;
+        if (st.took)
+          st.took->insert(logged.seq);
         if (work.replaying)
           ++st.replayed;
         else if (logged.timestamp > 0)
@@ -259,60 +264,6 @@ void abandon_suspended(actors::projector_state& st) {
   }
 }
 
-parked_list not_applied(const actors::projector_state& st, const parked_list& theirs) {
-  boost::json::array kept;
-  auto through = st.processed.watermark();
-  if (auto* xs = theirs.entries.if_array())
-    for (auto& x : *xs) {
-      auto y = parked_event_from_json(x);
-      if (!y)
-        continue;
-      auto seq = y->seq();
-      std::string buffer;
-      if (seq > through || st.parked.find(seq) != nullptr || st.dropped.count(seq) > 0
-          || !st.model->handles(type_seen(st, y->event, buffer))
-          || (st.suspended && st.suspended->next < st.suspended->batch.size()
-              && st.suspended->batch[st.suspended->next].seq == seq))
-        kept.push_back(x);
-    }
-  return parked_list{theirs.model, 0, std::move(kept)};
-}
-
-caf::error lacking(const actors::projector_state& st, const parked_list& excused,
-                   std::uint64_t through) {
-  std::set<std::uint64_t> ok;
-  if (auto* xs = excused.entries.if_array())
-    for (auto& x : *xs)
-      if (auto y = parked_event_from_json(x))
-        ok.insert(y->seq());
-  // Named up to a few, so that a key's long tail parked behind its first
-  // event does not make the text huge.
-  constexpr std::size_t named = 20;
-  std::string seqs;
-  std::size_t count = 0;
-  auto check = [&](std::uint64_t seq) {
-    if (seq > through || ok.count(seq) != 0)
-      return;
-    if (count++ < named)
-      seqs += (seqs.empty() ? "" : ", ") + std::to_string(seq);
-  };
-  for (auto& x : st.parked.list())
-    check(x.seq());
-  // An event still being tried again parks or applies later, as the new
-  // live projector, after the old one applied it.
-  if (st.suspended && st.suspended->next < st.suspended->batch.size())
-    check(st.suspended->batch[st.suspended->next].seq);
-  if (count == 0)
-    return caf::none;
-  if (count > named)
-    seqs += " and " + std::to_string(count - named) + " more";
-  return make_error(errc::precondition_failed,
-                    "the projector taking over '" + st.model->name()
-                      + "' has not applied seq(s) " + seqs
-                      + " that the one it would replace applied: they are parked"
-                        " or still being tried");
-}
-
 parked_list list_parked(projector_ptr self) {
   return listing(self->state, 0);
 }
@@ -349,10 +300,13 @@ caf::result<parked_list> retry_parked(projector_ptr self, std::uint64_t seq) {
       continue;
     }
     ++done;
-    if (took)
+    if (took) {
       ++st.applied;
-    else
+      if (st.took)
+        st.took->insert(e.seq);
+    } else {
       ++st.ignored;
+    }
   }
   return persist_now(self, listing(st, done));
 }

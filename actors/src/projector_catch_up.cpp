@@ -56,6 +56,10 @@ void bus_failed(projector_ptr self, caf::error err) {
   release_held(st);
   if (st.phase == projector_phase::paused)
     return; // resuming subscribes again
+  if (st.phase == projector_phase::frozen) {
+    st.thaw_to = projector_phase::detached; // the thaw subscribes again
+    return;
+  }
   enter(st, projector_phase::detached);
   self->delayed_send(self, st.options.retry_delay, retry_atom::value,
                      st.bus_generation);
@@ -75,9 +79,15 @@ void start_rebuild(projector_ptr self) {
     return;
   ++st.rebuilds;
   drop_pulls(st);
-  // Paused or without a bus, it pulls once resumed or reconnected.
+  // Paused or without a bus, it pulls once resumed or reconnected; frozen,
+  // once thawed.
   if (st.phase == projector_phase::paused || st.phase == projector_phase::detached)
     return;
+  if (st.phase == projector_phase::frozen) {
+    if (st.thaw_to != projector_phase::detached)
+      st.thaw_to = projector_phase::rebuilding;
+    return;
+  }
   enter(st, projector_phase::rebuilding);
   pull(self);
 }
@@ -111,8 +121,9 @@ bool finish_work(projector_ptr self, suspended_batch& work) {
 // none is left (then the projector runs live).
 void drain_held(projector_ptr self) {
   auto& st = self->state;
-  if (st.phase == projector_phase::paused || st.suspended)
-    return; // resume drains, and so does the end of a suspended batch
+  if (st.phase == projector_phase::paused || st.phase == projector_phase::frozen
+      || st.suspended)
+    return; // resume (or thaw) drains, and so does the end of a suspended batch
   while (!st.held.empty()) {
     auto& h = st.held.front();
     if (h.covers_from > st.processed.watermark() + 1) {
@@ -128,6 +139,9 @@ void drain_held(projector_ptr self) {
       return;
   }
   enter(st, projector_phase::running);
+  // Promoted and caught up: later events reach it in pushes of its own.
+  if (st.took && st.role == model_role::live)
+    st.took->seal(st.processed.watermark());
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   for (auto& rp : waiting)
@@ -253,7 +267,8 @@ void pull(projector_ptr self) {
   auto& st = self->state;
   // Nothing to pull to before the bus has said where its head is.
   if (st.pulls_in_flight > 0 || st.phase == projector_phase::paused
-      || st.phase == projector_phase::detached || st.suspended || st.subscribing)
+      || st.phase == projector_phase::frozen || st.phase == projector_phase::detached
+      || st.suspended || st.subscribing)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
     if (st.subscribed)
@@ -271,6 +286,9 @@ void subscribe(projector_ptr self) {
   auto& st = self->state;
   st.subscribed = true;
   st.subscribing = true;
+  // A shadow marks what its model takes from here on, for its switch.
+  if (st.role == model_role::shadow && !st.took)
+    st.took.emplace(st.processed.watermark());
   // A rebuild under way stays one; every other phase catches up from here.
   if (st.phase != projector_phase::rebuilding)
     enter(st, projector_phase::catching_up);
@@ -377,6 +395,8 @@ void resume_suspended(projector_ptr self, std::uint64_t epoch) {
   auto& st = self->state;
   if (epoch != st.suspend_epoch || !st.suspended)
     return; // abandoned since
+  if (st.phase == projector_phase::frozen)
+    return; // the thaw tries it again
   auto work = std::move(*st.suspended);
   st.suspended.reset();
   if (!finish_work(self, work))

@@ -54,6 +54,13 @@ void push_again(bus_self self, const event_batch& batch);
 /// left unanswered. Returns false when there is none.
 bool drop_subscriber(bus_self self, const caf::actor_addr& who);
 
+/// Forgets the subscriber with address `who` like drop_subscriber, but has
+/// `successor` (a blue/green switch's new live projector) answer the
+/// awaited batches it left unanswered: their publishes then name the model
+/// when the successor took their events. Returns false when there is none.
+bool hand_over_subscriber(bus_self self, const caf::actor_addr& who,
+                          projector_actor successor);
+
 /// Returns how many publishes of `publisher` wait for their answers. An
 /// anonymous publisher (anon_send) waits for none and is never counted:
 /// std::hash<caf::actor_addr> would read its null address's id.

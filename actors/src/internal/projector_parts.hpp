@@ -127,6 +127,30 @@ void pass_to(actors::projector_state& st, std::uint64_t covers_to,
 /// with what it applied so far; the rest comes back from the log.
 void abandon_suspended(actors::projector_state& st);
 
+/// The type of `e` as the model sees it (after upcasting); `buffer` holds
+/// it when an upcaster renames the type.
+std::string_view type_seen(const actors::projector_state& st, const event& e,
+                           std::string& buffer);
+
+/// Blue/green, in the live projector: stops applying for the hand-over
+/// (frozen: pushes held, nothing pulled) and answers with its status, whose
+/// checkpoint is what it applied. A paused projector stays paused.
+actors::projector_status freeze(projector_ptr self);
+
+/// Goes back to the phase it was frozen in: the switch was held.
+void thaw(projector_ptr self);
+
+/// Unsubscribes and applies nothing until resumed. With a `successor` (the
+/// projector a switch put in its place), the bus has that one answer the
+/// pushes this projector held.
+actors::projector_status pause(projector_ptr self, actors::projector_actor successor);
+
+/// Blue/green, in the projector that switched in: per batch the old one
+/// held, which of its events this one took (from its `took` record, or as
+/// far as its state tells for events before it). Ends the record.
+std::vector<actors::delivery_ack> took_of(actors::projector_state& st,
+                                          const std::vector<event_batch>& batches);
+
 /// Blue/green, in the paused live projector: of `theirs` (a shadow's parked
 /// events), those it did not apply either: parked or dropped here, past its
 /// checkpoint, still being tried, or of a type its model does not handle.

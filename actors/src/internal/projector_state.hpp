@@ -23,6 +23,7 @@
 #include "bus/model_table.hpp"
 #include "bus/parking_lot.hpp"
 #include "bus/processed_ids.hpp"
+#include "bus/seq_window.hpp"
 #include "bus/snapshot_store.hpp"
 #include "internal/snapshot_writer.hpp"
 
@@ -36,6 +37,7 @@ namespace bus::actors {
 ///   filling_gap -> running | catching_up | rebuilding | detached | paused
 ///   detached    -> catching_up | rebuilding | paused
 ///   paused      -> catching_up
+///   any but paused -> frozen -> the phase it was frozen in | paused
 enum class projector_phase : std::uint8_t {
   /// A shadow reading the log up to near the head before it subscribes.
   approaching,
@@ -56,12 +58,19 @@ enum class projector_phase : std::uint8_t {
   /// Unsubscribed by an operator: applies nothing, answers queries from its
   /// frozen state.
   paused,
+  /// The live projector during a blue/green hand-over: subscribed, but it
+  /// holds pushes unanswered and pulls nothing, so that what it applied
+  /// stays fixed while the switch is checked. Thawed by a promote back
+  /// (the switch is held), or paused once the switch is done; its held
+  /// pushes are then answered by the projector that switched in.
+  frozen,
 };
 
 /// Returns true while the projector must reach its catch-up target before
-/// it is ready (every phase but running and paused).
+/// it is ready (every phase but running, paused and frozen).
 constexpr bool behind(projector_phase x) noexcept {
-  return x != projector_phase::running && x != projector_phase::paused;
+  return x != projector_phase::running && x != projector_phase::paused
+         && x != projector_phase::frozen;
 }
 
 /// Returns true when a query sees every event acknowledged for the model
@@ -131,6 +140,10 @@ struct projector_state {
   /// Seqs an operator dropped from `parked` since this projector started
   /// (or rebuilt): never applied. A blue/green switch asks.
   std::set<std::uint64_t> dropped;
+  /// A blue/green shadow, from its subscribe until the projector it
+  /// replaced has handed over: the seqs its model took. Publishes that
+  /// waited on the old projector during the switch are answered from it.
+  std::optional<seq_window> took;
   /// The batch waiting for a retry of one of its events, if any.
   std::optional<suspended_batch> suspended;
   /// Bumped whenever a suspended batch is abandoned, so that its retry
@@ -168,6 +181,8 @@ struct projector_state {
   /// Where the projector is; moved only through enter() (projector.cpp),
   /// which checks each transition against the documented ones.
   projector_phase phase = projector_phase::catching_up;
+  /// The phase a frozen projector goes back to when thawed.
+  projector_phase thaw_to = projector_phase::running;
   std::uint64_t catch_up_target = 0;
   /// Replay requests under way: up to options.replay_ahead, plus those
   /// asking again for the rest of a short answer (see pull_gaps).

@@ -69,6 +69,11 @@ using reapply_atom = caf::atom_constant<caf::atom("breapply")>;
 using promote_atom = caf::atom_constant<caf::atom("bpromote")>;
 /// Makes a projector step aside: it stops saving its model's snapshots.
 using demote_atom = caf::atom_constant<caf::atom("bdemote")>;
+/// Blue/green: the live projector stops applying for the hand-over.
+using freeze_atom = caf::atom_constant<caf::atom("bfreeze")>;
+/// Blue/green: which events of the batches the projector that switched in
+/// took (answers the pushes the old one held during the hand-over).
+using handed_over_atom = caf::atom_constant<caf::atom("bhandedovr")>;
 /// Asks a connector for its node's supervisor and the bus it is attached
 /// to (for the admin endpoint of a projector node).
 using handles_atom = caf::atom_constant<caf::atom("bhandles")>;

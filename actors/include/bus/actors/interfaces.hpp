@@ -57,6 +57,15 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<promote_atom, parked_list, std::uint64_t>::with<projector_status>,
   // Blue/green: stops saving the model's snapshots (another takes over).
   caf::replies_to<demote_atom>::with<projector_status>,
+  // Blue/green: the live projector's hand-over. Freezing holds pushes
+  // unanswered and applies nothing until a promote thaws it; a pause naming
+  // the projector that switched in has that one answer the held pushes
+  // (handed_over_atom: per batch, the events it took), then unsubscribes.
+  // Untyped: a projector_actor cannot name itself.
+  caf::replies_to<freeze_atom>::with<projector_status>,
+  caf::replies_to<pause_atom, caf::actor>::with<projector_status>,
+  caf::replies_to<handed_over_atom,
+                  std::vector<event_batch>>::with<std::vector<delivery_ack>>,
   // Dead-letter store: lists, retries or discards parked events (seq 0:
   // all of them); answered with what is parked afterwards.
   caf::replies_to<parked_atom>::with<parked_list>,
@@ -87,6 +96,10 @@ using bus_actor = caf::typed_actor<
                   std::vector<std::string>>::with<std::uint64_t>,
   // Removes a projector's subscription (pause); true if it had one.
   caf::replies_to<unsubscribe_atom, projector_actor>::with<bool>,
+  // The same for the old projector of a blue/green switch: the awaited
+  // batches it left unanswered are answered by its successor instead
+  // (handed_over_atom), which took its place under the model's name.
+  caf::replies_to<unsubscribe_atom, projector_actor, projector_actor>::with<bool>,
   // Reads up to N events from a seq.
   caf::replies_to<replay_atom, std::uint64_t, std::uint32_t>::with<event_batch>,
   // Pushes the log from a seq to the head again to every subscriber, as a

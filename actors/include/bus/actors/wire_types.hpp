@@ -41,6 +41,8 @@ inline auto wire_types() {
     wire_type<publish_wait>{"bus.publish_wait"},
     wire_type<shadow_wait>{"bus.shadow_wait"},
     wire_type<delivery_ack>{"bus.delivery_ack"},
+    wire_type<std::vector<delivery_ack>>{"std::vector<bus.delivery_ack>"},
+    wire_type<std::vector<event_batch>>{"std::vector<bus.event_batch>"},
     wire_type<query_result>{"bus.query_result"},
     wire_type<model_snapshot>{"bus.model_snapshot"},
     wire_type<projector_status>{"bus.projector_status"},

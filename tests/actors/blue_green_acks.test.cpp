@@ -1,0 +1,172 @@
+// Blue/green and publish acknowledgements: an event published while the
+// live projector hands the model over is acknowledged by the projector that
+// ends up serving the model. The ack names the model when that projector
+// took the event, whether the switch went ahead or was held, so that a
+// publisher that waits for the projectors never reads a wrong answer.
+
+#include "bus/actors/supervisor.hpp"
+
+#include "support/blue_green_fixture.hpp"
+
+using namespace bus;
+using namespace bus::actors;
+using namespace bus::test;
+
+namespace {
+
+/// Counts the "A" events whose payload.n is even and ignores the others,
+/// which a tally of "A" takes: a new definition that ignores some events
+/// the old one took.
+class even_count final : public read_model {
+public:
+  const std::string& name() const noexcept override { return name_; }
+
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+
+  bool apply(const event& e) override {
+    if (e.payload.at("n").as_int64() % 2 != 0)
+      return false;
+    ++count_;
+    return true;
+  }
+
+  std::optional<boost::json::value> query(std::string_view) const override {
+    return boost::json::value(count_);
+  }
+
+  boost::json::value snapshot() const override { return boost::json::value(count_); }
+
+  void reset() override { count_ = 0; }
+
+private:
+  std::string name_ = "m";
+  std::vector<std::string> types_{"A"};
+  std::int64_t count_ = 0;
+};
+
+recovery_policy park_at_once() {
+  recovery_policy result;
+  result.attempts = 1;
+  result.then = on_poison::park;
+  return result;
+}
+
+struct acks_fixture : blue_green_fixture {
+  using pending_ack = std::shared_ptr<std::optional<caf::expected<publish_ack>>>;
+
+  /// Asks for a switch to `spec` and runs until the hand-over has begun: the
+  /// shadow is switching and the live projector has stopped applying.
+  std::shared_ptr<std::optional<caf::expected<projector_status>>>
+  begin_hand_over(model_spec spec) {
+    auto live = slot().handle;
+    auto awaiting = send_request<projector_status>(shadow_atom::value, std::move(spec),
+                                                   shadow_wait::live);
+    step_until([&] {
+      return slot().shadow && slot().shadow->state == model_state::switching
+             && state_of<projector_state>(live).phase != projector_phase::running;
+    });
+    return awaiting;
+  }
+
+  /// Publishes `batch` from a fresh actor, waiting for the projectors,
+  /// without running anything.
+  pending_ack send_publish(std::vector<event> batch) {
+    auto result = std::make_shared<std::optional<caf::expected<publish_ack>>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(caf::actor_cast<caf::actor>(bus), caf::infinite, publish_atom::value,
+                 batch, publish_wait::projectors)
+        .then([=](publish_ack& x) { *result = std::move(x); },
+              [=](caf::error& err) { *result = std::move(err); });
+    });
+    return result;
+  }
+
+  /// The indexes of the published events that `model` took, per the ack.
+  static std::set<std::uint32_t> taken_by(const pending_ack& ack,
+                                          const std::string& model) {
+    BOOST_REQUIRE(ack->has_value());
+    BOOST_REQUIRE(**ack);
+    std::set<std::uint32_t> result;
+    for (auto& m : (**ack)->models)
+      if (m.model == model)
+        result.insert(m.applied.begin(), m.applied.end());
+    return result;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(supervisor_blue_green_acks, acks_fixture)
+
+BOOST_AUTO_TEST_CASE(an_event_published_during_the_hand_over_names_the_model) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  auto switched = begin_hand_over(tally("m", {"A"}));
+  auto ack = send_publish(events(20, 3, {"A"}));
+  run();
+  BOOST_REQUIRE(switched->has_value());
+  BOOST_REQUIRE(**switched);
+  BOOST_TEST((taken_by(ack, "m") == std::set<std::uint32_t>{0, 1, 2}));
+  // And the model that now serves queries holds them.
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(publishes_past_the_bus_window_during_the_hand_over_name_it_too) {
+  // More batches than the bus keeps in flight to one projector: the rest
+  // wait in the bus's queue for the frozen one, and are handed over too.
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  auto switched = begin_hand_over(tally("m", {"A"}));
+  std::vector<pending_ack> acks;
+  for (std::size_t i = 0; i < bus_options{}.max_in_flight + 10; ++i)
+    acks.push_back(send_publish(events(20 + i, 1, {"A"})));
+  run();
+  BOOST_REQUIRE(switched->has_value());
+  BOOST_REQUIRE(**switched);
+  for (auto& ack : acks)
+    BOOST_TEST((taken_by(ack, "m") == std::set<std::uint32_t>{0}));
+}
+
+BOOST_AUTO_TEST_CASE(the_ack_follows_the_new_definition_once_it_switched_in) {
+  // The old definition takes every "A"; the new one ignores odd n.
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  model_spec evens{"m", [] { return std::make_unique<even_count>(); }};
+  auto switched = begin_hand_over(evens);
+  auto ack = send_publish(events(20, 4, {"A"})); // n = 20, 21, 22, 23
+  run();
+  BOOST_REQUIRE(switched->has_value());
+  BOOST_REQUIRE(**switched);
+  BOOST_TEST((taken_by(ack, "m") == std::set<std::uint32_t>{0, 2}));
+  BOOST_TEST(model_state("m") == boost::json::value(12)); // evens of 0..23
+}
+
+BOOST_AUTO_TEST_CASE(an_event_published_during_a_held_hand_over_names_the_model) {
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  auto live = slot().handle;
+  // The new definition parks seq 6 once: the switch is held, and the live
+  // projector, which takes every "A", goes on serving the model.
+  auto faults = std::make_shared<fault_plan>(fault_plan{6, 1});
+  auto spec = tally("m", {"A"}, faults);
+  spec.recovery = park_at_once();
+  auto switched = begin_hand_over(spec);
+  auto ack = send_publish(events(20, 2, {"A"}));
+  run();
+  BOOST_TEST((slot().handle == live));
+  BOOST_TEST(!switched->has_value());
+  BOOST_TEST((taken_by(ack, "m") == std::set<std::uint32_t>{0, 1}));
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+  // The held shadow tries seq 6 again and switches in with every event.
+  sched.trigger_timeout();
+  run();
+  BOOST_REQUIRE(switched->has_value());
+  BOOST_REQUIRE(**switched);
+  BOOST_TEST((slot().handle != live));
+  BOOST_TEST(model_state("m").at("sums")
+             == expected_tally(whole_log(), {"A"}).at("sums"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
