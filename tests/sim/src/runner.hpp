@@ -76,8 +76,22 @@ private:
   /// True when the partition of a model's poison ("m#1") or the model
   /// itself is `slot`: the one that fails on it.
   bool poisoned_slot(const std::string& slot, const model_spec& spec);
+  /// What a request does to its model's steadiness (see mark_stable).
+  enum class request_effect {
+    /// Acks and queries of the model are not checked until the next
+    /// settled point sees it running (pause, rebuild, rollback, ...).
+    disturbs,
+    /// They stay checked: a blue/green rebuild to the same definition must
+    /// keep them right throughout, its hand-over included.
+    keeps_steady,
+  };
   template <class T, class... Ts>
-  void ask_supervisor(const std::string& model, const std::string& what, Ts... xs);
+  void ask_supervisor(const std::string& model, const std::string& what, Ts... xs) {
+    ask_supervisor_as<T>(request_effect::disturbs, model, what, xs...);
+  }
+  template <class T, class... Ts>
+  void ask_supervisor_as(request_effect effect, const std::string& model,
+                         const std::string& what, Ts... xs);
 
   // -- checks (runner_checks.cpp) -------------------------------------------
   /// Checks the invariants that hold at a quiescent point of kind `r`.
@@ -130,27 +144,30 @@ private:
 // A lifecycle request to the supervisor of `model` (runner_ops.cpp and
 // runner_parking.cpp send them).
 template <class T, class... Ts>
-void runner::ask_supervisor(const std::string& model, const std::string& what,
-                            Ts... xs) {
+void runner::ask_supervisor_as(request_effect effect, const std::string& model,
+                               const std::string& what, Ts... xs) {
   auto sup = world_->supervisor_of(model);
   if (!sup) {
     note(what + " " + model + ": skipped, its node is down");
     return;
   }
   note(what + " " + model);
-  journal_->disturb(model);
+  auto disturbs = effect == request_effect::disturbs;
+  if (disturbs)
+    journal_->disturb(model);
   auto j = journal_;
   ++j->open_requests;
   auto sent_at = j->tick();
   world_->request<T>(
     sup,
-    [j, model, sent_at, what](caf::expected<T> reply) {
+    [j, model, sent_at, what, disturbs](caf::expected<T> reply) {
       --j->open_requests;
       if (!reply)
         j->request_failed(reply.error(), sent_at, what + " " + model);
       // Settling again after the answer: the model is disturbed until the
       // next settled point sees it running.
-      j->disturb(model);
+      if (disturbs)
+        j->disturb(model);
     },
     xs...);
 }

@@ -46,9 +46,15 @@ void runner::blue_green() {
   }
   auto roll = rng_() % 4;
   if (roll < 2) {
-    // The same definition again: the fold of the log stays the reference.
-    ask_supervisor<actors::projector_status>(
-      model, "blue/green shadow of", actors::shadow_atom::value,
+    // The same definition again: the fold of the log stays the reference,
+    // and the model's acks and queries must stay right throughout. Unless
+    // it ever threw: the live projector may hold an event parked (or events
+    // behind its key) that the shadow, replaying, applies; a later history
+    // that acks already answered need not name.
+    auto effect = journal_->models[model].threw.empty() ? request_effect::keeps_steady
+                                                        : request_effect::disturbs;
+    ask_supervisor_as<actors::projector_status>(
+      effect, model, "blue/green shadow of", actors::shadow_atom::value,
       recorded(raw_[i], journal_),
       roll == 0 ? actors::shadow_wait::live : actors::shadow_wait::start);
   } else if (roll == 2) {
