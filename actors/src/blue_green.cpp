@@ -181,9 +181,9 @@ caf::result<projector_status> roll_back(supervisor_ptr self, const std::string& 
         },
         [self, i, current, promise](caf::error& err) mutable {
           self->state.slots[i].rolling_back = false;
-          if (current) // it stays live: it owns the snapshots again
-            self->request(current, caf::infinite, promote_atom::value)
-              .then([](projector_status&) {}, [](caf::error&) {});
+          // It stays live (it owns the snapshots again), and paused if the
+          // operator paused it.
+          reinstate(self, i, current);
           promise.deliver(std::move(err));
         });
   };
@@ -253,10 +253,10 @@ bool blue_green_down(supervisor_ptr self, const caf::down_msg& dm) {
       continue;
     auto& sh = *s.shadow;
     sh.handle = nullptr;
-    if (sh.state == model_state::switching && s.handle)
-      // The live projector was demoted for the hand-over: it stays live.
-      self->request(s.handle, caf::infinite, promote_atom::value)
-        .then([](projector_status&) {}, [](caf::error&) {});
+    if (sh.state == model_state::switching)
+      // The live projector was demoted for the hand-over: it stays live,
+      // and paused if the operator paused it.
+      reinstate(self, i, s.handle);
     if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown) {
       give_up(s, make_error(errc::model_unavailable,
                             "the shadow of '" + s.spec.name + "' stopped"));

@@ -299,4 +299,40 @@ BOOST_AUTO_TEST_CASE(restart_after_the_switch_restores_the_new_definitions_snaps
   BOOST_TEST(model_state("m") == expected_scaled(whole_log(), 1));
 }
 
+BOOST_AUTO_TEST_CASE(
+  a_paused_model_stays_paused_when_its_shadow_stops_in_the_hand_over) {
+  start({tally("m", {"A"})});
+  publish(events(0, 10, {"A"}));
+  auto applied = whole_log();
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  self->send(sup, shadow_atom::value, tally("m", {"A"}), shadow_wait::start);
+  step_until(
+    [&] { return slot().shadow && slot().shadow->state == model_state::switching; });
+  self->send_exit(slot().shadow->handle, caf::exit_reason::user_shutdown);
+  run();
+  BOOST_TEST(!entry("m", model_role::shadow));
+  // The operator's pause holds: the live projector takes nothing new.
+  BOOST_TEST(status()[0].state == model_state::paused);
+  publish(events(10, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(applied, {"A"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_model_stays_paused_when_its_rollback_fails) {
+  start({tally("m", {"A"})});
+  publish(events(0, 10, {"A"}));
+  BOOST_REQUIRE(shadow(tally("m", {"A", "B"}), shadow_wait::live));
+  auto applied = whole_log();
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  // The previous projector goes down as the rollback starts: its promote
+  // fails and the current projector stays, paused as the operator wants.
+  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
+  self->send_exit(slot().previous, caf::exit_reason::kill);
+  run();
+  BOOST_REQUIRE(rolled->has_value());
+  BOOST_TEST(!**rolled);
+  BOOST_TEST(status()[0].state == model_state::paused);
+  publish(events(10, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(applied, {"A", "B"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(
 }
 
 BOOST_AUTO_TEST_CASE(lifecycle_requests_wait_until_the_hand_over_is_over) {
-  // The hand-over pauses the live projector to fix what it applied; a
+  // The hand-over freezes the live projector to fix what it applied; a
   // resume (or retried parked events) then would apply more behind the
   // check's back, so they are refused until the switch is done.
   start({tally("m", {"A"})});

@@ -15,8 +15,10 @@
 namespace bus::internal {
 
 /// Hands slot `index`'s model over to `shadow`, which answered ready: the
-/// live projector is paused, the shadow promoted unless it lacks an event
-/// the live one applied (then it holds its switch and tries again).
+/// live projector is frozen (it holds its pushes), the shadow promoted
+/// unless it lacks an event the live one applied (then it holds its switch
+/// and tries again), and the live one then paused, its held pushes handed
+/// to the shadow.
 void begin_switch(supervisor_ptr self, std::size_t index,
                   actors::projector_actor shadow);
 
