@@ -47,6 +47,8 @@ void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor pre
   BUS_LOG(log_level::info, "supervisor",
           "read model '" << s.spec.name << "' rolled back to its previous definition");
   status.role = model_role::live;
+  if (keep_pause(self, index)) // a model paused before the rollback stays so
+    status.state = model_state::paused;
   promise.deliver(std::move(status));
 }
 

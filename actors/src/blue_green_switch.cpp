@@ -184,6 +184,8 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
                          << (s.previous ? "; the previous projector is kept paused"
                                         : ""));
   status.role = model_role::live;
+  if (keep_pause(self, index)) // a model paused before it switched stays so
+    status.state = model_state::paused;
   for (auto& rp : waiting)
     rp.deliver(status);
 }
@@ -210,9 +212,16 @@ void reinstate(supervisor_ptr self, std::size_t index, projector_actor live) {
     return;
   self->request(live, caf::infinite, promote_atom::value)
     .then([](projector_status&) {}, [](caf::error&) {});
-  if (s.wanted == supervisor_state::intent::pause)
-    self->request(live, caf::infinite, pause_atom::value)
-      .then([](projector_status&) {}, [](caf::error&) {});
+  keep_pause(self, index);
+}
+
+bool keep_pause(supervisor_ptr self, std::size_t index) {
+  auto& s = self->state.slots[index];
+  if (s.wanted != supervisor_state::intent::pause || !s.handle)
+    return false;
+  self->request(s.handle, caf::infinite, pause_atom::value)
+    .then([](projector_status&) {}, [](caf::error&) {});
+  return true;
 }
 
 std::string describe(const caf::error& reason) {

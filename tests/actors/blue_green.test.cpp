@@ -335,4 +335,31 @@ BOOST_AUTO_TEST_CASE(a_paused_model_stays_paused_when_its_rollback_fails) {
   BOOST_TEST(model_state("m") == expected_tally(applied, {"A", "B"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_paused_model_stays_paused_through_its_switch_and_rollback) {
+  start({tally("m", {"A"})});
+  publish(events(0, 10, {"A"}));
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  auto switched = shadow(tally("m", {"A", "B"}), shadow_wait::live);
+  BOOST_REQUIRE(switched);
+  BOOST_TEST(switched->role == model_role::live);
+  BOOST_TEST(switched->state == model_state::paused);
+  BOOST_TEST(status()[0].state == model_state::paused);
+  auto applied = whole_log();
+  publish(events(10, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(applied, {"A", "B"}));
+  // A rollback catches the previous projector up (to check it lacks
+  // nothing), then pauses it.
+  applied = whole_log();
+  auto rolled = lifecycle_request(rollback_atom::value, "m");
+  BOOST_REQUIRE(rolled);
+  BOOST_TEST(rolled->state == model_state::paused);
+  BOOST_TEST(status()[0].state == model_state::paused);
+  publish(events(15, 5, {"A"}));
+  BOOST_TEST(model_state("m") == expected_tally(applied, {"A"}));
+  // Resumed, it catches up with everything.
+  BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"m"}));
+  run();
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

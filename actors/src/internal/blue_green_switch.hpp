@@ -35,6 +35,11 @@ void rollback_caught_up(supervisor_ptr self, std::size_t index,
 /// the snapshots again and runs (stays paused if the operator paused it).
 void reinstate(supervisor_ptr self, std::size_t index, actors::projector_actor live);
 
+/// Pauses slot `index`'s live projector if its operator paused the model:
+/// a switch, a rollback or a switch that did not happen leaves a paused
+/// model paused. Returns true when it did.
+bool keep_pause(supervisor_ptr self, std::size_t index);
+
 /// Answers the requests that waited for a switch that will not happen.
 void give_up(actors::supervisor_state::slot& s, const caf::error& reason);
 
