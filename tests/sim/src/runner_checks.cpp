@@ -256,6 +256,12 @@ void runner::check_lag(rest r) {
       if (st == nullptr
           || (st->phase == actors::projector_phase::paused && r != rest::final))
         continue;
+      // An operator's pause holds until the operator resumes the model.
+      if (r != rest::final && world_->kept_paused(slot)) {
+        fail(invariant::failed_state,
+             slot + " is " + state_name(*st) + " though it was paused and not resumed");
+        continue;
+      }
       // A model that parks its poison goes on, with the event parked.
       auto pinned = rec.poison.pinned;
       auto* recorded = st->model ? recording_of(*st->model) : nullptr;

@@ -384,6 +384,19 @@ std::string world::slot_state(const std::string& model) {
   return "none";
 }
 
+bool world::kept_paused(const std::string& model) {
+  auto sup = supervisor_of(model);
+  if (!sup)
+    return false;
+  watch(sup.address(), caf::actor_cast<caf::abstract_actor*>(sup));
+  if (dead(sup.address()))
+    return false;
+  for (auto& slot : state_of_actor<actors::supervisor_state>(sup).slots)
+    if (slot.spec.name == model)
+      return slot.wanted == actors::supervisor_state::intent::pause;
+  return false;
+}
+
 actors::projector_state* world::state_of(const actors::projector_actor& p) {
   watch(p.address(), caf::actor_cast<caf::abstract_actor*>(p));
   if (dead(p.address()))

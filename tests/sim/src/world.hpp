@@ -96,6 +96,10 @@ public:
   /// The state of `model`'s supervisor slot ("none" if unknown now).
   std::string slot_state(const std::string& model);
 
+  /// True when `model`'s supervisor keeps a pause for it: its operator
+  /// paused it and has not resumed it since.
+  bool kept_paused(const std::string& model);
+
   /// Reads the state of a live projector (never of a dead one).
   actors::projector_state* state_of(const actors::projector_actor& p);
 
