@@ -1,6 +1,7 @@
 #include "internal/fan_out.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -210,17 +211,31 @@ void push_again(bus_self self, const event_batch& batch) {
   }
 }
 
-bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
+namespace {
+
+// Removes the subscriber with address `who` and returns it, if there is one.
+std::optional<bus_state::subscriber> take_subscriber(bus_self self,
+                                                     const caf::actor_addr& who) {
   auto& st = self->state;
   auto i = std::find_if(st.subscribers.begin(), st.subscribers.end(),
                         [&](const auto& kv) {
                           return kv.second.handle.address() == who;
                         });
   if (i == st.subscribers.end())
-    return false;
+    return std::nullopt;
   auto sub = std::move(i->second);
   st.subs.unsubscribe(i->first);
   st.subscribers.erase(i);
+  return sub;
+}
+
+} // namespace
+
+bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
+  auto taken = take_subscriber(self, who);
+  if (!taken)
+    return false;
+  auto& sub = *taken;
   // Whatever it did not answer, it took none of: its publishers go on
   // without it, and it (or its replacement) pulls from the log later.
   for (auto& d : sub.outstanding) {
@@ -240,16 +255,11 @@ bool drop_subscriber(bus_self self, const caf::actor_addr& who) {
 
 bool hand_over_subscriber(bus_self self, const caf::actor_addr& who,
                           projector_actor successor) {
-  auto& st = self->state;
-  auto i = std::find_if(st.subscribers.begin(), st.subscribers.end(),
-                        [&](const auto& kv) {
-                          return kv.second.handle.address() == who;
-                        });
-  if (i == st.subscribers.end())
+  auto taken = take_subscriber(self, who);
+  if (!taken)
     return false;
-  auto sub = std::move(i->second);
-  st.subs.unsubscribe(i->first);
-  st.subscribers.erase(i);
+  auto& sub = *taken;
+  auto& st = self->state;
   // The awaited batches it left unanswered go to the successor; what it was
   // merely carried past ends here, as in drop_subscriber.
   std::vector<event_batch> batches;
