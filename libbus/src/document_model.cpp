@@ -108,10 +108,67 @@ void merge(boost::json::object& doc, const event_payload& from) {
   }
 }
 
+// True when `doc` has the fields of `from`, in the same order, and no
+// other: merged in place, it then equals a fresh copy of `from`.
+bool same_fields(const boost::json::object& doc, const event_payload& from) {
+  auto bytes = from.encoded_bytes();
+  if (bytes.empty() || internal::object_size(bytes) > walked_fields) {
+    auto& obj = from.object();
+    if (obj.size() != doc.size())
+      return false;
+    auto d = doc.begin();
+    for (auto& kv : obj)
+      if ((d++)->key() != kv.key())
+        return false;
+    return true;
+  }
+  std::array<std::string_view, walked_fields> seen;
+  std::size_t i = 0;
+  internal::field_walker fields{bytes};
+  std::string_view key;
+  payload_field value;
+  while (fields.next(key, value)) {
+    if (std::find(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(i), key)
+        != seen.begin() + static_cast<std::ptrdiff_t>(i))
+      continue; // counts once, as in merge()
+    if (i >= doc.size() || doc.begin()[i].key() != key)
+      return false;
+    seen[i++] = key;
+  }
+  return i == doc.size();
+}
+
+// Deleted documents kept for the next new ones, per model: users come and
+// go, and a document refilled in place reuses its table, keys and strings
+// where a fresh one allocates each (about five allocations for three
+// fields). Bounded, so that a mass delete keeps little.
+constexpr std::size_t spare_documents = 1024;
+
 } // namespace
 
 struct document_model::documents {
   internal::string_map<boost::json::object> map;
+  std::vector<boost::json::object> spare;
+
+  // A document equal to `payload`, refilling a spare one if it has the
+  // same fields.
+  boost::json::object make(const event_payload& payload) {
+    if (!spare.empty()) {
+      auto doc = std::move(spare.back());
+      spare.pop_back();
+      if (same_fields(doc, payload)) {
+        merge(doc, payload);
+        return doc;
+      }
+    }
+    return own_copy(payload);
+  }
+
+  void remove(decltype(map)::iterator i) {
+    if (spare.size() < spare_documents)
+      spare.push_back(std::move(i->second));
+    map.erase(i);
+  }
 };
 
 document_model::document_model(document_model_config cfg)
@@ -150,22 +207,24 @@ bool document_model::apply(const event& e) {
                                  + "'");
   switch (i->second) {
     case action::upsert:
-      if (auto d = docs_->map.find(*key); d != docs_->map.end())
-        d->second = own_copy(e.payload); // into the document's own storage
+      if (auto d = docs_->map.find(*key); d == docs_->map.end())
+        docs_->map.emplace(internal::compact_string{*key}, docs_->make(e.payload));
+      else if (same_fields(d->second, e.payload))
+        merge(d->second, e.payload); // replaced in place
       else
-        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
+        d->second = own_copy(e.payload); // into the document's own storage
       break;
     case action::merge:
       if (auto d = docs_->map.find(*key); d != docs_->map.end()) {
         merge(d->second, e.payload);
       } else {
         // A new document is the payload, fields in the payload's order.
-        docs_->map.emplace(internal::compact_string{*key}, own_copy(e.payload));
+        docs_->map.emplace(internal::compact_string{*key}, docs_->make(e.payload));
       }
       break;
     case action::remove:
       if (auto d = docs_->map.find(*key); d != docs_->map.end())
-        docs_->map.erase(d);
+        docs_->remove(d);
       break;
   }
   if (tracking_)
@@ -224,6 +283,7 @@ bool document_model::restore(const boost::json::value& state) {
 
 void document_model::reset() {
   docs_->map.clear();
+  docs_->spare.clear();
   changed_.clear();
 }
 
