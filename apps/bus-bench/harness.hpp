@@ -57,6 +57,9 @@ struct options {
   /// Replay requests a catching-up projector keeps under way (recovery and
   /// rebuild); the projectors' default unless given.
   std::uint32_t replay_ahead = bus::actors::projector_options{}.replay_ahead;
+  /// Events per second of the latency rows (0: half and a quarter of the
+  /// measured maximum). A fixed rate compares builds at the same load.
+  double latency_rate = 0;
 
   bool runs_scenario(std::string_view name) const;
 };

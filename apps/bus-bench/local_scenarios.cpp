@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <malloc.h>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "bus/memory_log.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/sqlite_log.hpp"
+#include "allocator.hpp"
 #include "noise_floor.hpp"
 #include "workload.hpp"
 
@@ -290,7 +290,7 @@ void recovery(const options& opt, const std::vector<bus::event>& events, report&
 
 // Heap bytes per processed event: processed_ids against a string set.
 void dedup_memory(std::size_t n, report& out) {
-  auto used = [] { return mallinfo2().uordblks; };
+  auto used = [] { return heap_bytes_in_use(); };
   bus::processed_ids ids;
   for (std::uint64_t seq = 1; seq <= n; ++seq)
     ids.insert(seq);
@@ -300,7 +300,7 @@ void dedup_memory(std::size_t n, report& out) {
     std::unordered_set<std::string> set;
     for (std::size_t i = 0; i < n; ++i)
       set.insert("e" + std::to_string(i));
-    auto theirs = static_cast<double>(used() - before) / static_cast<double>(n);
+    auto theirs = (used() - before) / static_cast<double>(n);
     out.memory("dedup_memory", "dedup memory per processed event", ours, theirs,
                "std::unordered_set<std::string> of the " + std::to_string(n / 1000000)
                  + " M ids");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "command_line.hpp"
+#include "glibc_heap.hpp"
 #include "harness.hpp"
 #include "local_scenarios.hpp"
 #include "memory.hpp"
@@ -60,6 +61,7 @@ The old spellings --batch N and --dir DIR still work.
 } // namespace
 
 int main(int argc, char** argv) {
+  bus::app::keep_freed_memory_in_heap(); // as the apps run (glibc_heap.hpp)
   options opt;
   opt.node_binary = BUS_NODE_PATH;
   opt.gen_binary = BUS_GEN_PATH;
@@ -106,6 +108,12 @@ int main(int argc, char** argv) {
                 "recovery and rebuild scenarios (default 4)")
     ->transform(count_in(1, 64))
     ->type_name("N");
+  app
+    .add_option("--latency-rate", opt.latency_rate,
+                "Run the latency and remote latency rows at this many events/s "
+                "instead of at half (and a quarter) of the measured maximum")
+    ->check(CLI::Range(1.0, 1e9))
+    ->type_name("EVENTS_PER_S");
   app.add_flag("--json", opt.json, "Print one JSON document with every figure");
   app.add_option("--label", opt.label, "A label for the JSON document (say, a commit)")
     ->type_name("TEXT");
@@ -118,7 +126,8 @@ int main(int argc, char** argv) {
              bus::to_string(opt.idle), opt.label);
   auto events = make_events(opt.events);
   double max_rate = 0;
-  if (opt.runs_scenario("pipeline") || opt.runs_scenario("latency"))
+  if (opt.runs_scenario("pipeline")
+      || (opt.runs_scenario("latency") && opt.latency_rate == 0))
     max_rate = pipeline(opt, events, out);
   if (opt.runs_scenario("recovery"))
     recovery(opt, events, out);
@@ -131,12 +140,18 @@ int main(int argc, char** argv) {
   // At half the pipeline's maximum, and at a quarter: the tail shows where
   // the awaited path (an acknowledgement per projector per batch) saturates.
   if (opt.runs_scenario("latency")) {
-    latency(events, max_rate / 2, "latency_half", out);
-    latency(events, max_rate / 4, "latency_quarter", out);
+    if (opt.latency_rate > 0) {
+      latency(events, opt.latency_rate, "latency_fixed", out);
+    } else {
+      latency(events, max_rate / 2, "latency_half", out);
+      latency(events, max_rate / 4, "latency_quarter", out);
+    }
   }
   if (opt.runs_scenario("remote")) {
     auto remote_max = remote_pipeline(opt, events, out);
-    remote_latency(events, remote_max / 2, out);
+    remote_latency(
+      events, opt.latency_rate > 0 ? opt.latency_rate : remote_max / 2,
+      opt.latency_rate > 0 ? "remote_latency_fixed" : "remote_latency_half", out);
   }
   if (opt.runs_scenario("node"))
     node_end_to_end(opt, out);

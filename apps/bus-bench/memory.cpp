@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <malloc.h>
 #include <string>
 #include <unistd.h>
 #include <unordered_set>
@@ -16,6 +15,7 @@
 #include "bus/actors/projector.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/sqlite_log.hpp"
+#include "allocator.hpp"
 #include "workload.hpp"
 
 using namespace bus::actors;
@@ -26,11 +26,10 @@ namespace {
 
 // The process's resident memory: heap, mappings (the logs' indexes and
 // filters are anonymous mappings, not heap) and SQLite's page cache, all
-// threads. Free heap memory is given back first (glibc keeps freed blocks
-// of every thread's arena otherwise), so that what is counted is what is
-// held.
+// threads. Free heap memory is given back first, so that what is counted
+// is what is held.
 double resident_bytes() {
-  malloc_trim(0);
+  give_back_free_memory();
   std::ifstream statm{"/proc/self/statm"};
   std::size_t size = 0, resident = 0;
   statm >> size >> resident;
@@ -97,7 +96,7 @@ double growth_per_event(const options& opt, std::shared_ptr<bus::event_log> log)
 
 // Heap bytes per id of a std::unordered_set<std::string> of `n` ids.
 double string_set_per_event(std::size_t n) {
-  auto used = [] { return static_cast<double>(mallinfo2().uordblks); };
+  auto used = [] { return heap_bytes_in_use(); };
   auto before = used();
   std::unordered_set<std::string> set;
   for (std::size_t i = 0; i < n; ++i)

@@ -89,7 +89,7 @@ double run_once(const options& opt, const std::vector<bus::event>& events,
   return result;
 }
 
-double plain_loop(const std::vector<bus::event>& events) {
+double partitions_loop(const std::vector<bus::event>& events) {
   busy_sum model;
   auto t0 = clock_type::now();
   for (auto& e : events)
@@ -108,7 +108,7 @@ void partitions(const options& opt, const std::vector<bus::event>& events,
   for (std::size_t run = 0; run < opt.runs; ++run) {
     for (std::size_t i = 0; i < std::size(counts); ++i)
       rates[i].push_back(run_once(opt, events, counts[i]));
-    loop_rates.push_back(plain_loop(events));
+    loop_rates.push_back(partitions_loop(events));
   }
   auto loop = median(loop_rates);
   auto whole = median(rates[0]);

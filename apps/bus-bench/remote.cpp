@@ -105,14 +105,14 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
 }
 
 void remote_latency(const std::vector<bus::event>& events, double per_second,
-                    report& out) {
+                    const std::string& id, report& out) {
   loopback_cluster c;
   auto page_us = fresh_page_us(); // before the clock: it takes tens of ms
   noise_floor floor;
   auto latency = measure_latency(*c.bus_node.sys, c.bus, events, per_second,
                                  default_keys);
-  out.latency("remote_latency_half", "latency publish -> applied on 2 nodes",
-              per_second, latency_batch, latency, floor.stop(), page_us);
+  out.latency(id, "latency publish -> applied on 2 nodes", per_second, latency_batch,
+              latency, floor.stop(), page_us);
 }
 
 } // namespace bench

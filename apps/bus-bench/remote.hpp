@@ -18,8 +18,8 @@ double remote_pipeline(const options& opt, const std::vector<bus::event>& events
                        report& out);
 
 /// Latency from publish to applied by both remote projectors at `per_second`,
-/// beside the noise floor measured meanwhile.
+/// beside the noise floor measured meanwhile, as row `id`.
 void remote_latency(const std::vector<bus::event>& events, double per_second,
-                    report& out);
+                    const std::string& id, report& out);
 
 } // namespace bench

@@ -6,6 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "allocator.hpp"
 #include "harness.hpp"
 
 namespace bench {
@@ -130,14 +131,15 @@ void report::header(std::size_t events, std::size_t batch_size, std::size_t runs
   doc_["runs"] = runs;
   doc_["cores"] = cores;
   doc_["idle_workers"] = idle_workers;
+  doc_["allocator"] = allocator_name();
   doc_["statistic"] = "median of runs";
   if (!label.empty())
     doc_["label"] = label;
   if (json_)
     return;
   std::printf("bus-bench: %zu events, batches of %zu, median of %zu runs, %u cores, "
-              "idle workers %s\n\n",
-              events, batch_size, runs, cores, idle_workers.c_str());
+              "idle workers %s, %s\n\n",
+              events, batch_size, runs, cores, idle_workers.c_str(), allocator_name());
   std::printf("%-44s %12s   %12s   %6s\n", "scenario", "bus", "plain loop", "ratio");
   std::fflush(stdout);
 }

@@ -117,7 +117,7 @@ double run_once(const options& opt, const std::vector<bus::event>& events,
 }
 
 // The same applies in one thread: both models, every event.
-double plain_loop(const std::vector<bus::event>& events) {
+double snapshots_loop(const std::vector<bus::event>& events) {
   auto specs = node_models();
   std::vector<bus::read_model_ptr> models;
   for (auto& spec : specs)
@@ -149,7 +149,7 @@ void snapshots(const options& opt, report& out) {
   for (std::size_t run = 0; run < opt.runs; ++run) {
     for (std::size_t i = 0; i < variants.size(); ++i)
       rates[i].push_back(run_once(opt, events, variants[i]));
-    loop_rates.push_back(plain_loop(events));
+    loop_rates.push_back(snapshots_loop(events));
   }
   auto loop = median(loop_rates);
   auto with = median(rates[2]);

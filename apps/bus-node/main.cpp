@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +37,7 @@
 #include "catch_up.hpp"
 #include "config_upcasters.hpp"
 #include "command_line.hpp"
+#include "glibc_heap.hpp"
 #include "request_reader.hpp"
 #include "network_exposure.hpp"
 #include "node_aggregates.hpp"
@@ -125,13 +125,8 @@ std::string lease_holder(const bus::endpoint* listen_at) {
 } // namespace
 
 int main(int argc, char** argv) {
-#ifndef BUS_JEMALLOC
-  // Chunks of requests are megabytes each: by default glibc would map and
-  // unmap every one (and trim the heap), so the kernel would fault the same
-  // memory in again for each chunk. Keep such blocks in the heap.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
+  // Chunks of requests are megabytes each (see glibc_heap.hpp).
+  bus::app::keep_freed_memory_in_heap();
   std::string config_path;
   std::string store_path;
   bus::durability policy = bus::durability::fsync_each_batch;

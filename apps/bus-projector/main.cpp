@@ -23,6 +23,7 @@
 #include "bus/log.hpp"
 #include "command_line.hpp"
 #include "config_upcasters.hpp"
+#include "glibc_heap.hpp"
 #include "network_exposure.hpp"
 #include "tls_files.hpp"
 
@@ -64,6 +65,8 @@ it, 2 for a bad option or configuration.
 } // namespace
 
 int main(int argc, char** argv) {
+  // Every batch from the bus is decoded into fresh blocks (see glibc_heap.hpp).
+  bus::app::keep_freed_memory_in_heap();
   std::vector<bus::endpoint> buses;
   std::string config_path;
   std::string name;
