@@ -169,4 +169,26 @@ BOOST_AUTO_TEST_CASE(an_event_published_during_a_held_hand_over_names_the_model)
              == expected_tally(whole_log(), {"A"}).at("sums"));
 }
 
+BOOST_AUTO_TEST_CASE(events_published_as_a_rollback_begins_name_the_model) {
+  // Publishes far past the bus's window, sent just before the rollback: the
+  // new projector stays live at the bus until the old one, subscribed
+  // again, has caught up, so every event is named by one of them (a
+  // rollback that paused the new one first named 64 of the 640).
+  start({tally("m", {"A"})});
+  publish(events(0, 20, {"A"}));
+  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
+  std::vector<pending_ack> acks;
+  for (std::size_t i = 0; i < 10 * bus_options{}.max_in_flight; ++i)
+    acks.push_back(send_publish(events(20 + i, 1, {"A"})));
+  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
+  run();
+  BOOST_REQUIRE(rolled->has_value());
+  BOOST_REQUIRE(**rolled);
+  std::size_t named = 0;
+  for (auto& ack : acks)
+    named += taken_by(ack, "m").size();
+  BOOST_TEST(named == acks.size());
+  BOOST_TEST(model_state("m") == expected_tally(whole_log(), {"A"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

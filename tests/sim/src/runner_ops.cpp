@@ -58,8 +58,12 @@ void runner::blue_green() {
       recorded(raw_[i], journal_),
       roll == 0 ? actors::shadow_wait::live : actors::shadow_wait::start);
   } else if (roll == 2) {
-    ask_supervisor<actors::projector_status>(model, "blue/green rollback of",
-                                             actors::rollback_atom::value, model);
+    // Back to the same definition (every shadow here has it): steady as a
+    // switch is, under the same condition.
+    auto effect = journal_->models[model].threw.empty() ? request_effect::keeps_steady
+                                                        : request_effect::disturbs;
+    ask_supervisor_as<actors::projector_status>(effect, model, "blue/green rollback of",
+                                                actors::rollback_atom::value, model);
   } else {
     ask_supervisor<actors::projector_status>(model, "blue/green discard of",
                                              actors::discard_atom::value, model);
