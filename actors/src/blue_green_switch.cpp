@@ -210,9 +210,17 @@ void reinstate(supervisor_ptr self, std::size_t index, projector_actor live) {
   auto& s = self->state.slots[index];
   if (!live || s.handle != live)
     return;
+  // Paused again once the promote is through: a projector that owns
+  // snapshots writes one before it goes live, and would go live past a
+  // pause sent meanwhile. A failed promote is the projector's failure: its
+  // restart keeps the pause.
   self->request(live, caf::infinite, promote_atom::value)
-    .then([](projector_status&) {}, [](caf::error&) {});
-  keep_pause(self, index);
+    .then(
+      [self, index, live](projector_status&) {
+        if (self->state.slots[index].handle == live)
+          keep_pause(self, index);
+      },
+      [](caf::error&) {});
 }
 
 bool keep_pause(supervisor_ptr self, std::size_t index) {
