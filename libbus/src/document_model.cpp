@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 
 #include "bus/snapshot_rows.hpp"
@@ -78,6 +79,30 @@ void assign_field(boost::json::value& to, const payload_field& x) {
 // Payloads of up to this many fields are merged from their record.
 constexpr std::size_t walked_fields = 16;
 
+// Calls `f(i, key, value)` for the i-th distinct top-level field of the
+// checked record `bytes`, up to walked_fields of them, while f returns
+// true. A key the record holds twice counts once, its first value. Returns
+// the number of fields passed, or walk_stopped if f stopped the walk.
+constexpr std::size_t walk_stopped = std::numeric_limits<std::size_t>::max();
+
+template <class F>
+std::size_t each_field(std::string_view bytes, F f) {
+  std::array<std::string_view, walked_fields> seen;
+  std::size_t i = 0;
+  internal::field_walker fields{bytes};
+  std::string_view key;
+  payload_field value;
+  while (fields.next(key, value)) {
+    if (std::find(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(i), key)
+        != seen.begin() + static_cast<std::ptrdiff_t>(i))
+      continue;
+    if (!f(i, key, value))
+      return walk_stopped;
+    seen[i++] = key;
+  }
+  return i;
+}
+
 // As merge() above, reading the fields of a payload still in its record
 // (bus-node's input, a catch-up) in one pass: no object of the payload is
 // built unless a field is an array or an object. A key the record holds
@@ -89,23 +114,16 @@ void merge(boost::json::object& doc, const event_payload& from) {
     merge(doc, from.object());
     return;
   }
-  std::array<std::string_view, walked_fields> seen;
-  std::size_t i = 0;
-  internal::field_walker fields{bytes};
-  std::string_view key;
-  payload_field value;
-  while (fields.next(key, value)) {
-    if (std::find(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(i), key)
-        != seen.begin() + static_cast<std::ptrdiff_t>(i))
-      continue;
+  each_field(bytes, [&](std::size_t i, std::string_view key,
+                        const payload_field& value) {
     auto& to = i < doc.size() && doc.begin()[i].key() == key ? doc.begin()[i].value()
                                                              : doc[key];
     if (value.kind() == field_kind::array || value.kind() == field_kind::object)
       assign_reusing(to, from.object().at(key));
     else
       assign_field(to, value);
-    seen[i++] = key;
-  }
+    return true;
+  });
 }
 
 // True when `doc` has the fields of `from`, in the same order, and no
@@ -122,20 +140,11 @@ bool same_fields(const boost::json::object& doc, const event_payload& from) {
         return false;
     return true;
   }
-  std::array<std::string_view, walked_fields> seen;
-  std::size_t i = 0;
-  internal::field_walker fields{bytes};
-  std::string_view key;
-  payload_field value;
-  while (fields.next(key, value)) {
-    if (std::find(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(i), key)
-        != seen.begin() + static_cast<std::ptrdiff_t>(i))
-      continue; // counts once, as in merge()
-    if (i >= doc.size() || doc.begin()[i].key() != key)
-      return false;
-    seen[i++] = key;
-  }
-  return i == doc.size();
+  auto n = each_field(bytes,
+                      [&](std::size_t i, std::string_view key, const payload_field&) {
+                        return i < doc.size() && doc.begin()[i].key() == key;
+                      });
+  return n == doc.size();
 }
 
 // Deleted documents kept for the next new ones, per model: users come and

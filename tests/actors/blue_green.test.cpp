@@ -12,6 +12,30 @@ using namespace bus;
 using namespace bus::actors;
 using namespace bus::test;
 
+namespace {
+
+// The previous projector goes down as the rollback of a paused model
+// starts: its promote fails, and the current projector stays, paused as
+// the operator wants.
+void check_a_failed_rollback_keeps_the_pause(blue_green_fixture& f) {
+  f.start({tally("m", {"A"})});
+  f.publish(f.events(0, 10, {"A"}));
+  BOOST_REQUIRE(f.shadow(tally("m", {"A", "B"}), shadow_wait::live));
+  auto applied = f.whole_log();
+  BOOST_REQUIRE(f.ask<projector_status>(f.sup, pause_atom::value, std::string{"m"}));
+  auto rolled = f.send_request<projector_status>(rollback_atom::value,
+                                                 std::string{"m"});
+  f.self->send_exit(f.slot().previous, caf::exit_reason::kill);
+  f.run();
+  BOOST_REQUIRE(rolled->has_value());
+  BOOST_TEST(!**rolled);
+  BOOST_TEST(f.status()[0].state == model_state::paused);
+  f.publish(f.events(10, 5, {"A"}));
+  BOOST_TEST(f.model_state("m") == expected_tally(applied, {"A", "B"}));
+}
+
+} // namespace
+
 BOOST_FIXTURE_TEST_SUITE(supervisor_blue_green, blue_green_fixture)
 
 BOOST_AUTO_TEST_CASE(live_model_answers_while_the_shadow_catches_up) {
@@ -318,21 +342,7 @@ BOOST_AUTO_TEST_CASE(
 }
 
 BOOST_AUTO_TEST_CASE(a_paused_model_stays_paused_when_its_rollback_fails) {
-  start({tally("m", {"A"})});
-  publish(events(0, 10, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A", "B"}), shadow_wait::live));
-  auto applied = whole_log();
-  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
-  // The previous projector goes down as the rollback starts: its promote
-  // fails and the current projector stays, paused as the operator wants.
-  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
-  self->send_exit(slot().previous, caf::exit_reason::kill);
-  run();
-  BOOST_REQUIRE(rolled->has_value());
-  BOOST_TEST(!**rolled);
-  BOOST_TEST(status()[0].state == model_state::paused);
-  publish(events(10, 5, {"A"}));
-  BOOST_TEST(model_state("m") == expected_tally(applied, {"A", "B"}));
+  check_a_failed_rollback_keeps_the_pause(*this);
 }
 
 BOOST_AUTO_TEST_CASE(
@@ -343,19 +353,7 @@ BOOST_AUTO_TEST_CASE(
   // --steps 300).
   options.snapshot_path = store.path;
   options.snapshot_every = 4;
-  start({tally("m", {"A"})});
-  publish(events(0, 10, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A", "B"}), shadow_wait::live));
-  auto applied = whole_log();
-  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
-  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
-  self->send_exit(slot().previous, caf::exit_reason::kill);
-  run();
-  BOOST_REQUIRE(rolled->has_value());
-  BOOST_TEST(!**rolled);
-  BOOST_TEST(status()[0].state == model_state::paused);
-  publish(events(10, 5, {"A"}));
-  BOOST_TEST(model_state("m") == expected_tally(applied, {"A", "B"}));
+  check_a_failed_rollback_keeps_the_pause(*this);
 }
 
 BOOST_AUTO_TEST_CASE(a_paused_model_stays_paused_through_its_switch_and_rollback) {
