@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -59,7 +60,7 @@ struct options {
   std::uint32_t replay_ahead = bus::actors::projector_options{}.replay_ahead;
   /// Events per second of the latency rows (0: half and a quarter of the
   /// measured maximum). A fixed rate compares builds at the same load.
-  double latency_rate = 0;
+  std::uint64_t latency_rate = 0;
 
   bool runs_scenario(std::string_view name) const;
 };

@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     .add_option("--latency-rate", opt.latency_rate,
                 "Run the latency and remote latency rows at this many events/s "
                 "instead of at half (and a quarter) of the measured maximum")
-    ->check(CLI::Range(1.0, 1e9))
+    ->transform(count_in(1, 1000000000))
     ->type_name("EVENTS_PER_S");
   app.add_flag("--json", opt.json, "Print one JSON document with every figure");
   app.add_option("--label", opt.label, "A label for the JSON document (say, a commit)")
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   // the awaited path (an acknowledgement per projector per batch) saturates.
   if (opt.runs_scenario("latency")) {
     if (opt.latency_rate > 0) {
-      latency(events, opt.latency_rate, "latency_fixed", out);
+      latency(events, static_cast<double>(opt.latency_rate), "latency_fixed", out);
     } else {
       latency(events, max_rate / 2, "latency_half", out);
       latency(events, max_rate / 4, "latency_quarter", out);
@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
   if (opt.runs_scenario("remote")) {
     auto remote_max = remote_pipeline(opt, events, out);
     remote_latency(
-      events, opt.latency_rate > 0 ? opt.latency_rate : remote_max / 2,
+      events,
+      opt.latency_rate > 0 ? static_cast<double>(opt.latency_rate) : remote_max / 2,
       opt.latency_rate > 0 ? "remote_latency_fixed" : "remote_latency_half", out);
   }
   if (opt.runs_scenario("node"))
