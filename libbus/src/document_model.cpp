@@ -103,6 +103,16 @@ std::size_t each_field(std::string_view bytes, F f) {
   return i;
 }
 
+// Sets `to` to the field `key` of `from`, read by each_field as `value`:
+// arrays and objects from the decoded payload, the rest from the record.
+void assign_walked(boost::json::value& to, const event_payload& from,
+                   std::string_view key, const payload_field& value) {
+  if (value.kind() == field_kind::array || value.kind() == field_kind::object)
+    assign_reusing(to, from.object().at(key));
+  else
+    assign_field(to, value);
+}
+
 // As merge() above, reading the fields of a payload still in its record
 // (bus-node's input, a catch-up) in one pass: no object of the payload is
 // built unless a field is an array or an object. A key the record holds
@@ -118,32 +128,35 @@ void merge(boost::json::object& doc, const event_payload& from) {
                         const payload_field& value) {
     auto& to = i < doc.size() && doc.begin()[i].key() == key ? doc.begin()[i].value()
                                                              : doc[key];
-    if (value.kind() == field_kind::array || value.kind() == field_kind::object)
-      assign_reusing(to, from.object().at(key));
-    else
-      assign_field(to, value);
+    assign_walked(to, from, key, value);
     return true;
   });
 }
 
-// True when `doc` has the fields of `from`, in the same order, and no
-// other: merged in place, it then equals a fresh copy of `from`.
-bool same_fields(const boost::json::object& doc, const event_payload& from) {
+// Refills `doc` with the values of `from` in one pass when it has the
+// fields of `from`, in the same order, and no other: it then equals a
+// fresh copy of `from`. False otherwise, `doc` partly refilled.
+bool refill(boost::json::object& doc, const event_payload& from) {
   auto bytes = from.encoded_bytes();
   if (bytes.empty() || internal::object_size(bytes) > walked_fields) {
     auto& obj = from.object();
     if (obj.size() != doc.size())
       return false;
     auto d = doc.begin();
-    for (auto& kv : obj)
-      if ((d++)->key() != kv.key())
+    for (auto& kv : obj) {
+      if (d->key() != kv.key())
         return false;
+      assign_reusing((d++)->value(), kv.value());
+    }
     return true;
   }
-  auto n = each_field(bytes,
-                      [&](std::size_t i, std::string_view key, const payload_field&) {
-                        return i < doc.size() && doc.begin()[i].key() == key;
-                      });
+  auto n = each_field(bytes, [&](std::size_t i, std::string_view key,
+                                 const payload_field& value) {
+    if (i >= doc.size() || doc.begin()[i].key() != key)
+      return false;
+    assign_walked(doc.begin()[i].value(), from, key, value);
+    return true;
+  });
   return n == doc.size();
 }
 
@@ -165,10 +178,8 @@ struct document_model::documents {
     if (!spare.empty()) {
       auto doc = std::move(spare.back());
       spare.pop_back();
-      if (same_fields(doc, payload)) {
-        merge(doc, payload);
+      if (refill(doc, payload))
         return doc;
-      }
     }
     return own_copy(payload);
   }
@@ -218,10 +229,8 @@ bool document_model::apply(const event& e) {
     case action::upsert:
       if (auto d = docs_->map.find(*key); d == docs_->map.end())
         docs_->map.emplace(internal::compact_string{*key}, docs_->make(e.payload));
-      else if (same_fields(d->second, e.payload))
-        merge(d->second, e.payload); // replaced in place
-      else
-        d->second = own_copy(e.payload); // into the document's own storage
+      else if (!refill(d->second, e.payload)) // replaced in place, or
+        d->second = own_copy(e.payload);      // into the document's own storage
       break;
     case action::merge:
       if (auto d = docs_->map.find(*key); d != docs_->map.end()) {
