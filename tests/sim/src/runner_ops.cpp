@@ -44,24 +44,21 @@ void runner::blue_green() {
     run_jobs();
     return;
   }
+  // A shadow has the same definition again, and a rollback goes back to
+  // it: the fold of the log stays the reference, and the model's acks and
+  // queries must stay right throughout. Unless it ever threw: the live
+  // projector may hold an event parked (or events behind its key) that the
+  // other, replaying, applies; a later history that acks already answered
+  // need not name.
+  auto effect = journal_->models[model].threw.empty() ? request_effect::keeps_steady
+                                                      : request_effect::disturbs;
   auto roll = rng_() % 4;
   if (roll < 2) {
-    // The same definition again: the fold of the log stays the reference,
-    // and the model's acks and queries must stay right throughout. Unless
-    // it ever threw: the live projector may hold an event parked (or events
-    // behind its key) that the shadow, replaying, applies; a later history
-    // that acks already answered need not name.
-    auto effect = journal_->models[model].threw.empty() ? request_effect::keeps_steady
-                                                        : request_effect::disturbs;
     ask_supervisor_as<actors::projector_status>(
       effect, model, "blue/green shadow of", actors::shadow_atom::value,
       recorded(raw_[i], journal_),
       roll == 0 ? actors::shadow_wait::live : actors::shadow_wait::start);
   } else if (roll == 2) {
-    // Back to the same definition (every shadow here has it): steady as a
-    // switch is, under the same condition.
-    auto effect = journal_->models[model].threw.empty() ? request_effect::keeps_steady
-                                                        : request_effect::disturbs;
     ask_supervisor_as<actors::projector_status>(effect, model, "blue/green rollback of",
                                                 actors::rollback_atom::value, model);
   } else {
