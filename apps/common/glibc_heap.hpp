@@ -4,8 +4,9 @@
 // maps and unmaps every block of 128 KiB and more and trims its heaps, so
 // the kernel faults the same memory in again for the next chunk of input or
 // batch of events (some 14 us a page on this project's VM). Keeping such
-// blocks in the heap took the remote scenario of bus-bench from 0.56-0.70 to
-// 0.90-0.97 M events/s (docs/benchmarks.md, "Projector nodes on jemalloc").
+// blocks in the heap took the remote scenario of bus-bench from 572-741 k
+// to 723 k-1.04 M events/s (docs/benchmarks.md, "Projector nodes on
+// jemalloc").
 // Inline, so that each app's own BUS_JEMALLOC decides.
 
 #ifndef BUS_JEMALLOC
