@@ -49,6 +49,9 @@ struct options {
   /// The binaries the node scenario runs.
   std::string node_binary;
   std::string gen_binary;
+  /// The Python reference node the node scenario compares bus-node with
+  /// ("": not run).
+  std::string reference_node;
   /// One JSON document instead of a table.
   bool json = false;
   /// Copied into the JSON document (say, the commit measured).

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   options opt;
   opt.node_binary = BUS_NODE_PATH;
   opt.gen_binary = BUS_GEN_PATH;
+  opt.reference_node = BUS_REFERENCE_NODE_PATH;
   bus::app::command_line cli{"bus-bench", summary, details};
   auto& app = cli.app();
   using bus::app::count_in;
@@ -95,6 +96,11 @@ int main(int argc, char** argv) {
   app
     .add_option("--gen", opt.gen_binary,
                 "The bus-gen binary of the node scenario (default: this build's)")
+    ->type_name("PATH");
+  app
+    .add_option("--reference-node", opt.reference_node,
+                "The Python reference node the node scenario compares bus-node "
+                "with (default: apps/bus-bench/reference_node.py; \"\": not run)")
     ->type_name("PATH");
   app
     .add_option("--pg-uri", opt.pg_uri,

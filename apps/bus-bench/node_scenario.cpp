@@ -177,6 +177,51 @@ void remove_store(const std::filesystem::path& path) {
     std::filesystem::remove(path.string() + suffix);
 }
 
+// Runs the Python reference node once on `input` into `runs`.
+void run_reference(const std::string& script, const std::string& input,
+                   const std::string& log, std::size_t events, node_runs& runs) {
+  if (!runs.failure.empty())
+    return; // failed once: its other runs would too
+  if (::access(script.c_str(), X_OK) != 0) {
+    runs.failure = script + " is not an executable (--reference-node)";
+    return;
+  }
+  auto r = run_child({script}, input, "/dev/null", log);
+  if (r.exit_code != 0) {
+    runs.failure = "exit " + std::to_string(r.exit_code) + ": " + first_line_of(log);
+    return;
+  }
+  runs.rates.push_back(per_second(events, r.seconds));
+  runs.cpu_seconds.push_back(r.cpu_seconds);
+  runs.rss.push_back(static_cast<double>(r.max_rss_bytes));
+}
+
+// The memory node beside the Python reference node of the same runs: the
+// row's "loop" is the reference, so its ratio is how many times faster
+// bus-node is (issue 11 asks for 12x).
+void report_reference(const options& opt, const node_runs& memory,
+                      const node_runs& reference, report& out) {
+  static constexpr auto id = "node_reference";
+  if (opt.reference_node.empty())
+    return;
+  if (reference.rates.empty() || memory.rates.empty()) {
+    out.skipped(id,
+                "the Python reference node did not run: "
+                  + (reference.failure.empty() ? memory.failure : reference.failure));
+    return;
+  }
+  std::ostringstream note;
+  note.precision(3);
+  note << "reference: cpu " << median(reference.cpu_seconds) << " s, max RSS "
+       << static_cast<long>(median(reference.rss) / (1 << 20)) << " MB";
+  out.rate(id, "bus-node over the Python reference node", median(memory.rates),
+           median(reference.rates),
+           "the Python reference node: json.loads, dicts, a set; same input",
+           {{"reference_cpu_seconds", median(reference.cpu_seconds)},
+            {"reference_max_rss_bytes", median(reference.rss)}},
+           note.str());
+}
+
 } // namespace
 
 void node_end_to_end(const options& opt, report& out) {
@@ -197,7 +242,7 @@ void node_end_to_end(const options& opt, report& out) {
     out.skipped("node", "bus-gen failed: " + first_line_of(log));
     return;
   }
-  node_runs memory, store;
+  node_runs memory, store, reference;
   std::vector<double> loop_rates;
   std::vector<double> loop_cpu;
   for (std::size_t run = 0; run < opt.runs; ++run) {
@@ -221,6 +266,8 @@ void node_end_to_end(const options& opt, report& out) {
       runs->rss.push_back(static_cast<double>(r.max_rss_bytes));
     }
     remove_store(db);
+    if (!opt.reference_node.empty())
+      run_reference(opt.reference_node, input, log, opt.events, reference);
     auto loop = plain_loop(input, opt.events);
     loop_rates.push_back(loop.rate);
     loop_cpu.push_back(loop.cpu_seconds);
@@ -252,6 +299,7 @@ void node_end_to_end(const options& opt, report& out) {
               {"users", users}},
              note.str());
   }
+  report_reference(opt, memory, reference, out);
 }
 
 } // namespace bench
