@@ -3,6 +3,7 @@
 // stderr. At end of input it finishes every reply and exits 0.
 // Options: see `summary` and `details` below, and docs/protocol.md.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -351,6 +352,12 @@ int main(int argc, char** argv) {
   bus::node::session_options options;
   for (auto& spec : config->read_models)
     options.models.push_back(spec.name);
+  // Awaited models of other nodes come next, in the order given: their
+  // place in updated_models must not depend on which node attached first.
+  for (auto& name : await_names)
+    if (std::find(options.models.begin(), options.models.end(), name)
+        == options.models.end())
+      options.models.push_back(name);
   options.batch_size = config->node.batch_size;
   options.commands = commands;
 #ifdef BUS_HAS_POSTGRESQL

@@ -10,10 +10,13 @@ bus-gen's (users created, updated and deleted, redeliveries) with queries
 between its events, of the users and emails just touched and of random
 users. Each variant runs bus-node once and compares every reply, byte for
 byte; the restart variant feeds the first half into a store, starts again
-on it with the second half, and compares the second half's replies.
+on it with the second half, and compares the second half's replies; the
+distributed variants run the bus alone and each model on a projector node
+of its own (bus-projector, over loopback), as docs/distributed.md does.
 
   reference_differential.py --gen BUS_GEN --node BUS_NODE
-      --reference REFERENCE_NODE --config CONFIG_JSON --dir SCRATCH_DIR
+      --projector BUS_PROJECTOR --reference REFERENCE_NODE
+      --config-dir CONFIG_DIR --dir SCRATCH_DIR
 """
 
 import argparse
@@ -24,6 +27,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 
 EVENTS = 20000
 USERS = 2000
@@ -65,6 +69,49 @@ def run(argv, lines):
     return done.stdout.splitlines()
 
 
+def run_distributed(node, projector, config_dir, scratch, options, lines):
+    """Runs `lines` through a bus node whose models run on two projector
+    nodes; returns the bus node's replies."""
+    path = os.path.join(scratch, "distributed.jsonl")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    log = os.path.join(scratch, "distributed-bus.log")
+    argv = [node, "--config", os.path.join(config_dir, "bus-only.json"),
+            "--listen", "127.0.0.1:0", "--await-models", "user_listing,user_by_email",
+            "--startup-timeout", "60"] + options
+    with open(path) as stdin, open(log, "w") as stderr:
+        bus = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                               stderr=stderr, text=True)
+    projectors = []
+    try:
+        port = None
+        deadline = time.monotonic() + 30
+        while port is None and time.monotonic() < deadline and bus.poll() is None:
+            with open(log) as f:
+                for line in f:
+                    if "listening on 127.0.0.1:" in line:
+                        port = line.rsplit(":", 1)[1].strip()
+            time.sleep(0.05)
+        if port is None:
+            sys.exit("the bus node did not listen: see " + log)
+        for model in ("listing", "email"):
+            with open(os.path.join(scratch, "projector-%s.log" % model), "w") as err:
+                projectors.append(subprocess.Popen(
+                    [projector, "--connect", "127.0.0.1:" + port, "--log-level", "warning",
+                     "--config", os.path.join(config_dir, "projector-%s.json" % model)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err))
+        out, _ = bus.communicate(timeout=120)
+        if bus.returncode != 0:
+            sys.exit("the bus node: exit %d, see %s" % (bus.returncode, log))
+        return out.splitlines()
+    finally:
+        if bus.poll() is None:
+            bus.kill()
+        for p in projectors:
+            p.terminate()
+            p.wait(timeout=30)
+
+
 def first_difference(expected, got):
     if len(expected) != len(got):
         return "%d replies, expected %d" % (len(got), len(expected))
@@ -76,7 +123,7 @@ def first_difference(expected, got):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ("--gen", "--node", "--reference", "--config", "--dir"):
+    for name in ("--gen", "--node", "--projector", "--reference", "--config-dir", "--dir"):
         parser.add_argument(name, required=True)
     args = parser.parse_args()
     shutil.rmtree(args.dir, ignore_errors=True)
@@ -89,7 +136,7 @@ def main():
     expected = run([args.reference], lines)
 
     # The shipped models, and the same with their state elsewhere.
-    with open(args.config) as f:
+    with open(os.path.join(args.config_dir, "node.json")) as f:
         shipped = json.load(f)
 
     def config(name, listing=None, by_email=None):
@@ -141,6 +188,15 @@ def main():
         on = store("restart-" + str(len(failures))) + options + ["--durability", "os"]
         run(node + on, lines[:half])
         problem = first_difference(expected[half:], run(node + on, lines[half:]))
+        print("%-40s %s" % (name, "same replies" if problem is None else "DIFFERENT"))
+        if problem is not None:
+            failures.append("%s: %s" % (name, problem))
+
+    for name, options in [("projector nodes", []),
+                          ("projector nodes, batch-size 7", ["--batch-size", "7"])]:
+        got = run_distributed(args.node, args.projector, args.config_dir, args.dir,
+                              ["--log-level", "info"] + options, lines)
+        problem = first_difference(expected, got)
         print("%-40s %s" % (name, "same replies" if problem is None else "DIFFERENT"))
         if problem is not None:
             failures.append("%s: %s" % (name, problem))
