@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -118,14 +119,19 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
     .then(
       [self, batch = std::move(batch)](actors::publish_ack& ack) {
         auto& state = self->state;
-        // Models on other nodes are named after the local ones, in the
-        // order they first took an event.
-        for (auto& m : ack.models) {
-          if (state.model_index.count(m.model) == 0) {
-            state.model_index.emplace(m.model, state.options.models.size());
-            state.options.models.push_back(m.model);
-            render_string(state.quoted_models.emplace_back(), m.model);
-          }
+        // Models on other nodes not awaited are named after the others, in
+        // the order they first took an event; those first seen together by
+        // name, not in the bus's table order, which varies from run to run.
+        std::vector<std::string> seen;
+        for (auto& m : ack.models)
+          if (state.model_index.count(m.model) == 0)
+            seen.push_back(m.model);
+        std::sort(seen.begin(), seen.end());
+        seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+        for (auto& name : seen) {
+          state.model_index.emplace(name, state.options.models.size());
+          render_string(state.quoted_models.emplace_back(), name);
+          state.options.models.push_back(std::move(name));
         }
         // took[j * n + m]: model m (config order) took event j.
         auto n = state.options.models.size();

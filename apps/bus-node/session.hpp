@@ -44,7 +44,7 @@ struct session_options {
   /// Read model names in config order (the order of updated_models), then
   /// the awaited models of other nodes (--await-models) in the order given;
   /// other nodes' models not named are added after them as they first take
-  /// an event.
+  /// an event (by name among those of one batch).
   std::vector<std::string> models;
   std::size_t batch_size = 1024;
   /// Publish batches under way at once; at most the bus's
