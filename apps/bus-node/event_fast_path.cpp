@@ -159,6 +159,11 @@ event_fast_path::~event_fast_path() {
 }
 
 bool event_fast_path::parse(std::string_view line, request& req) {
+  return parse(line, req, req.ev.payload.storage());
+}
+
+bool event_fast_path::parse(std::string_view line, request& req,
+                            const boost::json::storage_ptr& arena) {
   // Escapes are where parsers differ most (surrogates, NUL): not here.
   if (std::memchr(line.data(), '\\', line.size()) != nullptr)
     return false;
@@ -216,20 +221,20 @@ bool event_fast_path::parse(std::string_view line, request& req) {
   if (!write_object(writer, payload, 1, impl_->keys) || !writer.complete())
     return false;
   auto bytes = writer.written();
-  auto arena = req.ev.payload.storage();
   auto* stored = static_cast<char*>(arena->allocate(bytes.size(), 1));
   std::memcpy(stored, bytes.data(), bytes.size());
-  req.ev.payload = event_payload::encoded(std::string_view{stored, bytes.size()},
-                                          arena);
+  auto encoded = event_payload::encoded(std::string_view{stored, bytes.size()}, arena);
   if (event_found[1]) {
     req.ev.id.assign(ev_id.data(), ev_id.size());
-  } else if (auto derived = derive_event_id(req.ev.payload)) {
+  } else if (auto derived = derive_event_id(encoded)) {
     req.ev.id = std::move(*derived);
     req.ev.id_derived = true;
   } else {
-    req.ev.payload = event_payload{std::move(arena)}; // fresh again
-    return false;
+    return false; // `req` still fresh
   }
+  // Its object now in the heap's storage, not the arena's: moving the
+  // event on counts no reference on the arena (event_payload's move).
+  req.ev.payload = std::move(encoded);
   req.kind = request_kind::event;
   req.src.assign(src.data(), src.size());
   req.dest.assign(dest.data(), dest.size());

@@ -25,6 +25,11 @@ public:
   /// returns false and leaves `req` fresh.
   bool parse(std::string_view line, request& req);
 
+  /// As above, for a fresh `req` made without a payload storage: the
+  /// payload's bytes go to `arena`, which the payload keeps alive.
+  bool parse(std::string_view line, request& req,
+             const boost::json::storage_ptr& arena);
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

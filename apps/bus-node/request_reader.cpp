@@ -32,9 +32,13 @@ request_reader::request_reader(int fd, std::size_t max_line_bytes)
 }
 
 void request_reader::parse_line(std::string_view line, std::size_t number) {
-  auto& req = chunk_->emplace_back(payloads_);
-  if (fast_path_.parse(line, req))
+  // Made without the arena: a request's payload whose object had the
+  // arena's storage would count a reference on it with every move of the
+  // event, on the reader's thread and the workers' alike.
+  auto& req = chunk_->emplace_back();
+  if (fast_path_.parse(line, req, payloads_))
     return;
+  req.ev.payload = event_payload{payloads_}; // parse_request copies into it
   bool parsed = false;
   {
     parser_.reset(&scratch_);

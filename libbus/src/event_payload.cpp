@@ -1,6 +1,7 @@
 #include "bus/event_payload.hpp"
 
 #include <limits>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
@@ -150,7 +151,13 @@ event_payload& event_payload::operator=(const event_payload& other) {
 
 event_payload& event_payload::operator=(event_payload&& other) noexcept {
   if (this != &other) {
-    value_ = std::move(other.value_);
+    // The object is made anew with other's storage: an assignment would
+    // keep this one's. A payload bus-node parsed into a request would then
+    // keep the request's arena as its storage, and every later move of the
+    // event (to the bus, to the log's tail) would count a reference on it,
+    // an atomic add on a line the other threads' releases contend for.
+    value_.~object();
+    ::new (&value_) boost::json::object(std::move(other.value_));
     bytes_ = other.bytes_;
     keep_ = std::move(other.keep_);
     form_.store(other.form_.load(std::memory_order_relaxed), std::memory_order_relaxed);

@@ -5,6 +5,7 @@
 
 #include "bus/event_payload.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -157,6 +158,30 @@ BOOST_AUTO_TEST_CASE(an_empty_payload_reads_as_empty_in_either_form) {
   BOOST_TEST(!read[0].payload.field("x"));
   BOOST_TEST(read[0].payload.object().empty());
   BOOST_TEST(event_payload{}.empty());
+}
+
+// A payload moved in takes the storage of the one moved, as a moved-to
+// object of its own would: bus-node's requests are made with their chunk's
+// arena, and an event that kept it would count a reference on it with each
+// move (event_fast_path.cpp).
+BOOST_AUTO_TEST_CASE(a_payload_moved_in_brings_its_own_storage) {
+  auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  event_payload in_arena{arena};
+  event_payload on_heap{boost::json::object{{"k", 1}}};
+  in_arena = std::move(on_heap);
+  BOOST_TEST(in_arena.storage().get() == boost::json::storage_ptr{}.get());
+  BOOST_TEST(in_arena.field("k").as_int64() == 1);
+  event_payload fresh;
+  fresh = event_payload{arena};
+  BOOST_TEST(fresh.storage().get() == arena.get());
+  // Still encoded after the move: the bytes, not an object, come along.
+  auto log = log_of(1);
+  auto batch = log->read(1, 1);
+  event_payload moved{arena};
+  moved = event_payload::encoded(batch[0].payload.encoded_bytes());
+  BOOST_TEST(!moved.decoded());
+  BOOST_TEST(moved == expected_payload(1));
+  BOOST_TEST(moved.storage().get() == boost::json::storage_ptr{}.get());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

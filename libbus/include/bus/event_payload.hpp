@@ -108,9 +108,7 @@ public:
   /// A payload in the encoded form `bytes` (well-formed, e.g. written by a
   /// payload_writer), which lie in memory that `keep` owns: the payload and
   /// what it is moved into keep that memory alive. Decoding allocates from
-  /// the heap, or from the storage of a payload it was moved into (bus-node
-  /// moves it into a request's payload, whose storage is the sealed arena:
-  /// the heap again).
+  /// the heap.
   static event_payload encoded(std::string_view bytes,
                                boost::json::storage_ptr keep) noexcept;
 
@@ -121,6 +119,8 @@ public:
   event_payload(event_payload&& other) noexcept;
 
   event_payload& operator=(const event_payload& other);
+  /// Moves, as the move constructor: this payload takes other's form and
+  /// the storage of its object.
   event_payload& operator=(event_payload&& other) noexcept;
   event_payload& operator=(boost::json::object obj) noexcept;
 
