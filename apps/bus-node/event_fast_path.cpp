@@ -158,10 +158,6 @@ event_fast_path::~event_fast_path() {
   // nop
 }
 
-bool event_fast_path::parse(std::string_view line, request& req) {
-  return parse(line, req, req.ev.payload.storage());
-}
-
 bool event_fast_path::parse(std::string_view line, request& req,
                             const boost::json::storage_ptr& arena) {
   // Escapes are where parsers differ most (surrogates, NUL): not here.

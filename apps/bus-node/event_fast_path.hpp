@@ -20,13 +20,10 @@ public:
   event_fast_path();
   ~event_fast_path();
 
-  /// Fills `req` (fresh, made with its payload storage) from `line` and
-  /// returns true if `line` is an event request this path takes; otherwise
-  /// returns false and leaves `req` fresh.
-  bool parse(std::string_view line, request& req);
-
-  /// As above, for a fresh `req` made without a payload storage: the
-  /// payload's bytes go to `arena`, which the payload keeps alive.
+  /// Fills `req` (fresh) from `line` and returns true if `line` is an
+  /// event request this path takes; otherwise returns false and leaves
+  /// `req` fresh. The payload's bytes go to `arena` (the chunk's), which the
+  /// payload keeps alive; its object is left in the heap's storage.
   bool parse(std::string_view line, request& req,
              const boost::json::storage_ptr& arena);
 
