@@ -168,6 +168,17 @@ struct node_runs {
   std::vector<double> cpu_seconds;
   std::vector<double> rss;
   std::string failure;
+
+  // Adds the run `r` of a child that logged to `log`, or its failure.
+  void add(const child_result& r, std::size_t events, const std::string& log) {
+    if (r.exit_code != 0) {
+      failure = "exit " + std::to_string(r.exit_code) + ": " + first_line_of(log);
+      return;
+    }
+    rates.push_back(per_second(events, r.seconds));
+    cpu_seconds.push_back(r.cpu_seconds);
+    rss.push_back(static_cast<double>(r.max_rss_bytes));
+  }
 };
 
 void remove_store(const std::filesystem::path& path) {
@@ -186,14 +197,7 @@ void run_reference(const std::string& script, const std::string& input,
     runs.failure = script + " is not an executable (--reference-node)";
     return;
   }
-  auto r = run_child({script}, input, "/dev/null", log);
-  if (r.exit_code != 0) {
-    runs.failure = "exit " + std::to_string(r.exit_code) + ": " + first_line_of(log);
-    return;
-  }
-  runs.rates.push_back(per_second(events, r.seconds));
-  runs.cpu_seconds.push_back(r.cpu_seconds);
-  runs.rss.push_back(static_cast<double>(r.max_rss_bytes));
+  runs.add(run_child({script}, input, "/dev/null", log), events, log);
 }
 
 // The memory node beside the Python reference node of the same runs: the
@@ -204,10 +208,12 @@ void report_reference(const options& opt, const node_runs& memory,
   static constexpr auto id = "node_reference";
   if (opt.reference_node.empty())
     return;
-  if (reference.rates.empty() || memory.rates.empty()) {
-    out.skipped(id,
-                "the Python reference node did not run: "
-                  + (reference.failure.empty() ? memory.failure : reference.failure));
+  if (memory.rates.empty()) {
+    out.skipped(id, "bus-node failed: " + memory.failure);
+    return;
+  }
+  if (reference.rates.empty()) {
+    out.skipped(id, "the Python reference node did not run: " + reference.failure);
     return;
   }
   std::ostringstream note;
@@ -254,17 +260,8 @@ void node_end_to_end(const options& opt, report& out) {
     };
     for (auto& [runs, argv] :
          {variant{&memory, {opt.node_binary}},
-          variant{&store, {opt.node_binary, "--store", db.string()}}}) {
-      auto r = run_child(argv, input, "/dev/null", log);
-      if (r.exit_code != 0) {
-        runs->failure = "exit " + std::to_string(r.exit_code) + ": "
-                        + first_line_of(log);
-        continue;
-      }
-      runs->rates.push_back(per_second(opt.events, r.seconds));
-      runs->cpu_seconds.push_back(r.cpu_seconds);
-      runs->rss.push_back(static_cast<double>(r.max_rss_bytes));
-    }
+          variant{&store, {opt.node_binary, "--store", db.string()}}})
+      runs->add(run_child(argv, input, "/dev/null", log), opt.events, log);
     remove_store(db);
     if (!opt.reference_node.empty())
       run_reference(opt.reference_node, input, log, opt.events, reference);
