@@ -174,32 +174,31 @@ def main():
         ("store, partitions and a table", store("s3") + mixed + ["--batch-size", "64"]),
     ]
     failures = []
-    for name, options in variants:
-        problem = first_difference(expected, run(node + options, lines))
+
+    def check(name, want, got):
+        problem = first_difference(want, got)
         print("%-40s %s" % (name, "same replies" if problem is None else "DIFFERENT"))
         if problem is not None:
             failures.append("%s: %s" % (name, problem))
 
+    for name, options in variants:
+        check(name, expected, run(node + options, lines))
+
     # A restart: the first half into a store, then the second half on it.
     half = len(lines) // 2
-    for name, options in [("restart, snapshots every 13", ["--snapshot-every", "13"]),
-                          ("restart, tables, no snapshots",
-                           tables + ["--snapshot-every", "0", "--batch-size", "3"])]:
-        on = store("restart-" + str(len(failures))) + options + ["--durability", "os"]
+    for n, (name, options) in enumerate(
+            [("restart, snapshots every 13", ["--snapshot-every", "13"]),
+             ("restart, tables, no snapshots",
+              tables + ["--snapshot-every", "0", "--batch-size", "3"])]):
+        on = store("restart-%d" % n) + options + ["--durability", "os"]
         run(node + on, lines[:half])
-        problem = first_difference(expected[half:], run(node + on, lines[half:]))
-        print("%-40s %s" % (name, "same replies" if problem is None else "DIFFERENT"))
-        if problem is not None:
-            failures.append("%s: %s" % (name, problem))
+        check(name, expected[half:], run(node + on, lines[half:]))
 
     for name, options in [("projector nodes", []),
                           ("projector nodes, batch-size 7", ["--batch-size", "7"])]:
         got = run_distributed(args.node, args.projector, args.config_dir, args.dir,
                               ["--log-level", "info"] + options, lines)
-        problem = first_difference(expected, got)
-        print("%-40s %s" % (name, "same replies" if problem is None else "DIFFERENT"))
-        if problem is not None:
-            failures.append("%s: %s" % (name, problem))
+        check(name, expected, got)
 
     if failures:
         sys.exit("bus-node answers otherwise than the reference node:\n"
