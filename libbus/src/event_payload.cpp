@@ -151,11 +151,12 @@ event_payload& event_payload::operator=(const event_payload& other) {
 
 event_payload& event_payload::operator=(event_payload&& other) noexcept {
   if (this != &other) {
-    // The object is made anew with other's storage: an assignment would
-    // keep this one's. A payload bus-node parsed into a request would then
-    // keep the request's arena as its storage, and every later move of the
-    // event (to the bus, to the log's tail) would count a reference on it,
-    // an atomic add on a line the other threads' releases contend for.
+    // The object is made anew with other's storage, as the move
+    // constructor does: an assignment would keep this one's, copying the
+    // fields across storages, and a payload moved into a request made with
+    // a chunk's arena would count a reference on the arena with every later
+    // move of its event (docs/benchmarks.md, "References on the input's
+    // arena": gone from the profile, no change in time).
     value_.~object();
     ::new (&value_) boost::json::object(std::move(other.value_));
     bytes_ = other.bytes_;
