@@ -40,8 +40,18 @@ public:
   /// Returns the bytes the blocks use.
   std::size_t memory_bytes() const noexcept;
 
-private:
+  /// The bytes a block takes from the allocator (a larger record gets a
+  /// block of its own, as large as it): a power of two, which allocators
+  /// serve without rounding up to a larger size class.
   static constexpr std::size_t block_bytes = 256 << 10;
+
+  /// Returns the number of blocks.
+  std::size_t block_count() const noexcept { return blocks_.size(); }
+
+  /// Returns the bytes the blocks' buffers take from the allocator.
+  std::size_t block_allocation_bytes() const noexcept;
+
+private:
   static constexpr std::size_t mark_every = 8;
 
   struct block {
