@@ -22,16 +22,18 @@ void parse_command(boost::json::object& body, request& req) {
   else
     return malformed(req, "body.expected_version must be a non-negative integer (0 "
                           "for a new stream)");
+  auto cmd = std::make_unique<bus::command>();
   if (auto* data = body.if_contains("data")) {
     if (!data->is_object())
       return malformed(req, "body.data must be an object");
     if (!finite_json(*data))
       return malformed(req, "body.data holds a number out of range (over 1.8e308)");
-    req.cmd.data = data->get_object();
+    cmd->data = data->get_object();
   }
-  req.cmd.name = name->get_string();
-  req.cmd.stream = stream->get_string();
-  req.cmd.expected_version = version;
+  cmd->name = name->get_string();
+  cmd->stream = stream->get_string();
+  cmd->expected_version = version;
+  req.cmd = std::move(cmd);
   req.kind = request_kind::command;
 }
 

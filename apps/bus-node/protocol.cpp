@@ -72,7 +72,7 @@ void parse_blue_green(boost::json::object& body, request& req) {
       return malformed(req, "body.await must be true or false");
     req.await_switch = await->get_bool();
   }
-  req.definition = std::move(*spec);
+  req.definition = std::make_unique<model_spec>(std::move(*spec));
   req.kind = request_kind::blue_green;
 }
 

@@ -101,8 +101,9 @@ struct request {
   /// query, pause, resume, rebuild, blue_green, rollback, discard, restart
   std::string model;
   /// blue_green: the new definition, and whether to answer only once the
-  /// shadow has replaced the live model.
-  model_spec definition;
+  /// shadow has replaced the live model. Behind a pointer, as the command
+  /// below: rare, and a chunk holds thousands of requests.
+  std::unique_ptr<model_spec> definition;
   bool await_switch = false;
   std::string key;
   /// retry_parked, discard_parked: the seq of one parked event (0: all);
@@ -111,7 +112,7 @@ struct request {
   /// await_applied: how long to wait at most.
   std::uint64_t timeout_ms = 0;
   /// command
-  bus::command cmd;
+  std::unique_ptr<bus::command> cmd;
   /// error: the code and text of the error reply to send.
   error_code code = error_code::malformed_request;
   std::string text;

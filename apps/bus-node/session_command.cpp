@@ -77,7 +77,7 @@ void send_command(self_ptr self, session_state::pending p) {
   }
   self
     ->request(st.options.commands, caf::infinite, actors::command_atom::value,
-              p.req->cmd)
+              *p.req->cmd)
     .then(
       [p, done](actors::command_ack& ack) {
         std::string text;

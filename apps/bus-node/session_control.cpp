@@ -124,7 +124,7 @@ void send_lifecycle(self_ptr self, session_state::pending p) {
     case request_kind::blue_green:
       self
         ->request(
-          st.supervisor, caf::infinite, actors::shadow_atom::value, p.req->definition,
+          st.supervisor, caf::infinite, actors::shadow_atom::value, *p.req->definition,
           p.req->await_switch ? actors::shadow_wait::live : actors::shadow_wait::start)
         .then(on_status, on_error);
       break;

@@ -127,7 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (req.kind == node::request_kind::event)
     check_event_round_trip(req.ev);
   if (req.kind == node::request_kind::blue_green) {
-    auto model = req.definition.make(); // what the shadow will run
+    fuzz::require(req.definition != nullptr, "a blue_green request has its definition");
+    auto model = req.definition->make(); // what the shadow will run
     fuzz::require(model != nullptr && model->name() == req.model,
                   "a definition makes the model it names");
     (void) model->definition();

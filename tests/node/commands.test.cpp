@@ -330,10 +330,11 @@ BOOST_AUTO_TEST_CASE(command_requests_parse_into_commands) {
     boost::json::make_shared_resource<boost::json::monotonic_resource>()};
   bus::node::parse_request(line.as_object(), req);
   BOOST_REQUIRE((req.kind == request_kind::command));
-  BOOST_TEST(req.cmd.name == "PlaceOrder");
-  BOOST_TEST(req.cmd.stream == "order-9");
-  BOOST_TEST(req.cmd.expected_version == 4u);
-  BOOST_TEST(boost::json::serialize(req.cmd.data) == R"({"customer":"x"})");
+  BOOST_REQUIRE(req.cmd != nullptr);
+  BOOST_TEST(req.cmd->name == "PlaceOrder");
+  BOOST_TEST(req.cmd->stream == "order-9");
+  BOOST_TEST(req.cmd->expected_version == 4u);
+  BOOST_TEST(boost::json::serialize(req.cmd->data) == R"({"customer":"x"})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
