@@ -15,10 +15,10 @@ constexpr std::size_t scratch_bytes = 64 << 10;
 constexpr std::size_t payload_block_bytes = 256 << 10;
 
 // Requests a chunk has room for (a block of input holds some thousands of
-// lines: 5 MB of requests), and released chunks kept: the node has at most
-// four in flight.
+// lines: 4 MB of requests), and released chunks kept: the node has at most
+// eight in flight.
 constexpr std::size_t chunk_requests = 8192;
-constexpr std::size_t spare_chunks = 6;
+constexpr std::size_t spare_chunks = 10;
 
 } // namespace
 

@@ -48,8 +48,11 @@ struct session_options {
   std::vector<std::string> models;
   std::size_t batch_size = 1024;
   /// Publish batches under way at once; at most the bus's
-  /// max_publishes_in_flight, or the bus refuses the excess.
-  std::size_t max_publishes_in_flight = 16;
+  /// max_publishes_in_flight, or the bus refuses the excess. As many as
+  /// the reader's chunks in flight hold at the default batch size, and
+  /// more: a publish stays under way through its group commit and the
+  /// read models' work.
+  std::size_t max_publishes_in_flight = 48;
   /// Where replies go (stdout in the node).
   std::FILE* out = stdout;
   /// Runs the commands; null when the node runs no aggregates.
