@@ -172,6 +172,8 @@ def main():
         ("store, tables", store("s2") + tables + ["--snapshot-every", "17",
                                                   "--batch-size", "9"]),
         ("store, partitions and a table", store("s3") + mixed + ["--batch-size", "64"]),
+        # The defaults: fsync, and the most chunks and publishes in flight.
+        ("store, defaults", store("s4")),
     ]
     failures = []
 
@@ -195,7 +197,9 @@ def main():
         check(name, expected[half:], run(node + on, lines[half:]))
 
     for name, options in [("projector nodes", []),
-                          ("projector nodes, batch-size 7", ["--batch-size", "7"])]:
+                          ("projector nodes, batch-size 7", ["--batch-size", "7"]),
+                          ("projector nodes, store, batch-size 33",
+                           store("d1") + ["--batch-size", "33"])]:
         got = run_distributed(args.node, args.projector, args.config_dir, args.dir,
                               ["--log-level", "info"] + options, lines)
         check(name, expected, got)
