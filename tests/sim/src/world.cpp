@@ -127,6 +127,21 @@ void world::note_parking(caf::resumable* job, bool before) {
   // the discard takes carries them.
   if (!before) {
     journal_->retrying = false;
+    if (discard_at_start_
+        && job
+             == dynamic_cast<caf::resumable*>(
+               caf::actor_cast<caf::abstract_actor*>(discard_at_start_))) {
+      auto p = std::move(discard_at_start_);
+      discard_at_start_ = actors::projector_actor{};
+      auto* ptr = caf::actor_cast<caf::abstract_actor*>(p);
+      if (ptr->getf(caf::abstract_actor::is_terminated_flag))
+        return;
+      // The snapshot the discard took does not carry the record; the
+      // model's next one does.
+      auto& st = state_of_actor<actors::projector_state>(p);
+      if (auto* rec = st.model ? recording_of(*st.model) : nullptr)
+        rec->discard(st.dropped);
+    }
     return;
   }
   auto* a = dynamic_cast<caf::scheduled_actor*>(job);
@@ -141,6 +156,12 @@ void world::note_parking(caf::resumable* job, bool before) {
   } else if (msg.match_elements<actors::drop_parked_atom, std::uint64_t>()) {
     auto p = caf::actor_cast<actors::projector_actor>(a);
     auto& st = state_of_actor<actors::projector_state>(p);
+    if (st.model == nullptr) {
+      // It has never run: its parked events are restored by its first run,
+      // which then discards.
+      discard_at_start_ = p;
+      return;
+    }
     auto seq = msg.get_as<std::uint64_t>(1);
     std::set<std::uint64_t> seqs;
     for (auto& x : st.parked.list())

@@ -128,6 +128,10 @@ private:
   bool dead(const caf::actor_addr& who) const;
   bool only_cooldowns();
   void note_parking(caf::resumable* job, bool before);
+  /// A projector that had never run when a discard reached it: its first
+  /// run restores its parked events and then discards, so what it dropped
+  /// is told to its model after that run (note_parking).
+  actors::projector_actor discard_at_start_;
   /// Records the state of a projector about to answer a query (journal).
   void note_query(caf::resumable* job);
 
