@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include <unistd.h>
 
@@ -124,15 +125,15 @@ void world::note_parking(caf::resumable* job, bool before) {
   // Before: a projector about to run an operator's retry may apply parked
   // events below seqs it applied (journal::retrying); one about to run a
   // discard tells its model which seqs it discards, so that the snapshot
-  // the discard takes carries them.
+  // the discard takes carries them. After: a projector that got a discard
+  // before its first run tells its model what it dropped only now.
   if (!before) {
     journal_->retrying = false;
     if (discard_at_start_
         && job
              == dynamic_cast<caf::resumable*>(
                caf::actor_cast<caf::abstract_actor*>(discard_at_start_))) {
-      auto p = std::move(discard_at_start_);
-      discard_at_start_ = actors::projector_actor{};
+      auto p = std::exchange(discard_at_start_, actors::projector_actor{});
       auto* ptr = caf::actor_cast<caf::abstract_actor*>(p);
       if (ptr->getf(caf::abstract_actor::is_terminated_flag))
         return;
