@@ -9,14 +9,12 @@
 #include <boost/json/value.hpp>
 
 #include "bus/event_log.hpp"
+#include "internal/record_reader.hpp"
 #include "internal/record_tags.hpp"
 
 namespace bus::internal {
 
 namespace {
-
-// Corrupt data nests no deeper than this: the decoder recurses per level.
-constexpr int max_depth = 256;
 
 // -- encoding -----------------------------------------------------------------
 
@@ -154,236 +152,6 @@ void put_value(writer& out, const boost::json::value& v) {
   }
 }
 
-// -- decoding -----------------------------------------------------------------
-
-[[noreturn]] void corrupt() {
-  throw storage_error("corrupt event record");
-}
-
-struct reader {
-  const unsigned char* pos;
-  const unsigned char* end;
-
-  explicit reader(std::string_view body)
-    : pos(reinterpret_cast<const unsigned char*>(body.data())), end(pos + body.size()) {
-    // nop
-  }
-
-  std::uint64_t varint() {
-    std::uint64_t x = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos == end)
-        corrupt();
-      auto b = *pos++;
-      x |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0)
-        return x;
-    }
-    corrupt();
-  }
-
-  std::int64_t zigzag() {
-    auto x = varint();
-    return static_cast<std::int64_t>(x >> 1) ^ -static_cast<std::int64_t>(x & 1);
-  }
-
-  unsigned char byte() {
-    if (pos == end)
-      corrupt();
-    return *pos++;
-  }
-
-  std::string_view str() {
-    auto n = varint();
-    if (n > static_cast<std::uint64_t>(end - pos))
-      corrupt();
-    std::string_view result{reinterpret_cast<const char*>(pos),
-                            static_cast<std::size_t>(n)};
-    pos += n;
-    return result;
-  }
-
-  // A double: 8 bytes, little endian.
-  double float64() {
-    if (end - pos < 8)
-      corrupt();
-    std::uint64_t bits = 0;
-    for (int i = 0; i < 8; ++i)
-      bits |= static_cast<std::uint64_t>(*pos++) << (8 * i);
-    double d;
-    std::memcpy(&d, &bits, sizeof(d));
-    return d;
-  }
-
-  // A count of elements that each take at least one byte.
-  std::size_t count() {
-    auto n = varint();
-    if (n > static_cast<std::uint64_t>(end - pos))
-      corrupt();
-    return static_cast<std::size_t>(n);
-  }
-
-  // Checks the next value's lengths and moves past it, building nothing:
-  // the same checks as value(), so what one accepts the other does.
-  void skip_value(int depth) {
-    if (depth > max_depth)
-      corrupt();
-    switch (byte()) {
-      case tag_null:
-      case tag_false:
-      case tag_true:
-        return;
-      case tag_int64:
-      case tag_uint64:
-        varint();
-        return;
-      case tag_double:
-        if (end - pos < 8)
-          corrupt();
-        pos += 8;
-        return;
-      case tag_string:
-        str();
-        return;
-      case tag_array:
-        for (auto n = count(); n > 0; --n)
-          skip_value(depth + 1);
-        return;
-      case tag_object:
-        skip_object(depth);
-        return;
-      default:
-        corrupt();
-    }
-  }
-
-  // As object() does.
-  void skip_object(int depth) {
-    for (auto n = count(); n > 0; --n) {
-      str();
-      skip_member(depth);
-    }
-  }
-
-  // As value_into() does.
-  void skip_member(int depth) {
-    switch (byte()) {
-      case tag_null:
-      case tag_false:
-      case tag_true:
-        return;
-      case tag_int64:
-      case tag_uint64:
-        varint();
-        return;
-      case tag_string:
-        str();
-        return;
-      default:
-        --pos;
-        skip_value(depth + 1);
-    }
-  }
-
-  // Reads the scalar at the front; arrays and objects only say their kind.
-  payload_field field() {
-    switch (byte()) {
-      case tag_null:
-        return payload_field::of_null();
-      case tag_false:
-        return payload_field::of(false);
-      case tag_true:
-        return payload_field::of(true);
-      case tag_int64:
-        return payload_field::of(zigzag());
-      case tag_uint64:
-        return payload_field::of(varint());
-      case tag_double:
-        return payload_field::of(float64());
-      case tag_string:
-        return payload_field::of(str());
-      case tag_array:
-        return payload_field::of_kind(field_kind::array);
-      case tag_object:
-        return payload_field::of_kind(field_kind::object);
-      default:
-        corrupt();
-    }
-  }
-
-  void object(boost::json::object& out, int depth) {
-    auto n = count();
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto key = str();
-      value_into(key, out, depth);
-    }
-  }
-
-  // Decodes the next value into `out[key]`, avoiding a temporary for scalars.
-  void value_into(std::string_view key, boost::json::object& out, int depth) {
-    switch (byte()) {
-      case tag_null:
-        out.emplace(key, nullptr);
-        return;
-      case tag_false:
-        out.emplace(key, false);
-        return;
-      case tag_true:
-        out.emplace(key, true);
-        return;
-      case tag_int64:
-        out.emplace(key, zigzag());
-        return;
-      case tag_uint64:
-        out.emplace(key, varint());
-        return;
-      case tag_string:
-        out.emplace(key, boost::json::string_view{str()});
-        return;
-      default:
-        --pos;
-        out.emplace(key, value(depth + 1));
-    }
-  }
-
-  boost::json::value value(int depth) {
-    if (depth > max_depth)
-      corrupt();
-    switch (byte()) {
-      case tag_null:
-        return nullptr;
-      case tag_false:
-        return false;
-      case tag_true:
-        return true;
-      case tag_int64:
-        return zigzag();
-      case tag_uint64:
-        return varint();
-      case tag_double:
-        return float64();
-      case tag_string:
-        return boost::json::string_view{str()};
-      case tag_array: {
-        auto n = count();
-        boost::json::array arr;
-        arr.reserve(n);
-        for (std::size_t i = 0; i < n; ++i)
-          arr.push_back(value(depth + 1));
-        return arr;
-      }
-      case tag_object: {
-        boost::json::object obj;
-        object(obj, depth);
-        return obj;
-      }
-      default:
-        corrupt();
-    }
-  }
-};
-
 } // namespace
 
 void put_varint(std::string& out, std::uint64_t x) {
@@ -398,7 +166,7 @@ void put_varint(std::string& out, std::uint64_t x) {
 }
 
 std::uint64_t take_varint(std::string_view& in) {
-  reader r{in};
+  record_reader r{in};
   auto x = r.varint();
   in.remove_prefix(static_cast<std::size_t>(
     r.pos - reinterpret_cast<const unsigned char*>(in.data())));
@@ -425,38 +193,43 @@ void encode_event(const event& e, std::string& out) {
   w.close_body(start);
 }
 
+void encode_object(const boost::json::object& obj, std::string& out) {
+  writer w{out};
+  put_object(w, obj);
+}
+
 std::string_view record_cursor::next() {
-  reader r{std::string_view{reinterpret_cast<const char*>(pos_),
-                            static_cast<std::size_t>(end_ - pos_)}};
+  record_reader r{std::string_view{reinterpret_cast<const char*>(pos_),
+                                   static_cast<std::size_t>(end_ - pos_)}};
   auto body = r.str();
   pos_ = r.pos;
   return body;
 }
 
 std::string_view record_id(std::string_view body) {
-  reader r{body};
+  record_reader r{body};
   return r.str();
 }
 
 std::size_t check_object(std::string_view bytes) {
-  reader r{bytes};
+  record_reader r{bytes};
   r.skip_object(0);
   return static_cast<std::size_t>(
     r.pos - reinterpret_cast<const unsigned char*>(bytes.data()));
 }
 
 void decode_object(std::string_view bytes, boost::json::object& out) {
-  reader r{bytes};
+  record_reader r{bytes};
   r.object(out, 0);
 }
 
 std::size_t object_size(std::string_view bytes) {
-  reader r{bytes};
+  record_reader r{bytes};
   return static_cast<std::size_t>(r.varint());
 }
 
 payload_field find_field(std::string_view bytes, std::string_view key) {
-  reader r{bytes};
+  record_reader r{bytes};
   for (auto n = r.count(); n > 0; --n) {
     if (r.str() == key)
       return r.field();
@@ -466,7 +239,7 @@ payload_field find_field(std::string_view bytes, std::string_view key) {
 }
 
 field_walker::field_walker(std::string_view bytes) {
-  reader r{bytes};
+  record_reader r{bytes};
   left_ = r.count();
   pos_ = reinterpret_cast<const char*>(r.pos);
   end_ = reinterpret_cast<const char*>(r.end);
@@ -475,7 +248,7 @@ field_walker::field_walker(std::string_view bytes) {
 bool field_walker::next(std::string_view& key, payload_field& value) {
   if (left_ == 0)
     return false;
-  reader r{std::string_view{pos_, static_cast<std::size_t>(end_ - pos_)}};
+  record_reader r{std::string_view{pos_, static_cast<std::size_t>(end_ - pos_)}};
   key = r.str();
   auto at = r.pos;
   value = r.field();
@@ -483,6 +256,20 @@ bool field_walker::next(std::string_view& key, payload_field& value) {
     r.pos = at;
     r.skip_member(0);
   }
+  pos_ = reinterpret_cast<const char*>(r.pos);
+  --left_;
+  return true;
+}
+
+bool field_walker::next_raw(std::string_view& key, std::string_view& value) {
+  if (left_ == 0)
+    return false;
+  record_reader r{std::string_view{pos_, static_cast<std::size_t>(end_ - pos_)}};
+  key = r.str();
+  auto at = r.pos;
+  r.skip_member(0);
+  value = std::string_view{reinterpret_cast<const char*>(at),
+                           static_cast<std::size_t>(r.pos - at)};
   pos_ = reinterpret_cast<const char*>(r.pos);
   --left_;
   return true;
@@ -496,7 +283,7 @@ enum class payload_form { decoded, encoded };
 void decode_record(std::string_view body, std::uint64_t seq, event& e,
                    payload_form form) {
   try {
-    reader r{body};
+    record_reader r{body};
     e.seq = seq;
     e.id = r.str();
     e.type = r.str();
@@ -514,7 +301,7 @@ void decode_record(std::string_view body, std::uint64_t seq, event& e,
     }
     r.object(e.metadata, 0);
     if (r.pos != r.end)
-      corrupt();
+      corrupt_record();
   } catch (const storage_error&) {
     throw storage_error("event seq " + std::to_string(seq) + " has a corrupt record");
   }

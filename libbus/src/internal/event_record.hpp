@@ -35,6 +35,9 @@ std::uint64_t take_varint(std::string_view& in);
 /// Appends the record of `e` to `out`.
 void encode_event(const event& e, std::string& out);
 
+/// Appends the encoded form of `obj` (the object of a record) to `out`.
+void encode_object(const boost::json::object& obj, std::string& out);
+
 /// Walks the records of a row, front to back.
 class record_cursor {
 public:
@@ -88,6 +91,10 @@ public:
 
   /// Reads the next field into `key` and `value`; false when none is left.
   bool next(std::string_view& key, payload_field& value);
+
+  /// Reads the next field's key, and its value as the bytes that encode it
+  /// (tag first), to be copied into another record; false when none is left.
+  bool next_raw(std::string_view& key, std::string_view& value);
 
 private:
   const char* pos_;
