@@ -68,7 +68,8 @@ boost::json::value random_value(std::mt19937& rng) {
     boost::json::value(""),
     boost::json::value("plain"),
     boost::json::value("with \"quotes\" and \\ and\ttab\n"),
-    boost::json::value("\xc3\xbcnic\xc3\xb6" "de \x01"),
+    boost::json::value("\xc3\xbcnic\xc3\xb6"
+                       "de \x01"),
     boost::json::value("a string longer than thirty-one bytes, on the heap"),
     json(R"([1, "x", {"k": null}])"),
     json(R"({"k": 1, "l": {"m": [2.5]}})"),
@@ -121,8 +122,8 @@ BOOST_AUTO_TEST_CASE(answers_as_a_model_of_objects_does) {
     event e;
     e.id = "e" + std::to_string(step);
     auto known = expected.find(key);
-    auto payload
-      = random_payload(rng, key, known == expected.end() ? nullptr : &known->second);
+    auto payload = random_payload(rng, key,
+                                  known == expected.end() ? nullptr : &known->second);
     switch (rng() % 6) {
       case 0:
         e.type = "UserReplaced";
@@ -143,7 +144,7 @@ BOOST_AUTO_TEST_CASE(answers_as_a_model_of_objects_does) {
     e.payload = std::move(payload);
     auto recorded = rng() % 2 == 0;
     BOOST_TEST_CONTEXT("step " << step << ", " << e.type << " of " << key
-                                << (recorded ? " as a record" : "")) {
+                               << (recorded ? " as a record" : "")) {
       BOOST_REQUIRE(m.apply(recorded ? in_record(std::move(e)) : std::move(e)));
       auto i = expected.find(key);
       auto text = i == expected.end() ? "<none>" : boost::json::serialize(i->second);
@@ -206,7 +207,8 @@ BOOST_AUTO_TEST_CASE(a_document_grows_and_shrinks_with_its_values) {
     name = std::string(static_cast<std::size_t>((i * 37) % 150), 'n');
     auto payload = R"({"id": "u1", "name": ")" + name + R"("})";
     m.apply(in_record(bus::test::make_event("UserUpdated", payload)));
-    BOOST_REQUIRE_EQUAL(written_json(m, "u1"), R"({"id":"u1","name":")" + name + R"("})");
+    BOOST_REQUIRE_EQUAL(written_json(m, "u1"),
+                        R"({"id":"u1","name":")" + name + R"("})");
   }
 }
 
