@@ -6,6 +6,7 @@
 
 #include "internal/projector_parts.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include <caf/all.hpp>
@@ -19,6 +20,10 @@ using actors::projector_state;
 using actors::snapshot_basis;
 
 namespace {
+
+// A buffer the writer hands back is kept if it is at most this large, or
+// twice the rows recorded since.
+constexpr std::size_t spare_rows_kept_anyway = std::size_t{1} << 20;
 
 // True while the projector records changed rows for its next snapshot.
 bool records_rows(snapshot_basis x) noexcept {
@@ -127,6 +132,7 @@ void stop_snapshots(projector_state& st) {
   st.snapshots = snapshot_basis::off;
   st.snapshots_in_flight = 0;
   st.changed_rows = std::string{};
+  st.spare_rows = std::string{};
 }
 
 bool capture_changes(projector_ptr self) {
@@ -216,9 +222,15 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
       w.x.state = std::move(st.changed_rows);
       break;
   }
-  // The next snapshot's rows will be about as many: no regrowing from empty.
+  // The next snapshot's rows go into the buffer the writer handed back
+  // last, if there is one. They will be about as many as these: a buffer
+  // too small for as many grows now, not by doubling from empty.
+  auto rows_before = w.x.state.size();
+  st.changed_rows = std::move(st.spare_rows);
+  st.spare_rows = std::string{};
   st.changed_rows.clear();
-  st.changed_rows.reserve(w.x.state.size());
+  if (st.changed_rows.capacity() < rows_before)
+    st.changed_rows.reserve(rows_before + rows_before / 4);
   st.snapshot_seq = w.x.checkpoint;
   ++st.snapshots_in_flight;
   auto generation = st.snapshot_generation;
@@ -238,10 +250,17 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
     ->request(st.snapshot_writer, caf::infinite, actors::write_atom::value,
               std::move(w))
     .then(
-      [self, generation, done](save_outcome outcome) {
+      [self, generation, done](save_outcome outcome, std::string& spent) {
         auto& state = self->state;
         if (generation == state.snapshot_generation) {
           --state.snapshots_in_flight;
+          // Not a buffer far larger than the rows recorded now (a base of
+          // every key, once): it would stay allocated for good.
+          auto bound = std::max<std::size_t>(2 * state.changed_rows.capacity(),
+                                             spare_rows_kept_anyway);
+          if (records_rows(state.snapshots) && spent.capacity() <= bound
+              && spent.capacity() > state.spare_rows.capacity())
+            state.spare_rows = std::move(spent);
           if (outcome == save_outcome::superseded)
             stop_snapshots(state); // another projector owns the model now
         }

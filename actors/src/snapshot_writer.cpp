@@ -120,7 +120,7 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
   self->monitor(owner);
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   return {
-    [self](write_atom, snapshot_write& w) -> caf::result<save_outcome> {
+    [self](write_atom, snapshot_write& w) -> caf::result<save_outcome, std::string> {
       auto& state = self->state;
       if (state.failure)
         return state.failure;
@@ -144,11 +144,16 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
         state.failure = std::move(saved.error());
         return state.failure;
       }
+      // The written buffer goes back to the projector: its pages are
+      // mapped, where a buffer freed here would come back to the projector
+      // as fresh memory that the kernel zeroes page by page.
+      auto spent = std::move(w.x.state);
+      spent.clear();
       if (*saved == save_outcome::superseded || w.x.layout == snapshot_layout::whole
           || w.turn == write_turn::last)
-        return *saved;
-      auto rp = self->make_response_promise<save_outcome>();
-      rp.deliver(save_outcome::saved);
+        return {*saved, std::move(spent)};
+      auto rp = self->make_response_promise<save_outcome, std::string>();
+      rp.deliver(save_outcome::saved, std::move(spent));
       compact_if_due(self);
       return rp;
     },

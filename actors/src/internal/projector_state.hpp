@@ -170,6 +170,9 @@ struct projector_state {
   /// The rows changed since the last snapshot (snapshot_rows.hpp), while
   /// the basis is rows_since_empty or delta.
   std::string changed_rows;
+  /// The buffer of the rows written last, handed back by the writer: the
+  /// next snapshot's rows go there, into memory already mapped.
+  std::string spare_rows;
   /// Reused by every apply: the keys the model changed.
   std::vector<std::string> changed_keys;
   /// Checkpoint of the last snapshot taken or restored.

@@ -77,9 +77,10 @@ enum class writer_thread : std::uint8_t {
 /// under way then gives up (snapshot_store::compact).
 using stop_flag = std::shared_ptr<std::atomic<bool>>;
 
-/// Writes one model's snapshots.
-using snapshot_writer_actor
-  = caf::typed_actor<caf::replies_to<write_atom, snapshot_write>::with<save_outcome>>;
+/// Writes one model's snapshots. The answer hands back the buffer of the
+/// rows written, emptied, for the projector to fill with its next ones.
+using snapshot_writer_actor = caf::typed_actor<
+  caf::replies_to<write_atom, snapshot_write>::with<save_outcome, std::string>>;
 
 struct snapshot_writer_state {
   std::string path;
