@@ -7,6 +7,7 @@
 
 #include "bus/event_wire.hpp"
 #include "support/json_events.hpp"
+#include "support/user_documents.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -15,25 +16,8 @@
 using namespace bus;
 using bus::test::json;
 using bus::test::make_event;
-
-namespace {
-
-document_model_config users_config() {
-  document_model_config cfg;
-  cfg.name = "users";
-  cfg.key = "id";
-  cfg.upsert_on = {"UserReplaced"};
-  cfg.merge_on = {"UserCreated", "UserUpdated"};
-  cfg.delete_on = {"UserDeleted"};
-  return cfg;
-}
-
-std::string query_text(const read_model& m, std::string_view key) {
-  auto v = m.query(key);
-  return v ? boost::json::serialize(*v) : "<none>";
-}
-
-} // namespace
+using bus::test::query_text;
+using bus::test::users_config;
 
 BOOST_AUTO_TEST_SUITE(document_model)
 

@@ -16,26 +16,14 @@
 #include "bus/event_wire.hpp"
 #include "bus/payload_writer.hpp"
 #include "support/json_events.hpp"
+#include "support/user_documents.hpp"
 
 using namespace bus;
 using bus::test::json;
+using bus::test::query_text;
+using bus::test::users_config;
 
 namespace {
-
-document_model_config records_config() {
-  document_model_config cfg;
-  cfg.name = "users";
-  cfg.key = "id";
-  cfg.upsert_on = {"UserReplaced"};
-  cfg.merge_on = {"UserUpdated"};
-  cfg.delete_on = {"UserDeleted"};
-  return cfg;
-}
-
-std::string query_json(const read_model& m, std::string_view key) {
-  auto v = m.query(key);
-  return v ? boost::json::serialize(*v) : "<none>";
-}
 
 std::string written_json(const read_model& m, std::string_view key) {
   std::string out;
@@ -114,7 +102,7 @@ BOOST_AUTO_TEST_SUITE(document_model_records)
 BOOST_AUTO_TEST_CASE(answers_as_a_model_of_objects_does) {
   // The reference: a map of Boost.JSON objects, merged with operator[].
   std::mt19937 rng{20261205};
-  bus::document_model m{records_config()};
+  bus::document_model m{users_config()};
   std::map<std::string, boost::json::object> expected;
   const std::vector<std::string> keys = {"u1", "u2", "u3", "u4"};
   for (int step = 0; step < 3000; ++step) {
@@ -148,12 +136,12 @@ BOOST_AUTO_TEST_CASE(answers_as_a_model_of_objects_does) {
       BOOST_REQUIRE(m.apply(recorded ? in_record(std::move(e)) : std::move(e)));
       auto i = expected.find(key);
       auto text = i == expected.end() ? "<none>" : boost::json::serialize(i->second);
-      BOOST_REQUIRE_EQUAL(query_json(m, key), text);
+      BOOST_REQUIRE_EQUAL(query_text(m, key), text);
       BOOST_REQUIRE_EQUAL(written_json(m, key), text);
     }
   }
   // A snapshot restored into a fresh model answers the same.
-  bus::document_model restored{records_config()};
+  bus::document_model restored{users_config()};
   BOOST_REQUIRE(restored.restore(m.snapshot()));
   for (auto& key : keys)
     BOOST_TEST(written_json(restored, key) == written_json(m, key));
@@ -181,7 +169,7 @@ BOOST_AUTO_TEST_CASE(a_key_held_twice_by_a_record_counts_once_with_its_first_val
   auto bytes = std::string{w.written()};
   for (auto type : {"UserReplaced", "UserUpdated"}) {
     BOOST_TEST_CONTEXT(type) {
-      bus::document_model m{records_config()};
+      bus::document_model m{users_config()};
       if (std::string_view{type} == "UserUpdated")
         m.apply(bus::test::make_event("UserUpdated", R"({"name": "old", "id": "u1"})"));
       event e;
@@ -192,7 +180,7 @@ BOOST_AUTO_TEST_CASE(a_key_held_twice_by_a_record_counts_once_with_its_first_val
       auto want = std::string_view{type} == "UserUpdated"
                     ? R"({"name":"first","id":"u1","tags":{"x":1}})"
                     : R"({"id":"u1","name":"first","tags":{"x":1}})";
-      BOOST_TEST(query_json(m, "u1") == want);
+      BOOST_TEST(query_text(m, "u1") == want);
       BOOST_TEST(written_json(m, "u1") == want);
     }
   }
@@ -201,7 +189,7 @@ BOOST_AUTO_TEST_CASE(a_key_held_twice_by_a_record_counts_once_with_its_first_val
 BOOST_AUTO_TEST_CASE(a_document_grows_and_shrinks_with_its_values) {
   // A document's buffer is reused when the new bytes fit, replaced when
   // they do not: no stale bytes either way.
-  bus::document_model m{records_config()};
+  bus::document_model m{users_config()};
   std::string name;
   for (int i = 0; i < 200; ++i) {
     name = std::string(static_cast<std::size_t>((i * 37) % 150), 'n');

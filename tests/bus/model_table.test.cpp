@@ -13,6 +13,7 @@
 #include "bus/errc.hpp"
 #include "bus/index_model.hpp"
 #include "support/model_table_sqlite.hpp"
+#include "support/user_documents.hpp"
 
 using namespace bus;
 

@@ -14,15 +14,9 @@
 //   from `table` fail with `message`;
 // - `drop_failures(table)`: removes what the fail_* calls made on `table`.
 
-document_model_config users_config() {
-  document_model_config cfg;
-  cfg.name = "users";
-  cfg.key = "id";
-  cfg.upsert_on = {"UserReplaced"};
-  cfg.merge_on = {"UserCreated", "UserUpdated"};
-  cfg.delete_on = {"UserDeleted"};
-  return cfg;
-}
+// The users' documents (support/user_documents.hpp, which the including
+// file includes first).
+using bus::test::users_config;
 
 index_model_config emails_config() {
   index_model_config cfg;

@@ -23,6 +23,7 @@
 #include "bus/parking_lot.hpp"
 #include "support/model_table_pg.hpp"
 #include "support/parked_seqs.hpp"
+#include "support/user_documents.hpp"
 
 using namespace bus;
 
