@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "internal/document_record.hpp"
+#include "internal/row_json.hpp"
 #include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
@@ -118,7 +119,7 @@ bool document_model::write_value(std::string_view key, std::string& out) const {
   auto i = docs_->map.find(key);
   if (i == docs_->map.end())
     return false;
-  internal::append_document_json(out, i->second);
+  internal::append_object_json(out, i->second);
   return true;
 }
 

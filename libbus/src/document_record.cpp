@@ -1,10 +1,6 @@
 #include "internal/document_record.hpp"
 
-#include <charconv>
-
-#include "bus/snapshot_rows.hpp"
 #include "internal/event_record.hpp"
-#include "internal/record_reader.hpp"
 
 namespace bus::internal {
 
@@ -53,13 +49,6 @@ bool same_keys(std::string_view doc, const document_fields& fields) {
     if (key != fields.key(i))
       return false;
   return true;
-}
-
-template <class T>
-void append_integer(std::string& out, T x) {
-  char buffer[24];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
-  out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
 } // namespace
@@ -150,46 +139,6 @@ boost::json::object decode_document(std::string_view doc) {
   boost::json::object result;
   decode_object(doc, result);
   return result;
-}
-
-void append_document_json(std::string& out, std::string_view doc) {
-  out += '{';
-  std::string_view key;
-  std::string_view value;
-  auto first = true;
-  for (field_walker walk{doc}; walk.next_raw(key, value);) {
-    if (!first)
-      out += ',';
-    first = false;
-    append_json(out, key);
-    out += ':';
-    record_reader r{value};
-    auto x = r.field();
-    switch (x.kind()) {
-      case field_kind::string:
-        append_json(out, x.as_string());
-        break;
-      case field_kind::int64:
-        append_integer(out, x.as_int64());
-        break;
-      case field_kind::uint64:
-        append_integer(out, x.as_uint64());
-        break;
-      case field_kind::boolean:
-        out += x.as_bool() ? "true" : "false";
-        break;
-      case field_kind::null:
-        out += "null";
-        break;
-      default: {
-        // Doubles as the serializer writes them; arrays and objects as
-        // decoded (a nested key held twice counts once).
-        record_reader whole{value};
-        append_json(out, whole.value(1));
-      }
-    }
-  }
-  out += '}';
 }
 
 } // namespace bus::internal

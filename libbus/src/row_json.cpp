@@ -9,6 +9,8 @@
 #include <string_view>
 
 #include "bus/snapshot_rows.hpp"
+#include "internal/event_record.hpp"
+#include "internal/record_reader.hpp"
 
 namespace bus::internal {
 
@@ -172,3 +174,48 @@ void append_json(std::string& out, std::string_view x) {
 }
 
 } // namespace bus
+
+namespace bus::internal {
+
+void append_object_json(std::string& out, std::string_view bytes) {
+  out += '{';
+  std::string_view key;
+  std::string_view value;
+  auto first = true;
+  for (field_walker walk{bytes}; walk.next_raw(key, value);) {
+    if (!first)
+      out += ',';
+    first = false;
+    append_string(out, key);
+    out += ':';
+    record_reader r{value};
+    auto x = r.field();
+    switch (x.kind()) {
+      case field_kind::string:
+        append_string(out, x.as_string());
+        break;
+      case field_kind::int64:
+        append_integer(out, x.as_int64());
+        break;
+      case field_kind::uint64:
+        append_integer(out, x.as_uint64());
+        break;
+      case field_kind::boolean:
+        out += x.as_bool() ? "true" : "false";
+        break;
+      case field_kind::null:
+        out += "null";
+        break;
+      default: {
+        // Doubles as the serializer writes them; arrays and objects as
+        // decoded (a nested key held twice counts once), at the depth of a
+        // decoded document's values.
+        record_reader whole{value};
+        append_value(out, whole.value(1), 1);
+      }
+    }
+  }
+  out += '}';
+}
+
+} // namespace bus::internal

@@ -63,11 +63,8 @@ void merge_document(std::string& doc, const event_payload& p, document_scratch& 
 /// Sets `doc` to the encoded `obj`.
 void set_document(std::string& doc, const boost::json::object& obj);
 
-/// Returns the object `doc` encodes.
+/// Returns the object `doc` encodes. (Its JSON text: append_object_json in
+/// row_json.hpp.)
 boost::json::object decode_document(std::string_view doc);
-
-/// Appends the JSON text of `doc`, byte for byte what append_json writes
-/// for its decoded object.
-void append_document_json(std::string& out, std::string_view doc);
 
 } // namespace bus::internal

@@ -5,6 +5,7 @@
 // functions: safe from any thread.
 
 #include <string>
+#include <string_view>
 
 #include <boost/json/serializer.hpp>
 
@@ -17,5 +18,10 @@ void drain(boost::json::serializer& sr, std::string& out);
 /// This thread's serializer: a projector appends a row or two per event,
 /// and making one each time would cost more than the row.
 boost::json::serializer& serializer();
+
+/// Appends the JSON text of the checked encoded object `bytes` (a record's
+/// object, event_record.hpp, no top-level key twice: a document's), byte
+/// for byte what append_json writes for its decoded object.
+void append_object_json(std::string& out, std::string_view bytes);
 
 } // namespace bus::internal
