@@ -63,17 +63,24 @@ std::uint64_t last_named(const Outcomes& outcomes) {
 
 // Holds `f` until the log's next sync; arms the sync if needed. Without an
 // interval the sync goes to the back of the mailbox: the publishes already
-// waiting there are appended first, and one commit covers them all.
+// waiting there are appended first, and one commit covers them all. With
+// one, a timer brings it, or the mailbox once options.sync_after_events
+// wait for it.
 void after_sync(bus_actor_self self, std::function<void(const caf::error&)> f) {
+  using next_sync = bus_state::next_sync;
   auto& st = self->state;
   st.awaiting_sync.push_back(std::move(f));
-  if (!st.sync_armed) {
-    st.sync_armed = true;
-    auto interval = st.log->sync_interval();
-    if (interval.count() == 0)
-      self->send(self, sync_atom::value);
-    else
-      self->delayed_send(self, interval, sync_atom::value);
+  auto interval = st.log->sync_interval();
+  if (st.sync_request == next_sync::none && interval.count() > 0) {
+    st.sync_request = next_sync::timer;
+    self->delayed_send(self, interval, sync_atom::value);
+  }
+  auto waiting = st.log->head() - st.log->durable_head();
+  if (st.sync_request == next_sync::none
+      || (st.sync_request == next_sync::timer
+          && waiting >= st.options.sync_after_events)) {
+    st.sync_request = next_sync::queued;
+    self->send(self, sync_atom::value);
   }
 }
 
@@ -326,7 +333,7 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       auto& st = self->state;
       if (check_peer(self, st.options.peers, peer_role::unrestricted, "sync"))
         return; // internal: its timer
-      st.sync_armed = false;
+      st.sync_request = bus_state::next_sync::none;
       auto waiting = std::move(st.awaiting_sync);
       st.awaiting_sync.clear();
       auto synced = guarded([&] {

@@ -83,8 +83,11 @@ struct bus_state {
   /// Replies held until the log's next sync, in arrival order; each is
   /// called with the sync's error, or with none once its events are durable.
   std::vector<std::function<void(const caf::error&)>> awaiting_sync;
-  /// True while a sync_atom is on its way.
-  bool sync_armed = false;
+  /// What brings the next sync to the held replies. A timer outrun by a
+  /// queued sync still fires later: that sync finds at most events held
+  /// since, for which it comes early, never late.
+  enum class next_sync { none, timer, queued };
+  next_sync sync_request = next_sync::none;
   /// Publishes answered later (after a sync, or once projectors applied
   /// them), per publisher; bounded by options.max_publishes_in_flight.
   std::unordered_map<caf::actor_addr, std::uint32_t> publishing;

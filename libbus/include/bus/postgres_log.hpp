@@ -20,7 +20,8 @@
 // COPY per table; under fsync_each_batch (synchronous_commit=on) and
 // os_buffered (synchronous_commit=off: survives a crash of the node, may
 // lose the last commits to a crash of the server) append() syncs itself;
-// under fsync_interval the owner calls sync() at most every interval and
+// under fsync_interval the owner calls sync() every interval (the bus
+// actor sooner, once bus_options::sync_after_events wait) and
 // acknowledges nothing past durable_head() before. An owner that asks
 // (defer_syncs(), as the bus actor does) syncs under the other two
 // policies too, one commit covering all it appended meanwhile. A failed commit drops

@@ -15,8 +15,9 @@
 // for the filter. Appended batches reach SQLite at sync(), committed together in one
 // transaction: under fsync_each_batch and os_buffered append() syncs
 // itself, so a batch is acknowledged once append() returns; under
-// fsync_interval the owner calls sync() at most every interval and
-// acknowledges nothing past durable_head() before. An owner that asks
+// fsync_interval the owner calls sync() every interval (the bus actor
+// sooner, once bus_options::sync_after_events wait) and acknowledges
+// nothing past durable_head() before. An owner that asks
 // (defer_syncs(), as the bus actor does) syncs under the other two
 // policies too, covering all it appended meanwhile. Reopening the same file
 // gives back every durable event. A commit that fails on a write or an
@@ -70,7 +71,7 @@ public:
   /// The policy `mode` (for fsync_interval, with an interval of 10 ms).
   durability(mode_type mode = fsync_each_batch) noexcept;
 
-  /// fsync at most every `interval` (fsync_interval).
+  /// One fsync for what `interval` brings (fsync_interval).
   static durability every(std::chrono::milliseconds interval) noexcept;
 
   mode_type mode() const noexcept { return mode_; }
