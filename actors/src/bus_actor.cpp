@@ -65,7 +65,7 @@ std::uint64_t last_named(const Outcomes& outcomes) {
 // interval the sync goes to the back of the mailbox: the publishes already
 // waiting there are appended first, and one commit covers them all. With
 // one, a timer brings it, or the mailbox once options.sync_after_events
-// wait for it.
+// (or sync_after_replies) wait for it.
 void after_sync(bus_actor_self self, std::function<void(const caf::error&)> f) {
   using next_sync = bus_state::next_sync;
   auto& st = self->state;
@@ -76,9 +76,10 @@ void after_sync(bus_actor_self self, std::function<void(const caf::error&)> f) {
     self->delayed_send(self, interval, sync_atom::value);
   }
   auto waiting = st.log->head() - st.log->durable_head();
+  auto full = waiting >= st.options.sync_after_events
+              || st.awaiting_sync.size() >= st.options.sync_after_replies;
   if (st.sync_request == next_sync::none
-      || (st.sync_request == next_sync::timer
-          && waiting >= st.options.sync_after_events)) {
+      || (st.sync_request == next_sync::timer && full)) {
     st.sync_request = next_sync::queued;
     self->send(self, sync_atom::value);
   }

@@ -118,6 +118,13 @@ BOOST_AUTO_TEST_CASE(
   check_sigkill_mid_stream({"--durability", "interval:5"});
 }
 
+BOOST_AUTO_TEST_CASE(
+  sigkill_mid_stream_loses_nothing_acknowledged_when_full_groups_commit_early) {
+  // A long interval and publishes of a few events: the groups are
+  // committed once 32 publishes wait, long before their timer fires.
+  check_sigkill_mid_stream({"--durability", "interval:1000", "--batch-size", "3"});
+}
+
 BOOST_AUTO_TEST_CASE(restart_replays_only_the_tail_after_the_latest_snapshot) {
   scratch_dir dir;
   auto stream = make_stream(1000, 50, 0);

@@ -36,13 +36,16 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   config.sync_interval = options_.enabled(fault::sync_failure) && rng_() % 2 == 0
                            ? std::chrono::milliseconds{5}
                            : std::chrono::milliseconds{0};
-  // Under group commit, a group of 1-6 events is committed without waiting
-  // for the timer in two runs of three. Drawn from a generator of its own,
-  // so that every other draw of a recorded seed stays what it was.
+  // Under group commit, a group of 1-6 events, or of 1-4 held replies, is
+  // committed without waiting for the timer in two runs of three each.
+  // Drawn from a generator of its own, so that every other draw of a
+  // recorded seed stays what it was.
   if (config.sync_interval.count() > 0) {
     std::mt19937_64 own{seed ^ 0x9e3779b97f4a7c15u};
     if (own() % 3 != 0)
       config.bus.sync_after_events = static_cast<std::uint32_t>(1 + own() % 6);
+    if (own() % 3 != 0)
+      config.bus.sync_after_replies = static_cast<std::uint32_t>(1 + own() % 4);
   }
   config.projector.replay_batch = 1 + rng_() % 8;
   // 1 to 4 replay requests under way, from the batch's draw rather than a
@@ -120,7 +123,9 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   note("config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
        + std::to_string(config.pipeline) + ", sync interval "
        + std::to_string(config.sync_interval.count()) + " ms (a group of "
-       + std::to_string(config.bus.sync_after_events) + " at once), replay batch "
+       + std::to_string(config.bus.sync_after_events) + " events or "
+       + std::to_string(config.bus.sync_after_replies)
+       + " replies at once), replay batch "
        + std::to_string(config.projector.replay_batch) + " (ahead "
        + std::to_string(config.projector.replay_ahead) + "), "
        + std::to_string(remote.size()) + " model(s) on node-b" + on_node

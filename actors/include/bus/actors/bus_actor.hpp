@@ -48,12 +48,15 @@ struct bus_options {
   /// answer first. This bounds what the bus holds for its publishers.
   std::uint32_t max_publishes_in_flight = 64;
   /// Under a log's sync interval (durability interval:N): as soon as this
-  /// many appended events wait for their sync, the bus syncs without
-  /// waiting for the rest of the interval. Publishers wait for their
-  /// answers (max_publishes_in_flight), so a busy one would otherwise
-  /// stall until each interval ends, whatever the disk could take; a group
-  /// this large gains little from growing further.
+  /// many appended events, or this many held replies (publishes and
+  /// resolves), wait for their sync, the bus syncs without waiting for the
+  /// rest of the interval. Publishers wait for their answers
+  /// (max_publishes_in_flight; bus-node's session keeps up to 48 under
+  /// way), so a busy one would otherwise stall until each interval ends,
+  /// whatever the disk could take; a group this large gains little from
+  /// growing further.
   std::uint32_t sync_after_events = 16384;
+  std::uint32_t sync_after_replies = 32;
   /// What actors on other nodes may ask (see peer_role.hpp): subscribing,
   /// replaying and attaching always; publishing and resolving from
   /// publisher up; redelivering, the directory and sync only when
