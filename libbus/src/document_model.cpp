@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "bus/event_codec.hpp"
 #include "internal/document_record.hpp"
 #include "internal/row_json.hpp"
 #include "internal/string_map.hpp"
@@ -142,10 +141,8 @@ bool document_model::restore(const boost::json::value& state) {
   reset();
   docs_->map.reserve(obj->size());
   for (auto& kv : *obj) {
-    // A number out of range is in no snapshot of ours (the node refuses
-    // it at its input): Boost.JSON reads some as NaN, equal to nothing.
     auto* doc = kv.value().if_object();
-    if (doc == nullptr || !finite_json(kv.value())) {
+    if (doc == nullptr || internal::holds_nan(kv.value())) {
       docs_->map.clear();
       return false;
     }

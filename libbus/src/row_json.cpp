@@ -4,6 +4,7 @@
 #include "internal/row_json.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -176,6 +177,25 @@ void append_json(std::string& out, std::string_view x) {
 } // namespace bus
 
 namespace bus::internal {
+
+bool holds_nan(const boost::json::value& x) noexcept {
+  switch (x.kind()) {
+    case boost::json::kind::double_:
+      return std::isnan(x.get_double());
+    case boost::json::kind::array:
+      for (auto& item : x.get_array())
+        if (holds_nan(item))
+          return true;
+      return false;
+    case boost::json::kind::object:
+      for (auto& kv : x.get_object())
+        if (holds_nan(kv.value()))
+          return true;
+      return false;
+    default:
+      return false;
+  }
+}
 
 void append_object_json(std::string& out, std::string_view bytes) {
   out += '{';

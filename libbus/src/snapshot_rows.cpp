@@ -11,7 +11,6 @@
 #include <boost/json/serializer.hpp>
 
 #include "bus/errc.hpp"
-#include "bus/event_codec.hpp"
 #include "bus/read_model.hpp"
 #include "internal/row_json.hpp"
 
@@ -201,10 +200,8 @@ caf::expected<boost::json::object> rows_state(std::string_view text) {
       return bad_row(line);
     auto row = parser.release();
     auto* items = row.if_array();
-    // A number out of range is in no row of ours: Boost.JSON reads some
-    // as NaN, which equals nothing, not even itself after a fold.
     if (items == nullptr || items->size() != 2 || !(*items)[0].is_string()
-        || !finite_json((*items)[1]))
+        || internal::holds_nan((*items)[1]))
       return bad_row(line);
     state.insert_or_assign((*items)[0].get_string(), std::move((*items)[1]));
     return caf::none;

@@ -205,15 +205,21 @@ BOOST_AUTO_TEST_CASE(a_state_holding_a_number_out_of_range_is_refused) {
   // NaN, which no snapshot of ours holds (the node refuses such numbers at
   // its input) and which no longer equals itself after a save. A refused
   // restore makes the projector rebuild from the log.
-  for (auto* number : {"-0e9991", "1e999", "-1e999"}) {
+  for (auto* number : {"-0e9991", "0e999"}) {
     bus::document_model m{users_config()};
     auto state = boost::json::parse(std::string{R"({"user-1": {"id": "user-1", "n": [)"}
                                     + number + R"(, {"a": null}]}})");
     BOOST_TEST(!m.restore(state), number);
     BOOST_TEST(m.snapshot().as_object().empty());
   }
+  // Infinities and negative zero are written and read back alike.
   bus::document_model m{users_config()};
-  BOOST_TEST(m.restore(boost::json::parse(R"({"user-1": {"n": [-0e308, 1e308]}})")));
+  auto state = boost::json::parse(
+    R"({"user-1": {"n": [-0e308, 1e308, 1e999, -1e999]}})");
+  BOOST_REQUIRE(m.restore(state));
+  bus::document_model again{users_config()};
+  BOOST_REQUIRE(again.restore(m.snapshot()));
+  BOOST_TEST((again.snapshot() == state));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

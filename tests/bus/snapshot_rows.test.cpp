@@ -271,11 +271,11 @@ BOOST_AUTO_TEST_CASE(lines_that_are_not_rows_are_a_storage_error) {
                           "\n",
                           R"(["unterminated)"
                           "\n",
-                          // Boost.JSON 1.81 reads these as NaN and infinity
-                          // (found by the snapshot_text fuzzer).
+                          // Boost.JSON 1.81 reads these as NaN (found by the
+                          // snapshot_text fuzzer).
                           R"(["k", {"n": [-0e9991]}])"
                           "\n",
-                          R"(["k", 1e999])"
+                          R"(["k", 0e999])"
                           "\n"}) {
     auto state = rows_state(bad);
     BOOST_TEST(!state, bad);

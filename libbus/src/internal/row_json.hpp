@@ -24,4 +24,10 @@ boost::json::serializer& serializer();
 /// for byte what append_json writes for its decoded object.
 void append_object_json(std::string& out, std::string_view bytes);
 
+/// True if `x` holds a NaN. No row of ours does (the node refuses numbers
+/// out of range at its input), but Boost.JSON 1.81 reads some text as one
+/// (-0e9991), and a NaN equals nothing, not even itself after a save: a
+/// restore refuses it. An infinity (1e999) is written and read back alike.
+bool holds_nan(const boost::json::value& x) noexcept;
+
 } // namespace bus::internal
