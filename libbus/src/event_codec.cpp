@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "bus/errc.hpp"
+#include "internal/json_numbers.hpp"
 
 namespace bus {
 
@@ -21,22 +22,7 @@ boost::json::object to_json(const event& e) {
 }
 
 bool finite_json(const boost::json::value& v) noexcept {
-  switch (v.kind()) {
-    case boost::json::kind::double_:
-      return std::isfinite(v.get_double());
-    case boost::json::kind::array:
-      for (auto& x : v.get_array())
-        if (!finite_json(x))
-          return false;
-      return true;
-    case boost::json::kind::object:
-      for (auto& kv : v.get_object())
-        if (!finite_json(kv.value()))
-          return false;
-      return true;
-    default:
-      return true;
-  }
+  return !internal::any_double(v, [](double x) { return !std::isfinite(x); });
 }
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include "bus/snapshot_rows.hpp"
 #include "internal/event_record.hpp"
+#include "internal/json_numbers.hpp"
 #include "internal/record_reader.hpp"
 
 namespace bus::internal {
@@ -179,22 +180,7 @@ void append_json(std::string& out, std::string_view x) {
 namespace bus::internal {
 
 bool holds_nan(const boost::json::value& x) noexcept {
-  switch (x.kind()) {
-    case boost::json::kind::double_:
-      return std::isnan(x.get_double());
-    case boost::json::kind::array:
-      for (auto& item : x.get_array())
-        if (holds_nan(item))
-          return true;
-      return false;
-    case boost::json::kind::object:
-      for (auto& kv : x.get_object())
-        if (holds_nan(kv.value()))
-          return true;
-      return false;
-    default:
-      return false;
-  }
+  return any_double(x, [](double d) { return std::isnan(d); });
 }
 
 void append_object_json(std::string& out, std::string_view bytes) {
