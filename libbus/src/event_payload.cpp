@@ -11,23 +11,11 @@ namespace bus {
 
 // -- payload_field ------------------------------------------------------------
 
-namespace {
-
-[[noreturn]] void wrong_kind(const char* wanted) {
+void payload_field::wrong_kind(const char* wanted) {
   throw std::invalid_argument(std::string{"payload field is not "} + wanted);
 }
 
-} // namespace
-
-bool payload_field::as_bool() const {
-  if (kind_ != field_kind::boolean)
-    wrong_kind("a boolean");
-  return num_.b;
-}
-
-std::int64_t payload_field::as_int64() const {
-  if (kind_ == field_kind::int64)
-    return num_.i;
+std::int64_t payload_field::uint64_as_int64() const {
   if (kind_ == field_kind::uint64
       && num_.u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     return static_cast<std::int64_t>(num_.u);
@@ -53,52 +41,6 @@ double payload_field::as_double() const {
     default:
       wrong_kind("a number");
   }
-}
-
-std::string_view payload_field::as_string() const {
-  if (kind_ != field_kind::string)
-    wrong_kind("a string");
-  return str_;
-}
-
-payload_field payload_field::of_null() noexcept {
-  return of_kind(field_kind::null);
-}
-
-payload_field payload_field::of(bool x) noexcept {
-  auto f = of_kind(field_kind::boolean);
-  f.num_.b = x;
-  return f;
-}
-
-payload_field payload_field::of(std::int64_t x) noexcept {
-  auto f = of_kind(field_kind::int64);
-  f.num_.i = x;
-  return f;
-}
-
-payload_field payload_field::of(std::uint64_t x) noexcept {
-  auto f = of_kind(field_kind::uint64);
-  f.num_.u = x;
-  return f;
-}
-
-payload_field payload_field::of(double x) noexcept {
-  auto f = of_kind(field_kind::number);
-  f.num_.d = x;
-  return f;
-}
-
-payload_field payload_field::of(std::string_view x) noexcept {
-  auto f = of_kind(field_kind::string);
-  f.str_ = x;
-  return f;
-}
-
-payload_field payload_field::of_kind(field_kind k) noexcept {
-  payload_field f;
-  f.kind_ = k;
-  return f;
 }
 
 // -- event_payload ------------------------------------------------------------

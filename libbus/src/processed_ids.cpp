@@ -2,7 +2,7 @@
 
 namespace bus {
 
-bool processed_ids::insert(std::uint64_t seq) {
+bool processed_ids::insert_out_of_order(std::uint64_t seq) {
   if (contains(seq))
     return false;
   if (seq == watermark_ + 1) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bus/snapshot_rows.hpp"
+#include "bus/string_keys.hpp"
 #include "bus/subscriptions.hpp"
 
 namespace bus {
@@ -49,8 +50,11 @@ const char* to_string(model_storage x) noexcept {
 
 bool read_model::handles(std::string_view type) const {
   auto& types = event_types();
-  return std::any_of(types.begin(), types.end(),
-                     [type](const auto& t) { return t == type || t == wildcard_type; });
+  // Asked for every event a projector gets: compared in place.
+  string_equal eq;
+  return std::any_of(types.begin(), types.end(), [&](const auto& t) {
+    return eq(t, type) || eq(t, wildcard_type);
+  });
 }
 
 } // namespace bus

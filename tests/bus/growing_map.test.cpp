@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -170,6 +171,33 @@ BOOST_AUTO_TEST_CASE(a_const_map_finds_and_iterates_the_same) {
   BOOST_TEST((c.find(std::string{"absent"}) == c.end()));
   map::const_iterator i = m.find(key(1));
   BOOST_TEST(i->second == 1);
+}
+
+BOOST_AUTO_TEST_CASE(string_equal_tells_keys_differing_anywhere_apart) {
+  // It compares short keys in place and longer ones with memcmp: keys that
+  // differ only in their first or last byte, or only in length, on both
+  // sides of that bound. (A map compares keys only when their hashes meet,
+  // so this asks string_equal itself.)
+  bus::string_equal eq;
+  std::vector<std::string> keys{"",
+                                "a",
+                                "b",
+                                "ab",
+                                "bb",
+                                "aa",
+                                "abcdefghijklmnop",
+                                "bbcdefghijklmnop",
+                                "abcdefghijklmnoq",
+                                "abcdefghijklmnopq",
+                                "abcdefghijklmnopr",
+                                "bbcdefghijklmnopq",
+                                "abcdefghijklmnopqrstuvwxyz0123456789"};
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    for (std::size_t j = 0; j < keys.size(); ++j) {
+      BOOST_TEST_CONTEXT(keys[i] << " against " << keys[j]) {
+        BOOST_TEST(eq(keys[i], std::string_view{keys[j]}) == (i == j));
+      }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,11 +53,19 @@ public:
   explicit operator bool() const noexcept { return kind_ != field_kind::absent; }
 
   /// The value of a boolean field; throws std::invalid_argument otherwise.
-  bool as_bool() const;
+  bool as_bool() const {
+    if (kind_ != field_kind::boolean)
+      wrong_kind("a boolean");
+    return num_.b;
+  }
 
   /// The value of an int64 field, or of a uint64 field that fits; throws
   /// std::invalid_argument otherwise.
-  std::int64_t as_int64() const;
+  std::int64_t as_int64() const {
+    if (kind_ == field_kind::int64)
+      return num_.i;
+    return uint64_as_int64();
+  }
 
   /// The value of a uint64 field, or of a non-negative int64 field; throws
   /// std::invalid_argument otherwise.
@@ -68,17 +76,60 @@ public:
   double as_double() const;
 
   /// The value of a string field; throws std::invalid_argument otherwise.
-  std::string_view as_string() const;
+  std::string_view as_string() const {
+    if (kind_ != field_kind::string)
+      wrong_kind("a string");
+    return str_;
+  }
 
-  static payload_field of_null() noexcept;
-  static payload_field of(bool x) noexcept;
-  static payload_field of(std::int64_t x) noexcept;
-  static payload_field of(std::uint64_t x) noexcept;
-  static payload_field of(double x) noexcept;
-  static payload_field of(std::string_view x) noexcept;
-  static payload_field of_kind(field_kind k) noexcept;
+  // Inline, as the accessors' common paths: a model reads a field or two
+  // of every event, and each read went through calls into the library.
+
+  static payload_field of_null() noexcept { return of_kind(field_kind::null); }
+
+  static payload_field of(bool x) noexcept {
+    auto f = of_kind(field_kind::boolean);
+    f.num_.b = x;
+    return f;
+  }
+
+  static payload_field of(std::int64_t x) noexcept {
+    auto f = of_kind(field_kind::int64);
+    f.num_.i = x;
+    return f;
+  }
+
+  static payload_field of(std::uint64_t x) noexcept {
+    auto f = of_kind(field_kind::uint64);
+    f.num_.u = x;
+    return f;
+  }
+
+  static payload_field of(double x) noexcept {
+    auto f = of_kind(field_kind::number);
+    f.num_.d = x;
+    return f;
+  }
+
+  static payload_field of(std::string_view x) noexcept {
+    auto f = of_kind(field_kind::string);
+    f.str_ = x;
+    return f;
+  }
+
+  static payload_field of_kind(field_kind k) noexcept {
+    payload_field f;
+    f.kind_ = k;
+    return f;
+  }
 
 private:
+  /// Throws the std::invalid_argument of a field that is not `wanted`.
+  [[noreturn]] static void wrong_kind(const char* wanted);
+
+  /// as_int64() of a field that is not an int64.
+  std::int64_t uint64_as_int64() const;
+
   field_kind kind_ = field_kind::absent;
   union {
     bool b;

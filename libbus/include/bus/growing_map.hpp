@@ -30,26 +30,10 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "bus/string_keys.hpp"
 #include "bus/table_memory.hpp"
 
 namespace bus {
-
-/// Hashes std::string and std::string_view alike (transparent): a model's
-/// string keys found by std::string_view, without building a key.
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-/// Compares std::string and std::string_view alike (transparent).
-struct string_equal {
-  using is_transparent = void;
-  bool operator()(std::string_view x, std::string_view y) const noexcept {
-    return x == y;
-  }
-};
 
 template <class Key, class T, class Hash = boost::hash<Key>,
           class Pred = std::equal_to<Key>>

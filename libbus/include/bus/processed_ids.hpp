@@ -26,7 +26,14 @@ public:
   }
 
   /// Marks `seq` processed. Returns false if it already was.
-  bool insert(std::uint64_t seq);
+  bool insert(std::uint64_t seq) {
+    // In order, the common case: the watermark moves, nothing to compact.
+    if (seq == watermark_ + 1 && above_.empty()) {
+      watermark_ = seq;
+      return true;
+    }
+    return insert_out_of_order(seq);
+  }
 
   /// Marks every seq up to `seq` processed (events that were not for this
   /// projector count as processed too).
@@ -51,6 +58,8 @@ public:
   void restore(std::uint64_t watermark, const std::vector<std::uint64_t>& above);
 
 private:
+  bool insert_out_of_order(std::uint64_t seq);
+
   void compact();
 
   std::uint64_t watermark_ = 0;
