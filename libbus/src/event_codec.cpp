@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "bus/errc.hpp"
+#include "internal/event_record.hpp"
 #include "internal/json_numbers.hpp"
 
 namespace bus {
@@ -23,6 +24,15 @@ boost::json::object to_json(const event& e) {
 
 bool finite_json(const boost::json::value& v) noexcept {
   return !internal::any_double(v, [](double x) { return !std::isfinite(x); });
+}
+
+bool finite_event(const event& e) {
+  // A payload still in its record is walked there: not decoded for this.
+  auto infinite = [](double x) { return !std::isfinite(x); };
+  auto bytes = e.payload.encoded_bytes();
+  auto payload = bytes.empty() ? !internal::any_double(e.payload.object(), infinite)
+                               : internal::finite_object(bytes);
+  return payload && !internal::any_double(e.metadata, infinite);
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "internal/event_record.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include <boost/json/array.hpp>
@@ -217,6 +218,56 @@ std::size_t check_object(std::string_view bytes) {
   r.skip_object(0);
   return static_cast<std::size_t>(
     r.pos - reinterpret_cast<const unsigned char*>(bytes.data()));
+}
+
+namespace {
+
+// False when the value at the reader's front holds a number that is not
+// finite; moves past the value.
+bool finite_value(record_reader& r, int depth) {
+  if (depth > max_record_depth)
+    corrupt_record();
+  switch (r.byte()) {
+    case tag_null:
+    case tag_false:
+    case tag_true:
+      return true;
+    case tag_int64:
+    case tag_uint64:
+      r.varint();
+      return true;
+    case tag_string:
+      r.str();
+      return true;
+    case tag_double:
+      return std::isfinite(r.float64());
+    case tag_array:
+      for (auto n = r.count(); n > 0; --n)
+        if (!finite_value(r, depth + 1))
+          return false;
+      return true;
+    case tag_object:
+      for (auto n = r.count(); n > 0; --n) {
+        r.str();
+        if (!finite_value(r, depth + 1))
+          return false;
+      }
+      return true;
+    default:
+      corrupt_record();
+  }
+}
+
+} // namespace
+
+bool finite_object(std::string_view bytes) {
+  record_reader r{bytes};
+  for (auto n = r.count(); n > 0; --n) {
+    r.str();
+    if (!finite_value(r, 1))
+      return false;
+  }
+  return true;
 }
 
 void decode_object(std::string_view bytes, boost::json::object& out) {

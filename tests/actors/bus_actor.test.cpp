@@ -5,6 +5,9 @@
 #include "internal/bus_state.hpp"
 #include "internal/projector_state.hpp"
 
+#include <limits>
+#include <string>
+
 using namespace bus;
 using namespace bus::actors;
 using namespace bus::test;
@@ -136,6 +139,37 @@ BOOST_AUTO_TEST_CASE(publish_rejects_events_without_id_or_type) {
   BOOST_REQUIRE(!ack);
   BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
   BOOST_TEST(log->head() == 0u); // nothing of the batch was appended
+}
+
+BOOST_AUTO_TEST_CASE(publish_rejects_events_holding_numbers_that_are_not_finite) {
+  // The JSON node refuses them at its input; an event built in C++ (or a
+  // peer's batch) reached the log, and its queries answered with a NaN.
+  for (int where = 0; where < 3; ++where) {
+    BOOST_TEST_CONTEXT("case " << where) {
+      auto batch = events(0, 3, {"A"});
+      auto bad = std::numeric_limits<double>::quiet_NaN();
+      if (where == 0) {
+        batch[1].payload["n"] = bad;
+      } else if (where == 1) {
+        batch[2].payload["list"] = boost::json::array{
+          1, -std::numeric_limits<double>::infinity()};
+      } else {
+        batch[0].metadata["at"] = bad;
+      }
+      auto ack = ask<publish_ack>(bus, publish_atom::value, batch,
+                                  publish_wait::projectors);
+      BOOST_REQUIRE(!ack);
+      BOOST_TEST(code_of(ack.error()) == errc::invalid_event);
+      BOOST_TEST(context_of(ack.error()).find("not finite") != std::string::npos);
+      BOOST_TEST(log->head() == 0u); // nothing of the batch was appended
+    }
+  }
+  // The same events with finite numbers go in.
+  auto batch = events(0, 3, {"A"});
+  batch[1].payload["n"] = 1e308;
+  batch[0].metadata["at"] = -0.0;
+  publish(batch);
+  BOOST_TEST(log->head() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(publish_rejects_an_unknown_wait_mode) {

@@ -1,6 +1,7 @@
 #include "bus/event_codec.hpp"
 
 #include "bus/errc.hpp"
+#include "bus/payload_writer.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -138,6 +139,46 @@ BOOST_AUTO_TEST_CASE(numbers_that_are_not_finite_are_rejected) {
     R"({"type": "A", "payload": {"n": 1.7976931348623157e308, "tiny": 1e-999}})"))));
   BOOST_TEST(finite_json(json(R"({"a": [1, -2.5, "Infinity", null]})")));
   BOOST_TEST(!finite_json(json(R"([0, [1e999]])")));
+}
+
+BOOST_AUTO_TEST_CASE(finite_event_looks_at_both_forms_of_a_payload_and_the_metadata) {
+  auto nan = std::numeric_limits<double>::quiet_NaN();
+  auto inf = std::numeric_limits<double>::infinity();
+  auto with_payload = [](event_payload p) {
+    event e;
+    e.id = "e1";
+    e.type = "A";
+    e.payload = std::move(p);
+    return e;
+  };
+  // An object, as C++ code builds it.
+  auto e = with_payload(boost::json::object{{"n", 1.5}, {"s", "x"}});
+  BOOST_TEST(finite_event(e));
+  e.payload["deep"] = boost::json::array{1, boost::json::object{{"x", nan}}};
+  BOOST_TEST(!finite_event(e));
+  // A record, as payload_writer writes it (and a peer's batch arrives).
+  payload_writer w;
+  auto record = [&](double x) {
+    w.reset();
+    w.begin_object(2);
+    w.key("ok");
+    w.number(2.5);
+    w.key("list");
+    w.begin_array(2);
+    w.string("a");
+    w.number(x);
+    return std::string{w.written()};
+  };
+  auto finite_bytes = record(-0.0);
+  auto infinite_bytes = record(-inf);
+  BOOST_TEST(finite_event(with_payload(event_payload::encoded(finite_bytes))));
+  auto encoded = with_payload(event_payload::encoded(infinite_bytes));
+  BOOST_TEST(!finite_event(encoded));
+  BOOST_TEST(!encoded.payload.decoded()); // walked in its record
+  // The metadata.
+  auto m = with_payload(boost::json::object{});
+  m.metadata["at"] = inf;
+  BOOST_TEST(!finite_event(m));
 }
 
 BOOST_AUTO_TEST_CASE(bad_type_is_rejected) {

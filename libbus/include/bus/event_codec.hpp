@@ -20,6 +20,10 @@ boost::json::object to_json(const event& e);
 /// holding one could not be written back.
 bool finite_json(const boost::json::value& v) noexcept;
 
+/// Returns false when the payload or the metadata of `e` holds a number
+/// that is not finite (see finite_json), in either form of the payload.
+bool finite_event(const event& e);
+
 /// Decodes an event; fails with errc::invalid_event naming the bad field
 /// (also a payload or metadata number that is not finite).
 caf::expected<event> event_from_json(const boost::json::value& v);

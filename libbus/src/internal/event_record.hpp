@@ -74,6 +74,10 @@ void decode_event_lazy(std::string_view body, std::uint64_t seq, event& out);
 /// throws storage_error if it is corrupt.
 std::size_t check_object(std::string_view bytes);
 
+/// Returns false when the checked encoded object `bytes` holds a number
+/// that is not finite (NaN or an infinity), at any depth.
+bool finite_object(std::string_view bytes);
+
 /// Decodes the checked encoded object `bytes` into `out`.
 void decode_object(std::string_view bytes, boost::json::object& out);
 

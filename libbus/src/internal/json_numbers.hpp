@@ -3,9 +3,23 @@
 // A walk over the numbers of a JSON value, for the checks that refuse
 // numbers no JSON text of ours carries (event_codec.hpp, row_json.hpp).
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 namespace bus::internal {
+
+template <class Pred>
+bool any_double(const boost::json::value& x, Pred pred) noexcept;
+
+/// True if some double of the members of `x`, at any depth, satisfies
+/// `pred` (an object walked where it is, not copied into a value).
+template <class Pred>
+bool any_double(const boost::json::object& x, Pred pred) noexcept {
+  for (auto& kv : x)
+    if (any_double(kv.value(), pred))
+      return true;
+  return false;
+}
 
 /// True if some double of `x`, at any depth, satisfies `pred`.
 template <class Pred>
@@ -19,10 +33,7 @@ bool any_double(const boost::json::value& x, Pred pred) noexcept {
           return true;
       return false;
     case boost::json::kind::object:
-      for (auto& kv : x.get_object())
-        if (any_double(kv.value(), pred))
-          return true;
-      return false;
+      return any_double(x.get_object(), pred);
     default:
       return false;
   }
