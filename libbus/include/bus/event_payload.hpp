@@ -88,27 +88,19 @@ public:
   static payload_field of_null() noexcept { return of_kind(field_kind::null); }
 
   static payload_field of(bool x) noexcept {
-    auto f = of_kind(field_kind::boolean);
-    f.num_.b = x;
-    return f;
+    return holding(field_kind::boolean, &number::b, x);
   }
 
   static payload_field of(std::int64_t x) noexcept {
-    auto f = of_kind(field_kind::int64);
-    f.num_.i = x;
-    return f;
+    return holding(field_kind::int64, &number::i, x);
   }
 
   static payload_field of(std::uint64_t x) noexcept {
-    auto f = of_kind(field_kind::uint64);
-    f.num_.u = x;
-    return f;
+    return holding(field_kind::uint64, &number::u, x);
   }
 
   static payload_field of(double x) noexcept {
-    auto f = of_kind(field_kind::number);
-    f.num_.d = x;
-    return f;
+    return holding(field_kind::number, &number::d, x);
   }
 
   static payload_field of(std::string_view x) noexcept {
@@ -130,13 +122,23 @@ private:
   /// as_int64() of a field that is not an int64.
   std::int64_t uint64_as_int64() const;
 
-  field_kind kind_ = field_kind::absent;
-  union {
+  union number {
     bool b;
     std::int64_t i;
     std::uint64_t u;
     double d;
-  } num_ = {};
+  };
+
+  /// A field of kind `k` whose value is `x`, kept in `member`.
+  template <class T>
+  static payload_field holding(field_kind k, T number::*member, T x) noexcept {
+    auto f = of_kind(k);
+    f.num_.*member = x;
+    return f;
+  }
+
+  field_kind kind_ = field_kind::absent;
+  number num_ = {};
   std::string_view str_;
 };
 
