@@ -22,17 +22,24 @@ boost::json::object to_json(const event& e) {
   return obj;
 }
 
+namespace {
+
+bool not_finite(double x) noexcept {
+  return !std::isfinite(x);
+}
+
+} // namespace
+
 bool finite_json(const boost::json::value& v) noexcept {
-  return !internal::any_double(v, [](double x) { return !std::isfinite(x); });
+  return !internal::any_double(v, not_finite);
 }
 
 bool finite_event(const event& e) {
   // A payload still in its record is walked there: not decoded for this.
-  auto infinite = [](double x) { return !std::isfinite(x); };
   auto bytes = e.payload.encoded_bytes();
-  auto payload = bytes.empty() ? !internal::any_double(e.payload.object(), infinite)
+  auto payload = bytes.empty() ? !internal::any_double(e.payload.object(), not_finite)
                                : internal::finite_object(bytes);
-  return payload && !internal::any_double(e.metadata, infinite);
+  return payload && !internal::any_double(e.metadata, not_finite);
 }
 
 namespace {
