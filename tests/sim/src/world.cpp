@@ -6,6 +6,7 @@
 #include "bus/errc.hpp"
 #include "bus/partitions.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -450,8 +451,17 @@ std::size_t world::mailbox_bound(const std::string& name, std::size_t slack) con
   // acks and pulls.
   if (name == "projector")
     return window + slack;
-  auto projectors = local_.size() * 3 + remote_.size() * 3;
-  return config_.pipeline + (window + 2) * projectors + slack;
+  // Each partition is a projector of its own, and one catching up has up
+  // to replay_ahead replays under way, which may exceed its window of
+  // acks. A rebuild or a resume replaces every partition at once: the
+  // requests of the projectors it replaced still wait for the bus, hence
+  // three generations of each.
+  std::size_t projectors = 0;
+  for (const auto* specs : {&local_, &remote_})
+    for (auto& s : *specs)
+      projectors += 3 * std::max<std::size_t>(1, s.partitions);
+  auto per_projector = std::max<std::size_t>(window, config_.projector.replay_ahead) + 2;
+  return config_.pipeline + per_projector * projectors + slack;
 }
 
 } // namespace bus::sim
