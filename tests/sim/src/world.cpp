@@ -460,7 +460,8 @@ std::size_t world::mailbox_bound(const std::string& name, std::size_t slack) con
   for (const auto* specs : {&local_, &remote_})
     for (auto& s : *specs)
       projectors += 3 * std::max<std::size_t>(1, s.partitions);
-  auto per_projector = std::max<std::size_t>(window, config_.projector.replay_ahead) + 2;
+  auto per_projector = std::max<std::size_t>(window, config_.projector.replay_ahead)
+                       + 2;
   return config_.pipeline + per_projector * projectors + slack;
 }
 
