@@ -69,6 +69,21 @@ event_payload event_payload::encoded(std::string_view bytes,
   return result;
 }
 
+void event_payload::assign_encoded(std::string_view bytes) noexcept {
+  // A payload made by the default constructor holds no table and the
+  // default storage: nothing to free (the common case, and no call into
+  // Boost.JSON). Otherwise the object is made anew, as the move
+  // assignment does, so that it keeps no other storage alive.
+  if (value_.capacity() != 0
+      || value_.storage().get() != boost::json::storage_ptr{}.get()) {
+    value_.~object();
+    ::new (&value_) boost::json::object();
+  }
+  keep_ = {};
+  bytes_ = bytes;
+  form_.store(form::encoded, std::memory_order_relaxed);
+}
+
 event_payload::event_payload(const event_payload& other) : value_(other.object()) {
   // nop
 }

@@ -342,7 +342,7 @@ void decode_record(std::string_view body, std::uint64_t seq, event& e,
       auto rest = std::string_view{reinterpret_cast<const char*>(r.pos),
                                    static_cast<std::size_t>(r.end - r.pos)};
       auto n = check_object(rest);
-      e.payload = event_payload::encoded(rest.substr(0, n));
+      e.payload.assign_encoded(rest.substr(0, n));
       r.pos += n;
     }
     r.object(e.metadata, 0);

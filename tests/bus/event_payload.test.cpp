@@ -45,6 +45,29 @@ std::unique_ptr<memory_log> log_of(std::size_t n, std::size_t tail = 0) {
   return log;
 }
 
+// A memory resource that says when it is destroyed.
+class telling_resource final : public boost::json::memory_resource {
+public:
+  explicit telling_resource(bool* gone) : gone_(gone) {
+    // nop
+  }
+
+  ~telling_resource() override { *gone_ = true; }
+
+private:
+  void* do_allocate(std::size_t n, std::size_t) override { return ::operator new(n); }
+
+  void do_deallocate(void* p, std::size_t, std::size_t) override {
+    ::operator delete(p);
+  }
+
+  bool do_is_equal(const memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+
+  bool* gone_;
+};
+
 boost::json::object expected_payload(std::int64_t n) {
   auto obj = boost::json::parse(every_kind).as_object();
   obj["n"] = n;
@@ -182,6 +205,38 @@ BOOST_AUTO_TEST_CASE(a_payload_moved_in_brings_its_own_storage) {
   BOOST_TEST(!moved.decoded());
   BOOST_TEST(moved == expected_payload(1));
   BOOST_TEST(moved.storage().get() == boost::json::storage_ptr{}.get());
+}
+
+// A log's reader makes each event first and then points its payload at
+// the record: whatever the payload held before is gone, and nothing it
+// kept (an object, its arena, the owner of other bytes) stays alive.
+BOOST_AUTO_TEST_CASE(a_payload_assigned_a_record_drops_what_it_held) {
+  auto log = log_of(2);
+  auto batch = log->read(1, 2);
+  auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  event_payload held{arena};
+  held.mutate()["stale"] = "was here";
+  held.assign_encoded(batch[0].payload.encoded_bytes());
+  BOOST_TEST(!held.decoded());
+  BOOST_TEST(!held.field("stale"));
+  BOOST_TEST(held.field("n").as_int64() == 1);
+  BOOST_TEST(held == expected_payload(1));
+  BOOST_TEST(held.storage().get() == boost::json::storage_ptr{}.get());
+  // Bytes kept by an owner of their own: the owner goes with them.
+  bool keeper_gone = false;
+  auto kept = event_payload::encoded(
+    batch[0].payload.encoded_bytes(),
+    boost::json::make_shared_resource<telling_resource>(&keeper_gone));
+  BOOST_TEST(!keeper_gone);
+  kept.assign_encoded(batch[1].payload.encoded_bytes());
+  BOOST_TEST(keeper_gone);
+  BOOST_TEST(kept == expected_payload(2));
+  // And a default one, as the reader makes them, takes the record as it is.
+  event_payload fresh;
+  fresh.assign_encoded(batch[1].payload.encoded_bytes());
+  BOOST_TEST(!fresh.decoded());
+  BOOST_TEST(fresh.encoded_bytes() == batch[1].payload.encoded_bytes());
+  BOOST_TEST(fresh == expected_payload(2));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -165,6 +165,11 @@ public:
   static event_payload encoded(std::string_view bytes,
                                boost::json::storage_ptr keep) noexcept;
 
+  /// Makes this payload the encoded form `bytes`, as encoded(bytes) would,
+  /// dropping what it held (owner only). For a reader that decodes many
+  /// records into events made beforehand: no payload built and moved in.
+  void assign_encoded(std::string_view bytes) noexcept;
+
   /// Copies: the copy is decoded and owns its object.
   event_payload(const event_payload& other);
 
