@@ -340,6 +340,15 @@ int main(int argc, char** argv) {
   using namespace bus::actors;
   auto timeout = std::chrono::milliseconds{timeout_ms};
   bus_options bus_opts;
+  // The session's publishes, and a few more: it never waits for a refusal.
+  // Under a sync interval, a group of two thirds of them is committed at
+  // once (32 of the 48 at the default batch size): waiting for all would
+  // stall the session until the interval ends.
+  auto session_publishes = bus::node::publishes_in_flight_for(config->node.batch_size);
+  bus_opts.max_publishes_in_flight = static_cast<std::uint32_t>(
+    std::max<std::size_t>(bus_opts.max_publishes_in_flight, session_publishes + 16));
+  bus_opts.sync_after_replies = static_cast<std::uint32_t>(
+    std::max<std::size_t>(bus_opts.sync_after_replies, session_publishes * 2 / 3));
   if (listening) { // a delivery to a silent node must not hold a publish
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
     bus_opts.peers = peers;
@@ -364,6 +373,7 @@ int main(int argc, char** argv) {
         == options.models.end())
       options.models.push_back(name);
   options.batch_size = config->node.batch_size;
+  options.max_publishes_in_flight = session_publishes;
   options.commands = commands;
 #ifdef BUS_HAS_POSTGRESQL
   if (lead.lease)

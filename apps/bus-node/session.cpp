@@ -362,4 +362,12 @@ session_impl(session_actor::stateful_pointer<session_state> self, actors::bus_ac
   };
 }
 
+std::size_t publishes_in_flight_for(std::size_t batch_size) noexcept {
+  constexpr std::size_t at_default_size = 48;
+  constexpr std::size_t most = 256;
+  constexpr std::size_t events = at_default_size * 1024;
+  auto n = events / std::max<std::size_t>(batch_size, 1);
+  return std::clamp(n, at_default_size, most);
+}
+
 } // namespace bus::node

@@ -48,10 +48,8 @@ struct session_options {
   std::vector<std::string> models;
   std::size_t batch_size = 1024;
   /// Publish batches under way at once; at most the bus's
-  /// max_publishes_in_flight, or the bus refuses the excess. As many as
-  /// the reader's chunks in flight hold at the default batch size, and
-  /// more: a publish stays under way through its group commit and the
-  /// read models' work.
+  /// max_publishes_in_flight, or the bus refuses the excess. The node
+  /// takes publishes_in_flight_for(batch_size).
   std::size_t max_publishes_in_flight = 48;
   /// Where replies go (stdout in the node).
   std::FILE* out = stdout;
@@ -118,6 +116,15 @@ struct session_state {
 
   static inline const char* name = "session";
 };
+
+/// Publish batches a session keeps under way for batches of at most
+/// `batch_size` events: 48 at the default size (1024) and above, as many
+/// as the reader's chunks in flight hold, and more: a publish stays under
+/// way through its group commit and the read models' work. Smaller batches
+/// get more, up to 256, so that about as many events are under way: a
+/// group commit syncs the publishes waiting for it, and 48 batches of one
+/// event each left it syncing a dozen events at a time.
+std::size_t publishes_in_flight_for(std::size_t batch_size) noexcept;
 
 session_actor::behavior_type
 session_impl(session_actor::stateful_pointer<session_state> self, actors::bus_actor bus,

@@ -184,6 +184,16 @@ BOOST_AUTO_TEST_CASE(every_event_is_applied_by_its_models_with_batch_size_1) {
   check_created_stream({"--batch-size", "1"});
 }
 
+// With a store, a publish stays under way through its group commit: the
+// node keeps more publishes of small batches under way, and the bus must
+// take as many from it (one refused would be answered with an error).
+BOOST_AUTO_TEST_CASE(
+  every_event_is_applied_by_its_models_with_batch_size_1_and_a_store) {
+  scratch_dir dir;
+  check_created_stream(
+    {"--batch-size", "1", "--store", (dir.path / "bus.db").string()});
+}
+
 BOOST_AUTO_TEST_CASE(every_event_is_applied_by_its_models_with_batch_size_64) {
   check_created_stream({"--batch-size", "64"});
 }
