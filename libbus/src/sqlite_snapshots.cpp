@@ -132,6 +132,7 @@ sqlite_snapshots::load(const std::string& model) {
 }
 
 caf::expected<snapshot_claim> sqlite_snapshots::claim(const std::string& model) {
+  std::lock_guard<std::mutex> turn{*turn_};
   if (auto err = exec("BEGIN IMMEDIATE", "claiming '" + model + "'"))
     return err;
   transaction txn{db_};
@@ -256,6 +257,7 @@ caf::expected<save_outcome> sqlite_snapshots::save(const std::string& model,
                                                    const snapshot& x,
                                                    std::uint64_t generation,
                                                    rows_write how) {
+  std::lock_guard<std::mutex> turn{*turn_};
   if (auto err = exec("BEGIN IMMEDIATE", "save"))
     return err;
   transaction txn{db_};
@@ -329,6 +331,7 @@ sqlite_snapshots::compact(const std::string& model, std::uint64_t generation,
   *rows = rows_text{};
   if (given_up(cancelled))
     return save_outcome::cancelled;
+  std::lock_guard<std::mutex> turn{*turn_};
   if (auto err = exec("BEGIN IMMEDIATE", "compacting '" + model + "'"))
     return err;
   transaction txn{db_};

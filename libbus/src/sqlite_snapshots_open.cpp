@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "internal/sqlite_snapshots.hpp"
+#include "internal/write_turns.hpp"
 
 namespace bus::internal {
 
@@ -58,18 +59,21 @@ caf::error migrate(sqlite3* db, const std::string& path) {
 } // namespace
 
 caf::expected<std::unique_ptr<sqlite_snapshots::backend>>
-open_sqlite_snapshots(const std::string& path) {
+open_sqlite_snapshots(const std::string& path, std::chrono::milliseconds busy_timeout) {
   sqlite3* db = nullptr;
   auto rc = sqlite3_open_v2(
     path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
     nullptr);
   // The backend owns the handle from here on, even a failed one.
-  auto store = std::make_unique<sqlite_snapshots>(db);
+  auto turn = write_turn_for(path);
+  auto store = std::make_unique<sqlite_snapshots>(db, turn);
   if (rc != SQLITE_OK)
     return sqlite_error(db, path + ": cannot open");
-  // Several projectors and writers use the same file in turn: wait for
-  // each other.
-  sqlite3_busy_timeout(db, 10000);
+  // Several projectors and writers use the same file: those of this
+  // process take turns (the settings and tables below too), those of
+  // others wait for each other.
+  std::lock_guard<std::mutex> my_turn{*turn};
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
   // Large pages: a snapshot's rows are a few large texts, written and read
   // whole; 64 KiB pages cost fewer page headers and system calls than 4 KiB
   // ones (only a new file takes the size). A rollback journal rather than a

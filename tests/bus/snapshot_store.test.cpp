@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <mutex>
+#include <string>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include <boost/json/serialize.hpp>
 
@@ -14,6 +18,7 @@
 #include "bus/index_model.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/snapshot_rows.hpp"
+#include "internal/snapshot_backend.hpp"
 #include "support/json_events.hpp"
 #include "support/sqlite_scratch.hpp"
 
@@ -59,6 +64,62 @@ BOOST_FIXTURE_TEST_SUITE(snapshot_store, scratch)
 using snapshot_backends = std::tuple<sqlite_db>;
 
 #include "snapshot_store_cases.hpp"
+
+// Many read models' snapshot writers share one file, each on a connection
+// of its own. They wait their turn in the process: left to SQLite's busy
+// handler, which polls with growing sleeps, one could wait past its
+// timeout while the others kept taking the lock, and its model failed
+// ("save: database is locked", 16 models under load). Here the timeout is
+// a millisecond, so any wait on SQLite's lock would fail a save.
+BOOST_AUTO_TEST_CASE(writers_of_many_models_on_one_file_take_turns) {
+  sqlite_db db;
+  constexpr int writers = 8;
+  constexpr int saves = 30;
+  std::mutex failures_guard;
+  std::vector<std::string> failures;
+  auto failed = [&](std::string what) {
+    std::lock_guard<std::mutex> guard{failures_guard};
+    failures.push_back(std::move(what));
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w)
+    threads.emplace_back([&, w] {
+      auto model = "model-" + std::to_string(w);
+      auto store = internal::open_sqlite_snapshots(db.location,
+                                                   std::chrono::milliseconds{1});
+      if (!store)
+        return failed(model + ": open: " + to_string(store.error()));
+      auto claimed = (*store)->claim(model);
+      if (!claimed)
+        return failed(model + ": claim: " + to_string(claimed.error()));
+      for (int i = 1; i <= saves; ++i) {
+        snapshot x;
+        x.checkpoint = static_cast<std::uint64_t>(i);
+        x.layout = snapshot_layout::rows;
+        for (int k = 0; k < 200; ++k)
+          x.state += "[\"k" + std::to_string(k) + "\",{\"n\":" + std::to_string(i)
+                     + "}]\n";
+        auto saved = (*store)->save(model, x, claimed->generation,
+                                    i == 1 ? rows_write::base : rows_write::delta);
+        if (!saved)
+          return failed(model + ": save " + std::to_string(i) + ": "
+                        + to_string(saved.error()));
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST(failures.empty(), failures.size()
+                                 << " writers failed; first: "
+                                 << (failures.empty() ? "" : failures[0]));
+  auto store = bus::snapshot_store::open(db.location);
+  BOOST_REQUIRE(store);
+  for (int w = 0; w < writers; ++w) {
+    auto claimed = (*store)->claim("model-" + std::to_string(w));
+    BOOST_REQUIRE(claimed);
+    BOOST_REQUIRE(claimed->stored);
+    BOOST_TEST(claimed->stored->checkpoint == static_cast<std::uint64_t>(saves));
+  }
+}
 
 BOOST_AUTO_TEST_CASE(unopenable_path_is_a_storage_error) {
   auto store = bus::snapshot_store::open((dir / "no" / "snap.db").string());

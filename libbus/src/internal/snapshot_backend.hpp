@@ -6,6 +6,7 @@
 // used by one actor.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -56,9 +57,12 @@ protected:
 
 namespace bus::internal {
 
-/// Opens (or creates) the snapshot tables in the SQLite file at `path`.
-caf::expected<std::unique_ptr<snapshot_store::backend>>
-open_sqlite_snapshots(const std::string& path);
+/// Opens (or creates) the snapshot tables in the SQLite file at `path`. A
+/// write waits up to `busy_timeout` for another process's connection (the
+/// connections of this process take turns, see write_turns.hpp).
+caf::expected<std::unique_ptr<snapshot_store::backend>> open_sqlite_snapshots(
+  const std::string& path,
+  std::chrono::milliseconds busy_timeout = std::chrono::seconds{10});
 
 #ifdef BUS_HAS_POSTGRESQL
 /// Opens (or creates) the bus_snapshot* tables in the database at `uri`.

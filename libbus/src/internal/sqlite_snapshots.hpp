@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,7 +40,9 @@ using sqlite::transaction;
 
 class sqlite_snapshots final : public snapshot_store::backend {
 public:
-  explicit sqlite_snapshots(sqlite3* db) : db_(db) {
+  /// Takes `db`; its writes take turns on `turn` (write_turns.hpp).
+  sqlite_snapshots(sqlite3* db, std::shared_ptr<std::mutex> turn)
+    : db_(db), turn_(std::move(turn)) {
     // nop
   }
 
@@ -74,6 +77,7 @@ private:
   caf::error drop_parts(const std::string& model);
 
   sqlite3* db_;
+  std::shared_ptr<std::mutex> turn_;
   std::map<std::string, rows_sizes> sizes_;
 };
 
