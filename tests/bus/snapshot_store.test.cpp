@@ -108,9 +108,9 @@ BOOST_AUTO_TEST_CASE(writers_of_many_models_on_one_file_take_turns) {
     });
   for (auto& t : threads)
     t.join();
-  BOOST_TEST(failures.empty(), failures.size()
-                                 << " writers failed; first: "
-                                 << (failures.empty() ? "" : failures[0]));
+  BOOST_REQUIRE_MESSAGE(failures.empty(), failures.size()
+                                            << " writers failed; first: "
+                                            << (failures.empty() ? "" : failures[0]));
   auto store = bus::snapshot_store::open(db.location);
   BOOST_REQUIRE(store);
   for (int w = 0; w < writers; ++w) {
