@@ -36,12 +36,12 @@ using model_table_backends = std::tuple<bus::test::sqlite_models_db>;
 // fail a commit.
 BOOST_AUTO_TEST_CASE(models_in_tables_of_one_file_commit_in_turn) {
   bus::test::sqlite_models_db db;
-  constexpr int models = 8;
+  constexpr std::size_t models = 8;
   constexpr int commits = 30;
   // Opened one after the other (opening a file in WAL mode may wait
   // briefly for SQLite's own locks), then committed to at once.
   std::vector<std::unique_ptr<bus::model_table::backend>> tables;
-  for (int m = 0; m < models; ++m) {
+  for (std::size_t m = 0; m < models; ++m) {
     auto table = internal::open_sqlite_model_table(
       db.location, "model-" + std::to_string(m), "{}", std::chrono::milliseconds{1});
     BOOST_REQUIRE(table);
@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(models_in_tables_of_one_file_commit_in_turn) {
   std::mutex failures_guard;
   std::vector<std::string> failures;
   std::vector<std::thread> threads;
-  for (int m = 0; m < models; ++m)
+  for (std::size_t m = 0; m < models; ++m)
     threads.emplace_back([&, m] {
       for (int i = 1; i <= commits; ++i) {
         std::vector<bus::model_table::backend::row_write> rows;
