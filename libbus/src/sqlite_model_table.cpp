@@ -1,10 +1,6 @@
 // The SQLite backend of model_table: the models database of a SQLite log
 // (model_table.hpp has the schema and the semantics).
 
-#include <chrono>
-#include <memory>
-#include <mutex>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <sqlite3.h>
@@ -13,7 +9,6 @@
 #include "internal/model_table_backend.hpp"
 #include "internal/seq_list.hpp"
 #include "internal/sqlite_statement.hpp"
-#include "internal/write_turns.hpp"
 
 namespace bus::internal {
 
@@ -41,8 +36,7 @@ public:
     sqlite3_close_v2(db_);
   }
 
-  caf::error open(const std::string& path, const std::string& definition,
-                  std::chrono::milliseconds busy_timeout);
+  caf::error open(const std::string& path, const std::string& definition);
 
   const std::string& table_name() const noexcept override { return table_; }
 
@@ -78,9 +72,6 @@ private:
   caf::error drop_parked();
 
   sqlite3* db_ = nullptr;
-  // The projectors of this process commit to the file in turn
-  // (write_turns.hpp).
-  std::shared_ptr<std::mutex> turn_;
   std::string model_;
   std::string table_;
   bool definition_changed_ = false;
@@ -92,17 +83,14 @@ private:
 };
 
 caf::error sqlite_model_table::open(const std::string& path,
-                                    const std::string& definition,
-                                    std::chrono::milliseconds busy_timeout) {
-  turn_ = write_turn_for(path);
-  std::lock_guard<std::mutex> turn{*turn_};
+                                    const std::string& definition) {
   if (sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr)
       != SQLITE_OK)
     return failure(path + ": cannot open");
-  // Projectors of other processes wait for each other.
-  sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+  // Projectors share the file and commit in turn: wait for each other.
+  sqlite3_busy_timeout(db_, 10000);
   // synchronous=NORMAL: in WAL mode a commit survives a crash of the
   // process, and one lost to a power cut loses rows and checkpoint
   // together, so the projector pulls those events from the log again.
@@ -264,7 +252,6 @@ caf::error sqlite_model_table::commit(const std::vector<row_write>& rows,
                                       const std::vector<parked_write>& parked,
                                       std::uint64_t checkpoint,
                                       const std::vector<std::uint64_t>& above) {
-  std::lock_guard<std::mutex> turn{*turn_};
   if (auto err = exec("BEGIN IMMEDIATE"))
     return err;
   transaction txn{db_};
@@ -298,7 +285,6 @@ caf::error sqlite_model_table::commit(const std::vector<row_write>& rows,
 }
 
 caf::error sqlite_model_table::clear() {
-  std::lock_guard<std::mutex> turn{*turn_};
   if (auto err = exec("BEGIN IMMEDIATE"))
     return err;
   transaction txn{db_};
@@ -318,10 +304,9 @@ caf::error sqlite_model_table::clear() {
 
 caf::expected<std::unique_ptr<model_table::backend>>
 open_sqlite_model_table(const std::string& path, const std::string& model,
-                        const std::string& definition,
-                        std::chrono::milliseconds busy_timeout) {
+                        const std::string& definition) {
   auto table = std::make_unique<sqlite_model_table>(model);
-  if (auto err = table->open(path, definition, busy_timeout))
+  if (auto err = table->open(path, definition))
     return err;
   return std::unique_ptr<model_table::backend>{std::move(table)};
 }

@@ -6,7 +6,6 @@
 // turns a batch into the writes below; a backend stores them in one
 // transaction. One backend per connection, used by one actor.
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,11 +68,10 @@ inline std::string quoted(const std::string& name) {
 }
 
 /// Opens (or creates) the models database at `path` and the table of
-/// `model` in it. A write waits up to `busy_timeout` for another process's
-/// connection (those of this process take turns, see write_turns.hpp).
-caf::expected<std::unique_ptr<model_table::backend>> open_sqlite_model_table(
-  const std::string& path, const std::string& model, const std::string& definition,
-  std::chrono::milliseconds busy_timeout = std::chrono::seconds{10});
+/// `model` in it.
+caf::expected<std::unique_ptr<model_table::backend>>
+open_sqlite_model_table(const std::string& path, const std::string& model,
+                        const std::string& definition);
 
 #ifdef BUS_HAS_POSTGRESQL
 /// Opens (or creates) the bus_model* tables in the database at `uri` and

@@ -1,13 +1,13 @@
 #pragma once
 
 // One write transaction at a time per SQLite file among the connections of
-// this process. Several read models' snapshot writers share one file, and
-// so do the projectors of models kept in tables, each on a connection of
-// its own; left to SQLite's busy handler, which polls with growing sleeps,
-// one of them could wait past its timeout while the others kept taking the
-// lock, and its model failed (16 models under load: "save: database is
-// locked"). A mutex wakes the next writer as soon as the lock is free.
-// Connections of other processes still meet the busy handler.
+// this process. Several read models' snapshot writers share one file, each
+// on a connection of its own; left to SQLite's busy handler, which polls
+// with growing sleeps, one of them could wait past its timeout while the
+// others kept taking the lock, and its model failed (16 models under load:
+// "save: database is locked"). A mutex wakes the next writer as soon as the
+// lock is free. Connections of other processes still meet the busy
+// handler.
 
 #include <memory>
 #include <mutex>
