@@ -57,8 +57,7 @@ event_payload::event_payload(boost::json::object obj) noexcept
 
 event_payload event_payload::encoded(std::string_view bytes) noexcept {
   event_payload result;
-  result.bytes_ = bytes;
-  result.form_.store(form::encoded, std::memory_order_relaxed);
+  result.assign_encoded(bytes);
   return result;
 }
 
