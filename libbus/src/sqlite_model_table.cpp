@@ -1,6 +1,8 @@
 // The SQLite backend of model_table: the models database of a SQLite log
 // (model_table.hpp has the schema and the semantics).
 
+#include <mutex>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <sqlite3.h>
@@ -9,6 +11,7 @@
 #include "internal/model_table_backend.hpp"
 #include "internal/seq_list.hpp"
 #include "internal/sqlite_statement.hpp"
+#include "internal/write_turns.hpp"
 
 namespace bus::internal {
 
@@ -91,6 +94,14 @@ caf::error sqlite_model_table::open(const std::string& path,
     return failure(path + ": cannot open");
   // Projectors share the file and commit in turn: wait for each other.
   sqlite3_busy_timeout(db_, 10000);
+  // The projectors of a node open the file together when it starts. Making
+  // a new file a WAL file takes an exclusive lock that SQLite gives up on
+  // without waiting when another connection waits for it too (16 models:
+  // one failed with "database is locked" now and then), so this process's
+  // connections set the file up in turn. Commits need no turns: the busy
+  // handler serves them, and a worker waiting on a mutex was slower.
+  auto turn = write_turn_for(path);
+  std::lock_guard<std::mutex> my_turn{*turn};
   // synchronous=NORMAL: in WAL mode a commit survives a crash of the
   // process, and one lost to a power cut loses rows and checkpoint
   // together, so the projector pulls those events from the log again.
