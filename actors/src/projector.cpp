@@ -135,6 +135,9 @@ caf::result<projector_status> when_caught_up(projector_ptr self) {
 // (the projector is then failing) when the table cannot be cleared.
 bool reset_model(projector_ptr self) {
   auto& st = self->state;
+  // What was applied is acknowledged once committed, before it is cleared.
+  if (!flush_table(self))
+    return false;
   internal::abandon_suspended(st);
   st.model->reset();
   st.processed.clear();
@@ -207,6 +210,24 @@ caf::result<projector_status> promote(projector_ptr self) {
 
 void fail(projector_ptr self, caf::error reason) {
   auto& st = self->state;
+  // The batches applied since the last commit: committed on the way out
+  // (state and checkpoint agree between messages), unless the failure is
+  // the table's own; their pushes are answered with the outcome.
+  if (st.table) {
+    auto err = st.failure;
+    if (!err && st.table_state == table_sync::commit_due)
+      err = st.table->commit(*st.model, st.processed.watermark(), st.processed.sparse(),
+                             &st.parked);
+    st.table_state = table_sync::committed;
+    auto answers = std::move(st.uncommitted);
+    st.uncommitted.clear();
+    for (auto& [rp, ack] : answers) {
+      if (err)
+        rp.deliver(err);
+      else
+        rp.deliver(std::move(ack));
+    }
+  }
   // A last snapshot, written before the writer quits: state and checkpoint
   // agree between messages, and a restart then pulls only what came after
   // (not if the failure came from taking one: then st.failure is set).
@@ -392,6 +413,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       return internal::discard_parked(self, seq);
     },
     [self](reapply_atom, std::uint64_t epoch) { resume_suspended(self, epoch); },
+    [self](commit_atom) { flush_table(self); },
     [self](demote_atom) {
       stop_snapshots(self->state);
       return status_of(self);

@@ -231,9 +231,9 @@ apply_outcome apply_batch(projector_ptr self, suspended_batch& work) {
   if (outcome == apply_outcome::failed)
     return outcome;
   // The rows, checkpoint, processed ids and parked events are durable
-  // before the ack.
-  if (st.table && !batch.empty() && !commit_table(self))
-    return apply_outcome::failed;
+  // before the ack: answer_applied holds it until the commit.
+  if (st.table && !batch.empty())
+    table_changed(self);
   if (hooks.after && !batch.empty() && !run_hook(self, "after", [&] {
         hooks.after(model, batch, work.ack.applied.size());
       }))
@@ -260,7 +260,7 @@ void abandon_suspended(actors::projector_state& st) {
   st.suspended.reset();
   if (work.promise) {
     work.ack.checkpoint = st.processed.watermark();
-    work.promise->deliver(std::move(work.ack));
+    answer_applied(st, std::move(*work.promise), std::move(work.ack));
   }
 }
 

@@ -111,7 +111,7 @@ bool finish_work(projector_ptr self, suspended_batch& work) {
   pass_to(st, work.covers_to, work.ack);
   tell_watcher(self);
   if (work.promise)
-    work.promise->deliver(std::move(work.ack));
+    answer_applied(st, std::move(*work.promise), std::move(work.ack));
   return true;
 }
 
@@ -387,6 +387,11 @@ caf::result<delivery_ack> take_delivery(projector_ptr self, event_batch batch,
   }
   pass_to(st, covers_to, work.ack);
   tell_watcher(self);
+  if (st.table_state == table_sync::commit_due) {
+    auto promise = self->make_response_promise<delivery_ack>();
+    st.uncommitted.emplace_back(promise, std::move(work.ack));
+    return promise;
+  }
   return std::move(work.ack);
 }
 

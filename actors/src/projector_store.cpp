@@ -1,8 +1,14 @@
 // The projector's tables: a model kept in a table commits its changed rows
-// with the checkpoint, the processed ids and the parked events after every
-// batch, so that none of them can disagree after a crash. Also what
-// persists a change of the parked events: a table commit or a snapshot
-// (projector_snapshots.cpp).
+// with the checkpoint, the processed ids and the parked events in one
+// transaction, so that none of them can disagree after a crash, and before
+// it acknowledges the batches the commit covers. Also what persists a change
+// of the parked events: a table commit or a snapshot (projector_snapshots.cpp).
+//
+// A commit is not made per batch but once the projector has taken what
+// queued up in its mailbox (a commit_atom sent to itself): a commit rewrites
+// the table pages its keys fall on, most of a large table, so one per push
+// made a table's cost grow with its size times the pushes, and a busy
+// projector now commits several pushes at once.
 
 #include "internal/projector_parts.hpp"
 
@@ -16,12 +22,40 @@ bool commit_table(projector_ptr self) {
   // On failure the model is ahead of its table: a replacement reloads the
   // table's consistent state.
   auto& st = self->state;
+  st.table_state = actors::table_sync::committed;
   if (auto err = st.table->commit(*st.model, st.processed.watermark(),
                                   st.processed.sparse(), &st.parked)) {
+    st.failure = err; // fail() must not commit again
     fail(self, std::move(err));
     return false;
   }
+  auto answers = std::move(st.uncommitted);
+  st.uncommitted.clear();
+  for (auto& [rp, ack] : answers)
+    rp.deliver(std::move(ack));
   return true;
+}
+
+void table_changed(projector_ptr self) {
+  auto& st = self->state;
+  if (st.table_state == actors::table_sync::commit_due)
+    return;
+  st.table_state = actors::table_sync::commit_due;
+  self->send(self, actors::commit_atom::value);
+}
+
+bool flush_table(projector_ptr self) {
+  auto& st = self->state;
+  return st.table_state == actors::table_sync::committed || commit_table(self);
+}
+
+void answer_applied(actors::projector_state& st,
+                    caf::typed_response_promise<actors::delivery_ack> rp,
+                    actors::delivery_ack ack) {
+  if (st.table_state == actors::table_sync::commit_due)
+    st.uncommitted.emplace_back(std::move(rp), std::move(ack));
+  else
+    rp.deliver(std::move(ack));
 }
 
 void open_table(projector_ptr self) {

@@ -61,7 +61,8 @@ a PostgreSQL URI (postgresql://... or postgres://...) keeps the log in that
 database instead (docs/operations.md), and the read models' snapshots in
 its tables bus_snapshot* (a restart replays only the tail), models with
 "storage": "sqlite" in tables of the same database (bus_model_*),
-committed with their checkpoint after every batch, and the pauses in
+committed with their checkpoint before their batches are acknowledged,
+and the pauses in
 bus_paused_models. Bus
 nodes on one PostgreSQL log take turns: one leads (a lease renewed every
 third of --lease-ms, default 5000), the others stand by without listening
@@ -76,8 +77,9 @@ milliseconds together (1 to 60000), acknowledging each after the sync that
 covers it. With a store, read models are snapshotted every --snapshot-every
 events (default from the config: 10000; 0: never), and a restart replays
 only the tail. Read models configured with "storage": "sqlite" live in
-tables of PATH.models instead, committed with their checkpoint after every
-batch; without --store they stay in memory. --listen publishes the bus at
+tables of PATH.models instead, committed with their checkpoint before
+their batches are acknowledged (one transaction for the batches that
+queued up meanwhile); without --store they stay in memory. --listen publishes the bus at
 HOST:PORT (port 0 picks a free one; the port is reported on stderr) for
 projector nodes (bus-projector --connect): they take events like local
 models, and queries, status and updated_models cover their models too. With

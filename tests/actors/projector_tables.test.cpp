@@ -104,6 +104,50 @@ struct tables_fixture : bus_fixture {
     sqlite3_close(db);
     BOOST_REQUIRE(rc == SQLITE_OK);
   }
+
+  /// Counts the table's commits from here on: each updates its checkpoint.
+  void count_commits() {
+    sql("CREATE TABLE commits (n INTEGER); "
+        "CREATE TRIGGER counted AFTER UPDATE ON checkpoints "
+        "BEGIN INSERT INTO commits VALUES (1); END");
+  }
+
+  std::int64_t commits() {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(models_path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::int64_t result = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM commits", -1, &stmt, nullptr)
+          == SQLITE_OK
+        && sqlite3_step(stmt) == SQLITE_ROW)
+      result = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
+  }
+
+  using ack_slot = std::shared_ptr<std::optional<caf::expected<delivery_ack>>>;
+
+  /// Pushes seqs [from, from + n) of the log to `p` from a helper actor that
+  /// keeps the answer. Runs only the helper: the push waits in p's mailbox.
+  ack_slot push(const projector_actor& p, std::uint64_t from, std::size_t n) {
+    auto slot = std::make_shared<std::optional<caf::expected<delivery_ack>>>();
+    auto batch = log->read(from, n);
+    auto helper = sys.spawn([=](caf::event_based_actor* a) {
+      a->request(caf::actor_cast<caf::actor>(p), caf::infinite, deliver_atom::value,
+                 batch, from)
+        .then([=](delivery_ack& x) { *slot = std::move(x); },
+              [=](caf::error& err) { *slot = std::move(err); });
+    });
+    BOOST_REQUIRE(sched.prioritize(helper));
+    sched.run_once();
+    return slot;
+  }
+
+  static std::size_t queued(const projector_actor& p) {
+    auto* a = caf::actor_cast<caf::abstract_actor*>(p);
+    return dynamic_cast<caf::scheduled_actor&>(*a).mailbox().size();
+  }
 };
 
 // Events of types A, B and C over 7 keys.
@@ -123,6 +167,88 @@ BOOST_AUTO_TEST_CASE(every_batch_commits_rows_and_checkpoint_together) {
   BOOST_TEST(table.checkpoint == 40u);
   BOOST_TEST(boost::json::value(table.rows) == fold());
   BOOST_TEST(snapshot_of(p) == fold());
+}
+
+BOOST_AUTO_TEST_CASE(pushes_that_queued_up_are_committed_together_before_their_acks) {
+  auto p = start();
+  count_commits();
+  log->append(abc(0, 30)); // behind the bus's back: only the pushes below
+  auto first = push(p, 1, 10);
+  auto second = push(p, 11, 10);
+  auto third = push(p, 21, 10);
+  BOOST_REQUIRE(queued(p) == 3u);
+  BOOST_REQUIRE(sched.prioritize(p));
+  sched.run_once(); // p applies the first push
+  // Applied, but neither committed nor acknowledged yet: the commit waits
+  // behind the other two pushes.
+  BOOST_TEST(queued(p) == 3u);
+  BOOST_TEST(!first->has_value());
+  BOOST_TEST(commits() == 0);
+  BOOST_TEST(stored().checkpoint == 0u);
+  run();
+  // One transaction for the three pushes, then their acks, in order.
+  BOOST_TEST(commits() == 1);
+  for (auto* slot : {&first, &second, &third}) {
+    BOOST_REQUIRE((*slot)->has_value());
+    BOOST_REQUIRE(***slot);
+  }
+  BOOST_TEST((**first)->checkpoint == 10u);
+  BOOST_TEST((**second)->checkpoint == 20u);
+  BOOST_TEST((**third)->checkpoint == 30u);
+  BOOST_TEST((**third)->applied.size() == 8u); // 21..30 but the C events
+  auto table = stored();
+  BOOST_TEST(table.checkpoint == 30u);
+  BOOST_TEST(boost::json::value(table.rows) == fold());
+  // A push on its own is committed on its own.
+  log->append(abc(30, 5));
+  auto fourth = push(p, 31, 5);
+  run();
+  BOOST_TEST(commits() == 2);
+  BOOST_REQUIRE(fourth->has_value());
+  BOOST_TEST((**fourth)->checkpoint == 35u);
+  BOOST_TEST(stored().checkpoint == 35u);
+}
+
+BOOST_AUTO_TEST_CASE(failing_projector_commits_what_it_applied_before_and_acks_it) {
+  // Documents that require "n", and a model that stops on a poison event.
+  auto docs = table_docs_config();
+  docs.require = {"n"};
+  model_spec spec{docs.name, [docs] { return std::make_unique<document_model>(docs); },
+                  model_storage::sqlite};
+  spec.recovery.attempts = 1;
+  spec.recovery.then = on_poison::stop;
+  auto p = start(spec);
+  count_commits();
+  log->append(abc(0, 10));
+  log->append({make_event("poison", "A", {{"k", "key1"}})});
+  auto first = push(p, 1, 10);
+  auto second = push(p, 11, 1);
+  BOOST_REQUIRE(sched.prioritize(p));
+  sched.run_once(); // p applies the first push; its commit is due
+  BOOST_REQUIRE(!first->has_value());
+  self->monitor(p);
+  run(); // the poison stops p before the commit it sent itself
+  caf::error reason;
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
+  BOOST_TEST(code_of(reason) == errc::apply_failed);
+  // What it applied before was committed on the way out and acknowledged:
+  // its replacement starts from there.
+  BOOST_TEST(commits() == 1);
+  auto opened = model_table::open(models_path, "docs",
+                                  document_model{docs}.definition());
+  BOOST_REQUIRE(opened);
+  auto table = (*opened)->load();
+  BOOST_REQUIRE(table);
+  BOOST_TEST(table->checkpoint == 10u);
+  document_model before_poison{docs};
+  for (auto& e : log->read(1, 10))
+    before_poison.apply(e);
+  BOOST_TEST(boost::json::value(table->rows) == before_poison.snapshot());
+  BOOST_REQUIRE(first->has_value());
+  BOOST_REQUIRE(**first);
+  BOOST_TEST((**first)->checkpoint == 10u);
+  BOOST_REQUIRE(second->has_value());
+  BOOST_TEST(code_of((**second).error()) == errc::apply_failed);
 }
 
 BOOST_AUTO_TEST_CASE(restarted_projector_loads_its_table_and_pulls_only_the_tail) {

@@ -204,10 +204,22 @@ void take_snapshot(projector_ptr self, snapshot_done then = {});
 /// checkpoint agree.
 void maybe_snapshot(projector_ptr self);
 
-/// Commits the rows the last batch changed, the checkpoint, the processed
-/// ids and the parked events in one transaction; false (and failing) when
-/// the commit fails.
+/// Commits the rows changed since the last commit, the checkpoint, the
+/// processed ids and the parked events in one transaction, then answers the
+/// pushes it covers; false (and failing) when the commit fails.
 bool commit_table(projector_ptr self);
+
+/// Notes that a batch changed the model kept in a table: a commit is due
+/// once the projector has taken the messages already queued (commit_atom).
+void table_changed(projector_ptr self);
+
+/// Commits now if a commit is due; false (and failing) when it fails.
+bool flush_table(projector_ptr self);
+
+/// Answers a push applied: at once, or with the commit that is due.
+void answer_applied(actors::projector_state& st,
+                    caf::typed_response_promise<actors::delivery_ack> rp,
+                    actors::delivery_ack ack);
 
 /// Opens the model's table and loads its rows, checkpoint, processed ids
 /// and parked events (sets `state.failure` when it cannot).

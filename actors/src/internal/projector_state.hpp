@@ -97,6 +97,17 @@ enum class snapshot_basis : std::uint8_t {
   delta,
 };
 
+/// Whether a model's table holds what the projector applied
+/// (projector_store.cpp). Batches applied while a commit is due join it: one
+/// transaction then covers every push that queued up meanwhile, and their
+/// acks wait for it, so that an ack still means "committed".
+enum class table_sync : std::uint8_t {
+  /// Nothing applied since the last commit.
+  committed,
+  /// Batches applied since; a commit_atom to itself is on its way.
+  commit_due,
+};
+
 struct projector_state {
   // Not an aggregate: CAF would otherwise try to build it from the actor's
   // self pointer in C++20.
@@ -179,6 +190,12 @@ struct projector_state {
   std::uint64_t snapshot_seq = 0;
   /// The model's table, when it persists to one (then no snapshots).
   std::unique_ptr<model_table> table;
+  /// Whether the table holds every batch applied (see table_sync).
+  table_sync table_state = table_sync::committed;
+  /// Pushes applied since the last commit, in order: answered once a
+  /// commit covers them.
+  std::vector<std::pair<caf::typed_response_promise<delivery_ack>, delivery_ack>>
+    uncommitted;
   processed_ids processed;
   projector_options options;
   /// Where the projector is; moved only through enter() (projector.cpp),

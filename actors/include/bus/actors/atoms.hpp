@@ -81,6 +81,9 @@ using handles_atom = caf::atom_constant<caf::atom("bhandles")>;
 using write_atom = caf::atom_constant<caf::atom("bsnapwrite")>;
 /// Tells the bus that a group commit of its log is due (sent to itself).
 using sync_atom = caf::atom_constant<caf::atom("bsync")>;
+/// Tells a projector that a commit of its model's table is due (sent to
+/// itself).
+using commit_atom = caf::atom_constant<caf::atom("bcommit")>;
 /// Waits until read models have applied up to a seq (await_applied.hpp).
 using await_atom = caf::atom_constant<caf::atom("bawait")>;
 /// A projector tells its supervisor that its checkpoint reached a seq.

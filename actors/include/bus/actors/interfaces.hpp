@@ -77,6 +77,8 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<parked_atom, parked_list>::with<parked_list>,
   // Internal: tries the suspended batch again (epoch N).
   caf::reacts_to<reapply_atom, std::uint64_t>,
+  // Internal: commits the model's table, then answers the pushes it covers.
+  caf::reacts_to<commit_atom>,
   // Sends the sender (its supervisor) `(applied_atom, checkpoint)` once the
   // checkpoint is at or past the seq, at once if it is already. One watch at
   // a time: a later request replaces it.

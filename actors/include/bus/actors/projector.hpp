@@ -36,11 +36,13 @@
 // behind it. Nothing is printed.
 //
 // A model whose spec asks for sqlite storage (and that can track its
-// changes) lives in a table of the models database `models_path`: after
-// every batch its changed rows, the checkpoint and the processed ids are
-// committed in one transaction, and a new projector loads them and pulls
-// only the events after the checkpoint. A commit that fails fails the
-// projector (its replacement reloads the last commit).
+// changes) lives in a table of the models database `models_path`: its
+// changed rows, the checkpoint and the processed ids are committed in one
+// transaction before the batches it covers are acknowledged (one commit
+// for the batches that queued up while the projector applied), and a new
+// projector loads them and pulls only the events after the checkpoint. A
+// commit that fails fails the projector (its replacement reloads the last
+// commit).
 
 #include <chrono>
 #include <cstdint>
