@@ -182,7 +182,9 @@ void go_live(projector_ptr self) {
 // Becomes the model's live projector; answered once caught up.
 caf::result<projector_status> promote(projector_ptr self) {
   auto& state = self->state;
-  if (state.options.snapshot_path.empty()) {
+  // A model in a table has its table, not snapshots: they would take the
+  // changed keys its commits write (promoted back after a rollback).
+  if (state.options.snapshot_path.empty() || state.table) {
     go_live(self);
     return when_caught_up(self); // answered once caught up
   }
