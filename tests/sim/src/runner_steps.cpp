@@ -108,6 +108,22 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
   // what it drew before they existed).
   if (options_.enabled(fault::partitions))
     draw_partitions(local, remote);
+  // Tables, from a generator of their own (a recorded seed draws what it drew
+  // before they existed): in two runs of three, each model that tracks its
+  // changes is kept in a table with a chance of one half.
+  std::string tabled;
+  if (options_.enabled(fault::tables)) {
+    std::mt19937_64 own{seed ^ 0x7f4a7c159e3779b9u};
+    if (own() % 3 != 0) {
+      for (auto* specs : {&local, &remote})
+        for (auto& spec : *specs)
+          if (own() % 2 == 0 && spec.make()->track_changes()) {
+            spec.storage = model_storage::sqlite;
+            tabled += (tabled.empty() ? "" : " ") + spec.name;
+          }
+      config.tables = !tabled.empty();
+    }
+  }
   std::string names;
   for (auto& spec : raw_)
     names += (names.empty() ? "" : " ") + spec.name
@@ -130,8 +146,8 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
        + std::to_string(config.projector.replay_ahead) + "), "
        + std::to_string(remote.size()) + " model(s) on node-b" + on_node
        + ", snapshots every " + std::to_string(config.projector.snapshot_every)
-       + ", cool-down " + std::to_string(config.policy.cooldown.count())
-       + " ms; recovery: " + policies);
+       + ", tables: " + (tabled.empty() ? std::string{"none"} : tabled) + ", cool-down "
+       + std::to_string(config.policy.cooldown.count()) + " ms; recovery: " + policies);
   world_ = std::make_unique<world>(std::move(local), std::move(remote), config,
                                    journal_, rng_);
 }

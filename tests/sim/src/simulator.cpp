@@ -12,7 +12,7 @@ constexpr std::array<const char*, fault_count> fault_names{
   "backpressure",  "pipelining", "redelivery",     "duplicates",   "poison_once",
   "poison_always", "node_loss",  "bus_restart",    "sync_failure", "pause",
   "rebuild",       "blue_green", "early_timeouts", "model_counts", "queries",
-  "snapshots",     "partitions"};
+  "snapshots",     "partitions", "tables"};
 
 constexpr std::array<const char*, invariant_count> invariant_names{
   "fold",     "applied_twice", "out_of_order",

@@ -48,6 +48,11 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
     dead_(std::make_shared<std::set<caf::actor_addr>>()) {
   if (config_.projector.snapshot_every > 0)
     snapshot_files_.push_back(config_.projector.snapshot_path = snapshot_file());
+  // One models database for the whole run: like the log, it outlives every
+  // projector, node and bus.
+  if (config_.tables)
+    snapshot_files_.push_back(config_.projector.models_path = snapshot_file()
+                                                              + ".models");
   bus_log_ = std::make_shared<fenced_log>(log_);
   bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);

@@ -46,6 +46,9 @@ struct world_config {
   supervision_policy policy;
   std::chrono::milliseconds sync_interval{0};
   std::size_t pipeline = 1;
+  /// Models with model_storage::sqlite keep their tables in a file of the
+  /// run (projector.models_path).
+  bool tables = false;
 };
 
 class world {

@@ -65,9 +65,13 @@ enum class fault : std::uint8_t {
   /// Some models (not index models) run as 2-4 key-hash partitions, each a
   /// projector of its own (bus/partitions.hpp).
   partitions,
+  /// Some models that track their changes are kept in tables of a models
+  /// database that outlives their projectors (model_storage::sqlite):
+  /// restarts, node losses and switches load them.
+  tables,
 };
 
-constexpr std::size_t fault_count = 17;
+constexpr std::size_t fault_count = 18;
 
 /// Returns the flag name of `x` ("backpressure", ...).
 const char* to_string(fault x) noexcept;
