@@ -182,9 +182,17 @@ void go_live(projector_ptr self) {
 // Becomes the model's live projector; answered once caught up.
 caf::result<projector_status> promote(projector_ptr self) {
   auto& state = self->state;
-  // A model in a table has its table, not snapshots: they would take the
-  // changed keys its commits write (promoted back after a rollback).
-  if (state.options.snapshot_path.empty() || state.table) {
+  // A model in a table has its table, not snapshots (they would take the
+  // changed keys its commits write). A projector switching in, or promoted
+  // back, writes its whole state there first: a restart then loads this
+  // model's rows, not its predecessor's, even under the same definition().
+  if (state.storage == model_storage::sqlite) {
+    if (!state.table && !take_over_table(self))
+      return state.failure;
+    go_live(self);
+    return when_caught_up(self); // answered once caught up
+  }
+  if (state.options.snapshot_path.empty()) {
     go_live(self);
     return when_caught_up(self); // answered once caught up
   }
@@ -299,8 +307,9 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
   }
   // A shadow's model is new: whatever the store holds is not its state, and
   // its table (if any) belongs to the live model.
-  if (!st.failure && !shadow && spec.storage == model_storage::sqlite
-      && !st.options.models_path.empty())
+  if (spec.storage == model_storage::sqlite && !st.options.models_path.empty())
+    st.storage = model_storage::sqlite;
+  if (!st.failure && !shadow && st.storage == model_storage::sqlite)
     internal::open_table(self);
   else if (!st.failure && !st.options.snapshot_path.empty() && !shadow)
     internal::start_snapshots(self);
@@ -416,7 +425,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     },
     [self](reapply_atom, std::uint64_t epoch) { resume_suspended(self, epoch); },
     [self](commit_atom) { flush_table(self); },
-    [self](demote_atom) {
+    [self](demote_atom) -> caf::result<projector_status> {
+      // Another projector takes the model, its table or snapshots over.
+      if (!give_up_table(self))
+        return self->state.failure;
       stop_snapshots(self->state);
       return status_of(self);
     },

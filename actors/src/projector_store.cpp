@@ -58,14 +58,22 @@ void answer_applied(actors::projector_state& st,
     rp.deliver(std::move(ack));
 }
 
+namespace {
+
+caf::error cannot_track(const read_model& model) {
+  return make_error(errc::invalid_config,
+                    "read model '" + model.name()
+                      + "' cannot persist to a table (it does not "
+                        "track its changes): use memory storage");
+}
+
+} // namespace
+
 void open_table(projector_ptr self) {
   auto& st = self->state;
   auto& model = *st.model;
   if (!model.track_changes()) {
-    st.failure = make_error(errc::invalid_config,
-                            "read model '" + model.name()
-                              + "' cannot persist to a table (it does not "
-                                "track its changes): use memory storage");
+    st.failure = cannot_track(model);
     return;
   }
   auto table = model_table::open(st.options.models_path, model.name(),
@@ -90,6 +98,41 @@ void open_table(projector_ptr self) {
   }
   st.processed.restore(loaded->checkpoint, loaded->above);
   st.parked.restore(std::move(loaded->parked));
+}
+
+bool take_over_table(projector_ptr self) {
+  auto& st = self->state;
+  auto& model = *st.model;
+  auto failed = [&](caf::error err) {
+    st.table.reset();
+    st.failure = err; // nothing to commit on the way out
+    fail(self, std::move(err));
+    return false;
+  };
+  if (!model.track_changes())
+    return failed(cannot_track(model));
+  // Opened under this model's definition: another one's rows are emptied.
+  auto table = model_table::open(st.options.models_path, model.name(),
+                                 model.definition());
+  if (!table)
+    return failed(std::move(table.error()));
+  st.table = std::move(*table);
+  st.table_state = actors::table_sync::committed;
+  st.parked.track_changes();
+  if (auto err = st.table->replace(model, st.processed.watermark(),
+                                   st.processed.sparse(), st.parked))
+    return failed(std::move(err));
+  return true;
+}
+
+bool give_up_table(projector_ptr self) {
+  auto& st = self->state;
+  if (!st.table)
+    return true;
+  if (!flush_table(self))
+    return false;
+  st.table.reset();
+  return true;
 }
 
 caf::result<actors::parked_list> persist_now(projector_ptr self,

@@ -93,4 +93,33 @@ caf::error model_table::clear() {
   return backend_->clear();
 }
 
+caf::error model_table::replace(read_model& model, std::uint64_t checkpoint,
+                                const std::vector<std::uint64_t>& above,
+                                parking_lot& parked) {
+  changed_.clear();
+  model.take_changes(changed_); // all of them are written below
+  changed_parked_.clear();
+  parked.take_changes(changed_parked_);
+  std::vector<backend::row_write> rows;
+  auto state = model.snapshot();
+  if (auto* all = state.if_object()) {
+    rows.reserve(all->size());
+    for (auto& kv : *all) {
+      // What a query answers, as commit() writes it.
+      auto value = model.query(kv.key());
+      if (value)
+        rows.push_back({std::string{kv.key()}, boost::json::serialize(*value)});
+    }
+  }
+  std::vector<backend::parked_write> entries;
+  for (auto& x : parked.list())
+    entries.push_back({x.event.seq, boost::json::serialize(to_json(x))});
+  if (auto err = backend_->clear())
+    return err;
+  if (auto err = backend_->commit(rows, entries, checkpoint, above))
+    return err;
+  rows_written_ += rows.size();
+  return caf::none;
+}
+
 } // namespace bus

@@ -14,6 +14,7 @@
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
 #include "bus/index_model.hpp"
+#include "bus/parking_lot.hpp"
 #include "support/model_table_sqlite.hpp"
 #include "support/sqlite_scratch.hpp"
 #include "support/user_documents.hpp"

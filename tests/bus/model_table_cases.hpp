@@ -267,6 +267,35 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(clear_empties_the_table_and_resets_the_checkpoint,
   BOOST_TEST(loaded->rows.empty());
 }
 
+// A projector taking the model over (blue/green) writes its whole state:
+// none of the rows before stay, and its changes so far are in it.
+BOOST_AUTO_TEST_CASE_TEMPLATE(replace_writes_the_whole_state_over_the_rows_before, Db,
+                              model_table_backends) {
+  Db db;
+  auto stream = user_stream(120);
+  bus::document_model before{users_config()};
+  before.track_changes();
+  auto table = bus::model_table::open(db.location, "users", before.definition());
+  BOOST_REQUIRE(table);
+  apply_and_commit(before, **table, stream, 40);
+  // Another instance that saw only the first half, never committed.
+  bus::document_model after{users_config()};
+  after.track_changes();
+  apply_range(after, stream, 0, 60);
+  bus::parking_lot lot;
+  lot.track_changes();
+  BOOST_REQUIRE(!(*table)->replace(after, 60, {62}, lot));
+  auto loaded = (*table)->load();
+  BOOST_REQUIRE(loaded);
+  BOOST_TEST(loaded->checkpoint == 60u);
+  BOOST_TEST((loaded->above == std::vector<std::uint64_t>{62}));
+  BOOST_TEST(boost::json::value(loaded->rows) == after.snapshot());
+  // Its changes were written: the next commit writes only later ones.
+  auto written = (*table)->rows_written();
+  BOOST_REQUIRE(!(*table)->commit(after, 60, {62}));
+  BOOST_TEST((*table)->rows_written() == written);
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(models_share_a_database_each_with_its_own_table, Db,
                               model_table_backends) {
   Db db;

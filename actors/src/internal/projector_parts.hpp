@@ -225,6 +225,15 @@ void answer_applied(actors::projector_state& st,
 /// and parked events (sets `state.failure` when it cannot).
 void open_table(projector_ptr self);
 
+/// Opens the model's table and replaces it with the model's whole state
+/// (a promote: the table is this projector's from here on); false (and
+/// failing) when it cannot.
+bool take_over_table(projector_ptr self);
+
+/// Commits what is due and closes the table (a demote: another projector
+/// takes the model over); false (and failing) when the commit fails.
+bool give_up_table(projector_ptr self);
+
 /// Persists a change of the parked events made without a new event (a
 /// retry or discard), then answers `answer`: a table commit, or a snapshot
 /// (answered once written).

@@ -188,7 +188,12 @@ struct projector_state {
   std::vector<std::string> changed_keys;
   /// Checkpoint of the last snapshot taken or restored.
   std::uint64_t snapshot_seq = 0;
-  /// The model's table, when it persists to one (then no snapshots).
+  /// Where the model's state lives: `sqlite` when it is kept in a table
+  /// (its spec asks for one and there is a models database), then no
+  /// snapshots are taken.
+  model_storage storage = model_storage::memory;
+  /// The model's table while this projector owns it: from its start, or
+  /// from its promote (a shadow switching in) until a demote.
   std::unique_ptr<model_table> table;
   /// Whether the table holds every batch applied (see table_sync).
   table_sync table_state = table_sync::committed;

@@ -116,6 +116,15 @@ public:
   /// one transaction (a rebuild, which parks again whatever still fails).
   caf::error clear();
 
+  /// Replaces the table with the whole state of `model` (every key of its
+  /// snapshot(), which must track_changes()), the checkpoint, the seqs
+  /// processed above it and every entry of `parked` (which must
+  /// track_changes()), and forgets their changes so far: a projector taking
+  /// the model over (blue/green). Two transactions: a crash between them
+  /// leaves the table empty at checkpoint 0, and the model is rebuilt.
+  caf::error replace(read_model& model, std::uint64_t checkpoint,
+                     const std::vector<std::uint64_t>& above, parking_lot& parked);
+
   /// Returns the number of rows commit() has written or deleted.
   std::uint64_t rows_written() const noexcept { return rows_written_; }
 

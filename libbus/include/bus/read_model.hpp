@@ -108,7 +108,8 @@ enum class model_storage {
   /// In memory (with snapshots, if the projector takes them).
   memory,
   /// In a table of a SQLite models database, committed with the checkpoint
-  /// and processed ids after every batch (the model must track_changes()).
+  /// and processed ids before the batches it covers are acknowledged (the
+  /// model must track_changes()).
   sqlite,
 };
 
