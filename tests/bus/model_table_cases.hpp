@@ -68,6 +68,19 @@ void apply_and_commit(read_model& model, bus::model_table& table,
   }
 }
 
+// Opens the users table at `location` for `users` (tracking its changes)
+// and commits `stream` to it in batches of `batch`.
+std::unique_ptr<bus::model_table> users_committed(const std::string& location,
+                                                  bus::document_model& users,
+                                                  const std::vector<event>& stream,
+                                                  std::size_t batch) {
+  users.track_changes();
+  auto table = bus::model_table::open(location, "users", users.definition());
+  BOOST_REQUIRE(table);
+  apply_and_commit(users, **table, stream, batch);
+  return std::move(*table);
+}
+
 template <class Model, class Config>
 void check_reopen_equals_memory_model(const std::string& path, Config cfg) {
   auto stream = user_stream(500);
@@ -221,10 +234,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(
   auto stream = user_stream(50);
   {
     bus::document_model users{users_config()};
-    users.track_changes();
-    auto table = bus::model_table::open(db.location, "users", users.definition());
-    BOOST_REQUIRE(table);
-    apply_and_commit(users, **table, stream, 10);
+    users_committed(db.location, users, stream, 10);
   }
   auto cfg = users_config();
   cfg.delete_on.clear(); // another definition
@@ -274,26 +284,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(replace_writes_the_whole_state_over_the_rows_befor
   Db db;
   auto stream = user_stream(120);
   bus::document_model before{users_config()};
-  before.track_changes();
-  auto table = bus::model_table::open(db.location, "users", before.definition());
-  BOOST_REQUIRE(table);
-  apply_and_commit(before, **table, stream, 40);
+  auto table = users_committed(db.location, before, stream, 40);
   // Another instance that saw only the first half, never committed.
   bus::document_model after{users_config()};
   after.track_changes();
   apply_range(after, stream, 0, 60);
   bus::parking_lot lot;
   lot.track_changes();
-  BOOST_REQUIRE(!(*table)->replace(after, 60, {62}, lot));
-  auto loaded = (*table)->load();
+  BOOST_REQUIRE(!table->replace(after, 60, {62}, lot));
+  auto loaded = table->load();
   BOOST_REQUIRE(loaded);
   BOOST_TEST(loaded->checkpoint == 60u);
   BOOST_TEST((loaded->above == std::vector<std::uint64_t>{62}));
   BOOST_TEST(boost::json::value(loaded->rows) == after.snapshot());
   // Its changes were written: the next commit writes only later ones.
-  auto written = (*table)->rows_written();
-  BOOST_REQUIRE(!(*table)->commit(after, 60, {62}));
-  BOOST_TEST((*table)->rows_written() == written);
+  auto written = table->rows_written();
+  BOOST_REQUIRE(!table->commit(after, 60, {62}));
+  BOOST_TEST(table->rows_written() == written);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(models_share_a_database_each_with_its_own_table, Db,
