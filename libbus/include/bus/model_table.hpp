@@ -2,10 +2,12 @@
 
 // A read model persisted to a table: its rows in a table of its own, and
 // its projector's checkpoint and processed ids in a shared checkpoints
-// table of the same database. commit() writes a batch's changed rows and
-// the checkpoint in one transaction, so after a crash the rows are exactly
-// those of the events the checkpoint covers: never an event applied that
-// the checkpoint does not cover, nor the reverse.
+// table of the same database. commit() writes the rows changed since the
+// last commit and the checkpoint in one transaction (a projector commits
+// once for the pushes that queued up, before it acknowledges them), so
+// after a crash the rows are exactly those of the events the checkpoint
+// covers: never an event applied that the checkpoint does not cover, nor
+// the reverse.
 //
 // The model's parked events (its dead-letter store, parking_lot.hpp) live
 // in a shared parked table and are committed in the same transaction, so
