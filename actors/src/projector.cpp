@@ -229,14 +229,7 @@ void fail(projector_ptr self, caf::error reason) {
       err = st.table->commit(*st.model, st.processed.watermark(), st.processed.sparse(),
                              &st.parked);
     st.table_state = table_sync::committed;
-    auto answers = std::move(st.uncommitted);
-    st.uncommitted.clear();
-    for (auto& [rp, ack] : answers) {
-      if (err)
-        rp.deliver(err);
-      else
-        rp.deliver(std::move(ack));
-    }
+    answer_uncommitted(st, err);
   }
   // A last snapshot, written before the writer quits: state and checkpoint
   // agree between messages, and a restart then pulls only what came after

@@ -29,11 +29,19 @@ bool commit_table(projector_ptr self) {
     fail(self, std::move(err));
     return false;
   }
+  answer_uncommitted(st, caf::none);
+  return true;
+}
+
+void answer_uncommitted(actors::projector_state& st, const caf::error& err) {
   auto answers = std::move(st.uncommitted);
   st.uncommitted.clear();
-  for (auto& [rp, ack] : answers)
-    rp.deliver(std::move(ack));
-  return true;
+  for (auto& [rp, ack] : answers) {
+    if (err)
+      rp.deliver(err);
+    else
+      rp.deliver(std::move(ack));
+  }
 }
 
 void table_changed(projector_ptr self) {

@@ -216,6 +216,10 @@ void table_changed(projector_ptr self);
 /// Commits now if a commit is due; false (and failing) when it fails.
 bool flush_table(projector_ptr self);
 
+/// Answers the pushes held for a commit, in order: with their acks, or with
+/// `err` when the commit failed.
+void answer_uncommitted(actors::projector_state& st, const caf::error& err);
+
 /// Answers a push applied: at once, or with the commit that is due.
 void answer_applied(actors::projector_state& st,
                     caf::typed_response_promise<actors::delivery_ack> rp,
