@@ -267,6 +267,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
   auto& st = self->state;
   st.bus = std::move(bus);
   st.options = options;
+  st.changes = change_recorder{options.snapshot_rows_at_most};
   self->set_default_handler(caf::drop);
   // Stopped on purpose (a restart, a discard, a shutdown), it answers what
   // it holds with the reason, so that nobody waits for a projector that is

@@ -55,7 +55,7 @@ void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis f
     self->system(), st.options.snapshot_path, st.model->name(), generation,
     caf::actor_cast<caf::actor>(self), st.writer_stopping);
   st.snapshots_in_flight = 0;
-  st.changed_rows.clear();
+  st.changes.clear();
   st.snapshots = first;
 }
 
@@ -131,7 +131,7 @@ void stop_snapshots(projector_state& st) {
   st.snapshot_generation = 0; // answers of the stopped writer are ignored
   st.snapshots = snapshot_basis::off;
   st.snapshots_in_flight = 0;
-  st.changed_rows = std::string{};
+  st.changes.release();
   st.spare_rows = std::string{};
 }
 
@@ -143,13 +143,8 @@ bool capture_changes(projector_ptr self) {
   auto record = [&] {
     st.changed_keys.clear();
     model.take_changes(st.changed_keys);
-    if (!records_rows(st.snapshots))
-      return;
-    // Right after the apply the changed values are still in the cache:
-    // recorded now, a row costs a lookup and a serialization, and the
-    // snapshot itself only hands the rows over.
-    for (auto& key : st.changed_keys)
-      append_row(st.changed_rows, key, model);
+    if (records_rows(st.snapshots))
+      st.changes.record(st.changed_keys, model);
   };
   std::string what;
   try {
@@ -167,7 +162,7 @@ bool capture_changes(projector_ptr self) {
 }
 
 void restart_capture(projector_state& st) {
-  st.changed_rows.clear();
+  st.changes.clear();
   if (st.model_tracks_changes && st.snapshots != snapshot_basis::off)
     st.snapshots = snapshot_basis::rows_since_empty;
 }
@@ -202,9 +197,11 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
     case snapshot_basis::whole:
       w.x.layout = snapshot_layout::whole;
       w.document = st.model->snapshot();
+      st.changes.clear(); // the whole state is in this one
       break;
     case snapshot_basis::full_rows:
       w.document = st.model->snapshot();
+      st.changes.clear();
       if (!w.document.is_object()) {
         // Not one value per key: this model is snapshotted whole.
         w.x.layout = snapshot_layout::whole;
@@ -214,23 +211,17 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
       st.snapshots = snapshot_basis::delta;
       break;
     case snapshot_basis::rows_since_empty:
-      w.x.state = std::move(st.changed_rows);
+      w.x.state = st.changes.take(*st.model);
       st.snapshots = snapshot_basis::delta;
       break;
     case snapshot_basis::delta:
       w.how = rows_write::delta;
-      w.x.state = std::move(st.changed_rows);
+      w.x.state = st.changes.take(*st.model);
       break;
   }
   // The next snapshot's rows go into the buffer the writer handed back
-  // last, if there is one. They will be about as many as these: a buffer
-  // too small for as many grows now, not by doubling from empty.
-  auto rows_before = w.x.state.size();
-  st.changed_rows = std::move(st.spare_rows);
-  st.spare_rows = std::string{};
-  st.changed_rows.clear();
-  if (st.changed_rows.capacity() < rows_before)
-    st.changed_rows.reserve(rows_before + rows_before / 4);
+  // last, if there is one. They will be about as many as these.
+  st.changes.reuse(std::exchange(st.spare_rows, std::string{}), w.x.state.size());
   st.snapshot_seq = w.x.checkpoint;
   ++st.snapshots_in_flight;
   auto generation = st.snapshot_generation;
@@ -256,7 +247,7 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
           --state.snapshots_in_flight;
           // Not a buffer far larger than the rows recorded now (a base of
           // every key, once): it would stay allocated for good.
-          auto bound = std::max<std::size_t>(2 * state.changed_rows.capacity(),
+          auto bound = std::max<std::size_t>(2 * state.changes.capacity(),
                                              spare_rows_kept_anyway);
           if (records_rows(state.snapshots) && spent.capacity() <= bound
               && spent.capacity() > state.spare_rows.capacity())

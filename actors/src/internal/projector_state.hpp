@@ -19,6 +19,7 @@
 
 #include "bus/actors/model_state.hpp"
 #include "bus/actors/projector.hpp"
+#include "bus/change_recorder.hpp"
 #include "bus/latency_histogram.hpp"
 #include "bus/model_table.hpp"
 #include "bus/parking_lot.hpp"
@@ -178,9 +179,9 @@ struct projector_state {
   /// The model records its changes for rows snapshots (track_changes()):
   /// they are taken after every apply.
   bool model_tracks_changes = false;
-  /// The rows changed since the last snapshot (snapshot_rows.hpp), while
-  /// the basis is rows_since_empty or delta.
-  std::string changed_rows;
+  /// The changes since the last snapshot (rows, or past a bound the keys
+  /// changed), while the basis is rows_since_empty or delta.
+  change_recorder changes;
   /// The buffer of the rows written last, handed back by the writer: the
   /// next snapshot's rows go there, into memory already mapped.
   std::string spare_rows;

@@ -45,6 +45,7 @@
 // commit).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -55,6 +56,7 @@
 #include <caf/timespan.hpp>
 
 #include "bus/actors/interfaces.hpp"
+#include "bus/change_recorder.hpp"
 #include "bus/read_model.hpp"
 #include "bus/upcasters.hpp"
 
@@ -86,6 +88,12 @@ struct projector_options {
   /// Snapshot after this many processed events (0: only when a promote, a
   /// retry or a discard of parked events needs one).
   std::uint64_t snapshot_every = 0;
+  /// Bytes of changed rows recorded for the next snapshot (a row per
+  /// change, written right after the apply) before the projector records
+  /// only the keys changed, each once, and writes their rows when it takes
+  /// the snapshot: a model whose snapshots fall behind then holds memory
+  /// bounded by its state, not by its changes (change_recorder.hpp).
+  std::size_t snapshot_rows_at_most = change_recorder::default_rows_at_most;
   /// Start as a blue/green shadow (see above) rather than as the live one.
   bool shadow = false;
   /// Models database for models with model_storage::sqlite: a SQLite file

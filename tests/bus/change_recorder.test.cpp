@@ -1,0 +1,148 @@
+#include "bus/change_recorder.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bus/document_model.hpp"
+#include "bus/index_model.hpp"
+#include "bus/snapshot_rows.hpp"
+#include "support/json_events.hpp"
+#include "support/user_documents.hpp"
+
+using namespace bus;
+using bus::test::make_event;
+using bus::test::users_config;
+
+namespace {
+
+index_model_config by_email_config() {
+  index_model_config cfg;
+  cfg.name = "by_email";
+  cfg.key = "email";
+  cfg.target = "id";
+  cfg.set_on = {"UserCreated", "UserUpdated"};
+  cfg.delete_on = {"UserDeleted"};
+  return cfg;
+}
+
+// A model, its recorder, and the rows of every snapshot taken so far, as
+// a projector keeps them: record after every apply.
+struct recorded {
+  std::unique_ptr<read_model> model;
+  change_recorder changes;
+  std::string snapshots; // every take(), in order: the stored base and deltas
+  std::vector<std::string> keys;
+
+  recorded(std::unique_ptr<read_model> m, std::size_t rows_at_most)
+    : model(std::move(m)), changes(rows_at_most) {
+    model->track_changes();
+  }
+
+  void apply(const std::string& type, const std::string& payload) {
+    model->apply(make_event(type, payload));
+    keys.clear();
+    model->take_changes(keys);
+    changes.record(keys, *model);
+  }
+
+  void take() { snapshots += changes.take(*model); }
+
+  // What a restore from the snapshots would hold.
+  boost::json::object restored() {
+    auto state = rows_state(snapshots);
+    BOOST_REQUIRE(state);
+    return *state;
+  }
+};
+
+std::string user(int id, int email) {
+  return R"({"id": "u)" + std::to_string(id) + R"(", "email": "e)"
+         + std::to_string(email) + R"(@example.org", "name": "user )"
+         + std::to_string(id) + "\"}";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(change_recorder_suite)
+
+BOOST_AUTO_TEST_CASE(many_changes_of_few_keys_hold_memory_of_the_keys_not_the_changes) {
+  // A snapshot writer that falls behind: 100,000 updates of 100 users
+  // between two snapshots. Recorded as a row each, that is some 6 MB.
+  recorded users{std::make_unique<document_model>(users_config()), 4096};
+  for (int i = 0; i < 100'000; ++i)
+    users.apply("UserUpdated", user(i % 100, i));
+  BOOST_TEST(users.changes.capture() == change_capture::keys);
+  BOOST_TEST(users.changes.rows_bytes() <= 4096u + 200u);
+  BOOST_TEST(users.changes.keys_kept() <= 100u);
+  users.take();
+  BOOST_TEST(users.snapshots.size() <= 4096u + 200u + 100u * 200u);
+  BOOST_TEST(users.restored() == users.model->snapshot().as_object());
+  // Taken, it records rows again.
+  BOOST_TEST(users.changes.capture() == change_capture::rows);
+  BOOST_TEST(users.changes.rows_bytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(keys_removed_leave_a_short_row_and_are_not_kept) {
+  // An index whose values move on with every update: each update removes
+  // a key and adds one. Only the keys the model holds are kept.
+  recorded by_email{std::make_unique<index_model>(by_email_config()), 0};
+  for (int i = 0; i < 10'000; ++i)
+    by_email.apply(i < 50 ? "UserCreated" : "UserUpdated", user(i % 50, i));
+  BOOST_TEST(by_email.changes.capture() == change_capture::keys);
+  BOOST_TEST(by_email.changes.keys_kept() <= 50u);
+  by_email.take();
+  BOOST_TEST(by_email.restored() == by_email.model->snapshot().as_object());
+}
+
+BOOST_AUTO_TEST_CASE(snapshots_restore_the_state_whatever_the_bound) {
+  // Creates, updates and deletes over few keys, snapshots at random
+  // points, for recorders that switch to keys at once, soon, or never.
+  for (std::size_t bound : {std::size_t{0}, std::size_t{300}, std::size_t{1} << 30}) {
+    for (unsigned seed = 1; seed <= 20; ++seed) {
+      std::mt19937 rng{seed};
+      recorded users{std::make_unique<document_model>(users_config()), bound};
+      recorded by_email{std::make_unique<index_model>(by_email_config()), bound};
+      for (int i = 0; i < 400; ++i) {
+        auto id = static_cast<int>(rng() % 12);
+        auto roll = rng() % 10;
+        auto type = roll < 2 ? "UserDeleted" : roll < 4 ? "UserReplaced" : "UserUpdated";
+        auto payload = user(id, static_cast<int>(rng() % 30));
+        users.apply(type, payload);
+        by_email.apply(roll < 2 ? "UserDeleted" : "UserUpdated", payload);
+        if (rng() % 25 == 0) {
+          users.take();
+          by_email.take();
+        }
+      }
+      users.take();
+      by_email.take();
+      BOOST_TEST_CONTEXT("bound " << bound << ", seed " << seed) {
+        BOOST_TEST(users.restored() == users.model->snapshot().as_object());
+        BOOST_TEST(by_email.restored() == by_email.model->snapshot().as_object());
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_buffer_handed_back_is_reused_only_while_empty) {
+  recorded users{std::make_unique<document_model>(users_config()), 1 << 20};
+  std::string spare;
+  spare.reserve(100'000);
+  users.changes.reuse(std::move(spare), 50'000);
+  BOOST_TEST(users.changes.capacity() >= 100'000u);
+  users.apply("UserCreated", user(1, 1));
+  auto before = users.changes.rows_bytes();
+  std::string other;
+  other.reserve(500'000);
+  users.changes.reuse(std::move(other), 50'000); // rows recorded: ignored
+  BOOST_TEST(users.changes.rows_bytes() == before);
+  BOOST_TEST(users.changes.capacity() < 500'000u);
+  users.take();
+  BOOST_TEST(users.restored() == users.model->snapshot().as_object());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
