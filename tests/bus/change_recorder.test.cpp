@@ -109,7 +109,9 @@ BOOST_AUTO_TEST_CASE(snapshots_restore_the_state_whatever_the_bound) {
       for (int i = 0; i < 400; ++i) {
         auto id = static_cast<int>(rng() % 12);
         auto roll = rng() % 10;
-        auto type = roll < 2 ? "UserDeleted" : roll < 4 ? "UserReplaced" : "UserUpdated";
+        auto type = roll < 2   ? "UserDeleted"
+                    : roll < 4 ? "UserReplaced"
+                               : "UserUpdated";
         auto payload = user(id, static_cast<int>(rng() % 30));
         users.apply(type, payload);
         by_email.apply(roll < 2 ? "UserDeleted" : "UserUpdated", payload);
