@@ -14,20 +14,11 @@
 #include "support/user_documents.hpp"
 
 using namespace bus;
+using bus::test::by_email_config;
 using bus::test::make_event;
 using bus::test::users_config;
 
 namespace {
-
-index_model_config by_email_config() {
-  index_model_config cfg;
-  cfg.name = "by_email";
-  cfg.key = "email";
-  cfg.target = "id";
-  cfg.set_on = {"UserCreated", "UserUpdated"};
-  cfg.delete_on = {"UserDeleted"};
-  return cfg;
-}
 
 // A model, its recorder, and the rows of every snapshot taken so far, as
 // a projector keeps them: record after every apply.

@@ -6,25 +6,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include "support/json_events.hpp"
+#include "support/user_documents.hpp"
 
 #include <string>
 #include <vector>
 
 using namespace bus;
+using bus::test::by_email_config;
 using bus::test::json;
 using bus::test::make_event;
 
 namespace {
-
-index_model_config by_email_config() {
-  index_model_config cfg;
-  cfg.name = "by_email";
-  cfg.key = "email";
-  cfg.target = "id";
-  cfg.set_on = {"UserCreated", "UserUpdated"};
-  cfg.delete_on = {"UserDeleted"};
-  return cfg;
-}
 
 /// Returns the primary key `value` maps to, or "<none>".
 std::string owner(const read_model& m, std::string_view value) {

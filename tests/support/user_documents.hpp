@@ -1,7 +1,7 @@
 #pragma once
 
-// The document model of users that the document_model tests fold, and its
-// answers as text.
+// The models of users that the tests fold (their documents, and the index
+// of their email addresses), and a model's answers as text.
 
 #include <string>
 #include <string_view>
@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "bus/document_model.hpp"
+#include "bus/index_model.hpp"
 
 namespace bus::test {
 
@@ -20,6 +21,18 @@ inline document_model_config users_config() {
   cfg.key = "id";
   cfg.upsert_on = {"UserReplaced"};
   cfg.merge_on = {"UserCreated", "UserUpdated"};
+  cfg.delete_on = {"UserDeleted"};
+  return cfg;
+}
+
+/// Users by payload.email, mapped to payload.id: "UserCreated" and
+/// "UserUpdated" set, "UserDeleted" deletes.
+inline index_model_config by_email_config() {
+  index_model_config cfg;
+  cfg.name = "by_email";
+  cfg.key = "email";
+  cfg.target = "id";
+  cfg.set_on = {"UserCreated", "UserUpdated"};
   cfg.delete_on = {"UserDeleted"};
   return cfg;
 }
