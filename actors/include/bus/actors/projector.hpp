@@ -89,10 +89,11 @@ struct projector_options {
   /// retry or a discard of parked events needs one).
   std::uint64_t snapshot_every = 0;
   /// Bytes of changed rows recorded for the next snapshot (a row per
-  /// change, written right after the apply) before the projector records
-  /// only the keys changed, each once, and writes their rows when it takes
-  /// the snapshot: a model whose snapshots fall behind then holds memory
-  /// bounded by its state, not by its changes (change_recorder.hpp).
+  /// change, written right after the apply) before the projector keeps
+  /// instead the keys its model holds, each once, and writes their rows
+  /// when it takes the snapshot (a removed key still gets its short row at
+  /// once): a model whose snapshots fall behind then holds memory bounded
+  /// by its state, not by its changes (change_recorder.hpp).
   std::size_t snapshot_rows_at_most = change_recorder::default_rows_at_most;
   /// Start as a blue/green shadow (see above) rather than as the live one.
   bool shadow = false;
