@@ -186,13 +186,10 @@ caf::result<projector_status> promote(projector_ptr self) {
   // changed keys its commits write). A projector switching in, or promoted
   // back, writes its whole state there first: a restart then loads this
   // model's rows, not its predecessor's, even under the same definition().
-  if (state.storage == model_storage::sqlite) {
-    if (!state.table && !take_over_table(self))
-      return state.failure;
-    go_live(self);
-    return when_caught_up(self); // answered once caught up
-  }
-  if (state.options.snapshot_path.empty()) {
+  auto in_table = state.storage == model_storage::sqlite;
+  if (in_table && !state.table && !take_over_table(self))
+    return state.failure;
+  if (in_table || state.options.snapshot_path.empty()) {
     go_live(self);
     return when_caught_up(self); // answered once caught up
   }
