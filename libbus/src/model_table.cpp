@@ -15,6 +15,40 @@
 
 namespace bus {
 
+namespace {
+
+using row_write = model_table::backend::row_write;
+
+// The value end of a key the model no longer holds (model_table.hpp).
+constexpr std::size_t absent = static_cast<std::size_t>(-1);
+
+// The rows of `keys` as `model` answers them now: each value written
+// straight into `values` (write_value, no JSON tree per row), the views
+// taken once it no longer grows. Valid while `keys` and `values` are.
+std::vector<row_write> write_rows(const read_model& model,
+                                  const std::vector<std::string>& keys,
+                                  std::string& values,
+                                  std::vector<std::size_t>& value_ends) {
+  values.clear();
+  value_ends.clear();
+  for (auto& key : keys)
+    value_ends.push_back(model.write_value(key, values) ? values.size() : absent);
+  std::vector<row_write> rows;
+  rows.reserve(keys.size());
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (auto end = value_ends[i]; end != absent) {
+      rows.push_back({keys[i], std::string_view{values}.substr(begin, end - begin)});
+      begin = end;
+    } else {
+      rows.push_back({keys[i], std::nullopt});
+    }
+  }
+  return rows;
+}
+
+} // namespace
+
 model_table::model_table(std::unique_ptr<backend> impl) : backend_(std::move(impl)) {
   // nop
 }
@@ -59,14 +93,7 @@ caf::error model_table::commit(read_model& model, std::uint64_t checkpoint,
   // A key changed several times in a batch is written once, as it ends.
   std::sort(changed_.begin(), changed_.end());
   changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
-  std::vector<backend::row_write> rows;
-  rows.reserve(changed_.size());
-  for (auto& key : changed_) {
-    auto value = model.query(key);
-    rows.push_back({key, value
-                           ? std::optional<std::string>{boost::json::serialize(*value)}
-                           : std::nullopt});
-  }
+  auto rows = write_rows(model, changed_, values_, value_ends_);
   std::vector<backend::parked_write> entries;
   if (parked != nullptr) {
     changed_parked_.clear();
@@ -100,17 +127,18 @@ caf::error model_table::replace(read_model& model, std::uint64_t checkpoint,
   model.take_changes(changed_); // all of them are written below
   changed_parked_.clear();
   parked.take_changes(changed_parked_);
-  std::vector<backend::row_write> rows;
-  auto state = model.snapshot();
-  if (auto* all = state.if_object()) {
-    rows.reserve(all->size());
-    for (auto& kv : *all) {
-      // What a query answers, as commit() writes it.
-      auto value = model.query(kv.key());
-      if (value)
-        rows.push_back({std::string{kv.key()}, boost::json::serialize(*value)});
-    }
+  // Every key of the snapshot, written as commit() writes a changed one.
+  changed_.clear();
+  if (auto state = model.snapshot(); auto* all = state.if_object()) {
+    changed_.reserve(all->size());
+    for (auto& kv : *all)
+      changed_.emplace_back(kv.key());
   }
+  auto rows = write_rows(model, changed_, values_, value_ends_);
+  // A key the snapshot holds but query() does not answer has no row.
+  rows.erase(std::remove_if(rows.begin(), rows.end(),
+                            [](const backend::row_write& x) { return !x.value; }),
+             rows.end());
   std::vector<backend::parked_write> entries;
   for (auto& x : parked.list())
     entries.push_back({x.event.seq, boost::json::serialize(to_json(x))});

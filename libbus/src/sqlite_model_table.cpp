@@ -275,7 +275,7 @@ caf::error sqlite_model_table::commit(const std::vector<row_write>& rows,
     if (row.value)
       bind_text(stmt, 2, *row.value);
     if (sqlite3_step(stmt) != SQLITE_DONE)
-      return failure("writing key '" + row.key + "'");
+      return failure("writing key '" + std::string{row.key} + "'");
   }
   for (auto& x : parked) {
     auto* stmt = x.entry ? park_ : unpark_;

@@ -138,6 +138,10 @@ private:
   std::vector<std::string> changed_;
   // Reused across commits: the seqs parked or unparked in one batch.
   std::vector<std::uint64_t> changed_parked_;
+  // Reused across commits: the values written, one after the other, and
+  // where each ends (a key the model no longer holds: SIZE_MAX).
+  std::string values_;
+  std::vector<std::size_t> value_ends_;
   std::uint64_t rows_written_ = 0;
 };
 

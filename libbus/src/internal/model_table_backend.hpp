@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -22,10 +23,11 @@ namespace bus {
 class model_table::backend {
 public:
   /// A row to write: its value, the JSON a query of `key` answers, or none
-  /// when the model no longer has the key (the row is deleted).
+  /// when the model no longer has the key (the row is deleted). Views into
+  /// the front's buffers, valid for the call.
   struct row_write {
-    std::string key;
-    std::optional<std::string> value;
+    std::string_view key;
+    std::optional<std::string_view> value;
   };
 
   /// A parked event to write: its entry (a parked_event as JSON), or none
