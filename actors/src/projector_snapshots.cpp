@@ -61,19 +61,22 @@ void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis f
 
 // Restores `x` into the model; false (the model reset) when it cannot.
 bool restore(projector_state& st, snapshot& x) {
-  boost::json::value state;
   if (x.layout == snapshot_layout::rows) {
-    auto rows = rows_state(x.state);
-    if (!rows)
+    // Row by row: the state is never a JSON object beside the model.
+    auto restored = restore_rows(*st.model, std::move(x.state),
+                                 st.options.restores.get());
+    if (!restored || !*restored)
       return false;
-    state = std::move(*rows);
-  } else if (bus::detail::parse_json_text(x.state, state)) {
-    return false;
-  }
-  x.state = std::string{}; // the text of a large state is freed before the model grows
-  if (!st.model->restore(state)) {
-    st.model->reset();
-    return false;
+  } else {
+    boost::json::value state;
+    if (bus::detail::parse_json_text(x.state, state))
+      return false;
+    x.state
+      = std::string{}; // the text of a large state is freed before the model grows
+    if (!st.model->restore(state)) {
+      st.model->reset();
+      return false;
+    }
   }
   st.processed.restore(x.checkpoint, x.above);
   st.parked.restore(std::move(x.parked));
@@ -85,6 +88,7 @@ bool restore(projector_state& st, snapshot& x) {
 
 void start_snapshots(projector_ptr self) {
   auto& st = self->state;
+  counted_restore counted{st.options.restores.get()};
   auto claimed = claim(st);
   if (!claimed) {
     st.failure = std::move(claimed.error());

@@ -84,6 +84,7 @@ void open_table(projector_ptr self) {
     st.failure = cannot_track(model);
     return;
   }
+  counted_restore counted{st.options.restores.get()};
   auto table = model_table::open(st.options.models_path, model.name(),
                                  model.definition());
   if (!table) {

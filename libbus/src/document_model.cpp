@@ -139,17 +139,28 @@ bool document_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
-  docs_->map.reserve(obj->size());
+  expect_rows(obj->size());
   for (auto& kv : *obj) {
-    auto* doc = kv.value().if_object();
-    if (doc == nullptr || internal::holds_nan(kv.value())) {
+    if (!restore_row(kv.key(), kv.value())) {
       docs_->map.clear();
       return false;
     }
-    std::string encoded;
-    internal::set_document(encoded, *doc);
-    docs_->map.emplace(internal::compact_string{kv.key()}, std::move(encoded));
   }
+  return true;
+}
+
+void document_model::expect_rows(std::size_t rows) {
+  docs_->map.reserve(docs_->map.size() + rows);
+}
+
+bool document_model::restore_row(std::string_view key,
+                                 const boost::json::value& value) {
+  auto* doc = value.if_object();
+  if (doc == nullptr || internal::holds_nan(value))
+    return false;
+  std::string encoded;
+  internal::set_document(encoded, *doc);
+  docs_->map.emplace(internal::compact_string{key}, std::move(encoded));
   return true;
 }
 

@@ -36,6 +36,15 @@ bool forwarding_model::restore(const boost::json::value& state) {
   return inner_->restore(state);
 }
 
+void forwarding_model::expect_rows(std::size_t rows) {
+  inner_->expect_rows(rows);
+}
+
+bool forwarding_model::restore_row(std::string_view key,
+                                   const boost::json::value& value) {
+  return inner_->restore_row(key, value);
+}
+
 std::string forwarding_model::definition() const {
   return inner_->definition();
 }

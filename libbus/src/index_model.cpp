@@ -151,19 +151,29 @@ bool index_model::restore(const boost::json::value& state) {
   if (obj == nullptr)
     return false;
   reset();
-  tables_->index.reserve(obj->size());
-  tables_->current.reserve(obj->size());
+  expect_rows(obj->size());
   for (auto& kv : *obj) {
-    auto* primary = kv.value().if_string();
-    if (primary == nullptr) {
+    if (!restore_row(kv.key(), kv.value())) {
       reset();
       return false;
     }
-    tables_->index.emplace(internal::compact_string{kv.key()},
-                           internal::compact_string{*primary});
-    tables_->current.emplace(internal::compact_string{*primary},
-                             internal::compact_string{kv.key()});
   }
+  return true;
+}
+
+void index_model::expect_rows(std::size_t rows) {
+  tables_->index.reserve(tables_->index.size() + rows);
+  tables_->current.reserve(tables_->current.size() + rows);
+}
+
+bool index_model::restore_row(std::string_view key, const boost::json::value& value) {
+  auto* primary = value.if_string();
+  if (primary == nullptr)
+    return false;
+  tables_->index.emplace(internal::compact_string{key},
+                         internal::compact_string{*primary});
+  tables_->current.emplace(internal::compact_string{*primary},
+                           internal::compact_string{key});
   return true;
 }
 

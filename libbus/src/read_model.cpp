@@ -16,6 +16,14 @@ bool read_model::restore(const boost::json::value&) {
   return false;
 }
 
+void read_model::expect_rows(std::size_t) {
+  // nop: a hint
+}
+
+bool read_model::restore_row(std::string_view, const boost::json::value&) {
+  return false;
+}
+
 std::string read_model::definition() const {
   return {};
 }

@@ -12,6 +12,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/read_model.hpp"
+#include "bus/restore_progress.hpp"
 #include "internal/row_json.hpp"
 
 namespace bus {
@@ -182,17 +183,21 @@ void append_rows(std::string& out, const boost::json::object& state) {
     append_with(sr, out, {kv.key().data(), kv.key().size()}, &kv.value());
 }
 
-caf::expected<boost::json::object> rows_state(std::string_view text) {
-  // Folded first: a fold costs a hash per line, a parse much more, and
-  // deltas repeat keys.
-  auto folded = compact_rows({text});
-  if (!folded)
-    return std::move(folded.error());
-  boost::json::object state;
-  // One parser for every line: making one per row costs more than the
-  // parse of a small row.
+namespace {
+
+// Rows restored between two updates of a restore_progress.
+constexpr std::uint64_t progress_every = 4096;
+
+// Parses each line of `folded` (one per key, none removed) into its key
+// and value and calls f(key, value), which returns false to stop. One parser
+// for every line: making one per row costs more than the parse of a row.
+template <class F>
+caf::error for_each_row(std::string_view folded, F&& f) {
   boost::json::parser parser;
-  auto err = for_each_line(*folded, [&](std::string_view line) -> caf::error {
+  bool stopped = false;
+  return for_each_line(folded, [&](std::string_view line) -> caf::error {
+    if (stopped)
+      return caf::none;
     boost::system::error_code ec;
     parser.reset();
     parser.write(line.data(), line.size(), ec);
@@ -203,12 +208,76 @@ caf::expected<boost::json::object> rows_state(std::string_view text) {
     if (items == nullptr || items->size() != 2 || !(*items)[0].is_string()
         || internal::holds_nan((*items)[1]))
       return bad_row(line);
-    state.insert_or_assign((*items)[0].get_string(), std::move((*items)[1]));
+    auto& key = (*items)[0].get_string();
+    stopped = !f(std::string_view{key.data(), key.size()}, (*items)[1]);
     return caf::none;
   });
+}
+
+} // namespace
+
+caf::expected<boost::json::object> rows_state(std::string_view text) {
+  // Folded first: a fold costs a hash per line, a parse much more, and
+  // deltas repeat keys.
+  auto folded = compact_rows({text});
+  if (!folded)
+    return std::move(folded.error());
+  boost::json::object state;
+  auto err = for_each_row(*folded,
+                          [&](std::string_view key, boost::json::value& value) {
+                            state.insert_or_assign(key, std::move(value));
+                            return true;
+                          });
   if (err)
     return err;
   return state;
+}
+
+caf::expected<bool> restore_rows(read_model& model, std::string text,
+                                 restore_progress* progress) {
+  auto folded = compact_rows({text});
+  if (!folded)
+    return std::move(folded.error());
+  std::string{}.swap(text); // freed before the model grows
+  auto rows = static_cast<std::size_t>(
+    std::count(folded->begin(), folded->end(), '\n'));
+  model.reset();
+  if (rows > 0) {
+    model.expect_rows(rows);
+    bool by_row = true;
+    std::uint64_t counted = 0; // rows not yet added to `progress`
+    auto err = for_each_row(*folded, [&](std::string_view key,
+                                         boost::json::value& value) {
+      by_row = model.restore_row(key, value);
+      if (progress != nullptr && ++counted == progress_every) {
+        progress->rows.fetch_add(counted, std::memory_order_relaxed);
+        counted = 0;
+      }
+      return by_row;
+    });
+    if (progress != nullptr)
+      progress->rows.fetch_add(counted, std::memory_order_relaxed);
+    if (err) {
+      model.reset();
+      return err;
+    }
+    if (by_row)
+      return true;
+    model.reset(); // the model restores only whole states (or not this one)
+  }
+  boost::json::object state;
+  auto err = for_each_row(*folded,
+                          [&](std::string_view key, boost::json::value& value) {
+                            state.insert_or_assign(key, std::move(value));
+                            return true;
+                          });
+  if (err)
+    return err;
+  std::string{}.swap(*folded);
+  if (model.restore(state))
+    return true;
+  model.reset();
+  return false;
 }
 
 caf::expected<row_count> count_rows(std::string_view text) {

@@ -11,6 +11,7 @@
 
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
+#include "bus/restore_progress.hpp"
 #include "bus/snapshot_rows.hpp"
 #include "bus/snapshot_store.hpp"
 #include "internal/projector_state.hpp"
@@ -237,6 +238,26 @@ BOOST_AUTO_TEST_CASE(a_restart_restores_the_rows_and_pulls_only_the_tail) {
   BOOST_TEST(status(third).replayed == 0u);
   BOOST_TEST(snapshot_of(third) == fold(document_model{docs_config()}));
   stop(third);
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_counts_the_rows_it_restores) {
+  // What bus-node's start-up watches while a restore keeps the projector
+  // from answering (restore_progress.hpp).
+  auto first = start(docs_spec(), 5);
+  publish_each(events(0, 23, {"A", "A", "B"}, 4));
+  crash(first);
+  auto keys = rows_state(stored("docs").state);
+  BOOST_REQUIRE(keys);
+  BOOST_REQUIRE(!keys->empty());
+  auto restores = std::make_shared<bus::restore_progress>();
+  auto opts = options(5);
+  opts.restores = restores;
+  auto second = bus::actors::spawn_projector(sys, bus, docs_spec(), opts);
+  run();
+  BOOST_TEST(restores->rows.load() == keys->size());
+  BOOST_TEST(restores->models.load() == 0u);
+  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  stop(second);
 }
 
 BOOST_AUTO_TEST_CASE(a_model_that_does_not_track_is_snapshotted_whole) {

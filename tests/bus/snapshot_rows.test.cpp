@@ -13,6 +13,7 @@
 
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
+#include "bus/forwarding_model.hpp"
 #include "bus/index_model.hpp"
 #include "support/json_events.hpp"
 
@@ -68,6 +69,42 @@ private:
   std::vector<std::string> types_{"*"};
   std::map<std::string, std::int64_t> counts_;
 };
+
+// A model that restores only whole states: restore_row() left to the
+// default, as a user's model written before it existed.
+class whole_only final : public forwarding_model {
+public:
+  using forwarding_model::forwarding_model;
+  bool restore_row(std::string_view key, const boost::json::value& value) override {
+    return read_model::restore_row(key, value);
+  }
+  bool restore(const boost::json::value& state) override {
+    ++wholes;
+    return forwarding_model::restore(state);
+  }
+  int wholes = 0;
+};
+
+// The rows a projector records for `model` while it applies `n` random
+// events (creations, merges and removals of 30 users with 20 emails).
+std::string recorded_rows(read_model& model, int n, std::uint64_t seed) {
+  std::mt19937_64 rng{seed};
+  std::vector<std::string> types{"Set", "Merge", "Drop"};
+  std::string text;
+  std::vector<std::string> changed;
+  for (int i = 0; i < n; ++i) {
+    auto id = "u" + std::to_string(rng() % 30);
+    auto email = "m" + std::to_string(rng() % 20) + "@x";
+    model.apply(make_event(types[rng() % 3], R"({"id": ")" + id + R"(", "email": ")"
+                                               + email + R"(", "n": )"
+                                               + std::to_string(i) + "}"));
+    changed.clear();
+    model.take_changes(changed);
+    for (auto& key : changed)
+      append_row(text, key, model);
+  }
+  return text;
+}
 
 } // namespace
 
@@ -332,6 +369,80 @@ BOOST_AUTO_TEST_CASE(models_write_what_their_queries_answer) {
       emails.reset();
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(restore_rows_restores_row_by_row_or_whole) {
+  auto docs_config = document_model_config{"docs",    "id",     {"Set"},
+                                           {"Merge"}, {"Drop"}, {}};
+  auto emails_config = index_model_config{
+    "emails", "email", "id", {"Set", "Merge"}, {"Drop"}};
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    document_model docs{docs_config};
+    index_model emails{emails_config};
+    docs.track_changes();
+    emails.track_changes();
+    auto doc_rows = recorded_rows(docs, 400, seed);
+    auto email_rows = recorded_rows(emails, 400, seed);
+    auto docs_state = docs.snapshot();
+    // Row by row, into models that held something else before.
+    document_model docs2{docs_config};
+    index_model emails2{emails_config};
+    recorded_rows(docs2, 50, seed + 100);
+    recorded_rows(emails2, 50, seed + 100);
+    auto by_row = restore_rows(docs2, doc_rows);
+    BOOST_REQUIRE(by_row && *by_row);
+    BOOST_TEST(docs2.snapshot() == docs.snapshot());
+    by_row = restore_rows(emails2, email_rows);
+    BOOST_REQUIRE(by_row && *by_row);
+    BOOST_TEST(emails2.snapshot() == emails.snapshot());
+    for (auto& key : {"u1", "u7", "m3@x", "m11@x"}) {
+      BOOST_TEST((docs2.query(key) == docs.query(key)), key);
+      BOOST_TEST((emails2.query(key) == emails.query(key)), key);
+    }
+    // And they go on as the originals do.
+    recorded_rows(docs, 100, seed + 200);
+    recorded_rows(docs2, 100, seed + 200);
+    recorded_rows(emails, 100, seed + 200);
+    recorded_rows(emails2, 100, seed + 200);
+    BOOST_TEST(docs2.snapshot() == docs.snapshot());
+    BOOST_TEST(emails2.snapshot() == emails.snapshot());
+    // Whole, for a model that cannot restore row by row.
+    whole_only docs3{std::make_unique<document_model>(docs_config)};
+    auto whole = restore_rows(docs3, doc_rows);
+    BOOST_REQUIRE(whole && *whole);
+    BOOST_TEST(docs3.wholes == 1);
+    BOOST_TEST(docs3.snapshot() == docs_state);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(restore_rows_leaves_a_model_empty_when_it_cannot) {
+  document_model docs{{"docs", "id", {"Set"}, {"Merge"}, {"Drop"}, {}}};
+  docs.track_changes();
+  auto rows = recorded_rows(docs, 200, 7);
+  BOOST_REQUIRE(!docs.snapshot().as_object().empty());
+  // A model that restores nothing.
+  tally counts;
+  counts.apply(make_event("Set", R"({"id": "u1"})"));
+  auto none = restore_rows(counts, rows);
+  BOOST_REQUIRE(none);
+  BOOST_TEST(!*none);
+  BOOST_TEST(!counts.query("u1").has_value());
+  // A line that is not a row, after rows the model took.
+  auto bad = restore_rows(docs, rows + "[\"u1\", 0e999]\n");
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(code_of(bad.error()) == errc::storage_failed);
+  BOOST_TEST(docs.snapshot().as_object().empty());
+  // Values the model does not hold (a document is an object).
+  docs.apply(make_event("Set", R"({"id": "u2"})"));
+  auto wrong = restore_rows(docs, "[\"u1\",{\"id\":\"u1\"}]\n[\"u2\",5]\n");
+  BOOST_REQUIRE(wrong);
+  BOOST_TEST(!*wrong);
+  BOOST_TEST(docs.snapshot().as_object().empty());
+  // No rows at all: an empty model.
+  docs.apply(make_event("Set", R"({"id": "u3"})"));
+  auto empty = restore_rows(docs, "");
+  BOOST_REQUIRE(empty && *empty);
+  BOOST_TEST(docs.snapshot().as_object().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

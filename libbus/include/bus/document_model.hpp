@@ -44,6 +44,8 @@ public:
   bool write_value(std::string_view key, std::string& out) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
+  void expect_rows(std::size_t rows) override;
+  bool restore_row(std::string_view key, const boost::json::value& value) override;
   std::string definition() const override;
   void reset() override;
   bool track_changes() override;

@@ -19,6 +19,8 @@ public:
   boost::json::value snapshot() const override;
   void reset() override;
   bool restore(const boost::json::value& state) override;
+  void expect_rows(std::size_t rows) override;
+  bool restore_row(std::string_view key, const boost::json::value& value) override;
   std::string definition() const override;
   bool track_changes() override;
   void take_changes(std::vector<std::string>& out) override;

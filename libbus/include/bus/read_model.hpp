@@ -6,6 +6,7 @@
 // A read model is used by one actor at a time and needs no locking.
 // apply() may throw: the projector catches the exception and fails.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +55,18 @@ public:
   /// when the model cannot restore (the default): it is then rebuilt from
   /// the log instead.
   virtual bool restore(const boost::json::value& state);
+
+  /// Says that restore_row() is about to be called for `rows` keys (a hint,
+  /// to make room for them at once). The default does nothing.
+  virtual void expect_rows(std::size_t rows);
+
+  /// Restores one key of a model that tracks its changes, after reset():
+  /// `value` is what query(key) answered when its snapshot was taken. A
+  /// restart from a rows snapshot calls it once per key, so that the state
+  /// never has to be held as one JSON object beside the model (it holds
+  /// millions of keys). Returns false when the model cannot (the default):
+  /// the restart then calls restore() with the whole state instead.
+  virtual bool restore_row(std::string_view key, const boost::json::value& value);
 
   /// Returns what defines the model's behaviour (for declarative models,
   /// their configuration). A snapshot taken under another definition is

@@ -28,6 +28,7 @@
 namespace bus {
 
 class read_model;
+struct restore_progress;
 
 /// Appends the line of `key`: with `value`, or removed when `value` is null.
 void append_row(std::string& out, std::string_view key,
@@ -52,6 +53,16 @@ void append_rows(std::string& out, const boost::json::object& state);
 /// last line of each key that was not removed (what read_model::restore
 /// takes). A line that is not a row is an errc::storage_failed.
 caf::expected<boost::json::object> rows_state(std::string_view text);
+
+/// Restores `model` to the state the lines of `text` describe: reset(),
+/// then a restore_row() per key, or, for a model that cannot restore row by
+/// row, restore() with the whole state as one object. Returns false (the
+/// model reset) when the model does not take the state; a line that is not
+/// a row is an errc::storage_failed (the model reset). `text` is freed once
+/// folded, before the model grows. Given `progress`, its rows count the
+/// rows restored as they go.
+caf::expected<bool> restore_rows(read_model& model, std::string text,
+                                 restore_progress* progress = nullptr);
 
 /// How many lines a text of rows holds, and about how many keys.
 struct row_count {

@@ -58,6 +58,7 @@
 #include "bus/actors/interfaces.hpp"
 #include "bus/change_recorder.hpp"
 #include "bus/read_model.hpp"
+#include "bus/restore_progress.hpp"
 #include "bus/upcasters.hpp"
 
 namespace bus::actors {
@@ -123,6 +124,9 @@ struct projector_options {
   /// event is upcast as it is handed to the model (live, replayed, rebuilt,
   /// retried from the parking lot); the log keeps what was published.
   upcaster_registry_ptr upcasters;
+  /// Where the projector counts its restore at start (restore_progress.hpp),
+  /// shared by every projector a supervisor spawns; null: not counted.
+  std::shared_ptr<restore_progress> restores;
 };
 
 /// Spawns a projector of the model `spec` makes (with `spec.make()`),
