@@ -382,6 +382,8 @@ int main(int argc, char** argv) {
     options.lead = std::make_shared<std::atomic<std::int64_t>>(0);
 #endif
   projector_options projection;
+  // Counted by the projectors as they restore, read by the start-up's wait.
+  projection.restores = std::make_shared<bus::restore_progress>();
   // The configuration's upcasters, shared by every projector.
   if (!bus::app::install_upcasters(*config, projection, "bus-node"))
     return 2;
@@ -504,12 +506,12 @@ int main(int argc, char** argv) {
   bus::app::catch_up_options catch_up;
   catch_up.patience = std::chrono::seconds{startup_timeout_s};
   catch_up.source = "bus-node";
+  catch_up.restores = projection.restores;
   auto started = bus::app::wait_for_catch_up(self, sup, bus, catch_up);
   if (started.outcome != bus::app::catch_up_outcome::caught_up) {
     BUS_LOG(bus::log_level::error, "bus-node",
             "the read models made no progress for "
-              << startup_timeout_s << " s while catching up ("
-              << bus::app::describe_progress(started.models, started.head, 0)
+              << startup_timeout_s << " s while catching up (" << started.progress
               << "); giving up (--startup-timeout, 0: no limit)");
     stop();
     return 1;

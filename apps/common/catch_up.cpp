@@ -41,6 +41,30 @@ bool moved(const std::vector<projector_status>& before,
   return false;
 }
 
+// The restore counters as one look saw them.
+struct restore_counts {
+  std::uint32_t models = 0;
+  std::uint64_t rows = 0;
+  bool operator!=(const restore_counts& x) const noexcept {
+    return models != x.models || rows != x.rows;
+  }
+};
+
+restore_counts read_restores(const restore_progress* progress) {
+  if (progress == nullptr)
+    return {};
+  return {progress->models.load(std::memory_order_relaxed),
+          progress->rows.load(std::memory_order_relaxed)};
+}
+
+// ", restoring 2 read models (1,200,000 rows so far)", or nothing.
+std::string describe_restores(const restore_counts& x) {
+  if (x.models == 0)
+    return {};
+  return ", restoring " + std::to_string(x.models) + " read model"
+         + (x.models == 1 ? "" : "s") + " (" + with_commas(x.rows) + " rows so far)";
+}
+
 std::uint64_t checkpoint_sum(const std::vector<projector_status>& xs) {
   std::uint64_t sum = 0;
   for (auto& x : xs)
@@ -86,10 +110,15 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
                                   const bus_actor& bus, const catch_up_options& opts) {
   using namespace std::chrono;
   catch_up_result result;
+  // Whether the supervisor ever answered: a "0/0" before would mislead.
+  bool heard = false;
   auto look = [&] {
     self->request(sup, seconds{5}, status_atom::value)
       .receive(
-        [&](std::vector<projector_status>& xs) { result.models = std::move(xs); },
+        [&](std::vector<projector_status>& xs) {
+          result.models = std::move(xs);
+          heard = true;
+        },
         [](caf::error&) {
           // nop: busy projectors; the next look will tell
         });
@@ -103,39 +132,59 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
   std::optional<std::uint64_t> reported_sum; // at the last report
   bool reported = false;
   std::vector<projector_status> before;
+  restore_counts restored_before;
+  auto progress_text = [&](double rate) {
+    auto text = heard ? describe_progress(result.models, result.head, rate)
+                      : std::string{"no answer from the supervisor yet"};
+    return text + describe_restores(read_restores(opts.restores.get()));
+  };
   while (true) {
-    if (opts.goal == catch_up_goal::ready) {
-      // `ready` answers once every projector has caught up: wait up to a
-      // second for it, then look at the progress.
-      bool ready = false;
-      bool answered = false;
-      self->request(sup, seconds{1}, ready_atom::value)
-        .receive(
-          [&](std::vector<projector_status>& xs) {
-            answered = true;
-            ready = std::all_of(xs.begin(), xs.end(),
-                                [](auto& x) { return settled(x.state); });
-          },
-          [](caf::error&) {});
-      if (ready) {
-        look();
-        break;
-      }
-      if (answered) // a restart's backoff: ask again soon
-        std::this_thread::sleep_for(milliseconds{10});
+    // While a model restores, neither it nor (with a restore on every
+    // worker) the supervisor answers, and a look would wait seconds for
+    // nothing: the restores' counters tell the progress then.
+    auto restored = read_restores(opts.restores.get());
+    if (restored != restored_before) {
+      last_progress = clock_type::now();
+      restored_before = restored;
     }
     auto now = clock_type::now();
-    if (opts.goal == catch_up_goal::head || now - last_look >= milliseconds{250}) {
-      look();
-      now = clock_type::now(); // a look waits for busy projectors
-      last_look = now;
-      if (opts.goal == catch_up_goal::head && all_at_head(result.models, result.head))
-        break;
-      if (!reported_sum)
-        reported_sum = checkpoint_sum(result.models);
-      if (moved(before, result.models)) {
-        last_progress = now;
-        before = result.models;
+    if (restored.models > 0) {
+      std::this_thread::sleep_for(milliseconds{50});
+      now = clock_type::now();
+    } else {
+      if (opts.goal == catch_up_goal::ready) {
+        // `ready` answers once every projector has caught up: wait up to a
+        // second for it, then look at the progress.
+        bool ready = false;
+        bool answered = false;
+        self->request(sup, seconds{1}, ready_atom::value)
+          .receive(
+            [&](std::vector<projector_status>& xs) {
+              answered = true;
+              ready = std::all_of(xs.begin(), xs.end(),
+                                  [](auto& x) { return settled(x.state); });
+            },
+            [](caf::error&) {});
+        if (ready) {
+          look();
+          break;
+        }
+        if (answered) // a restart's backoff: ask again soon
+          std::this_thread::sleep_for(milliseconds{10});
+      }
+      now = clock_type::now();
+      if (opts.goal == catch_up_goal::head || now - last_look >= milliseconds{250}) {
+        look();
+        now = clock_type::now(); // a look waits for busy projectors
+        last_look = now;
+        if (opts.goal == catch_up_goal::head && all_at_head(result.models, result.head))
+          break;
+        if (!reported_sum)
+          reported_sum = checkpoint_sum(result.models);
+        if (moved(before, result.models)) {
+          last_progress = now;
+          before = result.models;
+        }
       }
     }
     if (now - last_report >= opts.report_every) {
@@ -144,14 +193,14 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
       auto rate = reported_sum && sum > *reported_sum
                     ? static_cast<double>(sum - *reported_sum) / secs
                     : 0.0;
-      BUS_LOG(log_level::info, opts.source,
-              "catching up: " << describe_progress(result.models, result.head, rate));
+      BUS_LOG(log_level::info, opts.source, "catching up: " << progress_text(rate));
       reported_sum = sum;
       reported = true;
       last_report = now;
     }
     if (opts.patience.count() > 0 && now - last_progress >= opts.patience) {
       result.outcome = catch_up_outcome::no_progress;
+      result.progress = progress_text(0);
       return result;
     }
     if (opts.goal == catch_up_goal::head)

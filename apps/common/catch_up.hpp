@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/messages.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/restore_progress.hpp"
 
 namespace bus::app {
 
@@ -38,6 +40,11 @@ struct catch_up_options {
   std::chrono::milliseconds report_every = std::chrono::seconds{1};
   /// Log source of the progress lines, e.g. "bus-node".
   std::string source = "catch-up";
+  /// The projectors' restores (projector_options::restores), or null. A
+  /// restoring projector answers nothing, and with one per worker neither
+  /// does the supervisor: rows restored count as progress then, and the
+  /// progress lines show them.
+  std::shared_ptr<const restore_progress> restores;
 };
 
 enum class catch_up_outcome {
@@ -52,6 +59,8 @@ struct catch_up_result {
   std::vector<actors::projector_status> models;
   /// The log's head as last seen.
   std::uint64_t head = 0;
+  /// For no_progress: where things stood, as the progress lines tell it.
+  std::string progress;
 };
 
 /// Waits for the read models of `sup` to reach `opts.goal`.

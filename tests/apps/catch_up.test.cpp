@@ -6,10 +6,13 @@
 #include "catch_up.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -19,6 +22,7 @@
 #include "bus/actors/supervisor.hpp"
 #include "bus/log.hpp"
 #include "bus/memory_log.hpp"
+#include "bus/restore_progress.hpp"
 #include "support/sum_model.hpp"
 
 using namespace bus::actors;
@@ -31,7 +35,9 @@ struct gate {
   std::mutex mtx;
   std::condition_variable cv;
   bool open = false;
+  std::atomic<bool> met{false}; // an apply waits here
   void wait() {
+    met = true;
     std::unique_lock<std::mutex> lock{mtx};
     cv.wait(lock, [this] { return open; });
   }
@@ -114,6 +120,33 @@ struct node {
   }
 };
 
+// Waits (at most 30 s) until `x` holds.
+template <class F>
+void wait_until(F x) {
+  for (int i = 0; i < 30000 && !x(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  BOOST_REQUIRE(x());
+}
+
+// Keeps every worker of `n` but one busy until `done`, and returns once
+// they are: with a projector stuck in an apply (or in a restore), nothing
+// answers.
+void hog_other_workers(node& n, std::atomic<bool>& done) {
+  auto hogs = n.sys->scheduler().num_workers() - 1;
+  auto busy = std::make_shared<std::atomic<std::size_t>>(0);
+  for (std::size_t i = 0; i < hogs; ++i) {
+    auto hog = n.sys->spawn([&done, busy](caf::event_based_actor*) -> caf::behavior {
+      return {[&done, busy](int) {
+        ++*busy;
+        while (!done)
+          std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      }};
+    });
+    caf::anon_send(hog, 1);
+  }
+  wait_until([&] { return *busy == hogs; });
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(catch_up_multithread)
@@ -150,6 +183,68 @@ BOOST_AUTO_TEST_CASE(gives_up_after_the_patience_without_progress_and_reports_it
   auto& first = progress.lines.front();
   BOOST_TEST(first.find("catching up: 0/1 read models caught up") == 0u, first);
   BOOST_TEST(first.find("of head 100 (slowest: sums") != std::string::npos, first);
+}
+
+BOOST_AUTO_TEST_CASE(rows_restored_count_as_progress_while_nothing_answers) {
+  // A projector restoring a large snapshot answers nothing, and with one
+  // per worker the supervisor does not either. Here the projector hangs in
+  // an apply while a thread stands in for its restore, counting rows for
+  // 4 s, longer than the patience; then the projector goes on.
+  auto g = std::make_shared<gate>();
+  auto restores = std::make_shared<bus::restore_progress>();
+  captured_progress progress;
+  bus::app::catch_up_result result;
+  {
+    node n{log_of(100), g};
+    caf::scoped_actor self{*n.sys};
+    bus::app::catch_up_options opts;
+    opts.source = "test";
+    opts.patience = 3000ms;
+    opts.report_every = 100ms;
+    opts.restores = restores;
+    std::atomic<bool> done{false};
+    restores->models = 1; // started with the projector, before the wait
+    wait_until([&] { return g->met.load(); });
+    std::thread restorer{[&] {
+      for (int i = 0; i < 40; ++i) {
+        std::this_thread::sleep_for(100ms);
+        restores->rows += 4096;
+      }
+      restores->models = 0;
+      done = true;
+      g->release();
+    }};
+    hog_other_workers(n, done);
+    result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
+    restorer.join();
+  }
+  BOOST_TEST((result.outcome == bus::app::catch_up_outcome::caught_up));
+  std::lock_guard<std::mutex> lock{progress.mtx};
+  auto shown = std::any_of(progress.lines.begin(), progress.lines.end(), [](auto& x) {
+    return x.find(", restoring 1 read model (") != std::string::npos;
+  });
+  BOOST_TEST(shown);
+}
+
+BOOST_AUTO_TEST_CASE(a_supervisor_that_never_answered_is_not_reported_as_no_models) {
+  auto g = std::make_shared<gate>();
+  bus::app::catch_up_result result;
+  {
+    node n{log_of(100), g};
+    caf::scoped_actor self{*n.sys};
+    // Every worker busy: the projector's in its apply, the others here.
+    wait_until([&] { return g->met.load(); });
+    std::atomic<bool> done{false};
+    hog_other_workers(n, done);
+    bus::app::catch_up_options opts;
+    opts.source = "test";
+    opts.patience = 500ms;
+    result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
+    done = true;
+    g->release();
+  }
+  BOOST_TEST((result.outcome == bus::app::catch_up_outcome::no_progress));
+  BOOST_TEST(result.progress == "no answer from the supervisor yet", result.progress);
 }
 
 BOOST_AUTO_TEST_CASE(progress_names_the_slowest_model_and_the_rate) {
