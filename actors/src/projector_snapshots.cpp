@@ -71,8 +71,8 @@ bool restore(projector_state& st, snapshot& x) {
     boost::json::value state;
     if (bus::detail::parse_json_text(x.state, state))
       return false;
-    x.state
-      = std::string{}; // the text of a large state is freed before the model grows
+    // The text of a large state is freed before the model grows.
+    x.state = std::string{};
     if (!st.model->restore(state)) {
       st.model->reset();
       return false;

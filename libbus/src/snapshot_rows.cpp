@@ -214,6 +214,18 @@ caf::error for_each_row(std::string_view folded, F&& f) {
   });
 }
 
+// The state the lines of `folded` describe, as one object.
+caf::expected<boost::json::object> object_of(std::string_view folded) {
+  boost::json::object state;
+  auto err = for_each_row(folded, [&](std::string_view key, boost::json::value& value) {
+    state.insert_or_assign(key, std::move(value));
+    return true;
+  });
+  if (err)
+    return err;
+  return state;
+}
+
 } // namespace
 
 caf::expected<boost::json::object> rows_state(std::string_view text) {
@@ -222,15 +234,7 @@ caf::expected<boost::json::object> rows_state(std::string_view text) {
   auto folded = compact_rows({text});
   if (!folded)
     return std::move(folded.error());
-  boost::json::object state;
-  auto err = for_each_row(*folded,
-                          [&](std::string_view key, boost::json::value& value) {
-                            state.insert_or_assign(key, std::move(value));
-                            return true;
-                          });
-  if (err)
-    return err;
-  return state;
+  return object_of(*folded);
 }
 
 caf::expected<bool> restore_rows(read_model& model, std::string text,
@@ -265,16 +269,11 @@ caf::expected<bool> restore_rows(read_model& model, std::string text,
       return true;
     model.reset(); // the model restores only whole states (or not this one)
   }
-  boost::json::object state;
-  auto err = for_each_row(*folded,
-                          [&](std::string_view key, boost::json::value& value) {
-                            state.insert_or_assign(key, std::move(value));
-                            return true;
-                          });
-  if (err)
-    return err;
+  auto state = object_of(*folded);
+  if (!state)
+    return std::move(state.error());
   std::string{}.swap(*folded);
-  if (model.restore(state))
+  if (model.restore(*state))
     return true;
   model.reset();
   return false;
