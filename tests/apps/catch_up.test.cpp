@@ -120,6 +120,16 @@ struct node {
   }
 };
 
+// A wait that logs as "test" (captured_progress keeps those lines) ten
+// times a second and gives up after `patience`.
+bus::app::catch_up_options test_options(std::chrono::milliseconds patience) {
+  bus::app::catch_up_options result;
+  result.source = "test";
+  result.patience = patience;
+  result.report_every = std::chrono::milliseconds{100};
+  return result;
+}
+
 // Waits (at most 30 s) until `x` holds.
 template <class F>
 void wait_until(F x) {
@@ -169,10 +179,7 @@ BOOST_AUTO_TEST_CASE(gives_up_after_the_patience_without_progress_and_reports_it
   {
     node n{log_of(100), g};
     caf::scoped_actor self{*n.sys};
-    bus::app::catch_up_options opts;
-    opts.source = "test";
-    opts.patience = 1500ms;
-    opts.report_every = 100ms;
+    auto opts = test_options(1500ms);
     auto result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
     g->release(); // lets the projector finish before the system stops
     BOOST_TEST((result.outcome == bus::app::catch_up_outcome::no_progress));
@@ -197,10 +204,7 @@ BOOST_AUTO_TEST_CASE(rows_restored_count_as_progress_while_nothing_answers) {
   {
     node n{log_of(100), g};
     caf::scoped_actor self{*n.sys};
-    bus::app::catch_up_options opts;
-    opts.source = "test";
-    opts.patience = 3000ms;
-    opts.report_every = 100ms;
+    auto opts = test_options(3000ms);
     opts.restores = restores;
     std::atomic<bool> done{false};
     restores->models = 1; // started with the projector, before the wait
@@ -236,9 +240,7 @@ BOOST_AUTO_TEST_CASE(a_supervisor_that_never_answered_is_not_reported_as_no_mode
     wait_until([&] { return g->met.load(); });
     std::atomic<bool> done{false};
     hog_other_workers(n, done);
-    bus::app::catch_up_options opts;
-    opts.source = "test";
-    opts.patience = 500ms;
+    auto opts = test_options(500ms);
     result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
     done = true;
     g->release();
