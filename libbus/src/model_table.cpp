@@ -82,7 +82,11 @@ const std::string& model_table::table_name() const noexcept {
 }
 
 caf::expected<table_contents> model_table::load() {
-  return backend_->load();
+  return backend_->load(nullptr);
+}
+
+caf::expected<table_contents> model_table::load(const row_sink& sink) {
+  return backend_->load(&sink);
 }
 
 caf::error model_table::commit(read_model& model, std::uint64_t checkpoint,

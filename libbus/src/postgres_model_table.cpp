@@ -122,7 +122,7 @@ public:
 
   const std::string& table_name() const noexcept override { return table_; }
 
-  caf::expected<table_contents> load() override {
+  caf::expected<table_contents> load(const model_table::row_sink* sink) override {
     return guarded("load", [&] {
       // One snapshot of the database: the rows and the checkpoint of one
       // commit.
@@ -140,7 +140,8 @@ public:
                       "reading its rows", PGRES_TUPLES_OK);
       // One parser for every row, as the SQLite backend does.
       boost::json::parser parser;
-      for (int i = 0; i < rows.rows(); ++i) {
+      bool taking = true; // the sink takes rows
+      for (int i = 0; i < rows.rows() && taking; ++i) {
         auto text = rows.value(i, 1);
         boost::system::error_code ec;
         parser.reset();
@@ -149,8 +150,13 @@ public:
           throw storage_error("the value of key '" + std::string{rows.value(i, 0)}
                               + "' is not JSON");
         auto key = rows.value(i, 0);
-        result.rows.emplace(boost::json::string_view{key.data(), key.size()},
-                            parser.release());
+        if (sink != nullptr) {
+          auto value = parser.release();
+          taking = (*sink)(key, value);
+        } else {
+          result.rows.emplace(boost::json::string_view{key.data(), key.size()},
+                              parser.release());
+        }
       }
       auto parked = run("SELECT seq, entry FROM bus_parked WHERE model = $1 "
                         "ORDER BY seq",

@@ -185,9 +185,6 @@ void append_rows(std::string& out, const boost::json::object& state) {
 
 namespace {
 
-// Rows restored between two updates of a restore_progress.
-constexpr std::uint64_t progress_every = 4096;
-
 // Parses each line of `folded` (one per key, none removed) into its key
 // and value and calls f(key, value), which returns false to stop. One parser
 // for every line: making one per row costs more than the parse of a row.
@@ -253,7 +250,7 @@ caf::expected<bool> restore_rows(read_model& model, std::string text,
     auto err = for_each_row(*folded, [&](std::string_view key,
                                          boost::json::value& value) {
       by_row = model.restore_row(key, value);
-      if (progress != nullptr && ++counted == progress_every) {
+      if (progress != nullptr && ++counted == restore_progress::rows_per_update) {
         progress->rows.fetch_add(counted, std::memory_order_relaxed);
         counted = 0;
       }

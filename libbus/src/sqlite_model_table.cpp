@@ -43,7 +43,7 @@ public:
 
   const std::string& table_name() const noexcept override { return table_; }
 
-  caf::expected<table_contents> load() override;
+  caf::expected<table_contents> load(const model_table::row_sink* sink) override;
 
   caf::error commit(const std::vector<row_write>& rows,
                     const std::vector<parked_write>& parked, std::uint64_t checkpoint,
@@ -175,7 +175,8 @@ caf::error sqlite_model_table::open(const std::string& path,
   return prepare(unpark_, "DELETE FROM parked WHERE model = ? AND seq = ?");
 }
 
-caf::expected<table_contents> sqlite_model_table::load() {
+caf::expected<table_contents>
+sqlite_model_table::load(const model_table::row_sink* sink) {
   table_contents result;
   result.definition_changed = definition_changed_;
   // One read transaction: the rows and the checkpoint of the same commit.
@@ -198,7 +199,8 @@ caf::expected<table_contents> sqlite_model_table::load() {
   // One parser for every row: constructing one per row costs more than the
   // parse of a small document.
   boost::json::parser parser;
-  while ((rc = sqlite3_step(rows.stmt)) == SQLITE_ROW) {
+  bool taking = true; // the sink takes rows
+  while (taking && (rc = sqlite3_step(rows.stmt)) == SQLITE_ROW) {
     auto text = column_view(rows.stmt, 1);
     boost::system::error_code ec;
     parser.reset();
@@ -208,10 +210,15 @@ caf::expected<table_contents> sqlite_model_table::load() {
                         "models table of '" + model_ + "': the value of key '"
                           + column_text(rows.stmt, 0) + "' is not JSON");
     auto key = column_view(rows.stmt, 0);
-    result.rows.emplace(boost::json::string_view{key.data(), key.size()},
-                        parser.release());
+    if (sink != nullptr) {
+      auto value = parser.release();
+      taking = (*sink)(key, value);
+    } else {
+      result.rows.emplace(boost::json::string_view{key.data(), key.size()},
+                          parser.release());
+    }
   }
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) // ROW: the sink stopped
     return failure("reading its rows");
   statement parked;
   if (auto err = prepare(parked.stmt,

@@ -105,6 +105,27 @@ void check_reopen_equals_memory_model(const std::string& path, Config cfg) {
   // The table holds exactly the keys the memory model answers, and a row
   // is what a query answers.
   BOOST_TEST(boost::json::value(loaded->rows) == memory.snapshot());
+  // Loaded row by row: the same rows, handed over instead of kept.
+  Model by_row{cfg};
+  std::size_t taken = 0;
+  auto streamed = (*table)->load([&](std::string_view key, boost::json::value& value) {
+    ++taken;
+    return by_row.restore_row(key, value);
+  });
+  BOOST_REQUIRE(streamed);
+  BOOST_TEST(streamed->rows.empty());
+  BOOST_TEST(streamed->checkpoint == 500u);
+  BOOST_TEST(taken == loaded->rows.size());
+  BOOST_TEST(by_row.snapshot() == memory.snapshot());
+  // A sink that stops gets no more rows.
+  taken = 0;
+  auto stopped = (*table)->load([&](std::string_view, boost::json::value&) {
+    ++taken;
+    return taken < 3;
+  });
+  BOOST_REQUIRE(stopped);
+  BOOST_TEST(taken == 3u);
+  BOOST_TEST(stopped->checkpoint == 500u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(document_rows_reopen_equal_to_the_memory_model, Db,

@@ -43,8 +43,10 @@
 // one actor uses it.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -99,6 +101,16 @@ public:
   /// parked events. Parked events that do not decode are a storage error:
   /// dropping them would lose them.
   caf::expected<table_contents> load();
+
+  /// Takes the rows of a load one at a time: a key and the value a query
+  /// of it answered. Returns false to stop taking them.
+  using row_sink = std::function<bool(std::string_view key, boost::json::value& value)>;
+
+  /// As load(), but hands each row to `sink` as it is read instead of
+  /// keeping it in the contents' rows (which stay empty), so that a model
+  /// restores without the table held as one object beside it. Once `sink`
+  /// returns false it gets no more rows.
+  caf::expected<table_contents> load(const row_sink& sink);
 
   /// Commits, in one transaction, the rows of the keys `model` changed
   /// since the last commit (taken with take_changes(): a key it answers is

@@ -13,6 +13,9 @@
 namespace bus {
 
 struct restore_progress {
+  /// Rows a restore counts between two updates of `rows`.
+  static constexpr std::uint64_t rows_per_update = 4096;
+
   /// Models restoring now (a snapshot or a table being loaded into them).
   std::atomic<std::uint32_t> models{0};
   /// Rows restored so far, all models together (rows snapshots only).

@@ -42,7 +42,9 @@ public:
   /// Returns the name of the model's table.
   virtual const std::string& table_name() const noexcept = 0;
 
-  virtual caf::expected<table_contents> load() = 0;
+  /// Reads the table; hands each row to `sink` (until it returns false)
+  /// instead of keeping it, unless `sink` is null.
+  virtual caf::expected<table_contents> load(const model_table::row_sink* sink) = 0;
 
   /// Writes `rows`, `parked`, the checkpoint and `above` in one transaction.
   virtual caf::error
