@@ -149,14 +149,7 @@ public:
         if (ec)
           throw storage_error("the value of key '" + std::string{rows.value(i, 0)}
                               + "' is not JSON");
-        auto key = rows.value(i, 0);
-        if (sink != nullptr) {
-          auto value = parser.release();
-          taking = (*sink)(key, value);
-        } else {
-          result.rows.emplace(boost::json::string_view{key.data(), key.size()},
-                              parser.release());
-        }
+        taking = take_row(sink, result.rows, rows.value(i, 0), parser);
       }
       auto parked = run("SELECT seq, entry FROM bus_parked WHERE model = $1 "
                         "ORDER BY seq",

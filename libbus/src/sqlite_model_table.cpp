@@ -209,14 +209,7 @@ sqlite_model_table::load(const model_table::row_sink* sink) {
       return make_error(errc::storage_failed,
                         "models table of '" + model_ + "': the value of key '"
                           + column_text(rows.stmt, 0) + "' is not JSON");
-    auto key = column_view(rows.stmt, 0);
-    if (sink != nullptr) {
-      auto value = parser.release();
-      taking = (*sink)(key, value);
-    } else {
-      result.rows.emplace(boost::json::string_view{key.data(), key.size()},
-                          parser.release());
-    }
+    taking = take_row(sink, result.rows, column_view(rows.stmt, 0), parser);
   }
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) // ROW: the sink stopped
     return failure("reading its rows");

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+#include <boost/json/parser.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
@@ -69,6 +71,18 @@ inline std::string quoted(const std::string& name) {
     out += c;
   }
   return out + "\"";
+}
+
+/// Hands a loaded row, `key` and what `parser` just parsed, to `sink`, or
+/// keeps it in `rows` when there is no sink. Returns whether to go on.
+inline bool take_row(const model_table::row_sink* sink, boost::json::object& rows,
+                     std::string_view key, boost::json::parser& parser) {
+  if (sink == nullptr) {
+    rows.emplace(boost::json::string_view{key.data(), key.size()}, parser.release());
+    return true;
+  }
+  auto value = parser.release();
+  return (*sink)(key, value);
 }
 
 /// Opens (or creates) the models database at `path` and the table of
