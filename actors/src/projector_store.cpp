@@ -94,20 +94,12 @@ void open_table(projector_ptr self) {
   // Row by row into the model, as a rows snapshot is restored; a model
   // that cannot gets the whole table as one object instead.
   model.reset();
-  bool by_row = true;
-  std::uint64_t rows = 0;
-  auto* progress = st.options.restores.get();
-  auto loaded = (*table)->load([&](std::string_view key, boost::json::value& value) {
-    by_row = model.restore_row(key, value);
-    if (progress != nullptr && ++rows % restore_progress::rows_per_update == 0)
-      progress->rows.fetch_add(restore_progress::rows_per_update,
-                               std::memory_order_relaxed);
-    return by_row;
-  });
-  if (progress != nullptr)
-    progress->rows.fetch_add(rows % restore_progress::rows_per_update,
-                             std::memory_order_relaxed);
-  if (loaded && !by_row) {
+  row_restorer restorer{model, st.options.restores.get()};
+  auto loaded = (*table)->load(
+    [&restorer](std::string_view key, boost::json::value& value) {
+      return restorer(key, value);
+    });
+  if (loaded && !restorer.by_row()) {
     model.reset();
     loaded = (*table)->load();
   }
@@ -117,7 +109,7 @@ void open_table(projector_ptr self) {
   }
   st.table = std::move(*table);
   st.parked.track_changes();
-  if (!by_row && !model.restore(loaded->rows)) {
+  if (!restorer.by_row() && !model.restore(loaded->rows)) {
     // Rows this model cannot take: start over from the log.
     model.reset();
     if (auto err = st.table->clear())

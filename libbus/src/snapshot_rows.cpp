@@ -245,24 +245,13 @@ caf::expected<bool> restore_rows(read_model& model, std::string text,
   model.reset();
   if (rows > 0) {
     model.expect_rows(rows);
-    bool by_row = true;
-    std::uint64_t counted = 0; // rows not yet added to `progress`
-    auto err = for_each_row(*folded, [&](std::string_view key,
-                                         boost::json::value& value) {
-      by_row = model.restore_row(key, value);
-      if (progress != nullptr && ++counted == restore_progress::rows_per_update) {
-        progress->rows.fetch_add(counted, std::memory_order_relaxed);
-        counted = 0;
-      }
-      return by_row;
-    });
-    if (progress != nullptr)
-      progress->rows.fetch_add(counted, std::memory_order_relaxed);
+    row_restorer restorer{model, progress};
+    auto err = for_each_row(*folded, restorer);
     if (err) {
       model.reset();
       return err;
     }
-    if (by_row)
+    if (restorer.by_row())
       return true;
     model.reset(); // the model restores only whole states (or not this one)
   }
