@@ -11,8 +11,11 @@
 
 #include "bus/channel_ledger.hpp"
 #include "bus/errc.hpp"
+#include "internal/millis.hpp"
 
 namespace bus::actors {
+
+using bus::internal::millis;
 
 namespace {
 
@@ -111,10 +114,6 @@ void drop_receiver(channel_self self, std::uint64_t key) {
   st.ledger.remove_receiver(key);
   st.receivers.erase(key);
   dispatch(self);
-}
-
-std::int64_t millis(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
 }
 
 channel_actor::behavior_type channel_impl(channel_self self, channel_options options) {

@@ -5,6 +5,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "internal/blue_green.hpp"
+#include "internal/millis.hpp"
 #include "internal/projector_state.hpp"
 #include "internal/supervisor_await.hpp"
 
@@ -20,10 +21,6 @@ std::string describe(const caf::error& reason) {
   if (code_of(reason) != errc::none)
     return context_of(reason);
   return caf::to_string(reason);
-}
-
-long long millis(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
 }
 
 // Leaves slot `index` failed; with a cool-down, a timer retries it then.

@@ -9,6 +9,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/partitions.hpp"
+#include "internal/millis.hpp"
 #include "internal/partitioned.hpp"
 
 namespace bus::internal {
@@ -30,10 +31,6 @@ std::string describe(const std::string& model, std::uint64_t checkpoint,
                      model_state state) {
   return "'" + model + "' at checkpoint " + std::to_string(checkpoint) + " ("
          + to_string(state) + ")";
-}
-
-std::int64_t millis(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
 }
 
 // Asks the projector of slot `index` to watch the lowest seq a wait needs
