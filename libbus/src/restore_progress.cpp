@@ -6,14 +6,18 @@ namespace bus {
 
 row_restorer::~row_restorer() {
   if (progress_ != nullptr)
-    progress_->rows.fetch_add(uncounted_, std::memory_order_relaxed);
+    progress_->add_rows(uncounted_);
 }
 
 bool row_restorer::operator()(std::string_view key, const boost::json::value& value) {
   by_row_ = model_.restore_row(key, value);
   if (progress_ != nullptr && ++uncounted_ == restore_progress::rows_per_update) {
-    progress_->rows.fetch_add(uncounted_, std::memory_order_relaxed);
+    progress_->add_rows(uncounted_);
     uncounted_ = 0;
+    if (progress_->stop.load(std::memory_order_relaxed)) {
+      stopped_ = true;
+      return false;
+    }
   }
   return by_row_;
 }

@@ -247,6 +247,9 @@ caf::expected<bool> restore_rows(read_model& model, std::string text,
     model.expect_rows(rows);
     row_restorer restorer{model, progress};
     auto err = for_each_row(*folded, restorer);
+    if (!err && restorer.stopped())
+      err = make_error(errc::model_unavailable,
+                       "restore of read model '" + model.name() + "' stopped");
     if (err) {
       model.reset();
       return err;

@@ -15,6 +15,7 @@
 #include "bus/errc.hpp"
 #include "bus/forwarding_model.hpp"
 #include "bus/index_model.hpp"
+#include "bus/restore_progress.hpp"
 #include "support/json_events.hpp"
 
 using namespace bus;
@@ -442,6 +443,30 @@ BOOST_AUTO_TEST_CASE(restore_rows_leaves_a_model_empty_when_it_cannot) {
   docs.apply(make_event("Set", R"({"id": "u3"})"));
   auto empty = restore_rows(docs, "");
   BOOST_REQUIRE(empty && *empty);
+  BOOST_TEST(docs.snapshot().as_object().empty());
+}
+
+BOOST_AUTO_TEST_CASE(restore_rows_gives_up_when_told_to_stop) {
+  // Its projector stopped: the restore stops at its next count of rows,
+  // leaves the model empty, and says why.
+  document_model docs{{"docs", "id", {"Set"}, {"Merge"}, {"Drop"}, {}}};
+  std::string rows;
+  constexpr std::uint64_t keys = 3 * restore_progress::rows_per_update;
+  for (std::uint64_t i = 0; i < keys; ++i)
+    rows += "[\"u" + std::to_string(i) + "\",{\"id\":\"u" + std::to_string(i)
+            + "\"}]\n";
+  restore_progress progress;
+  auto all = restore_rows(docs, rows, &progress);
+  BOOST_REQUIRE(all && *all);
+  BOOST_TEST(progress.rows.load() == keys);
+  BOOST_TEST(docs.snapshot().as_object().size() == keys);
+  restore_progress stopping;
+  stopping.stop = true;
+  auto stopped = restore_rows(docs, rows, &stopping);
+  BOOST_REQUIRE(!stopped);
+  BOOST_TEST(code_of(stopped.error()) == errc::model_unavailable);
+  BOOST_TEST(context_of(stopped.error()).find("stopped") != std::string::npos);
+  BOOST_TEST(stopping.rows.load() == restore_progress::rows_per_update);
   BOOST_TEST(docs.snapshot().as_object().empty());
 }
 

@@ -60,7 +60,8 @@ caf::expected<boost::json::object> rows_state(std::string_view text);
 /// model reset) when the model does not take the state; a line that is not
 /// a row is an errc::storage_failed (the model reset). `text` is freed once
 /// folded, before the model grows. Given `progress`, its rows count the
-/// rows restored as they go.
+/// rows restored as they go, and its `stop` makes it give up with an
+/// errc::model_unavailable (the model reset).
 caf::expected<bool> restore_rows(read_model& model, std::string text,
                                  restore_progress* progress = nullptr);
 
