@@ -8,6 +8,8 @@ const char* to_string(model_state x) noexcept {
       return "running";
     case model_state::catching_up:
       return "catching_up";
+    case model_state::restoring:
+      return "restoring";
     case model_state::stalled:
       return "stalled";
     case model_state::paused:

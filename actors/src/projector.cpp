@@ -1,5 +1,6 @@
-// The projector's behavior, its phases and status (see projector.hpp); the
-// catch-up, apply and store parts live beside it (projector_parts.hpp).
+// The projector's behavior and its phases (see projector.hpp); what it
+// answers about itself, its catch-up, apply, restore and store parts live
+// beside it (projector_parts.hpp).
 
 #include "bus/actors/projector.hpp"
 
@@ -30,7 +31,11 @@ namespace {
 // lists the moves).
 constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
   using p = projector_phase;
+  if (from == p::restoring)
+    return to == p::catching_up;
   switch (to) {
+    case p::restoring:
+      return false; // only a new projector starts there
     case p::approaching:
       return false; // only a new shadow starts there
     case p::catching_up:
@@ -67,68 +72,6 @@ void enter(projector_state& st, projector_phase to) {
     return;
   }
   st.phase = to;
-}
-
-namespace {
-
-// The state a status reports for a projector in phase `x`.
-model_state state_of(projector_phase x) noexcept {
-  switch (x) {
-    case projector_phase::approaching:
-    case projector_phase::catching_up:
-    case projector_phase::filling_gap:
-      return model_state::catching_up;
-    case projector_phase::rebuilding:
-      return model_state::rebuilding;
-    case projector_phase::running:
-    case projector_phase::frozen: // still the live one, for a few messages
-      return model_state::running;
-    case projector_phase::detached:
-      return model_state::disconnected;
-    case projector_phase::paused:
-      return model_state::paused;
-  }
-  return model_state::catching_up;
-}
-
-} // namespace
-
-projector_status status_of(projector_ptr self) {
-  auto& st = self->state;
-  projector_status result;
-  result.model = st.model->name();
-  result.state = state_of(st.phase);
-  result.checkpoint = st.processed.watermark();
-  result.checkpoint_timestamp = st.checkpoint_timestamp;
-  result.applied = st.applied;
-  result.skipped = st.skipped;
-  result.ignored = st.ignored;
-  result.replayed = st.replayed;
-  result.rebuilds = st.rebuilds;
-  result.parked = st.parked.size();
-  result.apply_latency = st.apply_latency;
-  // Its own mailbox, read from inside its own handler (never another's).
-  result.mailbox = self->mailbox().size();
-  return result;
-}
-
-void tell_watcher(projector_ptr self) {
-  auto& st = self->state;
-  auto checkpoint = st.processed.watermark();
-  if (st.watch == 0 || checkpoint < st.watch || !st.watcher)
-    return;
-  st.watch = 0;
-  self->send(st.watcher, applied_atom::value, checkpoint);
-}
-
-// Answers with the status now, or once the current catch-up is done.
-caf::result<projector_status> when_caught_up(projector_ptr self) {
-  auto& st = self->state;
-  if (!behind(st.phase))
-    return status_of(self);
-  auto rp = self->make_response_promise<projector_status>();
-  st.waiting.push_back(rp);
-  return rp;
 }
 
 // Empties the read model, its processed ids and its table. Returns false
@@ -217,6 +160,7 @@ caf::result<projector_status> promote(projector_ptr self) {
 
 void fail(projector_ptr self, caf::error reason) {
   auto& st = self->state;
+  abandon_restore(st);
   // The batches applied since the last commit: committed on the way out
   // (state and checkpoint agree between messages), unless the failure is
   // the table's own; their pushes are answered with the outcome.
@@ -287,6 +231,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     if (!st.model)
       st.failure = make_error(errc::invalid_config,
                               "read model '" + spec.name + "': factory made none");
+    else
+      st.model_name = st.model->name();
   } catch (const std::exception& ex) {
     st.failure = make_error(errc::apply_failed, "read model '" + spec.name
                                                   + "' failed to start: " + ex.what());
@@ -300,103 +246,115 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
   // its table (if any) belongs to the live model.
   if (spec.storage == model_storage::sqlite && !st.options.models_path.empty())
     st.storage = model_storage::sqlite;
-  if (!st.failure && !shadow && st.storage == model_storage::sqlite)
-    internal::open_table(self);
-  else if (!st.failure && !st.options.snapshot_path.empty() && !shadow)
-    internal::start_snapshots(self);
+  // The restore runs off the workers; the projector subscribes once done.
+  if (!st.failure && !shadow && st.storage == model_storage::sqlite) {
+    if (can_keep_table(self))
+      start_restore(self, restore_source::table);
+  } else if (!st.failure && !st.options.snapshot_path.empty() && !shadow) {
+    enable_tracking(st);
+    start_restore(self, restore_source::snapshots);
+  }
   if (st.failure)
     self->quit(st.failure); // Handlers below never run then.
   else if (shadow)
     approach_head(self);
-  else
+  else if (!restoring(st.phase))
     subscribe(self);
+  // While restoring, every request but status and query waits: skipped, it
+  // stays in the mailbox, in order, and is handled after the restore.
+  auto restoring_now = [self] { return restoring(self->state.phase); };
   return {
-    [self](deliver_atom, event_batch& batch,
-           std::uint64_t covers_from) -> caf::result<delivery_ack> {
+    [self, restoring_now](deliver_atom, event_batch& batch,
+                          std::uint64_t covers_from) -> caf::result<delivery_ack> {
+      if (restoring_now())
+        return caf::skip;
       auto covers_to = batch.empty() ? covers_from - 1 : batch.last_seq();
       return take_delivery(self, std::move(batch), covers_from, covers_to);
     },
-    [self](progress_atom, std::uint64_t from,
-           std::uint64_t to) -> caf::result<delivery_ack> {
+    [self, restoring_now](progress_atom, std::uint64_t from,
+                          std::uint64_t to) -> caf::result<delivery_ack> {
+      if (restoring_now())
+        return caf::skip;
       return take_delivery(self, event_batch{}, from, to);
     },
-    [self](query_atom, std::string& key) -> caf::result<query_result> {
-      auto& state = self->state;
-      auto& model = *state.model;
-      // A model that is still catching up would answer from a past state.
-      // Still catching up (or rebuilding) it would answer from a past state;
-      // paused, it answers from its frozen state, and status shows the lag.
-      // Filling a gap, it holds every event acknowledged for it: later ones
-      // it has not seen yet are as in flight to a running projector.
-      if (!answers_queries(state.phase)) {
-        auto what = std::string{state.phase == projector_phase::detached
-                                  ? "waiting for its bus"
-                                : state.phase == projector_phase::rebuilding
-                                  ? "rebuilding"
-                                  : "catching up"}
-                    + " (at seq " + std::to_string(state.processed.watermark());
-        if (state.catch_up_target > state.processed.watermark())
-          what += " of " + std::to_string(state.catch_up_target);
-        return make_error(errc::model_unavailable,
-                          "read model '" + model.name() + "' is " + what + ")");
-      }
-      if (auto value = model.query(key))
-        return query_result{model.name(), std::move(key), std::move(*value)};
-      return make_error(errc::no_such_key,
-                        "read model '" + model.name() + "' has no key '" + key + "'");
-    },
-    [self](snapshot_atom) {
+    [self](query_atom, std::string& key) { return answer_query(self, key); },
+    [self, restoring_now](snapshot_atom) -> caf::result<model_snapshot> {
+      if (restoring_now())
+        return caf::skip;
       auto& state = self->state;
       return model_snapshot{state.model->name(), state.processed.watermark(),
                             state.model->snapshot()};
     },
-    [self](pause_atom) { return internal::pause(self, projector_actor{}); },
-    [self](pause_atom, caf::actor& successor) {
+    [self, restoring_now](pause_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
+      return internal::pause(self, projector_actor{});
+    },
+    [self, restoring_now](pause_atom,
+                          caf::actor& successor) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
       return internal::pause(self, caf::actor_cast<projector_actor>(successor));
     },
-    [self](freeze_atom) { return internal::freeze(self); },
-    [self](handed_over_atom, const std::vector<event_batch>& batches) {
+    [self, restoring_now](freeze_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
+      return internal::freeze(self);
+    },
+    [self, restoring_now](handed_over_atom, const std::vector<event_batch>& batches)
+      -> caf::result<std::vector<delivery_ack>> {
+      if (restoring_now())
+        return caf::skip;
       return internal::took_of(self->state, batches);
     },
-    [self](resume_atom) -> caf::result<projector_status> {
+    [self, restoring_now](resume_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
       auto& state = self->state;
       if (state.phase == projector_phase::paused)
         subscribe(self); // then pulls from the checkpoint to the head
       // Answered once caught up: "resumed" means running again.
       return when_caught_up(self);
     },
-    [self](ready_atom) { return when_caught_up(self); },
-    [self](rebuild_atom) {
+    [self, restoring_now](ready_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
+      return when_caught_up(self);
+    },
+    [self, restoring_now](rebuild_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
       // Reproject everything processed so far; pushes that arrive meanwhile
       // are held and applied after it, in order.
       start_rebuild(self);
       return status_of(self);
     },
-    [self](rebind_atom, caf::actor& new_bus) {
-      auto& state = self->state;
-      state.bus = caf::actor_cast<bus_actor>(new_bus);
-      ++state.bus_generation;
-      drop_pulls(state); // what the old bus still owes is dropped
-      release_held(state);
-      if (state.phase == projector_phase::paused)
-        return; // resuming subscribes to the new bus
-      if (state.phase == projector_phase::frozen) {
-        state.thaw_to = projector_phase::detached; // the thaw subscribes
-        return;
-      }
-      subscribe(self); // then pulls from the checkpoint to the new head
+    [self, restoring_now](rebind_atom, caf::actor& new_bus) -> caf::result<void> {
+      if (restoring_now())
+        return caf::skip;
+      rebind(self, caf::actor_cast<bus_actor>(new_bus));
+      return caf::unit;
     },
-    [self](retry_atom, std::uint64_t generation) {
+    [self, restoring_now](retry_atom, std::uint64_t generation) -> caf::result<void> {
+      if (restoring_now())
+        return caf::skip;
       auto& state = self->state;
-      if (generation != state.bus_generation
-          || state.phase != projector_phase::detached)
-        return;
-      subscribe(self);
+      if (generation == state.bus_generation
+          && state.phase == projector_phase::detached)
+        subscribe(self);
+      return caf::unit;
     },
+    [self](restored_atom) { finish_restore(self); },
     [self](status_atom) { return status_of(self); },
-    [self](promote_atom) { return promote(self); },
-    [self](promote_atom, const parked_list& excused,
-           std::uint64_t through) -> caf::result<projector_status> {
+    [self, restoring_now](promote_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
+      return promote(self);
+    },
+    [self, restoring_now](promote_atom, const parked_list& excused,
+                          std::uint64_t through) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
       // The old projector holds only pushes past `through`.
       if (auto& took = self->state.took)
         took->forget_through(through);
@@ -404,38 +362,54 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
         return err;
       return promote(self);
     },
-    [self](parked_atom) { return internal::list_parked(self); },
-    [self](parked_atom, const parked_list& theirs) {
+    [self, restoring_now](parked_atom) -> caf::result<parked_list> {
+      if (restoring_now())
+        return caf::skip;
+      return internal::list_parked(self);
+    },
+    [self, restoring_now](parked_atom,
+                          const parked_list& theirs) -> caf::result<parked_list> {
+      if (restoring_now())
+        return caf::skip;
       return internal::not_applied(self->state, theirs);
     },
-    [self](unpark_atom, std::uint64_t seq) {
+    [self, restoring_now](unpark_atom, std::uint64_t seq) -> caf::result<parked_list> {
+      if (restoring_now())
+        return caf::skip;
       return internal::retry_parked(self, seq);
     },
-    [self](drop_parked_atom, std::uint64_t seq) {
+    [self, restoring_now](drop_parked_atom,
+                          std::uint64_t seq) -> caf::result<parked_list> {
+      if (restoring_now())
+        return caf::skip;
       return internal::discard_parked(self, seq);
     },
-    [self](reapply_atom, std::uint64_t epoch) { resume_suspended(self, epoch); },
-    [self](commit_atom) { flush_table(self); },
-    [self](demote_atom) -> caf::result<projector_status> {
+    [self, restoring_now](reapply_atom, std::uint64_t epoch) -> caf::result<void> {
+      if (restoring_now())
+        return caf::skip;
+      resume_suspended(self, epoch);
+      return caf::unit;
+    },
+    [self, restoring_now](commit_atom) -> caf::result<void> {
+      if (restoring_now())
+        return caf::skip;
+      flush_table(self);
+      return caf::unit;
+    },
+    [self, restoring_now](demote_atom) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
       // Another projector takes the model, its table or snapshots over.
       if (!give_up_table(self))
         return self->state.failure;
       stop_snapshots(self->state);
       return status_of(self);
     },
-    [self](await_atom, std::uint64_t seq) {
-      // A push, not a response promise: the supervisor keeps every wait (and
-      // its deadline) and asks its projector only for the lowest seq, so a
-      // projector holds one watch whatever the number of waiters, and a
-      // restart loses nothing the supervisor cannot ask the new one again.
-      auto& state = self->state;
-      state.watcher = caf::actor_cast<supervisor_actor>(self->current_sender());
-      if (seq == 0) { // nothing to wait for (0 is "no watch" below)
-        self->send(state.watcher, applied_atom::value, state.processed.watermark());
-        return;
-      }
-      state.watch = seq;
-      tell_watcher(self);
+    [self, restoring_now](await_atom, std::uint64_t seq) -> caf::result<void> {
+      if (restoring_now())
+        return caf::skip;
+      watch_for(self, seq);
+      return caf::unit;
     },
   };
 }

@@ -282,6 +282,21 @@ void pull(projector_ptr self) {
 }
 
 // Registers with the bus, which answers with the head seq to catch up to.
+void rebind(projector_ptr self, bus_actor new_bus) {
+  auto& st = self->state;
+  st.bus = std::move(new_bus);
+  ++st.bus_generation;
+  drop_pulls(st); // what the old bus still owes is dropped
+  release_held(st);
+  if (st.phase == projector_phase::paused)
+    return; // resuming subscribes to the new bus
+  if (st.phase == projector_phase::frozen) {
+    st.thaw_to = projector_phase::detached; // the thaw subscribes
+    return;
+  }
+  subscribe(self); // then pulls from the checkpoint to the new head
+}
+
 void subscribe(projector_ptr self) {
   auto& st = self->state;
   st.subscribed = true;

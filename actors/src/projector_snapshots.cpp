@@ -37,14 +37,6 @@ caf::expected<snapshot_claim> claim(projector_state& st) {
   return (*store)->claim(st.model->name());
 }
 
-// Rows are recorded only for periodic snapshots: on request alone
-// (snapshot_every 0) a model is snapshotted whole.
-bool enable_tracking(projector_state& st) {
-  if (!st.model_tracks_changes && st.options.snapshot_every > 0)
-    st.model_tracks_changes = st.model->track_changes();
-  return st.model_tracks_changes;
-}
-
 // Starts a writer for the claimed `generation`; `first` is what the first
 // snapshot holds.
 void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis first) {
@@ -59,52 +51,28 @@ void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis f
   st.snapshots = first;
 }
 
-// Restores `x` into the model; false (the model reset) when it cannot.
-bool restore(projector_state& st, snapshot& x) {
-  if (x.layout == snapshot_layout::rows) {
-    // Row by row: the state is never a JSON object beside the model.
-    auto restored = restore_rows(*st.model, std::move(x.state),
-                                 st.options.restores.get());
-    if (!restored || !*restored)
-      return false;
-  } else {
-    boost::json::value state;
-    if (bus::detail::parse_json_text(x.state, state))
-      return false;
-    // The text of a large state is freed before the model grows.
-    x.state = std::string{};
-    if (!st.model->restore(state)) {
-      st.model->reset();
-      return false;
-    }
-  }
-  st.processed.restore(x.checkpoint, x.above);
-  st.parked.restore(std::move(x.parked));
-  st.snapshot_seq = x.checkpoint;
-  return true;
-}
-
 } // namespace
 
-void start_snapshots(projector_ptr self) {
+bool enable_tracking(projector_state& st) {
+  // Rows are recorded only for periodic snapshots: on request alone
+  // (snapshot_every 0) a model is snapshotted whole.
+  if (!st.model_tracks_changes && st.options.snapshot_every > 0)
+    st.model_tracks_changes = st.model->track_changes();
+  return st.model_tracks_changes;
+}
+
+void start_snapshots(projector_ptr self, std::uint64_t generation, snapshot* restored) {
   auto& st = self->state;
-  counted_restore counted{st.options.restores.get()};
-  auto claimed = claim(st);
-  if (!claimed) {
-    st.failure = std::move(claimed.error());
-    return;
+  if (restored) {
+    st.processed.restore(restored->checkpoint, restored->above);
+    st.parked.restore(std::move(restored->parked));
+    st.snapshot_seq = restored->checkpoint;
   }
-  // Before the restore: from here on every change is recorded.
-  auto tracks = enable_tracking(st);
-  auto& stored = claimed->stored;
-  // None, or taken under another definition: rebuild from the log.
-  auto restored = stored && stored->definition == st.model->definition()
-                  && restore(st, *stored);
-  auto first = !tracks     ? snapshot_basis::whole
+  auto first = !st.model_tracks_changes ? snapshot_basis::whole
                : !restored ? snapshot_basis::rows_since_empty // the model is empty
-               : stored->layout == snapshot_layout::rows ? snapshot_basis::delta
-                                                         : snapshot_basis::full_rows;
-  start_writer(self, claimed->generation, first);
+               : restored->layout == snapshot_layout::rows ? snapshot_basis::delta
+                                                           : snapshot_basis::full_rows;
+  start_writer(self, generation, first);
 }
 
 bool own_snapshots(projector_ptr self) {

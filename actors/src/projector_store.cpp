@@ -77,47 +77,23 @@ caf::error cannot_track(const read_model& model) {
 
 } // namespace
 
-void open_table(projector_ptr self) {
+bool can_keep_table(projector_ptr self) {
   auto& st = self->state;
-  auto& model = *st.model;
-  if (!model.track_changes()) {
-    st.failure = cannot_track(model);
-    return;
-  }
-  counted_restore counted{st.options.restores.get()};
-  auto table = model_table::open(st.options.models_path, model.name(),
-                                 model.definition());
-  if (!table) {
-    st.failure = std::move(table.error());
-    return;
-  }
-  // Row by row into the model, as a rows snapshot is restored; a model
-  // that cannot gets the whole table as one object instead.
-  model.reset();
-  row_restorer restorer{model, st.options.restores.get()};
-  auto loaded = (*table)->load(
-    [&restorer](std::string_view key, boost::json::value& value) {
-      return restorer(key, value);
-    });
-  if (loaded && !restorer.by_row()) {
-    model.reset();
-    loaded = (*table)->load();
-  }
-  if (!loaded) {
-    st.failure = std::move(loaded.error());
-    return;
-  }
-  st.table = std::move(*table);
+  if (st.model->track_changes())
+    return true;
+  st.failure = cannot_track(*st.model);
+  return false;
+}
+
+void adopt_table(projector_ptr self, std::unique_ptr<model_table> table,
+                 table_contents* contents) {
+  auto& st = self->state;
+  st.table = std::move(table);
   st.parked.track_changes();
-  if (!restorer.by_row() && !model.restore(loaded->rows)) {
-    // Rows this model cannot take: start over from the log.
-    model.reset();
-    if (auto err = st.table->clear())
-      st.failure = std::move(err);
-    return;
+  if (contents) {
+    st.processed.restore(contents->checkpoint, contents->above);
+    st.parked.restore(std::move(contents->parked));
   }
-  st.processed.restore(loaded->checkpoint, loaded->above);
-  st.parked.restore(std::move(loaded->parked));
 }
 
 bool take_over_table(projector_ptr self) {

@@ -6,8 +6,10 @@
 //   model throws on, and the operator's requests on parked events;
 // - projector_snapshots.cpp: snapshots, handed to the snapshot writer;
 // - projector_store.cpp: model tables, and persisting a parked change;
+// - projector_restore.cpp: the restore at start, off the workers;
 // - projector_catch_up.cpp: catch-up from the log, live pushes, bus loss;
-// - projector.cpp: the behavior, the phases and the status.
+// - projector_answers.cpp: status, queries, the supervisor's watches;
+// - projector.cpp: the behavior and the phases.
 
 #include <cstdint>
 #include <functional>
@@ -17,6 +19,7 @@
 #include <caf/result.hpp>
 
 #include "internal/projector_state.hpp"
+#include "internal/restore_job.hpp"
 
 namespace bus::internal {
 
@@ -84,6 +87,19 @@ void drop_pulls(actors::projector_state& st);
 
 /// Registers with the bus, which answers with the head to catch up to.
 void subscribe(projector_ptr self);
+
+/// Switches to `new_bus` (a reconnect): drops what the old one owes and
+/// subscribes there, unless paused (then the resume does) or frozen (then
+/// the thaw does).
+void rebind(projector_ptr self, actors::bus_actor new_bus);
+
+/// Answers a query from the model, or refuses while its state is a past
+/// one (restoring, catching up, rebuilding, waiting for its bus).
+caf::result<actors::query_result> answer_query(projector_ptr self, std::string& key);
+
+/// The supervisor's watch (await_atom): tells it `(applied_atom,
+/// checkpoint)` once the checkpoint reaches `seq` (at once for 0).
+void watch_for(projector_ptr self, std::uint64_t seq);
 
 /// A shadow reads the log without subscribing until near the head.
 void approach_head(projector_ptr self);
@@ -169,10 +185,27 @@ actors::parked_list list_parked(projector_ptr self);
 caf::result<actors::parked_list> retry_parked(projector_ptr self, std::uint64_t seq);
 caf::result<actors::parked_list> discard_parked(projector_ptr self, std::uint64_t seq);
 
-/// Claims the model's snapshots, restores the latest one if it fits the
-/// model's definition, and starts the snapshot writer (sets
-/// `state.failure` when the store cannot be used).
-void start_snapshots(projector_ptr self);
+/// Starts the restore at start off the CAF workers (projector_restore.cpp):
+/// the projector is restoring until its helper is done.
+void start_restore(projector_ptr self, restore_source from);
+
+/// The helper is done (restored_atom): takes what it restored and
+/// subscribes, or fails with why it could not.
+void finish_restore(projector_ptr self);
+
+/// The projector stops while restoring: its helper gives up early (the
+/// job keeps the model until the helper is done with it).
+void abandon_restore(actors::projector_state& st);
+
+/// Has the model record its changes when it is snapshotted periodically
+/// (before a restore: every change from there on is recorded); true when
+/// it does.
+bool enable_tracking(actors::projector_state& st);
+
+/// After a restore from snapshots claimed under `generation`: takes the
+/// checkpoint, processed ids and parked events of `restored` (null: the
+/// model starts empty) and starts the snapshot writer.
+void start_snapshots(projector_ptr self, std::uint64_t generation, snapshot* restored);
 
 /// Makes the projector the owner of the model's snapshots (a promote):
 /// claims them and starts a writer; false (and failing) when it cannot.
@@ -225,9 +258,15 @@ void answer_applied(actors::projector_state& st,
                     caf::typed_response_promise<actors::delivery_ack> rp,
                     actors::delivery_ack ack);
 
-/// Opens the model's table and loads its rows, checkpoint, processed ids
-/// and parked events (sets `state.failure` when it cannot).
-void open_table(projector_ptr self);
+/// Before a restore from the model's table: false (and `state.failure`
+/// set) when the model cannot be kept in one.
+bool can_keep_table(projector_ptr self);
+
+/// After a restore from the model's table: owns `table` from here on, and
+/// takes its checkpoint, processed ids and parked events from `contents`
+/// (null: the model starts empty).
+void adopt_table(projector_ptr self, std::unique_ptr<model_table> table,
+                 table_contents* contents);
 
 /// Opens the model's table and replaces it with the model's whole state
 /// (a promote: the table is this projector's from here on); false (and

@@ -28,9 +28,16 @@
 #include "bus/snapshot_store.hpp"
 #include "internal/snapshot_writer.hpp"
 
+namespace bus::internal {
+
+struct restore_job;
+
+} // namespace bus::internal
+
 namespace bus::actors {
 
 /// The phases of a projector. Allowed moves (enter() checks them):
+///   restoring   -> catching_up
 ///   approaching -> catching_up | rebuilding | detached | paused
 ///   catching_up -> running | rebuilding | detached | paused
 ///   rebuilding  -> running | detached | paused
@@ -40,6 +47,10 @@ namespace bus::actors {
 ///   paused      -> catching_up
 ///   any but paused -> frozen -> the phase it was frozen in | paused
 enum class projector_phase : std::uint8_t {
+  /// Loading its snapshot or table off the CAF workers (restore_job.hpp):
+  /// not subscribed; answers status and refuses queries, and keeps every
+  /// other request until it is done. Only a new projector starts here.
+  restoring,
   /// A shadow reading the log up to near the head before it subscribes.
   approaching,
   /// Subscribed, pulling the log up to its catch-up target; pushes are held
@@ -72,6 +83,12 @@ enum class projector_phase : std::uint8_t {
 constexpr bool behind(projector_phase x) noexcept {
   return x != projector_phase::running && x != projector_phase::paused
          && x != projector_phase::frozen;
+}
+
+/// Returns true while the projector restores: its model is not its own to
+/// touch, and every request but status and query waits (caf::skip).
+constexpr bool restoring(projector_phase x) noexcept {
+  return x == projector_phase::restoring;
 }
 
 /// Returns true when a query sees every event acknowledged for the model
@@ -141,7 +158,14 @@ struct projector_state {
   };
 
   bus_actor bus;
+  /// Null while restoring: the restore job holds it then.
   read_model_ptr model;
+  /// The model's name, also while it is restoring.
+  std::string model_name;
+  /// The restore under way (phase restoring), shared with its helper.
+  std::shared_ptr<bus::internal::restore_job> restore;
+  /// Rows its restore at start took (rows snapshots and tables).
+  std::uint64_t restored_rows = 0;
   /// What to do when the model throws on an event.
   recovery_policy recovery;
   /// The upcasters its events pass through (the spec's or the process's);

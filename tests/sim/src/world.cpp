@@ -139,14 +139,18 @@ void world::note_parking(caf::resumable* job, bool before) {
         && job
              == dynamic_cast<caf::resumable*>(
                caf::actor_cast<caf::abstract_actor*>(discard_at_start_))) {
-      auto p = std::exchange(discard_at_start_, actors::projector_actor{});
-      auto* ptr = caf::actor_cast<caf::abstract_actor*>(p);
-      if (ptr->getf(caf::abstract_actor::is_terminated_flag))
+      auto* ptr = caf::actor_cast<caf::abstract_actor*>(discard_at_start_);
+      if (ptr->getf(caf::abstract_actor::is_terminated_flag)) {
+        discard_at_start_ = actors::projector_actor{};
         return;
+      }
+      auto& st = state_of_actor<actors::projector_state>(discard_at_start_);
+      if (st.model == nullptr)
+        return; // still restoring: its parked events are not back yet
+      discard_at_start_ = actors::projector_actor{};
       // The snapshot the discard took does not carry the record; the
       // model's next one does.
-      auto& st = state_of_actor<actors::projector_state>(p);
-      if (auto* rec = st.model ? recording_of(*st.model) : nullptr)
+      if (auto* rec = recording_of(*st.model))
         rec->discard(st.dropped);
     }
     return;
@@ -164,8 +168,8 @@ void world::note_parking(caf::resumable* job, bool before) {
     auto p = caf::actor_cast<actors::projector_actor>(a);
     auto& st = state_of_actor<actors::projector_state>(p);
     if (st.model == nullptr) {
-      // It has never run: its parked events are restored by its first run,
-      // which then discards.
+      // It has never run, or it is restoring: its parked events come back
+      // with its model, and the discard runs once they are.
       discard_at_start_ = p;
       return;
     }

@@ -47,6 +47,8 @@ using attach_atom = caf::atom_constant<caf::atom("battach")>;
 using directory_atom = caf::atom_constant<caf::atom("bdirectory")>;
 /// Gives a supervisor or projector a new bus handle (after a reconnect).
 using rebind_atom = caf::atom_constant<caf::atom("brebind")>;
+/// Tells a projector that its restore at start is done (from its helper).
+using restored_atom = caf::atom_constant<caf::atom("brestored")>;
 /// Tells a projector to try its bus again (sent to itself after a loss).
 using retry_atom = caf::atom_constant<caf::atom("bretry")>;
 /// Asks a dialer for a connection to the bus.

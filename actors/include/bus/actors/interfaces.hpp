@@ -46,6 +46,8 @@ using projector_actor = caf::typed_actor<
   caf::reacts_to<rebind_atom, caf::actor>,
   // Internal: tries bus handle generation N again after losing it.
   caf::reacts_to<retry_atom, std::uint64_t>,
+  // Internal: its restore at start is done (projector_restore.cpp).
+  caf::reacts_to<restored_atom>,
   // Blue/green: becomes the model's live projector (subscribes under the
   // model's name, owns its snapshots); answered once caught up.
   caf::replies_to<promote_atom>::with<projector_status>,

@@ -178,6 +178,10 @@ struct projector_status {
   /// Messages waiting in the projector's mailbox when it answered (read by
   /// the projector itself: reading another actor's mailbox is unsafe).
   std::uint64_t mailbox = 0;
+  /// Rows of its snapshot or table restored at start: so far while
+  /// restoring, then all of them (0 for a model restored whole, or not at
+  /// all).
+  std::uint64_t restored_rows = 0;
 };
 
 /// Where one read model's checkpoint stood when an await_applied was
@@ -326,7 +330,7 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state, x.checkpoint,
            x.checkpoint_timestamp, x.applied, x.skipped, x.ignored, x.replayed,
            x.rebuilds, x.restarts, x.last_error, x.role, x.parked, x.stalled_ms,
-           x.apply_latency, x.mailbox);
+           x.apply_latency, x.mailbox, x.restored_rows);
 }
 
 template <class Inspector>

@@ -19,6 +19,9 @@ enum class model_state : std::uint8_t {
   /// Behind the log's head and making progress (after a start, a resume, a
   /// reconnect).
   catching_up,
+  /// Loading its snapshot or table at start (restored_rows says how far):
+  /// refuses queries, keeps lifecycle requests until done, then catches up.
+  restoring,
   /// Behind the head, and its checkpoint has not moved for the stall time,
   /// or it did not answer status within its deadline (apply is busy).
   stalled,
@@ -47,11 +50,11 @@ enum class model_state : std::uint8_t {
 
 /// Every model_state, in declaration order (for checks and docs).
 inline constexpr model_state all_model_states[] = {
-  model_state::running,      model_state::catching_up, model_state::stalled,
-  model_state::paused,       model_state::rebuilding,  model_state::parked,
-  model_state::disconnected, model_state::restarting,  model_state::failed,
-  model_state::stopped,      model_state::switching,   model_state::away,
-  model_state::unreachable,
+  model_state::running, model_state::catching_up,  model_state::restoring,
+  model_state::stalled, model_state::paused,       model_state::rebuilding,
+  model_state::parked,  model_state::disconnected, model_state::restarting,
+  model_state::failed,  model_state::stopped,      model_state::switching,
+  model_state::away,    model_state::unreachable,
 };
 
 /// Returns the state's name on the wire ("running", "catching_up", ...).

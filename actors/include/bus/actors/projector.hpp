@@ -3,8 +3,11 @@
 // The projector actor: owns one read model, its processed-id set and its
 // checkpoint, and applies events to the model in seq order.
 //
-// On start it subscribes to the bus, which answers with the head seq, and
-// pulls the log up to that head (catching up) while holding live pushes.
+// On start it restores its model (snapshot or table, see below) on a thread
+// of its own, answering status ("restoring") and refusing queries while
+// every other request waits, then subscribes to the bus, which answers
+// with the head seq, and pulls the log up to that head (catching up) while
+// holding live pushes.
 // A push that leaves a gap behind the checkpoint sends it back to pulling.
 // Paused, it leaves the bus's subscriptions and applies nothing; resumed, it
 // subscribes again and pulls from its checkpoint, as after a start. A
