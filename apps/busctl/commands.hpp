@@ -28,7 +28,7 @@ enum class exit_code : int {
   usage = 2,
   /// No answer from the admin endpoint.
   unreachable = 3,
-  /// `health`: a model is neither running nor catching up.
+  /// `health`: a model is not running, catching up or restoring.
   unhealthy = 4,
 };
 

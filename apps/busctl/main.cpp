@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   auto* lag = app.add_subcommand("lag", "How far behind the log's head each model is");
   auto* health = app.add_subcommand(
     "health",
-    "Healthy (exit 0) when every model is running or catching up, else exit 4");
+    "Healthy (exit 0) when every model is running, catching up or restoring, else exit 4");
   auto* pause = app.add_subcommand(
     "pause", "Pause a model: it takes no events and answers from its frozen state");
   auto* resume = app.add_subcommand("resume",

@@ -78,6 +78,8 @@ std::string state_cell(const json::object& m) {
   auto state = string_of(m, "state");
   if (auto stalled = int_of(m, "stalled_ms"); stalled > 0)
     state += " " + duration_text(stalled);
+  if (state == "restoring")
+    state += " " + with_commas(int_of(m, "restored_rows")) + " rows";
   return state;
 }
 

@@ -112,8 +112,8 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
   catch_up_result result;
   // Whether the supervisor ever answered: a "0/0" before would mislead.
   bool heard = false;
-  auto look = [&] {
-    self->request(sup, seconds{5}, status_atom::value)
+  auto look = [&](milliseconds limit) {
+    self->request(sup, limit, status_atom::value)
       .receive(
         [&](std::vector<projector_status>& xs) {
           result.models = std::move(xs);
@@ -122,7 +122,7 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
         [](caf::error&) {
           // nop: busy projectors; the next look will tell
         });
-    self->request(bus, seconds{5}, head_atom::value)
+    self->request(bus, limit, head_atom::value)
       .receive([&](std::uint64_t head) { result.head = head; }, [](caf::error&) {});
   };
   auto start = clock_type::now();
@@ -133,22 +133,29 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
   bool reported = false;
   std::vector<projector_status> before;
   restore_counts restored_before;
+  bool restoring_since_report = false;
   auto progress_text = [&](double rate) {
     auto text = heard ? describe_progress(result.models, result.head, rate)
                       : std::string{"no answer from the supervisor yet"};
     return text + describe_restores(read_restores(opts.restores.get()));
   };
   while (true) {
-    // While a model restores, neither it nor (with a restore on every
-    // worker) the supervisor answers, and a look would wait seconds for
-    // nothing: the restores' counters tell the progress then.
+    // While a model restores, its checkpoint stands still and a ready
+    // would wait for the restore: the restores' counters tell the progress
+    // then, and short looks the models' states (a busy supervisor is not
+    // waited for).
     auto restored = read_restores(opts.restores.get());
     if (restored != restored_before) {
       last_progress = clock_type::now();
       restored_before = restored;
     }
+    restoring_since_report = restoring_since_report || restored.models > 0;
     auto now = clock_type::now();
     if (restored.models > 0) {
+      if (now - last_look >= milliseconds{250}) {
+        look(milliseconds{100});
+        last_look = clock_type::now();
+      }
       std::this_thread::sleep_for(milliseconds{50});
       now = clock_type::now();
     } else {
@@ -166,7 +173,7 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
             },
             [](caf::error&) {});
         if (ready) {
-          look();
+          look(seconds{5});
           break;
         }
         if (answered) // a restart's backoff: ask again soon
@@ -174,7 +181,7 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
       }
       now = clock_type::now();
       if (opts.goal == catch_up_goal::head || now - last_look >= milliseconds{250}) {
-        look();
+        look(seconds{5});
         now = clock_type::now(); // a look waits for busy projectors
         last_look = now;
         if (opts.goal == catch_up_goal::head && all_at_head(result.models, result.head))
@@ -190,9 +197,12 @@ catch_up_result wait_for_catch_up(caf::scoped_actor& self, const supervisor_acto
     if (now - last_report >= opts.report_every) {
       auto sum = checkpoint_sum(result.models);
       auto secs = duration<double>(now - last_report).count();
-      auto rate = reported_sum && sum > *reported_sum
+      // A restore moves a checkpoint at once, by what its snapshot held:
+      // no rate of events for that interval.
+      auto rate = reported_sum && sum > *reported_sum && !restoring_since_report
                     ? static_cast<double>(sum - *reported_sum) / secs
                     : 0.0;
+      restoring_since_report = restored.models > 0;
       BUS_LOG(log_level::info, opts.source, "catching up: " << progress_text(rate));
       reported_sum = sum;
       reported = true;

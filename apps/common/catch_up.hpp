@@ -40,10 +40,9 @@ struct catch_up_options {
   std::chrono::milliseconds report_every = std::chrono::seconds{1};
   /// Log source of the progress lines, e.g. "bus-node".
   std::string source = "catch-up";
-  /// The projectors' restores (projector_options::restores), or null. A
-  /// restoring projector answers nothing, and with one per worker neither
-  /// does the supervisor: rows restored count as progress then, and the
-  /// progress lines show them.
+  /// The projectors' restores (projector_options::restores), or null.
+  /// While a projector restores its checkpoint stands still: rows restored
+  /// count as progress then, and the progress lines show them.
   std::shared_ptr<const restore_progress> restores;
 };
 

@@ -24,11 +24,12 @@ projector_status model(std::string name, model_state state, std::string error = 
 
 BOOST_AUTO_TEST_SUITE(health)
 
-BOOST_AUTO_TEST_CASE(only_running_and_catching_up_are_healthy) {
+BOOST_AUTO_TEST_CASE(only_running_catching_up_and_restoring_are_healthy) {
+  // Restoring is a start on its way (a load balancer waits for ready).
   for (auto state : all_model_states)
     BOOST_TEST(healthy_state(state)
-                 == (state == model_state::running
-                     || state == model_state::catching_up),
+                 == (state == model_state::running || state == model_state::catching_up
+                     || state == model_state::restoring),
                to_string(state));
 }
 

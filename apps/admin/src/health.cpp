@@ -8,7 +8,8 @@ using actors::model_role;
 using actors::model_state;
 
 bool healthy_state(model_state x) noexcept {
-  return x == model_state::running || x == model_state::catching_up;
+  return x == model_state::running || x == model_state::catching_up
+         || x == model_state::restoring;
 }
 
 health_verdict judge_health(const std::vector<actors::projector_status>& models) {

@@ -29,6 +29,7 @@ void render_model_status(std::string& out, const actors::projector_status& s,
   out += ", \"restarts\": " + std::to_string(s.restarts);
   out += ", \"parked\": " + std::to_string(s.parked);
   out += ", \"stalled_ms\": " + std::to_string(s.stalled_ms);
+  out += ", \"restored_rows\": " + std::to_string(s.restored_rows);
   out += ", ";
   render_key(out, "last_error");
   render_string(out, s.last_error);

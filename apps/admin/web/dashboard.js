@@ -174,7 +174,9 @@ class ModelCard {
   update(m, at) {
     this.root.dataset.state = m.state;
     this.badge.textContent = m.state === "stalled" && m.stalled_ms
-      ? `stalled ${duration(m.stalled_ms)}` : m.state.replace("_", " ");
+      ? `stalled ${duration(m.stalled_ms)}`
+      : m.state === "restoring" ? `restoring ${m.restored_rows || 0} rows`
+      : m.state.replace("_", " ");
     for (const [key, , format] of STATS)
       this.values[key].textContent = format(m[key] || 0);
     this.values.parked.parentElement.classList.toggle("warn", (m.parked || 0) > 0);

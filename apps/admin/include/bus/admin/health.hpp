@@ -16,7 +16,7 @@
 
 namespace bus::admin {
 
-/// True for running and catching_up.
+/// True for running, catching_up and restoring: on the way, not stuck.
 bool healthy_state(actors::model_state x) noexcept;
 
 struct health_verdict {
