@@ -18,6 +18,7 @@
 #include "bus/snapshot_store.hpp"
 #include "internal/restore_job.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/keyed_docs.hpp"
 #include "support/sqlite_scratch.hpp"
 #include "support/sum_model.hpp"
 
@@ -27,42 +28,17 @@ using namespace bus::test;
 
 namespace {
 
-document_model_config restored_docs_config() {
-  document_model_config cfg;
-  cfg.name = "docs";
-  cfg.key = "k";
-  cfg.merge_on = {"A"};
-  cfg.delete_on = {"B"};
-  return cfg;
-}
-
-model_spec restored_docs(model_storage storage = model_storage::memory) {
-  return model_spec{
-    "docs", [] { return std::make_unique<document_model>(restored_docs_config()); },
-    storage};
-}
-
 // Sums payload.n per payload.k, counting its live instances.
-class counted_sums final : public sum_model {
+class counted_sums final : public payload_sums {
 public:
   explicit counted_sums(std::shared_ptr<std::atomic<int>> alive)
-    : alive_(std::move(alive)) {
+    : payload_sums("sums", {"A"}), alive_(std::move(alive)) {
     ++*alive_;
   }
   ~counted_sums() override { --*alive_; }
-  const std::string& name() const noexcept override { return name_; }
-  const std::vector<std::string>& event_types() const noexcept override {
-    return types_;
-  }
-  bool apply(const event& e) override {
-    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64());
-    return true;
-  }
 
 private:
   std::shared_ptr<std::atomic<int>> alive_;
-  std::string name_ = "sums";
-  std::vector<std::string> types_{"A"};
 };
 
 bool is_restore_helper(caf::resumable* job) {
@@ -131,12 +107,7 @@ struct restore_fixture : bus_fixture {
   template <class T, class Handle, class... Ts>
   std::shared_ptr<std::optional<caf::expected<T>>> request(const Handle& dest,
                                                            Ts... xs) {
-    auto result = std::make_shared<std::optional<caf::expected<T>>>();
-    sys.spawn([=](caf::event_based_actor* a) {
-      a->request(caf::actor_cast<caf::actor>(dest), caf::infinite, xs...)
-        .then([=](T& x) { *result = std::move(x); },
-              [=](caf::error& err) { *result = std::move(err); });
-    });
+    auto result = send_request<T>(dest, xs...);
     run_but_restores();
     return result;
   }
@@ -145,7 +116,7 @@ struct restore_fixture : bus_fixture {
   /// each fifth, then a crash: the store holds what a restart restores.
   void stored_docs(std::size_t n, std::size_t key_count,
                    model_storage storage = model_storage::memory) {
-    auto first = start(restored_docs(storage));
+    auto first = start(keyed_docs(storage));
     for (std::size_t i = 0; i < n; i += 5)
       publish(events(i, std::min<std::size_t>(5, n - i), {"A", "A", "B"}, key_count));
     exit(first, caf::exit_reason::kill);
@@ -161,7 +132,7 @@ struct restore_fixture : bus_fixture {
   }
 
   boost::json::value folded_docs() {
-    document_model m{restored_docs_config()};
+    document_model m{keyed_docs_config()};
     for (auto& e : whole_log())
       m.apply(e);
     return m.snapshot();
@@ -174,7 +145,7 @@ BOOST_FIXTURE_TEST_SUITE(projector_restore, restore_fixture)
 
 BOOST_AUTO_TEST_CASE(a_restoring_projector_answers_status_and_refuses_queries) {
   stored_docs(23, 4);
-  auto p = start_restoring(restored_docs(), options());
+  auto p = start_restoring(keyed_docs(), options());
   auto status = request<projector_status>(p, status_atom::value);
   BOOST_REQUIRE(status->has_value());
   BOOST_REQUIRE(**status);
@@ -202,7 +173,7 @@ BOOST_AUTO_TEST_CASE(a_restoring_projector_answers_status_and_refuses_queries) {
 
 BOOST_AUTO_TEST_CASE(requests_wait_for_the_restore_and_keep_their_order) {
   stored_docs(23, 4);
-  auto p = start_restoring(restored_docs(), options());
+  auto p = start_restoring(keyed_docs(), options());
   auto snapshot = request<model_snapshot>(p, snapshot_atom::value);
   auto paused = request<projector_status>(p, pause_atom::value);
   auto resumed = request<projector_status>(p, resume_atom::value);
@@ -267,20 +238,20 @@ BOOST_AUTO_TEST_CASE(a_projector_stopped_before_its_restore_began_restores_nothi
   // whose projector is gone restores nothing, and one under way stops at
   // its next count of rows (snapshot_rows/restore_rows_gives_up_when_told).
   constexpr std::size_t rows = 3 * restore_progress::rows_per_update;
-  auto first = start(restored_docs());
+  auto first = start(keyed_docs());
   publish(events(0, rows, {"A"}, rows));
   exit(first, caf::exit_reason::user_shutdown);
   auto restores = std::make_shared<restore_progress>();
   auto opts = options();
   opts.restores = restores;
-  auto p = start_restoring(restored_docs(), opts);
+  auto p = start_restoring(keyed_docs(), opts);
   self->send_exit(p, caf::exit_reason::user_shutdown);
   run_but_restores();
   run();
   BOOST_TEST(restores->rows.load() == 0u);
   BOOST_TEST(restores->models.load() == 0u);
   // Undisturbed, the same restore takes every row.
-  auto next = start(restored_docs());
+  auto next = start(keyed_docs());
   auto st = ask<projector_status>(next, status_atom::value);
   BOOST_REQUIRE(st);
   BOOST_TEST(st->restored_rows == rows);
@@ -290,7 +261,7 @@ BOOST_AUTO_TEST_CASE(a_projector_stopped_before_its_restore_began_restores_nothi
 
 BOOST_AUTO_TEST_CASE(a_table_model_restores_off_the_workers_too) {
   stored_docs(23, 4, model_storage::sqlite);
-  auto p = start_restoring(restored_docs(model_storage::sqlite), options());
+  auto p = start_restoring(keyed_docs(model_storage::sqlite), options());
   auto status = request<projector_status>(p, status_atom::value);
   BOOST_REQUIRE(status->has_value());
   BOOST_REQUIRE(**status);

@@ -17,6 +17,7 @@
 #include "internal/projector_state.hpp"
 #include "internal/snapshot_writer.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/keyed_docs.hpp"
 #include "support/sqlite_scratch.hpp"
 #include "support/sum_model.hpp"
 
@@ -26,40 +27,12 @@ using namespace bus::test;
 
 namespace {
 
-// Documents keyed by payload.k: "A" merges, "B" deletes.
-document_model_config docs_config() {
-  document_model_config cfg;
-  cfg.name = "docs";
-  cfg.key = "k";
-  cfg.merge_on = {"A"};
-  cfg.delete_on = {"B"};
-  return cfg;
-}
-
-model_spec docs_spec() {
-  return model_spec{"docs",
-                    [] { return std::make_unique<document_model>(docs_config()); }};
-}
-
 // Sums payload.n per payload.k: a C++ model that does not track changes.
-class sums final : public sum_model {
-public:
-  const std::string& name() const noexcept override { return name_; }
-  const std::vector<std::string>& event_types() const noexcept override {
-    return types_;
-  }
-  bool apply(const event& e) override {
-    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64());
-    return true;
-  }
-
-private:
-  std::string name_ = "sums";
-  std::vector<std::string> types_{"A", "B"};
-};
-
 model_spec sums_spec() {
-  return model_spec{"sums", [] { return std::make_unique<sums>(); }};
+  return model_spec{
+    "sums", [] {
+      return std::make_unique<payload_sums>("sums", std::vector<std::string>{"A", "B"});
+    }};
 }
 
 struct snapshots_fixture : bus_fixture {
@@ -138,7 +111,7 @@ std::size_t lines(const std::string& text) {
 BOOST_FIXTURE_TEST_SUITE(projector_snapshots, snapshots_fixture)
 
 BOOST_AUTO_TEST_CASE(a_tracking_model_is_snapshotted_by_the_rows_it_changed) {
-  auto p = start(docs_spec(), 5);
+  auto p = start(keyed_docs(), 5);
   publish_each(events(0, 5, {"A"}, 3)); // key0..key2: the first snapshot
   BOOST_TEST((stored("docs").layout == snapshot_layout::rows));
   BOOST_TEST(stored("docs").checkpoint == 5u);
@@ -156,7 +129,7 @@ BOOST_AUTO_TEST_CASE(a_tracking_model_is_snapshotted_by_the_rows_it_changed) {
   BOOST_TEST(newest_part("docs").find(R"(["key2"])") != std::string::npos);
   auto state = rows_state(stored("docs").state);
   BOOST_REQUIRE(state);
-  BOOST_TEST(boost::json::value(*state) == fold(document_model{docs_config()}));
+  BOOST_TEST(boost::json::value(*state) == fold(document_model{keyed_docs_config()}));
   stop(p);
 }
 
@@ -164,7 +137,7 @@ BOOST_AUTO_TEST_CASE(the_rows_of_a_snapshot_go_into_the_buffer_the_writer_handed
   // Memory already mapped: a fresh buffer for every snapshot had the kernel
   // zero its pages, some 5 % of the durable node's CPU (benchmarks.md,
   // "Row buffers handed back").
-  auto p = start(docs_spec(), 5);
+  auto p = start(keyed_docs(), 5);
   publish_each(events(0, 5, {"A"}, 5));
   auto& st = state_of<projector_state>(p);
   BOOST_REQUIRE(st.spare_rows.capacity() > 0); // the first snapshot's, back
@@ -179,7 +152,7 @@ BOOST_AUTO_TEST_CASE(the_rows_of_a_snapshot_go_into_the_buffer_the_writer_handed
   BOOST_TEST(lines(delta) == 2u, delta);
   auto state = rows_state(stored("docs").state);
   BOOST_REQUIRE(state);
-  BOOST_TEST(boost::json::value(*state) == fold(document_model{docs_config()}));
+  BOOST_TEST(boost::json::value(*state) == fold(document_model{keyed_docs_config()}));
   stop(p);
 }
 
@@ -189,21 +162,21 @@ BOOST_AUTO_TEST_CASE(a_projector_past_its_rows_bound_snapshots_the_keys_it_chang
   // and writes their rows with the snapshot. Bound 0: from the first row.
   auto opts = options(4);
   opts.snapshot_rows_at_most = 0;
-  auto first = bus::actors::spawn_projector(sys, bus, docs_spec(), opts);
+  auto first = bus::actors::spawn_projector(sys, bus, keyed_docs(), opts);
   run();
   publish_each(events(0, 9, {"A", "A", "B"}, 4)); // merges, deletes, 4 keys
   BOOST_TEST(stored("docs").checkpoint == 8u);
   BOOST_TEST(state_of<projector_state>(first).changes.capture()
              == change_capture::keys);
   crash(first);
-  auto second = start(docs_spec(), 4);
+  auto second = start(keyed_docs(), 4);
   BOOST_TEST(status(second).replayed == 1u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   stop(second);
 }
 
 BOOST_AUTO_TEST_CASE(a_delta_whose_keys_rarely_repeat_is_stored_unfolded) {
-  auto first = start(docs_spec(), 5);
+  auto first = start(keyed_docs(), 5);
   publish_each(events(0, 5, {"A"}, 3)); // the base: key0..key2
   // Five changes of four keys (key1 twice): a fold would leave four of the
   // five lines, not worth a pass; the compaction folds them later.
@@ -213,37 +186,37 @@ BOOST_AUTO_TEST_CASE(a_delta_whose_keys_rarely_repeat_is_stored_unfolded) {
   BOOST_TEST(lines(delta) == 5u, delta);
   // The later of key1's lines is its state after a restart.
   crash(first);
-  auto second = start(docs_spec(), 5);
+  auto second = start(keyed_docs(), 5);
   BOOST_TEST(status(second).replayed == 0u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   stop(second);
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_restores_the_rows_and_pulls_only_the_tail) {
-  auto first = start(docs_spec(), 5);
+  auto first = start(keyed_docs(), 5);
   publish_each(events(0, 23, {"A", "A", "B"}, 4));
   crash(first);
-  auto second = start(docs_spec(), 5);
+  auto second = start(keyed_docs(), 5);
   auto st = status(second);
   BOOST_TEST(st.checkpoint == 23u);
   // From the snapshot at 20: only 21..23 come from the log.
   BOOST_TEST(st.replayed == 3u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   // It goes on with deltas after the restored rows; stopped (not killed),
   // it takes a last one on its way out.
   publish_each(events(23, 9, {"A"}, 4));
   stop(second);
   BOOST_TEST(stored("docs").checkpoint == 32u);
-  auto third = start(docs_spec(), 5);
+  auto third = start(keyed_docs(), 5);
   BOOST_TEST(status(third).replayed == 0u);
-  BOOST_TEST(snapshot_of(third) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(third) == fold(document_model{keyed_docs_config()}));
   stop(third);
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_counts_the_rows_it_restores) {
   // What bus-node's start-up watches while a restore keeps the projector
   // from answering (restore_progress.hpp).
-  auto first = start(docs_spec(), 5);
+  auto first = start(keyed_docs(), 5);
   publish_each(events(0, 23, {"A", "A", "B"}, 4));
   crash(first);
   auto keys = rows_state(stored("docs").state);
@@ -252,11 +225,11 @@ BOOST_AUTO_TEST_CASE(a_restart_counts_the_rows_it_restores) {
   auto restores = std::make_shared<bus::restore_progress>();
   auto opts = options(5);
   opts.restores = restores;
-  auto second = bus::actors::spawn_projector(sys, bus, docs_spec(), opts);
+  auto second = bus::actors::spawn_projector(sys, bus, keyed_docs(), opts);
   run();
   BOOST_TEST(restores->rows.load() == keys->size());
   BOOST_TEST(restores->models.load() == 0u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   stop(second);
 }
 
@@ -269,12 +242,12 @@ BOOST_AUTO_TEST_CASE(a_model_that_does_not_track_is_snapshotted_whole) {
   crash(first);
   auto second = start(sums_spec(), 4);
   BOOST_TEST(status(second).replayed == 2u);
-  BOOST_TEST(snapshot_of(second) == fold(sums{}));
+  BOOST_TEST(snapshot_of(second) == fold(payload_sums{"sums", {"A", "B"}}));
   stop(second);
 }
 
 BOOST_AUTO_TEST_CASE(after_a_rebuild_the_next_snapshot_is_a_new_base) {
-  auto p = start(docs_spec(), 3);
+  auto p = start(keyed_docs(), 3);
   publish_each(events(0, 9, {"A"}, 3));
   BOOST_TEST(parts("docs") == 3u); // a base and two deltas
   auto rebuilt = ask<projector_status>(p, rebuild_atom::value);
@@ -287,16 +260,16 @@ BOOST_AUTO_TEST_CASE(after_a_rebuild_the_next_snapshot_is_a_new_base) {
   BOOST_TEST(stored("docs").checkpoint == 12u);
   auto state = rows_state(stored("docs").state);
   BOOST_REQUIRE(state);
-  BOOST_TEST(boost::json::value(*state) == fold(document_model{docs_config()}));
+  BOOST_TEST(boost::json::value(*state) == fold(document_model{keyed_docs_config()}));
   stop(p);
-  auto again = start(docs_spec(), 3);
+  auto again = start(keyed_docs(), 3);
   BOOST_TEST(status(again).replayed == 0u);
-  BOOST_TEST(snapshot_of(again) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(again) == fold(document_model{keyed_docs_config()}));
   stop(again);
 }
 
 BOOST_AUTO_TEST_CASE(a_projector_the_model_was_claimed_from_writes_no_more) {
-  auto old = start(docs_spec(), 2);
+  auto old = start(keyed_docs(), 2);
   publish_each(events(0, 4, {"A"}, 2));
   BOOST_TEST(stored("docs").checkpoint == 4u);
   // Another projector of the model claims its snapshots (as a restart or a
@@ -314,12 +287,12 @@ BOOST_AUTO_TEST_CASE(a_projector_the_model_was_claimed_from_writes_no_more) {
   publish_each(events(6, 4, {"A"}, 2));
   BOOST_TEST(stored("docs").checkpoint == 4u);
   // It still projects and answers.
-  BOOST_TEST(snapshot_of(old) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(old) == fold(document_model{keyed_docs_config()}));
   stop(old);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_write_fails_the_projector_and_keeps_the_last_snapshot) {
-  auto first = start(docs_spec(), 3);
+  auto first = start(keyed_docs(), 3);
   publish_each(events(0, 6, {"A"}, 3));
   BOOST_TEST(stored("docs").checkpoint == 6u);
   self->monitor(first);
@@ -333,23 +306,23 @@ BOOST_AUTO_TEST_CASE(a_failed_write_fails_the_projector_and_keeps_the_last_snaps
              context_of(reason));
   db.sql("DROP TRIGGER refuse");
   // A replacement restores the snapshot at 6 and pulls the rest.
-  auto second = start(docs_spec(), 3);
+  auto second = start(keyed_docs(), 3);
   BOOST_TEST(status(second).replayed == 3u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   stop(second);
 }
 
 BOOST_AUTO_TEST_CASE(with_snapshot_every_0_a_projector_restores_and_writes_none) {
-  auto first = start(docs_spec(), 2);
+  auto first = start(keyed_docs(), 2);
   publish_each(events(0, 4, {"A"}, 2));
   stop(first);
-  auto second = start(docs_spec(), 0);
+  auto second = start(keyed_docs(), 0);
   BOOST_TEST(status(second).replayed == 0u);
   publish_each(events(4, 6, {"A"}, 2));
   BOOST_TEST(stored("docs").checkpoint == 4u);
   // Nothing is recorded for snapshots that never come.
   BOOST_TEST(state_of<projector_state>(second).changes.rows_bytes() == 0u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   stop(second);
 }
 
@@ -358,7 +331,7 @@ BOOST_AUTO_TEST_CASE(the_last_snapshot_leaves_the_compaction_to_the_next_project
     for (auto i = first; i < first + n; i += 100)
       publish(events(i, 100, {"A"}, keys));
   };
-  auto first = start(docs_spec(), 5000);
+  auto first = start(keyed_docs(), 5000);
   publish_in_batches(0, 5000, 100); // the base: 100 keys
   BOOST_TEST(parts("docs") == 1u);
   // 2,500 new keys: on its way out the projector's last delta outgrows
@@ -367,9 +340,9 @@ BOOST_AUTO_TEST_CASE(the_last_snapshot_leaves_the_compaction_to_the_next_project
   stop(first);
   BOOST_TEST(stored("docs").checkpoint == 7500u);
   BOOST_TEST(parts("docs") == 2u); // shut down without folding them
-  auto second = start(docs_spec(), 5000);
+  auto second = start(keyed_docs(), 5000);
   BOOST_TEST(status(second).replayed == 0u);
-  BOOST_TEST(snapshot_of(second) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(second) == fold(document_model{keyed_docs_config()}));
   // Its first periodic snapshot compacts: a base holds them all.
   publish_in_batches(7500, 5000, 100000);
   BOOST_TEST(stored("docs").checkpoint == 12500u);
@@ -383,7 +356,7 @@ BOOST_AUTO_TEST_CASE(a_compaction_its_projector_stopped_before_is_given_up) {
     auto* a = dynamic_cast<caf::scheduled_actor*>(job);
     return a == nullptr || std::string{a->name()} != snapshot_writer_state::name;
   };
-  auto p = start(docs_spec(), 5000);
+  auto p = start(keyed_docs(), 5000);
   for (std::size_t i = 0; i < 5000; i += 100)
     publish(events(i, 100, {"A"}, 100)); // the base: 100 keys
   BOOST_TEST(parts("docs") == 1u);
@@ -401,9 +374,9 @@ BOOST_AUTO_TEST_CASE(a_compaction_its_projector_stopped_before_is_given_up) {
   // The delta written (the last snapshot adds no rows), not compacted.
   BOOST_TEST(stored("docs").checkpoint == 10000u);
   BOOST_TEST(parts("docs") == 2u);
-  auto again = start(docs_spec(), 5000);
+  auto again = start(keyed_docs(), 5000);
   BOOST_TEST(status(again).replayed == 0u);
-  BOOST_TEST(snapshot_of(again) == fold(document_model{docs_config()}));
+  BOOST_TEST(snapshot_of(again) == fold(document_model{keyed_docs_config()}));
   stop(again);
 }
 
@@ -416,14 +389,14 @@ BOOST_AUTO_TEST_CASE(a_writer_whose_projector_is_gone_before_it_starts_just_quit
     return a == nullptr || std::string{a->name()} != snapshot_writer_state::name;
   };
   {
-    auto p = bus::actors::spawn_projector(sys, bus, docs_spec(), options(1));
+    auto p = bus::actors::spawn_projector(sys, bus, keyed_docs(), options(1));
     sched.run_jobs_filtered(but_the_writer); // started, subscribed, caught up
     self->send_exit(p, caf::exit_reason::kill);
     sched.run_jobs_filtered(but_the_writer); // gone, and let go by the bus
   }
   run(); // only now does its writer run for the first time
   // The next projector of the model snapshots it as usual.
-  auto again = start(docs_spec(), 1);
+  auto again = start(keyed_docs(), 1);
   publish_each(events(0, 3, {"A"}, 2));
   BOOST_TEST(stored("docs").checkpoint == 3u);
   stop(again);

@@ -12,6 +12,7 @@
 #include "bus/errc.hpp"
 #include "bus/sqlite_log.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/keyed_docs.hpp"
 #include "support/fault_vfs.hpp"
 #include "support/sqlite_scratch.hpp"
 
@@ -20,21 +21,6 @@ using namespace bus::actors;
 using namespace bus::test;
 
 namespace {
-
-// Documents keyed by payload.k: "A" merges, "B" deletes.
-document_model_config docs_config() {
-  document_model_config cfg;
-  cfg.name = "docs";
-  cfg.key = "k";
-  cfg.merge_on = {"A"};
-  cfg.delete_on = {"B"};
-  return cfg;
-}
-
-model_spec docs_spec(model_storage storage = model_storage::memory) {
-  return model_spec{
-    "docs", [] { return std::make_unique<document_model>(docs_config()); }, storage};
-}
 
 // Made first and gone last: every store of the test opens its files through
 // it, and closes them before it goes.
@@ -55,7 +41,7 @@ struct faults_fixture : faults_base, bus_fixture {
       options.snapshot_path = snapshots_path;
       options.snapshot_every = snapshot_every;
     }
-    auto p = bus::actors::spawn_projector(sys, bus, docs_spec(storage), options);
+    auto p = bus::actors::spawn_projector(sys, bus, keyed_docs(storage), options);
     run();
     return p;
   }
@@ -72,7 +58,7 @@ struct faults_fixture : faults_base, bus_fixture {
   }
 
   boost::json::value fold() {
-    document_model m{docs_config()};
+    document_model m{keyed_docs_config()};
     for (auto& e : whole_log())
       m.apply(e);
     return m.snapshot();

@@ -23,6 +23,8 @@
 #include "bus/log.hpp"
 #include "bus/memory_log.hpp"
 #include "bus/restore_progress.hpp"
+#include "support/added_log.hpp"
+#include "support/gate.hpp"
 #include "support/sum_model.hpp"
 
 using namespace bus::actors;
@@ -30,60 +32,21 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Opens once; every apply waits for it (a model whose work hangs).
-struct gate {
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool open = false;
-  std::atomic<bool> met{false}; // an apply waits here
-  void wait() {
-    met = true;
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait(lock, [this] { return open; });
-  }
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock{mtx};
-      open = true;
-    }
-    cv.notify_all();
-  }
-};
-
-// Sums payload.n per payload.k; waits at `g` first, if given.
-class gated_sum final : public bus::test::sum_model {
+// Sums payload.n per payload.k; every apply waits at `g` first, if given
+// (a model whose work hangs).
+class gated_sum final : public bus::test::payload_sums {
 public:
-  explicit gated_sum(std::shared_ptr<gate> g) : gate_(std::move(g)) {}
-  const std::string& name() const noexcept override { return name_; }
-  const std::vector<std::string>& event_types() const noexcept override {
-    return types_;
-  }
+  explicit gated_sum(std::shared_ptr<bus::test::gate> g)
+    : payload_sums("sums", {"Added"}), gate_(std::move(g)) {}
   bool apply(const bus::event& e) override {
     if (gate_)
       gate_->wait();
-    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64());
-    return true;
+    return payload_sums::apply(e);
   }
 
 private:
-  std::shared_ptr<gate> gate_;
-  std::string name_ = "sums";
-  std::vector<std::string> types_{"Added"};
+  std::shared_ptr<bus::test::gate> gate_;
 };
-
-std::shared_ptr<bus::memory_log> log_of(std::size_t n) {
-  auto log = std::make_shared<bus::memory_log>();
-  std::vector<bus::event> events;
-  for (std::size_t i = 1; i <= n; ++i) {
-    bus::event e;
-    e.id = "e" + std::to_string(i);
-    e.type = "Added";
-    e.payload = {{"k", "k" + std::to_string(i % 7)}, {"n", 1}};
-    events.push_back(std::move(e));
-  }
-  log->append(std::move(events));
-  return log;
-}
 
 // Keeps the progress records of a wait; restores the default sink after.
 struct captured_progress {
@@ -105,7 +68,7 @@ struct node {
   std::unique_ptr<caf::actor_system> sys;
   bus_actor bus;
   supervisor_actor sup;
-  node(std::shared_ptr<bus::memory_log> log, std::shared_ptr<gate> g) {
+  node(std::shared_ptr<bus::memory_log> log, std::shared_ptr<bus::test::gate> g) {
     bus::init(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
     bus = spawn_bus(*sys, log, bus_options{});
@@ -162,7 +125,7 @@ void hog_other_workers(node& n, std::atomic<bool>& done) {
 BOOST_AUTO_TEST_SUITE(catch_up_multithread)
 
 BOOST_AUTO_TEST_CASE(returns_once_every_model_has_caught_up) {
-  node n{log_of(5000), nullptr};
+  node n{bus::test::added_log(5000, 7), nullptr};
   caf::scoped_actor self{*n.sys};
   bus::app::catch_up_options opts;
   opts.source = "test";
@@ -174,10 +137,10 @@ BOOST_AUTO_TEST_CASE(returns_once_every_model_has_caught_up) {
 }
 
 BOOST_AUTO_TEST_CASE(gives_up_after_the_patience_without_progress_and_reports_it) {
-  auto g = std::make_shared<gate>();
+  auto g = std::make_shared<bus::test::gate>();
   captured_progress progress;
   {
-    node n{log_of(100), g};
+    node n{bus::test::added_log(100, 7), g};
     caf::scoped_actor self{*n.sys};
     auto opts = test_options(1500ms);
     auto result = bus::app::wait_for_catch_up(self, n.sup, n.bus, opts);
@@ -197,18 +160,18 @@ BOOST_AUTO_TEST_CASE(rows_restored_count_as_progress_while_nothing_answers) {
   // per worker the supervisor does not either. Here the projector hangs in
   // an apply while a thread stands in for its restore, counting rows for
   // 4 s, longer than the patience; then the projector goes on.
-  auto g = std::make_shared<gate>();
+  auto g = std::make_shared<bus::test::gate>();
   auto restores = std::make_shared<bus::restore_progress>();
   captured_progress progress;
   bus::app::catch_up_result result;
   {
-    node n{log_of(100), g};
+    node n{bus::test::added_log(100, 7), g};
     caf::scoped_actor self{*n.sys};
     auto opts = test_options(3000ms);
     opts.restores = restores;
     std::atomic<bool> done{false};
     restores->models = 1; // started with the projector, before the wait
-    wait_until([&] { return g->met.load(); });
+    wait_until([&] { return g->waiting.load() > 0; });
     std::thread restorer{[&] {
       for (int i = 0; i < 40; ++i) {
         std::this_thread::sleep_for(100ms);
@@ -231,13 +194,13 @@ BOOST_AUTO_TEST_CASE(rows_restored_count_as_progress_while_nothing_answers) {
 }
 
 BOOST_AUTO_TEST_CASE(a_supervisor_that_never_answered_is_not_reported_as_no_models) {
-  auto g = std::make_shared<gate>();
+  auto g = std::make_shared<bus::test::gate>();
   bus::app::catch_up_result result;
   {
-    node n{log_of(100), g};
+    node n{bus::test::added_log(100, 7), g};
     caf::scoped_actor self{*n.sys};
     // Every worker busy: the projector's in its apply, the others here.
-    wait_until([&] { return g->met.load(); });
+    wait_until([&] { return g->waiting.load() > 0; });
     std::atomic<bool> done{false};
     hog_other_workers(n, done);
     auto opts = test_options(500ms);

@@ -10,10 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "bus/actors/bus_actor.hpp"
@@ -21,6 +19,9 @@
 #include "bus/actors/supervisor.hpp"
 #include "bus/errc.hpp"
 #include "bus/memory_log.hpp"
+#include "support/added_log.hpp"
+#include "support/gate.hpp"
+#include "support/scratch_dir.hpp"
 #include "support/sum_model.hpp"
 
 using namespace bus::actors;
@@ -28,79 +29,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Every restore waits here until it opens (at most 30 s, so that a broken
-// build fails rather than hangs).
-struct restore_gate {
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool open = false;
-  std::atomic<int> waiting{0};
-
-  void wait() {
-    ++waiting;
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait_for(lock, 30s, [this] { return open; });
-  }
-
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock{mtx};
-      open = true;
-    }
-    cv.notify_all();
-  }
-};
-
 // Sums payload.n per payload.k; its restore waits at the gate.
-class gated_sums final : public bus::test::sum_model {
+class gated_sums final : public bus::test::payload_sums {
 public:
-  gated_sums(std::string name, std::shared_ptr<restore_gate> gate)
-    : name_(std::move(name)), gate_(std::move(gate)) {}
-  const std::string& name() const noexcept override { return name_; }
-  const std::vector<std::string>& event_types() const noexcept override {
-    return types_;
-  }
-  bool apply(const bus::event& e) override {
-    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64());
-    return true;
-  }
+  gated_sums(std::string name, std::shared_ptr<bus::test::gate> gate)
+    : payload_sums(std::move(name), {"Added"}), gate_(std::move(gate)) {}
   bool restore(const boost::json::value& state) override {
     gate_->wait();
-    return sum_model::restore(state);
+    return payload_sums::restore(state);
   }
 
 private:
-  std::string name_;
-  std::shared_ptr<restore_gate> gate_;
-  std::vector<std::string> types_{"Added"};
-};
-
-std::shared_ptr<bus::memory_log> log_of(std::size_t n) {
-  auto log = std::make_shared<bus::memory_log>();
-  std::vector<bus::event> events;
-  for (std::size_t i = 1; i <= n; ++i) {
-    bus::event e;
-    e.id = "e" + std::to_string(i);
-    e.type = "Added";
-    e.payload = {{"k", "k" + std::to_string(i % 3)}, {"n", 1}};
-    events.push_back(std::move(e));
-  }
-  log->append(std::move(events));
-  return log;
-}
-
-struct scratch_dir {
-  std::filesystem::path path;
-  scratch_dir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path()
-           / ("bus-restore-test-" + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+  std::shared_ptr<bus::test::gate> gate_;
 };
 
 // A node of two workers with two gated models, snapshotted every 10 events.
@@ -111,7 +51,7 @@ struct node {
   supervisor_actor sup;
 
   node(std::shared_ptr<bus::memory_log> log, const std::string& snapshots,
-       std::shared_ptr<restore_gate> gate) {
+       std::shared_ptr<bus::test::gate> gate) {
     bus::init(cfg);
     cfg.set("scheduler.max-threads", std::size_t{2});
     cfg.set("logger.verbosity", caf::atom("quiet"));
@@ -162,19 +102,19 @@ bool eventually(F x) {
 BOOST_AUTO_TEST_SUITE(projector_restore_multithread)
 
 BOOST_AUTO_TEST_CASE(a_node_restoring_on_every_worker_still_answers) {
-  scratch_dir dir;
-  auto snapshots = (dir.path / "bus.db.snapshots").string();
-  auto log = log_of(50);
+  bus::test::scratch_dir dir{"bus-restore-test-"};
+  auto snapshots = dir.file("bus.db.snapshots");
+  auto log = bus::test::added_log(50, 3);
   {
     // The first run: catches up and leaves snapshots at 50 on its way out.
-    auto open = std::make_shared<restore_gate>();
+    auto open = std::make_shared<bus::test::gate>();
     open->release();
     node first{log, snapshots, open};
     auto ready = first.ask_sup<std::vector<projector_status>>(std::chrono::seconds{30},
                                                               ready_atom::value);
     BOOST_REQUIRE(ready);
   }
-  auto gate = std::make_shared<restore_gate>();
+  auto gate = std::make_shared<bus::test::gate>();
   node second{log, snapshots, gate};
   // Both restores wait at the gate: one for each worker, were they there.
   BOOST_REQUIRE(eventually([&] { return gate->waiting.load() == 2; }));

@@ -121,17 +121,11 @@ struct blue_green_fixture : bus_fixture {
     }
   }
 
-  /// Sends a request from a fresh actor without running anything; the
-  /// answer lands in the returned slot.
+  /// Sends the supervisor a request without running anything; the answer
+  /// lands in the returned slot.
   template <class T, class... Ts>
   std::shared_ptr<std::optional<caf::expected<T>>> send_request(Ts... xs) {
-    auto result = std::make_shared<std::optional<caf::expected<T>>>();
-    sys.spawn([=](caf::event_based_actor* a) {
-      a->request(caf::actor_cast<caf::actor>(sup), caf::infinite, xs...)
-        .then([=](T& x) { *result = std::move(x); },
-              [=](caf::error& err) { *result = std::move(err); });
-    });
-    return result;
+    return deterministic_fixture::send_request<T>(sup, xs...);
   }
 
   caf::expected<projector_status> shadow(model_spec spec,

@@ -70,6 +70,20 @@ struct deterministic_fixture {
     return std::move(**result);
   }
 
+  /// Sends a request from a fresh helper actor without running anything;
+  /// the answer lands in the returned cell once the test runs the system.
+  template <class T, class Handle, class... Ts>
+  std::shared_ptr<std::optional<caf::expected<T>>> send_request(const Handle& dest,
+                                                                Ts... xs) {
+    auto result = std::make_shared<std::optional<caf::expected<T>>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(caf::actor_cast<caf::actor>(dest), caf::infinite, xs...)
+        .then([=](T& x) { *result = std::move(x); },
+              [=](caf::error& err) { *result = std::move(err); });
+    });
+    return result;
+  }
+
   /// Reads a typed actor's state directly (tests only).
   template <class State, class Handle>
   State& state_of(const Handle& h) {

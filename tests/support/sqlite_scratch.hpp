@@ -5,30 +5,22 @@
 // operator with the sqlite3 shell would do): to inject failures with
 // triggers, to write old layouts, and to read what the stores wrote.
 
-#include <filesystem>
-#include <random>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 #include <sqlite3.h>
 
+#include "support/scratch_dir.hpp"
+
 namespace bus::test {
 
-struct sqlite_scratch {
-  std::filesystem::path dir;
+struct sqlite_scratch : scratch_dir {
   std::string path;
 
   explicit sqlite_scratch(const std::string& prefix = "bus-sqlite-test-",
-                          const std::string& file = "models.db") {
-    std::random_device rd;
-    dir = std::filesystem::temp_directory_path() / (prefix + std::to_string(rd()));
-    std::filesystem::create_directories(dir);
-    path = (dir / file).string();
-  }
-
-  ~sqlite_scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+                          const std::string& name = "models.db")
+    : scratch_dir(prefix), path(file(name)) {
+    // nop
   }
 
   /// Runs `text` on the database.

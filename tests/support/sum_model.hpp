@@ -2,13 +2,15 @@
 
 // A base for test read models that sum an integer per key: the state, its
 // queries, snapshot, restore and reset. A model says which events it takes
-// and what each adds (add()).
+// and what each adds (add()); payload_sums adds payload.n to payload.k.
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -46,6 +48,30 @@ protected:
 
 private:
   std::map<std::string, std::int64_t> sums_;
+};
+
+/// Sums payload.n per payload.k over the events of its types.
+class payload_sums : public sum_model {
+public:
+  payload_sums(std::string name, std::vector<std::string> types)
+    : name_(std::move(name)), types_(std::move(types)) {
+    // nop
+  }
+
+  const std::string& name() const noexcept override { return name_; }
+
+  const std::vector<std::string>& event_types() const noexcept override {
+    return types_;
+  }
+
+  bool apply(const event& e) override {
+    add(e.payload.at("k").as_string(), e.payload.at("n").as_int64());
+    return true;
+  }
+
+private:
+  std::string name_;
+  std::vector<std::string> types_;
 };
 
 } // namespace bus::test

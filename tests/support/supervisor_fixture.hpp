@@ -58,20 +58,6 @@ struct supervisor_fixture : bus_fixture {
     return state_of<actors::supervisor_state>(sup).slots.at(i);
   }
 
-  /// Sends a request from a fresh helper actor without running anything;
-  /// the answer lands in the returned cell once the test runs the system.
-  template <class T, class Handle, class... Ts>
-  std::shared_ptr<std::optional<caf::expected<T>>> send_request(const Handle& dest,
-                                                                Ts... xs) {
-    auto result = std::make_shared<std::optional<caf::expected<T>>>();
-    sys.spawn([=](caf::event_based_actor* a) {
-      a->request(caf::actor_cast<caf::actor>(dest), caf::infinite, xs...)
-        .then([=](T& x) { *result = std::move(x); },
-              [=](caf::error& err) { *result = std::move(err); });
-    });
-    return result;
-  }
-
   /// Runs every job but those of `busy`, as if its handler never returned.
   template <class Handle>
   void run_except(const Handle& busy) {
