@@ -80,9 +80,9 @@ bool deterministic(caf::actor_system& sys) {
   return dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr;
 }
 
-// True once the projector is gone. A killed one (a kill runs no handler)
-// set no stop flag, and a restore begun after the projector that replaced
-// it would claim the model's snapshots from that one.
+// True once the projector is gone: a helper that had not begun when its
+// projector quit would otherwise claim the model's snapshots from the
+// projector that replaced it.
 bool gone(const caf::actor& projector) {
   auto* ptr = caf::actor_cast<caf::abstract_actor*>(projector);
   return ptr->getf(caf::abstract_actor::is_terminated_flag);
@@ -144,6 +144,18 @@ void finish_restore(projector_ptr self) {
     adopt_table(self, std::move(job->table), job->contents ? &*job->contents : nullptr);
   subscribe(self); // then pulls from the checkpoint to the head
 }
+
+} // namespace bus::internal
+
+namespace bus::actors {
+
+projector_state::~projector_state() {
+  internal::abandon_restore(*this);
+}
+
+} // namespace bus::actors
+
+namespace bus::internal {
 
 void abandon_restore(projector_state& st) {
   if (!st.restore)

@@ -1,7 +1,8 @@
 // Projectors restoring their snapshots on real threads: the restores run
 // off the CAF workers, so that with a restore for every worker the
 // supervisor still answers status ("restoring") and queries (refused)
-// rather than nothing, then serves the restored models.
+// rather than nothing, then serves the restored models; a projector killed
+// mid-restore has its helper give up.
 
 #include <boost/test/unit_test.hpp>
 
@@ -16,11 +17,17 @@
 
 #include "bus/actors/bus_actor.hpp"
 #include "bus/actors/init.hpp"
+#include "bus/actors/projector.hpp"
 #include "bus/actors/supervisor.hpp"
+#include "bus/document_model.hpp"
 #include "bus/errc.hpp"
+#include "bus/forwarding_model.hpp"
 #include "bus/memory_log.hpp"
+#include "bus/restore_progress.hpp"
+#include "bus/snapshot_store.hpp"
 #include "support/added_log.hpp"
 #include "support/gate.hpp"
+#include "support/keyed_docs.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/sum_model.hpp"
 
@@ -41,6 +48,39 @@ public:
 
 private:
   std::shared_ptr<bus::test::gate> gate_;
+};
+
+// Documents keyed by payload.k, which "Added" merges; the first row it
+// restores waits at the gate. It counts its live instances.
+class gated_docs final : public bus::forwarding_model {
+public:
+  gated_docs(std::shared_ptr<bus::test::gate> gate,
+             std::shared_ptr<std::atomic<int>> alive)
+    : forwarding_model(std::make_unique<bus::document_model>(added_docs_config())),
+      gate_(std::move(gate)),
+      alive_(std::move(alive)) {
+    ++*alive_;
+  }
+  ~gated_docs() override { --*alive_; }
+
+  static bus::document_model_config added_docs_config() {
+    auto cfg = bus::test::keyed_docs_config();
+    cfg.merge_on = {"Added"};
+    return cfg;
+  }
+
+  bool restore_row(std::string_view key, const boost::json::value& value) override {
+    if (!waited_) {
+      waited_ = true;
+      gate_->wait();
+    }
+    return forwarding_model::restore_row(key, value);
+  }
+
+private:
+  std::shared_ptr<bus::test::gate> gate_;
+  std::shared_ptr<std::atomic<int>> alive_;
+  bool waited_ = false;
 };
 
 // A node of two workers with two gated models, snapshotted every 10 events.
@@ -144,6 +184,84 @@ BOOST_AUTO_TEST_CASE(a_node_restoring_on_every_worker_still_answers) {
                                              std::string{"k1"});
   BOOST_REQUIRE(answer);
   BOOST_TEST(answer->value == boost::json::value(17)); // e1, e4, ..., e49
+}
+
+BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
+  // A kill runs no handler, but the projector's state still goes: its
+  // helper learns that nobody waits for the restore and stops at its next
+  // count of rows, rather than load the whole model (and hold it and a
+  // restore slot) beside the replacement's restore.
+  constexpr std::size_t rows = 3 * bus::restore_progress::rows_per_update;
+  bus::test::scratch_dir dir{"bus-restore-test-"};
+  auto log = bus::test::added_log(rows, rows);
+  caf::actor_system_config cfg;
+  bus::init(cfg);
+  cfg.set("scheduler.max-threads", std::size_t{2});
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  auto bus = spawn_bus(sys, log, bus_options{});
+  projector_options opts;
+  opts.snapshot_path = dir.file("bus.db.snapshots");
+  opts.snapshot_every = 1000;
+  auto restores = std::make_shared<bus::restore_progress>();
+  opts.restores = restores;
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  auto gate = std::make_shared<bus::test::gate>();
+  bus::model_spec spec{"docs", [gate, alive] {
+                         return std::make_unique<gated_docs>(gate, alive);
+                       }};
+  caf::scoped_actor self{sys};
+  auto status_of = [&](const projector_actor& p) {
+    caf::expected<projector_status> result{caf::error{}};
+    self->request(p, std::chrono::seconds{10}, status_atom::value)
+      .receive([&](projector_status& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  };
+  auto stop = [&](const projector_actor& p, caf::exit_reason why) {
+    self->monitor(p);
+    self->send_exit(p, why);
+    bool down = false;
+    self->receive([&](caf::down_msg&) { down = true; },
+                  caf::after(std::chrono::seconds{30}) >> [] {});
+    return down;
+  };
+  // The first run catches up from the log and leaves a rows snapshot of
+  // every key on its way out.
+  auto first = spawn_projector(sys, bus, spec, opts);
+  BOOST_REQUIRE(eventually([&] {
+    auto st = status_of(first);
+    return st && st->checkpoint == rows;
+  }));
+  BOOST_REQUIRE(stop(first, caf::exit_reason::user_shutdown));
+  BOOST_REQUIRE(eventually([&] {
+    auto store = bus::snapshot_store::open(opts.snapshot_path);
+    if (!store)
+      return false;
+    auto loaded = (*store)->load("docs");
+    return loaded && loaded->has_value() && (**loaded).checkpoint == rows;
+  }));
+  BOOST_REQUIRE(alive->load() == 0);
+  // The second restores; its first row waits at the gate until it is dead.
+  auto second = spawn_projector(sys, bus, spec, opts);
+  BOOST_REQUIRE(eventually([&] { return gate->waiting.load() == 1; }));
+  BOOST_REQUIRE(stop(second, caf::exit_reason::kill));
+  gate->release();
+  BOOST_REQUIRE(eventually([&] { return alive->load() == 0; })); // helper done
+  BOOST_TEST(restores->rows.load() <= bus::restore_progress::rows_per_update);
+  // A projector started now restores everything.
+  auto third = spawn_projector(sys, bus, spec, opts);
+  BOOST_REQUIRE(eventually([&] {
+    auto st = status_of(third);
+    return st && st->state == model_state::running;
+  }));
+  auto st = status_of(third);
+  BOOST_REQUIRE(st);
+  BOOST_TEST(st->restored_rows == rows);
+  BOOST_TEST(st->replayed == 0u);
+  BOOST_TEST(st->checkpoint == rows);
+  BOOST_REQUIRE(stop(third, caf::exit_reason::user_shutdown));
+  caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -130,6 +130,11 @@ struct projector_state {
   // Not an aggregate: CAF would otherwise try to build it from the actor's
   // self pointer in C++20.
   projector_state() = default;
+  /// Tells a restore still under way that nobody waits for it: a kill runs
+  /// no handler, but CAF destroys the state of every actor that quits.
+  ~projector_state();
+  projector_state(const projector_state&) = delete;
+  projector_state& operator=(const projector_state&) = delete;
 
   /// A push or progress note held while the projector catches up.
   struct held_delivery {
