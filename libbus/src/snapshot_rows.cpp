@@ -321,8 +321,12 @@ caf::expected<std::string> compact_rows(const std::vector<std::string_view>& tex
     if (err)
       return err;
   }
+  // Room for every line at once: the output is at most the input, only
+  // the pages written are touched, and growing by doubling would copy the
+  // lines up to twice more into fresh memory (a large buffer's pages go
+  // back to the system when it is freed).
   std::string out;
-  out.reserve(bytes < 64 ? bytes : bytes / 4);
+  out.reserve(bytes);
   fold.for_each_last([&](const row_ref& x) {
     // ["key"] (the key and its brackets) says the key was removed.
     if (removed == removed_rows::drop && x.line_size == x.key_size + 2)
