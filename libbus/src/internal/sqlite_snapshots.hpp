@@ -58,11 +58,16 @@ public:
                                       const std::atomic<bool>* cancelled) override;
 
 private:
-  // The rows of one model, read into one buffer.
+  // The rows of one model, read into one buffer: the parts one after the
+  // other, which is the snapshot's rows text.
   struct rows_text {
-    std::unique_ptr<char[]> bytes;
+    std::string bytes;
+    /// Each part's size, in order. Sizes, not views: a short text lives
+    /// inside the string, and a move would leave views behind.
+    std::vector<std::size_t> sizes;
+
     /// Each part, in order, within `bytes`.
-    std::vector<std::string_view> parts;
+    std::vector<std::string_view> parts() const;
   };
 
   caf::error exec(const char* sql, const std::string& what);
