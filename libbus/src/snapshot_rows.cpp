@@ -116,7 +116,10 @@ public:
 
   void add(std::string_view key, std::string_view line) {
     row_ref x;
-    x.hash = std::hash<std::string_view>{}(key);
+    // Hashed without its quotes: a key with nothing escaped then hashes as
+    // the model's tables hash it (string_hash), so that the lines come out
+    // of the fold in the order of their keys' places in those tables.
+    x.hash = std::hash<std::string_view>{}(key.substr(1, key.size() - 2));
     x.line = line.data();
     x.line_size = static_cast<std::uint32_t>(line.size());
     x.key_size = static_cast<std::uint32_t>(key.size());

@@ -15,6 +15,11 @@ namespace bus {
 /// string keys found by std::string_view, without building a key.
 struct string_hash {
   using is_transparent = void;
+  // std::hash of a string (MurmurHash2 in libstdc++) mixes every byte into
+  // its top bits, which place a key in boost's flat tables: no second mix.
+  // Rows restored in the order of those bits (row_fold, snapshot_rows.cpp)
+  // then fill a model's table front to back.
+  using is_avalanching = void;
   std::size_t operator()(std::string_view s) const noexcept {
     return std::hash<std::string_view>{}(s);
   }
