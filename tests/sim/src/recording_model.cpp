@@ -140,6 +140,23 @@ bool recording_model::restore(const boost::json::value& state) {
   return true;
 }
 
+bool recording_model::restore_row(std::string_view key,
+                                  const boost::json::value& value) {
+  // Row by row, as a node's models restore (after reset()): the extra rows
+  // come in any order among the model's own.
+  if (key == applied_key) {
+    order_ = seqs_of(&value);
+    applied_.insert(order_.begin(), order_.end());
+    return true;
+  }
+  if (key == discarded_key) {
+    auto discarded = seqs_of(&value);
+    discarded_.insert(discarded.begin(), discarded.end());
+    return true;
+  }
+  return inner_->restore_row(key, value);
+}
+
 bool recording_model::track_changes() {
   tracks_ = inner_->track_changes();
   return tracks_;

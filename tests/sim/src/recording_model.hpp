@@ -39,6 +39,8 @@ public:
   boost::json::value snapshot() const override;
   void reset() override;
   bool restore(const boost::json::value& state) override;
+  void expect_rows(std::size_t rows) override { inner_->expect_rows(rows); }
+  bool restore_row(std::string_view key, const boost::json::value& value) override;
   std::string definition() const override { return inner_->definition(); }
   std::optional<std::string> key_of(const event& e) const override {
     return inner_->key_of(e);
