@@ -62,7 +62,7 @@ sqlite_snapshots::read_parts(const std::string& model) {
   // Straight into one buffer: a column's text would be assembled from its
   // pages first, then copied again. A load keeps the buffer as the
   // snapshot's text, where appending the parts to it copied them all once
-  // more into fresh memory (a second of a restart of 4 M keys).
+  // more into fresh memory.
   rows_text result;
   result.bytes.resize(total);
   auto* at = result.bytes.data();
