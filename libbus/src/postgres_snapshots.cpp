@@ -137,16 +137,20 @@ public:
       // Read and fold outside the write transaction, as the SQLite store
       // does: only this model's owner writes its rows, and the owner is
       // checked again before anything is written.
-      auto parts = read_parts(model);
+      auto parts = select_parts(model);
       if (given_up(cancelled))
         return save_outcome::cancelled;
-      std::vector<std::string_view> views(parts.begin(), parts.end());
+      // Folded where the result holds them, not copied out first.
+      std::vector<std::string_view> views;
+      views.reserve(static_cast<std::size_t>(parts.rows()));
+      for (int i = 0; i < parts.rows(); ++i)
+        views.push_back(parts.value(i, 0));
       auto folded = compact_rows(views);
       if (!folded)
         throw storage_error(context_of(folded.error()));
       auto base = std::move(*folded);
       views = {};
-      parts = {};
+      parts = pg_result{};
       if (given_up(cancelled))
         return save_outcome::cancelled;
       transaction txn{*this};
@@ -196,28 +200,23 @@ private:
     return x;
   }
 
+  // The model's rows: a part a row (column 0), in order.
+  pg_result select_parts(const std::string& model) {
+    return run("SELECT rows FROM bus_snapshot_rows WHERE model = $1 ORDER BY part",
+               params{}.text(model), "reading the rows", PGRES_TUPLES_OK);
+  }
+
   // Appends every part, in order, to `out`: straight from the result into
   // room made once, where parts copied apart and then appended copied the
   // whole text twice more.
   void read_rows_text(const std::string& model, std::string& out) {
-    auto res = run("SELECT rows FROM bus_snapshot_rows WHERE model = $1 ORDER BY part",
-                   params{}.text(model), "reading the rows", PGRES_TUPLES_OK);
+    auto res = select_parts(model);
     std::size_t total = out.size();
     for (int i = 0; i < res.rows(); ++i)
       total += res.value(i, 0).size();
     out.reserve(total);
     for (int i = 0; i < res.rows(); ++i)
       out += res.value(i, 0);
-  }
-
-  std::vector<std::string> read_parts(const std::string& model) {
-    auto res = run("SELECT rows FROM bus_snapshot_rows WHERE model = $1 ORDER BY part",
-                   params{}.text(model), "reading the rows", PGRES_TUPLES_OK);
-    std::vector<std::string> parts;
-    parts.reserve(static_cast<std::size_t>(res.rows()));
-    for (int i = 0; i < res.rows(); ++i)
-      parts.emplace_back(res.value(i, 0));
-    return parts;
   }
 
   rows_sizes* cached_sizes(const std::string& model) {
