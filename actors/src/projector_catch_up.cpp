@@ -281,7 +281,6 @@ void pull(projector_ptr self) {
   request_ahead(self);
 }
 
-// Registers with the bus, which answers with the head seq to catch up to.
 void rebind(projector_ptr self, bus_actor new_bus) {
   auto& st = self->state;
   st.bus = std::move(new_bus);
@@ -297,6 +296,7 @@ void rebind(projector_ptr self, bus_actor new_bus) {
   subscribe(self); // then pulls from the checkpoint to the new head
 }
 
+// Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(projector_ptr self) {
   auto& st = self->state;
   st.subscribed = true;

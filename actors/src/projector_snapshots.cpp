@@ -1,8 +1,9 @@
-// The projector's snapshots: restoring the latest one on start, recording
-// the rows each apply changes, and handing snapshots to the snapshot writer
-// (snapshot_writer.hpp), which writes them off this actor's thread. All of
-// it runs between batches or right after an apply, where the model, the
-// processed ids and the parked events agree.
+// The projector's snapshots: taking over what the restore at start read
+// (projector_restore.cpp), recording the rows each apply changes, and
+// handing snapshots to the snapshot writer (snapshot_writer.hpp), which
+// writes them off this actor's thread. All of it runs between batches or
+// right after an apply, where the model, the processed ids and the parked
+// events agree.
 
 #include "internal/projector_parts.hpp"
 
