@@ -13,6 +13,7 @@
 #include "bus/errc.hpp"
 #include "bus/read_model.hpp"
 #include "bus/restore_progress.hpp"
+#include "bus/string_keys.hpp"
 #include "internal/row_json.hpp"
 
 namespace bus {
@@ -119,7 +120,7 @@ public:
     // Hashed without its quotes: a key with nothing escaped then hashes as
     // the model's tables hash it (string_hash), so that the lines come out
     // of the fold in the order of their keys' places in those tables.
-    x.hash = std::hash<std::string_view>{}(key.substr(1, key.size() - 2));
+    x.hash = string_hash{}(key.substr(1, key.size() - 2));
     x.line = line.data();
     x.line_size = static_cast<std::uint32_t>(line.size());
     x.key_size = static_cast<std::uint32_t>(key.size());
