@@ -83,6 +83,25 @@ private:
   bool waited_ = false;
 };
 
+// Two workers (one restore each, were they on them), and CAF kept quiet.
+void two_workers(caf::actor_system_config& cfg) {
+  bus::init(cfg);
+  cfg.set("scheduler.max-threads", std::size_t{2});
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+}
+
+// Asks `dest`: its answer, or an error after `limit`.
+template <class T, class Handle, class... Ts>
+caf::expected<T> ask(caf::actor_system& sys, const Handle& dest, caf::timespan limit,
+                     Ts... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<T> result{caf::error{}};
+  self->request(dest, limit, xs...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
 // A node of two workers with two gated models, snapshotted every 10 events.
 struct node {
   caf::actor_system_config cfg;
@@ -92,9 +111,7 @@ struct node {
 
   node(std::shared_ptr<bus::memory_log> log, const std::string& snapshots,
        std::shared_ptr<bus::test::gate> gate) {
-    bus::init(cfg);
-    cfg.set("scheduler.max-threads", std::size_t{2});
-    cfg.set("logger.verbosity", caf::atom("quiet"));
+    two_workers(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
     bus = spawn_bus(*sys, std::move(log), bus_options{});
     std::vector<bus::model_spec> models;
@@ -119,12 +136,7 @@ struct node {
 
   template <class T, class... Ts>
   caf::expected<T> ask_sup(caf::timespan limit, Ts... xs) {
-    caf::scoped_actor self{*sys};
-    caf::expected<T> result{caf::error{}};
-    self->request(sup, limit, xs...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return ::ask<T>(*sys, sup, limit, xs...);
   }
 };
 
@@ -195,9 +207,7 @@ BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
   bus::test::scratch_dir dir{"bus-restore-test-"};
   auto log = bus::test::added_log(rows, rows);
   caf::actor_system_config cfg;
-  bus::init(cfg);
-  cfg.set("scheduler.max-threads", std::size_t{2});
-  cfg.set("logger.verbosity", caf::atom("quiet"));
+  two_workers(cfg);
   caf::actor_system sys{cfg};
   auto bus = spawn_bus(sys, log, bus_options{});
   projector_options opts;
@@ -212,11 +222,7 @@ BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
                        }};
   caf::scoped_actor self{sys};
   auto status_of = [&](const projector_actor& p) {
-    caf::expected<projector_status> result{caf::error{}};
-    self->request(p, std::chrono::seconds{10}, status_atom::value)
-      .receive([&](projector_status& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return ask<projector_status>(sys, p, std::chrono::seconds{10}, status_atom::value);
   };
   auto stop = [&](const projector_actor& p, caf::exit_reason why) {
     self->monitor(p);
