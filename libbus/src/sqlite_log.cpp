@@ -154,10 +154,17 @@ append_result sqlite_log::do_append(std::vector<event> batch) {
   // The batch's lookups of the id table share one read transaction: one
   // lock and one check of the page cache, not one per id.
   read_transaction lookups{db_};
+  // The recent ids' slots are asked for `ahead` events before their lookup,
+  // so the lookups overlap their waits for memory (as the memory log's).
+  constexpr std::size_t ahead = 16;
+  for (std::size_t i = 0; i < std::min(ahead, batch.size()); ++i)
+    recent_->prefetch(hashes[i]);
   try {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& e = batch[i];
       auto h = hashes[i];
+      if (i + ahead < batch.size())
+        recent_->prefetch(hashes[i + ahead]);
       // Events appended earlier in this batch are in the tail already.
       auto seq = recent_->find(h, [&](std::uint64_t s) { return id_at(s) == e.id; });
       if (seq == 0 && filter_->may_contain(h)) {

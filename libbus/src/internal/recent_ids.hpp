@@ -32,6 +32,14 @@ public:
     return previous_.find(h, same);
   }
 
+  /// Asks for the slots where `find(h, ...)` starts, so that a lookup a
+  /// few events later does not wait for memory. Always inlined: otherwise
+  /// GCC 12 splits off a part it deems pure and drops its calls.
+  [[gnu::always_inline]] void prefetch(std::uint64_t h) const noexcept {
+    current_.prefetch(h);
+    previous_.prefetch(h);
+  }
+
   /// Adds {h, seq}; `seq` is above every seq added before.
   void insert(std::uint64_t h, std::uint64_t seq);
 
@@ -71,6 +79,11 @@ private:
         if (s.hash == h && same(s.seq))
           return s.seq;
       }
+    }
+
+    [[gnu::always_inline]] void prefetch(std::uint64_t h) const noexcept {
+      if (size != 0)
+        __builtin_prefetch(&slots[h & (slots.size() - 1)]);
     }
 
     void put(std::uint64_t h, std::uint64_t seq) noexcept;
