@@ -8,6 +8,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/restarts.hpp"
 #include "internal/supervisor_await.hpp"
 
 namespace bus::internal {
@@ -227,8 +228,15 @@ bool keep_pause(supervisor_ptr self, std::size_t index) {
   auto& s = self->state.slots[index];
   if (s.wanted != supervisor_state::intent::pause || !s.handle)
     return false;
+  // Its frozen state is this projector's now: a restart restores that one.
   self->request(s.handle, caf::infinite, pause_atom::value)
-    .then([](projector_status&) {}, [](caf::error&) {});
+    .then(
+      [self, index, paused = s.handle](projector_status& st) {
+        auto& slot = self->state.slots[index];
+        if (slot.handle == paused)
+          note_frozen(self, index, st);
+      },
+      [](caf::error&) {});
   return true;
 }
 

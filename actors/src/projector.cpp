@@ -288,7 +288,15 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     [self, restoring_now](pause_atom) -> caf::result<projector_status> {
       if (restoring_now())
         return caf::skip;
-      return internal::pause(self, projector_actor{});
+      internal::pause(self, projector_actor{});
+      return keep_frozen(self);
+    },
+    [self, restoring_now](pause_atom,
+                          std::uint64_t frozen_at) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
+      internal::pause(self, projector_actor{}, frozen_at);
+      return keep_frozen(self);
     },
     [self, restoring_now](pause_atom,
                           caf::actor& successor) -> caf::result<projector_status> {

@@ -55,6 +55,8 @@ projector_status status_of(projector_ptr self) {
   result.mailbox = self->mailbox().size();
   result.restored_rows = st.restore ? st.restore->progress.rows.load()
                                     : st.restored_rows;
+  if (st.phase == projector_phase::paused && st.frozen_at)
+    result.frozen_at = *st.frozen_at;
   return result;
 }
 
@@ -80,9 +82,9 @@ caf::result<projector_status> when_caught_up(projector_ptr self) {
 caf::result<query_result> answer_query(projector_ptr self, std::string& key) {
   auto& state = self->state;
   // Still restoring, catching up or rebuilding it would answer from a past
-  // state; paused, it answers from its frozen state, and status shows the
-  // lag. Filling a gap, it holds every event acknowledged for it: later
-  // ones it has not seen yet are as in flight to a running projector.
+  // state; paused, it answers from its frozen state only (frozen_at), and
+  // status shows the lag. Filling a gap, it holds every event acknowledged for it:
+  // later ones it has not seen yet are as in flight to a running projector.
   if (restoring(state.phase)) {
     auto rows = state.restore ? state.restore->progress.rows.load() : 0;
     return make_error(errc::model_unavailable,
@@ -103,6 +105,18 @@ caf::result<query_result> answer_query(projector_ptr self, std::string& key) {
       what += " of " + std::to_string(state.catch_up_target);
     return make_error(errc::model_unavailable,
                       "read model '" + model.name() + "' is " + what + ")");
+  }
+  if (state.phase == projector_phase::paused) {
+    auto at = state.processed.watermark();
+    if (!state.frozen_at || *state.frozen_at != at) {
+      auto why = state.frozen_at
+                   ? "it was paused at seq " + std::to_string(*state.frozen_at)
+                   : std::string{"it was paused part of the way"};
+      return make_error(errc::model_unavailable,
+                        "read model '" + model.name() + "' is paused at seq "
+                          + std::to_string(at) + ", not at the state it answered from ("
+                          + why + "): resume it to catch up");
+    }
   }
   if (auto value = model.query(key))
     return query_result{model.name(), std::move(key), std::move(*value)};

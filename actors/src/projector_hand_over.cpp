@@ -61,10 +61,21 @@ void thaw(projector_ptr self) {
   pull(self); // then drains the pushes it held
 }
 
-projector_status pause(projector_ptr self, projector_actor successor) {
+projector_status pause(projector_ptr self, projector_actor successor,
+                       std::optional<std::uint64_t> frozen_at) {
   auto& state = self->state;
-  if (state.phase == projector_phase::paused)
+  if (state.phase == projector_phase::paused) {
+    if (frozen_at && !state.frozen_at)
+      state.frozen_at = frozen_at;
     return status_of(self);
+  }
+  // Its frozen state is the one it answers from now; paused on the way to
+  // one (catching up, rebuilding, without its bus), it has none, unless
+  // told where its model was paused before (a new projector).
+  if (answers_queries(state.phase) || state.phase == projector_phase::frozen)
+    state.frozen_at = state.processed.watermark();
+  else
+    state.frozen_at = frozen_at;
   enter(state, projector_phase::paused);
   // Leave first: with a successor, the bus hands it the pushes this one
   // holds, before their unapplied answers below reach it (and are dropped).

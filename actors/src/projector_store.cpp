@@ -131,6 +131,25 @@ bool give_up_table(projector_ptr self) {
   return true;
 }
 
+caf::result<actors::projector_status> keep_frozen(projector_ptr self) {
+  auto& st = self->state;
+  auto at = st.processed.watermark();
+  if (!st.frozen_at || *st.frozen_at != at)
+    return status_of(self); // nothing it answers from to keep
+  if (st.table) {
+    if (!commit_table(self))
+      return st.failure;
+    return status_of(self);
+  }
+  // Answered at once, not once written: a resume right behind the pause
+  // must not be answered first. A crash before the write leaves a new
+  // projector short of the frozen state: it refuses queries, never answers
+  // from an older one.
+  if (st.snapshots != actors::snapshot_basis::off && st.snapshot_seq != at)
+    take_snapshot(self, nullptr);
+  return status_of(self);
+}
+
 caf::result<actors::parked_list> persist_now(projector_ptr self,
                                              actors::parked_list answer) {
   auto& st = self->state;

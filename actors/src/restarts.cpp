@@ -107,13 +107,33 @@ void start(supervisor_ptr self, std::size_t index) {
   s.state = model_state::running;
   // The operator paused the model: its new projector is paused before it
   // handles anything else (the first message in its mailbox).
-  if (s.wanted == supervisor_state::intent::pause)
+  // Told where the model was paused, it answers queries once restored to
+  // that state (the snapshot or table the pause kept), and never from
+  // another.
+  if (s.wanted == supervisor_state::intent::pause && s.frozen_at)
+    self->request(s.handle, caf::infinite, pause_atom::value, *s.frozen_at)
+      .then([](projector_status&) {}, [](caf::error&) {});
+  else if (s.wanted == supervisor_state::intent::pause)
     self->request(s.handle, caf::infinite, pause_atom::value)
       .then([](projector_status&) {}, [](caf::error&) {});
   // A new projector has made no progress yet; status measures from here.
   s.seen_checkpoint = 0;
   s.progress_at = self->clock().now();
   watch_new_projector(self, index); // waits go on with the new projector
+}
+
+void note_frozen(supervisor_ptr self, std::size_t index, const projector_status& x) {
+  auto& st = self->state;
+  auto& s = st.slots[index];
+  s.frozen_at = x.frozen_at ? std::optional<std::uint64_t>{*x.frozen_at} : std::nullopt;
+  // Already paused (a projector switched in, paused): where its frozen
+  // state is now is kept for the next node too.
+  if (s.wanted != supervisor_state::intent::pause || !st.lifecycle)
+    return;
+  if (auto err = st.lifecycle->set_paused(s.spec.name, true, s.frozen_at))
+    BUS_LOG(log_level::error, "supervisor",
+            "read model '" << s.spec.name
+                           << "': cannot keep its pause: " << context_of(err));
 }
 
 void live_down(supervisor_ptr self, const caf::down_msg& dm) {

@@ -120,7 +120,12 @@ void keep_intent(supervisor_self self, const std::string& model,
       s.wanted = x;
   if (!st.lifecycle)
     return;
-  if (auto err = st.lifecycle->set_paused(model, x == supervisor_state::intent::pause))
+  std::optional<std::uint64_t> frozen_at;
+  for (auto& s : st.slots)
+    if (s.spec.name == model)
+      frozen_at = s.frozen_at;
+  if (auto err = st.lifecycle->set_paused(model, x == supervisor_state::intent::pause,
+                                          frozen_at))
     BUS_LOG(log_level::error, "supervisor",
             "read model '" << model << "': cannot keep its pause: " << context_of(err));
 }
@@ -135,6 +140,11 @@ caf::result<projector_status> steer(supervisor_self self,
     return std::move(target.error());
   auto rp = self->make_response_promise<projector_status>();
   auto reply = [self, rp, model, x](projector_status& s) mutable {
+    // Where its frozen state is (nothing once resumed), kept with the intent.
+    for (auto& slot : self->state.slots)
+      if (slot.spec.name == model)
+        slot.frozen_at = s.frozen_at ? std::optional<std::uint64_t>{*s.frozen_at}
+                                     : std::nullopt;
     keep_intent(self, model, x);
     rp.deliver(std::move(s));
   };
@@ -158,15 +168,16 @@ void restore_pauses(supervisor_self self) {
     return;
   }
   st.lifecycle = std::move(*opened);
-  auto paused = st.lifecycle->paused();
+  auto paused = st.lifecycle->pauses();
   if (!paused) {
     BUS_LOG(log_level::error, "supervisor", context_of(paused.error()));
     return;
   }
-  for (auto& name : *paused)
+  for (auto& [name, frozen_at] : *paused)
     for (auto& s : st.slots)
       if (s.spec.name == name) {
         s.wanted = supervisor_state::intent::pause;
+        s.frozen_at = frozen_at;
         BUS_LOG(log_level::info, "supervisor",
                 "read model '" << name << "' stays paused, as before the restart");
       }

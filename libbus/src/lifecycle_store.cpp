@@ -48,37 +48,70 @@ public:
     sqlite3_busy_timeout(db_, 10000);
     for (auto* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                       "CREATE TABLE IF NOT EXISTS paused_models (model TEXT PRIMARY "
-                      "KEY, paused_at INTEGER NOT NULL)"})
+                      "KEY, paused_at INTEGER NOT NULL, frozen_at INTEGER)"})
       if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
         return sqlite_error(db_, path);
+    return add_frozen_at(path);
+  }
+
+  // A store made before frozen_at was kept gets the column (NULL: where
+  // those models were paused is not known).
+  caf::error add_frozen_at(const std::string& path) {
+    statement s;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT 1 FROM pragma_table_info('paused_models') "
+                           "WHERE name = 'frozen_at'",
+                           -1, &s.stmt, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, path);
+    auto rc = sqlite3_step(s.stmt);
+    if (rc == SQLITE_ROW)
+      return caf::none;
+    if (rc != SQLITE_DONE)
+      return sqlite_error(db_, path);
+    if (sqlite3_exec(db_, "ALTER TABLE paused_models ADD COLUMN frozen_at INTEGER",
+                     nullptr, nullptr, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, path);
     return caf::none;
   }
 
-  caf::expected<std::vector<std::string>> paused() override {
+  caf::expected<std::vector<paused_model>> pauses() override {
     statement s;
-    if (sqlite3_prepare_v2(db_, "SELECT model FROM paused_models ORDER BY model", -1,
-                           &s.stmt, nullptr)
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT model, frozen_at FROM paused_models ORDER BY model",
+                           -1, &s.stmt, nullptr)
         != SQLITE_OK)
       return sqlite_error(db_, "paused");
-    std::vector<std::string> result;
+    std::vector<paused_model> result;
     int rc;
-    while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW)
-      result.push_back(column_text(s.stmt, 0));
+    while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
+      auto& x = result.emplace_back();
+      x.name = column_text(s.stmt, 0);
+      if (sqlite3_column_type(s.stmt, 1) == SQLITE_INTEGER)
+        x.frozen_at = static_cast<std::uint64_t>(sqlite3_column_int64(s.stmt, 1));
+    }
     if (rc != SQLITE_DONE)
       return sqlite_error(db_, "paused");
     return result;
   }
 
-  caf::error set_paused(const std::string& model, bool paused) override {
+  caf::error set_paused(const std::string& model, bool paused,
+                        std::optional<std::uint64_t> frozen_at) override {
     statement s;
-    auto sql
-      = paused ? "INSERT OR REPLACE INTO paused_models (model, paused_at) VALUES (?,?)"
-               : "DELETE FROM paused_models WHERE model = ?";
+    auto sql = paused ? "INSERT OR REPLACE INTO paused_models (model, paused_at, "
+                        "frozen_at) VALUES (?,?,?)"
+                      : "DELETE FROM paused_models WHERE model = ?";
     if (sqlite3_prepare_v2(db_, sql, -1, &s.stmt, nullptr) != SQLITE_OK)
       return sqlite_error(db_, "set_paused");
     bind_text(s.stmt, 1, model);
-    if (paused)
+    if (paused) {
       sqlite3_bind_int64(s.stmt, 2, internal::paused_at_now());
+      if (frozen_at)
+        sqlite3_bind_int64(s.stmt, 3, static_cast<sqlite3_int64>(*frozen_at));
+      else
+        sqlite3_bind_null(s.stmt, 3);
+    }
     if (sqlite3_step(s.stmt) != SQLITE_DONE)
       return sqlite_error(db_, "set_paused");
     return caf::none;
@@ -122,11 +155,23 @@ lifecycle_store::open(const std::string& location) {
 }
 
 caf::expected<std::vector<std::string>> lifecycle_store::paused() const {
-  return backend_->paused();
+  auto xs = backend_->pauses();
+  if (!xs)
+    return std::move(xs.error());
+  std::vector<std::string> result;
+  result.reserve(xs->size());
+  for (auto& x : *xs)
+    result.push_back(std::move(x.name));
+  return result;
 }
 
-caf::error lifecycle_store::set_paused(const std::string& model, bool paused) {
-  return backend_->set_paused(model, paused);
+caf::expected<std::vector<paused_model>> lifecycle_store::pauses() const {
+  return backend_->pauses();
+}
+
+caf::error lifecycle_store::set_paused(const std::string& model, bool paused,
+                                       std::optional<std::uint64_t> frozen_at) {
+  return backend_->set_paused(model, paused, paused ? frozen_at : std::nullopt);
 }
 
 } // namespace bus

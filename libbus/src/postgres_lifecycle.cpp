@@ -3,6 +3,7 @@
 // lead keeps what the operator paused on the leader. Pauses change rarely:
 // one statement each, committed synchronously.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,10 @@ BEGIN;
 SELECT pg_advisory_xact_lock(4775315722);
 CREATE TABLE IF NOT EXISTS bus_paused_models (
   model     text   PRIMARY KEY,
-  paused_at bigint NOT NULL
+  paused_at bigint NOT NULL,
+  frozen_at bigint
 );
+ALTER TABLE bus_paused_models ADD COLUMN IF NOT EXISTS frozen_at bigint;
 COMMIT;
 )sql";
 
@@ -44,32 +47,41 @@ public:
     }));
   }
 
-  caf::expected<std::vector<std::string>> paused() override {
+  caf::expected<std::vector<paused_model>> pauses() override {
     return guarded("reading the paused models", [&] {
-      auto res = exec("SELECT model FROM bus_paused_models ORDER BY model",
+      auto res = exec("SELECT model, frozen_at FROM bus_paused_models ORDER BY model",
                       PGRES_TUPLES_OK);
-      std::vector<std::string> result;
-      for (int row = 0; row < res.rows(); ++row)
-        result.emplace_back(res.value(row, 0));
+      std::vector<paused_model> result;
+      for (int row = 0; row < res.rows(); ++row) {
+        auto& x = result.emplace_back();
+        x.name = std::string{res.value(row, 0)};
+        if (PQgetisnull(res.get(), row, 1) == 0)
+          x.frozen_at = std::stoull(std::string{res.value(row, 1)});
+      }
       return result;
     });
   }
 
-  caf::error set_paused(const std::string& model, bool paused) override {
+  caf::error set_paused(const std::string& model, bool paused,
+                        std::optional<std::uint64_t> frozen_at) override {
     return error_of(
       guarded(paused ? "pausing '" + model + "'" : "resuming '" + model + "'", [&] {
         auto at = std::to_string(paused_at_now());
-        const char* values[] = {model.c_str(), at.c_str()};
-        int lengths[] = {static_cast<int>(model.size()), static_cast<int>(at.size())};
-        int formats[] = {1, 0};
+        auto frozen = frozen_at ? std::to_string(*frozen_at) : std::string{};
+        const char* values[] = {model.c_str(), at.c_str(),
+                                frozen_at ? frozen.c_str() : nullptr};
+        int lengths[] = {static_cast<int>(model.size()), static_cast<int>(at.size()),
+                         static_cast<int>(frozen.size())};
+        int formats[] = {1, 0, 0};
         auto sql = paused ? "INSERT INTO bus_paused_models (model, "
-                            "paused_at) VALUES ($1::text, $2::bigint) "
-                            "ON CONFLICT (model) DO UPDATE SET "
-                            "paused_at = EXCLUDED.paused_at"
+                            "paused_at, frozen_at) VALUES ($1::text, $2::bigint, "
+                            "$3::bigint) ON CONFLICT (model) DO UPDATE SET "
+                            "paused_at = EXCLUDED.paused_at, "
+                            "frozen_at = EXCLUDED.frozen_at"
                           : "DELETE FROM bus_paused_models WHERE "
                             "model = $1::text";
         checked(conn_,
-                PQexecParams(conn_, sql, paused ? 2 : 1, nullptr, values, lengths,
+                PQexecParams(conn_, sql, paused ? 3 : 1, nullptr, values, lengths,
                              formats, 0),
                 PGRES_COMMAND_OK, "set_paused");
         return true;

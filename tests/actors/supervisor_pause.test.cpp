@@ -4,8 +4,10 @@
 
 #include "bus/actors/supervisor.hpp"
 
+#include "bus/errc.hpp"
 #include "bus/lifecycle_store.hpp"
 #include "support/sqlite_scratch.hpp"
+#include "support/sum_model.hpp"
 #include "support/supervisor_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -17,15 +19,44 @@ namespace {
 
 struct pause_fixture : supervisor_fixture {
   sqlite_scratch scratch{"bus-pause-test-", "node.lifecycle"};
+  sqlite_scratch snapshots{"bus-pause-test-", "node.snapshots"};
+  /// Snapshots of the models, as with --store (but none taken on the way:
+  /// only those a pause takes).
+  bool with_snapshots = false;
+
+  projector_options node_options() {
+    auto options = replaying(8);
+    if (with_snapshots) {
+      options.snapshot_path = snapshots.path;
+      options.snapshot_every = 1000;
+    }
+    return options;
+  }
+
+  /// "m": sums per key that restores from its snapshots (a tally does not).
+  static model_spec sums() {
+    model_spec result{"m", [] {
+                        return std::make_unique<payload_sums>(
+                          "m", std::vector<std::string>{"A"});
+                      }};
+    result.recovery.attempts = 1;
+    return result;
+  }
+
+  /// Starts a supervisor over `specs`, with snapshots if wanted.
+  void start_models(std::vector<model_spec> specs) {
+    sup = spawn_supervisor(sys, bus, std::move(specs), policy, node_options());
+    run();
+  }
 
   /// Starts a supervisor over "m" and "other" that keeps pauses in the
   /// scratch file, as a node with --store does.
   void start_keeping_pauses() {
-    auto options = replaying(8);
+    auto options = node_options();
     options.lifecycle_path = scratch.path;
-    sup = spawn_supervisor(
-      sys, bus, std::vector<model_spec>{tally("m", {"A"}), tally("other", {"A"})},
-      policy, options);
+    sup = spawn_supervisor(sys, bus,
+                           std::vector<model_spec>{sums(), tally("other", {"A"})},
+                           policy, options);
     run();
   }
 
@@ -34,6 +65,12 @@ struct pause_fixture : supervisor_fixture {
     self->send_exit(sup, caf::exit_reason::user_shutdown);
     run();
     sup = nullptr;
+  }
+
+  /// What a user's query of key0 in "m" answers.
+  caf::expected<query_result> query_m() {
+    return ask<query_result>(sup, query_atom::value, std::string{"m"},
+                             std::string{"key0"});
   }
 
   model_state state_of_model(const std::string& name) {
@@ -103,6 +140,117 @@ BOOST_AUTO_TEST_CASE(a_pause_survives_a_restart_of_the_node) {
   BOOST_TEST(state_of_model("m") == model_state::running);
   auto st = status();
   BOOST_TEST(st[0].checkpoint == 5u);
+}
+
+// A paused model answers from its frozen state, and from no other: a new
+// projector, or a reset one, that is not at that state refuses (error 11)
+// rather than answer from a past or empty state.
+
+BOOST_AUTO_TEST_CASE(a_paused_model_restarted_without_its_state_refuses_queries) {
+  start({tally("m", {"A"})});
+  publish(events(0, 3, {"A"}));
+  auto before = query_m();
+  BOOST_REQUIRE(before);
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  BOOST_REQUIRE(ask<projector_status>(sup, restart_atom::value, std::string{"m"}));
+  run();
+  auto after = query_m();
+  BOOST_REQUIRE(!after);
+  BOOST_TEST(code_of(after.error()) == errc::model_unavailable);
+  auto resumed = ask<projector_status>(sup, resume_atom::value, std::string{"m"});
+  BOOST_REQUIRE(resumed);
+  auto again = query_m();
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->value == before->value);
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_model_rebuilt_refuses_queries_until_resumed) {
+  start({tally("m", {"A"})});
+  publish(events(0, 3, {"A"}));
+  auto before = query_m();
+  BOOST_REQUIRE(before);
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  BOOST_REQUIRE(ask<projector_status>(sup, rebuild_atom::value, std::string{"m"}));
+  run();
+  auto during = query_m();
+  BOOST_REQUIRE(!during);
+  BOOST_TEST(code_of(during.error()) == errc::model_unavailable);
+  BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"m"}));
+  auto after = query_m();
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->value == before->value);
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_model_crashed_answers_from_the_state_its_pause_kept) {
+  with_snapshots = true;
+  start_models({sums()});
+  publish(events(0, 3, {"A"}));
+  auto before = query_m();
+  BOOST_REQUIRE(before);
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  publish(events(3, 3, {"A"})); // logged, not applied: paused
+  // Killed: no last snapshot on its way out, as in a crash.
+  self->send_exit(slot(0).handle, caf::exit_reason::kill);
+  run();
+  sched.advance_time(policy.max_backoff);
+  run();
+  BOOST_TEST(status()[0].restarts == 1u);
+  auto after = query_m();
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->value == before->value);
+  BOOST_TEST(status()[0].checkpoint == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(
+  a_paused_model_answers_from_its_frozen_state_after_the_node_crashed) {
+  with_snapshots = true;
+  start_keeping_pauses();
+  publish(events(0, 3, {"A"}));
+  auto before = query_m();
+  BOOST_REQUIRE(before);
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  // The node dies: its projector takes no last snapshot.
+  self->send_exit(slot(0).handle, caf::exit_reason::kill);
+  stop_supervisor();
+  publish(events(3, 2, {"A"}));
+  start_keeping_pauses();
+  BOOST_TEST(state_of_model("m") == model_state::paused);
+  auto after = query_m();
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->value == before->value);
+}
+
+BOOST_AUTO_TEST_CASE(the_store_keeps_where_a_paused_model_froze) {
+  {
+    auto store = lifecycle_store::open(scratch.path);
+    BOOST_REQUIRE(store);
+    BOOST_REQUIRE(!(*store)->set_paused("a", true, 42u));
+    BOOST_REQUIRE(!(*store)->set_paused("b", true));
+  }
+  auto store = lifecycle_store::open(scratch.path);
+  BOOST_REQUIRE(store);
+  auto pauses = (*store)->pauses();
+  BOOST_REQUIRE(pauses);
+  BOOST_REQUIRE(pauses->size() == 2u);
+  BOOST_TEST((*pauses)[0].name == "a");
+  BOOST_TEST((*pauses)[0].frozen_at.value_or(0) == 42u);
+  BOOST_TEST((*pauses)[1].name == "b");
+  BOOST_TEST(!(*pauses)[1].frozen_at);
+}
+
+BOOST_AUTO_TEST_CASE(a_store_made_before_frozen_points_opens_with_its_pauses) {
+  scratch.sql("CREATE TABLE paused_models (model TEXT PRIMARY KEY, "
+              "paused_at INTEGER NOT NULL);"
+              "INSERT INTO paused_models VALUES ('old', 1)");
+  auto store = lifecycle_store::open(scratch.path);
+  BOOST_REQUIRE(store);
+  auto pauses = (*store)->pauses();
+  BOOST_REQUIRE(pauses);
+  BOOST_REQUIRE(pauses->size() == 1u);
+  BOOST_TEST((*pauses)[0].name == "old");
+  BOOST_TEST(!(*pauses)[0].frozen_at);
+  BOOST_REQUIRE(!(*store)->set_paused("old", true, 7u));
+  BOOST_TEST((*store)->pauses()->at(0).frozen_at.value_or(0) == 7u);
 }
 
 BOOST_AUTO_TEST_CASE(the_store_lists_what_is_paused) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
@@ -158,8 +159,11 @@ void thaw(projector_ptr self);
 
 /// Unsubscribes and applies nothing until resumed. With a `successor` (the
 /// projector a switch put in its place), the bus has that one answer the
-/// pushes this projector held.
-actors::projector_status pause(projector_ptr self, actors::projector_actor successor);
+/// pushes this projector held. It answers queries from the state it had
+/// when paused if it was answering then, else only at `frozen_at` (the
+/// checkpoint its model was paused at, for a new projector).
+actors::projector_status pause(projector_ptr self, actors::projector_actor successor,
+                               std::optional<std::uint64_t> frozen_at = std::nullopt);
 
 /// Blue/green, in the projector that switched in: per batch the old one
 /// held, which of its events this one took (from its `took` record, or as
@@ -276,6 +280,12 @@ bool take_over_table(projector_ptr self);
 /// Commits what is due and closes the table (a demote: another projector
 /// takes the model over); false (and failing) when the commit fails.
 bool give_up_table(projector_ptr self);
+
+/// Just paused: keeps its frozen state durably (a table commit, or a
+/// snapshot it starts) and answers with its status, so that a new
+/// projector of the paused model, or of the node, restores the very state
+/// it answered from.
+caf::result<actors::projector_status> keep_frozen(projector_ptr self);
 
 /// Persists a change of the parked events made without a new event (a
 /// retry or discard), then answers `answer`: a table commit, or a snapshot

@@ -239,6 +239,13 @@ struct projector_state {
   /// The phase a frozen projector goes back to when thawed.
   projector_phase thaw_to = projector_phase::running;
   std::uint64_t catch_up_target = 0;
+  /// While paused: the checkpoint of its frozen state, the one it answered
+  /// queries from when paused (or, for a new projector, the one its model
+  /// was paused at). It answers queries only while its checkpoint is that
+  /// one: reset by a rebuild, paused part of the way through a catch-up, or
+  /// started without the state it was paused with, it would answer from a
+  /// state nobody was shown.
+  std::optional<std::uint64_t> frozen_at;
   /// Replay requests under way: up to options.replay_ahead, plus those
   /// asking again for the rest of a short answer (see pull_gaps).
   std::uint32_t pulls_in_flight = 0;

@@ -20,6 +20,12 @@ using supervisor_ptr
 /// Spawns and monitors the projector of slot `index`.
 void start(supervisor_ptr self, std::size_t index);
 
+/// Notes where the frozen state of slot `index`'s paused projector is (its
+/// answer to a pause), which the model's next projectors are told; where
+/// pauses are kept, for the next node's too.
+void note_frozen(supervisor_ptr self, std::size_t index,
+                 const actors::projector_status& x);
+
 /// Handles the down message of a live projector: a restart after the
 /// backoff, failed (with a retry after the cool-down), or stopped.
 void live_down(supervisor_ptr self, const caf::down_msg& dm);

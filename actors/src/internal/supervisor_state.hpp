@@ -66,6 +66,11 @@ struct supervisor_state {
   struct slot {
     model_spec spec;
     intent wanted = intent::run;
+    /// Paused: the checkpoint of the frozen state its projector answered
+    /// from when paused (none: it answered nothing then). A new projector
+    /// answers queries only once at that checkpoint (a restore of the
+    /// snapshot or table the pause kept).
+    std::optional<std::uint64_t> frozen_at;
     placement where = placement::here;
     projector_actor handle;
     /// running, restarting, failed or stopped (the projector reports the

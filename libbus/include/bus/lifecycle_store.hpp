@@ -7,11 +7,16 @@
 // or in the PostgreSQL database of a postgresql:// location (the log's, so
 // that a standby taking the lead keeps the leader's pauses).
 //
-// Schema: paused_models (model TEXT PRIMARY KEY, paused_at INTEGER) in
-// SQLite, bus_paused_models (model text PRIMARY KEY, paused_at bigint) on
-// PostgreSQL (paused_at: milliseconds since the epoch).
+// Schema: paused_models (model TEXT PRIMARY KEY, paused_at INTEGER,
+// frozen_at INTEGER) in SQLite, bus_paused_models (model text PRIMARY KEY,
+// paused_at bigint, frozen_at bigint) on PostgreSQL (paused_at:
+// milliseconds since the epoch; frozen_at: the checkpoint of the state the
+// model answered queries from when paused, NULL if it answered none).
+// Stores made before frozen_at get the column when opened.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +24,14 @@
 #include <caf/expected.hpp>
 
 namespace bus {
+
+/// A paused model, and where its frozen state is.
+struct paused_model {
+  std::string name;
+  /// The checkpoint of the state it answered queries from when paused
+  /// (none: it answered none, or it was paused before this was kept).
+  std::optional<std::uint64_t> frozen_at;
+};
 
 class lifecycle_store {
 public:
@@ -38,8 +51,14 @@ public:
   /// The paused models, by name.
   caf::expected<std::vector<std::string>> paused() const;
 
+  /// The paused models, by name, and where their frozen states are.
+  caf::expected<std::vector<paused_model>> pauses() const;
+
   /// Records `model` as paused (durably), or as no longer paused.
-  caf::error set_paused(const std::string& model, bool paused);
+  /// Records `model` as paused (durably), or as no longer paused. Paused,
+  /// `frozen_at` is the checkpoint of the state it answers queries from.
+  caf::error set_paused(const std::string& model, bool paused,
+                        std::optional<std::uint64_t> frozen_at = std::nullopt);
 
 private:
   explicit lifecycle_store(std::unique_ptr<backend> impl);

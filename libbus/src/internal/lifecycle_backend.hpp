@@ -5,6 +5,7 @@
 // lifecycle_store.hpp documents.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,11 @@ class lifecycle_store::backend {
 public:
   virtual ~backend() = default;
 
-  virtual caf::expected<std::vector<std::string>> paused() = 0;
+  virtual caf::expected<std::vector<paused_model>> pauses() = 0;
 
-  virtual caf::error set_paused(const std::string& model, bool paused) = 0;
+  virtual caf::error set_paused(const std::string& model, bool paused,
+                                std::optional<std::uint64_t> frozen_at)
+    = 0;
 };
 
 } // namespace bus

@@ -39,6 +39,9 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<ready_atom>::with<projector_status>,
   // Lifecycle: each answers with the status after the change.
   caf::replies_to<pause_atom>::with<projector_status>,
+  // A new projector of a paused model: pauses, its frozen state the one at
+  // that checkpoint (the model's when it was paused).
+  caf::replies_to<pause_atom, std::uint64_t>::with<projector_status>,
   caf::replies_to<resume_atom>::with<projector_status>,
   caf::replies_to<rebuild_atom>::with<projector_status>,
   // Switches to another bus handle (a reconnect): subscribes there and

@@ -13,6 +13,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/optional.hpp>
 
 #include "bus/actors/detail/json_text.hpp"
 #include "bus/actors/model_state.hpp"
@@ -182,6 +183,9 @@ struct projector_status {
   /// restoring, then all of them (0 for a model restored whole, or not at
   /// all).
   std::uint64_t restored_rows = 0;
+  /// Paused: the checkpoint of the frozen state it answers queries from;
+  /// none while it answers none (paused part of the way, or reset since).
+  caf::optional<std::uint64_t> frozen_at;
 };
 
 /// Where one read model's checkpoint stood when an await_applied was
@@ -330,7 +334,7 @@ typename Inspector::result_type inspect(Inspector& f, projector_status& x) {
   return f(caf::meta::type_name("bus.projector_status"), x.model, x.state, x.checkpoint,
            x.checkpoint_timestamp, x.applied, x.skipped, x.ignored, x.replayed,
            x.rebuilds, x.restarts, x.last_error, x.role, x.parked, x.stalled_ms,
-           x.apply_latency, x.mailbox, x.restored_rows);
+           x.apply_latency, x.mailbox, x.restored_rows, x.frozen_at);
 }
 
 template <class Inspector>
