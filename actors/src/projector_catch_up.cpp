@@ -296,6 +296,31 @@ void rebind(projector_ptr self, bus_actor new_bus) {
   subscribe(self); // then pulls from the checkpoint to the new head
 }
 
+namespace {
+
+// A projector restored from a snapshot or table knows its checkpoint but
+// not that event's time, which lag_ms is measured from: read it back, so
+// that a restored model not applying yet (paused, or catching up) shows how
+// far behind it is in time, not 0.
+void learn_checkpoint_time(projector_ptr self) {
+  auto& st = self->state;
+  auto at = st.processed.watermark();
+  if (st.checkpoint_timestamp != 0 || at == 0)
+    return;
+  self
+    ->request(st.bus, st.options.bus_timeout, replay_atom::value, at, std::uint32_t{1})
+    .then(
+      [self, at](event_batch& batch) {
+        auto& state = self->state;
+        if (state.checkpoint_timestamp == 0 && !batch.empty() && batch.front().seq == at
+            && state.processed.watermark() == at)
+          state.checkpoint_timestamp = batch.front().timestamp;
+      },
+      [](caf::error&) {}); // only a figure of status: a later apply sets it
+}
+
+} // namespace
+
 // Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(projector_ptr self) {
   auto& st = self->state;
@@ -331,6 +356,7 @@ void subscribe(projector_ptr self) {
           return;
         }
         state.catch_up_target = std::max(state.catch_up_target, head);
+        learn_checkpoint_time(self);
         pull(self);
       },
       [self, generation = st.bus_generation](caf::error& err) {

@@ -402,4 +402,21 @@ BOOST_AUTO_TEST_CASE(a_writer_whose_projector_is_gone_before_it_starts_just_quit
   stop(again);
 }
 
+// lag_ms is the head's time minus the checkpoint's: a restored projector
+// that applied nothing since (paused, or still catching up) must know its
+// checkpoint's time, or it shows no lag in time however far behind it is.
+BOOST_AUTO_TEST_CASE(a_restored_projector_knows_when_its_checkpoint_was_logged) {
+  auto first = start(sums_spec(), 4);
+  publish(events(0, 8, {"A"}));
+  stop(first);
+  auto logged = whole_log().back();
+  BOOST_REQUIRE(logged.timestamp > 0);
+  auto again = start(sums_spec(), 4);
+  auto st = status(again);
+  BOOST_TEST(st.checkpoint == 8u);
+  BOOST_TEST(st.applied == 0u);
+  BOOST_TEST(st.checkpoint_timestamp == logged.timestamp);
+  stop(again);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
