@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -66,6 +67,15 @@ void read_recovery(reader& model, caf::error& err, recovery_policy& out) {
     else
       r.fail(r.at("order"), "expected \"per_key\" or \"none\"");
   }
+}
+
+// `name` with ASCII letters in lower case, as SQLite compares table names.
+std::string folded(const std::string& name) {
+  auto result = name;
+  for (auto& c : result)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return result;
 }
 
 caf::expected<model_spec> parse_model(const boost::json::value& v,
@@ -170,6 +180,8 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
     if (arr == nullptr)
       return make_error(errc::invalid_config, "read_models: expected an array");
     std::set<std::string> names;
+    // By folded name: the index of the model that has it.
+    std::map<std::string, std::size_t> folded_names;
     for (std::size_t i = 0; i < arr->size(); ++i) {
       auto path = "read_models[" + std::to_string(i) + "]";
       auto spec = parse_model((*arr)[i], path);
@@ -178,6 +190,18 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
       if (!names.insert(spec->name).second)
         return make_error(errc::invalid_config,
                           path + ".name: duplicate name " + spec->name);
+      // SQLite ignores case in table names, so "users" and "USERS" would
+      // share the table model_users (and load each other's rows); any
+      // model may be moved to a table by a blue/green rebuild.
+      auto [other, added] = folded_names.emplace(folded(spec->name), i);
+      if (!added) {
+        auto& first = result.read_models[other->second].name;
+        return make_error(errc::invalid_config,
+                          path + ".name: \"" + spec->name + "\" differs from \"" + first
+                            + "\" (read_models[" + std::to_string(other->second)
+                            + "]) only in letter case; model names must differ "
+                              "in more than case (SQLite table names ignore it)");
+      }
       result.read_models.push_back(std::move(*spec));
     }
   }
