@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -69,6 +70,34 @@ void read_recovery(reader& model, caf::error& err, recovery_policy& out) {
   }
 }
 
+// The first event type `a` and `b` share, or nullptr.
+const std::string* shared_type(const std::vector<std::string>& a,
+                               const std::vector<std::string>& b) {
+  for (auto& type : a)
+    if (std::find(b.begin(), b.end(), type) != b.end())
+      return &type;
+  return nullptr;
+}
+
+// Refuses an event type in two roles of a document model: the model would
+// apply one of them and silently ignore the other.
+void check_document_roles(reader& r, const std::string& path,
+                          const document_model_config& cfg) {
+  struct role {
+    const char* name;
+    const std::vector<std::string>* types;
+  };
+  const role roles[] = {{"upsert_on", &cfg.upsert_on},
+                        {"merge_on", &cfg.merge_on},
+                        {"delete_on", &cfg.delete_on}};
+  for (std::size_t i = 0; i < std::size(roles); ++i)
+    for (auto j = i + 1; j < std::size(roles); ++j)
+      if (auto* type = shared_type(*roles[i].types, *roles[j].types))
+        return r.fail(path, "model \"" + cfg.name + "\" has event type \"" + *type
+                              + "\" in both " + roles[i].name + " and " + roles[j].name
+                              + " (expected one role per type)");
+}
+
 // `name` with ASCII letters in lower case, as SQLite compares table names.
 std::string folded(const std::string& name) {
   auto result = name;
@@ -116,6 +145,8 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
     if (r.ok() && cfg.upsert_on.empty() && cfg.merge_on.empty()
         && cfg.delete_on.empty())
       r.fail(path, "a document model needs upsert_on, merge_on or delete_on");
+    if (r.ok())
+      check_document_roles(r, path, cfg);
     if (!r.ok())
       return err;
     return model_spec{name, [cfg] { return std::make_unique<document_model>(cfg); },

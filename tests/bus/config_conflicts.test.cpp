@@ -1,11 +1,12 @@
 // Configurations whose parts contradict each other, refused at load rather
 // than run with one side silently winning: model names that one SQLite
-// table would share.
+// table would share, an event type in two roles of a document model.
 
 #include "bus/config.hpp"
 
 #include "bus/errc.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -68,6 +69,41 @@ BOOST_AUTO_TEST_CASE(model_names_that_differ_only_in_case_are_refused) {
                document_text("users", R"("merge_on": ["A"])", "sqlite") + ", "
                + document_text("users2", R"("merge_on": ["A"])", "sqlite")))
              == "");
+}
+
+BOOST_AUTO_TEST_CASE(event_type_in_two_document_roles_is_refused) {
+  struct conflict {
+    const char* roles;
+    const char* first;
+    const char* second;
+  };
+  for (auto c :
+       {conflict{R"("merge_on": ["A", "B"], "delete_on": ["B"])", "merge_on",
+                 "delete_on"},
+        conflict{R"("upsert_on": ["B"], "merge_on": ["B"])", "upsert_on", "merge_on"},
+        conflict{R"("upsert_on": ["B"], "delete_on": ["C", "B"])", "upsert_on",
+                 "delete_on"}}) {
+    BOOST_TEST_CONTEXT("roles " << c.roles) {
+      auto why = refusal_of(conflicting_models(document_text("orders", c.roles)));
+      BOOST_TEST_INFO("refusal: " << why);
+      BOOST_TEST(opens_with(why, "read_models[0]:"));
+      BOOST_TEST(why.find("\"orders\"") != std::string::npos);
+      BOOST_TEST(why.find("\"B\"") != std::string::npos);
+      BOOST_TEST(why.find(c.first) != std::string::npos);
+      BOOST_TEST(why.find(c.second) != std::string::npos);
+    }
+  }
+  // A blue/green definition is checked the same way.
+  auto definition = parse_model_definition(
+    boost::json::parse(
+      document_text("orders", R"("merge_on": ["B"], "delete_on": ["B"])")),
+    "body.definition");
+  BOOST_REQUIRE(!definition);
+  BOOST_TEST(opens_with(context_of(definition.error()), "body.definition:"));
+  // A type named twice in one role is no conflict.
+  BOOST_TEST(
+    refusal_of(conflicting_models(document_text("orders", R"("merge_on": ["B", "B"])")))
+    == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
