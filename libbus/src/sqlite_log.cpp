@@ -9,6 +9,7 @@
 #include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
+#include "internal/store_lock.hpp"
 #include "internal/tail_cache.hpp"
 #include "internal/forwarding_vfs.hpp"
 
