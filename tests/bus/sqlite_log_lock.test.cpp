@@ -1,6 +1,7 @@
 // One writer per SQLite store: a second open of a store, in this process or
-// in another one, is refused while the first is open, and a store whose
-// holder closed it or died opens again.
+// in another one, is refused while the first is open, a store whose holder
+// closed it or died opens again, and a row another writer slipped in fails
+// the store.
 
 #include "bus/sqlite_log.hpp"
 
@@ -9,6 +10,7 @@
 #include <csignal>
 #include <string>
 
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,6 +121,26 @@ BOOST_AUTO_TEST_CASE(a_store_whose_holder_was_killed_opens) {
   BOOST_REQUIRE(status == -1);
   auto log = open();
   BOOST_TEST(log->head() == 1u);
+}
+
+// A writer that goes around the lock (an old release, a hand-made
+// connection) and adds a row where this log's next one goes: the store is
+// failed, not reported healthy while it refuses every batch.
+BOOST_AUTO_TEST_CASE(a_row_written_by_another_writer_fails_the_store) {
+  auto log = open();
+  log->append(one_event("e1"));
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto rc = sqlite3_exec(db,
+                         "INSERT INTO batches (first_seq, count, events) "
+                         "VALUES (2, 1, x'00')",
+                         nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  BOOST_REQUIRE(rc == SQLITE_OK);
+  BOOST_CHECK_THROW(log->append(one_event("e2")), storage_error);
+  BOOST_TEST(log->health().state == store_state::failed);
+  BOOST_TEST_INFO("reason: " << log->health().reason);
+  BOOST_TEST(log->health().reason.find("another writer") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
