@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -68,6 +70,43 @@ void read_recovery(reader& model, caf::error& err, recovery_policy& out) {
   }
 }
 
+// The first event type `a` and `b` share, or nullptr.
+const std::string* shared_type(const std::vector<std::string>& a,
+                               const std::vector<std::string>& b) {
+  for (auto& type : a)
+    if (std::find(b.begin(), b.end(), type) != b.end())
+      return &type;
+  return nullptr;
+}
+
+// Refuses an event type in two roles of a document model: the model would
+// apply one of them and silently ignore the other.
+void check_document_roles(reader& r, const std::string& path,
+                          const document_model_config& cfg) {
+  struct role {
+    const char* name;
+    const std::vector<std::string>* types;
+  };
+  const role roles[] = {{"upsert_on", &cfg.upsert_on},
+                        {"merge_on", &cfg.merge_on},
+                        {"delete_on", &cfg.delete_on}};
+  for (std::size_t i = 0; i < std::size(roles); ++i)
+    for (auto j = i + 1; j < std::size(roles); ++j)
+      if (auto* type = shared_type(*roles[i].types, *roles[j].types))
+        return r.fail(path, "model \"" + cfg.name + "\" has event type \"" + *type
+                              + "\" in both " + roles[i].name + " and " + roles[j].name
+                              + " (expected one role per type)");
+}
+
+// `name` with ASCII letters in lower case, as SQLite compares table names.
+std::string folded(const std::string& name) {
+  auto result = name;
+  for (auto& c : result)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return result;
+}
+
 caf::expected<model_spec> parse_model(const boost::json::value& v,
                                       const std::string& path) {
   caf::error err;
@@ -106,6 +145,8 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
     if (r.ok() && cfg.upsert_on.empty() && cfg.merge_on.empty()
         && cfg.delete_on.empty())
       r.fail(path, "a document model needs upsert_on, merge_on or delete_on");
+    if (r.ok())
+      check_document_roles(r, path, cfg);
     if (!r.ok())
       return err;
     return model_spec{name, [cfg] { return std::make_unique<document_model>(cfg); },
@@ -170,6 +211,8 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
     if (arr == nullptr)
       return make_error(errc::invalid_config, "read_models: expected an array");
     std::set<std::string> names;
+    // By folded name: the index of the model that has it.
+    std::map<std::string, std::size_t> folded_names;
     for (std::size_t i = 0; i < arr->size(); ++i) {
       auto path = "read_models[" + std::to_string(i) + "]";
       auto spec = parse_model((*arr)[i], path);
@@ -178,6 +221,18 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
       if (!names.insert(spec->name).second)
         return make_error(errc::invalid_config,
                           path + ".name: duplicate name " + spec->name);
+      // SQLite ignores case in table names, so "users" and "USERS" would
+      // share the table model_users (and load each other's rows); any
+      // model may be moved to a table by a blue/green rebuild.
+      auto [other, added] = folded_names.emplace(folded(spec->name), i);
+      if (!added) {
+        auto& first = result.read_models[other->second].name;
+        return make_error(errc::invalid_config,
+                          path + ".name: \"" + spec->name + "\" differs from \"" + first
+                            + "\" (read_models[" + std::to_string(other->second)
+                            + "]) only in letter case; model names must differ "
+                              "in more than case (SQLite table names ignore it)");
+      }
       result.read_models.push_back(std::move(*spec));
     }
   }

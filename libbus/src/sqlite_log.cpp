@@ -9,6 +9,7 @@
 #include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
+#include "internal/store_lock.hpp"
 #include "internal/tail_cache.hpp"
 #include "internal/forwarding_vfs.hpp"
 
@@ -277,6 +278,13 @@ bool fails_the_store(int rc) {
   }
 }
 
+// A key this log never wrote already taken (extended codes: a trigger's
+// RAISE is a constraint error too, and leaves the store as it was): another
+// writer changed the file behind the log, which no longer knows its head.
+bool another_writer(int rc) {
+  return rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE;
+}
+
 } // namespace
 
 void sqlite_log::sync() {
@@ -301,6 +309,10 @@ void sqlite_log::sync() {
     drop_pending();
     if (fails_the_store(rc))
       health_ = store_health{store_state::failed, ex.what()};
+    else if (another_writer(rc))
+      health_ = store_health{store_state::failed,
+                             std::string{"another writer changed the log: "}
+                               + ex.what()};
     throw storage_error(path_ + ": " + ex.what() + " (the " + std::to_string(lost)
                         + " events appended since the last sync were not stored)");
   }

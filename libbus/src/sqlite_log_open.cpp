@@ -13,6 +13,7 @@
 #include "internal/read_cache.hpp"
 #include "internal/recent_ids.hpp"
 #include "internal/sqlite_rows.hpp"
+#include "internal/store_lock.hpp"
 #include "internal/tail_cache.hpp"
 #include "internal/forwarding_vfs.hpp"
 
@@ -87,6 +88,9 @@ caf::expected<std::shared_ptr<sqlite_log>> sqlite_log::open(const std::string& p
   std::shared_ptr<sqlite_log> log{
     new sqlite_log(path, policy, tail_events, index_every)};
   try {
+    // Before SQLite touches the file: a second writer would hand out the
+    // seqs the first one does, and even a migration must not run twice.
+    log->lock_ = std::make_unique<store_lock>(path);
     log->vfs_ = std::make_unique<timed_vfs>(log->timings_.fsync);
   } catch (const storage_error& ex) {
     return make_error(errc::storage_failed, path + ": " + ex.what());

@@ -36,6 +36,24 @@ struct scratch_dir {
     std::filesystem::remove_all(dir, ec);
   }
   std::string store() const { return (dir / "log.db").string(); }
+
+  /// The head the file holds, read past the bus's open log (which holds
+  /// the store's lock: a second log cannot open it meanwhile).
+  std::uint64_t head_in_file() const {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(store().c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    std::uint64_t head = 0;
+    if (sqlite3_prepare_v2(
+          db, "SELECT coalesce(max(first_seq + count - 1), 0) FROM batches", -1, &st,
+          nullptr)
+          == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+      head = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return head;
+  }
 };
 
 std::shared_ptr<sqlite_log> open_store(const std::string& path) {
@@ -144,8 +162,8 @@ BOOST_AUTO_TEST_CASE(publish_is_acknowledged_only_when_the_sync_timer_fires) {
   BOOST_TEST((**ack)->outcomes.size() == 3u);
   BOOST_TEST((**ack)->outcomes[2].seq == 3u);
   BOOST_TEST(log->durable_head() == 3u);
-  // What was acknowledged is in the file: a second handle sees it.
-  BOOST_TEST(open_store(store())->head() == 3u);
+  // What was acknowledged is in the file.
+  BOOST_TEST(head_in_file() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(batches_of_one_interval_share_one_sync) {
@@ -364,7 +382,7 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST((**second)->outcomes[1].seq == 4u);
   BOOST_TEST(each->durable_head() == 4u);
   BOOST_TEST(each->timings().commit.count() == 1u);
-  BOOST_TEST(open_store(other.store())->head() == 4u); // in the file
+  BOOST_TEST(other.head_in_file() == 4u); // in the file
   self->send_exit(each_bus, caf::exit_reason::user_shutdown);
   run();
 }

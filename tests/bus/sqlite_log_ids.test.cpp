@@ -191,6 +191,7 @@ BOOST_AUTO_TEST_CASE(events_not_yet_written_stay_exact_duplicates_however_many) 
   BOOST_TEST(log->read(1, 3).size() == 3u);
   log->sync();
   BOOST_TEST(redeliver(*log, {0, 1000}) == (std::vector<std::uint64_t>{1, 1001}));
+  log.reset();
   BOOST_TEST(open()->head() == 2000u);
 }
 
@@ -236,6 +237,7 @@ BOOST_AUTO_TEST_CASE(an_id_lost_by_a_failed_sync_is_new_again) {
   log->sync();
   // Only ids of events that are in the log, each once.
   BOOST_TEST(indexed() == "301");
+  log.reset();
   BOOST_TEST(open()->find("e250").value_or(0) == 201u);
 }
 
@@ -277,6 +279,7 @@ BOOST_AUTO_TEST_CASE(store_whose_id_table_is_keyed_by_text_is_migrated_on_open) 
              == (std::vector<std::uint64_t>{1, 10, 11, 100, 101, 1000, 0}));
   log->append(numbered(1001, 100));
   BOOST_TEST(log->head() == 1101u);
+  log.reset();
   BOOST_TEST(redeliver(*open(), {5, 1050, 1000})
              == (std::vector<std::uint64_t>{6, 1051, 1001}));
 }

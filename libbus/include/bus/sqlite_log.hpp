@@ -23,7 +23,10 @@
 // gives back every durable event. A commit that fails on a write or an
 // fsync fails the store (store_state::failed): it takes nothing more until
 // it is reopened. Stores in the layouts of earlier releases
-// are migrated on open. Owned by one actor at a time; not thread-safe.
+// are migrated on open. One log per file: while a log is open, another
+// open of its file, in this process or another, is refused (an advisory
+// lock on PATH.lock, see src/internal/store_lock.hpp). Owned by one actor
+// at a time; not thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -47,6 +50,7 @@ class read_cache;
 class recent_ids;
 class tail_cache;
 class forwarding_vfs;
+class store_lock;
 } // namespace bus::internal
 
 namespace bus {
@@ -109,7 +113,8 @@ public:
   /// Opens (or creates) the store at `path`, migrating a store of an older
   /// layout, keeping at least the last `tail_events` events in memory and
   /// writing the ids of `index_every` events at a time (at least 1) to the
-  /// id table. Errors name the file.
+  /// id table. Errors name the file; a file another open log holds is
+  /// refused ("the store is in use by another process (pid N) ...").
   static caf::expected<std::shared_ptr<sqlite_log>>
   open(const std::string& path, durability policy = durability::fsync_each_batch,
        std::size_t tail_events = default_tail_events,
@@ -197,6 +202,8 @@ private:
   void refuse_if_failed() const;
 
   std::string path_;
+  /// Keeps every other log off the file while this one is open.
+  std::unique_ptr<internal::store_lock> lock_;
   durability policy_;
   // Set by defer_syncs(): the owner syncs, append() never does.
   bool syncs_deferred_ = false;
