@@ -46,15 +46,14 @@ void open_circuit(supervisor_ptr self, std::size_t index) {
                      static_cast<std::uint64_t>(index), s.generation);
 }
 
-// Answers the operator's restarts of slot `index` once its new projector has
-// caught up (or with why it went down first).
-void answer_when_ready(supervisor_ptr self, std::size_t index) {
-  auto& s = self->state.slots[index];
-  auto waiting = std::move(s.restarting);
-  s.restarting.clear();
-  if (waiting.empty() || !s.handle)
-    return;
-  self->request(s.handle, caf::infinite, ready_atom::value)
+using restart_waiters = std::vector<caf::typed_response_promise<projector_status>>;
+
+// Answers `waiting` once `asked`, slot `index`'s projector, has caught up,
+// or with why it went down first. An operator's restart that came meanwhile
+// stopped it: then they are answered by the projector that restart starts.
+void answer_from(supervisor_ptr self, std::size_t index, projector_actor asked,
+                 restart_waiters waiting) {
+  self->request(asked, caf::infinite, ready_atom::value)
     .then(
       [self, index, waiting](projector_status& ps) mutable {
         auto& current = self->state.slots[index];
@@ -63,8 +62,17 @@ void answer_when_ready(supervisor_ptr self, std::size_t index) {
         for (auto& rp : waiting)
           rp.deliver(ps);
       },
-      [self, index, waiting](caf::error& err) mutable {
+      [self, index, asked, waiting](caf::error& err) mutable {
         auto& current = self->state.slots[index];
+        if (current.handle && current.handle != asked) {
+          answer_from(self, index, current.handle, std::move(waiting));
+          return;
+        }
+        if (!current.restarting.empty()) { // its start takes them along
+          for (auto& rp : waiting)
+            current.restarting.push_back(std::move(rp));
+          return;
+        }
         auto why = make_error(errc::model_unavailable,
                               "read model '" + current.spec.name
                                 + "' went down again after the restart: "
@@ -72,6 +80,17 @@ void answer_when_ready(supervisor_ptr self, std::size_t index) {
         for (auto& rp : waiting)
           rp.deliver(why);
       });
+}
+
+// Answers the operator's restarts of slot `index` once its new projector has
+// caught up (or with why it went down first).
+void answer_when_ready(supervisor_ptr self, std::size_t index) {
+  auto& s = self->state.slots[index];
+  auto waiting = std::move(s.restarting);
+  s.restarting.clear();
+  if (waiting.empty() || !s.handle)
+    return;
+  answer_from(self, index, s.handle, std::move(waiting));
 }
 
 // A half-open retry that catches up closes the circuit: the model runs

@@ -151,4 +151,30 @@ BOOST_AUTO_TEST_CASE(operator_restart_of_an_unknown_model_names_it) {
   BOOST_TEST(context_of(r.error()).find("ghost") != std::string::npos);
 }
 
+// Two operators restarting one model: the second restart stops the
+// projector the first one started before it caught up. Both are answered
+// by the projector that runs in the end, neither with an error.
+BOOST_AUTO_TEST_CASE(a_restart_during_another_restarts_catch_up_answers_both) {
+  start({tally("a", {"A"})});
+  publish(events(0, 10, {"A"}));
+  auto old = slot(0).handle;
+  auto first = send_request<projector_status>(sup, restart_atom::value,
+                                              std::string{"a"});
+  for (int i = 0; i < 1000 && (!slot(0).handle || slot(0).handle == old); ++i)
+    sched.run_once();
+  auto started = slot(0).handle;
+  BOOST_REQUIRE(started && started != old);
+  auto second = send_request<projector_status>(sup, restart_atom::value,
+                                               std::string{"a"});
+  run();
+  BOOST_REQUIRE(*first);
+  BOOST_REQUIRE(*second);
+  BOOST_TEST((slot(0).handle != started)); // the second restart did replace it
+  BOOST_REQUIRE_MESSAGE(**first, "the first restart failed");
+  BOOST_REQUIRE_MESSAGE(**second, "the second restart failed");
+  BOOST_TEST((***first).state == model_state::running);
+  BOOST_TEST((***first).checkpoint == 10u);
+  BOOST_TEST((***second).checkpoint == 10u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
