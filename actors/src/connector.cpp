@@ -123,6 +123,10 @@ connector_impl(connector_actor::stateful_pointer<connector_state> self,
     state.bus = nullptr;
     state.link.connected = false;
     state.link.last_error = caf::to_string(dm.reason);
+    // A caught-up projector asks its bus for nothing and would go on
+    // reporting "running": rebinding to no bus detaches them all now.
+    if (state.supervisor)
+      self->send(state.supervisor, rebind_atom::value, bus_actor{});
     redial_later(self);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {

@@ -31,8 +31,8 @@ namespace {
 // lists the moves).
 constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
   using p = projector_phase;
-  if (from == p::restoring)
-    return to == p::catching_up;
+  if (from == p::restoring) // done, with its bus or having lost it
+    return to == p::catching_up || to == p::detached;
   switch (to) {
     case p::restoring:
       return false; // only a new projector starts there
@@ -48,7 +48,7 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
       return from == p::catching_up || from == p::rebuilding || from == p::filling_gap
              || from == p::frozen;
     case p::detached:
-      return from != p::paused;
+      return true; // from paused: a resume while the bus is lost
     case p::paused:
       return true;
     case p::frozen:

@@ -75,6 +75,14 @@ std::string_view type_seen(const actors::projector_state& st, const event& e,
   return buffer;
 }
 
+std::string stored_definition(const actors::projector_state& st,
+                              const read_model& model) {
+  auto result = model.definition();
+  if (st.upcasters)
+    result += st.upcasters->definition_of(model.event_types());
+  return result;
+}
+
 namespace {
 
 // True when `e` must park behind a parked event of its key (and parks it,

@@ -46,7 +46,8 @@ void drop_pulls(projector_state& st) {
 // fail otherwise (it refused, e.g. its store failed).
 void bus_failed(projector_ptr self, caf::error err) {
   auto& st = self->state;
-  if (!bus_lost(err)) {
+  // Without a bus (lost), a request fails for want of a receiver.
+  if (st.bus && !bus_lost(err)) {
     fail(self, std::move(err));
     return;
   }
@@ -324,6 +325,14 @@ void learn_checkpoint_time(projector_ptr self) {
 // Registers with the bus, which answers with the head seq to catch up to.
 void subscribe(projector_ptr self) {
   auto& st = self->state;
+  if (!st.bus) {
+    // Lost (rebound to no bus): waits for the rebind that brings one.
+    st.subscribing = false;
+    drop_pulls(st);
+    release_held(st);
+    enter(st, projector_phase::detached);
+    return;
+  }
   st.subscribed = true;
   st.subscribing = true;
   // A shadow marks what its model takes from here on, for its switch.

@@ -97,7 +97,7 @@ void start_restore(projector_ptr self, restore_source from) {
   job->path = from == restore_source::snapshots ? st.options.snapshot_path
                                                 : st.options.models_path;
   job->name = st.model->name();
-  job->definition = st.model->definition();
+  job->definition = stored_definition(st, *st.model);
   job->model = std::move(st.model);
   job->total = st.options.restores;
   job->progress.total = job->total.get();

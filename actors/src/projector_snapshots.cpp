@@ -157,7 +157,7 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
   actors::snapshot_write w;
   w.x.checkpoint = st.processed.watermark();
   w.x.above = st.processed.sparse();
-  w.x.definition = st.model->definition();
+  w.x.definition = stored_definition(st, *st.model);
   w.x.parked = st.parked.list();
   w.x.layout = snapshot_layout::rows;
   // fail() records why the projector stops before it takes the last one;

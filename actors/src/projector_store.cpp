@@ -109,7 +109,7 @@ bool take_over_table(projector_ptr self) {
     return failed(cannot_track(model));
   // Opened under this model's definition: another one's rows are emptied.
   auto table = model_table::open(st.options.models_path, model.name(),
-                                 model.definition());
+                                 stored_definition(st, model));
   if (!table)
     return failed(std::move(table.error()));
   st.table = std::move(*table);

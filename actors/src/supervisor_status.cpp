@@ -146,14 +146,18 @@ caf::result<std::vector<projector_status>> collect(status_self self, Atom atom) 
   caf::duration deadline = caf::infinite;
   if constexpr (is_status) {
     deadline = caf::duration{st.policy.status_timeout};
-    ++c->remaining;
-    self->request(st.bus, deadline, head_atom::value)
-      .then(
-        [c, done_one](std::uint64_t head) {
-          c->head = head;
-          done_one();
-        },
-        [done_one](caf::error&) { done_one(); });
+    // A lost bus (null) is not asked: a dead remote handle answers nothing
+    // before the deadline, and every status would wait for it.
+    if (st.bus) {
+      ++c->remaining;
+      self->request(st.bus, deadline, head_atom::value)
+        .then(
+          [c, done_one](std::uint64_t head) {
+            c->head = head;
+            done_one();
+          },
+          [done_one](caf::error&) { done_one(); });
+    }
   }
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];

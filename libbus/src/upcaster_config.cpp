@@ -10,6 +10,8 @@
 #include "bus/json_path.hpp"
 #include "internal/config_reader.hpp"
 
+#include <boost/json/serialize.hpp>
+
 namespace bus::internal {
 
 namespace {
@@ -149,6 +151,8 @@ caf::expected<upcaster> parse_one(const boost::json::value& v,
   if (!r.ok())
     return err;
   step.change = std::move(changes);
+  // The step as written, compact: a model it feeds is rebuilt when it changes.
+  step.description = boost::json::serialize(v);
   return step;
 }
 

@@ -121,4 +121,34 @@ upcaster_registry::sources_of(const std::vector<std::string>& types) const {
   return result;
 }
 
+std::string
+upcaster_registry::definition_of(const std::vector<std::string>& types) const {
+  auto sources = sources_of(types);
+  bool all = std::find(sources.begin(), sources.end(), wildcard_type) != sources.end();
+  std::set<std::string, std::less<>> received(sources.begin(), sources.end());
+  // Each step a received event may pass through: the chains from every
+  // step of a received type (a step renaming the type away counts too).
+  std::set<const upcaster*> touching;
+  for (auto& [type, of_type] : steps_) {
+    if (!all && received.count(type) == 0)
+      continue;
+    for (auto& [from, first] : of_type)
+      for (auto* step = &first; step != nullptr && touching.insert(step).second;)
+        step = find(step->to_type.empty() ? step->type : step->to_type, step->from + 1);
+  }
+  // In (type, from) order, whatever the pointers' order.
+  std::set<std::pair<std::string_view, std::uint32_t>> order;
+  for (auto* step : touching)
+    order.emplace(step->type, step->from);
+  std::string result;
+  for (auto& [type, from] : order) {
+    auto& step = *find(type, from);
+    result += "\nupcaster " + name_of(type, from) + " -> ";
+    result += step.to_type.empty() ? step.type : step.to_type;
+    result += ' ';
+    result += step.description;
+  }
+  return result;
+}
+
 } // namespace bus

@@ -157,6 +157,52 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST((*nodes)[0].node == "node-a");
 }
 
+// A caught-up model asks its bus for nothing: only the connector's monitor
+// tells that the bus is gone, and status, health and metrics must say so
+// at once, not once some request to the bus has timed out.
+BOOST_AUTO_TEST_CASE(caught_up_model_shows_disconnected_once_its_bus_is_lost) {
+  start_node({tally("totals", {"A"})});
+  publish(events(0, 5, {"A"}));
+  BOOST_TEST(model_status(node_sup).state == model_state::running);
+  self->send_exit(bus, caf::exit_reason::kill);
+  *reachable = nullptr;
+  run(); // no timer fires
+  BOOST_TEST(!link().connected);
+  auto lost = model_status(node_sup);
+  BOOST_TEST(lost.state == model_state::disconnected);
+  BOOST_TEST(lost.checkpoint == 5u);
+  // The bus is back on the same log: running again, nothing missed.
+  bus = spawn_bus(sys, log, bus_options{});
+  run();
+  publish(events(5, 2, {"A"}));
+  *reachable = bus;
+  until_connected();
+  run();
+  auto back = model_status(node_sup);
+  BOOST_TEST(back.state == model_state::running);
+  BOOST_TEST(back.checkpoint == 7u);
+  BOOST_TEST(back.applied == 7u);
+}
+
+// What a supervisor restarting a model while its bus is lost spawns.
+BOOST_AUTO_TEST_CASE(projector_started_without_a_bus_waits_disconnected) {
+  publish(events(0, 6, {"A"}));
+  auto p = bus::actors::spawn_projector(sys, bus_actor{}, tally("totals", {"A"}),
+                                        replaying(4));
+  run();
+  auto st = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(st);
+  BOOST_TEST(st->state == model_state::disconnected);
+  self->send(p, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
+  run();
+  st = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(st);
+  BOOST_TEST(st->state == model_state::running);
+  BOOST_TEST(st->checkpoint == 6u);
+  self->send_exit(p, caf::exit_reason::user_shutdown);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(projector_that_loses_its_bus_mid_catch_up_waits_for_it) {
   publish(events(0, 40, {"A"}));
   projector_options options = replaying(4);

@@ -181,4 +181,46 @@ BOOST_AUTO_TEST_CASE(duplicates_and_gaps_are_rejected) {
   BOOST_TEST(why.find("missing A v2 -> v3") != std::string::npos, why);
 }
 
+// A model stores its state under its definition plus definition_of: a change
+// there rebuilds it on restart, so it must follow exactly the steps that can
+// reach the model's events.
+BOOST_AUTO_TEST_CASE(definition_of_changes_with_the_steps_a_model_receives) {
+  std::vector<std::string> users{"UserCreated"};
+  auto mail = registry_of(R"([{"type": "UserCreated", "from": 1,
+                               "rename": {"mail": "email"}}])");
+  auto contact = registry_of(R"([{"type": "UserCreated", "from": 1,
+                                  "rename": {"mail": "contact"}}])");
+  auto defaulted = registry_of(R"([{"type": "UserCreated", "from": 1,
+                                    "rename": {"mail": "email"},
+                                    "defaults": {"tier": "gold"}}])");
+  BOOST_TEST(!mail->definition_of(users).empty());
+  BOOST_TEST(mail->definition_of(users)
+             == registry_of(R"([{"type": "UserCreated", "from": 1,
+                                 "rename": {"mail": "email"}}])")
+                  ->definition_of(users));
+  BOOST_TEST(mail->definition_of(users) != contact->definition_of(users));
+  BOOST_TEST(mail->definition_of(users) != defaulted->definition_of(users));
+  // A model of other types is not touched by them; "*" takes everything.
+  BOOST_TEST(mail->definition_of({"OrderPlaced"}) == "");
+  BOOST_TEST(mail->definition_of({"*"}) != contact->definition_of({"*"}));
+}
+
+BOOST_AUTO_TEST_CASE(definition_of_follows_renamed_types_both_ways) {
+  auto v1 = registry_of(R"([{"type": "UserCreated", "from": 1,
+                             "rename_type": "UserRegistered"},
+                            {"type": "UserRegistered", "from": 2,
+                             "rename": {"mail": "email"}}])");
+  auto v2 = registry_of(R"([{"type": "UserCreated", "from": 1,
+                             "rename_type": "UserRegistered"},
+                            {"type": "UserRegistered", "from": 2,
+                             "rename": {"mail": "contact"}}])");
+  // A model of the new name receives the old one: both steps count.
+  BOOST_TEST(v1->definition_of({"UserRegistered"})
+             != v2->definition_of({"UserRegistered"}));
+  // A model of the old name loses its v1 events to the rename: it counts.
+  BOOST_TEST(v1->definition_of({"UserCreated"}).find("UserRegistered")
+             != std::string::npos);
+  BOOST_TEST(v1->definition_of({"Unrelated"}) == "");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <set>
 #include <string>
@@ -12,11 +18,25 @@
 #include <sqlite3.h>
 
 #include "cluster_fixture.hpp"
+#include "support/http_client.hpp"
 
 using namespace bus::node::test;
 using namespace std::chrono_literals;
 
 namespace {
+
+// A loopback port nothing listens on now, for a projector node's --admin.
+std::uint16_t unused_admin_port() {
+  auto fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
 
 // The checkpoint of `model`'s stored snapshot in the file `path`, 0 when
 // it has none (yet).
@@ -235,6 +255,34 @@ BOOST_AUTO_TEST_CASE(a_second_node_with_a_served_model_is_refused_and_exits) {
   // node-a goes on serving it.
   c.until_caught_up({"user_listing"});
   BOOST_TEST(c.projectors["node-a"]->running());
+}
+
+// What an operator of a projector node sees once its bus is gone: its model
+// disconnected and the node unhealthy, from /status that does not wait on
+// the lost bus; then running again once the bus is back.
+BOOST_AUTO_TEST_CASE(projector_node_reports_disconnected_while_its_bus_is_lost) {
+  auto admin = unused_admin_port();
+  cluster c;
+  c.start_bus();
+  c.start_projector("node-a", "projector-listing.json",
+                    {"--admin", "127.0.0.1:" + std::to_string(admin)});
+  c.until_caught_up({"user_listing"});
+  c.bus->stop(SIGKILL);
+  c.projectors["node-a"]->wait_for_err("lost the bus");
+  auto asked = std::chrono::steady_clock::now();
+  auto status = bus::test::http_get(admin, "/status");
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - asked)
+                .count();
+  BOOST_TEST(status.find(R"("state": "disconnected")") != std::string::npos, status);
+  // Well under the status deadline (1 s) it once waited out on the dead bus.
+  BOOST_TEST(took < 500);
+  auto health = bus::test::http_get(admin, "/health");
+  BOOST_TEST(health.find("HTTP/1.1 503") == 0u, health);
+  c.start_bus({}, c.port);
+  c.until_caught_up({"user_listing"});
+  health = bus::test::http_get(admin, "/health");
+  BOOST_TEST(health.find("HTTP/1.1 200") == 0u, health);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -48,6 +48,18 @@ constexpr const char* plain_config = R"({
   ]
 })";
 
+// A snapshot model and a table model of UserCreated, under the upcasters
+// `upcasters` (a JSON array).
+std::string restart_config(std::string_view upcasters) {
+  return R"({"read_models": [
+    {"name": "user_listing", "kind": "document", "key": "id",
+     "merge_on": ["UserCreated"]},
+    {"name": "user_table", "kind": "document", "key": "id",
+     "merge_on": ["UserCreated"], "storage": "sqlite"}],
+  "upcasters": )"
+         + std::string{upcasters} + "}";
+}
+
 // `fields` may span lines in the source: one request is one line.
 std::string versioned_event(long long msg_id, std::string_view text) {
   std::string fields{text};
@@ -167,6 +179,39 @@ BOOST_AUTO_TEST_CASE(declarative_upcaster_applies_and_the_log_keeps_the_original
     again[3].body.at("value")
       == boost::json::parse(R"({"id": "user-3", "email": "c@x", "country": "NO"})"),
     again[3].line);
+}
+
+// The models' stored state was folded under the old upcasters: kept, it
+// would mix shapes that no single configuration produces.
+BOOST_AUTO_TEST_CASE(restart_with_changed_upcasters_rebuilds_the_models_they_feed) {
+  scratch_dir dir;
+  auto before = dir.write(
+    "before.json",
+    restart_config(
+      R"([{"type": "UserCreated", "from": 1, "rename": {"mail": "email"}}])"));
+  auto after = dir.write("after.json", restart_config(R"([{"type": "UserCreated",
+    "from": 1, "rename": {"mail": "contact"}, "defaults": {"tier": "gold"}}])"));
+  auto first = replies_to(
+    versioned_event(1, R"("id": "e-1", "payload": {"id": "user-1", "mail": "a@x"})"),
+    {"--config", before, "--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(first.size(), 1u);
+  BOOST_TEST(first[0].text("type") == "read_models_updated", first[0].line);
+  auto second = replies_to(
+    versioned_event(1, R"("id": "e-2", "payload": {"id": "user-2", "mail": "b@x"})")
+      + query(2, "user_listing", "user-1") + query(3, "user_table", "user-1")
+      + query(4, "user_listing", "user-2") + query(5, "user_table", "user-2"),
+    {"--config", after, "--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(second.size(), 5u);
+  // Both events as the new upcasters make them, the one from before the
+  // restart too.
+  auto user = [](const char* id, const char* mail) {
+    return boost::json::parse(std::string{R"({"id": ")"} + id + R"(", "contact": ")"
+                              + mail + R"(", "tier": "gold"})");
+  };
+  BOOST_TEST(second[1].body.at("value") == user("user-1", "a@x"), second[1].line);
+  BOOST_TEST(second[2].body.at("value") == user("user-1", "a@x"), second[2].line);
+  BOOST_TEST(second[3].body.at("value") == user("user-2", "b@x"), second[3].line);
+  BOOST_TEST(second[4].body.at("value") == user("user-2", "b@x"), second[4].line);
 }
 
 // Each model upcasts on its own thread, copying the event: over a long run

@@ -149,6 +149,12 @@ void abandon_suspended(actors::projector_state& st);
 std::string_view type_seen(const actors::projector_state& st, const event& e,
                            std::string& buffer);
 
+/// What `model`'s snapshots and table are stored under: its definition()
+/// plus the upcasters that can touch its events, since either changes what
+/// the stored state means (a change of them rebuilds it from the log).
+std::string stored_definition(const actors::projector_state& st,
+                              const read_model& model);
+
 /// Blue/green, in the live projector: stops applying for the hand-over
 /// (frozen: pushes held, nothing pulled) and answers with its status, whose
 /// checkpoint is what it applied. A paused projector stays paused.

@@ -37,14 +37,14 @@ struct restore_job;
 namespace bus::actors {
 
 /// The phases of a projector. Allowed moves (enter() checks them):
-///   restoring   -> catching_up
+///   restoring   -> catching_up | detached
 ///   approaching -> catching_up | rebuilding | detached | paused
 ///   catching_up -> running | rebuilding | detached | paused
 ///   rebuilding  -> running | detached | paused
 ///   running     -> filling_gap | catching_up | rebuilding | detached | paused
 ///   filling_gap -> running | catching_up | rebuilding | detached | paused
 ///   detached    -> catching_up | rebuilding | paused
-///   paused      -> catching_up
+///   paused      -> catching_up | detached (resumed without a bus)
 ///   any but paused -> frozen -> the phase it was frozen in | paused
 enum class projector_phase : std::uint8_t {
   /// Loading its snapshot or table off the CAF workers (restore_job.hpp):
@@ -65,7 +65,8 @@ enum class projector_phase : std::uint8_t {
   /// it was acknowledged for, so it answers queries; later events are as
   /// if still in flight.
   filling_gap,
-  /// Lost its bus: waits for a retry or a rebind, then catches up.
+  /// Lost its bus (a request failed, or it was rebound to no bus): waits
+  /// for a retry or a rebind, then catches up.
   detached,
   /// Unsubscribed by an operator: applies nothing, answers queries from its
   /// frozen state.

@@ -39,6 +39,11 @@ struct upcaster {
   std::uint32_t from = 1;
   std::string to_type;
   upcast_function change;
+  /// What `change` does, in any stable text. It is part of the definition of
+  /// every model the step feeds (definition_of), so that a model stored under
+  /// other steps is rebuilt from the log. Configuration steps hold their JSON;
+  /// a C++ step whose function changes should change this too.
+  std::string description = {};
 };
 
 /// A validated, immutable set of upcasters.
@@ -69,6 +74,13 @@ public:
   /// one of `types`: what a model that handles `types` subscribes to. "*"
   /// stays "*".
   std::vector<std::string> sources_of(const std::vector<std::string>& types) const;
+
+  /// Returns the steps that can touch an event a model of `types` receives
+  /// (those of sources_of(types) and the chains they start), one line each,
+  /// in a fixed order; "" when none can. A model's stored definition
+  /// appends it, so that changed upcasters rebuild the models they feed and
+  /// only those.
+  std::string definition_of(const std::vector<std::string>& types) const;
 
 private:
   upcaster_registry() = default;

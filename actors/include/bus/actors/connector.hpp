@@ -5,7 +5,9 @@
 // leave the network out), spawns the node's supervisor on the first
 // connection, and attaches the supervisor to the bus so that queries on the
 // bus's node reach this node's read models. When the bus is lost (its node
-// is down or unreachable), it dials again with an exponential backoff; on
+// is down or unreachable), it rebinds the supervisor to no bus at once, so
+// that its models report `disconnected`, and dials again with an
+// exponential backoff; on
 // each reconnection it rebinds the supervisor to the new bus handle, whose
 // projectors subscribe again and pull from their checkpoints, then attaches
 // again. An exit message stops the supervisor, then the connector.

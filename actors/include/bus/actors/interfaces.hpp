@@ -45,7 +45,8 @@ using projector_actor = caf::typed_actor<
   caf::replies_to<resume_atom>::with<projector_status>,
   caf::replies_to<rebuild_atom>::with<projector_status>,
   // Switches to another bus handle (a reconnect): subscribes there and
-  // pulls from the checkpoint. Untyped: bus_actor is declared below.
+  // pulls from the checkpoint. A null handle says the bus is lost: it is
+  // disconnected until the next rebind. Untyped: bus_actor is declared below.
   caf::reacts_to<rebind_atom, caf::actor>,
   // Internal: tries bus handle generation N again after losing it.
   caf::reacts_to<retry_atom, std::uint64_t>,
@@ -167,7 +168,9 @@ using supervisor_actor = caf::typed_actor<
   // Internal: slot N's shadow, holding its switch since generation G, tries
   // its parked events again, then the switch.
   caf::reacts_to<unpark_atom, shadow_atom, std::uint64_t, std::uint64_t>,
-  // Switches every projector to another bus handle (after a reconnect).
+  // Switches every projector to another bus handle (after a reconnect); a
+  // null handle when the bus is lost (its models are then disconnected, and
+  // status no longer asks the bus).
   caf::reacts_to<rebind_atom, bus_actor>,
   // Answered once model `name` (or, for "", every live model: no blue/green
   // shadow) has applied every seq up to `seq`, with their checkpoints; fails
