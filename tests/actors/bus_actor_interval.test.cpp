@@ -13,6 +13,7 @@
 #include "bus/errc.hpp"
 #include "bus/sqlite_log.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/sqlite_scratch.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -37,23 +38,7 @@ struct scratch_dir {
   }
   std::string store() const { return (dir / "log.db").string(); }
 
-  /// The head the file holds, read past the bus's open log (which holds
-  /// the store's lock: a second log cannot open it meanwhile).
-  std::uint64_t head_in_file() const {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(store().c_str(), &db) == SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    std::uint64_t head = 0;
-    if (sqlite3_prepare_v2(
-          db, "SELECT coalesce(max(first_seq + count - 1), 0) FROM batches", -1, &st,
-          nullptr)
-          == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW)
-      head = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return head;
-  }
+  std::uint64_t head_in_file() const { return bus::test::head_in_file(store()); }
 };
 
 std::shared_ptr<sqlite_log> open_store(const std::string& path) {

@@ -73,6 +73,29 @@ struct pause_fixture : supervisor_fixture {
                              std::string{"key0"});
   }
 
+  /// Publishes three events and pauses "m"; returns what key0 answered.
+  boost::json::value pause_after_three() {
+    publish(events(0, 3, {"A"}));
+    auto answer = query_m();
+    BOOST_REQUIRE(answer);
+    BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+    return answer->value;
+  }
+
+  /// Asserts that a query of "m" is refused as unavailable (error 11).
+  void refused() {
+    auto answer = query_m();
+    BOOST_REQUIRE(!answer);
+    BOOST_TEST(code_of(answer.error()) == errc::model_unavailable);
+  }
+
+  /// Asserts that key0 of "m" answers `value`.
+  void answers(const boost::json::value& value) {
+    auto answer = query_m();
+    BOOST_REQUIRE(answer);
+    BOOST_TEST(answer->value == value);
+  }
+
   model_state state_of_model(const std::string& name) {
     for (auto& s : status())
       if (s.model == name)
@@ -148,46 +171,28 @@ BOOST_AUTO_TEST_CASE(a_pause_survives_a_restart_of_the_node) {
 
 BOOST_AUTO_TEST_CASE(a_paused_model_restarted_without_its_state_refuses_queries) {
   start({tally("m", {"A"})});
-  publish(events(0, 3, {"A"}));
-  auto before = query_m();
-  BOOST_REQUIRE(before);
-  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  auto before = pause_after_three();
   BOOST_REQUIRE(ask<projector_status>(sup, restart_atom::value, std::string{"m"}));
   run();
-  auto after = query_m();
-  BOOST_REQUIRE(!after);
-  BOOST_TEST(code_of(after.error()) == errc::model_unavailable);
-  auto resumed = ask<projector_status>(sup, resume_atom::value, std::string{"m"});
-  BOOST_REQUIRE(resumed);
-  auto again = query_m();
-  BOOST_REQUIRE(again);
-  BOOST_TEST(again->value == before->value);
+  refused();
+  BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"m"}));
+  answers(before);
 }
 
 BOOST_AUTO_TEST_CASE(a_paused_model_rebuilt_refuses_queries_until_resumed) {
   start({tally("m", {"A"})});
-  publish(events(0, 3, {"A"}));
-  auto before = query_m();
-  BOOST_REQUIRE(before);
-  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  auto before = pause_after_three();
   BOOST_REQUIRE(ask<projector_status>(sup, rebuild_atom::value, std::string{"m"}));
   run();
-  auto during = query_m();
-  BOOST_REQUIRE(!during);
-  BOOST_TEST(code_of(during.error()) == errc::model_unavailable);
+  refused();
   BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"m"}));
-  auto after = query_m();
-  BOOST_REQUIRE(after);
-  BOOST_TEST(after->value == before->value);
+  answers(before);
 }
 
 BOOST_AUTO_TEST_CASE(a_paused_model_crashed_answers_from_the_state_its_pause_kept) {
   with_snapshots = true;
   start_models({sums()});
-  publish(events(0, 3, {"A"}));
-  auto before = query_m();
-  BOOST_REQUIRE(before);
-  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  auto before = pause_after_three();
   publish(events(3, 3, {"A"})); // logged, not applied: paused
   // Killed: no last snapshot on its way out, as in a crash.
   self->send_exit(slot(0).handle, caf::exit_reason::kill);
@@ -195,9 +200,7 @@ BOOST_AUTO_TEST_CASE(a_paused_model_crashed_answers_from_the_state_its_pause_kep
   sched.advance_time(policy.max_backoff);
   run();
   BOOST_TEST(status()[0].restarts == 1u);
-  auto after = query_m();
-  BOOST_REQUIRE(after);
-  BOOST_TEST(after->value == before->value);
+  answers(before);
   BOOST_TEST(status()[0].checkpoint == 3u);
 }
 
@@ -205,19 +208,14 @@ BOOST_AUTO_TEST_CASE(
   a_paused_model_answers_from_its_frozen_state_after_the_node_crashed) {
   with_snapshots = true;
   start_keeping_pauses();
-  publish(events(0, 3, {"A"}));
-  auto before = query_m();
-  BOOST_REQUIRE(before);
-  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  auto before = pause_after_three();
   // The node dies: its projector takes no last snapshot.
   self->send_exit(slot(0).handle, caf::exit_reason::kill);
   stop_supervisor();
   publish(events(3, 2, {"A"}));
   start_keeping_pauses();
   BOOST_TEST(state_of_model("m") == model_state::paused);
-  auto after = query_m();
-  BOOST_REQUIRE(after);
-  BOOST_TEST(after->value == before->value);
+  answers(before);
 }
 
 BOOST_AUTO_TEST_CASE(the_store_keeps_where_a_paused_model_froze) {

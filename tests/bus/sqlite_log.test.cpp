@@ -11,6 +11,7 @@
 
 #include "bus/errc.hpp"
 #include "support/json_events.hpp"
+#include "support/sqlite_scratch.hpp"
 
 using namespace bus;
 using bus::test::json;
@@ -42,23 +43,7 @@ struct store_fixture {
     return *log;
   }
 
-  /// The head the file holds, read past any open log (which holds the
-  /// store's lock: a second log cannot open it meanwhile).
-  std::uint64_t head_in_file() const {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    std::uint64_t head = 0;
-    if (sqlite3_prepare_v2(
-          db, "SELECT coalesce(max(first_seq + count - 1), 0) FROM batches", -1, &st,
-          nullptr)
-          == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW)
-      head = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return head;
-  }
+  std::uint64_t head_in_file() const { return bus::test::head_in_file(path); }
 };
 
 event make(std::string id, std::string type, std::string_view payload) {

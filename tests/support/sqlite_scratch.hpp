@@ -5,6 +5,7 @@
 // operator with the sqlite3 shell would do): to inject failures with
 // triggers, to write old layouts, and to read what the stores wrote.
 
+#include <cstdint>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -13,6 +14,30 @@
 #include "support/scratch_dir.hpp"
 
 namespace bus::test {
+
+/// Returns the single text value `query` selects from the database at
+/// `path`, or "<none>".
+inline std::string select_text(const std::string& path, const std::string& query) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string result = "<none>";
+  if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK
+      && sqlite3_step(stmt) == SQLITE_ROW) {
+    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    result = text ? text : "<null>";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return result;
+}
+
+/// The head the log file at `path` holds, read past any open log (which
+/// holds the store's lock: a second log cannot open it meanwhile).
+inline std::uint64_t head_in_file(const std::string& path) {
+  return std::stoull(
+    select_text(path, "SELECT coalesce(max(first_seq + count - 1), 0) FROM batches"));
+}
 
 struct sqlite_scratch : scratch_dir {
   std::string path;
@@ -37,18 +62,7 @@ struct sqlite_scratch : scratch_dir {
 
   /// Returns the single text value `query` selects, or "<none>".
   std::string select(const std::string& query) const {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    std::string result = "<none>";
-    if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK
-        && sqlite3_step(stmt) == SQLITE_ROW) {
-      auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-      result = text ? text : "<null>";
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return result;
+    return select_text(path, query);
   }
 };
 
