@@ -28,6 +28,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "bus/memory_log.hpp"
+#include "bus/store_files.hpp"
 #include "bus/sqlite_log.hpp"
 #include "bus/store_location.hpp"
 #ifdef BUS_HAS_POSTGRESQL
@@ -410,6 +411,12 @@ int main(int argc, char** argv) {
     projection.models_path = store_path + ".models";
     // Pauses, so that they survive a restart of the node.
     projection.lifecycle_path = store_path + ".lifecycle";
+    if (auto err = bus::check_store_files({projection.snapshot_path,
+                                           projection.models_path,
+                                           projection.lifecycle_path})) {
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(err));
+      return 2;
+    }
   }
   auto sup = listening ? spawn_routing_supervisor(sys, bus, config->read_models,
                                                   config->supervision, projection,

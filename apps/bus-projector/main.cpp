@@ -21,6 +21,7 @@
 #include "bus/endpoint.hpp"
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "bus/store_files.hpp"
 #include "command_line.hpp"
 #include "config_upcasters.hpp"
 #include "glibc_heap.hpp"
@@ -206,6 +207,12 @@ int main(int argc, char** argv) {
     projection.models_path = store_path + ".models";
     projection.lifecycle_path = store_path + ".lifecycle"; // pauses survive restarts
     projection.snapshot_every = config->node.snapshot_every;
+    if (auto err = bus::check_store_files({projection.snapshot_path,
+                                           projection.models_path,
+                                           projection.lifecycle_path})) {
+      BUS_LOG(bus::log_level::error, "bus-projector", bus::context_of(err));
+      return 2;
+    }
   }
 
   // Wait for SIGINT/SIGTERM in this thread: block them before CAF starts

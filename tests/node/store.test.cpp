@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -259,6 +260,26 @@ BOOST_AUTO_TEST_CASE(unusable_store_path_exits_2_with_a_message) {
     BOOST_TEST(bad_policy.exit_code == 2, bad);
     BOOST_TEST(bad_policy.err.find("durability") != std::string::npos, bad);
     BOOST_TEST(bad_policy.out.empty());
+  }
+}
+
+// A damaged file beside the log (its snapshots, model tables or pauses)
+// stops the node at start, named, rather than fail its models one by one
+// for good while it runs on.
+BOOST_AUTO_TEST_CASE(a_damaged_file_beside_the_store_exits_2_naming_it) {
+  for (auto suffix : {".snapshots", ".models", ".lifecycle"}) {
+    scratch_dir dir;
+    auto damaged = dir.store() + suffix;
+    {
+      std::ofstream out{damaged};
+      out << std::string(8192, 'x');
+    }
+    auto result = run_node("", {"--store", dir.store()});
+    BOOST_TEST(result.exit_code == 2, suffix);
+    BOOST_TEST(result.err.find(damaged + " is not a usable SQLite database")
+                 != std::string::npos,
+               result.err);
+    BOOST_TEST(result.out.empty());
   }
 }
 
