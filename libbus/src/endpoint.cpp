@@ -19,7 +19,15 @@ caf::expected<endpoint> parse_endpoint(std::string_view text) {
   auto port = std::stoul(std::string{digits});
   if (port > 65535)
     return bad();
-  return endpoint{std::string{text.substr(0, colon)}, static_cast<std::uint16_t>(port)};
+  auto host = text.substr(0, colon);
+  // "[::1]:4100", as in URLs: the brackets are not part of the host.
+  auto opens = host.front() == '[';
+  auto closes = host.back() == ']';
+  if (opens != closes || (opens && host.size() < 3))
+    return bad();
+  if (opens)
+    host = host.substr(1, host.size() - 2);
+  return endpoint{std::string{host}, static_cast<std::uint16_t>(port)};
 }
 
 bool is_loopback(std::string_view host) {

@@ -19,9 +19,19 @@ BOOST_AUTO_TEST_CASE(host_and_port_are_split_at_the_last_colon) {
   BOOST_TEST(v6->port == 0u);
 }
 
+// The form URLs use, and the node prints its admin address in:
+// http://[::1]:4100/.
+BOOST_AUTO_TEST_CASE(an_ipv6_host_may_come_in_brackets) {
+  auto x = parse_endpoint("[::1]:4100");
+  BOOST_REQUIRE(x);
+  BOOST_TEST(x->host == "::1");
+  BOOST_TEST(x->port == 4100u);
+  BOOST_TEST(is_loopback(x->host));
+}
+
 BOOST_AUTO_TEST_CASE(malformed_text_is_an_error_naming_it) {
   for (auto text : {"localhost", ":4100", "host:", "host:65536", "host:-1", "host:12a",
-                    "host:123456"}) {
+                    "host:123456", "[::1:4100", "::1]:4100", "[]:4100"}) {
     auto x = parse_endpoint(text);
     BOOST_REQUIRE_MESSAGE(!x, text);
     BOOST_TEST(code_of(x.error()) == errc::invalid_config);

@@ -16,7 +16,8 @@ struct endpoint {
 };
 
 /// Parses "HOST:PORT" (PORT 0 to 65535; the last ':' splits, so "[::1]" is
-/// not needed for "::1:4100"); errc::invalid_config naming the text if not.
+/// not needed for "::1:4100", but "[::1]:4100" is taken too, as in URLs);
+/// errc::invalid_config naming the text if not.
 caf::expected<endpoint> parse_endpoint(std::string_view text);
 
 /// True for addresses that only this machine reaches: 127.0.0.0/8,
