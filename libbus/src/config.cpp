@@ -79,23 +79,37 @@ const std::string* shared_type(const std::vector<std::string>& a,
   return nullptr;
 }
 
-// Refuses an event type in two roles of a document model: the model would
-// apply one of them and silently ignore the other.
-void check_document_roles(reader& r, const std::string& path,
-                          const document_model_config& cfg) {
-  struct role {
-    const char* name;
-    const std::vector<std::string>* types;
-  };
-  const role roles[] = {{"upsert_on", &cfg.upsert_on},
-                        {"merge_on", &cfg.merge_on},
-                        {"delete_on", &cfg.delete_on}};
-  for (std::size_t i = 0; i < std::size(roles); ++i)
-    for (auto j = i + 1; j < std::size(roles); ++j)
+// One role of a model's event types, e.g. "merge_on".
+struct type_role {
+  const char* name;
+  const std::vector<std::string>* types;
+};
+
+// Refuses an event type in two roles of a model: the model would apply one
+// of them and silently ignore the other.
+template <std::size_t N>
+void check_roles(reader& r, const std::string& path, const std::string& model,
+                 const type_role (&roles)[N]) {
+  for (std::size_t i = 0; i < N; ++i)
+    for (auto j = i + 1; j < N; ++j)
       if (auto* type = shared_type(*roles[i].types, *roles[j].types))
-        return r.fail(path, "model \"" + cfg.name + "\" has event type \"" + *type
+        return r.fail(path, "model \"" + model + "\" has event type \"" + *type
                               + "\" in both " + roles[i].name + " and " + roles[j].name
                               + " (expected one role per type)");
+}
+
+void check_document_roles(reader& r, const std::string& path,
+                          const document_model_config& cfg) {
+  const type_role roles[] = {{"upsert_on", &cfg.upsert_on},
+                             {"merge_on", &cfg.merge_on},
+                             {"delete_on", &cfg.delete_on}};
+  check_roles(r, path, cfg.name, roles);
+}
+
+void check_index_roles(reader& r, const std::string& path,
+                       const index_model_config& cfg) {
+  const type_role roles[] = {{"set_on", &cfg.set_on}, {"delete_on", &cfg.delete_on}};
+  check_roles(r, path, cfg.name, roles);
 }
 
 // `name` with ASCII letters in lower case, as SQLite compares table names.
@@ -166,6 +180,8 @@ caf::expected<model_spec> parse_model(const boost::json::value& v,
       r.fail(r.at("target"), "expected a dotted field path");
     if (r.ok() && cfg.set_on.empty() && cfg.delete_on.empty())
       r.fail(path, "an index model needs set_on or delete_on");
+    if (r.ok())
+      check_index_roles(r, path, cfg);
     // Its events are keyed by the target, its queries by the indexed
     // value: no key-hash split serves both.
     if (r.ok() && partitions > 1)

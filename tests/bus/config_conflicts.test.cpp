@@ -1,6 +1,7 @@
 // Configurations whose parts contradict each other, refused at load rather
 // than run with one side silently winning: model names that one SQLite
-// table would share, an event type in two roles of a document model.
+// table would share, an event type in two roles of a document or index
+// model.
 
 #include "bus/config.hpp"
 
@@ -24,6 +25,12 @@ std::string document_text(std::string_view name, std::string_view roles,
                           std::string_view storage = "memory") {
   return R"({"name": ")" + std::string{name} + R"(", "kind": "document", "key": "id", )"
          + std::string{roles} + R"(, "storage": ")" + std::string{storage} + R"("})";
+}
+
+std::string index_text(std::string_view name, std::string_view roles) {
+  return R"({"name": ")" + std::string{name}
+         + R"(", "kind": "index", "key": "email", "target": "id", )"
+         + std::string{roles} + "}";
 }
 
 // The refusal's text, "" when `text` was accepted.
@@ -104,6 +111,18 @@ BOOST_AUTO_TEST_CASE(event_type_in_two_document_roles_is_refused) {
   BOOST_TEST(
     refusal_of(conflicting_models(document_text("orders", R"("merge_on": ["B", "B"])")))
     == "");
+}
+
+BOOST_AUTO_TEST_CASE(event_type_in_both_roles_of_an_index_model_is_refused) {
+  auto why = refusal_of(conflicting_models(
+    index_text("by_email", R"("set_on": ["A", "B"], "delete_on": ["B"])")));
+  BOOST_TEST_INFO("refusal: " << why);
+  BOOST_TEST(opens_with(why, "read_models[0]:"));
+  BOOST_TEST(why.find("\"by_email\"") != std::string::npos);
+  BOOST_TEST(why.find("\"B\" in both set_on and delete_on") != std::string::npos);
+  BOOST_TEST(refusal_of(conflicting_models(
+               index_text("by_email", R"("set_on": ["A"], "delete_on": ["B"])")))
+             == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
