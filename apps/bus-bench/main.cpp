@@ -3,6 +3,7 @@
 // medians over several runs (or one JSON document with --json). The machine
 // is noisy; compare ratios, which come from the same run.
 
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "log_growth.hpp"
 #include "remote.hpp"
 #include "report.hpp"
+#include "scratch_dir.hpp"
 #include "snapshots.hpp"
 #include "workload.hpp"
 
@@ -33,7 +35,8 @@ constexpr const char* details
   = R"(Runs each scenario R times (default 3) on N events (default 1000000) in
 batches of --batch-size (default 1024) and prints medians beside a plain
 loop doing the same work. DIR (default: the system's temp dir) holds the
-SQLite stores and the node scenario's input. --only runs just the named
+SQLite stores and the node scenario's input, in a directory of the run's
+own (bus-bench-PID) removed at its end. --only runs just the named
 scenarios: pipeline, recovery, append, rebuild, memory (what the whole
 process grows by per event: a bus and 4 projectors on each log, from N
 events to 4N; "dedup" is the same), latency (latency also runs the
@@ -126,6 +129,12 @@ int main(int argc, char** argv) {
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
+  scratch_dir scratch{opt.store_dir};
+  if (!scratch.error().empty()) {
+    std::cerr << "bus-bench: " << scratch.error() << '\n';
+    return 2;
+  }
+  opt.store_dir = scratch.path();
   use_idle_workers(opt.idle);
   report out{opt.json};
   out.header(opt.events, opt.batch_size, opt.runs, std::thread::hardware_concurrency(),

@@ -28,6 +28,8 @@ namespace {
 
 struct child_result {
   int exit_code = -1;
+  /// Why the child did not exit normally ("" when it did).
+  std::string abnormal;
   double seconds = 0;
   /// User plus system time of the child: steadier than wall time on a
   /// shared machine.
@@ -66,8 +68,10 @@ child_result run_child(const std::vector<std::string>& argv, const std::string& 
   auto t0 = clock_type::now();
   auto spawned = posix_spawn(&pid, args[0], &files, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&files);
-  if (spawned != 0)
+  if (spawned != 0) {
+    result.abnormal = "cannot start " + argv[0] + ": " + std::strerror(spawned);
     return result;
+  }
   // The peak RSS comes from /proc, sampled while the child runs: wait4's
   // ru_maxrss would report this process's size, inherited across exec.
   int status = 0;
@@ -85,7 +89,12 @@ child_result run_child(const std::vector<std::string>& argv, const std::string& 
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   result.cpu_seconds = secs(usage.ru_utime) + secs(usage.ru_stime);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    result.abnormal = "killed by signal " + std::to_string(WTERMSIG(status));
+  else
+    result.abnormal = "lost (wait4 failed)";
   return result;
 }
 
@@ -171,6 +180,10 @@ struct node_runs {
 
   // Adds the run `r` of a child that logged to `log`, or its failure.
   void add(const child_result& r, std::size_t events, const std::string& log) {
+    if (!r.abnormal.empty()) {
+      failure = r.abnormal;
+      return;
+    }
     if (r.exit_code != 0) {
       failure = "exit " + std::to_string(r.exit_code) + ": " + first_line_of(log);
       return;
@@ -245,7 +258,8 @@ void node_end_to_end(const options& opt, report& out) {
                         "--users", std::to_string(users), "--redeliveries", "10"},
                        "/dev/null", input, log);
   if (gen.exit_code != 0) {
-    out.skipped("node", "bus-gen failed: " + first_line_of(log));
+    out.skipped("node", "bus-gen failed: "
+                          + (gen.abnormal.empty() ? first_line_of(log) : gen.abnormal));
     return;
   }
   node_runs memory, store, reference;
