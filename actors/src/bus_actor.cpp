@@ -10,6 +10,7 @@
 #include "internal/bus_state.hpp"
 #include "internal/fan_out.hpp"
 #include "internal/peer_check.hpp"
+#include "internal/publish_order.hpp"
 
 namespace bus::actors {
 
@@ -96,6 +97,99 @@ caf::expected<event_batch> read_durable(const event_log& log, std::uint64_t from
   return guarded([&] { return log.read(from, max); });
 }
 
+// Appends a publish and answers it (see bus_actor's publish_atom).
+caf::result<publish_ack> publish(bus_actor_self self, std::vector<event>& events,
+                                 publish_wait wait, publish_order order) {
+  if (auto err = check_peer(self, self->state.options.peers, peer_role::publisher,
+                            "publish"))
+    return err;
+  // Only another node can send a value outside the enum.
+  if (wait != publish_wait::log && wait != publish_wait::projectors)
+    return make_error(errc::invalid_event,
+                      "publish: unknown publish_wait value "
+                        + std::to_string(static_cast<int>(wait)));
+  if (order != publish_order::as_sent && order != publish_order::any)
+    return make_error(errc::invalid_event,
+                      "publish: unknown publish_order value "
+                        + std::to_string(static_cast<int>(order)));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].id.empty() || events[i].type.empty())
+      return make_error(errc::invalid_event,
+                        "event " + std::to_string(i)
+                          + " of the batch has no id or no type");
+    // The JSON node refuses such numbers at its input; an event built in
+    // C++ or sent by another node comes here unchecked, and once logged
+    // it would reach queries and replies as a number JSON cannot carry.
+    if (!finite_event(events[i]))
+      return make_error(errc::invalid_event,
+                        "event " + std::to_string(i)
+                          + " of the batch holds a number that is not finite "
+                            "(NaN or an infinity) in its payload or metadata: "
+                            "JSON has no such number");
+  }
+  // Flow control: a publisher waits for its answers before it has more
+  // than the limit unanswered; past it, nothing is appended.
+  auto publisher = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  auto& st = self->state;
+  if (auto n = internal::publishes_in_flight(self, publisher);
+      n > 0 && n >= st.options.max_publishes_in_flight)
+    return make_error(errc::overloaded,
+                      "the publisher has " + std::to_string(n)
+                        + " publishes unanswered, the most the bus allows: "
+                          "wait for an answer before publishing more");
+  if (auto err = internal::check_publish_order(self, publisher, events, order))
+    return err;
+  auto published = events.size();
+  auto number = ++st.publishes_taken;
+  auto first_id = published > 0 ? events.front().id : std::string{};
+  auto appended = guarded(
+    [&] { return self->state.log->append(std::move(events)); });
+  if (!appended) {
+    internal::note_failed_publish(self, publisher, number, first_id, order,
+                                  appended.error());
+    return appended.error();
+  }
+  auto& result = *appended;
+  auto fresh = result.appended.size();
+  auto repeated = published - fresh;
+  publish_ack ack;
+  ack.outcomes.reserve(published);
+  for (auto& o : result.outcomes)
+    ack.outcomes.push_back({o.id, o.seq, o.duplicate});
+  if (last_named(result.outcomes) > self->state.log->durable_head()) {
+    // Group commit: no reply, no fan-out before the sync covers it.
+    internal::hold_publish(self, publisher);
+    auto promise = self->make_response_promise<publish_ack>();
+    after_sync(self, [self, promise, ack = std::move(ack),
+                      batch = std::move(result.appended), wait, publisher, repeated,
+                      number, first_id = std::move(first_id),
+                      order](const caf::error& err) mutable {
+      if (err) {
+        internal::note_failed_publish(self, publisher, number, first_id, order, err);
+        answer_publish(self, promise, err, publisher);
+        return;
+      }
+      self->state.appended += batch.size();
+      self->state.duplicates += repeated;
+      finish_publish(self, std::move(ack), batch, wait, promise, publisher);
+    });
+    return promise;
+  }
+  st.appended += fresh;
+  st.duplicates += repeated;
+  if (result.appended.empty()) {
+    return ack;
+  }
+  if (wait == publish_wait::log) {
+    fan_out(self, result.appended, nullptr);
+    return ack;
+  }
+  internal::hold_publish(self, publisher);
+  auto promise = self->make_response_promise<publish_ack>();
+  finish_publish(self, std::move(ack), result.appended, wait, promise, publisher);
+  return promise;
+}
+
 } // namespace
 
 bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
@@ -129,81 +223,11 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
   return {
     [self](publish_atom, std::vector<event>& events,
            publish_wait wait) -> caf::result<publish_ack> {
-      if (auto err = check_peer(self, self->state.options.peers, peer_role::publisher,
-                                "publish"))
-        return err;
-      // Only another node can send a value outside the enum.
-      if (wait != publish_wait::log && wait != publish_wait::projectors)
-        return make_error(errc::invalid_event,
-                          "publish: unknown publish_wait value "
-                            + std::to_string(static_cast<int>(wait)));
-      for (std::size_t i = 0; i < events.size(); ++i) {
-        if (events[i].id.empty() || events[i].type.empty())
-          return make_error(errc::invalid_event,
-                            "event " + std::to_string(i)
-                              + " of the batch has no id or no type");
-        // The JSON node refuses such numbers at its input; an event built in
-        // C++ or sent by another node comes here unchecked, and once logged
-        // it would reach queries and replies as a number JSON cannot carry.
-        if (!finite_event(events[i]))
-          return make_error(errc::invalid_event,
-                            "event " + std::to_string(i)
-                              + " of the batch holds a number that is not finite "
-                                "(NaN or an infinity) in its payload or metadata: "
-                                "JSON has no such number");
-      }
-      // Flow control: a publisher waits for its answers before it has more
-      // than the limit unanswered; past it, nothing is appended.
-      auto publisher = caf::actor_cast<caf::actor_addr>(self->current_sender());
-      auto& st = self->state;
-      if (auto n = internal::publishes_in_flight(self, publisher);
-          n > 0 && n >= st.options.max_publishes_in_flight)
-        return make_error(errc::overloaded,
-                          "the publisher has " + std::to_string(n)
-                            + " publishes unanswered, the most the bus allows: "
-                              "wait for an answer before publishing more");
-      auto published = events.size();
-      auto appended = guarded(
-        [&] { return self->state.log->append(std::move(events)); });
-      if (!appended)
-        return appended.error();
-      auto& result = *appended;
-      auto fresh = result.appended.size();
-      auto repeated = published - fresh;
-      publish_ack ack;
-      ack.outcomes.reserve(published);
-      for (auto& o : result.outcomes)
-        ack.outcomes.push_back({o.id, o.seq, o.duplicate});
-      if (last_named(result.outcomes) > self->state.log->durable_head()) {
-        // Group commit: no reply, no fan-out before the sync covers it.
-        internal::hold_publish(self, publisher);
-        auto promise = self->make_response_promise<publish_ack>();
-        after_sync(self, [self, promise, ack = std::move(ack),
-                          batch = std::move(result.appended), wait, publisher,
-                          repeated](const caf::error& err) mutable {
-          if (err) {
-            answer_publish(self, promise, err, publisher);
-            return;
-          }
-          self->state.appended += batch.size();
-          self->state.duplicates += repeated;
-          finish_publish(self, std::move(ack), batch, wait, promise, publisher);
-        });
-        return promise;
-      }
-      st.appended += fresh;
-      st.duplicates += repeated;
-      if (result.appended.empty()) {
-        return ack;
-      }
-      if (wait == publish_wait::log) {
-        fan_out(self, result.appended, nullptr);
-        return ack;
-      }
-      internal::hold_publish(self, publisher);
-      auto promise = self->make_response_promise<publish_ack>();
-      finish_publish(self, std::move(ack), result.appended, wait, promise, publisher);
-      return promise;
+      return publish(self, events, wait, publish_order::as_sent);
+    },
+    [self](publish_atom, std::vector<event>& events, publish_wait wait,
+           publish_order order) -> caf::result<publish_ack> {
+      return publish(self, events, wait, order);
     },
     [self](resolve_atom,
            std::vector<event>& events) -> caf::result<std::vector<publish_outcome>> {

@@ -121,9 +121,12 @@ void publish(handler_self self, std::shared_ptr<queued_command> q,
   auto& st = self->state;
   ++st.publishing;
   auto to_publish = events;
+  // publish_order::any: a stream's versions order its commands, and a
+  // failed commit on one stream must not hold up the others' until a
+  // client resends it.
   self
     ->request(st.bus, caf::infinite, publish_atom::value, std::move(to_publish),
-              st.options.wait)
+              st.options.wait, publish_order::any)
     .then(
       [self, q, events = std::move(events)](publish_ack& ack) mutable {
         appended(self, *q, events, ack);

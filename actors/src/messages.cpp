@@ -44,6 +44,16 @@ const char* to_string(publish_wait x) noexcept {
   return "unknown";
 }
 
+const char* to_string(publish_order x) noexcept {
+  switch (x) {
+    case publish_order::as_sent:
+      return "as_sent";
+    case publish_order::any:
+      return "any";
+  }
+  return "unknown";
+}
+
 const char* to_string(shadow_wait x) noexcept {
   switch (x) {
     case shadow_wait::start:

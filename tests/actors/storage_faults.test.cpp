@@ -86,6 +86,19 @@ struct faults_fixture : faults_base, bus_fixture {
                             publish_wait::log);
   }
 
+  /// Publishes `xs` to `dest` from the test's own actor: one publisher
+  /// across calls, as a client's session is.
+  caf::expected<publish_ack> publish_as_self(const bus_actor& dest, std::vector<event> xs,
+                                             publish_order order = publish_order::as_sent) {
+    caf::expected<publish_ack> result{caf::error{}};
+    auto answer = self->request(dest, caf::infinite, publish_atom::value, std::move(xs),
+                                publish_wait::log, order);
+    run();
+    answer.receive([&](publish_ack& ack) { result = std::move(ack); },
+                   [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
   /// Waits for `p` to go down and returns why.
   caf::error down_reason() {
     caf::error reason;
@@ -242,6 +255,81 @@ BOOST_AUTO_TEST_CASE(a_full_disk_refuses_the_publish_and_then_recovers) {
   auto ack = publish_to(durable, events(10, 5, {"A"}));
   BOOST_REQUIRE(ack);
   BOOST_TEST(ack->outcomes.back().seq == 15u);
+  self->send_exit(durable, caf::exit_reason::user_shutdown);
+  run();
+}
+
+// A full disk fails one publish; once there is room, the same publisher's
+// next publish would commit before the failed one is resent, and the log
+// would not hold its events in the order it sent them (a pipelined session
+// has several under way). So the bus refuses them until the resend, which
+// may begin with events the log holds already. Other publishers go on.
+BOOST_AUTO_TEST_CASE(a_full_disk_holds_the_publishers_later_events_until_its_resend) {
+  std::shared_ptr<sqlite_log> store;
+  auto durable = spawn_durable_bus(store);
+  BOOST_REQUIRE(publish_as_self(durable, events(0, 10, {"A"})));
+  faults.arm(fault_kind::disk_full, "-wal");
+  auto failed = publish_as_self(durable, events(10, 5, {"A"}));
+  BOOST_REQUIRE(!failed);
+  BOOST_TEST(code_of(failed.error()) == errc::storage_failed);
+  faults.disarm();
+  auto later = publish_as_self(durable, events(15, 5, {"A"}));
+  BOOST_REQUIRE(!later);
+  BOOST_TEST(code_of(later.error()) == errc::storage_failed);
+  BOOST_TEST(to_string(later.error()).find("from event 'e10'") != std::string::npos,
+             to_string(later.error()));
+  BOOST_TEST(store->head() == 10u);
+  // Another publisher is not held.
+  BOOST_TEST(static_cast<bool>(publish_to(durable, events(0, 2, {"A"}, 3, "other-"))));
+  // A later event redelivered ahead of the failed one is no resend.
+  auto ahead = events(15, 1, {"A"});
+  auto resent = events(10, 5, {"A"});
+  ahead.insert(ahead.end(), resent.begin(), resent.end());
+  BOOST_TEST(!static_cast<bool>(publish_as_self(durable, ahead)));
+  // The resend, from events the log holds already; then the rest.
+  auto again = publish_as_self(durable, events(5, 10, {"A"}));
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->outcomes[4].duplicate);
+  BOOST_TEST(again->outcomes[5].id == "e10");
+  BOOST_TEST(again->outcomes[5].seq == 13u);
+  auto rest = publish_as_self(durable, events(15, 5, {"A"}));
+  BOOST_REQUIRE(rest);
+  BOOST_TEST(rest->outcomes.front().seq == 18u);
+  self->send_exit(durable, caf::exit_reason::user_shutdown);
+  run();
+}
+
+// A failed publish may begin with a redelivery of a logged event: its
+// resend begins so too.
+BOOST_AUTO_TEST_CASE(a_resend_may_begin_with_a_redelivery) {
+  std::shared_ptr<sqlite_log> store;
+  auto durable = spawn_durable_bus(store);
+  BOOST_REQUIRE(publish_as_self(durable, events(0, 10, {"A"})));
+  auto batch = events(3, 1, {"A"});
+  auto fresh = events(10, 5, {"A"});
+  batch.insert(batch.end(), fresh.begin(), fresh.end());
+  faults.arm(fault_kind::disk_full, "-wal");
+  BOOST_REQUIRE(!publish_as_self(durable, batch));
+  faults.disarm();
+  auto again = publish_as_self(durable, batch);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->outcomes[0].duplicate);
+  BOOST_TEST(again->outcomes[1].seq == 11u);
+  self->send_exit(durable, caf::exit_reason::user_shutdown);
+  run();
+}
+
+// A publisher whose publishes stand alone (publish_order::any, as the
+// command handler's) is not held by its failure.
+BOOST_AUTO_TEST_CASE(a_publisher_in_any_order_is_not_held) {
+  std::shared_ptr<sqlite_log> store;
+  auto durable = spawn_durable_bus(store);
+  faults.arm(fault_kind::disk_full, "-wal");
+  BOOST_REQUIRE(!publish_as_self(durable, events(0, 5, {"A"}), publish_order::any));
+  faults.disarm();
+  auto next = publish_as_self(durable, events(5, 5, {"A"}), publish_order::any);
+  BOOST_REQUIRE(next);
+  BOOST_TEST(next->outcomes.front().seq == 1u);
   self->send_exit(durable, caf::exit_reason::user_shutdown);
   run();
 }

@@ -91,6 +91,16 @@ struct bus_state {
   /// Publishes answered later (after a sync, or once projectors applied
   /// them), per publisher; bounded by options.max_publishes_in_flight.
   std::unordered_map<caf::actor_addr, std::uint32_t> publishing;
+  /// A publisher held after a failed commit (publish_order::as_sent).
+  struct held_publisher {
+    /// The failed publish: its number among those taken, and its first
+    /// event, with which the resend begins.
+    std::uint64_t number = 0;
+    std::string first_id;
+  };
+  std::unordered_map<caf::actor_addr, held_publisher> held_for_resend;
+  /// Publishes taken to append so far (numbers them).
+  std::uint64_t publishes_taken = 0;
   /// Events appended (durable) and duplicates found, for status.
   std::uint64_t appended = 0;
   std::uint64_t duplicates = 0;

@@ -19,6 +19,7 @@
 #include <caf/sec.hpp>
 
 #include "bus/actors/messages.hpp"
+#include "bus/errc.hpp"
 #include "bus/partitions.hpp"
 #include "bus/sim/simulator.hpp"
 
@@ -70,6 +71,7 @@ struct publish_record {
   std::optional<actors::publish_ack> ack;
   std::uint64_t acked_at = 0;
   bool failed = false;
+  std::optional<caf::error> error;
   /// Models steady from before the publish until its ack (set at the ack).
   std::vector<std::string> steady;
 };
@@ -116,9 +118,29 @@ struct journal {
   std::vector<std::string> unanswered;
   /// Queries sent, at most one per model outstanding.
   std::vector<query_record> queries;
+  /// Events of publishes the store failed to commit (or refused behind
+  /// such a failure): the client resends them, as error 14 invites.
+  std::vector<event> resend;
+  /// Ids of events whose publish failed otherwise: the client gave them up,
+  /// so where a later redelivery puts them says nothing of its order.
+  std::set<std::string> abandoned;
 
   /// Records a request that failed; a timeout is a hang unless a crash
   /// came after it was sent.
+  /// A publish failed: its events are resent after a failed commit (the
+  /// client keeps them for that), given up otherwise. A crash after it was
+  /// sent puts them out of the order check: a bus that crashed answers
+  /// nothing (here, a killed bus answers later, from its fenced log), and
+  /// the new bus may have taken publishes sent after them meanwhile.
+  void publish_failed(const publish_record& p) {
+    auto commit_failed = p.error && code_of(*p.error) == errc::storage_failed;
+    if (commit_failed)
+      resend.insert(resend.end(), p.events.begin(), p.events.end());
+    if (!commit_failed || crashed_at > p.sent_at)
+      for (auto& e : p.events)
+        abandoned.insert(e.id);
+  }
+
   void request_failed(const caf::error& err, std::uint64_t sent_at,
                       const std::string& what) {
     if (err == caf::sec::request_timeout && crashed_at < sent_at)

@@ -34,6 +34,12 @@ private:
   // -- steps (runner_steps.cpp) ---------------------------------------------
   void one_step();
   void publish();
+  /// Resends the events of failed commits (journal::resend).
+  void resend();
+  /// The events published and acknowledged so far, in the order made.
+  const std::vector<event>& acknowledged();
+  void send_publish(std::vector<event> batch, bool await, const std::string& what,
+                    const std::string& ids);
   void run_jobs();
   void fire_timeout();
   void redeliver();
@@ -103,6 +109,7 @@ private:
   void check_checkpoints();
   void check_lag(rest r);
   void check_ack_models();
+  void check_publish_order();
   void check_parked(const projector_view& v, const actors::projector_state& st,
                     const read_model& fresh, const std::set<std::uint64_t>& applied,
                     const std::map<std::uint64_t, const event*>& by_seq);
@@ -126,6 +133,11 @@ private:
   sim_result result_;
   std::size_t next_event_ = 0;
   std::vector<event> published_;
+  /// When each event was made (its index among the run's events).
+  std::map<std::string, std::size_t> created_;
+  std::vector<event> acknowledged_;
+  /// Publishes come from one session (world_config::one_session).
+  bool one_session_ = false;
   std::map<std::string, bool> paused_;
   struct seen_checkpoint {
     caf::actor_addr handle;

@@ -49,6 +49,7 @@ void runner::check(rest r) {
   check_mailboxes();
   check_folds();
   check_acks_logged();
+  check_publish_order();
   check_checkpoints();
   if (r != rest::idle) {
     check_lag(r);
@@ -195,6 +196,32 @@ void runner::check_acks_logged() {
                                     + std::to_string(o.seq) + "; the log has it "
                                     + (seq ? "at seq " + std::to_string(*seq) : "not"));
     }
+  }
+}
+
+void runner::check_publish_order() {
+  if (!one_session_ || !options_.checked(invariant::publish_order))
+    return;
+  // The events the session's publishes got logged, by when each was made.
+  std::map<std::size_t, std::pair<std::string, std::uint64_t>> logged;
+  for (auto& p : journal_->publishes) {
+    if (!p.ack)
+      continue;
+    for (auto& o : p.ack->outcomes)
+      if (!o.duplicate && journal_->abandoned.count(o.id) == 0)
+        if (auto i = created_.find(o.id); i != created_.end())
+          logged.emplace(i->second, std::pair{o.id, o.seq});
+  }
+  const std::pair<std::string, std::uint64_t>* before = nullptr;
+  for (auto& [made, at] : logged) {
+    if (before && at.second < before->second) {
+      fail(invariant::publish_order,
+           at.first + " is at seq " + std::to_string(at.second) + ", before "
+             + before->first + " (seq " + std::to_string(before->second)
+             + "), which the session sent first");
+      return;
+    }
+    before = &at;
   }
 }
 

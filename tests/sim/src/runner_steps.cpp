@@ -1,5 +1,6 @@
 // The scenario: the configuration a seed draws and the steps it takes.
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -47,6 +48,10 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
     if (own() % 3 != 0)
       config.bus.sync_after_replies = static_cast<std::uint32_t>(1 + own() % 4);
   }
+  // One run in two publishes from one session, in order (drawn on its
+  // own too): only then does the client's order mean anything to the log.
+  config.one_session = std::mt19937_64{seed ^ 0x5e55104e5e55104eu}() % 2 == 0;
+  one_session_ = config.one_session;
   config.projector.replay_batch = 1 + rng_() % 8;
   // 1 to 4 replay requests under way, from the batch's draw rather than a
   // draw of its own: a recorded seed replays what it did before.
@@ -145,7 +150,9 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
     on_node += ")";
   note(
     "config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
-    + std::to_string(config.pipeline) + ", sync interval "
+    + std::to_string(config.pipeline)
+    + (config.one_session ? " from one session" : " from a client each")
+    + ", sync interval "
     + std::to_string(config.sync_interval.count()) + " ms (a group of "
     + std::to_string(config.bus.sync_after_events) + " events or "
     + std::to_string(config.bus.sync_after_replies) + " replies at once), replay batch "
@@ -303,21 +310,37 @@ void runner::publish() {
   for (auto& p : journal_->publishes)
     outstanding += !p.ack && !p.failed;
   if (world_->bus_phase() == phase::down || outstanding >= cfg.pipeline
-      || next_event_ >= options_.max_events) {
+      || (next_event_ >= options_.max_events && journal_->resend.empty())) {
     run_jobs();
     return;
   }
+  if (!journal_->resend.empty()) {
+    // A failed commit: the client waits for every answer under way, then
+    // resends what failed or was refused behind it, in the order it first
+    // sent them, before anything new.
+    if (outstanding > 0) {
+      run_jobs();
+      return;
+    }
+    resend();
+    return;
+  }
   auto n = 1 + rng_() % 5;
+  // A session redelivers what it had acknowledged. An event still under
+  // way, redelivered at the head of a later publish, would pass for the
+  // resend of a failed one (publish_order::as_sent cannot tell them apart).
+  auto& redeliverable = one_session_ ? acknowledged() : published_;
   std::vector<event> batch;
   std::string ids;
   for (std::size_t i = 0; i < n; ++i) {
-    bool dup = options_.enabled(fault::duplicates) && !published_.empty()
+    bool dup = options_.enabled(fault::duplicates) && !redeliverable.empty()
                && rng_() % 8 == 0;
     if (dup) {
-      batch.push_back(choose(rng_, published_));
+      batch.push_back(choose(rng_, redeliverable));
     } else {
       auto e = options_.events ? options_.events(rng_, next_event_)
                                : shop_event(rng_, next_event_);
+      created_.emplace(e.id, next_event_);
       ++next_event_;
       published_.push_back(e);
       batch.push_back(std::move(e));
@@ -326,23 +349,57 @@ void runner::publish() {
            + batch.back().type;
   }
   bool await = rng_() % 5 != 0;
+  send_publish(std::move(batch), await, "publish", ids);
+}
+
+const std::vector<event>& runner::acknowledged() {
+  acknowledged_.clear();
+  std::set<std::string> acked;
+  for (auto& p : journal_->publishes)
+    if (p.ack)
+      for (auto& o : p.ack->outcomes)
+        acked.insert(o.id);
+  for (auto& e : published_)
+    if (acked.count(e.id) != 0)
+      acknowledged_.push_back(e);
+  return acknowledged_;
+}
+
+void runner::resend() {
+  auto batch = std::move(journal_->resend);
+  journal_->resend.clear();
+  // In the order first sent, each once.
+  std::stable_sort(batch.begin(), batch.end(), [this](const event& x, const event& y) {
+    return created_[x.id] < created_[y.id];
+  });
+  batch.erase(std::unique(batch.begin(), batch.end(),
+                          [](const event& x, const event& y) { return x.id == y.id; }),
+              batch.end());
+  std::string ids;
+  for (auto& e : batch)
+    ids += (ids.empty() ? "" : " ") + e.id + ":" + e.type;
+  send_publish(std::move(batch), true, "resend", ids);
+}
+
+void runner::send_publish(std::vector<event> batch, bool await, const std::string& what,
+                          const std::string& ids) {
   publish_record rec;
   rec.number = journal_->publishes.size();
   rec.events = batch;
   rec.await = await;
   rec.sent_at = journal_->tick();
   journal_->publishes.push_back(rec);
-  note("publish #" + std::to_string(rec.number) + " of " + std::to_string(n)
-       + " event(s) [" + ids + "]" + (await ? " awaiting projectors" : ""));
+  note(what + " #" + std::to_string(rec.number) + " of "
+       + std::to_string(rec.events.size()) + " event(s) [" + ids + "]"
+       + (await ? " awaiting projectors" : ""));
   auto j = journal_;
   auto number = rec.number;
-  auto models = raw_;
-  world_->request<actors::publish_ack>(
-    world_->bus(),
-    [j, number](caf::expected<actors::publish_ack> ack) {
+  auto done = [j, number](caf::expected<actors::publish_ack> ack) {
       auto& p = j->publishes[number];
       if (!ack) {
         p.failed = true;
+        p.error = ack.error();
+        j->publish_failed(p);
         j->request_failed(ack.error(), p.sent_at, "publish #" + std::to_string(number));
         return;
       }
@@ -353,9 +410,16 @@ void runner::publish() {
       for (auto& [name, m] : j->models)
         if (m.stable_since != 0 && m.stable_since < p.sent_at)
           p.steady.push_back(name);
-    },
-    actors::publish_atom::value, std::move(batch),
-    await ? actors::publish_wait::projectors : actors::publish_wait::log);
+    };
+  auto wait = await ? actors::publish_wait::projectors : actors::publish_wait::log;
+  if (one_session_)
+    world_->request_in_order<actors::publish_ack>(world_->bus(), done,
+                                                  actors::publish_atom::value,
+                                                  std::move(batch), wait);
+  else
+    world_->request<actors::publish_ack>(world_->bus(), done,
+                                         actors::publish_atom::value, std::move(batch),
+                                         wait);
 }
 
 void runner::run_jobs() {

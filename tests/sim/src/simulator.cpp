@@ -18,7 +18,7 @@ constexpr std::array<const char*, invariant_count> invariant_names{
   "fold",     "applied_twice", "out_of_order",
   "ack_lost", "ack_models",    "checkpoint_backwards",
   "lag",      "failed_state",  "mailbox",
-  "liveness", "query"};
+  "liveness", "query",         "publish_order"};
 
 } // namespace
 

@@ -56,6 +56,9 @@ world::world(std::vector<model_spec> local, std::vector<model_spec> remote,
   bus_log_ = std::make_shared<fenced_log>(log_);
   bus_ = actors::spawn_bus(sys_, bus_log_, config_.bus);
   reachable_ = std::make_shared<actors::bus_actor>(bus_);
+  session_ = sys_.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[self](session_job& job) { job.send(self); }};
+  });
   sched_.run();
   local_sup_ = actors::spawn_supervisor(sys_, bus_, local_, config_.policy,
                                         config_.projector);
@@ -73,6 +76,7 @@ world::~world() {
     caf::anon_send_exit(*node_sup_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(local_sup_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bus_, caf::exit_reason::kill);
+  caf::anon_send_exit(session_, caf::exit_reason::kill);
   for (auto& p : node_projectors_)
     caf::anon_send_exit(p, caf::exit_reason::kill);
   for (auto& sup : node_sups_)

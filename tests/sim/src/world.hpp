@@ -6,6 +6,7 @@
 // while the bus is down). It knows how to step the coordinator under the
 // run's PRNG and how to inject each fault; it checks nothing (checks.hpp).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,17 @@ struct projector_view {
   std::string slot_state;
 };
 
+/// A request the run's session actor sends (world::request_in_order).
+struct session_job {
+  std::function<void(caf::event_based_actor*)> send;
+};
+
+} // namespace bus::sim
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(bus::sim::session_job)
+
+namespace bus::sim {
+
 struct world_config {
   actors::bus_options bus;
   actors::projector_options projector;
@@ -49,6 +61,10 @@ struct world_config {
   /// Models with model_storage::sqlite keep their tables in a file of the
   /// run (projector.models_path).
   bool tables = false;
+  /// Publishes come from one session actor, in order, as a client's
+  /// pipelined stream (request_in_order); otherwise each from a client of
+  /// its own, in any order.
+  bool one_session = false;
 };
 
 class world {
@@ -120,6 +136,21 @@ public:
     });
   }
 
+  /// Sends a request from the run's one session actor: requests reach
+  /// `dest` in the order of the calls, as a client's pipelined publishes
+  /// do, and the bus sees them all from one publisher.
+  template <class T, class Handle, class... Ts>
+  void request_in_order(const Handle& dest, std::function<void(caf::expected<T>)> done,
+                        Ts... xs) {
+    caf::anon_send(session_, session_job{[=](caf::event_based_actor* self) {
+                     self
+                       ->request(caf::actor_cast<caf::actor>(dest),
+                                 std::chrono::minutes{1}, xs...)
+                       .then([=](T& x) { done(std::move(x)); },
+                             [=](caf::error& err) { done(std::move(err)); });
+                   }});
+  }
+
   actors::bus_actor bus() const { return bus_; }
 
 private:
@@ -152,6 +183,8 @@ private:
   /// The current bus's view of the log, fenced when it crashes.
   std::shared_ptr<fenced_log> bus_log_;
   actors::bus_actor bus_;
+  /// Sends the publishes of a run with one_session.
+  caf::actor session_;
   phase bus_phase_ = phase::up;
   std::shared_ptr<actors::bus_actor> reachable_;
   actors::supervisor_actor local_sup_;

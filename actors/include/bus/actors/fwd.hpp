@@ -24,6 +24,7 @@ struct node_entry;
 struct shared_model;
 struct link_status;
 enum class publish_wait : std::uint8_t;
+enum class publish_order : std::uint8_t;
 enum class shadow_wait : std::uint8_t;
 
 // model_state.hpp

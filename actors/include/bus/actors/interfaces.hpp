@@ -93,8 +93,11 @@ using projector_actor = caf::typed_actor<
 /// The bus: owns the log and the subscriptions.
 using bus_actor = caf::typed_actor<
   // Appends events; answered once they are in the log, or also applied by
-  // the subscribed projectors (see publish_wait).
+  // the subscribed projectors (see publish_wait). In the publisher's order
+  // (publish_order::as_sent) unless it says otherwise.
   caf::replies_to<publish_atom, std::vector<event>, publish_wait>::with<publish_ack>,
+  caf::replies_to<publish_atom, std::vector<event>, publish_wait,
+                  publish_order>::with<publish_ack>,
   // Settles ids as a publish would, appending nothing (for events that are
   // acknowledged but not taken); duplicate means the log holds the event.
   caf::replies_to<resolve_atom, std::vector<event>>::with<std::vector<publish_outcome>>,

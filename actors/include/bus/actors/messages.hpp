@@ -82,6 +82,25 @@ enum class publish_wait : std::uint8_t {
 /// Returns "log" or "projectors".
 const char* to_string(publish_wait x) noexcept;
 
+/// Whether the log must keep a publisher's events in the order it sent them
+/// when one of its publishes fails to commit (a full disk, say) and later
+/// ones, already under way, could commit before its resend.
+enum class publish_order : std::uint8_t {
+  /// After such a failure the bus refuses the publisher's later publishes
+  /// (errc::storage_failed) until one begins with the failed publish's
+  /// first event again, after any events the log holds already: its
+  /// resend. The default, for a pipelined stream.
+  as_sent,
+  /// Each publish stands alone: no failure holds up the next. For a
+  /// publisher whose publishes do not depend on each other's order (the
+  /// command handler: a stream's version orders its commands). Also lifts
+  /// a hold an earlier failure put on the publisher.
+  any,
+};
+
+/// Returns "as_sent" or "any".
+const char* to_string(publish_order x) noexcept;
+
 /// When a supervisor answers a blue/green rebuild (shadow_atom).
 enum class shadow_wait : std::uint8_t {
   /// At once, with the shadow's status as it starts catching up.

@@ -39,6 +39,7 @@ inline auto wire_types() {
     wire_type<std::vector<publish_outcome>>{"std::vector<bus.publish_outcome>"},
     wire_type<model_ack>{"bus.model_ack"}, wire_type<publish_ack>{"bus.publish_ack"},
     wire_type<publish_wait>{"bus.publish_wait"},
+    wire_type<publish_order>{"bus.publish_order"},
     wire_type<shadow_wait>{"bus.shadow_wait"},
     wire_type<delivery_ack>{"bus.delivery_ack"},
     wire_type<std::vector<delivery_ack>>{"std::vector<bus.delivery_ack>"},

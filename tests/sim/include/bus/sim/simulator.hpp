@@ -106,9 +106,13 @@ enum class invariant : std::uint8_t {
   /// the model stayed steady, was refused, or its answer missed an event
   /// the model had applied before the ack.
   query,
+  /// A client's events are in the log out of the order it sent them, where
+  /// an event resent after a failed commit keeps the place of its first
+  /// send (checked when the publishes come from one session).
+  publish_order,
 };
 
-constexpr std::size_t invariant_count = 11;
+constexpr std::size_t invariant_count = 12;
 
 /// Returns the name of `x` ("fold", ...).
 const char* to_string(invariant x) noexcept;
