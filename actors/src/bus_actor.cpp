@@ -141,6 +141,8 @@ caf::result<publish_ack> publish(bus_actor_self self, std::vector<event>& events
     return err;
   auto published = events.size();
   auto number = ++st.publishes_taken;
+  // Only for a failed append (rare: a store that writes at its sync fails
+  // there); it may be a redelivery of a logged event.
   auto first_id = published > 0 ? events.front().id : std::string{};
   auto appended = guarded(
     [&] { return self->state.log->append(std::move(events)); });
@@ -162,10 +164,13 @@ caf::result<publish_ack> publish(bus_actor_self self, std::vector<event>& events
     auto promise = self->make_response_promise<publish_ack>();
     after_sync(self, [self, promise, ack = std::move(ack),
                       batch = std::move(result.appended), wait, publisher, repeated,
-                      number, first_id = std::move(first_id),
-                      order](const caf::error& err) mutable {
+                      number, order](const caf::error& err) mutable {
       if (err) {
-        internal::note_failed_publish(self, publisher, number, first_id, order, err);
+        // Its first event the log did not hold (its redeliveries have
+        // other seqs): what its resend begins with, after those.
+        if (!batch.empty())
+          internal::note_failed_publish(self, publisher, number, batch.front().id,
+                                        order, err);
         answer_publish(self, promise, err, publisher);
         return;
       }

@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/snapshot_rows.hpp"
 
 namespace bus::internal {
@@ -231,14 +232,34 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
         done(caf::none);
         maybe_snapshot(self); // one may have come due meanwhile
       },
-      [self, generation, done](caf::error& err) {
-        if (generation != self->state.snapshot_generation) {
+      [self, generation, number, done](caf::error& err) {
+        auto& state = self->state;
+        if (generation != state.snapshot_generation) {
           done(caf::none); // a writer stopped since: its answers do not count
           return;
         }
-        done(err);
-        stop_snapshots(self->state); // no last one on the way out
-        fail(self, std::move(err));  // a store that cannot save is reported
+        --state.snapshots_in_flight;
+        // The stored rows miss what this write held: the next one replaces
+        // them all (the writer refuses deltas until then).
+        if (records_rows(state.snapshots))
+          state.snapshots = snapshot_basis::full_rows;
+        if (state.snapshot_waiting.count(number) != 0) {
+          // A pause, a switch or a persist waits for this one: it fails, and
+          // so does the projector, as before (its replacement restores the
+          // last snapshot that was written and pulls the rest).
+          done(err);
+          stop_snapshots(state); // no last one on the way out
+          fail(self, std::move(err));
+          return;
+        }
+        // A periodic snapshot only saves replay at the next start: the model
+        // goes on answering (a full disk must not take it down), and the next
+        // one, due after snapshot_every more events, tries again.
+        BUS_LOG(log_level::warning, "projector",
+                "read model '" << state.model->name()
+                               << "' could not save its snapshot at seq "
+                               << state.snapshot_seq << " (" << context_of(err)
+                               << "); it goes on and tries again with its next one");
       });
 }
 

@@ -14,11 +14,12 @@ caf::error check_publish_order(bus_self self, const caf::actor_addr& publisher,
   auto i = publisher ? held.find(publisher) : held.end();
   if (i == held.end())
     return caf::none;
-  // The resend begins with the failed publish's first event, after any the
-  // log holds already (a client may resend from an earlier point; that
-  // first event may itself be a redelivery of a logged one). Found further
-  // in, it is a redelivery sent before the client knew of the failure:
-  // taking it would put what precedes it first.
+  // The resend begins with the failed publish's first new event, after any
+  // the log holds already (a client may resend from an earlier point).
+  // Found further in, it is a redelivery sent before the client knew of
+  // the failure: taking it would put what precedes it first. (After a
+  // failed append the first event may itself be a logged one: then a
+  // later publish beginning with that redelivery passes for the resend.)
   auto& log = *self->state.log;
   auto resend = std::find_if(events.begin(), events.end(), [&](const event& e) {
     return e.id == i->second.first_id || !log.find(e.id);

@@ -122,8 +122,9 @@ snapshot_writer_impl(writer_ptr self, std::string path, std::string model,
   return {
     [self](write_atom, snapshot_write& w) -> caf::result<save_outcome, std::string> {
       auto& state = self->state;
-      if (state.failure)
+      if (state.failure && w.how == rows_write::delta)
         return state.failure;
+      state.failure = caf::none;
       if (!state.store) {
         // The first message runs on the writer's own thread, if it has one.
         if (state.thread == writer_thread::own)

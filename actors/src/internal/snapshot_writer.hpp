@@ -89,7 +89,9 @@ struct snapshot_writer_state {
   writer_thread thread = writer_thread::shared;
   /// Opened with the first write.
   std::unique_ptr<snapshot_store> store;
-  /// Set by a failed write or compaction: every later write answers it.
+  /// Set by a failed write or compaction: every later delta answers it,
+  /// for the stored rows miss what the failed one held. A write that
+  /// replaces the model's snapshot (a base, or whole) clears it.
   caf::error failure;
   /// Its projector's: set once the projector stops.
   stop_flag owner_stopping;
