@@ -43,6 +43,27 @@ int code(busctl::exit_code x) {
   return static_cast<int>(x);
 }
 
+// The first word of the command line that is neither an option nor an
+// option's value, if it names no command of `app`.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("-", 0) == 0) {
+      // An option of busctl's own that takes a value, given apart from it.
+      auto* opt = arg.find('=') == std::string::npos ? app.get_option_no_throw(arg)
+                                                     : nullptr;
+      if (opt != nullptr && opt->get_items_expected_min() > 0)
+        ++i;
+      continue;
+    }
+    for (auto* cmd : app.get_subcommands({}))
+      if (cmd->check_name(arg))
+        return std::nullopt;
+    return arg;
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +153,15 @@ int main(int argc, char** argv) {
     ->transform(count_in(1, INT64_MAX))
     ->type_name("N");
 
+  // CLI11 takes an unknown command for an extra argument and says only
+  // that a command is required: name it, and the commands there are.
+  if (auto unknown = unknown_command(app, argc, argv)) {
+    std::string names;
+    for (auto* cmd : app.get_subcommands({}))
+      names += (names.empty() ? "" : ", ") + cmd->get_name();
+    return cli.usage_error("unknown command '" + *unknown + "' (the commands: " + names
+                           + ")");
+  }
   if (auto done = cli.parse(argc, argv))
     return *done; // 0 after --help or --version, 2 after a bad option
 
