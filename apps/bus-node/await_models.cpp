@@ -14,7 +14,9 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// The names not yet served and running, in the order given.
+// The names not yet served and running (or paused by their operator: such
+// a model takes no events, so there is nothing to wait for), in the order
+// given.
 std::vector<std::string>
 missing_of(const std::vector<std::string>& names,
            const std::vector<actors::projector_status>& models) {
@@ -23,15 +25,17 @@ missing_of(const std::vector<std::string>& names,
     // A partitioned model shows as its partitions ("name#i"): it runs once
     // every one does.
     std::size_t seen = 0;
-    auto all_running = true;
+    auto all_ready = true;
     for (auto& m : models) {
       if (m.role != actors::model_role::live
           || (m.model != name && model_of(m.model) != name))
         continue;
       ++seen;
-      all_running = all_running && m.state == actors::model_state::running;
+      all_ready = all_ready
+                  && (m.state == actors::model_state::running
+                      || m.state == actors::model_state::paused);
     }
-    if (seen == 0 || !all_running)
+    if (seen == 0 || !all_ready)
       result.push_back(name);
   }
   return result;

@@ -97,8 +97,9 @@ default) lets them subscribe, replay, attach and serve read models;
 publisher also lets them publish; unrestricted also lets them send
 lifecycle requests (pause, rebuild, ...) to this node. Requests beyond the
 role are refused with the error "forbidden" and logged.
---await-models holds the input until the named read models run (on this
-node or on projector nodes that attached), for a multi-node start.
+--await-models holds the input until the named read models run, or are
+paused (on this node or on projector nodes that attached), for a multi-node
+start.
 --admin serves the admin endpoint over HTTP at HOST:PORT (status, health,
 metrics, the log, lifecycle and parked events; docs/admin-api.md), in plain
 HTTP: loopback only unless --allow-remote and --insecure are given; port 0

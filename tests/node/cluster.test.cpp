@@ -170,6 +170,26 @@ BOOST_AUTO_TEST_CASE(bus_node_restarted_on_its_store_gets_its_projector_nodes_ba
   c.check_applied_once(stream);
 }
 
+// A model its operator paused on a projector node is there for a bus node
+// that awaits it: paused, it takes no events to wait for. The bus node
+// gave up on it instead ("did not attach") and exited 1.
+BOOST_AUTO_TEST_CASE(a_bus_node_awaiting_a_paused_model_of_a_projector_node_starts) {
+  scratch_dir dir;
+  cluster c;
+  c.start_all({"--store", dir.store()});
+  auto paused = c.call(R"("type": "pause", "model": "user_listing")");
+  BOOST_REQUIRE_MESSAGE(paused.text("type") == "paused", paused.line);
+  c.bus->stop(SIGKILL);
+  c.start_bus({"--store", dir.store(), "--await-models", "user_listing,user_by_email",
+               "--startup-timeout", "5"},
+              c.port);
+  c.until_state("user_listing", "paused", {"disconnected"}, std::chrono::seconds{30});
+  c.until_caught_up({"user_by_email"});
+  auto resumed = c.call(R"("type": "resume", "model": "user_listing")");
+  BOOST_TEST(resumed.text("type") == "resumed", resumed.line);
+  c.until_caught_up(c.both);
+}
+
 BOOST_AUTO_TEST_CASE(projector_node_restarted_on_its_store_pulls_only_the_tail) {
   constexpr std::size_t users = 100;
   auto stream = make_stream(1600, users, 0);
