@@ -187,6 +187,8 @@ void complete_switch(supervisor_ptr self, std::size_t index, projector_actor sha
   status.role = model_role::live;
   if (keep_pause(self, index)) // a model paused before it switched stays so
     status.state = model_state::paused;
+  else if (status.state == model_state::running && status.parked > 0)
+    status.state = model_state::parked; // as status shows it (judge, health.cpp)
   for (auto& rp : waiting)
     rp.deliver(status);
 }

@@ -113,6 +113,9 @@ BOOST_AUTO_TEST_CASE(events_both_projectors_parked_do_not_hold_the_switch) {
   auto switched = shadow(parking_tally(poison), shadow_wait::live);
   BOOST_REQUIRE(switched);
   BOOST_TEST(switched->role == model_role::live);
+  // The awaited reply says what status says: parked, not running.
+  BOOST_TEST(switched->state == model_state::parked);
+  BOOST_TEST(status()[0].state == model_state::parked);
   BOOST_TEST((slot().handle != live));
   BOOST_TEST(parked("m") == before);
   // Retried once healed, they apply (in seq order of their key, after the
