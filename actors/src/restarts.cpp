@@ -129,30 +129,49 @@ void start(supervisor_ptr self, std::size_t index) {
   // Told where the model was paused, it answers queries once restored to
   // that state (the snapshot or table the pause kept), and never from
   // another.
-  if (s.wanted == supervisor_state::intent::pause && s.frozen_at)
-    self->request(s.handle, caf::infinite, pause_atom::value, *s.frozen_at)
-      .then([](projector_status&) {}, [](caf::error&) {});
-  else if (s.wanted == supervisor_state::intent::pause)
-    self->request(s.handle, caf::infinite, pause_atom::value)
-      .then([](projector_status&) {}, [](caf::error&) {});
+  if (s.wanted == supervisor_state::intent::pause) {
+    auto ignored = [](projector_status&) {};
+    auto failed = [](caf::error&) {}; // its down message says why
+    if (s.frozen_at)
+      self->request(s.handle, caf::infinite, pause_atom::value, *s.frozen_at)
+        .then(ignored, failed);
+    else
+      self->request(s.handle, caf::infinite, pause_atom::value).then(ignored, failed);
+  }
   // A new projector has made no progress yet; status measures from here.
   s.seen_checkpoint = 0;
   s.progress_at = self->clock().now();
   watch_new_projector(self, index); // waits go on with the new projector
 }
 
+std::optional<std::uint64_t> frozen_of(const projector_status& x) {
+  return x.frozen_at ? std::optional<std::uint64_t>{*x.frozen_at} : std::nullopt;
+}
+
 void note_frozen(supervisor_ptr self, std::size_t index, const projector_status& x) {
-  auto& st = self->state;
-  auto& s = st.slots[index];
-  s.frozen_at = x.frozen_at ? std::optional<std::uint64_t>{*x.frozen_at} : std::nullopt;
+  auto& s = self->state.slots[index];
   // Already paused (a projector switched in, paused): where its frozen
   // state is now is kept for the next node too.
-  if (s.wanted != supervisor_state::intent::pause || !st.lifecycle)
+  if (s.wanted == supervisor_state::intent::pause)
+    keep_intent(self, s.spec.name, s.wanted, frozen_of(x));
+  else
+    s.frozen_at = frozen_of(x);
+}
+
+void keep_intent(supervisor_ptr self, const std::string& model,
+                 supervisor_state::intent x, std::optional<std::uint64_t> frozen_at) {
+  auto& st = self->state;
+  for (auto& s : st.slots)
+    if (s.spec.name == model) {
+      s.wanted = x;
+      s.frozen_at = frozen_at;
+    }
+  if (!st.lifecycle)
     return;
-  if (auto err = st.lifecycle->set_paused(s.spec.name, true, s.frozen_at))
+  if (auto err = st.lifecycle->set_paused(model, x == supervisor_state::intent::pause,
+                                          frozen_at))
     BUS_LOG(log_level::error, "supervisor",
-            "read model '" << s.spec.name
-                           << "': cannot keep its pause: " << context_of(err));
+            "read model '" << model << "': cannot keep its pause: " << context_of(err));
 }
 
 void live_down(supervisor_ptr self, const caf::down_msg& dm) {

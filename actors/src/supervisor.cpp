@@ -111,25 +111,6 @@ caf::result<T> dispatch(supervisor_self self, const Route& route, Atom atom,
   return forward<T>(self, route(model), atom, std::forward<Ts>(xs)...);
 }
 
-// Records what the operator wants of `model` where pauses are kept.
-void keep_intent(supervisor_self self, const std::string& model,
-                 supervisor_state::intent x) {
-  auto& st = self->state;
-  for (auto& s : st.slots)
-    if (s.spec.name == model)
-      s.wanted = x;
-  if (!st.lifecycle)
-    return;
-  std::optional<std::uint64_t> frozen_at;
-  for (auto& s : st.slots)
-    if (s.spec.name == model)
-      frozen_at = s.frozen_at;
-  if (auto err = st.lifecycle->set_paused(model, x == supervisor_state::intent::pause,
-                                          frozen_at))
-    BUS_LOG(log_level::error, "supervisor",
-            "read model '" << model << "': cannot keep its pause: " << context_of(err));
-}
-
 // Pauses or resumes the local projector of `model`; once it answers, the
 // intent holds for every later projector of the model (restarts, the node's).
 caf::result<projector_status> steer(supervisor_self self,
@@ -141,11 +122,7 @@ caf::result<projector_status> steer(supervisor_self self,
   auto rp = self->make_response_promise<projector_status>();
   auto reply = [self, rp, model, x](projector_status& s) mutable {
     // Where its frozen state is (nothing once resumed), kept with the intent.
-    for (auto& slot : self->state.slots)
-      if (slot.spec.name == model)
-        slot.frozen_at = s.frozen_at ? std::optional<std::uint64_t>{*s.frozen_at}
-                                     : std::nullopt;
-    keep_intent(self, model, x);
+    internal::keep_intent(self, model, x, internal::frozen_of(s));
     rp.deliver(std::move(s));
   };
   auto failed = [rp](caf::error& err) mutable { rp.deliver(std::move(err)); };

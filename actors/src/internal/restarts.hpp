@@ -5,6 +5,7 @@
 // cool-down, and the operator's restart. Runs in the supervisor's actor.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <caf/result.hpp>
@@ -25,6 +26,15 @@ void start(supervisor_ptr self, std::size_t index);
 /// pauses are kept, for the next node's too.
 void note_frozen(supervisor_ptr self, std::size_t index,
                  const actors::projector_status& x);
+
+/// Records what the operator wants of `model` and where its frozen state
+/// is (none once resumed), in its slots and where pauses are kept.
+void keep_intent(supervisor_ptr self, const std::string& model,
+                 actors::supervisor_state::intent x,
+                 std::optional<std::uint64_t> frozen_at);
+
+/// Where a projector's status says its frozen state is.
+std::optional<std::uint64_t> frozen_of(const actors::projector_status& x);
 
 /// Handles the down message of a live projector: a restart after the
 /// backoff, failed (with a retry after the cool-down), or stopped.
