@@ -105,18 +105,15 @@ caf::result<publish_ack> publish(bus_actor_self self, std::vector<event>& events
     return err;
   // Only another node can send a value outside the enum.
   if (wait != publish_wait::log && wait != publish_wait::projectors)
-    return make_error(errc::invalid_event,
-                      "publish: unknown publish_wait value "
-                        + std::to_string(static_cast<int>(wait)));
+    return make_error(errc::invalid_event, "publish: unknown publish_wait value "
+                                             + std::to_string(static_cast<int>(wait)));
   if (order != publish_order::as_sent && order != publish_order::any)
-    return make_error(errc::invalid_event,
-                      "publish: unknown publish_order value "
-                        + std::to_string(static_cast<int>(order)));
+    return make_error(errc::invalid_event, "publish: unknown publish_order value "
+                                             + std::to_string(static_cast<int>(order)));
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (events[i].id.empty() || events[i].type.empty())
-      return make_error(errc::invalid_event,
-                        "event " + std::to_string(i)
-                          + " of the batch has no id or no type");
+      return make_error(errc::invalid_event, "event " + std::to_string(i)
+                                               + " of the batch has no id or no type");
     // The JSON node refuses such numbers at its input; an event built in
     // C++ or sent by another node comes here unchecked, and once logged
     // it would reach queries and replies as a number JSON cannot carry.
@@ -144,8 +141,7 @@ caf::result<publish_ack> publish(bus_actor_self self, std::vector<event>& events
   // Only for a failed append (rare: a store that writes at its sync fails
   // there); it may be a redelivery of a logged event.
   auto first_id = published > 0 ? events.front().id : std::string{};
-  auto appended = guarded(
-    [&] { return self->state.log->append(std::move(events)); });
+  auto appended = guarded([&] { return self->state.log->append(std::move(events)); });
   if (!appended) {
     internal::note_failed_publish(self, publisher, number, first_id, order,
                                   appended.error());

@@ -11,6 +11,8 @@ namespace bus::actors::internal {
 caf::error check_publish_order(bus_self self, const caf::actor_addr& publisher,
                                const std::vector<event>& events, publish_order order) {
   auto& held = self->state.held_for_resend;
+  if (held.empty())
+    return caf::none; // the common case: no hash of the publisher
   auto i = publisher ? held.find(publisher) : held.end();
   if (i == held.end())
     return caf::none;
@@ -53,7 +55,8 @@ void note_failed_publish(bus_self self, const caf::actor_addr& publisher,
     i = caf::actor_cast<caf::actor>(i->first) ? std::next(i) : held.erase(i);
   // The earliest failure counts: an append may fail before the sync that
   // fails publishes taken before it.
-  auto [i, fresh] = held.try_emplace(publisher, bus_state::held_publisher{number, first_id});
+  auto [i, fresh] = held.try_emplace(publisher,
+                                     bus_state::held_publisher{number, first_id});
   if (!fresh && number < i->second.number)
     i->second = bus_state::held_publisher{number, first_id};
 }

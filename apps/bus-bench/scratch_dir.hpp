@@ -21,14 +21,10 @@ public:
   scratch_dir(const scratch_dir&) = delete;
   scratch_dir& operator=(const scratch_dir&) = delete;
 
-  const std::filesystem::path& path() const noexcept {
-    return path_;
-  }
+  const std::filesystem::path& path() const noexcept { return path_; }
 
   /// Empty when the directory exists.
-  const std::string& error() const noexcept {
-    return error_;
-  }
+  const std::string& error() const noexcept { return error_; }
 
 private:
   std::filesystem::path path_;

@@ -89,8 +89,9 @@ struct faults_fixture : faults_base, bus_fixture {
 
   /// Publishes `xs` to `dest` from the test's own actor: one publisher
   /// across calls, as a client's session is.
-  caf::expected<publish_ack> publish_as_self(const bus_actor& dest, std::vector<event> xs,
-                                             publish_order order = publish_order::as_sent) {
+  caf::expected<publish_ack>
+  publish_as_self(const bus_actor& dest, std::vector<event> xs,
+                  publish_order order = publish_order::as_sent) {
     caf::expected<publish_ack> result{caf::error{}};
     auto answer = self->request(dest, caf::infinite, publish_atom::value, std::move(xs),
                                 publish_wait::log, order);

@@ -152,9 +152,8 @@ runner::runner(const std::vector<model_spec>& models, const sim_options& options
     "config: window " + std::to_string(config.bus.max_in_flight) + ", pipeline "
     + std::to_string(config.pipeline)
     + (config.one_session ? " from one session" : " from a client each")
-    + ", sync interval "
-    + std::to_string(config.sync_interval.count()) + " ms (a group of "
-    + std::to_string(config.bus.sync_after_events) + " events or "
+    + ", sync interval " + std::to_string(config.sync_interval.count())
+    + " ms (a group of " + std::to_string(config.bus.sync_after_events) + " events or "
     + std::to_string(config.bus.sync_after_replies) + " replies at once), replay batch "
     + std::to_string(config.projector.replay_batch) + " (ahead "
     + std::to_string(config.projector.replay_ahead) + "), "
@@ -395,31 +394,29 @@ void runner::send_publish(std::vector<event> batch, bool await, const std::strin
   auto j = journal_;
   auto number = rec.number;
   auto done = [j, number](caf::expected<actors::publish_ack> ack) {
-      auto& p = j->publishes[number];
-      if (!ack) {
-        p.failed = true;
-        p.error = ack.error();
-        j->publish_failed(p);
-        j->request_failed(ack.error(), p.sent_at, "publish #" + std::to_string(number));
-        return;
-      }
-      p.ack = std::move(*ack);
-      p.acked_at = j->tick();
-      // The models that were steady for the whole publish: each of them
-      // must be named for every event it takes (checked at the end).
-      for (auto& [name, m] : j->models)
-        if (m.stable_since != 0 && m.stable_since < p.sent_at)
-          p.steady.push_back(name);
-    };
+    auto& p = j->publishes[number];
+    if (!ack) {
+      p.failed = true;
+      p.error = ack.error();
+      j->publish_failed(p);
+      j->request_failed(ack.error(), p.sent_at, "publish #" + std::to_string(number));
+      return;
+    }
+    p.ack = std::move(*ack);
+    p.acked_at = j->tick();
+    // The models that were steady for the whole publish: each of them
+    // must be named for every event it takes (checked at the end).
+    for (auto& [name, m] : j->models)
+      if (m.stable_since != 0 && m.stable_since < p.sent_at)
+        p.steady.push_back(name);
+  };
   auto wait = await ? actors::publish_wait::projectors : actors::publish_wait::log;
   if (one_session_)
-    world_->request_in_order<actors::publish_ack>(world_->bus(), done,
-                                                  actors::publish_atom::value,
-                                                  std::move(batch), wait);
+    world_->request_in_order<actors::publish_ack>(
+      world_->bus(), done, actors::publish_atom::value, std::move(batch), wait);
   else
-    world_->request<actors::publish_ack>(world_->bus(), done,
-                                         actors::publish_atom::value, std::move(batch),
-                                         wait);
+    world_->request<actors::publish_ack>(
+      world_->bus(), done, actors::publish_atom::value, std::move(batch), wait);
 }
 
 void runner::run_jobs() {

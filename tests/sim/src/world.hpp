@@ -142,13 +142,12 @@ public:
   template <class T, class Handle, class... Ts>
   void request_in_order(const Handle& dest, std::function<void(caf::expected<T>)> done,
                         Ts... xs) {
-    caf::anon_send(session_, session_job{[=](caf::event_based_actor* self) {
-                     self
-                       ->request(caf::actor_cast<caf::actor>(dest),
-                                 std::chrono::minutes{1}, xs...)
-                       .then([=](T& x) { done(std::move(x)); },
-                             [=](caf::error& err) { done(std::move(err)); });
-                   }});
+    caf::anon_send(
+      session_, session_job{[=](caf::event_based_actor* self) {
+        self->request(caf::actor_cast<caf::actor>(dest), std::chrono::minutes{1}, xs...)
+          .then([=](T& x) { done(std::move(x)); },
+                [=](caf::error& err) { done(std::move(err)); });
+      }});
   }
 
   actors::bus_actor bus() const { return bus_; }
