@@ -32,7 +32,7 @@ caf::error check_publish_order(bus_self self, const caf::actor_addr& publisher,
     return caf::none;
   }
   // A store failed for good refuses the publish anyway, and says so.
-  if (self->state.log->health().state == store_state::failed)
+  if (log.health().state == store_state::failed)
     return caf::none;
   return make_error(errc::storage_failed,
                     "an earlier publish of this publisher failed to commit; resend "

@@ -129,11 +129,8 @@ public:
   template <class T, class Handle, class... Ts>
   void request(const Handle& dest, std::function<void(caf::expected<T>)> done,
                Ts... xs) {
-    sys_.spawn([=](caf::event_based_actor* self) {
-      self->request(caf::actor_cast<caf::actor>(dest), std::chrono::minutes{1}, xs...)
-        .then([=](T& x) { done(std::move(x)); },
-              [=](caf::error& err) { done(std::move(err)); });
-    });
+    auto job = asking<T>(dest, std::move(done), xs...);
+    sys_.spawn([job](caf::event_based_actor* self) { job(self); });
   }
 
   /// Sends a request from the run's one session actor: requests reach
@@ -142,17 +139,24 @@ public:
   template <class T, class Handle, class... Ts>
   void request_in_order(const Handle& dest, std::function<void(caf::expected<T>)> done,
                         Ts... xs) {
-    caf::anon_send(
-      session_, session_job{[=](caf::event_based_actor* self) {
-        self->request(caf::actor_cast<caf::actor>(dest), std::chrono::minutes{1}, xs...)
-          .then([=](T& x) { done(std::move(x)); },
-                [=](caf::error& err) { done(std::move(err)); });
-      }});
+    caf::anon_send(session_, session_job{asking<T>(dest, std::move(done), xs...)});
   }
 
   actors::bus_actor bus() const { return bus_; }
 
 private:
+  /// What a client does with its actor: asks `dest`, gives up after a
+  /// minute of simulated time, and hands the answer to `done`.
+  template <class T, class Handle, class... Ts>
+  static std::function<void(caf::event_based_actor*)>
+  asking(const Handle& dest, std::function<void(caf::expected<T>)> done, Ts... xs) {
+    return [=](caf::event_based_actor* self) {
+      self->request(caf::actor_cast<caf::actor>(dest), std::chrono::minutes{1}, xs...)
+        .then([=](T& x) { done(std::move(x)); },
+              [=](caf::error& err) { done(std::move(err)); });
+    };
+  }
+
   /// A fresh file for this run's snapshots, removed with the world.
   static std::string snapshot_file();
   void watch(const caf::actor_addr& who, caf::abstract_actor* ptr);
