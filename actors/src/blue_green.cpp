@@ -183,8 +183,8 @@ caf::result<projector_status> roll_back(supervisor_ptr self, const std::string& 
           self->state.slots[i].rolling_back = false;
           // It stays live (it owns the snapshots again), and paused if the
           // operator paused it.
-          reinstate(self, i, current);
-          promise.deliver(std::move(err));
+          reinstate(self, i, current,
+                    [promise, err]() mutable { promise.deliver(err); });
         });
   };
   if (!current)

@@ -141,18 +141,18 @@ struct rollback_check {
       self->request(previous, caf::infinite, pause_atom::value)
         .then([](projector_status&) {}, [](caf::error&) {});
     }
-    reinstate(self, index, current);
-    promise.deliver(make_error(errc::precondition_failed,
-                               "cannot roll back '" + s.spec.name
-                                 + "': " + describe(why)
-                                 + "; the current projector stays live and the"
-                                   " previous one is kept"));
+    auto refusal = make_error(errc::precondition_failed,
+                              "cannot roll back '" + s.spec.name + "': " + describe(why)
+                                + "; the current projector stays live and the"
+                                  " previous one is kept");
+    reinstate(self, index, current,
+              [promise = promise, refusal]() mutable { promise.deliver(refusal); });
   }
 
   void fail(caf::error err) const {
     self->state.slots[index].rolling_back = false;
-    reinstate(self, index, current);
-    promise.deliver(std::move(err));
+    reinstate(self, index, current,
+              [promise = promise, err]() mutable { promise.deliver(err); });
   }
 };
 

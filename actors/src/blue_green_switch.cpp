@@ -209,21 +209,30 @@ void begin_switch(supervisor_ptr self, std::size_t index, projector_actor shadow
     h.blind(); // the live projector is down
 }
 
-void reinstate(supervisor_ptr self, std::size_t index, projector_actor live) {
+void reinstate(supervisor_ptr self, std::size_t index, projector_actor live,
+               std::function<void()> then) {
   auto& s = self->state.slots[index];
-  if (!live || s.handle != live)
+  if (!live || s.handle != live) {
+    if (then)
+      then();
     return;
+  }
   // Paused again once the promote is through: a projector that owns
   // snapshots writes one before it goes live, and would go live past a
   // pause sent meanwhile. A failed promote is the projector's failure: its
   // restart keeps the pause.
   self->request(live, caf::infinite, promote_atom::value)
     .then(
-      [self, index, live](projector_status&) {
+      [self, index, live, then](projector_status&) {
         if (self->state.slots[index].handle == live)
           keep_pause(self, index);
+        if (then)
+          then();
       },
-      [](caf::error&) {});
+      [then](caf::error&) {
+        if (then)
+          then();
+      });
 }
 
 bool keep_pause(supervisor_ptr self, std::size_t index) {

@@ -6,6 +6,7 @@
 // rollback's, checked the same way. Runs in the supervisor's actor.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include <caf/error.hpp>
@@ -33,7 +34,11 @@ void rollback_caught_up(supervisor_ptr self, std::size_t index,
 
 /// The live projector goes on after a hand-over that did not happen: it owns
 /// the snapshots again and runs (stays paused if the operator paused it).
-void reinstate(supervisor_ptr self, std::size_t index, actors::projector_actor live);
+/// `then` runs once it does, or at once if `live` is no longer the slot's:
+/// an answer sent before would reach a client whose next event the paused
+/// projector leaves out.
+void reinstate(supervisor_ptr self, std::size_t index, actors::projector_actor live,
+               std::function<void()> then = nullptr);
 
 /// Pauses slot `index`'s live projector if its operator paused the model:
 /// a switch, a rollback or a switch that did not happen leaves a paused
