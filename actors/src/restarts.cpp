@@ -4,6 +4,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "bus/partitions.hpp"
 #include "internal/blue_green.hpp"
 #include "internal/millis.hpp"
 #include "internal/projector_state.hpp"
@@ -172,6 +173,14 @@ void keep_intent(supervisor_ptr self, const std::string& model,
                                           frozen_at))
     BUS_LOG(log_level::error, "supervisor",
             "read model '" << model << "': cannot keep its pause: " << context_of(err));
+  // A partition resumed on its own: the whole model's pause no longer holds
+  // (the other partitions keep theirs).
+  auto whole = model_of(model);
+  if (x == supervisor_state::intent::run && whole != model)
+    if (auto err = st.lifecycle->set_paused(std::string{whole}, false))
+      BUS_LOG(log_level::error, "supervisor",
+              "read model '" << whole
+                             << "': cannot keep its pause: " << context_of(err));
 }
 
 void live_down(supervisor_ptr self, const caf::down_msg& dm) {

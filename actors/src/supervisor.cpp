@@ -4,6 +4,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "bus/partitions.hpp"
 #include "internal/blue_green.hpp"
 #include "internal/health.hpp"
 #include "internal/partitioned.hpp"
@@ -150,14 +151,26 @@ void restore_pauses(supervisor_self self) {
     BUS_LOG(log_level::error, "supervisor", context_of(paused.error()));
     return;
   }
-  for (auto& [name, frozen_at] : *paused)
+  for (auto& [name, frozen_at] : *paused) {
+    // A partition's own row; or the whole model's, which pauses each of its
+    // partitions however many it runs as now.
+    auto found = false;
     for (auto& s : st.slots)
-      if (s.spec.name == name) {
+      if (s.spec.name == name || model_of(s.spec.name) == name) {
+        found = true;
         s.wanted = supervisor_state::intent::pause;
-        s.frozen_at = frozen_at;
-        BUS_LOG(log_level::info, "supervisor",
-                "read model '" << name << "' stays paused, as before the restart");
+        if (s.spec.name == name)
+          s.frozen_at = frozen_at;
       }
+    if (found)
+      BUS_LOG(log_level::info, "supervisor",
+              "read model '" << name << "' stays paused, as before the restart");
+    else if (internal::stale_partition(st, name))
+      // A partition of a model that runs as fewer partitions now, or whole:
+      // its row would pause some other part of the model one day.
+      if (auto err = st.lifecycle->set_paused(name, false))
+        BUS_LOG(log_level::error, "supervisor", context_of(err));
+  }
 }
 
 supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bus,

@@ -55,6 +55,17 @@ std::uint32_t partitions_of(const supervisor_state& st, const std::string& model
   return i == st.partitioned.end() ? 0 : i->second.count;
 }
 
+bool stale_partition(const supervisor_state& st, std::string_view name) {
+  auto part = split_partition_name(name);
+  if (!part)
+    return false;
+  auto model = std::string{part->model};
+  if (auto n = partitions_of(st, model))
+    return part->index >= n;
+  return std::any_of(st.slots.begin(), st.slots.end(),
+                     [&](const auto& s) { return s.spec.name == model; });
+}
+
 std::string partition_for(const std::string& model, std::uint32_t n,
                           const std::string& key) {
   return partition_name(model, partition_of(key, n));
@@ -268,7 +279,14 @@ caf::result<projector_status> steer_partitions(supervisor_ptr self,
   };
   return gather<projector_status>(
     self, model, n, request,
-    [model](std::vector<projector_status>& parts) -> caf::expected<projector_status> {
+    [self, model,
+     what](std::vector<projector_status>& parts) -> caf::expected<projector_status> {
+      // Kept under the model's name too: the whole model stays paused
+      // across restarts however many partitions it runs as then.
+      if (what == partition_request::pause)
+        keep_intent(self, model, supervisor_state::intent::pause, std::nullopt);
+      else if (what == partition_request::resume)
+        keep_intent(self, model, supervisor_state::intent::run, std::nullopt);
       return combine_statuses(model, parts);
     });
 }

@@ -165,6 +165,48 @@ BOOST_AUTO_TEST_CASE(a_pause_survives_a_restart_of_the_node) {
   BOOST_TEST(st[0].checkpoint == 5u);
 }
 
+BOOST_AUTO_TEST_CASE(a_partitioned_model_paused_whole_stays_so_as_any_partitions) {
+  // The pause was kept per partition only: restarted as 8 partitions, 4 of
+  // them ran; as one, none was paused; and back as 4, after a resume as
+  // one, the old partitions' rows paused it again.
+  auto start_as = [&](std::uint32_t n) {
+    auto spec = tally("p", {"A"});
+    spec.partitions = n;
+    auto options = node_options();
+    options.lifecycle_path = scratch.path;
+    sup = spawn_supervisor(sys, bus, std::vector<model_spec>{spec}, policy, options);
+    run();
+  };
+  auto paused_of = [&] {
+    std::pair<std::size_t, std::size_t> result; // paused, all
+    for (auto& s : status()) {
+      ++result.second;
+      result.first += s.state == model_state::paused ? 1 : 0;
+    }
+    return result;
+  };
+  start_as(4);
+  publish(events(0, 8, {"A"}));
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"p"}));
+  stop_supervisor();
+  start_as(8);
+  BOOST_TEST((paused_of() == std::pair<std::size_t, std::size_t>{8, 8}));
+  stop_supervisor();
+  start_as(1);
+  BOOST_TEST((paused_of() == std::pair<std::size_t, std::size_t>{1, 1}));
+  BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"p"}));
+  stop_supervisor();
+  start_as(4);
+  BOOST_TEST((paused_of() == std::pair<std::size_t, std::size_t>{0, 4}));
+  // One partition resumed on its own ends the whole model's pause, not the
+  // other partitions'.
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"p"}));
+  BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"p#1"}));
+  stop_supervisor();
+  start_as(4);
+  BOOST_TEST((paused_of() == std::pair<std::size_t, std::size_t>{3, 4}));
+}
+
 // A paused model answers from its frozen state, and from no other: a new
 // projector, or a reset one, that is not at that state refuses (error 11)
 // rather than answer from a past or empty state.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/result.hpp>
@@ -26,6 +27,10 @@ std::vector<model_spec> expand_partitions(actors::supervisor_state& st,
 /// partitioned model of this supervisor.
 std::uint32_t partitions_of(const actors::supervisor_state& st,
                             const std::string& model);
+
+/// True if `name` names a partition of a model this supervisor runs, but
+/// not one it runs: the model runs whole, or as fewer partitions.
+bool stale_partition(const actors::supervisor_state& st, std::string_view name);
 
 /// Returns the name of the partition of `model` (with `n` partitions) that
 /// holds `key`.
