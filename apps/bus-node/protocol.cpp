@@ -9,6 +9,7 @@
 #include "bus/errc.hpp"
 #include "bus/event_codec.hpp"
 #include "bus/event_id.hpp"
+#include "bus/partitions.hpp"
 #include "command_request.hpp"
 
 namespace bus::node {
@@ -56,6 +57,16 @@ void parse_blue_green(boost::json::object& body, request& req) {
   auto* definition = body.if_contains("definition");
   if (definition == nullptr || !definition->is_object())
     return malformed(req, "body.definition must be an object");
+  if (auto part = split_partition_name(req.model)) {
+    // Refused as the supervisor refuses a partitioned model's, not as a
+    // definition named wrong: the name was the model's.
+    req.kind = request_kind::error;
+    req.code = error_code::precondition_failed;
+    req.text = "read model '" + std::string{part->model}
+               + "': a blue/green rebuild of a partitioned model or of one of its"
+                 " partitions is not supported; rebuild it in place";
+    return;
+  }
   auto& def = definition->get_object();
   if (auto* name = def.if_contains("name")) {
     if (!name->is_string() || name->get_string() != req.model)

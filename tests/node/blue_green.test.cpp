@@ -171,8 +171,11 @@ BOOST_AUTO_TEST_CASE(bad_blue_green_requests_are_errors_12_20_22) {
                    + "}");                                     // 11
   input += control(id++, "rebuild", "user_by_email", by_name); // 12
   input += control(id++, "rebuild", "user_by_email", by_name); // 13
+  // A partition's name (with no name in the definition): 12 before, about
+  // a definition name the request never sent.
+  input += control(id++, "rebuild", "user_by_email#2", by_name); // 14
   auto replies = replies_to(input);
-  BOOST_REQUIRE_EQUAL(replies.size(), 14u);
+  BOOST_REQUIRE_EQUAL(replies.size(), 15u);
   BOOST_TEST(replies[3].json("code") == "20");
   BOOST_TEST(replies[4].json("code") == "12");
   BOOST_TEST(replies[4].text("text") == "body.definition.target: missing");
@@ -186,6 +189,9 @@ BOOST_AUTO_TEST_CASE(bad_blue_green_requests_are_errors_12_20_22) {
   BOOST_TEST(replies[12].text("type") == "rebuilding");
   // One rebuild at a time: the first is still under way or kept for rollback.
   BOOST_TEST(replies[13].json("code") == "22");
+  BOOST_TEST(replies[14].json("code") == "22");
+  BOOST_TEST(replies[14].text("text").find("one of its partitions")
+             != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(restart_on_a_store_after_a_switch_runs_the_configured_definition) {
