@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/event_log.hpp"
 
 namespace bus::actors::internal {
 
@@ -23,9 +24,16 @@ caf::error check_publish_order(bus_self self, const caf::actor_addr& publisher,
   // failed append the first event may itself be a logged one: then a
   // later publish beginning with that redelivery passes for the resend.)
   auto& log = *self->state.log;
-  auto resend = std::find_if(events.begin(), events.end(), [&](const event& e) {
-    return e.id == i->second.first_id || !log.find(e.id);
-  });
+  auto resend = events.end();
+  try {
+    resend = std::find_if(events.begin(), events.end(), [&](const event& e) {
+      return e.id == i->second.first_id || !log.find(e.id);
+    });
+  } catch (const storage_error& ex) {
+    // A lookup that cannot reach its store (a lost connection to
+    // PostgreSQL) fails this publish, as an append would; the hold stays.
+    return make_error(errc::storage_failed, ex.what());
+  }
   auto resent = resend != events.end() && resend->id == i->second.first_id;
   if (resent || order == publish_order::any) {
     held.erase(i);

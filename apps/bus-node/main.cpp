@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -332,6 +333,10 @@ int main(int argc, char** argv) {
     log = std::move(*opened);
   }
 
+  // stdout carries the protocol (written through stdio, never std::cout):
+  // what CAF prints itself (an actor's unhandled exception, through aout
+  // and std::cout) goes to stderr with the logs, not between two replies.
+  std::cout.rdbuf(std::cerr.rdbuf());
   caf::actor_system_config cfg;
   bus::init(cfg);
   bus::one_worker_per_core(cfg, idle);
