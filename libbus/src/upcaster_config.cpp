@@ -1,5 +1,6 @@
 #include "internal/upcaster_config.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <string>
@@ -52,14 +53,33 @@ boost::json::object* parent_of(boost::json::object& root, const segments& path,
   return obj;
 }
 
+// True if `to` can be set once `from` is gone: no value on the way is
+// anything but an object (missing ones are made; `from` itself counts as
+// missing, so "a" can move to "a.b").
+bool reachable(const boost::json::object& root, const segments& to,
+               const segments& from) {
+  auto* obj = &root;
+  for (std::size_t i = 0; i + 1 < to.size(); ++i) {
+    if (i + 1 == from.size() && std::equal(from.begin(), from.end(), to.begin()))
+      return true;
+    auto it = obj->find(to[i]);
+    if (it == obj->end())
+      return true;
+    obj = it->value().if_object();
+    if (obj == nullptr)
+      return false;
+  }
+  return true;
+}
+
 // Moves the value at `from` to `to` (replacing what is there); nothing
-// when `from` is missing or `to` cannot be reached.
+// when `from` is missing or `to` cannot be reached (the value stays).
 void move_field(boost::json::object& root, const segments& from, const segments& to) {
   auto* source = parent_of(root, from, false);
   if (source == nullptr)
     return;
   auto it = source->find(from.back());
-  if (it == source->end())
+  if (it == source->end() || !reachable(root, to, from))
     return;
   auto value = std::move(it->value());
   source->erase(it);
@@ -76,16 +96,37 @@ void default_field(boost::json::object& root, const segments& path,
 }
 
 struct field_changes {
-  std::vector<std::pair<segments, segments>> moves; // renames first
+  std::vector<std::pair<std::string, std::string>> renames;
+  std::vector<std::pair<segments, segments>> moves;
   std::vector<std::pair<segments, boost::json::value>> defaults;
 
   void operator()(event& e) const {
+    if (!renames.empty())
+      rename_fields(e.payload.mutate());
     for (auto& [from, to] : moves)
       move_field(e.payload.mutate(), from, to);
     for (auto& [path, value] : defaults)
       default_field(e.payload.mutate(), path, value);
   }
+
+  // All at once: {"first": "last", "last": "first"} swaps the two.
+  void rename_fields(boost::json::object& root) const {
+    std::vector<std::pair<const std::string*, boost::json::value>> taken;
+    for (auto& [from, to] : renames)
+      if (auto it = root.find(from); it != root.end()) {
+        taken.emplace_back(&to, std::move(it->value()));
+        root.erase(it);
+      }
+    for (auto& [to, value] : taken)
+      root[*to] = std::move(value);
+  }
 };
+
+// True if `a` is `b` or lies within it, or the other way round.
+bool overlap(const segments& a, const segments& b) {
+  auto n = std::min(a.size(), b.size());
+  return std::equal(a.begin(), a.begin() + n, b.begin());
+}
 
 // Reads {"old": "new", ...} pairs of field names (dotted paths when
 // `dotted`) into `out`.
@@ -108,7 +149,21 @@ void read_moves(reader& r, const char* key, bool dotted, field_changes& out) {
     auto* to = kv.value().if_string();
     if (to == nullptr || !usable(*to))
       return r.fail(at, std::string{expected} + " (a string)");
-    out.moves.emplace_back(split(kv.key()), split(*to));
+    // Two values to one place: one would be lost.
+    auto target = split(*to);
+    auto clash = [&](const segments& other) { return overlap(target, other); };
+    if (dotted ? std::any_of(out.moves.begin(), out.moves.end(),
+                             [&](auto& m) { return clash(m.second); })
+               : std::any_of(out.renames.begin(), out.renames.end(),
+                             [&](auto& m) { return m.second == *to; }))
+      return r.fail(at, dotted
+                          ? "a second field moved to '" + std::string{*to}
+                              + "', into it or around it"
+                          : "a second field renamed to '" + std::string{*to} + "'");
+    if (dotted)
+      out.moves.emplace_back(split(kv.key()), std::move(target));
+    else
+      out.renames.emplace_back(std::string{kv.key()}, std::string{*to});
   }
 }
 

@@ -100,6 +100,39 @@ BOOST_AUTO_TEST_CASE(move_moves_a_field_between_dotted_paths) {
     e.payload, R"({"address": {"street": "x", "postcode": "0150"}, "city": "Oslo"})"));
 }
 
+BOOST_AUTO_TEST_CASE(a_move_to_a_place_it_cannot_reach_leaves_the_field) {
+  // "contact" is a string: the move once dropped "mail" on the way.
+  auto ups
+    = R"([{"type": "UserCreated", "from": 1, "move": {"mail": "contact.email"}}])";
+  auto e = upcast_v1(ups, "UserCreated",
+                     R"({"id": "u1", "mail": "a@x.org", "contact": "phone"})");
+  BOOST_TEST(
+    same_json(e.payload, R"({"id": "u1", "mail": "a@x.org", "contact": "phone"})"));
+  // A field may still move under its own name.
+  e = upcast_v1(
+    R"([{"type": "UserCreated", "from": 1, "move": {"mail": "mail.home"}}])",
+    "UserCreated", R"({"id": "u1", "mail": "a@x.org"})");
+  BOOST_TEST(same_json(e.payload, R"({"id": "u1", "mail": {"home": "a@x.org"}})"));
+}
+
+BOOST_AUTO_TEST_CASE(renames_apply_at_once_so_two_fields_can_swap) {
+  // Applied one after the other, the swap lost "Lee".
+  auto e = upcast_v1(
+    R"([{"type": "UserCreated", "from": 1, "rename": {"first": "last", "last": "first"}}])",
+    "UserCreated", R"({"first": "Ann", "last": "Lee"})");
+  BOOST_TEST(same_json(e.payload, R"({"last": "Ann", "first": "Lee"})"));
+}
+
+BOOST_AUTO_TEST_CASE(two_fields_to_one_place_are_rejected) {
+  check_rejected(
+    R"([{"type": "A", "from": 1, "rename": {"mail": "email", "e_mail": "email"}}])",
+    "upcasters[0].rename.e_mail");
+  check_rejected(R"([{"type": "A", "from": 1, "move": {"a": "x.y", "b": "x.y"}}])",
+                 "upcasters[0].move.b");
+  check_rejected(R"([{"type": "A", "from": 1, "move": {"a": "x", "b": "x.y"}}])",
+                 "upcasters[0].move.b");
+}
+
 BOOST_AUTO_TEST_CASE(rename_type_changes_the_type_name) {
   auto e = upcast_v1(
     R"([{"type": "UserCreated", "from": 1, "rename_type": "UserRegistered"}])",
