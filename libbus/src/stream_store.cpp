@@ -60,6 +60,18 @@ void stream_store::observe(const event& e) {
   auto pos = stream_of(e);
   if (!pos)
     return;
+  if (e.id != stream_event_id(pos->stream, pos->version)) {
+    // Not written by a command handler, which gives each event of a stream
+    // the id "stream@version" (the log's guard against a second writer):
+    // counted, it would take a version the handler gives out too, and a
+    // restart would answer commands unlike the node before it.
+    BUS_LOG(log_level::warning, "stream_store",
+            "event '" << e.id << "' (seq " << e.seq << ") names stream '" << pos->stream
+                      << "' version " << pos->version << " but not its id '"
+                      << stream_event_id(pos->stream, pos->version)
+                      << "': not an event of the stream");
+    return;
+  }
   auto& s = streams_[std::string{pos->stream}];
   if (pos->version <= s.version)
     return; // seen before (a replay overlapping what was observed)

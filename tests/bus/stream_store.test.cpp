@@ -210,6 +210,26 @@ BOOST_AUTO_TEST_CASE(a_replay_overlapping_what_was_seen_moves_nothing) {
   BOOST_TEST(store.streams() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_event_naming_a_stream_without_its_id_is_not_of_the_stream) {
+  // A client published "x1" with the metadata of acct-1 v1; the live
+  // handler then wrote acct-1@1 itself. Read back after a restart, "x1"
+  // took v1 and the handler's own event was dropped as seen before: the
+  // node answered commands unlike the one before it.
+  auto writer = make_store(10);
+  std::uint64_t seq = 1;
+  auto mine = commit(writer, make_command("Open", "acct-1", 0, {{"owner", "ann"}}),
+                     seq);
+  auto foreign = mine.front();
+  foreign.id = "x1";
+  foreign.seq = 1;
+  foreign.payload = boost::json::object{{"owner", "eve"}};
+  auto reader = make_store(10);
+  reader.observe(foreign);
+  reader.observe(mine.front());
+  BOOST_TEST(reader.version("acct-1") == 1u);
+  BOOST_TEST(state_of(reader, "acct-1") == state_of(writer, "acct-1"));
+}
+
 BOOST_AUTO_TEST_CASE(streams_are_rebuilt_from_the_memory_log) {
   auto writer = make_store(5);
   auto log = history(writer, 30);
