@@ -87,6 +87,23 @@ void after_sync(bus_actor_self self, std::function<void(const caf::error&)> f) {
   }
 }
 
+// Syncs the log and answers every reply held for it.
+void sync_now(bus_actor_self self) {
+  auto& st = self->state;
+  st.sync_request = bus_state::next_sync::none;
+  auto waiting = std::move(st.awaiting_sync);
+  st.awaiting_sync.clear();
+  auto synced = guarded([&] {
+    st.log->sync();
+    return true;
+  });
+  // On failure the log dropped every event past its durable head: each
+  // held reply names one of them, so each gets the error.
+  auto err = synced ? caf::error{} : synced.error();
+  for (auto& f : waiting)
+    f(err);
+}
+
 // Reads at most `max` events from `from` on, none past the durable head.
 caf::expected<event_batch> read_durable(const event_log& log, std::uint64_t from,
                                         std::size_t max) {
@@ -220,6 +237,14 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
     // one of its models can say where the model went; the partitions it
     // held of shared models go to the nodes that share them still.
     bus::internal::node_lost(self, dm.source);
+  });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    // Stopping: the replies held for the next sync are answered first (a
+    // publish that waits for projectors too then gets its error as its
+    // pending_publish goes), so that no publisher waits for ever.
+    if (!self->state.awaiting_sync.empty())
+      sync_now(self);
+    self->quit(msg.reason);
   });
   return {
     [self](publish_atom, std::vector<event>& events,
@@ -367,21 +392,9 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       return result;
     },
     [self](sync_atom) {
-      auto& st = self->state;
-      if (check_peer(self, st.options.peers, peer_role::unrestricted, "sync"))
+      if (check_peer(self, self->state.options.peers, peer_role::unrestricted, "sync"))
         return; // internal: its timer
-      st.sync_request = bus_state::next_sync::none;
-      auto waiting = std::move(st.awaiting_sync);
-      st.awaiting_sync.clear();
-      auto synced = guarded([&] {
-        st.log->sync();
-        return true;
-      });
-      // On failure the log dropped every event past its durable head: each
-      // held reply names one of them, so each gets the error.
-      auto err = synced ? caf::error{} : synced.error();
-      for (auto& f : waiting)
-        f(err);
+      sync_now(self);
     },
   };
 }

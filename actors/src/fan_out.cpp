@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "bus/errc.hpp"
 #include "bus/partitions.hpp"
 
 namespace bus::actors {
@@ -318,6 +319,23 @@ std::uint32_t publishes_in_flight(bus_self self, const caf::actor_addr& publishe
 void hold_publish(bus_self self, const caf::actor_addr& publisher) {
   if (publisher)
     ++self->state.publishing[publisher];
+}
+
+pending_publish::~pending_publish() {
+  if (!promise.pending())
+    return;
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  for (auto i : published_index) {
+    auto seq = ack.outcomes[i].seq;
+    first = first == 0 ? seq : std::min(first, seq);
+    last = std::max(last, seq);
+  }
+  promise.deliver(make_error(errc::model_unavailable,
+                             "the bus stopped before every projector answered for seq "
+                               + std::to_string(first) + " to " + std::to_string(last)
+                               + ": the events are in the log; which read models "
+                                 "applied them is not known"));
 }
 
 void answer_publish(bus_self self, caf::typed_response_promise<publish_ack>& promise,

@@ -190,6 +190,29 @@ BOOST_AUTO_TEST_CASE(awaited_publish_names_the_models_after_the_sync) {
   BOOST_TEST(((**ack)->models[0].applied == std::vector<std::uint32_t>{0, 1}));
 }
 
+// A bus that stops answers what it holds: the replies waiting for the
+// sync after it (durable now), and an error for a publish that waits for
+// projectors that can no longer answer it. Both were dropped unanswered,
+// and a publisher without a timeout waited for ever.
+BOOST_AUTO_TEST_CASE(a_bus_that_stops_answers_every_publish_it_holds) {
+  auto p = spawn_projector(tally("p", {"A"}));
+  auto logged = publish(bus_fixture::events(0, 2, {"A"}), publish_wait::log);
+  auto applied = publish(bus_fixture::events(2, 2, {"A"}), publish_wait::projectors);
+  BOOST_TEST(!logged->has_value());
+  BOOST_TEST(!applied->has_value());
+  self->send_exit(bus, caf::exit_reason::user_shutdown);
+  run();
+  BOOST_REQUIRE(logged->has_value());
+  BOOST_REQUIRE(**logged);
+  BOOST_TEST((**logged)->outcomes[1].seq == 2u);
+  BOOST_TEST(head_in_file() == 4u);
+  BOOST_REQUIRE(applied->has_value());
+  BOOST_REQUIRE(!**applied);
+  BOOST_TEST(code_of((*applied)->error()) == errc::model_unavailable);
+  BOOST_TEST(to_string((*applied)->error()).find("seq 3 to 4") != std::string::npos,
+             to_string((*applied)->error()));
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_of_a_pending_event_is_acknowledged_after_the_sync) {
   auto first = publish(bus_fixture::events(0, 2, {"A"}));
   auto again = publish(bus_fixture::events(0, 2, {"A"})); // both duplicates

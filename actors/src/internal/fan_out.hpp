@@ -37,6 +37,15 @@ struct pending_publish {
   std::size_t remaining = 1;
   /// The publisher, whose count of publishes in flight drops once answered.
   caf::actor_addr publisher;
+
+  pending_publish() = default;
+  pending_publish(const pending_publish&) = delete;
+  pending_publish& operator=(const pending_publish&) = delete;
+
+  /// Answers a publish still unanswered when it is dropped (the bus stops
+  /// before its projectors answered): an error, never silence, which would
+  /// leave a publisher without a timeout waiting for ever.
+  ~pending_publish();
 };
 
 using pending_ptr = std::shared_ptr<pending_publish>;
