@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "render.hpp"
+#include "table.hpp"
 
 namespace busctl {
 
@@ -28,7 +29,7 @@ json::object checked(const http_reply& reply) {
   if (obj != nullptr)
     if (auto e = obj->find("error"); e != obj->end() && e->value().is_object()) {
       auto& err = e->value().get_object();
-      throw refused(string_of(err, "message") + " (HTTP " + status + " "
+      throw refused(printable(string_of(err, "message")) + " (HTTP " + status + " "
                       + string_of(err, "code") + ")",
                     reply.status, reply.body);
     }

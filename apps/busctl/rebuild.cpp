@@ -130,11 +130,14 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
   // The rebuild counter tells a status from after the request from one
   // before it, whatever the node's timing.
   std::int64_t rebuilds_before = 0;
+  std::int64_t restarts_before = 0;
   if (opts.wait) {
     // An unknown model is left to the rebuild request to name.
     auto status = get_json(ctx, "/status");
-    if (auto* obj = find_model(status, model))
+    if (auto* obj = find_model(status, model)) {
       rebuilds_before = int_of(*obj, "rebuilds");
+      restarts_before = int_of(*obj, "restarts");
+    }
   }
   auto reply = post_json(ctx, model_path(model, "/rebuild"));
   if (ctx.json)
@@ -154,7 +157,11 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
                int_of(status, "head"), 0};
     meter.add(now, p.checkpoint);
     p.per_second = meter.per_second();
-    bool counted = int_of(entry, "rebuilds") > rebuilds_before;
+    // A projector that replaced the rebuilding one (a restart, its node
+    // back) counts its own rebuilds from 0: it is past the request too.
+    auto rebuilds = int_of(entry, "rebuilds");
+    bool counted = rebuilds != rebuilds_before
+                   || int_of(entry, "restarts") != restarts_before;
     bool done = counted && int_of(entry, "lag_events") == 0
                 && (p.state == "running" || p.state == "parked");
     if (ctx.tty && !ctx.json) {
@@ -163,7 +170,8 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
       print_line(ctx, p);
       last_line = now;
     }
-    if (done || (counted && stuck(p.state))) {
+    // Away: its node is gone, and with it the rebuild's progress.
+    if (done || (counted && stuck(p.state)) || p.state == "away") {
       if (ctx.tty && !ctx.json)
         ctx.out << "\n";
       auto took = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
@@ -172,7 +180,10 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
       if (!done)
         throw refused("the rebuild of '" + model + "' stopped: the model is " + p.state
                         + (p.state == "paused" ? " (resume it to go on)"
-                                               : ": " + string_of(entry, "last_error")),
+                           : p.state == "away"
+                             ? " (its node is not connected; the rebuild goes on there "
+                               "once it is back, if it got the request)"
+                             : ": " + printable(string_of(entry, "last_error"))),
                       200, json::serialize(entry));
       if (!ctx.json)
         ctx.out << model << ": caught up at checkpoint " << with_commas(p.checkpoint)

@@ -9,8 +9,32 @@ table::table(std::vector<column> columns) : columns_(std::move(columns)) {
   // nop
 }
 
+std::string printable(const std::string& text) {
+  auto hex = [](unsigned x) { return "0123456789abcdef"[x & 0xf]; };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    // C1 controls are U+0080 to U+009F: 0xc2 then 0x80 to 0x9f in UTF-8.
+    auto c1 = c == 0xc2 && i + 1 < text.size()
+              && static_cast<unsigned char>(text[i + 1]) >= 0x80
+              && static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if (c < 0x20 || c == 0x7f || c1) {
+      auto x = c1 ? static_cast<unsigned char>(text[++i]) : c;
+      out += "\\x";
+      out += hex(x >> 4);
+      out += hex(x);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void table::add(std::vector<std::string> cells) {
   cells.resize(columns_.size());
+  for (auto& cell : cells)
+    cell = printable(cell);
   rows_.push_back(std::move(cells));
 }
 

@@ -46,6 +46,11 @@ std::string duration_text(std::int64_t ms);
 /// Returns the number of characters of UTF-8 `text` (not bytes).
 std::size_t display_width(const std::string& text);
 
+/// Returns `text` with its control characters (C0, DEL and C1) written as
+/// \xNN: an event's type or id, or a model's error, comes from whoever
+/// published it and must not drive the operator's terminal.
+std::string printable(const std::string& text);
+
 /// Returns `text` cut to `width` characters, ending in "..." when cut.
 std::string clip(const std::string& text, std::size_t width);
 

@@ -206,6 +206,88 @@ class Steering(unittest.TestCase):
             p.stdout.close()
 
 
+class Untrusted(unittest.TestCase):
+    """What publishers wrote reaches the operator's terminal as text."""
+
+    def test_events_escape_control_characters_in_every_column(self):
+        node = Node(NODE)
+        try:
+            hostile = {"id": "e1\x1b[2J\nfake row", "type": "X\x1b]0;pwned\x07\u009b",
+                       "payload": {"id": "u1"}}
+            node.publish([hostile, user_event(2)])
+            code, out, _ = busctl(node, "events")
+            self.assertEqual(code, 0, out)
+            for c in ["\x1b", "\x07", "\u009b"]:
+                self.assertNotIn(c, out)
+            lines = out.splitlines()
+            self.assertEqual(len(lines), 4, out)  # header, two events, footer
+            self.assertIn("e1\\x1b[2J\\x0afake row", lines[1])
+            self.assertIn("X\\x1b]0;pwned\\x07\\x9b", lines[1])
+        finally:
+            node.stop()
+
+
+class ScriptedEndpoint:
+    """An admin endpoint answering from a script: GET /status answers the
+    next of `statuses` (the last one again once they run out), POST
+    answers `posted`. For what a real node shows only by chance of timing."""
+
+    def __init__(self, statuses, posted):
+        import http.server
+        import threading
+        script = {"statuses": list(statuses), "posted": posted}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self, body):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                queue = script["statuses"]
+                self.answer(queue.pop(0) if len(queue) > 1 else queue[0])
+
+            def do_POST(self):
+                self.answer(script["posted"])
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def model_status(state, rebuilds, restarts, checkpoint, head):
+    return {"head": head, "read_models": [
+        {"model": "m", "state": state, "checkpoint": checkpoint, "lag_events": head - checkpoint,
+         "rebuilds": rebuilds, "restarts": restarts, "applied": checkpoint, "parked": 0,
+         "last_error": ""}]}
+
+
+class RebuildReplaced(unittest.TestCase):
+    def test_a_rebuild_whose_projector_was_replaced_ends_once_caught_up(self):
+        # Restarted mid-rebuild, the model's new projector counts its
+        # rebuilds from 0: busctl waited for the count to pass 3 for ever.
+        endpoint = ScriptedEndpoint(
+            [model_status("running", 3, 0, 100, 100),
+             model_status("rebuilding", 3, 0, 10, 100),
+             model_status("running", 0, 1, 100, 100)],
+            {"model": "m", "state": "rebuilding"})
+        try:
+            code, out, err = busctl(endpoint.address, "rebuild", "m")
+            self.assertEqual(code, 0, out + err)
+            self.assertIn("m: caught up at checkpoint 100", out)
+        finally:
+            endpoint.stop()
+
+
 class Rebuild(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
