@@ -1,6 +1,9 @@
 #include "internal/supervisor_status.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <string>
 #include <type_traits>
 
 #include <caf/all.hpp>
@@ -50,11 +53,15 @@ caf::error remote_failure(const caf::error& err, const std::string& model,
 namespace {
 
 // Adds the models of the nodes attached to the bus to a status collection:
-// asks the bus's directory, then every node, each with the routing timeout.
+// asks the bus's directory, then every node. A node's own status answers
+// within its status_timeout; two of them here, not the routing timeout, so
+// that one hung node does not make the whole status miss an operator's
+// deadline (busctl's is the routing timeout's default).
 template <class Atom, class Collector, class Done>
 void collect_remote(status_self self, Atom atom, std::shared_ptr<Collector> c,
                     Done done_one) {
-  auto timeout = self->state.routing->timeout;
+  auto timeout = std::min(self->state.routing->timeout,
+                          caf::timespan{2 * self->state.policy.status_timeout});
   ++c->remaining;
   self->request(self->state.bus, timeout, directory_atom::value)
     .then(
@@ -76,7 +83,13 @@ void collect_remote(status_self self, Atom atom, std::shared_ptr<Collector> c,
                 done_one();
               },
               [c, k, n, done_one, timeout](caf::error& err) {
-                auto why = context_of(remote_failure(err, "*", n.node, timeout));
+                using namespace std::chrono;
+                auto why = err == caf::sec::request_timeout
+                             ? "node '" + n.node + "' did not answer status within "
+                                 + std::to_string(
+                                   duration_cast<milliseconds>(timeout).count())
+                                 + " ms"
+                             : context_of(remote_failure(err, "*", n.node, timeout));
                 for (auto& x : c->remote[k])
                   x.last_error = why;
                 done_one();

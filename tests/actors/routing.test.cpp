@@ -140,6 +140,41 @@ BOOST_AUTO_TEST_CASE(a_silent_node_is_answered_with_a_timeout_error) {
   run();
 }
 
+BOOST_AUTO_TEST_CASE(a_silent_node_holds_a_status_up_for_two_status_timeouts_only) {
+  // It held it up for the routing timeout (5 s), busctl's own default: a
+  // hung projector node made `busctl status` fail when it was most needed.
+  auto silent = sys.spawn([](caf::event_based_actor* a) -> caf::behavior {
+    return {[=](status_atom) -> caf::response_promise {
+      return a->make_response_promise(); // never delivered
+    }};
+  });
+  BOOST_REQUIRE(ask<std::uint64_t>(bus, attach_atom::value, std::string{"node-c"},
+                                   caf::actor_cast<caf::actor>(silent),
+                                   std::vector<std::string>{"mute"}));
+  auto result
+    = std::make_shared<std::optional<caf::expected<std::vector<projector_status>>>>();
+  auto f = front;
+  sys.spawn([=](caf::event_based_actor* a) {
+    a->request(f, caf::infinite, status_atom::value)
+      .then([=](std::vector<projector_status>& x) { *result = std::move(x); },
+            [=](caf::error& err) { *result = std::move(err); });
+  });
+  run();
+  BOOST_TEST(!result->has_value());
+  sched.advance_time(std::chrono::seconds{2});
+  run();
+  BOOST_REQUIRE(result->has_value());
+  BOOST_REQUIRE(**result);
+  auto& all = ***result;
+  auto mute = std::find_if(all.begin(), all.end(),
+                           [](const projector_status& x) { return x.model == "mute"; });
+  BOOST_REQUIRE(mute != all.end());
+  BOOST_TEST(mute->state == model_state::unreachable);
+  BOOST_TEST(mute->last_error == "node 'node-c' did not answer status within 2000 ms");
+  self->send_exit(silent, caf::exit_reason::user_shutdown);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(ready_waits_for_this_nodes_models_only) {
   // A node that never answers must not hold up this node's readiness.
   auto silent = sys.spawn([](caf::event_based_actor* a) -> caf::behavior {
