@@ -231,6 +231,13 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     if (!st.model)
       st.failure = make_error(errc::invalid_config,
                               "read model '" + spec.name + "': factory made none");
+    else if (st.model->name() != spec.name)
+      // Queries route by the spec's name, acks and status by the model's:
+      // two names for one model answer wrong or not at all.
+      st.failure = make_error(errc::invalid_config,
+                              "read model '" + spec.name + "': its factory made a model"
+                                + " named '" + st.model->name()
+                                + "' (read_model::name() must be the spec's name)");
     else
       st.model_name = st.model->name();
   } catch (const std::exception& ex) {

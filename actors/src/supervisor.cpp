@@ -1,5 +1,8 @@
 #include "bus/actors/supervisor.hpp"
 
+#include <set>
+#include <string>
+
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
@@ -211,13 +214,36 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
   st.options = options;
   st.routing = routing;
   self->set_default_handler(caf::drop);
-  for (auto& spec : internal::expand_partitions(st, std::move(specs))) {
-    st.slots.emplace_back();
-    st.slots.back().spec = std::move(spec);
+  // Specs a configuration file would have refused (config.cpp) get a slot
+  // that stays failed, saying why, rather than 5,000 projectors or two
+  // models answering under one name.
+  std::vector<std::string> refused;
+  std::set<std::string> names;
+  for (auto& spec : specs) {
+    auto& why = refused.emplace_back();
+    if (spec.partitions > max_partitions) {
+      why = "it asks for " + std::to_string(spec.partitions)
+            + " partitions; a model has 1 to " + std::to_string(max_partitions);
+      spec.partitions = 1;
+    }
+    if (!names.insert(spec.name).second)
+      why = "a second read model named '" + spec.name + "' (names are unique on a bus)";
   }
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    for (auto& spec : internal::expand_partitions(st, {std::move(specs[i])})) {
+      auto& s = st.slots.emplace_back();
+      s.spec = std::move(spec);
+      if (!refused[i].empty()) {
+        s.state = model_state::failed;
+        s.last_error = "not started: " + refused[i];
+        BUS_LOG(log_level::error, "supervisor",
+                "read model '" << s.spec.name << "' " << s.last_error);
+      }
+    }
   restore_pauses(self);
   for (std::size_t i = 0; i < st.slots.size(); ++i)
-    internal::start(self, i);
+    if (st.slots[i].state != model_state::failed)
+      internal::start(self, i);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& s : self->state.slots)

@@ -1,6 +1,7 @@
 #include "bus/actors/supervisor.hpp"
 
 #include "bus/errc.hpp"
+#include "bus/partitions.hpp"
 #include "support/supervisor_fixture.hpp"
 #include "internal/bus_state.hpp"
 
@@ -110,6 +111,35 @@ BOOST_AUTO_TEST_CASE(projector_over_its_restart_budget_stays_down_others_go_on) 
   st = status();
   BOOST_TEST(st[0].state == model_state::failed);
   BOOST_TEST(st[0].restarts == policy.max_restarts);
+}
+
+BOOST_AUTO_TEST_CASE(specs_a_config_file_would_refuse_stay_failed_and_say_why) {
+  // They ran: 5,000 projectors for a model asking for 5,000 partitions,
+  // two models acknowledged under one name, and a model whose name()
+  // differs from its spec's, which queries reached and acks did not name.
+  auto many = tally("many", {"A"});
+  many.partitions = max_partitions + 1;
+  auto renamed = tally("renamed", {"A"});
+  renamed.make = [] { return tally("other", {"A"}).make(); };
+  start({many, tally("dup", {"A"}), tally("dup", {"A"}), renamed});
+  for (int i = 0; i < 10 && status()[3].state != model_state::failed; ++i) {
+    sched.trigger_timeout();
+    run();
+  }
+  auto st = status();
+  BOOST_REQUIRE_EQUAL(st.size(), 4u);
+  BOOST_TEST(st[0].state == model_state::failed);
+  BOOST_TEST(st[0].last_error.find("1 to 1024") != std::string::npos, st[0].last_error);
+  BOOST_TEST(st[1].state == model_state::running);
+  BOOST_TEST(st[2].state == model_state::failed);
+  BOOST_TEST(st[2].last_error.find("a second read model named 'dup'")
+             != std::string::npos);
+  BOOST_TEST(st[3].state == model_state::failed);
+  BOOST_TEST(st[3].last_error.find("named 'other'") != std::string::npos,
+             st[3].last_error);
+  auto ack = publish(events(0, 2, {"A"}));
+  BOOST_REQUIRE_EQUAL(ack.models.size(), 1u);
+  BOOST_TEST(ack.models[0].model == "dup");
 }
 
 BOOST_AUTO_TEST_CASE(restarts_outside_the_window_do_not_count) {

@@ -32,7 +32,10 @@
 namespace bus::actors {
 
 /// Blocks `self` until `model` (nothing: every live model of `supervisor`)
-/// has applied every seq up to `seq`, or `timeout` has passed. Returns the
+/// has applied every seq up to `seq`, or `timeout` has passed. A timeout
+/// answers after asking each model still behind for its state, which takes
+/// up to the supervision's status_timeout more (1 s by default) when a
+/// model is busy in its apply(): budget timeout plus status_timeout. Returns the
 /// checkpoints, or the supervisor's error (errc::timed_out, no_such_model,
 /// model_unavailable). For application threads and tests, never from inside
 /// an actor.
