@@ -47,6 +47,37 @@ caf::result<T> forward(supervisor_self self, caf::expected<projector_actor> targ
   return self->delegate(*target, std::forward<Ts>(xs)...);
 }
 
+// What a projector that went down before it answered (a restart, rebuild
+// or failure replaced it meanwhile) tells its caller: not CAF's
+// "exit_reason(user_shutdown)", which reads like the node going down.
+caf::error projector_gone(caf::error err, const std::string& model) {
+  if (code_of(err) != errc::none)
+    return err;
+  return make_error(errc::model_unavailable,
+                    "read model '" + model
+                      + "': its projector stopped before it answered (restarted, "
+                        "rebuilt or failed meanwhile), so the request did not take "
+                        "effect: send it again ("
+                      + caf::to_string(err) + ")");
+}
+
+// Like forward, for a lifecycle request: a projector replaced meanwhile is
+// answered for (projector_gone).
+template <class T, class... Ts>
+caf::result<T> forward_lifecycle(supervisor_self self,
+                                 caf::expected<projector_actor> target,
+                                 const std::string& model, Ts&&... xs) {
+  if (!target)
+    return target.error();
+  auto rp = self->make_response_promise<T>();
+  self->request(*target, caf::infinite, std::forward<Ts>(xs)...)
+    .then([rp](T& x) mutable { rp.deliver(std::move(x)); },
+          [rp, model](caf::error& err) mutable {
+            rp.deliver(projector_gone(std::move(err), model));
+          });
+  return rp;
+}
+
 // Refuses a lifecycle request from another node on the bus's node (a
 // routing supervisor whose peers are restricted).
 caf::error refuse_peers(supervisor_self self, const char* what) {
@@ -115,6 +146,15 @@ caf::result<T> dispatch(supervisor_self self, const Route& route, Atom atom,
   return forward<T>(self, route(model), atom, std::forward<Ts>(xs)...);
 }
 
+// dispatch for a lifecycle request (forward_lifecycle).
+template <class T, class Route, class Atom, class... Ts>
+caf::result<T> dispatch_lifecycle(supervisor_self self, const Route& route, Atom atom,
+                                  std::string& model, Ts&&... xs) {
+  if (is_remote(self, model))
+    return forward_remote<T>(self, model, atom, model, std::forward<Ts>(xs)...);
+  return forward_lifecycle<T>(self, route(model), model, atom, std::forward<Ts>(xs)...);
+}
+
 // Pauses or resumes the local projector of `model`; once it answers, the
 // intent holds for every later projector of the model (restarts, the node's).
 caf::result<projector_status> steer(supervisor_self self,
@@ -129,7 +169,9 @@ caf::result<projector_status> steer(supervisor_self self,
     internal::keep_intent(self, model, x, internal::frozen_of(s));
     rp.deliver(std::move(s));
   };
-  auto failed = [rp](caf::error& err) mutable { rp.deliver(std::move(err)); };
+  auto failed = [rp, model](caf::error& err) mutable {
+    rp.deliver(projector_gone(std::move(err), model));
+  };
   if (x == supervisor_state::intent::pause)
     self->request(*target, caf::infinite, pause_atom::value).then(reply, failed);
   else
@@ -309,7 +351,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
       if (auto n = internal::partitions_of(self->state, model))
         return internal::steer_partitions(self, model, n,
                                           internal::partition_request::rebuild);
-      return dispatch<projector_status>(self, route, rebuild_atom::value, model);
+      return dispatch_lifecycle<projector_status>(self, route, rebuild_atom::value,
+                                                  model);
     },
     [self, route](parked_atom, std::string& model) -> caf::result<parked_list> {
       if (auto err = refuse_peers(self, "parked"))
@@ -327,7 +370,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
         return err;
       if (auto n = internal::partitions_of(self->state, model))
         return internal::name_a_partition(model, n, "retry parked events of");
-      return dispatch<parked_list>(self, route, unpark_atom::value, model, seq);
+      return dispatch_lifecycle<parked_list>(self, route, unpark_atom::value, model,
+                                             seq);
     },
     [self, route](drop_parked_atom, std::string& model,
                   std::uint64_t seq) -> caf::result<parked_list> {
@@ -335,7 +379,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
         return err;
       if (auto n = internal::partitions_of(self->state, model))
         return internal::name_a_partition(model, n, "discard parked events of");
-      return dispatch<parked_list>(self, route, drop_parked_atom::value, model, seq);
+      return dispatch_lifecycle<parked_list>(self, route, drop_parked_atom::value,
+                                             model, seq);
     },
     [self](shadow_atom, model_spec& spec,
            shadow_wait wait) -> caf::result<projector_status> {

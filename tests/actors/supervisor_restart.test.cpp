@@ -177,4 +177,29 @@ BOOST_AUTO_TEST_CASE(a_restart_during_another_restarts_catch_up_answers_both) {
   BOOST_TEST((***second).checkpoint == 10u);
 }
 
+// A lifecycle request that reached a projector a restart was replacing
+// got CAF's "exit_reason(user_shutdown)" (on a bus node: "node ... is
+// unreachable"), which said neither what happened nor whether it took.
+BOOST_AUTO_TEST_CASE(a_request_to_a_projector_a_restart_replaced_says_so) {
+  start({tally("a", {"A"})});
+  publish(events(0, 10, {"A"}));
+  auto restarted = send_request<projector_status>(sup, restart_atom::value,
+                                                  std::string{"a"});
+  auto rebuilt = send_request<projector_status>(sup, rebuild_atom::value,
+                                                std::string{"a"});
+  auto paused = send_request<projector_status>(sup, pause_atom::value,
+                                               std::string{"a"});
+  run();
+  BOOST_REQUIRE(*restarted);
+  BOOST_REQUIRE(**restarted);
+  for (auto* answer : {&rebuilt, &paused}) {
+    BOOST_REQUIRE(**answer);
+    if (***answer)
+      continue; // it reached the new projector: fine too
+    auto& err = (***answer).error();
+    BOOST_TEST(code_of(err) == errc::model_unavailable, to_string(err));
+    BOOST_TEST(context_of(err).find("did not take effect") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
