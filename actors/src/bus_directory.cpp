@@ -29,7 +29,10 @@ const shared_model* shares(const node_entry& n, const std::string& model) {
 }
 
 // Assigns the partitions of `model` among the live nodes that share it, and
-// tells each of them its part. A lost node's entry keeps none.
+// tells each of them its part. A lost node's entry keeps none while a live
+// node shares the model; with none left, the lost nodes keep the partitions
+// they ran last, so that status lists them away, as a lost node's whole
+// models, instead of dropping the model.
 void rebalance(directory_bus_ptr self, const std::string& model) {
   auto& nodes = self->state.nodes;
   std::vector<std::string> members;
@@ -39,6 +42,8 @@ void rebalance(directory_bus_ptr self, const std::string& model) {
       members.push_back(n.node);
       count = s->partitions;
     }
+  if (members.empty())
+    return;
   auto owners = assign_partitions(model, count, members);
   for (auto& n : nodes) {
     if (shares(n, model) == nullptr)

@@ -145,18 +145,31 @@ void ask_nodes(await_self self, std::uint64_t id, const std::string& model) {
         if (!w)
           return;
         if (model.empty()) {
+          // A lost node whose partitions all moved to others has nothing
+          // away.
           for (auto& n : nodes)
-            ask_node(self, id, n, "");
+            if (n.supervisor || !n.models.empty())
+              ask_node(self, id, n, "");
         } else {
           // Every live node that shares the model runs some of its
-          // partitions: each waits for those.
+          // partitions: each waits for those. With none left, the model
+          // is away, not unknown.
           bool shared = false;
+          bool live = false;
           for (auto& x : nodes)
             for (auto& s : x.shared)
-              if (s.model == model && x.supervisor) {
+              if (s.model == model) {
                 shared = true;
-                ask_node(self, id, x, model);
+                if (x.supervisor) {
+                  live = true;
+                  ask_node(self, id, x, model);
+                }
               }
+          if (shared && !live)
+            w->errors.push_back(make_error(errc::model_unavailable,
+                                           "read model '" + model
+                                             + "' is away: no node that shares it "
+                                               "is connected"));
           // Otherwise the last node to attach with the model serves it
           // (as queries).
           auto n = std::find_if(nodes.rbegin(), nodes.rend(), [&](auto& x) {

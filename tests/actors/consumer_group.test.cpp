@@ -5,6 +5,7 @@
 
 #include "bus/actors/supervisor.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -108,6 +109,22 @@ struct group_fixture : bus_fixture {
     }
   }
 
+  // The bus's node's status of the model's partitions, in partition order.
+  std::vector<projector_status> front_partitions() {
+    auto xs = ask<std::vector<projector_status>>(front, status_atom::value);
+    BOOST_REQUIRE(xs);
+    auto result = *xs;
+    std::sort(result.begin(), result.end(),
+              [](auto& x, auto& y) { return x.model < y.model; });
+    return result;
+  }
+
+  caf::expected<std::vector<model_checkpoint>> await_on_front(std::string model) {
+    return ask<std::vector<model_checkpoint>>(front, await_atom::value,
+                                              std::uint64_t{1}, std::move(model),
+                                              caf::timespan{std::chrono::seconds{5}});
+  }
+
   // Each partition runs on exactly one node.
   void check_each_partition_once(std::size_t members) {
     std::multiset<std::string> all;
@@ -208,6 +225,41 @@ BOOST_AUTO_TEST_CASE(nodes_that_disagree_on_the_model_are_refused) {
   BOOST_TEST(code_of(refused.error()) == errc::precondition_failed);
   self->send_exit(whole, caf::exit_reason::user_shutdown);
   check_each_partition_once(1);
+}
+
+BOOST_AUTO_TEST_CASE(the_last_nodes_loss_leaves_the_partitions_away) {
+  BOOST_REQUIRE(join("node-a"));
+  BOOST_REQUIRE(join("node-b"));
+  publish(events(0, 20, {"A", "B"}, group_keys));
+  crash("node-a");
+  // A lost node whose partitions all moved leaves nothing away.
+  BOOST_TEST(static_cast<bool>(await_on_front("")));
+  crash("node-b");
+  // As a lost node's whole model: listed away, per partition, under the
+  // node that ran it last.
+  auto st = front_partitions();
+  BOOST_REQUIRE(st.size() == parts);
+  for (std::uint32_t i = 0; i < parts; ++i) {
+    BOOST_TEST(st[i].model == partition_name("t", i));
+    BOOST_TEST(st[i].state == model_state::away);
+    BOOST_TEST(st[i].last_error == "node 'node-b' is not connected");
+  }
+  auto q = ask<query_result>(front, query_atom::value, std::string{"t"},
+                             std::string{"key0"});
+  BOOST_REQUIRE(!q);
+  BOOST_TEST(code_of(q.error()) == errc::model_unavailable);
+  for (std::string model : {"t", ""}) {
+    auto done = await_on_front(model);
+    BOOST_REQUIRE(!done);
+    BOOST_TEST(code_of(done.error()) == errc::model_unavailable, model);
+  }
+  // A node that shares it again runs every partition, none away.
+  BOOST_REQUIRE(join("node-c"));
+  st = front_partitions();
+  BOOST_REQUIRE(st.size() == parts);
+  for (auto& x : st)
+    BOOST_TEST(x.state != model_state::away, x.model);
+  BOOST_TEST(static_cast<bool>(await_on_front("t")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,7 +30,8 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
                        std::vector<actors::shared_model> shared);
 
 /// Marks the node whose supervisor was `who` lost (its models "away") and
-/// moves the partitions it held to the nodes that share them still.
+/// moves the partitions it held to the nodes that share them still; with
+/// none left, it keeps them, "away" like its whole models.
 void node_lost(directory_bus_ptr self, const caf::actor_addr& who);
 
 } // namespace bus::internal
