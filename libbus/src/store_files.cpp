@@ -28,6 +28,14 @@ caf::error check_one(const std::string& path) {
   sqlite3_close_v2(db);
   if (rc == SQLITE_OK)
     return caf::none;
+  // A writer holds it (a node still running on the store): the file may be
+  // sound, and moving it aside would lose its snapshots and pauses.
+  auto primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    return make_error(errc::storage_failed,
+                      path + " is in use by another process (" + why
+                        + "): stop it, then start again; the file is not "
+                          "damaged");
   return make_error(errc::storage_failed,
                     path + " is not a usable SQLite database (" + why
                       + "): move it aside to start afresh (snapshots and model "

@@ -15,7 +15,8 @@ namespace bus {
 
 /// Returns an errc::storage_failed naming the first file of `paths` that
 /// exists and is not a SQLite database (or cannot be read), and what to do
-/// about it; none when all are usable. A missing file is fine: it is made
+/// about it, or that another process holds it locked (in use, not
+/// damaged); none when all are usable. A missing file is fine: it is made
 /// when first used.
 caf::error check_store_files(const std::vector<std::string>& paths);
 
