@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "bus/store_files.hpp"
+#include "bus/store_location.hpp"
 #include "command_line.hpp"
 #include "config_upcasters.hpp"
 #include "glibc_heap.hpp"
@@ -47,7 +49,11 @@ stand by), it connects to whichever leads, and follows the lead when it
 moves. With
 --store, memory models are snapshotted to PATH.snapshots every N events
 (default 10000) and "storage": "sqlite" models live in tables of
-PATH.models, so a restarted node pulls only the events after them.
+PATH.models, so a restarted node pulls only the events after them. One
+node at a time: while it runs the node holds a lock on PATH.lock, and
+another node started on PATH exits 2 at once, "the store is in use by
+another process", as does one that cannot create files there (a missing
+directory), before it dials the bus.
 Requests to the bus time out after --timeout-ms (default 5000).
 With --tls-cert, --tls-key and --tls-ca it connects over mutual TLS (the
 bus must listen with TLS, and its certificate be signed by the CA); a bus
@@ -60,7 +66,7 @@ on stderr.
 A node whose model another live node already serves is refused by the
 bus: it logs which model and node, and exits with status 1.
 Exit status: 0 after SIGINT or SIGTERM, 1 when the bus refused to attach
-it, 2 for a bad option or configuration.
+it, 2 for a bad option, configuration or store.
 )";
 
 } // namespace
@@ -200,6 +206,19 @@ int main(int argc, char** argv) {
   if (!bus::app::install_upcasters(*config, projection, "bus-projector"))
     return 2;
   projection.bus_timeout = caf::duration{timeout * 2};
+  // Held until the node exits: two nodes writing one store's snapshots and
+  // checkpoints would overwrite each other's. Taken before the node dials,
+  // as bus-node opens its log: a store it cannot use stops it at once,
+  // rather than let it hold its models' names with every model failed.
+  std::optional<bus::store_files_lock> store_lock;
+  if (!store_path.empty() && !bus::is_postgres_uri(store_path)) {
+    auto locked = bus::store_files_lock::take(store_path);
+    if (!locked) {
+      BUS_LOG(bus::log_level::error, "bus-projector", bus::context_of(locked.error()));
+      return 2;
+    }
+    store_lock = std::move(*locked);
+  }
   if (!store_path.empty()) {
     // As bus-node keeps its models beside its log: snapshots of memory
     // models, and the tables of "storage": "sqlite" models.

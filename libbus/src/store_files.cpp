@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include "bus/errc.hpp"
+#include "bus/event_log.hpp"
+#include "internal/store_lock.hpp"
 
 namespace bus {
 
@@ -51,5 +53,27 @@ caf::error check_store_files(const std::vector<std::string>& paths) {
       return err;
   return caf::none;
 }
+
+caf::expected<store_files_lock> store_files_lock::take(const std::string& store_path) {
+  std::unique_ptr<internal::store_lock> lock;
+  try {
+    lock = std::make_unique<internal::store_lock>(store_path);
+  } catch (const storage_error& ex) {
+    // The words of sqlite_log::open's refusal, for the same store.
+    return make_error(errc::storage_failed, store_path + ": " + ex.what());
+  }
+  return store_files_lock{std::move(lock)};
+}
+
+store_files_lock::store_files_lock(std::unique_ptr<internal::store_lock> lock)
+  : lock_(std::move(lock)) {
+  // nop
+}
+
+store_files_lock::store_files_lock(store_files_lock&&) noexcept = default;
+
+store_files_lock& store_files_lock::operator=(store_files_lock&&) noexcept = default;
+
+store_files_lock::~store_files_lock() = default;
 
 } // namespace bus

@@ -1,7 +1,9 @@
 // The files beside a SQLite store, checked when a node starts: a damaged
 // one is named with what to do about it, and one that another process
 // holds locked is in use, not damaged: the advice to move a damaged file
-// aside would throw away good snapshots and pauses.
+// aside would throw away good snapshots and pauses. A node that keeps
+// these files without a log beside them (bus-projector --store) holds the
+// store's lock, as an open log does.
 
 #include "bus/store_files.hpp"
 
@@ -74,6 +76,32 @@ BOOST_FIXTURE_TEST_CASE(a_file_locked_by_another_writer_is_in_use_not_damaged,
   BOOST_TEST(why.find("not a usable") == std::string::npos, why);
   // Once the writer is gone, the file is fine.
   BOOST_TEST(refusal() == "");
+}
+
+// A node keeping only the files beside a store (bus-projector --store)
+// holds its lock as an open log does: a second holder is refused, in use.
+BOOST_FIXTURE_TEST_CASE(a_second_lock_of_a_store_is_refused_until_the_first_goes,
+                        files_fixture) {
+  auto store = scratch.file("st");
+  {
+    auto first = store_files_lock::take(store);
+    BOOST_REQUIRE(first);
+    auto second = store_files_lock::take(store);
+    BOOST_REQUIRE(!second);
+    auto why = context_of(second.error());
+    BOOST_TEST(why.find(store + ": the store is in use") != std::string::npos, why);
+  }
+  BOOST_TEST(static_cast<bool>(store_files_lock::take(store)));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_store_under_a_missing_directory_is_named, files_fixture) {
+  auto store = scratch.file("missing/st");
+  auto locked = store_files_lock::take(store);
+  BOOST_REQUIRE(!locked);
+  auto why = context_of(locked.error());
+  BOOST_TEST(why.find(store + ": cannot open the lock file " + store + ".lock")
+               != std::string::npos,
+             why);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

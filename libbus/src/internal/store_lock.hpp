@@ -5,9 +5,10 @@
 // two logs appending to one file would each hand out the same seqs. A
 // second open, in this process or another, is refused at once rather than
 // waiting. The kernel drops the lock with the last descriptor of the file,
-// so a process that dies, however it dies, leaves the store free. Only the
-// log takes it: readers and the stores beside it (PATH.snapshots,
-// PATH.models, PATH.lifecycle) do not. Not thread-safe.
+// so a process that dies, however it dies, leaves the store free. The log
+// takes it, and so does a node that keeps the stores beside it
+// (PATH.snapshots, PATH.models, PATH.lifecycle) without a log there
+// (bus::store_files_lock); readers do not. Not thread-safe.
 
 #include <string>
 
