@@ -248,6 +248,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
   if (shadow) {
     st.role = model_role::shadow;
     st.phase = projector_phase::approaching;
+    // It marks what its model takes from its first event on: the projector
+    // it replaces may leave any later batch unanswered (still retrying one,
+    // or behind), also one this shadow pulled before it subscribed.
+    st.took.emplace(st.processed.watermark());
   }
   // A shadow's model is new: whatever the store holds is not its state, and
   // its table (if any) belongs to the live model.
@@ -370,9 +374,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
                           std::uint64_t through) -> caf::result<projector_status> {
       if (restoring_now())
         return caf::skip;
-      // The old projector holds only pushes past `through`.
-      if (auto& took = self->state.took)
-        took->forget_through(through);
+      // Its marks up to `through` stay: a batch the old projector leaves
+      // unanswered may reach below it (one it was still retrying).
       if (auto err = internal::lacking(self->state, excused, through))
         return err;
       return promote(self);

@@ -335,9 +335,6 @@ void subscribe(projector_ptr self) {
   }
   st.subscribed = true;
   st.subscribing = true;
-  // A shadow marks what its model takes from here on, for its switch.
-  if (st.role == model_role::shadow && !st.took)
-    st.took.emplace(st.processed.watermark());
   // A rebuild under way stays one; every other phase catches up from here.
   if (st.phase != projector_phase::rebuilding)
     enter(st, projector_phase::catching_up);

@@ -18,10 +18,11 @@ using namespace actors;
 
 namespace {
 
-// True when this projector's model took `e`, as far as its state tells
-// without a record: processed, of a type the model handles, and neither
-// parked, dropped nor still being tried. An event the model ignored counts.
-bool took_as_far_as_known(const projector_state& st, const event& e) {
+// True when this projector's model may have taken `e`, as far as its state
+// tells without a record: processed, of a type the model handles, and
+// neither parked, dropped nor still being tried. An event the model ignored
+// (apply returned false) passes too: only a record tells it apart.
+bool may_have_taken(const projector_state& st, const event& e) {
   auto seq = e.seq;
   if (seq > st.processed.watermark() || st.parked.find(seq) != nullptr
       || st.dropped.count(seq) > 0)
@@ -121,8 +122,11 @@ std::vector<delivery_ack> took_of(projector_state& st,
       if (e.seq > st.processed.watermark()
           || (st.took && e.seq > st.took->sealed_through()))
         continue;
-      auto took = st.took && st.took->covers(e.seq) ? st.took->contains(e.seq)
-                                                    : took_as_far_as_known(st, e);
+      // Without a mark (its record slid past the seq), only a model that
+      // never ignored an event surely took what it may have taken.
+      auto took = st.took && st.took->covers(e.seq)
+                    ? st.took->contains(e.seq)
+                    : st.ignored == 0 && may_have_taken(st, e);
       if (took)
         ack.applied.push_back(static_cast<std::uint32_t>(i));
     }
@@ -136,7 +140,7 @@ parked_list not_applied(const projector_state& st, const parked_list& theirs) {
   if (auto* xs = theirs.entries.if_array())
     for (auto& x : *xs) {
       auto y = parked_event_from_json(x);
-      if (y && !took_as_far_as_known(st, y->event))
+      if (y && !may_have_taken(st, y->event))
         kept.push_back(x);
     }
   return parked_list{theirs.model, 0, std::move(kept)};

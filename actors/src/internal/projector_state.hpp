@@ -182,9 +182,9 @@ struct projector_state {
   /// Seqs an operator dropped from `parked` since this projector started
   /// (or rebuilt): never applied. A blue/green switch asks.
   std::set<std::uint64_t> dropped;
-  /// A blue/green shadow, from its subscribe until the projector it
-  /// replaced has handed over: the seqs its model took. Publishes that
-  /// waited on the old projector during the switch are answered from it.
+  /// A blue/green shadow, from its start until the projector it replaced
+  /// has handed over: the seqs its model took. Publishes that waited on the
+  /// old projector during the switch are answered from it.
   std::optional<seq_window> took;
   /// The batch waiting for a retry of one of its events, if any.
   std::optional<suspended_batch> suspended;
