@@ -54,8 +54,13 @@ void finish_rollback(supervisor_ptr self, std::size_t index, projector_actor pre
 
 // Checks, once the previous projector has caught up, that it lacks no
 // event the current one applied (as a switch does, see hand_over): the
-// current one is paused, then asked which of the previous one's parked
+// current one is frozen, then asked which of the previous one's parked
 // events it did not apply either, and the previous one refuses otherwise.
+// Frozen, not paused: a paused one answers its pushes without the model at
+// once, so a publish the previous one applied was acknowledged naming the
+// model while queries still went to the current one, which lacked it. A
+// frozen one holds its pushes until the outcome: applied once reinstated,
+// or answered without it once it is gone and queries reach the previous.
 // A refusal is retried once after the previous one tried its parked events
 // again; a second one undoes the rollback.
 struct rollback_check {
@@ -74,10 +79,10 @@ struct rollback_check {
       return;
     }
     auto h = *this;
-    self->request(current, caf::infinite, pause_atom::value)
+    self->request(current, caf::infinite, freeze_atom::value)
       .then(
-        [h](projector_status& paused) mutable {
-          h.through = paused.checkpoint;
+        [h](projector_status& frozen) mutable {
+          h.through = frozen.checkpoint;
           h.ask_previous();
         },
         [h](caf::error&) { h.check(parked_list{}); });
