@@ -47,6 +47,8 @@ std::string to_string(errc x) {
       return "command_rejected";
     case errc::unknown_command:
       return "unknown_command";
+    case errc::query_failed:
+      return "query_failed";
   }
   return "unknown";
 }

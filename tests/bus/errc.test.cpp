@@ -27,6 +27,7 @@ BOOST_AUTO_TEST_CASE(every_code_has_its_name) {
   BOOST_TEST(bus::to_string(errc::version_conflict) == "version_conflict");
   BOOST_TEST(bus::to_string(errc::command_rejected) == "command_rejected");
   BOOST_TEST(bus::to_string(errc::unknown_command) == "unknown_command");
+  BOOST_TEST(bus::to_string(errc::query_failed) == "query_failed");
 }
 
 BOOST_AUTO_TEST_CASE(stream_output_prints_the_name) {

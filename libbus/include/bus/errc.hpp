@@ -27,7 +27,8 @@ enum class errc : std::uint8_t {
   no_such_key,
   /// The read model exists but its projector is down (restarting or failed).
   model_unavailable,
-  /// User read-model code threw while applying an event.
+  /// User read-model code threw where its projector cannot go on (applying
+  /// an event, making the model, resetting it): the projector quits with it.
   apply_failed,
   /// A log read asked for a sequence number outside the log.
   out_of_range,
@@ -70,6 +71,10 @@ enum class errc : std::uint8_t {
   /// No aggregate type handles the command's name, or the command went to
   /// a stream of another aggregate type.
   unknown_command,
+  /// User read-model code threw while answering a request about its state
+  /// (query(), or snapshot() for a snapshot request). The projector goes
+  /// on; the text names the model and carries the exception's message.
+  query_failed,
 };
 
 /// Returns the name of `x`, e.g. "no_such_key".
