@@ -2,27 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
-#include <sstream>
 
 #include "bus/errc.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/stdout_capture.hpp"
 #include "internal/bus_state.hpp"
 
 using namespace bus;
 using namespace bus::actors;
 using namespace bus::test;
-
-namespace {
-
-// Captures what is written to std::cout while alive.
-struct stdout_capture {
-  std::stringstream text;
-  std::streambuf* old = std::cout.rdbuf(text.rdbuf());
-  ~stdout_capture() { std::cout.rdbuf(old); }
-};
-
-} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(projector, bus_fixture)
 
