@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/model_code.hpp"
 
 namespace bus::internal {
 
@@ -30,24 +31,11 @@ caf::error apply_failure(const read_model& model, const event& e,
                                           + "): " + std::string{what});
 }
 
-// Runs read-model code; returns the exception's text when it threw.
-template <class F>
-std::optional<std::string> guarded(F&& f) {
-  try {
-    f();
-    return std::nullopt;
-  } catch (const std::exception& ex) {
-    return std::string{ex.what()};
-  } catch (...) {
-    return std::string{"unknown exception"};
-  }
-}
-
 // The key that orders `e` among the model's events, if it has one. A
 // model whose key_of throws has none for that event.
 std::optional<std::string> key_of(const read_model& model, const event& e) {
   std::optional<std::string> result;
-  if (guarded([&] { result = model.key_of(e); }))
+  if (model_threw([&] { result = model.key_of(e); }))
     return std::nullopt;
   return result;
 }
@@ -61,7 +49,7 @@ const event* upcast_for_model(const actors::projector_state& st, const event& e,
   if (!st.upcasters)
     return &e;
   const event* result = nullptr;
-  what = guarded([&] { result = &st.upcasters->upcast(e, scratch); });
+  what = model_threw([&] { result = &st.upcasters->upcast(e, scratch); });
   return what ? nullptr : result;
 }
 
@@ -164,7 +152,7 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
       bool took = false;
       if (!what) {
         auto& e = *seen;
-        what = guarded([&] { took = model.apply(e); });
+        what = model_threw([&] { took = model.apply(e); });
         // Also after a throw: what the model changed before it is its state.
         if (!capture_changes(self))
           return apply_outcome::failed;
@@ -203,7 +191,7 @@ apply_outcome apply_events(projector_ptr self, suspended_batch& work) {
 // Runs a batch hook; an exception from it fails the projector.
 template <class F>
 bool run_hook(projector_ptr self, const char* which, F&& f) {
-  auto what = guarded(std::forward<F>(f));
+  auto what = model_threw(std::forward<F>(f));
   if (!what)
     return true;
   fail(self, make_error(errc::apply_failed,
@@ -299,7 +287,7 @@ caf::result<parked_list> retry_parked(projector_ptr self, std::uint64_t seq) {
       continue;
     bool took = false;
     if (seen != nullptr) {
-      what = guarded([&] { took = st.model->apply(*seen); });
+      what = model_threw([&] { took = st.model->apply(*seen); });
       if (!capture_changes(self))
         return st.failure;
     }

@@ -66,6 +66,21 @@ private:
   unsigned free_;
 };
 
+// Holds a slot until it goes, however the restore ends: a slot kept is one
+// restore fewer, for good, for every projector of the process.
+class held_slot {
+public:
+  explicit held_slot(restore_slots& slots) noexcept : slots_(slots) {
+    // nop
+  }
+  held_slot(const held_slot&) = delete;
+  held_slot& operator=(const held_slot&) = delete;
+  ~held_slot() { slots_.release(); }
+
+private:
+  restore_slots& slots_;
+};
+
 // The helper's name (restore_job.hpp), which tests find its job by.
 struct restore_helper_state {
   static inline const char* name = restore_helper_name;
@@ -105,6 +120,9 @@ void start_restore(projector_ptr self, restore_source from) {
   st.phase = projector_phase::restoring;
   auto projector = caf::actor_cast<caf::actor>(self);
   auto& sys = self->system();
+  // run_restore throws nothing (what the model throws is the job's
+  // outcome): the helper always tells the projector, which would otherwise
+  // stay restoring for good.
   if (deterministic(sys)) {
     sys.spawn([job, projector](restore_helper* helper) {
       if (!gone(projector))
@@ -118,9 +136,9 @@ void start_restore(projector_ptr self, restore_source from) {
   sys.spawn<caf::detached>([job, projector](restore_helper* helper) {
     auto& slots = restore_slots::instance();
     if (slots.acquire(job->progress.stop)) {
+      held_slot held{slots};
       if (!gone(projector))
         run_restore(*job);
-      slots.release();
     }
     helper->send(projector, restored_atom::value);
   });

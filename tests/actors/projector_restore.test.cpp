@@ -3,7 +3,9 @@
 // tests hold back to look at the projector while it restores. It answers
 // status and queries, keeps every other request until done and then
 // handles them in order; killed meanwhile, it leaves its helper a model to
-// finish with, and a helper whose projector is gone restores nothing.
+// finish with, and a helper whose projector is gone restores nothing. A
+// model whose restore throws is rebuilt from the log, as one whose restore
+// returns false.
 
 #include "bus/actors/projector.hpp"
 
@@ -11,15 +13,18 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
+#include "bus/forwarding_model.hpp"
 #include "bus/restore_progress.hpp"
 #include "bus/snapshot_store.hpp"
 #include "internal/restore_job.hpp"
 #include "support/bus_fixture.hpp"
 #include "support/keyed_docs.hpp"
 #include "support/sqlite_scratch.hpp"
+#include "support/stdout_capture.hpp"
 #include "support/sum_model.hpp"
 
 using namespace bus;
@@ -40,6 +45,36 @@ public:
 private:
   std::shared_ptr<std::atomic<int>> alive_;
 };
+
+// The documents of keyed_docs, whose restore throws (a snapshot of a schema
+// it no longer reads), whole or row by row; `broken_reset` breaks reset too.
+class unreadable_docs final : public forwarding_model {
+public:
+  explicit unreadable_docs(bool broken_reset = false)
+    : forwarding_model(std::make_unique<document_model>(keyed_docs_config())),
+      broken_reset_(broken_reset) {}
+  bool restore(const boost::json::value&) override {
+    throw std::runtime_error("snapshot of an older schema");
+  }
+  bool restore_row(std::string_view, const boost::json::value&) override {
+    throw std::runtime_error("row of an older schema");
+  }
+  void reset() override {
+    if (broken_reset_)
+      throw std::runtime_error("cannot reset");
+    forwarding_model::reset();
+  }
+
+private:
+  bool broken_reset_;
+};
+
+model_spec unreadable(model_storage storage = model_storage::memory,
+                      bool broken_reset = false) {
+  return model_spec{
+    "docs", [broken_reset] { return std::make_unique<unreadable_docs>(broken_reset); },
+    storage};
+}
 
 bool is_restore_helper(caf::resumable* job) {
   auto* a = dynamic_cast<caf::scheduled_actor*>(job);
@@ -281,6 +316,52 @@ BOOST_AUTO_TEST_CASE(a_table_model_restores_off_the_workers_too) {
   BOOST_TEST(after->restored_rows > 0u);
   BOOST_TEST(snapshot_of(p) == folded_docs());
   exit(p, caf::exit_reason::user_shutdown);
+}
+
+// A restore that throws is the model saying it cannot take that state, as a
+// false would: it is rebuilt from the log, and its helper always reports
+// back (it used to die with the exception, leaving it restoring for good).
+BOOST_AUTO_TEST_CASE(a_model_whose_restore_throws_is_rebuilt_from_the_log) {
+  stored_docs(23, 4);
+  stdout_capture out;
+  auto p = start(unreadable());
+  BOOST_TEST(!restore_pending());
+  auto st = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(st);
+  BOOST_TEST((st->state == model_state::running));
+  BOOST_TEST(st->checkpoint == 23u);
+  BOOST_TEST(st->replayed == 23u); // the whole log
+  BOOST_TEST(snapshot_of(p) == folded_docs());
+  exit(p, caf::exit_reason::user_shutdown);
+  BOOST_TEST(out.text.str() == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_table_model_whose_restore_throws_is_rebuilt_from_the_log) {
+  stored_docs(23, 4, model_storage::sqlite);
+  auto p = start(unreadable(model_storage::sqlite));
+  BOOST_TEST(!restore_pending());
+  auto st = ask<projector_status>(p, status_atom::value);
+  BOOST_REQUIRE(st);
+  BOOST_TEST((st->state == model_state::running));
+  BOOST_TEST(st->checkpoint == 23u);
+  BOOST_TEST(st->replayed == 23u);
+  BOOST_TEST(snapshot_of(p) == folded_docs());
+  exit(p, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_model_that_cannot_reset_after_a_throwing_restore_fails) {
+  // Its state is then unknown: the projector fails, naming why, and its
+  // supervisor starts a fresh model.
+  stored_docs(23, 4);
+  auto p = start_restoring(unreadable(model_storage::memory, true), options());
+  self->monitor(p);
+  run();
+  caf::error reason;
+  self->receive([&](caf::down_msg& dm) { reason = dm.reason; },
+                caf::after(std::chrono::seconds{0}) >> [] {});
+  BOOST_TEST((code_of(reason) == errc::apply_failed));
+  BOOST_TEST(context_of(reason).find("cannot reset") != std::string::npos,
+             context_of(reason));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

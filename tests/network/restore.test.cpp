@@ -2,7 +2,8 @@
 // off the CAF workers, so that with a restore for every worker the
 // supervisor still answers status ("restoring") and queries (refused)
 // rather than nothing, then serves the restored models; a projector killed
-// mid-restore has its helper give up.
+// mid-restore has its helper give up; a restore that throws gives its slot
+// back.
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,6 +14,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "bus/actors/bus_actor.hpp"
@@ -48,6 +50,15 @@ public:
 
 private:
   std::shared_ptr<bus::test::gate> gate_;
+};
+
+// Sums payload.n per payload.k; its restore throws.
+class unreadable_sums final : public bus::test::payload_sums {
+public:
+  unreadable_sums() : payload_sums("sums", {"Added"}) {}
+  bool restore(const boost::json::value&) override {
+    throw std::runtime_error("snapshot of an older schema");
+  }
 };
 
 // Documents keyed by payload.k, which "Added" merges; the first row it
@@ -267,6 +278,61 @@ BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
   BOOST_TEST(st->replayed == 0u);
   BOOST_TEST(st->checkpoint == rows);
   BOOST_REQUIRE(stop(third, caf::exit_reason::user_shutdown));
+  caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(restores_that_throw_give_their_slots_back) {
+  // Restores take one of a slot per core, process-wide: a restore that
+  // threw used to keep its slot (and its projector "restoring"), and once
+  // every slot was taken no projector of the process restored any more.
+  bus::test::scratch_dir dir{"bus-restore-test-"};
+  auto log = bus::test::added_log(20, 3);
+  caf::actor_system_config cfg;
+  two_workers(cfg);
+  caf::actor_system sys{cfg};
+  auto bus = spawn_bus(sys, log, bus_options{});
+  projector_options opts;
+  opts.snapshot_path = dir.file("bus.db.snapshots");
+  opts.snapshot_every = 10;
+  bus::model_spec sums{"sums", [] {
+                         return std::make_unique<bus::test::payload_sums>(
+                           "sums", std::vector<std::string>{"Added"});
+                       }};
+  bus::model_spec unreadable{"sums",
+                             [] { return std::make_unique<unreadable_sums>(); }};
+  caf::scoped_actor self{sys};
+  auto ready = [&](const projector_actor& p) {
+    return ask<projector_status>(sys, p, std::chrono::seconds{20}, ready_atom::value);
+  };
+  auto stop = [&](const projector_actor& p) {
+    self->monitor(p);
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+    bool down = false;
+    self->receive([&](caf::down_msg&) { down = true; },
+                  caf::after(std::chrono::seconds{30}) >> [] {});
+    return down;
+  };
+  // A snapshot at 20 to restore, then more throwing restores than slots,
+  // one after the other: each is rebuilt from the log.
+  auto first = spawn_projector(sys, bus, sums, opts);
+  BOOST_REQUIRE(ready(first));
+  BOOST_REQUIRE(stop(first));
+  auto slots = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i <= slots; ++i) {
+    auto p = spawn_projector(sys, bus, unreadable, opts);
+    auto st = ready(p);
+    BOOST_REQUIRE_MESSAGE(st, "restore " << i << " of a model that throws");
+    BOOST_TEST(st->checkpoint == 20u);
+    BOOST_TEST(st->replayed == 20u);
+    BOOST_REQUIRE(stop(p));
+  }
+  // A model that reads its snapshot still gets a slot.
+  auto last = spawn_projector(sys, bus, sums, opts);
+  auto st = ready(last);
+  BOOST_REQUIRE(st);
+  BOOST_TEST(st->checkpoint == 20u);
+  BOOST_TEST(st->replayed == 0u);
+  BOOST_REQUIRE(stop(last));
   caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
 }
 

@@ -48,7 +48,8 @@ struct restore_job {
 
   // -- outcome ---------------------------------------------------------------
 
-  /// Why the restore failed (the projector then fails with it).
+  /// Why the restore failed (the projector then fails with it): the store,
+  /// or an exception from the model that left it in a state nobody knows.
   caf::error failure;
   /// Snapshots: the generation they were claimed under, and the snapshot
   /// restored (its state text freed); none when the model starts empty.
@@ -66,7 +67,9 @@ inline constexpr const char* restore_helper_name = "projector_restore";
 
 /// Runs `job` where the caller is (a helper off the workers, or a job of
 /// the deterministic test scheduler): claims and restores the snapshot, or
-/// opens and loads the table.
+/// opens and loads the table. Throws nothing: a model whose restore throws
+/// is rebuilt from the log, as one whose restore returns false; one that
+/// then cannot even reset sets `failure`.
 void run_restore(restore_job& job);
 
 } // namespace bus::internal
