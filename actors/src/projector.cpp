@@ -292,9 +292,7 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
     [self, restoring_now](snapshot_atom) -> caf::result<model_snapshot> {
       if (restoring_now())
         return caf::skip;
-      auto& state = self->state;
-      return model_snapshot{state.model->name(), state.processed.watermark(),
-                            state.model->snapshot()};
+      return answer_snapshot(self);
     },
     [self, restoring_now](pause_atom) -> caf::result<projector_status> {
       if (restoring_now())

@@ -3,9 +3,12 @@
 
 #include "internal/projector_parts.hpp"
 
+#include <optional>
+
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "internal/model_code.hpp"
 
 namespace bus::internal {
 
@@ -118,10 +121,27 @@ caf::result<query_result> answer_query(projector_ptr self, std::string& key) {
                           + why + "): resume it to catch up");
     }
   }
-  if (auto value = model.query(key))
+  // What the model throws is the caller's answer, not the projector's end:
+  // one bad key must not take the model down for every other.
+  std::optional<boost::json::value> value;
+  if (auto threw = model_threw([&] { value = model.query(key); }))
+    return make_error(errc::query_failed, "read model '" + model.name()
+                                            + "' failed on query '" + key
+                                            + "': " + *threw);
+  if (value)
     return query_result{model.name(), std::move(key), std::move(*value)};
   return make_error(errc::no_such_key,
                     "read model '" + model.name() + "' has no key '" + key + "'");
+}
+
+caf::result<model_snapshot> answer_snapshot(projector_ptr self) {
+  auto& state = self->state;
+  auto& model = *state.model;
+  boost::json::value taken;
+  if (auto threw = model_threw([&] { taken = model.snapshot(); }))
+    return make_error(errc::query_failed, "read model '" + model.name()
+                                            + "' failed taking a snapshot: " + *threw);
+  return model_snapshot{model.name(), state.processed.watermark(), std::move(taken)};
 }
 
 void watch_for(projector_ptr self, std::uint64_t seq) {

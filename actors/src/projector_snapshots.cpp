@@ -15,6 +15,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "bus/snapshot_rows.hpp"
+#include "internal/model_code.hpp"
 
 namespace bus::internal {
 
@@ -51,6 +52,68 @@ void start_writer(projector_ptr self, std::uint64_t generation, snapshot_basis f
   st.snapshots_in_flight = 0;
   st.changes.clear();
   st.snapshots = first;
+}
+
+// Puts what the snapshot holds into `w`: the whole state, or the rows
+// recorded since the last. Calls the model's snapshot() or write_value(),
+// which may throw.
+void take_state(projector_state& st, actors::snapshot_write& w) {
+  switch (st.snapshots) {
+    case snapshot_basis::off:
+    case snapshot_basis::whole:
+      w.x.layout = snapshot_layout::whole;
+      w.document = st.model->snapshot();
+      st.changes.clear(); // the whole state is in this one
+      break;
+    case snapshot_basis::full_rows:
+      w.document = st.model->snapshot();
+      st.changes.clear();
+      if (!w.document.is_object()) {
+        // Not one value per key: this model is snapshotted whole.
+        w.x.layout = snapshot_layout::whole;
+        st.snapshots = snapshot_basis::whole;
+        break;
+      }
+      st.snapshots = snapshot_basis::delta;
+      break;
+    case snapshot_basis::rows_since_empty:
+      w.x.state = st.changes.take(*st.model);
+      st.snapshots = snapshot_basis::delta;
+      break;
+    case snapshot_basis::delta:
+      w.how = rows_write::delta;
+      w.x.state = st.changes.take(*st.model);
+      break;
+  }
+}
+
+// The model threw taking a snapshot, which is then not written.
+void snapshot_threw(projector_ptr self, const std::string& what, snapshot_done then) {
+  auto& st = self->state;
+  auto at = st.processed.watermark();
+  auto err = make_error(errc::apply_failed, "read model '" + st.model->name()
+                                              + "' failed taking its snapshot at seq "
+                                              + std::to_string(at) + ": " + what);
+  if (then && !st.failure) {
+    // A pause, a switch or a persist waits for this one: as when its write
+    // fails (below), it fails, and so does the projector.
+    then(err);
+    stop_snapshots(st);
+    fail(self, std::move(err));
+    return;
+  }
+  if (then)
+    then(err);
+  if (st.failure)
+    return; // the last one, on the way out: the next projector replays more
+  // A periodic one is skipped as a failed write is: the model goes on, the
+  // next one is due snapshot_every events later and holds every row, for
+  // what the recorded rows held may be gone.
+  st.snapshot_seq = at;
+  if (records_rows(st.snapshots))
+    st.snapshots = snapshot_basis::full_rows;
+  BUS_LOG(log_level::warning, "projector",
+          context_of(err) << "; it goes on and tries again with its next one");
 }
 
 } // namespace
@@ -166,32 +229,9 @@ void take_snapshot(projector_ptr self, snapshot_done then) {
   w.turn = st.failure ? actors::write_turn::last : actors::write_turn::ongoing;
   if (w.turn == actors::write_turn::last && st.writer_stopping)
     st.writer_stopping->store(true);
-  switch (st.snapshots) {
-    case snapshot_basis::off:
-    case snapshot_basis::whole:
-      w.x.layout = snapshot_layout::whole;
-      w.document = st.model->snapshot();
-      st.changes.clear(); // the whole state is in this one
-      break;
-    case snapshot_basis::full_rows:
-      w.document = st.model->snapshot();
-      st.changes.clear();
-      if (!w.document.is_object()) {
-        // Not one value per key: this model is snapshotted whole.
-        w.x.layout = snapshot_layout::whole;
-        st.snapshots = snapshot_basis::whole;
-        break;
-      }
-      st.snapshots = snapshot_basis::delta;
-      break;
-    case snapshot_basis::rows_since_empty:
-      w.x.state = st.changes.take(*st.model);
-      st.snapshots = snapshot_basis::delta;
-      break;
-    case snapshot_basis::delta:
-      w.how = rows_write::delta;
-      w.x.state = st.changes.take(*st.model);
-      break;
+  if (auto threw = model_threw([&] { take_state(st, w); })) {
+    snapshot_threw(self, *threw, std::move(then));
+    return;
   }
   // The next snapshot's rows go into the buffer the writer handed back
   // last, if there is one. They will be about as many as these.

@@ -29,8 +29,9 @@ std::string control_error(const session_state::pending& p, const caf::error& err
                 ? error_code::key_does_not_exist
               : code_of(err) == errc::precondition_failed
                 ? error_code::precondition_failed
-              : code_of(err) == errc::invalid_config
-                ? error_code::malformed_request
+              : code_of(err) == errc::invalid_config ? error_code::malformed_request
+              : code_of(err) == errc::query_failed // the model is up, its code threw
+                ? error_code::crash
                 : error_code::temporarily_unavailable; // also timed_out (await)
   auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
   std::string line;

@@ -95,8 +95,13 @@ void subscribe(projector_ptr self);
 void rebind(projector_ptr self, actors::bus_actor new_bus);
 
 /// Answers a query from the model, or refuses while its state is a past
-/// one (restoring, catching up, rebuilding, waiting for its bus).
+/// one (restoring, catching up, rebuilding, waiting for its bus); a query()
+/// that throws answers errc::query_failed.
 caf::result<actors::query_result> answer_query(projector_ptr self, std::string& key);
+
+/// Answers a snapshot request with the model's whole state; a snapshot()
+/// that throws answers errc::query_failed.
+caf::result<actors::model_snapshot> answer_snapshot(projector_ptr self);
 
 /// The supervisor's watch (await_atom): tells it `(applied_atom,
 /// checkpoint)` once the checkpoint reaches `seq` (at once for 0).
