@@ -11,6 +11,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/model_code.hpp"
 #include "internal/projector_parts.hpp"
 
 namespace bus::internal {
@@ -210,6 +211,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
   st.options = options;
   st.changes = change_recorder{options.snapshot_rows_at_most};
   self->set_default_handler(caf::drop);
+  // Model code is called inside model_threw (model_code.hpp); what escapes
+  // all the same is logged and fails the projector, never printed by CAF.
+  self->set_exception_handler([self](std::exception_ptr& x) {
+    return escaped_exception("projector", "read model '" + self->state.model_name + "'",
+                             x);
+  });
   // Stopped on purpose (a restart, a discard, a shutdown), it answers what
   // it holds with the reason, so that nobody waits for a projector that is
   // gone (a kill cannot be trapped, but then the caller's monitor tells).

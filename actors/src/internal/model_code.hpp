@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include <caf/error.hpp>
+
 namespace bus::internal {
 
 /// Runs `f`; returns the text of the exception it threw, or nothing.
@@ -25,5 +27,16 @@ std::optional<std::string> model_threw(F&& f) {
     return std::string{"unknown exception"};
   }
 }
+
+/// The text of the exception `x` holds.
+std::string what_of(const std::exception_ptr& x);
+
+/// The last line of defence of an actor that calls model code (its CAF
+/// exception handler, which only picks the exit reason): logs what escaped
+/// under `source`, naming `who`, and returns the reason the actor then
+/// quits with, an errc::apply_failed carrying the text. Nothing is printed
+/// on stdout.
+caf::error escaped_exception(const char* source, const std::string& who,
+                             const std::exception_ptr& x);
 
 } // namespace bus::internal
