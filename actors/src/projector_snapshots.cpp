@@ -95,8 +95,9 @@ void snapshot_threw(projector_ptr self, const std::string& what, snapshot_done t
                                               + "' failed taking its snapshot at seq "
                                               + std::to_string(at) + ": " + what);
   if (then && !st.failure) {
-    // A pause, a switch or a persist waits for this one: as when its write
-    // fails (below), it fails, and so does the projector.
+    // A promote or a persist (of a retried or discarded parked event)
+    // waits for this one: as when its write fails (below), it fails, and
+    // so does the projector.
     then(err);
     stop_snapshots(st);
     fail(self, std::move(err));

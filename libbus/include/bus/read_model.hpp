@@ -4,7 +4,11 @@
 // and feeds with events in seq order. User code implements it in C++; the
 // declarative models (document_model, index_model) implement it from JSON.
 // A read model is used by one actor at a time and needs no locking.
-// apply() may throw: the projector catches the exception and fails.
+// Its code may throw: the projector catches the exception where it calls
+// it and nothing is printed. From apply() it follows the model's recovery
+// policy; from query() or snapshot() it answers the caller an error and
+// the model goes on; from a restore at start, the model is rebuilt from the
+// log (actors/include/bus/actors/projector.hpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -40,20 +44,24 @@ public:
   /// the model's key). May throw.
   virtual bool apply(const event& e) = 0;
 
-  /// Returns the value stored under `key`, or nothing.
+  /// Returns the value stored under `key`, or nothing. May throw: the
+  /// caller gets errc::query_failed with the exception's text.
   virtual std::optional<boost::json::value> query(std::string_view key) const = 0;
 
   /// Returns the whole state as JSON (for comparisons, dumps, snapshots).
   /// A model that tracks its changes returns an object of every key and
-  /// what query() answers for it: its snapshots are kept row by row.
+  /// what query() answers for it: its snapshots are kept row by row. May
+  /// throw: a snapshot request gets errc::query_failed, a periodic snapshot
+  /// is skipped (logged) and tried again with the next.
   virtual boost::json::value snapshot() const = 0;
 
-  /// Drops all state, as before the first event.
+  /// Drops all state, as before the first event. An exception from it
+  /// during a restore fails the projector: the state is then unknown.
   virtual void reset() = 0;
 
   /// Replaces the state with one that snapshot() returned. Returns false
   /// when the model cannot restore (the default): it is then rebuilt from
-  /// the log instead.
+  /// the log instead. Throwing counts as false, the exception logged.
   virtual bool restore(const boost::json::value& state);
 
   /// Says that restore_row() is about to be called for `rows` keys (a hint,
@@ -65,7 +73,8 @@ public:
   /// restart from a rows snapshot calls it once per key, so that the state
   /// never has to be held as one JSON object beside the model (it holds
   /// millions of keys). Returns false when the model cannot (the default):
-  /// the restart then calls restore() with the whole state instead.
+  /// the restart then calls restore() with the whole state instead. An
+  /// exception means it cannot take the state at all: rebuilt from the log.
   virtual bool restore_row(std::string_view key, const boost::json::value& value);
 
   /// Returns what defines the model's behaviour (for declarative models,

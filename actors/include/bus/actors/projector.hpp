@@ -30,13 +30,21 @@
 // whole. A stopped projector (not a killed one) takes a last snapshot on
 // its way out.
 // An event it has processed before is skipped and reported as skipped.
-// An exception from read-model code is caught here and handled by the
-// model's recovery policy: the event is tried again after a backoff (the
-// rest of its batch and later deliveries wait), then parked in the model's
-// dead-letter store, or the projector quits with errc::apply_failed, naming
-// the event and the error, and answers every pending delivery with that
-// error. Under per-key order, later events of a parked event's key park
-// behind it. Nothing is printed.
+// An exception from read-model code is caught here. From apply() it is
+// handled by the model's recovery policy: the event is tried again after a
+// backoff (the rest of its batch and later deliveries wait), then parked in
+// the model's dead-letter store, or the projector quits with
+// errc::apply_failed, naming the event and the error, and answers every
+// pending delivery with that error. Under per-key order, later events of a
+// parked event's key park behind it. From query() or a requested
+// snapshot(), the caller gets errc::query_failed with the exception's text
+// and the projector goes on; a periodic snapshot() that throws is skipped
+// with a warning, as a failed write is. From the restore at start
+// (restore(), restore_row(), expect_rows()) it counts as a restore that
+// returned false: logged, and the model is rebuilt from the log; a reset()
+// that then throws too fails the projector. Whatever escapes all the same
+// is logged and fails the projector (its CAF exception handler). Nothing is
+// printed.
 //
 // A model whose spec asks for sqlite storage (and that can track its
 // changes) lives in a table of the models database `models_path`: its
