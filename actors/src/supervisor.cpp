@@ -1,6 +1,5 @@
 #include "bus/actors/supervisor.hpp"
 
-#include <set>
 #include <string>
 
 #include <caf/all.hpp>
@@ -14,6 +13,7 @@
 #include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
 #include "internal/shared_routing.hpp"
+#include "internal/supervisor_slots.hpp"
 #include "internal/supervisor_await.hpp"
 #include "internal/supervisor_status.hpp"
 
@@ -179,45 +179,6 @@ caf::result<projector_status> steer(supervisor_self self,
   return rp;
 }
 
-// Opens the store of pauses, if any, and marks the models paused there.
-void restore_pauses(supervisor_self self) {
-  auto& st = self->state;
-  if (st.options.lifecycle_path.empty())
-    return;
-  auto opened = lifecycle_store::open(st.options.lifecycle_path);
-  if (!opened) {
-    BUS_LOG(log_level::error, "supervisor",
-            "pauses will not survive a restart: " << context_of(opened.error()));
-    return;
-  }
-  st.lifecycle = std::move(*opened);
-  auto paused = st.lifecycle->pauses();
-  if (!paused) {
-    BUS_LOG(log_level::error, "supervisor", context_of(paused.error()));
-    return;
-  }
-  for (auto& [name, frozen_at] : *paused) {
-    // A partition's own row; or the whole model's, which pauses each of its
-    // partitions however many it runs as now.
-    auto found = false;
-    for (auto& s : st.slots)
-      if (s.spec.name == name || model_of(s.spec.name) == name) {
-        found = true;
-        s.wanted = supervisor_state::intent::pause;
-        if (s.spec.name == name)
-          s.frozen_at = frozen_at;
-      }
-    if (found)
-      BUS_LOG(log_level::info, "supervisor",
-              "read model '" << name << "' stays paused, as before the restart");
-    else if (internal::stale_partition(st, name))
-      // A partition of a model that runs as fewer partitions now, or whole:
-      // its row would pause some other part of the model one day.
-      if (auto err = st.lifecycle->set_paused(name, false))
-        BUS_LOG(log_level::error, "supervisor", context_of(err));
-  }
-}
-
 supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bus,
                                               std::vector<model_spec> specs,
                                               supervision_policy policy,
@@ -256,33 +217,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
   st.options = options;
   st.routing = routing;
   self->set_default_handler(caf::drop);
-  // Specs a configuration file would have refused (config.cpp) get a slot
-  // that stays failed, saying why, rather than 5,000 projectors or two
-  // models answering under one name.
-  std::vector<std::string> refused;
-  std::set<std::string> names;
-  for (auto& spec : specs) {
-    auto& why = refused.emplace_back();
-    if (spec.partitions > max_partitions) {
-      why = "it asks for " + std::to_string(spec.partitions)
-            + " partitions; a model has 1 to " + std::to_string(max_partitions);
-      spec.partitions = 1;
-    }
-    if (!names.insert(spec.name).second)
-      why = "a second read model named '" + spec.name + "' (names are unique on a bus)";
-  }
-  for (std::size_t i = 0; i < specs.size(); ++i)
-    for (auto& spec : internal::expand_partitions(st, {std::move(specs[i])})) {
-      auto& s = st.slots.emplace_back();
-      s.spec = std::move(spec);
-      if (!refused[i].empty()) {
-        s.state = model_state::failed;
-        s.last_error = "not started: " + refused[i];
-        BUS_LOG(log_level::error, "supervisor",
-                "read model '" << s.spec.name << "' " << s.last_error);
-      }
-    }
-  restore_pauses(self);
+  internal::make_slots(self, std::move(specs));
+  internal::restore_pauses(self);
   for (std::size_t i = 0; i < st.slots.size(); ++i)
     if (st.slots[i].state != model_state::failed)
       internal::start(self, i);
