@@ -124,7 +124,7 @@ struct field_changes {
 
 // True if `a` is `b` or lies within it, or the other way round.
 bool overlap(const segments& a, const segments& b) {
-  auto n = std::min(a.size(), b.size());
+  auto n = static_cast<std::ptrdiff_t>(std::min(a.size(), b.size()));
   return std::equal(a.begin(), a.begin() + n, b.begin());
 }
 
