@@ -81,17 +81,6 @@ struct model_errors_fixture : bus_fixture {
     return p;
   }
 
-  void stop(const projector_actor& p) {
-    self->send_exit(p, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  projector_status status(const projector_actor& p) {
-    auto result = ask<projector_status>(p, status_atom::value);
-    BOOST_REQUIRE(result);
-    return *result;
-  }
-
   caf::expected<query_result> query(const projector_actor& p, std::string key) {
     return ask<query_result>(p, query_atom::value, std::move(key));
   }
@@ -188,9 +177,7 @@ BOOST_AUTO_TEST_CASE(what_escapes_the_guards_fails_the_projector_naming_it) {
     opts);
   self->monitor(p);
   run();
-  caf::error reason;
-  self->receive([&](caf::down_msg& dm) { reason = dm.reason; },
-                caf::after(std::chrono::seconds{0}) >> [] {});
+  auto reason = down_reason_after_run();
   BOOST_TEST((code_of(reason) == errc::apply_failed));
   BOOST_TEST(context_of(reason).find("'sums'") != std::string::npos,
              context_of(reason));

@@ -79,17 +79,6 @@ struct tables_fixture : bus_fixture {
     return p;
   }
 
-  void stop(const projector_actor& p) {
-    self->send_exit(p, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  projector_status status(const projector_actor& p) {
-    auto result = ask<projector_status>(p, status_atom::value);
-    BOOST_REQUIRE(result);
-    return *result;
-  }
-
   /// The docs model folded from the whole log by a memory model.
   boost::json::value fold(bool with_deletes = true) {
     document_model m{table_docs_config(with_deletes)};

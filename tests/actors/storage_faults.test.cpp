@@ -47,17 +47,6 @@ struct faults_fixture : faults_base, bus_fixture {
     return p;
   }
 
-  void stop(const projector_actor& p) {
-    self->send_exit(p, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  projector_status status(const projector_actor& p) {
-    auto result = ask<projector_status>(p, status_atom::value);
-    BOOST_REQUIRE(result);
-    return *result;
-  }
-
   boost::json::value fold() {
     document_model m{keyed_docs_config()};
     for (auto& e : whole_log())

@@ -29,6 +29,28 @@ struct bus_fixture : deterministic_fixture {
     run();
   }
 
+  /// Stops projector `p` as a node's shutdown does.
+  void stop(const actors::projector_actor& p) {
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  /// Projector `p`'s own status.
+  actors::projector_status status(const actors::projector_actor& p) {
+    auto result = ask<actors::projector_status>(p, actors::status_atom::value);
+    BOOST_REQUIRE(result);
+    return *result;
+  }
+
+  /// Why an actor the test's actor monitors went down while the system
+  /// ran; none if it did not.
+  caf::error down_reason_after_run() {
+    caf::error reason;
+    self->receive([&](caf::down_msg& dm) { reason = dm.reason; },
+                  caf::after(std::chrono::seconds{0}) >> [] {});
+    return reason;
+  }
+
   /// Events "<prefix><i>" for i in [first, first + n), cycling through
   /// `types`, with payload {"k": "key<i % keys>", "n": i}.
   static std::vector<event> events(std::size_t first, std::size_t n,
