@@ -33,8 +33,7 @@ void change_recorder::record(const std::vector<std::string>& keys,
     return;
   }
   for (auto& key : keys) {
-    value_.clear();
-    if (model.write_value(key, value_)) {
+    if (model.holds(key)) {
       keys_.emplace(key);
     } else {
       // Only a row says a key is gone, and a short one: kept from now on.
@@ -76,7 +75,6 @@ void change_recorder::clear() noexcept {
 void change_recorder::release() noexcept {
   rows_ = std::string{};
   keys_ = decltype(keys_){};
-  value_ = std::string{};
   capture_ = change_capture::rows;
 }
 

@@ -123,6 +123,10 @@ bool document_model::write_value(std::string_view key, std::string& out) const {
   return true;
 }
 
+bool document_model::holds(std::string_view key) const {
+  return docs_->map.find(key) != docs_->map.end();
+}
+
 boost::json::value document_model::snapshot() const {
   boost::json::object result;
   for (auto& [key, doc] : docs_->map)

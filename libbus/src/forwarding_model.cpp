@@ -61,6 +61,10 @@ bool forwarding_model::write_value(std::string_view key, std::string& out) const
   return inner_->write_value(key, out);
 }
 
+bool forwarding_model::holds(std::string_view key) const {
+  return inner_->holds(key);
+}
+
 bool forwarding_model::key_local() const noexcept {
   return inner_->key_local();
 }

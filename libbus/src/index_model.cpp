@@ -116,6 +116,10 @@ bool index_model::write_value(std::string_view key, std::string& out) const {
   return true;
 }
 
+bool index_model::holds(std::string_view key) const {
+  return tables_->index.find(key) != tables_->index.end();
+}
+
 boost::json::value index_model::snapshot() const {
   boost::json::object result;
   for (auto& [value, primary] : tables_->index)

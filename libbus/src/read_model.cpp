@@ -44,6 +44,11 @@ bool read_model::write_value(std::string_view key, std::string& out) const {
   return true;
 }
 
+bool read_model::holds(std::string_view key) const {
+  std::string discarded;
+  return write_value(key, discarded);
+}
+
 bool read_model::key_local() const noexcept {
   return false;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bus/document_model.hpp"
+#include "bus/forwarding_model.hpp"
 #include "bus/index_model.hpp"
 #include "bus/snapshot_rows.hpp"
 #include "support/json_events.hpp"
@@ -50,6 +51,20 @@ struct recorded {
   }
 };
 
+// Counts the values the recorder has written: each is a serialization on
+// the projector's thread.
+class counting_writes final : public forwarding_model {
+public:
+  using forwarding_model::forwarding_model;
+
+  bool write_value(std::string_view key, std::string& out) const override {
+    ++writes;
+    return forwarding_model::write_value(key, out);
+  }
+
+  mutable std::size_t writes = 0;
+};
+
 std::string user(int id, int email) {
   return R"({"id": "u)" + std::to_string(id) + R"(", "email": "e)"
          + std::to_string(email) + R"(@example.org", "name": "user )"
@@ -75,6 +90,46 @@ BOOST_AUTO_TEST_CASE(many_changes_of_few_keys_hold_memory_of_the_keys_not_the_ch
   // Taken, it records rows again.
   BOOST_TEST(users.changes.capture() == change_capture::rows);
   BOOST_TEST(users.changes.rows_bytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(past_the_bound_a_change_costs_a_lookup_not_a_serialization) {
+  // 100,000 updates of 100 users between two snapshots, past the bound:
+  // each key's value is written once, when the snapshot is taken.
+  auto counted = std::make_unique<counting_writes>(
+    std::make_unique<document_model>(users_config()));
+  auto& writes = counted->writes;
+  recorded users{std::move(counted), 4096};
+  for (int i = 0; i < 100'000; ++i)
+    users.apply("UserUpdated", user(i % 100, i));
+  BOOST_TEST(users.changes.capture() == change_capture::keys);
+  BOOST_TEST(writes < 200u); // the rows before the bound
+  auto before = writes;
+  users.take();
+  BOOST_TEST(writes - before == 100u);
+  BOOST_TEST(users.restored() == users.model->snapshot().as_object());
+}
+
+BOOST_AUTO_TEST_CASE(holds_agrees_with_write_value) {
+  // A key the recorder thinks gone gets a row that removes it: holds()
+  // must say what write_value() does, for keys added, changed and removed.
+  recorded users{std::make_unique<document_model>(users_config()), 0};
+  recorded by_email{std::make_unique<index_model>(by_email_config()), 0};
+  std::mt19937 rng{7};
+  for (int i = 0; i < 2'000; ++i) {
+    auto payload = user(static_cast<int>(rng() % 40), static_cast<int>(rng() % 60));
+    auto type = rng() % 4 == 0 ? "UserDeleted" : "UserUpdated";
+    users.apply(type, payload);
+    by_email.apply(type, payload);
+  }
+  for (auto* r : {&users, &by_email}) {
+    for (int i = 0; i < 60; ++i) {
+      for (auto key : {"u" + std::to_string(i), "e" + std::to_string(i) + "@example.org"}) {
+        std::string value;
+        BOOST_TEST(r->model->holds(key) == r->model->write_value(key, value),
+                   r->model->name() << " " << key);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(keys_removed_leave_a_short_row_and_are_not_kept) {

@@ -97,7 +97,6 @@ private:
   change_capture capture_ = change_capture::rows;
   std::string rows_;
   boost::unordered_flat_set<std::string, string_hash, string_equal> keys_;
-  std::string value_; // scratch: tells whether the model holds a key
 };
 
 } // namespace bus

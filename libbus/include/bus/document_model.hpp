@@ -42,6 +42,7 @@ public:
   std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
   bool write_value(std::string_view key, std::string& out) const override;
+  bool holds(std::string_view key) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;
   void expect_rows(std::size_t rows) override;

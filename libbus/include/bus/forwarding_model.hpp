@@ -25,6 +25,7 @@ public:
   bool track_changes() override;
   void take_changes(std::vector<std::string>& out) override;
   bool write_value(std::string_view key, std::string& out) const override;
+  bool holds(std::string_view key) const override;
   std::optional<std::string> key_of(const event& e) const override;
   bool key_local() const noexcept override;
 

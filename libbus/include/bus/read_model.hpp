@@ -102,6 +102,12 @@ public:
   /// copying it (snapshot_rows.hpp has append_json for that).
   virtual bool write_value(std::string_view key, std::string& out) const;
 
+  /// Returns true when the model holds `key` (write_value() would write
+  /// it). A tracking model's recorder asks this for each changed key once
+  /// its rows outgrow their bound, so it should cost a lookup: the default
+  /// serializes the value and throws it away.
+  virtual bool holds(std::string_view key) const;
+
   /// Returns the key that orders `e` among the model's events: events of
   /// one key must be applied in seq order, events of different keys need
   /// not. When an event is parked, the later events of its key are parked

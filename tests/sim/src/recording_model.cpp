@@ -179,6 +179,10 @@ bool recording_model::write_value(std::string_view key, std::string& out) const 
   return inner_->write_value(key, out);
 }
 
+bool recording_model::holds(std::string_view key) const {
+  return key == applied_key || key == discarded_key || inner_->holds(key);
+}
+
 void recording_model::discard(const std::set<std::uint64_t>& seqs) {
   discarded_.insert(seqs.begin(), seqs.end());
   discarded_changed_ = discarded_changed_ || !seqs.empty();

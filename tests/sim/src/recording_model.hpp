@@ -49,6 +49,7 @@ public:
   bool track_changes() override;
   void take_changes(std::vector<std::string>& out) override;
   bool write_value(std::string_view key, std::string& out) const override;
+  bool holds(std::string_view key) const override;
 
   /// The seqs applied since the last reset, in the order applied (the
   /// fold check replays them in this order); restored ones first.
