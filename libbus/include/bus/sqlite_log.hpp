@@ -152,12 +152,6 @@ protected:
   append_result do_append(std::vector<event> batch) override;
 
 private:
-  // The last row read for an id check, kept because checks cluster.
-  struct cached_row {
-    std::uint64_t first_seq = 0;
-    std::string blob;
-    std::vector<std::uint32_t> offsets; // of each record, from the blob's start
-  };
 
   sqlite_log(std::string path, durability policy, std::size_t tail_events,
              std::size_t index_every);
@@ -172,8 +166,10 @@ private:
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
 
-  /// Returns the id of the event at `seq` (1 <= seq <= head).
-  std::string_view id_at(std::uint64_t seq) const;
+  /// One lookup of an id: whether a candidate seq holds it. The id
+  /// table's answer is asked once per lookup, for the candidates whose
+  /// events are neither in the tail nor waiting for the id table.
+  class id_check;
 
   /// Decodes up to `n` durable events from `from` on.
   shared_events decode_rows(std::uint64_t from, std::size_t n) const;
@@ -231,7 +227,6 @@ private:
   std::unique_ptr<internal::tail_cache> tail_;
   /// Stretches older than the tail decoded lately, shared by their readers.
   std::unique_ptr<internal::read_cache> reads_;
-  mutable cached_row cache_;
   std::uint64_t head_ = 0;
   std::uint64_t durable_head_ = 0;
   /// The id table holds the id of every seq up to here, and no other.
