@@ -59,6 +59,9 @@ boost::json::value random_value(std::mt19937& rng) {
     boost::json::value("\xc3\xbcnic\xc3\xb6"
                        "de \x01"),
     boost::json::value("a string longer than thirty-one bytes, on the heap"),
+    // Longer than the text a row is assembled in on the stack.
+    boost::json::value(std::string(700, 'x')),
+    boost::json::value(std::string(1100, 'y')),
     json(R"([1, "x", {"k": null}])"),
     json(R"({"k": 1, "l": {"m": [2.5]}})"),
   };
