@@ -1,5 +1,9 @@
 // The C++ example of README.md, compiled and run as a test so that the
-// README cannot drift from the API. Keep the two in sync.
+// README cannot drift from the API; readme-example-shown checks that the
+// README shows this file as it is (all of it but this comment).
+
+#include <cstdint>
+#include <iostream>
 #include <map>
 
 #include <caf/all.hpp>
