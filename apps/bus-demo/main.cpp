@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
   std::shared_ptr<bus::event_log> log;
   projector_options projection;
   std::string where = "an in-memory bus";
+  bool reopened = false;
   if (in_memory) {
     log = std::make_shared<bus::memory_log>();
   } else {
@@ -143,6 +144,8 @@ int main(int argc, char** argv) {
       for (auto suffix : {"", "-wal", "-shm", ".snapshots", ".snapshots-wal",
                           ".snapshots-shm", ".models", ".models-wal", ".models-shm"})
         std::filesystem::remove(store.string() + suffix, ec);
+    // --keep on a first run has nothing to reopen: the store starts fresh.
+    reopened = keep && std::filesystem::exists(store, ec);
     auto opened = bus::sqlite_log::open(store.string());
     if (!opened) {
       BUS_LOG(bus::log_level::error, "bus-demo",
@@ -151,8 +154,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     where = "a bus on the store " + std::filesystem::absolute(store).string() + " ("
-            + (keep ? "reopened: " + with_commas((*opened)->head()) + " events"
-                    : std::string{"fresh"})
+            + (reopened ? "reopened: " + with_commas((*opened)->head()) + " events"
+               : keep   ? std::string{"fresh: no previous run's store to reopen"}
+                        : std::string{"fresh"})
             + ", durability " + bus::to_string((*opened)->policy()) + ")";
     log = std::move(*opened);
     projection.snapshot_path = store.string() + ".snapshots";
@@ -180,7 +184,7 @@ int main(int argc, char** argv) {
 
   std::cout << "bus-demo: " << specs.size() << " read models on " << where
             << " (embedded default config)" << std::endl;
-  if (keep && !in_memory) {
+  if (reopened) {
     // The read models come back from the reopened store (their snapshots
     // plus the log's tail) before the stream is published again.
     auto t0 = clock_type::now();
