@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -24,6 +25,20 @@ std::string recorded_pid(int fd) {
   return text.substr(0, end);
 }
 
+// Why this process cannot create files in the store's directory (its
+// journal, WAL, snapshots and model tables go there), "" when it can.
+std::string unwritable_directory(const std::string& store_path) {
+  auto dir = std::filesystem::path{store_path}.parent_path();
+  if (dir.empty())
+    dir = ".";
+  // AT_EACCESS: as the effective user, who creates the files.
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0)
+    return {};
+  return "cannot create files in " + dir.string() + " (" + std::strerror(errno)
+         + "): the store keeps its journal, snapshots and model tables beside "
+         + store_path;
+}
+
 } // namespace
 
 store_lock::store_lock(const std::string& store_path) {
@@ -34,6 +49,12 @@ store_lock::store_lock(const std::string& store_path) {
   if (fd_ < 0)
     throw storage_error("cannot open the lock file " + path + ": "
                         + std::strerror(errno));
+  // A lock file left in a directory that is read-only now opens all the
+  // same: without this the store would fail later, on its first write.
+  if (auto why = unwritable_directory(store_path); !why.empty()) {
+    ::close(fd_);
+    throw storage_error(why);
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     auto err = errno;
     auto pid = err == EWOULDBLOCK ? recorded_pid(fd_) : std::string{};

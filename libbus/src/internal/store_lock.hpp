@@ -17,8 +17,10 @@ namespace bus::internal {
 class store_lock {
 public:
   /// Takes the lock of the store at `store_path`. Throws storage_error
-  /// when the lock file cannot be opened, or when another open log holds
-  /// it, naming its process when it recorded one.
+  /// when the lock file cannot be opened, when this process may not create
+  /// files in the store's directory (also when the lock file is there
+  /// already), or when another open log holds it, naming its process when
+  /// it recorded one.
   explicit store_lock(const std::string& store_path);
 
   ~store_lock();

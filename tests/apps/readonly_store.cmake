@@ -1,0 +1,48 @@
+# A store whose directory the node may not write, though it holds the
+# store's PATH.lock already (a store made there once, the directory then
+# made read-only): bus-node and bus-projector refuse it at start, exit 2,
+# naming the directory, as they refuse a store they cannot create. (The
+# lock file opens, so the lock alone did not notice; the node then failed
+# on its first write, the projector on each model's first snapshot.)
+#   cmake -DNODE=bus-node -DPROJECTOR=bus-projector -DDIR=scratch-dir
+#         -P readonly_store.cmake
+# Root writes anywhere: as root, the apps run as the user nobody.
+
+execute_process(COMMAND chmod -R u+w "${DIR}" ERROR_QUIET)
+file(REMOVE_RECURSE "${DIR}")
+file(MAKE_DIRECTORY "${DIR}/lock-only" "${DIR}/whole")
+# lock-only: PATH.lock and nothing else; whole: every file of a store, as a
+# node that ran there left them.
+file(TOUCH "${DIR}/lock-only/st.lock")
+execute_process(COMMAND id -u OUTPUT_VARIABLE uid OUTPUT_STRIP_TRAILING_WHITESPACE)
+set(as_user)
+if(uid STREQUAL "0")
+  execute_process(COMMAND chown -R nobody "${DIR}" COMMAND_ERROR_IS_FATAL ANY)
+  set(as_user setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+endif()
+execute_process(COMMAND ${as_user} ${NODE} --store "${DIR}/whole/st"
+                INPUT_FILE /dev/null RESULT_VARIABLE made ERROR_VARIABLE err TIMEOUT 60)
+if(NOT made EQUAL 0)
+  message(FATAL_ERROR "a first node could not make the store: ${err}")
+endif()
+execute_process(COMMAND chmod a-w "${DIR}/lock-only" "${DIR}/whole" COMMAND_ERROR_IS_FATAL ANY)
+
+function(expect_refusal what)
+  execute_process(COMMAND ${as_user} timeout 10 ${ARGN} INPUT_FILE /dev/null
+                  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  TIMEOUT 30)
+  set(shown "${ARGN}\n-- exit: ${status}\n-- stdout:\n${out}\n-- stderr:\n${err}")
+  if(NOT status EQUAL 2)
+    message(SEND_ERROR "${what}: expected exit status 2: ${shown}")
+  elseif(NOT err MATCHES "cannot create files in ${DIR}/[a-z-]+ \\(Permission denied\\)")
+    message(SEND_ERROR "${what}: the refusal does not name the directory: ${shown}")
+  endif()
+endfunction()
+
+foreach(store lock-only whole)
+  expect_refusal("bus-node on ${store}" ${NODE} --store "${DIR}/${store}/st")
+  expect_refusal("bus-projector on ${store}"
+                 ${PROJECTOR} --connect 127.0.0.1:1 --store "${DIR}/${store}/st")
+endforeach()
+execute_process(COMMAND chmod -R u+w "${DIR}")
+file(REMOVE_RECURSE "${DIR}")
