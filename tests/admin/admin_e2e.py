@@ -91,6 +91,26 @@ class BusNodeTest(unittest.TestCase):
         self.assertEqual(seen[0]["type"], "UserCreated")
         self.assertGreater(seen[0]["timestamp_ms"], 1_600_000_000_000)
         self.assertEqual(page_from, 6)  # head + 1 at the end
+
+    def test_a_page_of_large_events_is_bounded_in_bytes(self):
+        # 60 events of 900 KB in one answer of 54 MB, before the cap: here
+        # 6 of 400 KB, of which two fit in a page of at most 1 MiB.
+        node, http = self.start()
+        for i in range(6):
+            node.send(event(i + 1, "big-%d" % i, "Blob",
+                            {"id": "b-%d" % i, "data": "x" * 400_000}))
+        for _ in range(6):
+            self.assertEqual(json.loads(node.reply())["body"]["type"], "read_models_updated")
+        seen, page_from = [], 1
+        while page_from <= 6:
+            code, _, text = http.call("GET", "/events?from=%d&limit=1000" % page_from)
+            self.assertEqual(code, 200)
+            self.assertLessEqual(len(text.encode()), 1 << 20)
+            page = json.loads(text)
+            self.assertEqual(len(page["events"]), 2)
+            seen += page["events"]
+            page_from = page["next"]
+        self.assertEqual([e["id"] for e in seen], ["big-%d" % i for i in range(6)])
         # The page: a plain HTML page from the binary.
         code, headers, text = http.call("GET", "/")
         self.assertEqual(code, 200)

@@ -122,6 +122,29 @@ BOOST_AUTO_TEST_CASE(an_events_page_says_where_the_next_one_starts) {
   BOOST_TEST(end.at("events").as_array().empty());
 }
 
+BOOST_AUTO_TEST_CASE(an_events_page_stops_at_its_byte_cap_and_goes_on_from_there) {
+  // 60 events of 900 KB, asked with limit=1000, made one answer of 54 MB.
+  auto big = [](std::uint64_t seq, std::size_t bytes) {
+    auto e = logged(seq);
+    e.payload = {{"id", "u" + std::to_string(seq)}, {"data", std::string(bytes, 'x')}};
+    return e;
+  };
+  std::vector<event> xs;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq)
+    xs.push_back(big(seq, 300'000));
+  auto text = render_events(1, 10, event_batch::of(xs));
+  BOOST_TEST(text.size() <= max_events_page_bytes);
+  auto page = boost::json::parse(text);
+  BOOST_TEST(page.at("events").as_array().size() == 3u);
+  BOOST_TEST(page.at("next").as_int64() == 4); // the first event left out
+  BOOST_TEST(page.at("head").as_int64() == 10);
+  // An event larger than the cap comes alone: every page moves on.
+  auto alone = boost::json::parse(
+    render_events(1, 2, event_batch::of({big(1, max_events_page_bytes), logged(2)})));
+  BOOST_TEST(alone.at("events").as_array().size() == 1u);
+  BOOST_TEST(alone.at("next").as_int64() == 2);
+}
+
 BOOST_AUTO_TEST_CASE(an_event_shows_the_schema_version_it_was_logged_with) {
   // The log keeps the original; upcasters change only what models see.
   auto e = logged(1);

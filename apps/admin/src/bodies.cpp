@@ -61,18 +61,27 @@ std::string render_event(const event& e) {
 
 std::string render_events(std::uint64_t from, std::uint64_t head,
                           const event_batch& events) {
-  auto next = events.empty() ? from : events.last_seq() + 1;
+  // What surrounds the list: {"from": N, "head": N, "next": N, "events": [
+  // and ]}, each N at most 20 digits.
+  constexpr std::size_t frame_bytes = 104;
+  // The events first: `next` follows the last one that fits the byte cap.
+  std::string list;
+  auto next = from;
+  for (auto& e : events) {
+    auto one = render_event(e);
+    auto separator = list.empty() ? std::size_t{0} : std::size_t{2};
+    if (!list.empty()
+        && frame_bytes + list.size() + separator + one.size() > max_events_page_bytes)
+      break; // the rest is the next page's
+    list += list.empty() ? "" : ", ";
+    list += one;
+    next = e.seq + 1;
+  }
   std::string out = "{\"from\": " + std::to_string(from);
   out += ", \"head\": " + std::to_string(head);
   out += ", \"next\": " + std::to_string(next);
   out += ", \"events\": [";
-  bool first = true;
-  for (auto& e : events) {
-    if (!first)
-      out += ", ";
-    first = false;
-    out += render_event(e);
-  }
+  out += list;
   out += "]}";
   return out;
 }

@@ -3,6 +3,7 @@
 // The JSON bodies of the admin endpoint (docs/admin-api.md), rendered from
 // what the actors answer; /status and /health have their own headers.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,10 @@ const char* to_string(node_kind x) noexcept;
 std::string render_status(node_kind node, const actors::bus_status& bus,
                           const std::vector<actors::projector_status>& models,
                           const std::optional<leadership>& lead = std::nullopt);
+
+/// GET /events takes events into a page until the next one would bring it
+/// past this many bytes (1 MiB); a larger event comes alone in its page.
+constexpr std::size_t max_events_page_bytes = std::size_t{1} << 20;
 
 /// GET /events: the page of `events` asked from `from`, with the log's head
 /// and the `from` of the next page (the seq after the last event, or
