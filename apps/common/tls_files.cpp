@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 
 #include <caf/io/middleman.hpp>
@@ -11,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "bus/errc.hpp"
 #include "openssl_error_queue.hpp"
@@ -38,6 +40,44 @@ caf::error bad(const std::string& option, const std::string& file,
 // Never prompts for a passphrase (CAF's default would read the terminal).
 int no_passphrase(char*, int, int, void*) {
   return 0;
+}
+
+// A certificate's time as "2026-12-06 09:20:03 UTC".
+std::string utc(const ASN1_TIME* t) {
+  std::tm parts{};
+  char text[32] = "an unreadable time";
+  if (ASN1_TIME_to_tm(t, &parts) == 1)
+    std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &parts);
+  return text;
+}
+
+// Why `cert` is not valid now ("" when it is): peers refuse such a
+// certificate in the handshake, with errors that do not say why.
+std::string not_valid_now(const X509* cert) {
+  if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
+    return "is not valid before " + utc(X509_get0_notBefore(cert));
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
+    return "expired on " + utc(X509_get0_notAfter(cert));
+  return {};
+}
+
+// Why no certificate of the CA file is valid now ("" when one is): a peer's
+// certificate could not be verified against it.
+std::string no_valid_ca(const std::string& file) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{std::fopen(file.c_str(), "rb"),
+                                                    &std::fclose};
+  std::string why;
+  while (f) {
+    std::unique_ptr<X509, void (*)(X509*)> cert{
+      PEM_read_X509(f.get(), nullptr, no_passphrase, nullptr), &X509_free};
+    if (!cert)
+      break;
+    why = not_valid_now(cert.get());
+    if (why.empty())
+      break;
+  }
+  ERR_clear_error(); // the end of the file reads as an error
+  return why;
 }
 
 caf::error readable(const std::string& option, const std::string& file) {
@@ -94,6 +134,10 @@ caf::error check(const tls_files& files) {
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.certificate.c_str()) != 1)
     return bad("--tls-cert", files.certificate,
                "holds no PEM certificate (" + openssl_reason() + ")");
+  if (auto why = not_valid_now(SSL_CTX_get0_certificate(ctx.get())); !why.empty())
+    return bad("--tls-cert", files.certificate,
+               "the certificate " + why
+                 + ": peers would refuse it; give one valid now");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> key_file{
     std::fopen(files.key.c_str(), "rb"), &std::fclose};
   std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key{
@@ -112,6 +156,10 @@ caf::error check(const tls_files& files) {
   if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
     return bad("--tls-ca", files.ca,
                "holds no PEM certificate (" + openssl_reason() + ")");
+  if (auto why = no_valid_ca(files.ca); !why.empty())
+    return bad("--tls-ca", files.ca,
+               "holds no certificate valid now (its last one " + why
+                 + "): no peer's certificate could be verified against it");
   return {};
 }
 

@@ -38,8 +38,9 @@ void add_tls_options(CLI::App& app, tls_files& files, const std::string& what);
 
 /// Checks that the three files are given together and readable, that the
 /// certificate and key are PEM, the key unencrypted and the certificate's,
-/// and that the CA file holds a certificate. The error (errc::invalid_config)
-/// names the option and the file.
+/// that the certificate is valid now (not expired, not before its start),
+/// and that the CA file holds a certificate valid now. The error
+/// (errc::invalid_config) names the option and the file.
 caf::error check(const tls_files& files);
 
 /// Loads CAF's OpenSSL module with `files` as its credentials: every peer

@@ -21,6 +21,16 @@ public:
   /// signed by CA `ca`.
   void make_node(const std::string& node, const std::string& ca);
 
+  /// Makes NAME.ca.pem and NAME.ca.key as make_ca does, valid from
+  /// `not_before` to `not_after` only (UTC, "20200101000000Z").
+  void make_ca_valid(const std::string& name, const std::string& not_before,
+                     const std::string& not_after);
+
+  /// Makes NODE.pem and NODE.key as make_node does, valid from `not_before`
+  /// to `not_after` only: an expired certificate, or one not valid yet.
+  void make_node_valid(const std::string& node, const std::string& ca,
+                       const std::string& not_before, const std::string& not_after);
+
   /// Makes NODE.enc.key, NODE.key encrypted with a passphrase.
   void encrypt_key(const std::string& node);
 
@@ -33,6 +43,12 @@ public:
 
 private:
   void run(const std::string& command) const;
+
+  // Signs NAME.csr into OUT with `openssl ca`, which takes any dates;
+  // `signer` is its -cert and -keyfile, or -selfsign and -keyfile.
+  void sign_dated(const std::string& name, const std::string& out,
+                  const std::string& signer, const std::string& not_before,
+                  const std::string& not_after);
 
   std::filesystem::path dir_;
 };

@@ -238,4 +238,48 @@ BOOST_FIXTURE_TEST_CASE(bad_tls_options_exit_2_before_anything_listens, tls_fixt
              remote_tls.err);
 }
 
+// A certificate out of its dates is refused at start, named: otherwise
+// peers fail its handshakes with errors that do not say why.
+BOOST_FIXTURE_TEST_CASE(certificates_out_of_their_dates_exit_2_naming_them,
+                        tls_fixture) {
+  certs.make_node_valid("expired", "main", "20200101000000Z", "20200102000000Z");
+  certs.make_node_valid("early", "main", "20990101000000Z", "20991231000000Z");
+  certs.make_ca_valid("old", "20200101000000Z", "20200102000000Z");
+  auto listen = [](std::vector<std::string> tls) {
+    tls.insert(tls.end(), {"--listen", "127.0.0.1:0"});
+    return tls;
+  };
+  struct refusal {
+    std::string program;
+    std::vector<std::string> args;
+    std::string says;
+  };
+  auto expired = "--tls-cert " + certs.path("expired.pem")
+                 + ": the certificate expired on 2020-01-02 00:00:00 UTC";
+  std::vector<refusal> refusals{
+    {BUS_NODE_PATH, listen(certs.args("expired", "main")), expired},
+    {BUS_NODE_PATH, listen(certs.args("early", "main")),
+     "--tls-cert " + certs.path("early.pem")
+       + ": the certificate is not valid before 2099-01-01 00:00:00 UTC"},
+    {BUS_NODE_PATH, listen(certs.args("bus", "old")),
+     "--tls-ca " + certs.path("old.ca.pem")
+       + ": holds no certificate valid now (its last one expired on 2020-01-02 "
+         "00:00:00 UTC)"},
+    {BUS_PROJECTOR_PATH,
+     [&] {
+       auto args = certs.args("expired", "main");
+       args.insert(args.end(), {"--connect", "127.0.0.1:9"});
+       return args;
+     }(),
+     expired},
+  };
+  for (auto& r : refusals) {
+    auto run = run_process(r.program, r.args, "", 10s);
+    BOOST_TEST(run.exit_code == 2, run.err);
+    BOOST_TEST(run.err.find(r.says) != std::string::npos, run.err);
+    BOOST_TEST(run.err.find("listening") == std::string::npos, run.err);
+    BOOST_TEST(run.err.find("connecting") == std::string::npos, run.err);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
