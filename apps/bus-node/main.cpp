@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -105,6 +107,13 @@ start.
 metrics, the log, lifecycle and parked events; docs/admin-api.md), in plain
 HTTP: loopback only unless --allow-remote and --insecure are given; port 0
 picks a free one, reported on stderr.
+An option that applies to another one is refused without it: --durability
+and --snapshot-every without --store, --lease-ms without a PostgreSQL
+--store, --timeout-ms and --peer-role without --listen, --allow-remote
+without --listen or --admin, --insecure without --allow-remote; so is an
+empty value, and without --listen an awaited model the configuration lacks.
+With TLS, a certificate that expired or is not valid yet, or a CA file with
+no certificate valid now, is refused at start, named.
 Exit status: 0 at the end of the input, 1 when the read models did not
 start, 2 for a bad option, configuration or store, 3 when another bus node
 took the lead of its PostgreSQL log (it answers every request after that
@@ -171,12 +180,14 @@ int main(int argc, char** argv) {
     .add_option("--config", config_path,
                 "Read models, supervision and node limits (default: the "
                 "embedded config/node.json)")
+    ->check(bus::app::not_empty("FILE"))
     ->type_name("FILE");
   app
     .add_option("--store", store_path,
                 "Keep the log in the SQLite file PATH, created if missing, or "
                 "in the PostgreSQL database of a postgresql:// URI (default: "
                 "in memory)")
+    ->check(bus::app::not_empty("PATH"))
     ->type_name("PATH");
   bus::app::add_parsed(app, "--durability", policy, bus::parse_durability,
                        "With --store: fsync (default), os or interval:N "
@@ -242,6 +253,7 @@ int main(int argc, char** argv) {
                 "Read no input until these read models (here or on "
                 "projector nodes) run; gives up like --startup-timeout")
     ->delimiter(',')
+    ->check(bus::app::not_empty("NAME"))
     ->type_name("NAME,...");
   bus::app::add_parsed(app, "--admin", admin_at, bus::parse_endpoint,
                        "Serve the admin endpoint over HTTP at HOST:PORT "
@@ -253,6 +265,24 @@ int main(int argc, char** argv) {
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
     return *status;
+  // Options that apply only beside another one: alone they would change
+  // nothing, and say nothing about it.
+  const std::pair<const char*, std::vector<std::string>> companions[] = {
+    {"--durability", {"--store"}},
+    {"--snapshot-every", {"--store"}},
+    {"--timeout-ms", {"--listen"}},
+    {"--peer-role", {"--listen"}},
+    {"--allow-remote", {"--listen", "--admin"}},
+    {"--insecure", {"--allow-remote"}}};
+  for (auto& [option, with] : companions)
+    if (auto status = cli.needs(option, with))
+      return *status;
+  if (app.count("--lease-ms") > 0 && !bus::is_postgres_uri(store_path))
+    return cli.usage_error(
+      std::string{"--lease-ms applies to a PostgreSQL store (--store "
+                  "postgresql://...), whose bus nodes take turns by lease; "}
+      + (store_path.empty() ? "without --store the log lives in memory"
+                            : "a SQLite store is one node's, held by its lock"));
   if (serving_admin)
     if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))
       return cli.usage_error("--admin " + bus::context_of(err));
@@ -276,6 +306,16 @@ int main(int argc, char** argv) {
     config->node.batch_size = batch_size;
   if (*snapshot_opt)
     config->node.snapshot_every = snapshot_every;
+  // Only projector nodes bring models the configuration lacks, and only
+  // to a node that listens: such a name would be awaited in vain.
+  if (!listening)
+    for (auto& name : await_names)
+      if (std::none_of(config->read_models.begin(), config->read_models.end(),
+                       [&](const bus::model_spec& spec) { return spec.name == name; }))
+        return cli.usage_error("--await-models " + name
+                               + ": no read model of the configuration has this "
+                                 "name, and without --listen no projector node "
+                                 "can attach one");
 
   std::optional<bus::stream_store> streams;
   if (!config->commands.aggregates.empty()) {

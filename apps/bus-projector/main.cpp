@@ -3,6 +3,7 @@
 // attached to it across losses of either side. Logs go to stderr; it runs
 // until SIGINT or SIGTERM.
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdint>
@@ -37,6 +38,9 @@ constexpr const char* summary
     "projected from a bus on another node (bus-node --listen), until SIGINT "
     "or SIGTERM; logs go to stderr.";
 
+// The longest --name: a line of a log, not a document.
+constexpr std::size_t max_name_bytes = 256;
+
 constexpr const char* details
   = R"(Connects to the bus published by `bus-node --listen HOST:PORT`, runs the
 read models of FILE (default: the embedded config/node.json) and registers
@@ -63,11 +67,36 @@ that is not on a loopback address needs them, or --insecure.
 events; docs/admin-api.md); HOST must be a loopback address unless
 --allow-remote and --insecure are given. Port 0 picks a free one, reported
 on stderr.
+--snapshot-every needs --store, and --allow-remote needs --admin; an empty
+--config, --store or --name is refused, as is a blank --name or one with
+control characters, and a bus given twice in --connect.
 A node whose model another live node already serves is refused by the
 bus: it logs which model and node, and exits with status 1.
 Exit status: 0 after SIGINT or SIGTERM, 1 when the bus refused to attach
 it, 2 for a bad option, configuration or store.
 )";
+
+// The node's name in the bus's directory, its logs and the admin
+// endpoint: an empty one used to fall back to the default silently.
+CLI::Validator node_name() {
+  return CLI::Validator(
+    [](std::string& text) -> std::string {
+      if (text.empty() || text.size() > max_name_bytes)
+        return "takes a name of 1 to " + std::to_string(max_name_bytes) + " bytes, not "
+               + (text.empty() ? std::string{"an empty string"}
+                               : "one of " + std::to_string(text.size()));
+      auto is = [&](auto pred) {
+        return std::any_of(text.begin(), text.end(),
+                           [&](char c) { return pred(static_cast<unsigned char>(c)); });
+      };
+      if (is([](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        return "takes a name without control characters";
+      if (!is([](unsigned char c) { return c != ' '; }))
+        return "takes a name that is not blank";
+      return {};
+    },
+    "", "node_name");
+}
 
 } // namespace
 
@@ -101,6 +130,11 @@ int main(int argc, char** argv) {
         return parsed.error();
       if (parsed->port == 0)
         return bus::make_error(bus::errc::invalid_config, "port 0 names no bus");
+      for (auto& seen : result)
+        if (seen.host == parsed->host && seen.port == parsed->port)
+          return bus::make_error(bus::errc::invalid_config,
+                                 seen.host + ":" + std::to_string(seen.port)
+                                   + " is given twice");
       result.push_back(std::move(*parsed));
       if (comma == std::string::npos)
         return result;
@@ -117,16 +151,19 @@ int main(int argc, char** argv) {
     .add_option("--config", config_path,
                 "The read models to run (default: the embedded "
                 "config/node.json)")
+    ->check(bus::app::not_empty("FILE"))
     ->type_name("FILE");
   app
     .add_option("--name", name,
                 "This node's name in the bus's directory (default: "
                 "\"projector:\" and its model names)")
+    ->check(node_name())
     ->type_name("NAME");
   app
     .add_option("--store", store_path,
                 "Keep snapshots in PATH.snapshots and \"storage\": "
                 "\"sqlite\" models in PATH.models (default: in memory)")
+    ->check(bus::app::not_empty("PATH"))
     ->type_name("PATH");
   auto* snapshot_opt = app
                          .add_option(
@@ -157,6 +194,12 @@ int main(int argc, char** argv) {
   bus::app::add_idle_workers(app, idle);
   cli.add_logging();
   if (auto status = cli.parse(argc, argv))
+    return *status;
+  // Options that apply only beside another one: alone they would change
+  // nothing, and say nothing about it.
+  if (auto status = cli.needs("--snapshot-every", {"--store"}))
+    return *status;
+  if (auto status = cli.needs("--allow-remote", {"--admin"}))
     return *status;
   if (serving_admin)
     if (auto err = bus::admin::check_endpoint(admin_at, allow_remote))

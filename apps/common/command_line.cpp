@@ -55,6 +55,20 @@ int command_line::usage_error(const std::string& message) const {
   return 2;
 }
 
+std::optional<int> command_line::needs(const std::string& option,
+                                       const std::vector<std::string>& companions) {
+  if (app_.count(option) == 0)
+    return std::nullopt;
+  std::string names;
+  for (auto& c : companions) {
+    if (app_.count(c) > 0)
+      return std::nullopt;
+    names += (names.empty() ? "" : " or ") + c;
+  }
+  return usage_error(option + " applies to " + names + ": pass "
+                     + (companions.size() == 1 ? names : "one of them") + " too");
+}
+
 CLI::Validator count_in(std::uint64_t min, std::uint64_t max) {
   auto range = std::to_string(min) + " to " + std::to_string(max);
   return CLI::Validator(
@@ -74,6 +88,14 @@ CLI::Validator count_in(std::uint64_t min, std::uint64_t max) {
       return {};
     },
     "", "count_in");
+}
+
+CLI::Validator not_empty(const std::string& what) {
+  return CLI::Validator(
+    [what](std::string& text) -> std::string {
+      return text.empty() ? "takes a " + what + ", not an empty string" : "";
+    },
+    "", "not_empty");
 }
 
 CLI::Validator one_of(std::vector<std::string> names) {

@@ -51,6 +51,13 @@ public:
   /// MESSAGE" and a pointer to --help on stderr. Returns 2, the status.
   int usage_error(const std::string& message) const;
 
+  /// Refuses `option` (after parse()) when it was given without any of
+  /// `companions`: it applies only to them, and alone would change nothing
+  /// ("--durability applies to --store: pass --store too"). Returns the
+  /// status (2) then, nullopt otherwise.
+  std::optional<int> needs(const std::string& option,
+                           const std::vector<std::string>& companions);
+
   const std::string& name() const noexcept { return name_; }
 
 private:
@@ -65,6 +72,10 @@ private:
 /// in decimal digits from `min` to `max`: no sign, no other base ("010" is
 /// ten), nothing after it. The message names the range.
 CLI::Validator count_in(std::uint64_t min, std::uint64_t max);
+
+/// Checks that the text is not empty: `--store=` is no path, and must not
+/// stand for the default. `what` names the value ("PATH").
+CLI::Validator not_empty(const std::string& what);
 
 /// Checks that the text is one of `names` (for a list option: each item).
 CLI::Validator one_of(std::vector<std::string> names);

@@ -2,12 +2,29 @@
 #   cmake -DPROGRAM=exe "-DARGS=a|b" -DSTATUS=N [-DSTDOUT=regex]
 #         [-DSTDERR=regex] [-DSTDOUT_NOT=regex] [-DIN_STDOUT=x|y|...]
 #         -P expect.cmake
-# (lists are joined with '|': CTest would split a ';' into two arguments).
+# (lists are joined with '|': CTest would split a ';' into two arguments;
+# "<empty>" stands for an empty argument, which a list would drop, and a
+# blank one must not come last, where -D would trim it).
 # STATUS is the exit status; the regexes must (not) match; every entry of
 # IN_STDOUT must appear in stdout as it is (e.g. each option in --help).
 string(REPLACE "|" ";" ARGS "${ARGS}")
 string(REPLACE "|" ";" IN_STDOUT "${IN_STDOUT}")
-execute_process(COMMAND ${PROGRAM} ${ARGS}
+set(run ${PROGRAM})
+list(FIND ARGS "<empty>" empty_at)
+if(NOT empty_at EQUAL -1) # the shell turns each back into ""
+  set(run sh -c [[
+for a in "$@"
+do
+  shift
+  if [ "$a" = "<empty>" ]
+  then
+    a=
+  fi
+  set -- "$@" "$a"
+done
+exec "$0" "$@"]] ${PROGRAM}) # (no ';': it would split the list)
+endif()
+execute_process(COMMAND ${run} ${ARGS}
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err
                 TIMEOUT 60)
 set(shown "${PROGRAM} ${ARGS}\n-- exit: ${status}\n-- stdout:\n${out}\n-- stderr:\n${err}")
