@@ -91,7 +91,10 @@ int main(int argc, char** argv) {
 
   std::string model;
   auto add_model = [&](CLI::App* cmd) {
-    cmd->add_option("model", model, "The read model's name")->required();
+    // An empty name would reach the endpoint as a path without one.
+    cmd->add_option("model", model, "The read model's name")
+      ->required()
+      ->check(bus::app::not_empty("model name"));
   };
   auto* status = app.add_subcommand("status",
                                     "Every model: state, checkpoint, lag, counters");
@@ -175,6 +178,11 @@ int main(int argc, char** argv) {
   auto at = bus::parse_endpoint(admin);
   if (!at)
     return cli.usage_error(source + ": " + bus::context_of(at.error()));
+  // A node given port 0 picked one: it logs which on its stderr.
+  if (at->port == 0)
+    return cli.usage_error(source
+                           + ": port 0 names no endpoint: give the port "
+                             "the node reported (\"admin endpoint on ...\")");
   admin_client client{*at, std::chrono::milliseconds{timeout_ms}};
   context ctx{client, as_json, isatty(STDOUT_FILENO) == 1, std::cout};
   try {

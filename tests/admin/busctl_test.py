@@ -61,7 +61,8 @@ class CommandLine(unittest.TestCase):
     def test_usage_errors_exit_2(self):
         for args in [[], ["nosuch"], ["pause"], ["retry", "m", "-3"],
                      ["events", "--limit", "0"], ["watch", "--interval", "0"],
-                     ["--admin", "no-port", "status"]]:
+                     ["--admin", "no-port", "status"], ["pause", ""],
+                     ["--admin", "127.0.0.1:0", "status"]]:
             code, _, err = busctl("", *args)
             self.assertEqual(code, 2, args)
             self.assertTrue(err.strip(), args)
