@@ -27,7 +27,15 @@ caf::error check_one(const std::string& path) {
     rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr,
                       nullptr);
   std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+  // SQLite opens a file it may not write read-only, without a word: the
+  // node would fail at its first write (a pause, a snapshot) instead.
+  auto read_only = rc == SQLITE_OK && sqlite3_db_readonly(db, "main") == 1;
   sqlite3_close_v2(db);
+  if (read_only)
+    return make_error(errc::storage_failed,
+                      path
+                        + " cannot be written (it opens read-only): give the "
+                          "node write access to it; the file is not damaged");
   if (rc == SQLITE_OK)
     return caf::none;
   // A writer holds it (a node still running on the store): the file may be

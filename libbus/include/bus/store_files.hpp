@@ -24,9 +24,10 @@ class store_lock;
 } // namespace internal
 
 /// Returns an errc::storage_failed naming the first file of `paths` that
-/// exists and is not a SQLite database (or cannot be read), and what to do
-/// about it, or that another process holds it locked (in use, not
-/// damaged); none when all are usable. A missing file is fine: it is made
+/// exists and is not a SQLite database (or cannot be read), or that this
+/// process may not write (not damaged), and what to do about it, or that
+/// another process holds it locked (in use, not damaged); none when all
+/// are usable. A missing file is fine: it is made
 /// when first used.
 caf::error check_store_files(const std::vector<std::string>& paths);
 
