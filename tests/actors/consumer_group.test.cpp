@@ -94,11 +94,14 @@ struct group_fixture : bus_fixture {
     return result;
   }
 
-  // Every key's query on the bus's node equals a fold of the log.
-  void check_queries() {
+  // Every key's query on the bus's node equals a fold of the log up to
+  // `through` (the whole log by default).
+  void check_queries(std::uint64_t through = UINT64_MAX) {
     std::map<std::string, std::int64_t> fold;
     for (auto& e : whole_log())
-      fold[std::string{e.payload.at("k").as_string()}] += e.payload.at("n").as_int64();
+      if (e.seq <= through)
+        fold[std::string{e.payload.at("k").as_string()}]
+          += e.payload.at("n").as_int64();
     for (auto& [key, sum] : fold) {
       auto q = ask<query_result>(front, query_atom::value, std::string{"t"}, key);
       BOOST_TEST_CONTEXT("key " << key) {
@@ -205,6 +208,64 @@ BOOST_AUTO_TEST_CASE(lifecycle_requests_reach_every_node_of_the_model) {
   BOOST_TEST(code_of(snap.error()) == errc::precondition_failed);
   BOOST_TEST(static_cast<bool>(
     ask<model_snapshot>(front, snapshot_atom::value, std::string{"t#3"})));
+}
+
+BOOST_AUTO_TEST_CASE(a_pause_moves_with_a_lost_nodes_partitions) {
+  BOOST_REQUIRE(join("node-a"));
+  BOOST_REQUIRE(join("node-b"));
+  BOOST_REQUIRE(join("node-c"));
+  publish(events(0, 60, {"A", "B"}, group_keys));
+  BOOST_REQUIRE(ask<projector_status>(front, pause_atom::value, std::string{"t"}));
+  publish(events(60, 60, {"A", "B"}, group_keys));
+  // Each partition, wherever it runs now, is paused at the point it froze
+  // at: the moved ones replayed up to it and hold there.
+  auto paused_at_60 = [this](std::size_t members) {
+    check_each_partition_once(members);
+    for (auto& x : front_partitions()) {
+      BOOST_TEST(x.state == model_state::paused, x.model);
+      BOOST_TEST(x.checkpoint == 60u, x.model);
+    }
+    BOOST_TEST(applied() == 60u);
+    check_queries(60);
+  };
+  crash("node-b");
+  paused_at_60(2);
+  // It returns: the partitions it gets back hold at the same point.
+  BOOST_REQUIRE(join("node-b"));
+  paused_at_60(3);
+  BOOST_REQUIRE(ask<projector_status>(front, resume_atom::value, std::string{"t"}));
+  for (auto& x : front_partitions())
+    BOOST_TEST(x.state == model_state::running, x.model);
+  BOOST_TEST(applied() == 120u);
+  check_queries();
+}
+
+BOOST_AUTO_TEST_CASE(a_node_that_returns_takes_the_pause_the_model_has_now) {
+  BOOST_REQUIRE(join("node-a"));
+  BOOST_REQUIRE(join("node-b"));
+  publish(events(0, 30, {"A", "B"}, group_keys));
+  BOOST_REQUIRE(ask<projector_status>(front, pause_atom::value, std::string{"t"}));
+  // node-b is lost and back while the model is paused; resumed, the model
+  // runs on both. Then paused while node-a is lost: node-a comes back
+  // running every partition (its own idea of the model), and the ones it
+  // gets hold at the point they froze at.
+  crash("node-b");
+  BOOST_REQUIRE(join("node-b"));
+  BOOST_REQUIRE(ask<projector_status>(front, resume_atom::value, std::string{"t"}));
+  publish(events(30, 30, {"A", "B"}, group_keys));
+  crash("node-a");
+  BOOST_REQUIRE(ask<projector_status>(front, pause_atom::value, std::string{"t"}));
+  publish(events(60, 30, {"A", "B"}, group_keys));
+  BOOST_REQUIRE(join("node-a"));
+  check_each_partition_once(2);
+  for (auto& x : front_partitions()) {
+    BOOST_TEST(x.state == model_state::paused, x.model);
+    BOOST_TEST(x.checkpoint == 60u, x.model);
+  }
+  check_queries(60);
+  BOOST_REQUIRE(ask<projector_status>(front, resume_atom::value, std::string{"t"}));
+  BOOST_TEST(applied() == 90u);
+  check_queries();
 }
 
 BOOST_AUTO_TEST_CASE(nodes_that_disagree_on_the_model_are_refused) {
