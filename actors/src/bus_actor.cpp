@@ -371,6 +371,10 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return err;
       return self->state.nodes;
     },
+    [self](intent_atom, std::string& name, partition_pause& pause) {
+      bus::internal::keep_partition_pause(self, self->current_sender(), name,
+                                          std::move(pause));
+    },
     [self](status_atom) -> caf::result<bus_status> {
       auto& st = self->state;
       bus_status result;

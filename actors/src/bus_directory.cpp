@@ -28,6 +28,17 @@ const shared_model* shares(const node_entry& n, const std::string& model) {
   return nullptr;
 }
 
+actors::partition_pause* pause_of(actors::bus_state& st, const std::string& model,
+                                  std::uint32_t partition) {
+  auto i = st.shared_pauses.find(model);
+  if (i == st.shared_pauses.end())
+    return nullptr;
+  for (auto& x : i->second)
+    if (x.partition == partition)
+      return &x;
+  return nullptr;
+}
+
 // Assigns the partitions of `model` among the live nodes that share it, and
 // tells each of them its part. A lost node's entry keeps none while a live
 // node shares the model; with none left, the lost nodes keep the partitions
@@ -57,17 +68,20 @@ void rebalance(directory_bus_ptr self, const std::string& model) {
     if (!n.supervisor)
       continue;
     std::vector<std::uint32_t> mine;
+    std::vector<actors::partition_pause> pauses;
     for (std::uint32_t p = 0; p < owners.size(); ++p)
       if (owners[p] == n.node) {
         mine.push_back(p);
         n.models.push_back(partition_name(model, p));
+        if (auto* kept = pause_of(self->state, model, p))
+          pauses.push_back(*kept);
       }
     BUS_LOG(log_level::info, "bus",
             "node '" << n.node << "' runs " << mine.size() << " of the " << count
                      << " partitions of read model '" << model << "', shared by "
                      << members.size() << " node(s)");
     self->send(caf::actor_cast<actors::supervisor_actor>(n.supervisor),
-               actors::assign_atom::value, model, std::move(mine));
+               actors::assign_atom::value, model, std::move(mine), std::move(pauses));
   }
 }
 
@@ -125,6 +139,27 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
   for (auto& model : touched)
     rebalance(self, model);
   return {};
+}
+
+void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& sender,
+                          const std::string& name, actors::partition_pause pause) {
+  auto ref = split_partition_name(name);
+  if (!ref || !sender)
+    return;
+  auto& nodes = self->state.nodes;
+  auto runs_it = std::find_if(nodes.begin(), nodes.end(), [&](const node_entry& n) {
+    return n.supervisor && n.supervisor == caf::actor_cast<caf::actor>(sender)
+           && std::find(n.models.begin(), n.models.end(), name) != n.models.end()
+           && shares(n, std::string{ref->model}) != nullptr;
+  });
+  if (runs_it == nodes.end())
+    return;
+  pause.partition = ref->index;
+  auto model = std::string{ref->model};
+  if (auto* kept = pause_of(self->state, model, ref->index))
+    *kept = std::move(pause);
+  else
+    self->state.shared_pauses[model].push_back(std::move(pause));
 }
 
 void node_lost(directory_bus_ptr self, const caf::actor_addr& who) {

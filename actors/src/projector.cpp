@@ -44,7 +44,7 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
     case p::filling_gap:
       return from == p::running || from == p::frozen;
     case p::rebuilding:
-      return from != p::paused;
+      return from != p::paused && from != p::pausing;
     case p::running:
       return from == p::catching_up || from == p::rebuilding || from == p::filling_gap
              || from == p::frozen;
@@ -52,8 +52,10 @@ constexpr bool allowed(projector_phase from, projector_phase to) noexcept {
       return true; // from paused: a resume while the bus is lost
     case p::paused:
       return true;
+    case p::pausing:
+      return from != p::frozen;
     case p::frozen:
-      return from != p::paused;
+      return from != p::paused && from != p::pausing;
   }
   return false;
 }
@@ -314,6 +316,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       internal::pause(self, projector_actor{}, frozen_at);
       return keep_frozen(self);
     },
+    [self, restoring_now](hold_atom,
+                          std::uint64_t frozen_at) -> caf::result<projector_status> {
+      if (restoring_now())
+        return caf::skip;
+      return internal::hold(self, frozen_at);
+    },
     [self, restoring_now](pause_atom,
                           caf::actor& successor) -> caf::result<projector_status> {
       if (restoring_now())
@@ -335,7 +343,8 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       if (restoring_now())
         return caf::skip;
       auto& state = self->state;
-      if (state.phase == projector_phase::paused)
+      if (state.phase == projector_phase::paused
+          || state.phase == projector_phase::pausing)
         subscribe(self); // then pulls from the checkpoint to the head
       // Answered once caught up: "resumed" means running again.
       return when_caught_up(self);
@@ -363,9 +372,12 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
       if (restoring_now())
         return caf::skip;
       auto& state = self->state;
-      if (generation == state.bus_generation
-          && state.phase == projector_phase::detached)
+      if (generation != state.bus_generation)
+        return caf::unit;
+      if (state.phase == projector_phase::detached)
         subscribe(self);
+      else if (state.phase == projector_phase::pausing)
+        pull(self); // on up to where its model was paused
       return caf::unit;
     },
     [self](restored_atom) { finish_restore(self); },

@@ -33,6 +33,7 @@ model_state state_of(projector_phase x) noexcept {
     case projector_phase::detached:
       return model_state::disconnected;
     case projector_phase::paused:
+    case projector_phase::pausing: // paused, on its way to its frozen state
       return model_state::paused;
   }
   return model_state::catching_up;
@@ -58,7 +59,8 @@ projector_status status_of(projector_ptr self) {
   result.mailbox = self->mailbox().size();
   result.restored_rows = st.restore ? st.restore->progress.rows.load()
                                     : st.restored_rows;
-  if (st.phase == projector_phase::paused && st.frozen_at)
+  if ((st.phase == projector_phase::paused || st.phase == projector_phase::pausing)
+      && st.frozen_at)
     result.frozen_at = *st.frozen_at;
   return result;
 }
@@ -100,8 +102,9 @@ caf::result<query_result> answer_query(projector_ptr self, std::string& key) {
   if (!answers_queries(state.phase)) {
     auto what = std::string{state.phase == projector_phase::detached
                               ? "waiting for its bus"
-                            : state.phase == projector_phase::rebuilding
-                              ? "rebuilding"
+                            : state.phase == projector_phase::rebuilding ? "rebuilding"
+                            : state.phase == projector_phase::pausing
+                              ? "paused, replaying up to where it was paused"
                               : "catching up"}
                 + " (at seq " + std::to_string(state.processed.watermark());
     if (state.catch_up_target > state.processed.watermark())

@@ -57,6 +57,12 @@ void bus_failed(projector_ptr self, caf::error err) {
   release_held(st);
   if (st.phase == projector_phase::paused)
     return; // resuming subscribes again
+  if (st.phase == projector_phase::pausing) {
+    // Pulls on up to where its model was paused once the bus is back.
+    self->delayed_send(self, st.options.retry_delay, retry_atom::value,
+                       st.bus_generation);
+    return;
+  }
   if (st.phase == projector_phase::frozen) {
     st.thaw_to = projector_phase::detached; // the thaw subscribes again
     return;
@@ -81,7 +87,10 @@ void start_rebuild(projector_ptr self) {
   ++st.rebuilds;
   drop_pulls(st);
   // Paused or without a bus, it pulls once resumed or reconnected; frozen,
-  // once thawed.
+  // once thawed. Reset on its way to a pause, it stops short of it: its
+  // frozen state is gone (it answers queries no more until resumed).
+  if (st.phase == projector_phase::pausing)
+    enter(st, projector_phase::paused);
   if (st.phase == projector_phase::paused || st.phase == projector_phase::detached)
     return;
   if (st.phase == projector_phase::frozen) {
@@ -122,8 +131,8 @@ bool finish_work(projector_ptr self, suspended_batch& work) {
 // none is left (then the projector runs live).
 void drain_held(projector_ptr self) {
   auto& st = self->state;
-  if (st.phase == projector_phase::paused || st.phase == projector_phase::frozen
-      || st.suspended)
+  if (st.phase == projector_phase::paused || st.phase == projector_phase::pausing
+      || st.phase == projector_phase::frozen || st.suspended)
     return; // resume (or thaw) drains, and so does the end of a suspended batch
   while (!st.held.empty()) {
     auto& h = st.held.front();
@@ -272,7 +281,9 @@ void pull(projector_ptr self) {
       || st.suspended || st.subscribing)
     return;
   if (st.processed.watermark() >= st.catch_up_target) {
-    if (st.subscribed)
+    if (st.phase == projector_phase::pausing)
+      reach_pause(self);
+    else if (st.subscribed)
       drain_held(self);
     else
       approach_head(self); // a shadow not yet subscribed
@@ -290,6 +301,11 @@ void rebind(projector_ptr self, bus_actor new_bus) {
   release_held(st);
   if (st.phase == projector_phase::paused)
     return; // resuming subscribes to the new bus
+  if (st.phase == projector_phase::pausing) {
+    if (st.bus)
+      pull(self); // on up to where its model was paused
+    return;
+  }
   if (st.phase == projector_phase::frozen) {
     st.thaw_to = projector_phase::detached; // the thaw subscribes
     return;
@@ -353,6 +369,10 @@ void subscribe(projector_ptr self) {
         if (generation != state.bus_generation)
           return; // subscribed to a bus it has left since
         state.subscribing = false;
+        if (state.phase == projector_phase::pausing) {
+          pull(self); // held since: up to where its model was paused, no further
+          return;
+        }
         if (head < state.processed.watermark()) {
           // The bus has fewer events than this model took: it lost its
           // log (restarted without a store). Its seqs now name other
@@ -405,8 +425,8 @@ caf::result<delivery_ack> take_delivery(projector_ptr self, event_batch batch,
                                         std::uint64_t covers_to) {
   auto& st = self->state;
   auto gap = covers_from > st.processed.watermark() + 1;
-  if (st.phase == projector_phase::paused) // pulled after resuming
-    return unapplied_ack(st);
+  if (st.phase == projector_phase::paused || st.phase == projector_phase::pausing)
+    return unapplied_ack(st); // pulled after resuming
   if (st.phase != projector_phase::running || !st.held.empty() || gap || st.suspended) {
     auto promise = self->make_response_promise<delivery_ack>();
     st.held.push_back({std::move(batch), covers_from, covers_to, promise});

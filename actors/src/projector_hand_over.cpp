@@ -39,7 +39,8 @@ bool may_have_taken(const projector_state& st, const event& e) {
 projector_status freeze(projector_ptr self) {
   auto& st = self->state;
   // A paused projector applies nothing anyway; it is promoted back as is.
-  if (st.phase != projector_phase::paused && st.phase != projector_phase::frozen) {
+  if (st.phase != projector_phase::paused && st.phase != projector_phase::pausing
+      && st.phase != projector_phase::frozen) {
     st.thaw_to = st.phase;
     enter(st, projector_phase::frozen);
     drop_pulls(st); // the thaw pulls from the checkpoint again
@@ -65,7 +66,9 @@ void thaw(projector_ptr self) {
 projector_status pause(projector_ptr self, projector_actor successor,
                        std::optional<std::uint64_t> frozen_at) {
   auto& state = self->state;
-  if (state.phase == projector_phase::paused) {
+  // Pausing, it goes on up to where its model was paused.
+  if (state.phase == projector_phase::paused
+      || state.phase == projector_phase::pausing) {
     if (frozen_at && !state.frozen_at)
       state.frozen_at = frozen_at;
     return status_of(self);

@@ -8,6 +8,7 @@
 #include "internal/blue_green.hpp"
 #include "internal/millis.hpp"
 #include "internal/projector_state.hpp"
+#include "internal/shared_pauses.hpp"
 #include "internal/supervisor_await.hpp"
 
 namespace bus::internal {
@@ -130,10 +131,15 @@ void start(supervisor_ptr self, std::size_t index) {
   // Told where the model was paused, it answers queries once restored to
   // that state (the snapshot or table the pause kept), and never from
   // another.
+  // A partition of a shared model that moved here: replays up to where it
+  // was paused, and holds there.
   if (s.wanted == supervisor_state::intent::pause) {
     auto ignored = [](projector_status&) {};
     auto failed = [](caf::error&) {}; // its down message says why
-    if (s.frozen_at)
+    if (s.frozen_at && shared_partition(st, s))
+      self->request(s.handle, caf::infinite, hold_atom::value, *s.frozen_at)
+        .then(ignored, failed);
+    else if (s.frozen_at)
       self->request(s.handle, caf::infinite, pause_atom::value, *s.frozen_at)
         .then(ignored, failed);
     else
@@ -161,6 +167,13 @@ void note_frozen(supervisor_ptr self, std::size_t index, const projector_status&
 
 void keep_intent(supervisor_ptr self, const std::string& model,
                  supervisor_state::intent x, std::optional<std::uint64_t> frozen_at) {
+  record_intent(self, model, x, frozen_at);
+  // A partition of a shared model: its pause moves with it.
+  report_pause(self, model, x, frozen_at);
+}
+
+void record_intent(supervisor_ptr self, const std::string& model,
+                   supervisor_state::intent x, std::optional<std::uint64_t> frozen_at) {
   auto& st = self->state;
   for (auto& s : st.slots)
     if (s.spec.name == model) {

@@ -12,6 +12,7 @@
 #include "internal/partitioned.hpp"
 #include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
+#include "internal/shared_pauses.hpp"
 #include "internal/shared_routing.hpp"
 #include "internal/supervisor_slots.hpp"
 #include "internal/supervisor_await.hpp"
@@ -220,7 +221,8 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
   internal::make_slots(self, std::move(specs));
   internal::restore_pauses(self);
   for (std::size_t i = 0; i < st.slots.size(); ++i)
-    if (st.slots[i].state != model_state::failed)
+    if (st.slots[i].state != model_state::failed
+        && st.slots[i].where == supervisor_state::placement::here)
       internal::start(self, i);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -373,12 +375,13 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
       if (self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(self))
         internal::expire_wait(self, id);
     },
-    [self](assign_atom, std::string& model, std::vector<std::uint32_t>& mine) {
+    [self](assign_atom, std::string& model, std::vector<std::uint32_t>& mine,
+           std::vector<partition_pause>& pauses) {
       // Only the bus assigns (its node's peers are restricted otherwise).
       auto sender = self->current_sender();
       if (!sender || sender != caf::actor_cast<caf::strong_actor_ptr>(self->state.bus))
         return;
-      internal::assign(self, model, mine);
+      internal::assign(self, model, mine, pauses);
     },
     [self](rebind_atom, bus_actor& new_bus) {
       if (refuse_peers(self, "rebind"))
@@ -386,7 +389,12 @@ supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bu
       // Restarts use the new handle too.
       self->state.bus = new_bus;
       auto moved = caf::actor_cast<caf::actor>(new_bus);
+      if (new_bus)
+        internal::rejoin(self);
       for (auto& s : self->state.slots) {
+        // Rebound once assigned, as the bus has it paused or not.
+        if (new_bus && internal::awaits_assignment(self->state, s))
+          continue;
         // Shadows and kept projectors read the same log: they move too.
         for (auto* p : {&s.handle, &s.previous, s.shadow ? &s.shadow->handle : nullptr})
           if (p && *p)

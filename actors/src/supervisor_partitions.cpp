@@ -9,6 +9,7 @@
 #include "bus/partitions.hpp"
 #include "internal/partitioned.hpp"
 #include "internal/restarts.hpp"
+#include "internal/shared_pauses.hpp"
 
 namespace bus::internal {
 
@@ -103,8 +104,10 @@ std::vector<std::uint32_t> local_partitions(const supervisor_state& st,
 }
 
 void assign(supervisor_ptr self, const std::string& model,
-            const std::vector<std::uint32_t>& mine) {
+            const std::vector<std::uint32_t>& mine,
+            const std::vector<actors::partition_pause>& pauses) {
   using placement = supervisor_state::placement;
+  using sharing = supervisor_state::sharing;
   auto& st = self->state;
   auto n = partitions_of(st, model);
   if (n == 0) {
@@ -113,12 +116,30 @@ void assign(supervisor_ptr self, const std::string& model,
               << model << "', which is not partitioned here: ignored");
     return;
   }
+  // The first assignment since it (re)attached: the bus's pauses hold for
+  // the partitions that stayed here too, and their projectors, held back,
+  // are rebound now.
+  auto& group = st.partitioned.at(model);
+  auto was = group.shared;
+  group.shared = sharing::shared;
   for (std::size_t i = 0; i < st.slots.size(); ++i) {
     auto& s = st.slots[i];
     auto ref = split_partition_name(s.spec.name);
     if (!ref || ref->model != model)
       continue;
     bool assigned = std::find(mine.begin(), mine.end(), ref->index) != mine.end();
+    auto theirs = std::find_if(pauses.begin(), pauses.end(),
+                               [&](auto& x) { return x.partition == ref->index; });
+    auto known = assigned && theirs != pauses.end();
+    if (was == sharing::joining && assigned && s.where == placement::here && s.handle)
+      self->send(s.handle, actors::rebind_atom::value,
+                 caf::actor_cast<caf::actor>(st.bus));
+    if (known && (was != sharing::shared || s.where != placement::here))
+      adopt_pause(self, i, *theirs);
+    else if (assigned && theirs == pauses.end())
+      // The bus does not know it (it restarted): this node's pause holds,
+      // and moves with the partition from now on.
+      report_pause(self, s.spec.name, s.wanted, s.frozen_at);
     switch (s.where) {
       case placement::here:
         if (assigned)

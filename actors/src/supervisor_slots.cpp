@@ -44,6 +44,19 @@ void make_slots(supervisor_ptr self, std::vector<model_spec> specs) {
                 "read model '" << s.spec.name << "' " << s.last_error);
       }
     }
+  if (st.options.placement != actors::partition_placement::by_bus)
+    return;
+  // The bus assigns the partitions among the nodes that share the model: a
+  // partition runs here once assigned, paused as the bus has it (another
+  // node may have paused or resumed it since this node last ran it).
+  for (auto& entry : st.partitioned)
+    entry.second.shared = supervisor_state::sharing::joining;
+  for (auto& s : st.slots)
+    if (s.state != model_state::failed
+        && partitions_of(st, std::string{model_of(s.spec.name)}) > 0) {
+      s.where = supervisor_state::placement::elsewhere;
+      s.state = model_state::stopped;
+    }
 }
 
 // Opens the store of pauses, if any, and marks the models paused there.

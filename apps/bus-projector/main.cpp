@@ -249,6 +249,9 @@ int main(int argc, char** argv) {
   if (!bus::app::install_upcasters(*config, projection, "bus-projector"))
     return 2;
   projection.bus_timeout = caf::duration{timeout * 2};
+  // Its partitioned models are shared: the bus assigns their partitions,
+  // and their pauses move with them.
+  projection.placement = partition_placement::by_bus;
   // Held until the node exits: two nodes writing one store's snapshots and
   // checkpoints would overwrite each other's. Taken before the node dials,
   // as bus-node opens its log: a store it cannot use stops it at once,

@@ -49,8 +49,11 @@ struct group_fixture : bus_fixture {
 
   caf::expected<std::uint64_t> join(const std::string& name,
                                     std::uint32_t partitions = parts) {
+    // As bus-projector does: the bus assigns the partitions.
+    auto options = replaying(8);
+    options.placement = partition_placement::by_bus;
     auto sup = spawn_supervisor(sys, bus, std::vector<model_spec>{tallies(partitions)},
-                                policy, replaying(8));
+                                policy, options);
     run();
     auto head = ask<std::uint64_t>(bus, attach_atom::value, name,
                                    caf::actor_cast<caf::actor>(sup),

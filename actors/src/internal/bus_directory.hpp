@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <caf/actor_addr.hpp>
+#include <caf/fwd.hpp>
 #include <caf/error.hpp>
 
 #include "bus/actors/bus_actor.hpp"
@@ -28,6 +29,13 @@ using directory_bus_ptr = actors::bus_actor::stateful_pointer<actors::bus_state>
 caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supervisor,
                        std::vector<std::string> models,
                        std::vector<actors::shared_model> shared);
+
+/// Keeps what the operator wants of partition `name` of a shared model
+/// (`pause`), told by the node that runs it (`sender`, its supervisor):
+/// the next node to run it takes that pause. Ignored from any other node,
+/// whose word on the partition is stale (it moved away meanwhile).
+void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& sender,
+                          const std::string& name, actors::partition_pause pause);
 
 /// Marks the node whose supervisor was `who` lost (its models "away") and
 /// moves the partitions it held to the nodes that share them still; with

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -80,6 +81,11 @@ struct bus_state {
   subscriptions::subscriber_id next_id = 1;
   /// Nodes attached for query routing, by supervisor address.
   std::vector<node_entry> nodes;
+  /// The pauses of shared models' partitions, by model, as the nodes that
+  /// ran them reported them (bus_directory.hpp): sent with every assignment,
+  /// so that a partition that moves keeps its pause. A partition without a
+  /// record runs as its node keeps it.
+  std::map<std::string, std::vector<partition_pause>> shared_pauses;
   /// Replies held until the log's next sync, in arrival order; each is
   /// called with the sync's error, or with none once its events are durable.
   std::vector<std::function<void(const caf::error&)>> awaiting_sync;

@@ -81,9 +81,12 @@ std::vector<std::uint32_t> local_partitions(const actors::supervisor_state& st,
 /// From the bus: of `model`, shared with other nodes, this node runs the
 /// partitions `mine` and none of the others. Stops the projectors of
 /// partitions moved away (once down, they stay stopped) and starts those
-/// of partitions moved here, which pull from their checkpoints.
+/// of partitions moved here, which pull from their checkpoints. Those
+/// partitions, and at the first assignment since the node (re)attached
+/// every partition it runs, take the bus's pauses (`pauses`).
 void assign(supervisor_ptr self, const std::string& model,
-            const std::vector<std::uint32_t>& mine);
+            const std::vector<std::uint32_t>& mine,
+            const std::vector<actors::partition_pause>& pauses);
 
 /// The error for a request (`what`) that must name one partition of
 /// `model`.

@@ -176,6 +176,17 @@ void thaw(projector_ptr self);
 actors::projector_status pause(projector_ptr self, actors::projector_actor successor,
                                std::optional<std::uint64_t> frozen_at = std::nullopt);
 
+/// A new projector of a paused partition of a shared model that moved here
+/// (projector_hold.cpp): pauses at `frozen_at`, where its model was paused,
+/// pulling the log up to it first (pausing) if its checkpoint is behind.
+/// Past it (it got there before it was told), it is paused where it is and
+/// answers no query until resumed, as a paused model restarted without its
+/// frozen state.
+caf::result<actors::projector_status> hold(projector_ptr self, std::uint64_t frozen_at);
+
+/// Pausing, it has pulled the log up to its target: paused there.
+void reach_pause(projector_ptr self);
+
 /// Blue/green, in the projector that switched in: per batch the old one
 /// held, which of its events this one took (from its `took` record, or as
 /// far as its state tells for events before it). Ends the record.

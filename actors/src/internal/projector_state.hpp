@@ -44,8 +44,10 @@ namespace bus::actors {
 ///   running     -> filling_gap | catching_up | rebuilding | detached | paused
 ///   filling_gap -> running | catching_up | rebuilding | detached | paused
 ///   detached    -> catching_up | rebuilding | paused
-///   paused      -> catching_up | detached (resumed without a bus)
-///   any but paused -> frozen -> the phase it was frozen in | paused
+///   paused      -> catching_up | detached (resumed without a bus) | pausing
+///   any but restoring and frozen -> pausing -> paused | catching_up |
+///                                   detached (resumed)
+///   any but paused, pausing -> frozen -> the phase it was frozen in | paused
 enum class projector_phase : std::uint8_t {
   /// Loading its snapshot or table off the CAF workers (restore_job.hpp):
   /// not subscribed; answers status and refuses queries, and keeps every
@@ -71,6 +73,11 @@ enum class projector_phase : std::uint8_t {
   /// Unsubscribed by an operator: applies nothing, answers queries from its
   /// frozen state.
   paused,
+  /// Paused, but behind the checkpoint its model was paused at (frozen_at):
+  /// a partition of a shared model that moved to this node while paused.
+  /// Unsubscribed, it pulls the log up to that checkpoint, then is paused
+  /// there; queries are refused meanwhile, status says paused.
+  pausing,
   /// The live projector during a blue/green hand-over: subscribed, but it
   /// holds pushes unanswered and pulls nothing, so that what it applied
   /// stays fixed while the switch is checked. Thawed by a promote back
@@ -240,7 +247,7 @@ struct projector_state {
   /// The phase a frozen projector goes back to when thawed.
   projector_phase thaw_to = projector_phase::running;
   std::uint64_t catch_up_target = 0;
-  /// While paused: the checkpoint of its frozen state, the one it answered
+  /// While paused (or pausing): the checkpoint of its frozen state, the one it answered
   /// queries from when paused (or, for a new projector, the one its model
   /// was paused at). It answers queries only while its checkpoint is that
   /// one: reset by a rebuild, paused part of the way through a catch-up, or

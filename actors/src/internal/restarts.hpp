@@ -28,10 +28,16 @@ void note_frozen(supervisor_ptr self, std::size_t index,
                  const actors::projector_status& x);
 
 /// Records what the operator wants of `model` and where its frozen state
-/// is (none once resumed), in its slots and where pauses are kept.
+/// is (none once resumed), in its slots and where pauses are kept; tells
+/// the bus, if `model` is a partition of a shared model.
 void keep_intent(supervisor_ptr self, const std::string& model,
                  actors::supervisor_state::intent x,
                  std::optional<std::uint64_t> frozen_at);
+
+/// The same, without telling the bus: what the bus itself said.
+void record_intent(supervisor_ptr self, const std::string& model,
+                   actors::supervisor_state::intent x,
+                   std::optional<std::uint64_t> frozen_at);
 
 /// Where a projector's status says its frozen state is.
 std::optional<std::uint64_t> frozen_of(const actors::projector_status& x);

@@ -13,7 +13,8 @@ namespace bus::internal {
 /// Fills the supervisor's slots from `specs` (partitions expanded). A spec
 /// a configuration file would have refused (config.cpp) gets a slot that
 /// stays failed, saying why: more partitions than a model may have, or a
-/// second model of one name.
+/// second model of one name. With partition_placement::by_bus, no
+/// partition runs before the bus assigns it.
 void make_slots(supervisor_ptr self, std::vector<model_spec> specs);
 
 /// Opens the store of pauses, if any, and marks the slots paused there:

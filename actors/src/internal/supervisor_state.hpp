@@ -143,11 +143,28 @@ struct supervisor_state {
     whole,
   };
 
+  /// Whether a bus shares a partitioned model's partitions with other
+  /// nodes, and whose word holds on their pauses (shared_pauses.hpp).
+  enum class sharing : std::uint8_t {
+    /// No bus assigned them yet, and every partition runs here
+    /// (partition_placement::all_here): this node's pauses hold.
+    alone,
+    /// Attached, or attached again after the bus was lost, and the bus's
+    /// assignment still to come: the partitions here wait for it (their
+    /// projectors are not rebound meanwhile), and then take the pauses the
+    /// bus keeps for them, which other nodes may have changed meanwhile.
+    joining,
+    /// Assigned: a partition that stays here keeps what this node did to
+    /// it (it tells the bus); one that moves here takes the bus's pause.
+    shared,
+  };
+
   /// A partitioned model; each partition has a slot of its own,
   /// "<model>#<i>" (internal/partitioned.hpp).
   struct partitioning {
     std::uint32_t count = 0;
     snapshot_form form = snapshot_form::whole;
+    sharing shared = sharing::alone;
   };
 
   /// The partitioned models by name.

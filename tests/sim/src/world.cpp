@@ -347,7 +347,10 @@ void world::start_node() {
   auto* sys = &sys_;
   auto all = &node_sups_;
   auto make = [sup, specs, config, sys, all](actors::bus_actor b) {
-    *sup = actors::spawn_supervisor(*sys, b, specs, config.policy, config.projector);
+    // As bus-projector: the bus assigns the partitions of shared models.
+    auto projection = config.projector;
+    projection.placement = actors::partition_placement::by_bus;
+    *sup = actors::spawn_supervisor(*sys, b, specs, config.policy, projection);
     all->push_back(*sup);
     return *sup;
   };

@@ -97,6 +97,12 @@ using command_atom = caf::atom_constant<caf::atom("bcommand")>;
 /// The bus tells a node's supervisor which partitions of a model shared
 /// with other nodes it runs (consumer_group.hpp).
 using assign_atom = caf::atom_constant<caf::atom("bassign")>;
+/// A node's supervisor tells the bus what the operator wants of a partition
+/// of a shared model it runs, so that the pause moves with the partition.
+using intent_atom = caf::atom_constant<caf::atom("bintent")>;
+/// A new projector of a paused partition that moved: replays up to where its
+/// model was paused and pauses there.
+using hold_atom = caf::atom_constant<caf::atom("bhold")>;
 /// Channels: puts a message into a point-to-point channel.
 using enqueue_atom = caf::atom_constant<caf::atom("bchenqueue")>;
 /// Channels: registers a receiver that competes for a channel's messages.

@@ -22,10 +22,12 @@ struct parked_list;
 struct bus_status;
 struct node_entry;
 struct shared_model;
+struct partition_pause;
 struct link_status;
 enum class publish_wait : std::uint8_t;
 enum class publish_order : std::uint8_t;
 enum class shadow_wait : std::uint8_t;
+enum class partition_intent : std::uint8_t;
 
 // model_state.hpp
 enum class model_state : std::uint8_t;

@@ -42,6 +42,9 @@ using projector_actor = caf::typed_actor<
   // A new projector of a paused model: pauses, its frozen state the one at
   // that checkpoint (the model's when it was paused).
   caf::replies_to<pause_atom, std::uint64_t>::with<projector_status>,
+  // A new projector of a paused partition that moved here (a shared model):
+  // pauses, pulling the log up to that checkpoint first if it is behind.
+  caf::replies_to<hold_atom, std::uint64_t>::with<projector_status>,
   caf::replies_to<resume_atom>::with<projector_status>,
   caf::replies_to<rebuild_atom>::with<projector_status>,
   // Switches to another bus handle (a reconnect): subscribes there and
@@ -130,6 +133,9 @@ using bus_actor = caf::typed_actor<
                   std::vector<shared_model>>::with<std::uint64_t>,
   // The nodes attached now.
   caf::replies_to<directory_atom>::with<std::vector<node_entry>>,
+  // From the supervisor of the node running partition `name` of a shared
+  // model: what the operator wants of it now (paused, and where, or run).
+  caf::reacts_to<intent_atom, std::string, partition_pause>,
   // Internal: the group-commit timer of a log with a sync interval.
   caf::reacts_to<sync_atom>>;
 
@@ -187,8 +193,10 @@ using supervisor_actor = caf::typed_actor<
   // Internal: wait N reached its deadline.
   caf::reacts_to<expire_atom, std::uint64_t>,
   // From the bus: of model `name`, shared with other nodes, this node runs
-  // the partitions listed and none of the others.
-  caf::reacts_to<assign_atom, std::string, std::vector<std::uint32_t>>>;
+  // the partitions listed and none of the others; the pauses are what the
+  // operator wants of those the bus knows of (they move with a partition).
+  caf::reacts_to<assign_atom, std::string, std::vector<std::uint32_t>,
+                 std::vector<partition_pause>>>;
 
 /// Connects a node to its bus: answers with a bus handle, or an error when
 /// the bus cannot be reached now.

@@ -260,6 +260,25 @@ struct shared_model {
   std::uint32_t partitions = 0;
 };
 
+/// What the operator wants of one partition of a shared model, as the bus's
+/// directory keeps it: its pause moves with it to whichever node runs it.
+enum class partition_intent : std::uint8_t {
+  /// Runs: never paused, or resumed.
+  run,
+  /// Paused: a node that takes it over replays it up to `frozen_at` and
+  /// holds it there.
+  pause,
+};
+
+/// The pause of partition `partition` of a shared model.
+struct partition_pause {
+  std::uint32_t partition = 0;
+  partition_intent intent = partition_intent::run;
+  /// Paused: the checkpoint of the frozen state it answered queries from
+  /// when paused; none when it answered nothing then (it was catching up).
+  caf::optional<std::uint64_t> frozen_at;
+};
+
 struct node_entry {
   std::string node;
   /// Null once the node is lost (its models are then "away").
@@ -290,6 +309,12 @@ typename Inspector::result_type inspect(Inspector& f, link_status& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shared_model& x) {
   return f(caf::meta::type_name("bus.shared_model"), x.model, x.partitions);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_pause& x) {
+  return f(caf::meta::type_name("bus.partition_pause"), x.partition, x.intent,
+           x.frozen_at);
 }
 
 template <class Inspector>

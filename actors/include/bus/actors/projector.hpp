@@ -85,6 +85,17 @@ struct batch_hooks {
   std::function<void(const read_model&, const event_batch&, std::size_t applied)> after;
 };
 
+/// Who decides which partitions of a partitioned model a supervisor runs.
+enum class partition_placement : std::uint8_t {
+  /// It runs every partition (a bus's own node, a process on its own),
+  /// unless a bus assigns them after all.
+  all_here,
+  /// The bus assigns them among the nodes that share the model (a projector
+  /// node, docs/distributed.md, "Competing consumers"): none runs before it
+  /// has, and each takes the pause the bus keeps for it.
+  by_bus,
+};
+
 /// Tuning of a projector.
 struct projector_options {
   /// Events per replay request while catching up.
@@ -117,6 +128,9 @@ struct projector_options {
   /// memory): the supervisor records there which models are paused, so a
   /// pause survives a restart of the projector and of the node.
   std::string lifecycle_path;
+  /// Who decides which partitions of a partitioned model run here (read by
+  /// the supervisor).
+  partition_placement placement = partition_placement::all_here;
   batch_hooks hooks;
   /// Timeout of every request to the bus: finite when the bus is on another
   /// node, where a lost connection may otherwise never answer.

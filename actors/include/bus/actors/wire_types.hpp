@@ -54,6 +54,8 @@ inline auto wire_types() {
     wire_type<node_entry>{"bus.node_entry"},
     wire_type<shared_model>{"bus.shared_model"},
     wire_type<std::vector<shared_model>>{"std::vector<bus.shared_model>"},
+    wire_type<partition_pause>{"bus.partition_pause"},
+    wire_type<std::vector<partition_pause>>{"std::vector<bus.partition_pause>"},
     wire_type<std::vector<std::uint32_t>>{"std::vector<uint32_t>"},
     wire_type<std::vector<node_entry>>{"std::vector<bus.node_entry>"},
     wire_type<projector_actor>{"bus.projector_actor"},

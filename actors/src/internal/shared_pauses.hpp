@@ -1,0 +1,50 @@
+#pragma once
+
+// The pauses of a shared model's partitions on a projector node (see
+// docs/distributed.md, "Competing consumers"): the node tells the bus what
+// the operator wants of each partition it runs, and takes the bus's word
+// for a partition that moves here, or for every partition it gets when it
+// (re)attaches, since other nodes may have paused or resumed them
+// meanwhile. Runs in the supervisor's actor.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "bus/actors/messages.hpp"
+#include "internal/supervisor_state.hpp"
+
+namespace bus::internal {
+
+using supervisor_ptr
+  = actors::supervisor_actor::stateful_pointer<actors::supervisor_state>;
+
+/// True when slot `s` is a partition of a model a bus shares with other
+/// nodes (it has assigned its partitions, or will).
+bool shared_partition(const actors::supervisor_state& st,
+                      const actors::supervisor_state::slot& s);
+
+/// Tells the bus what the operator wants of `name` (intent `x`, frozen at
+/// `frozen_at`), if it is a partition of a shared model: the next node to
+/// run it takes that pause.
+void report_pause(supervisor_ptr self, const std::string& name,
+                  actors::supervisor_state::intent x,
+                  std::optional<std::uint64_t> frozen_at);
+
+/// Takes the bus's pause `theirs` for the partition in slot `index`: kept
+/// for its next projectors (and the node's), and its running projector, if
+/// any, is paused, held at the frozen point or resumed accordingly.
+void adopt_pause(supervisor_ptr self, std::size_t index,
+                 const actors::partition_pause& theirs);
+
+/// The bus is back (a rebind to a live bus): every shared model waits for
+/// its assignment again (joining).
+void rejoin(supervisor_ptr self);
+
+/// True while slot `s`'s projector must not be rebound to the bus: its
+/// model waits for the bus's assignment (joining).
+bool awaits_assignment(const actors::supervisor_state& st,
+                       const actors::supervisor_state::slot& s);
+
+} // namespace bus::internal
