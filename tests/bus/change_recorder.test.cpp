@@ -123,7 +123,8 @@ BOOST_AUTO_TEST_CASE(holds_agrees_with_write_value) {
   }
   for (auto* r : {&users, &by_email}) {
     for (int i = 0; i < 60; ++i) {
-      for (auto key : {"u" + std::to_string(i), "e" + std::to_string(i) + "@example.org"}) {
+      for (auto key :
+           {"u" + std::to_string(i), "e" + std::to_string(i) + "@example.org"}) {
         std::string value;
         BOOST_TEST(r->model->holds(key) == r->model->write_value(key, value),
                    r->model->name() << " " << key);

@@ -152,7 +152,6 @@ protected:
   append_result do_append(std::vector<event> batch) override;
 
 private:
-
   sqlite_log(std::string path, durability policy, std::size_t tail_events,
              std::size_t index_every);
 
