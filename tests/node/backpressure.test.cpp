@@ -210,4 +210,36 @@ BOOST_AUTO_TEST_CASE(idle_model_is_at_the_head_without_lag_or_skips_with_batch_s
   check_idle_model_status({"--batch-size", "1"});
 }
 
+BOOST_AUTO_TEST_CASE(events_alternating_taken_and_not_taken_keep_to_the_flow_control) {
+  // A subscribe narrows the node to UserCreated; the events alternate
+  // between it and UserUpdated, so each one is a batch of its own (logged
+  // or only resolved). Each batch is a request to the bus: the node must
+  // hold the next one back once it has as many under way as it may, or
+  // the bus refuses the excess ("64 publishes unanswered", error 13), and
+  // those events are not acknowledged.
+  constexpr long long events = 2000;
+  std::string input = subscribe(1, {"UserCreated"});
+  for (long long i = 2; i <= events + 1; ++i) {
+    auto type = i % 2 == 0 ? "UserCreated" : "UserUpdated";
+    auto n = std::to_string(i);
+    input += event(i, type, R"({"id":"user-)" + n + R"(","name":"User )" + n + R"("})",
+                   "e" + n);
+  }
+  auto replies = replies_to(input);
+  BOOST_REQUIRE_EQUAL(replies.size(), static_cast<std::size_t>(events + 1));
+  std::size_t wrong = 0;
+  std::string first_wrong;
+  for (std::size_t i = 1; i < replies.size(); ++i) {
+    auto& r = replies[i];
+    auto taken = r.in_reply_to() % 2 == 0;
+    if (r.text("type") == "read_models_updated"
+        && r.json("updated_models") == (taken ? both_models : "[]"))
+      continue;
+    if (wrong++ == 0)
+      first_wrong = r.line;
+  }
+  BOOST_TEST(wrong == 0u,
+             wrong << " events not acknowledged, the first: " << first_wrong);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
