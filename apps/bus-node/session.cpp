@@ -241,16 +241,17 @@ void dispatch(self_ptr self) {
     }
     switch (req.kind) {
       case request_kind::event: {
+        auto taken = st.subscription.takes(req.ev.type);
+        if (taken != batch_taken)
+          flush_batch(); // an event of the other kind ends the batch
         // Flow control: a new batch waits while the bus holds as many of
         // this session's publishes as it may (resumed by their answers).
+        // Checked after the flush above, which sent one more: events that
+        // alternate between taken and not taken start a batch each.
         if (batch.empty()
             && st.publishes_in_flight >= st.options.max_publishes_in_flight)
           return;
-        auto taken = st.subscription.takes(req.ev.type);
-        if (taken != batch_taken) {
-          flush_batch();
-          batch_taken = taken;
-        }
+        batch_taken = taken;
         if (batch.empty())
           batch.reserve(st.options.batch_size);
         batch.push_back(p);
