@@ -256,6 +256,29 @@ BOOST_AUTO_TEST_CASE(requests_that_need_one_partition_say_which_ones_exist) {
   BOOST_TEST(code_of(shadow.error()) == errc::precondition_failed);
 }
 
+BOOST_AUTO_TEST_CASE(rollback_and_discard_of_a_partitioned_model_have_nothing_to_do) {
+  // A partitioned model never has a blue/green rebuild, so it has nothing
+  // to roll back or discard: it is a model all the same, not an unknown one
+  // (protocol error 22, not 20).
+  start({tallies("t", 2)});
+  publish(events(0, 10, {"A", "B"}, keys));
+  auto rolled = ask<projector_status>(sup, rollback_atom::value, std::string{"t"});
+  BOOST_REQUIRE(!rolled);
+  BOOST_TEST(code_of(rolled.error()) == errc::precondition_failed,
+             context_of(rolled.error()));
+  BOOST_TEST(context_of(rolled.error()).find("'t'") != std::string::npos);
+  auto discarded = ask<projector_status>(sup, discard_atom::value, std::string{"t"});
+  BOOST_REQUIRE(!discarded);
+  BOOST_TEST(code_of(discarded.error()) == errc::precondition_failed,
+             context_of(discarded.error()));
+  // An unknown model is still one.
+  rolled = ask<projector_status>(sup, rollback_atom::value, std::string{"nope"});
+  BOOST_REQUIRE(!rolled);
+  BOOST_TEST(code_of(rolled.error()) == errc::no_such_model);
+  for (auto& s : status())
+    BOOST_TEST(s.state == model_state::running);
+}
+
 BOOST_AUTO_TEST_CASE(await_applied_on_the_model_waits_for_every_partition) {
   start({tallies("t", 3)});
   publish(events(0, 20, {"A", "B"}, keys));
