@@ -9,6 +9,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
+#include "internal/partitioned.hpp"
 #include "internal/projector_state.hpp"
 #include "internal/supervisor_await.hpp"
 
@@ -25,6 +26,14 @@ caf::expected<std::size_t> slot_of(supervisor_ptr self, const std::string& model
   for (std::size_t i = 0; i < slots.size(); ++i)
     if (slots[i].spec.name == model)
       return i;
+  // A partitioned model has slots for its partitions only, and is never
+  // rebuilt blue/green: a model with nothing to roll back or discard, not
+  // an unknown one.
+  if (auto n = partitions_of(self->state, model))
+    return make_error(errc::precondition_failed,
+                      "'" + model + "' runs as " + std::to_string(n)
+                        + " partitions, which are never rebuilt blue/green: it has no "
+                          "shadow and no previous projector");
   return make_error(errc::no_such_model, "no read model named '" + model + "'");
 }
 
