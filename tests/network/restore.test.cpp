@@ -160,6 +160,17 @@ bool eventually(F x) {
   return x();
 }
 
+// True once the snapshot store at `path` holds a snapshot of `model` at
+// `checkpoint`: a stopped projector's writer may still be writing its last.
+bool snapshot_at(const std::string& path, const std::string& model,
+                 std::uint64_t checkpoint) {
+  auto store = bus::snapshot_store::open(path);
+  if (!store)
+    return false;
+  auto loaded = (*store)->load(model);
+  return loaded && loaded->has_value() && (**loaded).checkpoint == checkpoint;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(projector_restore_multithread)
@@ -251,13 +262,8 @@ BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
     return st && st->checkpoint == rows;
   }));
   BOOST_REQUIRE(stop(first, caf::exit_reason::user_shutdown));
-  BOOST_REQUIRE(eventually([&] {
-    auto store = bus::snapshot_store::open(opts.snapshot_path);
-    if (!store)
-      return false;
-    auto loaded = (*store)->load("docs");
-    return loaded && loaded->has_value() && (**loaded).checkpoint == rows;
-  }));
+  BOOST_REQUIRE(
+    eventually([&] { return snapshot_at(opts.snapshot_path, "docs", rows); }));
   BOOST_REQUIRE(alive->load() == 0);
   // The second restores; its first row waits at the gate until it is dead.
   auto second = spawn_projector(sys, bus, spec, opts);
@@ -319,13 +325,8 @@ BOOST_AUTO_TEST_CASE(restores_that_throw_give_their_slots_back) {
   BOOST_REQUIRE(stop(first));
   // Its writer outlives it: a projector that claims the model before the
   // last snapshot is written supersedes that write, and would find none.
-  BOOST_REQUIRE(eventually([&] {
-    auto store = bus::snapshot_store::open(opts.snapshot_path);
-    if (!store)
-      return false;
-    auto loaded = (*store)->load("sums");
-    return loaded && loaded->has_value() && (**loaded).checkpoint == 20u;
-  }));
+  BOOST_REQUIRE(
+    eventually([&] { return snapshot_at(opts.snapshot_path, "sums", 20); }));
   auto slots = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i <= slots; ++i) {
     auto p = spawn_projector(sys, bus, unreadable, opts);
