@@ -82,6 +82,7 @@ void take_state(projector_state& st, actors::snapshot_write& w) {
       break;
     case snapshot_basis::delta:
       w.how = rows_write::delta;
+      w.counted = st.changes.counted();
       w.x.state = st.changes.take(*st.model);
       break;
   }

@@ -24,7 +24,7 @@ using writer_ptr = snapshot_writer_actor::stateful_pointer<snapshot_writer_state
 
 // A delta is folded only if it holds at least this share of the base
 // (1/n), and only if the fold would leave at most two thirds of its lines
-// (count_rows tells, at a fraction of a fold's cost). Either way every
+// (the recorder counted the keys as it recorded them). Either way every
 // delta is folded once more, with the base, when the deltas outgrow it
 // (snapshot_store::compact): folding it first too is a second pass over
 // every change, which pays only where keys repeat a lot (a hot key changed
@@ -51,10 +51,7 @@ caf::error fill_state(snapshot_write& w, snapshot_store& store,
         return std::move(base.error());
       if (w.x.state.size() * fold_deltas_from < *base)
         return caf::none;
-      auto counted = count_rows(w.x.state);
-      if (!counted)
-        return std::move(counted.error());
-      if (counted->keys * 3 > counted->lines * fold_leaves_at_most)
+      if (w.counted.keys * 3 > w.counted.lines * fold_leaves_at_most)
         return caf::none;
     }
     auto folded = compact_rows({w.x.state}, w.how == rows_write::delta

@@ -26,19 +26,24 @@ std::ostream& operator<<(std::ostream& out, change_capture x) {
 void change_recorder::record(const std::vector<std::string>& keys,
                              const read_model& model) {
   if (capture_ == change_capture::rows) {
-    for (auto& key : keys)
+    for (auto& key : keys) {
       append_row(rows_, key, model);
+      keys_seen_.add(key);
+    }
+    lines_ += keys.size();
     if (rows_.size() > rows_at_most_)
       capture_ = change_capture::keys;
     return;
   }
   for (auto& key : keys) {
+    keys_seen_.add(key);
     if (model.holds(key)) {
       keys_.emplace(key);
     } else {
       // Only a row says a key is gone, and a short one: kept from now on.
       keys_.erase(key);
       append_row(rows_, key, nullptr);
+      ++lines_;
     }
   }
 }
@@ -48,6 +53,8 @@ std::string change_recorder::take(const read_model& model) {
   for (auto& key : keys_)
     append_row(rows_, key, model);
   keys_.clear();
+  lines_ = 0;
+  keys_seen_.clear();
   capture_ = change_capture::rows;
   return std::exchange(rows_, std::string{});
 }
@@ -69,12 +76,16 @@ void change_recorder::reuse(std::string buffer, std::size_t expected) {
 void change_recorder::clear() noexcept {
   rows_.clear();
   keys_.clear();
+  lines_ = 0;
+  keys_seen_.clear();
   capture_ = change_capture::rows;
 }
 
 void change_recorder::release() noexcept {
   rows_ = std::string{};
   keys_ = decltype(keys_){};
+  lines_ = 0;
+  keys_seen_.clear();
   capture_ = change_capture::rows;
 }
 

@@ -272,39 +272,6 @@ caf::expected<bool> restore_rows(read_model& model, std::string text,
   return false;
 }
 
-caf::expected<row_count> count_rows(std::string_view text) {
-  // Eight bits per line (at most): while few are set, a key rarely lands
-  // on another key's bit, and the estimate below stays within a few
-  // percent.
-  auto newlines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-  std::size_t bits = 64;
-  while (bits < 8 * (newlines + 1))
-    bits *= 2;
-  std::vector<std::uint64_t> seen(bits / 64);
-  row_count result;
-  auto mask = bits - 1;
-  auto err = for_each_line(text, [&](std::string_view line) -> caf::error {
-    auto key = raw_key(line);
-    if (key.empty())
-      return bad_row(line);
-    ++result.lines;
-    auto bit = std::hash<std::string_view>{}(key) &mask;
-    seen[bit / 64] |= std::uint64_t{1} << (bit % 64);
-    return caf::none;
-  });
-  if (err)
-    return err;
-  std::size_t set = 0;
-  for (auto word : seen)
-    set += static_cast<std::size_t>(__builtin_popcountll(word));
-  // n keys leave each bit clear with probability (1 - 1/bits)^n, about
-  // e^(-n/bits): so n is about -bits * ln(clear / bits).
-  auto m = static_cast<double>(bits);
-  auto estimate = -m * std::log(static_cast<double>(bits - set) / m);
-  result.keys = std::min(result.lines, static_cast<std::size_t>(std::lround(estimate)));
-  return result;
-}
-
 caf::expected<std::string> compact_rows(const std::vector<std::string_view>& texts,
                                         removed_rows removed) {
   // Keys are compared as written, so no row is parsed. A line is at most

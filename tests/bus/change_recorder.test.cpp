@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -128,6 +129,43 @@ BOOST_AUTO_TEST_CASE(holds_agrees_with_write_value) {
         std::string value;
         BOOST_TEST(r->model->holds(key) == r->model->write_value(key, value),
                    r->model->name() << " " << key);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(counted_tells_the_lines_taken_and_the_keys_they_change) {
+  // What the snapshot writer decides a fold on: the lines exactly, the
+  // keys a fold would leave (removals included) within 5 %, whether the
+  // recorder writes rows, keeps keys, or switches between the two.
+  for (std::size_t bound :
+       {std::size_t{0}, std::size_t{20'000}, std::size_t{1} << 30}) {
+    for (int keys : {3, 50, 5'000}) {
+      std::mt19937 rng{static_cast<unsigned>(keys)};
+      recorded users{std::make_unique<document_model>(users_config()), bound};
+      for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 8'000; ++i) {
+          auto id = static_cast<int>(rng() % static_cast<unsigned>(keys));
+          users.apply(rng() % 5 == 0 ? "UserDeleted" : "UserUpdated", user(id, i));
+        }
+        auto counted = users.changes.counted();
+        auto text = users.changes.take(*users.model);
+        auto lines = static_cast<std::size_t>(
+          std::count(text.begin(), text.end(), '\n'));
+        auto folded = compact_rows({text}, removed_rows::keep);
+        BOOST_REQUIRE(folded);
+        auto distinct = static_cast<std::size_t>(
+          std::count(folded->begin(), folded->end(), '\n'));
+        BOOST_TEST(counted.lines == lines,
+                   "bound " << bound << ", " << keys << " keys");
+        auto off = counted.keys > distinct ? counted.keys - distinct
+                                           : distinct - counted.keys;
+        BOOST_TEST(off <= std::max<std::size_t>(1, distinct * 5 / 100),
+                   "bound " << bound << ": estimated " << counted.keys << ", folded "
+                            << distinct);
+        // Taken, it counts from nothing.
+        BOOST_TEST(users.changes.counted().lines == 0u);
+        BOOST_TEST(users.changes.counted().keys == 0u);
       }
     }
   }

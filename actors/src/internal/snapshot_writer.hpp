@@ -38,6 +38,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "bus/actors/atoms.hpp"
+#include "bus/snapshot_rows.hpp"
 #include "bus/snapshot_store.hpp"
 
 namespace bus::actors {
@@ -58,6 +59,9 @@ struct snapshot_write {
   snapshot x;
   /// For a rows snapshot: a base (replaces the stored rows) or a delta.
   rows_write how = rows_write::base;
+  /// For a delta: its lines, and about how many keys they change (the
+  /// recorder counted them), which tell whether folding it pays.
+  row_count counted;
   /// The model's snapshot(), for the writer to serialize (whole layout) or
   /// to split into rows (a rows base of every key); null when `x.state`
   /// holds the rows already.

@@ -13,6 +13,7 @@
 // bounded by the model's state and the keys removed since the snapshot.
 // Not thread-safe: it belongs to its projector.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
@@ -22,6 +23,8 @@
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include "bus/distinct_keys.hpp"
+#include "bus/snapshot_rows.hpp"
 #include "bus/string_keys.hpp"
 
 namespace bus {
@@ -68,6 +71,14 @@ public:
   /// room for about `expected` bytes of rows (at most the bound).
   void reuse(std::string buffer, std::size_t expected);
 
+  /// The lines that take() would return now, and about how many keys
+  /// they change (counted as they were recorded): whether folding them
+  /// to a line per key pays, without a pass over them.
+  row_count counted() const noexcept {
+    auto lines = lines_ + keys_.size();
+    return {lines, std::min(lines, keys_seen_.estimate())};
+  }
+
   /// Forgets what was recorded; keeps the buffer.
   void clear() noexcept;
 
@@ -96,6 +107,10 @@ private:
   std::size_t rows_at_most_;
   change_capture capture_ = change_capture::rows;
   std::string rows_;
+  /// The lines in rows_.
+  std::size_t lines_ = 0;
+  /// Every key recorded since the last take().
+  distinct_keys keys_seen_;
   boost::unordered_flat_set<std::string, string_hash, string_equal> keys_;
 };
 

@@ -72,13 +72,6 @@ struct row_count {
   std::size_t keys = 0;
 };
 
-/// Counts the lines of `text` and estimates how many distinct keys they
-/// change, without folding them: a bit per key's hash, then the share of
-/// bits left clear (linear counting). A fraction of what compact_rows costs,
-/// to tell whether a fold would shrink the text enough to pay. A line that
-/// is not a row is an errc::storage_failed.
-caf::expected<row_count> count_rows(std::string_view text);
-
 /// What a fold does with a key whose last line removed it.
 enum class removed_rows : std::uint8_t {
   /// Leaves it out: the fold is a whole state (a base).
