@@ -250,6 +250,36 @@ BOOST_AUTO_TEST_CASE(publishing_never_waits_for_a_snapshot_being_written) {
   BOOST_TEST(node.running());
 }
 
+// A model with parked events is caught up and takes events (state
+// `parked`): a node restarted with --await-models on it starts at once. It
+// waited for the model to be `running` instead, gave up ("did not attach",
+// exit 1), and so did a bus node awaiting such a model of a projector node.
+BOOST_AUTO_TEST_CASE(a_node_awaiting_a_model_with_parked_events_starts) {
+  scratch_dir dir;
+  auto config = dir.write("strict.json", R"({"read_models": [
+    {"name": "strict", "kind": "document", "key": "id", "require": ["email"],
+     "merge_on": ["UserCreated"], "on_error": {"attempts": 1, "then": "park"}}]})");
+  std::vector<std::string> args{"--config", config, "--store", dir.store()};
+  auto first = replies_to(event(1, "UserCreated", R"({"id": "u1"})", "e1")
+                            + event(2, "UserCreated", R"({"id": "u2", "email": "b@x"})",
+                                    "e2"),
+                          args);
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  BOOST_TEST(first[1].text("type") == "read_models_updated", first[1].line);
+  args.insert(args.end(), {"--await-models", "strict", "--startup-timeout", "3"});
+  auto second = run_node(
+    event(3, "UserCreated", R"({"id": "u3", "email": "c@x"})", "e3")
+      + query(4, "strict", "u2")
+      + request(R"({"type": "parked", "msg_id": 5, "model": "strict"})"),
+    args);
+  BOOST_TEST(second.exit_code == 0, second.err);
+  auto replies = replies_of(second);
+  BOOST_REQUIRE_EQUAL(replies.size(), 3u);
+  BOOST_TEST(replies[0].text("type") == "read_models_updated", replies[0].line);
+  BOOST_TEST(replies[1].text("type") == "query_ok", replies[1].line);
+  BOOST_TEST(replies[2].body.at("parked").as_array().size() == 1u, replies[2].line);
+}
+
 BOOST_AUTO_TEST_CASE(unusable_store_path_exits_2_with_a_message) {
   auto result = run_node("", {"--store", "/nonexistent/dir/bus.db"});
   BOOST_TEST(result.exit_code == 2);
