@@ -14,9 +14,9 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// The names not yet served and running (or paused by their operator: such
-// a model takes no events, so there is nothing to wait for), in the order
-// given.
+// The names not yet served and running (with parked events or not), or
+// paused by their operator (such a model takes no events, so there is
+// nothing to wait for), in the order given.
 std::vector<std::string>
 missing_of(const std::vector<std::string>& names,
            const std::vector<actors::projector_status>& models) {
@@ -33,6 +33,7 @@ missing_of(const std::vector<std::string>& names,
       ++seen;
       all_ready = all_ready
                   && (m.state == actors::model_state::running
+                      || m.state == actors::model_state::parked
                       || m.state == actors::model_state::paused);
     }
     if (seen == 0 || !all_ready)
