@@ -280,6 +280,40 @@ BOOST_AUTO_TEST_CASE(a_node_awaiting_a_model_with_parked_events_starts) {
   BOOST_TEST(replies[2].body.at("parked").as_array().size() == 1u, replies[2].line);
 }
 
+// A store that grows past the process's file-size limit (RLIMIT_FSIZE, as
+// `ulimit -f` sets): the kernel's SIGXFSZ would end the node on the spot,
+// saying nothing. The node takes the refused write as a failed store
+// instead: error 14, nothing acknowledged that is not stored, exit 0; a
+// restart without the limit finds every acknowledged event.
+BOOST_AUTO_TEST_CASE(a_store_past_the_file_size_limit_fails_without_killing_the_node) {
+  scratch_dir dir;
+  auto stream = make_stream(20000, 500, 0);
+  auto input = requests(stream, 0);
+  // dash's ulimit -f counts 512-byte blocks: 1 MiB.
+  auto limited = run_process("/bin/sh",
+                             {"-c", "ulimit -f 2048 && exec \"$0\" \"$@\"",
+                              BUS_NODE_PATH, "--store", dir.store()},
+                             input, scaled(std::chrono::seconds{60}));
+  BOOST_TEST(limited.term_signal == 0,
+             "the node died of signal " << limited.term_signal);
+  BOOST_TEST(limited.exit_code == 0, limited.err);
+  auto replies = complete_replies(limited);
+  std::set<std::string> acknowledged;
+  std::size_t refused = 0;
+  for (auto& r : replies) {
+    if (r.text("type") == "read_models_updated")
+      acknowledged.insert(r.text("event_id"));
+    else if (r.text("type") == "error" && r.json("code") == "14")
+      ++refused;
+  }
+  BOOST_TEST(acknowledged.size() > 100u);
+  BOOST_TEST(refused > 0u, "the store never reached the limit");
+  // Without the limit: every acknowledged event is in the store.
+  auto final_run = replies_to(input, {"--store", dir.store()});
+  BOOST_REQUIRE_EQUAL(final_run.size(), stream.size());
+  check_acknowledged_skipped(final_run, stream, acknowledged);
+}
+
 BOOST_AUTO_TEST_CASE(unusable_store_path_exits_2_with_a_message) {
   auto result = run_node("", {"--store", "/nonexistent/dir/bus.db"});
   BOOST_TEST(result.exit_code == 2);
