@@ -25,6 +25,7 @@
 #include "bus/sqlite_log.hpp"
 #include "catch_up.hpp"
 #include "command_line.hpp"
+#include "file_size_limit.hpp"
 #include "order_totals.hpp"
 #include "stream.hpp"
 
@@ -55,6 +56,7 @@ still work.
 } // namespace
 
 int main(int argc, char** argv) {
+  bus::app::fail_writes_past_file_size_limit();
   demo::stream_options stream;
   std::uint64_t batch_size = 1024;
   std::uint64_t fail_at = 0;

@@ -42,6 +42,7 @@
 #include "catch_up.hpp"
 #include "config_upcasters.hpp"
 #include "command_line.hpp"
+#include "file_size_limit.hpp"
 #include "glibc_heap.hpp"
 #include "request_reader.hpp"
 #include "network_exposure.hpp"
@@ -147,6 +148,7 @@ std::string lease_holder(const bus::endpoint* listen_at) {
 int main(int argc, char** argv) {
   // Chunks of requests are megabytes each (see glibc_heap.hpp).
   bus::app::keep_freed_memory_in_heap();
+  bus::app::fail_writes_past_file_size_limit();
   std::string config_path;
   std::string store_path;
   bus::durability policy = bus::durability::fsync_each_batch;

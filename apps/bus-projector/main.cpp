@@ -27,6 +27,7 @@
 #include "bus/store_location.hpp"
 #include "command_line.hpp"
 #include "config_upcasters.hpp"
+#include "file_size_limit.hpp"
 #include "glibc_heap.hpp"
 #include "network_exposure.hpp"
 #include "tls_files.hpp"
@@ -103,6 +104,7 @@ CLI::Validator node_name() {
 int main(int argc, char** argv) {
   // Every batch from the bus is decoded into fresh blocks (see glibc_heap.hpp).
   bus::app::keep_freed_memory_in_heap();
+  bus::app::fail_writes_past_file_size_limit();
   std::vector<bus::endpoint> buses;
   std::string config_path;
   std::string name;
