@@ -225,6 +225,37 @@ BOOST_AUTO_TEST_CASE(a_stopped_projector_answers_the_ready_it_holds) {
   run();
 }
 
+BOOST_AUTO_TEST_CASE(
+  a_hold_rebound_before_its_subscribe_is_answered_reaches_its_pause) {
+  // Found by bus-sim (seed 41000156): a partition of a shared model, told
+  // to hold where its model was paused while its subscribe was under way,
+  // then rebound (its bus had restarted), never pulled again: the
+  // subscribe's answer came from the bus it had left and was dropped, and
+  // "subscribing" with it never ended.
+  publish(events(0, 20, {"A"}));
+  auto p = bus::actors::spawn_projector(sys, bus, tally("p", {"A"}), replaying(4));
+  self->send(p, hold_atom::value, std::uint64_t{10});
+  self->send(p, rebind_atom::value, caf::actor_cast<caf::actor>(bus));
+  auto* bus_job = dynamic_cast<caf::resumable*>(
+    caf::actor_cast<caf::abstract_actor*>(bus));
+  // The projector starts, subscribes, holds and is rebound before the bus
+  // gets any CPU.
+  sched.run_jobs_filtered([&](caf::resumable* job) { return job != bus_job; });
+  run();
+  auto held = status(p);
+  BOOST_TEST(held.state == model_state::paused);
+  BOOST_TEST(held.checkpoint == 10u);
+  auto first_ten = whole_log();
+  first_ten.resize(10);
+  BOOST_TEST(snapshot_of(p) == expected_tally(first_ten, {"A"}));
+  // Pushes are not applied while held: a resume catches up.
+  publish(events(20, 5, {"A"}));
+  BOOST_TEST(status(p).checkpoint == 10u);
+  BOOST_REQUIRE(ask<projector_status>(p, resume_atom::value));
+  run();
+  BOOST_TEST(status(p).checkpoint == 25u);
+}
+
 BOOST_AUTO_TEST_CASE(pause_answers_a_resume_still_catching_up) {
   // Found by bus-sim: a resume waiting for its catch-up, overtaken by a
   // pause, was never answered.
