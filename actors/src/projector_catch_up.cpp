@@ -298,6 +298,9 @@ void rebind(projector_ptr self, bus_actor new_bus) {
   st.bus = std::move(new_bus);
   ++st.bus_generation;
   drop_pulls(st); // what the old bus still owes is dropped
+  // So is the answer to a subscribe under way: a pausing projector, which
+  // does not subscribe again, would otherwise wait for it forever.
+  st.subscribing = false;
   release_held(st);
   if (st.phase == projector_phase::paused)
     return; // resuming subscribes to the new bus
