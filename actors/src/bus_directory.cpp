@@ -155,6 +155,11 @@ void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& s
   if (runs_it == nodes.end())
     return;
   pause.partition = ref->index;
+  auto frozen = pause.frozen_at ? " at seq " + std::to_string(*pause.frozen_at)
+                                : std::string{};
+  BUS_LOG(log_level::info, "bus",
+          "partition '" << name << "': " << to_string(pause.intent) << frozen
+                        << ", kept for whichever node runs it");
   auto model = std::string{ref->model};
   if (auto* kept = pause_of(self->state, model, ref->index))
     *kept = std::move(pause);

@@ -54,6 +54,16 @@ const char* to_string(publish_order x) noexcept {
   return "unknown";
 }
 
+const char* to_string(partition_intent x) noexcept {
+  switch (x) {
+    case partition_intent::run:
+      return "run";
+    case partition_intent::pause:
+      return "pause";
+  }
+  return "unknown";
+}
+
 const char* to_string(shadow_wait x) noexcept {
   switch (x) {
     case shadow_wait::start:

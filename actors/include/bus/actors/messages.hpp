@@ -270,6 +270,9 @@ enum class partition_intent : std::uint8_t {
   pause,
 };
 
+/// Returns "run" or "pause".
+const char* to_string(partition_intent x) noexcept;
+
 /// The pause of partition `partition` of a shared model.
 struct partition_pause {
   std::uint32_t partition = 0;
