@@ -1,0 +1,47 @@
+#pragma once
+
+// Where a bus node keeps its log and its read models' files: in memory,
+// in a SQLite file (PATH, beside it PATH.snapshots, PATH.models and
+// PATH.lifecycle) or in a PostgreSQL database it leads by lease. Opened
+// once by main() before the actor system starts (single thread).
+
+#include <memory>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "bus/actors/projector.hpp"
+#include "bus/config.hpp"
+#include "bus/event_log.hpp"
+#include "node_options.hpp"
+#ifdef BUS_HAS_POSTGRESQL
+#  include "leadership.hpp"
+#endif
+
+namespace bus::node {
+
+/// The log of a bus node, as --store says.
+struct node_store {
+  std::shared_ptr<event_log> log;
+  /// The log is on a PostgreSQL server (--store postgresql://...).
+  bool on_server = false;
+#ifdef BUS_HAS_POSTGRESQL
+  /// On a server: the lease by which this node leads the log.
+  led_log lead;
+#endif
+};
+
+/// Opens the log --store names (in memory without it), logging how many
+/// events it holds; on a PostgreSQL server, stands by until this node leads
+/// it. Fails with why the store cannot be used (exit status 2).
+caf::expected<node_store> open_store(const node_options& opts);
+
+/// Puts the read models' snapshots, tables and pauses beside the store (in
+/// memory without one) and checks that those files can be used. Fails with
+/// why not (exit status 2).
+caf::error place_model_files(const node_options& opts, const node_store& store,
+                             const bus_config& config,
+                             actors::projector_options& projection);
+
+} // namespace bus::node
