@@ -124,8 +124,8 @@ void add_node_options(app::command_line& cli, node_options& opts) {
   parser
     .add_option("--max-line-bytes", opts.max_line,
                 "Skip longer input lines (default: node.max_line_bytes, "
-                "1048576)")
-    ->transform(count_in(1, 1 << 30))
+                "1048576; 64 to 1073741824, as there)")
+    ->transform(count_in(64, 1 << 30))
     ->type_name("N");
   parser
     .add_option("--batch-size", opts.batch_size,

@@ -337,6 +337,19 @@ BOOST_AUTO_TEST_CASE(numbers_below_their_minimum_are_rejected) {
                  "node.max_line_bytes");
 }
 
+// The range of bus-node's --max-line-bytes: 64 bytes to 1 GiB.
+BOOST_AUTO_TEST_CASE(max_line_bytes_takes_what_the_flag_takes) {
+  auto over = parse_config(
+    with_models(listing_model, R"("node": {"max_line_bytes": 1073741825})"));
+  BOOST_REQUIRE(!over);
+  BOOST_TEST(context_of(over.error())
+             == "node.max_line_bytes: expected an integer from 64 to 1073741824");
+  auto cfg = parse_config(
+    with_models(listing_model, R"("node": {"max_line_bytes": 1073741824})"));
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->node.max_line_bytes == std::size_t{1} << 30);
+}
+
 BOOST_AUTO_TEST_CASE(numbers_of_the_wrong_type_are_rejected) {
   check_rejected(with_models(listing_model, R"("supervision": {"max_restarts": 2.5})"),
                  "supervision.max_restarts");

@@ -73,6 +73,18 @@ public:
     }
   }
 
+  template <class Int>
+  void number(const char* key, Int& out, Int min, Int max) {
+    if (auto* v = field(key, false)) {
+      boost::system::error_code ec;
+      auto x = v->to_number<Int>(ec);
+      if (ec || v->is_double() || x < min || x > max)
+        return fail(at(key), "expected an integer from " + std::to_string(min) + " to "
+                               + std::to_string(max));
+      out = x;
+    }
+  }
+
   void millis(const char* key, std::chrono::milliseconds& out) {
     auto count = static_cast<std::int64_t>(out.count());
     number<std::int64_t>(key, count, 0);
