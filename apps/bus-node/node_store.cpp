@@ -1,6 +1,8 @@
 #include "node_store.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <system_error>
 #include <unistd.h>
 #include <utility>
 
@@ -57,6 +59,14 @@ caf::expected<node_store> open_store(const node_options& opts) {
                       "(BUS_POSTGRESQL); give a SQLite file instead of a URI");
 #endif
   } else {
+    // SQLite says only "unable to open database file" of a directory.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+      return make_error(errc::invalid_config,
+                        "--store " + path
+                          + ": is a directory; give the SQLite file to keep the "
+                            "log in (created if missing), e.g. "
+                          + path + "/bus.db");
     auto opened = sqlite_log::open(path, opts.policy);
     if (!opened)
       return opened.error();

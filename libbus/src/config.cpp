@@ -1,6 +1,9 @@
 #include "bus/config.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -310,9 +313,16 @@ caf::expected<bus_config> parse_config(std::string_view text) {
 }
 
 caf::expected<bus_config> load_config(const std::string& path) {
+  // A directory opens as a stream that reads nothing: "not JSON" would
+  // send the user looking for a syntax error.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return make_error(errc::invalid_config,
+                      path + ": is a directory, not a configuration file");
   std::ifstream in{path};
   if (!in)
-    return make_error(errc::invalid_config, path + ": cannot open");
+    return make_error(errc::invalid_config,
+                      path + ": cannot open (" + std::strerror(errno) + ")");
   std::stringstream text;
   text << in.rdbuf();
   auto result = parse_config(text.str());

@@ -448,7 +448,15 @@ BOOST_AUTO_TEST_CASE(load_config_of_a_missing_file_names_the_path) {
   auto result = load_config(path);
   BOOST_REQUIRE(!result);
   BOOST_TEST(code_of(result.error()) == errc::invalid_config);
-  BOOST_TEST(context_of(result.error()) == path + ": cannot open");
+  BOOST_TEST(context_of(result.error())
+             == path + ": cannot open (No such file or directory)");
+}
+
+BOOST_AUTO_TEST_CASE(load_config_of_a_directory_says_so) {
+  auto result = load_config("/tmp");
+  BOOST_REQUIRE(!result);
+  BOOST_TEST(context_of(result.error())
+             == "/tmp: is a directory, not a configuration file");
 }
 
 BOOST_AUTO_TEST_CASE(load_config_reads_a_file) {
