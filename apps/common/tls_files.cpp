@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "openssl_error_queue.hpp"
 
 namespace bus::app {
@@ -59,6 +60,21 @@ std::string not_valid_now(const X509* cert) {
   if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
     return "expired on " + utc(X509_get0_notAfter(cert));
   return {};
+}
+
+// Warns when `cert`, valid now, expires within expiry_warning_days: the
+// node starts, but peers refuse it from then on.
+void warn_if_expiring(const char* option, const std::string& file, const X509* cert) {
+  int days = 0;
+  int seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)) != 1
+      || days >= expiry_warning_days)
+    return;
+  BUS_LOG(log_level::warning, "tls",
+          option << " " << file << ": the certificate expires on "
+                 << utc(X509_get0_notAfter(cert)) << " (in " << days
+                 << (days == 1 ? " day" : " days")
+                 << "): renew it before then, peers refuse it from then on");
 }
 
 // Why no certificate of the CA file is valid now ("" when one is): a peer's
@@ -138,6 +154,8 @@ caf::error check(const tls_files& files) {
     return bad("--tls-cert", files.certificate,
                "the certificate " + why
                  + ": peers would refuse it; give one valid now");
+  warn_if_expiring("--tls-cert", files.certificate,
+                   SSL_CTX_get0_certificate(ctx.get()));
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> key_file{
     std::fopen(files.key.c_str(), "rb"), &std::fclose};
   std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key{

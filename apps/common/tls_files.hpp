@@ -40,8 +40,12 @@ void add_tls_options(CLI::App& app, tls_files& files, const std::string& what);
 /// certificate and key are PEM, the key unencrypted and the certificate's,
 /// that the certificate is valid now (not expired, not before its start),
 /// and that the CA file holds a certificate valid now. The error
-/// (errc::invalid_config) names the option and the file.
+/// (errc::invalid_config) names the option and the file. A certificate that
+/// expires within expiry_warning_days passes with a warning on the log.
 caf::error check(const tls_files& files);
+
+/// check() warns of a certificate that expires within this many days.
+constexpr int expiry_warning_days = 14;
 
 /// Loads CAF's OpenSSL module with `files` as its credentials: every peer
 /// must then present a certificate signed by the CA, and nothing is sent in

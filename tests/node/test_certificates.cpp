@@ -19,7 +19,7 @@ void test_certificates::run(const std::string& command) const {
 
 void test_certificates::make_ca(const std::string& name) {
   run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-      "-nodes -days 2 -subj '/CN="
+      "-nodes -days 365 -subj '/CN="
       + name + " test CA' -keyout " + name + ".ca.key -out " + name + ".ca.pem");
 }
 
@@ -27,7 +27,7 @@ void test_certificates::make_node(const std::string& node, const std::string& ca
   run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
       "-subj '/CN="
       + node + "' -keyout " + node + ".key -out " + node + ".csr");
-  run("openssl x509 -req -days 2 -in " + node + ".csr -CA " + ca + ".ca.pem -CAkey "
+  run("openssl x509 -req -days 365 -in " + node + ".csr -CA " + ca + ".ca.pem -CAkey "
       + ca + ".ca.key -CAcreateserial -out " + node + ".pem");
 }
 

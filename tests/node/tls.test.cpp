@@ -4,7 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +22,18 @@ namespace {
 // Every TLS-speaking client of a CAF node gets this in the node's first
 // message, its handshake (in plaintext without TLS).
 constexpr std::string_view caf_handshake_marker = "generic-caf-app";
+
+// The UTC time `offset` from now as openssl's dates take it
+// ("20261207120000Z").
+std::string utc_from_now(std::chrono::hours offset) {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()
+                                                + offset);
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y%m%d%H%M%SZ", &parts);
+  return text;
+}
 
 bool is_tls_record(const std::string& raw, char content_type) {
   return raw.size() >= 5 && raw[0] == content_type && raw[1] == '\x03';
@@ -280,6 +294,30 @@ BOOST_FIXTURE_TEST_CASE(certificates_out_of_their_dates_exit_2_naming_them,
     BOOST_TEST(run.err.find("listening") == std::string::npos, run.err);
     BOOST_TEST(run.err.find("connecting") == std::string::npos, run.err);
   }
+}
+
+// A certificate about to expire still starts the node, with a warning that
+// names it and says when: renewing it then is routine, not an outage.
+BOOST_FIXTURE_TEST_CASE(a_certificate_expiring_within_14_days_is_warned_about,
+                        tls_fixture) {
+  certs.make_node_valid("short", "main", utc_from_now(std::chrono::hours{-24}),
+                        utc_from_now(std::chrono::hours{24 * 5}));
+  auto with_listen = [](std::vector<std::string> tls) {
+    tls.insert(tls.end(), {"--listen", "127.0.0.1:0"});
+    return tls;
+  };
+  auto run = run_process(BUS_NODE_PATH, with_listen(certs.args("short", "main")), "",
+                         20s);
+  BOOST_TEST(run.exit_code == 0, run.err);
+  auto says = "--tls-cert " + certs.path("short.pem") + ": the certificate expires on ";
+  BOOST_TEST(run.err.find(says) != std::string::npos, run.err);
+  BOOST_TEST(run.err.find("(in 4 days") != std::string::npos, run.err);
+  BOOST_TEST(run.err.find("warning") != std::string::npos, run.err);
+  // One valid for long starts without it.
+  auto quiet = run_process(BUS_NODE_PATH, with_listen(certs.args("bus", "main")), "",
+                           20s);
+  BOOST_TEST(quiet.exit_code == 0, quiet.err);
+  BOOST_TEST(quiet.err.find("expires on") == std::string::npos, quiet.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
