@@ -3,6 +3,7 @@
 // plain progress lines (at most one a second) otherwise.
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <limits>
@@ -50,6 +51,9 @@ public:
       samples_.pop_front();
   }
 
+  /// Whether two samples measure a rate.
+  bool measured() const noexcept { return samples_.size() >= 2; }
+
   /// Events per second; 0 until the checkpoint has moved.
   double per_second() const {
     if (samples_.size() < 2)
@@ -95,6 +99,15 @@ std::string bar(const progress& p, int width) {
   int filled = percent(p) * width / 100;
   return "[" + std::string(static_cast<std::size_t>(filled), '#')
          + std::string(static_cast<std::size_t>(width - filled), '.') + "]";
+}
+
+// Events per second of `events` in `took`, rounded up: a rebuild that
+// took a few milliseconds did not run at 0 events/s.
+double average_rate(std::int64_t events, clock::duration took) {
+  auto seconds = std::chrono::duration<double>(took).count();
+  if (events <= 0 || seconds <= 0)
+    return 0;
+  return std::ceil(static_cast<double>(events) / seconds);
 }
 
 std::string events_per_second_text(double per_s) {
@@ -155,13 +168,17 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
     auto now = clock::now();
     progress p{model, string_of(entry, "state"), int_of(entry, "checkpoint"),
                int_of(status, "head"), 0};
-    meter.add(now, p.checkpoint);
-    p.per_second = meter.per_second();
     // A projector that replaced the rebuilding one (a restart, its node
     // back) counts its own rebuilds from 0: it is past the request too.
     auto rebuilds = int_of(entry, "rebuilds");
     bool counted = rebuilds != rebuilds_before
                    || int_of(entry, "restarts") != restarts_before;
+    meter.add(now, p.checkpoint);
+    p.per_second = meter.per_second();
+    // Before two samples (a rebuild done within the first poll), the rate
+    // since the request: the rebuild replayed the model from seq 0.
+    if (!meter.measured() && counted)
+      p.per_second = average_rate(p.checkpoint, now - start);
     bool done = counted && int_of(entry, "lag_events") == 0
                 && (p.state == "running" || p.state == "parked");
     if (ctx.tty && !ctx.json) {
@@ -191,7 +208,9 @@ exit_code run_rebuild(const context& ctx, const std::string& model,
                 << (p.state == "parked"
                       ? ", " + std::to_string(int_of(entry, "parked")) + " parked"
                       : std::string{})
-                << "\n";
+                << " ("
+                << events_per_second_text(average_rate(p.checkpoint, now - start))
+                << ")\n";
       return exit_code::ok;
     }
     std::this_thread::sleep_for(opts.poll);

@@ -289,6 +289,26 @@ class RebuildReplaced(unittest.TestCase):
             endpoint.stop()
 
 
+class RebuildWithinASecond(unittest.TestCase):
+    def test_a_rebuild_done_at_the_first_poll_prints_a_rate_above_zero(self):
+        # Caught up before a second sample: busctl printed "0 events/s".
+        endpoint = ScriptedEndpoint(
+            [model_status("running", 3, 0, 100, 100),
+             model_status("running", 4, 0, 100, 100)],
+            {"model": "m", "state": "rebuilding"})
+        try:
+            code, out, err = busctl(endpoint.address, "rebuild", "m")
+            self.assertEqual(code, 0, out + err)
+            lines = out.splitlines()
+            self.assertRegex(lines[1], r"^m: running 100/100 \(100%\), [\d,]+ events/s, ")
+            self.assertNotRegex(lines[1], r" 0 events/s", out)
+            self.assertRegex(lines[-1], r"^m: caught up at checkpoint 100 in .+ "
+                                        r"\([\d,]+ events/s\)$")
+            self.assertNotRegex(lines[-1], r"\(0 events/s\)", out)
+        finally:
+            endpoint.stop()
+
+
 class Rebuild(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
