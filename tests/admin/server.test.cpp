@@ -6,7 +6,9 @@
 #include "bus/admin/server.hpp"
 
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +24,7 @@
 #include "bus/errc.hpp"
 #include "bus/memory_log.hpp"
 #include "support/http_client.hpp"
+#include "support/json_events.hpp"
 #include "support/test_models.hpp"
 
 using namespace std::chrono_literals;
@@ -70,6 +73,38 @@ struct server_fixture {
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
   }
+};
+
+/// A memory log that records how many events each read asked for.
+class counted_log final : public event_log {
+public:
+  std::optional<std::uint64_t> find(std::string_view id) const override {
+    return inner_.find(id);
+  }
+
+  event_batch read(std::uint64_t from, std::size_t max) const override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    asked_.push_back(max);
+    return inner_.read(from, max);
+  }
+
+  std::uint64_t head() const noexcept override { return inner_.head(); }
+
+  /// The counts asked so far, and forgets them.
+  std::vector<std::size_t> take_asked() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return std::exchange(asked_, {});
+  }
+
+protected:
+  append_result do_append(std::vector<event> batch) override {
+    return inner_.append(std::move(batch));
+  }
+
+private:
+  memory_log inner_;
+  mutable std::mutex mtx_;
+  mutable std::vector<std::size_t> asked_;
 };
 
 bool starts_with(const std::string& text, const std::string& prefix) {
@@ -166,6 +201,38 @@ BOOST_AUTO_TEST_CASE(a_malformed_request_is_400) {
   auto answer = c.read_all();
   BOOST_TEST(starts_with(answer, "HTTP/1.1 400"), answer);
   BOOST_TEST(answer.find("\"bad_request\"") != std::string::npos);
+}
+
+// A page holds at most 1 MiB: the bus is asked for about what fits, not for
+// `limit` events it would hold in memory to send a few.
+BOOST_AUTO_TEST_CASE(a_page_of_large_events_asks_the_bus_for_what_fits) {
+  auto log = std::make_shared<counted_log>();
+  std::vector<event> events;
+  for (int i = 1; i <= 40; ++i) {
+    auto e = test::make_event("Big",
+                              R"({"blob": ")" + std::string(300'000, 'x') + "\"}");
+    e.id = "e-" + std::to_string(i);
+    events.push_back(std::move(e));
+  }
+  log->append(std::move(events));
+  auto big_bus = spawn_bus(sys, log, bus_options{});
+  auto no_models = spawn_supervisor(sys, big_bus, std::vector<model_spec>{},
+                                    supervision_policy{}, projector_options{});
+  auto served = admin::serve(
+    sys, admin::admin_options::of_bus_node({"127.0.0.1", 0}, big_bus, no_models));
+  BOOST_REQUIRE(served);
+  log->take_asked();
+  auto answer = get((*served)->port(), "/events?from=1&limit=1000");
+  BOOST_TEST(starts_with(answer, "HTTP/1.1 200"), answer.substr(0, 200));
+  BOOST_TEST(answer.find("\"next\": 4,") != std::string::npos,
+             answer.substr(0, 200)); // three events of 300 KB fit
+  std::size_t asked = 0;
+  for (auto n : log->take_asked())
+    asked += n;
+  BOOST_TEST(asked <= 12u, "the bus was asked for " << asked << " events");
+  served->reset();
+  caf::anon_send_exit(no_models, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(big_bus, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(a_host_that_is_not_loopback_needs_allow_remote) {

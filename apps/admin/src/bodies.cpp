@@ -59,31 +59,58 @@ std::string render_event(const event& e) {
   return out;
 }
 
-std::string render_events(std::uint64_t from, std::uint64_t head,
-                          const event_batch& events) {
-  // What surrounds the list: {"from": N, "head": N, "next": N, "events": [
-  // and ]}, each N at most 20 digits.
-  constexpr std::size_t frame_bytes = 104;
-  // The events first: `next` follows the last one that fits the byte cap.
-  std::string list;
-  auto next = from;
-  for (auto& e : events) {
-    auto one = render_event(e);
-    auto separator = list.empty() ? std::size_t{0} : std::size_t{2};
-    if (!list.empty()
-        && frame_bytes + list.size() + separator + one.size() > max_events_page_bytes)
-      break; // the rest is the next page's
-    list += list.empty() ? "" : ", ";
-    list += one;
-    next = e.seq + 1;
+namespace {
+
+// What surrounds the list: {"from": N, "head": N, "next": N, "events": [
+// and ]}, each N at most 20 digits.
+constexpr std::size_t frame_bytes = 104;
+
+} // namespace
+
+bool events_page::add(const event& e) {
+  if (full_)
+    return false;
+  auto one = render_event(e);
+  auto separator = list_.empty() ? std::size_t{0} : std::size_t{2};
+  if (!list_.empty()
+      && frame_bytes + list_.size() + separator + one.size() > max_events_page_bytes) {
+    full_ = true; // the rest is the next page's
+    return false;
   }
-  std::string out = "{\"from\": " + std::to_string(from);
+  list_ += list_.empty() ? "" : ", ";
+  list_ += one;
+  next_ = e.seq + 1;
+  ++size_;
+  return true;
+}
+
+std::size_t events_page::room_for() const noexcept {
+  if (size_ == 0)
+    return 1;
+  auto used = frame_bytes + list_.size();
+  auto left = used < max_events_page_bytes ? max_events_page_bytes - used : 0;
+  auto average = list_.size() / size_ + 2;
+  return left / average + 1;
+}
+
+std::string events_page::render(std::uint64_t head) const {
+  std::string out = "{\"from\": " + std::to_string(from_);
   out += ", \"head\": " + std::to_string(head);
-  out += ", \"next\": " + std::to_string(next);
+  out += ", \"next\": " + std::to_string(next_);
   out += ", \"events\": [";
-  out += list;
+  out += list_;
   out += "]}";
   return out;
+}
+
+std::string render_events(std::uint64_t from, std::uint64_t head,
+                          const event_batch& events) {
+  // The events first: `next` follows the last one that fits the byte cap.
+  events_page page{from};
+  for (auto& e : events)
+    if (!page.add(e))
+      break;
+  return page.render(head);
 }
 
 std::string render_parked(const actors::parked_list& xs, bool with_done) {

@@ -1,6 +1,7 @@
 #include "gateway.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include <caf/all.hpp>
 
@@ -136,6 +137,34 @@ void serve_status(self_ptr self, const node_handles& h, route_kind kind,
     [kind, reply](const caf::error& err) { reply(unanswered(kind, err)); });
 }
 
+// Fills `page` from the bus, asking for about as many events as still fit
+// (one at first, then by the size of those taken), until it is full, holds
+// `limit` events or the log has no more: a page of large events never pulls
+// `limit` of them into memory to send a few.
+void fill_page(self_ptr self, const node_handles& h, std::shared_ptr<events_page> page,
+               std::uint32_t limit, const reply_fn& reply) {
+  auto left = limit - static_cast<std::uint32_t>(page->size());
+  auto ask = static_cast<std::uint32_t>(std::min<std::size_t>(left, page->room_for()));
+  self->request(h.bus, timeout_of(self), replay_atom::value, page->next(), ask)
+    .then(
+      [self, h, page, limit, ask, reply](event_batch& events) {
+        for (auto& e : events)
+          if (!page->add(e))
+            break;
+        // Fewer than asked: at the head, or where the store's chunks end.
+        if (!page->full() && page->size() < limit && events.size() == ask) {
+          fill_page(self, h, page, limit, reply);
+          return;
+        }
+        // The head after the page: it is never below the page's last seq.
+        self->request(h.bus, timeout_of(self), head_atom::value)
+          .then([page,
+                 reply](std::uint64_t head) { reply(json_answer(page->render(head))); },
+                [reply](caf::error& err) { reply(error_answer(err)); });
+      },
+      [reply](caf::error& err) { reply(error_answer(err)); });
+}
+
 void serve_events(self_ptr self, const node_handles& h, const route& r,
                   const reply_fn& reply) {
   if (kind_of(self->state.config) != node_kind::bus) {
@@ -143,19 +172,7 @@ void serve_events(self_ptr self, const node_handles& h, const route& r,
                        "a projector node keeps no log: ask the bus node's /events"));
     return;
   }
-  auto from = r.from;
-  self->request(h.bus, timeout_of(self), replay_atom::value, from, r.limit)
-    .then(
-      [self, h, from, reply](event_batch& events) {
-        // The head after the page: it is never below the page's last seq.
-        self->request(h.bus, timeout_of(self), head_atom::value)
-          .then(
-            [from, reply, events](std::uint64_t head) {
-              reply(json_answer(render_events(from, head, events)));
-            },
-            [reply](caf::error& err) { reply(error_answer(err)); });
-      },
-      [reply](caf::error& err) { reply(error_answer(err)); });
+  fill_page(self, h, std::make_shared<events_page>(r.from), r.limit, reply);
 }
 
 void serve_model(self_ptr self, const node_handles& h, const route& r,
