@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from e2e_support import (DEADLINE, Http, Process, event, model_labels, parse_metrics,
@@ -308,6 +309,13 @@ class ParkedAndFailedTest(unittest.TestCase):
         self.assertEqual([p["seq"] for p in parked["parked"]], [2, 3, 4])
         self.assertEqual([p["reason"] for p in parked["parked"]], ["failed", "behind", "failed"])
         self.assertIn("ledger cannot book b2", parked["parked"][0]["error"])
+        # The units admin-api.md gives: parked_at in ms since the epoch, the
+        # event's own timestamp (its append) in ns.
+        now_ms = int(time.time() * 1000)
+        for p in parked["parked"]:
+            self.assertLessEqual(abs(p["parked_at"] - now_ms), 600_000, p)
+            self.assertLessEqual(abs(p["event"]["timestamp"] // 1_000_000 - now_ms),
+                                 600_000, p)
         ledger = http.json("GET", "/status")["read_models"][0]
         self.assertEqual((ledger["state"], ledger["parked"]), ("parked", 3))
         health = http.json("GET", "/health", expect=503)
