@@ -7,9 +7,13 @@
 // - projector_snapshots.cpp: snapshots, handed to the snapshot writer;
 // - projector_store.cpp: model tables, and persisting a parked change;
 // - projector_restore.cpp: the restore at start, off the workers;
-// - projector_catch_up.cpp: catch-up from the log, live pushes, bus loss;
+// - projector_catch_up.cpp: catch-up from the log, and rebuilds;
+// - projector_delivery.cpp: live pushes, held while behind;
+// - projector_bus_link.cpp: subscribing, losing the bus, moving to another;
 // - projector_answers.cpp: status, queries, the supervisor's watches;
-// - projector.cpp: the behavior and the phases.
+// - projector_promote.cpp: becoming the model's live projector;
+// - projector_phases.cpp: the phases, a reset of the model, a failure;
+// - projector.cpp: the behavior.
 
 #include <cstdint>
 #include <functional>
@@ -167,6 +171,10 @@ actors::projector_status freeze(projector_ptr self);
 
 /// Goes back to the phase it was frozen in: the switch was held.
 void thaw(projector_ptr self);
+
+/// Becomes the model's live projector (subscribed under its name, owning
+/// its table or snapshots); answered once caught up.
+caf::result<actors::projector_status> promote(projector_ptr self);
 
 /// Unsubscribes and applies nothing until resumed. With a `successor` (the
 /// projector a switch put in its place), the bus has that one answer the

@@ -241,7 +241,7 @@ struct projector_state {
     uncommitted;
   processed_ids processed;
   projector_options options;
-  /// Where the projector is; moved only through enter() (projector.cpp),
+  /// Where the projector is; moved only through enter() (projector_phases.cpp),
   /// which checks each transition against the documented ones.
   projector_phase phase = projector_phase::catching_up;
   /// The phase a frozen projector goes back to when thawed.
