@@ -1,3 +1,7 @@
+// The supervisor's behavior (see supervisor.hpp): its start, its stop, and
+// the requests it takes, each routed to a projector
+// (supervisor_routing.hpp) or handed to one of its parts.
+
 #include "bus/actors/supervisor.hpp"
 
 #include <string>
@@ -10,12 +14,11 @@
 #include "internal/blue_green.hpp"
 #include "internal/health.hpp"
 #include "internal/partitioned.hpp"
-#include "internal/peer_check.hpp"
 #include "internal/restarts.hpp"
 #include "internal/shared_pauses.hpp"
-#include "internal/shared_routing.hpp"
 #include "internal/supervisor_slots.hpp"
 #include "internal/supervisor_await.hpp"
+#include "internal/supervisor_routing.hpp"
 #include "internal/supervisor_status.hpp"
 
 namespace bus::actors {
@@ -29,156 +32,13 @@ void on_down(supervisor_self self, const caf::down_msg& dm) {
     internal::live_down(self, dm);
 }
 
-caf::error unavailable(const supervisor_state::slot& s) {
-  if (s.where != supervisor_state::placement::here)
-    return make_error(errc::model_unavailable,
-                      "read model '" + s.spec.name
-                        + "' runs on another node of the ones that share its model");
-  return make_error(errc::model_unavailable,
-                    "read model '" + s.spec.name + "' is " + to_string(s.state)
-                      + (s.last_error.empty() ? "" : ": " + s.last_error));
-}
-
-// Delegates to the model's live projector, or answers why there is none.
-template <class T, class... Ts>
-caf::result<T> forward(supervisor_self self, caf::expected<projector_actor> target,
-                       Ts&&... xs) {
-  if (!target)
-    return target.error();
-  return self->delegate(*target, std::forward<Ts>(xs)...);
-}
-
-// What a projector that went down before it answered (a restart, rebuild
-// or failure replaced it meanwhile) tells its caller: not CAF's
-// "exit_reason(user_shutdown)", which reads like the node going down.
-caf::error projector_gone(caf::error err, const std::string& model) {
-  if (code_of(err) != errc::none)
-    return err;
-  return make_error(errc::model_unavailable,
-                    "read model '" + model
-                      + "': its projector stopped before it answered (restarted, "
-                        "rebuilt or failed meanwhile), so the request did not take "
-                        "effect: send it again ("
-                      + caf::to_string(err) + ")");
-}
-
-// Like forward, for a lifecycle request: a projector replaced meanwhile is
-// answered for (projector_gone).
-template <class T, class... Ts>
-caf::result<T> forward_lifecycle(supervisor_self self,
-                                 caf::expected<projector_actor> target,
-                                 const std::string& model, Ts&&... xs) {
-  if (!target)
-    return target.error();
-  auto rp = self->make_response_promise<T>();
-  self->request(*target, caf::infinite, std::forward<Ts>(xs)...)
-    .then([rp](T& x) mutable { rp.deliver(std::move(x)); },
-          [rp, model](caf::error& err) mutable {
-            rp.deliver(projector_gone(std::move(err), model));
-          });
-  return rp;
-}
-
-// Refuses a lifecycle request from another node on the bus's node (a
-// routing supervisor whose peers are restricted).
-caf::error refuse_peers(supervisor_self self, const char* what) {
-  auto& routing = self->state.routing;
-  if (!routing)
-    return {};
-  return bus::internal::check_peer(self, routing->peers, peer_role::unrestricted, what);
-}
-
-// True when `model` runs on another node (routing only).
-bool is_remote(supervisor_self self, const std::string& model) {
-  auto& st = self->state;
-  return st.routing
-         && std::none_of(st.slots.begin(), st.slots.end(),
-                         [&](const auto& s) { return s.spec.name == model; });
-}
-
-// Forwards a request about `model`, which does not run here, to the node
-// that serves it, as the bus's directory says; every step has a timeout.
-template <class T, class... Ts>
-caf::result<T> forward_remote(supervisor_self self, const std::string& model,
-                              Ts... xs) {
-  auto rp = self->make_response_promise<T>();
-  auto timeout = self->state.routing->timeout;
-  self->request(self->state.bus, timeout, directory_atom::value)
-    .then(
-      [self, rp, model, timeout, xs...](std::vector<node_entry>& nodes) mutable {
-        // A model projector nodes share: its partitions are spread over them.
-        if (auto n = internal::shared_partitions(nodes, model)) {
-          internal::route_shared(self, rp, nodes, model, n, xs...);
-          return;
-        }
-        // The last node to attach with the model serves it.
-        auto n = std::find_if(nodes.rbegin(), nodes.rend(), [&](auto& x) {
-          return std::find(x.models.begin(), x.models.end(), model) != x.models.end();
-        });
-        if (n == nodes.rend()) {
-          rp.deliver(
-            make_error(errc::no_such_model, "no read model named '" + model + "'"));
-          return;
-        }
-        if (!n->supervisor) {
-          rp.deliver(make_error(errc::model_unavailable,
-                                "read model '" + model + "' is away: its node '"
-                                  + n->node + "' is not connected"));
-          return;
-        }
-        self
-          ->request(caf::actor_cast<supervisor_actor>(n->supervisor), timeout,
-                    std::move(xs)...)
-          .then([rp](T& x) mutable { rp.deliver(std::move(x)); },
-                [rp, model, node = n->node, timeout](caf::error& err) mutable {
-                  rp.deliver(internal::remote_failure(err, model, node, timeout));
-                });
-      },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-  return rp;
-}
-
-// Delegates to the local projector of `model`, or to the node serving it.
-template <class T, class Route, class Atom, class... Ts>
-caf::result<T> dispatch(supervisor_self self, const Route& route, Atom atom,
-                        std::string& model, Ts&&... xs) {
-  if (is_remote(self, model))
-    return forward_remote<T>(self, model, atom, model, std::forward<Ts>(xs)...);
-  return forward<T>(self, route(model), atom, std::forward<Ts>(xs)...);
-}
-
-// dispatch for a lifecycle request (forward_lifecycle).
-template <class T, class Route, class Atom, class... Ts>
-caf::result<T> dispatch_lifecycle(supervisor_self self, const Route& route, Atom atom,
-                                  std::string& model, Ts&&... xs) {
-  if (is_remote(self, model))
-    return forward_remote<T>(self, model, atom, model, std::forward<Ts>(xs)...);
-  return forward_lifecycle<T>(self, route(model), model, atom, std::forward<Ts>(xs)...);
-}
-
-// Pauses or resumes the local projector of `model`; once it answers, the
-// intent holds for every later projector of the model (restarts, the node's).
-caf::result<projector_status> steer(supervisor_self self,
-                                    caf::expected<projector_actor> target,
-                                    const std::string& model,
-                                    supervisor_state::intent x) {
-  if (!target)
-    return std::move(target.error());
-  auto rp = self->make_response_promise<projector_status>();
-  auto reply = [self, rp, model, x](projector_status& s) mutable {
-    // Where its frozen state is (nothing once resumed), kept with the intent.
-    internal::keep_intent(self, model, x, internal::frozen_of(s));
-    rp.deliver(std::move(s));
-  };
-  auto failed = [rp, model](caf::error& err) mutable {
-    rp.deliver(projector_gone(std::move(err), model));
-  };
-  if (x == supervisor_state::intent::pause)
-    self->request(*target, caf::infinite, pause_atom::value).then(reply, failed);
-  else
-    self->request(*target, caf::infinite, resume_atom::value).then(reply, failed);
-  return rp;
-}
+using internal::dispatch;
+using internal::dispatch_lifecycle;
+using internal::forward_remote;
+using internal::is_remote;
+using internal::refuse_peers;
+using internal::steer;
+using internal::unavailable;
 
 supervisor_actor::behavior_type make_behavior(supervisor_self self, bus_actor bus,
                                               std::vector<model_spec> specs,
