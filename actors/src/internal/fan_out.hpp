@@ -1,7 +1,7 @@
 #pragma once
 
 // The bus's delivery of appended batches to its subscribers (internal to
-// bus_actor.cpp).
+// the bus actor's sources).
 //
 // Every subscriber sees the log in seq order. Each push and each progress
 // note announces a range of seqs: a push carries the events of interest in

@@ -1,6 +1,6 @@
 #pragma once
 
-// A publisher's order across a failed commit (internal to bus_actor.cpp).
+// A publisher's order across a failed commit (internal to bus_publish.cpp).
 //
 // A pipelined publisher has several publishes under way. When one fails to
 // commit (a full disk) and the disk then has room again, the ones behind
