@@ -43,26 +43,36 @@ inline bool listed_once_each(const std::string& status) {
   return true;
 }
 
-// Polls the bus node's status (hard deadline) until each partition is
-// listed once and runs at the head.
-inline void until_settled(cluster& c) {
+// Polls the bus node's status every 50 ms until `settled(models, head)`
+// holds for one status; false once the hard deadline (60 s, scaled) passed.
+template <class Predicate>
+bool poll_until(cluster& c, Predicate settled) {
   auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds{60});
   while (std::chrono::steady_clock::now() < deadline) {
     std::uint64_t head = 0;
     auto ms = c.models(head);
-    bool settled = listed_once_each(c.last_status);
-    for (auto& name : all_partitions()) {
-      auto i = ms.find(name);
-      settled = settled && i != ms.end()
-                && i->second.at("state").as_string() == "running"
-                && static_cast<std::uint64_t>(i->second.at("checkpoint").as_int64())
-                     == head;
-    }
-    if (settled)
-      return;
+    if (settled(ms, head))
+      return true;
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }
-  BOOST_FAIL("the partitions did not settle within 60 s: " + c.last_status);
+  return false;
+}
+
+// Polls the bus node's status (hard deadline) until each partition is
+// listed once and runs at the head.
+inline void until_settled(cluster& c) {
+  auto settled = [&c](const auto& ms, std::uint64_t head) {
+    bool result = listed_once_each(c.last_status);
+    for (auto& name : all_partitions()) {
+      auto i = ms.find(name);
+      result = result && i != ms.end() && i->second.at("state").as_string() == "running"
+               && static_cast<std::uint64_t>(i->second.at("checkpoint").as_int64())
+                    == head;
+    }
+    return result;
+  };
+  if (!poll_until(c, settled))
+    BOOST_FAIL("the partitions did not settle within 60 s: " + c.last_status);
 }
 
 // Polls the bus node's status (hard deadline) until each partition is
@@ -71,15 +81,12 @@ inline void until_settled(cluster& c) {
 // fails at once. Any other state may pass on the way (away, restoring,
 // paused on its way up to `frozen`, unreachable on a loaded machine).
 inline void until_paused_at(cluster& c, std::uint64_t frozen) {
-  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds{60});
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::uint64_t head = 0;
-    auto ms = c.models(head);
-    bool settled = listed_once_each(c.last_status);
+  auto paused = [&c, frozen](const auto& ms, std::uint64_t) {
+    bool result = listed_once_each(c.last_status);
     for (auto& name : all_partitions()) {
       auto i = ms.find(name);
       if (i == ms.end()) {
-        settled = false;
+        result = false;
         continue;
       }
       auto state = std::string{i->second.at("state").as_string()};
@@ -88,14 +95,13 @@ inline void until_paused_at(cluster& c, std::uint64_t frozen) {
                             name + " is " + state + " at checkpoint "
                               + std::to_string(at) + ", not paused at "
                               + std::to_string(frozen) + ": " + c.last_status);
-      settled = settled && state == "paused" && at == frozen;
+      result = result && state == "paused" && at == frozen;
     }
-    if (settled)
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
-  }
-  BOOST_FAIL("the partitions were not all paused at " + std::to_string(frozen)
-             + " within 60 s: " + c.last_status);
+    return result;
+  };
+  if (!poll_until(c, paused))
+    BOOST_FAIL("the partitions were not all paused at " + std::to_string(frozen)
+               + " within 60 s: " + c.last_status);
 }
 
 // Each partition is listed once in the bus node's status (it runs on one
