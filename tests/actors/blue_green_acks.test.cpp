@@ -312,12 +312,8 @@ BOOST_AUTO_TEST_CASE(
   // and a query sent after it reached the paused current projector.
   options.snapshot_path = store.path; // as bus-node --store runs it
   options.snapshot_every = 1000;
-  start({tally("m", {"A"})});
-  publish(events(0, 20, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
-  run();
+  auto rolled = request_rollback();
   auto current = slot().handle;
-  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
   step_until([&] {
     auto phase = state_of<projector_state>(current).phase;
     return phase == projector_phase::paused || phase == projector_phase::frozen;

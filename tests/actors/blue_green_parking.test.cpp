@@ -307,12 +307,8 @@ BOOST_AUTO_TEST_CASE(a_rollback_during_a_restart_leaves_no_projector_untracked) 
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_during_a_rollback_leaves_no_projector_untracked) {
-  start({tally("m", {"A"})});
-  publish(events(0, 20, {"A"}));
-  BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
-  run();
+  auto rolled = request_rollback();
   auto current = slot().handle;
-  auto rolled = send_request<projector_status>(rollback_atom::value, std::string{"m"});
   step_until([&] { return slot().rolling_back; });
   // The current projector crashes mid-rollback and is restarted at once.
   self->send_exit(current, caf::exit_reason::kill);

@@ -175,6 +175,18 @@ struct blue_green_fixture : bus_fixture {
     return *sh;
   }
 
+  /// Starts model "m" (a tally of "A"), publishes 20 events, switches a
+  /// shadow of it in (live), and sends the supervisor a rollback of "m"
+  /// without running anything: slot().handle is still the projector that
+  /// the rollback pauses. Its answer lands in the returned cell.
+  std::shared_ptr<std::optional<caf::expected<projector_status>>> request_rollback() {
+    start({tally("m", {"A"})});
+    publish(events(0, 20, {"A"}));
+    BOOST_REQUIRE(shadow(tally("m", {"A"}), shadow_wait::live));
+    run();
+    return send_request<projector_status>(rollback_atom::value, std::string{"m"});
+  }
+
   /// Discards `model`'s shadow, which is not started again afterwards, even
   /// once every pending timer has fired.
   void discard_shadow(const std::string& model = "m") {
