@@ -177,12 +177,7 @@ BOOST_AUTO_TEST_CASE(what_escapes_the_guards_fails_the_projector_naming_it) {
     opts);
   self->monitor(p);
   run();
-  auto reason = down_reason_after_run();
-  BOOST_TEST((code_of(reason) == errc::apply_failed));
-  BOOST_TEST(context_of(reason).find("'sums'") != std::string::npos,
-             context_of(reason));
-  BOOST_TEST(context_of(reason).find("no definition yet") != std::string::npos,
-             context_of(reason));
+  expect_down(errc::apply_failed, {"'sums'", "no definition yet"});
   BOOST_TEST(out.text.str() == "");
 }
 

@@ -356,10 +356,7 @@ BOOST_AUTO_TEST_CASE(a_model_that_cannot_reset_after_a_throwing_restore_fails) {
   auto p = start_restoring(unreadable(model_storage::memory, true), options());
   self->monitor(p);
   run();
-  auto reason = down_reason_after_run();
-  BOOST_TEST((code_of(reason) == errc::apply_failed));
-  BOOST_TEST(context_of(reason).find("cannot reset") != std::string::npos,
-             context_of(reason));
+  expect_down(errc::apply_failed, {"cannot reset"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,9 +3,12 @@
 // A deterministic fixture with a bus over an in-memory log, plus helpers to
 // publish events and read the whole log back.
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "bus/errc.hpp"
 #include "support/deterministic_fixture.hpp"
 #include "support/test_models.hpp"
 
@@ -49,6 +52,16 @@ struct bus_fixture : deterministic_fixture {
     self->receive([&](caf::down_msg& dm) { reason = dm.reason; },
                   caf::after(std::chrono::seconds{0}) >> [] {});
     return reason;
+  }
+
+  /// Checks why an actor the test's actor monitors went down while the
+  /// system ran: with `code`, and a context that holds each of `texts`.
+  void expect_down(errc code, std::initializer_list<std::string_view> texts) {
+    auto reason = down_reason_after_run();
+    BOOST_TEST((code_of(reason) == code));
+    for (auto text : texts)
+      BOOST_TEST(context_of(reason).find(text) != std::string::npos,
+                 context_of(reason));
   }
 
   /// Events "<prefix><i>" for i in [first, first + n), cycling through
