@@ -171,6 +171,46 @@ bool snapshot_at(const std::string& path, const std::string& model,
   return loaded && loaded->has_value() && (**loaded).checkpoint == checkpoint;
 }
 
+// A system of two workers whose projectors snapshot into a scratch dir;
+// start() brings its bus. Its configuration is set before the system is
+// built (a base, so that it comes first).
+struct two_worker_config {
+  caf::actor_system_config cfg;
+  two_worker_config() { two_workers(cfg); }
+};
+
+struct restore_fixture : two_worker_config {
+  bus::test::scratch_dir dir{"bus-restore-test-"};
+  caf::actor_system sys{cfg};
+  bus_actor bus;
+  projector_options opts;
+  caf::scoped_actor self{sys};
+
+  ~restore_fixture() {
+    if (bus)
+      caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
+  }
+
+  // Spawns the bus over `log`; projectors snapshot every `snapshot_every`
+  // events.
+  void start(std::shared_ptr<bus::memory_log> log, std::uint64_t snapshot_every) {
+    bus = spawn_bus(sys, std::move(log), bus_options{});
+    opts.snapshot_path = dir.file("bus.db.snapshots");
+    opts.snapshot_every = snapshot_every;
+  }
+
+  // Stops `p` with `why`; true once it is down (within 30 s).
+  bool stop(const projector_actor& p,
+            caf::exit_reason why = caf::exit_reason::user_shutdown) {
+    self->monitor(p);
+    self->send_exit(p, why);
+    bool down = false;
+    self->receive([&](caf::down_msg&) { down = true; },
+                  caf::after(std::chrono::seconds{30}) >> [] {});
+    return down;
+  }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(projector_restore_multithread)
@@ -220,21 +260,14 @@ BOOST_AUTO_TEST_CASE(a_node_restoring_on_every_worker_still_answers) {
   BOOST_TEST(answer->value == boost::json::value(17)); // e1, e4, ..., e49
 }
 
-BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
+BOOST_FIXTURE_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up,
+                        restore_fixture) {
   // A kill runs no handler, but the projector's state still goes: its
   // helper learns that nobody waits for the restore and stops at its next
   // count of rows, rather than load the whole model (and hold it and a
   // restore slot) beside the replacement's restore.
   constexpr std::size_t rows = 3 * bus::restore_progress::rows_per_update;
-  bus::test::scratch_dir dir{"bus-restore-test-"};
-  auto log = bus::test::added_log(rows, rows);
-  caf::actor_system_config cfg;
-  two_workers(cfg);
-  caf::actor_system sys{cfg};
-  auto bus = spawn_bus(sys, log, bus_options{});
-  projector_options opts;
-  opts.snapshot_path = dir.file("bus.db.snapshots");
-  opts.snapshot_every = 1000;
+  start(bus::test::added_log(rows, rows), 1000);
   auto restores = std::make_shared<bus::restore_progress>();
   opts.restores = restores;
   auto alive = std::make_shared<std::atomic<int>>(0);
@@ -242,17 +275,8 @@ BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
   bus::model_spec spec{"docs", [gate, alive] {
                          return std::make_unique<gated_docs>(gate, alive);
                        }};
-  caf::scoped_actor self{sys};
   auto status_of = [&](const projector_actor& p) {
     return ask<projector_status>(sys, p, std::chrono::seconds{10}, status_atom::value);
-  };
-  auto stop = [&](const projector_actor& p, caf::exit_reason why) {
-    self->monitor(p);
-    self->send_exit(p, why);
-    bool down = false;
-    self->receive([&](caf::down_msg&) { down = true; },
-                  caf::after(std::chrono::seconds{30}) >> [] {});
-    return down;
   };
   // The first run catches up from the log and leaves a rows snapshot of
   // every key on its way out.
@@ -284,39 +308,21 @@ BOOST_AUTO_TEST_CASE(a_projector_killed_mid_restore_has_its_helper_give_up) {
   BOOST_TEST(st->replayed == 0u);
   BOOST_TEST(st->checkpoint == rows);
   BOOST_REQUIRE(stop(third, caf::exit_reason::user_shutdown));
-  caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
 }
 
-BOOST_AUTO_TEST_CASE(restores_that_throw_give_their_slots_back) {
+BOOST_FIXTURE_TEST_CASE(restores_that_throw_give_their_slots_back, restore_fixture) {
   // Restores take one of a slot per core, process-wide: a restore that
   // threw used to keep its slot (and its projector "restoring"), and once
   // every slot was taken no projector of the process restored any more.
-  bus::test::scratch_dir dir{"bus-restore-test-"};
-  auto log = bus::test::added_log(20, 3);
-  caf::actor_system_config cfg;
-  two_workers(cfg);
-  caf::actor_system sys{cfg};
-  auto bus = spawn_bus(sys, log, bus_options{});
-  projector_options opts;
-  opts.snapshot_path = dir.file("bus.db.snapshots");
-  opts.snapshot_every = 10;
+  start(bus::test::added_log(20, 3), 10);
   bus::model_spec sums{"sums", [] {
                          return std::make_unique<bus::test::payload_sums>(
                            "sums", std::vector<std::string>{"Added"});
                        }};
   bus::model_spec unreadable{"sums",
                              [] { return std::make_unique<unreadable_sums>(); }};
-  caf::scoped_actor self{sys};
   auto ready = [&](const projector_actor& p) {
     return ask<projector_status>(sys, p, std::chrono::seconds{20}, ready_atom::value);
-  };
-  auto stop = [&](const projector_actor& p) {
-    self->monitor(p);
-    self->send_exit(p, caf::exit_reason::user_shutdown);
-    bool down = false;
-    self->receive([&](caf::down_msg&) { down = true; },
-                  caf::after(std::chrono::seconds{30}) >> [] {});
-    return down;
   };
   // A snapshot at 20 to restore, then more throwing restores than slots,
   // one after the other: each is rebuilt from the log.
@@ -343,7 +349,6 @@ BOOST_AUTO_TEST_CASE(restores_that_throw_give_their_slots_back) {
   BOOST_TEST(st->checkpoint == 20u);
   BOOST_TEST(st->replayed == 0u);
   BOOST_REQUIRE(stop(last));
-  caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
