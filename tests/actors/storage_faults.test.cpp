@@ -11,6 +11,7 @@
 #include "bus/actors/projector.hpp"
 #include "bus/document_model.hpp"
 #include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/sqlite_log.hpp"
 #include "support/bus_fixture.hpp"
 #include "support/keyed_docs.hpp"
@@ -204,6 +205,12 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
       std::shared_ptr<sqlite_log> store;
       auto durable = spawn_durable_bus(store);
       BOOST_REQUIRE(publish_to(durable, events(0, 10, {"A"})));
+      // The operator reads it on the node's log, once, not per refusal.
+      std::vector<std::string> said;
+      set_log_sink([&said](const log_record& r) {
+        if (r.level == log_level::error && r.source == "bus")
+          said.emplace_back(r.message);
+      });
       faults.arm(kind, "-wal");
       auto refused = publish_to(durable, events(10, 5, {"A"}));
       BOOST_REQUIRE(!refused);
@@ -217,6 +224,10 @@ BOOST_AUTO_TEST_CASE(a_failed_log_commit_fails_publishes_until_the_restart) {
       auto again = publish_to(durable, events(10, 5, {"A"}));
       BOOST_REQUIRE(!again);
       BOOST_TEST(code_of(again.error()) == errc::storage_failed);
+      set_log_sink({});
+      BOOST_REQUIRE_EQUAL(said.size(), 1u);
+      BOOST_TEST(said[0].find("store failed: ") == 0u, said[0]);
+      BOOST_TEST(said[0].find(st->store_error) != std::string::npos, said[0]);
       self->send_exit(durable, caf::exit_reason::user_shutdown);
       run();
       store.reset();
