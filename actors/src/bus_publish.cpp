@@ -7,6 +7,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/event_codec.hpp"
+#include "bus/log.hpp"
 #include "internal/bus_state.hpp"
 #include "internal/fan_out.hpp"
 #include "internal/peer_check.hpp"
@@ -66,6 +67,21 @@ void after_sync(bus_self self, std::function<void(const caf::error&)> f) {
   }
 }
 
+void tell_store_state(bus_self self) {
+  auto& st = self->state;
+  auto now = st.log->health();
+  if (now.state == st.store_told)
+    return;
+  st.store_told = now.state;
+  if (now.state == store_state::healthy)
+    BUS_LOG(log_level::info, "bus", "store healthy again");
+  else
+    BUS_LOG(log_level::error, "bus",
+            "store " << to_string(now.state) << ": " << now.reason
+                     << "; publishes get error 14 (storage_failed) until "
+                        "it recovers or the node restarts");
+}
+
 void sync_now(bus_self self) {
   auto& st = self->state;
   st.sync_request = bus_state::next_sync::none;
@@ -78,6 +94,8 @@ void sync_now(bus_self self) {
   // On failure the log dropped every event past its durable head: each
   // held reply names one of them, so each gets the error.
   auto err = synced ? caf::error{} : synced.error();
+  if (!synced || st.store_told != store_state::healthy)
+    tell_store_state(self);
   for (auto& f : waiting)
     f(err);
 }
@@ -126,6 +144,8 @@ caf::result<publish_ack> publish(bus_self self, std::vector<event>& events,
   // there); it may be a redelivery of a logged event.
   auto first_id = published > 0 ? events.front().id : std::string{};
   auto appended = guarded([&] { return self->state.log->append(std::move(events)); });
+  if (!appended || st.store_told != store_state::healthy)
+    tell_store_state(self);
   if (!appended) {
     internal::note_failed_publish(self, publisher, number, first_id, order,
                                   appended.error());

@@ -42,6 +42,11 @@ std::uint64_t last_named(const Outcomes& outcomes) {
   return result;
 }
 
+/// After a failed log operation: says on the log (stderr) when the store
+/// failed (or was fenced) since the bus last said, and why; once, not for
+/// every reply that carries the error. Also when it is healthy again.
+void tell_store_state(bus_self self);
+
 /// Holds `f` until the log's next sync; arms the sync if needed.
 void after_sync(bus_self self, std::function<void(const caf::error&)> f);
 

@@ -15,6 +15,7 @@
 #include <caf/actor_addr.hpp>
 
 #include "bus/actors/bus_actor.hpp"
+#include "bus/event_log.hpp"
 #include "bus/subscriptions.hpp"
 
 namespace bus::actors {
@@ -75,6 +76,9 @@ struct bus_state {
   };
 
   std::shared_ptr<event_log> log;
+  /// The log's state when the bus last said so on the log (stderr): an
+  /// operator learns of a failed store there, once, not from each reply.
+  store_state store_told = store_state::healthy;
   bus_options options;
   subscriptions subs;
   std::unordered_map<subscriptions::subscriber_id, subscriber> subscribers;
