@@ -350,6 +350,20 @@ BOOST_AUTO_TEST_CASE(max_line_bytes_takes_what_the_flag_takes) {
   BOOST_TEST(cfg->node.max_line_bytes == std::size_t{1} << 30);
 }
 
+// The range of bus-node's --batch-size: 1 to 1048576 events (a larger
+// batch holds more of the input before any of it is published).
+BOOST_AUTO_TEST_CASE(batch_size_takes_what_the_flag_takes) {
+  auto over = parse_config(
+    with_models(listing_model, R"("node": {"batch_size": 1048577})"));
+  BOOST_REQUIRE(!over);
+  BOOST_TEST(context_of(over.error())
+             == "node.batch_size: expected an integer from 1 to 1048576");
+  auto cfg = parse_config(
+    with_models(listing_model, R"("node": {"batch_size": 1048576})"));
+  BOOST_REQUIRE(cfg);
+  BOOST_TEST(cfg->node.batch_size == std::size_t{1} << 20);
+}
+
 BOOST_AUTO_TEST_CASE(numbers_of_the_wrong_type_are_rejected) {
   check_rejected(with_models(listing_model, R"("supervision": {"max_restarts": 2.5})"),
                  "supervision.max_restarts");
