@@ -273,10 +273,11 @@ caf::expected<bus_config> parse_config(const boost::json::value& doc) {
   }
   if (auto* node = top.field("node", false)) {
     reader r{*node, "node", err};
-    // bus-node --max-line-bytes takes the same range.
+    // bus-node --max-line-bytes and --batch-size take the same ranges.
     r.number<std::size_t>("max_line_bytes", result.node.max_line_bytes, 64,
                           std::size_t{1} << 30);
-    r.number<std::size_t>("batch_size", result.node.batch_size, 1);
+    r.number<std::size_t>("batch_size", result.node.batch_size, 1,
+                          std::size_t{1} << 20);
     r.number<std::size_t>("snapshot_every", result.node.snapshot_every, 0);
     r.no_unknown_keys();
   }
