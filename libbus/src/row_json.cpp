@@ -3,6 +3,7 @@
 
 #include "internal/row_json.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -37,37 +38,63 @@ namespace {
 
 using internal::drain;
 using internal::serializer;
+using internal::text_buffer;
 
-// True when `x` is written in JSON as it is, between quotes: what the
-// serializer escapes is a quote, a backslash and a control character.
-bool plain(std::string_view x) noexcept {
-  // Eight bytes at a time (a byte below 0x20, or equal to a quote or a
-  // backslash, sets its top bit below): the strings of a row are short
-  // and plain.
+// True for the bytes that JSON escapes in a string: a quote, a backslash
+// and a control character.
+constexpr std::array<bool, 256> escaped = [] {
+  std::array<bool, 256> result{};
+  for (std::size_t c = 0; c < 0x20; ++c)
+    result[c] = true;
+  result['"'] = true;
+  result['\\'] = true;
+  return result;
+}();
+
+// True if one of the eight bytes of `w` is escaped (a byte below 0x20, or
+// equal to a quote or a backslash, sets its top bit below).
+bool special(std::uint64_t w) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101ull;
   constexpr std::uint64_t highs = 0x8080808080808080ull;
-  auto special = [](std::uint64_t w) {
-    auto below_space = (w - ones * 0x20) & ~w;
-    auto quote = w ^ (ones * '"');
-    auto backslash = w ^ (ones * '\\');
-    return ((below_space | ((quote - ones) & ~quote)
-             | ((backslash - ones) & ~backslash))
-            & highs)
-           != 0;
-  };
+  auto below_space = (w - ones * 0x20) & ~w;
+  auto quote = w ^ (ones * '"');
+  auto backslash = w ^ (ones * '\\');
+  return ((below_space | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash))
+          & highs)
+         != 0;
+}
+
+// Copies `x` to `out` and says whether it is written in JSON as it is,
+// between quotes. One pass: the strings of a row are short and plain.
+bool copy_plain(char* out, std::string_view x) noexcept {
   auto* p = x.data();
   auto n = x.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
+  if (n < 8) {
+    auto bad = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = p[i];
+      bad |= escaped[static_cast<unsigned char>(p[i])];
+    }
+    return !bad;
+  }
+  std::uint64_t w;
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&w, p + i, 8);
+    std::memcpy(out + i, &w, 8);
     if (special(w))
       return false;
   }
-  for (; n > 0; ++p, --n) {
-    auto c = static_cast<unsigned char>(*p);
-    if (c < 0x20 || c == '"' || c == '\\')
+  // The last eight bytes, overlapping what the loop did.
+  std::memcpy(&w, p + n - 8, 8);
+  std::memcpy(out + n - 8, &w, 8);
+  return !special(w);
+}
+
+// True when `x` is written in JSON as it is, between quotes.
+bool plain(std::string_view x) noexcept {
+  for (auto c : x)
+    if (escaped[static_cast<unsigned char>(c)])
       return false;
-  }
   return true;
 }
 
@@ -80,42 +107,49 @@ constexpr int max_fast_depth = 32;
 // comes out exactly as the serializer writes it (keys are compared as
 // written, whichever release wrote them); a number, as a number that reads
 // back the same.
-void append_string(std::string& out, std::string_view x) {
-  if (plain(x)) {
-    out += '"';
-    out.append(x.data(), x.size());
-    out += '"';
+void append_string(text_buffer& out, std::string_view x) {
+  if (auto* p = out.reserve(x.size() + 2); p != nullptr && copy_plain(p + 1, x)) {
+    p[0] = '"';
+    p[x.size() + 1] = '"';
+    out.commit(x.size() + 2);
+    return;
+  }
+  if (x.size() + 2 > text_buffer::capacity && plain(x)) {
+    out.put('"');
+    out.put(x);
+    out.put('"');
     return;
   }
   auto& sr = serializer();
   sr.reset(boost::json::string_view{x.data(), x.size()});
-  drain(sr, out);
+  drain(sr, out.flushed());
 }
 
 template <class T>
-void append_integer(std::string& out, T x) {
-  char buffer[24];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
-  out.append(buffer, static_cast<std::size_t>(end - buffer));
+void append_integer(text_buffer& out, T x) {
+  constexpr std::size_t room = 24;
+  auto* p = out.reserve(room);
+  auto [end, ec] = std::to_chars(p, p + room, x);
+  out.commit(static_cast<std::size_t>(end - p));
 }
 
-void append_value(std::string& out, const boost::json::value& x, int depth);
+void append_value(text_buffer& out, const boost::json::value& x, int depth);
 
-void append_object(std::string& out, const boost::json::object& x, int depth) {
-  out += '{';
+void append_object(text_buffer& out, const boost::json::object& x, int depth) {
+  out.put('{');
   auto first = true;
   for (auto& kv : x) {
     if (!first)
-      out += ',';
+      out.put(',');
     first = false;
     append_string(out, {kv.key().data(), kv.key().size()});
-    out += ':';
+    out.put(':');
     append_value(out, kv.value(), depth + 1);
   }
-  out += '}';
+  out.put('}');
 }
 
-void append_value(std::string& out, const boost::json::value& x, int depth) {
+void append_value(text_buffer& out, const boost::json::value& x, int depth) {
   using boost::json::kind;
   switch (x.kind()) {
     case kind::string:
@@ -128,10 +162,10 @@ void append_value(std::string& out, const boost::json::value& x, int depth) {
       append_integer(out, x.get_uint64());
       return;
     case kind::bool_:
-      out += x.get_bool() ? "true" : "false";
+      out.put(x.get_bool() ? "true" : "false");
       return;
     case kind::null:
-      out += "null";
+      out.put("null");
       return;
     case kind::object:
       if (depth < max_fast_depth) {
@@ -141,15 +175,15 @@ void append_value(std::string& out, const boost::json::value& x, int depth) {
       break;
     case kind::array:
       if (depth < max_fast_depth) {
-        out += '[';
+        out.put('[');
         auto first = true;
         for (auto& item : x.get_array()) {
           if (!first)
-            out += ',';
+            out.put(',');
           first = false;
           append_value(out, item, depth + 1);
         }
-        out += ']';
+        out.put(']');
         return;
       }
       break;
@@ -158,21 +192,27 @@ void append_value(std::string& out, const boost::json::value& x, int depth) {
   }
   auto& sr = serializer();
   sr.reset(&x);
-  drain(sr, out);
+  drain(sr, out.flushed());
 }
 
 } // namespace
 
 void append_json(std::string& out, const boost::json::value& x) {
-  append_value(out, x, 0);
+  text_buffer b{out};
+  append_value(b, x, 0);
+  b.flush();
 }
 
 void append_json(std::string& out, const boost::json::object& x) {
-  append_object(out, x, 0);
+  text_buffer b{out};
+  append_object(b, x, 0);
+  b.flush();
 }
 
 void append_json(std::string& out, std::string_view x) {
-  append_string(out, x);
+  text_buffer b{out};
+  append_string(b, x);
+  b.flush();
 }
 
 } // namespace bus
@@ -183,45 +223,51 @@ bool holds_nan(const boost::json::value& x) noexcept {
   return any_double(x, [](double d) { return std::isnan(d); });
 }
 
+void append_string_json(text_buffer& out, std::string_view x) {
+  append_string(out, x);
+}
+
 void append_object_json(std::string& out, std::string_view bytes) {
-  out += '{';
+  text_buffer b{out};
+  b.put('{');
   std::string_view key;
   std::string_view value;
   auto first = true;
   for (field_walker walk{bytes}; walk.next_raw(key, value);) {
     if (!first)
-      out += ',';
+      b.put(',');
     first = false;
-    append_string(out, key);
-    out += ':';
+    append_string(b, key);
+    b.put(':');
     record_reader r{value};
     auto x = r.field();
     switch (x.kind()) {
       case field_kind::string:
-        append_string(out, x.as_string());
+        append_string(b, x.as_string());
         break;
       case field_kind::int64:
-        append_integer(out, x.as_int64());
+        append_integer(b, x.as_int64());
         break;
       case field_kind::uint64:
-        append_integer(out, x.as_uint64());
+        append_integer(b, x.as_uint64());
         break;
       case field_kind::boolean:
-        out += x.as_bool() ? "true" : "false";
+        b.put(x.as_bool() ? "true" : "false");
         break;
       case field_kind::null:
-        out += "null";
+        b.put("null");
         break;
       default: {
         // Doubles as the serializer writes them; arrays and objects as
         // decoded (a nested key held twice counts once), at the depth of a
         // decoded document's values.
         record_reader whole{value};
-        append_value(out, whole.value(1), 1);
+        append_value(b, whole.value(1), 1);
       }
     }
   }
-  out += '}';
+  b.put('}');
+  b.flush();
 }
 
 } // namespace bus::internal

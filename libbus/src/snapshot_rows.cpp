@@ -169,15 +169,14 @@ void append_row(std::string& out, std::string_view key,
 }
 
 void append_row(std::string& out, std::string_view key, const read_model& model) {
-  auto start = out.size();
-  out += '[';
-  append_json(out, key);
-  out += ',';
-  if (!model.write_value(key, out)) {
-    out.resize(start); // written nothing: ["key"]
-    out += '[';
-    append_json(out, key);
-  }
+  internal::text_buffer b{out};
+  b.put('[');
+  internal::append_string_json(b, key);
+  b.put(',');
+  b.flush();
+  auto value_at = out.size();
+  if (!model.write_value(key, out))
+    out.resize(value_at - 1); // no value, no comma: ["key"]
   out += "]\n";
 }
 

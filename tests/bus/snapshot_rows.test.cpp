@@ -172,6 +172,12 @@ BOOST_AUTO_TEST_CASE(strings_are_written_as_the_serializer_writes_them) {
         strings.push_back(std::string(n, 'x'));
         strings.back()[at] = c;
       }
+  // Strings about as long as the writer's buffer, plain or escaped last.
+  for (std::size_t n : std::vector<std::size_t>{470, 477, 478, 479, 480, 481, 1000})
+    for (char c : {'y', '"', '\x01'}) {
+      strings.push_back(std::string(n, 'x'));
+      strings.back().back() = c;
+    }
   for (auto& x : strings) {
     std::string written;
     append_json(written, std::string_view{x});
@@ -180,6 +186,18 @@ BOOST_AUTO_TEST_CASE(strings_are_written_as_the_serializer_writes_them) {
     append_json(in_value, boost::json::value(boost::json::string(x)));
     BOOST_TEST(in_value == written, x);
   }
+}
+
+BOOST_AUTO_TEST_CASE(objects_longer_than_the_writers_buffer_are_written_whole) {
+  // Fields that cross the writer's buffer at every offset, after text
+  // already in the string.
+  boost::json::object doc;
+  for (int i = 0; i < 64; ++i)
+    doc["field-" + std::to_string(i)] = std::string(static_cast<std::size_t>(i), 'v')
+                                        + (i % 7 == 0 ? "\"" : "");
+  std::string written = "[\"k\",";
+  append_json(written, boost::json::value(doc));
+  BOOST_TEST(written == "[\"k\"," + boost::json::serialize(doc));
 }
 
 BOOST_AUTO_TEST_CASE(values_read_back_as_they_were_written) {

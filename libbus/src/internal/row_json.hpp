@@ -9,6 +9,8 @@
 
 #include <boost/json/serializer.hpp>
 
+#include "text_buffer.hpp"
+
 namespace bus::internal {
 
 /// Serializes what `sr` was reset to onto the end of `out`: no string per
@@ -18,6 +20,9 @@ void drain(boost::json::serializer& sr, std::string& out);
 /// This thread's serializer: a projector appends a row or two per event,
 /// and making one each time would cost more than the row.
 boost::json::serializer& serializer();
+
+/// Puts the JSON text of the string `x`, as append_json writes it.
+void append_string_json(text_buffer& out, std::string_view x);
 
 /// Appends the JSON text of the checked encoded object `bytes` (a record's
 /// object, event_record.hpp, no top-level key twice: a document's), byte
