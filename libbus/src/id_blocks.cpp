@@ -1,6 +1,7 @@
 #include "internal/id_blocks.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "bus/event_log.hpp"
 #include "internal/event_record.hpp"
@@ -97,16 +98,43 @@ std::uint64_t id_blocks::find(std::string_view id) const {
     fail("find");
   auto blob = column_blob(find_, 0);
   // One comparison per entry (a scan is most of a lookup): ids of another
-  // size compare by it, others by their bytes.
-  while (!blob.empty()) {
-    auto [x, seq] = take_entry(blob);
-    if (x.size() < id.size())
-      continue;
-    auto order = x.size() > id.size() ? 1 : x.compare(id);
-    if (order == 0)
-      return seq;
-    if (order > 0)
+  // size compare by it, others by their bytes. The seq of an entry passed
+  // over is skipped, not decoded.
+  auto* p = reinterpret_cast<const unsigned char*>(blob.data());
+  auto* end = p + blob.size();
+  auto corrupt = [] {
+    throw storage_error("sqlite: corrupt id table: an entry runs past its block");
+  };
+  while (p != end) {
+    std::uint64_t size = *p++;
+    if (size >= 0x80) { // rare: an id of 128 bytes or more
+      std::string_view rest{reinterpret_cast<const char*>(p - 1),
+                            static_cast<std::size_t>(end - p + 1)};
+      size = take_varint(rest);
+      p = reinterpret_cast<const unsigned char*>(rest.data());
+    }
+    if (size > static_cast<std::uint64_t>(end - p))
+      corrupt();
+    auto* x = p;
+    p += size;
+    if (size > id.size())
       return 0; // the block is in key order: past where the id would be
+    if (size == id.size()) {
+      auto order = std::memcmp(x, id.data(), id.size());
+      if (order == 0) {
+        std::string_view rest{reinterpret_cast<const char*>(p),
+                              static_cast<std::size_t>(end - p)};
+        return take_varint(rest);
+      }
+      if (order > 0)
+        return 0;
+    }
+    // Skips the seq: its last byte has the top bit clear.
+    while (p != end && (*p & 0x80) != 0)
+      ++p;
+    if (p == end)
+      corrupt();
+    ++p;
   }
   return 0;
 }

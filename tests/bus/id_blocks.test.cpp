@@ -126,6 +126,19 @@ BOOST_AUTO_TEST_CASE(long_ids_cut_blocks_by_bytes) {
   BOOST_TEST(table->find(ids[150]) == 151u);
 }
 
+BOOST_AUTO_TEST_CASE(a_block_cut_short_fails_its_lookups) {
+  insert({"a1", "a2", "a3", std::string(200, 'z')}, {1, 2, 300, 4});
+  BOOST_TEST(table->find(std::string(200, 'z')) == 4u);
+  BOOST_TEST(table->find(std::string(199, 'z')) == 0u);
+  BOOST_TEST(table->find(std::string(201, 'z')) == 0u);
+  // The seq of a3 (two bytes) loses its last byte, and what follows it.
+  sqlite3_exec(db, "UPDATE id_blocks SET ids = substr(ids, 1, 12)", nullptr, nullptr,
+               nullptr);
+  BOOST_TEST(table->find("a1") == 1u);
+  BOOST_CHECK_THROW(table->find("a3"), bus::storage_error);
+  BOOST_CHECK_THROW(table->find("a4"), bus::storage_error);
+}
+
 BOOST_AUTO_TEST_CASE(an_id_indexed_twice_fails_the_insert) {
   insert({"a1", "a2", "a3"}, {1, 2, 3});
   BOOST_CHECK_THROW(insert({"a0", "a2"}, {4, 5}), bus::storage_error);
