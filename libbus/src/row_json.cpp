@@ -3,13 +3,13 @@
 
 #include "internal/row_json.hpp"
 
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
+#include "bus/json_plain.hpp"
 #include "bus/snapshot_rows.hpp"
 #include "internal/event_record.hpp"
 #include "internal/json_numbers.hpp"
@@ -40,64 +40,6 @@ using internal::drain;
 using internal::serializer;
 using internal::text_buffer;
 
-// True for the bytes that JSON escapes in a string: a quote, a backslash
-// and a control character.
-constexpr std::array<bool, 256> escaped = [] {
-  std::array<bool, 256> result{};
-  for (std::size_t c = 0; c < 0x20; ++c)
-    result[c] = true;
-  result['"'] = true;
-  result['\\'] = true;
-  return result;
-}();
-
-// True if one of the eight bytes of `w` is escaped (a byte below 0x20, or
-// equal to a quote or a backslash, sets its top bit below).
-bool special(std::uint64_t w) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ull;
-  constexpr std::uint64_t highs = 0x8080808080808080ull;
-  auto below_space = (w - ones * 0x20) & ~w;
-  auto quote = w ^ (ones * '"');
-  auto backslash = w ^ (ones * '\\');
-  return ((below_space | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash))
-          & highs)
-         != 0;
-}
-
-// Copies `x` to `out` and says whether it is written in JSON as it is,
-// between quotes. One pass: the strings of a row are short and plain.
-bool copy_plain(char* out, std::string_view x) noexcept {
-  auto* p = x.data();
-  auto n = x.size();
-  if (n < 8) {
-    auto bad = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      out[i] = p[i];
-      bad |= escaped[static_cast<unsigned char>(p[i])];
-    }
-    return !bad;
-  }
-  std::uint64_t w;
-  for (std::size_t i = 0; i + 8 <= n; i += 8) {
-    std::memcpy(&w, p + i, 8);
-    std::memcpy(out + i, &w, 8);
-    if (special(w))
-      return false;
-  }
-  // The last eight bytes, overlapping what the loop did.
-  std::memcpy(&w, p + n - 8, 8);
-  std::memcpy(out + n - 8, &w, 8);
-  return !special(w);
-}
-
-// True when `x` is written in JSON as it is, between quotes.
-bool plain(std::string_view x) noexcept {
-  for (auto c : x)
-    if (escaped[static_cast<unsigned char>(c)])
-      return false;
-  return true;
-}
-
 // Nesting written by the fast path below; deeper values go to the
 // serializer, which needs no stack.
 constexpr int max_fast_depth = 32;
@@ -108,13 +50,13 @@ constexpr int max_fast_depth = 32;
 // written, whichever release wrote them); a number, as a number that reads
 // back the same.
 void append_string(text_buffer& out, std::string_view x) {
-  if (auto* p = out.reserve(x.size() + 2); p != nullptr && copy_plain(p + 1, x)) {
+  if (auto* p = out.reserve(x.size() + 2); p != nullptr && copy_json_plain(p + 1, x)) {
     p[0] = '"';
     p[x.size() + 1] = '"';
     out.commit(x.size() + 2);
     return;
   }
-  if (x.size() + 2 > text_buffer::capacity && plain(x)) {
+  if (x.size() + 2 > text_buffer::capacity && json_plain(x)) {
     out.put('"');
     out.put(x);
     out.put('"');

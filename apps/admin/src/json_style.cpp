@@ -6,6 +6,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "bus/json_plain.hpp"
+
 namespace bus::admin {
 
 namespace {
@@ -19,45 +21,12 @@ void append_number(std::string& out, Integer x) {
   out.append(buffer, end);
 }
 
-// True for the bytes a JSON string literal must escape.
-bool needs_escape(unsigned char c) noexcept {
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
-// True when one of the eight bytes of `w` needs an escape (bit tricks of
-// "Bit Twiddling Hacks": a byte below n, a zero byte after xor).
-bool any_needs_escape(std::uint64_t w) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101;
-  constexpr std::uint64_t highs = 0x8080808080808080;
-  auto zero_byte = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
-  auto below_space = (w - ones * 0x20) & ~w & highs;
-  return (below_space | zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')))
-         != 0;
-}
-
-// True when no byte of `s` needs an escape; eight bytes at a time.
-bool all_plain(std::string_view s) noexcept {
-  std::size_t i = 0;
-  std::uint64_t w;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::memcpy(&w, s.data() + i, 8);
-    if (any_needs_escape(w))
-      return false;
-  }
-  if (i == s.size())
-    return true;
-  w = 0x6161616161616161; // the tail, padded with 'a'
-  std::memcpy(&w, s.data() + i, s.size() - i);
-  return !any_needs_escape(w);
-}
-
 } // namespace
 
 char* write_string(char* p, std::string_view s) noexcept {
   static constexpr char hex[] = "0123456789abcdef";
   *p++ = '"';
-  if (all_plain(s)) { // the common case: one copy of the whole
-    std::memcpy(p, s.data(), s.size());
+  if (copy_json_plain(p, s)) { // the common case: copied as it is checked
     p += s.size();
     *p++ = '"';
     return p;
@@ -90,7 +59,7 @@ char* write_string(char* p, std::string_view s) noexcept {
         escape('f');
         break;
       default:
-        if (needs_escape(static_cast<unsigned char>(c))) {
+        if (json_escaped[static_cast<unsigned char>(c)]) {
           std::memcpy(p, "\\u00", 4);
           p[4] = hex[static_cast<unsigned char>(c) >> 4];
           p[5] = hex[c & 0xf];
@@ -105,7 +74,7 @@ char* write_string(char* p, std::string_view s) noexcept {
 }
 
 void render_string(std::string& out, std::string_view s) {
-  if (all_plain(s)) { // the common case
+  if (json_plain(s)) { // the common case
     out += '"';
     out.append(s.data(), s.size());
     out += '"';
