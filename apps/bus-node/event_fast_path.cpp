@@ -10,6 +10,7 @@
 
 #include "bus/event_id.hpp"
 #include "bus/payload_writer.hpp"
+#include "bus/string_keys.hpp"
 
 namespace bus::node {
 
@@ -127,9 +128,10 @@ bool write_value(payload_writer& out, element from, int depth, key_list& keys) {
 template <std::size_t N>
 bool read_fields(simdjson::dom::object obj, const std::string_view (&names)[N],
                  element (&out)[N], bool (&found)[N]) {
+  string_equal eq; // in place, no memcmp call for these short names
   for (auto field : obj) {
     std::size_t i = 0;
-    while (i < N && names[i] != field.key)
+    while (i < N && !eq(names[i], field.key))
       ++i;
     if (i == N || found[i])
       return false;

@@ -173,6 +173,28 @@ BOOST_AUTO_TEST_CASE(a_const_map_finds_and_iterates_the_same) {
   BOOST_TEST(i->second == 1);
 }
 
+BOOST_AUTO_TEST_CASE(string_equal_tells_one_byte_apart_at_every_place_of_every_size) {
+  // Sizes below, at and above each word it compares by (2, 4, 8, 16
+  // bytes): a byte changed at any place, by its low or its high bit, is
+  // told apart; a copy at another address is equal.
+  bus::string_equal eq;
+  auto all_told = true;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string x(n, 'k');
+    for (std::size_t i = 0; i < n; ++i)
+      x[i] = static_cast<char>('a' + i % 26);
+    std::string copy = " " + x;
+    all_told = all_told && eq(x, std::string_view{copy}.substr(1));
+    for (std::size_t at = 0; at < n; ++at)
+      for (char flip : {'\x01', '\x80'}) {
+        auto y = x;
+        y[at] = static_cast<char>(y[at] ^ flip);
+        all_told = all_told && !eq(x, y) && !eq(y, x);
+      }
+  }
+  BOOST_TEST(all_told);
+}
+
 BOOST_AUTO_TEST_CASE(string_equal_tells_keys_differing_anywhere_apart) {
   // It compares short keys in place and longer ones with memcmp: keys that
   // differ only in their first or last byte, or only in length, on both

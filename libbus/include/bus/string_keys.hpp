@@ -6,6 +6,8 @@
 // short key is compared per event.
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string_view>
 
@@ -29,15 +31,38 @@ struct string_hash {
 struct string_equal {
   using is_transparent = void;
   bool operator()(std::string_view x, std::string_view y) const noexcept {
-    // Keys are mostly short: compared in place, not by a call to memcmp.
-    if (x.size() != y.size())
+    // Keys and event types are mostly short: compared a word at a time in
+    // place (the first and the last bytes of a size, overlapping), not by
+    // a call to memcmp nor byte by byte.
+    auto n = x.size();
+    if (n != y.size())
       return false;
-    if (x.size() > 16)
-      return x == y;
-    for (std::size_t i = 0; i < x.size(); ++i)
-      if (x[i] != y[i])
-        return false;
-    return true;
+    auto* a = x.data();
+    auto* b = y.data();
+    if (n >= 8) {
+      if (n > 16)
+        return std::memcmp(a, b, n) == 0;
+      return ((load<std::uint64_t>(a) ^ load<std::uint64_t>(b))
+              | (load<std::uint64_t>(a + n - 8) ^ load<std::uint64_t>(b + n - 8)))
+             == 0;
+    }
+    if (n >= 4)
+      return ((load<std::uint32_t>(a) ^ load<std::uint32_t>(b))
+              | (load<std::uint32_t>(a + n - 4) ^ load<std::uint32_t>(b + n - 4)))
+             == 0;
+    if (n >= 2)
+      return ((load<std::uint16_t>(a) ^ load<std::uint16_t>(b))
+              | (load<std::uint16_t>(a + n - 2) ^ load<std::uint16_t>(b + n - 2)))
+             == 0;
+    return n == 0 || *a == *b;
+  }
+
+private:
+  template <class T>
+  static T load(const char* p) noexcept {
+    T x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
   }
 };
 
