@@ -107,6 +107,33 @@ BOOST_AUTO_TEST_CASE(projector_node_killed_mid_stream_comes_back_equal_to_the_fo
   BOOST_TEST(b_err.find("lost the bus") == std::string::npos, b_err);
 }
 
+// A lost node's model is listed away at checkpoint 0, behind the whole log:
+// its lag in time runs from the log's first event (it showed 0 ms, as if
+// nothing waited for it).
+BOOST_AUTO_TEST_CASE(an_away_model_shows_how_far_behind_it_is_in_time) {
+  auto stream = make_stream(200, 20, 0);
+  cluster c;
+  c.start_all();
+  std::set<std::string> seen;
+  check_replies(stream, 0, c.publish(stream, 0, 100), seen, c.both);
+  auto first_published = std::chrono::system_clock::now();
+  c.projectors["node-a"]->stop(SIGKILL);
+  c.until_state("user_listing", "away", {"running", "stalled", "unreachable"}, 20s);
+  auto later_published = std::chrono::system_clock::now();
+  check_replies(stream, 100, c.publish(stream, 100, 200), seen, {"user_by_email"});
+  std::uint64_t head = 0;
+  auto listing = c.models(head)["user_listing"];
+  BOOST_TEST(listing.at("state").as_string() == "away", c.last_status);
+  BOOST_TEST(listing.at("lag_events").as_int64() == 200, c.last_status);
+  // The log's first event was appended before `first_published`, its head
+  // after `later_published`.
+  auto apart = std::chrono::duration_cast<std::chrono::milliseconds>(later_published
+                                                                     - first_published)
+                 .count();
+  BOOST_TEST(apart > 0);
+  BOOST_TEST(listing.at("lag_ms").as_int64() >= apart, c.last_status);
+}
+
 BOOST_AUTO_TEST_CASE(await_reaches_the_models_of_projector_nodes) {
   auto stream = make_stream(200, 20, 0);
   cluster c;
