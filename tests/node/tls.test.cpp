@@ -323,4 +323,31 @@ BOOST_FIXTURE_TEST_CASE(a_certificate_expiring_within_14_days_is_warned_about,
   BOOST_TEST(quiet.err.find("expires on") == std::string::npos, quiet.err);
 }
 
+// The CA expiring stops the cluster as surely as the node's own certificate:
+// from then on no peer's certificate verifies against it. Warned of alike.
+BOOST_FIXTURE_TEST_CASE(a_ca_expiring_within_14_days_is_warned_about, tls_fixture) {
+  certs.make_ca_valid("short", utc_from_now(std::chrono::hours{-24}),
+                      utc_from_now(std::chrono::hours{24 * 5}));
+  certs.make_node("signed-short", "short");
+  auto args = certs.args("signed-short", "short");
+  args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+  auto run = run_process(BUS_NODE_PATH, args, "", 20s);
+  BOOST_TEST(run.exit_code == 0, run.err);
+  auto says = "--tls-ca " + certs.path("short.ca.pem") + ": the CA certificate '";
+  BOOST_TEST(run.err.find(says) != std::string::npos, run.err);
+  BOOST_TEST(run.err.find("expires on ") != std::string::npos, run.err);
+  // Five days from now, less the seconds the test took.
+  BOOST_TEST((run.err.find("(in 4 days") != std::string::npos
+              || run.err.find("(in 5 days") != std::string::npos),
+             run.err);
+  BOOST_TEST(run.err.find("WARN ") != std::string::npos, run.err);
+  // The fixture's CA, valid for long, starts without it (the other case
+  // checks the same of a node's certificate).
+  auto quiet_args = certs.args("bus", "main");
+  quiet_args.insert(quiet_args.end(), {"--listen", "127.0.0.1:0"});
+  auto quiet = run_process(BUS_NODE_PATH, quiet_args, "", 20s);
+  BOOST_TEST(quiet.exit_code == 0, quiet.err);
+  BOOST_TEST(quiet.err.find("expires on") == std::string::npos, quiet.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
