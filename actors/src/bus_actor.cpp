@@ -221,6 +221,13 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return last.error();
       if (!last->empty())
         result.head_timestamp = last->front().timestamp;
+      if (result.head > 0) {
+        auto first = guarded([&] { return st.log->read(1, 1); });
+        if (!first)
+          return first.error();
+        if (!first->empty())
+          result.first_timestamp = first->front().timestamp;
+      }
       return result;
     },
     [self](sync_atom) {

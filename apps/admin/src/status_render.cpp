@@ -58,9 +58,11 @@ actors::bus_status head_covering(actors::bus_status bus,
 model_lag lag_of(const actors::projector_status& s, const actors::bus_status& bus) {
   model_lag result;
   result.events = bus.head > s.checkpoint ? bus.head - s.checkpoint : 0;
-  if (result.events > 0 && s.checkpoint_timestamp > 0
-      && bus.head_timestamp > s.checkpoint_timestamp)
-    result.ms = (bus.head_timestamp - s.checkpoint_timestamp) / 1000000;
+  // At checkpoint 0 no event of its own dates the model (an away model's
+  // checkpoint is not even known): its lag runs from the log's first event.
+  auto since = s.checkpoint > 0 ? s.checkpoint_timestamp : bus.first_timestamp;
+  if (result.events > 0 && since > 0 && bus.head_timestamp > since)
+    result.ms = (bus.head_timestamp - since) / 1000000;
   return result;
 }
 

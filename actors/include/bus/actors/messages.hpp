@@ -232,6 +232,10 @@ struct bus_status {
   std::uint64_t head = 0;
   /// Timestamp of the last event (0: empty log).
   std::int64_t head_timestamp = 0;
+  /// Timestamp of the first event (0: empty log): where the lag in time of
+  /// a model at checkpoint 0 begins (one that applied nothing yet, or one
+  /// on a lost node, whose checkpoint is not known).
+  std::int64_t first_timestamp = 0;
   std::uint32_t subscribers = 0;
   /// Events this bus appended to its log since it started (durable ones:
   /// under group commit, once their sync succeeded).
@@ -329,8 +333,8 @@ typename Inspector::result_type inspect(Inspector& f, node_entry& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bus_status& x) {
   return f(caf::meta::type_name("bus.bus_status"), x.head, x.head_timestamp,
-           x.subscribers, x.appended, x.duplicates, x.store, x.mailbox, x.store_state,
-           x.store_error);
+           x.first_timestamp, x.subscribers, x.appended, x.duplicates, x.store,
+           x.mailbox, x.store_state, x.store_error);
 }
 
 template <class Inspector>

@@ -15,7 +15,8 @@ namespace bus::admin {
 /// How far a model is behind the log's head.
 struct model_lag {
   std::uint64_t events = 0;
-  /// How much older the event at its checkpoint is than the head event.
+  /// How much older the event at its checkpoint is than the head event
+  /// (at checkpoint 0, the log's first event: bus_status::first_timestamp).
   std::int64_t ms = 0;
 };
 
