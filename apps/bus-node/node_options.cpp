@@ -13,6 +13,34 @@ namespace bus::node {
 
 namespace {
 
+// --await-models takes each list whole and finish_node_options splits it:
+// CLI11's own split drops empty names, and a list of commas alone then got
+// only CLI11's "1 required NAME,... missing".
+CLI::Validator names_listed() {
+  return CLI::Validator(
+    [](std::string& text) -> std::string {
+      if (text.find_first_not_of(',') != std::string::npos)
+        return {};
+      return "takes read model names separated by commas (NAME,...), not '" + text
+             + "'";
+    },
+    "", "names_listed");
+}
+
+// The names of the --await-models lists, empty ones (a doubled comma)
+// skipped.
+std::vector<std::string> listed_names(const std::vector<std::string>& lists) {
+  std::vector<std::string> names;
+  for (auto& list : lists)
+    for (std::size_t at = 0; at < list.size();) {
+      auto end = std::min(list.find(',', at), list.size());
+      if (end > at)
+        names.push_back(list.substr(at, end - at));
+      at = end + 1;
+    }
+  return names;
+}
+
 constexpr const char* summary
   = "bus-node: the event bus as a JSON-lines node. Reads protocol requests "
     "(JSON, one per line) on stdin and writes replies on stdout; logs go to "
@@ -173,8 +201,8 @@ void add_node_options(app::command_line& cli, node_options& opts) {
     .add_option("--await-models", opts.await_names,
                 "Read no input until these read models (here or on "
                 "projector nodes) run; gives up like --startup-timeout")
-    ->delimiter(',')
     ->check(app::not_empty("NAME"))
+    ->check(names_listed())
     ->type_name("NAME,...");
   app::add_parsed(parser, "--admin", opts.admin_at, parse_endpoint,
                   "Serve the admin endpoint over HTTP at HOST:PORT "
@@ -186,6 +214,7 @@ void add_node_options(app::command_line& cli, node_options& opts) {
 }
 
 std::optional<int> finish_node_options(app::command_line& cli, node_options& opts) {
+  opts.await_names = listed_names(opts.await_names);
   // Options that apply only beside another one: alone they would change
   // nothing, and say nothing about it.
   const std::pair<const char*, std::vector<std::string>> companions[] = {
