@@ -62,38 +62,57 @@ std::string not_valid_now(const X509* cert) {
   return {};
 }
 
-// Warns when `cert`, valid now, expires within expiry_warning_days: the
-// node starts, but peers refuse it from then on.
-void warn_if_expiring(const char* option, const std::string& file, const X509* cert) {
+// A certificate's common name ("" when it has none).
+std::string common_name(const X509* cert) {
+  char name[256] = "";
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
+                                sizeof(name))
+      < 0)
+    return {};
+  return name;
+}
+
+// Warns when `cert` (`what`: "the certificate"), valid now, expires within
+// expiry_warning_days: the node starts, but `after` happens from then on.
+void warn_if_expiring(const char* option, const std::string& file, const X509* cert,
+                      const std::string& what, const char* after) {
   int days = 0;
   int seconds = 0;
   if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)) != 1
       || days >= expiry_warning_days)
     return;
   BUS_LOG(log_level::warning, "tls",
-          option << " " << file << ": the certificate expires on "
+          option << " " << file << ": " << what << " expires on "
                  << utc(X509_get0_notAfter(cert)) << " (in " << days
-                 << (days == 1 ? " day" : " days")
-                 << "): renew it before then, peers refuse it from then on");
+                 << (days == 1 ? " day" : " days") << "): renew it before then, "
+                 << after);
 }
 
 // Why no certificate of the CA file is valid now ("" when one is): a peer's
-// certificate could not be verified against it.
+// certificate could not be verified against it. Warns of each one valid now
+// that expires soon: the cluster stops as surely then.
 std::string no_valid_ca(const std::string& file) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f{std::fopen(file.c_str(), "rb"),
                                                     &std::fclose};
   std::string why;
+  bool valid = false;
   while (f) {
     std::unique_ptr<X509, void (*)(X509*)> cert{
       PEM_read_X509(f.get(), nullptr, no_passphrase, nullptr), &X509_free};
     if (!cert)
       break;
-    why = not_valid_now(cert.get());
-    if (why.empty())
-      break;
+    auto invalid = not_valid_now(cert.get());
+    if (!invalid.empty()) {
+      why = std::move(invalid);
+      continue;
+    }
+    valid = true;
+    warn_if_expiring("--tls-ca", file, cert.get(),
+                     "the CA certificate '" + common_name(cert.get()) + "'",
+                     "no peer's certificate it signed verifies from then on");
   }
   ERR_clear_error(); // the end of the file reads as an error
-  return why;
+  return valid ? std::string{} : why;
 }
 
 caf::error readable(const std::string& option, const std::string& file) {
@@ -154,8 +173,8 @@ caf::error check(const tls_files& files) {
     return bad("--tls-cert", files.certificate,
                "the certificate " + why
                  + ": peers would refuse it; give one valid now");
-  warn_if_expiring("--tls-cert", files.certificate,
-                   SSL_CTX_get0_certificate(ctx.get()));
+  warn_if_expiring("--tls-cert", files.certificate, SSL_CTX_get0_certificate(ctx.get()),
+                   "the certificate", "peers refuse it from then on");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> key_file{
     std::fopen(files.key.c_str(), "rb"), &std::fclose};
   std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key{

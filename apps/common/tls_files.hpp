@@ -41,7 +41,8 @@ void add_tls_options(CLI::App& app, tls_files& files, const std::string& what);
 /// that the certificate is valid now (not expired, not before its start),
 /// and that the CA file holds a certificate valid now. The error
 /// (errc::invalid_config) names the option and the file. A certificate that
-/// expires within expiry_warning_days passes with a warning on the log.
+/// expires within expiry_warning_days, or a certificate of the CA file valid
+/// now that does, passes with a warning on the log.
 caf::error check(const tls_files& files);
 
 /// check() warns of a certificate that expires within this many days.
