@@ -67,8 +67,12 @@ void after_sync(bus_self self, std::function<void(const caf::error&)> f) {
   }
 }
 
-void tell_store_state(bus_self self) {
+void tell_store_state(bus_self self, log_outcome outcome) {
   auto& st = self->state;
+  // Asking the log's health on every append would cost the hot path: only
+  // a failure, or a success after one, can change what was said.
+  if (outcome == log_outcome::succeeded && st.store_told == store_state::healthy)
+    return;
   auto now = st.log->health();
   if (now.state == st.store_told)
     return;
@@ -94,8 +98,7 @@ void sync_now(bus_self self) {
   // On failure the log dropped every event past its durable head: each
   // held reply names one of them, so each gets the error.
   auto err = synced ? caf::error{} : synced.error();
-  if (!synced || st.store_told != store_state::healthy)
-    tell_store_state(self);
+  tell_store_state(self, synced ? log_outcome::succeeded : log_outcome::failed);
   for (auto& f : waiting)
     f(err);
 }
@@ -144,8 +147,7 @@ caf::result<publish_ack> publish(bus_self self, std::vector<event>& events,
   // there); it may be a redelivery of a logged event.
   auto first_id = published > 0 ? events.front().id : std::string{};
   auto appended = guarded([&] { return self->state.log->append(std::move(events)); });
-  if (!appended || st.store_told != store_state::healthy)
-    tell_store_state(self);
+  tell_store_state(self, appended ? log_outcome::succeeded : log_outcome::failed);
   if (!appended) {
     internal::note_failed_publish(self, publisher, number, first_id, order,
                                   appended.error());

@@ -42,10 +42,18 @@ std::uint64_t last_named(const Outcomes& outcomes) {
   return result;
 }
 
-/// After a failed log operation: says on the log (stderr) when the store
+/// How a log operation (an append, a sync) ended.
+enum class log_outcome {
+  succeeded,
+  failed,
+};
+
+/// After every log operation: says on the log (stderr) when the store
 /// failed (or was fenced) since the bus last said, and why; once, not for
-/// every reply that carries the error. Also when it is healthy again.
-void tell_store_state(bus_self self);
+/// every reply that carries the error. Also when it is healthy again. A
+/// success while the bus last said healthy says nothing, without asking
+/// the log.
+void tell_store_state(bus_self self, log_outcome outcome);
 
 /// Holds `f` until the log's next sync; arms the sync if needed.
 void after_sync(bus_self self, std::function<void(const caf::error&)> f);
