@@ -44,6 +44,30 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(after[0].stalled_ms == 0);
 }
 
+// lag_ms is measured from the time of a model's checkpoint: a model too
+// busy to answer status (or down) must keep the last one seen, or it shows
+// lag_ms 0 just when it falls behind.
+BOOST_AUTO_TEST_CASE(a_stalled_model_keeps_the_time_of_its_last_checkpoint) {
+  policy.status_timeout = 1s;
+  start({tally("busy", {"A"})});
+  publish(events(0, 5, {"A"}));
+  auto seen = status()[0];
+  BOOST_TEST(seen.checkpoint == 5u);
+  BOOST_REQUIRE(seen.checkpoint_timestamp != 0);
+  auto busy = slot(0).handle;
+  auto answer = send_request<std::vector<projector_status>>(sup, status_atom::value);
+  run_except(busy);
+  sched.advance_time(1s);
+  run_except(busy);
+  BOOST_REQUIRE(answer->has_value());
+  BOOST_REQUIRE(**answer);
+  auto& st = ***answer;
+  BOOST_TEST(st[0].state == model_state::stalled);
+  BOOST_TEST(st[0].checkpoint == 5u);
+  BOOST_TEST(st[0].checkpoint_timestamp == seen.checkpoint_timestamp);
+  run();
+}
+
 BOOST_AUTO_TEST_CASE(
   a_model_behind_the_head_without_progress_is_stalled_after_stall_after) {
   policy.stall_after = 30s;
