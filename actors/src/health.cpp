@@ -22,6 +22,7 @@ void note_progress(supervisor_state::slot& s, const projector_status& ps,
     s.seen_checkpoint = ps.checkpoint;
     s.progress_at = now;
   }
+  s.seen_checkpoint_timestamp = ps.checkpoint_timestamp;
 }
 
 void report_unanswered(projector_status& out, const supervisor_state::slot& s,
@@ -30,6 +31,7 @@ void report_unanswered(projector_status& out, const supervisor_state::slot& s,
   // not returned within the deadline.
   out.state = model_state::stalled;
   out.checkpoint = s.seen_checkpoint;
+  out.checkpoint_timestamp = s.seen_checkpoint_timestamp;
   out.stalled_ms = millis_since(s.progress_at, now);
   if (out.last_error.empty())
     out.last_error = "did not answer status in time (its apply is busy)";

@@ -147,6 +147,7 @@ void start(supervisor_ptr self, std::size_t index) {
   }
   // A new projector has made no progress yet; status measures from here.
   s.seen_checkpoint = 0;
+  s.seen_checkpoint_timestamp = 0;
   s.progress_at = self->clock().now();
   watch_new_projector(self, index); // waits go on with the new projector
 }

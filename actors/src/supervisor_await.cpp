@@ -258,6 +258,7 @@ void on_applied(await_self self, std::uint64_t checkpoint) {
   s->watching.reset();
   if (checkpoint != s->seen_checkpoint) {
     s->seen_checkpoint = checkpoint;
+    s->seen_checkpoint_timestamp = 0; // an await's answer does not say it
     s->progress_at = self->clock().now();
   }
   std::vector<std::uint64_t> touched;

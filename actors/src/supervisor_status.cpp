@@ -180,6 +180,7 @@ caf::result<std::vector<projector_status>> collect(status_self self, Atom atom) 
     out.restarts = s.restarts;
     out.last_error = s.last_error;
     out.checkpoint = s.seen_checkpoint;
+    out.checkpoint_timestamp = s.seen_checkpoint_timestamp;
     if (!s.handle) {
       --c->remaining;
       continue;

@@ -86,6 +86,9 @@ struct supervisor_state {
     /// cannot answer is reported with the time since its last progress.
     std::uint64_t seen_checkpoint = 0;
     caf::actor_clock::time_point progress_at;
+    /// The time of the event at seen_checkpoint (0: not known), which its
+    /// lag_ms is measured from while it cannot answer.
+    std::int64_t seen_checkpoint_timestamp = 0;
     /// Failed retries after cool-downs since the model last caught up; the
     /// next cool-down is `cooldown * 2^cooldowns`.
     std::uint32_t cooldowns = 0;
