@@ -57,6 +57,14 @@ struct bus_options {
   /// growing further.
   std::uint32_t sync_after_events = 16384;
   std::uint32_t sync_after_replies = 32;
+  /// Appended events waiting for a sync that is queued behind other
+  /// messages (a publisher sending faster than the log commits, without
+  /// waiting for answers): past this many, the sync goes ahead of the rest
+  /// of the mailbox, so that these are committed, answered and fanned out
+  /// while the rest is appended, instead of after all of it. Above what
+  /// bus-node's session keeps under way (48 batches of 1024), so that its
+  /// groups stay whole.
+  std::uint32_t sync_ahead_events = 65536;
   /// What actors on other nodes may ask (see peer_role.hpp): subscribing,
   /// replaying and attaching always; publishing and resolving from
   /// publisher up; redelivering, the directory and sync only when
