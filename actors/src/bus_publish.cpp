@@ -47,7 +47,8 @@ void finish_publish(bus_self self, publish_ack ack, const event_batch& appended,
 // interval the sync goes to the back of the mailbox: the publishes already
 // waiting there are appended first, and one commit covers them all. With
 // one, a timer brings it, or the mailbox once options.sync_after_events
-// (or sync_after_replies) wait for it.
+// (or sync_after_replies) wait for it. Either way, once
+// options.sync_ahead_events wait, a sync goes ahead of the mailbox.
 void after_sync(bus_self self, std::function<void(const caf::error&)> f) {
   using next_sync = bus_state::next_sync;
   auto& st = self->state;
@@ -58,6 +59,14 @@ void after_sync(bus_self self, std::function<void(const caf::error&)> f) {
     self->delayed_send(self, interval, sync_atom::value);
   }
   auto waiting = st.log->head() - st.log->durable_head();
+  if (waiting >= st.options.sync_ahead_events && st.sync_request != next_sync::ahead) {
+    // A sync at the back of a long mailbox would wait for every publish
+    // in it: this one goes ahead. One queued or timed before it finds
+    // less to do, or nothing (a sync of nothing commits nothing).
+    st.sync_request = next_sync::ahead;
+    self->send<caf::message_priority::high>(self, sync_atom::value);
+    return;
+  }
   auto full = waiting >= st.options.sync_after_events
               || st.awaiting_sync.size() >= st.options.sync_after_replies;
   if (st.sync_request == next_sync::none

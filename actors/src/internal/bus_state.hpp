@@ -96,7 +96,7 @@ struct bus_state {
   /// What brings the next sync to the held replies. A timer outrun by a
   /// queued sync still fires later: that sync finds at most events held
   /// since, for which it comes early, never late.
-  enum class next_sync { none, timer, queued };
+  enum class next_sync { none, timer, queued, ahead };
   next_sync sync_request = next_sync::none;
   /// Publishes answered later (after a sync, or once projectors applied
   /// them), per publisher; bounded by options.max_publishes_in_flight.
