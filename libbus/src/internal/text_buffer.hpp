@@ -44,7 +44,8 @@ public:
     size_ += x.size();
   }
 
-  /// Room for `n` bytes at `end()`, or nullptr if `n` exceeds the capacity.
+  /// Room for `n` bytes after what was put (flushed first if need be), or
+  /// nullptr if `n` exceeds the capacity.
   char* reserve(std::size_t n) {
     if (n > capacity - size_) {
       flush();
