@@ -93,9 +93,11 @@ struct bus_state {
   /// Replies held until the log's next sync, in arrival order; each is
   /// called with the sync's error, or with none once its events are durable.
   std::vector<std::function<void(const caf::error&)>> awaiting_sync;
-  /// What brings the next sync to the held replies. A timer outrun by a
-  /// queued sync still fires later: that sync finds at most events held
-  /// since, for which it comes early, never late.
+  /// What brings the next sync to the held replies: nothing yet, the
+  /// timer, the back of the mailbox, or a sync sent ahead of it (past
+  /// options.sync_ahead_events). A timer or a queued sync outrun by another
+  /// still comes later: it finds at most events held since, for which it
+  /// comes early, never late.
   enum class next_sync { none, timer, queued, ahead };
   next_sync sync_request = next_sync::none;
   /// Publishes answered later (after a sync, or once projectors applied

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -64,25 +65,16 @@ public:
 
   template <class Int>
   void number(const char* key, Int& out, Int min) {
-    if (auto* v = field(key, false)) {
-      boost::system::error_code ec;
-      auto x = v->to_number<Int>(ec);
-      if (ec || v->is_double() || x < min)
-        return fail(at(key), "expected an integer >= " + std::to_string(min));
-      out = x;
-    }
+    number_within(key, out, min, std::numeric_limits<Int>::max(),
+                  [&] { return "expected an integer >= " + std::to_string(min); });
   }
 
   template <class Int>
   void number(const char* key, Int& out, Int min, Int max) {
-    if (auto* v = field(key, false)) {
-      boost::system::error_code ec;
-      auto x = v->to_number<Int>(ec);
-      if (ec || v->is_double() || x < min || x > max)
-        return fail(at(key), "expected an integer from " + std::to_string(min) + " to "
-                               + std::to_string(max));
-      out = x;
-    }
+    number_within(key, out, min, max, [&] {
+      return "expected an integer from " + std::to_string(min) + " to "
+             + std::to_string(max);
+    });
   }
 
   void millis(const char* key, std::chrono::milliseconds& out) {
@@ -110,6 +102,19 @@ public:
   }
 
 private:
+  // Reads `key` into `out` if it is an integer from `min` to `max`; fails
+  // with what `expected()` says otherwise.
+  template <class Int, class Expected>
+  void number_within(const char* key, Int& out, Int min, Int max, Expected expected) {
+    if (auto* v = field(key, false)) {
+      boost::system::error_code ec;
+      auto x = v->to_number<Int>(ec);
+      if (ec || v->is_double() || x < min || x > max)
+        return fail(at(key), expected());
+      out = x;
+    }
+  }
+
   const boost::json::object* obj_ = nullptr;
   std::string path_;
   caf::error& err_;
