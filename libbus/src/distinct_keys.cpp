@@ -1,12 +1,13 @@
 #include "bus/distinct_keys.hpp"
 
 #include <cmath>
-#include <functional>
+
+#include "bus/string_keys.hpp"
 
 namespace bus {
 
 void distinct_keys::add(std::string_view key) noexcept {
-  add_hash(std::hash<std::string_view>{}(key));
+  add_hash(hash_string(key));
 }
 
 std::size_t distinct_keys::estimate() const noexcept {

@@ -19,8 +19,9 @@ constexpr std::size_t growth = 3;
 constexpr std::uint32_t salts[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
                                     0x705495c7u, 0x2df1424bu, 0x9efc4947u, 0x5c6bfb31u};
 
-// The logs' hashes come from std::hash; mixing them again makes every bit
-// count for the block choice and the bits within it.
+// The logs' hashes come from hash_string, the tests' from std::hash:
+// mixing them again makes every bit count for the block choice and the
+// bits within it.
 std::uint64_t mix(std::uint64_t x) noexcept {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ull;

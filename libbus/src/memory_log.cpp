@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 
+#include "bus/string_keys.hpp"
 #include "internal/id_index.hpp"
 #include "internal/read_cache.hpp"
 #include "internal/record_store.hpp"
@@ -14,7 +15,7 @@ namespace bus {
 namespace {
 
 std::uint64_t hash_id(std::string_view id) {
-  return std::hash<std::string_view>{}(id);
+  return hash_string(id);
 }
 
 } // namespace

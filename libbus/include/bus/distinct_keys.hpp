@@ -23,7 +23,7 @@ public:
   /// Counts `key` (again: a key added twice counts once).
   void add(std::string_view key) noexcept;
 
-  /// Counts a key by its hash (std::hash of the key, or any hash that
+  /// Counts a key by its hash (hash_string of the key, or any hash that
   /// mixes every bit into the top ones).
   void add_hash(std::uint64_t hash) noexcept {
     auto bucket = hash >> (64 - bucket_bits);

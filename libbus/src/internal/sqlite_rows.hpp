@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "bus/string_keys.hpp"
 #include "event_record.hpp"
 #include "sqlite_statement.hpp"
 
@@ -90,7 +91,7 @@ inline std::string_view column_blob(sqlite3_stmt* stmt, int index) {
 
 /// The hash under which the logs index and filter ids.
 inline std::uint64_t hash_id(std::string_view id) {
-  return std::hash<std::string_view>{}(id);
+  return hash_string(id);
 }
 
 /// Collects consecutive events into rows and hands each full row to `write`.
