@@ -221,7 +221,11 @@ bool event_fast_path::parse(std::string_view line, request& req,
   auto bytes = writer.written();
   auto* stored = static_cast<char*>(arena->allocate(bytes.size(), 1));
   std::memcpy(stored, bytes.data(), bytes.size());
-  auto encoded = event_payload::encoded(std::string_view{stored, bytes.size()}, arena);
+  // simdjson gives no NaN nor infinity, and the writer saw each number.
+  auto numbers = writer.finite_numbers() ? payload_numbers::finite
+                                         : payload_numbers::unchecked;
+  auto encoded = event_payload::encoded(std::string_view{stored, bytes.size()}, arena,
+                                        numbers);
   if (event_found[1]) {
     req.ev.id.assign(ev_id.data(), ev_id.size());
   } else if (auto derived = derive_event_id(encoded)) {

@@ -36,9 +36,12 @@ bool finite_json(const boost::json::value& v) noexcept {
 
 bool finite_event(const event& e) {
   // A payload still in its record is walked there: not decoded for this.
+  // One whose writer saw every number is not walked at all.
   auto bytes = e.payload.encoded_bytes();
-  auto payload = bytes.empty() ? !internal::any_double(e.payload.object(), not_finite)
-                               : internal::finite_object(bytes);
+  auto payload = e.payload.numbers() == payload_numbers::finite
+                 || (bytes.empty()
+                       ? !internal::any_double(e.payload.object(), not_finite)
+                       : internal::finite_object(bytes));
   return payload && !internal::any_double(e.metadata, not_finite);
 }
 

@@ -62,9 +62,11 @@ event_payload event_payload::encoded(std::string_view bytes) noexcept {
 }
 
 event_payload event_payload::encoded(std::string_view bytes,
-                                     boost::json::storage_ptr keep) noexcept {
+                                     boost::json::storage_ptr keep,
+                                     payload_numbers numbers) noexcept {
   auto result = encoded(bytes);
   result.keep_ = std::move(keep);
+  result.numbers_ = numbers;
   return result;
 }
 
@@ -81,6 +83,7 @@ void event_payload::assign_encoded(std::string_view bytes) noexcept {
   keep_ = {};
   bytes_ = bytes;
   form_.store(form::encoded, std::memory_order_relaxed);
+  numbers_ = payload_numbers::unchecked;
 }
 
 event_payload::event_payload(const event_payload& other) : value_(other.object()) {
@@ -91,7 +94,8 @@ event_payload::event_payload(event_payload&& other) noexcept
   : value_(std::move(other.value_)),
     bytes_(other.bytes_),
     keep_(std::move(other.keep_)),
-    form_(other.form_.load(std::memory_order_relaxed)) {
+    form_(other.form_.load(std::memory_order_relaxed)),
+    numbers_(other.numbers_) {
   // nop
 }
 
@@ -101,6 +105,7 @@ event_payload& event_payload::operator=(const event_payload& other) {
     bytes_ = {};
     keep_ = {};
     form_.store(form::decoded, std::memory_order_relaxed);
+    numbers_ = payload_numbers::unchecked;
   }
   return *this;
 }
@@ -118,6 +123,7 @@ event_payload& event_payload::operator=(event_payload&& other) noexcept {
     bytes_ = other.bytes_;
     keep_ = std::move(other.keep_);
     form_.store(other.form_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    numbers_ = other.numbers_;
   }
   return *this;
 }
@@ -127,6 +133,7 @@ event_payload& event_payload::operator=(boost::json::object obj) noexcept {
   bytes_ = {};
   keep_ = {};
   form_.store(form::decoded, std::memory_order_relaxed);
+  numbers_ = payload_numbers::unchecked;
   return *this;
 }
 
@@ -144,7 +151,8 @@ boost::json::object& event_payload::mutate() {
   if (form_.load(std::memory_order_acquire) != form::decoded)
     decode();
   bytes_ = {};
-  keep_ = {}; // the object is on the heap
+  keep_ = {};                            // the object is on the heap
+  numbers_ = payload_numbers::unchecked; // the owner may write any number
   return value_;
 }
 

@@ -1,5 +1,6 @@
 #include "bus/payload_writer.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "internal/record_tags.hpp"
@@ -35,6 +36,7 @@ void payload_writer::reset() noexcept {
   open_.clear();
   started_ = false;
   misused_ = false;
+  nonfinite_ = false;
 }
 
 void payload_writer::begin_object(std::size_t n) {
@@ -104,6 +106,8 @@ void payload_writer::uint64(std::uint64_t x) {
 void payload_writer::number(double x) {
   if (!value_here())
     return;
+  if (!std::isfinite(x))
+    nonfinite_ = true;
   tag(tag_double);
   std::uint64_t bits;
   std::memcpy(&bits, &x, sizeof(bits));

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,57 @@ BOOST_AUTO_TEST_CASE(finite_event_looks_at_both_forms_of_a_payload_and_the_metad
   auto m = with_payload(boost::json::object{});
   m.metadata["at"] = inf;
   BOOST_TEST(!finite_event(m));
+}
+
+BOOST_AUTO_TEST_CASE(
+  a_writer_that_saw_every_number_vouches_for_its_payload_until_it_changes) {
+  // bus-node's parser writes each payload with a payload_writer and says
+  // what it saw (payload_numbers): a payload it vouches for is not walked
+  // again; one holding NaN or an infinity is not vouched for, and the
+  // check still refuses it; a changed, assigned or copied payload is
+  // checked again.
+  auto inf = std::numeric_limits<double>::infinity();
+  payload_writer w;
+  auto encoded = [&](double x) {
+    w.reset();
+    w.begin_object(1);
+    w.key("x");
+    w.number(x);
+    auto numbers = w.finite_numbers() ? payload_numbers::finite
+                                      : payload_numbers::unchecked;
+    auto bytes = std::make_shared<std::string>(w.written());
+    event e;
+    e.id = "e1";
+    e.type = "A";
+    e.payload = event_payload::encoded(*bytes, {}, numbers);
+    return std::make_pair(std::move(e), bytes);
+  };
+  auto [good, good_bytes] = encoded(1.5);
+  BOOST_TEST((good.payload.numbers() == payload_numbers::finite));
+  BOOST_TEST(finite_event(good));
+  auto [bad, bad_bytes] = encoded(-inf);
+  BOOST_TEST((bad.payload.numbers() == payload_numbers::unchecked));
+  BOOST_TEST(!finite_event(bad));
+  // A reset writer vouches again.
+  auto [again, again_bytes] = encoded(2.0);
+  BOOST_TEST((again.payload.numbers() == payload_numbers::finite));
+  // Moved: still vouched for.
+  event moved = std::move(good);
+  BOOST_TEST((moved.payload.numbers() == payload_numbers::finite));
+  // Copied: the copy is an object of its own, checked again.
+  event copied = moved;
+  BOOST_TEST((copied.payload.numbers() == payload_numbers::unchecked));
+  BOOST_TEST(finite_event(copied));
+  // Changed by its owner: an infinity written in is found.
+  moved.payload["y"] = inf;
+  BOOST_TEST((moved.payload.numbers() == payload_numbers::unchecked));
+  BOOST_TEST(!finite_event(moved));
+  // Assigned an object, or made another record: checked again.
+  again.payload = boost::json::object{{"z", inf}};
+  BOOST_TEST(!finite_event(again));
+  auto [last, last_bytes] = encoded(3.0);
+  last.payload.assign_encoded(*bad_bytes);
+  BOOST_TEST(!finite_event(last));
 }
 
 BOOST_AUTO_TEST_CASE(bad_type_is_rejected) {

@@ -39,6 +39,18 @@ enum class field_kind : std::uint8_t {
   object,
 };
 
+/// What is known of a payload's numbers. The bus refuses an event holding
+/// a number JSON cannot carry (NaN, an infinity), walking each payload it
+/// is sent for one; a payload whose writer saw every number says so, and
+/// is not walked again.
+enum class payload_numbers : std::uint8_t {
+  /// Not known: the bus checks them.
+  unchecked,
+  /// Every number is finite (say, written by a payload_writer that saw no
+  /// other).
+  finite,
+};
+
 /// One top-level field of a payload, read without decoding the payload.
 /// Scalars and strings are readable; a string views the payload's storage
 /// and lives as long as the event does. Arrays and objects only say their
@@ -162,8 +174,9 @@ public:
   /// payload_writer), which lie in memory that `keep` owns: the payload and
   /// what it is moved into keep that memory alive. Decoding allocates from
   /// the heap.
-  static event_payload encoded(std::string_view bytes,
-                               boost::json::storage_ptr keep) noexcept;
+  static event_payload
+  encoded(std::string_view bytes, boost::json::storage_ptr keep,
+          payload_numbers numbers = payload_numbers::unchecked) noexcept;
 
   /// Makes this payload the encoded form `bytes`, as encoded(bytes) would,
   /// dropping what it held (owner only). For a reader that decodes many
@@ -197,6 +210,10 @@ public:
   /// from a record and not changed since, else an empty view: a writer of
   /// records copies it as it is.
   std::string_view encoded_bytes() const noexcept { return bytes_; }
+
+  /// What is known of the numbers: `finite` as the maker of the encoded
+  /// form said, until the payload is changed, assigned or copied.
+  payload_numbers numbers() const noexcept { return numbers_; }
 
   /// Returns a copy of the object that allocates from `sp`; a payload still
   /// in its record is decoded straight into the copy and stays encoded.
@@ -280,6 +297,7 @@ private:
   /// (an arena of parsed input); empty when the batch keeps it.
   boost::json::storage_ptr keep_;
   mutable std::atomic<form> form_{form::decoded};
+  payload_numbers numbers_ = payload_numbers::unchecked;
 };
 
 } // namespace bus

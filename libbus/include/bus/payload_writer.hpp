@@ -48,6 +48,10 @@ public:
   /// True when exactly one object was written, whole, and nothing else.
   bool complete() const noexcept { return started_ && open_.empty() && !misused_; }
 
+  /// True when no number written since the last reset() was NaN or an
+  /// infinity (for event_payload::encoded's payload_numbers::finite).
+  bool finite_numbers() const noexcept { return !nonfinite_; }
+
 private:
   struct container {
     std::size_t left; // values still to come
@@ -89,6 +93,7 @@ private:
   std::vector<container> open_;
   bool started_ = false;
   bool misused_ = false;
+  bool nonfinite_ = false;
 };
 
 } // namespace bus
