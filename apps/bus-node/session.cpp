@@ -145,12 +145,19 @@ void send_publish(self_ptr self, std::vector<session_state::pending> batch) {
         }
         std::string updated; // the models that took event j, in config order
         finish_batch(self, batch, [&](std::string& out, std::size_t j) {
-          updated.clear();
-          for (std::size_t m = 0; m < n; ++m) {
-            if (took[j * n + m]) {
-              if (!updated.empty())
-                updated += ", ";
-              updated += state.quoted_models[m];
+          // Events of a batch are mostly taken by the same models: the list
+          // is made again only when they differ from the last event's.
+          auto row = took.begin() + static_cast<std::ptrdiff_t>(j * n);
+          if (j == 0
+              || !std::equal(row, row + static_cast<std::ptrdiff_t>(n),
+                             row - static_cast<std::ptrdiff_t>(n))) {
+            updated.clear();
+            for (std::size_t m = 0; m < n; ++m) {
+              if (took[j * n + m]) {
+                if (!updated.empty())
+                  updated += ", ";
+                updated += state.quoted_models[m];
+              }
             }
           }
           auto& outcome = ack.outcomes[j];
