@@ -2,8 +2,9 @@
 // with its partitions: a partition that moves to another node while the
 // model is paused replays up to the point it froze at and holds there, and
 // a node that comes back takes the pause (or the resume) the model has now,
-// whatever it kept itself. Real processes, driven through the bus node;
-// every wait polls under a hard deadline.
+// whatever it kept itself; a bus node restarted on its store keeps the
+// pauses. Real processes, driven through the bus node; every wait polls
+// under a hard deadline.
 
 #include <boost/test/unit_test.hpp>
 
@@ -55,6 +56,28 @@ void resume_model(cluster& c) {
 
 std::vector<user_event> prefix(const std::vector<user_event>& stream, std::size_t n) {
   return {stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(n)};
+}
+
+// Queries every user once while partitions move: each answer is the frozen
+// state (a fold of `before`, the events published before the pause) or
+// error 11 (a partition away, or paused and replaying up to where it
+// froze), never a state past the pause.
+void check_frozen_or_unavailable(cluster& c, const std::vector<user_event>& before) {
+  auto listing = fold_listing(before);
+  for (std::size_t u = 0; u < pause_users; ++u) {
+    auto key = "user-" + std::to_string(u);
+    auto r = c.call(R"("type": "query", "model": "user_listing", "key": ")" + key
+                    + "\"");
+    auto doc = listing.find(key);
+    if (r.text("type") == "query_ok")
+      BOOST_TEST((doc != listing.end()
+                  && r.body.at("value") == boost::json::value(doc->second)),
+                 r.line);
+    else
+      BOOST_TEST((r.json("code") == "11"
+                  || (r.json("code") == "20" && doc == listing.end())),
+                 r.line);
+  }
 }
 
 } // namespace
@@ -128,6 +151,48 @@ BOOST_AUTO_TEST_CASE(a_node_with_a_store_takes_the_pause_the_model_has_now) {
   resume_model(c);
   until_settled(c);
   c.check_listing_equals_fold(stream, pause_users);
+}
+
+BOOST_AUTO_TEST_CASE(a_bus_restarted_on_its_store_keeps_the_pauses) {
+  auto stream = make_stream(3000, pause_users, 10);
+  scratch_dir dir;
+  auto config = dir.write("shared.json", shared_listing);
+  std::vector<std::string> bus_store{"--store", dir.store()};
+  cluster c;
+  c.start_bus(bus_store);
+  for (auto name : {"node-a", "node-b", "node-c"})
+    start_node(c, name, config, nullptr);
+  until_settled(c);
+  c.publish(stream, 0, 1000);
+  until_settled(c);
+  pause_model(c);
+  auto frozen = head_of(c);
+  until_paused_at(c, frozen);
+  c.publish(stream, 1000, 2000);
+  auto head = head_of(c);
+  // node-b and the bus node are lost; the bus node comes back on its store
+  // (same port) while node-b stays away: node-a and node-c reattach and
+  // take node-b's partitions, which must hold at the point they froze at
+  // (they replay from seq 1: the nodes have no store), as the bus node
+  // kept their pauses.
+  c.projectors["node-b"]->stop(SIGKILL);
+  c.bus->stop(SIGKILL);
+  c.start_bus(bus_store, c.port);
+  // The restarted bus knows the model once a node attaches it again.
+  for (auto name : {"node-a", "node-c"})
+    c.projectors[name]->wait_for_err("attached to the bus (head seq "
+                                     + std::to_string(head) + ")");
+  check_frozen_or_unavailable(c, prefix(stream, 1000));
+  until_paused_at(c, frozen);
+  c.check_listing_equals_fold(prefix(stream, 1000), pause_users);
+  // node-b returns: the partitions it gets back hold there too.
+  start_node(c, "node-b", config, nullptr);
+  until_paused_at(c, frozen);
+  c.check_listing_equals_fold(prefix(stream, 1000), pause_users);
+  resume_model(c);
+  until_settled(c);
+  c.check_listing_equals_fold(prefix(stream, 2000), pause_users);
+  applied_once_each(c);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
