@@ -12,6 +12,7 @@
 #include "internal/bus_directory.hpp"
 #include "internal/bus_publish.hpp"
 #include "internal/bus_state.hpp"
+#include "internal/directory_pauses.hpp"
 #include "internal/fan_out.hpp"
 #include "internal/peer_check.hpp"
 
@@ -55,6 +56,8 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
       self->state.log->sync();
       return true;
     });
+  // What the operator wanted of shared models' partitions before a restart.
+  bus::internal::load_directory_pauses(self);
   self->set_default_handler(caf::drop);
   self->set_down_handler([self](caf::down_msg& dm) {
     // A projector or an attached node is gone (stopped, failed, or its node

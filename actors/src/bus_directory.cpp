@@ -9,6 +9,7 @@
 #include "bus/errc.hpp"
 #include "bus/log.hpp"
 #include "bus/partitions.hpp"
+#include "internal/directory_pauses.hpp"
 
 namespace bus::internal {
 
@@ -25,17 +26,6 @@ const shared_model* shares(const node_entry& n, const std::string& model) {
   for (auto& s : n.shared)
     if (s.model == model)
       return &s;
-  return nullptr;
-}
-
-actors::partition_pause* pause_of(actors::bus_state& st, const std::string& model,
-                                  std::uint32_t partition) {
-  auto i = st.shared_pauses.find(model);
-  if (i == st.shared_pauses.end())
-    return nullptr;
-  for (auto& x : i->second)
-    if (x.partition == partition)
-      return &x;
   return nullptr;
 }
 
@@ -73,7 +63,7 @@ void rebalance(directory_bus_ptr self, const std::string& model) {
       if (owners[p] == n.node) {
         mine.push_back(p);
         n.models.push_back(partition_name(model, p));
-        if (auto* kept = pause_of(self->state, model, p))
+        if (auto* kept = kept_pause(self, model, count, p))
           pauses.push_back(*kept);
       }
     BUS_LOG(log_level::info, "bus",
@@ -155,16 +145,8 @@ void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& s
   if (runs_it == nodes.end())
     return;
   pause.partition = ref->index;
-  auto frozen = pause.frozen_at ? " at seq " + std::to_string(*pause.frozen_at)
-                                : std::string{};
-  BUS_LOG(log_level::info, "bus",
-          "partition '" << name << "': " << to_string(pause.intent) << frozen
-                        << ", kept for whichever node runs it");
-  auto model = std::string{ref->model};
-  if (auto* kept = pause_of(self->state, model, ref->index))
-    *kept = std::move(pause);
-  else
-    self->state.shared_pauses[model].push_back(std::move(pause));
+  keep_pause(self, std::string{ref->model},
+             shares(*runs_it, std::string{ref->model})->partitions, std::move(pause));
 }
 
 void node_lost(directory_bus_ptr self, const caf::actor_addr& who) {

@@ -126,16 +126,6 @@ int main(int argc, char** argv) {
     bus_opts.delivery_timeout = caf::duration{timeout * 6};
     bus_opts.peers = opts.peers;
   }
-  auto bus = spawn_bus(sys, store->log, bus_opts);
-  // The command side, when the configuration names aggregates: it reads the
-  // streams' versions from the log before it runs a command.
-  command_handler_actor commands;
-  if (streams) {
-    command_handler_options handling;
-    // A query after a command's answer sees its events.
-    handling.wait = publish_wait::projectors;
-    commands = spawn_command_handler(sys, bus, std::move(*streams), handling);
-  }
   bus::node::session_options options;
   for (auto& spec : config->read_models)
     options.models.push_back(spec.name);
@@ -147,7 +137,6 @@ int main(int argc, char** argv) {
       options.models.push_back(name);
   options.batch_size = config->node.batch_size;
   options.max_publishes_in_flight = session_publishes;
-  options.commands = commands;
 #ifdef BUS_HAS_POSTGRESQL
   if (store->lead.lease)
     options.lead = std::make_shared<std::atomic<std::int64_t>>(0);
@@ -162,6 +151,25 @@ int main(int argc, char** argv) {
     BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(err));
     return 2;
   }
+  if (opts.listening) { // only projector nodes share models
+    auto kept = bus::node::open_directory_store(projection.lifecycle_path);
+    if (!kept) {
+      BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(kept.error()));
+      return 2;
+    }
+    bus_opts.directory_store = std::move(*kept);
+  }
+  auto bus = spawn_bus(sys, store->log, bus_opts);
+  // The command side, when the configuration names aggregates: it reads the
+  // streams' versions from the log before it runs a command.
+  command_handler_actor commands;
+  if (streams) {
+    command_handler_options handling;
+    // A query after a command's answer sees its events.
+    handling.wait = publish_wait::projectors;
+    commands = spawn_command_handler(sys, bus, std::move(*streams), handling);
+  }
+  options.commands = commands;
   auto sup = opts.listening
                ? spawn_routing_supervisor(sys, bus, config->read_models,
                                           config->supervision, projection,

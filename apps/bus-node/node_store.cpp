@@ -112,4 +112,16 @@ caf::error place_model_files(const node_options& opts, const node_store& store,
     {projection.snapshot_path, projection.models_path, projection.lifecycle_path});
 }
 
+caf::expected<std::shared_ptr<lifecycle_store>>
+open_directory_store(const std::string& location) {
+  if (location.empty())
+    return std::shared_ptr<lifecycle_store>{};
+  auto opened = lifecycle_store::open(location);
+  if (!opened)
+    return opened.error();
+  if (auto kept = (*opened)->partition_intents(); !kept)
+    return kept.error();
+  return std::shared_ptr<lifecycle_store>{std::move(*opened)};
+}
+
 } // namespace bus::node

@@ -14,6 +14,7 @@
 #include "bus/actors/projector.hpp"
 #include "bus/config.hpp"
 #include "bus/event_log.hpp"
+#include "bus/lifecycle_store.hpp"
 #include "node_options.hpp"
 #ifdef BUS_HAS_POSTGRESQL
 #  include "leadership.hpp"
@@ -43,5 +44,13 @@ caf::expected<node_store> open_store(const node_options& opts);
 caf::error place_model_files(const node_options& opts, const node_store& store,
                              const bus_config& config,
                              actors::projector_options& projection);
+
+/// Opens where the bus's directory keeps the pauses of shared models'
+/// partitions: the lifecycle store at `location` (the models' one,
+/// projector_options::lifecycle_path), and reads them once, so that a
+/// damaged row stops the start (exit status 2) instead of being dropped.
+/// None for an empty `location` (no --store: kept in memory only).
+caf::expected<std::shared_ptr<lifecycle_store>>
+open_directory_store(const std::string& location);
 
 } // namespace bus::node

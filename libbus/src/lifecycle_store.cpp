@@ -4,6 +4,7 @@
 #include "bus/lifecycle_store.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #include <sqlite3.h>
 
@@ -19,6 +20,36 @@ namespace internal {
 std::int64_t paused_at_now() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+caf::expected<kept_partition> kept_partition_of(const partition_intent_row& row,
+                                                const std::string& where) {
+  auto fail = [&](const std::string& why) {
+    return make_error(errc::storage_failed,
+                      "lifecycle store: " + where + ": the intent kept of partition "
+                        + std::to_string(row.partition_index) + " of read model '"
+                        + row.model + "' " + why
+                        + "; delete the row, and pause the model again if need be");
+  };
+  auto intent = kept_intent_from_string(row.intent);
+  if (!intent)
+    return fail("is '" + row.intent + "', neither 'run' nor 'pause'");
+  if (row.partition_count < 1 || row.partition_count > std::int64_t{UINT32_MAX})
+    return fail("names " + std::to_string(row.partition_count) + " partitions");
+  if (row.partition_index < 0 || row.partition_index >= row.partition_count)
+    return fail("is not one of its " + std::to_string(row.partition_count)
+                + " partitions");
+  if (row.frozen_at && *row.frozen_at < 0)
+    return fail("is frozen at seq " + std::to_string(*row.frozen_at));
+  kept_partition result;
+  result.model = row.model;
+  result.partition = static_cast<std::uint32_t>(row.partition_index);
+  result.partitions = static_cast<std::uint32_t>(row.partition_count);
+  result.intent = *intent;
+  // A run holds no frozen state, whatever the row says.
+  if (row.frozen_at && *intent == kept_intent::pause)
+    result.frozen_at = static_cast<std::uint64_t>(*row.frozen_at);
+  return result;
 }
 
 } // namespace internal
@@ -46,9 +77,15 @@ public:
         != SQLITE_OK)
       return sqlite_error(db_, path + ": cannot open");
     sqlite3_busy_timeout(db_, 10000);
+    // A store made before partition_intents gets the table here.
     for (auto* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                       "CREATE TABLE IF NOT EXISTS paused_models (model TEXT PRIMARY "
-                      "KEY, paused_at INTEGER NOT NULL, frozen_at INTEGER)"})
+                      "KEY, paused_at INTEGER NOT NULL, frozen_at INTEGER)",
+                      "CREATE TABLE IF NOT EXISTS partition_intents (model TEXT NOT "
+                      "NULL, partition_index INTEGER NOT NULL, partition_count "
+                      "INTEGER NOT NULL, intent TEXT NOT NULL, frozen_at INTEGER, "
+                      "kept_at INTEGER NOT NULL, PRIMARY KEY (model, "
+                      "partition_index))"})
       if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
         return sqlite_error(db_, path);
     return add_frozen_at(path);
@@ -117,6 +154,82 @@ public:
     return caf::none;
   }
 
+  caf::expected<std::vector<kept_partition>> partition_intents() override {
+    statement s;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT model, partition_index, partition_count, intent, "
+                           "frozen_at FROM partition_intents ORDER BY model, "
+                           "partition_index",
+                           -1, &s.stmt, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, "partition_intents");
+    std::vector<kept_partition> result;
+    int rc;
+    while ((rc = sqlite3_step(s.stmt)) == SQLITE_ROW) {
+      internal::partition_intent_row row;
+      row.model = column_text(s.stmt, 0);
+      // SQLite keeps whatever a column was given: a value of another type
+      // is a damaged row, not a zero.
+      if (sqlite3_column_type(s.stmt, 1) != SQLITE_INTEGER
+          || sqlite3_column_type(s.stmt, 2) != SQLITE_INTEGER
+          || sqlite3_column_type(s.stmt, 3) != SQLITE_TEXT
+          || (sqlite3_column_type(s.stmt, 4) != SQLITE_INTEGER
+              && sqlite3_column_type(s.stmt, 4) != SQLITE_NULL))
+        return make_error(errc::storage_failed,
+                          "lifecycle store: partition_intents: a row of read model '"
+                            + row.model
+                            + "' holds a value of the wrong type; delete the row, "
+                              "and pause the model again if need be");
+      row.partition_index = sqlite3_column_int64(s.stmt, 1);
+      row.partition_count = sqlite3_column_int64(s.stmt, 2);
+      row.intent = column_text(s.stmt, 3);
+      if (sqlite3_column_type(s.stmt, 4) == SQLITE_INTEGER)
+        row.frozen_at = sqlite3_column_int64(s.stmt, 4);
+      auto kept = internal::kept_partition_of(row, "partition_intents");
+      if (!kept)
+        return std::move(kept.error());
+      result.push_back(std::move(*kept));
+    }
+    if (rc != SQLITE_DONE)
+      return sqlite_error(db_, "partition_intents");
+    return result;
+  }
+
+  caf::error keep_partition_intent(const kept_partition& x) override {
+    statement s;
+    if (sqlite3_prepare_v2(db_,
+                           "INSERT OR REPLACE INTO partition_intents (model, "
+                           "partition_index, partition_count, intent, frozen_at, "
+                           "kept_at) VALUES (?,?,?,?,?,?)",
+                           -1, &s.stmt, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, "keep_partition_intent");
+    bind_text(s.stmt, 1, x.model);
+    sqlite3_bind_int64(s.stmt, 2, x.partition);
+    sqlite3_bind_int64(s.stmt, 3, x.partitions);
+    bind_text(s.stmt, 4, to_string(x.intent));
+    if (x.frozen_at)
+      sqlite3_bind_int64(s.stmt, 5, static_cast<sqlite3_int64>(*x.frozen_at));
+    else
+      sqlite3_bind_null(s.stmt, 5);
+    sqlite3_bind_int64(s.stmt, 6, internal::paused_at_now());
+    if (sqlite3_step(s.stmt) != SQLITE_DONE)
+      return sqlite_error(db_, "keep_partition_intent");
+    return caf::none;
+  }
+
+  caf::error forget_partition_intents(const std::string& model) override {
+    statement s;
+    if (sqlite3_prepare_v2(db_, "DELETE FROM partition_intents WHERE model = ?", -1,
+                           &s.stmt, nullptr)
+        != SQLITE_OK)
+      return sqlite_error(db_, "forget_partition_intents");
+    bind_text(s.stmt, 1, model);
+    if (sqlite3_step(s.stmt) != SQLITE_DONE)
+      return sqlite_error(db_, "forget_partition_intents");
+    return caf::none;
+  }
+
 private:
   sqlite3* db_ = nullptr;
 };
@@ -172,6 +285,40 @@ caf::expected<std::vector<paused_model>> lifecycle_store::pauses() const {
 caf::error lifecycle_store::set_paused(const std::string& model, bool paused,
                                        std::optional<std::uint64_t> frozen_at) {
   return backend_->set_paused(model, paused, paused ? frozen_at : std::nullopt);
+}
+
+caf::expected<std::vector<kept_partition>> lifecycle_store::partition_intents() const {
+  return backend_->partition_intents();
+}
+
+caf::error lifecycle_store::keep_partition_intent(const kept_partition& x) {
+  if (x.intent == kept_intent::pause || !x.frozen_at)
+    return backend_->keep_partition_intent(x);
+  auto run = x; // a run holds no frozen state
+  run.frozen_at = std::nullopt;
+  return backend_->keep_partition_intent(run);
+}
+
+caf::error lifecycle_store::forget_partition_intents(const std::string& model) {
+  return backend_->forget_partition_intents(model);
+}
+
+const char* to_string(kept_intent x) noexcept {
+  switch (x) {
+    case kept_intent::run:
+      return "run";
+    case kept_intent::pause:
+      return "pause";
+  }
+  return "run";
+}
+
+std::optional<kept_intent> kept_intent_from_string(std::string_view x) noexcept {
+  if (x == "run")
+    return kept_intent::run;
+  if (x == "pause")
+    return kept_intent::pause;
+  return std::nullopt;
 }
 
 } // namespace bus

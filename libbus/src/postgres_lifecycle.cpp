@@ -1,7 +1,8 @@
 // The PostgreSQL backend of lifecycle_store: the paused models in
-// bus_paused_models, in the log's database, so that a standby taking the
-// lead keeps what the operator paused on the leader. Pauses change rarely:
-// one statement each, committed synchronously.
+// bus_paused_models, and a bus directory's partition intents in
+// bus_partition_intents, in the log's database, so that a standby taking
+// the lead keeps what the operator paused on the leader. Pauses change
+// rarely: one statement each, committed synchronously.
 
 #include <optional>
 #include <string>
@@ -28,6 +29,15 @@ CREATE TABLE IF NOT EXISTS bus_paused_models (
   frozen_at bigint
 );
 ALTER TABLE bus_paused_models ADD COLUMN IF NOT EXISTS frozen_at bigint;
+CREATE TABLE IF NOT EXISTS bus_partition_intents (
+  model           text    NOT NULL,
+  partition_index integer NOT NULL,
+  partition_count integer NOT NULL,
+  intent          text    NOT NULL,
+  frozen_at       bigint,
+  kept_at         bigint  NOT NULL,
+  PRIMARY KEY (model, partition_index)
+);
 COMMIT;
 )sql";
 
@@ -86,6 +96,83 @@ public:
                 PGRES_COMMAND_OK, "set_paused");
         return true;
       }));
+  }
+
+  caf::expected<std::vector<kept_partition>> partition_intents() override {
+    auto read = guarded("reading the partition intents", [&] {
+      auto res = exec("SELECT model, partition_index, partition_count, intent, "
+                      "frozen_at FROM bus_partition_intents ORDER BY model, "
+                      "partition_index",
+                      PGRES_TUPLES_OK);
+      std::vector<partition_intent_row> rows;
+      for (int row = 0; row < res.rows(); ++row) {
+        auto& x = rows.emplace_back();
+        x.model = std::string{res.value(row, 0)};
+        x.partition_index = std::stoll(std::string{res.value(row, 1)});
+        x.partition_count = std::stoll(std::string{res.value(row, 2)});
+        x.intent = std::string{res.value(row, 3)};
+        if (PQgetisnull(res.get(), row, 4) == 0)
+          x.frozen_at = std::stoll(std::string{res.value(row, 4)});
+      }
+      return rows;
+    });
+    if (!read)
+      return std::move(read.error());
+    std::vector<kept_partition> result;
+    for (auto& row : *read) {
+      auto kept = kept_partition_of(row, name_ + ": bus_partition_intents");
+      if (!kept)
+        return std::move(kept.error());
+      result.push_back(std::move(*kept));
+    }
+    return result;
+  }
+
+  caf::error keep_partition_intent(const kept_partition& x) override {
+    auto what = "keeping the intent of partition " + std::to_string(x.partition)
+                + " of '" + x.model + "'";
+    return error_of(guarded(what, [&] {
+      auto index = std::to_string(x.partition);
+      auto count = std::to_string(x.partitions);
+      std::string intent = to_string(x.intent);
+      auto frozen = x.frozen_at ? std::to_string(*x.frozen_at) : std::string{};
+      auto at = std::to_string(paused_at_now());
+      const char* values[] = {x.model.c_str(),
+                              index.c_str(),
+                              count.c_str(),
+                              intent.c_str(),
+                              x.frozen_at ? frozen.c_str() : nullptr,
+                              at.c_str()};
+      int lengths[] = {static_cast<int>(x.model.size()), 0, 0, 0, 0, 0};
+      int formats[] = {1, 0, 0, 0, 0, 0};
+      checked(conn_,
+              PQexecParams(conn_,
+                           "INSERT INTO bus_partition_intents (model, partition_index, "
+                           "partition_count, intent, frozen_at, kept_at) VALUES "
+                           "($1::text, $2::integer, $3::integer, $4::text, "
+                           "$5::bigint, $6::bigint) ON CONFLICT (model, "
+                           "partition_index) DO UPDATE SET partition_count = "
+                           "EXCLUDED.partition_count, intent = EXCLUDED.intent, "
+                           "frozen_at = EXCLUDED.frozen_at, kept_at = "
+                           "EXCLUDED.kept_at",
+                           6, nullptr, values, lengths, formats, 0),
+              PGRES_COMMAND_OK, "keep_partition_intent");
+      return true;
+    }));
+  }
+
+  caf::error forget_partition_intents(const std::string& model) override {
+    return error_of(guarded("forgetting the partition intents of '" + model + "'", [&] {
+      const char* values[] = {model.c_str()};
+      int lengths[] = {static_cast<int>(model.size())};
+      int formats[] = {1};
+      checked(conn_,
+              PQexecParams(conn_,
+                           "DELETE FROM bus_partition_intents WHERE model = $1::text",
+                           1, nullptr, values, lengths, formats, 0),
+              PGRES_COMMAND_OK, "forget_partition_intents");
+      return true;
+    }));
   }
 
 private:

@@ -49,6 +49,41 @@ BOOST_AUTO_TEST_CASE(every_node_on_the_database_sees_the_same_pauses) {
   BOOST_TEST(paused_in(*leader) == (names{"a"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_standby_reads_the_partition_intents_the_leader_kept) {
+  auto leader = open_store(uri);
+  kept_partition paused;
+  paused.model = "t";
+  paused.partition = 3;
+  paused.partitions = 6;
+  paused.intent = kept_intent::pause;
+  paused.frozen_at = 412;
+  BOOST_TEST(!leader->keep_partition_intent(paused));
+  auto running = paused;
+  running.partition = 1;
+  running.intent = kept_intent::run;
+  BOOST_TEST(!leader->keep_partition_intent(running)); // keeps no frozen point
+  auto standby = open_store(uri);
+  auto kept = standby->partition_intents();
+  BOOST_REQUIRE(kept);
+  BOOST_REQUIRE(kept->size() == 2u);
+  BOOST_TEST((*kept)[0].partition == 1u);
+  BOOST_TEST(((*kept)[0].intent == kept_intent::run));
+  BOOST_TEST(!(*kept)[0].frozen_at);
+  BOOST_TEST((*kept)[1].partition == 3u);
+  BOOST_TEST((*kept)[1].partitions == 6u);
+  BOOST_TEST(((*kept)[1].intent == kept_intent::pause));
+  BOOST_TEST(((*kept)[1].frozen_at == std::optional<std::uint64_t>{412}));
+  BOOST_TEST(!standby->forget_partition_intents("t"));
+  BOOST_TEST(leader->partition_intents()->empty());
+  // A damaged row is an error naming it.
+  sql("INSERT INTO bus_partition_intents VALUES ('t', 2, 6, 'frobnicate', NULL, 1)");
+  auto damaged = leader->partition_intents();
+  BOOST_REQUIRE(!damaged);
+  auto text = context_of(damaged.error());
+  BOOST_TEST(text.find("'frobnicate', neither 'run' nor 'pause'") != std::string::npos,
+             text);
+}
+
 BOOST_AUTO_TEST_CASE(a_lost_session_is_made_again) {
   auto store = open_store(uri);
   BOOST_TEST(!store->set_paused("a", true));

@@ -32,8 +32,10 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
 
 /// Keeps what the operator wants of partition `name` of a shared model
 /// (`pause`), told by the node that runs it (`sender`, its supervisor):
-/// the next node to run it takes that pause. Ignored from any other node,
-/// whose word on the partition is stale (it moved away meanwhile).
+/// the next node to run it takes that pause, also after a restart of the
+/// bus when it has a directory store (directory_pauses.hpp). Ignored from
+/// any other node, whose word on the partition is stale (it moved away
+/// meanwhile).
 void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& sender,
                           const std::string& name, actors::partition_pause pause);
 

@@ -85,11 +85,18 @@ struct bus_state {
   subscriptions::subscriber_id next_id = 1;
   /// Nodes attached for query routing, by supervisor address.
   std::vector<node_entry> nodes;
+  /// The pauses of one shared model's partitions, for the partition count
+  /// they were kept for (another count has other partitions).
+  struct kept_pauses {
+    std::uint32_t partitions = 0;
+    std::vector<partition_pause> pauses;
+  };
   /// The pauses of shared models' partitions, by model, as the nodes that
-  /// ran them reported them (bus_directory.hpp): sent with every assignment,
-  /// so that a partition that moves keeps its pause. A partition without a
-  /// record runs as its node keeps it.
-  std::map<std::string, std::vector<partition_pause>> shared_pauses;
+  /// ran them reported them (directory_pauses.hpp), and as options.
+  /// directory_store kept them before a restart: sent with every
+  /// assignment, so that a partition that moves keeps its pause. A
+  /// partition without a record runs as its node keeps it.
+  std::map<std::string, kept_pauses> shared_pauses;
   /// Replies held until the log's next sync, in arrival order; each is
   /// called with the sync's error, or with none once its events are durable.
   std::vector<std::function<void(const caf::error&)>> awaiting_sync;

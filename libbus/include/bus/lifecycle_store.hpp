@@ -13,11 +13,22 @@
 // milliseconds since the epoch; frozen_at: the checkpoint of the state the
 // model answered queries from when paused, NULL if it answered none).
 // Stores made before frozen_at get the column when opened.
+//
+// A bus node that projector nodes attach to keeps there too what the
+// operator wants of each partition of a model the nodes share (its
+// directory's pauses, docs/distributed.md "Pauses move with the
+// partitions"), so that a restarted bus, or a standby taking the lead,
+// sends them with its first assignments: partition_intents (model TEXT,
+// partition_index INTEGER, partition_count INTEGER, intent TEXT ('run' or
+// 'pause'), frozen_at INTEGER, kept_at INTEGER, PRIMARY KEY (model,
+// partition_index)) in SQLite, bus_partition_intents with the same columns
+// on PostgreSQL. Stores made before it get the table when opened.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -30,6 +41,35 @@ struct paused_model {
   std::string name;
   /// The checkpoint of the state it answered queries from when paused
   /// (none: it answered none, or it was paused before this was kept).
+  std::optional<std::uint64_t> frozen_at;
+};
+
+/// What the operator wants of one partition of a model that projector nodes
+/// share, as a bus's directory keeps it (actors::partition_intent is its
+/// form between nodes).
+enum class kept_intent : std::uint8_t {
+  /// Runs: never paused, or resumed.
+  run,
+  /// Paused: the node that runs it holds it at `frozen_at`.
+  pause,
+};
+
+/// Returns "run" or "pause", as the store keeps them.
+const char* to_string(kept_intent x) noexcept;
+
+/// Returns the intent `x` names ("run" or "pause"), or none.
+std::optional<kept_intent> kept_intent_from_string(std::string_view x) noexcept;
+
+/// What a bus's directory keeps of one partition of a shared model.
+struct kept_partition {
+  std::string model;
+  std::uint32_t partition = 0;
+  /// How many partitions the model ran as then: with another count, its
+  /// partitions hold other keys, and this no longer applies.
+  std::uint32_t partitions = 0;
+  kept_intent intent = kept_intent::run;
+  /// Paused: the checkpoint of the state it answered queries from (none:
+  /// it answered none).
   std::optional<std::uint64_t> frozen_at;
 };
 
@@ -54,11 +94,22 @@ public:
   /// The paused models, by name, and where their frozen states are.
   caf::expected<std::vector<paused_model>> pauses() const;
 
-  /// Records `model` as paused (durably), or as no longer paused.
   /// Records `model` as paused (durably), or as no longer paused. Paused,
   /// `frozen_at` is the checkpoint of the state it answers queries from.
   caf::error set_paused(const std::string& model, bool paused,
                         std::optional<std::uint64_t> frozen_at = std::nullopt);
+
+  /// The partitions' intents a bus's directory kept, by model and
+  /// partition. Fails with errc::storage_failed naming the first row that
+  /// holds no intent (an unknown intent, a partition out of its count), so
+  /// that a damaged row is never taken for a pause or a run.
+  caf::expected<std::vector<kept_partition>> partition_intents() const;
+
+  /// Keeps `x` durably, replacing what was kept of its partition.
+  caf::error keep_partition_intent(const kept_partition& x);
+
+  /// Forgets every partition's intent kept of `model`.
+  caf::error forget_partition_intents(const std::string& model);
 
 private:
   explicit lifecycle_store(std::unique_ptr<backend> impl);

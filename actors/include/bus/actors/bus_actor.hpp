@@ -26,6 +26,12 @@
 #include "bus/actors/peer_role.hpp"
 #include "bus/event_log.hpp"
 
+namespace bus {
+
+class lifecycle_store;
+
+} // namespace bus
+
 namespace bus::actors {
 
 /// Tuning of the bus.
@@ -70,6 +76,14 @@ struct bus_options {
   /// publisher up; redelivering, the directory and sync only when
   /// unrestricted (the default).
   peer_role peers = peer_role::unrestricted;
+  /// Where the directory keeps what the operator wants of the partitions
+  /// of models that projector nodes share (paused at a frozen point, or
+  /// run; lifecycle_store.hpp): read when the bus starts and written as
+  /// the nodes report them, so that a restarted bus sends them with its
+  /// first assignments. Only the bus's actor uses it. None: kept in memory
+  /// only, and learnt again from the nodes as they reattach after a
+  /// restart.
+  std::shared_ptr<lifecycle_store> directory_store = nullptr;
 };
 
 /// Spawns a bus that owns `log` from then on.

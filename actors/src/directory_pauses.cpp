@@ -1,0 +1,138 @@
+#include "internal/directory_pauses.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <caf/all.hpp>
+
+#include "bus/errc.hpp"
+#include "bus/lifecycle_store.hpp"
+#include "bus/log.hpp"
+#include "bus/partitions.hpp"
+
+namespace bus::internal {
+
+using actors::partition_intent;
+using actors::partition_pause;
+
+namespace {
+
+partition_intent on_the_wire(kept_intent x) {
+  switch (x) {
+    case kept_intent::run:
+      break;
+    case kept_intent::pause:
+      return partition_intent::pause;
+  }
+  return partition_intent::run;
+}
+
+kept_intent in_the_store(partition_intent x) {
+  switch (x) {
+    case partition_intent::run:
+      break;
+    case partition_intent::pause:
+      return kept_intent::pause;
+  }
+  return kept_intent::run;
+}
+
+std::string frozen_text(const partition_pause& x) {
+  return x.frozen_at ? " at seq " + std::to_string(*x.frozen_at) : std::string{};
+}
+
+} // namespace
+
+void load_directory_pauses(pauses_bus_ptr self) {
+  auto& st = self->state;
+  if (!st.options.directory_store)
+    return;
+  auto kept = st.options.directory_store->partition_intents();
+  if (!kept) {
+    BUS_LOG(log_level::error, "bus",
+            "the pauses of shared models' partitions cannot be read, so the bus "
+            "learns them from the nodes as they reattach: "
+              << context_of(kept.error()));
+    return;
+  }
+  for (auto& x : *kept) {
+    auto& entry = st.shared_pauses[x.model];
+    // Rows of one model share its count, unless the store was edited.
+    if (entry.partitions != x.partitions)
+      entry = {x.partitions, {}};
+    partition_pause pause;
+    pause.partition = x.partition;
+    pause.intent = on_the_wire(x.intent);
+    if (x.frozen_at)
+      pause.frozen_at = *x.frozen_at;
+    BUS_LOG(
+      log_level::info, "bus",
+      "partition '" << partition_name(x.model, x.partition)
+                    << "': " << to_string(pause.intent) << frozen_text(pause)
+                    << ", as kept before the restart, for whichever node runs it");
+    entry.pauses.push_back(std::move(pause));
+  }
+}
+
+const partition_pause* kept_pause(pauses_bus_ptr self, const std::string& model,
+                                  std::uint32_t partitions, std::uint32_t partition) {
+  auto& st = self->state;
+  auto i = st.shared_pauses.find(model);
+  if (i == st.shared_pauses.end())
+    return nullptr;
+  if (i->second.partitions != partitions) {
+    BUS_LOG(log_level::warning, "bus",
+            "read model '" << model << "' runs as " << partitions
+                           << " partitions now, not " << i->second.partitions
+                           << ": the pauses kept of its partitions no longer hold");
+    st.shared_pauses.erase(i);
+    if (st.options.directory_store)
+      if (auto err = st.options.directory_store->forget_partition_intents(model))
+        BUS_LOG(log_level::error, "bus", context_of(err));
+    return nullptr;
+  }
+  auto& xs = i->second.pauses;
+  auto j = std::find_if(xs.begin(), xs.end(), [&](const partition_pause& x) {
+    return x.partition == partition;
+  });
+  return j == xs.end() ? nullptr : &*j;
+}
+
+void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t partitions,
+                partition_pause pause) {
+  auto& st = self->state;
+  BUS_LOG(log_level::info, "bus",
+          "partition '" << partition_name(model, pause.partition)
+                        << "': " << to_string(pause.intent) << frozen_text(pause)
+                        << ", kept for whichever node runs it");
+  if (st.options.directory_store) {
+    kept_partition row;
+    row.model = model;
+    row.partition = pause.partition;
+    row.partitions = partitions;
+    row.intent = in_the_store(pause.intent);
+    if (pause.frozen_at)
+      row.frozen_at = *pause.frozen_at;
+    // Kept in memory all the same: this bus sends it until it stops.
+    if (auto err = st.options.directory_store->keep_partition_intent(row))
+      BUS_LOG(log_level::error, "bus",
+              "partition '" << partition_name(model, pause.partition)
+                            << "': its pause will not survive a restart of the bus: "
+                            << context_of(err));
+  }
+  // Those kept for another partition count go first (kept_pause forgets
+  // them, in the store too).
+  kept_pause(self, model, partitions, pause.partition);
+  auto& entry = st.shared_pauses[model];
+  entry.partitions = partitions;
+  auto& xs = entry.pauses;
+  auto j = std::find_if(xs.begin(), xs.end(), [&](const partition_pause& x) {
+    return x.partition == pause.partition;
+  });
+  if (j != xs.end())
+    *j = std::move(pause);
+  else
+    xs.push_back(std::move(pause));
+}
+
+} // namespace bus::internal
