@@ -347,4 +347,29 @@ BOOST_AUTO_TEST_CASE(a_damaged_file_beside_the_store_exits_2_naming_it) {
   }
 }
 
+// A row of the pauses a bus node keeps for projector nodes that holds no
+// intent stops a listening node at start, named, rather than be taken for
+// a pause or a run.
+BOOST_AUTO_TEST_CASE(a_damaged_partition_intent_exits_2_naming_it) {
+  scratch_dir dir;
+  auto lifecycle = dir.store() + ".lifecycle";
+  std::vector<std::string> args{"--store", dir.store(), "--listen", "127.0.0.1:0"};
+  BOOST_REQUIRE_EQUAL(run_node("", args).exit_code, 0); // makes the tables
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(lifecycle.c_str(), &db) == SQLITE_OK);
+  auto rc = sqlite3_exec(db,
+                         "INSERT INTO partition_intents VALUES ('user_listing', 3, "
+                         "6, 'frobnicate', NULL, 1)",
+                         nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  BOOST_REQUIRE(rc == SQLITE_OK);
+  auto result = run_node("", args);
+  BOOST_TEST(result.exit_code == 2);
+  BOOST_TEST(result.err.find("partition 3 of read model 'user_listing' is "
+                             "'frobnicate', neither 'run' nor 'pause'")
+               != std::string::npos,
+             result.err);
+  BOOST_TEST(result.out.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
