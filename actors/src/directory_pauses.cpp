@@ -105,6 +105,9 @@ void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t par
           "partition '" << partition_name(model, pause.partition)
                         << "': " << to_string(pause.intent) << frozen_text(pause)
                         << ", kept for whichever node runs it");
+  // Those kept for another partition count go first (kept_pause forgets
+  // them, in the store too), before this one is written there.
+  kept_pause(self, model, partitions, pause.partition);
   if (st.options.directory_store) {
     kept_partition row;
     row.model = model;
@@ -120,9 +123,6 @@ void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t par
                             << "': its pause will not survive a restart of the bus: "
                             << context_of(err));
   }
-  // Those kept for another partition count go first (kept_pause forgets
-  // them, in the store too).
-  kept_pause(self, model, partitions, pause.partition);
   auto& entry = st.shared_pauses[model];
   entry.partitions = partitions;
   auto& xs = entry.pauses;
