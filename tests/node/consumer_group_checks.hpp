@@ -120,4 +120,28 @@ inline void applied_once_each(cluster& c) {
   BOOST_TEST(applied == static_cast<std::int64_t>(head));
 }
 
+// Queries each of `users` once while partitions move: each answer is the frozen
+// state (a fold of `before`, the events published before the pause) or
+// error 11 (a partition away, or paused and replaying up to where it
+// froze), never a state past the pause.
+inline void check_frozen_or_unavailable(cluster& c,
+                                        const std::vector<user_event>& before,
+                                        std::size_t users) {
+  auto listing = fold_listing(before);
+  for (std::size_t u = 0; u < users; ++u) {
+    auto key = "user-" + std::to_string(u);
+    auto r = c.call(R"("type": "query", "model": "user_listing", "key": ")" + key
+                    + "\"");
+    auto doc = listing.find(key);
+    if (r.text("type") == "query_ok")
+      BOOST_TEST((doc != listing.end()
+                  && r.body.at("value") == boost::json::value(doc->second)),
+                 r.line);
+    else
+      BOOST_TEST((r.json("code") == "11"
+                  || (r.json("code") == "20" && doc == listing.end())),
+                 r.line);
+  }
+}
+
 } // namespace bus::node::test

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cluster_fixture.hpp"
+#include "consumer_group_checks.hpp"
 #include "support/http_client.hpp"
 #include "support/pg_scratch.hpp"
 
@@ -236,6 +237,55 @@ BOOST_AUTO_TEST_CASE(a_standby_taking_the_lead_restores_its_models_from_the_snap
   for (auto& name : c.both)
     BOOST_TEST(models[name].at("applied").as_int64() <= 100, c.last_status);
   c.check_models_equal_folds(stream, 50);
+}
+
+BOOST_AUTO_TEST_CASE(a_standby_taking_the_lead_keeps_the_pauses_of_shared_models) {
+  // Three projector nodes share a 6-partition model, paused at `frozen`.
+  // The leader and node-b are lost together: the standby takes the lead
+  // and node-a and node-c take node-b's partitions (replaying from seq 1,
+  // without stores), which must hold at `frozen` as the leader kept their
+  // pauses in the database. (Without them, the partitions ran on past the
+  // pause in two runs of three: which node reattaches first decides.)
+  scratch_dir dir;
+  auto config = dir.write("shared.json", shared_listing);
+  c.bus = start_bus_node(port_a);
+  c.bus->wait_for_err("listening on 127.0.0.1:" + port_a);
+  standby = start_bus_node(port_b);
+  standby->wait_for_err("standing by");
+  c.port = port_a + ",127.0.0.1:" + port_b;
+  for (auto name : {"node-a", "node-b", "node-c"}) {
+    c.start_projector(name, config);
+    c.projectors[name]->wait_for_err("attached to the bus");
+  }
+  until_settled(c);
+  constexpr std::size_t users = 150;
+  auto stream = make_stream(2000, users, 10);
+  std::vector<user_event> before{stream.begin(), stream.begin() + 1000};
+  c.publish(stream, 0, 1000);
+  until_settled(c);
+  auto paused = c.call(R"("type": "pause", "model": "user_listing")");
+  BOOST_REQUIRE_MESSAGE(paused.text("type") == "paused", paused.line);
+  std::uint64_t frozen = 0;
+  c.models(frozen);
+  until_paused_at(c, frozen);
+  c.publish(stream, 1000, 2000);
+  std::uint64_t head = 0;
+  c.models(head);
+  c.projectors["node-b"]->stop(SIGKILL);
+  c.bus->stop(SIGKILL);
+  take_over_from(std::chrono::steady_clock::now());
+  for (auto name : {"node-a", "node-c"})
+    c.projectors[name]->wait_for_err("attached to the bus (head seq "
+                                     + std::to_string(head) + ")");
+  // Queried while node-b's partitions move: the frozen state or error 11.
+  check_frozen_or_unavailable(c, before, users);
+  until_paused_at(c, frozen);
+  c.check_listing_equals_fold(before, users);
+  auto resumed = c.call(R"("type": "resume", "model": "user_listing")");
+  BOOST_REQUIRE_MESSAGE(resumed.text("type") == "resumed", resumed.line);
+  until_settled(c);
+  c.check_listing_equals_fold(stream, users);
+  applied_once_each(c);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
