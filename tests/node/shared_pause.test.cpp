@@ -58,6 +58,19 @@ std::vector<user_event> prefix(const std::vector<user_event>& stream, std::size_
   return {stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
+// Publishes the first 1000 events of `stream`, pauses the model once every
+// partition applied them, then publishes the next 1000, which no partition
+// may apply until resumed. Returns the head the partitions froze at.
+std::uint64_t pause_between(cluster& c, const std::vector<user_event>& stream) {
+  c.publish(stream, 0, 1000);
+  until_settled(c);
+  pause_model(c);
+  auto frozen = head_of(c);
+  until_paused_at(c, frozen);
+  c.publish(stream, 1000, 2000);
+  return frozen;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(shared_pause_distributed)
@@ -68,13 +81,7 @@ BOOST_AUTO_TEST_CASE(moved_partitions_stay_paused_until_resumed) {
   auto config = dir.write("shared.json", shared_listing);
   cluster c;
   start_nodes(c, config, nullptr);
-  c.publish(stream, 0, 1000);
-  until_settled(c);
-  pause_model(c);
-  auto frozen = head_of(c);
-  until_paused_at(c, frozen);
-  // Published after the pause: no partition may apply them until resumed.
-  c.publish(stream, 1000, 2000);
+  auto frozen = pause_between(c, stream);
   // node-b is lost: its partitions move to node-a and node-c, which replay
   // them up to the point they froze at, and hold there.
   c.projectors["node-b"]->stop(SIGKILL);
@@ -141,12 +148,7 @@ BOOST_AUTO_TEST_CASE(a_bus_restarted_on_its_store_keeps_the_pauses) {
   for (auto name : {"node-a", "node-b", "node-c"})
     start_node(c, name, config, nullptr);
   until_settled(c);
-  c.publish(stream, 0, 1000);
-  until_settled(c);
-  pause_model(c);
-  auto frozen = head_of(c);
-  until_paused_at(c, frozen);
-  c.publish(stream, 1000, 2000);
+  auto frozen = pause_between(c, stream);
   auto head = head_of(c);
   // node-b and the bus node are lost; the bus node comes back on its store
   // (same port) while node-b stays away: node-a and node-c reattach and
