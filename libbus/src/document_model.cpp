@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "internal/document_record.hpp"
+#include "internal/record_tags.hpp"
 #include "internal/row_json.hpp"
 #include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
@@ -123,6 +124,20 @@ bool document_model::write_value(std::string_view key, std::string& out) const {
   return true;
 }
 
+row_form document_model::snapshot_row_form() const noexcept {
+  return row_form::record;
+}
+
+bool document_model::write_record(std::string_view key, std::string& out) const {
+  // The document's bytes are an encoded object already: a copy.
+  auto i = docs_->map.find(key);
+  if (i == docs_->map.end())
+    return false;
+  out += static_cast<char>(internal::tag_object);
+  out.append(i->second.data(), i->second.size());
+  return true;
+}
+
 bool document_model::holds(std::string_view key) const {
   return docs_->map.find(key) != docs_->map.end();
 }
@@ -165,6 +180,21 @@ bool document_model::restore_row(std::string_view key,
   std::string encoded;
   internal::set_document(encoded, *doc);
   docs_->map.emplace(internal::compact_string{key}, std::move(encoded));
+  return true;
+}
+
+bool document_model::restore_record(std::string_view key, std::string_view value) {
+  if (value.empty()
+      || static_cast<unsigned char>(value.front()) != internal::tag_object)
+    return false;
+  // A document holds no key twice (what the fast paths of apply() rely
+  // on): a row that does, or has more fields than that check reads, goes
+  // the long way, as a JSON row would.
+  auto bytes = value.substr(1);
+  internal::document_fields fields;
+  if (!fields.read(bytes))
+    return read_model::restore_record(key, value);
+  docs_->map.emplace(internal::compact_string{key}, std::string{bytes});
   return true;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "bus/snapshot_rows.hpp"
+#include "internal/event_record.hpp"
+#include "internal/record_reader.hpp"
 #include "internal/string_map.hpp"
 #include "internal/type_rules.hpp"
 
@@ -113,6 +115,40 @@ bool index_model::write_value(std::string_view key, std::string& out) const {
   if (i == tables_->index.end())
     return false;
   append_json(out, i->second.view());
+  return true;
+}
+
+row_form index_model::snapshot_row_form() const noexcept {
+  return row_form::record;
+}
+
+bool index_model::write_record(std::string_view key, std::string& out) const {
+  auto i = tables_->index.find(key);
+  if (i == tables_->index.end())
+    return false;
+  auto primary = i->second.view();
+  if (primary.size() < 0x80) { // the usual: one append
+    char head[2] = {static_cast<char>(internal::tag_string),
+                    static_cast<char>(primary.size())};
+    out.append(head, 2);
+  } else {
+    out += static_cast<char>(internal::tag_string);
+    internal::put_varint(out, primary.size());
+  }
+  out.append(primary.data(), primary.size());
+  return true;
+}
+
+bool index_model::restore_record(std::string_view key, std::string_view value) {
+  if (value.empty()
+      || static_cast<unsigned char>(value.front()) != internal::tag_string)
+    return false;
+  internal::record_reader r{value.substr(1)};
+  auto primary = r.str();
+  tables_->index.emplace(internal::compact_string{key},
+                         internal::compact_string{primary});
+  tables_->current.emplace(internal::compact_string{primary},
+                           internal::compact_string{key});
   return true;
 }
 

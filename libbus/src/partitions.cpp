@@ -68,6 +68,21 @@ public:
            + " of " + std::to_string(count_);
   }
 
+  // A partition's rows are its model's: in the model's form. (A
+  // forwarding_model leaves these to the defaults, so that a decorator that
+  // changes values or restores is not passed by.)
+  row_form snapshot_row_form() const noexcept override {
+    return inner().snapshot_row_form();
+  }
+
+  bool write_record(std::string_view key, std::string& out) const override {
+    return inner().write_record(key, out);
+  }
+
+  bool restore_record(std::string_view key, std::string_view value) override {
+    return inner().restore_record(key, value);
+  }
+
 private:
   bool mine(const event& e) const {
     auto key = key_of(e);

@@ -96,7 +96,9 @@ public:
       if (!owns(model, generation))
         return save_outcome::superseded;
       auto delta = x.layout == snapshot_layout::rows && how == rows_write::delta;
-      rows_sizes after{x.state.size(), 0, 1};
+      // A text column holds no byte 0: record rows go in as JSON lines.
+      auto& rows = x.layout == snapshot_layout::rows ? as_text(x.state) : x.state;
+      rows_sizes after{rows.size(), 0, 1};
       if (delta) {
         // A delta follows the rows its projector wrote or restored; with
         // anything else stored it would describe another state.
@@ -105,15 +107,15 @@ public:
         if (res.rows() == 0 || res.value(0, 0) != "rows")
           throw storage_error("a delta of '" + model + "' without its rows");
         after = *cached_sizes(model);
-        if (!x.state.empty()) {
-          write_part(model, after.next_part, x.state);
-          after.delta_bytes += x.state.size();
+        if (!rows.empty()) {
+          write_part(model, after.next_part, rows);
+          after.delta_bytes += rows.size();
           ++after.next_part;
         }
       } else {
         drop_parts(model);
         if (x.layout == snapshot_layout::rows)
-          write_part(model, 0, x.state);
+          write_part(model, 0, rows);
       }
       write_row(model, x);
       txn.commit();
@@ -254,6 +256,18 @@ private:
         "save");
   }
 
+  // `rows` as JSON lines: itself when it holds no record row, else its
+  // text (kept until the next call).
+  const std::string& as_text(const std::string& rows) {
+    if (rows.find('\0') == std::string::npos)
+      return rows;
+    auto text = rows_as_json(rows);
+    if (!text)
+      throw storage_error(context_of(text.error()));
+    text_ = std::move(*text);
+    return text_;
+  }
+
   void write_part(const std::string& model, std::int64_t part,
                   const std::string& rows) {
     run("INSERT INTO bus_snapshot_rows (model, part, bytes, rows) "
@@ -272,6 +286,7 @@ private:
   }
 
   std::map<std::string, rows_sizes> sizes_;
+  std::string text_; // as_text's last result
 };
 
 } // namespace

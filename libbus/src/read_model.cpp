@@ -5,6 +5,8 @@
 #include "bus/snapshot_rows.hpp"
 #include "bus/string_keys.hpp"
 #include "bus/subscriptions.hpp"
+#include "internal/record_reader.hpp"
+#include "internal/row_json.hpp"
 
 namespace bus {
 
@@ -42,6 +44,23 @@ bool read_model::write_value(std::string_view key, std::string& out) const {
     return false;
   append_json(out, *value);
   return true;
+}
+
+row_form read_model::snapshot_row_form() const noexcept {
+  return row_form::json;
+}
+
+bool read_model::write_record(std::string_view, std::string&) const {
+  return false;
+}
+
+bool read_model::restore_record(std::string_view key, std::string_view value) {
+  // Checked by the caller: a decode cannot fail here.
+  internal::record_reader r{value};
+  auto decoded = r.value(0);
+  if (internal::holds_nan(decoded))
+    return false;
+  return restore_row(key, decoded);
 }
 
 bool read_model::holds(std::string_view key) const {

@@ -247,7 +247,9 @@ caf::error sqlite_snapshots::write_part(const std::string& model, std::int64_t p
   bind_text(s.stmt, 1, model);
   sqlite3_bind_int64(s.stmt, 2, part);
   sqlite3_bind_int64(s.stmt, 3, static_cast<sqlite3_int64>(rows.size()));
-  bind_text(s.stmt, 4, rows);
+  // A blob: record rows hold bytes 0 (snapshot_rows.hpp), which SQLite's
+  // text functions would cut at; JSON rows read back alike either way.
+  sqlite3_bind_blob64(s.stmt, 4, rows.data(), rows.size(), SQLITE_STATIC);
   if (sqlite3_step(s.stmt) != SQLITE_DONE)
     return sqlite_error(db_, "saving rows of '" + model + "'");
   return caf::none;

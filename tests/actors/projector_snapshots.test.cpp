@@ -95,10 +95,12 @@ struct snapshots_fixture : bus_fixture {
       db.select("SELECT count(*) FROM snapshot_rows WHERE model = '" + model + "'"));
   }
 
-  /// The lines of the newest part of `model`'s rows.
+  /// The rows of the newest part of `model`'s rows, as JSON lines.
   std::string newest_part(const std::string& model) {
-    return db.select("SELECT rows FROM snapshot_rows WHERE model = '" + model
-                     + "' ORDER BY part DESC LIMIT 1");
+    auto text = rows_as_json(db.select("SELECT rows FROM snapshot_rows WHERE model = '"
+                                       + model + "' ORDER BY part DESC LIMIT 1"));
+    BOOST_REQUIRE(text);
+    return *text;
   }
 };
 

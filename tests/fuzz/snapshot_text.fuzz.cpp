@@ -8,7 +8,8 @@
 //   2, 3: a model's state (JSON text, parsed as the projector does), restored
 //      into the document model and the index model of config/node.json;
 //   4, 5: the same models' state as rows (the layout of periodic snapshots,
-//      snapshot_rows.hpp), folded and restored as the projector does.
+//      snapshot_rows.hpp: JSON lines and record rows), folded and restored
+//      as the projector does.
 // Text that does not decode gives an error or a refused restore, never a
 // crash; what decodes survives a save and a restore unchanged.
 
@@ -131,6 +132,14 @@ void rows_text(std::string_view text, const model_spec& spec) {
   fuzz::require(static_cast<bool>(folded), "rows that restore also fold");
   auto again = rows_state(*folded);
   fuzz::require(again && *again == *state, "folded rows describe the same state");
+  // Record rows (a byte 0 starts one) read as their JSON lines do.
+  auto lines = rows_as_json(text);
+  fuzz::require(static_cast<bool>(lines), "rows that restore also read as JSON");
+  auto from_lines = rows_state(*lines);
+  fuzz::require(from_lines
+                  && near_equal(boost::json::value(*from_lines),
+                                boost::json::value(*state)),
+                "rows as JSON lines describe the same state");
   auto model = spec.make();
   if (!model->restore(boost::json::value(*state)))
     return;
@@ -138,6 +147,11 @@ void rows_text(std::string_view text, const model_spec& spec) {
   auto saved = model->snapshot();
   fuzz::require(fresh->restore(saved) && fresh->snapshot() == saved,
                 "a restored state survives a snapshot");
+  // Restored as a restart does, row by row: the same state.
+  auto by_row = spec.make();
+  auto restored = restore_rows(*by_row, std::string{text});
+  fuzz::require(restored && *restored && by_row->snapshot() == saved,
+                "rows restore row by row to the state they describe");
 }
 
 const std::vector<model_spec>& shipped_models() {

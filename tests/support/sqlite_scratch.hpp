@@ -24,8 +24,11 @@ inline std::string select_text(const std::string& path, const std::string& query
   std::string result = "<none>";
   if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) == SQLITE_OK
       && sqlite3_step(stmt) == SQLITE_ROW) {
+    // All of it: a blob of record rows holds bytes 0.
     auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    result = text ? text : "<null>";
+    result = text ? std::string(text,
+                                static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)))
+                  : "<null>";
   }
   sqlite3_finalize(stmt);
   sqlite3_close(db);

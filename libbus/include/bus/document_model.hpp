@@ -42,6 +42,10 @@ public:
   std::optional<std::string> key_of(const event& e) const override;
   std::optional<boost::json::value> query(std::string_view key) const override;
   bool write_value(std::string_view key, std::string& out) const override;
+  /// row_form::record: the model holds its values in that form.
+  row_form snapshot_row_form() const noexcept override;
+  bool write_record(std::string_view key, std::string& out) const override;
+  bool restore_record(std::string_view key, std::string_view value) override;
   bool holds(std::string_view key) const override;
   boost::json::value snapshot() const override;
   bool restore(const boost::json::value& state) override;

@@ -2,7 +2,10 @@
 
 // A read model that wraps another and forwards every call to it: the base
 // of decorators that change one or two things (a partition's name and
-// filter, a renamed instance) and leave the rest to the inner model.
+// filter, a renamed instance) and leave the rest to the inner model. The
+// record form of snapshot rows (snapshot_row_form, write_record,
+// restore_record) is not forwarded: left to the defaults, rows go through
+// write_value() and restore_row(), which a decorator may change.
 
 #include "bus/read_model.hpp"
 

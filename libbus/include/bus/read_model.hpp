@@ -23,6 +23,7 @@
 
 #include "bus/event.hpp"
 #include "bus/recovery_policy.hpp"
+#include "bus/row_form.hpp"
 
 namespace bus {
 
@@ -101,6 +102,26 @@ public:
   /// default serializes query(key); a model may write the value without
   /// copying it (snapshot_rows.hpp has append_json for that).
   virtual bool write_value(std::string_view key, std::string& out) const;
+
+  /// The form of this model's snapshot rows (snapshot_rows.hpp). The
+  /// default, row_form::json: write_value() writes them and restore_row()
+  /// takes them. A model that holds its values in the record form of a
+  /// stored event's payload returns row_form::record and implements
+  /// write_record(), so that a row is a copy rather than a serialization.
+  virtual row_form snapshot_row_form() const noexcept;
+
+  /// Appends what query(key) answers in record form (a tag byte, then the
+  /// encoded value, event_record.hpp) to `out` and returns true, or returns
+  /// false, appending nothing, when the model holds no `key`. Asked only of
+  /// a model whose snapshot_row_form() is row_form::record; the default
+  /// returns false.
+  virtual bool write_record(std::string_view key, std::string& out) const;
+
+  /// Restores one key from a record row, as restore_row() does from a JSON
+  /// one: `value` is a checked encoded value (a tag byte first). The
+  /// default decodes it and calls restore_row(); a model that writes
+  /// record rows may take the bytes as they are.
+  virtual bool restore_record(std::string_view key, std::string_view value);
 
   /// Returns true when the model holds `key` (write_value() would write
   /// it). A tracking model's recorder asks this for each changed key once

@@ -94,6 +94,10 @@ public:
   /// was told to stop: give it no more.
   bool operator()(std::string_view key, const boost::json::value& value);
 
+  /// Restores one row of a record row (read_model::restore_record), as
+  /// operator() does.
+  bool record(std::string_view key, std::string_view value);
+
   /// True while the model took every row it was given.
   bool by_row() const noexcept { return by_row_; }
 
@@ -101,6 +105,9 @@ public:
   bool stopped() const noexcept { return stopped_; }
 
 private:
+  // Counts the row just given; false to give no more.
+  bool counted();
+
   read_model& model_;
   restore_progress* progress_;
   std::uint64_t uncounted_ = 0;

@@ -12,9 +12,20 @@
 // snapshot writer appends them as a delta to the stored lines (folded to
 // the last line of each key by compact_rows first when the delta is large
 // beside the base), and now and then folds all of them into a base holding
-// one line per key. Each line is a JSON array:
-// the sqlite3 shell and any JSON tool read it. Plain functions, no state:
-// safe from any thread.
+// one line per key. Each line is a JSON array: the sqlite3 shell and any
+// JSON tool read it.
+//
+// A model that holds its values in the record form of a stored event's
+// payload (event_record.hpp) writes *record rows* instead
+// (read_model::snapshot_row_form): the byte 0, the length of the rest (4
+// bytes, little endian), then the key (a varint length and its bytes) and
+// the value's record (a tag byte first), or the key alone when it was
+// removed. Such a row is a copy of what the model holds, where JSON text
+// costs a serialization to write and a parse to restore. No JSON line holds
+// a byte 0, so both kinds mix in one text: a fold compares keys as they
+// read (a JSON key unescaped), and the last row of a key wins whatever its
+// kind. Stores that keep rows as text get them as JSON (rows_as_json).
+// Plain functions, no state: safe from any thread.
 
 #include <cstdint>
 #include <string>
@@ -25,6 +36,8 @@
 #include <boost/json/value.hpp>
 #include <caf/expected.hpp>
 
+#include "bus/row_form.hpp"
+
 namespace bus {
 
 class read_model;
@@ -34,9 +47,19 @@ struct restore_progress;
 void append_row(std::string& out, std::string_view key,
                 const boost::json::value* value);
 
-/// Appends the line of `key` with the value `model` writes for it
-/// (read_model::write_value), or removed when the model holds no `key`.
+/// Appends the row of `key` with the value `model` writes for it, in the
+/// model's row form (read_model::snapshot_row_form), or removed when the
+/// model holds no `key`.
 void append_row(std::string& out, std::string_view key, const read_model& model);
+
+/// Appends the record row of `key` with `value` (a tag byte, then the
+/// encoded value), or removed when `value` is empty.
+void append_record_row(std::string& out, std::string_view key, std::string_view value);
+
+/// Returns `text` with each record row written as its JSON line, the JSON
+/// lines as they are: what a store that keeps rows as text stores. A row
+/// that does not read is an errc::storage_failed.
+caf::expected<std::string> rows_as_json(std::string_view text);
 
 /// Appends the JSON text of `x` to `out` (for read_model::write_value).
 void append_json(std::string& out, const boost::json::value& x);
@@ -49,7 +72,7 @@ void append_json(std::string& out, std::string_view x);
 /// its snapshot() returns it when it tracks its changes).
 void append_rows(std::string& out, const boost::json::object& state);
 
-/// Returns the state that the lines of `text` describe: the value of the
+/// Returns the state that the rows of `text` describe: the value of the
 /// last line of each key that was not removed (what read_model::restore
 /// takes). A line that is not a row is an errc::storage_failed.
 caf::expected<boost::json::object> rows_state(std::string_view text);

@@ -1,0 +1,165 @@
+// Record rows (snapshot_rows.hpp): writing one, reading one, and writing
+// them as JSON lines for the stores that keep text.
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "bus/errc.hpp"
+#include "bus/event_log.hpp"
+#include "bus/snapshot_rows.hpp"
+#include "internal/event_record.hpp"
+#include "internal/record_reader.hpp"
+#include "internal/row_lines.hpp"
+
+namespace bus {
+
+const char* to_string(row_form x) noexcept {
+  switch (x) {
+    case row_form::json:
+      return "json";
+    case row_form::record:
+      return "record";
+  }
+  return "?";
+}
+
+void append_record_row(std::string& out, std::string_view key, std::string_view value) {
+  auto at = internal::open_record_row(out, key);
+  out.append(value.data(), value.size());
+  internal::close_record_row(out, at);
+}
+
+caf::expected<std::string> rows_as_json(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 4);
+  auto err = internal::for_each_row_line(
+    text, [&](std::string_view row, row_form form) -> caf::error {
+      if (form == row_form::json) {
+        out.append(row.data(), row.size());
+        out += '\n';
+        return caf::none;
+      }
+      std::string_view key, value;
+      if (!internal::read_record_row(row, key, value)
+          || (!value.empty() && !internal::checked_value(value)))
+        return internal::bad_row(row);
+      if (value.empty()) {
+        append_row(out, key, nullptr);
+        return caf::none;
+      }
+      internal::record_reader r{value};
+      auto decoded = r.value(0);
+      append_row(out, key, &decoded);
+      return caf::none;
+    });
+  if (err)
+    return err;
+  return out;
+}
+
+} // namespace bus
+
+namespace bus::internal {
+
+std::size_t open_record_row(std::string& out, std::string_view key) {
+  // One append for the header and a usual key: a projector writes a row per
+  // change, and an append per piece cost more than the row's value.
+  constexpr std::size_t inline_key = 64;
+  char head[record_row_header + 10 + inline_key];
+  std::memset(head, 0, record_row_header); // the length comes at the close
+  auto n = record_row_header;
+  for (auto x = static_cast<std::uint64_t>(key.size());; x >>= 7) {
+    if (x < 0x80) {
+      head[n++] = static_cast<char>(x);
+      break;
+    }
+    head[n++] = static_cast<char>((x & 0x7f) | 0x80);
+  }
+  auto at = out.size();
+  if (key.size() <= inline_key) {
+    std::memcpy(head + n, key.data(), key.size());
+    out.append(head, n + key.size());
+  } else {
+    out.append(head, n);
+    out.append(key.data(), key.size());
+  }
+  return at;
+}
+
+void close_record_row(std::string& out, std::size_t at) {
+  auto n = out.size() - at - record_row_header;
+  if (n > UINT32_MAX)
+    throw storage_error("snapshot rows: a row of more than 4 GiB");
+  for (std::size_t i = 0; i < 4; ++i)
+    out[at + 1 + i] = static_cast<char>((n >> (8 * i)) & 0xff);
+}
+
+caf::error bad_row(std::string_view row) {
+  if (!row.empty() && row.front() == '\0')
+    return make_error(errc::storage_failed,
+                      "snapshot rows: a record row that does not read ("
+                        + std::to_string(row.size()) + " bytes left)");
+  constexpr std::size_t shown = 80;
+  return make_error(errc::storage_failed,
+                    "snapshot rows: not a row: " + std::string{row.substr(0, shown)}
+                      + (row.size() > shown ? "..." : ""));
+}
+
+bool read_record_row(std::string_view row, std::string_view& key,
+                     std::string_view& value) {
+  try {
+    record_reader r{row.substr(record_row_header)};
+    key = r.str();
+    value = std::string_view{reinterpret_cast<const char*>(r.pos),
+                             static_cast<std::size_t>(r.end - r.pos)};
+    return true;
+  } catch (const storage_error&) {
+    return false;
+  }
+}
+
+namespace {
+
+// Moves past the value at the front of `r`, as skip_value does; false at a
+// NaN, which a JSON row refuses too (holds_nan).
+bool skip_checked(record_reader& r, int depth) {
+  if (depth > max_record_depth)
+    corrupt_record();
+  switch (r.byte()) {
+    case tag_double:
+      return !std::isnan(r.float64());
+    case tag_array:
+      for (auto n = r.count(); n > 0; --n)
+        if (!skip_checked(r, depth + 1))
+          return false;
+      return true;
+    case tag_object:
+      for (auto n = r.count(); n > 0; --n) {
+        r.str();
+        if (!skip_checked(r, depth + 1))
+          return false;
+      }
+      return true;
+    default:
+      --r.pos;
+      r.skip_value(depth);
+      return true;
+  }
+}
+
+} // namespace
+
+bool checked_value(std::string_view value) noexcept {
+  try {
+    record_reader r{value};
+    return skip_checked(r, 0) && r.pos == r.end;
+  } catch (const storage_error&) {
+    return false;
+  }
+}
+
+} // namespace bus::internal
