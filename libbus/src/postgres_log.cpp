@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "internal/event_record.hpp"
+#include "internal/pg_fence.hpp"
 #include "internal/pg_wire.hpp"
 #include "internal/tail_cache.hpp"
 
@@ -13,12 +14,6 @@ namespace bus {
 using namespace internal;
 
 namespace {
-
-// The lease check failed: the transaction must not commit.
-class fence_lost : public storage_error {
-public:
-  using storage_error::storage_error;
-};
 
 // At most this many events come back from one read of the database.
 constexpr std::size_t max_db_read = tail_cache::default_chunk_events;
@@ -230,21 +225,7 @@ append_result postgres_log::do_append(std::vector<event> batch) {
 }
 
 void postgres_log::check_fence() {
-  auto& fence = *options_.fence;
-  pg_params params;
-  params.add_bytea(fence.name);
-  params.types.back() = 0; // text, sent as its bytes: let the server infer
-  params.add_int8(static_cast<std::uint64_t>(fence.token));
-  // FOR SHARE: a new leader's UPDATE of the row waits for this commit, so
-  // that nothing of this writer commits after the lease moved.
-  auto res = params.run(conn_,
-                        "SELECT token FROM bus_leader WHERE name = $1::text "
-                        "AND token = $2 AND expires_at > now() FOR SHARE",
-                        "fence");
-  if (res.rows() == 0)
-    throw fence_lost("fenced: another bus node leads '" + fence.name
-                     + "' (this node's token " + std::to_string(fence.token)
-                     + " is stale or its lease expired)");
+  internal::check_fence(conn_, *options_.fence);
 }
 
 void postgres_log::write_pending() {

@@ -59,6 +59,7 @@
 #include <caf/expected.hpp>
 
 #include "bus/event_log.hpp"
+#include "bus/postgres_fence.hpp"
 #include "bus/sqlite_log.hpp" // durability
 
 struct pg_conn;
@@ -68,14 +69,6 @@ class tail_cache;
 } // namespace bus::internal
 
 namespace bus {
-
-/// The lease a writer must hold to commit (see postgres_log).
-struct postgres_fence {
-  /// The row of bus_leader that names the lease.
-  std::string name;
-  /// The token this writer got with the lease.
-  std::int64_t token = 0;
-};
 
 /// How postgres_log::open sets up the log.
 struct postgres_options {
