@@ -230,6 +230,8 @@ public:
     return caf::none;
   }
 
+  bool fenced() const noexcept override { return false; }
+
 private:
   sqlite3* db_ = nullptr;
 };
@@ -244,11 +246,12 @@ lifecycle_store::lifecycle_store(std::unique_ptr<backend> impl)
 lifecycle_store::~lifecycle_store() = default;
 
 caf::expected<std::unique_ptr<lifecycle_store>>
-lifecycle_store::open(const std::string& location) {
+lifecycle_store::open(const std::string& location,
+                      std::optional<postgres_fence> fence) {
   std::unique_ptr<backend> impl;
   if (is_postgres_uri(location)) {
 #ifdef BUS_HAS_POSTGRESQL
-    auto opened = internal::open_postgres_lifecycle(location);
+    auto opened = internal::open_postgres_lifecycle(location, std::move(fence));
     if (!opened)
       return std::move(opened.error());
     impl = std::move(*opened);
@@ -258,6 +261,10 @@ lifecycle_store::open(const std::string& location) {
                       "(BUS_POSTGRESQL=OFF, or libpq not found): cannot open a "
                       "postgresql:// location");
 #endif
+  } else if (fence) {
+    return make_error(errc::invalid_config,
+                      "lifecycle store: " + location + ": a fence (the lease '"
+                        + fence->name + "') holds only in a PostgreSQL database");
   } else {
     auto sqlite = std::make_unique<sqlite_lifecycle>();
     if (auto err = sqlite->open(location))
@@ -301,6 +308,10 @@ caf::error lifecycle_store::keep_partition_intent(const kept_partition& x) {
 
 caf::error lifecycle_store::forget_partition_intents(const std::string& model) {
   return backend_->forget_partition_intents(model);
+}
+
+bool lifecycle_store::fenced() const noexcept {
+  return backend_->fenced();
 }
 
 const char* to_string(kept_intent x) noexcept {

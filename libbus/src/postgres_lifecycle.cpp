@@ -2,7 +2,10 @@
 // bus_paused_models, and a bus directory's partition intents in
 // bus_partition_intents, in the log's database, so that a standby taking
 // the lead keeps what the operator paused on the leader. Pauses change
-// rarely: one statement each, committed synchronously.
+// rarely: one statement each, committed synchronously. Opened with a fence
+// (the lease of the bus node that leads the log), each write is a
+// transaction that checks it first, as the log's commits do
+// (internal/pg_fence.hpp).
 
 #include <optional>
 #include <string>
@@ -10,6 +13,7 @@
 
 #include "bus/errc.hpp"
 #include "internal/lifecycle_backend.hpp"
+#include "internal/pg_fence.hpp"
 #include "internal/pg_leader.hpp"
 #include "internal/pg_wire.hpp"
 
@@ -17,12 +21,10 @@ namespace bus::internal {
 
 namespace {
 
-// Under the schema lock (pg_schema_lock, internal/pg_wire.hpp; its number
-// written out here, the same): nodes and projectors creating their tables
-// at once would otherwise collide in the catalog.
+// Under the schema lock (pg_schema_lock, internal/pg_wire.hpp), taken by
+// the caller in the same transaction: nodes and projectors creating their
+// tables at once would otherwise collide in the catalog.
 constexpr const char* paused_models_schema = R"sql(
-BEGIN;
-SELECT pg_advisory_xact_lock(4775315722);
 CREATE TABLE IF NOT EXISTS bus_paused_models (
   model     text   PRIMARY KEY,
   paused_at bigint NOT NULL,
@@ -38,13 +40,12 @@ CREATE TABLE IF NOT EXISTS bus_partition_intents (
   kept_at         bigint  NOT NULL,
   PRIMARY KEY (model, partition_index)
 );
-COMMIT;
 )sql";
 
 class postgres_lifecycle final : public lifecycle_store::backend {
 public:
-  explicit postgres_lifecycle(const std::string& uri)
-    : uri_(uri), name_(without_password(uri)) {
+  postgres_lifecycle(const std::string& uri, std::optional<postgres_fence> fence)
+    : uri_(uri), name_(without_password(uri)), fence_(std::move(fence)) {
     // nop
   }
 
@@ -52,7 +53,13 @@ public:
 
   caf::error open() {
     return error_of(guarded("opening", [&] {
+      exec("BEGIN", PGRES_COMMAND_OK);
+      exec(pg_schema_lock, PGRES_TUPLES_OK);
       exec(paused_models_schema, PGRES_COMMAND_OK);
+      // The fence's table, whoever comes first (the lease makes it too).
+      if (fence_)
+        exec(pg_leader_table, PGRES_COMMAND_OK);
+      exec("COMMIT", PGRES_COMMAND_OK);
       return true;
     }));
   }
@@ -74,8 +81,8 @@ public:
 
   caf::error set_paused(const std::string& model, bool paused,
                         std::optional<std::uint64_t> frozen_at) override {
-    return error_of(
-      guarded(paused ? "pausing '" + model + "'" : "resuming '" + model + "'", [&] {
+    return written(
+      paused ? "pausing '" + model + "'" : "resuming '" + model + "'", [&] {
         auto at = std::to_string(paused_at_now());
         auto frozen = frozen_at ? std::to_string(*frozen_at) : std::string{};
         const char* values[] = {model.c_str(), at.c_str(),
@@ -94,8 +101,7 @@ public:
                 PQexecParams(conn_, sql, paused ? 3 : 1, nullptr, values, lengths,
                              formats, 0),
                 PGRES_COMMAND_OK, "set_paused");
-        return true;
-      }));
+      });
   }
 
   caf::expected<std::vector<kept_partition>> partition_intents() override {
@@ -131,7 +137,7 @@ public:
   caf::error keep_partition_intent(const kept_partition& x) override {
     auto what = "keeping the intent of partition " + std::to_string(x.partition)
                 + " of '" + x.model + "'";
-    return error_of(guarded(what, [&] {
+    return written(what, [&] {
       auto index = std::to_string(x.partition);
       auto count = std::to_string(x.partitions);
       std::string intent = to_string(x.intent);
@@ -157,12 +163,11 @@ public:
                            "EXCLUDED.kept_at",
                            6, nullptr, values, lengths, formats, 0),
               PGRES_COMMAND_OK, "keep_partition_intent");
-      return true;
-    }));
+    });
   }
 
   caf::error forget_partition_intents(const std::string& model) override {
-    return error_of(guarded("forgetting the partition intents of '" + model + "'", [&] {
+    return written("forgetting the partition intents of '" + model + "'", [&] {
       const char* values[] = {model.c_str()};
       int lengths[] = {static_cast<int>(model.size())};
       int formats[] = {1};
@@ -171,13 +176,48 @@ public:
                            "DELETE FROM bus_partition_intents WHERE model = $1::text",
                            1, nullptr, values, lengths, formats, 0),
               PGRES_COMMAND_OK, "forget_partition_intents");
-      return true;
-    }));
+    });
   }
+
+  bool fenced() const noexcept override { return fenced_; }
 
 private:
   static caf::error error_of(caf::expected<bool> x) {
     return x ? caf::error{} : std::move(x.error());
+  }
+
+  // Runs the write `f` (statements on conn_) through guarded(); with a
+  // fence, in a transaction that checks it first, so that nothing of `f`
+  // commits once another node leads.
+  template <class F>
+  caf::error written(const std::string& what, F f) {
+    auto refused = false;
+    auto result = guarded(what, [&] {
+      refused = false;
+      if (!fence_) {
+        f();
+        return true;
+      }
+      try {
+        exec("BEGIN", PGRES_COMMAND_OK);
+        check_fence(conn_, *fence_);
+        f();
+        exec("COMMIT", PGRES_COMMAND_OK);
+      } catch (const storage_error& ex) {
+        refused = dynamic_cast<const fence_lost*>(&ex) != nullptr;
+        rollback();
+        throw;
+      }
+      return true;
+    });
+    fenced_ = refused;
+    return error_of(std::move(result));
+  }
+
+  // Ends the transaction a failed write left open, if the session lives.
+  void rollback() noexcept {
+    if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
+      PQclear(PQexec(conn_, "ROLLBACK"));
   }
 
   // Runs `f` on a live connection, turning a storage_error into
@@ -210,6 +250,10 @@ private:
     // A pause is durable when set_paused() returns.
     exec("SET synchronous_commit = on; SET client_min_messages = warning",
          PGRES_COMMAND_OK);
+    // A stopped process must not hold the lease's row (locked by the fence
+    // check) for ever: the server ends its session, as it does the log's.
+    if (fence_)
+      exec("SET idle_in_transaction_session_timeout = 30000", PGRES_COMMAND_OK);
   }
 
   // Runs `sql` (one or more statements); the last one's result must have
@@ -220,14 +264,17 @@ private:
 
   std::string uri_;
   std::string name_;
+  std::optional<postgres_fence> fence_;
+  // The last write was refused by the fence.
+  bool fenced_ = false;
   PGconn* conn_ = nullptr;
 };
 
 } // namespace
 
 caf::expected<std::unique_ptr<lifecycle_store::backend>>
-open_postgres_lifecycle(const std::string& uri) {
-  auto result = std::make_unique<postgres_lifecycle>(uri);
+open_postgres_lifecycle(const std::string& uri, std::optional<postgres_fence> fence) {
+  auto result = std::make_unique<postgres_lifecycle>(uri, std::move(fence));
   if (auto err = result->open())
     return err;
   return std::unique_ptr<lifecycle_store::backend>{std::move(result)};

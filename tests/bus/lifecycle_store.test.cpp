@@ -137,4 +137,15 @@ BOOST_AUTO_TEST_CASE(a_value_of_the_wrong_type_is_an_error) {
              text);
 }
 
+BOOST_AUTO_TEST_CASE(a_fence_on_a_sqlite_file_is_refused) {
+  // Only a PostgreSQL database holds the lease a fence names.
+  bus::test::sqlite_scratch scratch{"bus-lifecycle-test-", "bus.lifecycle"};
+  auto opened = lifecycle_store::open(scratch.path, postgres_fence{"bus", 1});
+  BOOST_REQUIRE(!opened);
+  BOOST_TEST(code_of(opened.error()) == errc::invalid_config);
+  auto text = context_of(opened.error());
+  BOOST_TEST(text.find("holds only in a PostgreSQL database") != std::string::npos,
+             text);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

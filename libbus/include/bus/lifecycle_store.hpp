@@ -23,6 +23,15 @@
 // 'pause'), frozen_at INTEGER, kept_at INTEGER, PRIMARY KEY (model,
 // partition_index)) in SQLite, bus_partition_intents with the same columns
 // on PostgreSQL. Stores made before it get the table when opened.
+//
+// Opened with a fence (a PostgreSQL location only: the lease by which a bus
+// node leads the log in that database, postgres_fence.hpp), every write
+// runs in a transaction that first checks the lease, as the log's commits
+// do: once another node leads, or the lease expired, the write is refused
+// with errc::storage_failed ("fenced: another bus node leads ...") and
+// changes nothing, so a leader stalled past its lease never leaves a stale
+// pause for the next one to obey. Without a fence writes are not checked.
+// Owned by one actor at a time; not thread-safe.
 
 #include <cstdint>
 #include <memory>
@@ -33,6 +42,8 @@
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+
+#include "bus/postgres_fence.hpp"
 
 namespace bus {
 
@@ -79,9 +90,10 @@ public:
   class backend;
 
   /// Opens (or creates) the table in the SQLite file at `location`, or in
-  /// the database of a PostgreSQL URI.
+  /// the database of a PostgreSQL URI, whose writes then check `fence` when
+  /// given (errc::invalid_config with a SQLite location).
   static caf::expected<std::unique_ptr<lifecycle_store>>
-  open(const std::string& location);
+  open(const std::string& location, std::optional<postgres_fence> fence = std::nullopt);
 
   ~lifecycle_store();
 
@@ -110,6 +122,10 @@ public:
 
   /// Forgets every partition's intent kept of `model`.
   caf::error forget_partition_intents(const std::string& model);
+
+  /// Returns whether the last write was refused by the fence (another bus
+  /// node leads): the caller must not report it done. False without one.
+  bool fenced() const noexcept;
 
 private:
   explicit lifecycle_store(std::unique_ptr<backend> impl);

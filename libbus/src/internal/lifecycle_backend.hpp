@@ -32,6 +32,8 @@ public:
   virtual caf::error keep_partition_intent(const kept_partition& x) = 0;
 
   virtual caf::error forget_partition_intents(const std::string& model) = 0;
+
+  virtual bool fenced() const noexcept = 0;
 };
 
 } // namespace bus
@@ -58,9 +60,9 @@ caf::expected<kept_partition> kept_partition_of(const partition_intent_row& row,
 
 #ifdef BUS_HAS_POSTGRESQL
 /// Creates the bus_paused_models and bus_partition_intents tables in the
-/// database at `uri`.
+/// database at `uri`; with `fence`, each write checks it first.
 caf::expected<std::unique_ptr<lifecycle_store::backend>>
-open_postgres_lifecycle(const std::string& uri);
+open_postgres_lifecycle(const std::string& uri, std::optional<postgres_fence> fence);
 #endif
 
 } // namespace bus::internal
