@@ -116,11 +116,15 @@ void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t par
     row.intent = in_the_store(pause.intent);
     if (pause.frozen_at)
       row.frozen_at = *pause.frozen_at;
-    // Kept in memory all the same: this bus sends it until it stops.
+    // Kept in memory all the same: this bus sends it until it stops (soon,
+    // when the fence refused it: another bus node leads).
     if (auto err = st.options.directory_store->keep_partition_intent(row))
       BUS_LOG(log_level::error, "bus",
-              "partition '" << partition_name(model, pause.partition)
-                            << "': its pause will not survive a restart of the bus: "
+              "partition '" << partition_name(model, pause.partition) << "': "
+                            << (st.options.directory_store->fenced()
+                                  ? "its pause is not kept, as this bus node no "
+                                    "longer leads: "
+                                  : "its pause will not survive a restart of the bus: ")
                             << context_of(err));
   }
   auto& entry = st.shared_pauses[model];

@@ -166,15 +166,39 @@ void note_frozen(supervisor_ptr self, std::size_t index, const projector_status&
     s.frozen_at = frozen_of(x);
 }
 
-void keep_intent(supervisor_ptr self, const std::string& model,
-                 supervisor_state::intent x, std::optional<std::uint64_t> frozen_at) {
-  record_intent(self, model, x, frozen_at);
+caf::error keep_intent(supervisor_ptr self, const std::string& model,
+                       supervisor_state::intent x,
+                       std::optional<std::uint64_t> frozen_at) {
+  auto result = record_intent(self, model, x, frozen_at);
   // A partition of a shared model: its pause moves with it.
   report_pause(self, model, x, frozen_at);
+  return result;
 }
 
-void record_intent(supervisor_ptr self, const std::string& model,
-                   supervisor_state::intent x, std::optional<std::uint64_t> frozen_at) {
+namespace {
+
+// Keeps `model` paused or not in the store of pauses; logs a failure, and
+// returns it when the fence refused it.
+caf::error keep_paused(supervisor_state& st, const std::string& model, bool paused,
+                       std::optional<std::uint64_t> frozen_at) {
+  auto err = st.lifecycle->set_paused(model, paused, frozen_at);
+  if (!err)
+    return {};
+  BUS_LOG(log_level::error, "supervisor",
+          "read model '" << model << "': cannot keep its pause: " << context_of(err));
+  if (!st.lifecycle->fenced())
+    return {};
+  return make_error(errc::storage_failed,
+                    "read model '" + model + "': " + (paused ? "paused" : "resumed")
+                      + " on this node but not kept, as this node no longer leads: "
+                      + context_of(err) + "; send it to the bus node that leads");
+}
+
+} // namespace
+
+caf::error record_intent(supervisor_ptr self, const std::string& model,
+                         supervisor_state::intent x,
+                         std::optional<std::uint64_t> frozen_at) {
   auto& st = self->state;
   for (auto& s : st.slots)
     if (s.spec.name == model) {
@@ -182,19 +206,15 @@ void record_intent(supervisor_ptr self, const std::string& model,
       s.frozen_at = frozen_at;
     }
   if (!st.lifecycle)
-    return;
-  if (auto err = st.lifecycle->set_paused(model, x == supervisor_state::intent::pause,
-                                          frozen_at))
-    BUS_LOG(log_level::error, "supervisor",
-            "read model '" << model << "': cannot keep its pause: " << context_of(err));
+    return {};
+  auto paused = x == supervisor_state::intent::pause;
+  auto result = keep_paused(st, model, paused, frozen_at);
   // A partition resumed on its own: the whole model's pause no longer holds
   // (the other partitions keep theirs).
   auto whole = model_of(model);
-  if (x == supervisor_state::intent::run && whole != model)
-    if (auto err = st.lifecycle->set_paused(std::string{whole}, false))
-      BUS_LOG(log_level::error, "supervisor",
-              "read model '" << whole
-                             << "': cannot keep its pause: " << context_of(err));
+  if (!result && !paused && whole != model)
+    result = keep_paused(st, std::string{whole}, false, std::nullopt);
+  return result;
 }
 
 void live_down(supervisor_ptr self, const caf::down_msg& dm) {

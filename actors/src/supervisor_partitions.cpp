@@ -304,10 +304,14 @@ caf::result<projector_status> steer_partitions(supervisor_ptr self,
      what](std::vector<projector_status>& parts) -> caf::expected<projector_status> {
       // Kept under the model's name too: the whole model stays paused
       // across restarts however many partitions it runs as then.
+      caf::error refused;
       if (what == partition_request::pause)
-        keep_intent(self, model, supervisor_state::intent::pause, std::nullopt);
+        refused = keep_intent(self, model, supervisor_state::intent::pause,
+                              std::nullopt);
       else if (what == partition_request::resume)
-        keep_intent(self, model, supervisor_state::intent::run, std::nullopt);
+        refused = keep_intent(self, model, supervisor_state::intent::run, std::nullopt);
+      if (refused)
+        return refused;
       return combine_statuses(model, parts);
     });
 }

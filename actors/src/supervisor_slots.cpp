@@ -64,7 +64,8 @@ void restore_pauses(supervisor_ptr self) {
   auto& st = self->state;
   if (st.options.lifecycle_path.empty())
     return;
-  auto opened = lifecycle_store::open(st.options.lifecycle_path);
+  auto opened = lifecycle_store::open(st.options.lifecycle_path,
+                                      st.options.lifecycle_fence);
   if (!opened) {
     BUS_LOG(log_level::error, "supervisor",
             "pauses will not survive a restart: " << context_of(opened.error()));

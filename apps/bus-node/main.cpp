@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (opts.listening) { // only projector nodes share models
-    auto kept = bus::node::open_directory_store(projection.lifecycle_path);
+    auto kept = bus::node::open_directory_store(projection.lifecycle_path,
+                                                projection.lifecycle_fence);
     if (!kept) {
       BUS_LOG(bus::log_level::error, "bus-node", bus::context_of(kept.error()));
       return 2;

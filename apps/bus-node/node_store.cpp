@@ -91,6 +91,13 @@ caf::error place_model_files(const node_options& opts, const node_store& store,
     projection.snapshot_every = config.node.snapshot_every;
     projection.models_path = path;
     projection.lifecycle_path = path;
+#ifdef BUS_HAS_POSTGRESQL
+    // Fenced as the log is: a leader stalled past its lease keeps no pause
+    // once another node leads.
+    if (auto& lease = store.lead.lease)
+      projection.lifecycle_fence = postgres_fence{lease->options().name,
+                                                  lease->token()};
+#endif
     BUS_LOG(log_level::info, "bus-node",
             "store on PostgreSQL: read models are snapshotted in its database "
             "(tables bus_snapshot*) every "
@@ -113,10 +120,11 @@ caf::error place_model_files(const node_options& opts, const node_store& store,
 }
 
 caf::expected<std::shared_ptr<lifecycle_store>>
-open_directory_store(const std::string& location) {
+open_directory_store(const std::string& location,
+                     const std::optional<postgres_fence>& fence) {
   if (location.empty())
     return std::shared_ptr<lifecycle_store>{};
-  auto opened = lifecycle_store::open(location);
+  auto opened = lifecycle_store::open(location, fence);
   if (!opened)
     return opened.error();
   if (auto kept = (*opened)->partition_intents(); !kept)

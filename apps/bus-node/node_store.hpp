@@ -6,6 +6,7 @@
 // once by main() before the actor system starts (single thread).
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/error.hpp>
@@ -15,6 +16,7 @@
 #include "bus/config.hpp"
 #include "bus/event_log.hpp"
 #include "bus/lifecycle_store.hpp"
+#include "bus/postgres_fence.hpp"
 #include "node_options.hpp"
 #ifdef BUS_HAS_POSTGRESQL
 #  include "leadership.hpp"
@@ -39,18 +41,21 @@ struct node_store {
 caf::expected<node_store> open_store(const node_options& opts);
 
 /// Puts the read models' snapshots, tables and pauses beside the store (in
-/// memory without one) and checks that those files can be used. Fails with
-/// why not (exit status 2).
+/// memory without one; in a PostgreSQL store, the pauses fenced by the
+/// lease this node leads it by) and checks that those files can be used.
+/// Fails with why not (exit status 2).
 caf::error place_model_files(const node_options& opts, const node_store& store,
                              const bus_config& config,
                              actors::projector_options& projection);
 
 /// Opens where the bus's directory keeps the pauses of shared models'
 /// partitions: the lifecycle store at `location` (the models' one,
-/// projector_options::lifecycle_path), and reads them once, so that a
-/// damaged row stops the start (exit status 2) instead of being dropped.
-/// None for an empty `location` (no --store: kept in memory only).
+/// projector_options::lifecycle_path), its writes checking `fence` (the
+/// models' one too), and reads them once, so that a damaged row stops the
+/// start (exit status 2) instead of being dropped. None for an empty
+/// `location` (no --store: kept in memory only).
 caf::expected<std::shared_ptr<lifecycle_store>>
-open_directory_store(const std::string& location);
+open_directory_store(const std::string& location,
+                     const std::optional<postgres_fence>& fence);
 
 } // namespace bus::node

@@ -1,7 +1,8 @@
 // bus-node on a PostgreSQL store (--store postgresql://...): a restart on
 // the same database gives back the log, and the read models restored from
 // their snapshots in it (or rebuilt from the log without them), or loaded
-// from their tables in it ("storage": "sqlite").
+// from their tables in it ("storage": "sqlite"); and a pause that a leader
+// whose lease moved on cannot keep is not acknowledged.
 
 #include <boost/test/unit_test.hpp>
 
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "node_child.hpp"
 #include "node_process.hpp"
 #include "node_protocol.hpp"
 #include "support/pg_scratch.hpp"
@@ -148,6 +150,32 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_stream_leaves_the_tables_equal_to_a_fold_of_the
   auto final_run = replies_to(input, args);
   check_acknowledged_skipped(final_run, stream, acknowledged);
   check_queries(final_run, stream.size(), stream, users, emails);
+}
+
+BOOST_AUTO_TEST_CASE(a_pause_the_fence_refused_is_an_error_not_an_acknowledgement) {
+  // A long lease: the node renews it in 20 s, and counts itself the leader
+  // until then.
+  node_child node{BUS_NODE_PATH, {"--store", uri, "--lease-ms", "60000"}};
+  node.wait_for_err("leading the log 'bus'");
+  node.send(request(R"({"type": "pause", "msg_id": 1, "model": "user_listing"})"));
+  auto paused = parse_reply(node.read_line());
+  BOOST_TEST(paused.text("type") == "paused", paused.line);
+  BOOST_TEST(select("SELECT model FROM bus_paused_models") == "user_listing");
+  // Another node takes the lease over (this one stalled past it, say).
+  sql("UPDATE bus_leader SET holder = 'node-b', token = token + 1");
+  node.send(request(R"({"type": "resume", "msg_id": 2, "model": "user_listing"})")
+            + request(R"({"type": "pause", "msg_id": 3, "model": "user_by_email"})"));
+  for (int i = 0; i < 2; ++i) {
+    auto refused = parse_reply(node.read_line());
+    BOOST_TEST(refused.text("type") == "error", refused.line);
+    BOOST_TEST(refused.text("text").find("fenced: another bus node leads 'bus'")
+                 != std::string::npos,
+               refused.line);
+  }
+  // Nothing of them reached the database: the next leader starts as the
+  // operator left it with the node that led.
+  BOOST_TEST(select("SELECT string_agg(model, ',') FROM bus_paused_models")
+             == "user_listing");
 }
 
 BOOST_AUTO_TEST_CASE(node_says_read_models_are_snapshotted_in_the_database) {

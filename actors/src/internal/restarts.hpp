@@ -29,15 +29,19 @@ void note_frozen(supervisor_ptr self, std::size_t index,
 
 /// Records what the operator wants of `model` and where its frozen state
 /// is (none once resumed), in its slots and where pauses are kept; tells
-/// the bus, if `model` is a partition of a shared model.
-void keep_intent(supervisor_ptr self, const std::string& model,
-                 actors::supervisor_state::intent x,
-                 std::optional<std::uint64_t> frozen_at);
+/// the bus, if `model` is a partition of a shared model. Returns an error
+/// (errc::storage_failed) when the store of pauses refused to keep it
+/// because another bus node leads (its fence): the caller must not
+/// acknowledge the request as done. Other failures to keep it are logged:
+/// the intent holds here until the node restarts.
+caf::error keep_intent(supervisor_ptr self, const std::string& model,
+                       actors::supervisor_state::intent x,
+                       std::optional<std::uint64_t> frozen_at);
 
 /// The same, without telling the bus: what the bus itself said.
-void record_intent(supervisor_ptr self, const std::string& model,
-                   actors::supervisor_state::intent x,
-                   std::optional<std::uint64_t> frozen_at);
+caf::error record_intent(supervisor_ptr self, const std::string& model,
+                         actors::supervisor_state::intent x,
+                         std::optional<std::uint64_t> frozen_at);
 
 /// Where a projector's status says its frozen state is.
 std::optional<std::uint64_t> frozen_of(const actors::projector_status& x);

@@ -59,6 +59,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <caf/actor_addr.hpp>
@@ -68,6 +69,7 @@
 
 #include "bus/actors/interfaces.hpp"
 #include "bus/change_recorder.hpp"
+#include "bus/postgres_fence.hpp"
 #include "bus/read_model.hpp"
 #include "bus/restore_progress.hpp"
 #include "bus/upcasters.hpp"
@@ -128,6 +130,10 @@ struct projector_options {
   /// memory): the supervisor records there which models are paused, so a
   /// pause survives a restart of the projector and of the node.
   std::string lifecycle_path;
+  /// With a lifecycle_path in a PostgreSQL database that a bus node leads
+  /// by lease: the lease, which every write there checks (lifecycle_store),
+  /// so that a leader stalled past it keeps no pause once another leads.
+  std::optional<postgres_fence> lifecycle_fence;
   /// Who decides which partitions of a partitioned model run here (read by
   /// the supervisor).
   partition_placement placement = partition_placement::all_here;
