@@ -166,7 +166,6 @@ BOOST_AUTO_TEST_CASE(models_restore_record_rows_as_they_wrote_them) {
   }
   // Every row is a record row.
   BOOST_TEST(doc_rows.front() == '\0');
-  BOOST_TEST(std::count(doc_rows.begin(), doc_rows.end(), '\n') < 500);
   document_model docs2{{"docs", "id", {"Set"}, {"Merge"}, {"Drop"}, {}}};
   index_model emails2{{"emails", "email", "id", {"Set", "Merge"}, {"Drop"}}};
   auto by_row = restore_rows(docs2, doc_rows);
