@@ -109,11 +109,64 @@ caf::error bad_row(std::string_view row) {
                       + (row.size() > shown ? "..." : ""));
 }
 
+bool valid_utf8(std::string_view x) noexcept {
+  auto* p = reinterpret_cast<const unsigned char*>(x.data());
+  auto* end = p + x.size();
+  while (p != end) {
+    // ASCII, the usual, eight bytes at a time.
+    while (end - p >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ull) != 0)
+        break;
+      p += 8;
+    }
+    if (p == end)
+      return true;
+    auto c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    // As Boost.JSON reads it: no overlong form, no surrogate, nothing past
+    // U+10FFFF.
+    std::ptrdiff_t n;
+    std::uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+      cp = c & 0x1fu;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (end - p <= n)
+      return false;
+    for (std::ptrdiff_t i = 1; i <= n; ++i) {
+      if ((p[i] & 0xc0) != 0x80)
+        return false;
+      cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+        || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    p += n + 1;
+  }
+  return true;
+}
+
 bool read_record_row(std::string_view row, std::string_view& key,
                      std::string_view& value) {
   try {
     record_reader r{row.substr(record_row_header)};
     key = r.str();
+    // Keys read as their JSON lines would (a fold matches them to those).
+    if (!valid_utf8(key))
+      return false;
     value = std::string_view{reinterpret_cast<const char*>(r.pos),
                              static_cast<std::size_t>(r.end - r.pos)};
     return true;
@@ -124,14 +177,17 @@ bool read_record_row(std::string_view row, std::string_view& key,
 
 namespace {
 
-// Moves past the value at the front of `r`, as skip_value does; false at a
-// NaN, which a JSON row refuses too (holds_nan).
+// Moves past the value at the front of `r`, as skip_value does; false at
+// what a JSON row cannot hold: a NaN (holds_nan), a string that is not
+// UTF-8.
 bool skip_checked(record_reader& r, int depth) {
   if (depth > max_record_depth)
     corrupt_record();
   switch (r.byte()) {
     case tag_double:
       return !std::isnan(r.float64());
+    case tag_string:
+      return valid_utf8(r.str());
     case tag_array:
       for (auto n = r.count(); n > 0; --n)
         if (!skip_checked(r, depth + 1))
@@ -139,8 +195,7 @@ bool skip_checked(record_reader& r, int depth) {
       return true;
     case tag_object:
       for (auto n = r.count(); n > 0; --n) {
-        r.str();
-        if (!skip_checked(r, depth + 1))
+        if (!valid_utf8(r.str()) || !skip_checked(r, depth + 1))
           return false;
       }
       return true;

@@ -27,7 +27,9 @@
 //   snapshots (model TEXT PRIMARY KEY, checkpoint INTEGER, above TEXT,
 //              definition TEXT, state TEXT, parked TEXT, layout TEXT)
 //   snapshot_rows (model TEXT, part INTEGER, bytes INTEGER, rows TEXT,
-//                  PRIMARY KEY (model, part))   -- part 0: the base
+//                  PRIMARY KEY (model, part))   -- part 0: the base; rows
+//                  a blob in SQLite when it holds record rows
+//                  (snapshot_rows.hpp), always JSON lines in PostgreSQL
 //   snapshot_owners (model TEXT PRIMARY KEY, generation INTEGER)
 // where parked is a JSON array of parked_event (parked_event.hpp); layout is
 // "whole" (state holds the document) or "rows" (state is '', the rows are in

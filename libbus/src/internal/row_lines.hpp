@@ -30,13 +30,18 @@ void close_record_row(std::string& out, std::size_t at);
 /// The error for `row`, which is not a row.
 caf::error bad_row(std::string_view row);
 
+/// True when `x` is UTF-8 as Boost.JSON reads it.
+bool valid_utf8(std::string_view x) noexcept;
+
 /// The key and the value (empty: removed) of the record row `row`; false
-/// when they do not read. The value is not checked here.
+/// when they do not read, or the key is not UTF-8 (a JSON line's could not
+/// hold it). The value is not checked here.
 bool read_record_row(std::string_view row, std::string_view& key,
                      std::string_view& value);
 
 /// True when `value` is one encoded value (a tag byte first), exactly,
-/// with no NaN in it (a JSON row refuses one too).
+/// holding nothing a JSON row could not: no NaN, no string (nor key) that
+/// is not UTF-8.
 bool checked_value(std::string_view value) noexcept;
 
 /// Calls f(row, form) for each row of `text`, in order: a JSON line
