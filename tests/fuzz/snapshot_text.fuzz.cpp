@@ -41,6 +41,10 @@ bool near_equal(const boost::json::value& a, const boost::json::value& b) {
     auto x = a.get_double(), y = b.get_double();
     return x == y || std::fabs(x - y) <= 1e-15 * std::max(std::fabs(x), std::fabs(y));
   }
+  // An int64 and a uint64 of one value are one JSON number (a record row
+  // may hold either kind; its JSON line reads back as an int64).
+  if (a.is_int64() || a.is_uint64())
+    return a == b;
   if (a.kind() != b.kind())
     return false;
   if (auto* xs = a.if_array()) {
@@ -132,8 +136,10 @@ void rows_text(std::string_view text, const model_spec& spec) {
   fuzz::require(static_cast<bool>(folded), "rows that restore also fold");
   auto again = rows_state(*folded);
   fuzz::require(again && *again == *state, "folded rows describe the same state");
-  // Record rows (a byte 0 starts one) read as their JSON lines do.
-  auto lines = rows_as_json(text);
+  // Record rows (a byte 0 starts one) read as their JSON lines do. Those
+  // of the fold: a row a later one replaced is never read, so it may not
+  // decode (as a JSON line that a later one replaced may not parse).
+  auto lines = rows_as_json(*folded);
   fuzz::require(static_cast<bool>(lines), "rows that restore also read as JSON");
   auto from_lines = rows_state(*lines);
   fuzz::require(from_lines
