@@ -18,6 +18,8 @@
 #include "bus/index_model.hpp"
 #include "bus/processed_ids.hpp"
 #include "bus/snapshot_rows.hpp"
+#include "internal/event_record.hpp"
+#include "internal/record_tags.hpp"
 #include "internal/snapshot_backend.hpp"
 #include "support/json_events.hpp"
 #include "support/sqlite_scratch.hpp"

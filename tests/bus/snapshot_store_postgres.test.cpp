@@ -14,6 +14,8 @@
 
 #include "bus/errc.hpp"
 #include "bus/snapshot_rows.hpp"
+#include "internal/event_record.hpp"
+#include "internal/record_tags.hpp"
 #include "support/json_events.hpp"
 #include "support/pg_scratch.hpp"
 
