@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "bus/errc.hpp"
+#include "bus/store_location.hpp"
 #include "internal/model_code.hpp"
 #include "internal/projector_parts.hpp"
 
@@ -21,7 +22,10 @@ projector_impl(projector_actor::stateful_pointer<projector_state> self, bus_acto
   auto& st = self->state;
   st.bus = std::move(bus);
   st.options = options;
-  st.changes = change_recorder{options.snapshot_rows_at_most};
+  // PostgreSQL keeps rows as text: recorded as JSON lines for it.
+  st.changes = change_recorder{
+    options.snapshot_rows_at_most,
+    is_postgres_uri(options.snapshot_path) ? row_form::json : row_form::record};
   self->set_default_handler(caf::drop);
   // Model code is called inside model_threw (model_code.hpp); what escapes
   // all the same is logged and fails the projector, never printed by CAF.

@@ -27,7 +27,7 @@ void change_recorder::record(const std::vector<std::string>& keys,
                              const read_model& model) {
   if (capture_ == change_capture::rows) {
     for (auto& key : keys) {
-      append_row(rows_, key, model);
+      append_row(rows_, key, model, form_);
       keys_seen_.add(key);
     }
     lines_ += keys.size();
@@ -51,7 +51,7 @@ void change_recorder::record(const std::vector<std::string>& keys,
 std::string change_recorder::take(const read_model& model) {
   // After the rows recorded before: the last line of a key wins.
   for (auto& key : keys_)
-    append_row(rows_, key, model);
+    append_row(rows_, key, model, form_);
   keys_.clear();
   lines_ = 0;
   keys_seen_.clear();

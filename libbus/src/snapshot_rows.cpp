@@ -157,8 +157,9 @@ void append_row(std::string& out, std::string_view key,
   append_with(serializer(), out, key, value);
 }
 
-void append_row(std::string& out, std::string_view key, const read_model& model) {
-  if (model.snapshot_row_form() == row_form::record) {
+void append_row(std::string& out, std::string_view key, const read_model& model,
+                row_form form) {
+  if (form == row_form::record && model.snapshot_row_form() == row_form::record) {
     // The value goes straight into `out`: nothing appended means removed.
     auto at = internal::open_record_row(out, key);
     model.write_record(key, out);

@@ -30,8 +30,9 @@ struct recorded {
   std::string snapshots; // every take(), in order: the stored base and deltas
   std::vector<std::string> keys;
 
-  recorded(std::unique_ptr<read_model> m, std::size_t rows_at_most)
-    : model(std::move(m)), changes(rows_at_most) {
+  recorded(std::unique_ptr<read_model> m, std::size_t rows_at_most,
+           row_form form = row_form::record)
+    : model(std::move(m)), changes(rows_at_most, form) {
     model->track_changes();
   }
 
@@ -235,6 +236,31 @@ BOOST_AUTO_TEST_CASE(a_buffer_handed_back_is_reused_only_while_empty) {
   BOOST_TEST(users.changes.capacity() < 500'000u);
   users.take();
   BOOST_TEST(users.restored() == users.model->snapshot().as_object());
+}
+
+BOOST_AUTO_TEST_CASE(a_recorder_for_a_store_of_text_writes_json_lines) {
+  // A document model writes record rows, unless its recorder is for a
+  // store that keeps JSON lines (PostgreSQL), in either capture mode.
+  for (std::size_t bound : {std::size_t{0}, std::size_t{1} << 30}) {
+    for (auto form : {row_form::record, row_form::json}) {
+      recorded users{std::make_unique<document_model>(users_config()), bound, form};
+      for (int i = 0; i < 300; ++i)
+        users.apply(i % 7 == 6 ? "UserDeleted" : "UserUpdated", user(i % 40, i));
+      users.take();
+      auto& text = users.snapshots;
+      BOOST_REQUIRE(!text.empty());
+      auto has_record_rows = text.find('\0') != std::string::npos;
+      BOOST_TEST(has_record_rows == (form == row_form::record),
+                 "bound " << bound << ", form " << to_string(form));
+      if (form == row_form::json)
+        BOOST_TEST(text.front() == '[');
+      document_model expected{users_config()};
+      for (int i = 0; i < 300; ++i)
+        expected.apply(
+          make_event(i % 7 == 6 ? "UserDeleted" : "UserUpdated", user(i % 40, i)));
+      BOOST_TEST(boost::json::value(users.restored()) == expected.snapshot());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

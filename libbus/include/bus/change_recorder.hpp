@@ -52,8 +52,13 @@ public:
   /// Rows recorded at most (bytes) before the recorder keeps only keys.
   static constexpr std::size_t default_rows_at_most = std::size_t{4} << 20;
 
-  explicit change_recorder(std::size_t rows_at_most = default_rows_at_most)
-    : rows_at_most_(rows_at_most) {
+  /// Records rows in the model's form, or as JSON lines whatever the
+  /// model's when `form` is row_form::json: a store that keeps text
+  /// (PostgreSQL) would only turn record rows back into JSON, which costs
+  /// more than writing it.
+  explicit change_recorder(std::size_t rows_at_most = default_rows_at_most,
+                           row_form form = row_form::record)
+    : rows_at_most_(rows_at_most), form_(form) {
     // nop
   }
 
@@ -103,8 +108,12 @@ public:
   /// The bound this recorder was made with.
   std::size_t rows_at_most() const noexcept { return rows_at_most_; }
 
+  /// The row form this recorder was made with.
+  row_form form() const noexcept { return form_; }
+
 private:
   std::size_t rows_at_most_;
+  row_form form_;
   change_capture capture_ = change_capture::rows;
   std::string rows_;
   /// The lines in rows_.

@@ -48,9 +48,11 @@ void append_row(std::string& out, std::string_view key,
                 const boost::json::value* value);
 
 /// Appends the row of `key` with the value `model` writes for it, in the
-/// model's row form (read_model::snapshot_row_form), or removed when the
+/// model's row form (read_model::snapshot_row_form) unless `form` is
+/// row_form::json (for a store that keeps JSON lines), or removed when the
 /// model holds no `key`.
-void append_row(std::string& out, std::string_view key, const read_model& model);
+void append_row(std::string& out, std::string_view key, const read_model& model,
+                row_form form = row_form::record);
 
 /// Appends the record row of `key` with `value` (a tag byte, then the
 /// encoded value), or removed when `value` is empty.
