@@ -44,15 +44,8 @@ public:
   }
 
   void varint(std::uint64_t x) {
-    room(10);
-    auto* p = reinterpret_cast<unsigned char*>(&out_[pos_]);
-    auto* start = p;
-    while (x >= 0x80) {
-      *p++ = static_cast<unsigned char>(x | 0x80);
-      x >>= 7;
-    }
-    *p++ = static_cast<unsigned char>(x);
-    pos_ += static_cast<std::size_t>(p - start);
+    room(max_varint_size);
+    pos_ += write_varint(&out_[pos_], x);
   }
 
   void str(std::string_view s) {
@@ -77,12 +70,8 @@ public:
       out_[start] = static_cast<char>(body);
       return;
     }
-    unsigned char prefix[10];
-    std::size_t n = 0;
-    for (auto x = body; x >= 0x80; x >>= 7)
-      prefix[n++] = static_cast<unsigned char>(x | 0x80);
-    prefix[n] = static_cast<unsigned char>(body >> (7 * n));
-    ++n;
+    char prefix[max_varint_size];
+    auto n = write_varint(prefix, body);
     room(n - 1);
     std::memmove(&out_[start + n], &out_[start + 1], body);
     std::memcpy(&out_[start], prefix, n);
@@ -157,14 +146,8 @@ void put_value(writer& out, const boost::json::value& v) {
 } // namespace
 
 void put_varint(std::string& out, std::uint64_t x) {
-  char buf[10];
-  int n = 0;
-  while (x >= 0x80) {
-    buf[n++] = static_cast<char>(x | 0x80);
-    x >>= 7;
-  }
-  buf[n++] = static_cast<char>(x);
-  out.append(buf, static_cast<std::size_t>(n));
+  char buf[max_varint_size];
+  out.append(buf, write_varint(buf, x));
 }
 
 std::uint64_t take_varint(std::string_view& in) {

@@ -127,14 +127,10 @@ bool index_model::write_record(std::string_view key, std::string& out) const {
   if (i == tables_->index.end())
     return false;
   auto primary = i->second.view();
-  if (primary.size() < 0x80) { // the usual: one append
-    char head[2] = {static_cast<char>(internal::tag_string),
-                    static_cast<char>(primary.size())};
-    out.append(head, 2);
-  } else {
-    out += static_cast<char>(internal::tag_string);
-    internal::put_varint(out, primary.size());
-  }
+  // The tag and the length in one append.
+  char head[1 + internal::max_varint_size];
+  head[0] = static_cast<char>(internal::tag_string);
+  out.append(head, 1 + internal::write_varint(head + 1, primary.size()));
   out.append(primary.data(), primary.size());
   return true;
 }

@@ -69,16 +69,9 @@ std::size_t open_record_row(std::string& out, std::string_view key) {
   // One append for the header and a usual key: a projector writes a row per
   // change, and an append per piece cost more than the row's value.
   constexpr std::size_t inline_key = 64;
-  char head[record_row_header + 10 + inline_key];
+  char head[record_row_header + max_varint_size + inline_key];
   std::memset(head, 0, record_row_header); // the length comes at the close
-  auto n = record_row_header;
-  for (auto x = static_cast<std::uint64_t>(key.size());; x >>= 7) {
-    if (x < 0x80) {
-      head[n++] = static_cast<char>(x);
-      break;
-    }
-    head[n++] = static_cast<char>((x & 0x7f) | 0x80);
-  }
+  auto n = record_row_header + write_varint(head + record_row_header, key.size());
   auto at = out.size();
   if (key.size() <= inline_key) {
     std::memcpy(head + n, key.data(), key.size());

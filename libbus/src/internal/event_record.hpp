@@ -16,6 +16,7 @@
 // Decoding checks every length against the bytes at hand: corrupt data is a
 // storage_error, never a crash.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +25,21 @@
 #include "bus/event.hpp"
 
 namespace bus::internal {
+
+/// The most bytes a varint takes.
+constexpr std::size_t max_varint_size = 10;
+
+/// Writes `x` as a base-128 varint at `out`, which has room for
+/// max_varint_size bytes; returns the bytes written.
+inline std::size_t write_varint(char* out, std::uint64_t x) noexcept {
+  std::size_t n = 0;
+  while (x >= 0x80) {
+    out[n++] = static_cast<char>(x | 0x80);
+    x >>= 7;
+  }
+  out[n++] = static_cast<char>(x);
+  return n;
+}
 
 /// Appends `x` to `out` as a base-128 varint.
 void put_varint(std::string& out, std::uint64_t x);
