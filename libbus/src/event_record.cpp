@@ -203,43 +203,13 @@ std::size_t check_object(std::string_view bytes) {
     r.pos - reinterpret_cast<const unsigned char*>(bytes.data()));
 }
 
-namespace {
-
-// False when the value at the reader's front holds a number that is not
-// finite; moves past the value (scalars as skip_member does, with its
-// checks).
-bool finite_value(record_reader& r, int depth) {
-  if (depth > max_record_depth)
-    corrupt_record();
-  switch (r.byte()) {
-    case tag_double:
-      return std::isfinite(r.float64());
-    case tag_array:
-      for (auto n = r.count(); n > 0; --n)
-        if (!finite_value(r, depth + 1))
-          return false;
-      return true;
-    case tag_object:
-      for (auto n = r.count(); n > 0; --n) {
-        r.str();
-        if (!finite_value(r, depth + 1))
-          return false;
-      }
-      return true;
-    default:
-      --r.pos;
-      r.skip_member(depth);
-      return true;
-  }
-}
-
-} // namespace
-
 bool finite_object(std::string_view bytes) {
+  auto finite = [](double x) { return std::isfinite(x); };
+  auto any = [](std::string_view) { return true; };
   record_reader r{bytes};
   for (auto n = r.count(); n > 0; --n) {
     r.str();
-    if (!finite_value(r, 1))
+    if (!r.skip_value_checking(1, finite, any))
       return false;
   }
   return true;

@@ -168,43 +168,14 @@ bool read_record_row(std::string_view row, std::string_view& key,
   }
 }
 
-namespace {
-
-// Moves past the value at the front of `r`, as skip_value does; false at
-// what a JSON row cannot hold: a NaN (holds_nan), a string that is not
-// UTF-8.
-bool skip_checked(record_reader& r, int depth) {
-  if (depth > max_record_depth)
-    corrupt_record();
-  switch (r.byte()) {
-    case tag_double:
-      return !std::isnan(r.float64());
-    case tag_string:
-      return valid_utf8(r.str());
-    case tag_array:
-      for (auto n = r.count(); n > 0; --n)
-        if (!skip_checked(r, depth + 1))
-          return false;
-      return true;
-    case tag_object:
-      for (auto n = r.count(); n > 0; --n) {
-        if (!valid_utf8(r.str()) || !skip_checked(r, depth + 1))
-          return false;
-      }
-      return true;
-    default:
-      --r.pos;
-      r.skip_value(depth);
-      return true;
-  }
-}
-
-} // namespace
-
 bool checked_value(std::string_view value) noexcept {
+  // What a JSON row cannot hold: a NaN (holds_nan), a string that is not
+  // UTF-8.
+  auto not_nan = [](double x) { return !std::isnan(x); };
+  auto utf8 = [](std::string_view x) { return valid_utf8(x); };
   try {
     record_reader r{value};
-    return skip_checked(r, 0) && r.pos == r.end;
+    return r.skip_value_checking(0, not_nan, utf8) && r.pos == r.end;
   } catch (const storage_error&) {
     return false;
   }

@@ -89,6 +89,37 @@ struct record_reader {
     return static_cast<std::size_t>(n);
   }
 
+  // Moves past the next value as skip_value() does, and returns false
+  // where it meets a double that `double_ok` refuses or a string (a value
+  // or an object's key) that `string_ok` refuses: one walk for the checks
+  // that a value holds only what its reader can take.
+  template <class DoubleOk, class StringOk>
+  bool skip_value_checking(int depth, DoubleOk& double_ok, StringOk& string_ok) {
+    if (depth > max_record_depth)
+      corrupt_record();
+    switch (byte()) {
+      case tag_double:
+        return double_ok(float64());
+      case tag_string:
+        return string_ok(str());
+      case tag_array:
+        for (auto n = count(); n > 0; --n)
+          if (!skip_value_checking(depth + 1, double_ok, string_ok))
+            return false;
+        return true;
+      case tag_object:
+        for (auto n = count(); n > 0; --n)
+          if (!string_ok(str())
+              || !skip_value_checking(depth + 1, double_ok, string_ok))
+            return false;
+        return true;
+      default:
+        --pos;
+        skip_value(depth);
+        return true;
+    }
+  }
+
   // Checks the next value's lengths and moves past it, building nothing:
   // the same checks as value(), so what one accepts the other does.
   void skip_value(int depth) {
