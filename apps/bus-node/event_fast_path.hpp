@@ -1,8 +1,9 @@
 #pragma once
 
 // The node's fast path for its most common line: an event request in its
-// plain form, parsed with simdjson (SIMD, validating) instead of Boost.JSON.
-// It takes only lines on which both parsers agree by construction (no
+// plain form, read in one pass by bus::plain_json_reader (the envelope's
+// strings as views, the payload straight into its record) instead of
+// Boost.JSON. It takes only lines on which both agree by construction (no
 // backslash escapes, no floating-point numbers, no duplicate keys, no other
 // fields, shallow payloads) and leaves every other line to parse_request,
 // so that replies and errors are byte for byte what Boost.JSON's parse gives.

@@ -3,7 +3,7 @@
 // Reads protocol requests from a file descriptor, a block of lines at a
 // time, into chunks for the session. Used by the node's main thread only.
 //
-// Event requests in their plain form take event_fast_path (simdjson); the
+// Event requests in their plain form take event_fast_path; the
 // other lines are parsed with Boost.JSON, into a scratch arena that is reset
 // for the next line, so that the request's envelope (src, dest, body, ...)
 // costs no allocation. Either way only an event's payload is kept, built in

@@ -4,7 +4,7 @@
 // has a non-empty type and id, its payload renders as JSON again (as query
 // answers and the stores write it) and its record (as the store and the
 // wire keep it) decodes back to the same event; every reply is one line of
-// JSON. The node's simdjson fast path (event_fast_path.hpp) sees the same
+// JSON. The node's fast path (event_fast_path.hpp, plain_json.hpp) sees the same
 // line: when it takes it, it must give exactly what the Boost.JSON path
 // gives (differential: the two parsers must agree on every line it takes),
 // and the payload it writes in record form is the record of that object.

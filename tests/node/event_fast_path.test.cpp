@@ -1,7 +1,7 @@
-// The node's fast path for event lines (simdjson) against its general path
-// (Boost.JSON and parse_request): a line the fast path takes must come out
-// exactly as the general path parses it, or replies and the read models'
-// documents would change; every other line must be left to the general path.
+// The node's fast path for event lines (bus::plain_json_reader) against its general
+// path (Boost.JSON and parse_request): a line the fast path takes must come out exactly
+// as the general path parses it, or replies and the read models' documents would
+// change; every other line must be left to the general path.
 
 #include "event_fast_path.hpp"
 

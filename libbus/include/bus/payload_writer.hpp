@@ -1,10 +1,11 @@
 #pragma once
 
 // Writes a payload in the compact record form that event_payload::encoded
-// takes, value by value: a parser that reads JSON its own way (bus-node's
-// simdjson fast path) makes a payload without building a Boost.JSON object,
-// a log stores those bytes as they are, and a model reads its fields
-// without decoding them (event_payload::field).
+// takes, value by value: a program that reads its input its own way makes
+// a payload without building a Boost.JSON object, a log stores those bytes
+// as they are, and a model reads its fields without decoding them
+// (event_payload::field). For JSON text, plain_json_reader does the same
+// in one pass.
 //
 // Each object and array states its size before its members; an object's
 // members are key() then a value. complete() tells whether exactly one
