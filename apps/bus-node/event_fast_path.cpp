@@ -11,18 +11,18 @@ namespace bus::node {
 
 namespace {
 
-// Reads the members of an object (after whitespace), handing each key to
-// `field`, which reads the value; false on a syntax error or when `field`
-// refuses.
-template <class Field>
-bool members(plain_json_reader& in, Field&& field) {
+// Reads the members of an object (after whitespace) whose keys are all
+// among `names`, handing each key's index to `field`, which reads the
+// value; false on another key, a syntax error, or when `field` refuses.
+template <std::size_t N, class Field>
+bool members(plain_json_reader& in, const std::string_view (&names)[N], Field&& field) {
   if (!in.consume('{'))
     return false;
   if (in.consume('}'))
     return true;
   do {
-    std::string_view key;
-    if (!in.string(key) || !in.consume(':') || !field(key))
+    std::size_t key = 0;
+    if (!in.known_key(names, key) || !field(key))
       return false;
   } while (in.consume(','));
   return in.consume('}');
@@ -91,36 +91,42 @@ bool event_fast_path::parse(std::string_view line, request& req,
   std::string_view ev_type;
   std::string_view ev_id;
   // "event": {"type": "...", "id": "..." (optional), "payload": {...}}
-  auto event_field = [&](std::string_view key) {
-    if (is(key, "type"))
-      return first(event_type_bit) && in.string(ev_type);
-    if (is(key, "id"))
-      return first(event_id_bit) && in.string(ev_id);
-    if (is(key, "payload"))
-      return first(payload_bit) && in.object_record();
-    return false;
+  static constexpr std::string_view event_keys[] = {"type", "id", "payload"};
+  auto event_field = [&](std::size_t key) {
+    switch (key) {
+      case 0:
+        return first(event_type_bit) && in.string(ev_type);
+      case 1:
+        return first(event_id_bit) && in.string(ev_id);
+      default:
+        return first(payload_bit) && in.object_record();
+    }
   };
   // "body": {"type": "event", "msg_id": integer, "event": {...}}
-  auto body_field = [&](std::string_view key) {
-    if (is(key, "type"))
-      return first(body_type_bit) && in.string(type);
-    if (is(key, "msg_id"))
-      return first(msg_id_bit) && in.integer(msg_id);
-    if (is(key, "event"))
-      return first(event_bit) && members(in, event_field);
-    return false;
+  static constexpr std::string_view body_keys[] = {"type", "msg_id", "event"};
+  auto body_field = [&](std::size_t key) {
+    switch (key) {
+      case 0:
+        return first(body_type_bit) && in.string(type);
+      case 1:
+        return first(msg_id_bit) && in.integer(msg_id);
+      default:
+        return first(event_bit) && members(in, event_keys, event_field);
+    }
   };
   // {"src": "...", "dest": "...", "body": {...}}, in any order
-  auto line_field = [&](std::string_view key) {
-    if (is(key, "src"))
-      return first(src_bit) && in.string(src);
-    if (is(key, "dest"))
-      return first(dest_bit) && in.string(dest);
-    if (is(key, "body"))
-      return first(body_bit) && members(in, body_field);
-    return false;
+  static constexpr std::string_view line_keys[] = {"src", "dest", "body"};
+  auto line_field = [&](std::size_t key) {
+    switch (key) {
+      case 0:
+        return first(src_bit) && in.string(src);
+      case 1:
+        return first(dest_bit) && in.string(dest);
+      default:
+        return first(body_bit) && members(in, body_keys, body_field);
+    }
   };
-  if (!members(in, line_field) || !in.at_end()
+  if (!members(in, line_keys, line_field) || !in.at_end()
       || (seen & required_fields) != required_fields || !is(type, "event")
       || ev_type.empty() || ((seen & event_id_bit) != 0 && ev_id.empty()))
     return false;

@@ -262,4 +262,37 @@ BOOST_AUTO_TEST_CASE(a_reader_serves_text_after_text) {
   BOOST_TEST(s == "view");
 }
 
+BOOST_AUTO_TEST_CASE(a_known_key_is_one_of_the_names_written_as_it_is) {
+  static constexpr std::string_view names[] = {"type", "id", "payload"};
+  plain_json_reader in;
+  auto key_of = [&](const std::string& text) -> int {
+    in.reset(text);
+    std::size_t index = 99;
+    if (!in.known_key(names, index))
+      return -1;
+    return static_cast<int>(index);
+  };
+  BOOST_TEST(key_of(R"("type": 1)") == 0);
+  BOOST_TEST(key_of(R"( "id" :"e")") == 1);
+  BOOST_TEST(key_of(R"("payload":{})") == 2);
+  // Not one of them: a prefix, a longer key, an escape, another case.
+  BOOST_TEST(key_of(R"("i": 1)") == -1);
+  BOOST_TEST(key_of(R"("idx": 1)") == -1);
+  BOOST_TEST(key_of(R"("\u0069d": 1)") == -1);
+  BOOST_TEST(key_of(R"("ID": 1)") == -1);
+  // Not a key: no colon, no closing quote, no opening quote.
+  BOOST_TEST(key_of(R"("id" 1)") == -1);
+  BOOST_TEST(key_of(R"("id)") == -1);
+  BOOST_TEST(key_of(R"(id": 1)") == -1);
+  // Past the colon: the value comes next.
+  std::string text = R"("id": "e7")";
+  in.reset(text);
+  std::size_t index = 0;
+  std::string_view value;
+  BOOST_TEST_REQUIRE(in.known_key(names, index));
+  BOOST_TEST_REQUIRE(in.string(value));
+  BOOST_TEST(value == "e7");
+  BOOST_TEST(in.at_end());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
