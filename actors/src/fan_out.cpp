@@ -7,6 +7,7 @@
 
 #include "bus/errc.hpp"
 #include "bus/partitions.hpp"
+#include "bus/string_keys.hpp"
 
 namespace bus::actors {
 
@@ -30,10 +31,19 @@ namespace {
 using subscriber_map = decltype(bus_state::subscribers);
 
 std::vector<std::string_view> distinct_types(const event_batch& batch) {
+  // Per event of every batch: compared in place (no memcmp call), the
+  // last type seen first, as runs of one type are common.
   std::vector<std::string_view> types;
-  for (auto& e : batch)
-    if (std::find(types.begin(), types.end(), e.type) == types.end())
-      types.emplace_back(e.type);
+  string_equal eq;
+  std::string_view last;
+  for (auto& e : batch) {
+    if (!types.empty() && eq(last, e.type))
+      continue;
+    last = e.type;
+    if (std::none_of(types.begin(), types.end(),
+                     [&](std::string_view t) { return eq(t, last); }))
+      types.emplace_back(last);
+  }
   return types;
 }
 
