@@ -29,11 +29,12 @@ void note_frozen(supervisor_ptr self, std::size_t index,
 
 /// Records what the operator wants of `model` and where its frozen state
 /// is (none once resumed), in its slots and where pauses are kept; tells
-/// the bus, if `model` is a partition of a shared model. Returns an error
-/// (errc::storage_failed) when the store of pauses refused to keep it
-/// because another bus node leads (its fence): the caller must not
-/// acknowledge the request as done. Other failures to keep it are logged:
-/// the intent holds here until the node restarts.
+/// the bus, if `model` is a partition of a shared model. Returns the store
+/// of pauses' failure to keep it, logged: the intent holds on this node,
+/// but a restart of the node would not find it. errc::model_unavailable
+/// when the store's fence refused it (another bus node leads),
+/// storage_failed otherwise (the store cannot write). The caller must not
+/// acknowledge the request as done on a failure.
 caf::error keep_intent(supervisor_ptr self, const std::string& model,
                        actors::supervisor_state::intent x,
                        std::optional<std::uint64_t> frozen_at);
