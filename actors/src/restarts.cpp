@@ -160,20 +160,25 @@ void note_frozen(supervisor_ptr self, std::size_t index, const projector_status&
   auto& s = self->state.slots[index];
   // Already paused (a projector switched in, paused): where its frozen
   // state is now is kept for the next node too. No request waits for it: a
-  // failure to keep it is logged (keep_paused).
+  // failure to keep it is logged (keep_paused, report_pause).
   if (s.wanted == supervisor_state::intent::pause)
-    keep_intent(self, s.spec.name, s.wanted, frozen_of(x));
+    keep_intent(self, s.spec.name, s.wanted, frozen_of(x), nullptr);
   else
     s.frozen_at = frozen_of(x);
 }
 
-caf::error keep_intent(supervisor_ptr self, const std::string& model,
-                       supervisor_state::intent x,
-                       std::optional<std::uint64_t> frozen_at) {
-  auto result = record_intent(self, model, x, frozen_at);
-  // A partition of a shared model: its pause moves with it.
-  report_pause(self, model, x, frozen_at);
-  return result;
+void keep_intent(supervisor_ptr self, const std::string& model,
+                 supervisor_state::intent x, std::optional<std::uint64_t> frozen_at,
+                 intent_kept done) {
+  auto here = record_intent(self, model, x, frozen_at);
+  // A partition of a shared model: its pause moves with it, and the bus
+  // keeps it for whichever node runs it next. Told even when this node's
+  // store failed: the partition is so here now.
+  report_pause(self, model, x, frozen_at,
+               [here = std::move(here), done = std::move(done)](caf::error theirs) {
+                 if (done)
+                   done(here ? here : std::move(theirs));
+               });
 }
 
 namespace {
