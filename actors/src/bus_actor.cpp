@@ -202,9 +202,16 @@ bus_actor::behavior_type bus_impl(bus_actor::stateful_pointer<bus_state> self,
         return err;
       return self->state.nodes;
     },
-    [self](intent_atom, std::string& name, partition_pause& pause) {
-      bus::internal::keep_partition_pause(self, self->current_sender(), name,
-                                          std::move(pause));
+    [self](intent_atom, std::string& name,
+           partition_pause& pause) -> caf::result<void> {
+      auto refused = bus::internal::keep_partition_pause(self, self->current_sender(),
+                                                         name, std::move(pause));
+      // Answered to a node that asks, whose operator's request waits for it.
+      // One that only tells (an earlier release) gets nothing: an error it
+      // did not ask for would end its supervisor (CAF's default handler).
+      if (refused && self->current_message_id().is_request())
+        return refused;
+      return caf::unit;
     },
     [self](status_atom) -> caf::result<bus_status> {
       auto& st = self->state;

@@ -131,11 +131,13 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
   return {};
 }
 
-void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& sender,
-                          const std::string& name, actors::partition_pause pause) {
+caf::error keep_partition_pause(directory_bus_ptr self,
+                                const caf::strong_actor_ptr& sender,
+                                const std::string& name,
+                                actors::partition_pause pause) {
   auto ref = split_partition_name(name);
   if (!ref || !sender)
-    return;
+    return {};
   auto& nodes = self->state.nodes;
   auto runs_it = std::find_if(nodes.begin(), nodes.end(), [&](const node_entry& n) {
     return n.supervisor && n.supervisor == caf::actor_cast<caf::actor>(sender)
@@ -143,10 +145,11 @@ void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& s
            && shares(n, std::string{ref->model}) != nullptr;
   });
   if (runs_it == nodes.end())
-    return;
+    return {};
   pause.partition = ref->index;
-  keep_pause(self, std::string{ref->model},
-             shares(*runs_it, std::string{ref->model})->partitions, std::move(pause));
+  return keep_pause(self, std::string{ref->model},
+                    shares(*runs_it, std::string{ref->model})->partitions,
+                    std::move(pause));
 }
 
 void node_lost(directory_bus_ptr self, const caf::actor_addr& who) {

@@ -98,8 +98,8 @@ const partition_pause* kept_pause(pauses_bus_ptr self, const std::string& model,
   return j == xs.end() ? nullptr : &*j;
 }
 
-void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t partitions,
-                partition_pause pause) {
+caf::error keep_pause(pauses_bus_ptr self, const std::string& model,
+                      std::uint32_t partitions, partition_pause pause) {
   auto& st = self->state;
   BUS_LOG(log_level::info, "bus",
           "partition '" << partition_name(model, pause.partition)
@@ -108,7 +108,8 @@ void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t par
   // Those kept for another partition count go first (kept_pause forgets
   // them, in the store too), before this one is written there.
   kept_pause(self, model, partitions, pause.partition);
-  if (st.options.directory_store) {
+  caf::error refused;
+  if (auto& store = st.options.directory_store) {
     kept_partition row;
     row.model = model;
     row.partition = pause.partition;
@@ -116,16 +117,36 @@ void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t par
     row.intent = in_the_store(pause.intent);
     if (pause.frozen_at)
       row.frozen_at = *pause.frozen_at;
-    // Kept in memory all the same: this bus sends it until it stops (soon,
-    // when the fence refused it: another bus node leads).
-    if (auto err = st.options.directory_store->keep_partition_intent(row))
+    // Kept in memory all the same: the partition is so on its node now, and
+    // this bus sends it until it stops (soon, when the fence refused it:
+    // another bus node leads). The node answers the request with the error.
+    if (auto err = store->keep_partition_intent(row)) {
+      auto name = partition_name(model, pause.partition);
+      auto fenced = store->fenced();
       BUS_LOG(log_level::error, "bus",
-              "partition '" << partition_name(model, pause.partition) << "': "
-                            << (st.options.directory_store->fenced()
-                                  ? "its pause is not kept, as this bus node no "
-                                    "longer leads: "
-                                  : "its pause will not survive a restart of the bus: ")
+              "partition '" << name << "': "
+                            << (fenced ? "its pause is not kept, as this bus node no "
+                                         "longer leads: "
+                                       : "its pause will not survive a restart of the "
+                                         "bus: ")
                             << context_of(err));
+      auto paused = pause.intent == partition_intent::pause;
+      auto what = "partition '" + name + "': " + (paused ? "paused" : "resumed")
+                  + " on its node but not kept by the bus";
+      // Unavailable (error 11), as every request to a bus node that no
+      // longer leads.
+      refused = fenced ? make_error(errc::model_unavailable,
+                                    what + ", as this bus node no longer leads: "
+                                      + context_of(err)
+                                      + "; send it to the bus node that leads")
+                       : make_error(errc::storage_failed,
+                                    what + ": " + context_of(err)
+                                      + " (after a restart of the bus node, the next "
+                                        "node to run the partition would "
+                                      + (paused ? "run it" : "pause it again")
+                                      + "); send the " + (paused ? "pause" : "resume")
+                                      + " again once the store can write");
+    }
   }
   auto& entry = st.shared_pauses[model];
   entry.partitions = partitions;
@@ -137,6 +158,7 @@ void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t par
     *j = std::move(pause);
   else
     xs.push_back(std::move(pause));
+  return refused;
 }
 
 } // namespace bus::internal

@@ -159,26 +159,33 @@ std::optional<std::uint64_t> frozen_of(const projector_status& x) {
 void note_frozen(supervisor_ptr self, std::size_t index, const projector_status& x) {
   auto& s = self->state.slots[index];
   // Already paused (a projector switched in, paused): where its frozen
-  // state is now is kept for the next node too.
+  // state is now is kept for the next node too. No request waits for it: a
+  // failure to keep it is logged (keep_paused, report_pause).
   if (s.wanted == supervisor_state::intent::pause)
-    keep_intent(self, s.spec.name, s.wanted, frozen_of(x));
+    keep_intent(self, s.spec.name, s.wanted, frozen_of(x), nullptr);
   else
     s.frozen_at = frozen_of(x);
 }
 
-caf::error keep_intent(supervisor_ptr self, const std::string& model,
-                       supervisor_state::intent x,
-                       std::optional<std::uint64_t> frozen_at) {
-  auto result = record_intent(self, model, x, frozen_at);
-  // A partition of a shared model: its pause moves with it.
-  report_pause(self, model, x, frozen_at);
-  return result;
+void keep_intent(supervisor_ptr self, const std::string& model,
+                 supervisor_state::intent x, std::optional<std::uint64_t> frozen_at,
+                 intent_kept done) {
+  auto here = record_intent(self, model, x, frozen_at);
+  // A partition of a shared model: its pause moves with it, and the bus
+  // keeps it for whichever node runs it next. Told even when this node's
+  // store failed: the partition is so here now.
+  report_pause(self, model, x, frozen_at,
+               [here = std::move(here), done = std::move(done)](caf::error theirs) {
+                 if (done)
+                   done(here ? here : std::move(theirs));
+               });
 }
 
 namespace {
 
-// Keeps `model` paused or not in the store of pauses; logs a failure, and
-// returns it when the fence refused it.
+// Keeps `model` paused or not in the store of pauses. A failure is logged
+// and returned: the model is so on this node now, but would not be after
+// a restart of the node, so the request must not be acknowledged as done.
 caf::error keep_paused(supervisor_state& st, const std::string& model, bool paused,
                        std::optional<std::uint64_t> frozen_at) {
   auto err = st.lifecycle->set_paused(model, paused, frozen_at);
@@ -186,12 +193,19 @@ caf::error keep_paused(supervisor_state& st, const std::string& model, bool paus
     return {};
   BUS_LOG(log_level::error, "supervisor",
           "read model '" << model << "': cannot keep its pause: " << context_of(err));
-  if (!st.lifecycle->fenced())
-    return {};
+  auto what = "read model '" + model + "': " + (paused ? "paused" : "resumed")
+              + " on this node but not kept";
+  // Unavailable (error 11): like every request to a bus node that no
+  // longer leads, it belongs to the one that does.
+  if (st.lifecycle->fenced())
+    return make_error(errc::model_unavailable,
+                      what + ", as this node no longer leads: " + context_of(err)
+                        + "; send it to the bus node that leads");
   return make_error(errc::storage_failed,
-                    "read model '" + model + "': " + (paused ? "paused" : "resumed")
-                      + " on this node but not kept, as this node no longer leads: "
-                      + context_of(err) + "; send it to the bus node that leads");
+                    what + ": " + context_of(err) + " (a restart of the node would "
+                      + (paused ? "run it" : "pause it again") + "); send the "
+                      + (paused ? "pause" : "resume")
+                      + " again once the store can write");
 }
 
 } // namespace

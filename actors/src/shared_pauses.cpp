@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include "bus/errc.hpp"
+#include "bus/log.hpp"
 #include "bus/partitions.hpp"
 #include "internal/restarts.hpp"
 
@@ -22,6 +24,20 @@ const supervisor_state::partitioning* group_of(const supervisor_state& st,
   return i == st.partitioned.end() ? nullptr : &i->second;
 }
 
+// What the bus keeps of a partition: intent `x`, frozen at `frozen_at`.
+// Not inlined: gcc 12 takes the copy of a caf::optional without a value,
+// on its way into a request, for a read of uninitialized memory
+// (-Wmaybe-uninitialized).
+[[gnu::noinline]] partition_pause pause_of(supervisor_state::intent x,
+                                           std::optional<std::uint64_t> frozen_at) {
+  partition_pause result;
+  result.intent = x == supervisor_state::intent::pause ? partition_intent::pause
+                                                       : partition_intent::run;
+  if (frozen_at)
+    result.frozen_at = *frozen_at;
+  return result;
+}
+
 } // namespace
 
 bool shared_partition(const supervisor_state& st, const supervisor_state::slot& s) {
@@ -30,18 +46,44 @@ bool shared_partition(const supervisor_state& st, const supervisor_state::slot& 
 }
 
 void report_pause(supervisor_ptr self, const std::string& name,
-                  supervisor_state::intent x, std::optional<std::uint64_t> frozen_at) {
+                  supervisor_state::intent x, std::optional<std::uint64_t> frozen_at,
+                  std::function<void(caf::error)> done) {
   auto& st = self->state;
   auto* group = group_of(st, name);
-  if (group == nullptr || group->shared == sharing::alone || !st.bus)
+  if (group == nullptr || group->shared == sharing::alone || !st.bus) {
+    if (done)
+      done({});
     return;
-  partition_pause pause;
-  pause.intent = x == supervisor_state::intent::pause ? partition_intent::pause
-                                                      : partition_intent::run;
-  if (frozen_at)
-    pause.frozen_at = *frozen_at;
-  // The bus sets the partition's index from the name.
-  self->send(st.bus, intent_atom::value, name, std::move(pause));
+  }
+  // The bus sets the partition's index from the name. Asked, not told: an
+  // operator's request waits for the bus to keep it.
+  self
+    ->request(st.bus, st.options.bus_timeout, intent_atom::value, name,
+              pause_of(x, frozen_at))
+    .then(
+      [done] {
+        if (done)
+          done({});
+      },
+      [name, done](caf::error& err) {
+        if (code_of(err) == errc::none) {
+          // No answer (the bus is lost, or late): as when this node is cut
+          // off from it, the intent holds here, and the bus's word wins
+          // when this node attaches again (docs/distributed.md).
+          BUS_LOG(log_level::warning, "supervisor",
+                  "partition '" << name
+                                << "': the bus did not answer whether it keeps "
+                                   "its pause ("
+                                << caf::to_string(err) << ")");
+          if (done)
+            done({});
+          return;
+        }
+        // "partition 'm#3': paused on its node but not kept by the bus: ..."
+        BUS_LOG(log_level::error, "supervisor", context_of(err));
+        if (done)
+          done(std::move(err));
+      });
 }
 
 void adopt_pause(supervisor_ptr self, std::size_t index,
@@ -55,7 +97,8 @@ void adopt_pause(supervisor_ptr self, std::size_t index,
   if (s.wanted == x && (x == supervisor_state::intent::run || s.frozen_at == frozen_at))
     return;
   // Kept here too (without telling the bus, whose word it is), so that a
-  // restart of the node starts it as the bus has it.
+  // restart of the node starts it as the bus has it; a store that cannot
+  // keep it is logged (record_intent): no request waits for this.
   record_intent(self, s.spec.name, x, frozen_at);
   if (!s.handle)
     return; // its next projector starts so

@@ -303,13 +303,15 @@ caf::result<projector_status> steer_partitions(supervisor_ptr self,
     [self, model,
      what](std::vector<projector_status>& parts) -> caf::expected<projector_status> {
       // Kept under the model's name too: the whole model stays paused
-      // across restarts however many partitions it runs as then.
+      // across restarts however many partitions it runs as then. (Each
+      // partition kept its own, and told the bus, before it answered.)
       caf::error refused;
       if (what == partition_request::pause)
-        refused = keep_intent(self, model, supervisor_state::intent::pause,
-                              std::nullopt);
+        refused = record_intent(self, model, supervisor_state::intent::pause,
+                                std::nullopt);
       else if (what == partition_request::resume)
-        refused = keep_intent(self, model, supervisor_state::intent::run, std::nullopt);
+        refused = record_intent(self, model, supervisor_state::intent::run,
+                                std::nullopt);
       if (refused)
         return refused;
       return combine_statuses(model, parts);

@@ -60,11 +60,16 @@ caf::result<projector_status> steer(supervisor_ptr self,
   auto rp = self->make_response_promise<projector_status>();
   auto reply = [self, rp, model, x](projector_status& s) mutable {
     // Where its frozen state is (nothing once resumed), kept with the intent;
-    // refused by the fence, it is not acknowledged as done.
-    if (auto err = internal::keep_intent(self, model, x, internal::frozen_of(s)))
-      rp.deliver(std::move(err));
-    else
-      rp.deliver(std::move(s));
+    // one that this node's store or the bus did not keep is not acknowledged
+    // as done (the error says so).
+    auto frozen_at = internal::frozen_of(s);
+    internal::keep_intent(self, model, x, frozen_at,
+                          [rp, s = std::move(s)](caf::error err) mutable {
+                            if (err)
+                              rp.deliver(std::move(err));
+                            else
+                              rp.deliver(std::move(s));
+                          });
   };
   auto failed = [rp, model](caf::error& err) mutable {
     rp.deliver(projector_gone(std::move(err), model));

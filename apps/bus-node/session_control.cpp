@@ -32,7 +32,10 @@ std::string control_error(const session_state::pending& p, const caf::error& err
               : code_of(err) == errc::invalid_config ? error_code::malformed_request
               : code_of(err) == errc::query_failed // the model is up, its code threw
                 ? error_code::crash
-                : error_code::temporarily_unavailable; // also timed_out (await)
+                // A write the store could not commit (a pause not kept): resend.
+                : code_of(err) == errc::storage_failed
+                    ? error_code::abort
+                    : error_code::temporarily_unavailable; // also timed_out (await)
   auto text = context_of(err).empty() ? caf::to_string(err) : context_of(err);
   std::string line;
   render_error(line, *p.req, code, text);

@@ -1,7 +1,8 @@
 // The bus's directory keeps the pauses of shared models' partitions in its
 // store (bus_options::directory_store): a bus started again on that store
 // sends them with its first assignments, before any node that ran them is
-// back. Without a store, a new bus knows none.
+// back. Without a store, a new bus knows none. A pause or resume its store
+// cannot keep is not acknowledged to the operator who asked for it.
 
 #include "bus/actors/bus_actor.hpp"
 
@@ -10,9 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "bus/actors/supervisor.hpp"
+#include "bus/errc.hpp"
 #include "bus/lifecycle_store.hpp"
 #include "support/deterministic_fixture.hpp"
 #include "support/sqlite_scratch.hpp"
+#include "support/test_models.hpp"
 
 using namespace bus;
 using namespace bus::actors;
@@ -105,6 +109,67 @@ struct directory_fixture : deterministic_fixture {
   }
 };
 
+// A projector node sharing "t" as 6 partitions (the bus assigns them), and
+// the bus's node, where an operator's requests arrive: real supervisors.
+struct sharing_fixture : directory_fixture {
+  supervisor_actor front;
+  supervisor_actor node;
+
+  ~sharing_fixture() {
+    for (auto* sup : {&front, &node})
+      if (*sup)
+        self->send_exit(*sup, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void start_sharing() {
+    start_bus(true);
+    front = spawn_routing_supervisor(sys, bus, std::vector<model_spec>{},
+                                     supervision_policy{}, projector_options{},
+                                     remote_routing{});
+    auto spec = tally("t", {"A"});
+    spec.partitions = 6;
+    projector_options options;
+    options.placement = partition_placement::by_bus;
+    node = spawn_supervisor(sys, bus, std::vector<model_spec>{spec},
+                            supervision_policy{}, options);
+    run();
+    BOOST_REQUIRE(ask<std::uint64_t>(
+      bus, attach_atom::value, std::string{"node-a"}, caf::actor_cast<caf::actor>(node),
+      std::vector<std::string>{}, std::vector<shared_model>{{"t", 6}}));
+  }
+
+  /// The bus's store refuses every write of a partition's intent from now
+  /// on, as a full disk would.
+  void fill_the_disk() {
+    scratch.sql("CREATE TRIGGER full_disk BEFORE INSERT ON partition_intents "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  }
+
+  void empty_the_disk() { scratch.sql("DROP TRIGGER full_disk"); }
+
+  /// The intents kept in the bus's store, "pause" or "run" per partition.
+  std::string kept_intents() {
+    return scratch.select("SELECT group_concat(intent, ',') FROM (SELECT intent FROM "
+                          "partition_intents ORDER BY partition_index)");
+  }
+
+  /// Checks that `answer` is the error of a pause or resume of "t" that the
+  /// bus's store did not keep (`done`: "paused" or "resumed").
+  void check_not_kept(const caf::expected<projector_status>& answer,
+                      const std::string& done) {
+    BOOST_REQUIRE_MESSAGE(!answer, "a " << done
+                                        << " model the bus did not keep was "
+                                           "acknowledged");
+    BOOST_TEST(code_of(answer.error()) == errc::storage_failed);
+    auto text = context_of(answer.error());
+    BOOST_TEST(text.find(done + " on its node but not kept by the bus")
+                 != std::string::npos,
+               text);
+    BOOST_TEST(text.find("database or disk is full") != std::string::npos, text);
+  }
+};
+
 const partition_pause* pause_of_partition(const std::vector<partition_pause>& xs,
                                           std::uint32_t index) {
   for (auto& x : xs)
@@ -162,6 +227,31 @@ BOOST_AUTO_TEST_CASE(pauses_kept_for_another_partition_count_are_forgotten) {
   attach("node-b", 4);
   BOOST_TEST(last_pauses("node-b").empty());
   BOOST_TEST(scratch.select("SELECT count(*) FROM partition_intents") == "0");
+}
+
+// The bus keeps what each node tells it of the partitions it runs, before
+// the node answers the operator: a pause or resume the bus's store refused
+// is an error to the operator, not an acknowledgement, since a restarted
+// bus (or a standby taking the lead) would send the partitions' old intent
+// to whichever node runs them next.
+BOOST_FIXTURE_TEST_CASE(a_pause_the_bus_cannot_keep_is_an_error_not_an_acknowledgement,
+                        sharing_fixture) {
+  start_sharing();
+  BOOST_TEST(kept_intents() == "run,run,run,run,run,run");
+  fill_the_disk();
+  check_not_kept(ask<projector_status>(front, pause_atom::value, std::string{"t"}),
+                 "paused");
+  BOOST_TEST(kept_intents() == "run,run,run,run,run,run");
+  empty_the_disk();
+  BOOST_REQUIRE(ask<projector_status>(front, pause_atom::value, std::string{"t"}));
+  BOOST_TEST(kept_intents() == "pause,pause,pause,pause,pause,pause");
+  fill_the_disk();
+  check_not_kept(ask<projector_status>(front, resume_atom::value, std::string{"t"}),
+                 "resumed");
+  BOOST_TEST(kept_intents() == "pause,pause,pause,pause,pause,pause");
+  empty_the_disk();
+  BOOST_REQUIRE(ask<projector_status>(front, resume_atom::value, std::string{"t"}));
+  BOOST_TEST(kept_intents() == "run,run,run,run,run,run");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

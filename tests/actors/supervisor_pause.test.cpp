@@ -1,11 +1,13 @@
 // A pause is an operator's decision: it holds across restarts of the
 // model's projector (a crash, an operator's restart) and, with a lifecycle
-// file, across restarts of the node, until a resume.
+// file, across restarts of the node, until a resume. One the lifecycle
+// file cannot keep is not acknowledged.
 
 #include "bus/actors/supervisor.hpp"
 
 #include "bus/errc.hpp"
 #include "bus/lifecycle_store.hpp"
+#include "support/fault_vfs.hpp"
 #include "support/sqlite_scratch.hpp"
 #include "support/sum_model.hpp"
 #include "support/supervisor_fixture.hpp"
@@ -102,6 +104,41 @@ struct pause_fixture : supervisor_fixture {
         return s.state;
     BOOST_FAIL("no model " << name);
     return model_state::failed;
+  }
+};
+
+// Made first and gone last: the lifecycle file of the test opens through
+// it (support/fault_vfs.hpp), and closes before it goes.
+struct pause_faults_base {
+  fault_vfs faults;
+};
+
+struct pause_faults_fixture : pause_faults_base, pause_fixture {
+  /// Fails every write of the lifecycle file's WAL as a full disk would.
+  void fill_the_disk() { faults.arm(fault_kind::disk_full, "node.lifecycle-wal"); }
+
+  /// Checks that `answer` is the error of a pause or resume ("paused",
+  /// "resumed") of "m" that the full disk kept out of the lifecycle file.
+  void check_not_kept(const caf::expected<projector_status>& answer,
+                      const std::string& done) {
+    BOOST_REQUIRE_GT(faults.failed(), 0u);
+    BOOST_REQUIRE_MESSAGE(!answer, "a " << done
+                                        << " model the lifecycle file did "
+                                           "not keep was acknowledged");
+    BOOST_TEST(code_of(answer.error()) == errc::storage_failed);
+    auto text = context_of(answer.error());
+    BOOST_TEST(text.find("read model 'm': " + done + " on this node but not kept")
+                 != std::string::npos,
+               text);
+    BOOST_TEST(text.find("database or disk is full") != std::string::npos, text);
+  }
+
+  /// Restarts the node (its supervisor) on the lifecycle file, the disk
+  /// well again.
+  void restart_node() {
+    faults.disarm();
+    stop_supervisor();
+    start_keeping_pauses();
   }
 };
 
@@ -302,6 +339,33 @@ BOOST_AUTO_TEST_CASE(the_store_lists_what_is_paused) {
   auto paused = (*store)->paused();
   BOOST_REQUIRE(paused);
   BOOST_TEST(*paused == std::vector<std::string>{"a"});
+}
+
+// A pause the lifecycle file cannot keep (a full disk) holds on this node
+// but would not survive its restart: the operator is told so, never that
+// it is paused. The same for a resume, which a restart would undo.
+BOOST_FIXTURE_TEST_CASE(
+  a_pause_the_store_cannot_keep_is_an_error_not_an_acknowledgement,
+  pause_faults_fixture) {
+  start_keeping_pauses();
+  publish(events(0, 3, {"A"}));
+  fill_the_disk();
+  check_not_kept(ask<projector_status>(sup, pause_atom::value, std::string{"m"}),
+                 "paused");
+  BOOST_TEST(state_of_model("m") == model_state::paused); // as the error says
+  restart_node();
+  BOOST_TEST(state_of_model("m") == model_state::running);
+  BOOST_REQUIRE(ask<projector_status>(sup, pause_atom::value, std::string{"m"}));
+  fill_the_disk();
+  check_not_kept(ask<projector_status>(sup, resume_atom::value, std::string{"m"}),
+                 "resumed");
+  BOOST_TEST(state_of_model("m") == model_state::running);
+  restart_node();
+  BOOST_TEST(state_of_model("m") == model_state::paused);
+  // With the disk well, both are kept and acknowledged.
+  BOOST_REQUIRE(ask<projector_status>(sup, resume_atom::value, std::string{"m"}));
+  restart_node();
+  BOOST_TEST(state_of_model("m") == model_state::running);
 }
 
 BOOST_AUTO_TEST_CASE(an_unusable_store_is_an_error_not_a_crash) {

@@ -3,14 +3,17 @@
 // model is paused replays up to the point it froze at and holds there, and
 // a node that comes back takes the pause (or the resume) the model has now,
 // whatever it kept itself; a bus node restarted on its store keeps the
-// pauses. Real processes, driven through the bus node; every wait polls
-// under a hard deadline.
+// pauses, and a pause its store cannot keep is not acknowledged. Real
+// processes, driven through the bus node; every wait polls under a hard
+// deadline.
 
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
 #include <string>
 #include <vector>
+
+#include <sqlite3.h>
 
 #include "consumer_group_checks.hpp"
 
@@ -69,6 +72,19 @@ std::uint64_t pause_between(cluster& c, const std::vector<user_event>& stream) {
   until_paused_at(c, frozen);
   c.publish(stream, 1000, 2000);
   return frozen;
+}
+
+// Runs `text` on the bus node's store of pauses at `path`, beside the
+// node's own connection, as an operator's sqlite3 shell would.
+void sql_on_pauses(const std::string& path, const std::string& text) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* message = nullptr;
+  auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+  std::string why = message ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
 }
 
 } // namespace
@@ -173,6 +189,34 @@ BOOST_AUTO_TEST_CASE(a_bus_restarted_on_its_store_keeps_the_pauses) {
   until_settled(c);
   c.check_listing_equals_fold(prefix(stream, 2000), pause_users);
   applied_once_each(c);
+}
+
+// The bus node keeps the pauses of a shared model's partitions in its store
+// (above) before the nodes answer: one its store cannot keep (a full disk;
+// here a trigger refuses the writes as one would) holds on the nodes that
+// run the partitions now, but a restarted bus node would not send it with
+// their next assignment. The operator gets error 14, which says so, never
+// `paused`; once the store writes again, the same pause is kept.
+BOOST_AUTO_TEST_CASE(a_pause_the_bus_cannot_keep_is_error_14_not_an_acknowledgement) {
+  scratch_dir dir;
+  auto config = dir.write("shared.json", shared_listing);
+  cluster c;
+  c.start_bus({"--store", dir.store()}); // has made its tables once listening
+  auto pauses = dir.store() + ".lifecycle";
+  sql_on_pauses(pauses, "CREATE TRIGGER full_disk BEFORE INSERT ON partition_intents "
+                        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  start_node(c, "node-a", config, nullptr);
+  auto r = c.call(R"("type": "pause", "model": "user_listing")");
+  BOOST_TEST(r.text("type") == "error", r.line);
+  BOOST_TEST(r.json("code") == "14", r.line);
+  BOOST_TEST(r.text("text").find("paused on its node but not kept by the bus")
+               != std::string::npos,
+             r.line);
+  BOOST_TEST(r.text("text").find("database or disk is full") != std::string::npos,
+             r.line);
+  sql_on_pauses(pauses, "DROP TRIGGER full_disk");
+  pause_model(c);
+  resume_model(c);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

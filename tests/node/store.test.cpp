@@ -59,6 +59,38 @@ void check_sigkill_mid_stream(const std::vector<std::string>& durability_args) {
   }
 }
 
+// Runs `text` on the SQLite file at `path` beside the node's connection, as
+// an operator's sqlite3 shell would.
+void sql_beside(const std::string& path, const std::string& text) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* message = nullptr;
+  auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+  std::string why = message ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
+}
+
+// The models paused in the store of pauses at `path`, in order, as one
+// text ("" for none).
+std::string paused_in_file(const std::string& path) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string result;
+  if (sqlite3_prepare_v2(db, "SELECT model FROM paused_models ORDER BY model", -1,
+                         &stmt, nullptr)
+      == SQLITE_OK)
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      result += (result.empty() ? "" : ",")
+                + std::string{
+                  reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))};
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return result;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(store)
@@ -312,6 +344,52 @@ BOOST_AUTO_TEST_CASE(a_store_past_the_file_size_limit_fails_without_killing_the_
   auto final_run = replies_to(input, {"--store", dir.store()});
   BOOST_REQUIRE_EQUAL(final_run.size(), stream.size());
   check_acknowledged_skipped(final_run, stream, acknowledged);
+}
+
+// A pause or resume that the store of pauses cannot keep (a full disk; here
+// triggers refuse its writes as one would) holds on the node but would not
+// survive its restart: it is answered with error 14, which says so, never
+// `paused` or `resumed`. Once the store writes again, the same request is
+// kept and acknowledged.
+BOOST_AUTO_TEST_CASE(a_pause_the_store_cannot_keep_is_error_14_not_an_acknowledgement) {
+  scratch_dir dir;
+  auto lifecycle = dir.store() + ".lifecycle";
+  std::vector<std::string> args{"--store", dir.store()};
+  BOOST_REQUIRE_EQUAL(run_node("", args).exit_code, 0); // makes the tables
+  node_child node{BUS_NODE_PATH, args};
+  node.send(request(R"({"type": "pause", "msg_id": 1, "model": "user_listing"})"));
+  auto paused = parse_reply(node.read_line());
+  BOOST_TEST(paused.text("type") == "paused", paused.line);
+  BOOST_TEST(paused_in_file(lifecycle) == "user_listing");
+  sql_beside(lifecycle, "CREATE TRIGGER full_in BEFORE INSERT ON paused_models BEGIN "
+                        "SELECT RAISE(ABORT, 'database or disk is full'); END; "
+                        "CREATE TRIGGER full_out BEFORE DELETE ON paused_models BEGIN "
+                        "SELECT RAISE(ABORT, 'database or disk is full'); END");
+  node.send(request(R"({"type": "resume", "msg_id": 2, "model": "user_listing"})")
+            + request(R"({"type": "pause", "msg_id": 3, "model": "user_by_email"})"));
+  struct refusal {
+    long long msg_id;
+    std::string what;
+  };
+  for (auto& x : {refusal{2, "read model 'user_listing': resumed on this node but "
+                             "not kept"},
+                  refusal{3, "read model 'user_by_email': paused on this node but "
+                             "not kept"}}) {
+    auto r = parse_reply(node.read_line());
+    BOOST_TEST(r.in_reply_to() == x.msg_id, r.line);
+    BOOST_TEST(r.text("type") == "error", r.line);
+    BOOST_TEST(r.json("code") == "14", r.line);
+    BOOST_TEST(r.text("text").find(x.what) != std::string::npos, r.line);
+    BOOST_TEST(r.text("text").find("database or disk is full") != std::string::npos,
+               r.line);
+  }
+  // As the operator was told: a restart would find user_listing paused.
+  BOOST_TEST(paused_in_file(lifecycle) == "user_listing");
+  sql_beside(lifecycle, "DROP TRIGGER full_in; DROP TRIGGER full_out");
+  node.send(request(R"({"type": "resume", "msg_id": 4, "model": "user_listing"})"));
+  auto resumed = parse_reply(node.read_line());
+  BOOST_TEST(resumed.text("type") == "resumed", resumed.line);
+  BOOST_TEST(paused_in_file(lifecycle) == "");
 }
 
 BOOST_AUTO_TEST_CASE(unusable_store_path_exits_2_with_a_message) {

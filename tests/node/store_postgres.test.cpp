@@ -168,6 +168,9 @@ BOOST_AUTO_TEST_CASE(a_pause_the_fence_refused_is_an_error_not_an_acknowledgemen
   for (int i = 0; i < 2; ++i) {
     auto refused = parse_reply(node.read_line());
     BOOST_TEST(refused.text("type") == "error", refused.line);
+    // 11, as every request to a node that no longer leads; not 14, which
+    // asks for it again here.
+    BOOST_TEST(refused.json("code") == "11", refused.line);
     BOOST_TEST(refused.text("text").find("fenced: another bus node leads 'bus'")
                  != std::string::npos,
                refused.line);

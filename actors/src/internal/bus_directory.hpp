@@ -35,9 +35,10 @@ caf::error attach_node(directory_bus_ptr self, std::string node, caf::actor supe
 /// the next node to run it takes that pause, also after a restart of the
 /// bus when it has a directory store (directory_pauses.hpp). Ignored from
 /// any other node, whose word on the partition is stale (it moved away
-/// meanwhile).
-void keep_partition_pause(directory_bus_ptr self, const caf::strong_actor_ptr& sender,
-                          const std::string& name, actors::partition_pause pause);
+/// meanwhile). Returns the store's failure to keep it (keep_pause).
+caf::error keep_partition_pause(directory_bus_ptr self,
+                                const caf::strong_actor_ptr& sender,
+                                const std::string& name, actors::partition_pause pause);
 
 /// Marks the node whose supervisor was `who` lost (its models "away") and
 /// moves the partitions it held to the nodes that share them still; with

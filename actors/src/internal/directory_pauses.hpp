@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/error.hpp>
+
 #include "bus/actors/bus_actor.hpp"
 #include "internal/bus_state.hpp"
 
@@ -31,8 +33,12 @@ const actors::partition_pause* kept_pause(pauses_bus_ptr self, const std::string
 
 /// Keeps `pause` (its partition set) of `model` running as `partitions`
 /// partitions, replacing what was kept of that partition, in memory and in
-/// the store.
-void keep_pause(pauses_bus_ptr self, const std::string& model, std::uint32_t partitions,
-                actors::partition_pause pause);
+/// the store. Returns the store's failure to keep it, logged: it is kept
+/// in memory all the same (the partition is so on its node), but a bus
+/// restarted on the store would not know it. errc::model_unavailable when
+/// the store's fence refused it (another bus node leads), storage_failed
+/// otherwise.
+caf::error keep_pause(pauses_bus_ptr self, const std::string& model,
+                      std::uint32_t partitions, actors::partition_pause pause);
 
 } // namespace bus::internal

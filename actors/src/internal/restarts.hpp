@@ -5,9 +5,11 @@
 // cool-down, and the operator's restart. Runs in the supervisor's actor.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include <caf/error.hpp>
 #include <caf/result.hpp>
 #include <caf/system_messages.hpp>
 
@@ -27,21 +29,28 @@ void start(supervisor_ptr self, std::size_t index);
 void note_frozen(supervisor_ptr self, std::size_t index,
                  const actors::projector_status& x);
 
-/// Records what the operator wants of `model` and where its frozen state
-/// is (none once resumed), in its slots and where pauses are kept; tells
-/// the bus, if `model` is a partition of a shared model. Returns an error
-/// (errc::storage_failed) when the store of pauses refused to keep it
-/// because another bus node leads (its fence): the caller must not
-/// acknowledge the request as done. Other failures to keep it are logged:
-/// the intent holds here until the node restarts.
-caf::error keep_intent(supervisor_ptr self, const std::string& model,
-                       actors::supervisor_state::intent x,
-                       std::optional<std::uint64_t> frozen_at);
+/// Called once an intent is kept, or not: with none, or with why not.
+using intent_kept = std::function<void(caf::error)>;
 
-/// The same, without telling the bus: what the bus itself said.
+/// Records what the operator wants of `model` and where its frozen state
+/// is (none once resumed), in its slots and where pauses are kept; returns
+/// the failure to keep it there, logged: the intent holds on this node, but
+/// a restart of the node would not find it. errc::model_unavailable when
+/// the store's fence refused it (another bus node leads), storage_failed
+/// otherwise (the store cannot write). The caller must not acknowledge the
+/// request as done on a failure.
 caf::error record_intent(supervisor_ptr self, const std::string& model,
                          actors::supervisor_state::intent x,
                          std::optional<std::uint64_t> frozen_at);
+
+/// The same, and tells the bus if `model` is a partition of a shared model
+/// (report_pause); then calls `done`, if any, with the first failure: this
+/// node's store's (as record_intent), or the bus's refusal to keep it (its
+/// store failed), or none. At once for any other model; once the bus has
+/// answered for a partition.
+void keep_intent(supervisor_ptr self, const std::string& model,
+                 actors::supervisor_state::intent x,
+                 std::optional<std::uint64_t> frozen_at, intent_kept done);
 
 /// Where a projector's status says its frozen state is.
 std::optional<std::uint64_t> frozen_of(const actors::projector_status& x);

@@ -9,8 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+
+#include <caf/error.hpp>
 
 #include "bus/actors/messages.hpp"
 #include "internal/supervisor_state.hpp"
@@ -27,10 +30,14 @@ bool shared_partition(const actors::supervisor_state& st,
 
 /// Tells the bus what the operator wants of `name` (intent `x`, frozen at
 /// `frozen_at`), if it is a partition of a shared model: the next node to
-/// run it takes that pause.
+/// run it takes that pause. Then calls `done`, if any: with the bus's
+/// refusal to keep it (its store failed; logged here too), or with none:
+/// once the bus kept it, when the bus did not answer (lost: logged, and as
+/// when this node is cut off from it), and at once for any other model.
 void report_pause(supervisor_ptr self, const std::string& name,
                   actors::supervisor_state::intent x,
-                  std::optional<std::uint64_t> frozen_at);
+                  std::optional<std::uint64_t> frozen_at,
+                  std::function<void(caf::error)> done = nullptr);
 
 /// Takes the bus's pause `theirs` for the partition in slot `index`: kept
 /// for its next projectors (and the node's), and its running projector, if

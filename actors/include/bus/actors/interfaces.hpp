@@ -135,6 +135,8 @@ using bus_actor = caf::typed_actor<
   caf::replies_to<directory_atom>::with<std::vector<node_entry>>,
   // From the supervisor of the node running partition `name` of a shared
   // model: what the operator wants of it now (paused, and where, or run).
+  // Answered (empty) once kept, or with why the bus's store did not keep it
+  // (storage_failed; model_unavailable when its fence refused it).
   caf::reacts_to<intent_atom, std::string, partition_pause>,
   // Internal: the group-commit timer of a log with a sync interval.
   caf::reacts_to<sync_atom>>;
