@@ -13,9 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <sqlite3.h>
-
 #include "consumer_group_checks.hpp"
+#include "support/sqlite_scratch.hpp"
 
 using namespace bus::node::test;
 
@@ -72,19 +71,6 @@ std::uint64_t pause_between(cluster& c, const std::vector<user_event>& stream) {
   until_paused_at(c, frozen);
   c.publish(stream, 1000, 2000);
   return frozen;
-}
-
-// Runs `text` on the bus node's store of pauses at `path`, beside the
-// node's own connection, as an operator's sqlite3 shell would.
-void sql_on_pauses(const std::string& path, const std::string& text) {
-  sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* message = nullptr;
-  auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
-  std::string why = message ? message : "";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
 }
 
 } // namespace
@@ -203,8 +189,9 @@ BOOST_AUTO_TEST_CASE(a_pause_the_bus_cannot_keep_is_error_14_not_an_acknowledgem
   cluster c;
   c.start_bus({"--store", dir.store()}); // has made its tables once listening
   auto pauses = dir.store() + ".lifecycle";
-  sql_on_pauses(pauses, "CREATE TRIGGER full_disk BEFORE INSERT ON partition_intents "
-                        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  bus::test::exec_sql(pauses,
+                      "CREATE TRIGGER full_disk BEFORE INSERT ON partition_intents "
+                      "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
   start_node(c, "node-a", config, nullptr);
   auto r = c.call(R"("type": "pause", "model": "user_listing")");
   BOOST_TEST(r.text("type") == "error", r.line);
@@ -214,7 +201,7 @@ BOOST_AUTO_TEST_CASE(a_pause_the_bus_cannot_keep_is_error_14_not_an_acknowledgem
              r.line);
   BOOST_TEST(r.text("text").find("database or disk is full") != std::string::npos,
              r.line);
-  sql_on_pauses(pauses, "DROP TRIGGER full_disk");
+  bus::test::exec_sql(pauses, "DROP TRIGGER full_disk");
   pause_model(c);
   resume_model(c);
 }

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "node_child.hpp"
+#include "support/sqlite_scratch.hpp"
 #include "node_process.hpp"
 #include "node_protocol.hpp"
 #include "user_stream.hpp"
@@ -57,19 +58,6 @@ void check_sigkill_mid_stream(const std::vector<std::string>& durability_args) {
       BOOST_TEST(r.body.at("value") == boost::json::value(doc->second), r.line);
     }
   }
-}
-
-// Runs `text` on the SQLite file at `path` beside the node's connection, as
-// an operator's sqlite3 shell would.
-void sql_beside(const std::string& path, const std::string& text) {
-  sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* message = nullptr;
-  auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
-  std::string why = message ? message : "";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
 }
 
 // The models paused in the store of pauses at `path`, in order, as one
@@ -361,10 +349,11 @@ BOOST_AUTO_TEST_CASE(a_pause_the_store_cannot_keep_is_error_14_not_an_acknowledg
   auto paused = parse_reply(node.read_line());
   BOOST_TEST(paused.text("type") == "paused", paused.line);
   BOOST_TEST(paused_in_file(lifecycle) == "user_listing");
-  sql_beside(lifecycle, "CREATE TRIGGER full_in BEFORE INSERT ON paused_models BEGIN "
-                        "SELECT RAISE(ABORT, 'database or disk is full'); END; "
-                        "CREATE TRIGGER full_out BEFORE DELETE ON paused_models BEGIN "
-                        "SELECT RAISE(ABORT, 'database or disk is full'); END");
+  bus::test::exec_sql(lifecycle,
+                      "CREATE TRIGGER full_in BEFORE INSERT ON paused_models BEGIN "
+                      "SELECT RAISE(ABORT, 'database or disk is full'); END; "
+                      "CREATE TRIGGER full_out BEFORE DELETE ON paused_models BEGIN "
+                      "SELECT RAISE(ABORT, 'database or disk is full'); END");
   node.send(request(R"({"type": "resume", "msg_id": 2, "model": "user_listing"})")
             + request(R"({"type": "pause", "msg_id": 3, "model": "user_by_email"})"));
   struct refusal {
@@ -385,7 +374,7 @@ BOOST_AUTO_TEST_CASE(a_pause_the_store_cannot_keep_is_error_14_not_an_acknowledg
   }
   // As the operator was told: a restart would find user_listing paused.
   BOOST_TEST(paused_in_file(lifecycle) == "user_listing");
-  sql_beside(lifecycle, "DROP TRIGGER full_in; DROP TRIGGER full_out");
+  bus::test::exec_sql(lifecycle, "DROP TRIGGER full_in; DROP TRIGGER full_out");
   node.send(request(R"({"type": "resume", "msg_id": 4, "model": "user_listing"})"));
   auto resumed = parse_reply(node.read_line());
   BOOST_TEST(resumed.text("type") == "resumed", resumed.line);

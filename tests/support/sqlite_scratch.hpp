@@ -35,6 +35,19 @@ inline std::string select_text(const std::string& path, const std::string& query
   return result;
 }
 
+/// Runs `text` on the database at `path`, beside any connection the code
+/// under test holds, as an operator's sqlite3 shell would.
+inline void exec_sql(const std::string& path, const std::string& text) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* message = nullptr;
+  auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
+  std::string why = message ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
+}
+
 /// The head the log file at `path` holds, read past any open log (which
 /// holds the store's lock: a second log cannot open it meanwhile).
 inline std::uint64_t head_in_file(const std::string& path) {
@@ -52,16 +65,7 @@ struct sqlite_scratch : scratch_dir {
   }
 
   /// Runs `text` on the database.
-  void sql(const std::string& text) const {
-    sqlite3* db = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    char* message = nullptr;
-    auto rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message);
-    std::string why = message ? message : "";
-    sqlite3_free(message);
-    sqlite3_close(db);
-    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, text << ": " << why);
-  }
+  void sql(const std::string& text) const { exec_sql(path, text); }
 
   /// Returns the single text value `query` selects, or "<none>".
   std::string select(const std::string& query) const {
