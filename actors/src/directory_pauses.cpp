@@ -9,6 +9,7 @@
 #include "bus/lifecycle_store.hpp"
 #include "bus/log.hpp"
 #include "bus/partitions.hpp"
+#include "internal/intent_not_kept.hpp"
 
 namespace bus::internal {
 
@@ -131,21 +132,14 @@ caf::error keep_pause(pauses_bus_ptr self, const std::string& model,
                                          "bus: ")
                             << context_of(err));
       auto paused = pause.intent == partition_intent::pause;
-      auto what = "partition '" + name + "': " + (paused ? "paused" : "resumed")
-                  + " on its node but not kept by the bus";
-      // Unavailable (error 11), as every request to a bus node that no
-      // longer leads.
-      refused = fenced ? make_error(errc::model_unavailable,
-                                    what + ", as this bus node no longer leads: "
-                                      + context_of(err)
-                                      + "; send it to the bus node that leads")
-                       : make_error(errc::storage_failed,
-                                    what + ": " + context_of(err)
-                                      + " (after a restart of the bus node, the next "
-                                        "node to run the partition would "
-                                      + (paused ? "run it" : "pause it again")
-                                      + "); send the " + (paused ? "pause" : "resume")
-                                      + " again once the store can write");
+      // Unavailable (error 11) when fenced, as every request to a bus node
+      // that no longer leads.
+      refused = intent_not_kept("partition '" + name
+                                  + "': " + (paused ? "paused" : "resumed")
+                                  + " on its node but not kept by the bus",
+                                err, fenced, paused, "this bus node",
+                                "after a restart of the bus node, the next node to "
+                                "run the partition would");
     }
   }
   auto& entry = st.shared_pauses[model];

@@ -6,6 +6,7 @@
 #include "bus/log.hpp"
 #include "bus/partitions.hpp"
 #include "internal/blue_green.hpp"
+#include "internal/intent_not_kept.hpp"
 #include "internal/millis.hpp"
 #include "internal/projector_state.hpp"
 #include "internal/shared_pauses.hpp"
@@ -193,19 +194,12 @@ caf::error keep_paused(supervisor_state& st, const std::string& model, bool paus
     return {};
   BUS_LOG(log_level::error, "supervisor",
           "read model '" << model << "': cannot keep its pause: " << context_of(err));
-  auto what = "read model '" + model + "': " + (paused ? "paused" : "resumed")
-              + " on this node but not kept";
-  // Unavailable (error 11): like every request to a bus node that no
-  // longer leads, it belongs to the one that does.
-  if (st.lifecycle->fenced())
-    return make_error(errc::model_unavailable,
-                      what + ", as this node no longer leads: " + context_of(err)
-                        + "; send it to the bus node that leads");
-  return make_error(errc::storage_failed,
-                    what + ": " + context_of(err) + " (a restart of the node would "
-                      + (paused ? "run it" : "pause it again") + "); send the "
-                      + (paused ? "pause" : "resume")
-                      + " again once the store can write");
+  // Unavailable (error 11) when fenced: like every request to a bus node
+  // that no longer leads, it belongs to the one that does.
+  return intent_not_kept(
+    "read model '" + model + "': " + (paused ? "paused" : "resumed")
+      + " on this node but not kept",
+    err, st.lifecycle->fenced(), paused, "this node", "a restart of the node would");
 }
 
 } // namespace
